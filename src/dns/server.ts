@@ -1,0 +1,268 @@
+/**
+ * A DNS server on one address: UDP and TCP on the same port, answering from a view the caller
+ * supplies per query (so a state change is one View swap). Socket work only; the DNS logic is
+ * in responder.ts.
+ */
+import dgram from "node:dgram";
+import net from "node:net";
+import { type DnsStats, Responder } from "./responder.js";
+import type { View } from "./view.js";
+
+export type DnsServerOptions = {
+  host: string;
+  /** 0 picks a port free for both UDP and TCP. */
+  port: number;
+  view: () => View | Promise<View>;
+  udp?: boolean;
+  tcp?: boolean;
+  /** A TCP connection with no query for this long is closed (default 10 s, like unbound's tcp-idle-timeout). */
+  tcpIdleMs?: number;
+  /** Connections beyond this are closed at once (default 256). */
+  maxTcpConnections?: number;
+  maxUdpPayload?: number;
+  cacheSize?: number;
+};
+
+export type DnsServerStats = DnsStats & { tcpConnections: number; tcpOpen: number; tcpRejected: number };
+
+export type DnsServer = {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+  stats(): DnsServerStats;
+};
+
+const BIND_ATTEMPTS = 32;
+
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const useUdp = opts.udp ?? true;
+  const useTcp = opts.tcp ?? true;
+  if (!useUdp && !useTcp) throw new Error("startDnsServer: enable udp, tcp or both");
+  const responder = new Responder({
+    view: opts.view,
+    maxUdpPayload: opts.maxUdpPayload,
+    cacheSize: opts.cacheSize,
+  });
+  const tcp = useTcp
+    ? new TcpSide(responder, opts.tcpIdleMs ?? 10_000, opts.maxTcpConnections ?? 256)
+    : undefined;
+  const udp = useUdp ? new UdpSide(responder, opts.host) : undefined;
+  const port = await bindBoth(opts.host, opts.port, tcp, udp);
+  return {
+    host: opts.host,
+    port,
+    stats: () => ({
+      ...responder.stats(),
+      ...(tcp?.stats() ?? { tcpConnections: 0, tcpOpen: 0, tcpRejected: 0 }),
+    }),
+    close: async () => {
+      await Promise.all([tcp?.close(), udp?.close()]);
+    },
+  };
+}
+
+/** TCP first (port 0 → a free port), then UDP on the same number; retry when UDP's is taken. */
+async function bindBoth(host: string, port: number, tcp?: TcpSide, udp?: UdpSide): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    let chosen = port;
+    try {
+      if (tcp) chosen = await tcp.listen(host, port);
+    } catch (e) {
+      await udp?.close();
+      throw e;
+    }
+    if (!udp) return chosen;
+    try {
+      return await udp.bind(host, chosen);
+    } catch (e) {
+      await tcp?.close();
+      const retry =
+        port === 0 && (e as NodeJS.ErrnoException).code === "EADDRINUSE" && attempt < BIND_ATTEMPTS;
+      if (!retry) {
+        await udp.close();
+        throw e;
+      }
+      udp.reset();
+      tcp?.reset();
+    }
+  }
+}
+
+class UdpSide {
+  private sock?: dgram.Socket;
+
+  constructor(
+    private readonly responder: Responder,
+    private readonly host: string,
+  ) {
+    this.reset();
+  }
+
+  reset(): void {
+    if (this.sock) void this.close();
+    const sock = dgram.createSocket(net.isIPv6(this.host) ? "udp6" : "udp4");
+    // A send to a vanished client (ICMP unreachable) surfaces here: never fatal for a server.
+    sock.on("error", () => {});
+    sock.on("message", (msg, rinfo) => this.onMessage(sock, msg, rinfo));
+    this.sock = sock;
+  }
+
+  bind(host: string, port: number): Promise<number> {
+    const sock = this.sock!;
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      sock.once("error", onError);
+      sock.bind({ address: host, port, exclusive: true }, () => {
+        sock.off("error", onError);
+        resolve(sock.address().port);
+      });
+    });
+  }
+
+  private onMessage(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const send = (buf: Buffer | undefined) => {
+      if (!buf) return;
+      try {
+        sock.send(buf, rinfo.port, rinfo.address, () => {});
+      } catch {
+        // The socket closed while an asynchronous answer was being prepared.
+      }
+    };
+    const r = this.responder.handle(msg, "udp");
+    if (r instanceof Promise) r.then(send, () => {});
+    else send(r);
+  }
+
+  close(): Promise<void> {
+    const sock = this.sock;
+    return new Promise((resolve) => {
+      try {
+        if (!sock) return resolve();
+        sock.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}
+
+class TcpSide {
+  private server!: net.Server;
+  private readonly conns = new Set<net.Socket>();
+  private counters = { tcpConnections: 0, tcpRejected: 0 };
+
+  constructor(
+    private readonly responder: Responder,
+    private readonly idleMs: number,
+    private readonly maxConns: number,
+  ) {
+    this.reset();
+  }
+
+  reset(): void {
+    // allowHalfOpen: a client may send its query and FIN at once; the answer must still go out.
+    this.server = net.createServer({ allowHalfOpen: true }, (s) => this.onConnection(s));
+    this.server.on("error", () => {});
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.server.once("error", onError);
+      this.server.listen({ host, port, exclusive: true }, () => {
+        this.server.off("error", onError);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  stats() {
+    return { ...this.counters, tcpOpen: this.conns.size };
+  }
+
+  private onConnection(sock: net.Socket): void {
+    if (this.conns.size >= this.maxConns) {
+      this.counters.tcpRejected++;
+      sock.destroy();
+      return;
+    }
+    this.counters.tcpConnections++;
+    this.conns.add(sock);
+    new TcpConnection(sock, this.responder, this.idleMs);
+    sock.on("close", () => this.conns.delete(sock));
+  }
+
+  close(): Promise<void> {
+    for (const s of this.conns) s.destroy();
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+    });
+  }
+}
+
+/** RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length, any number of queries, answers as they are ready. */
+class TcpConnection {
+  private buffered: Buffer = Buffer.alloc(0);
+  private pending = 0;
+  private clientDone = false;
+
+  constructor(
+    private readonly sock: net.Socket,
+    private readonly responder: Responder,
+    idleMs: number,
+  ) {
+    sock.setNoDelay(true);
+    sock.setTimeout(idleMs, () => sock.destroy());
+    sock.on("error", () => sock.destroy());
+    sock.on("data", (chunk: Buffer) => this.onData(chunk));
+    sock.on("end", () => {
+      this.clientDone = true;
+      this.maybeEnd();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    // Each pass removes one whole message, so the loop ends; a partial message waits for more data.
+    while (this.buffered.length >= 2 && !this.sock.destroyed) {
+      const len = this.buffered.readUInt16BE(0);
+      if (this.buffered.length < 2 + len) return;
+      const msg = this.buffered.subarray(2, 2 + len);
+      this.buffered = this.buffered.subarray(2 + len);
+      this.onMessage(msg);
+    }
+  }
+
+  private onMessage(msg: Buffer): void {
+    const r = this.responder.handle(Buffer.from(msg), "tcp");
+    if (r instanceof Promise) {
+      this.pending++;
+      r.then(
+        (buf) => this.write(buf),
+        () => this.write(undefined),
+      ).finally(() => {
+        this.pending--;
+        this.maybeEnd();
+      });
+    } else {
+      this.write(r);
+    }
+  }
+
+  private write(buf: Buffer | undefined): void {
+    if (this.sock.destroyed) return;
+    // No reply means not even a DNS header: the peer does not speak DNS, so hang up as BIND does.
+    if (!buf) {
+      this.sock.destroy();
+      return;
+    }
+    const len = Buffer.allocUnsafe(2);
+    len.writeUInt16BE(buf.length, 0);
+    this.sock.write(Buffer.concat([len, buf]));
+  }
+
+  private maybeEnd(): void {
+    if (this.clientDone && this.pending === 0 && !this.sock.destroyed) this.sock.end();
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * A *view*: the set of zones one resolver answers from (a VPC's private hosted zones and
+ * endpoint zones, or the public data), and the lookup rules over them.
+ *
+ * Zone selection. A name is answered by the zone whose origin is the longest suffix of the
+ * name (closest enclosing zone). Zones are given in priority order; when several share that
+ * origin the FIRST one listed is authoritative and the others are never consulted for names
+ * under it (a private hosted zone shadows the public zone of the same name entirely, as Route 53
+ * Resolver does: a name missing from the private zone is NXDOMAIN, not looked up publicly).
+ * Nested origins are independent: `api.example.com` answers `x.api.example.com` even when
+ * `example.com` is listed first.
+ *
+ * Names no zone covers go to the `fallback` (a forwarder) when one is given and it answers;
+ * otherwise the `outside` policy applies: REFUSED (default) or NXDOMAIN.
+ *
+ * Within a zone: exact match, else RFC 4592 wildcard synthesis from `*.<closest encloser>`;
+ * a name that exists only because names exist below it (empty non-terminal) is NODATA.
+ * Negative answers (NXDOMAIN and NODATA) carry the zone's SOA in the authority section with
+ * TTL min(SOA TTL, SOA minimum) (RFC 2308). CNAMEs are chased through the whole view (across
+ * zones) and Route 53 alias records are resolved through it at query time, sharing one hop
+ * budget; a loop or an over-long chain is SERVFAIL. NS records below the apex are plain data
+ * (no delegation): every zone here is answered locally.
+ */
+import { createRequire } from "node:module";
+import { isIPv4, isIPv6 } from "node:net";
+import packet from "dns-packet";
+import { assertValidName, canonicalName, childOf, isSubdomain, parentOf } from "./name.js";
+
+export type RRType = "A" | "AAAA" | "CNAME" | "TXT" | "MX" | "NS" | "SOA" | "SRV" | "PTR" | "CAA";
+
+/** One resource record; `data` has dns-packet's shape for its type (TXT may be a string, a Buffer or a list). */
+export type RR = { name: string; type: RRType; ttl: number; data: any };
+
+export type SoaFields = {
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+  /** TTL of the SOA record itself. */
+  ttl: number;
+};
+
+/** A Route 53 alias: answers `type` queries at `name` with `target`'s records, resolved through the view. */
+export type Alias = { name: string; type: "A" | "AAAA"; target: string };
+
+export interface Zone {
+  origin: string;
+  /** Missing fields take Route 53's defaults ({@link route53Soa}); an SOA in `records` at the apex wins. */
+  soa?: Partial<SoaFields>;
+  /** May include wildcard owners (`*.x`). */
+  records: RR[];
+  aliases?: Alias[];
+}
+
+export type Rcode = "NOERROR" | "NXDOMAIN" | "SERVFAIL" | "REFUSED";
+
+export type Answer = {
+  rcode: Rcode;
+  answers: RR[];
+  authority: RR[];
+  authoritative: boolean;
+  /** False when part of the answer came from the fallback: a packet cache must not keep it. */
+  cacheable?: boolean;
+};
+
+/** Forwarder for names outside every zone; undefined means "no answer" (the `outside` policy applies). */
+export type Fallback = (name: string, type: string) => Promise<Answer | undefined>;
+
+export type ViewOptions = {
+  fallback?: Fallback;
+  /** Answer for names outside every zone when there is no fallback answer. Default REFUSED. */
+  outside?: "REFUSED" | "NXDOMAIN";
+  /** CNAME + alias hops allowed while answering one query. Default 16. */
+  maxChain?: number;
+};
+
+/** TTL of the records privlink creates for endpoint DNS names (AWS uses 60). */
+export const ENDPOINT_RECORD_TTL = 60;
+
+/** The SOA Route 53 gives a private hosted zone. */
+export function route53Soa(overrides: Partial<SoaFields> = {}): SoaFields {
+  return {
+    mname: "ns-1536.awsdns-00.co.uk",
+    rname: "awsdns-hostmaster.amazon.com",
+    serial: 1,
+    refresh: 7200,
+    retry: 900,
+    expire: 1209600,
+    minimum: 86400,
+    ttl: 900,
+    ...overrides,
+  };
+}
+
+const RR_WIRE = new WeakMap<RR, Buffer>();
+
+/**
+ * The record's wire form without its owner name: TYPE, CLASS IN, TTL, RDLENGTH, RDATA.
+ * Encoded once by dns-packet and memoised on the record object.
+ */
+export function rrWire(rr: RR): Buffer {
+  let w = RR_WIRE.get(rr);
+  if (!w) {
+    const full = packet.encode({
+      type: "response",
+      answers: [{ ...rr, name: ".", class: "IN" } as packet.Answer],
+    });
+    w = Buffer.from(full.subarray(12 + 1));
+    RR_WIRE.set(rr, w);
+  }
+  return w;
+}
+
+/** The same record under another owner name (wildcard synthesis, aliases), sharing its wire form. */
+function reowned(rr: RR, owner: string): RR {
+  if (rr.name === owner) return rr;
+  const copy: RR = { ...rr, name: owner };
+  const w = RR_WIRE.get(rr);
+  if (w) RR_WIRE.set(copy, w);
+  return copy;
+}
+
+const require = createRequire(import.meta.url);
+// dns-packet keeps its type table in a module its typings do not describe.
+const packetTypes: {
+  toString(n: number): string;
+  toType(s: string): number;
+} = require("dns-packet/types.js");
+
+/** Mnemonic of a numeric type, or TYPEn (RFC 3597) when dns-packet has none. */
+export function typeName(n: number): string {
+  const s = packetTypes.toString(n);
+  return s.startsWith("UNKNOWN_") ? `TYPE${n}` : s;
+}
+
+/** Numeric value of a type mnemonic or TYPEn; undefined when unknown. */
+export function typeNumber(type: string): number | undefined {
+  const t = normalizeType(type);
+  const m = /^TYPE(\d+)$/.exec(t);
+  if (m) return Number(m[1]);
+  const n = packetTypes.toType(t);
+  return n === 0 ? undefined : n;
+}
+
+/** RFC 3597 and dns-packet spellings of a type, folded to one: "a" → "A", "TYPE1" → "A", "UNKNOWN_99" → "SPF". */
+export function normalizeType(type: string): string {
+  const t = type.toUpperCase();
+  const m = /^(?:TYPE|UNKNOWN_)(\d+)$/.exec(t);
+  if (!m) return t === "*" ? "ANY" : t;
+  const n = Number(m[1]);
+  return n <= 0xffff ? typeName(n) : t;
+}
+
+type Node = { rrsets: Map<string, RR[]>; aliases: Alias[] };
+
+class ZoneIndex {
+  readonly origin: string;
+  /** SOA for negative answers: TTL min(SOA TTL, minimum). */
+  readonly negativeSoa: RR;
+  readonly nodes = new Map<string, Node>();
+  /** Every owner name and every empty non-terminal between an owner and the origin. */
+  readonly exists = new Set<string>();
+
+  constructor(zone: Zone) {
+    this.origin = canonicalName(zone.origin);
+    assertValidName(this.origin, "zone origin");
+    const apexSoa = zone.records.find((r) => r.type === "SOA" && canonicalName(r.name) === this.origin);
+    const soa = apexSoa ? soaFromRecord(apexSoa) : route53Soa(zone.soa);
+    const soaRR = checked({ name: this.origin, type: "SOA", ttl: soa.ttl, data: soaData(soa) }, this.origin);
+    this.negativeSoa = { ...soaRR, ttl: Math.min(soa.ttl, soa.minimum) };
+    this.exists.add(this.origin);
+    this.node(this.origin).rrsets.set("SOA", [soaRR]);
+    for (const r of zone.records) if (r !== apexSoa) this.addRecord(r);
+    for (const a of zone.aliases ?? []) this.addAlias(a);
+    for (const [name, node] of this.nodes) checkCname(name, node);
+  }
+
+  private node(name: string): Node {
+    let n = this.nodes.get(name);
+    if (!n) {
+      n = { rrsets: new Map(), aliases: [] };
+      this.nodes.set(name, n);
+      for (let p: string | undefined = name; p !== undefined && !this.exists.has(p); p = parentOf(p))
+        this.exists.add(p);
+    }
+    return n;
+  }
+
+  private owner(name: string, what: string): string {
+    const n = canonicalName(name);
+    assertValidName(n, what);
+    if (!isSubdomain(n, this.origin)) throw new Error(`${what}: "${name}" is not in zone "${this.origin}"`);
+    return n;
+  }
+
+  private addRecord(r: RR): void {
+    const name = this.owner(r.name, `${r.type} record`);
+    if (r.type === "SOA") throw new Error(`SOA record "${r.name}" is not at the apex of "${this.origin}"`);
+    const rr = checked({ name, type: r.type, ttl: r.ttl, data: normalizeData(r.type, r.data) }, name);
+    const set = this.node(name).rrsets;
+    const list = set.get(rr.type);
+    if (list) list.push(rr);
+    else set.set(rr.type, [rr]);
+  }
+
+  private addAlias(a: Alias): void {
+    const name = this.owner(a.name, `alias ${a.type}`);
+    if (a.type !== "A" && a.type !== "AAAA") throw new Error(`alias "${a.name}": type must be A or AAAA`);
+    const target = canonicalName(a.target);
+    assertValidName(target, `alias "${a.name}" target`);
+    this.node(name).aliases.push({ name, type: a.type, target });
+  }
+
+  /** The node answering `name` (exact, else wildcard source); exists=false means NXDOMAIN. */
+  match(name: string): { exists: boolean; node?: Node } {
+    const exact = this.nodes.get(name);
+    if (exact) return { exists: true, node: exact };
+    if (this.exists.has(name)) return { exists: true };
+    for (let p = parentOf(name); p !== undefined; p = parentOf(p)) {
+      if (!this.exists.has(p)) continue;
+      const wild = childOf(p, "*");
+      if (!this.exists.has(wild)) return { exists: false };
+      return { exists: true, node: this.nodes.get(wild) };
+    }
+    return { exists: false };
+  }
+}
+
+function soaFromRecord(r: RR): SoaFields {
+  return route53Soa({ ...(r.data as Partial<SoaFields>), ttl: r.ttl });
+}
+
+function soaData(s: SoaFields): packet.SoaData {
+  const { ttl: _ttl, ...data } = s;
+  return data;
+}
+
+function checkCname(name: string, node: Node): void {
+  const cname = node.rrsets.get("CNAME");
+  if (!cname) return;
+  if (cname.length > 1) throw new Error(`"${name}" has more than one CNAME`);
+  if (node.rrsets.size > 1 || node.aliases.length > 0)
+    throw new Error(`"${name}" has a CNAME and other data`);
+}
+
+/** TXT strings longer than 255 bytes are split into 255-byte character-strings, as zone files do. */
+function normalizeData(type: string, data: any): any {
+  if (type !== "TXT") return data;
+  const parts = (Array.isArray(data) ? data : [data]).map((d) =>
+    Buffer.isBuffer(d) ? d : Buffer.from(String(d)),
+  );
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (p.length === 0) out.push(p);
+    for (let i = 0; i < p.length; i += 255) out.push(p.subarray(i, i + 255));
+  }
+  return out;
+}
+
+/** Validates a record once, so that a bad record fails when the view is built rather than at query time. */
+function checked(rr: RR, where: string): RR {
+  const what = `${rr.type} record "${rr.name}" in "${where}"`;
+  if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > 0x7fffffff)
+    throw new Error(`${what}: bad TTL ${rr.ttl}`);
+  if (rr.type === "A" && !isIPv4(String(rr.data))) throw new Error(`${what}: not an IPv4 address`);
+  if (rr.type === "AAAA" && !isIPv6(String(rr.data))) throw new Error(`${what}: not an IPv6 address`);
+  for (const n of rdataNames(rr)) assertValidName(canonicalName(n), what);
+  try {
+    rrWire(rr);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  return rr;
+}
+
+function rdataNames(rr: RR): string[] {
+  const d = rr.data;
+  switch (rr.type) {
+    case "CNAME":
+    case "NS":
+    case "PTR":
+      return [String(d)];
+    case "MX":
+      return [String(d?.exchange)];
+    case "SRV":
+      return [String(d?.target)];
+    case "SOA":
+      return [String(d?.mname)];
+    default:
+      return [];
+  }
+}
+
+type Ctx = {
+  hops: number;
+  /** Fallback answers fetched so far (async path). */
+  fetched?: Map<string, Answer | undefined>;
+  /** Outside names the walk needed but had no fetched answer for. */
+  missing: Set<string>;
+  fromFallback: boolean;
+};
+
+const key = (name: string, type: string) => `${type} ${name}`;
+
+export class View {
+  private readonly zones = new Map<string, ZoneIndex>();
+  private readonly fallback?: Fallback;
+  private readonly outside: "REFUSED" | "NXDOMAIN";
+  private readonly maxChain: number;
+
+  constructor(zones: Zone[], options?: ViewOptions | Fallback) {
+    const opts: ViewOptions = typeof options === "function" ? { fallback: options } : (options ?? {});
+    this.fallback = opts.fallback;
+    this.outside = opts.outside ?? "REFUSED";
+    this.maxChain = opts.maxChain ?? 16;
+    for (const z of zones) {
+      const idx = new ZoneIndex(z);
+      if (!this.zones.has(idx.origin)) this.zones.set(idx.origin, idx);
+    }
+  }
+
+  /** Zone origins in this view (after shadowing), canonical. */
+  origins(): string[] {
+    return [...this.zones.keys()];
+  }
+
+  /** Answers from the zones alone; never consults the fallback (outside names get the `outside` policy). */
+  resolve(name: string, type: string): Answer {
+    return this.run(canonicalName(name), normalizeType(type)).answer;
+  }
+
+  /** Answers from the zones and, for names outside them, the fallback. */
+  async query(name: string, type: string): Promise<Answer> {
+    return this.lookup(name, type);
+  }
+
+  /** Like {@link query} but synchronous whenever the fallback is not needed (the server's fast path). */
+  lookup(name: string, type: string): Answer | Promise<Answer> {
+    const n = canonicalName(name);
+    const t = normalizeType(type);
+    if (!this.fallback) return this.resolve(n, t);
+    const fetched = new Map<string, Answer | undefined>();
+    const first = this.run(n, t, fetched);
+    if (first.missing.size === 0) return first.answer;
+    return this.withFallback(n, t, fetched, first.missing);
+  }
+
+  private async withFallback(
+    name: string,
+    type: string,
+    fetched: Map<string, Answer | undefined>,
+    missing: Set<string>,
+  ): Promise<Answer> {
+    // Each round fetches what the previous walk lacked; a chain can leave the view and come
+    // back, so a few rounds may be needed, bounded by the hop budget.
+    for (let round = 0; round <= this.maxChain; round++) {
+      await Promise.all(
+        [...missing].map(async (k) => {
+          const [t, n] = [k.slice(0, k.indexOf(" ")), k.slice(k.indexOf(" ") + 1)];
+          fetched.set(k, await this.fallback!(n, t));
+        }),
+      );
+      const r = this.run(name, type, fetched);
+      if (r.missing.size === 0) return r.answer;
+      missing = r.missing;
+    }
+    return servfail(false);
+  }
+
+  private run(name: string, type: string, fetched?: Map<string, Answer | undefined>) {
+    const ctx: Ctx = { hops: 0, fetched, missing: new Set(), fromFallback: false };
+    const a = this.walk(name, type, ctx);
+    const answer: Answer = ctx.fromFallback ? { ...a, authoritative: false, cacheable: false } : a;
+    return { answer, missing: ctx.missing };
+  }
+
+  private zoneFor(name: string): ZoneIndex | undefined {
+    for (let p: string | undefined = name; p !== undefined; p = parentOf(p)) {
+      const z = this.zones.get(p);
+      if (z) return z;
+    }
+    return undefined;
+  }
+
+  private walk(name: string, type: string, ctx: Ctx): Answer {
+    const chain: RR[] = [];
+    const seen = new Set<string>();
+    let cur = name;
+    for (;;) {
+      if (seen.has(cur) || ctx.hops > this.maxChain) return servfail(false);
+      seen.add(cur);
+      const zone = this.zoneFor(cur);
+      if (!zone) return this.outsideAnswer(cur, type, chain, ctx);
+      const m = zone.match(cur);
+      if (!m.exists)
+        return { rcode: "NXDOMAIN", answers: chain, authority: [zone.negativeSoa], authoritative: true };
+      const cname = m.node?.rrsets.get("CNAME")?.[0];
+      if (cname && type !== "CNAME" && type !== "ANY") {
+        chain.push(reowned(cname, cur));
+        cur = canonicalName(String(cname.data));
+        ctx.hops++;
+        continue;
+      }
+      const found = m.node ? this.collect(m.node, cur, type, ctx) : [];
+      if (found.length > 0)
+        return { rcode: "NOERROR", answers: chain.concat(found), authority: [], authoritative: true };
+      return { rcode: "NOERROR", answers: chain, authority: [zone.negativeSoa], authoritative: true };
+    }
+  }
+
+  private collect(node: Node, owner: string, type: string, ctx: Ctx): RR[] {
+    const out: RR[] = [];
+    for (const [t, rrs] of node.rrsets) {
+      if (t === type || type === "ANY") for (const rr of rrs) out.push(reowned(rr, owner));
+    }
+    for (const a of node.aliases) {
+      if (a.type !== type && type !== "ANY") continue;
+      ctx.hops++;
+      const r = this.walk(a.target, a.type, ctx);
+      // Route 53 answers an alias with the target's records (and TTL) under the alias's name.
+      for (const rr of r.answers) if (rr.type === a.type) out.push(reowned(rr, owner));
+    }
+    return out;
+  }
+
+  private outsideAnswer(name: string, type: string, chain: RR[], ctx: Ctx): Answer {
+    if (this.fallback && ctx.fetched) {
+      const k = key(name, type);
+      if (!ctx.fetched.has(k)) {
+        ctx.missing.add(k);
+        return servfail(false);
+      }
+      const got = ctx.fetched.get(k);
+      if (got) {
+        ctx.fromFallback = true;
+        return { ...got, answers: chain.concat(got.answers), authoritative: false, cacheable: false };
+      }
+    }
+    // A chain leaving the view ends the way an authoritative server ends it: the CNAMEs so far,
+    // NOERROR, for the client to follow (unless the policy says those names do not exist).
+    if (chain.length > 0 && this.outside === "REFUSED")
+      return { rcode: "NOERROR", answers: chain, authority: [], authoritative: true };
+    return { rcode: this.outside, answers: chain, authority: [], authoritative: false };
+  }
+}
+
+function servfail(authoritative: boolean): Answer {
+  return { rcode: "SERVFAIL", answers: [], authority: [], authoritative };
+}
