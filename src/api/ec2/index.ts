@@ -1,0 +1,17 @@
+import type { HandlerTable } from "../handler.js";
+import { endpointServiceHandlers } from "./endpoint-services.js";
+import { endpointHandlers } from "./endpoints.js";
+import { instanceHandlers } from "./instances.js";
+import { metaHandlers } from "./meta.js";
+import { networkHandlers } from "./network.js";
+import { securityGroupHandlers } from "./security-groups.js";
+
+/** Every EC2 action privlink answers; the issues add their tables here. */
+export const ec2Handlers: HandlerTable = {
+  ...metaHandlers,
+  ...networkHandlers,
+  ...securityGroupHandlers,
+  ...instanceHandlers,
+  ...endpointHandlers,
+  ...endpointServiceHandlers,
+};

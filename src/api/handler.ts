@@ -1,0 +1,102 @@
+import type { Ctx } from "../cloud/context.js";
+import { AwsError } from "../cloud/errors.js";
+import {
+  compileFilters,
+  type Filter,
+  type FilterFields,
+  type Page,
+  type PageLimits,
+  paginate,
+} from "../cloud/query.js";
+import type { Tx } from "../cloud/state.js";
+import { type TagSpec, tagsFromSpecs } from "../cloud/tags.js";
+import type { Tags } from "../cloud/types.js";
+
+/** What a handler gets: a transaction, who/where, and the decoded SDK-shaped input. */
+export interface Call<I = any> {
+  readonly tx: Tx;
+  readonly ctx: Ctx;
+  readonly input: I;
+}
+
+/** Handlers decode nothing and encode nothing: SDK-shaped input in, SDK-shaped output out. */
+export type Handler = (call: Call) => unknown;
+
+export type HandlerTable = Record<string, Handler>;
+
+/** The client schemas carry no `required` trait, so handlers check their required members. */
+export function need<T>(value: T | undefined | null, wireName: string): T {
+  if (
+    value === undefined ||
+    value === null ||
+    (typeof value === "string" && value === "") ||
+    (Array.isArray(value) && value.length === 0)
+  )
+    throw new AwsError("MissingParameter", `The request must contain the parameter ${wireName}`);
+  return value;
+}
+
+export function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  wireName: string,
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value))
+    throw new AwsError(
+      "InvalidParameterValue",
+      `Value (${value}) for parameter ${wireName} is invalid. Valid values are: ${allowed.join(", ")}`,
+    );
+  return value as T;
+}
+
+export function filtersOf(input: { Filters?: { Name?: string; Values?: string[] }[] }): Filter[] {
+  return (input.Filters ?? []).map((f) => ({ name: f.Name ?? "", values: f.Values ?? [] }));
+}
+
+export function tagList(tags: Tags): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function specTags(
+  specs: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined,
+  resourceType: string,
+): Tags {
+  const mapped: TagSpec[] | undefined = specs?.map((s) => ({
+    resourceType: s.ResourceType,
+    tags: (s.Tags ?? []).map((t) => ({ key: t.Key, value: t.Value })),
+  }));
+  return tagsFromSpecs(mapped, resourceType);
+}
+
+/** Describe* with explicit IDs: every ID must exist, or the action fails naming the missing one. */
+export function pickByIds<T extends { id: string }>(
+  items: readonly T[],
+  ids: readonly string[] | undefined,
+  notFound: (id: string) => AwsError,
+): T[] {
+  if (!ids || ids.length === 0) return [...items];
+  const byId = new Map(items.map((i) => [i.id, i]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) throw notFound(missing.join(", "));
+  return [...new Set(ids)].map((id) => byId.get(id)!);
+}
+
+/**
+ * The shape of every Describe*: explicit IDs (all must exist), then filters, then a page.
+ * Returns the page's items and token; the caller shapes and names them.
+ */
+export function describe<T extends { id: string; tags?: Tags }>(
+  items: readonly T[],
+  input: { Filters?: { Name?: string; Values?: string[] }[]; MaxResults?: number; NextToken?: string },
+  opts: {
+    ids?: readonly string[];
+    notFound: (id: string) => AwsError;
+    fields: FilterFields<T>;
+    limits?: PageLimits;
+  },
+): Page<T> {
+  const picked = pickByIds(items, opts.ids, opts.notFound);
+  const match = compileFilters(filtersOf(input), opts.fields, (t) => t.tags ?? {});
+  return paginate(picked.filter(match), input.MaxResults, input.NextToken, opts.limits);
+}

@@ -1,0 +1,75 @@
+import type { Command } from "commander";
+import { DEFAULT_KEY } from "../cloud/account.js";
+import { DEFAULT_ACCOUNT } from "../cloud/ids.js";
+import { defaultHome, parseSlots, startPrivlink } from "../privlink.js";
+import { admin, serverUrl } from "./client.js";
+
+function banner(url: string, home: string, auth: string): string {
+  return [
+    "privlink is running: AWS PrivateLink on this machine",
+    "",
+    `  endpoint    ${url}`,
+    `  account     ${DEFAULT_ACCOUNT}`,
+    `  credentials AWS_ACCESS_KEY_ID=${DEFAULT_KEY.id} AWS_SECRET_ACCESS_KEY=${DEFAULT_KEY.secret} (auth: ${auth})`,
+    `  region      us-east-1 (every commercial region is served)`,
+    `  state       ${home}`,
+    "",
+    `  in another shell:  eval "$(npx privlink env)"  then  aws ec2 describe-vpcs`,
+    "",
+  ].join("\n");
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command("up")
+    .description("run privlink in the foreground (same as npm start)")
+    .option("-p, --port <port>", "HTTP port for every AWS API", process.env.PRIVLINK_PORT ?? "4599")
+    .option("--home <dir>", "state directory", defaultHome())
+    .option("--auth <mode>", "verify (SigV4 against registered keys) or open (any key)", process.env.PRIVLINK_AUTH ?? "verify")
+    .option("--slots <A-B>", "host address slots this instance may use", process.env.PRIVLINK_SLOTS ?? "1-254")
+    .option("--public-dns <addr>", "address of the public resolver", process.env.PRIVLINK_PUBLIC_DNS ?? "127.0.0.153")
+    .action(async (o: { port: string; home: string; auth: string; slots: string; publicDns: string }) => {
+      if (o.auth !== "verify" && o.auth !== "open") throw new Error(`--auth is verify or open, not '${o.auth}'`);
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port, not '${o.port}'`);
+      const p = await startPrivlink({ port, home: o.home, auth: o.auth, slots: parseSlots(o.slots), publicDns: o.publicDns });
+      process.stdout.write(banner(p.url, p.home, o.auth));
+      const stop = (signal: string) => {
+        process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
+        p.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+
+  program
+    .command("env")
+    .description("print the AWS environment for the running server, for eval")
+    .action(() => {
+      const lines = [
+        `export AWS_ENDPOINT_URL=${serverUrl()}`,
+        `export AWS_ACCESS_KEY_ID=${DEFAULT_KEY.id}`,
+        `export AWS_SECRET_ACCESS_KEY=${DEFAULT_KEY.secret}`,
+        `export AWS_DEFAULT_REGION=us-east-1`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+
+  program
+    .command("status")
+    .description("say whether a privlink server is running, and where")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }) => {
+      try {
+        const h = await admin<Record<string, unknown>>("GET", "/_privlink/health");
+        const out = { running: true, url: serverUrl(), ...h };
+        process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : `privlink ${h.version} is running at ${serverUrl()} (state version ${h.stateVersion}, since ${h.startedAt})\n`);
+      } catch {
+        process.stdout.write(o.json ? `${JSON.stringify({ running: false, url: serverUrl() })}\n` : `privlink is not running (looked at ${serverUrl()})\n`);
+        process.exitCode = 3;
+      }
+    });
+}

@@ -1,0 +1,80 @@
+import type { Ctx } from "./context.js";
+import { cidrContains, formatIp, parseCidr, parseIp } from "./cidr.js";
+import { AwsError } from "./errors.js";
+import type { State, Tx } from "./state.js";
+import type { Vpc, VpcCidrBlock } from "./types.js";
+
+/**
+ * Host addresses (DESIGN.md "addresses"): each VPC CIDR block that needs one gets a slot S,
+ * and private IP = base + offset lives on the host at 127.S.(offset>>8).(offset&255).
+ * 127.0.x.x is never a slot, so privlink's own fixed addresses (127.0.0.153) never collide.
+ */
+export function hostAddress(slot: number, offset: number): string {
+  return `127.${slot}.${offset >> 8}.${offset & 255}`;
+}
+
+/** The VPC resolver (VPC base + 2) of a block's slot. */
+export function resolverAddress(slot: number): string {
+  return hostAddress(slot, 2);
+}
+
+function blockFor(vpc: Vpc, ip: number): VpcCidrBlock | undefined {
+  return vpc.cidrBlocks.find((b) => b.state === "associated" && cidrContains(parseCidr(b.cidr)!, ip));
+}
+
+function usedSlots(tx: Tx | State): Set<number> {
+  const used = new Set<number>();
+  for (const v of tx.all("vpc")) for (const b of v.cidrBlocks) if (b.slot !== undefined) used.add(b.slot);
+  return used;
+}
+
+/** Gives the block holding `ip` a slot if it has none yet; returns the (possibly updated) VPC. */
+export function ensureSlot(tx: Tx, ctx: Ctx, vpc: Vpc, ip: number): Vpc {
+  const block = blockFor(vpc, ip);
+  if (!block) throw new AwsError("InvalidParameterValue", `Address ${formatIp(ip)} is not in a CIDR block of ${vpc.id}`);
+  if (block.slot !== undefined) return vpc;
+  const used = usedSlots(tx);
+  const { min, max } = ctx.host.slots;
+  let slot: number | undefined;
+  for (let s = min; s <= max; s++) {
+    if (!used.has(s)) {
+      slot = s;
+      break;
+    }
+  }
+  if (slot === undefined)
+    throw new AwsError(
+      "InsufficientAddressCapacity",
+      `privlink has no free host address slot (slots ${min}-${max} are all in use by VPC CIDR blocks that hold addresses); delete a VPC or give this host more slots with --slots`,
+      500,
+    );
+  const next: Vpc = { ...vpc, cidrBlocks: vpc.cidrBlocks.map((b) => (b === block ? { ...b, slot } : b)) };
+  return tx.put("vpc", next);
+}
+
+/** The host address of a private IP in a VPC, when its block has a slot. */
+export function hostAddressOf(vpc: Vpc, privateIp: string): string | undefined {
+  const ip = parseIp(privateIp);
+  if (ip === undefined) return undefined;
+  const block = blockFor(vpc, ip);
+  if (!block || block.slot === undefined) return undefined;
+  return hostAddress(block.slot, ip - parseCidr(block.cidr)!.base);
+}
+
+/** Maps a host address back to its VPC and private IP. */
+export function privateIpOfHost(state: State | Tx, host: string): { vpc: Vpc; privateIp: string } | undefined {
+  const m = /^127\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
+  if (!m) return undefined;
+  const slot = Number(m[1]);
+  const offset = (Number(m[2]) << 8) | Number(m[3]);
+  if (slot === 0) return undefined;
+  for (const vpc of state.all("vpc")) {
+    for (const b of vpc.cidrBlocks) {
+      if (b.slot !== slot) continue;
+      const c = parseCidr(b.cidr)!;
+      if (offset >= c.size) return undefined;
+      return { vpc, privateIp: formatIp(c.base + offset) };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,56 @@
+import { Address4 } from "ip-address";
+
+/** An IPv4 CIDR block as two 32-bit numbers; the small arithmetic every VPC rule needs. */
+export interface Cidr4 {
+  readonly base: number; // network address as an unsigned 32-bit number
+  readonly prefix: number;
+  readonly size: number;
+}
+
+/** Parses "a.b.c.d/n"; returns undefined for anything else (callers raise their own AWS error). */
+export function parseCidr(text: string): Cidr4 | undefined {
+  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) return undefined;
+  const a = new Address4(text);
+  const prefix = a.subnetMask;
+  const size = 2 ** (32 - prefix);
+  const base = Number(a.startAddress().bigInt());
+  return { base, prefix, size };
+}
+
+/** True when `text` is a CIDR whose host bits are zero (AWS rejects 10.0.0.1/16). */
+export function isCanonicalCidr(text: string): boolean {
+  const c = parseCidr(text);
+  return !!c && formatCidr(c) === text;
+}
+
+export function parseIp(text: string): number | undefined {
+  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !Address4.isValid(text)) return undefined;
+  return Number(new Address4(text).bigInt());
+}
+
+export function formatIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+export function formatCidr(c: Cidr4): string {
+  return `${formatIp(c.base)}/${c.prefix}`;
+}
+
+export function cidrContains(outer: Cidr4, ip: number): boolean {
+  return ip >= outer.base && ip < outer.base + outer.size;
+}
+
+export function cidrWithin(inner: Cidr4, outer: Cidr4): boolean {
+  return inner.base >= outer.base && inner.base + inner.size <= outer.base + outer.size;
+}
+
+export function cidrOverlaps(a: Cidr4, b: Cidr4): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
+}
+
+/** `ipText` within the CIDR text (false for malformed input). */
+export function ipInCidr(ipText: string, cidrText: string): boolean {
+  const ip = parseIp(ipText);
+  const c = parseCidr(cidrText);
+  return ip !== undefined && !!c && cidrContains(c, ip);
+}

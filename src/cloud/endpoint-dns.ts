@@ -1,0 +1,69 @@
+import { awsServiceByName, VPCE_HOSTED_ZONE_IDS } from "./catalog.js";
+import type { State, Tx } from "./state.js";
+import type { EndpointService, VpcEndpoint } from "./types.js";
+
+/**
+ * The DNS names of an interface endpoint, exactly as AWS formats them (spec §4.1): the
+ * regional name first, then one zonal name per AZ, then the private names when private DNS is
+ * on. The EC2 API (DnsEntries) and the resolvers (records) both read them from here.
+ */
+export interface EndpointDnsName {
+  readonly name: string;
+  readonly hostedZoneId: string;
+  readonly kind: "regional" | "zonal" | "private";
+  /** For zonal names: the AZ whose ENI the name resolves to. */
+  readonly az?: string;
+}
+
+/** A privlink-made ID for the hidden private hosted zone behind a private DNS name. */
+function privateZoneId(name: string): string {
+  let h = 0;
+  for (const c of name) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return `Z${h.toString(36).toUpperCase().padStart(7, "0")}PRIVLINK`.slice(0, 21);
+}
+
+export function vpceZoneId(region: string): string {
+  return VPCE_HOSTED_ZONE_IDS[region] ?? "Z7HUB22UULQXV";
+}
+
+/** The service's base DNS name(s): `<svc>.<region>.vpce.amazonaws.com` or `vpce-svc-….<region>.vpce.amazonaws.com`. */
+export function baseDnsNames(state: State | Tx, endpoint: Pick<VpcEndpoint, "serviceName" | "serviceId" | "serviceRegion" | "region" | "type">): string[] {
+  if (endpoint.serviceId) {
+    const svc = state.get("endpointService", endpoint.serviceId);
+    return svc ? [serviceBaseDnsName(svc)] : [];
+  }
+  return awsServiceByName(endpoint.serviceName, { type: endpoint.type === "Gateway" ? "Gateway" : "Interface", region: endpoint.serviceRegion })?.baseEndpointDnsNames ?? [];
+}
+
+export function serviceBaseDnsName(svc: Pick<EndpointService, "id" | "region">): string {
+  return `${svc.id}.${svc.region}.vpce.amazonaws.com`;
+}
+
+/** The private DNS names an endpoint serves when PrivateDnsEnabled (customer names only once verified). */
+export function privateDnsNames(state: State | Tx, endpoint: VpcEndpoint): string[] {
+  if (endpoint.type !== "Interface") return [];
+  if (endpoint.serviceId) {
+    const svc = state.get("endpointService", endpoint.serviceId);
+    return svc?.privateDnsName && svc.privateDnsVerification?.state === "verified" ? [svc.privateDnsName] : [];
+  }
+  return awsServiceByName(endpoint.serviceName, { type: "Interface", region: endpoint.serviceRegion })?.privateDnsNames ?? [];
+}
+
+export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): EndpointDnsName[] {
+  if (endpoint.type !== "Interface") return [];
+  const zone = vpceZoneId(endpoint.region);
+  const prefix = `${endpoint.id}-${endpoint.dnsSuffix}`;
+  const azs = [...new Set(endpoint.enis.map((e) => state.get("subnet", e.subnetId)?.az).filter((a): a is string => !!a))].sort();
+  const out: EndpointDnsName[] = [];
+  for (const base of baseDnsNames(state, endpoint)) {
+    // S3-style services have wildcard base names: the endpoint names keep the leading "*.".
+    const wild = base.startsWith("*.");
+    const b = wild ? base.slice(2) : base;
+    const lead = wild ? "*." : "";
+    out.push({ name: `${lead}${prefix}.${b}`, hostedZoneId: zone, kind: "regional" });
+    for (const az of azs) out.push({ name: `${lead}${prefix}-${az}.${b}`, hostedZoneId: zone, kind: "zonal", az });
+  }
+  if (endpoint.privateDnsEnabled)
+    for (const name of privateDnsNames(state, endpoint)) out.push({ name, hostedZoneId: privateZoneId(name), kind: "private" });
+  return out;
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+
+/** The clock and the source of randomness, injected so that tests are exact. */
+export interface Runtime {
+  now(): Date;
+  /** `n` random lowercase hex digits. */
+  hex(n: number): string;
+  /** `n` random lowercase alphanumerics (DNS suffixes, verification names). */
+  alnum(n: number): string;
+}
+
+const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+export const systemRuntime: Runtime = {
+  now: () => new Date(),
+  hex: (n) => randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n),
+  alnum: (n) => Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join(""),
+};
+
+/** A deterministic runtime for tests: a fixed clock that can be advanced and a seeded PRNG. */
+export function fixedRuntime(start = new Date("2026-01-01T00:00:00Z"), seed = 1): Runtime & { advance(ms: number): void } {
+  let t = start.getTime();
+  let s = seed >>> 0;
+  const next = () => {
+    // mulberry32: small, good enough for IDs in tests
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = s;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+    hex: (n) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join(""),
+    alnum: (n) => Array.from({ length: n }, () => ALNUM[Math.floor(next() * ALNUM.length)]).join(""),
+  };
+}

@@ -1,0 +1,143 @@
+import type { Kind, Kinds } from "./types.js";
+
+export interface Change {
+  readonly kind: Kind;
+  readonly id: string;
+  /** The new object, or undefined when it was deleted. */
+  readonly value: unknown;
+}
+
+/** Persists a batch of changes atomically; throws if it could not. */
+export interface Persistence {
+  commit(changes: readonly Change[], version: number): void;
+}
+
+export type CommitListener = (changes: readonly Change[], version: number) => void;
+
+/**
+ * The whole virtual AWS in memory: one table per kind. It changes only through `transact`,
+ * which persists the changes before they become visible, so that an acknowledged change
+ * survives a crash and a failed request leaves nothing behind.
+ */
+export class State {
+  private readonly tables = new Map<Kind, Map<string, unknown>>();
+  private readonly listeners = new Set<CommitListener>();
+  private _version = 0;
+
+  constructor(private readonly persistence?: Persistence) {}
+
+  get version(): number {
+    return this._version;
+  }
+
+  /** Loads persisted objects at start-up (no listeners fire, nothing is persisted). */
+  load(kind: string, id: string, value: unknown, version: number): void {
+    this.table(kind as Kind).set(id, value);
+    this._version = Math.max(this._version, version);
+  }
+
+  get<K extends Kind>(kind: K, id: string): Kinds[K] | undefined {
+    return this.tables.get(kind)?.get(id) as Kinds[K] | undefined;
+  }
+
+  all<K extends Kind>(kind: K): IterableIterator<Kinds[K]> {
+    return this.table(kind).values() as IterableIterator<Kinds[K]>;
+  }
+
+  count(kind: Kind): number {
+    return this.table(kind).size;
+  }
+
+  /** Runs `fn` against a transaction; commits its writes if it returns, drops them if it throws. */
+  transact<T>(fn: (tx: Tx) => T, opts: { dryRun?: boolean } = {}): T {
+    const tx = new Tx(this);
+    const result = fn(tx);
+    if (!opts.dryRun) this.commit(tx.changes());
+    return result;
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private commit(changes: Change[]): void {
+    if (changes.length === 0) return;
+    const version = this._version + 1;
+    this.persistence?.commit(changes, version);
+    for (const c of changes) {
+      if (c.value === undefined) this.table(c.kind).delete(c.id);
+      else this.table(c.kind).set(c.id, c.value);
+    }
+    this._version = version;
+    for (const l of this.listeners) l(changes, version);
+  }
+
+  /** Drops every object (admin reset); persisted by the caller. */
+  clear(): Change[] {
+    const changes: Change[] = [];
+    for (const [kind, table] of this.tables) for (const id of table.keys()) changes.push({ kind, id, value: undefined });
+    this.commit(changes);
+    return changes;
+  }
+
+  private table(kind: Kind): Map<string, unknown> {
+    let t = this.tables.get(kind);
+    if (!t) {
+      t = new Map();
+      this.tables.set(kind, t);
+    }
+    return t;
+  }
+}
+
+const DELETED = Symbol("deleted");
+
+/** A read-your-writes view of the state that buffers changes until the State commits them. */
+export class Tx {
+  private readonly writes = new Map<Kind, Map<string, unknown>>();
+
+  constructor(readonly state: State) {}
+
+  get<K extends Kind>(kind: K, id: string): Kinds[K] | undefined {
+    const w = this.writes.get(kind)?.get(id);
+    if (w === DELETED) return undefined;
+    if (w !== undefined) return w as Kinds[K];
+    return this.state.get(kind, id);
+  }
+
+  *all<K extends Kind>(kind: K): IterableIterator<Kinds[K]> {
+    const w = this.writes.get(kind);
+    for (const v of this.state.all(kind)) {
+      const id = (v as { id: string }).id;
+      if (!w?.has(id)) yield v;
+    }
+    if (w) for (const v of w.values()) if (v !== DELETED) yield v as Kinds[K];
+  }
+
+  /** Inserts or replaces an object (by its `id`). */
+  put<K extends Kind>(kind: K, value: Kinds[K]): Kinds[K] {
+    this.buffer(kind).set((value as { id: string }).id, value);
+    return value;
+  }
+
+  delete(kind: Kind, id: string): void {
+    this.buffer(kind).set(id, DELETED);
+  }
+
+  changes(): Change[] {
+    const out: Change[] = [];
+    for (const [kind, m] of this.writes)
+      for (const [id, v] of m) out.push({ kind, id, value: v === DELETED ? undefined : v });
+    return out;
+  }
+
+  private buffer(kind: Kind): Map<string, unknown> {
+    let m = this.writes.get(kind);
+    if (!m) {
+      m = new Map();
+      this.writes.set(kind, m);
+    }
+    return m;
+  }
+}

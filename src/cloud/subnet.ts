@@ -1,0 +1,96 @@
+import { cidrContains, cidrOverlaps, cidrWithin, formatIp, isCanonicalCidr, parseCidr, parseIp } from "./cidr.js";
+import type { Ctx } from "./context.js";
+import { AwsError, invalidParameterValue } from "./errors.js";
+import { isIdOf, newId } from "./ids.js";
+import { availabilityZones } from "./regions.js";
+import type { Tx } from "./state.js";
+import { registerTaggable } from "./tags.js";
+import type { Subnet, Tags } from "./types.js";
+import { getVpc } from "./vpc.js";
+
+registerTaggable("subnet", "subnet", "subnet");
+
+/** AWS reserves the first four addresses and the last one of every subnet. */
+export const RESERVED_HEAD = 4;
+
+export function getSubnet(tx: Tx, ctx: Ctx, id: string | undefined): Subnet {
+  if (id !== undefined && !isIdOf("subnet", id))
+    throw new AwsError("InvalidSubnetID.Malformed", `Invalid Subnet Id: '${id}' (expecting 'subnet-...; the Id may only contain lowercase alphanumeric characters and a single dash')`);
+  const s = id ? tx.get("subnet", id) : undefined;
+  if (!s || s.accountId !== ctx.accountId || s.region !== ctx.region)
+    throw new AwsError("InvalidSubnetID.NotFound", `The subnet ID '${id ?? ""}' does not exist`);
+  return s;
+}
+
+export function createSubnet(tx: Tx, ctx: Ctx, input: { vpcId?: string; cidr?: string; az?: string; azId?: string; tags?: Tags }): Subnet {
+  if (!input.vpcId) throw new AwsError("MissingParameter", "The request must contain the parameter vpcId");
+  const vpc = getVpc(tx, ctx, input.vpcId);
+  if (!input.cidr) throw new AwsError("MissingParameter", "The request must contain the parameter cidrBlock");
+  const c = parseCidr(input.cidr);
+  if (!c || !isCanonicalCidr(input.cidr)) throw invalidParameterValue(`Value (${input.cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!vpc.cidrBlocks.some((b) => b.state === "associated" && cidrWithin(c, parseCidr(b.cidr)!)) || c.prefix < 16 || c.prefix > 28)
+    throw new AwsError("InvalidSubnet.Range", `The CIDR '${input.cidr}' is invalid.`);
+  for (const s of tx.all("subnet"))
+    if (s.vpcId === vpc.id && cidrOverlaps(parseCidr(s.cidr)!, c))
+      throw new AwsError("InvalidSubnet.Conflict", `The CIDR '${input.cidr}' conflicts with another subnet`);
+  const azs = availabilityZones(ctx.accountId, ctx.region);
+  const az = input.az !== undefined || input.azId !== undefined ? azs.find((a) => a.name === input.az || a.id === input.azId) : azs[0];
+  if (!az) throw invalidParameterValue(`Value (${input.az ?? input.azId}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${azs.map((a) => a.name).join(", ")}.`);
+  if (input.az !== undefined && input.azId !== undefined && az.name !== input.az)
+    throw new AwsError("InvalidParameterCombination", "Both AvailabilityZone and AvailabilityZoneId were given and they do not name the same zone.");
+  return tx.put("subnet", {
+    id: newId(ctx.rt, "subnet"),
+    accountId: ctx.accountId,
+    region: ctx.region,
+    tags: input.tags ?? {},
+    vpcId: vpc.id,
+    cidr: input.cidr,
+    az: az.name,
+    azId: az.id,
+    defaultForAz: false,
+    mapPublicIpOnLaunch: false,
+  });
+}
+
+export function deleteSubnet(tx: Tx, ctx: Ctx, id: string | undefined): void {
+  const s = getSubnet(tx, ctx, id);
+  if ([...tx.all("eni")].some((e) => e.subnetId === s.id))
+    throw new AwsError("DependencyViolation", `The subnet '${s.id}' has dependencies and cannot be deleted.`);
+  for (const rt of tx.all("routeTable"))
+    if (rt.associations.some((a) => a.subnetId === s.id))
+      tx.put("routeTable", { ...rt, associations: rt.associations.filter((a) => a.subnetId !== s.id) });
+  tx.delete("subnet", s.id);
+}
+
+/** Addresses in use in a subnet (by ENIs) — the rest, less the reserved ones, are free. */
+function usedIps(tx: Tx, subnetId: string): Set<number> {
+  const used = new Set<number>();
+  for (const e of tx.all("eni")) if (e.subnetId === subnetId) used.add(parseIp(e.privateIp)!);
+  return used;
+}
+
+export function availableIpCount(tx: Tx, s: Subnet): number {
+  const c = parseCidr(s.cidr)!;
+  return c.size - RESERVED_HEAD - 1 - usedIps(tx, s.id).size;
+}
+
+/**
+ * Picks the ENI address: the one asked for (checked), else the lowest free one. AWS picks at
+ * random; lowest-free keeps privlink's addresses predictable for users and tests.
+ */
+export function allocateIp(tx: Tx, s: Subnet, wanted?: string): string {
+  const c = parseCidr(s.cidr)!;
+  const used = usedIps(tx, s.id);
+  if (wanted !== undefined) {
+    const ip = parseIp(wanted);
+    if (ip === undefined) throw invalidParameterValue(`Value (${wanted}) for parameter privateIpAddress is invalid.`);
+    if (!cidrContains(c, ip)) throw new AwsError("InvalidParameterValue", `Address ${wanted} does not fall within the subnet's address range`);
+    if (ip < c.base + RESERVED_HEAD || ip === c.base + c.size - 1)
+      throw new AwsError("InvalidParameterValue", `Address ${wanted} is reserved by AWS in subnet ${s.id}`);
+    if (used.has(ip)) throw new AwsError("InvalidIPAddress.InUse", `Address ${wanted} is in use.`);
+    return wanted;
+  }
+  for (let ip = c.base + RESERVED_HEAD; ip < c.base + c.size - 1; ip++) if (!used.has(ip)) return formatIp(ip);
+  throw new AwsError("InsufficientFreeAddressesInSubnet", `The specified subnet ${s.id} does not have enough free addresses to satisfy the request.`);
+}
+

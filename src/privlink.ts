@@ -1,0 +1,155 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { AddressInfo } from "node:net";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { adminRoutes } from "./api/admin.js";
+import { ec2Handlers } from "./api/ec2/index.js";
+import { elbv2Handlers } from "./api/elbv2.js";
+import { createApiServer } from "./api/server.js";
+import { stsHandlers } from "./api/sts.js";
+import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
+import type { HostConfig } from "./cloud/context.js";
+import { type Runtime, systemRuntime } from "./cloud/runtime.js";
+import { ALWAYS_READY, type Readiness, runLifecycle } from "./cloud/lifecycle.js";
+import { State } from "./cloud/state.js";
+import { SqliteStore } from "./store/sqlite.js";
+
+/** The composition root: the store, the state and every server that serves it. */
+export interface PrivlinkOptions {
+  /** HTTP edge port; 0 picks a free one. Default 4599. */
+  port?: number;
+  /** Where the database, CA and logs live. Default ~/.privlink. */
+  home?: string;
+  auth?: AuthMode;
+  slots?: { min: number; max: number };
+  publicDns?: string;
+  runtime?: Runtime;
+}
+
+export interface Privlink {
+  readonly url: string;
+  readonly port: number;
+  readonly home: string;
+  readonly state: State;
+  close(): Promise<void>;
+}
+
+/** The package root: two levels up when compiled to dist/src, one level up when run from src. */
+export const PACKAGE_ROOT: string = (() => {
+  for (const up of ["..", "../.."]) {
+    const dir = fileURLToPath(new URL(`${up}/`, import.meta.url));
+    if (existsSync(join(dir, "package.json"))) return dir;
+  }
+  return process.cwd();
+})();
+
+export const VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+
+export function defaultHome(): string {
+  return process.env.PRIVLINK_HOME ?? join(homedir(), ".privlink");
+}
+
+export function parseSlots(text: string): { min: number; max: number } {
+  const m = /^(\d{1,3})-(\d{1,3})$/.exec(text.trim());
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1 || max > 254 || min > max) throw new Error(`--slots takes A-B with 1 <= A <= B <= 254, not '${text}'`);
+  return { min, max };
+}
+
+/** What `privlink status` and `privlink env` read to find a running server. */
+export interface ServerFile {
+  pid: number;
+  url: string;
+  port: number;
+  startedAt: string;
+}
+
+export function serverFilePath(home: string): string {
+  return join(home, "server.json");
+}
+
+export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlink> {
+  const home = opts.home ?? defaultHome();
+  const rt = opts.runtime ?? systemRuntime;
+  const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
+  mkdirSync(home, { recursive: true });
+  const store = new SqliteStore(join(home, "state.db"));
+  const state = new State(store);
+  store.loadInto(state);
+  state.transact((tx) => ensureDefaultAccount(tx, rt));
+  const startedAt = new Date();
+
+  const server = createApiServer({
+    state,
+    rt,
+    host,
+    auth: opts.auth ?? "verify",
+    services: { ec2: ec2Handlers, sts: stsHandlers, elasticloadbalancing: elbv2Handlers },
+    admin: adminRoutes({ state, rt, startedAt, version: VERSION }),
+  });
+  const lifecycle = startLifecycle(state, rt, ALWAYS_READY);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 4599, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const info: ServerFile = { pid: process.pid, url, port, startedAt: startedAt.toISOString() };
+  writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
+
+  let closed = false;
+  return {
+    url,
+    port,
+    home,
+    state,
+    async close() {
+      if (closed) return;
+      closed = true;
+      lifecycle.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      store.close();
+      rmSync(serverFilePath(home), { force: true });
+    },
+  };
+}
+
+/**
+ * Runs the lifecycle steps after every commit (coalesced to one run per tick) and once a
+ * second for time-based transitions. A step's own commit schedules at most one more run.
+ */
+function startLifecycle(state: State, rt: Runtime, ready: Readiness): { stop(): void; kick(): void } {
+  let scheduled = false;
+  let stopped = false;
+  const run = () => {
+    scheduled = false;
+    if (stopped) return;
+    try {
+      state.transact((tx) => runLifecycle(tx, rt, ready));
+    } catch (err) {
+      process.emitWarning(`privlink lifecycle step failed: ${(err as Error).message}`);
+    }
+  };
+  const kick = () => {
+    if (scheduled || stopped) return;
+    scheduled = true;
+    setImmediate(run);
+  };
+  const unsubscribe = state.onCommit(kick);
+  const timer = setInterval(kick, 1000);
+  timer.unref();
+  kick();
+  return {
+    kick,
+    stop() {
+      stopped = true;
+      unsubscribe();
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { STSClient } from "@aws-sdk/client-sts";
+import { type Privlink, type PrivlinkOptions, startPrivlink } from "../../src/privlink.js";
+
+/**
+ * Each vitest worker gets its own band of host-address slots, so servers in parallel test files
+ * never bind the same 127.S.x.y. VITEST_POOL_ID is 1..N; 8 workers × 30 slots stay below 254.
+ */
+export function workerSlots(width = 30): { min: number; max: number } {
+  const id = Number(process.env.VITEST_POOL_ID ?? "1");
+  const band = ((id - 1) % 8) * width;
+  return { min: band + 1, max: band + width };
+}
+
+export interface TestServer extends Privlink {
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  ec2(region?: string, creds?: { accessKeyId: string; secretAccessKey: string }): EC2Client;
+  sts(region?: string, creds?: { accessKeyId: string; secretAccessKey: string }): STSClient;
+  /** Environment for the AWS CLI against this server. */
+  cliEnv(creds?: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestServer> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), "privlink-test-"));
+  const p = await startPrivlink({ port: 0, home, slots: workerSlots(), ...opts });
+  const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  const clientConfig = (region: string, creds = credentials) => ({ endpoint: p.url, region, credentials: creds, maxAttempts: 1 });
+  return Object.assign(p, {
+    credentials,
+    ec2: (region = "us-east-1", creds = credentials) => new EC2Client(clientConfig(region, creds)),
+    sts: (region = "us-east-1", creds = credentials) => new STSClient(clientConfig(region, creds)),
+    cliEnv: (creds = credentials): NodeJS.ProcessEnv => ({
+      ...process.env,
+      AWS_ENDPOINT_URL: p.url,
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_PAGER: "",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    }),
+    async stop() {
+      await p.close();
+      if (!opts.home) rmSync(home, { recursive: true, force: true });
+    },
+  });
+}

@@ -1,0 +1,53 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { workerSlots } from "./server.js";
+
+export const BIN = join(import.meta.dirname, "../../bin/privlink.js");
+
+/** Runs `privlink up` as a real process (as users do) and waits until it answers. */
+export async function spawnPrivlink(home: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const s = workerSlots();
+  let out = "";
+  const child = spawn(process.execPath, [BIN, "up", "--port", "0", "--home", home, "--slots", `${s.min}-${s.max}`, ...extra], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PRIVLINK_HOME: home },
+  });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const file = join(home, "server.json");
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`privlink exited: ${out}`);
+    if (existsSync(file) && out.includes("privlink is running")) {
+      const { url } = JSON.parse(readFileSync(file, "utf8"));
+      return { child, url, output: () => out };
+    }
+    await sleep(50);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`privlink did not start: ${out}`);
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+export function runAws(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("aws", args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
