@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
@@ -10,8 +10,8 @@ import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
-import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { ALWAYS_READY, type Readiness, runLifecycle } from "./cloud/lifecycle.js";
+import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { SqliteStore } from "./store/sqlite.js";
 
@@ -54,7 +54,8 @@ export function parseSlots(text: string): { min: number; max: number } {
   const m = /^(\d{1,3})-(\d{1,3})$/.exec(text.trim());
   const min = Number(m?.[1]);
   const max = Number(m?.[2]);
-  if (!m || min < 1 || max > 254 || min > max) throw new Error(`--slots takes A-B with 1 <= A <= B <= 254, not '${text}'`);
+  if (!m || min < 1 || max > 254 || min > max)
+    throw new Error(`--slots takes A-B with 1 <= A <= B <= 254, not '${text}'`);
   return { min, max };
 }
 

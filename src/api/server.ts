@@ -1,16 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type AuthMode, callerFor, recordAccount } from "../cloud/account.js";
-import type { Ctx, HostConfig } from "../cloud/context.js";
+import type { AuthMode } from "../cloud/account.js";
+import type { HostConfig } from "../cloud/context.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
+import { dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
-import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
-import { decodeRequest, encodeResponse, type Protocol, protocolOf, renderError } from "./wire.js";
-
-/** The largest API request body privlink reads (AWS's own limits are lower for most actions). */
-const MAX_BODY = 10 * 1024 * 1024;
 
 export interface AdminResponse {
   status: number;
@@ -85,67 +80,14 @@ async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerRespons
   if (url.pathname.startsWith("/_privlink/")) return admin(opts, req, res, url, body ?? Buffer.alloc(0));
   const signed = req.headers.authorization !== undefined || url.searchParams.has("X-Amz-Signature");
   if (!signed && opts.fallback?.(req, res)) return;
-  const requestId = randomUUID();
-  let protocol: Protocol = "ec2";
-  let service = "ec2";
-  try {
-    if (body === undefined)
-      throw new AwsError("RequestEntityTooLarge", `Request body exceeds ${MAX_BODY} bytes`, 413);
-    const incoming: IncomingSigned = {
-      method: req.method ?? "GET",
-      url: req.url ?? "/",
-      headers: req.headersDistinct,
-      body,
-    };
-    const scope = parseScope(incoming);
-    service = scope.service;
-    const table = opts.services[service];
-    if (!table)
-      throw new AwsError(
-        "UnknownService",
-        `privlink does not serve the AWS service '${service}' on its API port`,
-        400,
-      );
-    protocol = protocolOf(service);
-    const caller = callerFor(opts.state, opts.auth, scope.accessKeyId);
-    if (!caller) throw authErrorFor(service, "unknownKey");
-    if (opts.auth === "verify") {
-      await verifySigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, opts.rt.now());
-    }
-    const { action, input } = decodeRequest(service, protocol, req.method ?? "GET", url, req.headers, body);
-    const handler = table[action];
-    if (!handler)
-      throw new AwsError("InvalidAction", `The action ${action} is not valid for this web service.`);
-    const ctx: Ctx = {
-      accountId: caller.accountId,
-      region: scope.region,
-      principalArn: caller.principalArn,
-      rt: opts.rt,
-      host: opts.host,
-    };
-    const dryRun = input?.DryRun === true;
-    const output = opts.state.transact(
-      (tx) => {
-        if (opts.auth === "open") recordAccount(tx, ctx);
-        return handler({ tx, ctx, input });
-      },
-      { dryRun },
-    );
-    if (dryRun)
-      throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
-    const out = encodeResponse(service, protocol, action, output, requestId);
-    send(res, out.status, out.contentType, out.body, { "x-amzn-requestid": requestId, ...out.headers });
-  } catch (err) {
-    const e =
-      err instanceof AwsError
-        ? err
-        : new AwsError("InternalError", `An internal error has occurred: ${(err as Error).message}`, 500);
-    const out = renderError(e, protocol, requestId, service);
-    send(res, out.status, out.headers["content-type"] ?? "text/xml", out.body, {
-      "x-amzn-requestid": requestId,
-      ...out.headers,
-    });
-  }
+  const out = await dispatchAws(opts, {
+    method: req.method ?? "GET",
+    url: req.url ?? "/",
+    headers: req.headers,
+    headersDistinct: req.headersDistinct,
+    body,
+  });
+  send(res, out.status, out.headers["content-type"] ?? "text/xml", out.body, out.headers);
 }
 
 async function admin(

@@ -4,7 +4,13 @@ import { renderError as renderProtocolError } from "./protocols/errors.js";
 import { decodeJson, encodeJson } from "./protocols/json.js";
 import { decodeQuery, encodeQuery } from "./protocols/query.js";
 import { decodeRestXml, encodeRestXml, matchRestXmlOperation } from "./protocols/rest-xml.js";
-import { findOperation, jsonActionOf, type WireProtocol, type WireService, protocolOf as wireProtocolOf } from "./protocols/schema.js";
+import {
+  findOperation,
+  jsonActionOf,
+  type WireProtocol,
+  type WireService,
+  protocolOf as wireProtocolOf,
+} from "./protocols/schema.js";
 
 /**
  * One request in, one response out, whatever the protocol: the server routes by the SigV4
@@ -45,7 +51,8 @@ export function decodeRequest(
     case "ec2":
     case "awsQuery": {
       const params = new URLSearchParams(url.search);
-      if (method === "POST" && isForm(headers)) for (const [k, v] of new URLSearchParams(body.toString("utf8"))) params.append(k, v);
+      if (method === "POST" && isForm(headers))
+        for (const [k, v] of new URLSearchParams(body.toString("utf8"))) params.append(k, v);
       const action = params.get("Action");
       if (!action) throw new AwsError("MissingAction", "The request must contain the parameter Action");
       return { action, input: decodeQuery(operation(service, action), params, protocol) };
@@ -53,12 +60,14 @@ export function decodeRequest(
     case "awsJson1_1": {
       const target = headers["x-amz-target"];
       const action = jsonActionOf(service as WireService, Array.isArray(target) ? target[0] : target);
-      if (!action) throw new AwsError("UnknownOperationException", `Unknown operation ${target ?? "(no X-Amz-Target)"}`);
+      if (!action)
+        throw new AwsError("UnknownOperationException", `Unknown operation ${target ?? "(no X-Amz-Target)"}`);
       return { action, input: decodeJson(operation(service, action), body) };
     }
     case "restXml": {
       const match = matchRestXmlOperation(service as WireService, method, url.pathname, url.searchParams);
-      if (!match) throw new AwsError("InvalidAction", `No ${service} operation answers ${method} ${url.pathname}`, 404);
+      if (!match)
+        throw new AwsError("InvalidAction", `No ${service} operation answers ${method} ${url.pathname}`, 404);
       return {
         action: match.op.name,
         input: decodeRestXml(match.op, { labels: match.labels, query: url.searchParams, headers, body }),
@@ -67,14 +76,30 @@ export function decodeRequest(
   }
 }
 
-export function encodeResponse(service: string, protocol: Protocol, action: string, output: unknown, requestId: string): Encoded {
+export function encodeResponse(
+  service: string,
+  protocol: Protocol,
+  action: string,
+  output: unknown,
+  requestId: string,
+): Encoded {
   const op = operation(service, action);
   switch (protocol) {
     case "ec2":
     case "awsQuery":
-      return { status: 200, contentType: "text/xml;charset=UTF-8", body: encodeQuery(op, output, protocol, requestId), headers: {} };
+      return {
+        status: 200,
+        contentType: "text/xml;charset=UTF-8",
+        body: encodeQuery(op, output, protocol, requestId),
+        headers: {},
+      };
     case "awsJson1_1":
-      return { status: 200, contentType: "application/x-amz-json-1.1", body: encodeJson(op, output), headers: {} };
+      return {
+        status: 200,
+        contentType: "application/x-amz-json-1.1",
+        body: encodeJson(op, output),
+        headers: {},
+      };
     case "restXml": {
       const r = encodeRestXml(op, output, requestId);
       return { status: r.status, contentType: "text/xml", body: r.body, headers: r.headers };

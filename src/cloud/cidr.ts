@@ -7,8 +7,21 @@ export interface Cidr4 {
   readonly size: number;
 }
 
+// Rules compare every new block with existing ones: parse each distinct text once.
+const cidrCache = new Map<string, Cidr4 | undefined>();
+
 /** Parses "a.b.c.d/n"; returns undefined for anything else (callers raise their own AWS error). */
 export function parseCidr(text: string): Cidr4 | undefined {
+  let c = cidrCache.get(text);
+  if (c === undefined && !cidrCache.has(text)) {
+    c = parseCidrUncached(text);
+    if (cidrCache.size > 100_000) cidrCache.clear();
+    cidrCache.set(text, c);
+  }
+  return c;
+}
+
+function parseCidrUncached(text: string): Cidr4 | undefined {
   if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) return undefined;
   const a = new Address4(text);
   const prefix = a.subnetMask;

@@ -27,12 +27,20 @@ export function vpceZoneId(region: string): string {
 }
 
 /** The service's base DNS name(s): `<svc>.<region>.vpce.amazonaws.com` or `vpce-svc-….<region>.vpce.amazonaws.com`. */
-export function baseDnsNames(state: State | Tx, endpoint: Pick<VpcEndpoint, "serviceName" | "serviceId" | "serviceRegion" | "region" | "type">): string[] {
+export function baseDnsNames(
+  state: State | Tx,
+  endpoint: Pick<VpcEndpoint, "serviceName" | "serviceId" | "serviceRegion" | "region" | "type">,
+): string[] {
   if (endpoint.serviceId) {
     const svc = state.get("endpointService", endpoint.serviceId);
     return svc ? [serviceBaseDnsName(svc)] : [];
   }
-  return awsServiceByName(endpoint.serviceName, { type: endpoint.type === "Gateway" ? "Gateway" : "Interface", region: endpoint.serviceRegion })?.baseEndpointDnsNames ?? [];
+  return (
+    awsServiceByName(endpoint.serviceName, {
+      type: endpoint.type === "Gateway" ? "Gateway" : "Interface",
+      region: endpoint.serviceRegion,
+    })?.baseEndpointDnsNames ?? []
+  );
 }
 
 export function serviceBaseDnsName(svc: Pick<EndpointService, "id" | "region">): string {
@@ -44,16 +52,23 @@ export function privateDnsNames(state: State | Tx, endpoint: VpcEndpoint): strin
   if (endpoint.type !== "Interface") return [];
   if (endpoint.serviceId) {
     const svc = state.get("endpointService", endpoint.serviceId);
-    return svc?.privateDnsName && svc.privateDnsVerification?.state === "verified" ? [svc.privateDnsName] : [];
+    return svc?.privateDnsName && svc.privateDnsVerification?.state === "verified"
+      ? [svc.privateDnsName]
+      : [];
   }
-  return awsServiceByName(endpoint.serviceName, { type: "Interface", region: endpoint.serviceRegion })?.privateDnsNames ?? [];
+  return (
+    awsServiceByName(endpoint.serviceName, { type: "Interface", region: endpoint.serviceRegion })
+      ?.privateDnsNames ?? []
+  );
 }
 
 export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): EndpointDnsName[] {
   if (endpoint.type !== "Interface") return [];
   const zone = vpceZoneId(endpoint.region);
   const prefix = `${endpoint.id}-${endpoint.dnsSuffix}`;
-  const azs = [...new Set(endpoint.enis.map((e) => state.get("subnet", e.subnetId)?.az).filter((a): a is string => !!a))].sort();
+  const azs = [
+    ...new Set(endpoint.enis.map((e) => state.get("subnet", e.subnetId)?.az).filter((a): a is string => !!a)),
+  ].sort();
   const out: EndpointDnsName[] = [];
   for (const base of baseDnsNames(state, endpoint)) {
     // S3-style services have wildcard base names: the endpoint names keep the leading "*.".
@@ -61,9 +76,11 @@ export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): Endp
     const b = wild ? base.slice(2) : base;
     const lead = wild ? "*." : "";
     out.push({ name: `${lead}${prefix}.${b}`, hostedZoneId: zone, kind: "regional" });
-    for (const az of azs) out.push({ name: `${lead}${prefix}-${az}.${b}`, hostedZoneId: zone, kind: "zonal", az });
+    for (const az of azs)
+      out.push({ name: `${lead}${prefix}-${az}.${b}`, hostedZoneId: zone, kind: "zonal", az });
   }
   if (endpoint.privateDnsEnabled)
-    for (const name of privateDnsNames(state, endpoint)) out.push({ name, hostedZoneId: privateZoneId(name), kind: "private" });
+    for (const name of privateDnsNames(state, endpoint))
+      out.push({ name, hostedZoneId: privateZoneId(name), kind: "private" });
   return out;
 }

@@ -8,7 +8,12 @@ import type { ConnectionEvent, ConnectionEventType, VpcEndpoint } from "./types.
  * endpoint), as the SNS message AWS would publish. The message body is privlink-defined: AWS
  * does not document it (spec §8).
  */
-export function emitConnectionEvent(tx: Tx, ctx: Ctx, endpoint: VpcEndpoint, event: ConnectionEventType): void {
+export function emitConnectionEvent(
+  tx: Tx,
+  ctx: Ctx,
+  endpoint: VpcEndpoint,
+  event: ConnectionEventType,
+): void {
   if (endpoint.type !== "Interface" || !endpoint.serviceId) return;
   for (const n of tx.all("connectionNotification")) {
     if (n.state !== "Enabled" || !n.events.includes(event)) continue;
@@ -36,5 +41,7 @@ function nextSequence(tx: Tx): string {
 
 /** Events newest last; `since` is the id of the last event the poller saw. */
 export function listConnectionEvents(tx: Tx, since?: string): ConnectionEvent[] {
-  return [...tx.all("connectionEvent")].filter((e) => since === undefined || e.id > since).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return [...tx.all("connectionEvent")]
+    .filter((e) => since === undefined || e.id > since)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }

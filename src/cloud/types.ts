@@ -117,7 +117,13 @@ export interface Eni extends Owned {
   readonly az: string;
   readonly privateIp: string;
   readonly securityGroupIds: readonly string[];
-  readonly interfaceType: "interface" | "vpc_endpoint" | "nat_gateway" | "network_load_balancer" | "gateway_load_balancer";
+  readonly interfaceType:
+    | "interface"
+    | "vpc_endpoint"
+    | "gateway_load_balancer_endpoint"
+    | "nat_gateway"
+    | "network_load_balancer"
+    | "gateway_load_balancer";
   readonly requesterManaged: boolean;
   readonly requesterId?: string;
   readonly description: string;
@@ -145,6 +151,20 @@ export interface InternetGateway extends Owned {
   readonly attachments: readonly { readonly vpcId: string; readonly state: "attaching" | "available" | "detaching" }[];
 }
 
+/** A NAT gateway: a managed ENI in a subnet that carries the subnet's outbound flows onward. */
+export interface NatGateway extends Owned {
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly eniId: string;
+  readonly connectivityType: "public" | "private";
+  readonly state: "pending" | "available" | "deleting" | "deleted" | "failed";
+  readonly allocationId?: string;
+  readonly publicIp?: string;
+  readonly createdAt: string;
+  readonly deletedAt?: string;
+  readonly clientToken?: string;
+}
+
 // ---- PrivateLink: load balancers (ELBv2), endpoint services, endpoints, notifications ----
 
 /** ELBv2 objects are identified by their ARN, as in the ELBv2 API. */
@@ -153,12 +173,22 @@ export interface LoadBalancer extends Owned {
   readonly type: "network" | "gateway" | "application";
   readonly scheme: "internal" | "internet-facing";
   readonly vpcId: string;
-  readonly subnets: readonly { readonly subnetId: string; readonly az: string; readonly azId: string }[];
+  readonly subnets: readonly {
+    readonly subnetId: string;
+    readonly az: string;
+    readonly azId: string;
+    /** The address the request pinned with SubnetMappings.PrivateIPv4Address (internal only). */
+    readonly privateIpv4Address?: string;
+  }[];
   readonly ipAddressType: "ipv4" | "dualstack";
   readonly securityGroupIds: readonly string[];
   readonly dnsName: string;
   readonly state: "provisioning" | "active" | "failed";
   readonly createdAt: string;
+  /** The load balancer's requester-managed ENI in each subnet (one node per AZ). */
+  readonly enis?: readonly { readonly subnetId: string; readonly eniId: string }[];
+  /** ELBv2 load balancer attributes (deletion_protection.enabled, load_balancing.cross_zone.enabled, …). */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 export interface HealthCheck {
@@ -169,12 +199,17 @@ export interface HealthCheck {
   readonly healthyThreshold: number;
   readonly unhealthyThreshold: number;
   readonly path?: string;
+  /** HTTP codes that count as healthy (HTTP/HTTPS checks only), e.g. "200-399". */
+  readonly matcher?: string;
 }
 
 export interface Target {
   readonly id: string; // an IP address or an instance ID
   readonly port: number;
   readonly availabilityZone?: string; // "all" for IPs outside the VPC
+  readonly registeredAt?: string;
+  /** Set by DeregisterTargets: the target drains until the deregistration delay has passed. */
+  readonly deregisteredAt?: string;
 }
 
 export interface TargetGroup extends Owned {
@@ -270,6 +305,8 @@ export interface VpcEndpoint extends Owned {
   readonly lastError?: { readonly code: string; readonly message: string };
   readonly clientToken?: string;
   readonly payerResponsibility?: string;
+  /** ModifyVpcEndpointPayerResponsibility settings, one per scope. */
+  readonly payerResponsibilities?: readonly { readonly scope: string; readonly type: string }[];
 }
 
 export type ConnectionEventType = "Connect" | "Accept" | "Reject" | "Delete";
@@ -303,6 +340,41 @@ export interface IdempotencyRecord {
   readonly resourceId: string;
 }
 
+// ---- Built-in AWS services behind the service fronts ----
+
+/** One version of a secret's value; a version without stages is deprecated but kept. */
+export interface SecretVersion {
+  readonly versionId: string;
+  readonly secretString?: string;
+  /** Base64 of the binary value. */
+  readonly secretBinary?: string;
+  readonly stages: readonly string[];
+  readonly createdAt: string;
+}
+
+/** A Secrets Manager secret; `id` is its ARN (…:secret:<name>-<6 random alphanumerics>). */
+export interface Secret extends Owned {
+  readonly name: string;
+  readonly description?: string;
+  readonly kmsKeyId?: string;
+  /** Oldest first. */
+  readonly versions: readonly SecretVersion[];
+  readonly resourcePolicy?: string;
+  readonly createdAt: string;
+  readonly lastChangedAt: string;
+  readonly lastAccessedAt?: string;
+  /** When DeleteSecret ran (DeletedDate); the secret is purged at `deletionDate`. */
+  readonly deletedAt?: string;
+  readonly deletionDate?: string;
+}
+
+/** Where requests for an AWS service privlink does not build in are forwarded. */
+export interface Upstream {
+  readonly id: string; // the SigV4 service name (kms, sqs, s3, …)
+  readonly url: string;
+  readonly createdAt: string;
+}
+
 /**
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
  * kind the same way.
@@ -318,6 +390,7 @@ export interface Kinds {
   eni: Eni;
   instance: Instance;
   internetGateway: InternetGateway;
+  natGateway: NatGateway;
   loadBalancer: LoadBalancer;
   targetGroup: TargetGroup;
   listener: Listener;
@@ -326,6 +399,8 @@ export interface Kinds {
   connectionNotification: ConnectionNotification;
   connectionEvent: ConnectionEvent;
   idempotency: IdempotencyRecord;
+  secret: Secret;
+  upstream: Upstream;
 }
 
 export type Kind = keyof Kinds;

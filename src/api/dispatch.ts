@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { type AuthMode, callerFor, recordAccount } from "../cloud/account.js";
+import type { Ctx, HostConfig, Via } from "../cloud/context.js";
+import { AwsError } from "../cloud/errors.js";
+import type { Runtime } from "../cloud/runtime.js";
+import type { State } from "../cloud/state.js";
+import type { HandlerTable } from "./handler.js";
+import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
+import { decodeRequest, encodeResponse, type Protocol, protocolOf, renderError } from "./wire.js";
+
+export interface DispatchOptions {
+  state: State;
+  rt: Runtime;
+  host: HostConfig;
+  auth: AuthMode;
+  /** Handlers per SigV4 service name (ec2, sts, elasticloadbalancing, route53, …). */
+  services: Record<string, HandlerTable>;
+}
+
+export interface AwsRequest {
+  method: string;
+  /** Raw path and query as received. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** Node's headersDistinct: repeated headers kept apart, as SigV4 needs them. */
+  headersDistinct: Record<string, string[] | undefined>;
+  body: Buffer | undefined;
+}
+
+export interface AwsResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+}
+
+/** The largest API request body privlink reads (AWS's own limits are lower for most actions). */
+export const MAX_BODY = 10 * 1024 * 1024;
+
+/**
+ * One AWS request, whichever door it came through: the public edge (no `via`) or a service
+ * front on an interface endpoint (`via` carries the trusted endpoint context). Authenticates,
+ * decodes, runs the handler in one transaction, encodes; every failure becomes an AWS error in
+ * the service's protocol.
+ */
+export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: Via): Promise<AwsResponse> {
+  const requestId = randomUUID();
+  let protocol: Protocol = "ec2";
+  let service = "ec2";
+  try {
+    if (req.body === undefined)
+      throw new AwsError("RequestEntityTooLarge", `Request body exceeds ${MAX_BODY} bytes`, 413);
+    const incoming: IncomingSigned = {
+      method: req.method,
+      url: req.url,
+      headers: req.headersDistinct,
+      body: req.body,
+    };
+    const scope = parseScope(incoming);
+    service = scope.service;
+    const table = opts.services[service];
+    if (!table)
+      throw new AwsError("UnknownService", `privlink does not serve the AWS service '${service}' here`, 400);
+    protocol = protocolOf(service);
+    const caller = callerFor(opts.state, opts.auth, scope.accessKeyId);
+    if (!caller) throw authErrorFor(service, "unknownKey");
+    if (opts.auth === "verify")
+      await verifySigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, opts.rt.now());
+    const url = new URL(req.url, "http://privlink");
+    const { action, input } = decodeRequest(service, protocol, req.method, url, req.headers, req.body);
+    const handler = table[action];
+    if (!handler)
+      throw new AwsError("InvalidAction", `The action ${action} is not valid for this web service.`);
+    const ctx: Ctx = {
+      accountId: caller.accountId,
+      region: scope.region,
+      principalArn: caller.principalArn,
+      orgId: caller.orgId,
+      rt: opts.rt,
+      host: opts.host,
+      via,
+      service,
+      action,
+    };
+    const dryRun = input?.DryRun === true;
+    const output = opts.state.transact(
+      (tx) => {
+        if (opts.auth === "open") recordAccount(tx, ctx);
+        return handler({ tx, ctx, input });
+      },
+      { dryRun },
+    );
+    if (dryRun)
+      throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+    const out = encodeResponse(service, protocol, action, output, requestId);
+    return {
+      status: out.status,
+      headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
+      body: out.body,
+    };
+  } catch (err) {
+    const e =
+      err instanceof AwsError
+        ? err
+        : new AwsError("InternalError", `An internal error has occurred: ${(err as Error).message}`, 500);
+    const out = renderError(e, protocol, requestId, service);
+    return { status: out.status, headers: { "x-amzn-requestid": requestId, ...out.headers }, body: out.body };
+  }
+}
