@@ -62,6 +62,17 @@ export function privateDnsNames(state: State | Tx, endpoint: VpcEndpoint): strin
   );
 }
 
+/**
+ * S3 interface endpoints name buckets, access points and control under the endpoint's names,
+ * so AWS lists them as wildcards (`*.vpce-….s3.<region>.vpce.amazonaws.com`, spec §4.1) although
+ * the service's base name has no wildcard.
+ */
+function wildcardEndpointNames(endpoint: VpcEndpoint): boolean {
+  return (
+    endpoint.serviceId === undefined && endpoint.serviceName === `com.amazonaws.${endpoint.serviceRegion}.s3`
+  );
+}
+
 export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): EndpointDnsName[] {
   if (endpoint.type !== "Interface") return [];
   const zone = vpceZoneId(endpoint.region);
@@ -70,10 +81,11 @@ export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): Endp
     ...new Set(endpoint.enis.map((e) => state.get("subnet", e.subnetId)?.az).filter((a): a is string => !!a)),
   ].sort();
   const out: EndpointDnsName[] = [];
+  const s3 = wildcardEndpointNames(endpoint);
   for (const base of baseDnsNames(state, endpoint)) {
-    // S3-style services have wildcard base names: the endpoint names keep the leading "*.".
-    const wild = base.startsWith("*.");
-    const b = wild ? base.slice(2) : base;
+    // Wildcard base names, and every S3 interface endpoint, give names with a leading "*.".
+    const wild = s3 || base.startsWith("*.");
+    const b = base.startsWith("*.") ? base.slice(2) : base;
     const lead = wild ? "*." : "";
     out.push({ name: `${lead}${prefix}.${b}`, hostedZoneId: zone, kind: "regional" });
     for (const az of azs)
