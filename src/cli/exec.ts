@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Command } from "commander";
+import { admin } from "./client.js";
+
+/** What POST /_privlink/workloads/proxy answers. */
+export interface WorkloadProxyReply {
+  workloadId: string;
+  eniId: string;
+  instanceId?: string;
+  vpcId: string;
+  host: string;
+  port: number;
+  url: string;
+  env: Record<string, string>;
+}
+
+export function workloadProxy(workload: string): Promise<WorkloadProxyReply> {
+  return admin<WorkloadProxyReply>("POST", "/_privlink/workloads/proxy", { workload });
+}
+
+const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] as const;
+
+/**
+ * The environment CMD runs in: every proxy variable at the workload's proxy, NO_PROXY cleared
+ * (or localhost-style exceptions would bypass the workload's network), the CA bundle, and AWS
+ * credentials kept from the caller, else the default account's.
+ */
+export function workloadEnv(base: NodeJS.ProcessEnv, reply: WorkloadProxyReply): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    ...reply.env,
+    NO_PROXY: "",
+    no_proxy: "",
+    PRIVLINK_WORKLOAD: reply.workloadId,
+  };
+  for (const k of PROXY_VARS) env[k] = reply.url;
+  const hasCredentials = base.AWS_ACCESS_KEY_ID || base.AWS_PROFILE || base.AWS_WEB_IDENTITY_TOKEN_FILE;
+  if (!hasCredentials) {
+    env.AWS_ACCESS_KEY_ID = "test";
+    env.AWS_SECRET_ACCESS_KEY = "test";
+  }
+  env.AWS_DEFAULT_REGION ??= base.AWS_REGION ?? "us-east-1";
+  return env;
+}
+
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+export function registerExecCommand(program: Command): void {
+  program
+    .command("exec")
+    .description(
+      "run a command as a workload (i-… or eni-…): its connections leave from the workload's address through a proxy that enforces security groups, routes and endpoints",
+    )
+    .requiredOption("--from <workload>", "the instance (i-…) or network interface (eni-…) to act as")
+    .argument("<command...>", "the command, after --")
+    .action(async (command: string[], o: { from: string }) => {
+      const reply = await workloadProxy(o.from);
+      const child = spawn(command[0]!, command.slice(1), {
+        stdio: "inherit",
+        env: workloadEnv(process.env, reply),
+      });
+      const forward = (sig: NodeJS.Signals) => child.kill(sig);
+      for (const s of SIGNALS) process.on(s, forward);
+      const code = await new Promise<number>((resolve) => {
+        child.once("error", (err) => {
+          process.stderr.write(`privlink: cannot run ${command[0]}: ${err.message}\n`);
+          resolve(127);
+        });
+        child.once("exit", (c, signal) => resolve(c ?? 128 + signalNumber(signal)));
+      });
+      for (const s of SIGNALS) process.off(s, forward);
+      process.exitCode = code;
+    });
+}
+
+/** A child killed by a signal exits 128 + its number, as shells report it. */
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return (signal && constants.signals[signal]) || constants.signals.SIGTERM;
+}

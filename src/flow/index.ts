@@ -1,0 +1,17 @@
+export { decide, FlowDecider } from "./decide.js";
+export { type StateIndex, stateIndex } from "./index-cache.js";
+export { internetHops, longestMatch, routeTableOf } from "./route.js";
+export { matchingRule, type Peer, securityGroupHop } from "./sg.js";
+export { healthCheckPort, proxyProtocolV2, takesNewFlows, targetHost } from "./targets.js";
+export {
+  ASSUME_HEALTHY,
+  type Decision,
+  type Flow,
+  type FlowSource,
+  type FlowTarget,
+  type HealthView,
+  type Hop,
+  type HopKind,
+  type ResolvedTarget,
+  type TargetHealthState,
+} from "./types.js";

@@ -1,0 +1,138 @@
+import type { AdminRoute } from "../api/server.js";
+import { AwsError } from "../cloud/errors.js";
+import type { Readiness } from "../cloud/lifecycle.js";
+import type { State } from "../cloud/state.js";
+import { DataPlane, type ServiceFrontHandler } from "./dataplane.js";
+import { FlowEvents } from "./flow-events.js";
+import { Meter, type MeterStore } from "./meter.js";
+import { type DnsLike, dnsResolver, type NameResolver, stateResolver } from "./resolver.js";
+import { WorkloadError, WorkloadProxies } from "./workload-proxy.js";
+
+/** The meta-table key the counters live under. */
+export const METER_META_KEY = "meter";
+
+/** How often counters reach the store: a restart loses at most this much. */
+export const METER_FLUSH_MS = 5_000;
+
+export interface DataPlaneHostOptions {
+  state: State;
+  /** The store's key-value side table (SqliteStore has it). */
+  meta?: { getMeta(key: string): string | undefined; setMeta(key: string, value: string): void };
+  resolver?: NameResolver;
+  front?: ServiceFrontHandler;
+  now?: () => Date;
+  /** The environment that makes a workload trust privlink's CA (`privlink exec` passes it on). */
+  tlsEnv?: () => Record<string, string>;
+}
+
+/**
+ * Everything of the data plane that privlink.ts composes: the reconciler, the meter with its
+ * periodic flush, the workload proxies, and the admin routes that read them.
+ */
+export interface DataPlaneHost {
+  readonly dataplane: DataPlane;
+  readonly proxies: WorkloadProxies;
+  readonly readiness: Readiness;
+  readonly routes: Record<string, AdminRoute>;
+  /** Called after each reconcile; privlink passes the lifecycle's kick. */
+  onConverged(fn: () => void): void;
+  /** Workloads resolve through the VPC resolvers once they run (names they miss fall back to the state). */
+  useDns(dns: DnsLike): void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDataPlaneHost(opts: DataPlaneHostOptions): DataPlaneHost {
+  const store: MeterStore | undefined = opts.meta && {
+    load: () => opts.meta!.getMeta(METER_META_KEY),
+    save: (json) => opts.meta!.setMeta(METER_META_KEY, json),
+  };
+  const meter = new Meter(store);
+  const events = new FlowEvents(1000, opts.now);
+  let converged: () => void = () => undefined;
+  const dataplane = new DataPlane({
+    state: opts.state,
+    meter,
+    events,
+    front: opts.front,
+    onConverged: () => converged(),
+  });
+  const fallback = opts.resolver ?? stateResolver(opts.state);
+  let resolver: NameResolver = fallback;
+  const proxies = new WorkloadProxies(opts.state, dataplane, {
+    resolve: (vpcId, name) => resolver.resolve(vpcId, name),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    dataplane,
+    proxies,
+    readiness: dataplane.readiness,
+    routes: dataPlaneRoutes(dataplane, proxies, opts.tlsEnv),
+    onConverged(fn) {
+      converged = fn;
+    },
+    useDns(dns) {
+      resolver = dnsResolver(dns, fallback);
+    },
+    async start() {
+      timer = setInterval(() => meter.flush(), METER_FLUSH_MS);
+      timer.unref();
+      await dataplane.start();
+    },
+    async close() {
+      clearInterval(timer);
+      await proxies.close();
+      await dataplane.close();
+      meter.flush();
+    },
+  };
+}
+
+/** Without a CA yet (a server that never started its front), the workload simply gets no TLS env. */
+function tlsEnvOrNone(tlsEnv: () => Record<string, string>): Record<string, string> {
+  try {
+    return tlsEnv();
+  } catch {
+    return {};
+  }
+}
+
+function parseBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  try {
+    const v = JSON.parse(body.toString("utf8"));
+    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {}
+  throw new AwsError("InvalidRequest", "the body must be a JSON object");
+}
+
+/**
+ * GET /_privlink/stats (counters), GET /_privlink/flows?since=N (refused flows, newest last),
+ * POST /_privlink/workloads/proxy {"workload":"i-…|eni-…"} (starts that workload's proxy; answers
+ * its address and the TLS environment its programs need).
+ */
+export function dataPlaneRoutes(
+  dataplane: DataPlane,
+  proxies: WorkloadProxies,
+  tlsEnv: () => Record<string, string> = () => ({}),
+): Record<string, AdminRoute> {
+  return {
+    "GET /_privlink/stats": () => ({ status: 200, body: dataplane.meter.snapshot() }),
+    "GET /_privlink/flows": ({ url }) => ({
+      status: 200,
+      body: { flows: dataplane.events.list(Number(url.searchParams.get("since") ?? 0) || 0) },
+    }),
+    "POST /_privlink/workloads/proxy": async ({ body }) => {
+      const id = parseBody(body).workload;
+      if (typeof id !== "string" || !id)
+        throw new AwsError("MissingParameter", "workload (an i-… or eni-… ID) is required");
+      try {
+        return { status: 200, body: { ...(await proxies.ensure(id)), env: tlsEnvOrNone(tlsEnv) } };
+      } catch (err) {
+        if (err instanceof WorkloadError)
+          throw new AwsError(err.status === 404 ? "NotFound" : "InvalidWorkload", err.message, err.status);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,45 @@
+export {
+  HealthChecker,
+  type HealthCheckerOptions,
+  type HealthCheckOptions,
+  type HealthProbe,
+  type HealthState,
+  type HealthTarget,
+  type HealthTimers,
+  type HealthWatch,
+  systemTimers,
+  tcpProbe,
+} from "./health.js";
+export {
+  type ListenerKey,
+  ListenerSet,
+  type ListenerSetOptions,
+  type ListenerSpec,
+  listenerKey,
+  type ReconcileResult,
+  refuse,
+} from "./listener.js";
+export {
+  type DecodedProxyV2,
+  decodeProxyV2,
+  encodeProxyV2,
+  PP2_SUBTYPE_AWS_VPCE_ID,
+  PP2_TYPE_AWS,
+  PROXY_V2_SIGNATURE,
+  type ProxyAddress,
+  type ProxyV2Header,
+} from "./proxy-v2.js";
+export {
+  AWS_IDLE_TIMEOUT_MS,
+  BULK_READ_BYTES,
+  type CloseReason,
+  connectUpstream,
+  RELAY_HIGH_WATER_MARK,
+  type RelayHandle,
+  type RelayMeter,
+  type RelayOptions,
+  relay,
+  resetSocket,
+  type UpstreamOptions,
+  type UpstreamTarget,
+} from "./relay.js";

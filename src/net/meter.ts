@@ -1,0 +1,141 @@
+import type { CloseReason, RelayMeter } from "./relay.js";
+
+export interface Counters {
+  bytesIn: number;
+  bytesOut: number;
+  newConnections: number;
+  activeConnections: number;
+  resets: number;
+  dropped: number;
+}
+
+export interface Stats {
+  endpoints: ({ vpcEndpointId: string } & Counters)[];
+  enis: ({ networkInterfaceId: string } & Counters)[];
+}
+
+/** Where counters survive a restart (the SQLite meta table in privlink). */
+export interface MeterStore {
+  load(): string | undefined;
+  save(json: string): void;
+}
+
+const zero = (): Counters => ({
+  bytesIn: 0,
+  bytesOut: 0,
+  newConnections: 0,
+  activeConnections: 0,
+  resets: 0,
+  dropped: 0,
+});
+
+/**
+ * Per-ENI and per-endpoint counters. The per-byte cost is the relay's (it reads the sockets'
+ * own byte counters); the meter adds deltas. Active connections are not persisted: after a
+ * restart none is open.
+ */
+export class Meter {
+  private readonly endpoints = new Map<string, Counters>();
+  private readonly enis = new Map<string, Counters>();
+  /** Live connections' reporters, polled before a snapshot so that open transfers show. */
+  private readonly live = new Set<{ report(): void }>();
+  private dirty = false;
+
+  constructor(private readonly store?: MeterStore) {
+    const saved = store?.load();
+    if (saved) this.restore(saved);
+  }
+
+  /** A relay meter for one admitted connection, counted on its ENI and endpoint. */
+  open(
+    eniId: string | undefined,
+    endpointId: string | undefined,
+  ): RelayMeter & { track(r: { report(): void }): void } {
+    const rows = this.rows(eniId, endpointId);
+    for (const c of rows) {
+      c.newConnections++;
+      c.activeConnections++;
+    }
+    this.dirty = true;
+    let tracked: { report(): void } | undefined;
+    return {
+      track: (r) => {
+        tracked = r;
+        this.live.add(r);
+      },
+      bytesIn: (n) => {
+        for (const c of rows) c.bytesIn += n;
+        this.dirty = true;
+      },
+      bytesOut: (n) => {
+        for (const c of rows) c.bytesOut += n;
+        this.dirty = true;
+      },
+      closed: (reason: CloseReason) => {
+        if (tracked) this.live.delete(tracked);
+        for (const c of rows) {
+          c.activeConnections--;
+          if (reason !== "fin") c.resets++;
+        }
+        this.dirty = true;
+      },
+    };
+  }
+
+  /** A refused flow (answered with a reset, or a 403 at the workload proxy). */
+  dropped(eniId: string | undefined, endpointId: string | undefined): void {
+    for (const c of this.rows(eniId, endpointId)) c.dropped++;
+    this.dirty = true;
+  }
+
+  snapshot(): Stats {
+    for (const r of this.live) r.report();
+    return {
+      endpoints: [...this.endpoints].map(([vpcEndpointId, c]) => ({ vpcEndpointId, ...c })),
+      enis: [...this.enis].map(([networkInterfaceId, c]) => ({ networkInterfaceId, ...c })),
+    };
+  }
+
+  /** Writes the counters when anything changed; cheap to call on a timer. */
+  flush(): void {
+    if (!this.store) return;
+    const snap = this.snapshot();
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.store.save(JSON.stringify(snap));
+  }
+
+  clear(): void {
+    this.endpoints.clear();
+    this.enis.clear();
+    this.dirty = true;
+  }
+
+  private rows(eniId: string | undefined, endpointId: string | undefined): Counters[] {
+    const out: Counters[] = [];
+    if (eniId) out.push(row(this.enis, eniId));
+    if (endpointId) out.push(row(this.endpoints, endpointId));
+    return out;
+  }
+
+  private restore(json: string): void {
+    try {
+      const s = JSON.parse(json) as Stats;
+      for (const { vpcEndpointId, ...c } of s.endpoints ?? [])
+        this.endpoints.set(vpcEndpointId, { ...c, activeConnections: 0 });
+      for (const { networkInterfaceId, ...c } of s.enis ?? [])
+        this.enis.set(networkInterfaceId, { ...c, activeConnections: 0 });
+    } catch {
+      // A damaged snapshot costs at most the counters, never the start-up.
+    }
+  }
+}
+
+function row(map: Map<string, Counters>, id: string): Counters {
+  let c = map.get(id);
+  if (!c) {
+    c = zero();
+    map.set(id, c);
+  }
+  return c;
+}

@@ -1,0 +1,413 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
+import { V2ProxyProtocol } from "proxy-protocol-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { decodeProxyV2, encodeProxyV2 } from "../../src/net/proxy-v2.js";
+import { connectUpstream, relay } from "../../src/net/relay.js";
+import {
+  closedPort,
+  collect,
+  collectAndEnd,
+  connectionCount,
+  dial,
+  echo,
+  eventually,
+  type Frontend,
+  frontend,
+  type Listening,
+  listen,
+  recordMeter,
+  sha256,
+} from "./sockets.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** Starts an upstream and a relaying frontend, and checks at teardown that no socket is left. */
+async function rigWith(onUpstream: (socket: Socket) => void, opts: Parameters<typeof frontend>[1] = {}) {
+  const upstream = await listen(onUpstream);
+  const front = await frontend(upstream, opts);
+  cleanups.push(async () => {
+    await front.close();
+    await upstream.close();
+  });
+  return { upstream, front };
+}
+
+async function expectNoConnections(...servers: (Listening | Frontend)[]) {
+  await eventually(async () => {
+    const counts = await Promise.all(servers.map((s) => connectionCount(s.server)));
+    return counts.every((n) => n === 0);
+  });
+}
+
+/** Answers after the client's FIN: proves the relay keeps the other direction open. */
+function replyAfterEnd(socket: Socket) {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  socket.on("data", (c: Buffer) => {
+    hash.update(c);
+    bytes += c.length;
+  });
+  socket.on("end", () => socket.end(`${bytes} ${hash.digest("hex")}`));
+}
+
+/** Deterministic pseudo-random payload written with backpressure. */
+async function sendBulk(socket: Socket, totalBytes: number): Promise<string> {
+  const chunk = randomBytes(1 << 20);
+  const hash = createHash("sha256");
+  for (let sent = 0; sent < totalBytes; sent += chunk.length) {
+    hash.update(chunk);
+    if (!socket.write(chunk)) await new Promise((r) => socket.once("drain", r));
+  }
+  socket.end();
+  return hash.digest("hex");
+}
+
+for (const fastRead of [true, false]) {
+  describe(`relay, ${fastRead ? "fast upstream reads" : "socket.pipe both ways"}`, () => {
+    const rig = (onUpstream: (socket: Socket) => void, opts: Parameters<typeof frontend>[1] = {}) =>
+      rigWith(onUpstream, { ...opts, fastRead });
+
+    it("echoes through the relay and meters both directions", async () => {
+      const { upstream, front } = await rig(echo);
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.write("hello through privlink");
+      client.once("data", () => client.end());
+      const got = await received;
+      expect(got.data.toString()).toBe("hello through privlink");
+      expect(await front.meters[0]!.closed).toBe("fin");
+      expect(front.meters[0]!.bytesIn).toBe(22);
+      expect(front.meters[0]!.bytesOut).toBe(22);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("keeps relaying the reply after the client's FIN (half-close)", async () => {
+      const { upstream, front } = await rig(replyAfterEnd);
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.end("request body");
+      const got = await received;
+      expect(got.ended).toBe(true);
+      expect(got.data.toString()).toBe(`12 ${sha256(Buffer.from("request body"))}`);
+      expect(await front.meters[0]!.closed).toBe("fin");
+      await expectNoConnections(upstream, front);
+    });
+
+    it.each([64, 256])("carries %i MiB intact", async (mib) => {
+      const { upstream, front } = await rig(replyAfterEnd);
+      const client = await dial(front.port);
+      const received = collect(client);
+      const digest = await sendBulk(client, mib << 20);
+      const got = await received;
+      expect(got.data.toString()).toBe(`${mib << 20} ${digest}`);
+      expect(front.meters[0]!.bytesIn).toBe(mib << 20);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("carries a bulk download intact to a client that reads slowly", async () => {
+      const payload = randomBytes(8 << 20);
+      const { upstream, front } = await rig((s) => s.end(payload));
+      const client = await dial(front.port);
+      const received = collect(client);
+      // Pausing forces the relay to stop reading the upstream instead of buffering 8 MiB.
+      client.pause();
+      await new Promise((r) => setImmediate(r));
+      client.resume();
+      client.end();
+      const got = await received;
+      expect(sha256(got.data)).toBe(sha256(payload));
+      expect(front.meters[0]!.bytesOut).toBe(payload.length);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("carries a 64 MiB download intact, in bursts of every size, to a client that stalls", async () => {
+      // Sizes straddle the 64 KiB shared read buffer and the bulk buffer; pauses between bursts
+      // let reads come back small, so flows switch between the two repeatedly.
+      const sizes = [1, 100, 65_535, 65_536, 65_537, 1 << 20, (1 << 20) + 3, 3 << 20, 7];
+      const { upstream, front } = await rig((s) => {
+        const hash = createHash("sha256");
+        let sent = 0;
+        const burst = (i: number): void => {
+          if (sent >= 64 << 20) return void s.end(hash.digest("hex"));
+          const chunk = randomBytes(sizes[i % sizes.length]!);
+          hash.update(chunk);
+          sent += chunk.length;
+          if (s.write(chunk)) setImmediate(burst, i + 1);
+          else s.once("drain", () => burst(i + 1));
+        };
+        burst(0);
+      });
+      const client = await dial(front.port);
+      const chunks: Buffer[] = [];
+      let reads = 0;
+      client.on("data", (c: Buffer) => {
+        chunks.push(c);
+        // Stalling now and then fills the relay's socket to us, so its writes go pending.
+        if (++reads % 16 === 0) {
+          client.pause();
+          setTimeout(() => client.resume(), 5);
+        }
+      });
+      await new Promise((r) => client.once("end", r));
+      client.end();
+      const all = Buffer.concat(chunks);
+      const digest = all.subarray(all.length - 64).toString();
+      expect(sha256(all.subarray(0, all.length - 64))).toBe(digest);
+      expect(front.meters[0] && (await front.meters[0].closed)).toBe("fin");
+      expect(front.meters[0]!.bytesOut).toBe(all.length);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("keeps concurrent stalling downloads that switch buffer sizes apart", async () => {
+      // Bulk bursts then a few bytes: each flow leaves bulk mode while its client is stalled and
+      // hands its buffer back, while the other flows enter bulk mode and take buffers.
+      const flows = 6;
+      const { upstream, front } = await rig((s) => {
+        const hash = createHash("sha256");
+        const bursts = [randomBytes((1 << 20) + 17), randomBytes(60_000)];
+        const send = (i: number): void => {
+          if (i === 60) return void s.end(hash.digest("hex"));
+          const chunk = bursts[i % 2]!;
+          hash.update(chunk);
+          if (s.write(chunk)) setImmediate(send, i + 1);
+          else s.once("drain", () => send(i + 1));
+        };
+        send(0);
+      });
+      const download = async () => {
+        const client = await dial(front.port);
+        const chunks: Buffer[] = [];
+        client.on("data", (c: Buffer) => {
+          chunks.push(c);
+          client.pause();
+          setTimeout(() => client.resume(), 1);
+        });
+        await new Promise((r) => client.once("end", r));
+        client.end();
+        const all = Buffer.concat(chunks);
+        return [sha256(all.subarray(0, all.length - 64)), all.subarray(all.length - 64).toString()];
+      };
+      for (const [got, sent] of await Promise.all(Array.from({ length: flows }, download)))
+        expect(got).toBe(sent);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("keeps concurrent downloads apart", async () => {
+      const payloads = Array.from({ length: 6 }, (_, i) => randomBytes((i + 1) * 700_001));
+      let next = 0;
+      const { upstream, front } = await rig((s) => s.end(payloads[next++ % payloads.length]));
+      const runs = payloads.map(async () => {
+        const client = await dial(front.port);
+        const got = collect(client);
+        client.end();
+        return (await got).data;
+      });
+      const received = (await Promise.all(runs)).map(sha256).sort();
+      expect(received).toEqual(payloads.map(sha256).sort());
+      await expectNoConnections(upstream, front);
+    });
+
+    it("resets the client when the upstream refuses", async () => {
+      const port = await closedPort();
+      const front = await frontend({ host: "127.0.0.1", port }, { fastRead });
+      cleanups.push(() => front.close());
+      const client = await dial(front.port);
+      const got = await collect(client);
+      expect(got.error?.code).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("upstream-error");
+      await expectNoConnections(front);
+    });
+
+    it("resets the client when the upstream resets mid-connection", async () => {
+      const { upstream, front } = await rig((s) => s.once("data", () => s.resetAndDestroy()));
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.write("trigger");
+      const got = await received;
+      expect(got.error?.code).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("reset");
+      await expectNoConnections(upstream, front);
+    });
+
+    it("resets the upstream when the client resets", async () => {
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      const { upstream, front } = await rig((s) => upstreamSide.push(collectAndEnd(s)));
+      const client = await dial(front.port);
+      client.on("error", () => undefined);
+      client.write("x");
+      await eventually(() => upstreamSide.length === 1);
+      client.resetAndDestroy();
+      const got = await upstreamSide[0]!;
+      expect(got.error?.code).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("reset");
+      await expectNoConnections(upstream, front);
+    });
+
+    it("close(true) mid-transfer resets both sides", async () => {
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      const endless = (s: Socket) => {
+        upstreamSide.push(collectAndEnd(s));
+        const chunk = Buffer.alloc(64 << 10, 7);
+        // Bounded: the relay's reset ends it long before 4 GiB.
+        const pump = (n: number) => {
+          while (n < 65_536 && !s.destroyed && s.write(chunk)) n++;
+          if (n < 65_536 && !s.destroyed) s.once("drain", () => pump(n + 1));
+        };
+        pump(0);
+      };
+      const { upstream, front } = await rig(endless);
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.once("data", () => front.relays[0]!.close(true));
+      const got = await received;
+      expect(got.error?.code).toBe("ECONNRESET");
+      expect((await upstreamSide[0]!).error?.code).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("reset");
+      expect(front.meters[0]!.bytesOut).toBeGreaterThan(0);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("close(true) right after relaying a FIN still closes both sides", async () => {
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      // A server that answers the request after its FIN, as HTTP/1.0 servers do.
+      const { upstream, front } = await rig((s) => {
+        upstreamSide.push(collect(s));
+        s.write("hello");
+        s.once("end", () => s.end("reply"));
+      });
+      const client = await dial(front.port);
+      const received = collect(client);
+      // The greeting proves the relay's upstream socket is connected (not merely connecting).
+      await new Promise((r) => client.once("data", r));
+      // Runs after the relay's own 'end' handler has ended the upstream: its FIN is in flight,
+      // the one state where Node cannot reset a socket at once.
+      front.accepted[0]!.once("end", () => front.relays[0]!.close(true));
+      client.end();
+      expect((await received).error?.code).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("reset");
+      await upstreamSide[0];
+      await expectNoConnections(upstream, front);
+    });
+
+    it("close(false) ends both sides with a FIN", async () => {
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      const { upstream, front } = await rig((s) => upstreamSide.push(collectAndEnd(s)));
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.write("x");
+      await eventually(() => upstreamSide.length === 1 && front.relays[0]!.bytesIn === 1);
+      front.relays[0]!.close(false);
+      client.end();
+      const got = await received;
+      expect(got.ended).toBe(true);
+      expect((await upstreamSide[0]!).data.toString()).toBe("x");
+      expect(await front.meters[0]!.closed).toBe("fin");
+      await expectNoConnections(upstream, front);
+    });
+
+    it("resets both sides after the idle timeout", async () => {
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      const { upstream, front } = await rig((s) => upstreamSide.push(collectAndEnd(s)), {
+        idleTimeoutMs: 100,
+      });
+      const client = await dial(front.port);
+      const got = await collect(client);
+      expect(got.error?.code).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("idle");
+      expect((await upstreamSide[0]!).error?.code).toBe("ECONNRESET");
+      await expectNoConnections(upstream, front);
+    });
+
+    it("reports live byte counts as deltas before close", async () => {
+      const { upstream, front } = await rig(echo);
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.write("abc");
+      await eventually(() => front.relays[0]?.bytesOut === 3);
+      front.relays[0]!.report();
+      expect([front.meters[0]!.bytesIn, front.meters[0]!.bytesOut]).toEqual([3, 3]);
+      client.end("defg");
+      await received;
+      await front.meters[0]!.closed;
+      expect([front.meters[0]!.bytesIn, front.meters[0]!.bytesOut]).toEqual([7, 7]);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("writes the PROXY v2 header before the first client byte", async () => {
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      const { upstream, front } = await rig((s) => upstreamSide.push(collectAndEnd(s)), {
+        preambleFor: (c) =>
+          encodeProxyV2({
+            source: { address: c.remoteAddress!, port: c.remotePort! },
+            destination: { address: c.localAddress!, port: c.localPort! },
+            vpceId: "vpce-0123456789abcdef0",
+          }),
+      });
+      const client = await dial(front.port);
+      const clientPort = client.localPort;
+      const received = collect(client);
+      client.end("GET / HTTP/1.0\r\n\r\n");
+      await received;
+      const bytes = (await upstreamSide[0]!).data;
+      const parsed = V2ProxyProtocol.parse(new Uint8Array(bytes));
+      expect(parsed.proxyAddress).toMatchObject({
+        sourcePort: clientPort,
+        destinationPort: front.port,
+        sourceAddress: { address: [127, 0, 0, 1] },
+        destinationAddress: { address: [127, 0, 0, 1] },
+      });
+      const header = decodeProxyV2(bytes)!;
+      expect(header.vpceId).toBe("vpce-0123456789abcdef0");
+      expect(bytes.subarray(header.length).toString()).toBe("GET / HTTP/1.0\r\n\r\n");
+      expect(front.meters[0]!.bytesIn).toBe(18);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("leaves no TCP handle behind after many relayed connections", async () => {
+      const { upstream, front } = await rig(echo);
+      const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+      const before = tcpHandles();
+      const runs = Array.from({ length: 50 }, async (_, i) => {
+        const client = await dial(front.port);
+        const received = collect(client);
+        if (i % 2) client.resetAndDestroy();
+        else client.end(`n${i}`);
+        return received;
+      });
+      await Promise.all(runs);
+      await Promise.all(front.meters.map((m) => m.closed));
+      await expectNoConnections(upstream, front);
+      await eventually(() => tcpHandles() <= before);
+      expect(front.meters.flatMap((m) => m.reasons).sort()).toEqual(
+        [...Array(25).fill("fin"), ...Array(25).fill("reset")].sort(),
+      );
+    });
+  });
+}
+
+describe("relay with an upstream connected beforehand", () => {
+  it.each([true, false])("delivers bytes that arrived before relay() (fastRead %s)", async (fastRead) => {
+    const upstream = await listen((s) => s.end("greeting from the target"));
+    const front = await listen(async (client) => {
+      // As the workload proxy does: connect first, relay once the upstream is up.
+      const up = connectUpstream({ host: "127.0.0.1", port: upstream.port }, { fastRead });
+      await new Promise((r) => up.once("connect", r));
+      await eventually(async () => (await connectionCount(upstream.server)) === 1);
+      await new Promise((r) => setTimeout(r, 20));
+      relay(client, () => up, { idleTimeoutMs: 60_000, meter: recordMeter().meter });
+    });
+    cleanups.push(async () => {
+      await front.close();
+      await upstream.close();
+    });
+    const client = await dial(front.port);
+    const got = collect(client);
+    client.end();
+    expect((await got).data.toString()).toBe("greeting from the target");
+    await expectNoConnections(upstream, front);
+  });
+});
