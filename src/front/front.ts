@@ -1,0 +1,420 @@
+/**
+ * The service front of AWS-service interface endpoints. The data plane hands it each admitted
+ * TCP connection to an endpoint ENI; the front terminates TLS with a leaf from the local CA for
+ * every name the endpoint answers to, speaks HTTP/1.1 with keep-alive, and serves each request
+ * through the one AWS pipeline (`dispatchAws`) with the trusted endpoint context (`via`).
+ *
+ * Where the endpoint policy is evaluated: services that authorize in their handlers (they know
+ * their resource ARNs: Secrets Manager) get it there, through `via`; for every other service
+ * (built-in ones without resource knowledge, and upstreams) the front authenticates the caller
+ * itself, derives action and resource from the wire and evaluates the policy before passing
+ * the request on.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
+import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
+import { callerFor } from "../cloud/account.js";
+import { type AwsService, awsServiceByName } from "../cloud/catalog.js";
+import type { Via } from "../cloud/context.js";
+import { endpointDnsNames } from "../cloud/endpoint-dns.js";
+import { eniHostAddress } from "../cloud/eni.js";
+import { AwsError } from "../cloud/errors.js";
+import type { VpcEndpoint } from "../cloud/types.js";
+import { authorize } from "./authorize.js";
+import type { LocalCa } from "./ca.js";
+import { deriveRequest } from "./derive.js";
+import { familyOf, renderServiceError } from "./render.js";
+import { forwardToUpstream, stateUpstreams, type UpstreamTable } from "./upstream.js";
+
+/** What the data plane knows about an admitted connection. */
+export interface FrontConnection {
+  readonly endpointId: string;
+  readonly eniId: string;
+  /** The client's private IP (aws:VpcSourceIp). */
+  readonly clientIp: string;
+}
+
+export interface FrontLimits {
+  /** Request bodies beyond this are refused (413) and the connection closed. */
+  readonly maxBodyBytes: number;
+  /** A TLS handshake that has not finished by then is dropped. */
+  readonly handshakeTimeoutMs: number;
+  /** Request head must arrive within this (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** The whole request must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (AWS: 350 s idle timeout). */
+  readonly idleTimeoutMs: number;
+  /** How often node:http checks the two request timeouts. */
+  readonly checkIntervalMs: number;
+  readonly upstreamTimeoutMs: number;
+}
+
+export const DEFAULT_FRONT_LIMITS: FrontLimits = {
+  maxBodyBytes: 10 * 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  idleTimeoutMs: 350_000,
+  checkIntervalMs: 1_000,
+  upstreamTimeoutMs: 30_000,
+};
+
+export interface FrontOptions extends DispatchOptions {
+  readonly ca: LocalCa;
+  /** Default: the upstreams persisted in the state. */
+  readonly upstreams?: UpstreamTable;
+  readonly limits?: Partial<FrontLimits>;
+}
+
+/** Services whose handlers call `authorize` with their own resource ARNs. */
+export const HANDLER_AUTHORIZED = new Set(["secretsmanager"]);
+
+interface Served {
+  readonly endpoint: VpcEndpoint;
+  readonly service: AwsService;
+}
+
+export class ServiceFront {
+  private readonly http: Server;
+  private readonly limits: FrontLimits;
+  private readonly upstreams: UpstreamTable;
+  private readonly connections = new WeakMap<Socket, FrontConnection>();
+  private readonly sockets = new Set<Socket>();
+  private readonly contexts = new Map<string, Promise<SecureContext>>();
+  private closed = false;
+
+  constructor(private readonly opts: FrontOptions) {
+    this.limits = { ...DEFAULT_FRONT_LIMITS, ...opts.limits };
+    this.upstreams = opts.upstreams ?? stateUpstreams(opts.state);
+    this.http = createServer(
+      {
+        keepAlive: true,
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        connectionsCheckingInterval: this.limits.checkIntervalMs,
+      },
+      (req, res) => {
+        this.onRequest(req, res).catch((err: Error) => {
+          if (!res.headersSent) {
+            const e = new AwsError("InternalFailure", `An internal error has occurred: ${err.message}`, 500);
+            writeOut(res, renderServiceError(e, "unknown", randomUUID(), "json"));
+          } else res.destroy();
+        });
+      },
+    );
+    this.http.keepAliveTimeout = this.limits.idleTimeoutMs;
+    // node:http enforces headersTimeout/requestTimeout only once its server is "listening";
+    // this server never listens (the data plane owns the sockets), so start the checks here.
+    this.http.emit("listening");
+    this.http.on("clientError", (_err, socket) => socket.destroy());
+  }
+
+  /** Takes over an admitted connection to an endpoint ENI. */
+  handle(socket: Socket, conn: FrontConnection): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.track(socket);
+    socket.on("error", () => socket.destroy());
+    this.secureContextFor(conn.endpointId, conn.eniId)
+      .then((secureContext) => this.startTls(socket, conn, secureContext))
+      .catch(() => socket.destroy());
+  }
+
+  /** Closes every connection; the front serves nothing afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Open sockets (raw and TLS) the front holds: for leak checks. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+  }
+
+  private startTls(socket: Socket, conn: FrontConnection, secureContext: SecureContext): void {
+    if (socket.destroyed || this.closed) {
+      socket.destroy();
+      return;
+    }
+    const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
+    this.track(tls);
+    this.connections.set(tls, conn);
+    const handshake = setTimeout(() => tls.destroy(), this.limits.handshakeTimeoutMs);
+    tls.once("close", () => {
+      clearTimeout(handshake);
+      socket.destroy();
+    });
+    tls.on("error", () => tls.destroy());
+    tls.once("secure", () => {
+      clearTimeout(handshake);
+      if (this.closed) tls.destroy();
+      else this.http.emit("connection", tls);
+    });
+  }
+
+  /**
+   * One leaf per endpoint for all its names (regional, zonal, private, the service's public
+   * names and wildcards, the ENI's addresses): whichever name the client dialled (SNI), the
+   * certificate covers it.
+   */
+  private secureContextFor(endpointId: string, eniId: string): Promise<SecureContext> {
+    const { state, rt } = this.opts;
+    const endpoint = state.get("vpcEndpoint", endpointId);
+    if (!endpoint) return Promise.reject(new Error(`no endpoint ${endpointId}`));
+    const names = new Set(endpointDnsNames(state, endpoint).map((n) => n.name));
+    const service = serviceOf(endpoint);
+    for (const n of service?.privateDnsNames ?? []) names.add(n);
+    for (const base of service?.baseEndpointDnsNames ?? [])
+      names.add(base.startsWith("*.") ? base : `*.${base}`);
+    const eni = state.get("eni", eniId);
+    if (eni) {
+      names.add(eni.privateIp);
+      const host = eniHostAddress(state, eni);
+      if (host) names.add(host);
+    }
+    const key = [...names].sort().join(",");
+    let ctx = this.contexts.get(key);
+    if (!ctx) {
+      ctx = this.opts.ca
+        .leaf([...names], rt.now())
+        .then((leaf) => createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, minVersion: "TLSv1.2" }));
+      ctx.catch(() => this.contexts.delete(key));
+      if (this.contexts.size > 1024) this.contexts.clear();
+      this.contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const conn = this.connections.get(req.socket);
+    const requestId = randomUUID();
+    const served = conn && this.served(conn.endpointId);
+    if (!conn || !served) {
+      res.setHeader("connection", "close");
+      const e = new AwsError("ServiceUnavailable", "This VPC endpoint no longer serves requests.", 503);
+      return writeOut(res, renderServiceError(e, "unknown", requestId, "json"));
+    }
+    const signing = served.service.signingName;
+    const declared = Number(req.headers["content-length"] ?? 0);
+    const body =
+      declared > this.limits.maxBodyBytes ? undefined : await readBody(req, this.limits.maxBodyBytes);
+    if (body === undefined) {
+      const e = new AwsError(
+        "RequestEntityTooLarge",
+        `Request body exceeds the ${this.limits.maxBodyBytes} bytes this endpoint accepts`,
+        413,
+      );
+      res.setHeader("connection", "close");
+      writeOut(res, renderServiceError(e, signing, requestId, served.service.protocol));
+      res.once("finish", () => req.socket.destroy());
+      return;
+    }
+    const request: AwsRequest & { body: Buffer } = {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headers,
+      headersDistinct: req.headersDistinct,
+      body,
+    };
+    const via: Via = {
+      vpceId: served.endpoint.id,
+      vpcId: served.endpoint.vpcId,
+      sourceIp: conn.clientIp,
+      endpointAccountId: served.endpoint.accountId,
+      ...(served.service.vpcEndpointPolicySupported && served.endpoint.policyDocument !== undefined
+        ? { policyDocument: served.endpoint.policyDocument }
+        : {}),
+    };
+    writeOut(res, await this.route(request, via, served, requestId));
+  }
+
+  private served(endpointId: string): Served | undefined {
+    const endpoint = this.opts.state.get("vpcEndpoint", endpointId);
+    if (endpoint?.type !== "Interface" || endpoint.serviceId !== undefined) return undefined;
+    const service = serviceOf(endpoint);
+    return service ? { endpoint, service } : undefined;
+  }
+
+  private async route(
+    request: AwsRequest & { body: Buffer },
+    via: Via,
+    served: Served,
+    requestId: string,
+  ): Promise<AwsResponse> {
+    const expected = served.service.signingName;
+    const fail = (err: unknown, service = expected) =>
+      renderServiceError(
+        asAwsError(err),
+        service,
+        requestId,
+        service === expected ? served.service.protocol : undefined,
+      );
+    let scope: SigV4Scope;
+    try {
+      scope = parseScope(signedOf(request), expected);
+    } catch (err) {
+      return fail(err);
+    }
+    if (scope.service !== expected)
+      return fail(
+        authErrorFor(
+          expected,
+          "badSignature",
+          `Credential should be scoped to correct service: '${expected}'. `,
+        ),
+      );
+    if (this.opts.services[scope.service] && HANDLER_AUTHORIZED.has(scope.service))
+      return dispatchAws(this.opts, request, via);
+    try {
+      const secret = await this.authenticate(request, scope);
+      this.checkEndpointPolicy(request, via, scope, served);
+      if (this.opts.services[scope.service]) return dispatchAws(this.opts, request, via);
+      return await this.forward(request, scope, secret, served);
+    } catch (err) {
+      return fail(err);
+    }
+  }
+
+  /** Verifies the signature; returns the caller's secret key (to re-sign for an upstream). */
+  private async authenticate(request: AwsRequest & { body: Buffer }, scope: SigV4Scope): Promise<string> {
+    const { state, auth, rt } = this.opts;
+    if (!callerFor(state, auth, scope.accessKeyId)) throw authErrorFor(scope.service, "unknownKey");
+    if (auth === "verify")
+      await verifySigV4(signedOf(request), (id) => state.get("accessKey", id)?.secret, rt.now());
+    // Open mode accepts unknown keys; their upstream signature then uses the conventional "test".
+    return state.get("accessKey", scope.accessKeyId)?.secret ?? "test";
+  }
+
+  private checkEndpointPolicy(
+    request: AwsRequest & { body: Buffer },
+    via: Via,
+    scope: SigV4Scope,
+    served: Served,
+  ): void {
+    if (via.policyDocument === undefined) return;
+    const caller = callerFor(this.opts.state, this.opts.auth, scope.accessKeyId)!;
+    const derived = deriveRequest({
+      service: scope.service,
+      family: familyOf(scope.service, served.service.protocol),
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: request.body,
+      region: scope.region,
+      accountId: caller.accountId,
+      bucket: bucketOf(request, served),
+    });
+    const ctx = { ...caller, region: scope.region, rt: this.opts.rt, via, service: scope.service };
+    if (derived.action === undefined)
+      throw new AwsError(
+        "AccessDenied",
+        `User: ${caller.principalArn} is not authorized to perform this request: privlink cannot name the action of a ${scope.service} request to evaluate the VPC endpoint policy`,
+        403,
+      );
+    authorize(ctx, { action: derived.action, resource: derived.resource });
+  }
+
+  private async forward(
+    request: AwsRequest & { body: Buffer },
+    scope: SigV4Scope,
+    secretAccessKey: string,
+    served: Served,
+  ): Promise<AwsResponse> {
+    const upstream = this.upstreams.urlFor(scope.service);
+    if (upstream === undefined)
+      throw new AwsError(
+        "NotImplemented",
+        `privlink does not implement the AWS service '${scope.service}' (${served.service.serviceName}) and no upstream is configured for it. Forward it to another implementation with: privlink upstream set ${scope.service} <URL> (for example http://127.0.0.1:4566)`,
+        501,
+      );
+    try {
+      return await forwardToUpstream({
+        upstream,
+        request,
+        scope,
+        secretAccessKey,
+        now: this.opts.rt.now(),
+        timeoutMs: this.limits.upstreamTimeoutMs,
+        maxResponseBytes: this.limits.maxBodyBytes * 10,
+        bucket: scope.service === "s3" ? bucketOf(request, served) : undefined,
+      });
+    } catch (err) {
+      throw new AwsError(
+        "ServiceUnavailable",
+        `privlink could not reach the upstream of '${scope.service}' at ${upstream}: ${(err as Error).message}`,
+        503,
+      );
+    }
+  }
+}
+
+function serviceOf(endpoint: VpcEndpoint): AwsService | undefined {
+  return awsServiceByName(endpoint.serviceName, { type: "Interface", region: endpoint.serviceRegion });
+}
+
+function signedOf(request: AwsRequest & { body: Buffer }): IncomingSigned {
+  return { method: request.method, url: request.url, headers: request.headersDistinct, body: request.body };
+}
+
+function asAwsError(err: unknown): AwsError {
+  return err instanceof AwsError
+    ? err
+    : new AwsError("InternalFailure", `An internal error has occurred: ${(err as Error).message}`, 500);
+}
+
+/** The bucket of an S3 virtual-hosted request: the label a wildcard name of the service covers. */
+function bucketOf(request: AwsRequest, served: Served): string | undefined {
+  if (served.service.signingName !== "s3") return undefined;
+  const host = String(request.headers.host ?? "")
+    .replace(/:\d+$/, "")
+    .toLowerCase();
+  const bases = served.service.baseEndpointDnsNames.map((b) => (b.startsWith("*.") ? b : `*.${b}`));
+  for (const name of [...served.service.privateDnsNames, ...bases]) {
+    if (!name.startsWith("*.")) continue;
+    const suffix = name.slice(1);
+    if (host.endsWith(suffix) && host.length > suffix.length) {
+      const rest = host.slice(0, -suffix.length);
+      // `bucket.vpce-….s3.<region>.vpce.amazonaws.com`: the bucket is what precedes the endpoint label.
+      const label = rest.replace(/\.?vpce-[a-z0-9-]+$/, "");
+      return label === "" || label.startsWith("vpce-") ? undefined : label;
+    }
+  }
+  return undefined;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.removeAllListeners("data");
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function writeOut(res: ServerResponse, out: AwsResponse): void {
+  const body = typeof out.body === "string" ? Buffer.from(out.body) : out.body;
+  res.writeHead(out.status, { ...out.headers, "content-length": body.byteLength });
+  res.end(body);
+}
