@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   api: async () => (await import("./api.js")).benchApi as unknown as Bench,
   iam: async () => (await import("./iam.js")).benchIam as unknown as Bench,
   dns: async () => (await import("./dns.js")).benchDns as unknown as Bench,
+  front: async () => (await import("./front.js")).benchFront as unknown as Bench,
 };
 
 function format(v: unknown): string {

@@ -6,13 +6,18 @@ import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
+import { route53Handlers } from "./api/route53.js";
 import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
-import { ALWAYS_READY, type Readiness, runLifecycle } from "./cloud/lifecycle.js";
+import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
 import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
+import { type Resolvers, startResolvers } from "./dns/resolvers.js";
+import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
+import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -24,6 +29,10 @@ export interface PrivlinkOptions {
   auth?: AuthMode;
   slots?: { min: number; max: number };
   publicDns?: string;
+  /** Port of every resolver; default PRIVLINK_DNS_PORT, else 53 when bindable, else 5353. */
+  dnsPort?: number;
+  /** Forward unknown public names: true = the machine's resolvers (/etc/resolv.conf), or IP[:port]s. */
+  dnsForward?: boolean | string[];
   runtime?: Runtime;
 }
 
@@ -32,6 +41,10 @@ export interface Privlink {
   readonly port: number;
   readonly home: string;
   readonly state: State;
+  readonly dns: Resolvers;
+  readonly dataplane: DataPlaneHost;
+  readonly ca: LocalCa;
+  readonly front: ServiceFront;
   close(): Promise<void>;
 }
 
@@ -81,20 +94,53 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   store.loadInto(state);
   state.transact((tx) => ensureDefaultAccount(tx, rt));
   const startedAt = new Date();
+  // The local CA behind the service fronts' TLS: created on first start, reused after.
+  const ca = await LocalCa.loadOrCreate(home, rt.now());
+  const services = {
+    ec2: ec2Handlers,
+    sts: stsHandlers,
+    elasticloadbalancing: elbv2Handlers,
+    route53: route53Handlers,
+    secretsmanager: secretsManagerHandlers,
+  };
+  const auth = opts.auth ?? "verify";
+  const front = new ServiceFront({ state, rt, host, auth, services, ca });
+  const dataplane = createDataPlaneHost({
+    state,
+    meta: store,
+    now: () => rt.now(),
+    front,
+    tlsEnv: () => workloadTlsEnv(home),
+  });
 
+  let dns: Resolvers | undefined;
   const server = createApiServer({
     state,
     rt,
     host,
-    auth: opts.auth ?? "verify",
-    services: { ec2: ec2Handlers, sts: stsHandlers, elasticloadbalancing: elbv2Handlers },
-    admin: adminRoutes({ state, rt, startedAt, version: VERSION }),
+    auth,
+    services,
+    admin: {
+      ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
+      ...dataplane.routes,
+      ...upstreamAdminRoutes(state, rt),
+    },
   });
-  const lifecycle = startLifecycle(state, rt, ALWAYS_READY);
+  const lifecycle = startLifecycle(state, rt, dataplane.readiness);
+  dataplane.onConverged(lifecycle.kick);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 4599, "127.0.0.1", () => resolve());
   });
+  await dataplane.start();
+  const resolvers = await startResolvers({
+    state,
+    publicAddress: opts.publicDns,
+    port: opts.dnsPort,
+    forward: opts.dnsForward,
+  });
+  dns = resolvers;
+  dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   const info: ServerFile = { pid: process.pid, url, port, startedAt: startedAt.toISOString() };
@@ -106,10 +152,17 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     port,
     home,
     state,
+    dns: resolvers,
+    dataplane,
+    ca,
+    front,
     async close() {
       if (closed) return;
       closed = true;
       lifecycle.stop();
+      await resolvers.close();
+      await dataplane.close();
+      await front.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -3,6 +3,7 @@ import { hostAddressOf, privateIpOfHost } from "../cloud/addressing.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
+import { connectionEvents } from "./events.js";
 import type { AdminRoute } from "./server.js";
 
 export interface AdminDeps {
@@ -113,5 +114,7 @@ export function adminRoutes(deps: AdminDeps): Record<string, AdminRoute> {
       if (!q) throw new AwsError("MissingParameter", "q is required");
       return json({ addresses: lookupAddresses(state, q, url.searchParams.get("vpc") ?? undefined) });
     },
+    "GET /_privlink/events": ({ url }) =>
+      json(connectionEvents(state, url.searchParams.get("since") ?? undefined)),
   };
 }

@@ -1,7 +1,13 @@
 import { Command, InvalidArgumentError } from "commander";
 import { registerAccountCommands } from "./account.js";
 import { registerAddrCommand } from "./addr.js";
+import { registerCaCommand } from "./ca.js";
+import { registerConnectCommand } from "./connect.js";
+import { registerEventsCommand } from "./events.js";
+import { registerExecCommand } from "./exec.js";
 import { registerServerCommands } from "./server.js";
+import { registerStatsCommand } from "./stats.js";
+import { registerUpstreamCommands } from "./upstream.js";
 
 const program = new Command()
   .name("privlink")
@@ -11,6 +17,12 @@ const program = new Command()
 registerServerCommands(program);
 registerAccountCommands(program);
 registerAddrCommand(program);
+registerCaCommand(program);
+registerUpstreamCommands(program);
+registerEventsCommand(program);
+registerExecCommand(program);
+registerConnectCommand(program);
+registerStatsCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { DEFAULT_KEY } from "../cloud/account.js";
 import { DEFAULT_ACCOUNT } from "../cloud/ids.js";
 import { defaultHome, parseSlots, startPrivlink } from "../privlink.js";
+import type { ResolverInfo } from "../dns/resolvers.js";
 import { admin, serverUrl } from "./client.js";
 
 function banner(url: string, home: string, auth: string): string {
@@ -19,6 +20,16 @@ function banner(url: string, home: string, auth: string): string {
   ].join("\n");
 }
 
+/** Where the resolvers listen; the port line says when 53 could not be bound. */
+function dnsBanner(d: ResolverInfo): string {
+  const why = d.portSource === "fallback" ? ` (port 53 is not bindable here: resolvers use ${d.port}; dig -p ${d.port})` : "";
+  const forward = d.forward ? `, forwarding unknown names to ${d.forward.join(" ") || "(no resolver found)"}` : "";
+  return [
+    `  dns         public resolver ${d.publicResolver}:${d.port}${d.publicResolverError ? ` (not listening: ${d.publicResolverError})` : ""}; VPC resolvers at 127.S.0.2:${d.port}${why}${forward}`,
+    "",
+  ].join("\n");
+}
+
 export function registerServerCommands(program: Command): void {
   program
     .command("up")
@@ -28,12 +39,15 @@ export function registerServerCommands(program: Command): void {
     .option("--auth <mode>", "verify (SigV4 against registered keys) or open (any key)", process.env.PRIVLINK_AUTH ?? "verify")
     .option("--slots <A-B>", "host address slots this instance may use", process.env.PRIVLINK_SLOTS ?? "1-254")
     .option("--public-dns <addr>", "address of the public resolver", process.env.PRIVLINK_PUBLIC_DNS ?? "127.0.0.153")
-    .action(async (o: { port: string; home: string; auth: string; slots: string; publicDns: string }) => {
+    .option("--dns-forward [servers]", "forward unknown public names to the machine's resolvers (/etc/resolv.conf), or to IP[:port],…")
+    .action(async (o: { port: string; home: string; auth: string; slots: string; publicDns: string; dnsForward?: string | boolean }) => {
       if (o.auth !== "verify" && o.auth !== "open") throw new Error(`--auth is verify or open, not '${o.auth}'`);
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port, not '${o.port}'`);
-      const p = await startPrivlink({ port, home: o.home, auth: o.auth, slots: parseSlots(o.slots), publicDns: o.publicDns });
+      const dnsForward = typeof o.dnsForward === "string" ? o.dnsForward.split(",").filter(Boolean) : o.dnsForward;
+      const p = await startPrivlink({ port, home: o.home, auth: o.auth, slots: parseSlots(o.slots), publicDns: o.publicDns, dnsForward });
       process.stdout.write(banner(p.url, p.home, o.auth));
+      process.stdout.write(dnsBanner(p.dns.info()));
       const stop = (signal: string) => {
         process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
         p.close().then(

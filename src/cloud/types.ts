@@ -333,6 +333,62 @@ export interface ConnectionEvent {
   readonly topicArn: string;
 }
 
+// ---- Route 53: hosted zones, record sets, changes, cross-account association authorizations ----
+
+export interface HostedZoneVpc {
+  readonly vpcId: string;
+  readonly vpcRegion: string;
+}
+
+/** Route 53 is global: a hosted zone has an owner account but no region. */
+export interface HostedZone {
+  readonly id: string; // Z… (without the /hostedzone/ prefix)
+  readonly accountId: string;
+  /** Lower case, no trailing dot. */
+  readonly name: string;
+  readonly callerReference: string;
+  readonly comment?: string;
+  readonly privateZone: boolean;
+  readonly vpcs: readonly HostedZoneVpc[];
+  readonly nameServers: readonly string[];
+  readonly createdAt: string;
+  readonly tags: Tags;
+}
+
+export interface AliasTargetValue {
+  readonly hostedZoneId: string;
+  /** Lower case, no trailing dot. */
+  readonly dnsName: string;
+  readonly evaluateTargetHealth: boolean;
+}
+
+/** One Route 53 record set (simple routing). */
+export interface RecordSet {
+  readonly id: string; // `${zoneId}|${name}|${type}`
+  readonly zoneId: string;
+  /** Lower case, no trailing dot; a wildcard owner starts with "*.". */
+  readonly name: string;
+  readonly type: string;
+  readonly ttl?: number;
+  /** Values in Route 53's text form (`10 mail.example.com`, `"v=spf1 -all"`). */
+  readonly values: readonly string[];
+  readonly alias?: AliasTargetValue;
+}
+
+export interface Route53Change {
+  readonly id: string; // C… (without the /change/ prefix)
+  readonly submittedAt: string;
+  readonly comment?: string;
+}
+
+/** CreateVPCAssociationAuthorization: the zone owner lets another account's VPC associate. */
+export interface VpcAssociationAuthorization {
+  readonly id: string; // `${zoneId}|${vpcId}`
+  readonly zoneId: string;
+  readonly vpcId: string;
+  readonly vpcRegion: string;
+}
+
 /** A request that carried a ClientToken, for idempotent retries. */
 export interface IdempotencyRecord {
   readonly id: string; // `${accountId}/${action}/${clientToken}`
@@ -399,6 +455,10 @@ export interface Kinds {
   connectionNotification: ConnectionNotification;
   connectionEvent: ConnectionEvent;
   idempotency: IdempotencyRecord;
+  hostedZone: HostedZone;
+  recordSet: RecordSet;
+  route53Change: Route53Change;
+  vpcAssociationAuthorization: VpcAssociationAuthorization;
   secret: Secret;
   upstream: Upstream;
 }

@@ -15,6 +15,18 @@ export function workerSlots(width = 30): { min: number; max: number } {
   return { min: band + 1, max: band + width };
 }
 
+let servers = 0;
+
+/**
+ * A public resolver address of this worker's own (127.0.x.y is never a VPC slot): servers in
+ * parallel workers, and successive servers in one worker, never share one.
+ */
+export function testPublicDns(): string {
+  const id = Number(process.env.VITEST_POOL_ID ?? "1");
+  servers++;
+  return `127.0.${154 + (servers % 100)}.${id % 250}`;
+}
+
 export interface TestServer extends Privlink {
   credentials: { accessKeyId: string; secretAccessKey: string };
   ec2(region?: string, creds?: { accessKeyId: string; secretAccessKey: string }): EC2Client;
@@ -26,7 +38,7 @@ export interface TestServer extends Privlink {
 
 export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestServer> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), "privlink-test-"));
-  const p = await startPrivlink({ port: 0, home, slots: workerSlots(), ...opts });
+  const p = await startPrivlink({ port: 0, home, slots: workerSlots(), publicDns: testPublicDns(), ...opts });
   const credentials = { accessKeyId: "test", secretAccessKey: "test" };
   const clientConfig = (region: string, creds = credentials) => ({ endpoint: p.url, region, credentials: creds, maxAttempts: 1 });
   return Object.assign(p, {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { workerSlots } from "./server.js";
+import { testPublicDns, workerSlots } from "./server.js";
 
 export const BIN = join(import.meta.dirname, "../../bin/privlink.js");
 
@@ -10,7 +10,7 @@ export const BIN = join(import.meta.dirname, "../../bin/privlink.js");
 export async function spawnPrivlink(home: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const s = workerSlots();
   let out = "";
-  const child = spawn(process.execPath, [BIN, "up", "--port", "0", "--home", home, "--slots", `${s.min}-${s.max}`, ...extra], {
+  const child = spawn(process.execPath, [BIN, "up", "--port", "0", "--home", home, "--slots", `${s.min}-${s.max}`, "--public-dns", testPublicDns(), ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, PRIVLINK_HOME: home },
   });

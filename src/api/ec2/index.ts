@@ -3,6 +3,7 @@ import { endpointServiceHandlers } from "./endpoint-services.js";
 import { endpointHandlers } from "./endpoints.js";
 import { instanceHandlers } from "./instances.js";
 import { metaHandlers } from "./meta.js";
+import { natHandlers } from "./nat.js";
 import { networkHandlers } from "./network.js";
 import { securityGroupHandlers } from "./security-groups.js";
 
@@ -14,4 +15,5 @@ export const ec2Handlers: HandlerTable = {
   ...instanceHandlers,
   ...endpointHandlers,
   ...endpointServiceHandlers,
+  ...natHandlers,
 };
