@@ -18,7 +18,7 @@ export interface ReconcileResult {
 }
 
 export interface ListenerSetOptions {
-  /** Accept backlog per listener; small keeps kernel memory low across thousands of listeners. */
+  /** Accept backlog per listener (default 511, as Node). */
   backlog?: number;
   /** Stream buffer size of accepted sockets; see RELAY_HIGH_WATER_MARK. */
   highWaterMark?: number;
@@ -77,7 +77,9 @@ export class ListenerSet {
     const result: ReconcileResult = { opened: [], closed: [], updated: [], failed: [] };
     const closing: Promise<void>[] = [];
     for (const [key, entry] of this.entries) {
-      if (desired.has(key)) continue;
+      const want = desired.get(key);
+      // A key whose address changed is reopened: handlers are swapped in place, addresses not.
+      if (want && want.host === entry.spec.host && want.port === entry.spec.port) continue;
       this.entries.delete(key);
       result.closed.push(key);
       closing.push(closeServer(entry.server));

@@ -38,15 +38,17 @@ export interface RelayHandle {
 export const AWS_IDLE_TIMEOUT_MS = 350_000;
 
 /**
- * Stream buffer size for the client-to-upstream direction (socket.pipe). Node 20's default is
- * 16 KiB; bench/dataplane.ts measured 128 KiB as cheaper per GiB (fewer readStop/readStart).
+ * Stream buffer size of the client-to-upstream direction (socket.pipe). 16, 64 and 128 KiB
+ * measured within noise of each other on loopback (bench/dataplane.ts, "relay-16k" etc.);
+ * 64 KiB, one libuv read, was marginally ahead and buffers half of 128 KiB per stalled flow.
  */
-export const RELAY_HIGH_WATER_MARK = 128 * 1024;
+export const RELAY_HIGH_WATER_MARK = 64 * 1024;
 
 /**
  * Read size of an upstream socket while it streams in bulk. Node reads 64 KiB at a time into a
- * fresh allocation; reading into a reused 1 MiB buffer instead cut the relay's CPU per GiB by
- * about half on loopback (bench/dataplane.ts, "relay" against "relay-pipe").
+ * fresh allocation; reading into a reused 1 MiB buffer instead halved the relay's CPU per GiB
+ * downloaded on loopback (bench/dataplane.ts: "relay" ~280 ms/GiB, "relay-pipe" ~600 ms/GiB,
+ * HAProxy ~450 ms/GiB); 256 KiB gave ~340 ms/GiB.
  */
 export const BULK_READ_BYTES = 1024 * 1024;
 const SMALL_READ_BYTES = 64 * 1024;
@@ -231,9 +233,9 @@ export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOpt
 
   // Errors on one side reset the other; the listeners also keep them from becoming uncaught.
   client.on("error", () => resetBoth("reset"));
-  if (!upstream) {
+  if (!upstream || upstream.destroyed) {
     // The client went away during an asynchronous admission, or the upstream could not be
-    // created at all: nothing to relay, but the meter still hears about the connection.
+    // created or is already gone: nothing to relay, but the meter still hears about it.
     open = 1;
     reason = client.destroyed ? "reset" : "upstream-error";
     if (client.destroyed) process.nextTick(onClose);

@@ -64,6 +64,14 @@ describe("ListenerSet", () => {
     expect(await set.reconcile(desired)).toEqual({ opened: [], closed: [], updated: [], failed: [] });
   });
 
+  it("reopens a key whose address changed", async () => {
+    const set = newSet();
+    await set.reconcile(new Map([["k", named("first", "127.77.3.8")]]));
+    const moved = await set.reconcile(new Map([["k", named("moved", "127.77.3.9")]]));
+    expect(moved).toMatchObject({ opened: ["k"], closed: ["k"], updated: [] });
+    expect(await ask(set.port("k")!, "127.77.3.9")).toEqual({ text: "moved", code: undefined });
+  });
+
   it("reports an address already in use and retries it on the next reconcile", async () => {
     const owner = newSet();
     const host = "127.77.3.6";
@@ -97,6 +105,25 @@ describe("ListenerSet", () => {
       [[key], []],
     ]);
     expect(set.size).toBe(1);
+  });
+
+  it("opens and closes hundreds of listeners across 127.S.x.y addresses", async () => {
+    const set = newSet();
+    const desired = new Map<string, ListenerSpec>();
+    for (let i = 0; i < 300; i++) {
+      const host = `127.78.${1 + (i >> 8)}.${i & 0xff}`;
+      desired.set(listenerKey(host, 0), named(host, host));
+    }
+    const opened = await set.reconcile(desired);
+    expect(opened.opened.length).toBe(300);
+    const sample = [...desired.keys()].filter((_, i) => i % 50 === 0);
+    for (const key of sample) {
+      const host = key.slice(0, key.lastIndexOf(":"));
+      expect((await ask(set.port(key)!, host)).text).toBe(host);
+    }
+    const closed = await set.reconcile(new Map());
+    expect(closed.closed.length).toBe(300);
+    expect(set.size).toBe(0);
   });
 
   it("refuse() answers a connection with a TCP reset", async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { V2ProxyProtocol } from "proxy-protocol-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeProxyV2, encodeProxyV2 } from "../../src/net/proxy-v2.js";
@@ -97,7 +97,7 @@ for (const fastRead of [true, false]) {
       await expectNoConnections(upstream, front);
     });
 
-    it.each([64, 256])("carries %i MiB intact", async (mib) => {
+    it.each(fastRead ? [64, 256] : [64])("carries %i MiB intact", async (mib) => {
       const { upstream, front } = await rig(replyAfterEnd);
       const client = await dial(front.port);
       const received = collect(client);
@@ -165,12 +165,12 @@ for (const fastRead of [true, false]) {
     it("keeps concurrent stalling downloads that switch buffer sizes apart", async () => {
       // Bulk bursts then a few bytes: each flow leaves bulk mode while its client is stalled and
       // hands its buffer back, while the other flows enter bulk mode and take buffers.
-      const flows = 6;
+      const flows = 4;
       const { upstream, front } = await rig((s) => {
         const hash = createHash("sha256");
         const bursts = [randomBytes((1 << 20) + 17), randomBytes(60_000)];
         const send = (i: number): void => {
-          if (i === 60) return void s.end(hash.digest("hex"));
+          if (i === 30) return void s.end(hash.digest("hex"));
           const chunk = bursts[i % 2]!;
           hash.update(chunk);
           if (s.write(chunk)) setImmediate(send, i + 1);
@@ -215,8 +215,8 @@ for (const fastRead of [true, false]) {
       const port = await closedPort();
       const front = await frontend({ host: "127.0.0.1", port }, { fastRead });
       cleanups.push(() => front.close());
-      const client = await dial(front.port);
-      const got = await collect(client);
+      // The reset can beat Node's 'connect' event, so the error may come from connect or read.
+      const got = await collect(connect({ port: front.port, host: "127.0.0.1" }));
       expect(got.error?.code).toBe("ECONNRESET");
       expect(await front.meters[0]!.closed).toBe("upstream-error");
       await expectNoConnections(front);
@@ -409,5 +409,39 @@ describe("relay with an upstream connected beforehand", () => {
     client.end();
     expect((await got).data.toString()).toBe("greeting from the target");
     await expectNoConnections(upstream, front);
+  });
+});
+
+describe("relay without a usable upstream", () => {
+  const upstreams: [string, () => Socket][] = [
+    [
+      "the upstream factory throws",
+      () => {
+        throw new Error("no target");
+      },
+    ],
+    [
+      "the upstream is already destroyed",
+      () => {
+        const s = connectUpstream({ host: "127.0.0.1", port: 9 });
+        s.on("error", () => undefined);
+        s.destroy();
+        return s;
+      },
+    ],
+  ];
+  it.each(upstreams)("resets the client when %s", async (_name, openUpstream) => {
+    const meters: ReturnType<typeof recordMeter>[] = [];
+    const front = await listen((client) => {
+      const m = recordMeter();
+      meters.push(m);
+      relay(client, openUpstream, { idleTimeoutMs: 60_000, meter: m.meter });
+    });
+    cleanups.push(() => front.close());
+    // The reset can beat Node's 'connect' event, so the error may come from connect or read.
+    const got = await collect(connect({ port: front.port, host: "127.0.0.1" }));
+    expect(got.error?.code).toBe("ECONNRESET");
+    expect(await meters[0]!.closed).toBe("upstream-error");
+    await expectNoConnections(front);
   });
 });
