@@ -68,6 +68,8 @@ export function registerServerCommands(program: Command): void {
         `export AWS_ACCESS_KEY_ID=${DEFAULT_KEY.id}`,
         `export AWS_SECRET_ACCESS_KEY=${DEFAULT_KEY.secret}`,
         `export AWS_DEFAULT_REGION=us-east-1`,
+        // The SDKs v3 read AWS_REGION only; the CLI reads AWS_DEFAULT_REGION.
+        `export AWS_REGION=us-east-1`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });

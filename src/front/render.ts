@@ -5,8 +5,8 @@
  */
 import type { AwsResponse } from "../api/dispatch.js";
 import { isWireService, protocolOf, renderError } from "../api/protocols/index.js";
-import { authFamilyOf } from "../api/sigv4.js";
-import type { ServiceProtocol } from "../cloud/catalog.js";
+import { authFamilyOf, type IncomingSigned, parseScope } from "../api/sigv4.js";
+import { awsServiceByPrivateDnsName, awsServices, type ServiceProtocol } from "../cloud/catalog.js";
 import type { AwsError } from "../cloud/errors.js";
 
 function xmlEscape(s: string): string {
@@ -61,4 +61,33 @@ export function renderServiceError(
         body: `<ErrorResponse><Error><Type>${err.fault}</Type><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       };
   }
+}
+
+/** `<service>.<region>.amazonaws.com`, `bucket.s3.<region>.amazonaws.com`, … */
+const REGION_IN_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * The service a request to `host` addresses, for an error no service handler will render (the
+ * workload proxy answering for an AWS name it cannot reach): the signing name of the request's
+ * SigV4 scope when it is signed, else the interface service whose private DNS name covers
+ * `host`, else the name's first label; the protocol is the catalog's for that service.
+ */
+export function serviceOfRequest(
+  host: string,
+  request: IncomingSigned,
+): { service: string; protocol?: ServiceProtocol } {
+  let scope: ReturnType<typeof parseScope> | undefined;
+  try {
+    scope = parseScope(request);
+  } catch {
+    // Unsigned or malformed: the host name is all there is to go by.
+  }
+  const region = scope?.region ?? REGION_IN_NAME.exec(host)?.[1] ?? "us-east-1";
+  const byName = awsServiceByPrivateDnsName(host, region);
+  const service = scope?.service ?? byName?.signingName ?? host.split(".")[0]!;
+  const protocol =
+    byName?.signingName === service
+      ? byName.protocol
+      : awsServices(region).find((s) => s.signingName === service)?.protocol;
+  return { service, protocol };
 }

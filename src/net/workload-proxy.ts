@@ -1,9 +1,13 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { eniHostAddress } from "../cloud/eni.js";
+import { AwsError } from "../cloud/errors.js";
 import type { State } from "../cloud/state.js";
-import type { Decision } from "../flow/index.js";
+import type { Decision, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
+import { renderServiceError, serviceOfRequest } from "../front/render.js";
 import type { DataPlane } from "./dataplane.js";
 import { AWS_IDLE_TIMEOUT_MS, connectUpstream, relay } from "./relay.js";
 import { type NameResolver, OUTSIDE_ADDRESS } from "./resolver.js";
@@ -35,19 +39,87 @@ interface Running {
   sockets: Set<Socket>;
 }
 
+/** What the proxy needs to speak TLS for AWS names it refuses: privlink's CA (`LocalCa` fits). */
+export interface LeafIssuer {
+  leaf(names: string[], now: Date): Promise<{ certPem: string; keyPem: string }>;
+}
+
+export interface RefusalTls {
+  readonly ca: LeafIssuer;
+  readonly now: () => Date;
+}
+
+/**
+ * The error codes a workload's AWS SDK or CLI receives when the proxy refuses its connection to
+ * an AWS name on 443 (see {@link WorkloadProxies}): `PrivlinkNoRoute` when routing refused it
+ * (no internet or NAT path, a blackhole, a missing peering or transit gateway route), and
+ * `PrivlinkConnectionRefused` for every other hop (security groups, endpoint state, acceptance).
+ * HTTP 403: neither botocore nor the SDK v3 retries it, so the refusal shows at once.
+ */
+export const NO_ROUTE_CODE = "PrivlinkNoRoute";
+export const REFUSED_CODE = "PrivlinkConnectionRefused";
+const REFUSAL_STATUS = 403;
+const ROUTING_HOPS: ReadonlySet<HopKind> = new Set([
+  "route",
+  "nat-gateway",
+  "internet-gateway",
+  "peering",
+  "transit-gateway",
+  "vpn",
+]);
+
+/** A refused client gets this long to finish its handshake and send one request. */
+const REFUSAL_TIMEOUT_MS = 10_000;
+/** Request bodies beyond this are not read: the answer goes out and the connection closes. */
+const REFUSAL_MAX_BODY = 1024 * 1024;
+
+/** AWS's public names: only these get an AWS-shaped refusal; anything else keeps the plain 403. */
+export function isAwsName(name: string): boolean {
+  return /(^|\.)amazonaws\.com(\.cn)?$|(^|\.)api\.aws$/.test(name.replace(/\.$/, ""));
+}
+
+/** The AwsError a refused flow becomes: routing refusals say "no route", the rest "refused". */
+export function refusalError(d: Decision): AwsError {
+  const hop = d.hops.find((h) => !h.allowed);
+  const code = hop && !ROUTING_HOPS.has(hop.kind) ? REFUSED_CODE : NO_ROUTE_CODE;
+  return new AwsError(code, d.reason, REFUSAL_STATUS);
+}
+
 /**
  * Per-workload HTTP proxies (CONNECT and plain-HTTP forwarding). Each resolves names in its
  * workload's VPC, asks flow/ whether the workload may reach the address, and either connects
  * from the workload's host address or answers 403 with the reason in the status line and body.
+ *
+ * A 403 to CONNECT loses its reason in AWS clients (botocore prints only "Failed to connect to
+ * proxy URL"), so a refused CONNECT to an AWS name on 443 is accepted instead: the proxy
+ * terminates TLS with a leaf from privlink's CA for that name, reads the request and answers
+ * an AWS error in the service's own protocol ({@link NO_ROUTE_CODE}, {@link REFUSED_CODE})
+ * whose message is the refusal, then closes. Every refusal is recorded in the flow events.
  */
 export class WorkloadProxies {
   private readonly running = new Map<string, Promise<Running>>();
+  private readonly contexts = new Map<string, Promise<SecureContext>>();
+  private readonly refusals = new WeakMap<Socket, { name: string; error: AwsError }>();
+  private readonly refusalHttp: Server;
 
   constructor(
     private readonly state: State,
     private readonly dataplane: DataPlane,
     private readonly resolver: NameResolver,
-  ) {}
+    private readonly tls?: RefusalTls,
+  ) {
+    this.refusalHttp = createServer(
+      {
+        keepAlive: false,
+        headersTimeout: REFUSAL_TIMEOUT_MS,
+        requestTimeout: REFUSAL_TIMEOUT_MS,
+      },
+      (req, res) => this.answerRefusal(req, res),
+    );
+    // node:http checks its timeouts only once "listening"; this server never listens.
+    this.refusalHttp.emit("listening");
+    this.refusalHttp.on("clientError", (_err, socket) => socket.destroy());
+  }
 
   /** Starts (once) the proxy of an instance (i-…) or interface (eni-…). */
   async ensure(workloadId: string): Promise<WorkloadProxyInfo> {
@@ -62,6 +134,8 @@ export class WorkloadProxies {
   }
 
   async close(): Promise<void> {
+    this.refusalHttp.close();
+    this.refusalHttp.closeAllConnections();
     const all = await Promise.allSettled(this.running.values());
     this.running.clear();
     await Promise.all(
@@ -87,9 +161,23 @@ export class WorkloadProxies {
       if (!this.state.get("eni", id)) throw new WorkloadError(`no network interface ${id}`, 404);
       return { eniId: id, instanceId: this.state.get("eni", id)?.attachment?.instanceId };
     }
+    return this.namedInstance(id);
+  }
+
+  /** `--from app`: the one running instance tagged Name=app, in any account. */
+  private namedInstance(name: string): { eniId: string; instanceId?: string } {
+    const running = [...this.state.all("instance")].filter(
+      (i) => i.tags.Name === name && i.state === "running",
+    );
+    if (running.length === 1) return { eniId: running[0]!.eniId, instanceId: running[0]!.id };
+    if (running.length > 1)
+      throw new WorkloadError(
+        `${running.length} running instances are named '${name}' (${running.map((i) => i.id).join(", ")}): give the instance ID`,
+        409,
+      );
     throw new WorkloadError(
-      `a workload is an instance (i-…) or a network interface (eni-…), not '${id}'`,
-      400,
+      `a workload is an instance (i-…), a network interface (eni-…) or the Name tag of a running instance; nothing is named '${name}'`,
+      404,
     );
   }
 
@@ -186,7 +274,13 @@ export class WorkloadProxies {
     const authority = parseAuthority(req.url ?? "");
     if (!authority) return rawReply(socket, 400, "CONNECT needs host:port");
     const d = await this.admit(eniId, authority.name, authority.port);
-    if (!d.allowed) return rawReply(socket, 403, d.reason);
+    if (!d.allowed) {
+      // Bytes sent before our 200 (head) would be lost under a TLS socket that takes over the
+      // connection's handle; real clients wait for the 200, the others get the plain 403.
+      if (this.tls && authority.port === 443 && isAwsName(authority.name) && head.length === 0)
+        return this.refuseInTls(socket, authority.name, refusalError(d));
+      return rawReply(socket, 403, d.reason);
+    }
     const upstream = connectUpstream({
       host: d.destination.host,
       port: this.dialPort(d, authority.port),
@@ -247,6 +341,75 @@ export class WorkloadProxies {
       else res.destroy();
     });
     req.pipe(upstream);
+  }
+
+  /** Accepts the tunnel, then speaks TLS as `name` so the AWS client can read why it is refused. */
+  private async refuseInTls(socket: Socket, name: string, error: AwsError): Promise<void> {
+    let secureContext: SecureContext;
+    try {
+      secureContext = await this.contextFor(name);
+    } catch {
+      return rawReply(socket, 403, error.message);
+    }
+    if (socket.destroyed) return;
+    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
+    this.refusals.set(tls, { name, error });
+    const deadline = setTimeout(() => tls.destroy(), REFUSAL_TIMEOUT_MS);
+    tls.once("close", () => {
+      clearTimeout(deadline);
+      socket.destroy();
+    });
+    tls.on("error", () => tls.destroy());
+    tls.once("secure", () => this.refusalHttp.emit("connection", tls));
+  }
+
+  private contextFor(name: string): Promise<SecureContext> {
+    let ctx = this.contexts.get(name);
+    if (!ctx) {
+      const { ca, now } = this.tls!;
+      ctx = ca
+        .leaf([name], now())
+        .then((leaf) => createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, minVersion: "TLSv1.2" }));
+      ctx.catch(() => this.contexts.delete(name));
+      if (this.contexts.size >= 256) this.contexts.clear();
+      this.contexts.set(name, ctx);
+    }
+    return ctx;
+  }
+
+  /** One request, one AWS-shaped refusal in the service's protocol, then the connection closes. */
+  private answerRefusal(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = this.refusals.get(req.socket);
+    if (!refusal) {
+      res.destroy();
+      return;
+    }
+    let size = 0;
+    let answered = false;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      // The scope sits in the headers (or the query of a presigned URL): the body is not needed.
+      const { service, protocol } = serviceOfRequest(refusal.name, {
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: req.headersDistinct,
+        body: Buffer.alloc(0),
+      });
+      const out = renderServiceError(refusal.error, service, randomUUID(), protocol);
+      const body = typeof out.body === "string" ? Buffer.from(out.body) : out.body;
+      res.shouldKeepAlive = false;
+      res.writeHead(out.status, { ...out.headers, "content-length": body.byteLength, connection: "close" });
+      res.end(body);
+    };
+    // The body is read (and dropped) first, so a client still sending it is not reset mid-way.
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > REFUSAL_MAX_BODY) answer();
+    });
+    req.once("end", answer);
+    req.once("error", () => res.destroy());
   }
 }
 
