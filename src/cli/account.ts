@@ -14,7 +14,7 @@ export function registerAccountCommands(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else
         process.stdout.write(
-          [`account ${r.accountId}${r.orgId ? ` (organization ${r.orgId})` : ""}`, `export AWS_ACCESS_KEY_ID=${r.accessKeyId}`, `export AWS_SECRET_ACCESS_KEY=${r.secretAccessKey}`, ""].join("\n"),
+          [`# account ${r.accountId}${r.orgId ? ` (organization ${r.orgId})` : ""}`, `export AWS_ACCESS_KEY_ID=${r.accessKeyId}`, `export AWS_SECRET_ACCESS_KEY=${r.secretAccessKey}`, ""].join("\n"),
         );
     });
   account

@@ -545,9 +545,22 @@ export function awsServiceByName(
   opts: { type?: ServiceType; region?: string } = {},
 ): AwsService | undefined {
   const region = REGIONAL_NAME.exec(serviceName)?.[1] ?? opts.region ?? DEFAULT_REGION;
-  return awsServices(region).find(
-    (s) => s.serviceName === serviceName && (opts.type === undefined || s.type === opts.type),
-  );
+  const same = nameIndex(region).get(serviceName);
+  return same?.find((s) => opts.type === undefined || s.type === opts.type);
+}
+
+// Every described endpoint looks its service up by name: index each region's list once.
+const NAME_INDEX = new Map<string, Map<string, AwsService[]>>();
+
+function nameIndex(region: string): Map<string, AwsService[]> {
+  let index = NAME_INDEX.get(region);
+  if (!index) {
+    index = new Map();
+    // Listing order puts Gateway first, so an untyped lookup still returns AWS's default type.
+    for (const s of awsServices(region)) index.set(s.serviceName, [...(index.get(s.serviceName) ?? []), s]);
+    NAME_INDEX.set(region, index);
+  }
+  return index;
 }
 
 interface DnsIndex {
