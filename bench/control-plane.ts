@@ -1,21 +1,28 @@
 /**
  * Issue 3's benchmark: CreateVpcEndpoint and DescribeVpcEndpoints (with filters) per second and
- * p99 through the real SDK, with 1, 1,000 and 10,000 endpoints in the store, and the RSS at
- * 10,000 endpoints.
+ * p99 through the real SDK, with 1, 1,000 and 10,000 endpoints in the store, and the server's RSS
+ * at 10,000 endpoints.
  *
  * The store is built fast by calling cloud/ functions in transactions (50 interface endpoints
- * with an ENI each per VPC, the AWS quota), then each case runs through the SDK against the HTTP
- * edge for a bounded time. The edge runs in this process with the SQLite store and the lifecycle
- * steps (they run after every commit, as in `privlink up`) but without the data plane, which
- * would make every endpoint ENI a listening socket: this measures the control plane only.
- * RSS is this whole process (server, state and the SDK client).
+ * with an ENI each per VPC, the AWS quota). The HTTP edge runs in this process with the SQLite
+ * store and the lifecycle steps (they run after every commit, as in `privlink up`) but without
+ * the data plane, which would make every endpoint ENI a listening socket: this measures the
+ * control plane only. The SDK client runs in a process of its own (bench/sdk-load.mjs).
+ *
+ * Baseline, in the same run: each case is also sent, by the same client, to a node:http server
+ * that answers every request with the very body privlink answered (encoded once up front). That
+ * is the most this client can get out of any server for this response, so `vsCeiling` is the
+ * share of it privlink reaches and `clientCpu` near 1 says the client was the limit.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateVpcEndpointCommand, DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { performance } from "node:perf_hooks";
 import { ec2Handlers } from "../src/api/ec2/index.js";
+import { encodeQuery, findOperation } from "../src/api/protocols/index.js";
 import { createApiServer } from "../src/api/server.js";
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { awsServices } from "../src/cloud/catalog.js";
@@ -27,31 +34,46 @@ import { State } from "../src/cloud/state.js";
 import { createSubnet } from "../src/cloud/subnet.js";
 import { createVpc, ensureRegion } from "../src/cloud/vpc.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import { type Measured, runFor } from "./measure.js";
+import { type LoadResult, type LoadSpec, SdkLoad } from "./measure.js";
 
 export interface Row {
   case: string;
   /** Endpoints in the store when the case ran. */
   endpoints: number;
+  /** Endpoints in each response. */
+  returned?: number;
   count?: number;
   perSec?: number;
   p50?: number;
   p99?: number;
+  /** The same client against a server answering privlink's response body, unprocessed. */
+  ceilingPerSec?: number;
+  /** perSec / ceilingPerSec. */
+  vsCeiling?: number;
+  /** CPU this (server) process spent per request, in µs: what the server costs, whoever is the limit. */
+  serverUs?: number;
+  /** The same for the fixed-response ceiling server: HTTP alone. */
+  ceilingUs?: number;
+  clientCpu?: number;
+  errors?: number;
   rssMB?: number;
   heapMB?: number;
   note?: string;
 }
 
 export interface ControlPlaneBenchOptions {
-  /** Seconds per measured case (capped at 10). */
+  /** Seconds per measured run (capped at 10); each case runs twice (ceiling, privlink). */
   seconds?: number;
   concurrency?: number;
   /** Store sizes to measure at, ascending. */
   sizes?: number[];
+  /** CreateVpcEndpoint calls per store size, at most 500 (rounded down to whole VPCs of 50). */
+  creates?: number;
 }
 
 const PER_VPC = 50;
 const AZ = "us-east-1a";
+const ACCOUNT = "000000000000";
 
 /** Interface services with a private DNS name in the seeded subnets' zone: 50 distinct per VPC. */
 function seedServices(): string[] {
@@ -106,29 +128,145 @@ function seed(
   }
 }
 
-function row(name: string, endpoints: number, m: Measured, note?: string): Row {
-  return { case: name, endpoints, count: m.count, perSec: m.perSec, p50: m.p50, p99: m.p99, note };
+/** A server that answers every request with one fixed EC2 response (the ceiling). */
+class Ceiling {
+  body = "";
+  private constructor(readonly server: Server) {}
+
+  static async start(): Promise<Ceiling> {
+    const c: Ceiling = new Ceiling(
+      createServer({ keepAlive: true }, (req, res) => {
+        req.resume();
+        req.on("end", () =>
+          res
+            .writeHead(200, { "content-type": "text/xml;charset=UTF-8", "x-amzn-requestid": randomUUID() })
+            .end(c.body),
+        );
+      }),
+    );
+    await new Promise<void>((resolve) => c.server.listen(0, "127.0.0.1", resolve));
+    return c;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }
 
-/** One Describe case: how many endpoints it returns, then its rate and latency. */
+interface Bench {
+  state: State;
+  ctx: Ctx;
+  load: SdkLoad;
+  url: string;
+  ceiling: Ceiling;
+  seconds: number;
+  concurrency: number;
+}
+
+/** privlink's response to `input` right now, as the edge would encode it. */
+function responseBody(b: Bench, action: string, input: Record<string, unknown>): string {
+  const op = findOperation("ec2", action)!;
+  // A dry run: a Create's writes are dropped, the Describe's read is what the edge would read.
+  const output = b.state.transact((tx) => ec2Handlers[action]!({ tx, ctx: b.ctx, input }), { dryRun: true });
+  return encodeQuery(op, output, "ec2", randomUUID());
+}
+
+/** A load run, with the CPU this process (the server under test) spent per request. */
+interface Served extends LoadResult {
+  serverUs: number;
+}
+
+async function served(b: Bench, spec: LoadSpec): Promise<Served> {
+  if (spec.warmupSeconds) await b.load.run({ ...spec, seconds: spec.warmupSeconds, warmupSeconds: 0 });
+  const cpu = process.cpuUsage();
+  const m = await b.load.run({ ...spec, warmupSeconds: 0 });
+  const used = process.cpuUsage(cpu);
+  return { ...m, serverUs: (used.user + used.system) / Math.max(1, m.count + m.errors) };
+}
+
+function row(name: string, endpoints: number, m: Served, ceiling: Served, note?: string): Row {
+  return {
+    case: name,
+    endpoints,
+    count: m.count,
+    perSec: m.perSec,
+    p50: m.p50,
+    p99: m.p99,
+    ceilingPerSec: ceiling.perSec,
+    vsCeiling: m.perSec / ceiling.perSec,
+    serverUs: m.serverUs,
+    ceilingUs: ceiling.serverUs,
+    clientCpu: m.clientCpu,
+    errors: m.errors || undefined,
+    note: m.firstError ? `${note ? `${note}; ` : ""}first error: ${m.firstError}` : note,
+  };
+}
+
+/** One Describe case against the ceiling, then against privlink. */
 async function describeRow(
+  b: Bench,
   name: string,
-  state: State,
-  send: () => Promise<{ VpcEndpoints?: unknown[] }>,
-  seconds: number,
-  concurrency: number,
+  input: Record<string, unknown>,
   note?: string,
 ): Promise<Row> {
-  const returned = (await send()).VpcEndpoints?.length ?? 0;
-  await runFor(send, { seconds: 0.3, concurrency }); // warm-up
-  const m = await runFor(send, { seconds, concurrency });
-  return row(`${name} → ${returned} returned`, state.count("vpcEndpoint"), m, note);
+  const endpoints = b.state.count("vpcEndpoint");
+  b.ceiling.body = responseBody(b, "DescribeVpcEndpoints", input);
+  const returned = (b.ceiling.body.match(/<vpcEndpointId>/g) ?? []).length;
+  const run = (endpoint: string) =>
+    served(b, {
+      service: "ec2",
+      endpoint,
+      command: "DescribeVpcEndpoints",
+      inputs: [input],
+      seconds: b.seconds,
+      concurrency: b.concurrency,
+      warmupSeconds: 0.3,
+    });
+  const ceiling = await run(b.ceiling.url);
+  const m = await run(b.url);
+  return { ...row(name, endpoints, m, ceiling, note), returned };
+}
+
+/** Creates through the SDK into fresh VPCs (the 50-per-VPC quota), bounded by time and count. */
+async function createRow(b: Bench, services: string[], vpcs: { n: number }, creates: number): Promise<Row> {
+  const endpoints = b.state.count("vpcEndpoint");
+  const targets = Array.from({ length: Math.max(1, Math.floor(creates / PER_VPC)) }, () =>
+    seedVpc(b.state, b.ctx, vpcs.n++),
+  );
+  const inputs = targets.flatMap(({ vpcId, subnetId }) =>
+    services.map((ServiceName) => ({
+      VpcId: vpcId,
+      VpcEndpointType: "Interface",
+      ServiceName,
+      SubnetIds: [subnetId],
+    })),
+  );
+  b.ceiling.body = responseBody(b, "CreateVpcEndpoint", inputs[0]!);
+  const run = (endpoint: string) =>
+    served(b, {
+      service: "ec2",
+      endpoint,
+      command: "CreateVpcEndpoint",
+      inputs,
+      seconds: b.seconds,
+      concurrency: b.concurrency,
+      maxOps: inputs.length,
+    });
+  const ceiling = await run(b.ceiling.url);
+  const m = await run(b.url);
+  return { ...row("CreateVpcEndpoint Interface, 1 subnet, private DNS", endpoints, m, ceiling), returned: 1 };
 }
 
 export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Promise<Row[]> {
   const seconds = Math.min(opts.seconds ?? 3, 10);
   const concurrency = opts.concurrency ?? 8;
   const sizes = opts.sizes ?? [1, 1_000, 10_000];
+  const creates = Math.min(Math.max(opts.creates ?? 500, PER_VPC), 500);
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-cp-"));
   const rt = systemRuntime;
   const store = new SqliteStore(join(home, "state.db"));
@@ -136,9 +274,9 @@ export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Pr
   state.transact((tx) => ensureDefaultAccount(tx, rt));
   const host = { slots: { min: 1, max: 254 } };
   const ctx: Ctx = {
-    accountId: "000000000000",
+    accountId: ACCOUNT,
     region: "us-east-1",
-    principalArn: "arn:aws:iam::000000000000:root",
+    principalArn: `arn:aws:iam::${ACCOUNT}:root`,
     rt,
     host,
   };
@@ -152,13 +290,17 @@ export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Pr
     admin: {},
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const ec2 = new EC2Client({
-    endpoint: url,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    maxAttempts: 1,
-  });
+  const load = SdkLoad.start();
+  const ceiling = await Ceiling.start();
+  const b: Bench = {
+    state,
+    ctx,
+    load,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ceiling,
+    seconds,
+    concurrency,
+  };
   const services = seedServices();
   const vpcs = { n: 0 };
   const rows: Row[] = [];
@@ -167,104 +309,52 @@ export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Pr
     for (const size of sizes) {
       const t = performance.now();
       seed(state, ctx, services, have, size, vpcs);
-      have = size;
       const built = (performance.now() - t) / 1000;
       // The VPC of the last seeded endpoint: a full one (50 endpoints) from 1,000 on.
       const probe = [...state.all("vpcEndpoint")].at(-1)!;
-      const byVpc = () =>
-        ec2.send(
-          new DescribeVpcEndpointsCommand({
-            Filters: [
-              { Name: "vpc-id", Values: [probe.vpcId] },
-              { Name: "vpc-endpoint-type", Values: ["Interface"] },
-            ],
-          }),
-        );
-      const note = `store built in ${built.toFixed(1)} s`;
+      const byVpc = {
+        Filters: [
+          { Name: "vpc-id", Values: [probe.vpcId] },
+          { Name: "vpc-endpoint-type", Values: ["Interface"] },
+        ],
+      };
       rows.push(
         await describeRow(
+          b,
           "DescribeVpcEndpoints vpc-id + vpc-endpoint-type",
-          state,
           byVpc,
-          seconds,
-          concurrency,
-          note,
+          `store built in ${built.toFixed(1)} s`,
         ),
       );
-      const byTag = () =>
-        ec2.send(
-          new DescribeVpcEndpointsCommand({
-            Filters: [
-              { Name: "tag:env", Values: ["prod"] },
-              // Every tenth endpoint is env=prod: services[0] and [10] in each full VPC.
-              { Name: "service-name", Values: [`*.${services[0]!.split(".").at(-1)}`, services[10]!] },
-            ],
-            MaxResults: 100,
-          }),
-        );
-      rows.push(
-        await describeRow(
-          "DescribeVpcEndpoints tag:env + service-name wildcards",
-          state,
-          byTag,
-          seconds,
-          concurrency,
-        ),
-      );
-      const before = state.count("vpcEndpoint");
-      const created = await measureCreate(state, ctx, ec2, services, vpcs, seconds, concurrency);
-      rows.push(
-        row("CreateVpcEndpoint Interface, 1 subnet, private DNS", before, created, "at most 500 per case"),
-      );
-      if (size === sizes.at(-1)) {
-        const mem = process.memoryUsage();
-        rows.push({
-          case: "RSS of this process (server + state + SDK client)",
-          endpoints: state.count("vpcEndpoint"),
-          rssMB: mem.rss / 2 ** 20,
-          heapMB: mem.heapUsed / 2 ** 20,
-        });
-      }
+      const byTag = {
+        Filters: [
+          { Name: "tag:env", Values: ["prod"] },
+          // Every tenth endpoint is env=prod: services[0] and [10] in each full VPC.
+          { Name: "service-name", Values: [`*.${services[0]!.split(".").at(-1)}`, services[10]!] },
+        ],
+        MaxResults: 100,
+      };
+      rows.push(await describeRow(b, "DescribeVpcEndpoints tag:env + service-name wildcards", byTag));
+      rows.push(await createRow(b, services, vpcs, creates));
+      have = state.count("vpcEndpoint");
     }
+    const mem = process.memoryUsage();
+    rows.push({
+      case: "RSS of the server process (state, SQLite, edge; the client runs apart)",
+      endpoints: state.count("vpcEndpoint"),
+      rssMB: mem.rss / 2 ** 20,
+      heapMB: mem.heapUsed / 2 ** 20,
+    });
     return rows;
   } finally {
-    ec2.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await load.close();
+    await ceiling.close();
     server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     stopLifecycle();
     store.close();
     rmSync(home, { recursive: true, force: true });
   }
-}
-
-/** Creates through the SDK into fresh VPCs (the 50-per-VPC quota), bounded by time and count. */
-async function measureCreate(
-  state: State,
-  ctx: Ctx,
-  ec2: EC2Client,
-  services: string[],
-  vpcs: { n: number },
-  seconds: number,
-  concurrency: number,
-): Promise<Measured> {
-  const maxOps = 500;
-  const targets = Array.from({ length: maxOps / PER_VPC }, () => seedVpc(state, ctx, vpcs.n++));
-  let next = 0;
-  return runFor(
-    () => {
-      const i = next++;
-      const { vpcId, subnetId } = targets[Math.floor(i / PER_VPC)]!;
-      return ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcId: vpcId,
-          VpcEndpointType: "Interface",
-          ServiceName: services[i % PER_VPC]!,
-          SubnetIds: [subnetId],
-        }),
-      );
-    },
-    { seconds, concurrency, maxOps },
-  );
 }
 
 /** The lifecycle steps after each commit (coalesced per tick), as the server runs them. */

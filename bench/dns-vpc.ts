@@ -17,7 +17,7 @@ import { State } from "../src/cloud/state.js";
 import type { Eni, Subnet, Vpc, VpcEndpoint } from "../src/cloud/types.js";
 import { endpointAddresses } from "../src/dns/records.js";
 import { startResolvers } from "../src/dns/resolvers.js";
-import { parseDnsperf } from "./dns.js";
+import { parseDnsperf, withVsUnbound } from "./dns.js";
 
 export type VpcDnsBenchOptions = {
   /** Seconds per server, at most 10 (default 5). */
@@ -39,6 +39,8 @@ export type VpcDnsBenchRow = {
   queriesCompleted?: number;
   queriesLost?: number;
   responseCodes?: string;
+  /** qps / unbound's qps in the same run. */
+  vsUnbound?: number;
   note?: string;
 };
 
@@ -157,7 +159,7 @@ export async function benchVpcDns(opts: VpcDnsBenchOptions = {}): Promise<VpcDns
       rows.push({ server: "unbound", ...(await benchUnbound(unbound, dir, records, run)) });
     else
       rows.push({ server: "unbound", note: `skipped: ${unbound} not installed (apt-get install unbound)` });
-    return rows;
+    return withVsUnbound(rows);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -34,8 +34,19 @@ export type DnsBenchRow = {
   queriesCompleted?: number;
   queriesLost?: number;
   responseCodes?: string;
+  /** qps / unbound's qps in the same run. */
+  vsUnbound?: number;
   note?: string;
 };
+
+/** Adds each row's qps as a share of unbound's, measured in the same run (when it was). */
+export function withVsUnbound<R extends { server: string; qps?: number; vsUnbound?: number }>(
+  rows: R[],
+): R[] {
+  const base = rows.find((r) => r.server === "unbound")?.qps;
+  if (!base) return rows;
+  return rows.map((r) => (r.qps === undefined ? r : { ...r, vsUnbound: r.qps / base }));
+}
 
 const HOST = "127.0.0.1";
 const ZONE = "bench.test";
@@ -68,7 +79,7 @@ export async function benchDns(opts: DnsBenchOptions = {}): Promise<DnsBenchRow[
       rows.push({ server: "unbound", ...(await benchUnbound(unbound, dir, records, run)) });
     else
       rows.push({ server: "unbound", note: `skipped: ${unbound} not installed (apt-get install unbound)` });
-    return rows;
+    return withVsUnbound(rows);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

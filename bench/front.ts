@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent } from "node:https";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,16 +8,11 @@ import {
   CreateVpcEndpointCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import {
-  CreateSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { startPrivlink } from "../src/privlink.js";
-import { type Measured, runFor } from "./measure.js";
+import { type LoadResult, type LoadSpec, SdkLoad } from "./measure.js";
 
-export interface FrontRow extends Measured {
+export interface FrontRow extends LoadResult {
   name: string;
   ratioToEdge: number;
 }
@@ -29,8 +23,9 @@ const SM_HOST = "secretsmanager.us-east-1.amazonaws.com";
 /**
  * Issue 6's benchmark: GetSecretValue per second and latency through an interface endpoint's
  * service front (TLS, SigV4, endpoint policy and resource policy evaluation) against the same
- * call straight to the plain-HTTP edge, in the same process and run, with the same SDK client
- * settings. The endpoint carries a realistic restrictive policy so that evaluation is real work.
+ * call straight to the plain-HTTP edge, in the same run, with the same SDK client settings. The
+ * endpoint carries a realistic restrictive policy so that evaluation is real work. The SDK
+ * clients run in a process of their own (bench/sdk-load.mjs): privlink keeps this process's core.
  */
 export async function benchFront(opts: { seconds?: number; concurrency?: number } = {}): Promise<FrontRow[]> {
   const seconds = opts.seconds ?? 3;
@@ -38,6 +33,7 @@ export async function benchFront(opts: { seconds?: number; concurrency?: number 
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-front-"));
   const p = await startPrivlink({ port: 0, home, slots: { min: 200, max: 254 }, publicDns: "127.0.253.6" });
   const listener = createServer();
+  const load = SdkLoad.start();
   try {
     const ec2 = new EC2Client({ endpoint: p.url, region: "us-east-1", credentials: CREDS, maxAttempts: 1 });
     const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
@@ -73,6 +69,7 @@ export async function benchFront(opts: { seconds?: number; concurrency?: number 
         PolicyDocument: JSON.stringify(policy),
       }),
     );
+    ec2.destroy();
     const endpointId = ep.VpcEndpoint!.VpcEndpointId!;
     const eniId = p.state.get("vpcEndpoint", endpointId)!.enis[0]!.eniId;
     listener.on("connection", (socket) =>
@@ -90,28 +87,23 @@ export async function benchFront(opts: { seconds?: number; concurrency?: number 
     await edge.send(
       new CreateSecretCommand({ Name: "prod/db", SecretString: '{"user":"app","password":"s3cret"}' }),
     );
-    const agent = new Agent({
-      ca: p.ca.certPem,
-      keepAlive: true,
-      maxSockets: concurrency,
-      lookup: ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
-        o?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) as never,
-    });
-    const viaFront = new SecretsManagerClient({
-      endpoint: `https://${SM_HOST}:${port}`,
-      region: "us-east-1",
-      credentials: CREDS,
-      maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
-    });
-    const get = (c: SecretsManagerClient) => () => c.send(new GetSecretValueCommand({ SecretId: "prod/db" }));
-    // Warm both paths (TLS sessions, leaf issuance, JIT) before measuring.
-    await runFor(get(edge), { seconds: 0.5, concurrency, maxOps: 500 });
-    await runFor(get(viaFront), { seconds: 0.5, concurrency, maxOps: 500 });
-    const straight = await runFor(get(edge), { seconds, concurrency });
-    const front = await runFor(get(viaFront), { seconds, concurrency });
-    viaFront.destroy();
     edge.destroy();
+    const get = (endpoint: string, tls?: LoadSpec["tls"]): LoadSpec => ({
+      service: "secretsmanager",
+      endpoint,
+      tls,
+      command: "GetSecretValue",
+      inputs: [{ SecretId: "prod/db" }],
+      seconds,
+      concurrency,
+      // Warms both paths (TLS sessions, leaf issuance, JIT) before measuring.
+      warmupSeconds: 0.5,
+      warmupOps: 500,
+    });
+    const straight = await load.run(get(p.url));
+    const front = await load.run(
+      get(`https://${SM_HOST}:${port}`, { ca: p.ca.certPem, address: "127.0.0.1" }),
+    );
     return [
       { name: "GetSecretValue via edge (HTTP)", ...straight, ratioToEdge: 1 },
       {
@@ -121,6 +113,7 @@ export async function benchFront(opts: { seconds?: number; concurrency?: number 
       },
     ];
   } finally {
+    await load.close();
     await new Promise<void>((resolve) => listener.close(() => resolve()));
     await p.close();
     rmSync(home, { recursive: true, force: true });

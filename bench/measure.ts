@@ -1,4 +1,7 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 
 /** Latency samples of a bounded run: count, rate, and percentiles in milliseconds. */
 export interface Measured {
@@ -18,7 +21,10 @@ export function percentile(sorted: number[], p: number): number {
  * Runs `op` from `concurrency` loops until `seconds` pass or `maxOps` complete, whichever is
  * first: every load loop here is bounded in count and time.
  */
-export async function runFor(op: () => Promise<unknown>, opts: { seconds: number; concurrency: number; maxOps?: number }): Promise<Measured> {
+export async function runFor(
+  op: () => Promise<unknown>,
+  opts: { seconds: number; concurrency: number; maxOps?: number },
+): Promise<Measured> {
   const samples: number[] = [];
   const start = performance.now();
   const deadline = start + opts.seconds * 1000;
@@ -35,5 +41,107 @@ export async function runFor(op: () => Promise<unknown>, opts: { seconds: number
   await Promise.all(Array.from({ length: opts.concurrency }, loop));
   const seconds = (performance.now() - start) / 1000;
   samples.sort((a, b) => a - b);
-  return { count: samples.length, seconds, perSec: samples.length / seconds, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return {
+    count: samples.length,
+    seconds,
+    perSec: samples.length / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+  };
+}
+
+/** One bounded SDK load run, executed by bench/sdk-load.mjs in its own process. */
+export interface LoadSpec {
+  /** SigV4 service name of the client: ec2, secretsmanager, … */
+  service: string;
+  endpoint: string;
+  /** Command name without the suffix, e.g. "DescribeVpcEndpoints". */
+  command: string;
+  /** Operation i sends inputs[i % inputs.length] (structured-cloned: Dates survive). */
+  inputs: unknown[];
+  seconds: number;
+  concurrency: number;
+  maxOps?: number;
+  warmupSeconds?: number;
+  warmupOps?: number;
+  /** HTTPS trusting `ca`, every host name resolved to `address`. */
+  tls?: { ca: string; address: string };
+}
+
+export interface LoadResult extends Measured {
+  /** Failed operations (not in the percentiles); firstError says what the first one was. */
+  errors: number;
+  firstError?: string;
+  /** CPU the load process used, in cores: near 1 means the client, not the server, was the limit. */
+  clientCpu: number;
+}
+
+/** bench/sdk-load.mjs, from bench/ (sources) or dist/bench/ (built; tsc does not copy .mjs). */
+function sdkLoadScript(): string {
+  for (const up of ["./", "../../bench/"]) {
+    const path = fileURLToPath(new URL(`${up}sdk-load.mjs`, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error("bench/sdk-load.mjs not found");
+}
+
+/**
+ * The SDK load generator process. Requests are answered in order; a run that does not answer in
+ * its time plus a minute kills the process.
+ */
+export class SdkLoad {
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve(r: LoadResult): void; reject(e: Error): void }>();
+
+  private constructor(private readonly proc: ChildProcess) {
+    proc.on("message", (msg: { id: number; result?: LoadResult; error?: string }) => {
+      const w = this.waiting.get(msg.id);
+      this.waiting.delete(msg.id);
+      if (msg.error !== undefined) w?.reject(new Error(msg.error));
+      else w?.resolve(msg.result!);
+    });
+    proc.once("exit", (code, signal) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`sdk-load exited (${code ?? signal})`));
+      this.waiting.clear();
+    });
+  }
+
+  static start(): SdkLoad {
+    const proc = fork(sdkLoadScript(), [], {
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    });
+    return new SdkLoad(proc);
+  }
+
+  run(spec: LoadSpec): Promise<LoadResult> {
+    const id = this.next++;
+    const limitMs = ((spec.warmupSeconds ?? 0) + spec.seconds + 60) * 1000;
+    return new Promise<LoadResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        this.proc.kill("SIGKILL");
+        reject(new Error(`sdk-load: no answer within ${limitMs / 1000} s`));
+      }, limitMs);
+      const done =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          f(v);
+        };
+      this.waiting.set(id, { resolve: done(resolve), reject: done(reject) });
+      this.proc.send({ id, spec });
+    });
+  }
+
+  /** Asks the process to close its clients and exit; kills it if it has not after two seconds. */
+  async close(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.proc.once("exit", () => resolve()));
+    if (this.proc.connected) this.proc.send({ type: "close" });
+    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
 }

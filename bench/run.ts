@@ -1,64 +1,265 @@
 /**
- * `npm run bench [-- NAME …]`: runs the benchmarks (all, or those named), prints one table per
- * benchmark and writes every row to bench/results/<time>.json. Each benchmark measures its
- * baseline in the same run and reports ratios against it; every load is bounded in time.
+ * `npm run bench [-- [--full] NAME …]`: runs the benchmarks (all, or those named), each in a
+ * process of its own, prints one table per benchmark plus a line per issue goal, and writes every
+ * row to bench/results/<time>.json (gitignored).
+ *
+ * Bounded: by default every benchmark runs with short, bounded options and is killed (its whole
+ * process group: load generators, HAProxy, unbound…) when it overruns its budget, and the run as
+ * a whole stops starting benchmarks after 3.5 minutes. `--full` uses each benchmark's own
+ * defaults and longer budgets (up to ten minutes each). Each benchmark measures its baseline in the same run
+ * and its rows carry the ratio to it (vsCeiling, ratioToEdge, vsUnbound, vsHaproxy, …).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../src/privlink.js";
+import { dnsVpcGoals, hasRatio, issue4Goals, type Row, ratioToFirst, ratioToVia } from "./goals.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-type Row = Record<string, unknown>;
-type Bench = () => Promise<Row[]>;
+interface Entry {
+  /** What it measures, and for which issue. */
+  readonly title: string;
+  /** Runs the benchmark: bounded options unless `full`. */
+  run(full: boolean): Promise<Row[]>;
+  /** Seconds before the benchmark's process group is killed: [default run, --full]. */
+  readonly budget: readonly [number, number];
+  /** Ratio columns for benchmarks whose rows do not carry one against their baseline. */
+  ratios?(rows: Row[]): Row[];
+  /** One line per issue goal: "goal: … measured: … met/not met". */
+  goals?(rows: Row[]): string[];
+}
 
-const benches: Record<string, () => Promise<Bench>> = {
-  api: async () => (await import("./api.js")).benchApi as unknown as Bench,
-  iam: async () => (await import("./iam.js")).benchIam as unknown as Bench,
-  dns: async () => (await import("./dns.js")).benchDns as unknown as Bench,
-  front: async () => (await import("./front.js")).benchFront as unknown as Bench,
+const HAPROXY = "/usr/sbin/haproxy";
+const SOCAT = "/usr/bin/socat";
+
+/** The proxies of the data-plane comparison that can run here, and a note for those that cannot. */
+function dataplaneVias(full: boolean): { vias: string[]; notes: Row[] } {
+  const vias = full ? ["direct", "relay", "relay-pipe", "socat", "haproxy"] : ["direct", "relay", "haproxy"];
+  const notes: Row[] = [];
+  // Missing tools are skipped with a note here rather than installed by the benchmark.
+  for (const [via, path] of [
+    ["haproxy", HAPROXY],
+    ["socat", SOCAT],
+  ] as const)
+    if (vias.includes(via) && !existsSync(path)) {
+      vias.splice(vias.indexOf(via), 1);
+      notes.push({ case: "(all)", via, note: `skipped: ${path} not installed (apt-get install ${via})` });
+    }
+  return { vias, notes };
+}
+
+const BENCHES: Record<string, Entry> = {
+  api: {
+    title: "issue 2: API requests/s and latency through the SDK, against a fixed-response ceiling",
+    run: async (full) => (await import("./api.js")).benchApi(full ? {} : { seconds: 2 }) as never,
+    budget: [60, 300],
+  },
+  iam: {
+    title: "IAM policy evaluations/s (20-statement endpoint policy)",
+    run: async () => (await import("./iam.js")).benchIam() as never,
+    budget: [30, 60],
+    // A pure CPU measurement with no external baseline: the allowed request is the reference.
+    ratios: (rows) => ratioToFirst(rows, "opsPerSec", "vsAllowed"),
+  },
+  dns: {
+    title: "DNS queries/s: privlink's resolver against unbound (dnsperf, 10,000 A records)",
+    run: async (full) => (await import("./dns.js")).benchDns(full ? {} : { durationSec: 2 }) as never,
+    budget: [60, 120],
+  },
+  "dns-vpc": {
+    title: "issue 5: a VPC resolver with 10,000 endpoints' records against unbound (dnsperf)",
+    run: async (full) => (await import("./dns-vpc.js")).benchVpcDns(full ? {} : { durationSec: 2 }) as never,
+    budget: [90, 180],
+    goals: dnsVpcGoals,
+  },
+  "control-plane": {
+    title: "issue 3: CreateVpcEndpoint and DescribeVpcEndpoints at 1, 1,000 and 10,000 endpoints",
+    run: async (full) =>
+      (await import("./control-plane.js")).benchControlPlane(
+        full ? {} : { seconds: 1.5, creates: 200 },
+      ) as never,
+    budget: [150, 600],
+  },
+  front: {
+    title: "issue 6: GetSecretValue through an endpoint's service front against the plain edge",
+    run: async (full) => (await import("./front.js")).benchFront(full ? {} : { seconds: 2 }) as never,
+    budget: [60, 120],
+  },
+  dataplane: {
+    title: "issue 4: the relay against direct loopback and HAProxy (throughput, connections, latency)",
+    run: async (full) => {
+      const { vias, notes } = dataplaneVias(full);
+      const { benchDataplane } = await import("./dataplane.js");
+      const opts = full ? { vias } : { vias, durationMs: 1500, listeners: 2000 };
+      return [...((await benchDataplane(opts)) as unknown as Row[]), ...notes];
+    },
+    budget: [120, 600],
+    ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
+    goals: issue4Goals,
+  },
+  endpoint: {
+    title: "issue 4: traffic through a real interface endpoint; listener set-up for many endpoints",
+    run: async (full) =>
+      (await import("./endpoint.js")).benchEndpoint(
+        full ? {} : { durationMs: 1500, endpoints: 2000 },
+      ) as never,
+    budget: [120, 600],
+    ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
+    goals: issue4Goals,
+  },
 };
 
-function format(v: unknown): string {
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v >= 100 ? v.toFixed(0) : v.toFixed(3);
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function format(v: unknown, column: string): string {
+  if (typeof v === "number") {
+    if (/^(vs|ratio)[A-Z]|Cpu$/.test(column)) return v.toFixed(2);
+    return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
+  }
   if (v === undefined || v === null) return "";
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
 function table(rows: Row[]): string {
   if (rows.length === 0) return "(no rows)";
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cells = [cols, ...rows.map((r) => cols.map((c) => format(r[c])))];
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) =>
+    rows.some((r) => r[c] !== undefined && r[c] !== null),
+  );
+  const cells = [cols, ...rows.map((r) => cols.map((c) => format(r[c], c)))];
   const widths = cols.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n");
+  return cells
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
-async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
-  const names = wanted.length ? wanted : Object.keys(benches);
-  const results: Record<string, Row[] | { error: string }> = {};
+// ---------------------------------------------------------------------------------------------
+// Running, one process per benchmark
+
+interface Outcome {
+  seconds: number;
+  rows?: Row[];
+  goals?: string[];
+  error?: string;
+}
+
+// Four minutes for `npm run bench`, less the build before it.
+const RUN_BUDGET_S = 210;
+
+/** The benchmark's own process: runs it and hands its rows to the runner. */
+async function child(name: string, full: boolean): Promise<void> {
+  const entry = BENCHES[name]!;
+  try {
+    const rows = await entry.run(full);
+    process.send!({ rows }, () => process.exit(0));
+  } catch (err) {
+    process.send!({ error: (err as Error).stack ?? String(err) }, () => process.exit(0));
+  }
+}
+
+/** Kills the process group the benchmark leads (its servers, load generators and tools too). */
+function killGroup(proc: ChildProcess): void {
+  try {
+    if (proc.pid !== undefined) process.kill(-proc.pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/** The benchmark running now: an interrupted runner takes its process group down with it. */
+let running: ChildProcess | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    if (running) killGroup(running);
+    process.exit(130);
+  });
+
+function runOne(name: string, full: boolean, limitS: number): Promise<Outcome> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const proc = fork(fileURLToPath(import.meta.url), ["--child", name, ...(full ? ["--full"] : [])], {
+    detached: true,
+    serialization: "advanced",
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  running = proc;
+  return new Promise((resolve) => {
+    let result: { rows?: Row[]; error?: string } | undefined;
+    const timer = setTimeout(() => {
+      result ??= { error: `killed after ${limitS} s (its budget)` };
+      killGroup(proc);
+    }, limitS * 1000);
+    proc.on("message", (m: { rows?: Row[]; error?: string }) => {
+      result ??= m;
+    });
+    proc.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      running = undefined;
+      // Anything the benchmark left running in its group goes with it.
+      killGroup(proc);
+      resolve({ seconds: seconds(), ...(result ?? { error: `exited (${code ?? signal}) without rows` }) });
+    });
+  });
+}
+
+function report(name: string, entry: Entry, outcome: Outcome): Outcome {
+  if (outcome.error !== undefined || !outcome.rows) {
+    process.stdout.write(`failed after ${outcome.seconds.toFixed(0)} s: ${outcome.error}\n`);
+    return outcome;
+  }
+  const rows = entry.ratios && !hasRatio(outcome.rows) ? entry.ratios(outcome.rows) : outcome.rows;
+  const goals = entry.goals?.(rows) ?? [];
+  process.stdout.write(`${table(rows)}\n`);
+  for (const g of goals) process.stdout.write(`${g}\n`);
+  process.stdout.write(`(${name}: ${outcome.seconds.toFixed(0)} s)\n`);
+  return { ...outcome, rows, goals };
+}
+
+async function main(args: string[]): Promise<void> {
+  const full = args.includes("--full");
+  const wanted = args.filter((a) => !a.startsWith("--"));
+  const unknown = wanted.filter((n) => !BENCHES[n]);
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown benchmark(s) ${unknown.join(", ")} (have: ${Object.keys(BENCHES).join(", ")})\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const names = wanted.length ? wanted : Object.keys(BENCHES);
+  const meta = { node: process.version, cpus: cpus().length, full, startedAt: new Date().toISOString() };
+  const deadline = performance.now() + RUN_BUDGET_S * 1000;
+  const results: Record<string, Outcome> = {};
   for (const name of names) {
-    const load = benches[name];
-    if (!load) {
-      process.stderr.write(`unknown benchmark '${name}' (have: ${Object.keys(benches).join(", ")})\n`);
-      process.exitCode = 2;
+    const entry = BENCHES[name]!;
+    process.stdout.write(`\n== ${name}: ${entry.title} ==\n`);
+    const left = (deadline - performance.now()) / 1000;
+    if (!full && left < 5) {
+      results[name] = { seconds: 0, error: `skipped: the run's ${RUN_BUDGET_S} s budget is spent` };
+      process.stdout.write(`${results[name]!.error}\n`);
       continue;
     }
-    process.stdout.write(`\n== ${name} ==\n`);
-    try {
-      const rows = await (await load())();
-      results[name] = rows;
-      process.stdout.write(`${table(rows)}\n`);
-    } catch (err) {
-      results[name] = { error: (err as Error).message };
-      process.stdout.write(`failed: ${(err as Error).message}\n`);
-    }
+    const limit = full ? entry.budget[1] : Math.min(entry.budget[0], left);
+    results[name] = report(name, entry, await runOne(name, full, limit));
   }
   const dir = join(PACKAGE_ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ node: process.version, cpus: (await import("node:os")).cpus().length, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ ...meta, results }, null, 2));
   process.stdout.write(`\nwrote ${file}\n`);
+  if (Object.values(results).some((r) => r.error !== undefined && !r.error.startsWith("skipped")))
+    process.exitCode = 1;
 }
 
-await main();
+const argv = process.argv.slice(2);
+if (argv[0] === "--child") await child(argv[1]!, argv.includes("--full"));
+else await main(argv);

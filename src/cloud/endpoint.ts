@@ -296,12 +296,16 @@ export function getVpcEndpoint(tx: Tx, ctx: Ctx, id: string | undefined): VpcEnd
   return e;
 }
 
-/** The caller's endpoints in its region, oldest first (DescribeVpcEndpoints). */
-export function endpointsOf(tx: Tx, ctx: Ctx): VpcEndpoint[] {
+/**
+ * The caller's endpoints in its region, oldest first (DescribeVpcEndpoints); only those `where`
+ * accepts, when given, so that a filtered Describe sorts its matches rather than every endpoint.
+ */
+export function endpointsOf(tx: Tx, ctx: Ctx, where?: (e: VpcEndpoint) => boolean): VpcEndpoint[] {
   const now = ctx.rt.now().getTime();
   const out: VpcEndpoint[] = [];
   for (const e of tx.all("vpcEndpoint"))
-    if (e.accountId === ctx.accountId && e.region === ctx.region && visible(e, now)) out.push(e);
+    if (e.accountId === ctx.accountId && e.region === ctx.region && visible(e, now) && (!where || where(e)))
+      out.push(e);
   return out.sort(byCreation);
 }
 

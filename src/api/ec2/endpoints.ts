@@ -283,8 +283,12 @@ export const endpointHandlers: HandlerTable = {
   }),
 
   DescribeVpcEndpoints: ({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointsRequest>) => {
-    const page = describe(endpointsOf(tx, ctx), input, {
-      ids: endpointIds(input.VpcEndpointIds),
+    const ids = endpointIds(input.VpcEndpointIds);
+    // Without IDs the filters may run during the scan, before the sort (describe applies them
+    // again to the matches); with IDs an ID that does not match must still be found, not missing.
+    const where = ids?.length ? undefined : compileFilters(filtersOf(input), endpointFields, (e) => e.tags);
+    const page = describe(endpointsOf(tx, ctx, where), input, {
+      ids,
       notFound: endpointNotFound,
       fields: endpointFields,
     });

@@ -2,7 +2,7 @@ import { AwsError } from "../../cloud/errors.js";
 import { invalidValue, parseScalar } from "./scalars.js";
 import type { ListShape, MapShape, Member, OperationSchema, Shape, StructShape } from "./schema.js";
 import { xmlNamespaceOf } from "./schema.js";
-import { structXml, XML_DECLARATION, xmlEscape } from "./xml.js";
+import { writeStructXml, XML_DECLARATION, type XmlParts, xmlEscape } from "./xml.js";
 
 /**
  * The EC2 Query and awsQuery protocols: flat `Name.N.Sub=value` parameters in, XML out.
@@ -233,7 +233,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function byIndex<T>(m: Map<number, T>): T[] {
-  return [...m.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+  // Clients number items 1, 2, 3… in order; only anything else needs sorting.
+  const inOrder: T[] = [];
+  for (const [index, value] of m) {
+    if (index !== inOrder.length + 1) return [...m.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+    inOrder.push(value);
+  }
+  return inOrder;
 }
 
 function finalize(v: unknown): unknown {
@@ -290,11 +296,21 @@ export function encodeQuery(
   const ns = xmlNamespaceOf(op.service);
   const root = `${op.name}Response`;
   const id = xmlEscape(requestId);
+  const out: XmlParts = [];
   if (flavor === "ec2") {
+    out.push(`${XML_DECLARATION}<${root} xmlns="${ns}"><requestId>${id}</requestId>`);
     // Actions without an output shape still answer `<return>true</return>`, as EC2 does.
-    const body = op.output.unit ? "<return>true</return>" : structXml(op.output, value);
-    return `${XML_DECLARATION}<${root} xmlns="${ns}"><requestId>${id}</requestId>${body}</${root}>`;
+    if (op.output.unit) out.push("<return>true</return>");
+    else writeStructXml(op.output, value, out);
+    out.push(`</${root}>`);
+    return out.join("");
   }
-  const result = op.output.unit ? "" : `<${op.name}Result>${structXml(op.output, value)}</${op.name}Result>`;
-  return `<${root} xmlns="${ns}">${result}<ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></${root}>`;
+  out.push(`<${root} xmlns="${ns}">`);
+  if (!op.output.unit) {
+    out.push(`<${op.name}Result>`);
+    writeStructXml(op.output, value, out);
+    out.push(`</${op.name}Result>`);
+  }
+  out.push(`<ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></${root}>`);
+  return out.join("");
 }

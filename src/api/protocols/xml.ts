@@ -1,5 +1,6 @@
-import { formatScalar } from "./scalars.js";
-import type { ListShape, MapShape, Member, Shape, StructShape } from "./schema.js";
+import { NumericValue } from "@smithy/core/serde";
+import { formatTimestamp, toBase64 } from "./scalars.js";
+import type { ListShape, MapShape, Member, ScalarShape, Shape, StructShape } from "./schema.js";
 
 /**
  * Output shapes → XML, shared by the EC2, awsQuery and restXml encoders. Element names follow the
@@ -7,10 +8,13 @@ import type { ListShape, MapShape, Member, Shape, StructShape } from "./schema.j
  * botocore reads (`locationName`). Members come out in schema order; undefined members are left
  * out; an empty list or structure is an empty element (`<tagSet/>`), which both clients read as
  * `[]` / `{}` just as they do for AWS.
+ *
+ * Each (shape, tag) pair is compiled once into a writer closure that appends text to a parts
+ * array: open and close tags are precomputed strings, only text that can hold a markup character
+ * is escaped, and the document is joined once at the end. A Describe* returning a thousand items
+ * otherwise spends most of its time building and collecting nested intermediate strings.
  */
 
-const ESCAPE = /[&<>"'\r\n\u0085\u2028]/;
-const ESCAPE_ALL = /[&<>"'\r\n\u0085\u2028]/g;
 const ENTITIES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",
@@ -23,38 +27,55 @@ const ENTITIES: Record<string, string> = {
   "\u0085": "&#x85;",
   "\u2028": "&#x2028;",
 };
+const BY_CODE = new Map(Object.entries(ENTITIES).map(([c, ref]) => [c.charCodeAt(0), ref]));
 
+/** Which character codes below 0x86 need a reference (U+2028 is checked apart). */
+const NEEDS_ESCAPE = new Uint8Array(0x86);
+for (const code of BY_CODE.keys()) if (code < 0x86) NEEDS_ESCAPE[code] = 1;
+
+function needsEscape(c: number): boolean {
+  return c < 0x86 ? NEEDS_ESCAPE[c] === 1 : c === 0x2028;
+}
+
+// A character loop, not a regular expression: most values need no escaping, and this is the
+// innermost step of every element the encoders write.
 export function xmlEscape(text: string): string {
-  return ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ENTITIES[c]!) : text;
+  const n = text.length;
+  let i = 0;
+  while (i < n && !needsEscape(text.charCodeAt(i))) i++;
+  if (i === n) return text;
+  let out = "";
+  let last = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (!needsEscape(c)) continue;
+    out += text.slice(last, i) + BY_CODE.get(c)!;
+    last = i + 1;
+  }
+  return out + text.slice(last);
 }
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
-interface MemberPlan {
-  readonly member: Member;
+/**
+ * Text pieces of a document in order. Writers never append "": an element whose content wrote
+ * nothing is recognised by the length of the array and becomes `<tag/>`.
+ */
+export type XmlParts = string[];
+
+type Write = (value: unknown, out: XmlParts) => void;
+
+interface Attribute {
+  readonly name: string;
   readonly tag: string;
-  readonly attribute: boolean;
-  readonly flat: boolean;
+  readonly shape: ScalarShape;
 }
 
-const plans = new WeakMap<StructShape, readonly MemberPlan[]>();
-
-function planOf(shape: StructShape): readonly MemberPlan[] {
-  let plan = plans.get(shape);
-  if (!plan) {
-    plan = shape.members.map((member) => ({
-      member,
-      tag: member.memberTraits.xmlName ?? member.name,
-      attribute: !!member.traits.xmlAttribute,
-      flat: !!member.traits.xmlFlattened,
-    }));
-    plans.set(shape, plan);
-  }
-  return plan;
-}
-
-function wrap(tag: string, inner: string, attrs = ""): string {
-  return inner === "" ? `<${tag}${attrs}/>` : `<${tag}${attrs}>${inner}</${tag}>`;
+interface StructPlan {
+  /** Member names and writers of the element members, in schema order. */
+  readonly names: readonly string[];
+  readonly writers: readonly Write[];
+  readonly attributes: readonly Attribute[];
 }
 
 function expectObject(value: unknown, where: string): Record<string, unknown> {
@@ -68,66 +89,242 @@ function expectArray(value: unknown, where: string): readonly unknown[] {
   return value;
 }
 
-function itemsXml(shape: ListShape, items: readonly unknown[], tag: string): string {
-  let out = "";
-  for (const item of items) if (item != null) out += elementXml(tag, shape.member.shape, item);
-  return out;
+/** Closes the element opened at `start`: `<tag/>` when nothing was written inside it. */
+function close(out: XmlParts, start: number, empty: string, closeTag: string): void {
+  if (out.length === start + 1) out[start] = empty;
+  else out.push(closeTag);
 }
 
-function entryXml(shape: MapShape, key: string, value: unknown): string {
+// ---------------------------------------------------------------------------------------------
+// Plans (built lazily: shapes are recursive, so a plan's writers may refer back to its shape)
+
+const plans = new WeakMap<StructShape, StructPlan>();
+
+function isScalar(shape: Shape): shape is ScalarShape {
+  return shape.kind !== "struct" && shape.kind !== "list" && shape.kind !== "map";
+}
+
+function memberWriter(member: Member, tag: string): Write {
+  const s = member.shape;
+  const flat = !!member.traits.xmlFlattened;
+  if (flat && s.kind === "list") {
+    const item = elementWriter(s.member.shape, tag);
+    return (v, out) => {
+      const items = expectArray(v, member.name);
+      for (let i = 0; i < items.length; i++) if (items[i] != null) item(items[i], out);
+    };
+  }
+  if (flat && s.kind === "map") {
+    const entries = entriesWriter(s, tag);
+    return (v, out) => entries(expectObject(v, member.name), out);
+  }
+  return elementWriter(s, tag);
+}
+
+function planOf(shape: StructShape): StructPlan {
+  let plan = plans.get(shape);
+  if (plan) return plan;
+  const names: string[] = [];
+  const writers: Write[] = [];
+  const attributes: Attribute[] = [];
+  for (const member of shape.members) {
+    const tag = member.memberTraits.xmlName ?? member.name;
+    if (member.traits.xmlAttribute) {
+      // Attributes carry scalars only; a structured attribute member is left out entirely.
+      if (isScalar(member.shape)) attributes.push({ name: member.name, tag, shape: member.shape });
+      continue;
+    }
+    names.push(member.name);
+    writers.push(memberWriter(member, tag));
+  }
+  plan = { names, writers, attributes };
+  plans.set(shape, plan);
+  return plan;
+}
+
+function writeMembersOf(plan: StructPlan, value: Record<string, unknown>, out: XmlParts): void {
+  const { names, writers } = plan;
+  for (let i = 0; i < names.length; i++) {
+    const v = value[names[i]!];
+    if (v != null) writers[i]!(v, out);
+  }
+}
+
+function attributesOf(plan: StructPlan, value: Record<string, unknown>): string {
+  let text = "";
+  for (const a of plan.attributes) {
+    const v = value[a.name];
+    if (v != null) text += ` ${a.tag}="${xmlEscape(scalarText(a.shape, v))}"`;
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writers
+
+const writers = new WeakMap<Shape, Map<string, Write>>();
+
+/** The writer of one element `<tag>…</tag>` holding a value of `shape`, compiled once. */
+function elementWriter(shape: Shape, tag: string): Write {
+  let byTag = writers.get(shape);
+  if (!byTag) {
+    byTag = new Map();
+    writers.set(shape, byTag);
+  }
+  let w = byTag.get(tag);
+  if (!w) {
+    w = compileElement(shape, tag);
+    byTag.set(tag, w);
+  }
+  return w;
+}
+
+function compileElement(shape: Shape, tag: string): Write {
+  switch (shape.kind) {
+    case "struct":
+      return structWriter(shape, tag);
+    case "list":
+      return listWriter(shape, tag);
+    case "map": {
+      const entries = entriesWriter(shape, "entry");
+      const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
+      return (v, out) => {
+        const map = expectObject(v, tag);
+        const start = out.length;
+        out.push(open);
+        entries(map, out);
+        close(out, start, empty, closeTag);
+      };
+    }
+    default:
+      return scalarWriter(shape, tag);
+  }
+}
+
+function structWriter(shape: StructShape, tag: string): Write {
+  const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
+  let plan: StructPlan | undefined;
+  return (v, out) => {
+    const obj = expectObject(v, tag);
+    plan ??= planOf(shape);
+    const attrs = plan.attributes.length > 0 ? attributesOf(plan, obj) : "";
+    const start = out.length;
+    out.push(attrs === "" ? open : `<${tag}${attrs}>`);
+    writeMembersOf(plan, obj, out);
+    close(out, start, attrs === "" ? empty : `<${tag}${attrs}/>`, closeTag);
+  };
+}
+
+function listWriter(shape: ListShape, tag: string): Write {
+  const itemTag = shape.member.memberTraits.xmlName ?? shape.member.traits.xmlName ?? "member";
+  const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
+  let item: Write | undefined;
+  return (v, out) => {
+    const items = expectArray(v, tag);
+    item ??= elementWriter(shape.member.shape, itemTag);
+    const start = out.length;
+    out.push(open);
+    let from = start + 1;
+    for (let i = 0; i < items.length; i++) {
+      if (items[i] != null) item(items[i], out);
+      if (out.length - from > CHUNK) from = compact(out, from);
+    }
+    close(out, start, empty, closeTag);
+  };
+}
+
+/**
+ * Parts written inside a long list are joined into one string every few thousand: a Describe*
+ * of a thousand items would otherwise keep a hundred thousand small strings alive until the end,
+ * and the young-generation collector copies every one of them.
+ */
+const CHUNK = 2048;
+
+/**
+ * Replaces the parts from `from` on with their concatenation (earlier indices stay valid);
+ * returns where the next chunk starts.
+ */
+function compact(out: XmlParts, from: number): number {
+  const text = out.slice(from).join("");
+  out.length = from;
+  out.push(text);
+  return from + 1;
+}
+
+/** Map entries, each `<entryTag><key>…</key><value>…</value></entryTag>`. */
+function entriesWriter(
+  shape: MapShape,
+  entryTag: string,
+): (map: Record<string, unknown>, out: XmlParts) => void {
   const keyTag = shape.key.memberTraits.xmlName ?? shape.key.traits.xmlName ?? "key";
   const valueTag = shape.value.memberTraits.xmlName ?? shape.value.traits.xmlName ?? "value";
-  return elementXml(keyTag, shape.key.shape, key) + elementXml(valueTag, shape.value.shape, value);
+  const [open, closeTag] = [`<${entryTag}>`, `</${entryTag}>`];
+  let key: Write | undefined;
+  let value: Write | undefined;
+  return (map, out) => {
+    key ??= elementWriter(shape.key.shape, keyTag);
+    value ??= elementWriter(shape.value.shape, valueTag);
+    for (const k of Object.keys(map)) {
+      const v = map[k];
+      if (v == null) continue;
+      out.push(open);
+      key(k, out);
+      value(v, out);
+      out.push(closeTag);
+    }
+  };
 }
 
-function entriesXml(shape: MapShape, map: Record<string, unknown>, entryTag: string): string {
-  let out = "";
-  for (const key of Object.keys(map)) {
-    const v = map[key];
-    if (v != null) out += `<${entryTag}>${entryXml(shape, key, v)}</${entryTag}>`;
+/** A scalar as element text, unescaped (what formatScalar gives with date-time timestamps). */
+function scalarText(shape: ScalarShape, value: unknown): string {
+  switch (shape.kind) {
+    case "timestamp":
+      return value instanceof Date && shape.timestampFormat === "default"
+        ? value.toISOString()
+        : formatTimestamp(value, shape.timestampFormat, "date-time");
+    case "blob":
+      return toBase64(value);
+    case "bigDecimal":
+      return value instanceof NumericValue ? value.string : String(value);
+    default:
+      return typeof value === "string" ? value : String(value);
   }
-  return out;
 }
 
-function attributesXml(shape: StructShape, value: Record<string, unknown>): string {
-  let out = "";
-  for (const p of planOf(shape)) {
-    const v = value[p.member.name];
-    if (!p.attribute || v == null || p.member.shape.kind === "struct") continue;
-    if (p.member.shape.kind === "list" || p.member.shape.kind === "map") continue;
-    out += ` ${p.tag}="${xmlEscape(formatScalar(p.member.shape, v, "date-time"))}"`;
-  }
-  return out;
+function scalarWriter(shape: ScalarShape, tag: string): Write {
+  const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
+  // Timestamps and base64 are made of characters XML never escapes; everything else may not be.
+  const safe = shape.kind === "timestamp" || shape.kind === "blob";
+  return (v, out) => {
+    const text = scalarText(shape, v);
+    if (text === "") out.push(empty);
+    else out.push(open + (safe ? text : xmlEscape(text)) + closeTag);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/** Appends the member elements of a structure (no wrapper), in schema order. */
+export function writeStructXml(shape: StructShape, value: Record<string, unknown>, out: XmlParts): void {
+  writeMembersOf(planOf(shape), value, out);
+}
+
+/** Appends one element `<tag>…</tag>` holding `value` of `shape`. */
+export function writeElementXml(tag: string, shape: Shape, value: unknown, out: XmlParts): void {
+  elementWriter(shape, tag)(value, out);
 }
 
 /** The member elements of a structure (no wrapper), in schema order. */
 export function structXml(shape: StructShape, value: Record<string, unknown>): string {
-  let out = "";
-  for (const p of planOf(shape)) {
-    const v = value[p.member.name];
-    if (v == null || p.attribute) continue;
-    const s = p.member.shape;
-    if (p.flat && s.kind === "list") out += itemsXml(s, expectArray(v, p.member.name), p.tag);
-    else if (p.flat && s.kind === "map") out += entriesXml(s, expectObject(v, p.member.name), p.tag);
-    else out += elementXml(p.tag, s, v);
-  }
-  return out;
+  const out: XmlParts = [];
+  writeStructXml(shape, value, out);
+  return out.join("");
 }
 
 /** One element `<tag>…</tag>` holding `value` of `shape`. */
 export function elementXml(tag: string, shape: Shape, value: unknown): string {
-  switch (shape.kind) {
-    case "struct": {
-      const obj = expectObject(value, tag);
-      return wrap(tag, structXml(shape, obj), attributesXml(shape, obj));
-    }
-    case "list": {
-      const itemTag = shape.member.memberTraits.xmlName ?? shape.member.traits.xmlName ?? "member";
-      return wrap(tag, itemsXml(shape, expectArray(value, tag), itemTag));
-    }
-    case "map":
-      return wrap(tag, entriesXml(shape, expectObject(value, tag), "entry"));
-    default:
-      return wrap(tag, xmlEscape(formatScalar(shape, value, "date-time")));
-  }
+  const out: XmlParts = [];
+  writeElementXml(tag, shape, value, out);
+  return out.join("");
 }

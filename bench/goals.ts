@@ -1,0 +1,114 @@
+/**
+ * Ratios and issue goals over benchmark rows, for the runner (bench/run.ts): rows are plain
+ * records, as each benchmark makes them; the data-plane ones are {case, via, value}.
+ */
+
+export type Row = Record<string, unknown>;
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+export function hasRatio(rows: Row[]): boolean {
+  return rows.some((r) => Object.keys(r).some((k) => /^(vs|ratio)[A-Z]/.test(k)));
+}
+
+export function ratioToFirst(rows: Row[], metric: string, column: string): Row[] {
+  const base = num(rows[0]?.[metric]);
+  if (!base) return rows;
+  return rows.map((r) => (num(r[metric]) === undefined ? r : { ...r, [column]: num(r[metric])! / base }));
+}
+
+/** value / the value of the same case through `via`, for rows shaped {case, via, value}. */
+export function ratioToVia(rows: Row[], via: string, column: string): Row[] {
+  return rows.map((r) => {
+    const base = rows.find((b) => b.case === r.case && b.via === via);
+    const [v, b] = [num(r.value), num(base?.value)];
+    return v === undefined || !b || column in r ? r : { ...r, [column]: v / b };
+  });
+}
+
+function valuesOf(
+  rows: Row[],
+  via: string,
+  match: (c: string) => boolean,
+): { case: string; value: number }[] {
+  return rows
+    .filter((r) => r.via === via && typeof r.case === "string" && match(r.case) && num(r.value) !== undefined)
+    .map((r) => ({ case: r.case as string, value: r.value as number }));
+}
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+
+/** Issue 4: throughput ≥ HAProxy's, connection rate ≥ 0.8× HAProxy's, added p99 ≤ 2× HAProxy's. */
+export function issue4Goals(rows: Row[]): string[] {
+  const subject = rows.some((r) => r.via === "endpoint") ? "endpoint" : "relay";
+  if (!rows.some((r) => r.via === "haproxy" && num(r.value) !== undefined))
+    return ["goals (issue 4): not measured — no HAProxy rows in this run"];
+  const lines: string[] = [];
+  const compare = (
+    what: string,
+    match: (c: string) => boolean,
+    test: (s: number, h: number) => boolean,
+    show: (s: number, h: number) => string,
+    goal: string,
+  ) => {
+    const mine = valuesOf(rows, subject, match);
+    const theirs = valuesOf(rows, "haproxy", match);
+    const pairs = mine
+      .map((m) => ({ case: m.case, s: m.value, h: theirs.find((t) => t.case === m.case)?.value }))
+      .filter((p): p is { case: string; s: number; h: number } => p.h !== undefined);
+    if (pairs.length === 0) {
+      lines.push(`goal: ${goal} — measured: no ${what} rows`);
+      return;
+    }
+    const short = (c: string) => c.replace(/^throughput /, "");
+    const measured = pairs.map((p) => `${short(p.case)}: ${show(p.s, p.h)}`).join("; ");
+    lines.push(`goal: ${goal} — measured: ${measured} — ${verdict(pairs.every((p) => test(p.s, p.h)))}`);
+  };
+  const ratio = (s: number, h: number) => `${fmt(s / h)}× HAProxy`;
+  compare(
+    "throughput",
+    (c) => c.startsWith("throughput"),
+    (s, h) => s >= h,
+    ratio,
+    `${subject} throughput ≥ HAProxy's`,
+  );
+  compare(
+    "connection-rate",
+    (c) => c.startsWith("new connections/s"),
+    (s, h) => s >= 0.8 * h,
+    ratio,
+    `${subject} connection rate ≥ 0.8× HAProxy's`,
+  );
+  const added = addedP99(rows, subject);
+  const theirs = addedP99(rows, "haproxy");
+  if (added === undefined || theirs === undefined)
+    lines.push("goal: added p99 ≤ 2× HAProxy's — measured: no p99 rows with a direct baseline");
+  else
+    lines.push(
+      `goal: ${subject} added p99 ≤ 2× HAProxy's — measured: ${fmt(added, 0)} µs vs HAProxy ${fmt(theirs, 0)} µs (${fmt(added / theirs)}×) — ${verdict(added <= 2 * theirs)}`,
+    );
+  return lines;
+}
+
+/** The connect latency p99 `via` adds over direct loopback: its own row, or the difference. */
+function addedP99(rows: Row[], via: string): number | undefined {
+  const own = valuesOf(rows, via, (c) => c === "added connect latency, p99")[0];
+  if (own) return own.value;
+  const p99 = (v: string) => valuesOf(rows, v, (c) => c.startsWith("connect+1-byte echo, p99"))[0]?.value;
+  const [mine, direct] = [p99(via), p99("direct")];
+  return mine !== undefined && direct !== undefined ? mine - direct : undefined;
+}
+
+/** Issue 5: the VPC resolver answers at least as many queries per second as unbound. */
+export function dnsVpcGoals(rows: Row[]): string[] {
+  const qps = (server: string) => num(rows.find((r) => r.server === server)?.qps);
+  const [mine, theirs] = [qps("privlink-vpc"), qps("unbound")];
+  if (mine === undefined || theirs === undefined)
+    return [
+      "goal (issue 5): VPC resolver qps ≥ unbound's — not measured (dnsperf or unbound missing, see notes)",
+    ];
+  return [
+    `goal: VPC resolver qps ≥ unbound's — measured: ${fmt(mine, 0)} vs ${fmt(theirs, 0)} qps (${fmt(mine / theirs)}×) — ${verdict(mine >= theirs)}`,
+  ];
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { dnsVpcGoals, hasRatio, issue4Goals, type Row, ratioToFirst, ratioToVia } from "../../bench/goals.js";
+
+const traffic = (via: string, values: Record<string, number>): Row[] =>
+  Object.entries(values).map(([c, value]) => ({ case: c, via, value }));
+
+const HAPROXY = traffic("haproxy", {
+  "throughput download, 1 stream": 1000,
+  "throughput upload, 1 stream": 1000,
+  "new connections/s (8 loops)": 10_000,
+  "added connect latency, p99": 100,
+});
+
+describe("issue goals over benchmark rows", () => {
+  const issue4: [string, Row[], string[]][] = [
+    [
+      "relay ahead of HAProxy everywhere",
+      [
+        ...HAPROXY,
+        ...traffic("relay", {
+          "throughput download, 1 stream": 1500,
+          "throughput upload, 1 stream": 1000,
+          "new connections/s (8 loops)": 8000,
+          "added connect latency, p99": 200,
+        }),
+      ],
+      [
+        "goal: relay throughput ≥ HAProxy's — measured: download, 1 stream: 1.50× HAProxy; upload, 1 stream: 1.00× HAProxy — met",
+        "goal: relay connection rate ≥ 0.8× HAProxy's — measured: new connections/s (8 loops): 0.80× HAProxy — met",
+        "goal: relay added p99 ≤ 2× HAProxy's — measured: 200 µs vs HAProxy 100 µs (2.00×) — met",
+      ],
+    ],
+    [
+      "an endpoint behind on each goal, added latency from the direct baseline",
+      [
+        ...traffic("haproxy", {
+          "throughput download, 1 stream": 1000,
+          "new connections/s (8 loops)": 10_000,
+          "connect+1-byte echo, p99": 150,
+        }),
+        ...traffic("direct", { "connect+1-byte echo, p99": 50 }),
+        ...traffic("endpoint", {
+          "throughput download, 1 stream": 999,
+          "new connections/s (8 loops)": 7999,
+          "connect+1-byte echo, p99": 251,
+        }),
+      ],
+      [
+        "goal: endpoint throughput ≥ HAProxy's — measured: download, 1 stream: 1.00× HAProxy — NOT met",
+        "goal: endpoint connection rate ≥ 0.8× HAProxy's — measured: new connections/s (8 loops): 0.80× HAProxy — NOT met",
+        "goal: endpoint added p99 ≤ 2× HAProxy's — measured: 201 µs vs HAProxy 100 µs (2.01×) — NOT met",
+      ],
+    ],
+    [
+      "no HAProxy in the run",
+      traffic("relay", { "throughput download, 1 stream": 1 }),
+      ["goals (issue 4): not measured — no HAProxy rows in this run"],
+    ],
+  ];
+  for (const [name, rows, lines] of issue4)
+    it(`issue 4: ${name}`, () => expect(issue4Goals(rows)).toEqual(lines));
+
+  const issue5: [string, Row[], string][] = [
+    [
+      "met",
+      [
+        { server: "privlink-vpc", qps: 50_000 },
+        { server: "unbound", qps: 40_000 },
+      ],
+      "goal: VPC resolver qps ≥ unbound's — measured: 50000 vs 40000 qps (1.25×) — met",
+    ],
+    [
+      "not met",
+      [
+        { server: "privlink-vpc", qps: 30_000 },
+        { server: "unbound", qps: 40_000 },
+      ],
+      "goal: VPC resolver qps ≥ unbound's — measured: 30000 vs 40000 qps (0.75×) — NOT met",
+    ],
+    [
+      "unbound skipped",
+      [
+        { server: "privlink-vpc", qps: 30_000 },
+        { server: "unbound", note: "skipped" },
+      ],
+      "goal (issue 5): VPC resolver qps ≥ unbound's — not measured (dnsperf or unbound missing, see notes)",
+    ],
+  ];
+  for (const [name, rows, line] of issue5)
+    it(`issue 5: ${name}`, () => expect(dnsVpcGoals(rows)).toEqual([line]));
+});
+
+describe("ratio columns", () => {
+  it("divides by the same case through the baseline, leaving rows without a value alone", () => {
+    const rows: Row[] = [
+      { case: "a", via: "direct", value: 200 },
+      { case: "a", via: "relay", value: 50 },
+      { case: "b", via: "relay", value: 7 },
+      { case: "a", via: "relay", note: "skipped" },
+    ];
+    expect(ratioToVia(rows, "direct", "vsDirect").map((r) => r.vsDirect)).toEqual([
+      1,
+      0.25,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("divides by the first row, and recognises rows that already carry a ratio", () => {
+    const rows = ratioToFirst([{ ops: 10 }, { ops: 25 }, { note: "x" }], "ops", "vsFirst");
+    expect(rows.map((r) => r.vsFirst)).toEqual([1, 2.5, undefined]);
+    expect([hasRatio(rows), hasRatio([{ ops: 1 }]), hasRatio([{ ratioToEdge: 1 }])]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+  });
+});
