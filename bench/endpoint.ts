@@ -1,21 +1,23 @@
 /**
- * Endpoint benchmark: throughput (one stream, four) and new connections per second through a
- * real interface endpoint (flow admission + NLB target choice + relay), beside the same load
- * straight to the target; then listener set-up time and RSS for many endpoints in one process.
- *
- * The load runs in a worker thread (its own event loop and core) so that the data plane under
- * test keeps the main thread. Every load is bounded in time and count.
+ * Endpoint benchmark. Traffic: throughput (one stream and four, both directions), new
+ * connections per second and added connect latency through a real interface endpoint (flow
+ * admission + NLB target choice + relay), beside direct loopback, socat and HAProxy measured in
+ * the same run with the same load generator (bench/traffic.ts: a child process, so that the
+ * server has a core of its own). Scale: 10,000 endpoints (20,000 ENIs) in one privlink process
+ * — listener set-up time, RSS, a restart, the safety-net full pass, and the time from one more
+ * CreateVpcEndpoint to its listener bound — in a child process of its own (fresh RSS, its own
+ * descriptor budget, raised when the system lets it). Every load is bounded in count and time.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { Worker } from "node:worker_threads";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import {
-  AcceptVpcEndpointConnectionsCommand,
   AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
@@ -32,499 +34,608 @@ import {
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { eniHostAddress } from "../src/cloud/eni.js";
-import { State } from "../src/cloud/state.js";
+import type { State } from "../src/cloud/state.js";
 import type { Eni, VpcEndpoint } from "../src/cloud/types.js";
-import { DataPlane } from "../src/net/dataplane.js";
-import { startPrivlink } from "../src/privlink.js";
-
-export interface Row {
-  case: string;
-  via: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { ReconcilePass } from "../src/net/dataplane.js";
+import { type Privlink, startPrivlink } from "../src/privlink.js";
+import {
+  type CaseName,
+  direct,
+  ensureInstalled,
+  HAPROXY,
+  LoadGenerator,
+  measure,
+  type ProxyUnderTest,
+  type Row,
+  SOCAT,
+  selfCpuSeconds,
+  startHaproxy,
+  startSocat,
+  TARGETS,
+  withRatios,
+} from "./traffic.js";
 
 export interface BenchEndpointOptions {
-  /** Measuring time per case; capped at 5 s. */
+  /** Measuring time per traffic case; capped at 5 s. */
   durationMs?: number;
-  /** Endpoints for the scale case (two ENIs each); capped by the descriptor limit. 0 skips it. */
-  endpoints?: number;
+  /** Concurrent connection loops in the connections-per-second case. */
   concurrency?: number;
-  /** Skip the traffic cases (throughput, connection rate) and measure only the scale case. */
+  /** Endpoints for the scale case (two ENIs each), capped by the descriptor limit; 0 skips it. */
+  endpoints?: number;
+  /** Skip the traffic cases. */
   scaleOnly?: boolean;
+  cases?: CaseName[];
 }
 
-const SLOTS = { min: 240, max: 249 };
-const SCALE_SLOT = 250;
+/** Host-address slots and public resolvers of their own, apart from tests (slots 1-240) and dev servers. */
+const TRAFFIC = { slots: { min: 241, max: 244 }, publicDns: "127.0.253.21" };
+const SCALE = { slots: { min: 245, max: 249 }, publicDns: "127.0.253.22" };
+/** The child running the scale case is killed past this. */
+const SCALE_DEADLINE_MS = 15 * 60_000;
+/** Single-endpoint changes timed at scale (each one a CreateVpcEndpoint). */
+const SINGLE_CHANGES = 5;
 
 export async function benchEndpoint(opts: BenchEndpointOptions = {}): Promise<Row[]> {
-  const durationMs = Math.min(opts.durationMs ?? 3000, 5000);
   const rows: Row[] = [];
-  if (!opts.scaleOnly) rows.push(...(await throughputAndRate(durationMs, opts.concurrency ?? 8)));
+  if (!opts.scaleOnly) rows.push(...(await traffic(opts)));
   const n = opts.endpoints ?? 10_000;
-  if (n > 0) rows.push(...(await scale(n)));
+  if (n > 0) rows.push(...(await scaleInChild(n)));
   return rows;
 }
 
-// ---- a real endpoint ----
+// ---------------------------------------------------------------------------------------------
+// Traffic through a real endpoint
 
-interface Targets {
-  sink: Server;
-  echo: Server;
-  sinkPort: number;
-  echoPort: number;
-}
-
-async function targets(): Promise<Targets> {
-  const open = (onConn: (s: Socket) => void) =>
-    new Promise<Server>((resolve) => {
-      const s = createServer({ allowHalfOpen: true, highWaterMark: 128 * 1024 } as object, (c) => {
-        c.on("error", () => undefined);
-        onConn(c);
-      });
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    });
-  const sink = await open((c) => {
-    c.resume();
-    c.on("end", () => c.end());
-  });
-  const echo = await open((c) => c.pipe(c));
-  const port = (s: Server) => (s.address() as { port: number }).port;
-  return { sink, echo, sinkPort: port(sink), echoPort: port(echo) };
-}
-
-async function throughputAndRate(durationMs: number, concurrency: number): Promise<Row[]> {
-  const home = mkdtempSync(join(tmpdir(), "privlink-bench-"));
-  const p = await startPrivlink({ port: 0, home, slots: SLOTS, auth: "open" });
-  const t = await targets();
+async function traffic(opts: BenchEndpointOptions): Promise<Row[]> {
+  const durationMs = Math.min(opts.durationMs ?? 3000, 5000);
+  const cases = new Set<CaseName>(opts.cases ?? ["throughput", "connections", "latency"]);
+  const gen = await LoadGenerator.start();
+  const proxies: ProxyUnderTest[] = [];
+  const rows: Row[] = [];
   try {
-    const ep = await buildEndpoint(p.url, p.state, t);
-    // Let the first health checks pass so that the endpoint balances over healthy targets.
-    await new Promise((r) => setTimeout(r, 300));
-    const rows: Row[] = [];
-    const cases: [string, { host: string; sinkPort: number; echoPort: number; localAddress?: string }][] = [
-      ["direct", { host: "127.0.0.1", sinkPort: t.sinkPort, echoPort: t.echoPort }],
-      [
-        "endpoint",
-        { host: ep.host, sinkPort: ep.sinkPort, echoPort: ep.echoPort, localAddress: ep.workload },
-      ],
-    ];
-    for (const [via, to] of cases) {
-      for (const streams of [1, 4]) {
-        const r = await load({
-          cmd: "stream",
-          host: to.host,
-          port: to.sinkPort,
-          localAddress: to.localAddress,
-          streams,
-          durationMs,
-        });
-        rows.push({
-          case: `throughput, ${streams} stream${streams > 1 ? "s" : ""}`,
-          via,
-          value: r.bytes / r.seconds / 2 ** 20,
-          unit: "MiB/s",
-        });
-      }
-      const c = await load({
-        cmd: "conns",
-        host: to.host,
-        port: to.echoPort,
-        localAddress: to.localAddress,
-        streams: concurrency,
-        durationMs,
-      });
-      rows.push({
-        case: `new connections/s (${concurrency} loops)`,
-        via,
-        value: c.count / c.seconds,
-        unit: "conn/s",
-      });
-      rows.push({ case: "connect+1-byte echo, p50", via, value: c.p50Us, unit: "µs" });
-      rows.push({ case: "connect+1-byte echo, p99", via, value: c.p99Us, unit: "µs" });
-    }
-    return rows;
+    proxies.push(direct(gen), await startEndpoint(gen));
+    if (ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
+    if (ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
+    for (const p of proxies) rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, cases)));
   } finally {
+    for (const p of proxies) await p.stop();
+    await gen.stop();
+  }
+  return withRatios(rows);
+}
+
+/** The service ports of the bench's NLB, one per load-generator server. */
+const SERVICE_PORTS = { source: 9001, sink: 9002, echo: 9003 } as const;
+
+/**
+ * privlink in this process with one endpoint whose NLB forwards each service port to one of the
+ * load generator's servers; clients connect from the consumer workload's host address, as
+ * `privlink exec` would.
+ */
+async function startEndpoint(gen: LoadGenerator): Promise<ProxyUnderTest> {
+  const home = mkdtempSync(join(tmpdir(), "privlink-bench-endpoint-"));
+  const p = await startPrivlink({ port: 0, home, auth: "open", ...TRAFFIC });
+  try {
+    const world = await buildWorld(p, {
+      targets: TARGETS.map((t) => ({ name: t, port: SERVICE_PORTS[t], targetPort: gen.ports[t] })),
+      consumerSubnets: 1,
+    });
+    await waitFor(() => p.state.get("vpcEndpoint", world.endpointId)?.state === "available", 20_000);
+    // Let the first health checks pass, so that the endpoint balances over healthy targets.
+    await waitFor(
+      () =>
+        TARGETS.every(
+          (t) =>
+            p.dataplane.dataplane.healthOf(world.tgArns[t]!, { id: "127.0.0.1", port: gen.ports[t] }) ===
+            "healthy",
+        ),
+      20_000,
+    );
+    return {
+      via: "endpoint",
+      ports: { ...SERVICE_PORTS },
+      host: world.endpointHosts[0]!,
+      localAddress: world.workloadHost,
+      cpuSeconds: selfCpuSeconds,
+      stop: async () => {
+        await p.close();
+        rmSync(home, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
     await p.close();
-    t.sink.close();
-    t.echo.close();
     rmSync(home, { recursive: true, force: true });
+    throw err;
   }
 }
 
-/** Provider (NLB with two listeners: bulk sink and echo) and consumer endpoint, through the API. */
-async function buildEndpoint(
-  url: string,
-  state: State,
-  t: Targets,
-): Promise<{ host: string; workload: string; sinkPort: number; echoPort: number }> {
-  const provider = { accessKeyId: "100000000001", secretAccessKey: "x" };
-  const consumer = { accessKeyId: "100000000002", secretAccessKey: "x" };
-  const cfg = (credentials: typeof provider) => ({
-    endpoint: url,
-    region: "us-east-1",
-    credentials,
-    maxAttempts: 1,
-  });
-  const pec2 = new EC2Client(cfg(provider));
-  const elb = new ElasticLoadBalancingV2Client(cfg(provider));
-  const cec2 = new EC2Client(cfg(consumer));
-  const vpc = (await pec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
+interface World {
+  serviceName: string;
+  tgArns: Record<string, string>;
+  consumerVpc: string;
+  consumerSubnets: string[];
+  endpointSg: string;
+  endpointId: string;
+  endpointHosts: string[];
+  workloadHost: string;
+}
+
+const PROVIDER = "100000000011";
+const CONSUMER = "100000000012";
+
+/**
+ * Through the API: a provider with an NLB (one listener and target group per target), an endpoint
+ * service without acceptance, and a consumer VPC with a workload instance and one endpoint whose
+ * security group admits the VPC.
+ */
+async function buildWorld(
+  p: Privlink,
+  o: { targets: { name: string; port: number; targetPort: number }[]; consumerSubnets: 1 | 2 },
+): Promise<World> {
+  const provider = new EC2Client(clientConfig(p, PROVIDER));
+  const elb = new ElasticLoadBalancingV2Client(clientConfig(p, PROVIDER));
+  const consumer = new EC2Client(clientConfig(p, CONSUMER));
+  const vpc = (await provider.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
+  // AZ names map to AZ IDs per account: an NLB in every zone serves any consumer subnet.
   const subnets: string[] = [];
   for (const [i, az] of ["a", "b", "c", "d", "e", "f"].entries())
-    subnets.push(
-      (
-        await pec2.send(
-          new CreateSubnetCommand({
-            VpcId: vpc,
-            CidrBlock: `10.0.${i}.0/24`,
-            AvailabilityZone: `us-east-1${az}`,
-          }),
-        )
-      ).Subnet!.SubnetId!,
-    );
+    subnets.push(await subnet(provider, vpc, `10.0.${i}.0/24`, `us-east-1${az}`));
   const lb = (
     await elb.send(
       new CreateLoadBalancerCommand({ Name: "bench", Type: "network", Scheme: "internal", Subnets: subnets }),
     )
   ).LoadBalancers![0]!.LoadBalancerArn!;
-  const sinkPort = 9001;
-  const echoPort = 9002;
-  for (const [name, target, port] of [
-    ["sink", t.sinkPort, sinkPort],
-    ["echo", t.echoPort, echoPort],
-  ] as const) {
+  const tgArns: Record<string, string> = {};
+  for (const t of o.targets) {
     const tg = (
       await elb.send(
         new CreateTargetGroupCommand({
-          Name: name,
+          Name: `bench-${t.port}`,
           Protocol: "TCP",
-          Port: target,
+          Port: t.targetPort,
           VpcId: vpc,
           TargetType: "ip",
         }),
       )
     ).TargetGroups![0]!.TargetGroupArn!;
+    tgArns[t.name] = tg;
     await elb.send(
       new RegisterTargetsCommand({
         TargetGroupArn: tg,
-        Targets: [{ Id: "127.0.0.1", Port: target, AvailabilityZone: "all" }],
+        Targets: [{ Id: "127.0.0.1", Port: t.targetPort, AvailabilityZone: "all" }],
       }),
     );
     await elb.send(
       new CreateListenerCommand({
         LoadBalancerArn: lb,
         Protocol: "TCP",
-        Port: port,
+        Port: t.port,
         DefaultActions: [{ Type: "forward", TargetGroupArn: tg }],
       }),
     );
   }
   const svc = (
-    await pec2.send(
+    await provider.send(
       new CreateVpcEndpointServiceConfigurationCommand({
         NetworkLoadBalancerArns: [lb],
         AcceptanceRequired: false,
       }),
     )
   ).ServiceConfiguration!;
-  await pec2.send(
+  await provider.send(
     new ModifyVpcEndpointServicePermissionsCommand({
       ServiceId: svc.ServiceId,
-      AddAllowedPrincipals: ["arn:aws:iam::100000000002:root"],
+      AddAllowedPrincipals: [`arn:aws:iam::${CONSUMER}:root`],
     }),
   );
-  const cvpc = (await cec2.send(new CreateVpcCommand({ CidrBlock: "10.1.0.0/16" }))).Vpc!.VpcId!;
-  const csub = (
-    await cec2.send(
-      new CreateSubnetCommand({ VpcId: cvpc, CidrBlock: "10.1.1.0/24", AvailabilityZone: "us-east-1a" }),
+  const cvpc = (await consumer.send(new CreateVpcCommand({ CidrBlock: "10.1.0.0/16" }))).Vpc!.VpcId!;
+  // Two /17 halves: room for 10,000 interfaces in each.
+  const csubnets =
+    o.consumerSubnets === 1
+      ? [await subnet(consumer, cvpc, "10.1.1.0/24", "us-east-1a")]
+      : [
+          await subnet(consumer, cvpc, "10.1.0.0/17", "us-east-1a"),
+          await subnet(consumer, cvpc, "10.1.128.0/17", "us-east-1b"),
+        ];
+  const sg = (
+    await consumer.send(
+      new CreateSecurityGroupCommand({ GroupName: "endpoints", Description: "endpoints", VpcId: cvpc }),
     )
-  ).Subnet!.SubnetId!;
+  ).GroupId!;
+  const ports = o.targets.map((t) => t.port);
+  await consumer.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sg,
+      IpPermissions: [
+        {
+          IpProtocol: "tcp",
+          FromPort: Math.min(...ports),
+          ToPort: Math.max(...ports),
+          IpRanges: [{ CidrIp: "10.0.0.0/8" }],
+        },
+      ],
+    }),
+  );
   const instance = (
-    await cec2.send(
-      new RunInstancesCommand({ ImageId: "ami-12345678", MinCount: 1, MaxCount: 1, SubnetId: csub }),
+    await consumer.send(
+      new RunInstancesCommand({ ImageId: "ami-12345678", MinCount: 1, MaxCount: 1, SubnetId: csubnets[0] }),
     )
   ).Instances![0]!;
   const ep = (
-    await cec2.send(
+    await consumer.send(
       new CreateVpcEndpointCommand({
         VpcEndpointType: "Interface",
         VpcId: cvpc,
         ServiceName: svc.ServiceName,
-        SubnetIds: [csub],
+        SubnetIds: csubnets,
+        SecurityGroupIds: [sg],
       }),
     )
   ).VpcEndpoint!;
-  const sg = ep.Groups![0]!.GroupId!;
-  await cec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: sg,
-      IpPermissions: [
-        { IpProtocol: "tcp", FromPort: 9000, ToPort: 9010, IpRanges: [{ CidrIp: "10.1.0.0/16" }] },
-      ],
-    }),
-  );
-  await pec2
-    .send(
-      new AcceptVpcEndpointConnectionsCommand({
-        ServiceId: svc.ServiceId,
-        VpcEndpointIds: [ep.VpcEndpointId!],
-      }),
-    )
-    .catch(() => undefined);
-  await waitAvailable(state, ep.VpcEndpointId!);
-  const e = state.get("vpcEndpoint", ep.VpcEndpointId!)!;
-  const host = eniHostAddress(state, state.get("eni", e.enis[0]!.eniId)!)!;
-  const workload = eniHostAddress(
-    state,
-    state.get("eni", instance.NetworkInterfaces![0]!.NetworkInterfaceId!)!,
-  )!;
-  return { host, workload, sinkPort, echoPort };
-}
-
-async function waitAvailable(state: State, id: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (state.get("vpcEndpoint", id)?.state === "available") return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${id} did not become available`);
-}
-
-// ---- the load generator (a worker thread) ----
-
-interface LoadRequest {
-  cmd: "stream" | "conns";
-  host: string;
-  port: number;
-  localAddress?: string;
-  streams: number;
-  durationMs: number;
-}
-
-interface LoadResult {
-  bytes: number;
-  count: number;
-  seconds: number;
-  p50Us: number;
-  p99Us: number;
-}
-
-const WORKER = `
-const { parentPort, workerData: r } = require("node:worker_threads");
-const net = require("node:net");
-const { performance } = require("node:perf_hooks");
-const chunk = Buffer.alloc(128 * 1024, 7);
-const deadline = performance.now() + r.durationMs;
-function stream() {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: r.host, port: r.port, localAddress: r.localAddress, highWaterMark: 128 * 1024 });
-    let bytes = 0;
-    const pump = () => {
-      while (performance.now() < deadline) {
-        bytes += chunk.length;
-        if (!s.write(chunk)) return void s.once("drain", pump);
-      }
-      s.end();
-    };
-    s.on("connect", pump);
-    s.on("error", () => resolve(bytes));
-    s.on("close", () => resolve(bytes));
-    s.resume();
-  });
-}
-async function conns() {
-  const samples = [];
-  const loop = async () => {
-    while (performance.now() < deadline && samples.length < 1e6) {
-      const t = performance.now();
-      await new Promise((resolve) => {
-        const s = net.connect({ host: r.host, port: r.port, localAddress: r.localAddress, noDelay: true });
-        s.on("connect", () => s.write("x"));
-        s.once("data", () => s.destroy());
-        s.on("error", () => undefined);
-        s.on("close", resolve);
-      });
-      samples.push((performance.now() - t) * 1000);
-    }
+  const endpoint = p.state.get("vpcEndpoint", ep.VpcEndpointId!)!;
+  const hostOf = (eniId: string) => eniHostAddress(p.state, p.state.get("eni", eniId)!)!;
+  return {
+    serviceName: svc.ServiceName!,
+    tgArns,
+    consumerVpc: cvpc,
+    consumerSubnets: csubnets,
+    endpointSg: sg,
+    endpointId: endpoint.id,
+    endpointHosts: endpoint.enis.map((e) => hostOf(e.eniId)),
+    workloadHost: hostOf(instance.NetworkInterfaces![0]!.NetworkInterfaceId!),
   };
-  await Promise.all(Array.from({ length: r.streams }, loop));
-  return samples.sort((a, b) => a - b);
 }
-(async () => {
-  const start = performance.now();
-  if (r.cmd === "stream") {
-    const all = await Promise.all(Array.from({ length: r.streams }, stream));
-    parentPort.postMessage({ bytes: all.reduce((a, b) => a + b, 0), count: r.streams, seconds: (performance.now() - start) / 1000, p50Us: 0, p99Us: 0 });
-  } else {
-    const s = await conns();
-    const pct = (p) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-    parentPort.postMessage({ bytes: 0, count: s.length, seconds: (performance.now() - start) / 1000, p50Us: pct(50), p99Us: pct(99) });
+
+/** `--auth open`: a 12-digit access key ID is that account. */
+function clientConfig(p: Privlink, account: string) {
+  return {
+    endpoint: p.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: account, secretAccessKey: "x" },
+    maxAttempts: 1,
+  };
+}
+
+async function subnet(ec2: EC2Client, vpcId: string, cidr: string, az: string): Promise<string> {
+  const out = await ec2.send(
+    new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: az }),
+  );
+  return out.Subnet!.SubnetId!;
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, pollMs = 5): Promise<number> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`gave up after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, pollMs));
   }
-})();
-`;
-
-function load(req: LoadRequest): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER, { eval: true, workerData: req });
-    w.once("message", (m: LoadResult) => {
-      resolve(m);
-      void w.terminate();
-    });
-    w.once("error", reject);
-  });
+  return performance.now() - t0;
 }
 
-// ---- scale: many endpoints in one process ----
+// ---------------------------------------------------------------------------------------------
+// Scale: many endpoints in one process
 
+/** The soft limit on open files, which every listener counts against. */
 function descriptorLimit(): number {
+  const line = readFileSync("/proc/self/limits", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("Max open files"));
+  return Number(line?.split(/\s+/)[3]) || 1024;
+}
+
+const WANTED_NOFILE = 65_536;
+
+/**
+ * The scale case runs in two child processes, one after the other, on one store: the first
+ * builds the endpoints (all in one commit, as a bulk import would) and measures that; the
+ * second starts from the store as a restarted privlink would, so that its RSS is that of a
+ * process serving the endpoints and nothing else, and times single changes at that scale.
+ * Each child gets the open-file limit raised when this process may raise it (prlimit needs
+ * CAP_SYS_RESOURCE to go past the hard limit); otherwise the limit it has, and the rows say so.
+ */
+async function scaleInChild(wanted: number): Promise<Row[]> {
+  const home = mkdtempSync(join(tmpdir(), "privlink-bench-scale-"));
+  const raise = spawnSync("prlimit", [`--nofile=${WANTED_NOFILE}:${WANTED_NOFILE}`, "true"], {
+    stdio: "pipe",
+  });
+  const raised = raise.status === 0;
+  const why = raised
+    ? `RLIMIT_NOFILE raised to ${WANTED_NOFILE} for the child`
+    : `RLIMIT_NOFILE stays ${descriptorLimit()} (soft and hard; raising needs CAP_SYS_RESOURCE: ${raise.stderr.toString().trim() || `exit ${raise.status}`})`;
   try {
-    return Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim()) || 1024;
-  } catch {
-    return 1024;
+    const built = await child<{ rows: Row[]; info: ScaleInfo }>(raised, ["build", String(wanted), home]);
+    const served = await child<{ rows: Row[] }>(raised, ["serve", JSON.stringify(built.info), home]);
+    const rows = [...built.rows, ...served.rows];
+    // The limit matters to the first row (how many endpoints fit); the rest inherit it.
+    return rows.map((r, i) => (i === 0 ? { ...r, note: [r.note, why].filter(Boolean).join("; ") } : r));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
+}
+
+async function child<T>(raised: boolean, args: string[]): Promise<T> {
+  const node = [process.execPath, "--expose-gc", fileURLToPath(import.meta.url), "--scale-child", ...args];
+  const [cmd, ...rest] = raised ? ["prlimit", `--nofile=${WANTED_NOFILE}:${WANTED_NOFILE}`, ...node] : node;
+  const proc = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  let stderr = "";
+  proc.stderr!.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  proc.stdout!.resume();
+  const killer = setTimeout(() => proc.kill("SIGKILL"), SCALE_DEADLINE_MS);
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      proc.once("message", (m) => resolve(m as T));
+      proc.once("exit", (code, signal) => {
+        const tail = stderr.trim().split("\n").slice(-5).join(" | ");
+        reject(new Error(`scale child ${args[0]} exited (${code ?? signal}): ${tail}`));
+      });
+    });
+  } finally {
+    clearTimeout(killer);
+    if (proc.exitCode === null) proc.kill("SIGTERM");
+  }
+}
+
+/** What the build child leaves for the serve child. */
+interface ScaleInfo {
+  endpoints: number;
+  serviceName: string;
+}
+
+function scaleRows(note?: string) {
+  const rows: Row[] = [];
+  const row = (c: string, value: number, unit: string, more?: string): void =>
+    void rows.push({
+      case: c,
+      via: "endpoint",
+      value: Math.round(value * 10) / 10,
+      unit,
+      higherIsBetter: false,
+      vsHaproxy: null,
+      note: [more, rows.length === 0 ? note : ""].filter(Boolean).join("; ") || undefined,
+    });
+  return { rows, row };
+}
+
+/** Child 1: the world through the API, then n endpoints in one commit. */
+async function scaleBuild(wanted: number, home: string): Promise<{ rows: Row[]; info: ScaleInfo }> {
+  const target = await echoServer();
+  const p = await startPrivlink({ port: 0, home, auth: "open", ...SCALE });
+  try {
+    const world = await buildWorld(p, {
+      targets: [{ name: "echo", port: 8080, targetPort: port(target) }],
+      consumerSubnets: 2,
+    });
+    await waitFor(() => p.state.get("vpcEndpoint", world.endpointId)?.state === "available", 20_000);
+    // Two listeners per endpoint; keep room for the process's own descriptors and the API.
+    const limit = descriptorLimit();
+    const inUse = readdirSync("/proc/self/fd").length;
+    const n = Math.max(1, Math.min(wanted, Math.floor((limit - inUse - 300) / 2)));
+    const { rows, row } = scaleRows(
+      n < wanted ? `${n} of ${wanted} endpoints: ${limit} descriptors, ${inUse} in use before` : undefined,
+    );
+    const rss0 = settledRss();
+    const passes = record(p);
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const t0 = performance.now();
+    seedEndpoints(p.state, world.endpointId, n - 1);
+    const listeners = 2 * n;
+    await waitFor(() => p.dataplane.dataplane.listenerCount >= listeners, 300_000, 20);
+    const bulkMs = performance.now() - t0;
+    lag.disable();
+    const bulk = passes.list.find((x) => x.endpointIds.length >= n - 1);
+    passes.stop();
+    const rss1 = settledRss();
+    row(
+      `${n} endpoints (${listeners} ENIs) created in one commit: all listeners bound`,
+      bulkMs,
+      "ms",
+      bulk &&
+        `data plane ${bulk.ms.toFixed(0)} ms on the event loop in slices, binding ${bulk.bindMs.toFixed(0)} ms; longest event-loop stall ${(lag.max / 1e6).toFixed(0)} ms (all of privlink)`,
+    );
+    row(
+      `RSS added by ${n} endpoints in a running privlink`,
+      (rss1 - rss0) / 2 ** 20,
+      "MiB",
+      `state, store, DNS and data plane together; ${((rss1 - rss0) / n / 1024).toFixed(1)} KiB per endpoint`,
+    );
+    return { rows, info: { endpoints: n, serviceName: world.serviceName } };
+  } finally {
+    await p.close();
+    target.close();
+  }
+}
+
+/** Child 2: a privlink restarted on that store, a few single changes, the safety-net pass. */
+async function scaleServe(info: ScaleInfo, home: string): Promise<{ rows: Row[] }> {
+  const { rows, row } = scaleRows();
+  const n = info.endpoints;
+  const t0 = performance.now();
+  const p = await startPrivlink({ port: 0, home, auth: "open", ...SCALE });
+  try {
+    const restartMs = performance.now() - t0;
+    const dp = p.dataplane.dataplane;
+    const startup = dp.reconcileStats.last;
+    row(
+      `start-up on a store of ${n} endpoints until all ${dp.listenerCount} listeners bound`,
+      restartMs,
+      "ms",
+      startup && `data plane full pass ${startup.ms.toFixed(0)} ms on the event loop`,
+    );
+    const rss = settledRss();
+    row(
+      `RSS of a privlink process serving ${n} endpoints`,
+      rss / 2 ** 20,
+      "MiB",
+      "whole process, after start-up",
+    );
+    await singleChanges(p, info.serviceName, n, row);
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const t1 = performance.now();
+    await dp.reconcile({ full: true });
+    const fullMs = performance.now() - t1;
+    lag.disable();
+    const full = dp.reconcileStats;
+    row(
+      `safety-net full pass over ${full.last?.endpoints} endpoints (every 60 s)`,
+      fullMs,
+      "ms",
+      `${full.last?.ms.toFixed(0)} ms on the event loop in slices; longest event-loop stall ${(lag.max / 1e6).toFixed(0)} ms; drift ${full.drift}`,
+    );
+    return { rows };
+  } finally {
+    await p.close();
+  }
+}
+
+async function singleChanges(
+  p: Privlink,
+  serviceName: string,
+  n: number,
+  row: (c: string, value: number, unit: string, note?: string) => void,
+): Promise<void> {
+  // A VPC holds at most 50 interface endpoints: the new ones go to a VPC of their own.
+  const consumer = new EC2Client(clientConfig(p, CONSUMER));
+  const vpc = (await consumer.send(new CreateVpcCommand({ CidrBlock: "10.2.0.0/16" }))).Vpc!.VpcId!;
+  const sub = await subnet(consumer, vpc, "10.2.0.0/24", "us-east-1a");
+  const passes = record(p);
+  const api: number[] = [];
+  const bound: number[] = [];
+  const available: number[] = [];
+  const planMs: number[] = [];
+  const recomputed: number[] = [];
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  try {
+    for (let i = 0; i < SINGLE_CHANGES; i++) {
+      lag.enable();
+      const t0 = performance.now();
+      const out = await consumer.send(
+        new CreateVpcEndpointCommand({
+          VpcEndpointType: "Interface",
+          VpcId: vpc,
+          ServiceName: serviceName,
+          SubnetIds: [sub],
+        }),
+      );
+      api.push(performance.now() - t0);
+      const id = out.VpcEndpoint!.VpcEndpointId!;
+      await waitFor(() => passes.list.some((x) => x.endpointIds.includes(id)), 60_000, 1);
+      const pass = passes.list.find((x) => x.endpointIds.includes(id))!;
+      bound.push(passes.at.get(pass)! - t0);
+      planMs.push(pass.ms);
+      recomputed.push(pass.endpointIds.length);
+      await waitFor(() => p.state.get("vpcEndpoint", id)?.state === "available", 60_000, 1);
+      available.push(performance.now() - t0);
+      lag.disable();
+    }
+  } finally {
+    passes.stop();
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const max = (xs: number[]) => Math.max(...xs);
+  const of = `median of ${SINGLE_CHANGES}, max`;
+  row(
+    `one more endpoint at ${n}: CreateVpcEndpoint answered`,
+    med(api),
+    "ms",
+    `${of} ${max(api).toFixed(1)}`,
+  );
+  row(
+    `one more endpoint at ${n}: its listener bound (from the request)`,
+    med(bound),
+    "ms",
+    `${of} ${max(bound).toFixed(1)}; the data plane recomputed ${max(recomputed)} endpoint(s) in ${med(planMs).toFixed(2)} ms`,
+  );
+  row(
+    `one more endpoint at ${n}: available (from the request)`,
+    med(available),
+    "ms",
+    `${of} ${max(available).toFixed(1)}`,
+  );
+  row(
+    `one more endpoint at ${n}: longest event-loop stall`,
+    lag.max / 1e6,
+    "ms",
+    "API, control plane, DNS, lifecycle and data plane together",
+  );
+}
+
+/** Every pass the data plane reports, with when it was reported. */
+function record(p: Privlink) {
+  const list: ReconcilePass[] = [];
+  const at = new Map<ReconcilePass, number>();
+  const stop = p.dataplane.dataplane.observe((x) => {
+    list.push(x);
+    at.set(x, performance.now());
+  });
+  return { list, at, stop };
 }
 
 /**
- * Builds `wanted` endpoints with two ENIs each straight into a state (the API path is measured
- * elsewhere), then times the data plane from start to every listener bound.
+ * `count` more endpoints like `templateId` (same VPC, subnets, groups, service), with two ENIs
+ * each at fresh addresses, written straight into the store in one commit: the API would refuse
+ * more than 50 per VPC, and the control plane's own cost is not what this measures.
  */
-async function scale(wanted: number): Promise<Row[]> {
-  const limit = descriptorLimit();
-  const n = Math.max(1, Math.min(wanted, Math.floor((limit - 512) / 2)));
-  const state = new State();
-  const now = new Date().toISOString();
-  const base = { accountId: "100000000003", region: "us-east-1", tags: {} };
+function seedEndpoints(state: State, templateId: string, count: number): void {
+  const tpl = state.get("vpcEndpoint", templateId)!;
+  const tplEnis = tpl.enis.map((e) => state.get("eni", e.eniId)!);
+  const hex = (prefix: string, i: number) => `${prefix}-5ca1e${i.toString(16).padStart(12, "0")}`;
   state.transact((tx) => {
-    tx.put("vpc", {
-      ...base,
-      id: "vpc-scale",
-      cidrBlocks: [{ associationId: "a", cidr: "10.0.0.0/16", state: "associated", slot: SCALE_SLOT }],
-      isDefault: false,
-      dnsSupport: true,
-      dnsHostnames: true,
-      instanceTenancy: "default",
-      dhcpOptionsId: "dopt",
-      createdAt: now,
-    });
-    for (const az of ["a", "b"])
-      tx.put("subnet", {
-        ...base,
-        id: `subnet-${az}`,
-        vpcId: "vpc-scale",
-        cidr: az === "a" ? "10.0.0.0/17" : "10.0.128.0/17",
-        az: `us-east-1${az}`,
-        azId: `use1-az${az === "a" ? 1 : 2}`,
-        defaultForAz: false,
-        mapPublicIpOnLaunch: false,
-      });
-    const lbArn =
-      "arn:aws:elasticloadbalancing:us-east-1:100000000003:loadbalancer/net/scale/0123456789abcdef";
-    const tgArn = "arn:aws:elasticloadbalancing:us-east-1:100000000003:targetgroup/scale/0123456789abcdef";
-    tx.put("listener", {
-      ...base,
-      id: `${lbArn}/listener`,
-      loadBalancerArn: lbArn,
-      protocol: "TCP",
-      port: 8080,
-      targetGroupArn: tgArn,
-    });
-    tx.put("endpointService", {
-      ...base,
-      id: "vpce-svc-scale",
-      serviceName: "com.amazonaws.vpce.us-east-1.vpce-svc-scale",
-      serviceType: "Interface",
-      state: "Available",
-      acceptanceRequired: false,
-      networkLoadBalancerArns: [lbArn],
-      gatewayLoadBalancerArns: [],
-      supportedIpAddressTypes: ["ipv4"],
-      supportedRegions: [],
-      permissions: [],
-      createdAt: now,
-    });
-    for (let i = 0; i < n; i++) {
-      const enis = (["a", "b"] as const).map((az, k) => {
-        const offset = 16 + i + (k === 0 ? 0 : 32768);
-        const eni: Eni = {
-          ...base,
-          id: `eni-s${k}${i}`,
-          vpcId: "vpc-scale",
-          subnetId: `subnet-${az}`,
-          az: `us-east-1${az}`,
-          privateIp: `10.0.${offset >> 8}.${offset & 255}`,
-          securityGroupIds: [],
-          interfaceType: "vpc_endpoint",
-          requesterManaged: true,
-          description: "",
-          macAddress: "0e:00:00:00:00:00",
-          status: "in-use",
+    for (let i = 1; i <= count; i++) {
+      const enis = tplEnis.map((eni: Eni, k) => {
+        // Past the template's own address in each /17 half.
+        const offset = k * 32768 + 64 + i;
+        const next: Eni = {
+          ...eni,
+          id: hex("eni", 2 * i + k),
+          privateIp: `10.1.${offset >> 8}.${offset & 255}`,
+          description: `VPC Endpoint Interface ${hex("vpce", i)}`,
         };
-        tx.put("eni", eni);
-        return { subnetId: eni.subnetId, eniId: eni.id };
+        tx.put("eni", next);
+        return { subnetId: eni.subnetId, eniId: next.id };
       });
       const ep: VpcEndpoint = {
-        ...base,
-        id: `vpce-s${i}`,
-        type: "Interface",
-        vpcId: "vpc-scale",
-        serviceName: "com.amazonaws.vpce.us-east-1.vpce-svc-scale",
-        serviceId: "vpce-svc-scale",
-        serviceRegion: "us-east-1",
-        state: "available",
-        routeTableIds: [],
-        subnetIds: ["subnet-a", "subnet-b"],
+        ...tpl,
+        id: hex("vpce", i),
         enis,
-        securityGroupIds: [],
-        ipAddressType: "ipv4",
-        dnsRecordIpType: "ipv4",
-        privateDnsEnabled: false,
-        dnsSuffix: "scale000",
-        connectionId: `vpce-con-${i}`,
-        createdAt: now,
-        stateChangedAt: now,
+        connectionId: hex("vpce-con", i),
+        dnsSuffix: `s${i.toString(36).padStart(7, "0")}`,
+        state: "available",
       };
       tx.put("vpcEndpoint", ep);
     }
   });
-  global.gc?.();
-  const rssBefore = process.memoryUsage().rss;
-  const dp = new DataPlane({ state, backlog: 16 });
-  const t0 = performance.now();
-  await dp.start();
-  const ms = performance.now() - t0;
-  const bound = dp.listenerCount;
-  const rss = process.memoryUsage().rss;
-  // A single change re-reconciles everything: the steady-state cost of a commit at this scale.
-  const t1 = performance.now();
-  state.transact((tx) =>
-    tx.put("vpcEndpoint", { ...tx.get("vpcEndpoint", "vpce-s0")!, state: "deleting", enis: [] }),
-  );
-  await dp.reconcile();
-  const recMs = performance.now() - t1;
-  await dp.close();
-  const note = n < wanted ? `bounded by RLIMIT_NOFILE ${limit}` : undefined;
-  return [
-    {
-      case: `listener set-up, ${n} endpoints`,
-      via: "endpoint",
-      value: ms,
-      unit: "ms",
-      note: `${bound} listeners bound${note ? `; ${note}` : ""}`,
-    },
-    {
-      case: `RSS of ${bound} listeners`,
-      via: "endpoint",
-      value: (rss - rssBefore) / 2 ** 20,
-      unit: "MiB",
-      note: `total RSS ${(rss / 2 ** 20).toFixed(0)} MiB`,
-    },
-    { case: `reconcile after one change, ${n} endpoints`, via: "endpoint", value: recMs, unit: "ms" },
-  ];
 }
 
-// When run directly: `node dist/bench/endpoint.js`.
-if (import.meta.url === `file://${process.argv[1]}`) {
+function settledRss(): number {
+  globalThis.gc?.();
+  return process.memoryUsage().rss;
+}
+
+function echoServer(): Promise<Server> {
+  const s = createServer((c) => {
+    c.on("error", () => undefined);
+    c.pipe(c);
+  });
+  return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(s)));
+}
+
+const port = (s: Server) => (s.address() as { port: number }).port;
+
+// `node dist/bench/endpoint.js [--scale-only]`, and the scale case's child process.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const i = process.argv.indexOf("--scale-child");
+  if (i > 0) {
+    const [mode, arg, home] = process.argv.slice(i + 1) as [string, string, string];
+    const out =
+      mode === "build" ? await scaleBuild(Number(arg), home) : await scaleServe(JSON.parse(arg), home);
+    process.send!(out);
+    process.exit(0);
+  }
   const rows = await benchEndpoint({ scaleOnly: process.argv.includes("--scale-only") });
   for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
 }

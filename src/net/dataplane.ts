@@ -1,23 +1,30 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { eniHostAddress } from "../cloud/eni.js";
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { hostAddressOf } from "../cloud/addressing.js";
 import type { Readiness } from "../cloud/lifecycle.js";
 import { registerTargetHealthSource, type TargetHealth } from "../cloud/load-balancer.js";
 import type { Change, State } from "../cloud/state.js";
-import type { Eni, TargetGroup, VpcEndpoint } from "../cloud/types.js";
+import type { Eni, Listener, TargetGroup, Vpc, VpcEndpoint } from "../cloud/types.js";
 import {
   type Decision,
   FlowDecider,
   type FlowTarget,
   type HealthView,
   healthCheckPort,
-  stateIndex,
   type TargetHealthState,
   targetHost,
 } from "../flow/index.js";
+import {
+  DependencyIndex,
+  type DependencyKey,
+  dependencyKey,
+  ShardedListeners,
+} from "./endpoint-listeners.js";
 import { FlowEvents } from "./flow-events.js";
 import { HealthChecker, type HealthState, type HealthWatch } from "./health.js";
-import { type ListenerKey, ListenerSet, type ListenerSpec, listenerKey, refuse } from "./listener.js";
+import { type ListenerSpec, listenerKey, refuse } from "./listener.js";
 import { Meter } from "./meter.js";
 import { encodeProxyV2 } from "./proxy-v2.js";
 import { AWS_IDLE_TIMEOUT_MS, connectUpstream, type RelayHandle, relay } from "./relay.js";
@@ -34,7 +41,13 @@ export interface DataPlaneOptions {
   health?: HealthChecker;
   /** Endpoints to AWS services get listeners on 443 only when a front takes their sockets. */
   front?: ServiceFrontHandler;
+  /** A connection with no byte either way for this long is reset, as an NLB does (default 350 s). */
   idleTimeoutMs?: number;
+  /**
+   * The safety net behind the incremental reconciler: a full pass over every endpoint this often
+   * (default 60 s; 0 turns it off). Start-up always does one.
+   */
+  fullReconcileMs?: number;
   /** A flood on one endpoint must not take every descriptor: beyond this, new flows are dropped. */
   maxConnectionsPerEndpoint?: number;
   /** Called after each reconcile (privlink kicks the lifecycle, which may turn endpoints available). */
@@ -44,8 +57,39 @@ export interface DataPlaneOptions {
   backlog?: number;
 }
 
+/** How much work the reconciler did: tests read it to see the incremental path taken. */
+export interface ReconcileStats {
+  /** Full passes: start-up, the periodic safety net, an index miss, or an explicit request. */
+  fullPasses: number;
+  incrementalPasses: number;
+  /** Endpoints whose listeners were recomputed, summed over every pass. */
+  endpointsReconciled: number;
+  /**
+   * Endpoints that full passes found out of date: each one a change the incremental path
+   * missed (or that arrived while the full pass ran). Zero when the index is complete.
+   */
+  drift: number;
+  /** The latest pass; `ms` is its time on the event loop (binding sockets not included). */
+  last?: { kind: "full" | "incremental"; endpoints: number; changed: number; ms: number };
+}
+
+/** One reconcile pass, as `DataPlane.observe` reports it once its listeners are bound. */
+export interface ReconcilePass {
+  readonly kind: "full" | "incremental";
+  /** The endpoints recomputed (every endpoint in a full pass). */
+  readonly endpointIds: readonly string[];
+  /** How many of them had their listeners change. */
+  readonly changed: number;
+  /** Time on the event loop computing the pass. */
+  readonly ms: number;
+  /** Time from the end of the computation until the changed listeners were bound or closed. */
+  readonly bindMs: number;
+}
+
 /** Where a privileged listener port lands when it cannot be bound (`privlink exec` hides it). */
 export const PRIVILEGED_PORT_BASE = 61000;
+
+export const FULL_RECONCILE_MS = 60_000;
 
 /** Endpoint states in which privlink listens on the endpoint's addresses (to admit or to refuse). */
 const LISTENING_STATES: ReadonlySet<VpcEndpoint["state"]> = new Set([
@@ -53,6 +97,12 @@ const LISTENING_STATES: ReadonlySet<VpcEndpoint["state"]> = new Set([
   "pending",
   "available",
 ]);
+
+/** Kinds whose changes can move a health check (listeners, target groups, target addresses). */
+const HEALTH_KINDS: ReadonlySet<string> = new Set(["listener", "targetGroup", "vpc", "instance", "eni"]);
+
+/** A pass yields to the event loop after this many endpoints, so that requests keep flowing. */
+const PASS_SLICE = 1000;
 
 interface EndpointListener extends ListenerSpec {
   readonly endpointId: string;
@@ -67,25 +117,60 @@ interface TargetWatch {
   state: TargetHealthState;
 }
 
+/** The inputs of one pass: service ports are computed once per service per pass. */
+type PortsCache = Map<string, number[]>;
+
 /**
  * The data plane: converges listeners, health checks and open connections to the store, and
  * admits every connection through flow/. Restart = reconcile from scratch.
+ *
+ * Reconciling is incremental: each commit's changes name the objects that moved, an index maps
+ * them to the endpoints whose listeners read them (the endpoint, its ENIs and their VPCs, its
+ * service, the service's load balancers and their listeners), and only those endpoints are
+ * recomputed. Security groups, routes and target groups decide flows, not listeners: the flow
+ * decision reads them per connection, its cache keyed by state and health versions.
  */
 export class DataPlane {
   readonly meter: Meter;
   readonly events: FlowEvents;
   readonly decider: FlowDecider;
-  private readonly listeners: ListenerSet;
+  readonly idleTimeoutMs: number;
+  private readonly listeners: ShardedListeners<EndpointListener>;
   private readonly checker: HealthChecker;
   private readonly watches = new Map<string, TargetWatch>();
   private readonly conns = new Map<string, Set<RelayHandle>>();
-  private readonly specs = new Map<ListenerKey, EndpointListener>();
   private readonly roundRobin = new Map<string, number>();
+  /** Each listening endpoint's current listener specs. */
+  private readonly specsOf = new Map<string, readonly EndpointListener[]>();
+  private readonly index = new DependencyIndex();
+  /** Load balancer of each listener, to know which one a deleted listener belonged to. */
+  private readonly listenerLb = new Map<string, string>();
+  /** Objects whose every change would fan out widely: their listener-relevant part, as last used. */
+  private readonly fingerprints = new Map<DependencyKey, string>();
+  private readonly dirtyEndpoints = new Set<string>();
+  /** Changed objects; `true` when the change arrived during a sliced pass (no fingerprint shortcut). */
+  private readonly dirtyKeys = new Map<DependencyKey, boolean>();
+  private fullPending = true;
+  private healthPending = true;
+  /** True while a pass yields between slices: changes then must not trust fingerprints. */
+  private slicing = false;
+  private lbListeners = { version: -1, byLb: new Map<string, Listener[]>() };
+  private readonly observers = new Set<(pass: ReconcilePass) => void>();
+  /** Passes computed in the current converge, reported once their listeners are applied. */
+  private passes: Omit<ReconcilePass, "bindMs">[] = [];
+  private readonly stats: ReconcileStats = {
+    fullPasses: 0,
+    incrementalPasses: 0,
+    endpointsReconciled: 0,
+    drift: 0,
+  };
   private healthVersion = 0;
   private unsubscribe?: () => void;
+  private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private closed = false;
+  private closing?: Promise<void>;
   private readonly mapPrivileged: boolean;
   readonly healthView: HealthView;
   readonly readiness: Readiness;
@@ -94,7 +179,9 @@ export class DataPlane {
     this.meter = opts.meter ?? new Meter();
     this.events = opts.events ?? new FlowEvents();
     this.checker = opts.health ?? new HealthChecker();
-    this.listeners = new ListenerSet({ backlog: opts.backlog ?? 511 });
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS;
+    if (!(this.idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be > 0: ${this.idleTimeoutMs}`);
+    this.listeners = new ShardedListeners({ backlog: opts.backlog ?? 511 });
     this.mapPrivileged = opts.mapPrivilegedPorts ?? !canBindPrivilegedPorts();
     const self = this;
     this.healthView = {
@@ -114,24 +201,47 @@ export class DataPlane {
       unsubscribe();
       unregister();
     };
-    await this.reconcile();
+    const every = this.opts.fullReconcileMs ?? FULL_RECONCILE_MS;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.reconcile({ full: true }).catch(warn), every);
+      this.timer.unref();
+    }
+    await this.reconcile({ full: true });
   }
 
-  /** Converges now; resolves when listeners and health checks match the current state. */
-  reconcile(): Promise<void> {
+  /**
+   * Converges now; resolves when listeners and health checks match the current state. Without
+   * `full`, only what changed since the last pass is recomputed.
+   */
+  reconcile(opts: { full?: boolean } = {}): Promise<void> {
+    if (opts.full) this.fullPending = true;
     if (this.running) {
       this.again = true;
       return this.running;
     }
     this.running = (async () => {
-      do {
-        this.again = false;
-        await this.converge();
-      } while (this.again && !this.closed);
-    })().finally(() => {
-      this.running = undefined;
-    });
+      try {
+        do {
+          this.again = false;
+          await this.converge();
+        } while (this.again && !this.closed);
+      } finally {
+        // In the same tick as the last pass: a call after it starts a new run, never joins a done one.
+        this.running = undefined;
+      }
+    })();
     return this.running;
+  }
+
+  /** Hears every pass once applied (tests and benchmarks watch the reconciler with it). */
+  observe(fn: (pass: ReconcilePass) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  /** A copy of the reconciler's counters. */
+  get reconcileStats(): ReconcileStats {
+    return { ...this.stats, last: this.stats.last && { ...this.stats.last } };
   }
 
   /** The port actually bound for `host:port` (they differ when privileged ports are mapped). */
@@ -147,8 +257,14 @@ export class DataPlane {
     return this.listeners.size;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
+    clearInterval(this.timer);
     this.unsubscribe?.();
     await this.running?.catch(() => undefined);
     for (const set of this.conns.values()) for (const h of set) h.close(true);
@@ -157,6 +273,8 @@ export class DataPlane {
     this.watches.clear();
     await this.listeners.close();
   }
+
+  // ---- the change feed ----
 
   private onCommit(changes: readonly Change[]): void {
     if (this.closed) return;
@@ -168,56 +286,205 @@ export class DataPlane {
       this.meter.clear();
       this.events.clear();
     }
-    this.resetUnservedConnections();
-    setImmediate(
-      () =>
-        void this.reconcile().catch((err) =>
-          process.emitWarning(`privlink data plane: ${(err as Error).message}`),
-        ),
-    );
+    for (const c of changes) this.noteChange(c);
+    setImmediate(() => void this.reconcile().catch(warn));
   }
 
-  /** Deleting or rejecting an endpoint resets its open connections at once. */
-  private resetUnservedConnections(): void {
-    for (const [endpointId, set] of this.conns) {
-      if (this.opts.state.get("vpcEndpoint", endpointId)?.state === "available") continue;
-      for (const h of set) h.close(true);
-      this.conns.delete(endpointId);
+  /** Turns one change into the endpoints and objects the next pass looks at. */
+  private noteChange(c: Change): void {
+    if (HEALTH_KINDS.has(c.kind)) this.healthPending = true;
+    switch (c.kind) {
+      case "vpcEndpoint":
+        this.dirtyEndpoints.add(c.id);
+        // Deleting or rejecting an endpoint resets its open connections at once.
+        if ((c.value as VpcEndpoint | undefined)?.state !== "available") this.resetConnections(c.id);
+        return;
+      case "listener": {
+        const old = this.listenerLb.get(c.id);
+        const lb = (c.value as Listener | undefined)?.loadBalancerArn;
+        if (old !== undefined && old !== lb) this.markDirty(dependencyKey("loadBalancer", old));
+        if (lb === undefined) this.listenerLb.delete(c.id);
+        else {
+          this.listenerLb.set(c.id, lb);
+          this.markDirty(dependencyKey("loadBalancer", lb));
+        }
+        return;
+      }
+      case "eni":
+      case "vpc":
+      case "endpointService":
+        this.markDirty(dependencyKey(c.kind, c.id));
+        return;
     }
   }
+
+  private markDirty(key: DependencyKey): void {
+    if (this.slicing) this.dirtyKeys.set(key, true);
+    else if (!this.dirtyKeys.has(key)) this.dirtyKeys.set(key, false);
+  }
+
+  private resetConnections(endpointId: string): void {
+    const set = this.conns.get(endpointId);
+    if (!set) return;
+    for (const h of set) h.close(true);
+    this.conns.delete(endpointId);
+  }
+
+  // ---- passes ----
 
   private async converge(): Promise<void> {
     if (this.closed) return;
-    const desired = this.desiredListeners();
-    const result = await this.listeners.reconcile(desired);
-    for (const f of result.failed)
-      process.emitWarning(`privlink: cannot listen on ${f.key}: ${f.error.message}`);
-    this.convergeHealth();
+    const full = this.fullPending;
+    this.fullPending = false;
+    if (full) await this.fullPass();
+    else await this.incrementalPass();
+    if (this.closed) return;
+    const passes = this.passes;
+    this.passes = [];
+    const t0 = performance.now();
+    const failed = await this.listeners.apply(full);
+    for (const f of failed) process.emitWarning(`privlink: cannot listen on ${f.key}: ${f.error.message}`);
+    const bindMs = performance.now() - t0;
+    for (const p of passes) for (const o of this.observers) o({ ...p, bindMs });
+    if (full || this.healthPending) {
+      this.healthPending = false;
+      this.convergeHealth();
+    }
     this.opts.onConverged?.();
   }
 
-  private desiredListeners(): Map<ListenerKey, EndpointListener> {
-    const desired = new Map<ListenerKey, EndpointListener>();
-    for (const ep of this.opts.state.all("vpcEndpoint")) {
-      if (ep.type !== "Interface" || !LISTENING_STATES.has(ep.state)) continue;
-      for (const spec of this.endpointSpecs(ep)) desired.set(listenerKey(spec.host, spec.port), spec);
+  private async incrementalPass(): Promise<void> {
+    if (this.dirtyEndpoints.size === 0 && this.dirtyKeys.size === 0) return;
+    const t0 = performance.now();
+    const affected = new Set(this.dirtyEndpoints);
+    this.dirtyEndpoints.clear();
+    for (const [key, forced] of this.dirtyKeys) {
+      const dependents = this.index.dependents(key);
+      if (!dependents) {
+        this.fingerprints.delete(key);
+        continue;
+      }
+      if (!this.fingerprintMoved(key) && !forced) continue;
+      for (const id of dependents) affected.add(id);
     }
-    this.specs.clear();
-    for (const [k, v] of desired) this.specs.set(k, v);
-    return desired;
+    this.dirtyKeys.clear();
+    const ids = [...affected];
+    const { changed, ms } = await this.recomputeAll(ids, t0, true);
+    this.record("incremental", ids, changed, ms);
+  }
+
+  /** Every endpoint from scratch; commits that land between its slices are picked up after it. */
+  private async fullPass(): Promise<void> {
+    // What is already known to have changed goes the usual way, so that drift counts only misses.
+    await this.incrementalPass();
+    const t0 = performance.now();
+    this.index.clear();
+    this.fingerprints.clear();
+    this.listenerLb.clear();
+    for (const l of this.opts.state.all("listener")) this.listenerLb.set(l.id, l.loadBalancerArn);
+    const ids = new Set(this.specsOf.keys());
+    for (const ep of this.opts.state.all("vpcEndpoint")) ids.add(ep.id);
+    const all = [...ids];
+    const { changed, ms } = await this.recomputeAll(all, t0, false);
+    if (this.stats.fullPasses > 0) this.stats.drift += changed;
+    this.record("full", all, changed, ms);
+  }
+
+  /**
+   * Recomputes `ids`, yielding to the event loop between slices when there are many (a bulk
+   * import, a full pass), so that requests keep flowing. Returns the endpoints whose listeners
+   * changed and the time spent on the event loop.
+   */
+  private async recomputeAll(
+    ids: readonly string[],
+    t0: number,
+    detectMisses: boolean,
+  ): Promise<{ changed: number; ms: number }> {
+    if (ids.length <= PASS_SLICE)
+      return { changed: this.recompute(ids, new Map(), detectMisses), ms: performance.now() - t0 };
+    let changed = 0;
+    let ms = 0;
+    let t = t0;
+    this.slicing = true;
+    try {
+      for (let i = 0; i < ids.length && !this.closed; i += PASS_SLICE) {
+        if (i > 0) {
+          ms += performance.now() - t;
+          await yieldToLoop();
+          t = performance.now();
+        }
+        // An address may move between endpoints in different slices: no miss detection here.
+        changed += this.recompute(ids.slice(i, i + PASS_SLICE), new Map(), false);
+      }
+    } finally {
+      this.slicing = false;
+    }
+    return { changed, ms: ms + performance.now() - t };
+  }
+
+  /** Something the index did not foresee: the next pass is a full one. */
+  private indexMiss(): void {
+    this.fullPending = true;
+    this.again = true;
+  }
+
+  private record(kind: "full" | "incremental", endpointIds: string[], changed: number, ms: number): void {
+    if (kind === "full") this.stats.fullPasses++;
+    else this.stats.incrementalPasses++;
+    this.stats.endpointsReconciled += endpointIds.length;
+    this.stats.last = { kind, endpoints: endpointIds.length, changed, ms };
+    if (this.observers.size) this.passes.push({ kind, endpointIds, changed, ms });
+  }
+
+  /**
+   * Recomputes the listeners and dependencies of `ids`; returns how many endpoints' listeners
+   * changed. Old listeners are released before new ones are claimed, so that an address freed by
+   * one endpoint and reused by another in the same pass moves cleanly. Specs that did not change
+   * are the same objects, so open listeners keep their handler.
+   */
+  private recompute(ids: readonly string[], ports: PortsCache, detectMisses: boolean): number {
+    const plans: { id: string; prev: readonly EndpointListener[]; next: EndpointListener[] }[] = [];
+    for (const id of ids) {
+      const ep = this.opts.state.get("vpcEndpoint", id);
+      const deps: DependencyKey[] = [];
+      const next =
+        ep?.type === "Interface" && LISTENING_STATES.has(ep.state) ? this.endpointSpecs(ep, ports, deps) : [];
+      this.index.set(id, deps);
+      const prev = this.specsOf.get(id) ?? [];
+      if (!sameSpecs(prev, next)) plans.push({ id, prev, next });
+    }
+    for (const { prev, next } of plans) {
+      const kept = new Set(next);
+      for (const s of prev) if (!kept.has(s)) this.listeners.unwant(listenerKey(s.host, s.port), s);
+    }
+    for (const { id, next } of plans) {
+      for (const s of next) {
+        const key = listenerKey(s.host, s.port);
+        const holder = this.listeners.desired(key);
+        // Two endpoints on one address: the index is out of step with the state; start over.
+        if (detectMisses && holder && holder !== s && holder.endpointId !== id) this.indexMiss();
+        this.listeners.want(key, s);
+      }
+      if (next.length) this.specsOf.set(id, next);
+      else this.specsOf.delete(id);
+    }
+    return plans.length;
   }
 
   /** One listener per ENI host address and service port; spec objects are reused when unchanged. */
-  private endpointSpecs(ep: VpcEndpoint): EndpointListener[] {
-    const ports = this.servicePorts(ep);
+  private endpointSpecs(ep: VpcEndpoint, cache: PortsCache, deps: DependencyKey[]): EndpointListener[] {
+    const ports = this.servicePorts(ep, cache, deps);
     const out: EndpointListener[] = [];
     for (const { eniId } of ep.enis) {
+      deps.push(dependencyKey("eni", eniId));
       const eni = this.opts.state.get("eni", eniId);
-      const host = eni && hostOf(this.opts.state, eni);
+      if (!eni) continue;
+      this.depend(deps, dependencyKey("vpc", eni.vpcId));
+      const host = hostOf(this.opts.state, eni);
       if (!host) continue;
       for (const servicePort of ports) {
         const port = this.mappedPort(servicePort);
-        const existing = this.specs.get(listenerKey(host, port));
+        const existing = this.listeners.desired(listenerKey(host, port));
         if (
           existing &&
           existing.endpointId === ep.id &&
@@ -241,28 +508,81 @@ export class DataPlane {
     return out;
   }
 
-  private portsCache = { version: -1, byService: new Map<string, number[]>() };
-
-  /** Service ports, computed once per service and state version (thousands of endpoints share one). */
-  private servicePorts(ep: VpcEndpoint): number[] {
+  /** Service ports, computed once per service and pass (thousands of endpoints share one). */
+  private servicePorts(ep: VpcEndpoint, cache: PortsCache, deps?: DependencyKey[]): number[] {
     if (!ep.serviceId) return this.opts.front ? [443] : [];
-    const version = this.opts.state.version;
-    if (this.portsCache.version !== version) this.portsCache = { version, byService: new Map() };
-    let ports = this.portsCache.byService.get(ep.serviceId);
+    if (deps) {
+      this.depend(deps, dependencyKey("endpointService", ep.serviceId));
+      const service = this.opts.state.get("endpointService", ep.serviceId);
+      for (const arn of service?.networkLoadBalancerArns ?? [])
+        this.depend(deps, dependencyKey("loadBalancer", arn));
+    }
+    let ports = cache.get(ep.serviceId);
     if (!ports) {
-      ports = this.computeServicePorts(ep.serviceId);
-      this.portsCache.byService.set(ep.serviceId, ports);
+      ports = this.portsOfService(ep.serviceId);
+      cache.set(ep.serviceId, ports);
     }
     return ports;
   }
 
-  private computeServicePorts(serviceId: string): number[] {
+  private portsOfService(serviceId: string): number[] {
     const service = this.opts.state.get("endpointService", serviceId);
     const ports = new Set<number>();
     for (const arn of service?.networkLoadBalancerArns ?? [])
-      for (const l of stateIndex(this.opts.state).listenersOf(arn))
-        if (l.protocol === "TCP" || l.protocol === "TLS" || l.protocol === "TCP_UDP") ports.add(l.port);
+      for (const p of this.portsOfLb(arn)) ports.add(p);
     return [...ports];
+  }
+
+  private portsOfLb(arn: string): number[] {
+    const out: number[] = [];
+    for (const l of this.listenersOf(arn))
+      if (l.protocol === "TCP" || l.protocol === "TLS" || l.protocol === "TCP_UDP") out.push(l.port);
+    return out;
+  }
+
+  /** NLB listeners by load balancer, rebuilt per state version (there are few listeners). */
+  private listenersOf(lbArn: string): readonly Listener[] {
+    const state = this.opts.state;
+    if (this.lbListeners.version !== state.version) {
+      const byLb = new Map<string, Listener[]>();
+      for (const l of state.all("listener")) {
+        const list = byLb.get(l.loadBalancerArn);
+        if (list) list.push(l);
+        else byLb.set(l.loadBalancerArn, [l]);
+      }
+      this.lbListeners = { version: state.version, byLb };
+    }
+    return this.lbListeners.byLb.get(lbArn) ?? [];
+  }
+
+  /** Adds a dependency on an object shared by many endpoints, noting what of it the specs used. */
+  private depend(deps: DependencyKey[], key: DependencyKey): void {
+    deps.push(key);
+    if (!this.fingerprints.has(key)) this.fingerprints.set(key, this.fingerprintOf(key));
+  }
+
+  /**
+   * A VPC's tags or a service's permissions change far more often than their addresses or
+   * load balancers: only a change in what listeners read fans out to all their endpoints.
+   */
+  private fingerprintMoved(key: DependencyKey): boolean {
+    if (!this.fingerprints.has(key)) return true;
+    const now = this.fingerprintOf(key);
+    if (this.fingerprints.get(key) === now) return false;
+    this.fingerprints.set(key, now);
+    return true;
+  }
+
+  private fingerprintOf(key: DependencyKey): string {
+    const bar = key.indexOf("|");
+    const kind = key.slice(0, bar);
+    const id = key.slice(bar + 1);
+    const state = this.opts.state;
+    if (kind === "vpc") return JSON.stringify(state.get("vpc", id)?.cidrBlocks ?? null);
+    if (kind === "endpointService")
+      return JSON.stringify(state.get("endpointService", id)?.networkLoadBalancerArns ?? null);
+    if (kind === "loadBalancer") return this.portsOfLb(id).join(",");
+    return "";
   }
 
   private mappedPort(port: number): number {
@@ -272,12 +592,12 @@ export class DataPlane {
   private endpointServing(endpointId: string): boolean {
     const ep = this.opts.state.get("vpcEndpoint", endpointId);
     if (ep?.type !== "Interface" || !LISTENING_STATES.has(ep.state)) return true;
+    const ports = this.servicePorts(ep, new Map());
     for (const { eniId } of ep.enis) {
       const eni = this.opts.state.get("eni", eniId);
       const host = eni && hostOf(this.opts.state, eni);
       if (!host) return false;
-      for (const p of this.servicePorts(ep))
-        if (!this.listeners.has(listenerKey(host, this.mappedPort(p)))) return false;
+      for (const p of ports) if (!this.listeners.has(listenerKey(host, this.mappedPort(p)))) return false;
     }
     return true;
   }
@@ -370,7 +690,7 @@ export class DataPlane {
       () => connectUpstream({ host: pick.host, port: pick.dialPort }),
       {
         preamble,
-        idleTimeoutMs: this.opts.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS,
+        idleTimeoutMs: this.idleTimeoutMs,
         meter: {
           bytesIn: meter.bytesIn,
           bytesOut: meter.bytesOut,
@@ -493,16 +813,27 @@ export class DataPlane {
   }
 }
 
-const hostCache = new WeakMap<object, string | null>();
+const hostCache = new WeakMap<Eni, { vpc: Vpc | undefined; host: string | undefined }>();
 
-/** Host addresses per ENI object: objects are immutable, so identity keys the cache safely. */
+/**
+ * Host addresses per ENI object. Objects are immutable, so identity keys the cache safely; the
+ * VPC is checked too, since its slot decides the address.
+ */
 function hostOf(state: State, eni: Eni): string | undefined {
-  let h = hostCache.get(eni);
-  if (h === undefined) {
-    h = eniHostAddress(state, eni) ?? null;
-    hostCache.set(eni, h);
-  }
-  return h ?? undefined;
+  const vpc = state.get("vpc", eni.vpcId);
+  const hit = hostCache.get(eni);
+  if (hit && hit.vpc === vpc) return hit.host;
+  const host = vpc ? hostAddressOf(vpc, eni.privateIp) : undefined;
+  hostCache.set(eni, { vpc, host });
+  return host;
+}
+
+function sameSpecs(a: readonly EndpointListener[], b: readonly EndpointListener[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+function warn(err: unknown): void {
+  process.emitWarning(`privlink data plane: ${(err as Error).message}`);
 }
 
 function watchKey(tgArn: string, id: string, port: number): string {

@@ -6,7 +6,7 @@ import { DataPlane, type ServiceFrontHandler } from "./dataplane.js";
 import { FlowEvents } from "./flow-events.js";
 import { Meter, type MeterStore } from "./meter.js";
 import { type DnsLike, dnsResolver, type NameResolver, stateResolver } from "./resolver.js";
-import { WorkloadError, WorkloadProxies } from "./workload-proxy.js";
+import { type LeafIssuer, WorkloadError, WorkloadProxies } from "./workload-proxy.js";
 
 /** The meta-table key the counters live under. */
 export const METER_META_KEY = "meter";
@@ -23,6 +23,12 @@ export interface DataPlaneHostOptions {
   now?: () => Date;
   /** The environment that makes a workload trust privlink's CA (`privlink exec` passes it on). */
   tlsEnv?: () => Record<string, string>;
+  /** privlink's CA: workload proxies answer refused AWS calls in TLS with its leaves. */
+  ca?: LeafIssuer;
+  /** Idle connections through endpoints are reset after this long (default AWS's 350 s). */
+  idleTimeoutMs?: number;
+  /** How often the data plane re-checks every endpoint besides its per-commit updates (default 60 s). */
+  fullReconcileMs?: number;
 }
 
 /**
@@ -55,13 +61,18 @@ export function createDataPlaneHost(opts: DataPlaneHostOptions): DataPlaneHost {
     meter,
     events,
     front: opts.front,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    fullReconcileMs: opts.fullReconcileMs,
     onConverged: () => converged(),
   });
   const fallback = opts.resolver ?? stateResolver(opts.state);
   let resolver: NameResolver = fallback;
-  const proxies = new WorkloadProxies(opts.state, dataplane, {
-    resolve: (vpcId, name) => resolver.resolve(vpcId, name),
-  });
+  const proxies = new WorkloadProxies(
+    opts.state,
+    dataplane,
+    { resolve: (vpcId, name) => resolver.resolve(vpcId, name) },
+    opts.ca && { ca: opts.ca, now: opts.now ?? (() => new Date()) },
+  );
   let timer: NodeJS.Timeout | undefined;
   return {
     dataplane,
