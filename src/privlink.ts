@@ -111,6 +111,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     now: () => rt.now(),
     front,
     tlsEnv: () => workloadTlsEnv(home),
+    ca,
   });
 
   let dns: Resolvers | undefined;
