@@ -19,7 +19,8 @@ function json(body: unknown, status = 200) {
   return { status, body };
 }
 
-function parseJson(body: Buffer): Record<string, unknown> {
+/** An admin request body: empty, or a JSON object. */
+export function parseJson(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   try {
     const v = JSON.parse(body.toString("utf8"));

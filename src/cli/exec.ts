@@ -1,19 +1,11 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Command } from "commander";
+import type { WorkloadProxyInfo } from "../net/workload-proxy.js";
 import { admin } from "./client.js";
 
-/** What POST /_privlink/workloads/proxy answers. */
-export interface WorkloadProxyReply {
-  workloadId: string;
-  eniId: string;
-  instanceId?: string;
-  vpcId: string;
-  host: string;
-  port: number;
-  url: string;
-  env: Record<string, string>;
-}
+/** What POST /_privlink/workloads/proxy answers: the proxy and the TLS environment for its programs. */
+export type WorkloadProxyReply = WorkloadProxyInfo & { env: Record<string, string> };
 
 export function workloadProxy(workload: string): Promise<WorkloadProxyReply> {
   return admin<WorkloadProxyReply>("POST", "/_privlink/workloads/proxy", { workload });

@@ -1,3 +1,4 @@
+import { parseJson } from "../api/admin.js";
 import type { AdminRoute } from "../api/server.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Readiness } from "../cloud/lifecycle.js";
@@ -108,15 +109,6 @@ function tlsEnvOrNone(tlsEnv: () => Record<string, string>): Record<string, stri
   }
 }
 
-function parseBody(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  try {
-    const v = JSON.parse(body.toString("utf8"));
-    if (v && typeof v === "object" && !Array.isArray(v)) return v;
-  } catch {}
-  throw new AwsError("InvalidRequest", "the body must be a JSON object");
-}
-
 /**
  * GET /_privlink/stats (counters), GET /_privlink/flows?since=N (refused flows, newest last),
  * POST /_privlink/workloads/proxy {"workload":"i-…|eni-…"} (starts that workload's proxy; answers
@@ -134,7 +126,7 @@ export function dataPlaneRoutes(
       body: { flows: dataplane.events.list(Number(url.searchParams.get("since") ?? 0) || 0) },
     }),
     "POST /_privlink/workloads/proxy": async ({ body }) => {
-      const id = parseBody(body).workload;
+      const id = parseJson(body).workload;
       if (typeof id !== "string" || !id)
         throw new AwsError("MissingParameter", "workload (an i-… or eni-… ID) is required");
       try {
