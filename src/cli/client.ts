@@ -18,7 +18,11 @@ export async function admin<T>(method: string, path: string, body?: unknown): Pr
   const url = `${serverUrl()}${path}`;
   let res: Response;
   try {
-    res = await fetch(url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });
+    res = await fetch(url, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
   } catch {
     throw new Error(`no privlink server answers at ${serverUrl()} (start one with 'privlink up')`);
   }

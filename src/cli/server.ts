@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { DEFAULT_KEY } from "../cloud/account.js";
 import { DEFAULT_ACCOUNT } from "../cloud/ids.js";
-import { defaultHome, parseSlots, startPrivlink } from "../privlink.js";
 import type { ResolverInfo } from "../dns/resolvers.js";
+import { defaultHome, parseSlots, startPrivlink } from "../privlink.js";
 import { admin, serverUrl } from "./client.js";
 
 function banner(url: string, home: string, auth: string): string {
@@ -22,8 +22,13 @@ function banner(url: string, home: string, auth: string): string {
 
 /** Where the resolvers listen; the port line says when 53 could not be bound. */
 function dnsBanner(d: ResolverInfo): string {
-  const why = d.portSource === "fallback" ? ` (port 53 is not bindable here: resolvers use ${d.port}; dig -p ${d.port})` : "";
-  const forward = d.forward ? `, forwarding unknown names to ${d.forward.join(" ") || "(no resolver found)"}` : "";
+  const why =
+    d.portSource === "fallback"
+      ? ` (port 53 is not bindable here: resolvers use ${d.port}; dig -p ${d.port})`
+      : "";
+  const forward = d.forward
+    ? `, forwarding unknown names to ${d.forward.join(" ") || "(no resolver found)"}`
+    : "";
   return [
     `  dns         public resolver ${d.publicResolver}:${d.port}${d.publicResolverError ? ` (not listening: ${d.publicResolverError})` : ""}; VPC resolvers at 127.S.0.2:${d.port}${why}${forward}`,
     "",
@@ -36,28 +41,62 @@ export function registerServerCommands(program: Command): void {
     .description("run privlink in the foreground (same as npm start)")
     .option("-p, --port <port>", "HTTP port for every AWS API", process.env.PRIVLINK_PORT ?? "4599")
     .option("--home <dir>", "state directory", defaultHome())
-    .option("--auth <mode>", "verify (SigV4 against registered keys) or open (any key)", process.env.PRIVLINK_AUTH ?? "verify")
-    .option("--slots <A-B>", "host address slots this instance may use", process.env.PRIVLINK_SLOTS ?? "1-254")
-    .option("--public-dns <addr>", "address of the public resolver", process.env.PRIVLINK_PUBLIC_DNS ?? "127.0.0.153")
-    .option("--dns-forward [servers]", "forward unknown public names to the machine's resolvers (/etc/resolv.conf), or to IP[:port],…")
-    .action(async (o: { port: string; home: string; auth: string; slots: string; publicDns: string; dnsForward?: string | boolean }) => {
-      if (o.auth !== "verify" && o.auth !== "open") throw new Error(`--auth is verify or open, not '${o.auth}'`);
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port, not '${o.port}'`);
-      const dnsForward = typeof o.dnsForward === "string" ? o.dnsForward.split(",").filter(Boolean) : o.dnsForward;
-      const p = await startPrivlink({ port, home: o.home, auth: o.auth, slots: parseSlots(o.slots), publicDns: o.publicDns, dnsForward });
-      process.stdout.write(banner(p.url, p.home, o.auth));
-      process.stdout.write(dnsBanner(p.dns.info()));
-      const stop = (signal: string) => {
-        process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
-        p.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once("SIGINT", () => stop("SIGINT"));
-      process.once("SIGTERM", () => stop("SIGTERM"));
-    });
+    .option(
+      "--auth <mode>",
+      "verify (SigV4 against registered keys) or open (any key)",
+      process.env.PRIVLINK_AUTH ?? "verify",
+    )
+    .option(
+      "--slots <A-B>",
+      "host address slots this instance may use",
+      process.env.PRIVLINK_SLOTS ?? "1-254",
+    )
+    .option(
+      "--public-dns <addr>",
+      "address of the public resolver",
+      process.env.PRIVLINK_PUBLIC_DNS ?? "127.0.0.153",
+    )
+    .option(
+      "--dns-forward [servers]",
+      "forward unknown public names to the machine's resolvers (/etc/resolv.conf), or to IP[:port],…",
+    )
+    .action(
+      async (o: {
+        port: string;
+        home: string;
+        auth: string;
+        slots: string;
+        publicDns: string;
+        dnsForward?: string | boolean;
+      }) => {
+        if (o.auth !== "verify" && o.auth !== "open")
+          throw new Error(`--auth is verify or open, not '${o.auth}'`);
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new Error(`--port must be a TCP port, not '${o.port}'`);
+        const dnsForward =
+          typeof o.dnsForward === "string" ? o.dnsForward.split(",").filter(Boolean) : o.dnsForward;
+        const p = await startPrivlink({
+          port,
+          home: o.home,
+          auth: o.auth,
+          slots: parseSlots(o.slots),
+          publicDns: o.publicDns,
+          dnsForward,
+        });
+        process.stdout.write(banner(p.url, p.home, o.auth));
+        process.stdout.write(dnsBanner(p.dns.info()));
+        const stop = (signal: string) => {
+          process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
+          p.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      },
+    );
 
   program
     .command("env")
@@ -82,9 +121,17 @@ export function registerServerCommands(program: Command): void {
       try {
         const h = await admin<Record<string, unknown>>("GET", "/_privlink/health");
         const out = { running: true, url: serverUrl(), ...h };
-        process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : `privlink ${h.version} is running at ${serverUrl()} (state version ${h.stateVersion}, since ${h.startedAt})\n`);
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify(out)}\n`
+            : `privlink ${h.version} is running at ${serverUrl()} (state version ${h.stateVersion}, since ${h.startedAt})\n`,
+        );
       } catch {
-        process.stdout.write(o.json ? `${JSON.stringify({ running: false, url: serverUrl() })}\n` : `privlink is not running (looked at ${serverUrl()})\n`);
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify({ running: false, url: serverUrl() })}\n`
+            : `privlink is not running (looked at ${serverUrl()})\n`,
+        );
         process.exitCode = 3;
       }
     });

@@ -1,5 +1,5 @@
-import type { Ctx } from "./context.js";
 import { cidrContains, formatIp, parseCidr, parseIp } from "./cidr.js";
+import type { Ctx } from "./context.js";
 import { AwsError } from "./errors.js";
 import type { State, Tx } from "./state.js";
 import type { Vpc, VpcCidrBlock } from "./types.js";
@@ -31,7 +31,11 @@ function usedSlots(tx: Tx | State): Set<number> {
 /** Gives the block holding `ip` a slot if it has none yet; returns the (possibly updated) VPC. */
 export function ensureSlot(tx: Tx, ctx: Ctx, vpc: Vpc, ip: number): Vpc {
   const block = blockFor(vpc, ip);
-  if (!block) throw new AwsError("InvalidParameterValue", `Address ${formatIp(ip)} is not in a CIDR block of ${vpc.id}`);
+  if (!block)
+    throw new AwsError(
+      "InvalidParameterValue",
+      `Address ${formatIp(ip)} is not in a CIDR block of ${vpc.id}`,
+    );
   if (block.slot !== undefined) return vpc;
   const used = usedSlots(tx);
   const { min, max } = ctx.host.slots;
@@ -62,7 +66,10 @@ export function hostAddressOf(vpc: Vpc, privateIp: string): string | undefined {
 }
 
 /** Maps a host address back to its VPC and private IP. */
-export function privateIpOfHost(state: State | Tx, host: string): { vpc: Vpc; privateIp: string } | undefined {
+export function privateIpOfHost(
+  state: State | Tx,
+  host: string,
+): { vpc: Vpc; privateIp: string } | undefined {
   const m = /^127\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
   if (!m) return undefined;
   const slot = Number(m[1]);

@@ -22,7 +22,8 @@ export function parseCidr(text: string): Cidr4 | undefined {
 }
 
 function parseCidrUncached(text: string): Cidr4 | undefined {
-  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) return undefined;
+  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text))
+    return undefined;
   const a = new Address4(text);
   const prefix = a.subnetMask;
   const size = 2 ** (32 - prefix);
@@ -37,7 +38,8 @@ export function isCanonicalCidr(text: string): boolean {
 }
 
 export function parseIp(text: string): number | undefined {
-  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !Address4.isValid(text)) return undefined;
+  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !Address4.isValid(text))
+    return undefined;
   return Number(new Address4(text).bigInt());
 }
 

@@ -15,7 +15,10 @@ registerTaggable("eni", "eni", "network-interface");
 export function getEni(tx: Tx, ctx: Ctx, id: string | undefined): Eni {
   const e = id ? tx.get("eni", id) : undefined;
   if (!e || e.accountId !== ctx.accountId || e.region !== ctx.region)
-    throw new AwsError("InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id ?? ""}' does not exist`);
+    throw new AwsError(
+      "InvalidNetworkInterfaceID.NotFound",
+      `The networkInterface ID '${id ?? ""}' does not exist`,
+    );
   return e;
 }
 
@@ -35,7 +38,9 @@ export interface EniInput {
  */
 export function createEni(tx: Tx, ctx: Ctx, input: EniInput): Eni {
   const { subnet } = input;
-  const groups = input.securityGroupIds?.length ? [...input.securityGroupIds] : [defaultGroupOf(tx, subnet.vpcId).id];
+  const groups = input.securityGroupIds?.length
+    ? [...input.securityGroupIds]
+    : [defaultGroupOf(tx, subnet.vpcId).id];
   checkGroupsInVpc(tx, ctx, groups, subnet.vpcId);
   const privateIp = allocateIp(tx, subnet, input.privateIp);
   ensureSlot(tx, ctx, getVpc(tx, ctx, subnet.vpcId), parseIp(privateIp)!);

@@ -9,7 +9,12 @@ const ID_SHAPE = /^[a-z]+(-[a-z]+)*-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
 /** Checks an ID's shape for its prefix (8 or 17 hex digits, as AWS accepts legacy IDs). */
 export function isIdOf(prefix: string, id: unknown): id is string {
-  return typeof id === "string" && id.startsWith(`${prefix}-`) && ID_SHAPE.test(id) && /^[0-9a-f]+$/.test(id.slice(prefix.length + 1));
+  return (
+    typeof id === "string" &&
+    id.startsWith(`${prefix}-`) &&
+    ID_SHAPE.test(id) &&
+    /^[0-9a-f]+$/.test(id.slice(prefix.length + 1))
+  );
 }
 
 export function arn(partsOrService: string, region: string, account: string, resource: string): string {

@@ -1,5 +1,5 @@
 import { type Ctx, isoNow } from "./context.js";
-import { createEni, attachEni } from "./eni.js";
+import { attachEni, createEni } from "./eni.js";
 import { AwsError, invalidParameterValue } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Tx } from "./state.js";
@@ -35,22 +35,39 @@ export interface RunInput {
 }
 
 export function runInstances(tx: Tx, ctx: Ctx, input: RunInput): Instance[] {
-  if (!input.imageId) throw new AwsError("MissingParameter", "The request must contain the parameter ImageId");
+  if (!input.imageId)
+    throw new AwsError("MissingParameter", "The request must contain the parameter ImageId");
   const min = input.minCount ?? 1;
   const max = input.maxCount ?? min;
-  if (min < 1 || max < min) throw invalidParameterValue(`Invalid value '${min}' for minCount. Must be between 1 and maxCount.`);
-  if (max > 20) throw new AwsError("InstanceLimitExceeded", `You have requested more instances (${max}) than your current instance limit of 20 allows for the specified instance type.`);
+  if (min < 1 || max < min)
+    throw invalidParameterValue(`Invalid value '${min}' for minCount. Must be between 1 and maxCount.`);
+  if (max > 20)
+    throw new AwsError(
+      "InstanceLimitExceeded",
+      `You have requested more instances (${max}) than your current instance limit of 20 allows for the specified instance type.`,
+    );
   if (input.privateIp !== undefined && max > 1)
-    throw new AwsError("InvalidParameterCombination", "Cannot specify a private IP address when launching more than one instance");
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Cannot specify a private IP address when launching more than one instance",
+    );
   const subnet = input.subnetId
     ? getSubnet(tx, ctx, input.subnetId)
-    : [...tx.all("subnet")].find((s) => s.defaultForAz && s.accountId === ctx.accountId && s.region === ctx.region);
+    : [...tx.all("subnet")].find(
+        (s) => s.defaultForAz && s.accountId === ctx.accountId && s.region === ctx.region,
+      );
   if (!subnet) throw new AwsError("VPCIdNotSpecified", "No default VPC for this user");
   const out: Instance[] = [];
   const reservationId = newId(ctx.rt, "r");
   for (let n = 0; n < max; n++) {
     const id = newId(ctx.rt, "i");
-    const eni = createEni(tx, ctx, { subnet, securityGroupIds: input.securityGroupIds, privateIp: input.privateIp, description: "", tags: input.eniTags });
+    const eni = createEni(tx, ctx, {
+      subnet,
+      securityGroupIds: input.securityGroupIds,
+      privateIp: input.privateIp,
+      description: "",
+      tags: input.eniTags,
+    });
     attachEni(tx, ctx, eni, id, 0);
     out.push(
       tx.put("instance", {
@@ -75,11 +92,19 @@ export function runInstances(tx: Tx, ctx: Ctx, input: RunInput): Instance[] {
 }
 
 /** Terminated instances stay visible (as on AWS) but release their interface and address. */
-export function terminateInstances(tx: Tx, ctx: Ctx, ids: readonly string[]): { instance: Instance; previous: Instance["state"] }[] {
+export function terminateInstances(
+  tx: Tx,
+  ctx: Ctx,
+  ids: readonly string[],
+): { instance: Instance; previous: Instance["state"] }[] {
   const found = ids.map((id) => getInstance(tx, ctx, id));
   return found.map((i) => {
     if (i.state !== "terminated") tx.delete("eni", i.eniId);
-    const next = tx.put("instance", { ...i, state: "terminated", terminatedAt: i.terminatedAt ?? isoNow(ctx) });
+    const next = tx.put("instance", {
+      ...i,
+      state: "terminated",
+      terminatedAt: i.terminatedAt ?? isoNow(ctx),
+    });
     return { instance: next, previous: i.state };
   });
 }

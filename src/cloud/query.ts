@@ -61,7 +61,11 @@ export function compileFilters<T>(
   return (item) => tests.every((t) => t(item));
 }
 
-function readerFor<T>(name: string, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): (item: T) => FieldValue {
+function readerFor<T>(
+  name: string,
+  fields: FilterFields<T>,
+  tagsOf?: (item: T) => Tags,
+): (item: T) => FieldValue {
   if (tagsOf && name.startsWith("tag:")) {
     const key = name.slice(4);
     return (item) => tagsOf(item)[key];
@@ -87,7 +91,12 @@ export interface PageLimits {
  * MaxResults/NextToken over an already filtered, stably ordered list. The token is an opaque
  * offset; a token that does not decode gives `InvalidNextToken` as AWS does.
  */
-export function paginate<T>(items: readonly T[], maxResults: number | undefined, nextToken: string | undefined, limits: PageLimits = { min: 5, max: 1000 }): Page<T> {
+export function paginate<T>(
+  items: readonly T[],
+  maxResults: number | undefined,
+  nextToken: string | undefined,
+  limits: PageLimits = { min: 5, max: 1000 },
+): Page<T> {
   let start = 0;
   if (nextToken !== undefined && nextToken !== "") {
     const m = /^p1\.(\d+)$/.exec(Buffer.from(nextToken, "base64url").toString("latin1"));
@@ -96,7 +105,9 @@ export function paginate<T>(items: readonly T[], maxResults: number | undefined,
   }
   if (maxResults === undefined) return { items: items.slice(start) };
   if (maxResults < limits.min || !Number.isInteger(maxResults))
-    throw invalidParameterValue(`Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value greater than ${limits.min - 1}.`);
+    throw invalidParameterValue(
+      `Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value greater than ${limits.min - 1}.`,
+    );
   const n = Math.min(maxResults, limits.max);
   const end = start + n;
   return {

@@ -23,7 +23,10 @@ export function mainRouteTable(tx: Tx, vpcId: string): RouteTable {
 
 /** The route table that governs a subnet: its explicit association, else the VPC's main table. */
 export function routeTableForSubnet(tx: Tx, subnetId: string, vpcId: string): RouteTable {
-  return [...tx.all("routeTable")].find((r) => r.associations.some((a) => a.subnetId === subnetId)) ?? mainRouteTable(tx, vpcId);
+  return (
+    [...tx.all("routeTable")].find((r) => r.associations.some((a) => a.subnetId === subnetId)) ??
+    mainRouteTable(tx, vpcId)
+  );
 }
 
 export function createRouteTable(tx: Tx, ctx: Ctx, input: { vpcId?: string; tags?: Tags }): RouteTable {
@@ -38,35 +41,66 @@ export function createRouteTable(tx: Tx, ctx: Ctx, input: { vpcId?: string; tags
     associations: [],
     routes: vpc.cidrBlocks
       .filter((b) => b.state === "associated")
-      .map((b) => ({ destinationCidr: b.cidr, target: { kind: "local" as const }, origin: "CreateRouteTable" as const, state: "active" as const })),
+      .map((b) => ({
+        destinationCidr: b.cidr,
+        target: { kind: "local" as const },
+        origin: "CreateRouteTable" as const,
+        state: "active" as const,
+      })),
   });
 }
 
 export function deleteRouteTable(tx: Tx, ctx: Ctx, id: string | undefined): void {
   const r = getRouteTable(tx, ctx, id);
   if (r.associations.length > 0)
-    throw new AwsError("DependencyViolation", `The routeTable '${r.id}' has dependencies and cannot be deleted.`);
+    throw new AwsError(
+      "DependencyViolation",
+      `The routeTable '${r.id}' has dependencies and cannot be deleted.`,
+    );
   tx.delete("routeTable", r.id);
 }
 
-export function associateRouteTable(tx: Tx, ctx: Ctx, id: string | undefined, subnetId: string | undefined): string {
+export function associateRouteTable(
+  tx: Tx,
+  ctx: Ctx,
+  id: string | undefined,
+  subnetId: string | undefined,
+): string {
   const r = getRouteTable(tx, ctx, id);
-  if (!subnetId) throw new AwsError("MissingParameter", "The request must contain the parameter subnetId or gatewayId");
+  if (!subnetId)
+    throw new AwsError("MissingParameter", "The request must contain the parameter subnetId or gatewayId");
   const s = getSubnet(tx, ctx, subnetId);
   if (s.vpcId !== r.vpcId)
-    throw new AwsError("InvalidParameterValue", `Route table ${r.id} and subnet ${s.id} belong to different networks`);
+    throw new AwsError(
+      "InvalidParameterValue",
+      `Route table ${r.id} and subnet ${s.id} belong to different networks`,
+    );
   const current = [...tx.all("routeTable")].find((t) => t.associations.some((a) => a.subnetId === s.id));
-  if (current) throw new AwsError("Resource.AlreadyAssociated", `the specified association for route table ${current.id} conflicts with an existing association`);
+  if (current)
+    throw new AwsError(
+      "Resource.AlreadyAssociated",
+      `the specified association for route table ${current.id} conflicts with an existing association`,
+    );
   const assocId = newId(ctx.rt, "rtbassoc");
-  tx.put("routeTable", { ...r, associations: [...r.associations, { id: assocId, subnetId: s.id, main: false }] });
+  tx.put("routeTable", {
+    ...r,
+    associations: [...r.associations, { id: assocId, subnetId: s.id, main: false }],
+  });
   return assocId;
 }
 
 export function disassociateRouteTable(tx: Tx, ctx: Ctx, associationId: string | undefined): void {
   const r = [...tx.all("routeTable")].find(
-    (t) => t.accountId === ctx.accountId && t.region === ctx.region && t.associations.some((a) => a.id === associationId),
+    (t) =>
+      t.accountId === ctx.accountId &&
+      t.region === ctx.region &&
+      t.associations.some((a) => a.id === associationId),
   );
-  if (!r) throw new AwsError("InvalidAssociationID.NotFound", `The association ID '${associationId ?? ""}' does not exist`);
+  if (!r)
+    throw new AwsError(
+      "InvalidAssociationID.NotFound",
+      `The association ID '${associationId ?? ""}' does not exist`,
+    );
   if (r.associations.find((a) => a.id === associationId)!.main)
     throw new AwsError("InvalidParameterValue", "Cannot disassociate the main route table association");
   tx.put("routeTable", { ...r, associations: r.associations.filter((a) => a.id !== associationId) });
@@ -80,35 +114,77 @@ export interface RouteInput {
 
 /** Route targets are checked by the modules that own them (gateways, NAT, peering, TGW). */
 const targetCheckers: ((tx: Tx, ctx: Ctx, target: RouteTarget, vpcId: string) => boolean)[] = [];
-export function registerRouteTargets(f: (tx: Tx, ctx: Ctx, target: RouteTarget, vpcId: string) => boolean): void {
+export function registerRouteTargets(
+  f: (tx: Tx, ctx: Ctx, target: RouteTarget, vpcId: string) => boolean,
+): void {
   targetCheckers.push(f);
 }
 
 function sameDestination(a: Route, b: RouteInput): boolean {
-  return (a.destinationCidr !== undefined && a.destinationCidr === b.destinationCidr) ||
-    (a.destinationPrefixListId !== undefined && a.destinationPrefixListId === b.destinationPrefixListId);
+  return (
+    (a.destinationCidr !== undefined && a.destinationCidr === b.destinationCidr) ||
+    (a.destinationPrefixListId !== undefined && a.destinationPrefixListId === b.destinationPrefixListId)
+  );
 }
 
-export function createRoute(tx: Tx, ctx: Ctx, id: string | undefined, input: RouteInput, origin: Route["origin"] = "CreateRoute"): void {
+export function createRoute(
+  tx: Tx,
+  ctx: Ctx,
+  id: string | undefined,
+  input: RouteInput,
+  origin: Route["origin"] = "CreateRoute",
+): void {
   const r = getRouteTable(tx, ctx, id);
   if (input.destinationCidr === undefined && input.destinationPrefixListId === undefined)
-    throw new AwsError("MissingParameter", "The request must contain the parameter destinationCidrBlock or destinationPrefixListId");
-  if (input.destinationCidr !== undefined && (!parseCidr(input.destinationCidr) || !isCanonicalCidr(input.destinationCidr)))
-    throw invalidParameterValue(`Value (${input.destinationCidr}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`);
-  if (!input.target) throw new AwsError("MissingParameter", "The request must contain a route target (gatewayId, natGatewayId, vpcPeeringConnectionId, transitGatewayId, networkInterfaceId or vpcEndpointId)");
+    throw new AwsError(
+      "MissingParameter",
+      "The request must contain the parameter destinationCidrBlock or destinationPrefixListId",
+    );
+  if (
+    input.destinationCidr !== undefined &&
+    (!parseCidr(input.destinationCidr) || !isCanonicalCidr(input.destinationCidr))
+  )
+    throw invalidParameterValue(
+      `Value (${input.destinationCidr}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`,
+    );
+  if (!input.target)
+    throw new AwsError(
+      "MissingParameter",
+      "The request must contain a route target (gatewayId, natGatewayId, vpcPeeringConnectionId, transitGatewayId, networkInterfaceId or vpcEndpointId)",
+    );
   if (!targetCheckers.some((f) => f(tx, ctx, input.target!, r.vpcId)))
-    throw new AwsError("InvalidGatewayID.NotFound", `The gateway ID '${"id" in input.target ? input.target.id : ""}' does not exist`);
+    throw new AwsError(
+      "InvalidGatewayID.NotFound",
+      `The gateway ID '${"id" in input.target ? input.target.id : ""}' does not exist`,
+    );
   if (r.routes.some((x) => sameDestination(x, input)))
-    throw new AwsError("RouteAlreadyExists", `The route identified by ${input.destinationCidr ?? input.destinationPrefixListId} already exists.`);
-  const route: Route = { destinationCidr: input.destinationCidr, destinationPrefixListId: input.destinationPrefixListId, target: input.target, origin, state: "active" };
+    throw new AwsError(
+      "RouteAlreadyExists",
+      `The route identified by ${input.destinationCidr ?? input.destinationPrefixListId} already exists.`,
+    );
+  const route: Route = {
+    destinationCidr: input.destinationCidr,
+    destinationPrefixListId: input.destinationPrefixListId,
+    target: input.target,
+    origin,
+    state: "active",
+  };
   tx.put("routeTable", { ...r, routes: [...r.routes, route] });
 }
 
 export function deleteRoute(tx: Tx, ctx: Ctx, id: string | undefined, input: RouteInput): void {
   const r = getRouteTable(tx, ctx, id);
   const route = r.routes.find((x) => sameDestination(x, input));
-  if (!route) throw new AwsError("InvalidRoute.NotFound", `no route with destination-cidr-block ${input.destinationCidr ?? input.destinationPrefixListId} in route table ${r.id}`);
-  if (route.target.kind === "local") throw new AwsError("InvalidParameterValue", `cannot remove local route ${route.destinationCidr} in route table ${r.id}`);
+  if (!route)
+    throw new AwsError(
+      "InvalidRoute.NotFound",
+      `no route with destination-cidr-block ${input.destinationCidr ?? input.destinationPrefixListId} in route table ${r.id}`,
+    );
+  if (route.target.kind === "local")
+    throw new AwsError(
+      "InvalidParameterValue",
+      `cannot remove local route ${route.destinationCidr} in route table ${r.id}`,
+    );
   tx.put("routeTable", { ...r, routes: r.routes.filter((x) => x !== route) });
 }
 
@@ -117,6 +193,9 @@ export function removeRoutesTo(tx: Tx, targetId: string, routeTableIds?: readonl
   for (const r of tx.all("routeTable")) {
     if (routeTableIds && !routeTableIds.includes(r.id)) continue;
     if (!r.routes.some((x) => "id" in x.target && x.target.id === targetId)) continue;
-    tx.put("routeTable", { ...r, routes: r.routes.filter((x) => !("id" in x.target && x.target.id === targetId)) });
+    tx.put("routeTable", {
+      ...r,
+      routes: r.routes.filter((x) => !("id" in x.target && x.target.id === targetId)),
+    });
   }
 }

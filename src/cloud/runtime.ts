@@ -13,12 +13,18 @@ const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 export const systemRuntime: Runtime = {
   now: () => new Date(),
-  hex: (n) => randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n),
+  hex: (n) =>
+    randomBytes(Math.ceil(n / 2))
+      .toString("hex")
+      .slice(0, n),
   alnum: (n) => Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join(""),
 };
 
 /** A deterministic runtime for tests: a fixed clock that can be advanced and a seeded PRNG. */
-export function fixedRuntime(start = new Date("2026-01-01T00:00:00Z"), seed = 1): Runtime & { advance(ms: number): void } {
+export function fixedRuntime(
+  start = new Date("2026-01-01T00:00:00Z"),
+  seed = 1,
+): Runtime & { advance(ms: number): void } {
   let t = start.getTime();
   let s = seed >>> 0;
   const next = () => {

@@ -76,7 +76,8 @@ export class State {
   /** Drops every object (admin reset); persisted by the caller. */
   clear(): Change[] {
     const changes: Change[] = [];
-    for (const [kind, table] of this.tables) for (const id of table.keys()) changes.push({ kind, id, value: undefined });
+    for (const [kind, table] of this.tables)
+      for (const id of table.keys()) changes.push({ kind, id, value: undefined });
     this.commit(changes);
     return changes;
   }

@@ -1,4 +1,12 @@
-import { cidrContains, cidrOverlaps, cidrWithin, formatIp, isCanonicalCidr, parseCidr, parseIp } from "./cidr.js";
+import {
+  cidrContains,
+  cidrOverlaps,
+  cidrWithin,
+  formatIp,
+  isCanonicalCidr,
+  parseCidr,
+  parseIp,
+} from "./cidr.js";
 import type { Ctx } from "./context.js";
 import { AwsError, invalidParameterValue } from "./errors.js";
 import { isIdOf, newId } from "./ids.js";
@@ -15,29 +23,52 @@ export const RESERVED_HEAD = 4;
 
 export function getSubnet(tx: Tx, ctx: Ctx, id: string | undefined): Subnet {
   if (id !== undefined && !isIdOf("subnet", id))
-    throw new AwsError("InvalidSubnetID.Malformed", `Invalid Subnet Id: '${id}' (expecting 'subnet-...; the Id may only contain lowercase alphanumeric characters and a single dash')`);
+    throw new AwsError(
+      "InvalidSubnetID.Malformed",
+      `Invalid Subnet Id: '${id}' (expecting 'subnet-...; the Id may only contain lowercase alphanumeric characters and a single dash')`,
+    );
   const s = id ? tx.get("subnet", id) : undefined;
   if (!s || s.accountId !== ctx.accountId || s.region !== ctx.region)
     throw new AwsError("InvalidSubnetID.NotFound", `The subnet ID '${id ?? ""}' does not exist`);
   return s;
 }
 
-export function createSubnet(tx: Tx, ctx: Ctx, input: { vpcId?: string; cidr?: string; az?: string; azId?: string; tags?: Tags }): Subnet {
+export function createSubnet(
+  tx: Tx,
+  ctx: Ctx,
+  input: { vpcId?: string; cidr?: string; az?: string; azId?: string; tags?: Tags },
+): Subnet {
   if (!input.vpcId) throw new AwsError("MissingParameter", "The request must contain the parameter vpcId");
   const vpc = getVpc(tx, ctx, input.vpcId);
   if (!input.cidr) throw new AwsError("MissingParameter", "The request must contain the parameter cidrBlock");
   const c = parseCidr(input.cidr);
-  if (!c || !isCanonicalCidr(input.cidr)) throw invalidParameterValue(`Value (${input.cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
-  if (!vpc.cidrBlocks.some((b) => b.state === "associated" && cidrWithin(c, parseCidr(b.cidr)!)) || c.prefix < 16 || c.prefix > 28)
+  if (!c || !isCanonicalCidr(input.cidr))
+    throw invalidParameterValue(
+      `Value (${input.cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
+    );
+  if (
+    !vpc.cidrBlocks.some((b) => b.state === "associated" && cidrWithin(c, parseCidr(b.cidr)!)) ||
+    c.prefix < 16 ||
+    c.prefix > 28
+  )
     throw new AwsError("InvalidSubnet.Range", `The CIDR '${input.cidr}' is invalid.`);
   for (const s of tx.all("subnet"))
     if (s.vpcId === vpc.id && cidrOverlaps(parseCidr(s.cidr)!, c))
       throw new AwsError("InvalidSubnet.Conflict", `The CIDR '${input.cidr}' conflicts with another subnet`);
   const azs = availabilityZones(ctx.accountId, ctx.region);
-  const az = input.az !== undefined || input.azId !== undefined ? azs.find((a) => a.name === input.az || a.id === input.azId) : azs[0];
-  if (!az) throw invalidParameterValue(`Value (${input.az ?? input.azId}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${azs.map((a) => a.name).join(", ")}.`);
+  const az =
+    input.az !== undefined || input.azId !== undefined
+      ? azs.find((a) => a.name === input.az || a.id === input.azId)
+      : azs[0];
+  if (!az)
+    throw invalidParameterValue(
+      `Value (${input.az ?? input.azId}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${azs.map((a) => a.name).join(", ")}.`,
+    );
   if (input.az !== undefined && input.azId !== undefined && az.name !== input.az)
-    throw new AwsError("InvalidParameterCombination", "Both AvailabilityZone and AvailabilityZoneId were given and they do not name the same zone.");
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Both AvailabilityZone and AvailabilityZoneId were given and they do not name the same zone.",
+    );
   return tx.put("subnet", {
     id: newId(ctx.rt, "subnet"),
     accountId: ctx.accountId,
@@ -83,14 +114,22 @@ export function allocateIp(tx: Tx, s: Subnet, wanted?: string): string {
   const used = usedIps(tx, s.id);
   if (wanted !== undefined) {
     const ip = parseIp(wanted);
-    if (ip === undefined) throw invalidParameterValue(`Value (${wanted}) for parameter privateIpAddress is invalid.`);
-    if (!cidrContains(c, ip)) throw new AwsError("InvalidParameterValue", `Address ${wanted} does not fall within the subnet's address range`);
+    if (ip === undefined)
+      throw invalidParameterValue(`Value (${wanted}) for parameter privateIpAddress is invalid.`);
+    if (!cidrContains(c, ip))
+      throw new AwsError(
+        "InvalidParameterValue",
+        `Address ${wanted} does not fall within the subnet's address range`,
+      );
     if (ip < c.base + RESERVED_HEAD || ip === c.base + c.size - 1)
       throw new AwsError("InvalidParameterValue", `Address ${wanted} is reserved by AWS in subnet ${s.id}`);
     if (used.has(ip)) throw new AwsError("InvalidIPAddress.InUse", `Address ${wanted} is in use.`);
     return wanted;
   }
-  for (let ip = c.base + RESERVED_HEAD; ip < c.base + c.size - 1; ip++) if (!used.has(ip)) return formatIp(ip);
-  throw new AwsError("InsufficientFreeAddressesInSubnet", `The specified subnet ${s.id} does not have enough free addresses to satisfy the request.`);
+  for (let ip = c.base + RESERVED_HEAD; ip < c.base + c.size - 1; ip++)
+    if (!used.has(ip)) return formatIp(ip);
+  throw new AwsError(
+    "InsufficientFreeAddressesInSubnet",
+    `The specified subnet ${s.id} does not have enough free addresses to satisfy the request.`,
+  );
 }
-

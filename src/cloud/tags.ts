@@ -39,13 +39,19 @@ export function validateTags(tags: readonly { key?: string; value?: string }[]):
   for (const t of tags) {
     const key = t.key ?? "";
     if (key.length === 0) throw invalidParameterValue("Tag keys must not be empty");
-    if (key.length > 128) throw invalidParameterValue(`Tag key exceeds the maximum length of 128 characters: ${key.slice(0, 20)}…`);
-    if (key.toLowerCase().startsWith("aws:")) throw invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use`);
+    if (key.length > 128)
+      throw invalidParameterValue(
+        `Tag key exceeds the maximum length of 128 characters: ${key.slice(0, 20)}…`,
+      );
+    if (key.toLowerCase().startsWith("aws:"))
+      throw invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use`);
     const value = t.value ?? "";
-    if (value.length > 256) throw invalidParameterValue(`Tag value exceeds the maximum length of 256 characters for key ${key}`);
+    if (value.length > 256)
+      throw invalidParameterValue(`Tag value exceeds the maximum length of 256 characters for key ${key}`);
     out[key] = value;
   }
-  if (Object.keys(out).length > 50) throw new AwsError("TagLimitExceeded", "The maximum number of tags per resource (50) would be exceeded");
+  if (Object.keys(out).length > 50)
+    throw new AwsError("TagLimitExceeded", "The maximum number of tags per resource (50) would be exceeded");
   return out;
 }
 
@@ -54,7 +60,9 @@ export function tagsFromSpecs(specs: readonly TagSpec[] | undefined, resourceTyp
   let tags: Tags = {};
   for (const s of specs ?? []) {
     if (s.resourceType !== resourceType)
-      throw invalidParameterValue(`'${s.resourceType ?? ""}' is not a valid taggable resource type for this operation.`);
+      throw invalidParameterValue(
+        `'${s.resourceType ?? ""}' is not a valid taggable resource type for this operation.`,
+      );
     tags = { ...tags, ...validateTags(s.tags) };
   }
   return tags;
@@ -92,12 +100,20 @@ export function createTags(tx: Tx, accountId: string, ids: readonly string[], ta
 }
 
 /** DeleteTags: a tag given with a value is removed only when the value matches; without, always. */
-export function deleteTags(tx: Tx, accountId: string, ids: readonly string[], tags: readonly { key?: string; value?: string }[] | undefined): void {
+export function deleteTags(
+  tx: Tx,
+  accountId: string,
+  ids: readonly string[],
+  tags: readonly { key?: string; value?: string }[] | undefined,
+): void {
   const found = ids.map((id) => taggedObject(tx, accountId, id));
   for (const { t, obj } of found) {
     const next: Tags = {};
     for (const [k, v] of Object.entries(obj.tags)) {
-      const drop = tags === undefined || tags.length === 0 || tags.some((d) => d.key === k && (d.value === undefined || d.value === v));
+      const drop =
+        tags === undefined ||
+        tags.length === 0 ||
+        tags.some((d) => d.key === k && (d.value === undefined || d.value === v));
       if (!drop) next[k] = v;
     }
     tx.put(t.kind, { ...obj, tags: next } as never);
@@ -116,7 +132,8 @@ export function describeTags(tx: Tx, accountId: string, region: string): TagDesc
   for (const t of taggables) {
     for (const obj of tx.all(t.kind) as Iterable<TaggedObject & { region?: string }>) {
       if (obj.accountId !== accountId || (obj.region !== undefined && obj.region !== region)) continue;
-      for (const [key, value] of Object.entries(obj.tags ?? {})) out.push({ resourceId: obj.id, resourceType: t.resourceType, key, value });
+      for (const [key, value] of Object.entries(obj.tags ?? {}))
+        out.push({ resourceId: obj.id, resourceType: t.resourceType, key, value });
     }
   }
   return out.sort((a, b) => a.resourceId.localeCompare(b.resourceId) || a.key.localeCompare(b.key));

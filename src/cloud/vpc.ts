@@ -3,15 +3,16 @@ import { type Ctx, isoNow } from "./context.js";
 import { AwsError, dependencyViolation, invalidParameterValue } from "./errors.js";
 import { isIdOf, newId } from "./ids.js";
 import { availabilityZones } from "./regions.js";
-import type { Tx } from "./state.js";
-import type { InternetGateway, RouteTable, SecurityGroup, Subnet, Tags, Vpc } from "./types.js";
 import { defaultEgressRules } from "./security-group.js";
+import type { Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
+import type { InternetGateway, RouteTable, SecurityGroup, Subnet, Tags, Vpc } from "./types.js";
 
 registerTaggable("vpc", "vpc", "vpc");
 
 export function getVpc(tx: Tx, ctx: Ctx, id: string | undefined): Vpc {
-  if (id !== undefined && !isIdOf("vpc", id)) throw new AwsError("InvalidVpcID.Malformed", `Invalid id: "${id}"`);
+  if (id !== undefined && !isIdOf("vpc", id))
+    throw new AwsError("InvalidVpcID.Malformed", `Invalid id: "${id}"`);
   const vpc = id ? tx.get("vpc", id) : undefined;
   if (!vpc || vpc.accountId !== ctx.accountId || vpc.region !== ctx.region)
     throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id ?? ""}' does not exist`);
@@ -24,13 +25,22 @@ export function vpcsOf(tx: Tx, ctx: Ctx): Vpc[] {
 }
 
 function checkVpcCidr(cidr: string | undefined): void {
-  if (cidr === undefined) throw new AwsError("MissingParameter", "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");
+  if (cidr === undefined)
+    throw new AwsError("MissingParameter", "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");
   const c = parseCidr(cidr);
-  if (!c || !isCanonicalCidr(cidr)) throw invalidParameterValue(`Value (${cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
-  if (c.prefix < 16 || c.prefix > 28) throw new AwsError("InvalidVpc.Range", `The CIDR '${cidr}' is invalid.`);
+  if (!c || !isCanonicalCidr(cidr))
+    throw invalidParameterValue(
+      `Value (${cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
+    );
+  if (c.prefix < 16 || c.prefix > 28)
+    throw new AwsError("InvalidVpc.Range", `The CIDR '${cidr}' is invalid.`);
 }
 
-export function createVpc(tx: Tx, ctx: Ctx, input: { cidr?: string; tenancy?: string; tags?: Tags; isDefault?: boolean }): Vpc {
+export function createVpc(
+  tx: Tx,
+  ctx: Ctx,
+  input: { cidr?: string; tenancy?: string; tags?: Tags; isDefault?: boolean },
+): Vpc {
   checkVpcCidr(input.cidr);
   if (input.tenancy !== undefined && !["default", "dedicated", "host"].includes(input.tenancy))
     throw invalidParameterValue(`Value (${input.tenancy}) for parameter instanceTenancy is invalid.`);
@@ -62,7 +72,12 @@ function createMainRouteTable(tx: Tx, ctx: Ctx, vpc: Vpc): RouteTable {
     tags: {},
     vpcId: vpc.id,
     associations: [{ id: newId(ctx.rt, "rtbassoc"), main: true }],
-    routes: vpc.cidrBlocks.map((b) => ({ destinationCidr: b.cidr, target: { kind: "local" as const }, origin: "CreateRouteTable" as const, state: "active" as const })),
+    routes: vpc.cidrBlocks.map((b) => ({
+      destinationCidr: b.cidr,
+      target: { kind: "local" as const },
+      origin: "CreateRouteTable" as const,
+      state: "active" as const,
+    })),
   });
 }
 
@@ -77,7 +92,16 @@ function createDefaultSecurityGroup(tx: Tx, ctx: Ctx, vpc: Vpc): SecurityGroup {
     name: "default",
     description: "default VPC security group",
     // AWS's default group admits all traffic from its own members.
-    ingress: [{ ruleId: newId(ctx.rt, "sgr"), protocol: "-1", fromPort: -1, toPort: -1, groupId: id, groupOwnerId: ctx.accountId }],
+    ingress: [
+      {
+        ruleId: newId(ctx.rt, "sgr"),
+        protocol: "-1",
+        fromPort: -1,
+        toPort: -1,
+        groupId: id,
+        groupOwnerId: ctx.accountId,
+      },
+    ],
     egress: defaultEgressRules(ctx),
   });
 }
@@ -87,9 +111,15 @@ export function deleteVpc(tx: Tx, ctx: Ctx, id: string | undefined): void {
   const inVpc = <T extends { vpcId: string }>(it: Iterable<T>) => [...it].filter((x) => x.vpcId === vpc.id);
   const blockers: string[] = [
     ...inVpc(tx.all("subnet")).map((s) => s.id),
-    ...inVpc(tx.all("securityGroup")).filter((g) => g.name !== "default").map((g) => g.id),
-    ...inVpc(tx.all("routeTable")).filter((r) => !r.associations.some((a) => a.main)).map((r) => r.id),
-    ...[...tx.all("internetGateway")].filter((g) => g.attachments.some((a) => a.vpcId === vpc.id)).map((g) => g.id),
+    ...inVpc(tx.all("securityGroup"))
+      .filter((g) => g.name !== "default")
+      .map((g) => g.id),
+    ...inVpc(tx.all("routeTable"))
+      .filter((r) => !r.associations.some((a) => a.main))
+      .map((r) => r.id),
+    ...[...tx.all("internetGateway")]
+      .filter((g) => g.attachments.some((a) => a.vpcId === vpc.id))
+      .map((g) => g.id),
     ...vpcDependents.flatMap((f) => f(tx, vpc)),
   ];
   if (blockers.length > 0)
@@ -107,31 +137,57 @@ export function registerVpcDependents(f: (tx: Tx, vpc: Vpc) => string[]): void {
 
 export type VpcAttribute = "enableDnsSupport" | "enableDnsHostnames" | "enableNetworkAddressUsageMetrics";
 
-export function modifyVpcAttribute(tx: Tx, ctx: Ctx, id: string | undefined, attr: { dnsSupport?: boolean; dnsHostnames?: boolean }): void {
+export function modifyVpcAttribute(
+  tx: Tx,
+  ctx: Ctx,
+  id: string | undefined,
+  attr: { dnsSupport?: boolean; dnsHostnames?: boolean },
+): void {
   const vpc = getVpc(tx, ctx, id);
   const set = Object.entries(attr).filter(([, v]) => v !== undefined);
   if (set.length !== 1)
-    throw new AwsError("InvalidParameterCombination", "Fields for multiple attribute types specified: enableDnsSupport, enableDnsHostnames");
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Fields for multiple attribute types specified: enableDnsSupport, enableDnsHostnames",
+    );
   const next = { ...vpc, ...Object.fromEntries(set) } as Vpc;
   if (next.dnsHostnames && !next.dnsSupport)
     throw new AwsError("InvalidParameterValue", "Cannot enable DNS hostnames unless DNS support is enabled.");
   tx.put("vpc", next);
 }
 
-export function associateVpcCidrBlock(tx: Tx, ctx: Ctx, id: string | undefined, cidr: string | undefined): { vpc: Vpc; associationId: string } {
+export function associateVpcCidrBlock(
+  tx: Tx,
+  ctx: Ctx,
+  id: string | undefined,
+  cidr: string | undefined,
+): { vpc: Vpc; associationId: string } {
   const vpc = getVpc(tx, ctx, id);
   checkVpcCidr(cidr);
   const c = parseCidr(cidr!)!;
   const active = vpc.cidrBlocks.filter((b) => b.state === "associated");
-  if (active.length >= 5) throw new AwsError("CidrLimitExceeded", `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+  if (active.length >= 5)
+    throw new AwsError(
+      "CidrLimitExceeded",
+      `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`,
+    );
   for (const b of active)
     if (cidrOverlaps(parseCidr(b.cidr)!, c))
       throw new AwsError("InvalidVpc.Range", `The CIDR '${formatCidr(c)}' conflicts with another subnet`);
   const associationId = newId(ctx.rt, "vpc-cidr-assoc");
-  const next = tx.put("vpc", { ...vpc, cidrBlocks: [...vpc.cidrBlocks, { associationId, cidr: cidr!, state: "associated" }] });
+  const next = tx.put("vpc", {
+    ...vpc,
+    cidrBlocks: [...vpc.cidrBlocks, { associationId, cidr: cidr!, state: "associated" }],
+  });
   for (const rt of tx.all("routeTable"))
     if (rt.vpcId === vpc.id)
-      tx.put("routeTable", { ...rt, routes: [...rt.routes, { destinationCidr: cidr!, target: { kind: "local" }, origin: "CreateRouteTable", state: "active" }] });
+      tx.put("routeTable", {
+        ...rt,
+        routes: [
+          ...rt.routes,
+          { destinationCidr: cidr!, target: { kind: "local" }, origin: "CreateRouteTable", state: "active" },
+        ],
+      });
   return { vpc: next, associationId };
 }
 
@@ -171,6 +227,14 @@ export function ensureRegion(tx: Tx, ctx: Ctx): void {
   const main = [...tx.all("routeTable")].find((r) => r.vpcId === vpc.id)!;
   tx.put("routeTable", {
     ...main,
-    routes: [...main.routes, { destinationCidr: "0.0.0.0/0", target: { kind: "gateway", id: igw.id }, origin: "CreateRoute", state: "active" }],
+    routes: [
+      ...main.routes,
+      {
+        destinationCidr: "0.0.0.0/0",
+        target: { kind: "gateway", id: igw.id },
+        origin: "CreateRoute",
+        state: "active",
+      },
+    ],
   });
 }

@@ -23,9 +23,13 @@ export class SqliteStore implements Persistence {
       CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
-    this.upsert = this.db.prepare("INSERT INTO objects (kind, id, body) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body");
+    this.upsert = this.db.prepare(
+      "INSERT INTO objects (kind, id, body) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+    );
     this.remove = this.db.prepare("DELETE FROM objects WHERE kind = ? AND id = ?");
-    this.setVersion = this.db.prepare("INSERT INTO meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    this.setVersion = this.db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    );
     this.commitTx = this.db.transaction((changes: readonly Change[], version: number) => {
       for (const c of changes) {
         if (c.value === undefined) this.remove.run(c.kind, c.id);
@@ -41,19 +45,34 @@ export class SqliteStore implements Persistence {
 
   /** Fills a fresh State with everything persisted. */
   loadInto(state: State): void {
-    const version = Number((this.db.prepare("SELECT value FROM meta WHERE key = 'version'").get() as { value?: string } | undefined)?.value ?? 0);
-    for (const row of this.db.prepare("SELECT kind, id, body FROM objects").iterate() as Iterable<{ kind: string; id: string; body: string }>) {
+    const version = Number(
+      (
+        this.db.prepare("SELECT value FROM meta WHERE key = 'version'").get() as
+          | { value?: string }
+          | undefined
+      )?.value ?? 0,
+    );
+    for (const row of this.db.prepare("SELECT kind, id, body FROM objects").iterate() as Iterable<{
+      kind: string;
+      id: string;
+      body: string;
+    }>) {
       state.load(row.kind, row.id, JSON.parse(row.body), version);
     }
   }
 
   /** A key-value side table for things that are not domain objects (meter counters, CA serials). */
   getMeta(key: string): string | undefined {
-    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)
+      ?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(key, value);
   }
 
   close(): void {

@@ -26,11 +26,64 @@ describe("README walkthrough", () => {
     const vpc = await aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId");
     expect(vpc).toMatch(/^vpc-[0-9a-f]{17}$/);
     await aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", '{"Value":true}');
-    const subnet = await aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId");
-    const sg = await aws("ec2", "create-security-group", "--group-name", "app", "--description", "app tier", "--vpc-id", vpc, "--query", "GroupId");
-    await aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "443", "--cidr", "10.0.0.0/16");
-    const app = await aws("ec2", "run-instances", "--image-id", "ami-12345678", "--count", "1", "--subnet-id", subnet, "--security-group-ids", sg, "--query", "Instances[0].InstanceId");
-    const described = await aws("ec2", "describe-instances", "--instance-ids", app, "--query", "Reservations[0].Instances[0].[PrivateIpAddress,State.Name]");
+    const subnet = await aws(
+      "ec2",
+      "create-subnet",
+      "--vpc-id",
+      vpc,
+      "--cidr-block",
+      "10.0.1.0/24",
+      "--availability-zone",
+      "us-east-1a",
+      "--query",
+      "Subnet.SubnetId",
+    );
+    const sg = await aws(
+      "ec2",
+      "create-security-group",
+      "--group-name",
+      "app",
+      "--description",
+      "app tier",
+      "--vpc-id",
+      vpc,
+      "--query",
+      "GroupId",
+    );
+    await aws(
+      "ec2",
+      "authorize-security-group-ingress",
+      "--group-id",
+      sg,
+      "--protocol",
+      "tcp",
+      "--port",
+      "443",
+      "--cidr",
+      "10.0.0.0/16",
+    );
+    const app = await aws(
+      "ec2",
+      "run-instances",
+      "--image-id",
+      "ami-12345678",
+      "--count",
+      "1",
+      "--subnet-id",
+      subnet,
+      "--security-group-ids",
+      sg,
+      "--query",
+      "Instances[0].InstanceId",
+    );
+    const described = await aws(
+      "ec2",
+      "describe-instances",
+      "--instance-ids",
+      app,
+      "--query",
+      "Reservations[0].Instances[0].[PrivateIpAddress,State.Name]",
+    );
     expect(described.split(/\s+/)).toEqual(["10.0.1.4", "running"]);
     const addr = await runCli(["addr", app], env);
     expect(addr.code).toBe(0);
@@ -40,9 +93,14 @@ describe("README walkthrough", () => {
     expect(eni).toMatch(/^eni-/);
     const json = JSON.parse((await runCli(["addr", ip!, "--vpc", vpc, "--json"], env)).stdout);
     expect(json).toEqual([{ privateIp: "10.0.1.4", hostAddress: host, vpcId: vpc, eniId: eni }]);
-    const conflict = await runAws(["--endpoint-url", srv.url, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.128/25"], env);
+    const conflict = await runAws(
+      ["--endpoint-url", srv.url, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.128/25"],
+      env,
+    );
     expect(conflict.code).not.toBe(0);
-    expect(conflict.stderr).toContain("An error occurred (InvalidSubnet.Conflict) when calling the CreateSubnet operation: The CIDR '10.0.1.128/25' conflicts with another subnet");
+    expect(conflict.stderr).toContain(
+      "An error occurred (InvalidSubnet.Conflict) when calling the CreateSubnet operation: The CIDR '10.0.1.128/25' conflicts with another subnet",
+    );
     await aws("ec2", "terminate-instances", "--instance-ids", app);
     const status = await runCli(["status"], env);
     expect(status.stdout).toContain(`is running at ${srv.url}`);
@@ -57,11 +115,14 @@ describe("README walkthrough", () => {
     expect(r.code).toBe(0);
     const acct = JSON.parse(r.stdout);
     expect(acct.accountId).toBe("210987654321");
-    const who = await runAws(["--endpoint-url", srv.url, "--output", "text", "sts", "get-caller-identity", "--query", "Account"], {
-      ...env,
-      AWS_ACCESS_KEY_ID: acct.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: acct.secretAccessKey,
-    });
+    const who = await runAws(
+      ["--endpoint-url", srv.url, "--output", "text", "sts", "get-caller-identity", "--query", "Account"],
+      {
+        ...env,
+        AWS_ACCESS_KEY_ID: acct.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: acct.secretAccessKey,
+      },
+    );
     expect(who.stdout.trim()).toBe("210987654321");
   });
 });

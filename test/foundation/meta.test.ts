@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -25,11 +25,18 @@ describe("regions and zones", () => {
   it("lists every commercial region with its endpoint", async () => {
     const r = await ec2.send(new DescribeRegionsCommand({}));
     const names = r.Regions!.map((x) => x.RegionName);
-    for (const n of ["us-east-1", "us-west-2", "eu-central-1", "ap-southeast-2", "sa-east-1"]) expect(names).toContain(n);
-    expect(r.Regions!.find((x) => x.RegionName === "eu-west-1")).toMatchObject({ Endpoint: "ec2.eu-west-1.amazonaws.com" });
-    const f = await ec2.send(new DescribeRegionsCommand({ Filters: [{ Name: "region-name", Values: ["us-*"] }] }));
+    for (const n of ["us-east-1", "us-west-2", "eu-central-1", "ap-southeast-2", "sa-east-1"])
+      expect(names).toContain(n);
+    expect(r.Regions!.find((x) => x.RegionName === "eu-west-1")).toMatchObject({
+      Endpoint: "ec2.eu-west-1.amazonaws.com",
+    });
+    const f = await ec2.send(
+      new DescribeRegionsCommand({ Filters: [{ Name: "region-name", Values: ["us-*"] }] }),
+    );
     expect(f.Regions!.every((x) => x.RegionName!.startsWith("us-"))).toBe(true);
-    expect((await fails(ec2.send(new DescribeRegionsCommand({ RegionNames: ["mars-north-1"] })))).name).toBe("InvalidParameterValue");
+    expect((await fails(ec2.send(new DescribeRegionsCommand({ RegionNames: ["mars-north-1"] })))).name).toBe(
+      "InvalidParameterValue",
+    );
   });
 
   it("names real AZs and AZ IDs, per region", async () => {
@@ -42,7 +49,9 @@ describe("regions and zones", () => {
     expect(west.AvailabilityZones!.map((a) => a.ZoneId)).toEqual(["usw1-az1", "usw1-az3"]);
     const byId = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneIds: ["use1-az2"] }));
     expect(byId.AvailabilityZones!.map((a) => a.ZoneName)).toEqual(["us-east-1b"]);
-    expect((await fails(ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["us-east-1q"] })))).name).toBe("InvalidParameterValue");
+    expect(
+      (await fails(ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["us-east-1q"] })))).name,
+    ).toBe("InvalidParameterValue");
   });
 
   it("answers account attributes and shows the default VPC's internet gateway", async () => {

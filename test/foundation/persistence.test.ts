@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateSubnetCommand, CreateVpcCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { afterAll, describe, expect, it } from "vitest";
 import { startTestServer } from "../helpers/server.js";
 import { spawnPrivlink } from "../helpers/spawn.js";
@@ -17,20 +25,29 @@ function newHome(): string {
   return h;
 }
 
-const client = (url: string) => new EC2Client({ endpoint: url, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 });
+const client = (url: string) =>
+  new EC2Client({
+    endpoint: url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
 
 describe("persistence", () => {
   it("restores everything after a clean restart", async () => {
     const home = newHome();
     let srv = await startTestServer({ home });
     const vpc = (await srv.ec2().send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
-    const subnet = (await srv.ec2().send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.0.1.0/24" }))).Subnet!.SubnetId!;
+    const subnet = (await srv.ec2().send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.0.1.0/24" })))
+      .Subnet!.SubnetId!;
     const before = await srv.ec2().send(new DescribeVpcsCommand({}));
     await srv.stop();
     srv = await startTestServer({ home });
     const after = await srv.ec2().send(new DescribeVpcsCommand({}));
     expect(after.Vpcs).toEqual(before.Vpcs);
-    expect((await srv.ec2().send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }))).Subnets![0]!.VpcId).toBe(vpc);
+    expect(
+      (await srv.ec2().send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }))).Subnets![0]!.VpcId,
+    ).toBe(vpc);
     await srv.stop();
   });
 

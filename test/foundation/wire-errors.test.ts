@@ -13,16 +13,58 @@ afterAll(() => srv.stop());
 const code = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
 
 describe("bad input on the EC2 wire", () => {
-  const cases: { name: string; body: string | Buffer; headers?: Record<string, string>; status: number; code: string }[] = [
-    { name: "unknown action", body: "Action=StealEverything&Version=2016-11-15", status: 400, code: "InvalidAction" },
+  const cases: {
+    name: string;
+    body: string | Buffer;
+    headers?: Record<string, string>;
+    status: number;
+    code: string;
+  }[] = [
+    {
+      name: "unknown action",
+      body: "Action=StealEverything&Version=2016-11-15",
+      status: 400,
+      code: "InvalidAction",
+    },
     { name: "no action", body: "Version=2016-11-15", status: 400, code: "MissingAction" },
-    { name: "malformed VPC ID", body: "Action=DeleteVpc&Version=2016-11-15&VpcId=not-a-vpc", status: 400, code: "InvalidVpcID.Malformed" },
-    { name: "missing required parameter", body: "Action=DeleteVpc&Version=2016-11-15", status: 400, code: "MissingParameter" },
-    { name: "non-numeric MaxResults", body: "Action=DescribeVpcs&Version=2016-11-15&MaxResults=lots", status: 400, code: "InvalidParameterValue" },
-    { name: "unknown parameter", body: "Action=DescribeVpcs&Version=2016-11-15&Colour=blue", status: 400, code: "UnknownParameter" },
-    { name: "filter without a name", body: "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Value.1=x", status: 400, code: "InvalidParameterValue" },
+    {
+      name: "malformed VPC ID",
+      body: "Action=DeleteVpc&Version=2016-11-15&VpcId=not-a-vpc",
+      status: 400,
+      code: "InvalidVpcID.Malformed",
+    },
+    {
+      name: "missing required parameter",
+      body: "Action=DeleteVpc&Version=2016-11-15",
+      status: 400,
+      code: "MissingParameter",
+    },
+    {
+      name: "non-numeric MaxResults",
+      body: "Action=DescribeVpcs&Version=2016-11-15&MaxResults=lots",
+      status: 400,
+      code: "InvalidParameterValue",
+    },
+    {
+      name: "unknown parameter",
+      body: "Action=DescribeVpcs&Version=2016-11-15&Colour=blue",
+      status: 400,
+      code: "UnknownParameter",
+    },
+    {
+      name: "filter without a name",
+      body: "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Value.1=x",
+      status: 400,
+      code: "InvalidParameterValue",
+    },
     { name: "random bytes", body: randomBytes(2048), status: 400, code: "MissingAction" },
-    { name: "JSON body with the wrong content type", body: '{"Action":"DescribeVpcs"}', headers: { "content-type": "application/json" }, status: 400, code: "MissingAction" },
+    {
+      name: "JSON body with the wrong content type",
+      body: '{"Action":"DescribeVpcs"}',
+      headers: { "content-type": "application/json" },
+      status: 400,
+      code: "MissingAction",
+    },
   ];
   for (const c of cases)
     it(`answers ${c.name} with ${c.code}`, async () => {
@@ -41,7 +83,11 @@ describe("bad input on the EC2 wire", () => {
   });
 
   it("answers unsigned requests with an AWS error, not a crash", async () => {
-    const r = await fetch(srv.url, { method: "POST", body: "Action=DescribeVpcs&Version=2016-11-15", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const r = await fetch(srv.url, {
+      method: "POST",
+      body: "Action=DescribeVpcs&Version=2016-11-15",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(code(await r.text())).toBeTruthy();
   });

@@ -1,5 +1,7 @@
 /** Awaits a call that must fail and returns what the SDK made of the AWS error. */
-export async function fails(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
+export async function fails(
+  p: Promise<unknown>,
+): Promise<{ name: string; message: string; status?: number }> {
   try {
     await p;
   } catch (e) {

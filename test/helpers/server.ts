@@ -40,7 +40,12 @@ export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestS
   const home = opts.home ?? mkdtempSync(join(tmpdir(), "privlink-test-"));
   const p = await startPrivlink({ port: 0, home, slots: workerSlots(), publicDns: testPublicDns(), ...opts });
   const credentials = { accessKeyId: "test", secretAccessKey: "test" };
-  const clientConfig = (region: string, creds = credentials) => ({ endpoint: p.url, region, credentials: creds, maxAttempts: 1 });
+  const clientConfig = (region: string, creds = credentials) => ({
+    endpoint: p.url,
+    region,
+    credentials: creds,
+    maxAttempts: 1,
+  });
   return Object.assign(p, {
     credentials,
     ec2: (region = "us-east-1", creds = credentials) => new EC2Client(clientConfig(region, creds)),

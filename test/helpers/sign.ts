@@ -5,7 +5,15 @@ import { Sha256 } from "../../src/api/sigv4.js";
 /** Sends a hand-built, correctly signed request: for wire edge cases the SDK would never send. */
 export async function signedFetch(
   url: string,
-  opts: { service?: string; region?: string; method?: string; body?: string | Buffer; headers?: Record<string, string>; path?: string; creds?: { accessKeyId: string; secretAccessKey: string } },
+  opts: {
+    service?: string;
+    region?: string;
+    method?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    path?: string;
+    creds?: { accessKeyId: string; secretAccessKey: string };
+  },
 ): Promise<{ status: number; body: string; headers: Headers }> {
   const u = new URL(url);
   const body = opts.body ?? "";
@@ -18,7 +26,11 @@ export async function signedFetch(
     port: Number(u.port),
     path: pathname,
     query: Object.fromEntries(new URLSearchParams(query ?? "")),
-    headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8", ...opts.headers },
+    headers: {
+      host: u.host,
+      "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+      ...opts.headers,
+    },
     body,
   });
   const signer = new SignatureV4({
@@ -28,6 +40,10 @@ export async function signedFetch(
     sha256: Sha256,
   });
   const signed = await signer.sign(req);
-  const res = await fetch(`${u.origin}${path}`, { method: signed.method, headers: signed.headers as Record<string, string>, body: signed.method === "GET" ? undefined : body });
+  const res = await fetch(`${u.origin}${path}`, {
+    method: signed.method,
+    headers: signed.headers as Record<string, string>,
+    body: signed.method === "GET" ? undefined : body,
+  });
   return { status: res.status, body: await res.text(), headers: res.headers };
 }

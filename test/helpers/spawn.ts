@@ -7,13 +7,32 @@ import { testPublicDns, workerSlots } from "./server.js";
 export const BIN = join(import.meta.dirname, "../../bin/privlink.js");
 
 /** Runs `privlink up` as a real process (as users do) and waits until it answers. */
-export async function spawnPrivlink(home: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export async function spawnPrivlink(
+  home: string,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const s = workerSlots();
   let out = "";
-  const child = spawn(process.execPath, [BIN, "up", "--port", "0", "--home", home, "--slots", `${s.min}-${s.max}`, "--public-dns", testPublicDns(), ...extra], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PRIVLINK_HOME: home },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      "up",
+      "--port",
+      "0",
+      "--home",
+      home,
+      "--slots",
+      `${s.min}-${s.max}`,
+      "--public-dns",
+      testPublicDns(),
+      ...extra,
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PRIVLINK_HOME: home },
+    },
+  );
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const file = join(home, "server.json");
@@ -29,7 +48,11 @@ export async function spawnPrivlink(home: string, extra: string[] = []): Promise
   throw new Error(`privlink did not start: ${out}`);
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -41,7 +64,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): 
   });
 }
 
-export function runAws(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runAws(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn("aws", args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
