@@ -9,6 +9,11 @@
  * (built-in ones without resource knowledge, and upstreams) the front authenticates the caller
  * itself, derives action and resource from the wire and evaluates the policy before passing
  * the request on.
+ *
+ * Public mode ({@link ServiceFront.servePublic}) is the same HTTP pipeline for a connection that
+ * reached AWS's *public* name over an internet or NAT path (the workload proxy hands it over,
+ * TLS already terminated there): no endpoint, so no endpoint policy and no `via` — resource
+ * policies see no aws:SourceVpce/SourceVpc/VpcSourceIp, exactly as on the public edge.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -17,7 +22,12 @@ import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
 import { callerFor } from "../cloud/account.js";
-import { type AwsService, awsServiceByName } from "../cloud/catalog.js";
+import {
+  type AwsService,
+  awsServiceByName,
+  awsServiceByPrivateDnsName,
+  type ServiceProtocol,
+} from "../cloud/catalog.js";
 import type { Via } from "../cloud/context.js";
 import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { eniHostAddress } from "../cloud/eni.js";
@@ -26,8 +36,14 @@ import type { VpcEndpoint } from "../cloud/types.js";
 import { authorize } from "./authorize.js";
 import type { LocalCa } from "./ca.js";
 import { deriveRequest } from "./derive.js";
-import { familyOf, renderServiceError } from "./render.js";
+import { familyOf, renderServiceError, serviceOfRequest } from "./render.js";
 import { forwardToUpstream, stateUpstreams, type UpstreamTable } from "./upstream.js";
+
+/** A connection to a public AWS name: what the client dialled, for requests that do not say. */
+export interface PublicConnection {
+  /** The name the client asked for (CONNECT authority, the TLS server name). */
+  readonly name: string;
+}
 
 /** What the data plane knows about an admitted connection. */
 export interface FrontConnection {
@@ -83,6 +99,7 @@ export class ServiceFront {
   private readonly limits: FrontLimits;
   private readonly upstreams: UpstreamTable;
   private readonly connections = new WeakMap<Socket, FrontConnection>();
+  private readonly publicConnections = new WeakMap<Socket, PublicConnection>();
   private readonly sockets = new Set<Socket>();
   private readonly contexts = new Map<string, Promise<SecureContext>>();
   private closed = false;
@@ -124,6 +141,22 @@ export class ServiceFront {
     this.secureContextFor(conn.endpointId, conn.eniId)
       .then((secureContext) => this.startTls(socket, conn, secureContext))
       .catch(() => socket.destroy());
+  }
+
+  /**
+   * Takes over a connection to a public AWS name, ready for HTTP: the caller terminated TLS (or
+   * the client speaks plain HTTP). Requests go through `dispatchAws` without `via`, upstreams
+   * or NotImplemented as on an endpoint; keep-alive and limits as on an endpoint.
+   */
+  servePublic(socket: Socket, conn: PublicConnection): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.track(socket);
+    socket.on("error", () => socket.destroy());
+    this.publicConnections.set(socket, conn);
+    this.http.emit("connection", socket);
   }
 
   /** Closes every connection; the front serves nothing afterwards. */
@@ -200,36 +233,18 @@ export class ServiceFront {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const conn = this.connections.get(req.socket);
     const requestId = randomUUID();
+    const pub = this.publicConnections.get(req.socket);
+    if (pub) return this.onPublicRequest(req, res, pub, requestId);
+    const conn = this.connections.get(req.socket);
     const served = conn && this.served(conn.endpointId);
     if (!conn || !served) {
       res.setHeader("connection", "close");
       const e = new AwsError("ServiceUnavailable", "This VPC endpoint no longer serves requests.", 503);
       return writeOut(res, renderServiceError(e, "unknown", requestId, "json"));
     }
-    const signing = served.service.signingName;
-    const declared = Number(req.headers["content-length"] ?? 0);
-    const body =
-      declared > this.limits.maxBodyBytes ? undefined : await readBody(req, this.limits.maxBodyBytes);
-    if (body === undefined) {
-      const e = new AwsError(
-        "RequestEntityTooLarge",
-        `Request body exceeds the ${this.limits.maxBodyBytes} bytes this endpoint accepts`,
-        413,
-      );
-      res.setHeader("connection", "close");
-      writeOut(res, renderServiceError(e, signing, requestId, served.service.protocol));
-      res.once("finish", () => req.socket.destroy());
-      return;
-    }
-    const request: AwsRequest & { body: Buffer } = {
-      method: req.method ?? "GET",
-      url: req.url ?? "/",
-      headers: req.headers,
-      headersDistinct: req.headersDistinct,
-      body,
-    };
+    const request = await this.readRequest(req, res, requestId, served.service);
+    if (!request) return;
     const via: Via = {
       vpceId: served.endpoint.id,
       vpcId: served.endpoint.vpcId,
@@ -240,6 +255,97 @@ export class ServiceFront {
         : {}),
     };
     writeOut(res, await this.route(request, via, served, requestId));
+  }
+
+  /** The request with its body, or undefined once a 413 went out (the connection then closes). */
+  private async readRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    service: { signingName: string; protocol?: ServiceProtocol },
+  ): Promise<(AwsRequest & { body: Buffer }) | undefined> {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    const body =
+      declared > this.limits.maxBodyBytes ? undefined : await readBody(req, this.limits.maxBodyBytes);
+    if (body === undefined) {
+      const e = new AwsError(
+        "RequestEntityTooLarge",
+        `Request body exceeds the ${this.limits.maxBodyBytes} bytes this endpoint accepts`,
+        413,
+      );
+      res.setHeader("connection", "close");
+      writeOut(res, renderServiceError(e, service.signingName, requestId, service.protocol));
+      res.once("finish", () => req.socket.destroy());
+      return undefined;
+    }
+    return {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headers,
+      headersDistinct: req.headersDistinct,
+      body,
+    };
+  }
+
+  private async onPublicRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    conn: PublicConnection,
+    requestId: string,
+  ): Promise<void> {
+    // Unsigned or not yet read: the name dialled says which service errors speak for.
+    const named = serviceOfRequest(conn.name, {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headersDistinct,
+      body: Buffer.alloc(0),
+    });
+    const request = await this.readRequest(req, res, requestId, {
+      signingName: named.service,
+      protocol: named.protocol,
+    });
+    if (request) writeOut(res, await this.routePublic(request, conn, requestId));
+  }
+
+  /**
+   * A request to a public AWS name: built-in services through `dispatchAws` without `via` (it
+   * authenticates and authorizes, resource policies included); the others to their upstream
+   * once the signature holds, else NotImplemented.
+   */
+  private async routePublic(
+    request: AwsRequest & { body: Buffer },
+    conn: PublicConnection,
+    requestId: string,
+  ): Promise<AwsResponse> {
+    const service = publicServiceOf(conn.name);
+    const expected = service?.signingName;
+    const fail = (err: unknown, name: string) =>
+      renderServiceError(asAwsError(err), name, requestId, name === expected ? service?.protocol : undefined);
+    const signed = signedOf(request);
+    // Unsigned or malformed: the name dialled stands for the service, as in the proxy's refusals.
+    const named = expected ?? serviceOfRequest(conn.name, signed).service;
+    let scope: SigV4Scope;
+    try {
+      scope = parseScope(signed, named);
+    } catch (err) {
+      return fail(err, named);
+    }
+    if (expected !== undefined && scope.service !== expected)
+      return fail(
+        authErrorFor(
+          expected,
+          "badSignature",
+          `Credential should be scoped to correct service: '${expected}'. `,
+        ),
+        expected,
+      );
+    if (this.opts.services[scope.service]) return dispatchAws(this.opts, request);
+    try {
+      const secret = await this.authenticate(request, scope);
+      return await this.forward(request, scope, secret, service);
+    } catch (err) {
+      return fail(err, scope.service);
+    }
   }
 
   private served(endpointId: string): Served | undefined {
@@ -283,7 +389,7 @@ export class ServiceFront {
       const secret = await this.authenticate(request, scope);
       this.checkEndpointPolicy(request, via, scope, served);
       if (this.opts.services[scope.service]) return dispatchAws(this.opts, request, via);
-      return await this.forward(request, scope, secret, served);
+      return await this.forward(request, scope, secret, served.service);
     } catch (err) {
       return fail(err);
     }
@@ -316,7 +422,7 @@ export class ServiceFront {
       body: request.body,
       region: scope.region,
       accountId: caller.accountId,
-      bucket: bucketOf(request, served),
+      bucket: bucketOf(request, served.service),
     });
     const ctx = { ...caller, region: scope.region, rt: this.opts.rt, via, service: scope.service };
     if (derived.action === undefined)
@@ -332,13 +438,14 @@ export class ServiceFront {
     request: AwsRequest & { body: Buffer },
     scope: SigV4Scope,
     secretAccessKey: string,
-    served: Served,
+    service: AwsService | undefined,
   ): Promise<AwsResponse> {
     const upstream = this.upstreams.urlFor(scope.service);
+    const named = service ? ` (${service.serviceName})` : "";
     if (upstream === undefined)
       throw new AwsError(
         "NotImplemented",
-        `privlink does not implement the AWS service '${scope.service}' (${served.service.serviceName}) and no upstream is configured for it. Forward it to another implementation with: privlink upstream set ${scope.service} <URL> (for example http://127.0.0.1:4566)`,
+        `privlink does not implement the AWS service '${scope.service}'${named} and no upstream is configured for it. Forward it to another implementation with: privlink upstream set ${scope.service} <URL> (for example http://127.0.0.1:4566)`,
         501,
       );
     try {
@@ -350,7 +457,7 @@ export class ServiceFront {
         now: this.opts.rt.now(),
         timeoutMs: this.limits.upstreamTimeoutMs,
         maxResponseBytes: this.limits.maxBodyBytes * 10,
-        bucket: scope.service === "s3" ? bucketOf(request, served) : undefined,
+        bucket: scope.service === "s3" ? bucketOf(request, service) : undefined,
       });
     } catch (err) {
       throw new AwsError(
@@ -366,6 +473,15 @@ function serviceOf(endpoint: VpcEndpoint): AwsService | undefined {
   return awsServiceByName(endpoint.serviceName, { type: "Interface", region: endpoint.serviceRegion });
 }
 
+const REGIONAL_AWS_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
+
+/** The service whose public regional name `host` is; global names (sts.amazonaws.com) have none. */
+function publicServiceOf(host: string): AwsService | undefined {
+  const name = host.replace(/\.$/, "").toLowerCase();
+  const region = REGIONAL_AWS_NAME.exec(name)?.[1];
+  return region ? awsServiceByPrivateDnsName(name, region) : undefined;
+}
+
 function signedOf(request: AwsRequest & { body: Buffer }): IncomingSigned {
   return { method: request.method, url: request.url, headers: request.headersDistinct, body: request.body };
 }
@@ -377,13 +493,13 @@ function asAwsError(err: unknown): AwsError {
 }
 
 /** The bucket of an S3 virtual-hosted request: the label a wildcard name of the service covers. */
-function bucketOf(request: AwsRequest, served: Served): string | undefined {
-  if (served.service.signingName !== "s3") return undefined;
+function bucketOf(request: AwsRequest, service: AwsService | undefined): string | undefined {
+  if (service?.signingName !== "s3") return undefined;
   const host = String(request.headers.host ?? "")
     .replace(/:\d+$/, "")
     .toLowerCase();
-  const bases = served.service.baseEndpointDnsNames.map((b) => (b.startsWith("*.") ? b : `*.${b}`));
-  for (const name of [...served.service.privateDnsNames, ...bases]) {
+  const bases = service.baseEndpointDnsNames.map((b) => (b.startsWith("*.") ? b : `*.${b}`));
+  for (const name of [...service.privateDnsNames, ...bases]) {
     if (!name.startsWith("*.")) continue;
     const suffix = name.slice(1);
     if (host.endsWith(suffix) && host.length > suffix.length) {

@@ -12,6 +12,7 @@ export {
   type FrontLimits,
   type FrontOptions,
   HANDLER_AUTHORIZED,
+  type PublicConnection,
   ServiceFront,
 } from "./front.js";
 export { renderServiceError } from "./render.js";

@@ -9,9 +9,13 @@ export interface Counters {
   dropped: number;
 }
 
+/** What a NAT gateway is billed on (per GB processed), for the cost report. */
+export type NatCounters = Pick<Counters, "bytesIn" | "bytesOut" | "newConnections">;
+
 export interface Stats {
   endpoints: ({ vpcEndpointId: string } & Counters)[];
   enis: ({ networkInterfaceId: string } & Counters)[];
+  natGateways: ({ natGatewayId: string } & NatCounters)[];
 }
 
 /** Where counters survive a restart (the SQLite meta table in privlink). */
@@ -30,13 +34,14 @@ const zero = (): Counters => ({
 });
 
 /**
- * Per-ENI and per-endpoint counters. The per-byte cost is the relay's (it reads the sockets'
+ * Per-ENI, per-endpoint and per-NAT-gateway counters. The per-byte cost is the relay's (it reads the sockets'
  * own byte counters); the meter adds deltas. Active connections are not persisted: after a
  * restart none is open.
  */
 export class Meter {
   private readonly endpoints = new Map<string, Counters>();
   private readonly enis = new Map<string, Counters>();
+  private readonly nats = new Map<string, Counters>();
   /** Live connections' reporters, polled before a snapshot so that open transfers show. */
   private readonly live = new Set<{ report(): void }>();
   private dirty = false;
@@ -46,12 +51,14 @@ export class Meter {
     if (saved) this.restore(saved);
   }
 
-  /** A relay meter for one admitted connection, counted on its ENI and endpoint. */
+  /** A relay meter for one admitted connection, counted on its ENI, endpoint and NAT gateway. */
   open(
     eniId: string | undefined,
     endpointId: string | undefined,
+    natGatewayId?: string,
   ): RelayMeter & { track(r: { report(): void }): void } {
     const rows = this.rows(eniId, endpointId);
+    if (natGatewayId) rows.push(row(this.nats, natGatewayId));
     for (const c of rows) {
       c.newConnections++;
       c.activeConnections++;
@@ -93,6 +100,12 @@ export class Meter {
     return {
       endpoints: [...this.endpoints].map(([vpcEndpointId, c]) => ({ vpcEndpointId, ...c })),
       enis: [...this.enis].map(([networkInterfaceId, c]) => ({ networkInterfaceId, ...c })),
+      natGateways: [...this.nats].map(([natGatewayId, c]) => ({
+        natGatewayId,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        newConnections: c.newConnections,
+      })),
     };
   }
 
@@ -108,6 +121,7 @@ export class Meter {
   clear(): void {
     this.endpoints.clear();
     this.enis.clear();
+    this.nats.clear();
     this.dirty = true;
   }
 
@@ -125,6 +139,8 @@ export class Meter {
         this.endpoints.set(vpcEndpointId, { ...c, activeConnections: 0 });
       for (const { networkInterfaceId, ...c } of s.enis ?? [])
         this.enis.set(networkInterfaceId, { ...c, activeConnections: 0 });
+      for (const { natGatewayId, ...c } of s.natGateways ?? [])
+        this.nats.set(natGatewayId, { ...zero(), ...c });
     } catch {
       // A damaged snapshot costs at most the counters, never the start-up.
     }

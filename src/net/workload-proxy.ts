@@ -5,6 +5,7 @@ import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
 import type { State } from "../cloud/state.js";
+import { AWS_PUBLIC_ADDRESS } from "../dns/records.js";
 import type { Decision, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
@@ -39,7 +40,7 @@ interface Running {
   sockets: Set<Socket>;
 }
 
-/** What the proxy needs to speak TLS for AWS names it refuses: privlink's CA (`LocalCa` fits). */
+/** What the proxy needs to speak TLS for AWS names it refuses or serves: privlink's CA (`LocalCa` fits). */
 export interface LeafIssuer {
   leaf(names: string[], now: Date): Promise<{ certPem: string; keyPem: string }>;
 }
@@ -47,6 +48,14 @@ export interface LeafIssuer {
 export interface RefusalTls {
   readonly ca: LeafIssuer;
   readonly now: () => Date;
+}
+
+/**
+ * Where the proxy hands a connection to a public AWS name once it has terminated TLS: the
+ * service front's public mode (`ServiceFront.servePublic`), which serves it with no endpoint.
+ */
+export interface PublicFront {
+  servePublic(socket: Socket, conn: { name: string }): void;
 }
 
 /**
@@ -70,12 +79,32 @@ const ROUTING_HOPS: ReadonlySet<HopKind> = new Set([
 
 /** A refused client gets this long to finish its handshake and send one request. */
 const REFUSAL_TIMEOUT_MS = 10_000;
+/** Any client of a TLS tunnel the proxy terminates must finish its handshake within this. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Request bodies beyond this are not read: the answer goes out and the connection closes. */
 const REFUSAL_MAX_BODY = 1024 * 1024;
 
 /** AWS's public names: only these get an AWS-shaped refusal; anything else keeps the plain 403. */
 export function isAwsName(name: string): boolean {
   return /(^|\.)amazonaws\.com(\.cn)?$|(^|\.)api\.aws$/.test(name.replace(/\.$/, ""));
+}
+
+/**
+ * Whether an admitted flow goes to "the public AWS endpoint": the address AWS names resolve to
+ * outside a VPC with their endpoint, reached over the internet or a NAT gateway, on 443.
+ */
+export function isPublicAwsFlow(name: string, port: number, d: Decision): boolean {
+  return (
+    port === 443 &&
+    d.target?.kind === "external" &&
+    d.destination.host === AWS_PUBLIC_ADDRESS &&
+    (isAwsName(name) || name === AWS_PUBLIC_ADDRESS)
+  );
+}
+
+/** The NAT gateway an admitted flow leaves through, if any: its bytes are metered there too. */
+export function natGatewayOf(d: Decision): string | undefined {
+  return d.hops.find((h) => h.kind === "nat-gateway" && h.allowed)?.resource;
 }
 
 /** The AwsError a refused flow becomes: routing refusals say "no route", the rest "refused". */
@@ -95,12 +124,18 @@ export function refusalError(d: Decision): AwsError {
  * terminates TLS with a leaf from privlink's CA for that name, reads the request and answers
  * an AWS error in the service's own protocol ({@link NO_ROUTE_CODE}, {@link REFUSED_CODE})
  * whose message is the refusal, then closes. Every refusal is recorded in the flow events.
+ *
+ * An admitted CONNECT to AWS's public endpoint (an AWS name resolving to AWS_PUBLIC_ADDRESS, over
+ * an internet or NAT path, on 443) goes the same way into TLS, but the decrypted connection is
+ * handed to the service front's public mode ({@link PublicFront}): AWS's public endpoint, served
+ * by privlink itself, with keep-alive. Its bytes count on the workload's ENI and NAT gateway.
  */
 export class WorkloadProxies {
   private readonly running = new Map<string, Promise<Running>>();
   private readonly contexts = new Map<string, Promise<SecureContext>>();
   private readonly refusals = new WeakMap<Socket, { name: string; error: AwsError }>();
   private readonly refusalHttp: Server;
+  private publicFront?: PublicFront;
 
   constructor(
     private readonly state: State,
@@ -119,6 +154,14 @@ export class WorkloadProxies {
     // node:http checks its timeouts only once "listening"; this server never listens.
     this.refusalHttp.emit("listening");
     this.refusalHttp.on("clientError", (_err, socket) => socket.destroy());
+  }
+
+  /**
+   * Serves AWS's public endpoint through `front` (privlink.ts wires the service front). Without
+   * one, or without a CA, such flows are relayed to AWS_PUBLIC_ADDRESS:443 like any other.
+   */
+  usePublicFront(front: PublicFront): void {
+    this.publicFront = front;
   }
 
   /** Starts (once) the proxy of an instance (i-…) or interface (eni-…). */
@@ -281,6 +324,13 @@ export class WorkloadProxies {
         return this.refuseInTls(socket, authority.name, refusalError(d));
       return rawReply(socket, 403, d.reason);
     }
+    if (
+      this.tls &&
+      this.publicFront &&
+      head.length === 0 &&
+      isPublicAwsFlow(authority.name, authority.port, d)
+    )
+      return this.servePublic(eniId, socket, authority.name, d, this.publicFront);
     const upstream = connectUpstream({
       host: d.destination.host,
       port: this.dialPort(d, authority.port),
@@ -292,7 +342,7 @@ export class WorkloadProxies {
     upstream.once("connect", () => {
       upstream.off("error", failed);
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      const meter = this.dataplane.meter.open(eniId, undefined);
+      const meter = this.dataplane.meter.open(eniId, undefined, natGatewayOf(d));
       const handle = relay(socket, () => upstream, {
         preamble: head.length ? head : undefined,
         idleTimeoutMs: AWS_IDLE_TIMEOUT_MS,
@@ -343,25 +393,73 @@ export class WorkloadProxies {
     req.pipe(upstream);
   }
 
-  /** Accepts the tunnel, then speaks TLS as `name` so the AWS client can read why it is refused. */
-  private async refuseInTls(socket: Socket, name: string, error: AwsError): Promise<void> {
+  /**
+   * Accepts the tunnel and speaks TLS as `name` with a leaf from privlink's CA; `secure` gets the
+   * decrypted socket after the handshake. False (nothing written) when no leaf could be had.
+   */
+  private async acceptTls(socket: Socket, name: string, secure: (tls: TLSSocket) => void): Promise<boolean> {
     let secureContext: SecureContext;
     try {
       secureContext = await this.contextFor(name);
     } catch {
-      return rawReply(socket, 403, error.message);
+      return false;
     }
-    if (socket.destroyed) return;
+    if (socket.destroyed) return true;
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
-    this.refusals.set(tls, { name, error });
-    const deadline = setTimeout(() => tls.destroy(), REFUSAL_TIMEOUT_MS);
+    const handshake = setTimeout(() => tls.destroy(), HANDSHAKE_TIMEOUT_MS);
     tls.once("close", () => {
-      clearTimeout(deadline);
+      clearTimeout(handshake);
       socket.destroy();
     });
     tls.on("error", () => tls.destroy());
-    tls.once("secure", () => this.refusalHttp.emit("connection", tls));
+    tls.once("secure", () => {
+      clearTimeout(handshake);
+      secure(tls);
+    });
+    return true;
+  }
+
+  /** Accepts the tunnel, then speaks TLS as `name` so the AWS client can read why it is refused. */
+  private async refuseInTls(socket: Socket, name: string, error: AwsError): Promise<void> {
+    const accepted = await this.acceptTls(socket, name, (tls) => {
+      this.refusals.set(tls, { name, error });
+      const deadline = setTimeout(() => tls.destroy(), REFUSAL_TIMEOUT_MS);
+      tls.once("close", () => clearTimeout(deadline));
+      this.refusalHttp.emit("connection", tls);
+    });
+    if (!accepted) rawReply(socket, 403, error.message);
+  }
+
+  /**
+   * AWS's public endpoint: TLS as `name`, then the service front's public mode. The tunnel's
+   * bytes (after the CONNECT exchange) count on the workload's ENI and its NAT gateway.
+   */
+  private async servePublic(
+    eniId: string,
+    socket: Socket,
+    name: string,
+    d: Decision,
+    front: PublicFront,
+  ): Promise<void> {
+    const accepted = await this.acceptTls(socket, name, (tls) => front.servePublic(tls, { name }));
+    if (!accepted) return rawReply(socket, 502, `privlink has no certificate for ${name}`);
+    if (socket.destroyed) return;
+    const meter = this.dataplane.meter.open(eniId, undefined, natGatewayOf(d));
+    const counted = { read: socket.bytesRead, written: socket.bytesWritten };
+    const reporter = {
+      report: () => {
+        meter.bytesIn(socket.bytesRead - counted.read);
+        meter.bytesOut(socket.bytesWritten - counted.written);
+        counted.read = socket.bytesRead;
+        counted.written = socket.bytesWritten;
+      },
+    };
+    meter.track(reporter);
+    socket.once("close", (hadError) => {
+      reporter.report();
+      meter.closed(hadError ? "reset" : "fin");
+    });
   }
 
   private contextFor(name: string): Promise<SecureContext> {
