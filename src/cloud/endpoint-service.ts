@@ -2,7 +2,7 @@ import { type Ctx, isoNow } from "./context.js";
 import { AwsError, invalidParameter, invalidParameterValue, missingParameter } from "./errors.js";
 import { publicTxtRecords } from "./hosted-zone.js";
 import { isIdOf, newId } from "./ids.js";
-import { registerLifecycleStep } from "./lifecycle.js";
+import { registerLifecycleStep, Watched } from "./lifecycle.js";
 import { regionInfo } from "./regions.js";
 import type { State, Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
@@ -610,12 +610,20 @@ export function startPrivateDnsVerification(
   });
 }
 
+/** Services the lifecycle moves: Pending ones and names pending verification. */
+export const movingServices = new Watched(
+  "endpointService",
+  (svc) => svc.state === "Pending" || svc.privateDnsVerification?.state === "pendingVerification",
+);
+
 /**
  * The service lifecycle: Pending → Available once every load balancer is active, and names
- * pending verification become verified as soon as their TXT record is published.
+ * pending verification become verified as soon as their TXT record is published. Looks only at
+ * {@link movingServices}.
  */
 function serviceStep(tx: Tx): void {
-  for (const svc of tx.all("endpointService")) {
+  const puts: EndpointService[] = [];
+  for (const svc of movingServices.in(tx)) {
     let next = svc;
     if (svc.state === "Pending") {
       const lbs = [...svc.networkLoadBalancerArns, ...svc.gatewayLoadBalancerArns].map((a) =>
@@ -625,8 +633,9 @@ function serviceStep(tx: Tx): void {
     }
     if (svc.privateDnsVerification?.state === "pendingVerification" && privateDnsProven(tx, svc))
       next = { ...next, privateDnsVerification: { ...svc.privateDnsVerification, state: "verified" } };
-    if (next !== svc) tx.put("endpointService", next);
+    if (next !== svc) puts.push(next);
   }
+  for (const svc of puts) tx.put("endpointService", svc);
 }
 
 registerLifecycleStep((tx) => serviceStep(tx));

@@ -41,7 +41,7 @@ import {
 import { createEni, deleteEniRecord } from "./eni.js";
 import { AwsError, invalidParameter, invalidParameterValue } from "./errors.js";
 import { isIdOf, newId } from "./ids.js";
-import { registerLifecycleStep } from "./lifecycle.js";
+import { registerLifecycleStep, Watched } from "./lifecycle.js";
 import { emitConnectionEvent } from "./notifications.js";
 import { prefixListForService } from "./prefix-list.js";
 import { azById, regionInfo } from "./regions.js";
@@ -1190,9 +1190,16 @@ function decide(
 // ---------------------------------------------------------------------------------------------
 // Reconcile: the states that move on their own
 
+/** Endpoints the lifecycle moves: everything else waits for an API call. */
+export const movingEndpoints = new Watched(
+  "vpcEndpoint",
+  (e) => e.state === "pending" || e.state === "deleting" || e.state === "deleted",
+);
+
 /**
  * pending → available once the data plane serves the endpoint (or failed when its customer
- * service is gone); deleting → deleted; deleted → purged after the retention time.
+ * service is gone); deleting → deleted; deleted → purged after the retention time. Looks only
+ * at {@link movingEndpoints}.
  */
 export function reconcileEndpoints(
   tx: Tx,
@@ -1204,7 +1211,7 @@ export function reconcileEndpoints(
   // Decide while reading, write after: the store is not changed under its own iterator.
   const puts: VpcEndpoint[] = [];
   const purged: string[] = [];
-  for (const e of tx.all("vpcEndpoint")) {
+  for (const e of movingEndpoints.in(tx)) {
     if (e.state === "pending") {
       const lost = serviceLost(tx, e);
       if (lost) puts.push({ ...e, state: "failed", stateChangedAt: iso, lastError: lost });

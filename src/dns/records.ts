@@ -10,7 +10,12 @@
  *   4. everything else: the public view, through the fallback.
  * The public view: public hosted zones, then `vpce.amazonaws.com` with every endpoint's regional
  * and zonal names, then (fallback) AWS public service names and, with `--dns-forward`, the
- * machine's resolver; other names are NXDOMAIN.
+ * machine's resolver; other names are NXDOMAIN. The vpce.amazonaws.com names are held in
+ * {@link VPCE_SHARDS} views by endpoint ({@link vpceShard}), so that one endpoint's change
+ * rebuilds a small view rather than one holding every endpoint's names.
+ *
+ * Cost: {@link ZoneData} keeps every view's data from the change feed, so that a commit costs
+ * the views it touches (the endpoint's VPC, its shards), not the whole state.
  *
  * Addresses (loopback mode): an endpoint ENI's address is given as its host address 127.S.x.y.
  * An A record a user wrote in a hosted zone is mapped when it lies in a privlink network: in a
@@ -31,8 +36,8 @@ import { hostAddressOf } from "../cloud/addressing.js";
 import { awsServiceByPrivateDnsName } from "../cloud/catalog.js";
 import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { endpointServesDns, inZone, parseRecordValue } from "../cloud/hosted-zone.js";
-import type { State } from "../cloud/state.js";
-import type { HostedZone, RecordSet, Vpc, VpcEndpoint } from "../cloud/types.js";
+import type { Change, State } from "../cloud/state.js";
+import type { EndpointService, Eni, HostedZone, RecordSet, Vpc, VpcEndpoint } from "../cloud/types.js";
 import { canonicalName } from "./name.js";
 import {
   type Alias,
@@ -50,17 +55,6 @@ export const VPCE_ORIGIN = "vpce.amazonaws.com";
 const AWS_ORIGIN = "amazonaws.com";
 const AWS_NAME_TTL = 60;
 
-/** Everything the view builders need, indexed in one pass over the state. */
-export interface StateIndex {
-  readonly state: State;
-  readonly endpointsByVpc: Map<string, VpcEndpoint[]>;
-  readonly privateZonesByVpc: Map<string, HostedZone[]>;
-  readonly publicZones: HostedZone[];
-  readonly recordsByZone: Map<string, RecordSet[]>;
-  /** Private IP → the VPCs whose ENIs hold it. */
-  readonly eniVpcsByIp: Map<string, Set<string>>;
-}
-
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
   if (list) list.push(v);
@@ -70,48 +64,11 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 const byCreation = <T extends { createdAt: string; id: string }>(a: T, b: T) =>
   a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1;
 
-export function indexState(state: State): StateIndex {
-  const idx: StateIndex = {
-    state,
-    endpointsByVpc: new Map(),
-    privateZonesByVpc: new Map(),
-    publicZones: [],
-    recordsByZone: new Map(),
-    eniVpcsByIp: new Map(),
-  };
-  for (const e of state.all("vpcEndpoint")) if (endpointServesDns(e)) push(idx.endpointsByVpc, e.vpcId, e);
-  for (const list of idx.endpointsByVpc.values()) list.sort(byCreation);
-  const zones = [...state.all("hostedZone")].sort(byCreation);
-  for (const z of zones) {
-    if (!z.privateZone) idx.publicZones.push(z);
-    else for (const v of z.vpcs) push(idx.privateZonesByVpc, v.vpcId, z);
-  }
-  for (const r of state.all("recordSet")) push(idx.recordsByZone, r.zoneId, r);
-  for (const list of idx.recordsByZone.values()) list.sort((a, b) => (a.id < b.id ? -1 : 1));
-  for (const eni of state.all("eni")) {
-    const s = idx.eniVpcsByIp.get(eni.privateIp) ?? new Set<string>();
-    idx.eniVpcsByIp.set(eni.privateIp, s);
-    s.add(eni.vpcId);
-  }
-  return idx;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
+/** A user-written address → the address served (the module comment's rule; ZoneData's mapper). */
 type Mapper = (ip: string) => string;
-
-/** Maps a user-written address to its host address when it lies in a privlink network. */
-function addressMapper(idx: StateIndex, vpc?: Vpc): Mapper {
-  return (ip) => {
-    const own = vpc && hostAddressOf(vpc, ip);
-    if (own) return own;
-    const holders = idx.eniVpcsByIp.get(ip);
-    if (holders?.size !== 1) return ip;
-    const holder = idx.state.get("vpc", [...holders][0]!);
-    return (holder && hostAddressOf(holder, ip)) ?? ip;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Endpoint records
@@ -184,46 +141,586 @@ export function hostedZoneToZone(z: HostedZone, records: readonly RecordSet[], m
 }
 
 // ---------------------------------------------------------------------------------------------
-// Views
+// Zone data, kept from the change feed
 
-/** The zones of the public view (before the fallback). */
-export function publicZones(idx: StateIndex): Zone[] {
-  const map = addressMapper(idx);
-  const zones = idx.publicZones.map((z) => hostedZoneToZone(z, idx.recordsByZone.get(z.id) ?? [], map));
-  const vpce: RR[] = [];
-  const elsewhere: RR[] = [];
-  for (const list of idx.endpointsByVpc.values())
-    for (const e of list)
-      for (const n of endpointAddresses(idx.state, e))
-        if (n.kind !== "private")
-          for (const rr of endpointRRs(e, n))
-            (inZone(originOf(rr.name), VPCE_ORIGIN) ? vpce : elsewhere).push(rr);
-  zones.push({ origin: VPCE_ORIGIN, records: vpce }, ...zonesByOrigin(elsewhere));
-  return zones;
+/** Which view a zone list is for: {@link PUBLIC_MAIN}, a shard ({@link shardView}), or a VPC ID. */
+export type ViewId = string;
+
+/** The public hosted zones, with copies of the endpoint names their aliases and CNAMEs point at. */
+export const PUBLIC_MAIN: ViewId = "public";
+
+/** Public endpoint names are split into this many views by endpoint (see {@link vpceShard}). */
+export const VPCE_SHARDS = 256;
+
+/** The shard of names under vpce.amazonaws.com that carry no endpoint label (service names and above). */
+export const SKELETON = -1;
+
+export const shardView = (shard: number): ViewId => (shard === SKELETON ? "skeleton" : `shard:${shard}`);
+
+/** Labels of {@link VPCE_ORIGIN}. */
+const ORIGIN_LABELS = 3;
+
+/**
+ * The endpoint label a name under vpce.amazonaws.com hangs from: its rightmost label shaped
+ * `vpce-<id>…` (not `vpce-svc-…`, part of a customer service's base name), keyed by `vpce-<id>`,
+ * and the name above it. Endpoint names are `[*.]vpce-<id>-<suffix>[-<az>].<base>`, so every
+ * record at or below a name shares that label with it: the label alone says which records the
+ * name's answer can depend on.
+ */
+function endpointLabel(name: string): { key: string; parent: string } | undefined {
+  const labels = name.split(".");
+  for (let i = labels.length - 1 - ORIGIN_LABELS; i >= 0; i--) {
+    const l = labels[i]!;
+    if (!l.startsWith("vpce-") || l.startsWith("vpce-svc-")) continue;
+    const dash = l.indexOf("-", 5);
+    return { key: dash < 0 ? l : l.slice(0, dash), parent: labels.slice(i + 1).join(".") };
+  }
+  return undefined;
 }
 
-/** The zones of a VPC's view (before the fallback to the public view). */
-export function vpcZones(idx: StateIndex, vpc: Vpc): Zone[] {
-  const map = addressMapper(idx, vpc);
-  const phzs = idx.privateZonesByVpc.get(vpc.id) ?? [];
-  const zones = phzs.map((z) => hostedZoneToZone(z, idx.recordsByZone.get(z.id) ?? [], map));
-  const shadowed = (name: string) => phzs.some((z) => inZone(originOf(name), z.name));
-  const privateRRs: RR[] = [];
-  const publicRRs: RR[] = [];
-  for (const e of idx.endpointsByVpc.get(vpc.id) ?? []) {
-    for (const n of endpointAddresses(idx.state, e)) {
-      if (shadowed(n.name)) continue;
-      (n.kind === "private" ? privateRRs : publicRRs).push(...endpointRRs(e, n));
+/**
+ * The shard that answers a name under vpce.amazonaws.com: by its endpoint label (FNV-1a), or
+ * {@link SKELETON} when it has none. A shard answers such a name exactly as one zone holding
+ * every endpoint name would: the names the answer depends on all share the label, and the
+ * skeleton keeps the empty non-terminals above the labels.
+ */
+export function vpceShard(name: string): number {
+  const label = endpointLabel(name);
+  if (!label) return SKELETON;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.key.length; i++) h = Math.imul(h ^ label.key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % VPCE_SHARDS;
+}
+
+/** Where a public endpoint name goes: a shard under vpce.amazonaws.com, else the main view. */
+function publicHome(name: string): number | undefined {
+  return inZone(originOf(name), VPCE_ORIGIN) ? vpceShard(name) : undefined;
+}
+
+/** A placeholder below each endpoint label's parent, so that the skeleton knows those names exist. */
+const SKELETON_LABEL = "vpce-skeleton";
+
+interface NamedRRs {
+  readonly name: string;
+  readonly kind: "regional" | "zonal" | "private";
+  readonly rrs: RR[];
+}
+
+/** An endpoint's records, derived again only when the endpoint or what its names read changes. */
+interface EndpointEntry {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly createdAt: string;
+  readonly names: readonly NamedRRs[];
+  /** The names and records, to tell a derivation that changed nothing. */
+  readonly key: string;
+}
+
+function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
+  const names = endpointAddresses(state, e).map((n) => ({
+    name: n.name,
+    kind: n.kind,
+    rrs: endpointRRs(e, n),
+  }));
+  return { id: e.id, vpcId: e.vpcId, createdAt: e.createdAt, names, key: JSON.stringify(names) };
+}
+
+/** What an endpoint's records read besides the endpoint: its VPC (slot), ENIs and service. */
+function endpointTokens(e: VpcEndpoint): string[] {
+  const out = [`vpc:${e.vpcId}`, ...e.enis.map((r) => `eni:${r.eniId}`)];
+  if (e.serviceId) out.push(`svc:${e.serviceId}`);
+  return out;
+}
+
+/** What endpoint names read of a customer service. */
+function serviceKey(svc: EndpointService | undefined): string | undefined {
+  return svc && JSON.stringify([svc.region, svc.privateDnsName, svc.privateDnsVerification?.state]);
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** Owners (views, endpoints) by the tokens of what they read (`ip:…`, `vpc:…`, `name:…`), and back. */
+class Dependents {
+  private readonly byToken = new Map<string, Set<string>>();
+  private readonly byOwner = new Map<string, readonly string[]>();
+
+  set(owner: string, tokens: Iterable<string>): void {
+    this.delete(owner);
+    const list = [...new Set(tokens)];
+    if (list.length === 0) return;
+    this.byOwner.set(owner, list);
+    for (const t of list) {
+      const s = this.byToken.get(t);
+      if (s) s.add(owner);
+      else this.byToken.set(t, new Set([owner]));
     }
   }
-  // Each copied name gets a zone of its own, so that it never hides other endpoints' names.
-  return [...zones, ...zonesByOrigin(privateRRs), ...zonesByOrigin(publicRRs)];
+
+  delete(owner: string): void {
+    for (const t of this.byOwner.get(owner) ?? []) {
+      const s = this.byToken.get(t);
+      s?.delete(owner);
+      if (s?.size === 0) this.byToken.delete(t);
+    }
+    this.byOwner.delete(owner);
+  }
+
+  of(token: string): ReadonlySet<string> {
+    return this.byToken.get(token) ?? NONE;
+  }
+
+  clear(): void {
+    this.byToken.clear();
+    this.byOwner.clear();
+  }
 }
+
+function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (s) s.add(v);
+  else m.set(k, new Set([v]));
+}
+
+function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  s?.delete(v);
+  if (s?.size === 0) m.delete(k);
+}
+
+function count<K>(m: Map<K, number>, k: K, by: number): number {
+  const n = (m.get(k) ?? 0) + by;
+  if (n === 0) m.delete(k);
+  else m.set(k, n);
+  return n;
+}
+
+/** Work done so far, for tests that prove it proportional to what changed. */
+export interface ZoneDataWork {
+  /** Endpoints whose records were derived (again). */
+  endpointsDerived: number;
+  /** Views whose zones were assembled, to be compared with what they had. */
+  zonesAssembled: number;
+}
+
+/**
+ * The zone data of every view, kept from the change feed: {@link apply} turns a commit's
+ * changes into the endpoints to derive again and the views to assemble again (it only marks:
+ * O(changes)); {@link take} derives the marked endpoints and hands over the views; {@link zonesOf}
+ * assembles one view from the indexes, at the cost of that view's own data. {@link load} starts
+ * over from the whole state (start-up, the periodic safety net).
+ *
+ * What marks what: a VPC marks its view and, when its CIDR blocks (slots) change, its endpoints
+ * and the views that mapped its addresses; an ENI marks its endpoint and the views that mapped
+ * its IP; an endpoint marks its VPC's view, its names' shards and the views that copy its
+ * names; a service marks its endpoints when what their names read of it changes; a hosted zone
+ * or record set marks the views of its zone (the VPCs associated before and after, or the main
+ * public view). Subnets are not read: an ENI's AZ never changes.
+ */
+export class ZoneData {
+  readonly work: ZoneDataWork = { endpointsDerived: 0, zonesAssembled: 0 };
+  private readonly dirtyViews = new Set<ViewId>();
+  private readonly dirtyEndpoints = new Set<string>();
+  private vpcsChanged = false;
+  /** Serving endpoints only (endpointServesDns). */
+  private readonly endpoints = new Map<string, EndpointEntry>();
+  private readonly endpointDeps = new Dependents();
+  private readonly viewDeps = new Dependents();
+  private readonly byVpc = new Map<string, Set<string>>();
+  private readonly byShard = new Map<number, Set<string>>();
+  /** Endpoints with public names outside vpce.amazonaws.com (served by the main view). */
+  private readonly elsewhere = new Set<string>();
+  /** Endpoint label parents → how many names hang from them (the skeleton's data). */
+  private readonly parents = new Map<string, number>();
+  private readonly publicNames = new Map<string, RR[]>();
+  private readonly zones = new Map<string, HostedZone>();
+  private readonly privateZonesByVpc = new Map<string, Set<string>>();
+  private readonly publicZoneIds = new Set<string>();
+  private readonly records = new Map<string, Map<string, RecordSet>>();
+  private readonly recordZone = new Map<string, string>();
+  private readonly enis = new Map<string, { ip: string; vpcId: string }>();
+  /** Private IP → VPC → ENIs holding it there. */
+  private readonly holders = new Map<string, Map<string, number>>();
+  private readonly vpcBlocks = new Map<string, string>();
+  private readonly serviceKeys = new Map<string, string>();
+  /** The State version the indexes reflect. */
+  private version = 0;
+
+  constructor(readonly state: State) {
+    this.load();
+  }
+
+  /** Indexes the whole state again and marks every view and endpoint. */
+  load(): void {
+    for (const m of [this.endpoints, this.byVpc, this.byShard, this.parents, this.publicNames, this.zones])
+      m.clear();
+    for (const m of [this.privateZonesByVpc, this.records, this.recordZone, this.enis, this.holders])
+      m.clear();
+    for (const m of [this.vpcBlocks, this.serviceKeys]) m.clear();
+    this.elsewhere.clear();
+    this.publicZoneIds.clear();
+    this.endpointDeps.clear();
+    this.viewDeps.clear();
+    for (const vpc of this.state.all("vpc")) {
+      this.vpcBlocks.set(vpc.id, JSON.stringify(vpc.cidrBlocks));
+      this.dirtyViews.add(vpc.id);
+    }
+    for (const eni of this.state.all("eni")) this.indexEni(eni.id, eni);
+    for (const z of this.state.all("hostedZone")) this.indexZone(z);
+    for (const r of this.state.all("recordSet")) this.indexRecord(r);
+    for (const svc of this.state.all("endpointService")) this.serviceKeys.set(svc.id, serviceKey(svc)!);
+    for (const e of this.state.all("vpcEndpoint")) this.dirtyEndpoints.add(e.id);
+    this.dirtyViews.add(PUBLIC_MAIN);
+    for (let s = SKELETON; s < VPCE_SHARDS; s++) this.dirtyViews.add(shardView(s));
+    this.vpcsChanged = true;
+    this.version = this.state.version;
+  }
+
+  /** True when a change has not been taken yet. */
+  get pending(): boolean {
+    return this.dirtyViews.size > 0 || this.dirtyEndpoints.size > 0 || this.vpcsChanged;
+  }
+
+  /** Marks what a commit's changes touch; a commit out of sequence (one missed) loads everything. */
+  apply(changes: readonly Change[], version: number): void {
+    if (version !== this.version + 1) {
+      this.load();
+      return;
+    }
+    this.version = version;
+    for (const c of changes) {
+      switch (c.kind) {
+        case "vpc":
+          this.onVpc(c.id, c.value as Vpc | undefined);
+          break;
+        case "eni":
+          this.onEni(c.id, c.value as Eni | undefined);
+          break;
+        case "vpcEndpoint":
+          this.dirtyEndpoints.add(c.id);
+          break;
+        case "endpointService":
+          this.onService(c.id, c.value as EndpointService | undefined);
+          break;
+        case "hostedZone":
+          this.onZone(c.id, c.value as HostedZone | undefined);
+          break;
+        case "recordSet":
+          this.onRecord(c.id, c.value as RecordSet | undefined);
+          break;
+      }
+    }
+  }
+
+  /** Derives the marked endpoints; returns the views to assemble and whether any VPC's blocks changed. */
+  take(): { views: ViewId[]; vpcsChanged: boolean } {
+    for (const id of this.dirtyEndpoints) this.derive(id);
+    this.dirtyEndpoints.clear();
+    const views = [...this.dirtyViews];
+    const vpcsChanged = this.vpcsChanged;
+    this.dirtyViews.clear();
+    this.vpcsChanged = false;
+    return { views, vpcsChanged };
+  }
+
+  /** The zones of a view (before its fallback), or undefined for a VPC that is gone. */
+  zonesOf(view: ViewId): Zone[] | undefined {
+    this.work.zonesAssembled++;
+    const deps = new Set<string>();
+    let zones: Zone[] | undefined;
+    if (view === PUBLIC_MAIN) zones = this.mainZones(deps);
+    else if (view === "skeleton") zones = this.skeletonZones();
+    else if (view.startsWith("shard:")) zones = this.shardZones(Number(view.slice(6)));
+    else {
+      const vpc = this.state.get("vpc", view);
+      zones = vpc && this.vpcZones(vpc, deps);
+    }
+    this.viewDeps.set(view, deps);
+    return zones;
+  }
+
+  /** Public hosted zone names at or under vpce.amazonaws.com: they take those names from the shards. */
+  vpceClaims(): string[] {
+    const out: string[] = [];
+    for (const id of this.publicZoneIds) {
+      const name = this.zones.get(id)!.name;
+      if (inZone(name, VPCE_ORIGIN)) out.push(name);
+    }
+    return out;
+  }
+
+  // ---- marking ----
+
+  private onVpc(id: string, vpc: Vpc | undefined): void {
+    this.dirtyViews.add(id);
+    const blocks = vpc && JSON.stringify(vpc.cidrBlocks);
+    if (blocks === this.vpcBlocks.get(id)) return;
+    if (blocks) this.vpcBlocks.set(id, blocks);
+    else this.vpcBlocks.delete(id);
+    // Slots moved: host addresses of its endpoints and of addresses mapped into it change.
+    this.vpcsChanged = true;
+    for (const e of this.endpointDeps.of(`vpc:${id}`)) this.dirtyEndpoints.add(e);
+    for (const v of this.viewDeps.of(`vpc:${id}`)) this.dirtyViews.add(v);
+  }
+
+  private onEni(id: string, eni: Eni | undefined): void {
+    const old = this.enis.get(id);
+    if (old && eni && old.ip === eni.privateIp && old.vpcId === eni.vpcId) return;
+    for (const ip of [old?.ip, eni?.privateIp])
+      if (ip) for (const v of this.viewDeps.of(`ip:${ip}`)) this.dirtyViews.add(v);
+    for (const e of this.endpointDeps.of(`eni:${id}`)) this.dirtyEndpoints.add(e);
+    this.indexEni(id, eni);
+  }
+
+  private indexEni(id: string, eni: Eni | undefined): void {
+    const old = this.enis.get(id);
+    if (old) {
+      const m = this.holders.get(old.ip)!;
+      count(m, old.vpcId, -1);
+      if (m.size === 0) this.holders.delete(old.ip);
+      this.enis.delete(id);
+    }
+    if (!eni) return;
+    this.enis.set(id, { ip: eni.privateIp, vpcId: eni.vpcId });
+    const m = this.holders.get(eni.privateIp) ?? new Map<string, number>();
+    this.holders.set(eni.privateIp, m);
+    count(m, eni.vpcId, 1);
+  }
+
+  private onService(id: string, svc: EndpointService | undefined): void {
+    const key = serviceKey(svc);
+    if (key === this.serviceKeys.get(id)) return;
+    if (key) this.serviceKeys.set(id, key);
+    else this.serviceKeys.delete(id);
+    for (const e of this.endpointDeps.of(`svc:${id}`)) this.dirtyEndpoints.add(e);
+  }
+
+  private markZone(zoneId: string | undefined): void {
+    const z = zoneId === undefined ? undefined : this.zones.get(zoneId);
+    if (!z) return;
+    if (!z.privateZone) this.dirtyViews.add(PUBLIC_MAIN);
+    else for (const v of z.vpcs) this.dirtyViews.add(v.vpcId);
+  }
+
+  private onZone(id: string, z: HostedZone | undefined): void {
+    this.markZone(id);
+    this.unindexZone(id);
+    if (z) this.indexZone(z);
+    this.markZone(id);
+  }
+
+  private indexZone(z: HostedZone): void {
+    this.zones.set(z.id, z);
+    if (!z.privateZone) this.publicZoneIds.add(z.id);
+    else for (const v of z.vpcs) addTo(this.privateZonesByVpc, v.vpcId, z.id);
+  }
+
+  private unindexZone(id: string): void {
+    const z = this.zones.get(id);
+    if (!z) return;
+    this.zones.delete(id);
+    this.publicZoneIds.delete(id);
+    for (const v of z.vpcs) removeFrom(this.privateZonesByVpc, v.vpcId, id);
+  }
+
+  private onRecord(id: string, r: RecordSet | undefined): void {
+    const before = this.recordZone.get(id);
+    this.markZone(before);
+    if (before !== undefined) {
+      const m = this.records.get(before);
+      m?.delete(id);
+      if (m?.size === 0) this.records.delete(before);
+      this.recordZone.delete(id);
+    }
+    if (r) this.indexRecord(r);
+    this.markZone(r?.zoneId);
+  }
+
+  private indexRecord(r: RecordSet): void {
+    const m = this.records.get(r.zoneId) ?? new Map<string, RecordSet>();
+    this.records.set(r.zoneId, m);
+    m.set(r.id, r);
+    this.recordZone.set(r.id, r.zoneId);
+  }
+
+  // ---- endpoints ----
+
+  private derive(id: string): void {
+    this.work.endpointsDerived++;
+    const old = this.endpoints.get(id);
+    const e = this.state.get("vpcEndpoint", id);
+    const next = e && endpointServesDns(e) ? endpointEntry(this.state, e) : undefined;
+    if (e && next) this.endpointDeps.set(id, endpointTokens(e));
+    else this.endpointDeps.delete(id);
+    if (old?.key === next?.key) {
+      if (next) this.endpoints.set(id, next);
+      return;
+    }
+    if (old) this.unindexEndpoint(old);
+    if (next) this.indexEndpoint(next);
+  }
+
+  /** Marks the views an endpoint's records are in. */
+  private touch(en: EndpointEntry): void {
+    this.dirtyViews.add(en.vpcId);
+    for (const n of en.names) {
+      if (n.kind === "private") continue;
+      const home = publicHome(n.name);
+      this.dirtyViews.add(home === undefined ? PUBLIC_MAIN : shardView(home));
+      for (const v of this.viewDeps.of(`name:${n.name}`)) this.dirtyViews.add(v);
+    }
+  }
+
+  private indexEndpoint(en: EndpointEntry): void {
+    this.endpoints.set(en.id, en);
+    addTo(this.byVpc, en.vpcId, en.id);
+    this.indexNames(en, 1);
+    this.touch(en);
+  }
+
+  private unindexEndpoint(en: EndpointEntry): void {
+    this.touch(en);
+    this.endpoints.delete(en.id);
+    removeFrom(this.byVpc, en.vpcId, en.id);
+    this.indexNames(en, -1);
+  }
+
+  private indexNames(en: EndpointEntry, by: 1 | -1): void {
+    for (const n of en.names) {
+      if (n.kind === "private") continue;
+      const home = publicHome(n.name);
+      if (home === undefined) {
+        if (by > 0) this.elsewhere.add(en.id);
+        else this.elsewhere.delete(en.id);
+        continue;
+      }
+      if (by > 0) addTo(this.byShard, home, en.id);
+      else removeFrom(this.byShard, home, en.id);
+      if (by > 0) this.publicNames.set(n.name, n.rrs);
+      else this.publicNames.delete(n.name);
+      const parent = endpointLabel(n.name)?.parent;
+      if (parent === undefined) continue;
+      const now = count(this.parents, parent, by);
+      // The skeleton changes only when a label parent appears or disappears.
+      if ((by > 0 && now === 1) || (by < 0 && now === 0)) this.dirtyViews.add(shardView(SKELETON));
+    }
+  }
+
+  private sortedEntries(
+    ids: Iterable<string> | undefined,
+    order: (a: EndpointEntry, b: EndpointEntry) => number,
+  ) {
+    const out: EndpointEntry[] = [];
+    for (const id of ids ?? []) {
+      const en = this.endpoints.get(id);
+      if (en) out.push(en);
+    }
+    return out.sort(order);
+  }
+
+  // ---- assembly ----
+
+  /** Maps a user-written address to its host address when it lies in a privlink network. */
+  private mapper(vpc: Vpc | undefined, deps: Set<string>): Mapper {
+    return (ip) => {
+      const own = vpc && hostAddressOf(vpc, ip);
+      if (own) return own;
+      deps.add(`ip:${ip}`);
+      const holders = this.holders.get(ip);
+      if (holders?.size !== 1) return ip;
+      const holderId = holders.keys().next().value as string;
+      deps.add(`vpc:${holderId}`);
+      const holder = this.state.get("vpc", holderId);
+      return (holder && hostAddressOf(holder, ip)) ?? ip;
+    };
+  }
+
+  private zoneList(ids: Iterable<string> | undefined): HostedZone[] {
+    const out: HostedZone[] = [];
+    for (const id of ids ?? []) out.push(this.zones.get(id)!);
+    return out.sort(byCreation);
+  }
+
+  private recordsOf(zoneId: string): RecordSet[] {
+    return [...(this.records.get(zoneId)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** A VPC's view: its private hosted zones, its endpoints' private names, copies of their public names. */
+  private vpcZones(vpc: Vpc, deps: Set<string>): Zone[] {
+    const map = this.mapper(vpc, deps);
+    const phzs = this.zoneList(this.privateZonesByVpc.get(vpc.id));
+    const zones = phzs.map((z) => hostedZoneToZone(z, this.recordsOf(z.id), map));
+    const shadowed = (name: string) => phzs.some((z) => inZone(originOf(name), z.name));
+    const privateRRs: RR[] = [];
+    const publicRRs: RR[] = [];
+    for (const en of this.sortedEntries(this.byVpc.get(vpc.id), byCreation))
+      for (const n of en.names) {
+        if (shadowed(n.name)) continue;
+        (n.kind === "private" ? privateRRs : publicRRs).push(...n.rrs);
+      }
+    // Each copied name gets a zone of its own, so that it never hides other endpoints' names.
+    return [...zones, ...zonesByOrigin(privateRRs), ...zonesByOrigin(publicRRs)];
+  }
+
+  /**
+   * The public hosted zones, then copies of the endpoint names their aliases and CNAMEs point
+   * at (so that those answers stay authoritative and cacheable), then endpoint names outside
+   * vpce.amazonaws.com.
+   */
+  private mainZones(deps: Set<string>): Zone[] {
+    const map = this.mapper(undefined, deps);
+    const zones: Zone[] = [];
+    const targets = new Set<string>();
+    for (const z of this.zoneList(this.publicZoneIds)) {
+      const records = this.recordsOf(z.id);
+      zones.push(hostedZoneToZone(z, records, map));
+      for (const r of records) {
+        const target = r.alias?.dnsName ?? (r.type === "CNAME" ? r.values[0] : undefined);
+        if (target !== undefined && inZone(canonicalName(target), VPCE_ORIGIN))
+          targets.add(canonicalName(target));
+      }
+    }
+    const copies: RR[] = [];
+    for (const t of targets) {
+      deps.add(`name:${t}`);
+      copies.push(...(this.publicNames.get(t) ?? []));
+    }
+    const elsewhere: RR[] = [];
+    for (const en of this.sortedEntries(this.elsewhere, byId))
+      for (const n of en.names)
+        if (n.kind !== "private" && publicHome(n.name) === undefined) elsewhere.push(...n.rrs);
+    return [...zones, ...zonesByOrigin(copies), ...zonesByOrigin(elsewhere)];
+  }
+
+  private shardZones(shard: number): Zone[] {
+    const records: RR[] = [];
+    for (const en of this.sortedEntries(this.byShard.get(shard), byId))
+      for (const n of en.names)
+        if (n.kind !== "private" && publicHome(n.name) === shard) records.push(...n.rrs);
+    return [{ origin: VPCE_ORIGIN, records }];
+  }
+
+  /** Names without an endpoint label, and one placeholder under each label parent. */
+  private skeletonZones(): Zone[] {
+    const [zone] = this.shardZones(SKELETON);
+    const parents = [...this.parents.keys()].sort();
+    for (const p of parents)
+      zone!.records.push({ name: `${SKELETON_LABEL}.${p}`, type: "TXT", ttl: ENDPOINT_RECORD_TTL, data: "" });
+    return [zone!];
+  }
+}
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 // ---------------------------------------------------------------------------------------------
 // AWS public service names
 
 const REGION_IN_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$/;
+
+/**
+ * Public AWS names that no interface service lists as a private DNS name but clients still call:
+ * the global STS endpoint (botocore with `sts_regional_endpoints = legacy`, older SDKs).
+ */
+const GLOBAL_AWS_NAMES: ReadonlySet<string> = new Set(["sts.amazonaws.com"]);
 
 const AWS_SOA: RR = {
   name: AWS_ORIGIN,
@@ -248,7 +745,7 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
   const n = canonicalName(name);
   if (!inZone(n, AWS_ORIGIN) || inZone(n, VPCE_ORIGIN)) return undefined;
   const region = REGION_IN_NAME.exec(n)?.[1] ?? "us-east-1";
-  if (!awsServiceByPrivateDnsName(n, region)) return undefined;
+  if (!GLOBAL_AWS_NAMES.has(n) && !awsServiceByPrivateDnsName(n, region)) return undefined;
   if (type !== "A" && type !== "ANY")
     return { rcode: "NOERROR", answers: [], authority: [AWS_SOA], authoritative: false };
   return {

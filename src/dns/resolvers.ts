@@ -6,31 +6,40 @@
  * Port: `port` when given, else PRIVLINK_DNS_PORT, else 53 when it can be bound, else
  * {@link FALLBACK_DNS_PORT} (5353) — /_privlink/health and the `privlink up` banner say which.
  *
- * Reconcile: every commit that touches a kind the views read marks the views dirty; the next
- * query (or a tick later, at the latest) rebuilds them. Each view is derived as plain zone data
- * and rebuilt into a new View only when that data changed, so an unrelated change keeps the
- * View object — and the server's prepared-answer cache — of every other VPC. A restart builds
- * everything from scratch through the same path.
+ * Reconcile: each commit's changes mark the views they touch (records.ts ZoneData: O(changes));
+ * the next query (or a tick later, at the latest) assembles those views' zone data again and
+ * builds a new View only when it changed, so an unrelated change keeps the View object — and
+ * the server's prepared-answer cache — of every other VPC, and a change to one endpoint costs
+ * its VPC's view and its shards of the public names, not the whole state. A full rebuild from
+ * the whole state runs at start-up (a restart builds everything through the same path) and every
+ * {@link FULL_REBUILD_MS} as a safety net; a view it finds changed is one the change feed missed,
+ * and is reported.
  */
 import { resolverAddress } from "../cloud/addressing.js";
+import { inZone } from "../cloud/hosted-zone.js";
 import type { Change, State } from "../cloud/state.js";
-import type { Kind, Vpc } from "../cloud/types.js";
+import { canonicalName } from "./name.js";
 import {
   awsServiceAnswer,
   forwarder,
-  indexState,
+  PUBLIC_MAIN,
   parseUpstream,
-  publicZones,
-  type StateIndex,
+  SKELETON,
+  shardView,
   systemUpstreams,
   type Upstream,
-  vpcZones,
+  type ViewId,
+  VPCE_ORIGIN,
+  vpceShard,
+  ZoneData,
 } from "./records.js";
 import { type DnsServer, startDnsServer } from "./server.js";
 import { type Answer, type Fallback, View, type Zone } from "./view.js";
 
 export const DEFAULT_PUBLIC_DNS = "127.0.0.153";
 export const FALLBACK_DNS_PORT = 5353;
+/** How often every view is rebuilt from the whole state, as a safety net. */
+export const FULL_REBUILD_MS = 5 * 60 * 1000;
 
 export interface ResolverOptions {
   state: State;
@@ -41,6 +50,8 @@ export interface ResolverOptions {
   /** Forward unknown public names: true = /etc/resolv.conf's resolvers, or a list of IP[:port]. */
   forward?: boolean | readonly string[];
   forwardTimeoutMs?: number;
+  /** Period of the full rebuild (default {@link FULL_REBUILD_MS}); 0 turns it off. */
+  fullRebuildMs?: number;
 }
 
 export interface ResolverInfo {
@@ -53,6 +64,21 @@ export interface ResolverInfo {
   forward: string[] | false;
 }
 
+/** Work done since start, for tests that prove it proportional to what changed. */
+export interface ResolverWork {
+  /** Endpoints whose records were derived (again). */
+  endpointsDerived: number;
+  /** Views whose zone data was assembled and compared with what they had. */
+  zonesAssembled: number;
+  /** New VPC View objects built (data changed). */
+  vpcViewsBuilt: number;
+  /** New View objects built for parts of the public view (main, shards, skeleton). */
+  publicViewsBuilt: number;
+  fullRebuilds: number;
+  /** Views a full rebuild found changed: changes the incremental path missed (should stay 0). */
+  drift: number;
+}
+
 export interface Resolvers {
   readonly port: number;
   readonly publicAddress: string;
@@ -61,23 +87,17 @@ export interface Resolvers {
   /** The current View of a VPC (or the public one): the same object until its inputs change. */
   view(vpcId?: string): View;
   info(): ResolverInfo;
+  /** Counters of the work done so far. */
+  work(): ResolverWork;
+  /** Rebuilds every view from the whole state now (what the periodic safety net does); returns the drift found. */
+  rebuildAll(): number;
   /** Resolves once listeners for the current state are started or stopped (tests, start-up). */
   settled(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The kinds the views and the listener set are derived from. */
-const INPUT_KINDS = new Set<Kind>([
-  "vpc",
-  "subnet",
-  "eni",
-  "vpcEndpoint",
-  "endpointService",
-  "hostedZone",
-  "recordSet",
-]);
-
 const REFUSING = new View([], { outside: "REFUSED" });
+const EMPTY_VPCE = new View([{ origin: VPCE_ORIGIN, records: [] }], { outside: "NXDOMAIN" });
 
 interface Built {
   key: string;
@@ -88,6 +108,54 @@ interface Listener {
   vpcId: string;
   server?: DnsServer;
   error?: string;
+}
+
+/**
+ * The public resolver's view: `main` (public hosted zones; fallback: AWS service names and the
+ * forwarder) and the endpoint names under vpce.amazonaws.com, held in shards. A name under
+ * vpce.amazonaws.com that no public hosted zone claims is answered by its shard, exactly as the
+ * single zone holding every endpoint name would answer it (records.ts `vpceShard`); everything
+ * else by `main`. A new PublicView is made whenever a part changes: the packet cache hangs off it.
+ */
+class PublicView extends View {
+  constructor(
+    private readonly main: View,
+    private readonly shards: ReadonlyMap<number, View>,
+    private readonly skeleton: View,
+    private readonly claims: readonly string[],
+  ) {
+    super([]);
+  }
+
+  /** The part that answers `name` (canonical). */
+  private part(name: string): View {
+    if (!inZone(name, VPCE_ORIGIN) || this.claims.some((c) => inZone(name, c))) return this.main;
+    return this.vpce(name);
+  }
+
+  /** The shard (or skeleton) for a name under vpce.amazonaws.com. */
+  vpce(name: string): View {
+    const shard = vpceShard(name);
+    return shard === SKELETON ? this.skeleton : (this.shards.get(shard) ?? EMPTY_VPCE);
+  }
+
+  override origins(): string[] {
+    return [...this.main.origins(), VPCE_ORIGIN];
+  }
+
+  override resolve(name: string, type: string): Answer {
+    const n = canonicalName(name);
+    return this.part(n).resolve(n, type);
+  }
+
+  override lookup(name: string, type: string): Answer | Promise<Answer> {
+    const n = canonicalName(name);
+    return this.part(n).lookup(n, type);
+  }
+
+  override async query(name: string, type: string): Promise<Answer> {
+    return this.lookup(name, type);
+  }
 }
 
 export async function startResolvers(opts: ResolverOptions): Promise<Resolvers> {
@@ -101,11 +169,15 @@ class ResolverSet implements Resolvers {
   port = 0;
   private portSource = "";
   private readonly state: State;
+  private readonly data: ZoneData;
   private readonly upstreams: Upstream[] | undefined;
   private readonly forwardTimeoutMs: number;
-  private dirty = true;
-  private publicBuilt?: Built;
   private readonly vpcBuilt = new Map<string, Built>();
+  private main?: Built;
+  private skeleton?: Built;
+  private readonly shards = new Map<number, Built>();
+  private publicComposite?: PublicView;
+  private readonly counters = { vpcViewsBuilt: 0, publicViewsBuilt: 0, fullRebuilds: 0, drift: 0 };
   private publicServer?: DnsServer;
   private publicError?: string;
   private readonly listeners = new Map<string, Listener>();
@@ -113,9 +185,11 @@ class ResolverSet implements Resolvers {
   private closed = false;
   private unsubscribe?: () => void;
   private tick?: NodeJS.Immediate;
+  private fullTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ResolverOptions) {
     this.state = opts.state;
+    this.data = new ZoneData(opts.state);
     this.publicAddress = opts.publicAddress ?? DEFAULT_PUBLIC_DNS;
     this.forwardTimeoutMs = opts.forwardTimeoutMs ?? 2000;
     if (opts.forward === true) this.upstreams = systemUpstreams([this.publicAddress]);
@@ -125,8 +199,13 @@ class ResolverSet implements Resolvers {
   async start(): Promise<void> {
     // The port is chosen by the public resolver's bind; VPC resolvers start only after it.
     await this.bindPublic();
-    this.unsubscribe = this.state.onCommit((changes) => this.onCommit(changes));
+    this.unsubscribe = this.state.onCommit((changes, version) => this.onCommit(changes, version));
     this.refresh();
+    const every = this.opts.fullRebuildMs ?? FULL_REBUILD_MS;
+    if (every > 0) {
+      this.fullTimer = setInterval(() => this.rebuildAll(), every);
+      this.fullTimer.unref();
+    }
     await this.settled();
   }
 
@@ -171,9 +250,9 @@ class ResolverSet implements Resolvers {
     }
   }
 
-  private onCommit(changes: readonly Change[]): void {
-    if (!changes.some((c) => INPUT_KINDS.has(c.kind))) return;
-    this.dirty = true;
+  private onCommit(changes: readonly Change[], version: number): void {
+    this.data.apply(changes, version);
+    if (!this.data.pending) return;
     // Rebuild and reconcile listeners a tick later even when nobody asks.
     if (!this.tick && !this.closed)
       this.tick = setImmediate(() => {
@@ -182,32 +261,95 @@ class ResolverSet implements Resolvers {
       });
   }
 
-  /** Rebuilds the views whose zone data changed; cheap when nothing did. */
-  private refresh(): void {
-    if (!this.dirty || this.closed) return;
-    this.dirty = false;
-    const idx = indexState(this.state);
-    this.publicBuilt = this.rebuild(this.publicBuilt, publicZones(idx), () => ({
-      fallback: this.publicFallback(),
-      outside: "NXDOMAIN",
-    }));
-    const seen = new Set<string>();
-    for (const vpc of this.state.all("vpc")) {
-      seen.add(vpc.id);
-      this.vpcBuilt.set(vpc.id, this.buildVpc(idx, vpc));
+  /**
+   * Rebuilds the views the changes since the last refresh touched; cheap when there are none.
+   * Returns how many views got a new View (or none).
+   */
+  private refresh(): number {
+    if (this.closed || !this.data.pending) return 0;
+    const { views, vpcsChanged } = this.data.take();
+    let changed = 0;
+    let publicChanged = !this.publicComposite;
+    for (const id of views) {
+      const r = this.rebuildView(id);
+      if (r) changed++;
+      if (r === "public") publicChanged = true;
     }
-    for (const id of [...this.vpcBuilt.keys()]) if (!seen.has(id)) this.vpcBuilt.delete(id);
-    this.syncListeners();
+    if (publicChanged) this.composePublic();
+    if (vpcsChanged) this.syncListeners();
+    return changed;
   }
 
-  private buildVpc(idx: StateIndex, vpc: Vpc): Built {
-    const prev = this.vpcBuilt.get(vpc.id);
+  /** Rebuilds one view when its data changed: "public" or "vpc" when it did, else undefined. */
+  private rebuildView(id: ViewId): "public" | "vpc" | undefined {
+    if (id === PUBLIC_MAIN) {
+      const prev = this.main;
+      this.main = this.rebuild(prev, this.data.zonesOf(id)!, () => ({
+        fallback: this.publicFallback(),
+        outside: "NXDOMAIN",
+      }));
+      return this.publicPart(this.main !== prev);
+    }
+    if (id === shardView(SKELETON)) {
+      const prev = this.skeleton;
+      this.skeleton = this.rebuild(prev, this.data.zonesOf(id)!, () => ({ outside: "NXDOMAIN" }));
+      return this.publicPart(this.skeleton !== prev);
+    }
+    if (id.startsWith("shard:")) return this.rebuildShard(Number(id.slice(6)));
+    return this.rebuildVpc(id) ? "vpc" : undefined;
+  }
+
+  private publicPart(changed: boolean): "public" | undefined {
+    if (!changed) return undefined;
+    this.counters.publicViewsBuilt++;
+    return "public";
+  }
+
+  private rebuildShard(shard: number): "public" | undefined {
+    const prev = this.shards.get(shard);
+    const zones = this.data.zonesOf(shardView(shard))!;
+    // An empty shard answers like EMPTY_VPCE: no View of its own.
+    if (zones.every((z) => z.records.length === 0)) {
+      this.shards.delete(shard);
+      return prev ? "public" : undefined;
+    }
+    const next = this.rebuild(prev, zones, () => ({ outside: "NXDOMAIN" }));
+    this.shards.set(shard, next);
+    return this.publicPart(next !== prev);
+  }
+
+  /** True when the VPC's View changed. */
+  private rebuildVpc(vpcId: string): boolean {
+    const vpc = this.state.get("vpc", vpcId);
+    const prev = this.vpcBuilt.get(vpcId);
+    if (!vpc) {
+      this.data.zonesOf(vpcId);
+      return this.vpcBuilt.delete(vpcId);
+    }
     // enableDnsSupport=false turns the AmazonProvidedDNS off: privlink refuses rather than stays silent.
-    if (!vpc.dnsSupport) return prev?.key === "off" ? prev : { key: "off", view: REFUSING };
-    return this.rebuild(prev, vpcZones(idx, vpc), () => ({
-      fallback: (name, type) => this.publicView().query(name, type),
-      outside: "NXDOMAIN",
-    }));
+    const next = !vpc.dnsSupport
+      ? prev?.key === "off"
+        ? prev
+        : { key: "off", view: REFUSING }
+      : this.rebuild(prev, this.data.zonesOf(vpcId)!, () => ({
+          fallback: (name, type) => this.publicView().query(name, type),
+          outside: "NXDOMAIN",
+        }));
+    this.vpcBuilt.set(vpcId, next);
+    if (next === prev) return false;
+    if (next.view !== REFUSING) this.counters.vpcViewsBuilt++;
+    return true;
+  }
+
+  private composePublic(): void {
+    const shards = new Map<number, View>();
+    for (const [n, b] of this.shards) shards.set(n, b.view);
+    this.publicComposite = new PublicView(
+      this.main!.view,
+      shards,
+      this.skeleton!.view,
+      this.data.vpceClaims(),
+    );
   }
 
   private rebuild(
@@ -225,14 +367,19 @@ class ResolverSet implements Resolvers {
     }
   }
 
+  /** AWS service names and the forwarder; endpoint names a public alias leads to, from the shards. */
   private publicFallback(): Fallback {
     const forward = this.upstreams ? forwarder(this.upstreams, this.forwardTimeoutMs) : undefined;
-    return async (name, type) => awsServiceAnswer(name, type) ?? (forward ? forward(name, type) : undefined);
+    return async (name, type) => {
+      const n = canonicalName(name);
+      if (inZone(n, VPCE_ORIGIN)) return this.publicView().vpce(n).resolve(n, type);
+      return awsServiceAnswer(n, type) ?? (forward ? forward(n, type) : undefined);
+    };
   }
 
-  private publicView(): View {
+  private publicView(): PublicView {
     this.refresh();
-    return this.publicBuilt!.view;
+    return this.publicComposite!;
   }
 
   private vpcView(vpcId: string): View {
@@ -246,6 +393,22 @@ class ResolverSet implements Resolvers {
 
   async resolve(vpcId: string | undefined, name: string, type: string): Promise<Answer> {
     return this.view(vpcId).query(name, type);
+  }
+
+  work(): ResolverWork {
+    return { ...this.data.work, ...this.counters };
+  }
+
+  rebuildAll(): number {
+    if (this.closed) return 0;
+    this.refresh();
+    this.data.load();
+    const drift = this.refresh();
+    this.counters.fullRebuilds++;
+    this.counters.drift += drift;
+    if (drift > 0)
+      process.emitWarning(`privlink dns: a full rebuild changed ${drift} view(s) the change feed had missed`);
+    return drift;
   }
 
   /** 127.S.0.2 for every slotted CIDR block of every VPC. */
@@ -304,6 +467,7 @@ class ResolverSet implements Resolvers {
     this.closed = true;
     this.unsubscribe?.();
     if (this.tick) clearImmediate(this.tick);
+    if (this.fullTimer) clearInterval(this.fullTimer);
     await this.chain;
     await Promise.all([...this.listeners.values()].map((l) => l.server?.close()));
     this.listeners.clear();

@@ -1,0 +1,411 @@
+/**
+ * The resolvers' views follow the change feed: a commit costs the views it touches (the
+ * endpoint's VPC, its shard of the public names), never the whole state, and the sharded public
+ * view answers exactly as one zone holding every endpoint name would. The state is built with
+ * cloud/ functions in transactions (no HTTP), and work is counted, never timed.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { ensureDefaultAccount } from "../../src/cloud/account.js";
+import { awsServices } from "../../src/cloud/catalog.js";
+import type { Ctx } from "../../src/cloud/context.js";
+import { createVpcEndpoint, deleteVpcEndpoints } from "../../src/cloud/endpoint.js";
+import { createService } from "../../src/cloud/endpoint-service.js";
+import { createEni } from "../../src/cloud/eni.js";
+import {
+  associateVpc,
+  changeRecordSets,
+  createHostedZone,
+  endpointServesDns,
+  inZone,
+  type RecordChange,
+} from "../../src/cloud/hosted-zone.js";
+import { ALWAYS_READY, runLifecycle } from "../../src/cloud/lifecycle.js";
+import { createLoadBalancer } from "../../src/cloud/load-balancer.js";
+import { availabilityZones } from "../../src/cloud/regions.js";
+import { fixedRuntime } from "../../src/cloud/runtime.js";
+import { createSecurityGroup } from "../../src/cloud/security-group.js";
+import { State } from "../../src/cloud/state.js";
+import { createSubnet } from "../../src/cloud/subnet.js";
+import type { VpcEndpoint } from "../../src/cloud/types.js";
+import { createVpc, ensureRegion } from "../../src/cloud/vpc.js";
+import { endpointAddresses, VPCE_ORIGIN } from "../../src/dns/records.js";
+import { type Resolvers, type ResolverWork, startResolvers } from "../../src/dns/resolvers.js";
+import { ENDPOINT_RECORD_TTL, type RR, View } from "../../src/dns/view.js";
+import { testPublicDns, workerSlots } from "../helpers/server.js";
+
+const ACCOUNT = "000000000000";
+const AZS = ["us-east-1a", "us-east-1b"];
+
+/** AWS interface services with a private DNS name, offered in both test AZs (s3 and dynamodb aside). */
+function services(): string[] {
+  const ids = availabilityZones(ACCOUNT, "us-east-1")
+    .filter((z) => AZS.includes(z.name))
+    .map((z) => z.id);
+  return awsServices("us-east-1")
+    .filter(
+      (s) =>
+        s.type === "Interface" &&
+        s.privateDnsNames.length > 0 &&
+        ids.every((id) => s.azIds.includes(id)) &&
+        !["s3", "dynamodb"].includes(s.shortName),
+    )
+    .map((s) => s.serviceName);
+}
+
+interface Net {
+  vpcId: string;
+  subnetIds: string[];
+}
+
+interface World {
+  state: State;
+  ctx: Ctx;
+  rt: ReturnType<typeof fixedRuntime>;
+  nets: Net[];
+  services: string[];
+  /** The PHZ associated with nets[1]. */
+  phzId: string;
+  publicZoneId: string;
+}
+
+function makeNet(state: State, ctx: Ctx, n: number): Net {
+  return state.transact((tx) => {
+    ensureRegion(tx, ctx);
+    const vpc = createVpc(tx, ctx, { cidr: `10.${n}.0.0/16` });
+    tx.put("vpc", { ...vpc, dnsHostnames: true });
+    const subnetIds = AZS.map(
+      (az, i) => createSubnet(tx, ctx, { vpcId: vpc.id, cidr: `10.${n}.${i + 1}.0/24`, az }).id,
+    );
+    return { vpcId: vpc.id, subnetIds };
+  });
+}
+
+function endpoint(w: World, net: Net, serviceName: string, privateDns?: boolean): VpcEndpoint {
+  return w.state.transact(
+    (tx) =>
+      createVpcEndpoint(tx, w.ctx, {
+        vpcId: net.vpcId,
+        type: "Interface",
+        serviceName,
+        subnetIds: net.subnetIds,
+        privateDnsEnabled: privateDns,
+      }).endpoint,
+  );
+}
+
+function records(w: World, zoneId: string, changes: RecordChange[]): void {
+  w.state.transact((tx) => changeRecordSets(tx, w.ctx, zoneId, changes));
+}
+
+const settle = (w: World) => {
+  for (let i = 0; i < 3; i++) w.state.transact((tx) => runLifecycle(tx, w.rt, ALWAYS_READY));
+};
+
+const regional = (w: World, e: VpcEndpoint) =>
+  endpointAddresses(w.state, w.state.get("vpcEndpoint", e.id)!).find((n) => n.kind === "regional")!.name;
+
+/**
+ * `vpcs` VPCs with `perVpc` endpoints each (private DNS on), an S3 interface endpoint (wildcard
+ * names), a customer service with a verified private DNS name, a private hosted zone and a
+ * public one whose alias and CNAME lead to endpoint names.
+ */
+function buildWorld(vpcs: number, perVpc: number): World {
+  const rt = fixedRuntime();
+  const state = new State();
+  state.transact((tx) => ensureDefaultAccount(tx, rt));
+  const ctx: Ctx = {
+    accountId: ACCOUNT,
+    region: "us-east-1",
+    principalArn: `arn:aws:iam::${ACCOUNT}:root`,
+    rt,
+    host: { slots: workerSlots() },
+  };
+  const nets = Array.from({ length: vpcs }, (_, i) => makeNet(state, ctx, i + 1));
+  const w: World = { state, ctx, rt, nets, services: services(), phzId: "", publicZoneId: "" };
+  for (const net of nets) for (let j = 0; j < perVpc; j++) endpoint(w, net, w.services[j]!);
+  endpoint(w, nets[0]!, "com.amazonaws.us-east-1.s3");
+
+  const provider = makeNet(state, ctx, 200);
+  const svc = state.transact((tx) => {
+    const lb = createLoadBalancer(tx, ctx, {
+      name: "backend",
+      type: "network",
+      scheme: "internal",
+      subnets: provider.subnetIds,
+    });
+    return createService(tx, ctx, {
+      networkLoadBalancerArns: [lb.id],
+      privateDnsName: "api.example.test",
+      acceptanceRequired: false,
+    });
+  });
+  w.publicZoneId = state.transact(
+    (tx) => createHostedZone(tx, ctx, { name: "example.test", callerReference: "pub" }).zone.id,
+  );
+  const v = svc.privateDnsVerification!;
+  records(w, w.publicZoneId, [
+    { action: "CREATE", name: `${v.name}.example.test`, type: "TXT", ttl: 60, values: [`"${v.value}"`] },
+  ]);
+  settle(w);
+  endpoint(w, nets[0]!, svc.serviceName, true);
+
+  w.phzId = state.transact(
+    (tx) =>
+      createHostedZone(tx, ctx, {
+        name: "corp.internal",
+        callerReference: "phz",
+        vpc: { vpcId: nets[1]!.vpcId, vpcRegion: "us-east-1" },
+      }).zone.id,
+  );
+  records(w, w.phzId, [
+    { action: "CREATE", name: "db.corp.internal", type: "A", ttl: 60, values: [`10.${vpcs}.1.77`] },
+  ]);
+  settle(w);
+  const first = [...state.all("vpcEndpoint")].find((e) => e.vpcId === nets[0]!.vpcId)!;
+  const other = [...state.all("vpcEndpoint")].find((e) => e.vpcId === nets[vpcs - 1]!.vpcId)!;
+  records(w, w.publicZoneId, [
+    {
+      action: "CREATE",
+      name: "ep.example.test",
+      type: "A",
+      alias: { hostedZoneId: "Z7HUB22UULQXV", dnsName: regional(w, first), evaluateTargetHealth: false },
+    },
+    { action: "CREATE", name: "c.example.test", type: "CNAME", ttl: 60, values: [regional(w, other)] },
+  ]);
+  settle(w);
+  return w;
+}
+
+function start(w: World): Promise<Resolvers> {
+  return startResolvers({ state: w.state, port: 0, publicAddress: testPublicDns(), fullRebuildMs: 0 });
+}
+
+function delta(after: ResolverWork, before: ResolverWork): Partial<ResolverWork> {
+  const out: Partial<ResolverWork> = {};
+  for (const k of Object.keys(after) as (keyof ResolverWork)[]) out[k] = after[k] - before[k];
+  return out;
+}
+
+let dns: Resolvers | undefined;
+afterEach(async () => {
+  await dns?.close();
+  dns = undefined;
+});
+
+describe("the sharded public view", () => {
+  it("answers every name under vpce.amazonaws.com as one zone with every endpoint name would", async () => {
+    const w = buildWorld(4, 5);
+    dns = await start(w);
+    const rrs: RR[] = [];
+    const elsewhere: { name: string; addresses: string[] }[] = [];
+    for (const e of w.state.all("vpcEndpoint")) {
+      if (!endpointServesDns(e)) continue;
+      for (const n of endpointAddresses(w.state, e)) {
+        if (n.kind === "private") continue;
+        if (!inZone(n.name.replace(/^\*\./, ""), VPCE_ORIGIN)) elsewhere.push(n);
+        else
+          for (const a of n.addresses)
+            rrs.push({ name: n.name, type: "A", ttl: ENDPOINT_RECORD_TTL, data: a });
+      }
+    }
+    expect(rrs.some((r) => r.name.startsWith("*."))).toBe(true);
+    // Names of services based outside vpce.amazonaws.com (SageMaker notebooks) are the main view's.
+    expect(elsewhere.length).toBeGreaterThan(0);
+    for (const { name, addresses } of elsewhere)
+      expect(
+        dns
+          .view()
+          .resolve(name, "A")
+          .answers.map((a) => a.data),
+        name,
+      ).toEqual(addresses);
+    const reference = new View([{ origin: VPCE_ORIGIN, records: rrs }], { outside: "NXDOMAIN" });
+    const names = new Set<string>([VPCE_ORIGIN, `nope.${VPCE_ORIGIN}`, `vpce-skeleton.${VPCE_ORIGIN}`]);
+    for (const { name } of rrs) {
+      const bare = name.replace(/^\*\./, "");
+      const labels = bare.split(".");
+      for (let i = 0; i < labels.length - 2; i++) names.add(labels.slice(i).join("."));
+      const base = labels.slice(1).join(".");
+      for (const n of [
+        `bucket.${bare}`,
+        `a.b.${bare}`,
+        `vpce-0123456789abcdef0-zzzzzzzz.${base}`,
+        `vpce-skeleton.${base}`,
+        `x.vpce-0123456789abcdef0-zzzzzzzz.${base}`,
+      ])
+        names.add(n);
+    }
+    const pub = dns.view();
+    let compared = 0;
+    for (const name of names)
+      for (const type of ["A", "AAAA", "TXT", "SOA", "ANY"]) {
+        expect(pub.resolve(name, type), `${type} ${name}`).toEqual(reference.resolve(name, type));
+        compared++;
+      }
+    expect(compared).toBeGreaterThan(500);
+  });
+
+  it("keeps public aliases and CNAMEs to endpoint names authoritative, and follows their changes", async () => {
+    const w = buildWorld(3, 2);
+    dns = await start(w);
+    const first = [...w.state.all("vpcEndpoint")].find((e) => e.vpcId === w.nets[0]!.vpcId)!;
+    const alias = dns.view().resolve("ep.example.test", "A");
+    expect(alias).toMatchObject({ rcode: "NOERROR", authoritative: true });
+    expect(alias.answers.map((a) => a.data)).toEqual(
+      endpointAddresses(w.state, first).find((n) => n.kind === "regional")!.addresses,
+    );
+    const chain = dns.view().resolve("c.example.test", "A");
+    expect(chain.answers.map((a) => a.type)).toEqual(["CNAME", "A", "A"]);
+
+    w.state.transact((tx) => deleteVpcEndpoints(tx, w.ctx, [first.id]));
+    expect(dns.view().resolve("ep.example.test", "A").answers).toEqual([]);
+  });
+});
+
+describe("the cost of a commit", () => {
+  it.each([
+    { vpcs: 4, perVpc: 3 },
+    { vpcs: 24, perVpc: 20 },
+  ])(
+    "one endpoint in a store of $vpcs VPCs × $perVpc endpoints: one VPC view, one shard",
+    async ({ vpcs, perVpc }) => {
+      const w = buildWorld(vpcs, perVpc);
+      dns = await start(w);
+      const views = w.nets.map((n) => dns!.view(n.vpcId));
+      const pub = dns.view();
+      const before = dns.work();
+      // Private DNS off: the service's names already have a home in VPC 0.
+      const e = endpoint(w, w.nets[0]!, w.services[0]!, false);
+      // The first query after the commit sees it (the lazy path), without waiting for a tick.
+      expect(dns.view(w.nets[0]!.vpcId).resolve(regional(w, e), "A").answers).toHaveLength(2);
+      expect(dns.view().resolve(regional(w, e), "A").answers).toHaveLength(2);
+      expect(delta(dns.work(), before)).toEqual({
+        endpointsDerived: 1,
+        zonesAssembled: 2,
+        vpcViewsBuilt: 1,
+        publicViewsBuilt: 1,
+        fullRebuilds: 0,
+        drift: 0,
+      });
+      expect(dns.view()).not.toBe(pub);
+      for (const [i, n] of w.nets.entries()) if (i > 0) expect(dns.view(n.vpcId), `VPC ${i}`).toBe(views[i]);
+
+      // pending → available changes no record: the endpoint is derived again, no view is.
+      const mid = dns.work();
+      settle(w);
+      expect(w.state.get("vpcEndpoint", e.id)!.state).toBe("available");
+      dns.view();
+      expect(delta(dns.work(), mid)).toMatchObject({ endpointsDerived: 1, zonesAssembled: 0 });
+      expect(dns.rebuildAll()).toBe(0);
+    },
+  );
+});
+
+interface ChangeCase {
+  name: string;
+  change(w: World): void;
+  /** Indexes of the VPCs whose View must change; every other VPC's must stay the same object. */
+  vpcs: number[];
+  public: boolean;
+}
+
+const CASES: ChangeCase[] = [
+  {
+    name: "a security group",
+    change: (w) =>
+      w.state.transact((tx) =>
+        createSecurityGroup(tx, w.ctx, { name: "unrelated", description: "x", vpcId: w.nets[1]!.vpcId }),
+      ),
+    vpcs: [],
+    public: false,
+  },
+  {
+    name: "a record in VPC 1's private hosted zone",
+    change: (w) =>
+      records(w, w.phzId, [
+        { action: "CREATE", name: "www.corp.internal", type: "A", ttl: 60, values: ["192.0.2.1"] },
+      ]),
+    vpcs: [1],
+    public: false,
+  },
+  {
+    name: "an ENI taking the address VPC 1's record names (it maps to a host address now)",
+    change: (w) =>
+      w.state.transact((tx) => {
+        const subnet = tx.get("subnet", w.nets[w.nets.length - 1]!.subnetIds[0]!)!;
+        createEni(tx, w.ctx, { subnet, privateIp: `10.${w.nets.length}.1.77` });
+      }),
+    vpcs: [1],
+    public: false,
+  },
+  {
+    name: "a public record",
+    change: (w) =>
+      records(w, w.publicZoneId, [
+        { action: "CREATE", name: "www.example.test", type: "A", ttl: 60, values: ["192.0.2.2"] },
+      ]),
+    vpcs: [],
+    public: true,
+  },
+  {
+    name: "deleting an endpoint in VPC 2",
+    change: (w) =>
+      w.state.transact((tx) => {
+        const e = [...tx.all("vpcEndpoint")].find((x) => x.vpcId === w.nets[2]!.vpcId)!;
+        deleteVpcEndpoints(tx, w.ctx, [e.id]);
+      }),
+    vpcs: [2],
+    public: true,
+  },
+  {
+    name: "the provider's private DNS name going back to pending verification",
+    change: (w) =>
+      w.state.transact((tx) => {
+        const svc = [...tx.all("endpointService")][0]!;
+        tx.put("endpointService", {
+          ...svc,
+          privateDnsVerification: { ...svc.privateDnsVerification!, state: "pendingVerification" },
+        });
+      }),
+    vpcs: [0],
+    public: false,
+  },
+  {
+    name: "associating VPC 3 with the private hosted zone",
+    change: (w) =>
+      w.state.transact((tx) =>
+        associateVpc(tx, w.ctx, w.phzId, { vpcId: w.nets[3]!.vpcId, vpcRegion: "us-east-1" }),
+      ),
+    vpcs: [3],
+    public: false,
+  },
+  {
+    name: "turning DNS support off in VPC 3",
+    change: (w) =>
+      w.state.transact((tx) => {
+        const vpc = tx.get("vpc", w.nets[3]!.vpcId)!;
+        tx.put("vpc", { ...vpc, dnsSupport: false });
+      }),
+    vpcs: [3],
+    public: false,
+  },
+];
+
+describe("what a change rebuilds", () => {
+  it("rebuilds the views a change touches, keeps every other View object, and matches a full rebuild", async () => {
+    const w = buildWorld(5, 3);
+    dns = await start(w);
+    for (const c of CASES) {
+      const vpcViews = w.nets.map((n) => dns!.view(n.vpcId));
+      const pub = dns.view();
+      const before = dns.work();
+      c.change(w);
+      const changed = w.nets.flatMap((n, i) => (dns!.view(n.vpcId) === vpcViews[i] ? [] : [i]));
+      expect(changed, c.name).toEqual(c.vpcs);
+      expect(dns.view() !== pub, c.name).toBe(c.public);
+      expect(dns.work().endpointsDerived - before.endpointsDerived, c.name).toBeLessThanOrEqual(1);
+      // Nothing the change feed carried was missed: a rebuild from scratch changes no view.
+      expect(dns.rebuildAll(), c.name).toBe(0);
+    }
+  });
+});
