@@ -129,6 +129,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);
   dataplane.onConverged(lifecycle.kick);
+  // Workloads with an internet or NAT route reach AWS services by their public names through the front.
+  dataplane.proxies.usePublicFront(front);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 4599, "127.0.0.1", () => resolve());

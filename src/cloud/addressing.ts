@@ -9,6 +9,13 @@ import type { Vpc, VpcCidrBlock } from "./types.js";
  * and private IP = base + offset lives on the host at 127.S.(offset>>8).(offset&255).
  * 127.0.x.x is never a slot, so privlink's own fixed addresses (127.0.0.153) never collide.
  */
+/**
+ * The address that stands for AWS's public service endpoints: the public resolver answers AWS
+ * names with it, and the flow decision treats it as outside every VPC (reached over an internet
+ * or NAT route). It is privlink's own edge.
+ */
+export const AWS_PUBLIC_ADDRESS = "127.0.0.1";
+
 export function hostAddress(slot: number, offset: number): string {
   return `127.${slot}.${offset >> 8}.${offset & 255}`;
 }

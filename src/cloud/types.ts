@@ -129,7 +129,12 @@ export interface Eni extends Owned {
   readonly description: string;
   readonly macAddress: string;
   readonly status: "available" | "in-use";
-  readonly attachment?: { readonly id: string; readonly instanceId?: string; readonly deviceIndex: number; readonly attachedAt: string };
+  readonly attachment?: {
+    readonly id: string;
+    readonly instanceId?: string;
+    readonly deviceIndex: number;
+    readonly attachedAt: string;
+  };
 }
 
 export interface Instance extends Owned {
@@ -148,7 +153,10 @@ export interface Instance extends Owned {
 }
 
 export interface InternetGateway extends Owned {
-  readonly attachments: readonly { readonly vpcId: string; readonly state: "attaching" | "available" | "detaching" }[];
+  readonly attachments: readonly {
+    readonly vpcId: string;
+    readonly state: "attaching" | "available" | "detaching";
+  }[];
 }
 
 /** A NAT gateway: a managed ENI in a subnet that carries the subnet's outbound flows onward. */

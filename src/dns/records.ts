@@ -32,7 +32,7 @@ import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import packet from "dns-packet";
-import { hostAddressOf } from "../cloud/addressing.js";
+import { AWS_PUBLIC_ADDRESS, hostAddressOf } from "../cloud/addressing.js";
 import { awsServiceByPrivateDnsName } from "../cloud/catalog.js";
 import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { endpointServesDns, inZone, parseRecordValue } from "../cloud/hosted-zone.js";
@@ -50,7 +50,7 @@ import {
 } from "./view.js";
 
 /** Where AWS public service names point: privlink's edge (see the module comment). */
-export const AWS_PUBLIC_ADDRESS = "127.0.0.1";
+export { AWS_PUBLIC_ADDRESS };
 export const VPCE_ORIGIN = "vpce.amazonaws.com";
 const AWS_ORIGIN = "amazonaws.com";
 const AWS_NAME_TTL = 60;
