@@ -5,19 +5,17 @@
  * loopback in the same run. Queries are the endpoints' regional names (one A record each).
  * Reports queries per second, average and p99 latency (from dnsperf -v's per-response latencies).
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import dgram from "node:dgram";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import packet from "dns-packet";
 import { resolverAddress } from "../src/cloud/addressing.js";
 import { State } from "../src/cloud/state.js";
 import type { Eni, Subnet, Vpc, VpcEndpoint } from "../src/cloud/types.js";
 import { endpointAddresses } from "../src/dns/records.js";
 import { startResolvers } from "../src/dns/resolvers.js";
-import { parseDnsperf, withVsUnbound } from "./dns.js";
+import { parseDnsperf, withUnbound, withVsUnbound } from "./dns.js";
 
 export type VpcDnsBenchOptions = {
   /** Seconds per server, at most 10 (default 5). */
@@ -156,7 +154,10 @@ export async function benchVpcDns(opts: VpcDnsBenchOptions = {}): Promise<VpcDns
       ]);
     const rows: VpcDnsBenchRow[] = [{ server: "privlink-vpc", ...(await benchResolver(state, slot, run)) }];
     if (existsSync(unbound))
-      rows.push({ server: "unbound", ...(await benchUnbound(unbound, dir, records, run)) });
+      rows.push({
+        server: "unbound",
+        ...(await withUnbound(unbound, dir, "vpce.amazonaws.com", records, run)),
+      });
     else
       rows.push({ server: "unbound", note: `skipped: ${unbound} not installed (apt-get install unbound)` });
     return withVsUnbound(rows);
@@ -181,98 +182,6 @@ async function benchResolver(
   } finally {
     await resolvers.close();
   }
-}
-
-async function benchUnbound(
-  bin: string,
-  dir: string,
-  records: { name: string; address: string }[],
-  run: (host: string, port: number) => Promise<Measured>,
-): Promise<Measured> {
-  const host = "127.0.0.1";
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const conf = join(dir, "unbound.conf");
-    await writeFile(conf, unboundConfig(dir, host, port, records));
-    const child = spawn(bin, ["-d", "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr?.on("data", (d) => {
-      stderr += String(d);
-    });
-    try {
-      if (!(await answers(host, port, records[0]!.name, child))) {
-        if (attempt === 2) return { note: `unbound did not start: ${stderr.trim().slice(0, 300)}` };
-        continue;
-      }
-      return await run(host, port);
-    } finally {
-      await stop(child);
-    }
-  }
-  return { note: "unbound did not start" };
-}
-
-function unboundConfig(
-  dir: string,
-  host: string,
-  port: number,
-  records: { name: string; address: string }[],
-): string {
-  return [
-    "server:",
-    `  interface: ${host}`,
-    `  port: ${port}`,
-    "  do-daemonize: no",
-    '  chroot: ""',
-    '  username: ""',
-    `  directory: "${dir}"`,
-    '  pidfile: ""',
-    "  use-syslog: no",
-    "  verbosity: 0",
-    "  do-ip6: no",
-    // One thread, like privlink's one event loop: the comparison is per core.
-    "  num-threads: 1",
-    '  module-config: "iterator"',
-    "  access-control: 127.0.0.0/8 allow",
-    '  local-zone: "vpce.amazonaws.com." static',
-    ...records.map((r) => `  local-data: "${r.name}. 60 IN A ${r.address}"`),
-    "remote-control:",
-    "  control-enable: no",
-    "",
-  ].join("\n");
-}
-
-async function answers(host: string, port: number, name: string, child: ChildProcess): Promise<boolean> {
-  const q = packet.encode({ type: "query", id: 1, questions: [{ name, type: "A" }] });
-  for (let i = 0; i < 100 && child.exitCode === null; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = dgram.createSocket("udp4");
-      const done = (v: boolean) => {
-        clearTimeout(timer);
-        sock.close();
-        resolve(v);
-      };
-      const timer = setTimeout(() => done(false), 100);
-      sock.on("error", () => done(false));
-      sock.on("message", () => done(true));
-      sock.send(q, port, host);
-    });
-    if (ok) return true;
-  }
-  return false;
-}
-
-/** Ends the process we started, by its PID, and waits for it. */
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    process.kill(child.pid!, "SIGTERM");
-  });
 }
 
 function runDnsperf(bin: string, args: string[]): Promise<Measured> {

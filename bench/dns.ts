@@ -76,7 +76,16 @@ export async function benchDns(opts: DnsBenchOptions = {}): Promise<DnsBenchRow[
       ]);
     const rows: DnsBenchRow[] = [{ server: "privlink", ...(await benchPrivlink(records, run)) }];
     if (existsSync(unbound))
-      rows.push({ server: "unbound", ...(await benchUnbound(unbound, dir, records, run)) });
+      rows.push({
+        server: "unbound",
+        ...(await withUnbound(
+          unbound,
+          dir,
+          ZONE,
+          Array.from({ length: records }, (_, i) => ({ name: hostName(i), address: address(i) })),
+          (_host, port) => run(port),
+        )),
+      });
     else
       rows.push({ server: "unbound", note: `skipped: ${unbound} not installed (apt-get install unbound)` });
     return withVsUnbound(rows);
@@ -103,28 +112,33 @@ async function benchPrivlink(records: number, run: (port: number) => Promise<Mea
   }
 }
 
-async function benchUnbound(
+/**
+ * Runs unbound (one thread, like privlink's one event loop) serving `records` as local data of
+ * `zone` on 127.0.0.1, calls `run` against it and stops it, by PID. The port is free when probed
+ * but unbound may still lose a race for it, so this tries a few.
+ */
+export async function withUnbound<M>(
   bin: string,
   dir: string,
-  records: number,
-  run: (port: number) => Promise<Measured>,
-): Promise<Measured> {
-  // The port is free when probed; unbound may still lose a race for it, so try a few.
+  zone: string,
+  records: readonly { name: string; address: string }[],
+  run: (host: string, port: number) => Promise<M>,
+): Promise<M | { note: string }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const conf = join(dir, "unbound.conf");
-    await writeFile(conf, unboundConfig(dir, port, records));
+    await writeFile(conf, unboundConfig(dir, HOST, port, zone, records));
     const child = spawn(bin, ["-d", "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d) => {
       stderr += String(d);
     });
     try {
-      if (!(await answers(port, child))) {
+      if (!(await answers(port, records[0]!.name, child))) {
         if (attempt === 2) return { note: `unbound did not start: ${stderr.trim().slice(0, 300)}` };
         continue;
       }
-      return await run(port);
+      return await run(HOST, port);
     } finally {
       await stop(child);
     }
@@ -132,14 +146,16 @@ async function benchUnbound(
   return { note: "unbound did not start" };
 }
 
-function unboundConfig(dir: string, port: number, records: number): string {
-  const data = Array.from(
-    { length: records },
-    (_, i) => `  local-data: "${hostName(i)}. 60 IN A ${address(i)}"`,
-  );
+function unboundConfig(
+  dir: string,
+  host: string,
+  port: number,
+  zone: string,
+  records: readonly { name: string; address: string }[],
+): string {
   return [
     "server:",
-    `  interface: ${HOST}`,
+    `  interface: ${host}`,
     `  port: ${port}`,
     "  do-daemonize: no",
     '  chroot: ""',
@@ -153,8 +169,8 @@ function unboundConfig(dir: string, port: number, records: number): string {
     "  num-threads: 1",
     '  module-config: "iterator"',
     "  access-control: 127.0.0.0/8 allow",
-    `  local-zone: "${ZONE}." static`,
-    ...data,
+    `  local-zone: "${zone}." static`,
+    ...records.map((r) => `  local-data: "${r.name}. 60 IN A ${r.address}"`),
     "remote-control:",
     "  control-enable: no",
     "",
@@ -162,8 +178,8 @@ function unboundConfig(dir: string, port: number, records: number): string {
 }
 
 /** Polls until the server answers a query (bounded: about 10 s), or the process exits. */
-async function answers(port: number, child: ChildProcess): Promise<boolean> {
-  const q = packet.encode({ type: "query", id: 1, questions: [{ name: hostName(0), type: "A" }] });
+async function answers(port: number, name: string, child: ChildProcess): Promise<boolean> {
+  const q = packet.encode({ type: "query", id: 1, questions: [{ name, type: "A" }] });
   for (let i = 0; i < 100 && child.exitCode === null; i++) {
     if (await udpAnswered(port, q, 100)) return true;
   }
