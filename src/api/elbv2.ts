@@ -18,35 +18,41 @@ const validation = (message: string) => new AwsError("ValidationError", message)
 type TagIn = { Key?: string; Value?: string };
 const tagsOf = (tags: TagIn[] | undefined): Tags =>
   validateTags((tags ?? []).map((t) => ({ key: t.Key, value: t.Value })));
-const tagList = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-const attributeList = (attrs: Readonly<Record<string, string>>) =>
-  Object.entries(attrs).map(([Key, Value]) => ({ Key, Value }));
+/** Tags and attributes go over the wire as the same Key/Value list. */
+const keyValues = (record: Readonly<Record<string, string>>) =>
+  Object.entries(record).map(([Key, Value]) => ({ Key, Value }));
 const attributeChanges = (attrs: { Key?: string; Value?: string }[] | undefined) =>
   (attrs ?? []).map((a) => ({ key: a.Key, value: a.Value }));
 
 // ---- Marker/PageSize ----
 
-interface ElbPage<T> {
-  items: T[];
-  nextMarker?: string;
+function markerStart(marker: string | undefined): number {
+  if (marker === undefined || marker === "") return 0;
+  const m = /^m1\.(\d+)$/.exec(Buffer.from(marker, "base64url").toString("latin1"));
+  if (!m) throw validation(`Invalid marker '${marker}'`);
+  return Number(m[1]);
 }
 
-/** ELBv2 pages with an opaque Marker and PageSize 1-400. */
-function page<T>(items: readonly T[], marker: string | undefined, pageSize: number | undefined): ElbPage<T> {
-  let start = 0;
-  if (marker !== undefined && marker !== "") {
-    const m = /^m1\.(\d+)$/.exec(Buffer.from(marker, "base64url").toString("latin1"));
-    if (!m) throw validation(`Invalid marker '${marker}'`);
-    start = Number(m[1]);
-  }
-  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 400))
+/**
+ * ELBv2 pages with an opaque Marker and PageSize 1-400; every Describe* answers one page of
+ * shapes under its own member name, plus NextMarker.
+ */
+function page<K extends string, T, S>(
+  member: K,
+  items: readonly T[],
+  { Marker, PageSize }: { Marker?: string; PageSize?: number },
+  shape: (item: T) => S,
+): Record<K, S[]> & { NextMarker?: string } {
+  const start = markerStart(Marker);
+  if (PageSize !== undefined && (!Number.isInteger(PageSize) || PageSize < 1 || PageSize > 400))
     throw validation(
-      `1 validation error detected: Value '${pageSize}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400`,
+      `1 validation error detected: Value '${PageSize}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400`,
     );
-  const end = pageSize === undefined ? items.length : start + pageSize;
-  return {
-    items: items.slice(start, end),
-    nextMarker: end < items.length ? Buffer.from(`m1.${end}`, "latin1").toString("base64url") : undefined,
+  const end = PageSize === undefined ? items.length : start + PageSize;
+  const NextMarker =
+    end < items.length ? Buffer.from(`m1.${end}`, "latin1").toString("base64url") : undefined;
+  return { [member]: items.slice(start, end).map(shape), NextMarker } as Record<K, S[]> & {
+    NextMarker?: string;
   };
 }
 
@@ -156,7 +162,7 @@ function describeLoadBalancers(tx: Tx, ctx: Ctx, input: elb.DescribeLoadBalancer
   if (arns.length > 0 && names.length > 0)
     throw validation("Load balancer names and load balancer ARNs cannot be specified at the same time");
   if (arns.length === 0 && names.length === 0) return all;
-  for (const a of arns) lbs.checkLoadBalancerArn(a);
+  for (const a of arns) lbs.checkElbArn("loadBalancer", a);
   const key = arns.length > 0 ? (lb: LoadBalancer) => lb.id : (lb: LoadBalancer) => lb.name;
   const wanted = arns.length > 0 ? arns : names;
   const missing = wanted.filter((w) => !all.some((lb) => key(lb) === w));
@@ -180,7 +186,7 @@ function describeTargetGroups(tx: Tx, ctx: Ctx, input: elb.DescribeTargetGroupsI
     const lb = lbs.getLoadBalancer(tx, ctx, input.LoadBalancerArn);
     return all.filter((tg) => lbs.targetGroupLoadBalancers(tx, tg.id).includes(lb.id));
   }
-  for (const a of arns) lbs.checkTargetGroupArn(a);
+  for (const a of arns) lbs.checkElbArn("targetGroup", a);
   const wanted = arns.length > 0 ? arns : names;
   if (wanted.length === 0) return all;
   const key = arns.length > 0 ? (tg: TargetGroup) => tg.id : (tg: TargetGroup) => tg.name;
@@ -240,18 +246,14 @@ export const elbv2Handlers: HandlerTable = {
     });
     return { LoadBalancers: [loadBalancerShape(lb)] };
   },
-  DescribeLoadBalancers: ({ tx, ctx, input }) => {
-    const p = page(describeLoadBalancers(tx, ctx, input), input.Marker, input.PageSize);
-    return { LoadBalancers: p.items.map(loadBalancerShape), NextMarker: p.nextMarker };
-  },
+  DescribeLoadBalancers: ({ tx, ctx, input }) =>
+    page("LoadBalancers", describeLoadBalancers(tx, ctx, input), input, loadBalancerShape),
   DeleteLoadBalancer: ({ tx, ctx, input }) => {
     lbs.deleteLoadBalancer(tx, ctx, input.LoadBalancerArn);
     return {};
   },
   DescribeLoadBalancerAttributes: ({ tx, ctx, input }) => ({
-    Attributes: attributeList(
-      lbs.loadBalancerAttributes(lbs.getLoadBalancer(tx, ctx, input.LoadBalancerArn)),
-    ),
+    Attributes: keyValues(lbs.loadBalancerAttributes(lbs.getLoadBalancer(tx, ctx, input.LoadBalancerArn))),
   }),
   ModifyLoadBalancerAttributes: ({ tx, ctx, input }) => {
     const lb = lbs.modifyLoadBalancerAttributes(
@@ -260,7 +262,7 @@ export const elbv2Handlers: HandlerTable = {
       input.LoadBalancerArn,
       attributeChanges(input.Attributes),
     );
-    return { Attributes: attributeList(lbs.loadBalancerAttributes(lb)) };
+    return { Attributes: keyValues(lbs.loadBalancerAttributes(lb)) };
   },
 
   CreateTargetGroup: ({ tx, ctx, input }) => {
@@ -276,10 +278,8 @@ export const elbv2Handlers: HandlerTable = {
     });
     return { TargetGroups: [targetGroupShape(tx, tg)] };
   },
-  DescribeTargetGroups: ({ tx, ctx, input }) => {
-    const p = page(describeTargetGroups(tx, ctx, input), input.Marker, input.PageSize);
-    return { TargetGroups: p.items.map((tg) => targetGroupShape(tx, tg)), NextMarker: p.nextMarker };
-  },
+  DescribeTargetGroups: ({ tx, ctx, input }) =>
+    page("TargetGroups", describeTargetGroups(tx, ctx, input), input, (tg) => targetGroupShape(tx, tg)),
   ModifyTargetGroup: ({ tx, ctx, input }) => ({
     TargetGroups: [
       targetGroupShape(tx, lbs.modifyTargetGroup(tx, ctx, input.TargetGroupArn, healthCheckInput(input))),
@@ -290,7 +290,7 @@ export const elbv2Handlers: HandlerTable = {
     return {};
   },
   DescribeTargetGroupAttributes: ({ tx, ctx, input }) => ({
-    Attributes: attributeList(lbs.getTargetGroup(tx, ctx, input.TargetGroupArn).attributes),
+    Attributes: keyValues(lbs.getTargetGroup(tx, ctx, input.TargetGroupArn).attributes),
   }),
   ModifyTargetGroupAttributes: ({ tx, ctx, input }) => {
     const tg = lbs.modifyTargetGroupAttributes(
@@ -299,7 +299,7 @@ export const elbv2Handlers: HandlerTable = {
       input.TargetGroupArn,
       attributeChanges(input.Attributes),
     );
-    return { Attributes: attributeList(tg.attributes) };
+    return { Attributes: keyValues(tg.attributes) };
   },
 
   RegisterTargets: ({ tx, ctx, input }) => {
@@ -340,10 +340,8 @@ export const elbv2Handlers: HandlerTable = {
     });
     return { Listeners: [listenerShape(l)] };
   },
-  DescribeListeners: ({ tx, ctx, input }) => {
-    const p = page(describeListeners(tx, ctx, input), input.Marker, input.PageSize);
-    return { Listeners: p.items.map(listenerShape), NextMarker: p.nextMarker };
-  },
+  DescribeListeners: ({ tx, ctx, input }) =>
+    page("Listeners", describeListeners(tx, ctx, input), input, listenerShape),
   DeleteListener: ({ tx, ctx, input }) => {
     lbs.deleteListener(tx, ctx, input.ListenerArn);
     return {};
@@ -377,7 +375,7 @@ export const elbv2Handlers: HandlerTable = {
     return {
       TagDescriptions: arns.map((a) => ({
         ResourceArn: a,
-        Tags: tagList(lbs.elbResource(tx, ctx, a).obj.tags),
+        Tags: keyValues(lbs.elbResource(tx, ctx, a).obj.tags),
       })),
     };
   },

@@ -752,23 +752,24 @@ function createNew(tx: Tx, ctx: Ctx, type: EndpointType, input: CreateEndpointIn
   return endpoint;
 }
 
+/** Create and Modify refuse a parameter the endpoint type does not take in the same words. */
+const NOT_FOR_TYPE = {
+  subnets: "Subnet IDs are only supported for Interface and GatewayLoadBalancer type VPC Endpoints.",
+  securityGroups: "Security group IDs are only supported for Interface type VPC Endpoints.", // privlink
+  routeTables: "Route table IDs are only supported for Gateway type VPC Endpoint.",
+};
+
 function checkTypeParams(type: EndpointType, input: CreateEndpointInput, subnets: number): void {
   if (type === "Gateway") {
-    if (subnets > 0)
-      throw invalidParameter(
-        "Subnet IDs are only supported for Interface and GatewayLoadBalancer type VPC Endpoints.",
-      );
-    if (input.securityGroupIds?.length)
-      throw invalidParameter("Security group IDs are only supported for Interface type VPC Endpoints."); // privlink
+    if (subnets > 0) throw invalidParameter(NOT_FOR_TYPE.subnets);
+    if (input.securityGroupIds?.length) throw invalidParameter(NOT_FOR_TYPE.securityGroups);
     return;
   }
-  if (input.routeTableIds?.length)
-    throw invalidParameter("Route table IDs are only supported for Gateway type VPC Endpoint.");
+  if (input.routeTableIds?.length) throw invalidParameter(NOT_FOR_TYPE.routeTables);
   if (type === "GatewayLoadBalancer") {
     if (subnets !== 1)
       throw invalidParameter("A GatewayLoadBalancer type VPC Endpoint needs exactly one subnet."); // privlink
-    if (input.securityGroupIds?.length)
-      throw invalidParameter("Security group IDs are only supported for Interface type VPC Endpoints."); // privlink
+    if (input.securityGroupIds?.length) throw invalidParameter(NOT_FOR_TYPE.securityGroups);
     if (input.policyDocument !== undefined)
       throw invalidParameter(
         "Policy documents are not supported for GatewayLoadBalancer type VPC Endpoints.",
@@ -870,6 +871,18 @@ function modifiedPolicy(e: VpcEndpoint, input: ModifyEndpointInput): string | un
   return input.policyDocument;
 }
 
+/** Removing something the endpoint does not have is an error, not a no-op. */
+function checkRemovable(
+  e: VpcEndpoint,
+  noun: string,
+  current: readonly string[],
+  remove: readonly string[],
+): void {
+  for (const id of remove)
+    if (!current.includes(id))
+      throw invalidParameter(`The ${noun} ${id} is not associated with the VPC endpoint ${e.id}.`); // privlink
+}
+
 function modifyRouteTables(
   tx: Tx,
   ctx: Ctx,
@@ -880,11 +893,8 @@ function modifyRouteTables(
   const add = input.addRouteTableIds ?? [];
   const remove = input.removeRouteTableIds ?? [];
   if (add.length === 0 && remove.length === 0) return e;
-  if (e.type !== "Gateway")
-    throw invalidParameter("Route table IDs are only supported for Gateway type VPC Endpoint.");
-  for (const r of remove)
-    if (!e.routeTableIds.includes(r))
-      throw invalidParameter(`The route table ${r} is not associated with the VPC endpoint ${e.id}.`); // privlink
+  if (e.type !== "Gateway") throw invalidParameter(NOT_FOR_TYPE.routeTables);
+  checkRemovable(e, "route table", e.routeTableIds, remove);
   if (remove.length > 0) removeRoutesTo(tx, e.id, remove);
   const kept = e.routeTableIds.filter((r) => !remove.includes(r));
   const added = checkRouteTables(tx, ctx, vpc, add).filter((t) => !kept.includes(t.id));
@@ -902,11 +912,8 @@ function modifySecurityGroups(
   const add = input.addSecurityGroupIds ?? [];
   const remove = input.removeSecurityGroupIds ?? [];
   if (add.length === 0 && remove.length === 0) return e;
-  if (e.type !== "Interface")
-    throw invalidParameter("Security group IDs are only supported for Interface type VPC Endpoints."); // privlink
-  for (const g of remove)
-    if (!e.securityGroupIds.includes(g))
-      throw invalidParameter(`The security group ${g} is not associated with the VPC endpoint ${e.id}.`); // privlink
+  if (e.type !== "Interface") throw invalidParameter(NOT_FOR_TYPE.securityGroups);
+  checkRemovable(e, "security group", e.securityGroupIds, remove);
   checkGroupsInVpc(tx, ctx, add, vpc.id);
   const groups = [...new Set([...e.securityGroupIds.filter((g) => !remove.includes(g)), ...add])];
   if (groups.length === 0)
@@ -934,13 +941,8 @@ function modifySubnets(
   const remove = input.removeSubnetIds ?? [];
   const requested = [...new Set([...(input.addSubnetIds ?? []), ...configs.keys()])];
   if (requested.length === 0 && remove.length === 0) return e;
-  if (e.type === "Gateway")
-    throw invalidParameter(
-      "Subnet IDs are only supported for Interface and GatewayLoadBalancer type VPC Endpoints.",
-    );
-  for (const s of remove)
-    if (!e.subnetIds.includes(s))
-      throw invalidParameter(`The subnet ${s} is not associated with the VPC endpoint ${e.id}.`); // privlink
+  if (e.type === "Gateway") throw invalidParameter(NOT_FOR_TYPE.subnets);
+  checkRemovable(e, "subnet", e.subnetIds, remove);
   const replaced = requested.filter(
     (s) =>
       e.subnetIds.includes(s) &&

@@ -285,6 +285,12 @@ export function deleteHostedZone(tx: Tx, ctx: Ctx, id: string | undefined): Rout
 // ---------------------------------------------------------------------------------------------
 // VPC associations
 
+/** Only private zones have VPCs; associating and disassociating refuse a public one alike. */
+function checkPrivateZone(zone: HostedZone): void {
+  if (!zone.privateZone)
+    throw new AwsError("PublicZoneVPCAssociation", "Public hosted zone can not be associated with VPC."); // privlink
+}
+
 export function associateVpc(
   tx: Tx,
   ctx: Ctx,
@@ -302,8 +308,7 @@ export function associateVpc(
       `The VPC: ${vpc.vpcId} in region ${vpc.vpcRegion} is not authorized to associate with the hosted zone: ${zone.id}. Ask the owner of the hosted zone to call CreateVPCAssociationAuthorization first.`, // privlink
       401,
     );
-  if (!zone.privateZone)
-    throw new AwsError("PublicZoneVPCAssociation", "Public hosted zone can not be associated with VPC."); // privlink
+  checkPrivateZone(zone);
   ownVpc(tx, ctx, vpc);
   checkDomainFree(tx, zone.name, vpc);
   tx.put("hostedZone", { ...zone, vpcs: [...zone.vpcs, vpc] });
@@ -320,8 +325,7 @@ export function disassociateVpc(
   const zone = tx.get("hostedZone", zid);
   const vpcOwner = tx.get("vpc", vpc.vpcId)?.accountId;
   if (!zone || (zone.accountId !== ctx.accountId && vpcOwner !== ctx.accountId)) throw noSuchZone(zid);
-  if (!zone.privateZone)
-    throw new AwsError("PublicZoneVPCAssociation", "Public hosted zone can not be associated with VPC."); // privlink
+  checkPrivateZone(zone);
   const rest = zone.vpcs.filter((v) => !(v.vpcId === vpc.vpcId && v.vpcRegion === vpc.vpcRegion));
   if (rest.length === zone.vpcs.length)
     throw new AwsError(

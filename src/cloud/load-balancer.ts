@@ -8,7 +8,17 @@ import { registerLifecycleStep } from "./lifecycle.js";
 import { availabilityZones } from "./regions.js";
 import type { State, Tx } from "./state.js";
 import { validateTags } from "./tags.js";
-import type { HealthCheck, Listener, LoadBalancer, Subnet, Tags, Target, TargetGroup, Vpc } from "./types.js";
+import type {
+  HealthCheck,
+  Kinds,
+  Listener,
+  LoadBalancer,
+  Subnet,
+  Tags,
+  Target,
+  TargetGroup,
+  Vpc,
+} from "./types.js";
 import { registerVpcDependents } from "./vpc.js";
 
 /**
@@ -134,25 +144,52 @@ export function canonicalHostedZoneId(region: string): string {
 
 // ---- load balancers ----
 
-export function loadBalancersOf(tx: Tx, ctx: Ctx): LoadBalancer[] {
-  return [...tx.all("loadBalancer")]
-    .filter((lb) => mine(lb, ctx))
+/** The three ELBv2 resources share ARN checks, lookup and errors; the API names follow the kind. */
+type ElbKind = "loadBalancer" | "targetGroup" | "listener";
+const ELB_KINDS: Record<ElbKind, { arn: RegExp; noun: string }> = {
+  loadBalancer: { arn: LB_ARN, noun: "load balancer" },
+  targetGroup: { arn: TG_ARN, noun: "target group" },
+  listener: { arn: LISTENER_ARN, noun: "listener" },
+};
+
+export function checkElbArn(kind: ElbKind, arn: string): void {
+  if (!ELB_KINDS[kind].arn.test(arn)) throw validation(`'${arn}' is not a valid ${ELB_KINDS[kind].noun} ARN`);
+}
+
+/** Delete* succeeds on absent ARNs, so lookup and the not-found error are separate steps. */
+function findOwned<K extends ElbKind>(
+  tx: Tx,
+  ctx: Ctx,
+  kind: K,
+  arn: string | undefined,
+): Kinds[K] | undefined {
+  checkElbArn(kind, required(arn, `${kind}Arn`));
+  const obj = tx.get(kind, arn!);
+  return obj && mine(obj, ctx) ? obj : undefined;
+}
+
+function getOwned<K extends ElbKind>(tx: Tx, ctx: Ctx, kind: K, arn: string | undefined): Kinds[K] {
+  const obj = findOwned(tx, ctx, kind, arn);
+  if (!obj) {
+    const code = `${kind[0]!.toUpperCase()}${kind.slice(1)}NotFound`;
+    throw new AwsError(code, `One or more ${ELB_KINDS[kind].noun}s not found`);
+  }
+  return obj;
+}
+
+/** Describe* lists in creation order, as ELBv2 does. */
+function ownedByAge<K extends "loadBalancer" | "targetGroup">(tx: Tx, ctx: Ctx, kind: K): Kinds[K][] {
+  return [...tx.all(kind)]
+    .filter((x) => mine(x, ctx))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
-function lbNotFound(): AwsError {
-  return new AwsError("LoadBalancerNotFound", "One or more load balancers not found");
-}
-
-export function checkLoadBalancerArn(arn: string): void {
-  if (!LB_ARN.test(arn)) throw validation(`'${arn}' is not a valid load balancer ARN`);
+export function loadBalancersOf(tx: Tx, ctx: Ctx): LoadBalancer[] {
+  return ownedByAge(tx, ctx, "loadBalancer");
 }
 
 export function getLoadBalancer(tx: Tx, ctx: Ctx, arn: string | undefined): LoadBalancer {
-  checkLoadBalancerArn(required(arn, "loadBalancerArn"));
-  const lb = tx.get("loadBalancer", arn!);
-  if (!lb || !mine(lb, ctx)) throw lbNotFound();
-  return lb;
+  return getOwned(tx, ctx, "loadBalancer", arn);
 }
 
 export interface SubnetMapping {
@@ -392,9 +429,8 @@ function putLoadBalancer(
 
 /** DeleteLoadBalancer: absent ARNs succeed (as on AWS); its listeners and node ENIs go with it. */
 export function deleteLoadBalancer(tx: Tx, ctx: Ctx, arn: string | undefined): void {
-  checkLoadBalancerArn(required(arn, "loadBalancerArn"));
-  const lb = tx.get("loadBalancer", arn!);
-  if (!lb || !mine(lb, ctx)) return;
+  const lb = findOwned(tx, ctx, "loadBalancer", arn);
+  if (!lb) return;
   if (lb.attributes?.["deletion_protection.enabled"] === "true")
     throw new AwsError(
       "OperationNotPermitted",
@@ -506,25 +542,12 @@ export function loadBalancerAttributes(lb: LoadBalancer): Readonly<Record<string
 export const TG_PROTOCOLS = ["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE"] as const;
 type TgProtocol = TargetGroup["protocol"];
 
-function tgNotFound(): AwsError {
-  return new AwsError("TargetGroupNotFound", "One or more target groups not found");
-}
-
-export function checkTargetGroupArn(arn: string): void {
-  if (!TG_ARN.test(arn)) throw validation(`'${arn}' is not a valid target group ARN`);
-}
-
 export function getTargetGroup(tx: Tx, ctx: Ctx, arn: string | undefined): TargetGroup {
-  checkTargetGroupArn(required(arn, "targetGroupArn"));
-  const tg = tx.get("targetGroup", arn!);
-  if (!tg || !mine(tg, ctx)) throw tgNotFound();
-  return tg;
+  return getOwned(tx, ctx, "targetGroup", arn);
 }
 
 export function targetGroupsOf(tx: Tx, ctx: Ctx): TargetGroup[] {
-  return [...tx.all("targetGroup")]
-    .filter((tg) => mine(tg, ctx))
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  return ownedByAge(tx, ctx, "targetGroup");
 }
 
 export interface HealthCheckInput {
@@ -722,9 +745,8 @@ export function modifyTargetGroup(
 
 /** DeleteTargetGroup: refused while a listener forwards to it; absent ARNs succeed. */
 export function deleteTargetGroup(tx: Tx, ctx: Ctx, arn: string | undefined): void {
-  checkTargetGroupArn(required(arn, "targetGroupArn"));
-  const tg = tx.get("targetGroup", arn!);
-  if (!tg || !mine(tg, ctx)) return;
+  const tg = findOwned(tx, ctx, "targetGroup", arn);
+  if (!tg) return;
   for (const l of tx.all("listener"))
     if (l.targetGroupArn === tg.id)
       throw new AwsError(
@@ -1013,19 +1035,8 @@ export function targetHostAddress(state: State | Tx, tg: TargetGroup, target: Ta
 
 // ---- listeners ----
 
-function listenerNotFound(): AwsError {
-  return new AwsError("ListenerNotFound", "One or more listeners not found");
-}
-
-export function checkListenerArn(arn: string): void {
-  if (!LISTENER_ARN.test(arn)) throw validation(`'${arn}' is not a valid listener ARN`);
-}
-
 export function getListener(tx: Tx, ctx: Ctx, arn: string | undefined): Listener {
-  checkListenerArn(required(arn, "listenerArn"));
-  const l = tx.get("listener", arn!);
-  if (!l || !mine(l, ctx)) throw listenerNotFound();
-  return l;
+  return getOwned(tx, ctx, "listener", arn);
 }
 
 export function listenersOf(tx: Tx, ctx: Ctx): Listener[] {
@@ -1063,9 +1074,8 @@ function forwardTarget(tx: Tx, ctx: Ctx, lb: LoadBalancer, actions: ListenerInpu
   if (arns.length !== 1)
     throw validation("A forward action must name exactly one target group for this load balancer");
   const arn = arns[0]!;
-  checkTargetGroupArn(arn);
-  const tg = tx.get("targetGroup", arn);
-  if (!tg || !mine(tg, ctx)) throw new AwsError("TargetGroupNotFound", `Target group '${arn}' not found`);
+  const tg = findOwned(tx, ctx, "targetGroup", arn);
+  if (!tg) throw new AwsError("TargetGroupNotFound", `Target group '${arn}' not found`);
   return tg;
 }
 

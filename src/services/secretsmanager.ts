@@ -343,7 +343,7 @@ function createSecret({ tx, ctx, input }: Call) {
   const existing = secretNamed(tx, ctx.accountId, ctx.region, name);
   if (existing) return retryOfCreate(existing, token, value, name);
   const now = ctx.rt.now().toISOString();
-  let secret: Secret = {
+  const secret: Secret = {
     id: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${name}-${ctx.rt.alnum(6)}`,
     accountId: ctx.accountId,
     region: ctx.region,
@@ -355,14 +355,20 @@ function createSecret({ tx, ctx, input }: Call) {
     createdAt: now,
     lastChangedAt: now,
   };
-  let versionId: string | undefined;
-  if (value) {
-    const added = addVersion(ctx, secret, token, value);
-    secret = added.secret;
-    versionId = added.version.versionId;
-  }
-  tx.put("secret", secret);
-  return { ...idShape(secret), VersionId: versionId };
+  return saveWithValue(tx, ctx, secret, token, value);
+}
+
+/** CreateSecret and UpdateSecret store the secret, adding a version only when a value came along. */
+function saveWithValue(
+  tx: Tx,
+  ctx: Ctx,
+  secret: Secret,
+  token: string | undefined,
+  value: SecretValue | undefined,
+) {
+  const added = value ? addVersion(ctx, secret, token, value) : undefined;
+  const saved = tx.put("secret", added?.secret ?? secret);
+  return { ...idShape(saved), VersionId: added?.version.versionId };
 }
 
 /** CreateSecret retried with the same token and value answers as the first call did. */
@@ -449,14 +455,7 @@ function updateSecret(call: Call) {
       kmsKeyId: input.KmsKeyId ?? secret.kmsKeyId,
       lastChangedAt: now,
     };
-  let versionId: string | undefined;
-  if (value) {
-    const added = addVersion(ctx, secret, token, value);
-    secret = added.secret;
-    versionId = added.version.versionId;
-  }
-  tx.put("secret", secret);
-  return { ...idShape(secret), VersionId: versionId };
+  return saveWithValue(tx, ctx, secret, token, value);
 }
 
 function describeSecret(call: Call) {

@@ -170,16 +170,7 @@ export function eniShape(tx: Tx, e: Eni): ec2.NetworkInterface {
   const subnet = tx.get("subnet", e.subnetId);
   return {
     Attachment: e.attachment
-      ? {
-          AttachTime: new Date(e.attachment.attachedAt),
-          AttachmentId: e.attachment.id,
-          DeleteOnTermination: true,
-          DeviceIndex: e.attachment.deviceIndex,
-          NetworkCardIndex: 0,
-          InstanceId: e.attachment.instanceId,
-          InstanceOwnerId: e.accountId,
-          Status: "attached",
-        }
+      ? { ...attachmentOf(e.attachment), InstanceId: e.attachment.instanceId, InstanceOwnerId: e.accountId }
       : undefined,
     AvailabilityZone: e.az,
     AvailabilityZoneId: subnet?.azId,
@@ -190,11 +181,7 @@ export function eniShape(tx: Tx, e: Eni): ec2.NetworkInterface {
     MacAddress: e.macAddress,
     NetworkInterfaceId: e.id,
     OwnerId: e.accountId,
-    PrivateDnsName: privateDnsName(e.region, e.privateIp),
-    PrivateIpAddress: e.privateIp,
-    PrivateIpAddresses: [
-      { Primary: true, PrivateIpAddress: e.privateIp, PrivateDnsName: privateDnsName(e.region, e.privateIp) },
-    ],
+    ...primaryAddress(e),
     RequesterId: e.requesterId,
     RequesterManaged: e.requesterManaged,
     SourceDestCheck: true,
@@ -251,28 +238,37 @@ export function instanceShape(tx: Tx, i: Instance): ec2.Instance {
   };
 }
 
+/** Both views show the attachment; only the ENI view says which instance holds it. */
+function attachmentOf(a: NonNullable<Eni["attachment"]>) {
+  return {
+    AttachTime: new Date(a.attachedAt),
+    AttachmentId: a.id,
+    DeleteOnTermination: true,
+    DeviceIndex: a.deviceIndex,
+    NetworkCardIndex: 0,
+    Status: "attached" as const,
+  };
+}
+
+/** DescribeNetworkInterfaces and an instance's NetworkInterfaces name the one address alike. */
+function primaryAddress(e: Eni) {
+  const dns = privateDnsName(e.region, e.privateIp);
+  return {
+    PrivateDnsName: dns,
+    PrivateIpAddress: e.privateIp,
+    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: e.privateIp, PrivateDnsName: dns }],
+  };
+}
+
 function eniAsInstanceNic(tx: Tx, e: Eni): ec2.InstanceNetworkInterface {
   return {
-    Attachment: e.attachment
-      ? {
-          AttachTime: new Date(e.attachment.attachedAt),
-          AttachmentId: e.attachment.id,
-          DeleteOnTermination: true,
-          DeviceIndex: 0,
-          Status: "attached",
-          NetworkCardIndex: 0,
-        }
-      : undefined,
+    Attachment: e.attachment ? attachmentOf(e.attachment) : undefined,
     Description: e.description,
     Groups: groupRefs(tx, e.securityGroupIds),
     MacAddress: e.macAddress,
     NetworkInterfaceId: e.id,
     OwnerId: e.accountId,
-    PrivateDnsName: privateDnsName(e.region, e.privateIp),
-    PrivateIpAddress: e.privateIp,
-    PrivateIpAddresses: [
-      { Primary: true, PrivateIpAddress: e.privateIp, PrivateDnsName: privateDnsName(e.region, e.privateIp) },
-    ],
+    ...primaryAddress(e),
     SourceDestCheck: true,
     Status: e.status,
     SubnetId: e.subnetId,
