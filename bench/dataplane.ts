@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { ListenerSet, type ListenerSpec } from "../src/net/listener.js";
 import {
+  adoptAccepted,
   connectUpstream,
   RELAY_HIGH_WATER_MARK,
   type RelayMeter,
@@ -92,11 +93,16 @@ async function startRelay(
   const spec = (targetPort: number): ListenerSpec => ({
     host: "127.0.0.1",
     port: 0,
+    // As the data plane does: the fast path reads both directions into reused buffers.
     onConnection: (client) =>
-      relay(client, () => connectUpstream({ host: "127.0.0.1", port: targetPort }, upstream), {
-        idleTimeoutMs: 350_000,
-        meter,
-      }),
+      relay(
+        upstream.fastRead === false ? client : adoptAccepted(client),
+        () => connectUpstream({ host: "127.0.0.1", port: targetPort }, upstream),
+        {
+          idleTimeoutMs: 350_000,
+          meter,
+        },
+      ),
   });
   await set.reconcile(new Map(TARGETS.map((t) => [t, spec(gen.ports[t])])));
   const ports = Object.fromEntries(TARGETS.map((t) => [t, set.port(t)!])) as Ports;

@@ -27,7 +27,7 @@ import { HealthChecker, type HealthState, type HealthWatch } from "./health.js";
 import { type ListenerSpec, listenerKey, refuse } from "./listener.js";
 import { Meter } from "./meter.js";
 import { encodeProxyV2 } from "./proxy-v2.js";
-import { AWS_IDLE_TIMEOUT_MS, connectUpstream, type RelayHandle, relay } from "./relay.js";
+import { AWS_IDLE_TIMEOUT_MS, adoptAccepted, connectUpstream, type RelayHandle, relay } from "./relay.js";
 
 /** What the AWS service front (src/front) offers the data plane for endpoints to AWS services. */
 export interface ServiceFrontHandler {
@@ -686,7 +686,7 @@ export class DataPlane {
     }
     const conns = set;
     const handle: RelayHandle = relay(
-      socket,
+      adoptAccepted(socket),
       () => connectUpstream({ host: pick.host, port: pick.dialPort }),
       {
         preamble,

@@ -38,7 +38,7 @@ export interface RelayHandle {
 export const AWS_IDLE_TIMEOUT_MS = 350_000;
 
 /**
- * Stream buffer size of the client-to-upstream direction (socket.pipe). 16, 64 and 128 KiB
+ * Stream buffer size of a direction relayed with socket.pipe. 16, 64 and 128 KiB
  * measured within noise of each other on loopback (bench/dataplane.ts, "relay-16k" etc.);
  * 64 KiB, one libuv read, was marginally ahead and buffers half of 128 KiB per stalled flow.
  */
@@ -96,6 +96,54 @@ export function connectUpstream(target: UpstreamTarget, opts: UpstreamOptions = 
   return socket.connect({ host, port, localAddress, noDelay: true });
 }
 
+/** The parts of Node 20's net.Socket that adoptAccepted moves from one Socket to another. */
+interface SocketInternals {
+  _handle: { useUserBuffer?: unknown } | null;
+  _server: unknown;
+  server: unknown;
+}
+
+/**
+ * Gives an accepted socket the reused-buffer read path of connectUpstream's sockets. Node 20
+ * has no `onread` for a net.Server's sockets, but a Socket built on an existing handle applies
+ * it: the returned Socket adopts the accepted one's handle (and its place in the server's
+ * connection count), and the accepted Socket, now without a handle, is destroyed so that it
+ * closes nothing. The result is for relay() only (it emits no 'data'). A socket that has read,
+ * queued a write or is not a plain open TCP socket is returned unchanged.
+ */
+export function adoptAccepted(socket: Socket): Socket {
+  const old = socket as unknown as SocketInternals;
+  const handle = old._handle;
+  const fresh =
+    !socket.destroyed &&
+    !socket.connecting &&
+    socket.bytesRead === 0 &&
+    socket.readableLength === 0 &&
+    socket.writableLength === 0 &&
+    socket.listenerCount("data") === 0;
+  if (!handle || typeof handle.useUserBuffer !== "function" || !fresh) return socket;
+  const server = old._server;
+  old._handle = null;
+  old._server = null;
+  socket.destroy();
+  const reader = new UpstreamReader();
+  const options: SocketConstructorOpts & Record<string, unknown> = {
+    handle,
+    allowHalfOpen: true,
+    readableHighWaterMark: RELAY_HIGH_WATER_MARK,
+    writableHighWaterMark: RELAY_HIGH_WATER_MARK,
+    onread: { buffer: reader.nextBuffer, callback: reader.onRead },
+  };
+  const adopted = new Socket(options);
+  const internals = adopted as unknown as SocketInternals;
+  internals._server = server;
+  internals.server = server;
+  reader.socket = adopted;
+  readers.set(adopted, reader);
+  adopted.once("close", reader.onClose);
+  return adopted;
+}
+
 const readers = new WeakMap<Socket, UpstreamReader>();
 const bulkPool: Buffer[] = [];
 /**
@@ -105,7 +153,8 @@ const bulkPool: Buffer[] = [];
 const sharedReadBuffer = Buffer.allocUnsafe(SMALL_READ_BYTES);
 
 /**
- * Forwards an upstream socket's reads to the client without Node's per-read allocation.
+ * Forwards a socket's reads (an upstream's, or an adopted client's) to the other side without
+ * Node's per-read allocation.
  * Reads into the shared buffer are copied out; once a read fills it, the flow is bulk and gets
  * a buffer of its own that is written to the client directly. While any such write is pending
  * (the kernel did not take it all at once) reading stops, so the buffer is never overwritten
@@ -258,7 +307,13 @@ export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOpt
   client.setTimeout(opts.idleTimeoutMs, () => resetBoth("idle"));
 
   if (opts.preamble) upstream.write(opts.preamble);
-  client.pipe(upstream);
+  const clientReader = readers.get(client);
+  if (clientReader) {
+    clientReader.attach(upstream);
+    client.once("end", () => upstream.end());
+  } else {
+    client.pipe(upstream);
+  }
   const reader = readers.get(upstream);
   if (reader) {
     reader.attach(client);

@@ -66,10 +66,41 @@ async function sendBulk(socket: Socket, totalBytes: number): Promise<string> {
   return hash.digest("hex");
 }
 
-for (const fastRead of [true, false]) {
-  describe(`relay, ${fastRead ? "fast upstream reads" : "socket.pipe both ways"}`, () => {
+const variants = [
+  { name: "fast reads both ways (adopted client)", fastRead: true, adopt: true },
+  { name: "fast upstream reads", fastRead: true, adopt: false },
+  { name: "socket.pipe both ways", fastRead: false, adopt: false },
+];
+for (const { name, fastRead, adopt } of variants) {
+  describe(`relay, ${name}`, () => {
     const rig = (onUpstream: (socket: Socket) => void, opts: Parameters<typeof frontend>[1] = {}) =>
-      rigWith(onUpstream, { ...opts, fastRead });
+      rigWith(onUpstream, { ...opts, fastRead, adopt });
+
+    it("stops reading the client while the upstream does not read, then delivers it all", async () => {
+      const upstreamSide: Socket[] = [];
+      const { upstream, front } = await rig((s) => {
+        s.pause();
+        upstreamSide.push(s);
+      });
+      const client = await dial(front.port);
+      const received = collect(client);
+      const chunk = randomBytes(1 << 20);
+      for (let i = 0; i < 64; i++) client.write(chunk);
+      client.end();
+      await eventually(() => upstreamSide.length === 1);
+      // Only the kernel buffers and one read buffer may sit between the stalled ends.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(front.relays[0]!.bytesIn).toBeLessThan(40 << 20);
+      const up = upstreamSide[0]!;
+      const got = collectAndEnd(up);
+      up.resume();
+      const data = (await got).data;
+      expect(data.length).toBe(64 << 20);
+      expect(sha256(data)).toBe(sha256(Buffer.concat(Array(64).fill(chunk))));
+      await received;
+      expect(front.meters[0]!.bytesIn).toBe(64 << 20);
+      await expectNoConnections(upstream, front);
+    });
 
     it("echoes through the relay and meters both directions", async () => {
       const { upstream, front } = await rig(echo);
@@ -213,7 +244,7 @@ for (const fastRead of [true, false]) {
 
     it("resets the client when the upstream refuses", async () => {
       const port = await closedPort();
-      const front = await frontend({ host: "127.0.0.1", port }, { fastRead });
+      const front = await frontend({ host: "127.0.0.1", port }, { fastRead, adopt });
       cleanups.push(() => front.close());
       // The reset can beat Node's 'connect' event, so the error may come from connect or read.
       const got = await collect(connect({ port: front.port, host: "127.0.0.1" }));
@@ -285,7 +316,7 @@ for (const fastRead of [true, false]) {
       await new Promise((r) => client.once("data", r));
       // Runs after the relay's own 'end' handler has ended the upstream: its FIN is in flight,
       // the one state where Node cannot reset a socket at once.
-      front.accepted[0]!.once("end", () => front.relays[0]!.close(true));
+      front.clients[0]!.once("end", () => front.relays[0]!.close(true));
       client.end();
       expect((await received).error?.code).toBe("ECONNRESET");
       expect(await front.meters[0]!.closed).toBe("reset");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import {
+  adoptAccepted,
   type CloseReason,
   connectUpstream,
   type RelayHandle,
@@ -76,6 +77,8 @@ export function recordMeter(): RecordedMeter {
 
 export interface Frontend extends Listening {
   relays: RelayHandle[];
+  /** The client sockets the relays read (adopted ones differ from `accepted`). */
+  clients: Socket[];
   meters: RecordedMeter[];
 }
 
@@ -86,14 +89,19 @@ export async function frontend(
     preambleFor?: (client: Socket) => Buffer;
     /** connectUpstream's zero-allocation read path (default) or socket.pipe both ways. */
     fastRead?: boolean;
+    /** Reads the client through adoptAccepted's reused buffers too (as the data plane does). */
+    adopt?: boolean;
   } = {},
 ): Promise<Frontend> {
   const relays: RelayHandle[] = [];
+  const clients: Socket[] = [];
   const meters: RecordedMeter[] = [];
-  const listening = await listen((client) => {
+  const listening = await listen((accepted) => {
     const m = recordMeter();
     meters.push(m);
-    const preamble = opts.preambleFor?.(client) ?? opts.preamble;
+    const preamble = opts.preambleFor?.(accepted) ?? opts.preamble;
+    const client = opts.adopt ? adoptAccepted(accepted) : accepted;
+    clients.push(client);
     relays.push(
       relay(client, () => connectUpstream(target, { fastRead: opts.fastRead }), {
         idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
@@ -102,7 +110,7 @@ export async function frontend(
       }),
     );
   });
-  return { ...listening, relays, meters };
+  return { ...listening, relays, clients, meters };
 }
 
 export interface Received {
