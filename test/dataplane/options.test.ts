@@ -154,4 +154,26 @@ describe("a data plane with its own options, through a real endpoint", () => {
     }, "the relay closed");
     expect(row).toMatchObject({ newConnections: 1, resets: 1 });
   });
+  it("refuses a flood past the per-endpoint connection limit and serves again once one closes", async () => {
+    const d = await replaceDataPlane(
+      () => new DataPlane({ state: server.state, maxConnectionsPerEndpoint: 2 }),
+    );
+    const open = async () => {
+      const socket = connect({ ...to(), localAddress: from(), allowHalfOpen: true });
+      await new Promise((r) => socket.once("connect", r));
+      socket.write("?");
+      await new Promise((r) => socket.once("data", r));
+      return socket;
+    };
+    const held = [await open(), await open()];
+    const refused = await exchange(to(), from(), Buffer.from("?"));
+    expect(refused.kind).not.toBe("data");
+    const row = () => d.meter.snapshot().endpoints.find((e) => e.vpcEndpointId === consumer.endpointId);
+    expect(row()).toMatchObject({ activeConnections: 2, dropped: 1 });
+    held[0]!.destroy();
+    await until(() => (row()?.activeConnections === 1 ? true : undefined), "one connection closed");
+    const again = await exchange(to(), from(), Buffer.from("?"));
+    expect(again.kind).toBe("data");
+    held[1]!.destroy();
+  });
 });
