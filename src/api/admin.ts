@@ -1,5 +1,5 @@
 import { createAccount, ensureDefaultAccount } from "../cloud/account.js";
-import { hostAddressOf, privateIpOfHost } from "../cloud/addressing.js";
+import { lookupAddresses } from "../cloud/addressing.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
@@ -27,54 +27,6 @@ export function parseJson(body: Buffer): Record<string, unknown> {
     if (v && typeof v === "object" && !Array.isArray(v)) return v;
   } catch {}
   throw new AwsError("InvalidRequest", "the body must be a JSON object");
-}
-
-export interface AddrRow {
-  privateIp: string;
-  hostAddress: string;
-  vpcId: string;
-  eniId: string | null;
-}
-
-/**
- * `privlink addr X`: X is a private IP (with vpc), a host address, an ENI, an instance, or a
- * VPC (for its resolver). Works across accounts: the host is one machine.
- */
-export function lookupAddresses(state: State, q: string, vpcId?: string): AddrRow[] {
-  const eniRow = (eniId: string): AddrRow[] => {
-    const e = state.get("eni", eniId);
-    const vpc = e && state.get("vpc", e.vpcId);
-    const host = vpc && hostAddressOf(vpc, e.privateIp);
-    return e && host ? [{ privateIp: e.privateIp, hostAddress: host, vpcId: e.vpcId, eniId: e.id }] : [];
-  };
-  if (q.startsWith("eni-")) return eniRow(q);
-  if (q.startsWith("i-")) {
-    const i = state.get("instance", q);
-    return i ? eniRow(i.eniId) : [];
-  }
-  if (q.startsWith("vpc-")) {
-    const vpc = state.get("vpc", q);
-    if (!vpc) return [];
-    return vpc.cidrBlocks.flatMap((b) => {
-      if (b.slot === undefined) return [];
-      const base = b.cidr.split("/")[0]!.split(".").map(Number);
-      const ip = `${base[0]}.${base[1]}.${base[2]}.${base[3]! + 2}`;
-      return [{ privateIp: ip, hostAddress: hostAddressOf(vpc, ip)!, vpcId: vpc.id, eniId: null }];
-    });
-  }
-  if (q.startsWith("127.")) {
-    const hit = privateIpOfHost(state, q);
-    if (!hit) return [];
-    const eni = [...state.all("eni")].find((e) => e.vpcId === hit.vpc.id && e.privateIp === hit.privateIp);
-    return [{ privateIp: hit.privateIp, hostAddress: q, vpcId: hit.vpc.id, eniId: eni?.id ?? null }];
-  }
-  const candidates = [...state.all("vpc")].filter((v) => (vpcId ? v.id === vpcId : true));
-  return candidates.flatMap((vpc) => {
-    const host = hostAddressOf(vpc, q);
-    if (!host) return [];
-    const eni = [...state.all("eni")].find((e) => e.vpcId === vpc.id && e.privateIp === q);
-    return [{ privateIp: q, hostAddress: host, vpcId: vpc.id, eniId: eni?.id ?? null }];
-  });
 }
 
 export function adminRoutes(deps: AdminDeps): Record<string, AdminRoute> {

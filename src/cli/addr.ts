@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { AddrRow } from "../api/admin.js";
+import type { AddrRow } from "../cloud/addressing.js";
 import { admin } from "./client.js";
 
 export function registerAddrCommand(program: Command): void {
