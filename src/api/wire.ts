@@ -1,26 +1,18 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { AwsError } from "../cloud/errors.js";
-import { renderError as renderProtocolError } from "./protocols/errors.js";
 import { decodeJson, encodeJson } from "./protocols/json.js";
 import { decodeQuery, encodeQuery } from "./protocols/query.js";
 import { decodeRestXml, encodeRestXml, matchRestXmlOperation } from "./protocols/rest-xml.js";
-import {
-  findOperation,
-  jsonActionOf,
-  type WireProtocol,
-  type WireService,
-  protocolOf as wireProtocolOf,
-} from "./protocols/schema.js";
+import { findOperation, jsonActionOf, type WireProtocol, type WireService } from "./protocols/schema.js";
+
+export { renderError } from "./protocols/errors.js";
+export { protocolOf } from "./protocols/schema.js";
 
 /**
  * One request in, one response out, whatever the protocol: the server routes by the SigV4
  * service and this module picks the codec. Handlers see SDK input shapes only.
  */
 export type Protocol = WireProtocol;
-
-export function protocolOf(service: string): Protocol {
-  return wireProtocolOf(service);
-}
 
 export interface Encoded {
   status: number;
@@ -105,8 +97,4 @@ export function encodeResponse(
       return { status: r.status, contentType: "text/xml", body: r.body, headers: r.headers };
     }
   }
-}
-
-export function renderError(err: AwsError, protocol: Protocol, requestId: string, service: string) {
-  return renderProtocolError(err, protocol, requestId, service);
 }
