@@ -7,6 +7,7 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import type { HandlerTable } from "./handler.js";
 import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
+import { unimplementedService } from "./unimplemented.js";
 import { decodeRequest, encodeResponse, type Protocol, protocolOf, renderError } from "./wire.js";
 
 export interface DispatchOptions {
@@ -59,8 +60,7 @@ export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: 
     const scope = parseScope(incoming);
     service = scope.service;
     const table = opts.services[service];
-    if (!table)
-      throw new AwsError("UnknownService", `privlink does not serve the AWS service '${service}' here`, 400);
+    if (!table) return unimplementedService(service, req, requestId);
     protocol = protocolOf(service);
     const caller = callerFor(opts.state, opts.auth, scope.accessKeyId);
     if (!caller) throw authErrorFor(service, "unknownKey");

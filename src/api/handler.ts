@@ -4,6 +4,7 @@ import {
   compileFilters,
   type Filter,
   type FilterFields,
+  type InvalidFilterCode,
   type Page,
   type PageLimits,
   paginate,
@@ -94,9 +95,11 @@ export function describe<T extends { id: string; tags?: Tags }>(
     notFound: (id: string) => AwsError;
     fields: FilterFields<T>;
     limits?: PageLimits;
+    /** What an unknown filter name is answered with (the VPC endpoint family: InvalidFilter). */
+    invalidFilter?: InvalidFilterCode;
   },
 ): Page<T> {
   const picked = pickByIds(items, opts.ids, opts.notFound);
-  const match = compileFilters(filtersOf(input), opts.fields, (t) => t.tags ?? {});
+  const match = compileFilters(filtersOf(input), opts.fields, (t) => t.tags ?? {}, opts.invalidFilter);
   return paginate(picked.filter(match), input.MaxResults, input.NextToken, opts.limits);
 }

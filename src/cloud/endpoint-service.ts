@@ -288,8 +288,9 @@ function kindOf(input: ServiceInput): { kind: LbKind; arns: readonly string[] } 
       "InvalidParameterCombination",
       "Specify either NetworkLoadBalancerArns or GatewayLoadBalancerArns, not both.",
     );
+  // AWS answers InvalidParameter here, not MissingParameter: neither list is required on its own.
   if (nlbs.length === 0 && gwlbs.length === 0)
-    throw missingParameter("NetworkLoadBalancerArn or GatewayLoadBalancerArn");
+    throw invalidParameter("Must specify at least one of NetworkLoadBalancerArns or GatewayLoadBalancerArns.");
   return nlbs.length > 0 ? { kind: "network", arns: nlbs } : { kind: "gateway", arns: gwlbs };
 }
 
@@ -311,7 +312,9 @@ export function createService(tx: Tx, ctx: Ctx, input: ServiceInput): EndpointSe
     tags: input.tags ?? {},
     serviceName: `com.amazonaws.vpce.${ctx.region}.${id}`,
     serviceType: kind === "network" ? "Interface" : "GatewayLoadBalancer",
-    state: "Pending",
+    // AWS's create response already says Available, for network and gateway load balancers alike;
+    // only a load balancer still provisioning (created in the same instant) keeps it Pending.
+    state: lbs.every((lb) => lb.state === "active") ? "Available" : "Pending",
     acceptanceRequired: input.acceptanceRequired ?? true,
     networkLoadBalancerArns: kind === "network" ? lbs.map((l) => l.id) : [],
     gatewayLoadBalancerArns: kind === "gateway" ? lbs.map((l) => l.id) : [],

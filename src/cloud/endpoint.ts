@@ -75,9 +75,9 @@ export const ENDPOINT_ENI_REQUESTER_ID = "727180483921";
 export const DEFAULT_INTERFACE_POLICY =
   '{\n  "Statement": [\n    {\n      "Action": "*", \n      "Effect": "Allow", \n      "Principal": "*", \n      "Resource": "*"\n    }\n  ]\n}';
 
-/** The gateway endpoint default (spec §5.1, the CLI example's text). */
+/** The gateway endpoint default, exactly as AWS returns it (no `Sid`, unlike older doc examples). */
 export const DEFAULT_GATEWAY_POLICY =
-  '{"Version":"2008-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}';
+  '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}';
 
 export type EndpointType = VpcEndpoint["type"];
 const TYPES: readonly string[] = ["Interface", "Gateway", "GatewayLoadBalancer"];

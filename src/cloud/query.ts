@@ -45,17 +45,25 @@ function asStrings(v: FieldValue): string[] {
   return [String(v)];
 }
 
-/** Compiles filters once; throws `InvalidParameterValue` for a filter name the action does not know. */
+/**
+ * The code AWS answers for a filter name an action does not know. The classic EC2 Describes
+ * (DescribeVpcs, DescribeInstances, …) say `InvalidParameterValue`; the VPC endpoint family
+ * validates names against its documented list and says `InvalidFilter` (docs/api.md, sources).
+ */
+export type InvalidFilterCode = "InvalidParameterValue" | "InvalidFilter";
+
+/** Compiles filters once; throws `invalidCode` for a filter name the action does not know. */
 export function compileFilters<T>(
   filters: readonly Filter[] | undefined,
   fields: FilterFields<T>,
   tagsOf?: (item: T) => Tags,
+  invalidCode: InvalidFilterCode = "InvalidParameterValue",
 ): (item: T) => boolean {
   if (!filters || filters.length === 0) return () => true;
   const tests = filters.map((f) => {
-    if (!f.name) throw new AwsError("InvalidParameterValue", "The filter 'null' is invalid");
+    if (!f.name) throw new AwsError(invalidCode, "The filter 'null' is invalid");
     const values = (f.values ?? []).map(matcher);
-    const read = readerFor(f.name, fields, tagsOf);
+    const read = readerFor(f.name, fields, tagsOf, invalidCode);
     return (item: T) => asStrings(read(item)).some((s) => values.some((m) => m(s)));
   });
   return (item) => tests.every((t) => t(item));
@@ -64,7 +72,8 @@ export function compileFilters<T>(
 function readerFor<T>(
   name: string,
   fields: FilterFields<T>,
-  tagsOf?: (item: T) => Tags,
+  tagsOf: ((item: T) => Tags) | undefined,
+  invalidCode: InvalidFilterCode,
 ): (item: T) => FieldValue {
   if (tagsOf && name.startsWith("tag:")) {
     const key = name.slice(4);
@@ -73,7 +82,7 @@ function readerFor<T>(
   if (tagsOf && name === "tag-key") return (item) => Object.keys(tagsOf(item));
   if (tagsOf && name === "tag-value") return (item) => Object.values(tagsOf(item));
   const read = Object.hasOwn(fields, name) ? fields[name] : undefined;
-  if (!read) throw invalidParameterValue(`The filter '${name}' is invalid`);
+  if (!read) throw new AwsError(invalidCode, `The filter '${name}' is invalid`);
   return read;
 }
 

@@ -50,7 +50,7 @@ export const DEFAULT_ENDPOINT_POLICY =
 
 /** The default policy of a gateway endpoint. */
 export const DEFAULT_GATEWAY_ENDPOINT_POLICY =
-  '{"Version":"2008-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}';
+  '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}';
 
 /** Parses and validates a policy document; the result is also compiled for `evaluate`. */
 export function parsePolicy(text: string, options: ParseOptions): Policy {

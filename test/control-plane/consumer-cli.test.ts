@@ -296,7 +296,7 @@ describe("the AWS CLI examples of create-vpc-endpoint", () => {
     ).VpcEndpoint;
     expect(gw).toMatchObject({
       PolicyDocument:
-        '{"Version":"2008-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}',
+        '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}',
       VpcId: vpc,
       State: "available",
       ServiceName: "com.amazonaws.us-east-1.s3",

@@ -134,7 +134,7 @@ describe("DescribeVpcEndpoints", () => {
           ),
         )
       ).name,
-    ).toBe("InvalidParameterValue");
+    ).toBe("InvalidFilter");
     // Another account sees none of them.
     const other = await createAccount("111122223333");
     const theirs = srv.ec2("us-east-1", other);
@@ -256,7 +256,7 @@ describe("DescribeVpcEndpointServices", () => {
           ),
         )
       ).name,
-    ).toBe("InvalidParameterValue");
+    ).toBe("InvalidFilter");
   });
 
   it("pages, serves other regions, and names AZs as the caller's account does", async () => {

@@ -117,7 +117,7 @@ describe("AWS CLI: provider walkthrough", () => {
     const svc = created.ServiceConfiguration;
     expect(svc).toMatchObject({
       ServiceType: [{ ServiceType: "Interface" }],
-      ServiceState: "Pending",
+      ServiceState: "Available",
       AcceptanceRequired: true,
       ManagesVpcEndpoints: false,
       NetworkLoadBalancerArns: [lb.LoadBalancerArn],

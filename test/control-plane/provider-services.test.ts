@@ -83,7 +83,7 @@ async function describeOne(id: string) {
 }
 
 describe("endpoint service configurations", () => {
-  it("creates an NLB-backed service: Pending, then Available in the load balancers' zones", async () => {
+  it("creates an NLB-backed service: Available in the create response, in the load balancers' zones", async () => {
     const stack = await makeNlbStack(elb, net, "front");
     const out = await ec2.send(
       new CreateVpcEndpointServiceConfigurationCommand({
@@ -99,7 +99,7 @@ describe("endpoint service configurations", () => {
       ServiceType: [{ ServiceType: "Interface" }],
       ServiceId: c.ServiceId,
       ServiceName: `com.amazonaws.vpce.us-east-1.${c.ServiceId}`,
-      ServiceState: "Pending",
+      ServiceState: "Available",
       AvailabilityZoneIds: ["use1-az1", "use1-az2"],
       AvailabilityZones: ["us-east-1a", "us-east-1b"],
       AcceptanceRequired: true,
@@ -110,7 +110,7 @@ describe("endpoint service configurations", () => {
       BaseEndpointDnsNames: [`${c.ServiceId}.us-east-1.vpce.amazonaws.com`],
       PrivateDnsNameConfiguration: {},
       Tags: [{ Key: "Name", Value: "front" }],
-      SupportedRegions: [{ Region: "us-east-1", ServiceState: "Pending" }],
+      SupportedRegions: [{ Region: "us-east-1", ServiceState: "Available" }],
       RemoteAccessEnabled: false,
     });
     settle(srv);
@@ -137,6 +137,7 @@ describe("endpoint service configurations", () => {
     ).ServiceConfiguration!;
     expect(c).toMatchObject({
       ServiceType: [{ ServiceType: "GatewayLoadBalancer" }],
+      ServiceState: "Available",
       AcceptanceRequired: false,
       NetworkLoadBalancerArns: [],
     });
@@ -150,7 +151,8 @@ describe("endpoint service configurations", () => {
     const arn = (id: string) =>
       `arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/ghost/${id}`;
     const cases: [Record<string, unknown>, string][] = [
-      [{}, "MissingParameter"],
+      // AWS: neither list is InvalidParameter, not MissingParameter (issue 18).
+      [{}, "InvalidParameter"],
       [{ NetworkLoadBalancerArns: [free], GatewayLoadBalancerArns: [gwlb] }, "InvalidParameterCombination"],
       [{ NetworkLoadBalancerArns: ["arn:aws:nope"] }, "InvalidNetworkLoadBalancerArn.Malformed"],
       [{ NetworkLoadBalancerArns: [arn("0123456789abcdef")] }, "InvalidNetworkLoadBalancerArn.NotFound"],
@@ -256,7 +258,7 @@ describe("endpoint service configurations", () => {
           ),
         )
       ).name,
-    ).toBe("InvalidParameterValue");
+    ).toBe("InvalidFilter");
     const ghost = "vpce-svc-0123456789abcdef0";
     expect(
       await fails(ec2.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [id, ghost] }))),

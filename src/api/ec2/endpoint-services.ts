@@ -99,8 +99,10 @@ export const endpointServiceHandlers: HandlerTable = {
         "service-name": (s) => s.serviceName,
         "service-id": (s) => s.id,
         "service-state": (s) => s.state,
+        "service-region": (s) => s.region,
         "supported-ip-address-types": (s) => [...s.supportedIpAddressTypes],
       },
+      invalidFilter: "InvalidFilter",
     });
     return {
       ServiceConfigurations: page.items.map((s) => serviceConfigurationShape(tx, s)),
@@ -165,6 +167,7 @@ export const endpointServiceHandlers: HandlerTable = {
     const page = describe(rows, input, {
       notFound: (id) => new AwsError("InvalidParameterValue", `Unknown permission ${id}`),
       fields: { principal: (p) => p.principal, "principal-type": (p) => p.principalType },
+      invalidFilter: "InvalidFilter",
     });
     return {
       AllowedPrincipals: page.items.map((p) => ({
@@ -216,6 +219,7 @@ export const endpointServiceHandlers: HandlerTable = {
         "service-id": (n) => n.serviceId,
         "vpc-endpoint-id": (n) => n.vpcEndpointId,
       },
+      invalidFilter: "InvalidFilter",
     });
     return { ConnectionNotificationSet: page.items.map(notificationShape), NextToken: page.nextToken };
   },

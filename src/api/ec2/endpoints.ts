@@ -219,7 +219,7 @@ function describeServices({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointServic
     const wanted = new Set(input.ServiceNames);
     views = views.filter((v) => wanted.has(v.serviceName));
   }
-  const match = compileFilters(filtersOf(input), serviceFields, (v) => v.tags);
+  const match = compileFilters(filtersOf(input), serviceFields, (v) => v.tags, "InvalidFilter");
   const page = paginate(views.filter(match), input.MaxResults, input.NextToken);
   return {
     ServiceNames: [...new Set(page.items.map((v) => v.serviceName))],
@@ -230,7 +230,7 @@ function describeServices({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointServic
 
 function describeAssociations({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointAssociationsRequest>) {
   for (const id of input.VpcEndpointIds ?? []) getVpcEndpoint(tx, ctx, id);
-  compileFilters(filtersOf(input), associationFields);
+  compileFilters(filtersOf(input), associationFields, undefined, "InvalidFilter");
   const page = paginate([], input.MaxResults, input.NextToken);
   return { VpcEndpointAssociations: page.items, NextToken: page.nextToken };
 }
@@ -286,11 +286,12 @@ export const endpointHandlers: HandlerTable = {
     const ids = endpointIds(input.VpcEndpointIds);
     // Without IDs the filters may run during the scan, before the sort (describe applies them
     // again to the matches); with IDs an ID that does not match must still be found, not missing.
-    const where = ids?.length ? undefined : compileFilters(filtersOf(input), endpointFields, (e) => e.tags);
+    const where = ids?.length ? undefined : compileFilters(filtersOf(input), endpointFields, (e) => e.tags, "InvalidFilter");
     const page = describe(endpointsOf(tx, ctx, where), input, {
       ids,
       notFound: endpointNotFound,
       fields: endpointFields,
+      invalidFilter: "InvalidFilter",
     });
     return { VpcEndpoints: page.items.map((e) => vpcEndpointShape(tx, e)), NextToken: page.nextToken };
   },
@@ -313,6 +314,7 @@ export const endpointHandlers: HandlerTable = {
     const page = describe(connectionsOf(tx, ctx), input, {
       notFound: endpointNotFound,
       fields: connectionFields,
+      invalidFilter: "InvalidFilter",
     });
     return {
       VpcEndpointConnections: page.items.map((e) => connectionShape(tx, e)),
