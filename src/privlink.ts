@@ -18,6 +18,7 @@ import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
+import { type HomeLock, lockHome } from "./store/home-lock.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -78,17 +79,30 @@ export interface ServerFile {
   url: string;
   port: number;
   startedAt: string;
+  /** The server's lock token: it removes this file on exit only while the token is its own. */
+  token?: string;
 }
 
 export function serverFilePath(home: string): string {
   return join(home, "server.json");
 }
 
+/** Starts privlink on its state directory, which it locks first: one server per home. */
 export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlink> {
   const home = opts.home ?? defaultHome();
+  mkdirSync(home, { recursive: true });
+  const lock = lockHome(home, serverFilePath(home));
+  try {
+    return await startLocked(opts, home, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock): Promise<Privlink> {
   const rt = opts.runtime ?? systemRuntime;
   const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
-  mkdirSync(home, { recursive: true });
   const store = new SqliteStore(join(home, "state.db"));
   const state = new State(store);
   store.loadInto(state);
@@ -146,7 +160,13 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  const info: ServerFile = { pid: process.pid, url, port, startedAt: startedAt.toISOString() };
+  const info: ServerFile = {
+    pid: process.pid,
+    url,
+    port,
+    startedAt: startedAt.toISOString(),
+    token: lock.owner.token,
+  };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 
   let closed = false;
@@ -171,7 +191,9 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
         server.closeAllConnections();
       });
       store.close();
-      rmSync(serverFilePath(home), { force: true });
+      // Only this server's own files: another server's server.json is never removed.
+      if (lock.owns(serverFilePath(home))) rmSync(serverFilePath(home), { force: true });
+      lock.release();
     },
   };
 }

@@ -38,7 +38,9 @@ export function foreignProtocolOf(
 ): ForeignProtocol {
   if (service === "ec2") return "ec2";
   if (header(req.headers, "x-amz-target")) return jsonVersion(req.headers);
-  const form = header(req.headers, "content-type").toLowerCase().startsWith("application/x-www-form-urlencoded");
+  const form = header(req.headers, "content-type")
+    .toLowerCase()
+    .startsWith("application/x-www-form-urlencoded");
   if (form || /[?&]Action=/.test(req.url)) return "query";
   const catalog = req.catalogProtocol ?? catalogProtocolOf(service);
   if (catalog === "json") return jsonVersion(req.headers);
@@ -47,11 +49,22 @@ export function foreignProtocolOf(
   return "restJson";
 }
 
+const UPSTREAM_EXAMPLE = "<URL> (for example http://127.0.0.1:4566)";
+
 /** The error privlink answers for a service it does not implement (HTTP 501, not retried by SDKs). */
 export function notImplemented(service: string, detail = ""): AwsError {
   return new AwsError(
     "NotImplemented",
-    `privlink does not implement the AWS service '${service}'${detail}. Forward it to another implementation with: privlink upstream set ${service} <URL> (for example http://127.0.0.1:4566)`,
+    `privlink does not implement the AWS service '${service}'${detail}. Forward it to another implementation with: privlink upstream set ${service} ${UPSTREAM_EXAMPLE}`,
+    501,
+  );
+}
+
+/** The same refusal on the API port, which never forwards: upstreams serve interface endpoints. */
+export function notImplementedOnEdge(service: string): AwsError {
+  return new AwsError(
+    "NotImplemented",
+    `privlink does not implement the AWS service '${service}'. Calls through an interface endpoint to it are forwarded to another implementation once you run: privlink upstream set ${service} ${UPSTREAM_EXAMPLE}`,
     501,
   );
 }
@@ -63,7 +76,11 @@ export interface ForeignResponse {
 }
 
 /** `err` in the envelope of `protocol`, exactly as each family's clients read it. */
-export function renderForeignError(err: AwsError, protocol: ForeignProtocol, requestId: string): ForeignResponse {
+export function renderForeignError(
+  err: AwsError,
+  protocol: ForeignProtocol,
+  requestId: string,
+): ForeignResponse {
   const headers: Record<string, string> = { "x-amzn-requestid": requestId };
   const code = xmlEscape(err.code);
   const message = xmlEscape(err.message);
@@ -113,5 +130,5 @@ export function unimplementedService(
   req: { url: string; headers: IncomingHttpHeaders },
   requestId: string,
 ): ForeignResponse {
-  return renderForeignError(notImplemented(service), foreignProtocolOf(service, req), requestId);
+  return renderForeignError(notImplementedOnEdge(service), foreignProtocolOf(service, req), requestId);
 }

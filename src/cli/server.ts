@@ -100,8 +100,18 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command("env")
-    .description("print the AWS environment for the running server, for eval")
-    .action(() => {
+    .description("print the AWS environment for the running server, for eval (exit 3 when none runs)")
+    .action(async () => {
+      try {
+        await admin("GET", "/_privlink/health");
+      } catch {
+        // Printing a default address would send every later AWS call to nothing: say so instead.
+        process.stderr.write(
+          `privlink is not running (looked at ${serverUrl()}): start it with 'privlink up', or set PRIVLINK_HOME or PRIVLINK_URL to find the one that runs\n`,
+        );
+        process.exitCode = 3;
+        return;
+      }
       const lines = [
         `export AWS_ENDPOINT_URL=${serverUrl()}`,
         `export AWS_ACCESS_KEY_ID=${DEFAULT_KEY.id}`,

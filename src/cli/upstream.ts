@@ -28,6 +28,8 @@ export function registerUpstreamCommands(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const r = await admin<{ upstreams: UpstreamRow[] }>("GET", "/_privlink/upstreams");
       if (o.json) process.stdout.write(`${JSON.stringify(r.upstreams)}\n`);
+      else if (r.upstreams.length === 0)
+        process.stdout.write("no upstreams configured (add one with: privlink upstream set SERVICE URL)\n");
       else for (const u of r.upstreams) process.stdout.write(`${u.service} ${u.url}\n`);
     });
   upstream

@@ -268,10 +268,14 @@ function serviceOf(tx: Tx, ctx: Ctx, e: VpcEndpoint): ServiceView | undefined {
 // ---------------------------------------------------------------------------------------------
 // Lookups
 
+/**
+ * Any ID that is not a `vpce-` ID — another resource's (`rtb-…`) included — is Malformed, not
+ * NotFound, in AWS's words (observed: hashicorp/terraform-provider-aws#9693; docs/api.md).
+ */
 const malformed = (id: string) =>
   new AwsError(
     "InvalidVpcEndpointId.Malformed",
-    `Invalid Vpc Endpoint Id: '${id}' (expecting 'vpce-' followed by 17 hexadecimal characters)`,
+    `Invalid Id: '${id}' (expecting 'vpce-...; the Id may only contain lowercase alphanumeric characters and a single dash')`,
   );
 export const endpointNotFound = (id: string) =>
   new AwsError("InvalidVpcEndpointId.NotFound", `The Vpc Endpoint Id '${id}' does not exist`);

@@ -21,6 +21,7 @@ import type { Socket } from "node:net";
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
+import { notImplemented } from "../api/unimplemented.js";
 import { callerFor } from "../cloud/account.js";
 import {
   type AwsService,
@@ -443,11 +444,7 @@ export class ServiceFront {
     const upstream = this.upstreams.urlFor(scope.service);
     const named = service ? ` (${service.serviceName})` : "";
     if (upstream === undefined)
-      throw new AwsError(
-        "NotImplemented",
-        `privlink does not implement the AWS service '${scope.service}'${named} and no upstream is configured for it. Forward it to another implementation with: privlink upstream set ${scope.service} <URL> (for example http://127.0.0.1:4566)`,
-        501,
-      );
+      throw notImplemented(scope.service, `${named} and no upstream is configured for it`);
     try {
       return await forwardToUpstream({
         upstream,

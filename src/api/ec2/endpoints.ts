@@ -286,7 +286,9 @@ export const endpointHandlers: HandlerTable = {
     const ids = endpointIds(input.VpcEndpointIds);
     // Without IDs the filters may run during the scan, before the sort (describe applies them
     // again to the matches); with IDs an ID that does not match must still be found, not missing.
-    const where = ids?.length ? undefined : compileFilters(filtersOf(input), endpointFields, (e) => e.tags, "InvalidFilter");
+    const where = ids?.length
+      ? undefined
+      : compileFilters(filtersOf(input), endpointFields, (e) => e.tags, "InvalidFilter");
     const page = describe(endpointsOf(tx, ctx, where), input, {
       ids,
       notFound: endpointNotFound,
