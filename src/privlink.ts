@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
+import type { HandlerTable } from "./api/handler.js";
 import { route53Handlers } from "./api/route53.js";
 import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
@@ -46,6 +47,8 @@ export interface Privlink {
   readonly dataplane: DataPlaneHost;
   readonly ca: LocalCa;
   readonly front: ServiceFront;
+  /** The registered handler tables, by SigV4 service name (what the API port serves). */
+  readonly services: Readonly<Record<string, HandlerTable>>;
   close(): Promise<void>;
 }
 
@@ -179,6 +182,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     dataplane,
     ca,
     front,
+    services,
     async close() {
       if (closed) return;
       closed = true;

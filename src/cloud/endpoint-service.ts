@@ -290,7 +290,9 @@ function kindOf(input: ServiceInput): { kind: LbKind; arns: readonly string[] } 
     );
   // AWS answers InvalidParameter here, not MissingParameter: neither list is required on its own.
   if (nlbs.length === 0 && gwlbs.length === 0)
-    throw invalidParameter("Must specify at least one of NetworkLoadBalancerArns or GatewayLoadBalancerArns.");
+    throw invalidParameter(
+      "Must specify at least one of NetworkLoadBalancerArns or GatewayLoadBalancerArns.",
+    );
   return nlbs.length > 0 ? { kind: "network", arns: nlbs } : { kind: "gateway", arns: gwlbs };
 }
 

@@ -25,6 +25,7 @@ export {
   type ScalarShape,
   type Shape,
   type StructShape,
+  sdkPackageOf,
   WIRE_SERVICES,
   type WireProtocol,
   type WireProtocol as Protocol,

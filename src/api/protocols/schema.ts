@@ -330,3 +330,8 @@ export function operationNames(service: WireService): string[] {
     .map((k) => k.slice(0, -1))
     .sort();
 }
+
+/** The npm package of the SDK client whose schemas the wire uses for `service`. */
+export function sdkPackageOf(service: WireService): string {
+  return SERVICES[service].pkg;
+}

@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { apiVersionOf, type WireService } from "../../src/api/protocols/index.js";
+
+/**
+ * AWS's own service models as botocore ships them with the AWS CLI the tests already need: the
+ * oracle the response-shape test checks privlink against. Unlike the SDK v3 client schemas,
+ * they keep enums, member shape names and timestamp formats, and nobody here wrote them.
+ */
+
+export interface BotoShape {
+  type: string;
+  members?: Record<string, { shape: string; locationName?: string }>;
+  member?: { shape: string };
+  key?: { shape: string };
+  value?: { shape: string };
+  enum?: string[];
+  required?: string[];
+}
+
+export interface BotoModel {
+  metadata: { protocol: string };
+  operations: Record<string, { output?: { shape: string }; errors?: { shape: string }[] }>;
+  shapes: Record<string, BotoShape>;
+}
+
+/** botocore's directory name where it differs from the SigV4 signing name. */
+const BOTOCORE_NAMES: Record<string, string> = {
+  elasticloadbalancing: "elbv2",
+  monitoring: "cloudwatch",
+};
+
+let dataDir: string | undefined;
+
+function botocoreData(): string {
+  if (dataDir) return dataDir;
+  const candidates: string[] = [];
+  try {
+    const py = execFileSync(
+      "python3",
+      ["-c", "import botocore, os; print(os.path.dirname(botocore.__file__))"],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    ).trim();
+    candidates.push(join(py, "data"));
+  } catch {}
+  candidates.push("/usr/lib/python3/dist-packages/botocore/data");
+  const found = candidates.find((d) => existsSync(join(d, "ec2")));
+  if (!found) throw new Error("botocore's models were not found (the AWS CLI installs them)");
+  dataDir = found;
+  return found;
+}
+
+const cache = new Map<string, BotoModel>();
+
+export function botocoreModel(service: WireService): BotoModel {
+  let model = cache.get(service);
+  if (!model) {
+    const dir = join(botocoreData(), BOTOCORE_NAMES[service] ?? service, apiVersionOf(service));
+    const gz = join(dir, "service-2.json.gz");
+    const text = existsSync(gz)
+      ? gunzipSync(readFileSync(gz)).toString("utf8")
+      : readFileSync(join(dir, "service-2.json"), "utf8");
+    model = JSON.parse(text) as BotoModel;
+    cache.set(service, model);
+  }
+  return model;
+}

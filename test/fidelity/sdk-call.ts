@@ -1,0 +1,99 @@
+import { createRequire } from "node:module";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { HttpResponse } from "@smithy/protocol-http";
+import { isWireService, sdkPackageOf } from "../../src/api/protocols/index.js";
+
+/**
+ * Any action of any service privlink speaks, sent by that service's real SDK v3 client over
+ * HTTP, with the raw response body kept for checks the decoded output cannot show (timestamp
+ * text). The client comes from the package the wire itself uses, so a service registered later
+ * needs nothing here.
+ */
+
+const requireCjs = createRequire(import.meta.url);
+
+export interface SdkResult {
+  output: Record<string, any>;
+  raw: string;
+  status: number;
+}
+
+export interface SdkCaller {
+  send(service: string, action: string, input: Record<string, unknown>): Promise<SdkResult>;
+}
+
+function clientClass(mod: Record<string, any>): new (config: object) => any {
+  const name = Object.keys(mod).find(
+    (k) => /^[A-Z][A-Za-z0-9]*Client$/.test(k) && typeof mod[k] === "function",
+  );
+  if (!name) throw new Error("no *Client class in the SDK package");
+  return mod[name];
+}
+
+/** A handler that buffers every response body so the test can read it as well as the SDK. */
+class RecordingHandler {
+  private inner = new NodeHttpHandler();
+  last = { raw: "", status: 0 };
+  async handle(request: any, options?: any) {
+    const { response } = await this.inner.handle(request, options);
+    const chunks: Buffer[] = [];
+    for await (const c of response.body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+    const body = Buffer.concat(chunks);
+    this.last = { raw: body.toString("utf8"), status: response.statusCode };
+    return {
+      response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body }),
+    };
+  }
+  updateHttpClientConfig() {}
+  httpHandlerConfigs() {
+    return {};
+  }
+  destroy() {
+    this.inner.destroy();
+  }
+}
+
+export function sdkCaller(
+  url: string,
+  credentials = { accessKeyId: "test", secretAccessKey: "test" },
+  region = "us-east-1",
+): SdkCaller & { destroy(): void } {
+  const clients = new Map<string, { mod: Record<string, any>; client: any; handler: RecordingHandler }>();
+  const get = (service: string) => {
+    let c = clients.get(service);
+    if (!c) {
+      if (!isWireService(service)) throw new Error(`privlink's wire does not know the service ${service}`);
+      const mod = requireCjs(sdkPackageOf(service)) as Record<string, any>;
+      const handler = new RecordingHandler();
+      const Client = clientClass(mod);
+      const client = new Client({
+        endpoint: url,
+        region,
+        credentials,
+        maxAttempts: 1,
+        requestHandler: handler,
+      });
+      c = { mod, client, handler };
+      clients.set(service, c);
+    }
+    return c;
+  };
+  return {
+    async send(service, action, input) {
+      const { mod, client, handler } = get(service);
+      const Command = mod[`${action}Command`];
+      if (!Command) throw new Error(`the ${service} SDK has no ${action}Command`);
+      handler.last = { raw: "", status: 0 };
+      try {
+        const output = await client.send(new Command(input));
+        return { output, raw: handler.last.raw, status: handler.last.status };
+      } catch (err) {
+        Object.assign(err as object, { raw: handler.last.raw });
+        throw err;
+      }
+    },
+    destroy() {
+      for (const c of clients.values()) c.client.destroy();
+    },
+  };
+}

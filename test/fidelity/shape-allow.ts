@@ -1,0 +1,144 @@
+import type { Allowed } from "./shape-check.js";
+
+/**
+ * What the response-shape test lets be absent, by model shape, each group with its reason.
+ * Everything not listed here must be present in every response that contains its shape.
+ * Three reasons only: AWS itself omits the member in the fixture's situation (the member
+ * belongs to another variant, or to a value that is unset); pagination (omitted on the last
+ * page); privlink deliberately does not model the feature.
+ */
+
+const ABSENT: Record<string, string> = {
+  // -- Pagination: AWS omits the next-page token on the last page.
+  "*": "NextToken NextMarker",
+  ListHostedZonesByNameResponse: "NextDNSName NextHostedZoneId HostedZoneId", // HostedZoneId echoes the request's
+  ListResourceRecordSetsResponse: "NextRecordName NextRecordType NextRecordIdentifier",
+
+  // -- AWS omits: the member belongs to another variant than the fixture's.
+  Route: // a route names only its destination kind and its one target
+    "DestinationCidrBlock DestinationIpv6CidrBlock DestinationPrefixListId CarrierGatewayId CoreNetworkArn " +
+    "EgressOnlyInternetGatewayId InstanceId InstanceOwnerId IpAddress LocalGatewayId NatGatewayId " +
+    "NetworkInterfaceId OdbNetworkArn TransitGatewayId VpcPeeringConnectionId",
+  RouteTableAssociation: "SubnetId GatewayId PublicIpv4Pool", // the main association has none
+  IpPermission: "FromPort ToPort", // protocol -1 (all traffic) has no ports
+  SecurityGroupRule: "CidrIpv6 PrefixListId ReferencedGroupInfo Description", // one source kind per rule
+  VpcEndpoint: "DnsOptions", // gateway endpoints carry no DNS options
+  ConnectionNotification: "VpcEndpointId", // a service-scoped notification
+  ServiceDetail: "PrivateDnsName PrivateDnsNames PrivateDnsNameVerificationState", // services without a private name
+  DescribeVpcAttributeResult: "EnableDnsSupport EnableNetworkAddressUsageMetrics", // only the attribute asked for
+  CreateHostedZoneResponse: "VPC", // public zones
+  GetHostedZoneResponse: "DelegationSet", // private zones have no name servers
+  HostedZoneOwner: "OwningAccount OwningService", // owned by an account or by a service, never both
+  DelegationSet: "Id CallerReference", // only reusable delegation sets have them
+  ResourceRecordSet: // simple routing: no alias, weight, failover, geo or health check
+    "AliasTarget CidrRoutingConfig Failover GeoLocation GeoProximityLocation HealthCheckId MultiValueAnswer " +
+    "Region SetIdentifier TrafficPolicyInstanceId Weight",
+  Action:
+    "AuthenticateCognitoConfig AuthenticateOidcConfig FixedResponseConfig JwtValidationConfig RedirectConfig Order",
+  Listener: "AlpnPolicy Certificates MutualAuthentication SslPolicy", // TCP listeners: no TLS
+  TargetGroup: "HealthCheckPath Matcher ProtocolVersion", // TCP health checks have no path or matcher
+  AssociateVpcCidrBlockResult: "Ipv6CidrBlockAssociation", // an IPv4 block
+  GetSecretValueResponse: "SecretBinary", // a string secret
+  UpdateSecretResponse: "VersionId", // only when the value changes
+  PrefixListEntry: "Description", // AWS-managed lists describe no entries
+
+  // -- AWS omits: the value is unset (no description, no tags, no failure, no IPv6, nothing rotated).
+  ChangeInfo: "Comment",
+  HostedZoneConfig: "Comment",
+  IpRange: "Description",
+  Vpc: "Ipv6CidrBlockAssociationSet",
+  VpcCidrBlockState: "StatusMessage",
+  RouteTableAssociationState: "StatusMessage",
+  LoadBalancerState: "Reason",
+  CreateRouteTableResult: "ClientToken", // echoed only when given
+  SecretListEntry:
+    "Description Tags DeletedDate KmsKeyId LastAccessedDate LastRotatedDate NextRotationDate RotationEnabled " +
+    "RotationLambdaARN RotationRules OwningService PrimaryRegion Type ExternalSecretRotationMetadata ExternalSecretRotationRoleArn",
+  DescribeSecretResponse:
+    "Tags DeletedDate KmsKeyId LastRotatedDate NextRotationDate RotationEnabled RotationLambdaARN RotationRules " +
+    "OwningService PrimaryRegion ReplicationStatus Type ExternalSecretRotationMetadata ExternalSecretRotationRoleArn",
+  CreateSecretResponse: "ReplicationStatus",
+
+  // -- privlink deliberately does not model these (no compute, no public IPs, no Outposts,
+  // no IPAM, no IPv6 prefixes, no Local Zones, no rotation; see docs/api.md "Differences").
+  Instance:
+    "BlockDeviceMappings BootMode CapacityBlockId CapacityReservationId CapacityReservationSpecification ClientToken " +
+    "CpuOptions CurrentInstanceBootMode EbsOptimized ElasticGpuAssociations ElasticInferenceAcceleratorAssociations " +
+    "EnaSupport EnclaveOptions HibernationOptions IamInstanceProfile InstanceLifecycle Ipv6Address KernelId KeyName " +
+    "Licenses MaintenanceOptions MetadataOptions NetworkPerformanceOptions Operator OutpostArn Platform PlatformDetails " +
+    "PrivateDnsNameOptions ProductCodes PublicDnsName PublicIpAddress RamdiskId SecondaryInterfaces SourceDestCheck " +
+    "SpotInstanceRequestId SriovNetSupport StateReason StateTransitionReason TpmSupport UsageOperation UsageOperationUpdateTime",
+  Placement: "Affinity AvailabilityZoneId GroupId HostId HostResourceGroupArn PartitionNumber SpreadDomain",
+  Reservation: "RequesterId",
+  InstanceNetworkInterface:
+    "Association ConnectionTrackingConfiguration Ipv4Prefixes Ipv6Addresses Ipv6Prefixes Operator",
+  InstanceNetworkInterfaceAttachment: "EnaQueueCount EnaSrdSpecification",
+  InstancePrivateIpAddress: "Association",
+  NetworkInterface:
+    "AssociatedSubnets Association ConnectionTrackingConfiguration DenyAllIgwTraffic Ipv4Prefixes Ipv6Address " +
+    "Ipv6Native Ipv6Prefixes Operator OutpostArn PublicDnsName PublicIpDnsNameOptions RequesterId",
+  NetworkInterfaceAttachment: "EnaQueueCount EnaSrdSpecification",
+  NetworkInterfacePrivateIpAddress: "Association",
+  NatGateway:
+    "AttachedAppliances AutoProvisionZones AutoScalingIps AvailabilityMode DeleteTime FailureCode FailureMessage " +
+    "ProvisionedBandwidth RouteTableId",
+  NatGatewayAddress: "AllocationId AssociationId AvailabilityZone AvailabilityZoneId FailureMessage PublicIp", // private NAT
+  Vpc_: "BlockPublicAccessStates EncryptionControl", // VPC block public access, encryption controls
+  Subnet: "BlockPublicAccessStates CustomerOwnedIpv4Pool EnableLniAtDeviceIndex OutpostArn Type",
+  AvailabilityZone: "Geography OutpostId ParentZoneId ParentZoneName SourceNatIpv6Prefixes SubGeography",
+  Region: "Geography",
+  ManagedPrefixList:
+    "IpamPrefixListResolverSyncEnabled IpamPrefixListResolverTargetId MaxEntries StateMessage",
+  LoadBalancer:
+    "CustomerOwnedIpv4Pool EnablePrefixForIpv6SourceNat EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic IpamPools SecurityGroups",
+  TargetGroupStickinessConfig: "DurationSeconds",
+  TargetGroup_: "TargetControlPort",
+  TargetDescription: "QuicServerId",
+  TargetHealthDescription: "AdministrativeOverride AnomalyDetection",
+  HostedZone: "Features LinkedService",
+  VpcEndpoint_:
+    "FailureReason Ipv4Prefixes Ipv6Prefixes LastError ResourceConfigurationArn ServiceNetworkArn",
+  DnsOptions: "PrivateDnsOnlyForInboundResolverEndpoint PrivateDnsPreference PrivateDnsSpecifiedDomains",
+  ServiceDetail_: "PayerResponsibility",
+  ServiceConfiguration: "PayerResponsibility",
+  // Revoke* answer Return only; the rule IDs of what was revoked are not reported.
+  RevokeSecurityGroupIngressResult: "RevokedSecurityGroupRules UnknownIpPermissions",
+  RevokeSecurityGroupEgressResult: "RevokedSecurityGroupRules UnknownIpPermissions",
+};
+
+const TABLE = new Map<string, Set<string>>();
+for (const [key, members] of Object.entries(ABSENT)) {
+  // `Shape_` continues `Shape` under another reason.
+  const shape = key.replace(/_$/, "");
+  const set = TABLE.get(shape) ?? new Set<string>();
+  for (const m of members.split(/\s+/).filter(Boolean)) set.add(m);
+  TABLE.set(shape, set);
+}
+
+export function allowedAbsent(_service: string, _action: string): Allowed {
+  return (shape, member) => TABLE.get("*")!.has(member) || TABLE.get(shape)?.has(member) === true;
+}
+
+/**
+ * Values AWS really sends outside the model's enum (observed on AWS, shown in its own CLI
+ * examples): VPC endpoint states are lowercase camel case (`available`, `pendingAcceptance`)
+ * while the model lists `Available`, `PendingAcceptance`; an internet gateway's attachment
+ * says `available`, which the AttachmentStatus enum lacks.
+ */
+export const ENUM_QUIRKS: Record<string, readonly string[]> = {
+  State: [
+    "pendingAcceptance",
+    "pending",
+    "available",
+    "deleting",
+    "deleted",
+    "rejected",
+    "failed",
+    "expired",
+    "partial",
+  ],
+  AttachmentStatus: ["available"],
+};
+
+/** Route 53's PageMaxItems is a string in botocore's model and an integer in the SDK v3's. */
+export const TYPE_QUIRKS: Record<string, string> = { PageMaxItems: "number" };

@@ -1,0 +1,270 @@
+import type { SdkCaller } from "./sdk-call.js";
+
+/**
+ * One account's worth of everything privlink serves, built through the real SDK, so that every
+ * action has something non-trivial to describe. Destructive fixtures make their own victims
+ * with {@link World.fresh}, so the shared resources stay for the fixtures that follow.
+ */
+export class World {
+  vpc = "";
+  subnetA = "";
+  subnetB = "";
+  sg = "";
+  rtb = "";
+  rtbAssoc = "";
+  igw = "";
+  instance = "";
+  instanceIp = "";
+  eni = "";
+  lb = "";
+  tg = "";
+  listener = "";
+  svcId = "";
+  svcName = "";
+  notification = "";
+  endpoint = "";
+  awsEndpoint = "";
+  gatewayEndpoint = "";
+  zone = "";
+  secret = "";
+  prefixList = "";
+  /** Set by fixtures that hand a resource to a later one. */
+  authorizedVpc = "";
+  private n = 0;
+
+  constructor(readonly sdk: SdkCaller) {}
+
+  async call(service: string, action: string, input: Record<string, unknown> = {}): Promise<any> {
+    return (await this.sdk.send(service, action, input)).output;
+  }
+
+  /** A name no earlier call used. */
+  unique(prefix: string): string {
+    return `${prefix}-${++this.n}`;
+  }
+
+  async build(): Promise<this> {
+    const ec2 = (a: string, i: Record<string, unknown> = {}) => this.call("ec2", a, i);
+    const elb = (a: string, i: Record<string, unknown> = {}) => this.call("elasticloadbalancing", a, i);
+    const tags = (type: string) => [{ ResourceType: type, Tags: [{ Key: "Name", Value: `shape-${type}` }] }];
+    this.vpc = (
+      await ec2("CreateVpc", { CidrBlock: "10.0.0.0/16", TagSpecifications: tags("vpc") })
+    ).Vpc.VpcId;
+    await ec2("ModifyVpcAttribute", { VpcId: this.vpc, EnableDnsHostnames: { Value: true } });
+    const subnet = async (cidr: string, az: string) =>
+      (
+        await ec2("CreateSubnet", {
+          VpcId: this.vpc,
+          CidrBlock: cidr,
+          AvailabilityZone: az,
+          TagSpecifications: tags("subnet"),
+        })
+      ).Subnet.SubnetId;
+    this.subnetA = await subnet("10.0.1.0/24", "us-east-1a");
+    this.subnetB = await subnet("10.0.2.0/24", "us-east-1b");
+    this.sg = (
+      await ec2("CreateSecurityGroup", { GroupName: "app", Description: "app tier", VpcId: this.vpc })
+    ).GroupId;
+    await ec2("AuthorizeSecurityGroupIngress", {
+      GroupId: this.sg,
+      IpPermissions: [
+        { IpProtocol: "tcp", FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: "10.0.0.0/16" }] },
+      ],
+    });
+    this.rtb = (
+      await ec2("CreateRouteTable", { VpcId: this.vpc, TagSpecifications: tags("route-table") })
+    ).RouteTable.RouteTableId;
+    this.rtbAssoc = (
+      await ec2("AssociateRouteTable", { RouteTableId: this.rtb, SubnetId: this.subnetB })
+    ).AssociationId;
+    this.igw = (
+      await ec2("CreateInternetGateway", { TagSpecifications: tags("internet-gateway") })
+    ).InternetGateway.InternetGatewayId;
+    await ec2("AttachInternetGateway", { InternetGatewayId: this.igw, VpcId: this.vpc });
+    await ec2("CreateRoute", {
+      RouteTableId: this.rtb,
+      DestinationCidrBlock: "0.0.0.0/0",
+      GatewayId: this.igw,
+    });
+    const run = await ec2("RunInstances", {
+      ImageId: "ami-12345678",
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: this.subnetA,
+      SecurityGroupIds: [this.sg],
+      TagSpecifications: tags("instance"),
+    });
+    this.instance = run.Instances[0].InstanceId;
+    this.instanceIp = run.Instances[0].PrivateIpAddress;
+    this.eni = run.Instances[0].NetworkInterfaces[0].NetworkInterfaceId;
+    this.lb = (
+      await elb("CreateLoadBalancer", {
+        Name: "shape-nlb",
+        Type: "network",
+        Scheme: "internal",
+        Subnets: [this.subnetA, this.subnetB],
+        Tags: [{ Key: "Name", Value: "shape" }],
+      })
+    ).LoadBalancers[0].LoadBalancerArn;
+    this.tg = (
+      await elb("CreateTargetGroup", {
+        Name: "shape-tg",
+        Protocol: "TCP",
+        Port: 80,
+        VpcId: this.vpc,
+        TargetType: "ip",
+      })
+    ).TargetGroups[0].TargetGroupArn;
+    this.listener = (
+      await elb("CreateListener", {
+        LoadBalancerArn: this.lb,
+        Protocol: "TCP",
+        Port: 80,
+        DefaultActions: [{ Type: "forward", TargetGroupArn: this.tg }],
+      })
+    ).Listeners[0].ListenerArn;
+    await elb("RegisterTargets", { TargetGroupArn: this.tg, Targets: [{ Id: this.instanceIp, Port: 80 }] });
+    const svc = (
+      await ec2("CreateVpcEndpointServiceConfiguration", {
+        NetworkLoadBalancerArns: [this.lb],
+        AcceptanceRequired: true,
+        PrivateDnsName: "api.example.com",
+        TagSpecifications: tags("vpc-endpoint-service"),
+      })
+    ).ServiceConfiguration;
+    this.svcId = svc.ServiceId;
+    this.svcName = svc.ServiceName;
+    await ec2("ModifyVpcEndpointServicePermissions", {
+      ServiceId: this.svcId,
+      AddAllowedPrincipals: ["arn:aws:iam::000000000000:root"],
+    });
+    this.notification = (
+      await ec2("CreateVpcEndpointConnectionNotification", {
+        ServiceId: this.svcId,
+        ConnectionNotificationArn: "arn:aws:sns:us-east-1:000000000000:shape",
+        ConnectionEvents: ["Connect", "Accept"],
+      })
+    ).ConnectionNotification.ConnectionNotificationId;
+    this.endpoint = (
+      await ec2("CreateVpcEndpoint", {
+        VpcEndpointType: "Interface",
+        VpcId: this.vpc,
+        ServiceName: this.svcName,
+        SubnetIds: [this.subnetA],
+        SecurityGroupIds: [this.sg],
+        TagSpecifications: tags("vpc-endpoint"),
+      })
+    ).VpcEndpoint.VpcEndpointId;
+    this.awsEndpoint = (
+      await ec2("CreateVpcEndpoint", {
+        VpcEndpointType: "Interface",
+        VpcId: this.vpc,
+        ServiceName: "com.amazonaws.us-east-1.secretsmanager",
+        SubnetIds: [this.subnetA, this.subnetB],
+        SecurityGroupIds: [this.sg],
+      })
+    ).VpcEndpoint.VpcEndpointId;
+    this.gatewayEndpoint = (
+      await ec2("CreateVpcEndpoint", {
+        VpcEndpointType: "Gateway",
+        VpcId: this.vpc,
+        ServiceName: "com.amazonaws.us-east-1.s3",
+        RouteTableIds: [this.rtb],
+      })
+    ).VpcEndpoint.VpcEndpointId;
+    this.prefixList = (await ec2("DescribePrefixLists", {})).PrefixLists[0].PrefixListId;
+    this.zone = (
+      await this.call("route53", "CreateHostedZone", {
+        Name: "corp.example.com",
+        CallerReference: "shape-zone",
+        VPC: { VPCRegion: "us-east-1", VPCId: this.vpc },
+        HostedZoneConfig: { Comment: "shape", PrivateZone: true },
+      })
+    ).HostedZone.Id;
+    this.secret = (
+      await this.call("secretsmanager", "CreateSecret", {
+        Name: "shape/db",
+        SecretString: "s3cr3t",
+        Description: "db",
+      })
+    ).ARN;
+    return this;
+  }
+
+  /** New resources for fixtures that delete, detach or terminate. */
+  readonly fresh = {
+    vpc: async (cidr = "10.9.0.0/16") =>
+      (await this.call("ec2", "CreateVpc", { CidrBlock: cidr })).Vpc.VpcId as string,
+    subnet: async (cidr: string) =>
+      (
+        await this.call("ec2", "CreateSubnet", {
+          VpcId: this.vpc,
+          CidrBlock: cidr,
+          AvailabilityZone: "us-east-1a",
+        })
+      ).Subnet.SubnetId as string,
+    routeTable: async () =>
+      (await this.call("ec2", "CreateRouteTable", { VpcId: this.vpc })).RouteTable.RouteTableId as string,
+    securityGroup: async () =>
+      (
+        await this.call("ec2", "CreateSecurityGroup", {
+          GroupName: this.unique("group"),
+          Description: "fixture",
+          VpcId: this.vpc,
+        })
+      ).GroupId as string,
+    internetGateway: async () =>
+      (await this.call("ec2", "CreateInternetGateway", {})).InternetGateway.InternetGatewayId as string,
+    instance: async () =>
+      (
+        await this.call("ec2", "RunInstances", {
+          ImageId: "ami-12345678",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: this.subnetA,
+        })
+      ).Instances[0].InstanceId as string,
+    loadBalancer: async (type: "network" | "gateway" = "network") =>
+      (
+        await this.call("elasticloadbalancing", "CreateLoadBalancer", {
+          Name: this.unique("lb"),
+          Type: type,
+          Scheme: type === "network" ? "internal" : undefined,
+          Subnets: [this.subnetA],
+        })
+      ).LoadBalancers[0].LoadBalancerArn as string,
+    targetGroup: async () =>
+      (
+        await this.call("elasticloadbalancing", "CreateTargetGroup", {
+          Name: this.unique("tg"),
+          Protocol: "TCP",
+          Port: 8080,
+          VpcId: this.vpc,
+          TargetType: "ip",
+        })
+      ).TargetGroups[0].TargetGroupArn as string,
+    service: async () =>
+      (
+        await this.call("ec2", "CreateVpcEndpointServiceConfiguration", {
+          NetworkLoadBalancerArns: [await this.fresh.loadBalancer()],
+          AcceptanceRequired: true,
+        })
+      ).ServiceConfiguration as { ServiceId: string; ServiceName: string },
+    endpoint: async (serviceName = this.svcName) =>
+      (
+        await this.call("ec2", "CreateVpcEndpoint", {
+          VpcEndpointType: "Interface",
+          VpcId: this.vpc,
+          ServiceName: serviceName,
+          SubnetIds: [this.subnetB],
+        })
+      ).VpcEndpoint.VpcEndpointId as string,
+    secret: async () =>
+      (
+        await this.call("secretsmanager", "CreateSecret", {
+          Name: this.unique("shape/tmp"),
+          SecretString: "x",
+        })
+      ).ARN as string,
+  };
+}
