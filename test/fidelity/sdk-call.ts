@@ -88,7 +88,7 @@ export function sdkCaller(
         const output = await client.send(new Command(input));
         return { output, raw: handler.last.raw, status: handler.last.status };
       } catch (err) {
-        Object.assign(err as object, { raw: handler.last.raw });
+        Object.assign(err as object, { raw: handler.last.raw, httpStatus: handler.last.status });
         throw err;
       }
     },

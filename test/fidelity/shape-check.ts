@@ -66,7 +66,8 @@ function walk(
     }
     case "list":
       if (!Array.isArray(value)) return void fail(`expected a list (${shapeName})`);
-      value.forEach((item, i) => walk(model, shape.member!.shape, item, `${path}[${i}]`, w, depth + 1));
+      for (const [i, item] of value.entries())
+        walk(model, shape.member!.shape, item, `${path}[${i}]`, w, depth + 1);
       return;
     case "map":
       if (typeof value !== "object" || value === null) return void fail(`expected a map (${shapeName})`);
