@@ -34,14 +34,13 @@ function catalogProtocolOf(service: string): string | undefined {
 /** The wire protocol a request to `service` speaks, as far as privlink can tell. */
 export function foreignProtocolOf(
   service: string,
-  req: { url: string; headers: IncomingHttpHeaders; catalogProtocol?: string },
+  req: { url: string; headers: IncomingHttpHeaders; body?: Buffer; catalogProtocol?: string },
 ): ForeignProtocol {
   if (service === "ec2") return "ec2";
   if (header(req.headers, "x-amz-target")) return jsonVersion(req.headers);
-  const form = header(req.headers, "content-type")
-    .toLowerCase()
-    .startsWith("application/x-www-form-urlencoded");
-  if (form || /[?&]Action=/.test(req.url)) return "query";
+  // The query protocols name the action in the form body (or, for a GET, in the query string).
+  const body = req.body?.subarray(0, 4096).toString("latin1") ?? "";
+  if (/(^|&)Action=/.test(body) || /[?&]Action=/.test(req.url)) return "query";
   const catalog = req.catalogProtocol ?? catalogProtocolOf(service);
   if (catalog === "json") return jsonVersion(req.headers);
   if (catalog === "query" || catalog === "ec2") return catalog;
@@ -127,7 +126,7 @@ export function renderForeignError(
 /** The whole answer for a request to a service privlink has no handlers for. */
 export function unimplementedService(
   service: string,
-  req: { url: string; headers: IncomingHttpHeaders },
+  req: { url: string; headers: IncomingHttpHeaders; body?: Buffer },
   requestId: string,
 ): ForeignResponse {
   return renderForeignError(notImplementedOnEdge(service), foreignProtocolOf(service, req), requestId);
