@@ -34,23 +34,35 @@ const BOTOCORE_NAMES: Record<string, string> = {
 
 let dataDir: string | undefined;
 
-function botocoreData(): string {
-  if (dataDir) return dataDir;
-  const candidates: string[] = [];
+/** Where a Python module lives, by the python3 on PATH, or undefined. */
+function pythonDir(module: string): string | undefined {
   try {
-    const py = execFileSync(
+    return execFileSync(
       "python3",
-      ["-c", "import botocore, os; print(os.path.dirname(botocore.__file__))"],
+      ["-c", `import ${module}, os; print(os.path.dirname(${module}.__file__))`],
       {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
       },
     ).trim();
-    candidates.push(join(py, "data"));
-  } catch {}
-  candidates.push("/usr/lib/python3/dist-packages/botocore/data");
+  } catch {
+    return undefined;
+  }
+}
+
+function botocoreData(): string {
+  if (dataDir) return dataDir;
+  // AWS CLI v1 uses botocore; v2 (Debian's package, the official installer) vendors it.
+  const candidates = [
+    pythonDir("botocore") && join(pythonDir("botocore")!, "data"),
+    pythonDir("awscli") && join(pythonDir("awscli")!, "botocore", "data"),
+    "/usr/lib/python3/dist-packages/botocore/data",
+    "/usr/lib/python3/dist-packages/awscli/botocore/data",
+    "/usr/local/aws-cli/v2/current/dist/awscli/botocore/data",
+  ].filter((d): d is string => typeof d === "string");
   const found = candidates.find((d) => existsSync(join(d, "ec2")));
-  if (!found) throw new Error("botocore's models were not found (the AWS CLI installs them)");
+  if (!found)
+    throw new Error(`botocore's models were not found (the AWS CLI installs them): ${candidates.join(", ")}`);
   dataDir = found;
   return found;
 }
