@@ -604,7 +604,7 @@ describe("ModifyVpcEndpoint, payer responsibility and associations", () => {
       [
         "associations: filter",
         ec2.send(new DescribeVpcEndpointAssociationsCommand({ Filters: [{ Name: "nope", Values: ["x"] }] })),
-        "InvalidParameterValue",
+        "InvalidFilter",
       ],
     ];
     for (const [what, p, code] of cases) expect((await fails(p)).name, what).toBe(code);
