@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
+import { directConnectHandlers } from "./api/directconnect.js";
 import { route53Handlers } from "./api/route53.js";
+import { route53ResolverHandlers } from "./api/route53resolver.js";
 import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
@@ -102,6 +104,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     elasticloadbalancing: elbv2Handlers,
     route53: route53Handlers,
     secretsmanager: secretsManagerHandlers,
+    route53resolver: route53ResolverHandlers,
+    directconnect: directConnectHandlers,
   };
   const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });

@@ -120,7 +120,9 @@ export function registerRouteTargets(
   targetCheckers.push(f);
 }
 
+/** Propagated routes (EnableVgwRoutePropagation) live beside static ones of the same prefix. */
 function sameDestination(a: Route, b: RouteInput): boolean {
+  if (a.origin === "EnableVgwRoutePropagation") return false;
   return (
     (a.destinationCidr !== undefined && a.destinationCidr === b.destinationCidr) ||
     (a.destinationPrefixListId !== undefined && a.destinationPrefixListId === b.destinationPrefixListId)

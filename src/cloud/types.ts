@@ -109,6 +109,8 @@ export interface RouteTable extends Owned {
   readonly vpcId: string;
   readonly associations: readonly RouteTableAssociation[];
   readonly routes: readonly Route[];
+  /** EnableVgwRoutePropagation: the virtual private gateways whose routes this table receives. */
+  readonly propagatingVgws?: readonly string[];
 }
 
 export interface Eni extends Owned {
@@ -439,6 +441,9 @@ export interface Upstream {
   readonly createdAt: string;
 }
 
+export * from "./types-hybrid.js";
+import type * as hybrid from "./types-hybrid.js";
+
 /**
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
  * kind the same way.
@@ -469,6 +474,17 @@ export interface Kinds {
   vpcAssociationAuthorization: VpcAssociationAuthorization;
   secret: Secret;
   upstream: Upstream;
+  site: hybrid.Site;
+  customerGateway: hybrid.CustomerGateway;
+  vpnGateway: hybrid.VpnGateway;
+  vpnConnection: hybrid.VpnConnection;
+  dxConnection: hybrid.DxConnection;
+  dxVirtualInterface: hybrid.DxVirtualInterface;
+  dxGateway: hybrid.DxGateway;
+  dxGatewayAssociation: hybrid.DxGatewayAssociation;
+  resolverEndpoint: hybrid.ResolverEndpoint;
+  resolverRule: hybrid.ResolverRule;
+  resolverRuleAssociation: hybrid.ResolverRuleAssociation;
 }
 
 export type Kind = keyof Kinds;

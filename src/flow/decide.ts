@@ -5,6 +5,15 @@ import type { Eni, Subnet, Vpc, VpcEndpoint } from "../cloud/types.js";
 import { type StateIndex, stateIndex } from "./index-cache.js";
 import { blackhole, describeTarget, internetHops, longestMatch, routeTableOf } from "./route.js";
 import { type Peer, securityGroupHop } from "./sg.js";
+import {
+  type SiteEnd,
+  siteEndOf,
+  siteEndOfHost,
+  siteOutsideHops,
+  siteSourceHop,
+  siteToVpcHops,
+  vgwRouteHops,
+} from "./site.js";
 import { proxyProtocolV2, takesNewFlows, targetHost } from "./targets.js";
 import {
   ASSUME_HEALTHY,
@@ -25,6 +34,8 @@ interface SourceSide {
   /** The address the flow comes from as the destination sees it (private IP or outside). */
   ip: string;
   host?: string;
+  /** An on-premises site's workload. */
+  site?: SiteEnd;
 }
 
 interface DestSide {
@@ -32,6 +43,8 @@ interface DestSide {
   privateIp?: string;
   eni?: Eni;
   host: string;
+  /** An address on an on-premises site. */
+  site?: SiteEnd;
 }
 
 /**
@@ -60,6 +73,7 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
       ),
     );
   hops.push(...routeHops(state, src, dst, label));
+  const onSite = dst.site;
 
   if (dst.vpc) {
     if (!dst.eni) {
@@ -86,6 +100,8 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
       if (endpoint) target = endpointHops(state, index, health, endpoint, dst.eni, flow.port, hops);
       else target = { kind: "eni", eniId: dst.eni.id, host: dst.host };
     }
+  } else if (onSite) {
+    target = { kind: "site", site: onSite.site.id, host: onSite.host };
   } else {
     const ip = parseIp(dst.host);
     if (ip === undefined || !cidrContains(LOOPBACK, ip))
@@ -115,6 +131,11 @@ function resolveSource(state: State, flow: Flow, hops: Hop[]): SourceSide {
     const hit = privateIpOfHost(state, flow.source.address);
     const eni = hit && stateIndex(state).eniAt(hit.vpc.id, hit.privateIp);
     if (!eni) {
+      const site = siteEndOfHost(state, flow.source.address);
+      if (site) {
+        hops.push(siteSourceHop(site));
+        return { ip: site.ip, host: site.host, site };
+      }
       hops.push({ kind: "source", allowed: true, detail: `${flow.source.address} is outside every VPC` });
       return { ip: flow.source.address };
     }
@@ -171,6 +192,8 @@ function resolveDestination(state: State, index: StateIndex, flow: Flow, src: So
       host: host ?? flow.destination,
     };
   }
+  const site = siteEndOf(state, flow.destination);
+  if (site) return { host: site.host, privateIp: site.ip, site };
   return { host: flow.destination };
 }
 
@@ -187,6 +210,10 @@ function peerOf(dst: DestSide, src: SourceSide, state: State): Peer {
 }
 
 function routeHops(state: State, src: SourceSide, dst: DestSide, label: string): Hop[] {
+  if (src.site)
+    return dst.vpc
+      ? siteToVpcHops(state, src.site, dst.vpc, dst.eni, label)
+      : siteOutsideHops(state, src.site, dst.privateIp ?? dst.host, label);
   if (!src.eni) {
     if (!dst.vpc)
       return [
@@ -213,6 +240,17 @@ function routeHops(state: State, src: SourceSide, dst: DestSide, label: string):
   if (ip === undefined)
     return [{ kind: "route", allowed: false, detail: `no route to ${label}: not an IPv4 address` }];
   const route = longestMatch(table, ip);
+  if (route?.target.kind === "gateway" && route.target.id.startsWith("vgw-") && route.state !== "blackhole")
+    return vgwRouteHops(state, route, src.vpc.id, dst.site, label);
+  if (dst.site)
+    return [
+      {
+        kind: "route",
+        allowed: false,
+        resource: table.id,
+        detail: `no route to ${label} (site ${dst.site.site.id}): ${table.id} sends it to ${route ? describeTarget(route) : "nowhere"}, and a site is reached only through a virtual private gateway`,
+      },
+    ];
   if (!dst.vpc) return internetHops(state, route, src.vpc.id, ip, label);
   if (route?.state === "blackhole") return [blackhole(route, label)];
   if (route?.target.kind === "local" && dst.vpc.id === src.vpc.id)
