@@ -442,6 +442,7 @@ export interface Upstream {
 }
 
 export * from "./types-hybrid.js";
+
 import type * as hybrid from "./types-hybrid.js";
 
 /**

@@ -118,7 +118,12 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
     allowed: !refused,
     hops,
     reason: refused ? refused.detail : "allowed",
-    source: { vpcId: src.vpc?.id, privateIp: src.eni?.privateIp, eniId: src.eni?.id, host: src.host },
+    source: {
+      vpcId: src.vpc?.id,
+      privateIp: src.eni?.privateIp ?? src.site?.ip,
+      eniId: src.eni?.id,
+      host: src.host,
+    },
     destination: { vpcId: dst.vpc?.id, privateIp: dst.privateIp, host: dst.host, eniId: dst.eni?.id },
     target: refused ? undefined : target,
   };

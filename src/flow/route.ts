@@ -44,7 +44,8 @@ export function longestMatch(table: RouteTable, ip: number): Route | undefined {
   for (const r of table.routes) {
     const p = prefixOf(r, table.region, ip);
     // Same prefix: a static route wins over a propagated one (AWS's VPC route priority).
-    const beats = p === bestPrefix && best?.origin === "EnableVgwRoutePropagation" && r.origin !== best.origin;
+    const beats =
+      p === bestPrefix && best?.origin === "EnableVgwRoutePropagation" && r.origin !== best.origin;
     if (p !== undefined && (p > bestPrefix || beats)) {
       best = r;
       bestPrefix = p;
