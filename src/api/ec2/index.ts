@@ -6,6 +6,7 @@ import { metaHandlers } from "./meta.js";
 import { natHandlers } from "./nat.js";
 import { networkHandlers } from "./network.js";
 import { securityGroupHandlers } from "./security-groups.js";
+import { transitGatewayHandlers } from "./transit-gateways.js";
 
 /** Every EC2 action privlink answers; the issues add their tables here. */
 export const ec2Handlers: HandlerTable = {
@@ -16,4 +17,5 @@ export const ec2Handlers: HandlerTable = {
   ...endpointHandlers,
   ...endpointServiceHandlers,
   ...natHandlers,
+  ...transitGatewayHandlers,
 };
