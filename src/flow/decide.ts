@@ -4,6 +4,7 @@ import type { State } from "../cloud/state.js";
 import type { Eni, Subnet, Vpc, VpcEndpoint } from "../cloud/types.js";
 import type { Crossing } from "./cross-vpc.js";
 import { type StateIndex, stateIndex } from "./index-cache.js";
+import { naclHops } from "./nacl.js";
 import { blackhole, describeTarget, internetHops, longestMatch, routeTableOf } from "./route.js";
 import { crossingFor } from "./route-targets.js";
 import { type Peer, securityGroupHop } from "./sg.js";
@@ -63,6 +64,14 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
       ),
     );
   hops.push(...path.hops);
+  hops.push(
+    ...naclHops(
+      state,
+      { subnetId: src.eni?.subnetId, vpcId: src.vpc?.id, ip: src.ip },
+      { subnetId: dst.eni?.subnetId, vpcId: dst.vpc?.id, ip: dst.privateIp ?? dst.host },
+      flow.port,
+    ),
+  );
 
   if (dst.vpc) {
     if (!dst.eni) {

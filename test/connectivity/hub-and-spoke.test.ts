@@ -1,16 +1,20 @@
 import {
   AcceptVpcPeeringConnectionCommand,
   AuthorizeSecurityGroupIngressCommand,
+  CreateNetworkAclCommand,
+  CreateNetworkAclEntryCommand,
   CreateRouteCommand,
   CreateTransitGatewayCommand,
   CreateTransitGatewayVpcAttachmentCommand,
   CreateVpcPeeringConnectionCommand,
   DeleteRouteCommand,
   DeleteVpcPeeringConnectionCommand,
+  DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
   DescribeTransitGatewayAttachmentsCommand,
   DescribeVpcPeeringConnectionsCommand,
   type EC2Client,
+  ReplaceNetworkAclAssociationCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -214,6 +218,60 @@ describe("hub and spokes: peering and transit gateway to a hub's interface endpo
     await ec2.send(new DeleteRouteCommand({ RouteTableId: spokeRtb, DestinationCidrBlock: "10.1.0.0/16" }));
     expect((await probe("transit")).kind).toBe("refused");
     expect(why("transit")).toMatch(/no route to .*: rtb-\w+ has no route for it/);
+    expect(await probe("peered")).toEqual({ kind: "data", data: Buffer.from("peered") });
+  });
+
+  it("network ACLs are stateless: the hub subnet must admit the request and let the reply out", async () => {
+    const acl = (await ec2.send(new CreateNetworkAclCommand({ VpcId: hub.vpcId }))).NetworkAcl!.NetworkAclId!;
+    const current = await ec2.send(
+      new DescribeNetworkAclsCommand({
+        Filters: [{ Name: "association.subnet-id", Values: [hub.subnetId] }],
+      }),
+    );
+    const assoc = current.NetworkAcls![0]!.Associations!.find((a) => a.SubnetId === hub.subnetId)!;
+    expect(current.NetworkAcls![0]!.IsDefault).toBe(true);
+    const moved = await ec2.send(
+      new ReplaceNetworkAclAssociationCommand({
+        AssociationId: assoc.NetworkAclAssociationId,
+        NetworkAclId: acl,
+      }),
+    );
+    // A new ACL denies everything (only the * rule).
+    expect((await probe("peered")).kind).toBe("refused");
+    expect(why("peered")).toMatch(
+      new RegExp(
+        `network ACL ${acl} of ${hub.subnetId}: inbound tcp/${provider.listenerPort} from 10\\.20\\.`,
+      ),
+    );
+    const entry = (n: number, egress: boolean, from: number, to: number, cidr: string, action = "allow") =>
+      ec2.send(
+        new CreateNetworkAclEntryCommand({
+          NetworkAclId: acl,
+          RuleNumber: n,
+          Egress: egress,
+          Protocol: "6",
+          RuleAction: action as "allow",
+          CidrBlock: cidr,
+          PortRange: { From: from, To: to },
+        }),
+      );
+    await entry(100, false, provider.listenerPort, provider.listenerPort, "10.20.0.0/16");
+    expect(why("peered")).toMatch(/outbound tcp\/32768-60999 \(replies\) to 10\.20\.[\d.]+ is denied/);
+    await entry(100, true, 1024, 65535, "10.20.0.0/16");
+    expect(await probe("peered")).toEqual({ kind: "data", data: Buffer.from("peered") });
+    // A lower-numbered deny wins over the allow behind it.
+    await entry(50, false, 0, 65535, "10.20.0.0/16", "deny");
+    expect(why("peered")).toMatch(/rule 50 denies/);
+    expect((await probe("peered")).kind).toBe("refused");
+    // Spoke 2 was never allowed by this ACL.
+    expect((await probe("transit")).kind).toBe("refused");
+    const defaultAcl = current.NetworkAcls![0]!.NetworkAclId!;
+    await ec2.send(
+      new ReplaceNetworkAclAssociationCommand({
+        AssociationId: moved.NewAssociationId,
+        NetworkAclId: defaultAcl,
+      }),
+    );
     expect(await probe("peered")).toEqual({ kind: "data", data: Buffer.from("peered") });
   });
 

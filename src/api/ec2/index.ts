@@ -5,6 +5,7 @@ import { instanceHandlers } from "./instances.js";
 import { metaHandlers } from "./meta.js";
 import { natHandlers } from "./nat.js";
 import { networkHandlers } from "./network.js";
+import { networkAclHandlers } from "./network-acls.js";
 import { peeringHandlers } from "./peering.js";
 import { securityGroupHandlers } from "./security-groups.js";
 import { transitGatewayHandlers } from "./transit-gateways.js";
@@ -20,4 +21,5 @@ export const ec2Handlers: HandlerTable = {
   ...natHandlers,
   ...transitGatewayHandlers,
   ...peeringHandlers,
+  ...networkAclHandlers,
 };
