@@ -115,7 +115,7 @@ export function internetHops(
   ];
 }
 
-function natHop(state: State, natId: string, ip: number, label: string): Hop {
+export function natHop(state: State, natId: string, ip: number, label: string): Hop {
   const nat = state.get("natGateway", natId);
   if (nat?.state !== "available")
     return {

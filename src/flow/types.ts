@@ -28,6 +28,7 @@ export interface Flow {
 export type HopKind =
   | "source"
   | "source-sg-egress"
+  | "network-acl"
   | "route"
   | "nat-gateway"
   | "internet-gateway"
