@@ -201,8 +201,10 @@ function gatewayEndpointFor(state: State, site: Site, ip: number | undefined, na
     const service = ep.serviceName.split(".").pop()!;
     const list = awsPrefixLists(ep.serviceRegion).find((p) => p.name === ep.serviceName);
     const byIp = ip !== undefined && !!list?.cidrs.some((c) => cidrContains(parseCidr(c)!, ip));
-    const suffix = `${service}.${ep.serviceRegion}.amazonaws.com`;
-    const byName = !!name && (name === suffix || name.endsWith(`.${suffix}`));
+    // us-east-1 also answers on the legacy global name (s3.amazonaws.com), which clients still use.
+    const suffixes = [`${service}.${ep.serviceRegion}.amazonaws.com`];
+    if (ep.serviceRegion === "us-east-1") suffixes.push(`${service}.amazonaws.com`);
+    const byName = !!name && suffixes.some((x) => name === x || name.endsWith(`.${x}`));
     if (byIp || byName) return ep;
   }
   return undefined;
