@@ -4,11 +4,14 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
+import { directConnectHandlers } from "./api/directconnect.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
 import type { HandlerTable } from "./api/handler.js";
 import { route53Handlers } from "./api/route53.js";
+import { route53ResolverHandlers } from "./api/route53resolver.js";
 import { createApiServer } from "./api/server.js";
+import { siteRoutes } from "./api/sites.js";
 import { stsHandlers } from "./api/sts.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
@@ -119,6 +122,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     elasticloadbalancing: elbv2Handlers,
     route53: route53Handlers,
     secretsmanager: secretsManagerHandlers,
+    route53resolver: route53ResolverHandlers,
+    directconnect: directConnectHandlers,
   };
   const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });
@@ -142,6 +147,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
+      ...siteRoutes(state, rt, host),
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);

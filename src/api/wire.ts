@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { AwsError } from "../cloud/errors.js";
 import { decodeJson, encodeJson } from "./protocols/json.js";
+import { decodePlainJson, encodePlainJson, isPlainJsonService } from "./protocols/plain-json.js";
 import { decodeQuery, encodeQuery } from "./protocols/query.js";
 import { decodeRestXml, encodeRestXml, matchRestXmlOperation } from "./protocols/rest-xml.js";
 import { findOperation, jsonActionOf, type WireProtocol, type WireService } from "./protocols/schema.js";
@@ -51,6 +52,8 @@ export function decodeRequest(
     }
     case "awsJson1_1": {
       const target = headers["x-amz-target"];
+      if (isPlainJsonService(service))
+        return decodePlainJson(service, Array.isArray(target) ? target[0] : target, body);
       const action = jsonActionOf(service as WireService, Array.isArray(target) ? target[0] : target);
       if (!action)
         throw new AwsError("UnknownOperationException", `Unknown operation ${target ?? "(no X-Amz-Target)"}`);
@@ -75,6 +78,13 @@ export function encodeResponse(
   output: unknown,
   requestId: string,
 ): Encoded {
+  if (isPlainJsonService(service))
+    return {
+      status: 200,
+      contentType: "application/x-amz-json-1.1",
+      body: encodePlainJson(output),
+      headers: {},
+    };
   const op = operation(service, action);
   switch (protocol) {
     case "ec2":

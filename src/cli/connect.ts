@@ -41,7 +41,10 @@ export function registerConnectCommand(program: Command): void {
     .description(
       "netcat as a workload: stdin to HOST:PORT (EOF half-closes), the connection to stdout; exit 0 when the peer closes, 1 with the reason when refused",
     )
-    .requiredOption("--from <workload>", "the instance (i-…) or network interface (eni-…) to act as")
+    .requiredOption(
+      "--from <workload>",
+      "the instance (i-…), network interface (eni-…) or site (site:NAME) to act as",
+    )
     .argument("<host:port>", "where to connect (a name resolved in the workload's VPC, or an address)")
     .action(async (authority: string, o: { from: string }) => {
       if (!/^.+:\d{1,5}$/.test(authority)) throw new Error(`expected HOST:PORT, not '${authority}'`);

@@ -59,7 +59,7 @@ export function registerExecCommand(program: Command): void {
     )
     .requiredOption(
       "--from <workload>",
-      "the instance (i-… or the Name tag of a running instance) or network interface (eni-…) to act as",
+      "the instance (i-… or the Name tag of a running instance), network interface (eni-…) or on-premises site (site:NAME, site:NAME:IP) to act as",
     )
     .argument("<command...>", "the command, after --")
     .action(async (command: string[], o: { from: string }) => {

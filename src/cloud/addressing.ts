@@ -1,5 +1,5 @@
 import { cidrContains, formatIp, parseCidr, parseIp } from "./cidr.js";
-import type { Ctx } from "./context.js";
+import type { Ctx, HostConfig } from "./context.js";
 import { AwsError } from "./errors.js";
 import type { State, Tx } from "./state.js";
 import type { Vpc, VpcCidrBlock } from "./types.js";
@@ -32,7 +32,20 @@ function blockFor(vpc: Vpc, ip: number): VpcCidrBlock | undefined {
 function usedSlots(tx: Tx | State): Set<number> {
   const used = new Set<number>();
   for (const v of tx.all("vpc")) for (const b of v.cidrBlocks) if (b.slot !== undefined) used.add(b.slot);
+  for (const s of tx.all("site")) used.add(s.slot);
   return used;
+}
+
+/** The lowest slot of this host's range that no VPC block or site holds. */
+export function freeSlot(tx: Tx, host: HostConfig): number {
+  const used = usedSlots(tx);
+  const { min, max } = host.slots;
+  for (let s = min; s <= max; s++) if (!used.has(s)) return s;
+  throw new AwsError(
+    "InsufficientAddressCapacity",
+    `privlink has no free host address slot (slots ${min}-${max} are all in use by VPC CIDR blocks and sites that hold addresses); delete a VPC or give this host more slots with --slots`,
+    500,
+  );
 }
 
 /** Gives the block holding `ip` a slot if it has none yet; returns the (possibly updated) VPC. */
@@ -44,21 +57,7 @@ export function ensureSlot(tx: Tx, ctx: Ctx, vpc: Vpc, ip: number): Vpc {
       `Address ${formatIp(ip)} is not in a CIDR block of ${vpc.id}`,
     );
   if (block.slot !== undefined) return vpc;
-  const used = usedSlots(tx);
-  const { min, max } = ctx.host.slots;
-  let slot: number | undefined;
-  for (let s = min; s <= max; s++) {
-    if (!used.has(s)) {
-      slot = s;
-      break;
-    }
-  }
-  if (slot === undefined)
-    throw new AwsError(
-      "InsufficientAddressCapacity",
-      `privlink has no free host address slot (slots ${min}-${max} are all in use by VPC CIDR blocks that hold addresses); delete a VPC or give this host more slots with --slots`,
-      500,
-    );
+  const slot = freeSlot(tx, ctx.host);
   const next: Vpc = { ...vpc, cidrBlocks: vpc.cidrBlocks.map((b) => (b === block ? { ...b, slot } : b)) };
   return tx.put("vpc", next);
 }

@@ -120,7 +120,23 @@ export function registerRouteTargets(
   targetCheckers.push(f);
 }
 
+/** A new route's state: targets that can be down (peerings, …) say so; the rest are active. */
+const routeStates: ((tx: Tx, target: RouteTarget) => Route["state"] | undefined)[] = [];
+export function registerRouteState(f: (tx: Tx, target: RouteTarget) => Route["state"] | undefined): void {
+  routeStates.push(f);
+}
+
+function routeStateOf(tx: Tx, target: RouteTarget): Route["state"] {
+  for (const f of routeStates) {
+    const s = f(tx, target);
+    if (s) return s;
+  }
+  return "active";
+}
+
+/** Propagated routes (EnableVgwRoutePropagation) live beside static ones of the same prefix. */
 function sameDestination(a: Route, b: RouteInput): boolean {
+  if (a.origin === "EnableVgwRoutePropagation") return false;
   return (
     (a.destinationCidr !== undefined && a.destinationCidr === b.destinationCidr) ||
     (a.destinationPrefixListId !== undefined && a.destinationPrefixListId === b.destinationPrefixListId)
@@ -167,7 +183,7 @@ export function createRoute(
     destinationPrefixListId: input.destinationPrefixListId,
     target: input.target,
     origin,
-    state: "active",
+    state: routeStateOf(tx, input.target),
   };
   tx.put("routeTable", { ...r, routes: [...r.routes, route] });
 }

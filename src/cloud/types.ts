@@ -109,6 +109,8 @@ export interface RouteTable extends Owned {
   readonly vpcId: string;
   readonly associations: readonly RouteTableAssociation[];
   readonly routes: readonly Route[];
+  /** EnableVgwRoutePropagation: the virtual private gateways whose routes this table receives. */
+  readonly propagatingVgws?: readonly string[];
 }
 
 export interface Eni extends Owned {
@@ -123,7 +125,8 @@ export interface Eni extends Owned {
     | "gateway_load_balancer_endpoint"
     | "nat_gateway"
     | "network_load_balancer"
-    | "gateway_load_balancer";
+    | "gateway_load_balancer"
+    | "transit_gateway";
   readonly requesterManaged: boolean;
   readonly requesterId?: string;
   readonly description: string;
@@ -171,6 +174,145 @@ export interface NatGateway extends Owned {
   readonly createdAt: string;
   readonly deletedAt?: string;
   readonly clientToken?: string;
+}
+
+// ---- Beyond one VPC: peering, transit gateways, network ACLs (issue 10) ----
+
+export type PeeringStatus =
+  | "initiating-request"
+  | "pending-acceptance"
+  | "provisioning"
+  | "active"
+  | "rejected"
+  | "expired"
+  | "failed"
+  | "deleting"
+  | "deleted";
+
+/** One side of a peering: the VPC, its owner and region, and the options that side controls. */
+export interface PeeringSide {
+  readonly vpcId: string;
+  readonly ownerId: string;
+  readonly region: string;
+  /** The VPC's IPv4 blocks when the request was made (AWS shows them as they were). */
+  readonly cidrBlocks: readonly string[];
+  readonly allowDnsResolutionFromRemoteVpc: boolean;
+}
+
+/**
+ * A VPC peering connection. `accountId`/`region` are the requester's; the accepter sees the
+ * same object (same pcx- ID) from its own account and region.
+ */
+export interface VpcPeeringConnection extends Owned {
+  readonly requester: PeeringSide;
+  readonly accepter: PeeringSide;
+  readonly status: PeeringStatus;
+  readonly message: string;
+  readonly createdAt: string;
+  readonly statusChangedAt: string;
+  /** Pending requests expire 7 days after they were made. */
+  readonly expiresAt?: string;
+}
+
+export type TgwFlag = "enable" | "disable";
+
+export interface TransitGatewayOptions {
+  readonly amazonSideAsn: number;
+  readonly autoAcceptSharedAttachments: TgwFlag;
+  readonly defaultRouteTableAssociation: TgwFlag;
+  readonly defaultRouteTablePropagation: TgwFlag;
+  readonly associationDefaultRouteTableId?: string;
+  readonly propagationDefaultRouteTableId?: string;
+  readonly vpnEcmpSupport: TgwFlag;
+  readonly dnsSupport: TgwFlag;
+  readonly securityGroupReferencingSupport: TgwFlag;
+  readonly multicastSupport: TgwFlag;
+}
+
+export interface TransitGateway extends Owned {
+  readonly description?: string;
+  readonly state: "pending" | "available" | "modifying" | "deleting" | "deleted";
+  readonly options: TransitGatewayOptions;
+  readonly createdAt: string;
+  readonly deletedAt?: string;
+}
+
+/**
+ * What a transit gateway attachment connects. VPC attachments carry their subnets and ENIs;
+ * other kinds (VPN, Direct Connect gateway) name their resource and add their own fields.
+ */
+export type TgwAttachmentResourceType = "vpc" | "vpn" | "direct-connect-gateway" | "peering" | "connect";
+
+export type TgwAttachmentState =
+  | "pendingAcceptance"
+  | "pending"
+  | "available"
+  | "modifying"
+  | "deleting"
+  | "deleted"
+  | "rejected"
+  | "failed";
+
+export interface TgwVpcAttachmentDetails {
+  readonly vpcId: string;
+  /** One subnet per AZ, each with the attachment's ENI in it. */
+  readonly subnets: readonly { readonly subnetId: string; readonly az: string; readonly eniId: string }[];
+  readonly dnsSupport: TgwFlag;
+  readonly ipv6Support: TgwFlag;
+  readonly applianceModeSupport: TgwFlag;
+  readonly securityGroupReferencingSupport: TgwFlag;
+}
+
+export interface TransitGatewayAttachment extends Owned {
+  readonly transitGatewayId: string;
+  /** The TGW's owner (the attachment's `accountId` is the resource owner). */
+  readonly transitGatewayOwnerId: string;
+  readonly resourceType: TgwAttachmentResourceType;
+  /** vpc-…, vpn-…, the DX gateway's ID… */
+  readonly resourceId: string;
+  readonly state: TgwAttachmentState;
+  /** The TGW route table this attachment is associated with (at most one). */
+  readonly associatedRouteTableId?: string;
+  readonly vpc?: TgwVpcAttachmentDetails;
+  readonly createdAt: string;
+  readonly deletedAt?: string;
+}
+
+export interface TgwStaticRoute {
+  readonly destinationCidr: string;
+  /** Absent for a blackhole route. */
+  readonly attachmentId?: string;
+  readonly blackhole: boolean;
+}
+
+export interface TransitGatewayRouteTable extends Owned {
+  readonly transitGatewayId: string;
+  readonly state: "pending" | "available" | "deleting" | "deleted";
+  readonly defaultAssociationRouteTable: boolean;
+  readonly defaultPropagationRouteTable: boolean;
+  readonly staticRoutes: readonly TgwStaticRoute[];
+  /** Attachments whose routes propagate into this table. */
+  readonly propagations: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface NetworkAclEntry {
+  readonly ruleNumber: number; // 1-32766; 32767 is the implicit deny
+  readonly egress: boolean;
+  /** "-1" (all) or an IANA protocol number as a string ("6" TCP, "17" UDP, "1" ICMP…). */
+  readonly protocol: string;
+  readonly ruleAction: "allow" | "deny";
+  readonly cidrBlock?: string;
+  readonly ipv6CidrBlock?: string;
+  readonly portRange?: { readonly from: number; readonly to: number };
+  readonly icmpTypeCode?: { readonly type: number; readonly code: number };
+}
+
+export interface NetworkAcl extends Owned {
+  readonly vpcId: string;
+  readonly isDefault: boolean;
+  readonly entries: readonly NetworkAclEntry[];
+  readonly associations: readonly { readonly id: string; readonly subnetId: string }[];
 }
 
 // ---- PrivateLink: load balancers (ELBv2), endpoint services, endpoints, notifications ----
@@ -439,6 +581,10 @@ export interface Upstream {
   readonly createdAt: string;
 }
 
+export * from "./types-hybrid.js";
+
+import type * as hybrid from "./types-hybrid.js";
+
 /**
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
  * kind the same way.
@@ -469,6 +615,22 @@ export interface Kinds {
   vpcAssociationAuthorization: VpcAssociationAuthorization;
   secret: Secret;
   upstream: Upstream;
+  site: hybrid.Site;
+  customerGateway: hybrid.CustomerGateway;
+  vpnGateway: hybrid.VpnGateway;
+  vpnConnection: hybrid.VpnConnection;
+  dxConnection: hybrid.DxConnection;
+  dxVirtualInterface: hybrid.DxVirtualInterface;
+  dxGateway: hybrid.DxGateway;
+  dxGatewayAssociation: hybrid.DxGatewayAssociation;
+  resolverEndpoint: hybrid.ResolverEndpoint;
+  resolverRule: hybrid.ResolverRule;
+  resolverRuleAssociation: hybrid.ResolverRuleAssociation;
+  vpcPeeringConnection: VpcPeeringConnection;
+  transitGateway: TransitGateway;
+  transitGatewayAttachment: TransitGatewayAttachment;
+  transitGatewayRouteTable: TransitGatewayRouteTable;
+  networkAcl: NetworkAcl;
 }
 
 export type Kind = keyof Kinds;

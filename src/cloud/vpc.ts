@@ -61,7 +61,19 @@ export function createVpc(
   tx.put("vpc", vpc);
   createMainRouteTable(tx, ctx, vpc);
   createDefaultSecurityGroup(tx, ctx, vpc);
+  for (const f of vpcCreated) f(tx, ctx, vpc);
   return vpc;
+}
+
+/** Other modules make a new VPC's default objects of their kind (network ACLs…), and remove them with it. */
+const vpcCreated: ((tx: Tx, ctx: Ctx, vpc: Vpc) => void)[] = [];
+const vpcDeleted: ((tx: Tx, vpc: Vpc) => void)[] = [];
+export function registerVpcDefaults(
+  create: (tx: Tx, ctx: Ctx, vpc: Vpc) => void,
+  remove: (tx: Tx, vpc: Vpc) => void,
+): void {
+  vpcCreated.push(create);
+  vpcDeleted.push(remove);
 }
 
 function createMainRouteTable(tx: Tx, ctx: Ctx, vpc: Vpc): RouteTable {
@@ -126,6 +138,7 @@ export function deleteVpc(tx: Tx, ctx: Ctx, id: string | undefined): void {
     throw dependencyViolation(`The vpc '${vpc.id}' has dependencies and cannot be deleted.`);
   for (const g of inVpc(tx.all("securityGroup"))) tx.delete("securityGroup", g.id);
   for (const r of inVpc(tx.all("routeTable"))) tx.delete("routeTable", r.id);
+  for (const f of vpcDeleted) f(tx, vpc);
   tx.delete("vpc", vpc.id);
 }
 

@@ -212,6 +212,8 @@ interface EndpointEntry {
   readonly vpcId: string;
   readonly createdAt: string;
   readonly names: readonly NamedRRs[];
+  /** PrivateDnsOnlyForInboundResolverEndpoint: private names only through a Resolver inbound endpoint. */
+  readonly inboundOnly: boolean;
   /** The names and records, to tell a derivation that changed nothing. */
   readonly key: string;
 }
@@ -222,7 +224,15 @@ function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
     kind: n.kind,
     rrs: endpointRRs(e, n),
   }));
-  return { id: e.id, vpcId: e.vpcId, createdAt: e.createdAt, names, key: JSON.stringify(names) };
+  const inboundOnly = e.privateDnsOnlyForInboundResolverEndpoint === true;
+  return {
+    id: e.id,
+    vpcId: e.vpcId,
+    createdAt: e.createdAt,
+    names,
+    inboundOnly,
+    key: JSON.stringify([names, inboundOnly]),
+  };
 }
 
 /** What an endpoint's records read besides the endpoint: its VPC (slot), ENIs and service. */
@@ -645,7 +655,16 @@ export class ZoneData {
   }
 
   /** A VPC's view: its private hosted zones, its endpoints' private names, copies of their public names. */
-  private vpcZones(vpc: Vpc, deps: Set<string>): Zone[] {
+  /**
+   * The zones a Resolver inbound endpoint of the VPC answers from: the VPC's, plus the private
+   * names of endpoints whose private DNS is only for inbound endpoints.
+   */
+  inboundZones(vpcId: string): Zone[] | undefined {
+    const vpc = this.state.get("vpc", vpcId);
+    return vpc && this.vpcZones(vpc, new Set(), true);
+  }
+
+  private vpcZones(vpc: Vpc, deps: Set<string>, inbound = false): Zone[] {
     const map = this.mapper(vpc, deps);
     const phzs = this.zoneList(this.privateZonesByVpc.get(vpc.id));
     const zones = phzs.map((z) => hostedZoneToZone(z, this.recordsOf(z.id), map));
@@ -655,6 +674,8 @@ export class ZoneData {
     for (const en of this.sortedEntries(this.byVpc.get(vpc.id), byCreation))
       for (const n of en.names) {
         if (shadowed(n.name)) continue;
+        // Inside the VPC such a name takes the public answer (the gateway endpoint's path).
+        if (n.kind === "private" && en.inboundOnly && !inbound) continue;
         (n.kind === "private" ? privateRRs : publicRRs).push(...n.rrs);
       }
     // Each copied name gets a zone of its own, so that it never hides other endpoints' names.
@@ -762,6 +783,8 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
 export interface Upstream {
   readonly host: string;
   readonly port: number;
+  /** The address queries leave from (a site's DNS server, a Resolver outbound endpoint's ENI). */
+  readonly localAddress?: string;
 }
 
 /** `host`, `host:port`, `[v6]:port`. */
@@ -862,13 +885,15 @@ function udpExchange(u: Upstream, query: Buffer, id: number, timeoutMs: number):
         // Not a DNS answer: keep waiting until the timeout.
       }
     });
-    sock.send(query, u.port, u.host);
+    if (u.localAddress)
+      sock.bind({ address: u.localAddress, port: 0 }, () => sock.send(query, u.port, u.host));
+    else sock.send(query, u.port, u.host);
   });
 }
 
 function tcpExchange(u: Upstream, query: Buffer, timeoutMs: number): Promise<packet.Packet> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: u.host, port: u.port });
+    const sock = net.connect({ host: u.host, port: u.port, localAddress: u.localAddress });
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => sock.destroy(new Error("upstream timeout")), timeoutMs);
     sock.on("connect", () => sock.write(packet.streamEncode(packet.decode(query))));

@@ -18,6 +18,7 @@
 import { resolverAddress } from "../cloud/addressing.js";
 import { inZone } from "../cloud/hosted-zone.js";
 import type { Change, State } from "../cloud/state.js";
+import { HybridDns } from "./hybrid.js";
 import { canonicalName } from "./name.js";
 import {
   awsServiceAnswer,
@@ -61,6 +62,8 @@ export interface ResolverInfo {
   publicResolver: string;
   publicResolverError?: string;
   resolvers: { vpcId: string; address: string; error?: string }[];
+  /** Site DNS servers and Resolver inbound endpoint servers. */
+  hybrid: { address: string; serves: string; error?: string }[];
   forward: string[] | false;
 }
 
@@ -158,6 +161,36 @@ class PublicView extends View {
   }
 }
 
+/** Kinds whose changes move the site and inbound endpoint servers. */
+const HYBRID_KINDS: ReadonlySet<string> = new Set(["site", "resolverEndpoint", "eni", "vpc"]);
+
+/** A VPC's view with its FORWARD rules in front: a covered name is forwarded, the rest answered as before. */
+class ForwardingView extends View {
+  constructor(
+    private readonly base: View,
+    private readonly vpcId: string,
+    private readonly hybrid: HybridDns,
+  ) {
+    super([]);
+  }
+
+  override origins(): string[] {
+    return this.base.origins();
+  }
+
+  override resolve(name: string, type: string): Answer {
+    return this.base.resolve(name, type);
+  }
+
+  override lookup(name: string, type: string): Answer | Promise<Answer> {
+    return this.hybrid.vpcForward(this.vpcId, name, type) ?? this.base.lookup(name, type);
+  }
+
+  override async query(name: string, type: string): Promise<Answer> {
+    return this.lookup(name, type);
+  }
+}
+
 export async function startResolvers(opts: ResolverOptions): Promise<Resolvers> {
   const set = new ResolverSet(opts);
   await set.start();
@@ -186,6 +219,8 @@ class ResolverSet implements Resolvers {
   private unsubscribe?: () => void;
   private tick?: NodeJS.Immediate;
   private fullTimer?: NodeJS.Timeout;
+  private hybrid?: HybridDns;
+  private readonly forwarding = new WeakMap<View, View>();
 
   constructor(private readonly opts: ResolverOptions) {
     this.state = opts.state;
@@ -199,6 +234,16 @@ class ResolverSet implements Resolvers {
   async start(): Promise<void> {
     // The port is chosen by the public resolver's bind; VPC resolvers start only after it.
     await this.bindPublic();
+    this.hybrid = new HybridDns({
+      state: this.state,
+      port: this.port,
+      publicView: () => this.publicView(),
+      inboundZones: (vpcId) => {
+        this.refresh();
+        return this.data.inboundZones(vpcId);
+      },
+    });
+    this.hybrid.sync();
     this.unsubscribe = this.state.onCommit((changes, version) => this.onCommit(changes, version));
     this.refresh();
     const every = this.opts.fullRebuildMs ?? FULL_REBUILD_MS;
@@ -251,6 +296,7 @@ class ResolverSet implements Resolvers {
   }
 
   private onCommit(changes: readonly Change[], version: number): void {
+    if (changes.some((c) => HYBRID_KINDS.has(c.kind))) this.hybrid?.sync();
     this.data.apply(changes, version);
     if (!this.data.pending) return;
     // Rebuild and reconcile listeners a tick later even when nobody asks.
@@ -384,15 +430,25 @@ class ResolverSet implements Resolvers {
 
   private vpcView(vpcId: string): View {
     this.refresh();
-    return this.vpcBuilt.get(vpcId)?.view ?? REFUSING;
+    const view = this.vpcBuilt.get(vpcId)?.view ?? REFUSING;
+    if (view === REFUSING || !this.hybrid) return view;
+    // FORWARD rules are read per query: a view per base view, so its packet cache stays stable.
+    let wrapped = this.forwarding.get(view);
+    if (!wrapped) {
+      wrapped = new ForwardingView(view, vpcId, this.hybrid);
+      this.forwarding.set(view, wrapped);
+    }
+    return wrapped;
   }
 
   view(vpcId?: string): View {
     return vpcId === undefined ? this.publicView() : this.vpcView(vpcId);
   }
 
-  async resolve(vpcId: string | undefined, name: string, type: string): Promise<Answer> {
-    return this.view(vpcId).query(name, type);
+  /** `scope` is a VPC ID, `site:NAME` (the site's DNS server) or undefined (the public resolver). */
+  async resolve(scope: string | undefined, name: string, type: string): Promise<Answer> {
+    if (scope?.startsWith("site:") && this.hybrid) return this.hybrid.resolveSite(scope.slice(5), name, type);
+    return this.view(scope).query(name, type);
   }
 
   work(): ResolverWork {
@@ -446,7 +502,7 @@ class ResolverSet implements Resolvers {
   }
 
   settled(): Promise<void> {
-    return this.chain;
+    return Promise.all([this.chain, this.hybrid?.settled()]).then(() => undefined);
   }
 
   info(): ResolverInfo {
@@ -459,6 +515,7 @@ class ResolverSet implements Resolvers {
         .map(([address, l]) => ({ vpcId: l.vpcId, address, ...(l.error ? { error: l.error } : {}) }))
         .sort((a, b) => (a.address < b.address ? -1 : 1)),
       forward: this.upstreams ? this.upstreams.map((u) => `${u.host}:${u.port}`) : false,
+      hybrid: this.hybrid?.info() ?? [],
     };
   }
 
@@ -469,6 +526,7 @@ class ResolverSet implements Resolvers {
     if (this.tick) clearImmediate(this.tick);
     if (this.fullTimer) clearInterval(this.fullTimer);
     await this.chain;
+    await this.hybrid?.close();
     await Promise.all([...this.listeners.values()].map((l) => l.server?.close()));
     this.listeners.clear();
     await this.publicServer?.close();

@@ -21,6 +21,11 @@ export type DnsServerOptions = {
   maxTcpConnections?: number;
   maxUdpPayload?: number;
   cacheSize?: number;
+  /**
+   * Whether a client address may query this server at all (a Resolver inbound endpoint's
+   * security groups, routes and VPN). A refused client gets no answer, as a dropped packet.
+   */
+  admit?: (address: string) => boolean;
 };
 
 export type DnsServerStats = DnsStats & { tcpConnections: number; tcpOpen: number; tcpRejected: number };
@@ -44,9 +49,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     cacheSize: opts.cacheSize,
   });
   const tcp = useTcp
-    ? new TcpSide(responder, opts.tcpIdleMs ?? 10_000, opts.maxTcpConnections ?? 256)
+    ? new TcpSide(responder, opts.tcpIdleMs ?? 10_000, opts.maxTcpConnections ?? 256, opts.admit)
     : undefined;
-  const udp = useUdp ? new UdpSide(responder, opts.host) : undefined;
+  const udp = useUdp ? new UdpSide(responder, opts.host, opts.admit) : undefined;
   const port = await bindBoth(opts.host, opts.port, tcp, udp);
   return {
     host: opts.host,
@@ -94,6 +99,7 @@ class UdpSide {
   constructor(
     private readonly responder: Responder,
     private readonly host: string,
+    private readonly admit?: (address: string) => boolean,
   ) {
     this.reset();
   }
@@ -120,6 +126,7 @@ class UdpSide {
   }
 
   private onMessage(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.admit && !this.admit(rinfo.address)) return;
     const send = (buf: Buffer | undefined) => {
       if (!buf) return;
       try {
@@ -155,13 +162,17 @@ class TcpSide {
     private readonly responder: Responder,
     private readonly idleMs: number,
     private readonly maxConns: number,
+    private readonly admit?: (address: string) => boolean,
   ) {
     this.reset();
   }
 
   reset(): void {
     // allowHalfOpen: a client may send its query and FIN at once; the answer must still go out.
-    this.server = net.createServer({ allowHalfOpen: true }, (s) => this.onConnection(s));
+    this.server = net.createServer({ allowHalfOpen: true }, (s) => {
+      if (this.admit && !this.admit(s.remoteAddress ?? "")) s.destroy();
+      else this.onConnection(s);
+    });
     this.server.on("error", () => {});
   }
 

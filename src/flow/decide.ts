@@ -2,9 +2,21 @@ import { hostAddressOf, privateIpOfHost } from "../cloud/addressing.js";
 import { cidrContains, parseCidr, parseIp } from "../cloud/cidr.js";
 import type { State } from "../cloud/state.js";
 import type { Eni, Subnet, Vpc, VpcEndpoint } from "../cloud/types.js";
+import type { Crossing } from "./cross-vpc.js";
 import { type StateIndex, stateIndex } from "./index-cache.js";
+import { naclHops } from "./nacl.js";
 import { blackhole, describeTarget, internetHops, longestMatch, routeTableOf } from "./route.js";
+import { crossingFor } from "./route-targets.js";
 import { type Peer, securityGroupHop } from "./sg.js";
+import {
+  type SiteEnd,
+  siteEndOf,
+  siteEndOfHost,
+  siteOutsideHops,
+  siteSourceHop,
+  siteToVpcHops,
+  vgwRouteHops,
+} from "./site.js";
 import { proxyProtocolV2, takesNewFlows, targetHost } from "./targets.js";
 import {
   ASSUME_HEALTHY,
@@ -25,6 +37,8 @@ interface SourceSide {
   /** The address the flow comes from as the destination sees it (private IP or outside). */
   ip: string;
   host?: string;
+  /** An on-premises site's workload. */
+  site?: SiteEnd;
 }
 
 interface DestSide {
@@ -32,6 +46,8 @@ interface DestSide {
   privateIp?: string;
   eni?: Eni;
   host: string;
+  /** An address on an on-premises site. */
+  site?: SiteEnd;
 }
 
 /**
@@ -47,6 +63,7 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
   const label = flow.name ?? dst.privateIp ?? flow.destination;
   let target: FlowTarget | undefined;
 
+  const path = routeHops(state, src, dst, label);
   if (src.eni)
     hops.push(
       securityGroupHop(
@@ -55,11 +72,20 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
         src.eni.id,
         src.eni.securityGroupIds,
         flow.port,
-        peerOf(dst, src, state),
+        peerOf(dst, src, state, path.groupReferences),
         label,
       ),
     );
-  hops.push(...routeHops(state, src, dst, label));
+  hops.push(...path.hops);
+  hops.push(
+    ...naclHops(
+      state,
+      { subnetId: src.eni?.subnetId, vpcId: src.vpc?.id, ip: src.ip },
+      { subnetId: dst.eni?.subnetId, vpcId: dst.vpc?.id, ip: dst.privateIp ?? dst.host },
+      flow.port,
+    ),
+  );
+  const onSite = dst.site;
 
   if (dst.vpc) {
     if (!dst.eni) {
@@ -70,7 +96,8 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
       });
     } else {
       const srcLabel = src.eni ? `${src.ip} (${src.eni.id})` : src.ip;
-      const srcPeer: Peer = { ip: src.ip, groupIds: src.eni?.securityGroupIds ?? [], region: dst.eni.region };
+      const srcGroups = path.groupReferences ? (src.eni?.securityGroupIds ?? []) : [];
+      const srcPeer: Peer = { ip: src.ip, groupIds: srcGroups, region: dst.eni.region };
       hops.push(
         securityGroupHop(
           state,
@@ -86,6 +113,8 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
       if (endpoint) target = endpointHops(state, index, health, endpoint, dst.eni, flow.port, hops);
       else target = { kind: "eni", eniId: dst.eni.id, host: dst.host };
     }
+  } else if (onSite) {
+    target = { kind: "site", site: onSite.site.id, host: onSite.host };
   } else {
     const ip = parseIp(dst.host);
     if (ip === undefined || !cidrContains(LOOPBACK, ip))
@@ -102,7 +131,12 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
     allowed: !refused,
     hops,
     reason: refused ? refused.detail : "allowed",
-    source: { vpcId: src.vpc?.id, privateIp: src.eni?.privateIp, eniId: src.eni?.id, host: src.host },
+    source: {
+      vpcId: src.vpc?.id,
+      privateIp: src.eni?.privateIp ?? src.site?.ip,
+      eniId: src.eni?.id,
+      host: src.host,
+    },
     destination: { vpcId: dst.vpc?.id, privateIp: dst.privateIp, host: dst.host, eniId: dst.eni?.id },
     target: refused ? undefined : target,
   };
@@ -115,6 +149,11 @@ function resolveSource(state: State, flow: Flow, hops: Hop[]): SourceSide {
     const hit = privateIpOfHost(state, flow.source.address);
     const eni = hit && stateIndex(state).eniAt(hit.vpc.id, hit.privateIp);
     if (!eni) {
+      const site = siteEndOfHost(state, flow.source.address);
+      if (site) {
+        hops.push(siteSourceHop(site));
+        return { ip: site.ip, host: site.host, site };
+      }
       hops.push({ kind: "source", allowed: true, detail: `${flow.source.address} is outside every VPC` });
       return { ip: flow.source.address };
     }
@@ -171,6 +210,8 @@ function resolveDestination(state: State, index: StateIndex, flow: Flow, src: So
       host: host ?? flow.destination,
     };
   }
+  const site = siteEndOf(state, flow.destination);
+  if (site) return { host: site.host, privateIp: site.ip, site };
   return { host: flow.destination };
 }
 
@@ -178,80 +219,94 @@ function inVpc(vpc: Vpc, ip: number): boolean {
   return vpc.cidrBlocks.some((b) => b.state === "associated" && cidrContains(parseCidr(b.cidr)!, ip));
 }
 
-function peerOf(dst: DestSide, src: SourceSide, state: State): Peer {
+function peerOf(dst: DestSide, src: SourceSide, state: State, groupReferences: boolean): Peer {
   return {
     ip: dst.privateIp ?? dst.host,
-    groupIds: dst.eni?.securityGroupIds ?? [],
+    groupIds: groupReferences ? (dst.eni?.securityGroupIds ?? []) : [],
     region: src.eni?.region ?? state.get("vpc", dst.vpc?.id ?? "")?.region ?? "us-east-1",
   };
 }
 
-function routeHops(state: State, src: SourceSide, dst: DestSide, label: string): Hop[] {
+/** Same VPC, or both ends' groups visible over a peering: rules may match groups. */
+function routeHops(state: State, src: SourceSide, dst: DestSide, label: string): Crossing {
+  const local = (hops: Hop[]): Crossing => ({ hops, groupReferences: true });
+  if (src.site)
+    return local(
+      dst.vpc
+        ? siteToVpcHops(state, src.site, dst.vpc, dst.eni, label)
+        : siteOutsideHops(state, src.site, dst.privateIp ?? dst.host, label),
+    );
   if (!src.eni) {
     if (!dst.vpc)
-      return [
+      return local([
         { kind: "route", allowed: true, detail: `${src.ip} to ${label} stays outside privlink's VPCs` },
-      ];
-    return [
+      ]);
+    return local([
       {
         kind: "route",
         allowed: false,
         detail: `no route to ${label}: ${src.ip} is outside every VPC (connect from a workload: privlink exec/connect --from)`,
       },
-    ];
+    ]);
   }
   const table = src.subnet && routeTableOf(state, src.subnet);
   if (!table || !src.vpc)
-    return [
+    return local([
       {
         kind: "route",
         allowed: false,
         detail: `no route to ${label}: ${src.eni.subnetId} has no route table`,
       },
-    ];
+    ]);
   const ip = parseIp(dst.privateIp ?? dst.host);
   if (ip === undefined)
-    return [{ kind: "route", allowed: false, detail: `no route to ${label}: not an IPv4 address` }];
+    return local([{ kind: "route", allowed: false, detail: `no route to ${label}: not an IPv4 address` }]);
   const route = longestMatch(table, ip);
-  if (!dst.vpc) return internetHops(state, route, src.vpc.id, ip, label);
-  if (route?.state === "blackhole") return [blackhole(route, label)];
+  if (route?.state === "blackhole") return local([blackhole(route, label)]);
+  if (route?.target.kind === "gateway" && route.target.id.startsWith("vgw-"))
+    return local(vgwRouteHops(state, route, src.vpc.id, dst.site, label));
+  if (dst.site)
+    return local([
+      {
+        kind: "route",
+        allowed: false,
+        resource: table.id,
+        detail: `no route to ${label} (site ${dst.site.site.id}): ${table.id} sends it to ${route ? describeTarget(route) : "nowhere"}, and a site is reached only through a virtual private gateway`,
+      },
+    ]);
+  const crossing =
+    route &&
+    crossingFor({
+      state,
+      route,
+      table,
+      src: { eni: src.eni, vpc: src.vpc, subnet: src.subnet, ip: src.ip },
+      dst,
+      ip,
+      label,
+    });
+  if (crossing) return crossing;
+  if (!dst.vpc) return local(internetHops(state, route, src.vpc.id, ip, label));
   if (route?.target.kind === "local" && dst.vpc.id === src.vpc.id)
-    return [
+    return local([
       {
         kind: "route",
         allowed: true,
         resource: table.id,
         detail: `${table.id}: local route ${route.destinationCidr}`,
       },
-    ];
-  if (route?.target.kind === "peering" || route?.target.kind === "transit") {
-    const kind = route.target.kind === "peering" ? "peering" : "transit-gateway";
-    return [
-      {
-        kind: "route",
-        allowed: true,
-        resource: table.id,
-        detail: `${table.id}: ${route.destinationCidr} via ${route.target.id}`,
-      },
-      {
-        kind,
-        allowed: false,
-        resource: route.target.id,
-        detail: `no route to ${label} in ${dst.vpc.id}: ${kind} hops are not carried by the data plane yet`,
-      },
-    ];
-  }
+    ]);
   const why = route
     ? `${table.id} sends ${route.destinationCidr ?? route.destinationPrefixListId} to ${describeTarget(route)}`
     : `${table.id} has no route for it`;
-  return [
+  return local([
     {
       kind: "route",
       allowed: false,
       resource: table.id,
       detail: `no route to ${label} in ${dst.vpc.id} from ${src.vpc.id}: ${why}`,
     },
-  ];
+  ]);
 }
 
 function endpointHops(

@@ -43,7 +43,10 @@ export function longestMatch(table: RouteTable, ip: number): Route | undefined {
   let bestPrefix = -1;
   for (const r of table.routes) {
     const p = prefixOf(r, table.region, ip);
-    if (p !== undefined && p > bestPrefix) {
+    // Same prefix: a static route wins over a propagated one (AWS's VPC route priority).
+    const beats =
+      p === bestPrefix && best?.origin === "EnableVgwRoutePropagation" && r.origin !== best.origin;
+    if (p !== undefined && (p > bestPrefix || beats)) {
       best = r;
       bestPrefix = p;
     }
@@ -112,7 +115,7 @@ export function internetHops(
   ];
 }
 
-function natHop(state: State, natId: string, ip: number, label: string): Hop {
+export function natHop(state: State, natId: string, ip: number, label: string): Hop {
   const nat = state.get("natGateway", natId);
   if (nat?.state !== "available")
     return {

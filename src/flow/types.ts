@@ -28,12 +28,15 @@ export interface Flow {
 export type HopKind =
   | "source"
   | "source-sg-egress"
+  | "network-acl"
   | "route"
   | "nat-gateway"
   | "internet-gateway"
   | "peering"
   | "transit-gateway"
   | "vpn"
+  | "direct-connect"
+  | "gateway-endpoint"
   | "destination"
   | "destination-sg-ingress"
   | "endpoint-state"
@@ -75,6 +78,8 @@ export type FlowTarget =
     }
   /** To another interface (an instance): whatever listens on its host address. */
   | { readonly kind: "eni"; readonly eniId: string; readonly host: string }
+  /** To an on-premises site's address (over VPN or Direct Connect): whatever listens on its host address. */
+  | { readonly kind: "site"; readonly site: string; readonly host: string }
   /** Out of privlink's world through an internet or NAT gateway. */
   | { readonly kind: "external"; readonly host: string };
 

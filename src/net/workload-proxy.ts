@@ -5,8 +5,9 @@ import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { AWS_PUBLIC_ADDRESS } from "../cloud/addressing.js";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
+import { siteHostAddress, siteWorkloadIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
-import type { Decision, HopKind } from "../flow/index.js";
+import type { Decision, FlowSource, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
 import type { DataPlane } from "./dataplane.js";
@@ -193,7 +194,22 @@ export class WorkloadProxies {
     );
   }
 
+  /**
+   * The workload's key is its ENI, or `site:NAME` (`site:NAME:IP` for another address of the
+   * site) for an on-premises workload: it speaks from the site's host address and resolves
+   * through the site's DNS server.
+   */
   private workload(id: string): { eniId: string; instanceId?: string } {
+    if (id.startsWith("site:")) {
+      const [, name, ip] = id.split(":");
+      const site = name ? this.state.get("site", name) : undefined;
+      if (!site) throw new WorkloadError(`no site named '${name ?? ""}' (privlink site list)`, 404);
+      try {
+        return { eniId: `site:${site.id}:${siteWorkloadIp(site, ip)}` };
+      } catch (err) {
+        throw new WorkloadError((err as Error).message, 400);
+      }
+    }
     if (id.startsWith("i-")) {
       const i = this.state.get("instance", id);
       if (!i) throw new WorkloadError(`no instance ${id}`, 404);
@@ -224,9 +240,19 @@ export class WorkloadProxies {
     );
   }
 
+  /** A site workload's flows start from its host address, an interface's from the interface. */
+  private sourceOf(key: string): { source: FlowSource; scope?: string; eniId?: string; host?: string } {
+    if (!key.startsWith("site:"))
+      return { source: { kind: "eni", eniId: key }, scope: this.state.get("eni", key)?.vpcId, eniId: key };
+    const [, name, ip] = key.split(":");
+    const site = this.state.get("site", name!);
+    const host = site && siteHostAddress(site, ip!);
+    return { source: { kind: "outside", address: host ?? "0.0.0.0" }, scope: `site:${name}`, host };
+  }
+
   private async start(workloadId: string, eniId: string, instanceId?: string): Promise<Running> {
-    const eni = this.state.get("eni", eniId)!;
-    const host = eniHostAddress(this.state, eni);
+    const eni = this.state.get("eni", eniId);
+    const host = eni ? eniHostAddress(this.state, eni) : this.sourceOf(eniId).host;
     if (!host) throw new WorkloadError(`${eniId} has no host address`, 409);
     const sockets = new Set<Socket>();
     const server = createServer({ keepAlive: false });
@@ -252,7 +278,7 @@ export class WorkloadProxies {
       workloadId,
       eniId,
       instanceId,
-      vpcId: eni.vpcId,
+      vpcId: eni?.vpcId ?? this.sourceOf(eniId).scope!,
       host,
       port,
       url: `http://${host}:${port}`,
@@ -262,13 +288,13 @@ export class WorkloadProxies {
 
   /** Resolves and decides; the first admitted address wins, else the first refusal explains. */
   private async admit(eniId: string, name: string, port: number): Promise<Decision> {
-    const vpcId = this.state.get("eni", eniId)?.vpcId;
-    const answers = await this.resolver.resolve(vpcId, name).catch(() => [] as readonly string[]);
+    const { source, scope } = this.sourceOf(eniId);
+    const answers = await this.resolver.resolve(scope, name).catch(() => [] as readonly string[]);
     const candidates = answers.length ? answers : [OUTSIDE_ADDRESS];
     let first: Decision | undefined;
     for (const address of candidates) {
       const d = this.dataplane.decider.decide({
-        source: { kind: "eni", eniId },
+        source,
         destination: address,
         port,
         name,
@@ -283,12 +309,13 @@ export class WorkloadProxies {
   private refused(eniId: string, name: string, port: number, d: Decision): void {
     const dstEni = d.destination.eniId;
     const endpoint = dstEni ? stateIndex(this.state).endpointOfEni(dstEni) : undefined;
-    this.dataplane.meter.dropped(eniId, undefined);
+    const sourceEniId = this.sourceOf(eniId).eniId;
+    this.dataplane.meter.dropped(sourceEniId, undefined);
     if (endpoint) this.dataplane.meter.dropped(dstEni, endpoint.id);
     this.dataplane.events.record({
       at: "workload-proxy",
       source: d.source.privateIp ?? eniId,
-      sourceEniId: eniId,
+      sourceEniId,
       destination: d.destination.privateIp ?? d.destination.host,
       port,
       name,
@@ -342,7 +369,7 @@ export class WorkloadProxies {
     upstream.once("connect", () => {
       upstream.off("error", failed);
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      const meter = this.dataplane.meter.open(eniId, undefined, natGatewayOf(d));
+      const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d));
       const handle = relay(socket, () => upstream, {
         preamble: head.length ? head : undefined,
         idleTimeoutMs: AWS_IDLE_TIMEOUT_MS,
@@ -445,7 +472,7 @@ export class WorkloadProxies {
     const accepted = await this.acceptTls(socket, name, (tls) => front.servePublic(tls, { name }));
     if (!accepted) return rawReply(socket, 502, `privlink has no certificate for ${name}`);
     if (socket.destroyed) return;
-    const meter = this.dataplane.meter.open(eniId, undefined, natGatewayOf(d));
+    const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d));
     const counted = { read: socket.bytesRead, written: socket.bytesWritten };
     const reporter = {
       report: () => {

@@ -5,7 +5,11 @@ import { instanceHandlers } from "./instances.js";
 import { metaHandlers } from "./meta.js";
 import { natHandlers } from "./nat.js";
 import { networkHandlers } from "./network.js";
+import { networkAclHandlers } from "./network-acls.js";
+import { peeringHandlers } from "./peering.js";
 import { securityGroupHandlers } from "./security-groups.js";
+import { transitGatewayHandlers } from "./transit-gateways.js";
+import { vpnHandlers } from "./vpn.js";
 
 /** Every EC2 action privlink answers; the issues add their tables here. */
 export const ec2Handlers: HandlerTable = {
@@ -16,4 +20,8 @@ export const ec2Handlers: HandlerTable = {
   ...endpointHandlers,
   ...endpointServiceHandlers,
   ...natHandlers,
+  ...vpnHandlers,
+  ...transitGatewayHandlers,
+  ...peeringHandlers,
+  ...networkAclHandlers,
 };

@@ -129,7 +129,7 @@ export function routeTableShape(r: RouteTable): ec2.RouteTable {
       SubnetId: a.subnetId,
       AssociationState: { State: "associated" },
     })),
-    PropagatingVgws: [],
+    PropagatingVgws: (r.propagatingVgws ?? []).map((GatewayId) => ({ GatewayId })),
     RouteTableId: r.id,
     Routes: r.routes.map((x) => ({
       DestinationCidrBlock: x.destinationCidr,

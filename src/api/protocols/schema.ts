@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { NormalizedSchema, translateTraits } from "@smithy/core/schema";
 import { AwsError } from "../../cloud/errors.js";
+import { isPlainJsonService } from "./plain-json.js";
 
 /**
  * The AWS services privlink speaks, by SigV4 scope name, and a compiled view of the SDK's own
@@ -68,6 +69,7 @@ export function isWireService(service: string): service is WireService {
 
 /** The wire protocol of a service; an AwsError for a service privlink does not speak. */
 export function protocolOf(service: string): WireProtocol {
+  if (isPlainJsonService(service)) return "awsJson1_1";
   if (!isWireService(service))
     throw new AwsError("UnknownService", `privlink does not speak the AWS service '${service}'`);
   return SERVICES[service].protocol;

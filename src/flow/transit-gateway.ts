@@ -1,0 +1,153 @@
+import { formatIp, parseIp } from "../cloud/cidr.js";
+import { lookupTgwRoute } from "../cloud/transit-gateway-route-table.js";
+import type { TransitGatewayAttachment } from "../cloud/types.js";
+import { type Crossing, passed, type RouteContext, refused } from "./cross-vpc.js";
+import { edgeOf } from "./peering.js";
+import { returnRoute } from "./return-path.js";
+import { longestMatch, natHop, routeTableOf } from "./route.js";
+import type { Hop } from "./types.js";
+
+const T = "transit-gateway" as const;
+
+/** The source VPC's attachment to a TGW, when it is up. */
+function attachmentOf(c: RouteContext, tgwId: string, vpcId: string): TransitGatewayAttachment | undefined {
+  for (const a of c.state.all("transitGatewayAttachment"))
+    if (a.transitGatewayId === tgwId && a.vpc?.vpcId === vpcId && a.state === "available") return a;
+  return undefined;
+}
+
+/**
+ * A flow routed to a transit gateway: the source VPC's attachment (with a subnet in the
+ * source's AZ), the route table associated with it, the longest-prefix route there, and the
+ * attachment that route leads to — each a hop with its own reason.
+ */
+export function transitHops(c: RouteContext): Crossing {
+  const { state, route, table, src, label } = c;
+  const tgwId = route.target.kind === "transit" ? route.target.id : "";
+  const hops: Hop[] = [passed("route", table.id, `${table.id}: ${route.destinationCidr} via ${tgwId}`)];
+  const fail = (resource: string | undefined, detail: string): Crossing => {
+    hops.push(refused(T, resource, `no route to ${label}: ${detail}`));
+    return { hops, groupReferences: false };
+  };
+  const tgw = state.get("transitGateway", tgwId);
+  if (tgw?.state !== "available") return fail(tgwId, `transit gateway ${tgwId} is ${tgw?.state ?? "gone"}`);
+  const att = attachmentOf(c, tgwId, src.vpc.id);
+  if (!att) return fail(tgwId, `${src.vpc.id} has no available attachment to ${tgwId}`);
+  if (!att.vpc!.subnets.some((s) => s.az === src.eni.az))
+    return fail(
+      att.id,
+      `${att.id} has no subnet in ${src.eni.az}, so sources in ${src.eni.az} cannot use ${tgwId} (TGW_ROUTE_AZ_RESTRICTION)`,
+    );
+  const rtb = att.associatedRouteTableId
+    ? state.get("transitGatewayRouteTable", att.associatedRouteTableId)
+    : undefined;
+  if (!rtb) return fail(att.id, `${att.id} is not associated with a transit gateway route table`);
+  const r = lookupTgwRoute(state, rtb, c.ip);
+  if (!r) return fail(rtb.id, `${rtb.id} has no route for ${formatIp(c.ip)}`);
+  if (r.state === "blackhole")
+    return fail(rtb.id, `${rtb.id} route ${r.destinationCidr} (${r.type}) is a blackhole`);
+  const next = r.attachmentId ? state.get("transitGatewayAttachment", r.attachmentId) : undefined;
+  if (!next) return fail(rtb.id, `${rtb.id} route ${r.destinationCidr} leads nowhere`);
+  hops.push(
+    passed(
+      T,
+      rtb.id,
+      `${rtb.id}: ${r.destinationCidr} (${r.type}) via ${next.id} (${next.resourceType} ${next.resourceId})`,
+    ),
+  );
+  return attachmentEgress(c, att, next, hops);
+}
+
+/** Where the TGW delivers: one function per attachment kind (VPN and Direct Connect add theirs). */
+function attachmentEgress(
+  c: RouteContext,
+  from: TransitGatewayAttachment,
+  to: TransitGatewayAttachment,
+  hops: Hop[],
+): Crossing {
+  switch (to.resourceType) {
+    case "vpc":
+      return intoVpc(c, from, to, hops);
+    default:
+      hops.push(
+        refused(
+          T,
+          to.id,
+          `no route to ${c.label}: ${to.id} is a ${to.resourceType} attachment with no network behind it in privlink`,
+        ),
+      );
+      return { hops, groupReferences: false };
+  }
+}
+
+function intoVpc(
+  c: RouteContext,
+  from: TransitGatewayAttachment,
+  to: TransitGatewayAttachment,
+  hops: Hop[],
+): Crossing {
+  const { state, dst, label } = c;
+  const vpcId = to.vpc!.vpcId;
+  if (!dst.vpc) return onwardFromVpc(c, to, hops);
+  if (dst.vpc.id !== vpcId) {
+    hops.push(
+      refused(T, to.id, `no route to ${label}: ${to.id} leads to ${vpcId}, but ${label} is in ${dst.vpc.id}`),
+    );
+    return { hops, groupReferences: false };
+  }
+  hops.push(...returnRoute(c, { kind: "transit", id: to.transitGatewayId }));
+  if (dst.eni && !to.vpc!.subnets.some((s) => s.az === dst.eni!.az))
+    hops.push(
+      refused(
+        T,
+        to.id,
+        `return path: ${to.id} has no subnet in ${dst.eni.az}, so replies from ${dst.eni.id} cannot reach ${to.transitGatewayId}`,
+      ),
+    );
+  const back = to.associatedRouteTableId
+    ? state.get("transitGatewayRouteTable", to.associatedRouteTableId)
+    : undefined;
+  const r = back && lookupTgwRoute(state, back, parseIp(c.src.ip)!);
+  if (!back || !r || r.state !== "active" || r.attachmentId !== from.id)
+    hops.push(
+      refused(
+        T,
+        back?.id ?? to.id,
+        back
+          ? `return path: ${back.id} has no active route back to ${c.src.ip} via ${from.id}`
+          : `return path: ${to.id} is not associated with a transit gateway route table`,
+      ),
+    );
+  const refs =
+    state.get("transitGateway", to.transitGatewayId)?.options.securityGroupReferencingSupport === "enable" &&
+    from.vpc?.securityGroupReferencingSupport === "enable" &&
+    to.vpc?.securityGroupReferencingSupport === "enable";
+  return { hops, groupReferences: refs };
+}
+
+/**
+ * An outside address through a VPC behind the TGW: a NAT gateway there carries it (centralised
+ * egress), a gateway endpoint or an internet gateway does not.
+ */
+function onwardFromVpc(c: RouteContext, to: TransitGatewayAttachment, hops: Hop[]): Crossing {
+  const { state, label } = c;
+  const vpc = state.get("vpc", to.vpc!.vpcId);
+  const subnet = state.get("subnet", to.vpc!.subnets[0]?.subnetId ?? "");
+  const table = subnet && routeTableOf(state, subnet);
+  const r = table && longestMatch(table, c.ip);
+  if (r?.target.kind === "nat") {
+    hops.push(natHop(state, r.target.id, c.ip, label));
+    return { hops, groupReferences: false };
+  }
+  const edge = vpc && edgeOf(state, vpc, c.ip);
+  hops.push(
+    refused(
+      T,
+      to.id,
+      edge
+        ? `no route to ${label}: ${edge} in ${to.vpc!.vpcId} serves only flows that start in ${to.vpc!.vpcId}, not flows arriving through ${to.transitGatewayId}`
+        : `no route to ${label}: ${to.vpc!.vpcId} has no NAT gateway route for it behind ${to.id}`,
+    ),
+  );
+  return { hops, groupReferences: false };
+}
