@@ -17,6 +17,7 @@ import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SqliteStore } from "./store/sqlite.js";
 
@@ -45,6 +46,8 @@ export interface Privlink {
   readonly dataplane: DataPlaneHost;
   readonly ca: LocalCa;
   readonly front: ServiceFront;
+  /** CloudWatch metrics (the `monitoring` service and the PrivateLink publisher). */
+  readonly cloudwatch: CloudWatch;
   close(): Promise<void>;
 }
 
@@ -96,12 +99,20 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   const startedAt = new Date();
   // The local CA behind the service fronts' TLS: created on first start, reused after.
   const ca = await LocalCa.loadOrCreate(home, rt.now());
+  let dataplaneRef: DataPlaneHost | undefined;
+  const cloudwatch = startCloudWatch({
+    home,
+    state,
+    now: () => rt.now(),
+    counters: { snapshot: () => dataplaneRef!.dataplane.meter.snapshot() },
+  });
   const services = {
     ec2: ec2Handlers,
     sts: stsHandlers,
     elasticloadbalancing: elbv2Handlers,
     route53: route53Handlers,
     secretsmanager: secretsManagerHandlers,
+    monitoring: cloudwatch.handlers,
   };
   const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });
@@ -113,6 +124,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     tlsEnv: () => workloadTlsEnv(home),
     ca,
   });
+  dataplaneRef = dataplane;
 
   let dns: Resolvers | undefined;
   const server = createApiServer({
@@ -159,12 +171,14 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     dataplane,
     ca,
     front,
+    cloudwatch,
     async close() {
       if (closed) return;
       closed = true;
       lifecycle.stop();
       await resolvers.close();
       await dataplane.close();
+      cloudwatch.close();
       await front.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -7,7 +7,7 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import type { HandlerTable } from "./handler.js";
 import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
-import { decodeRequest, encodeResponse, type Protocol, protocolOf, renderError } from "./wire.js";
+import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
 
 export interface DispatchOptions {
   state: State;
@@ -61,7 +61,7 @@ export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: 
     const table = opts.services[service];
     if (!table)
       throw new AwsError("UnknownService", `privlink does not serve the AWS service '${service}' here`, 400);
-    protocol = protocolOf(service);
+    protocol = requestProtocol(service, req.headers, req.url.split("?")[0] ?? "/");
     const caller = callerFor(opts.state, opts.auth, scope.accessKeyId);
     if (!caller) throw authErrorFor(service, "unknownKey");
     if (opts.auth === "verify")

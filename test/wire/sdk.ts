@@ -1,3 +1,4 @@
+import * as monitoring from "@aws-sdk/client-cloudwatch";
 import * as logs from "@aws-sdk/client-cloudwatch-logs";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -21,6 +22,7 @@ const MODULES: Record<WireService, { mod: Record<string, any>; client: string }>
   route53: { mod: route53, client: "Route53Client" },
   secretsmanager: { mod: sm, client: "SecretsManagerClient" },
   logs: { mod: logs, client: "CloudWatchLogsClient" },
+  monitoring: { mod: monitoring, client: "CloudWatchClient" },
 };
 
 export interface CannedResponse {
