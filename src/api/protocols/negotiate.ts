@@ -41,6 +41,7 @@ const CLOUDWATCH_ERRORS: Readonly<Record<string, string>> = {
   InternalServiceError: "InternalServiceFault",
   InvalidNextToken: "InvalidNextToken",
   InvalidFormat: "InvalidFormatFault",
+  ValidationError: "ValidationException",
 };
 
 export function queryCompatibleType(service: string, code: string): string {

@@ -128,7 +128,7 @@ export class PrivateLinkPublisher {
   private publishEni(minute: number, eniId: string, d: CounterRow): void {
     if (!active(d)) return;
     const eni = this.state.get("eni", eniId);
-    if (!eni || eni.interfaceType !== "vpc_endpoint") return;
+    if (eni?.interfaceType !== "vpc_endpoint") return;
     const ep = [...this.state.all("vpcEndpoint")].find((e) => e.enis.some((x) => x.eniId === eniId));
     if (!ep || ep.type === "Gateway") return;
     this.endpointMetrics(

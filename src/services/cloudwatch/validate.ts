@@ -32,7 +32,7 @@ export function period(value: number | undefined, name: string): number {
   const p = required(value, name);
   if (!Number.isInteger(p) || p <= 0 || (p % 60 !== 0 && ![1, 5, 10, 20, 30].includes(p)))
     throw invalidValue(`The parameter ${name} must be a multiple of 60.`);
-  return p < 60 ? 60 : p;
+  return Math.max(p, 60);
 }
 
 export function statisticName(value: string | undefined, name: string): Statistic {
