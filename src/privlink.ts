@@ -18,6 +18,7 @@ import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
+import { type FlowLogs, startFlowLogs } from "./services/flowlogs/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SqliteStore } from "./store/sqlite.js";
 
@@ -48,6 +49,8 @@ export interface Privlink {
   readonly front: ServiceFront;
   /** CloudWatch metrics (the `monitoring` service and the PrivateLink publisher). */
   readonly cloudwatch: CloudWatch;
+  /** VPC Flow Logs: the recorder on the data plane's flows and its destinations. */
+  readonly flowLogs: FlowLogs;
   close(): Promise<void>;
 }
 
@@ -125,6 +128,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     ca,
   });
   dataplaneRef = dataplane;
+  const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
 
   let dns: Resolvers | undefined;
   const server = createApiServer({
@@ -172,12 +176,14 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     ca,
     front,
     cloudwatch,
+    flowLogs,
     async close() {
       if (closed) return;
       closed = true;
       lifecycle.stop();
       await resolvers.close();
       await dataplane.close();
+      await flowLogs.close();
       cloudwatch.close();
       await front.close();
       await new Promise<void>((resolve) => {

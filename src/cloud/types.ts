@@ -443,6 +443,29 @@ export interface Upstream {
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
  * kind the same way.
  */
+/** A VPC flow log: which interfaces it watches, what it keeps, where it delivers (cloud/flow-log.ts). */
+export interface FlowLog extends Owned {
+  readonly resourceId: string;
+  readonly resourceType:
+    | "VPC"
+    | "Subnet"
+    | "NetworkInterface"
+    | "TransitGateway"
+    | "TransitGatewayAttachment";
+  readonly trafficType: "ACCEPT" | "REJECT" | "ALL";
+  /** AWS's `cloud-watch-logs` and `s3`, and privlink's `file` (a file under PRIVLINK_HOME/flow-logs). */
+  readonly logDestinationType: "cloud-watch-logs" | "s3" | "file";
+  readonly logDestination: string;
+  readonly logGroupName?: string;
+  readonly deliverLogsPermissionArn?: string;
+  readonly logFormat: string;
+  readonly maxAggregationInterval: 60 | 600;
+  readonly deliverLogsStatus: "SUCCESS" | "FAILED";
+  readonly deliverLogsErrorMessage?: string;
+  readonly createdAt: string;
+  readonly clientToken?: string;
+}
+
 export interface Kinds {
   account: Account;
   accessKey: AccessKey;
@@ -469,6 +492,7 @@ export interface Kinds {
   vpcAssociationAuthorization: VpcAssociationAuthorization;
   secret: Secret;
   upstream: Upstream;
+  flowLog: FlowLog;
 }
 
 export type Kind = keyof Kinds;
