@@ -17,7 +17,10 @@ import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { LogsService } from "./services/logs/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
+import { SnsService } from "./services/sns/index.js";
+import { ssmHandlers } from "./services/ssm/handlers.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -45,6 +48,9 @@ export interface Privlink {
   readonly dataplane: DataPlaneHost;
   readonly ca: LocalCa;
   readonly front: ServiceFront;
+  /** CloudWatch Logs, with `putEvents` for privlink's own log producers (flow logs). */
+  readonly logs: LogsService;
+  readonly sns: SnsService;
   close(): Promise<void>;
 }
 
@@ -96,12 +102,17 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   const startedAt = new Date();
   // The local CA behind the service fronts' TLS: created on first start, reused after.
   const ca = await LocalCa.loadOrCreate(home, rt.now());
+  const logs = new LogsService(state, rt, home);
+  const sns = await SnsService.start(state, rt, home);
   const services = {
     ec2: ec2Handlers,
     sts: stsHandlers,
     elasticloadbalancing: elbv2Handlers,
     route53: route53Handlers,
     secretsmanager: secretsManagerHandlers,
+    logs: logs.handlers,
+    ssm: ssmHandlers,
+    sns: sns.handlers,
   };
   const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });
@@ -125,6 +136,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
+      ...sns.adminRoutes(),
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);
@@ -146,6 +158,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  sns.setEdgeUrl(url);
   const info: ServerFile = { pid: process.pid, url, port, startedAt: startedAt.toISOString() };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 
@@ -159,6 +172,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     dataplane,
     ca,
     front,
+    logs,
+    sns,
     async close() {
       if (closed) return;
       closed = true;
@@ -170,6 +185,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      sns.close();
+      logs.close();
       store.close();
       rmSync(serverFilePath(home), { force: true });
     },

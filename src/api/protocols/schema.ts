@@ -8,7 +8,15 @@ import { AwsError } from "../../cloud/errors.js";
  * on every request: a shape is built once, members lazily (schemas are recursive).
  */
 
-export type WireService = "ec2" | "sts" | "elasticloadbalancing" | "route53" | "secretsmanager" | "logs";
+export type WireService =
+  | "ec2"
+  | "sts"
+  | "elasticloadbalancing"
+  | "route53"
+  | "secretsmanager"
+  | "logs"
+  | "ssm"
+  | "sns";
 export type WireProtocol = "ec2" | "awsQuery" | "restXml" | "awsJson1_1";
 
 interface ServiceInfo {
@@ -57,6 +65,18 @@ const SERVICES: Readonly<Record<WireService, ServiceInfo>> = {
     protocol: "awsJson1_1",
     version: "2014-03-28",
     jsonTarget: "Logs_20140328",
+  },
+  ssm: {
+    pkg: "@aws-sdk/client-ssm",
+    protocol: "awsJson1_1",
+    version: "2014-11-06",
+    jsonTarget: "AmazonSSM",
+  },
+  sns: {
+    pkg: "@aws-sdk/client-sns",
+    protocol: "awsQuery",
+    version: "2010-03-31",
+    xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/",
   },
 };
 
