@@ -17,8 +17,9 @@ export async function startSubscriber(opts: { confirm: boolean }): Promise<Subsc
     req.on("data", (c: string) => (text += c));
     req.on("end", async () => {
       const body = JSON.parse(text) as Record<string, string>;
-      received.push({ headers: req.headers, body });
+      // Recorded once handled: a confirmation is seen only after the subscription is confirmed.
       if (opts.confirm && body.Type === "SubscriptionConfirmation") await fetch(body.SubscribeURL!);
+      received.push({ headers: req.headers, body });
       res.end("ok");
     });
   });

@@ -51,7 +51,10 @@ async function endpointFor(service: string, policy?: string): Promise<string> {
 
 beforeAll(async () => {
   srv = await startTestServer();
-  const res = await fetch(`${srv.url}/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id: ACCOUNT }) });
+  const res = await fetch(`${srv.url}/_privlink/accounts`, {
+    method: "POST",
+    body: JSON.stringify({ id: ACCOUNT }),
+  });
   const keys = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
   shell = { ...srv.cliEnv(keys), PRIVLINK_URL: srv.url };
   const vpc = (await aws`ec2 create-vpc --cidr-block 10.8.0.0/16`).Vpc.VpcId;
@@ -92,20 +95,31 @@ describe("privlink's own APIs from a private subnet", () => {
       { timestamp: now - 1000, message: '{"level":"ERROR","path":"/pay"}' },
       { timestamp: now, message: "ERROR timeout talking to db" },
     ]);
-    const refused = await asApp`logs put-log-events --log-group-name /app/web --log-stream-name i-app --log-events ${events}`;
+    const refused =
+      await asApp`logs put-log-events --log-group-name /app/web --log-stream-name i-app --log-events ${events}`;
     expect(refused.stderr).toContain("PrivlinkNoRoute");
     await endpointFor("logs");
-    const put = json(await asApp`logs put-log-events --log-group-name /app/web --log-stream-name i-app --log-events ${events}`);
+    const put = json(
+      await asApp`logs put-log-events --log-group-name /app/web --log-stream-name i-app --log-events ${events}`,
+    );
     expect(put.rejectedLogEventsInfo).toBeUndefined();
-    const got = json(await asApp`logs get-log-events --log-group-name /app/web --log-stream-name i-app --start-from-head`);
+    const got = json(
+      await asApp`logs get-log-events --log-group-name /app/web --log-stream-name i-app --start-from-head`,
+    );
     expect(got.events.map((e: { message: string }) => e.message)).toEqual([
       "INFO ready",
       '{"level":"ERROR","path":"/pay"}',
       "ERROR timeout talking to db",
     ]);
-    const errors = json(await asApp`logs filter-log-events --log-group-name /app/web --filter-pattern ${'{ $.level = "ERROR" }'}`);
-    expect(errors.events.map((e: { message: string }) => e.message)).toEqual(['{"level":"ERROR","path":"/pay"}']);
-    const phrase = json(await asApp`logs filter-log-events --log-group-name /app/web --filter-pattern ${'"talking to db"'}`);
+    const errors = json(
+      await asApp`logs filter-log-events --log-group-name /app/web --filter-pattern ${'{ $.level = "ERROR" }'}`,
+    );
+    expect(errors.events.map((e: { message: string }) => e.message)).toEqual([
+      '{"level":"ERROR","path":"/pay"}',
+    ]);
+    const phrase = json(
+      await asApp`logs filter-log-events --log-group-name /app/web --filter-pattern ${'"talking to db"'}`,
+    );
     expect(phrase.events.map((e: { logStreamName: string }) => e.logStreamName)).toEqual(["i-app"]);
   });
 
