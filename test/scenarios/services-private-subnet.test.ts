@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { edgeAws, jsonOf, workloadAws } from "../helpers/cli-tags.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { runAws, runCli } from "../helpers/spawn.js";
 
 /**
  * A workload in a private subnet (no internet gateway, no NAT) calls AWS with the unmodified AWS
@@ -12,34 +12,12 @@ let srv: TestServer;
 let shell: NodeJS.ProcessEnv;
 let net: { vpcId: string; subnetId: string; groupId: string };
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function words(text: TemplateStringsArray, values: unknown[]): string[] {
-  const args: string[] = [];
-  text.forEach((part, i) => {
-    args.push(...part.split(/\s+/).filter(Boolean));
-    if (i < values.length) args.push(...[values[i]].flat().map(String));
-  });
-  return args;
-}
-
-/** An administrator's call against the edge; fails on error. */
-async function aws(text: TemplateStringsArray, ...values: unknown[]): Promise<Record<string, any>> {
-  const args = words(text, values);
-  const r = await runAws([...args, "--endpoint-url", srv.url, "--output", "json"], shell);
-  if (r.code !== 0) throw new Error(`aws ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.trim() ? JSON.parse(r.stdout) : {};
-}
-
-/** The same CLI as the workload `app` (no endpoint URL: private DNS decides). */
-function asApp(text: TemplateStringsArray, ...values: unknown[]): Promise<Run> {
-  return runCli(["exec", "--from", "app", "--", "aws", ...words(text, values), "--output", "json"], shell);
-}
-
-function json(r: Run): Record<string, any> {
-  if (r.code !== 0) throw new Error(`workload call failed (${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const aws = edgeAws(
+  () => srv.url,
+  () => shell,
+);
+const asApp = workloadAws("app", () => shell);
+const json = jsonOf;
 
 async function endpointFor(service: string, policy?: string): Promise<string> {
   const extra = policy ? ["--policy-document", policy] : [];
