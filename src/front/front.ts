@@ -87,7 +87,7 @@ export interface FrontOptions extends DispatchOptions {
 }
 
 /** Services whose handlers call `authorize` with their own resource ARNs. */
-export const HANDLER_AUTHORIZED = new Set(["secretsmanager", "logs", "ssm", "sns"]);
+export const HANDLER_AUTHORIZED = new Set(["secretsmanager"]);
 
 interface Served {
   readonly endpoint: VpcEndpoint;

@@ -11,6 +11,7 @@ import { AwsError } from "../../cloud/errors.js";
 import type { Tx } from "../../cloud/state.js";
 import type { LogGroup, LogStream, LogsResourcePolicy, Tags } from "../../cloud/types.js";
 import { authorize } from "../../front/authorize.js";
+import { HANDLER_AUTHORIZED } from "../../front/front.js";
 import { parsePolicy } from "../../iam/index.js";
 import type { LogEventStore, Position, StoredEvent } from "./event-store.js";
 import { compileFilterPattern } from "./filter-pattern.js";
@@ -163,6 +164,9 @@ function pageByName<T>(
 }
 
 // ---- handlers -----------------------------------------------------------------------------
+
+// Every handler authorizes with its resource's ARN (and policy): the front passes endpoint requests on.
+HANDLER_AUTHORIZED.add("logs");
 
 export function logsHandlers(store: LogEventStore): HandlerTable {
   const createLogGroup = (call: Call) => {

@@ -56,7 +56,7 @@ export class LogsService {
    * Writes records into a log group's stream as PutLogEvents would, for privlink's own producers
    * (flow logs). `createMissing` creates the group and the stream when absent, as AWS's log
    * delivery does; otherwise a missing one is ResourceNotFoundException. Throws AwsError on a
-   * batch PutLogEvents would refuse.
+   * batch PutLogEvents would refuse; an empty batch only ensures the group and the stream.
    */
   putEvents(delivery: DeliveredEvents, opts: { createMissing?: boolean } = {}): DeliveryResult {
     const now = this.rt.now().getTime();
@@ -83,6 +83,8 @@ export class LogsService {
       }
       return { group: g, stream: s };
     });
+    // No records is no call at all for a producer (PutLogEvents itself refuses an empty batch).
+    if (delivery.events.length === 0) return { accepted: 0 };
     const { accepted, rejected } = admitBatch(delivery.events, now, group.retentionInDays);
     this.store.append(group.key, stream.key, accepted, now);
     return { accepted: accepted.length, ...(rejected ? { rejected } : {}) };

@@ -9,6 +9,7 @@ import { AwsError } from "../../cloud/errors.js";
 import type { Tx } from "../../cloud/state.js";
 import type { SnsSubscription, SnsTopic, Tags } from "../../cloud/types.js";
 import { authorize } from "../../front/authorize.js";
+import { HANDLER_AUTHORIZED } from "../../front/front.js";
 import { parsePolicy } from "../../iam/index.js";
 import {
   checkEndpoint,
@@ -139,6 +140,9 @@ function messageFor(
   if (!structured) return message;
   return structured[protocol] ?? structured.default!;
 }
+
+// Every handler authorizes with its resource's ARN (and policy): the front passes endpoint requests on.
+HANDLER_AUTHORIZED.add("sns");
 
 export function snsHandlers(outbox: Outbox): HandlerTable {
   const createTopic = ({ tx, ctx, input }: Call) => {

@@ -9,6 +9,7 @@ import { AwsError } from "../../cloud/errors.js";
 import type { Tx } from "../../cloud/state.js";
 import type { ParameterVersion, SsmParameter, Tags } from "../../cloud/types.js";
 import { authorize } from "../../front/authorize.js";
+import { HANDLER_AUTHORIZED } from "../../front/front.js";
 import {
   checkName,
   checkPattern,
@@ -449,6 +450,9 @@ function listTagsForResource({ tx, ctx, input }: Call) {
   const p = parameterResource(tx, ctx, input);
   return { TagList: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })) };
 }
+
+// Every handler authorizes with its resource's ARN (and policy): the front passes endpoint requests on.
+HANDLER_AUTHORIZED.add("ssm");
 
 export const ssmHandlers: HandlerTable = {
   PutParameter: putParameter,
