@@ -1,15 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  CreateVpcEndpointCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
-import { startPrivlink } from "../src/privlink.js";
-import { type LoadResult, type LoadSpec, SdkLoad } from "./measure.js";
+import { startFrontBench } from "./front-fixture.js";
+import type { LoadResult, LoadSpec } from "./measure.js";
 
 export interface LogsRow extends LoadResult {
   name: string;
@@ -17,7 +7,6 @@ export interface LogsRow extends LoadResult {
   ratioToEdge: number;
 }
 
-const CREDS = { accessKeyId: "test", secretAccessKey: "test" };
 const LOGS_HOST = "logs.us-east-1.amazonaws.com";
 const BATCH = 1000;
 
@@ -30,38 +19,11 @@ const BATCH = 1000;
 export async function benchLogs(opts: { seconds?: number; concurrency?: number } = {}): Promise<LogsRow[]> {
   const seconds = opts.seconds ?? 3;
   const concurrency = opts.concurrency ?? 4;
-  const home = mkdtempSync(join(tmpdir(), "privlink-bench-logs-"));
-  const p = await startPrivlink({ port: 0, home, slots: { min: 200, max: 254 }, publicDns: "127.0.253.7" });
-  const listener = createServer();
-  const load = SdkLoad.start();
+  const policy = {
+    Statement: [{ Effect: "Allow", Principal: "*", Action: "logs:PutLogEvents", Resource: "*" }],
+  };
+  const { p, port, load, close } = await startFrontBench("logs", policy, "127.0.253.7");
   try {
-    const ec2 = new EC2Client({ endpoint: p.url, region: "us-east-1", credentials: CREDS, maxAttempts: 1 });
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
-    const subnetId = (
-      await ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.9.1.0/24", AvailabilityZone: "us-east-1a" }),
-      )
-    ).Subnet!.SubnetId!;
-    const ep = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcId: vpcId,
-        VpcEndpointType: "Interface",
-        ServiceName: "com.amazonaws.us-east-1.logs",
-        SubnetIds: [subnetId],
-        PrivateDnsEnabled: false,
-        PolicyDocument: JSON.stringify({
-          Statement: [{ Effect: "Allow", Principal: "*", Action: "logs:PutLogEvents", Resource: "*" }],
-        }),
-      }),
-    );
-    ec2.destroy();
-    const endpointId = ep.VpcEndpoint!.VpcEndpointId!;
-    const eniId = p.state.get("vpcEndpoint", endpointId)!.enis[0]!.eniId;
-    listener.on("connection", (socket) =>
-      p.front.handle(socket, { endpointId, eniId, clientIp: "10.9.1.77" }),
-    );
-    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-    const port = (listener.address() as AddressInfo).port;
     p.logs.putEvents(
       {
         accountId: "000000000000",
@@ -110,9 +72,6 @@ export async function benchLogs(opts: { seconds?: number; concurrency?: number }
       },
     ];
   } finally {
-    await load.close();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
-    await p.close();
-    rmSync(home, { recursive: true, force: true });
+    await close();
   }
 }
