@@ -439,4 +439,20 @@ describe("the in-process delivery API", () => {
       }),
     ).toThrow("The specified log group does not exist.");
   });
+
+  it("drops the events of groups a reset removed", async () => {
+    srv.logs.putEvents(
+      {
+        accountId: "000000000000",
+        region: "us-east-1",
+        logGroupName: "/reset-me",
+        logStreamName: "s",
+        events: [{ timestamp: Date.now(), message: "gone after reset" }],
+      },
+      { createMissing: true },
+    );
+    await fetch(`${srv.url}/_privlink/reset`, { method: "POST" });
+    expect(srv.logs.expire()).toBeGreaterThan(0);
+    expect(srv.logs.expire()).toBe(0);
+  });
 });

@@ -206,6 +206,12 @@ export class LogEventStore {
     return this.db.prepare("DELETE FROM events WHERE grp = ? AND ts < ?").run(group, cutoff).changes;
   }
 
+  /** Drops the events of groups that no longer exist (deleted with the state, e.g. by a reset). */
+  dropOrphans(liveGroups: readonly string[]): number {
+    const keep = liveGroups.length === 0 ? "" : liveGroups.map(() => "?").join(",");
+    return this.db.prepare(`DELETE FROM events WHERE grp NOT IN (${keep})`).run(...liveGroups).changes;
+  }
+
   close(): void {
     this.db.close();
   }

@@ -90,11 +90,12 @@ export class LogsService {
     return { accepted: accepted.length, ...(rejected ? { rejected } : {}) };
   }
 
-  /** Drops events past each group's retention; returns how many went. */
+  /** Drops events past each group's retention, and those of groups gone; returns how many went. */
   expire(): number {
     const now = this.rt.now().getTime();
-    let dropped = 0;
-    for (const g of this.state.all("logGroup"))
+    const groups = [...this.state.all("logGroup")];
+    let dropped = this.store.dropOrphans(groups.map((g) => g.key));
+    for (const g of groups)
       if (g.retentionInDays !== undefined)
         dropped += this.store.expire(g.key, now - g.retentionInDays * 86_400_000);
     return dropped;
