@@ -18,8 +18,12 @@ import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
-import { type FlowLogs, startFlowLogs } from "./services/flowlogs/index.js";
+import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
+import { logsSink } from "./services/flowlogs/logs-sink.js";
+import { LogsService } from "./services/logs/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
+import { SnsService } from "./services/sns/index.js";
+import { ssmHandlers } from "./services/ssm/handlers.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -51,6 +55,9 @@ export interface Privlink {
   readonly cloudwatch: CloudWatch;
   /** VPC Flow Logs: the recorder on the data plane's flows and its destinations. */
   readonly flowLogs: FlowLogs;
+  /** CloudWatch Logs, with `putEvents` for privlink's own log producers (flow logs). */
+  readonly logs: LogsService;
+  readonly sns: SnsService;
   close(): Promise<void>;
 }
 
@@ -109,6 +116,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     now: () => rt.now(),
     counters: { snapshot: () => dataplaneRef!.dataplane.meter.snapshot() },
   });
+  const logs = new LogsService(state, rt, home);
+  const sns = await SnsService.start(state, rt, home);
   const services = {
     ec2: ec2Handlers,
     sts: stsHandlers,
@@ -116,6 +125,9 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     route53: route53Handlers,
     secretsmanager: secretsManagerHandlers,
     monitoring: cloudwatch.handlers,
+    logs: logs.handlers,
+    ssm: ssmHandlers,
+    sns: sns.handlers,
   };
   const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });
@@ -129,6 +141,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   });
   dataplaneRef = dataplane;
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
+  flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
 
   let dns: Resolvers | undefined;
   const server = createApiServer({
@@ -141,6 +154,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
+      ...sns.adminRoutes(),
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);
@@ -162,6 +176,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  sns.setEdgeUrl(url);
   const info: ServerFile = { pid: process.pid, url, port, startedAt: startedAt.toISOString() };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 
@@ -177,6 +192,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     front,
     cloudwatch,
     flowLogs,
+    logs,
+    sns,
     async close() {
       if (closed) return;
       closed = true;
@@ -190,6 +207,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      sns.close();
+      logs.close();
       store.close();
       rmSync(serverFilePath(home), { force: true });
     },

@@ -432,6 +432,84 @@ export interface Secret extends Owned {
   readonly deletionDate?: string;
 }
 
+/** A CloudWatch Logs log group; `id` is its ARN without the trailing `:*`. Events live in the log event store. */
+export interface LogGroup extends Owned {
+  readonly name: string;
+  readonly retentionInDays?: number;
+  readonly kmsKeyId?: string;
+  readonly logGroupClass: string;
+  /** Names the group's events in the event store (random: a re-created group starts empty). */
+  readonly key: string;
+  readonly createdAt: number; // epoch ms
+}
+
+/** A log stream; `id` is `<group ARN>:log-stream:<name>`; `key` names its events in the event store. */
+export interface LogStream extends Owned {
+  readonly groupId: string;
+  readonly name: string;
+  readonly key: string;
+  readonly createdAt: number; // epoch ms
+}
+
+/** An account-level (or, with `resourceArn`, group-level) Logs resource policy. */
+export interface LogsResourcePolicy extends Owned {
+  readonly name: string; // id: `${accountId}/${region}/${name}`
+  readonly document: string;
+  readonly resourceArn?: string;
+  readonly updatedAt: number; // epoch ms
+}
+
+/** One version of an SSM parameter (`value` is ciphertext for SecureString). */
+export interface ParameterVersion {
+  readonly version: number;
+  readonly value: string;
+  readonly type: "String" | "StringList" | "SecureString";
+  readonly description?: string;
+  readonly keyId?: string;
+  readonly allowedPattern?: string;
+  readonly dataType: string;
+  readonly tier: string;
+  readonly labels: readonly string[];
+  readonly modifiedAt: string;
+  readonly modifiedBy: string;
+}
+
+/** An SSM parameter; `id` is `<account>/<region>/<name>` (`/a` and `a` share an ARN). Versions oldest first. */
+export interface SsmParameter extends Owned {
+  readonly name: string;
+  readonly versions: readonly ParameterVersion[];
+}
+
+/** An SNS topic; `id` is its ARN. */
+export interface SnsTopic extends Owned {
+  readonly name: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+/** An SNS subscription; `id` is its ARN (`<topic ARN>:<uuid>`). */
+export interface SnsSubscription extends Owned {
+  readonly topicArn: string;
+  readonly protocol: string;
+  readonly endpoint: string;
+  readonly owner: string;
+  readonly confirmed: boolean;
+  readonly token: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+/** A message delivered to a `privlink-events` subscription: privlink's SNS event log. */
+export interface SnsLogEntry {
+  readonly id: string; // zero-padded sequence
+  readonly time: string;
+  readonly subscriptionArn: string;
+  readonly topicArn: string;
+  readonly messageId: string;
+  readonly subject?: string;
+  readonly message: string;
+}
+
 /** Where requests for an AWS service privlink does not build in are forwarded. */
 export interface Upstream {
   readonly id: string; // the SigV4 service name (kms, sqs, s3, …)
@@ -493,6 +571,13 @@ export interface Kinds {
   secret: Secret;
   upstream: Upstream;
   flowLog: FlowLog;
+  logGroup: LogGroup;
+  logStream: LogStream;
+  logsResourcePolicy: LogsResourcePolicy;
+  ssmParameter: SsmParameter;
+  snsTopic: SnsTopic;
+  snsSubscription: SnsSubscription;
+  snsLogEntry: SnsLogEntry;
 }
 
 export type Kind = keyof Kinds;

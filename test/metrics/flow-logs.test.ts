@@ -66,6 +66,26 @@ describe("VPC Flow Logs from real flows", () => {
       "--log-format",
       "${version} ${interface-id} ${vpc-id} ${subnet-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${az-id} ${region} ${flow-direction} ${traffic-path} ${action}",
     );
+    const logs = await runAws(
+      ["logs", "create-log-group", "--log-group-name", "vpc-flows"],
+      w.server.cliEnv(w.consumer.creds),
+    );
+    expect(logs.code, logs.stderr).toBe(0);
+    await ec2(
+      "create-flow-logs",
+      "--resource-type",
+      "VPC",
+      "--resource-ids",
+      w.consumer.vpcId,
+      "--traffic-type",
+      "ALL",
+      "--log-group-name",
+      "vpc-flows",
+      "--deliver-logs-permission-arn",
+      "arn:aws:iam::222222222222:role/flow-logs",
+      "--max-aggregation-interval",
+      "60",
+    );
     await w.send(SENT);
     await w.consumer.ec2.send(
       new RevokeSecurityGroupIngressCommand({
@@ -140,6 +160,38 @@ describe("VPC Flow Logs from real flows", () => {
     expect(rej[0]![8]).toBe("1");
   });
 
+  it("CloudWatch Logs has the ACCEPT and the REJECT, one stream per interface, readable with filter-log-events", async () => {
+    const { epEni, wlEni } = ips();
+    const r = await runAws(
+      ["logs", "filter-log-events", "--log-group-name", "vpc-flows", "--output", "json"],
+      w.server.cliEnv(w.consumer.creds),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const events = JSON.parse(r.stdout).events as { logStreamName: string; message: string }[];
+    const onEndpoint = events.filter((e) => e.logStreamName === epEni.id).map((e) => e.message.split(" "));
+    expect(
+      onEndpoint.some((f) => f[3] === wlEni.privateIp && f[9] === String(SENT) && f[12] === "ACCEPT"),
+    ).toBe(true);
+    expect(onEndpoint.some((f) => f[3] === wlEni.privateIp && f[12] === "REJECT")).toBe(true);
+    expect(events.some((e) => e.logStreamName === wlEni.id)).toBe(true);
+    const rejects = await runAws(
+      [
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        "vpc-flows",
+        "--filter-pattern",
+        "REJECT",
+        "--output",
+        "json",
+      ],
+      w.server.cliEnv(w.consumer.creds),
+    );
+    expect(
+      JSON.parse(rejects.stdout).events.every((e: { message: string }) => e.message.includes("REJECT")),
+    ).toBe(true);
+  });
+
   it("a custom LogFormat writes the v3-v5 fields, and keeps ACCEPT only", () => {
     const { epEni, wlEni } = ips();
     const subnet = w.server.state.get("subnet", epEni.subnetId)!;
@@ -187,11 +239,13 @@ describe("VPC Flow Logs from real flows", () => {
       FlowLogStatus: "ACTIVE",
       DeliverLogsStatus: "FAILED",
     });
-    expect(failed[0].DeliverLogsErrorMessage).toMatch(/CloudWatch Logs/);
+    expect(failed[0].DeliverLogsErrorMessage).toBe(
+      "Access error: the log group missing-group does not exist",
+    );
     const all = await ec2("describe-flow-logs");
     expect(
       all.FlowLogs.filter((f: { DeliverLogsStatus: string }) => f.DeliverLogsStatus === "SUCCESS"),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
   });
 
   it("bad input: a duplicate, a missing resource, a bad interval, an unknown field", async () => {

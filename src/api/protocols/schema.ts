@@ -15,7 +15,9 @@ export type WireService =
   | "route53"
   | "secretsmanager"
   | "logs"
-  | "monitoring";
+  | "monitoring"
+  | "ssm"
+  | "sns";
 export type WireProtocol = "ec2" | "awsQuery" | "restXml" | "awsJson1_1" | "awsJson1_0" | "rpcv2Cbor";
 
 interface ServiceInfo {
@@ -72,6 +74,18 @@ const SERVICES: Readonly<Record<WireService, ServiceInfo>> = {
     version: "2010-08-01",
     xmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
     jsonTarget: "GraniteServiceVersion20100801",
+  },
+  ssm: {
+    pkg: "@aws-sdk/client-ssm",
+    protocol: "awsJson1_1",
+    version: "2014-11-06",
+    jsonTarget: "AmazonSSM",
+  },
+  sns: {
+    pkg: "@aws-sdk/client-sns",
+    protocol: "awsQuery",
+    version: "2010-03-31",
+    xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/",
   },
 };
 

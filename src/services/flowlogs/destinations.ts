@@ -60,3 +60,41 @@ export function defaultDestinations(home: string): DestinationTable {
     ),
   };
 }
+
+/** What the CloudWatch Logs destination needs from the built-in Logs service. */
+export interface LogsSink {
+  hasGroup(accountId: string, region: string, name: string): boolean;
+  putEvents(d: {
+    accountId: string;
+    region: string;
+    logGroupName: string;
+    logStreamName: string;
+    events: { timestamp: number; message: string }[];
+  }): void;
+}
+
+/**
+ * `cloud-watch-logs`: one stream per interface (named by its ID) in the flow log's group,
+ * in the flow log owner's account. The group must exist (privlink does not create it on the
+ * role's behalf); a missing group is DeliverLogsStatus FAILED with the reason.
+ */
+export function logsDestination(logs: LogsSink): FlowLogDestination {
+  const problem = (fl: FlowLog) =>
+    logs.hasGroup(fl.accountId, fl.region, fl.logGroupName ?? "")
+      ? undefined
+      : `Access error: the log group ${fl.logGroupName} does not exist`;
+  return {
+    problem,
+    async deliver(b) {
+      const why = problem(b.flowLog);
+      if (why) throw new Error(why);
+      logs.putEvents({
+        accountId: b.flowLog.accountId,
+        region: b.flowLog.region,
+        logGroupName: b.flowLog.logGroupName!,
+        logStreamName: b.interfaceId,
+        events: b.lines.map((message) => ({ timestamp: b.start * 1000, message })),
+      });
+    },
+  };
+}

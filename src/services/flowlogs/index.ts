@@ -4,7 +4,12 @@ import type { Meter } from "../../net/meter.js";
 import { type DestinationTable, defaultDestinations, type FlowLogDestination } from "./destinations.js";
 import { FlowLogRecorder } from "./recorder.js";
 
-export type { FlowLogBatch, FlowLogDestination } from "./destinations.js";
+export {
+  type FlowLogBatch,
+  type FlowLogDestination,
+  type LogsSink,
+  logsDestination,
+} from "./destinations.js";
 
 /** How often capture windows are checked (real time; windows follow the injected clock). */
 export const FLOW_LOG_TICK_MS = 5_000;
