@@ -9,6 +9,7 @@ import { elbv2Handlers } from "./api/elbv2.js";
 import { route53Handlers } from "./api/route53.js";
 import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
+import { costRoutes } from "./billing/routes.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
 import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
@@ -154,6 +155,15 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
+      ...costRoutes({
+        state,
+        metrics: cloudwatch.metrics,
+        now: () => rt.now(),
+        natBytes: (id) => {
+          const n = dataplane.dataplane.meter.snapshot().natGateways.find((g) => g.natGatewayId === id);
+          return n ? n.bytesIn + n.bytesOut : 0;
+        },
+      }),
       ...sns.adminRoutes(),
     },
   });
