@@ -4,8 +4,10 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
+import type { ObservedRequest } from "./api/dispatch.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
+import { PrometheusMetrics } from "./api/prometheus.js";
 import { route53Handlers } from "./api/route53.js";
 import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
@@ -41,6 +43,8 @@ export interface PrivlinkOptions {
   /** Forward unknown public names: true = the machine's resolvers (/etc/resolv.conf), or IP[:port]s. */
   dnsForward?: boolean | string[];
   runtime?: Runtime;
+  /** Every answered AWS request (`privlink up --log requests`). */
+  onRequest?: (r: ObservedRequest) => void;
 }
 
 export interface Privlink {
@@ -144,8 +148,15 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
 
+  const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
+  const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
+  if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
   const server = createApiServer({
+    observe: (r) => {
+      for (const o of observers) o(r);
+    },
+    fallback: (req, res) => prometheus.serve(req, res),
     state,
     rt,
     host,
