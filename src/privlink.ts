@@ -19,6 +19,7 @@ import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
+import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
@@ -45,6 +46,8 @@ export interface PrivlinkOptions {
   runtime?: Runtime;
   /** Every answered AWS request (`privlink up --log requests`). */
   onRequest?: (r: ObservedRequest) => void;
+  /** Every admitted and refused flow (`privlink up --log flows`). */
+  flowTap?: FlowTap;
 }
 
 export interface Privlink {
@@ -146,6 +149,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   });
   dataplaneRef = dataplane;
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
+  if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
 
   const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
