@@ -1,23 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  CreateVpcEndpointCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { startPrivlink } from "../src/privlink.js";
-import { type LoadResult, type LoadSpec, SdkLoad } from "./measure.js";
+import { BENCH_CREDS as CREDS, startFrontBench } from "./front-fixture.js";
+import type { LoadResult, LoadSpec } from "./measure.js";
 
 export interface FrontRow extends LoadResult {
   name: string;
   ratioToEdge: number;
 }
 
-const CREDS = { accessKeyId: "test", secretAccessKey: "test" };
 const SM_HOST = "secretsmanager.us-east-1.amazonaws.com";
 
 /**
@@ -30,54 +19,25 @@ const SM_HOST = "secretsmanager.us-east-1.amazonaws.com";
 export async function benchFront(opts: { seconds?: number; concurrency?: number } = {}): Promise<FrontRow[]> {
   const seconds = opts.seconds ?? 3;
   const concurrency = opts.concurrency ?? 16;
-  const home = mkdtempSync(join(tmpdir(), "privlink-bench-front-"));
-  const p = await startPrivlink({ port: 0, home, slots: { min: 200, max: 254 }, publicDns: "127.0.253.6" });
-  const listener = createServer();
-  const load = SdkLoad.start();
+  const policy = {
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: "*",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: "arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/*",
+      },
+      {
+        Effect: "Deny",
+        Principal: "*",
+        Action: "*",
+        Resource: "*",
+        Condition: { NotIpAddress: { "aws:VpcSourceIp": "10.9.0.0/16" } },
+      },
+    ],
+  };
+  const { p, port, load, close } = await startFrontBench("secretsmanager", policy, "127.0.253.6");
   try {
-    const ec2 = new EC2Client({ endpoint: p.url, region: "us-east-1", credentials: CREDS, maxAttempts: 1 });
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
-    const subnetId = (
-      await ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.9.1.0/24", AvailabilityZone: "us-east-1a" }),
-      )
-    ).Subnet!.SubnetId!;
-    const policy = {
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: "*",
-          Action: "secretsmanager:GetSecretValue",
-          Resource: "arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/*",
-        },
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: "*",
-          Resource: "*",
-          Condition: { NotIpAddress: { "aws:VpcSourceIp": "10.9.0.0/16" } },
-        },
-      ],
-    };
-    const ep = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcId: vpcId,
-        VpcEndpointType: "Interface",
-        ServiceName: "com.amazonaws.us-east-1.secretsmanager",
-        SubnetIds: [subnetId],
-        PrivateDnsEnabled: false,
-        PolicyDocument: JSON.stringify(policy),
-      }),
-    );
-    ec2.destroy();
-    const endpointId = ep.VpcEndpoint!.VpcEndpointId!;
-    const eniId = p.state.get("vpcEndpoint", endpointId)!.enis[0]!.eniId;
-    listener.on("connection", (socket) =>
-      p.front.handle(socket, { endpointId, eniId, clientIp: "10.9.1.77" }),
-    );
-    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-    const port = (listener.address() as AddressInfo).port;
-
     const edge = new SecretsManagerClient({
       endpoint: p.url,
       region: "us-east-1",
@@ -113,9 +73,6 @@ export async function benchFront(opts: { seconds?: number; concurrency?: number 
       },
     ];
   } finally {
-    await load.close();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
-    await p.close();
-    rmSync(home, { recursive: true, force: true });
+    await close();
   }
 }

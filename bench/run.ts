@@ -89,6 +89,11 @@ const BENCHES: Record<string, Entry> = {
     run: async (full) => (await import("./front.js")).benchFront(full ? {} : { seconds: 2 }) as never,
     budget: [60, 120],
   },
+  logs: {
+    title: "issue 11: PutLogEvents of 1,000-event batches per second, edge and through a Logs endpoint",
+    run: async (full) => (await import("./logs.js")).benchLogs(full ? {} : { seconds: 2 }) as never,
+    budget: [60, 120],
+  },
   dataplane: {
     title: "issue 4: the relay against direct loopback and HAProxy (throughput, connections, latency)",
     run: async (full) => {

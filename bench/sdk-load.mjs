@@ -16,6 +16,7 @@ const CLIENTS = {
   elasticloadbalancing: ["@aws-sdk/client-elastic-load-balancing-v2", "ElasticLoadBalancingV2Client"],
   route53: ["@aws-sdk/client-route-53", "Route53Client"],
   sts: ["@aws-sdk/client-sts", "STSClient"],
+  logs: ["@aws-sdk/client-cloudwatch-logs", "CloudWatchLogsClient"],
 };
 const MAX_SECONDS = 30;
 const MAX_OPS = 1_000_000;

@@ -4,15 +4,18 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
+import type { ObservedRequest } from "./api/dispatch.js";
 import { directConnectHandlers } from "./api/directconnect.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
 import type { HandlerTable } from "./api/handler.js";
+import { PrometheusMetrics } from "./api/prometheus.js";
 import { route53Handlers } from "./api/route53.js";
 import { route53ResolverHandlers } from "./api/route53resolver.js";
 import { createApiServer } from "./api/server.js";
 import { siteRoutes } from "./api/sites.js";
 import { stsHandlers } from "./api/sts.js";
+import { costRoutes } from "./billing/routes.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
 import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
@@ -20,8 +23,15 @@ import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
+import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
+import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
+import { logsSink } from "./services/flowlogs/logs-sink.js";
+import { LogsService } from "./services/logs/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
+import { SnsService } from "./services/sns/index.js";
+import { ssmHandlers } from "./services/ssm/handlers.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
 import { SqliteStore } from "./store/sqlite.js";
 
@@ -39,6 +49,10 @@ export interface PrivlinkOptions {
   /** Forward unknown public names: true = the machine's resolvers (/etc/resolv.conf), or IP[:port]s. */
   dnsForward?: boolean | string[];
   runtime?: Runtime;
+  /** Every answered AWS request (`privlink up --log requests`). */
+  onRequest?: (r: ObservedRequest) => void;
+  /** Every admitted and refused flow (`privlink up --log flows`). */
+  flowTap?: FlowTap;
 }
 
 export interface Privlink {
@@ -52,6 +66,13 @@ export interface Privlink {
   readonly front: ServiceFront;
   /** The registered handler tables, by SigV4 service name (what the API port serves). */
   readonly services: Readonly<Record<string, HandlerTable>>;
+  /** CloudWatch metrics (the `monitoring` service and the PrivateLink publisher). */
+  readonly cloudwatch: CloudWatch;
+  /** VPC Flow Logs: the recorder on the data plane's flows and its destinations. */
+  readonly flowLogs: FlowLogs;
+  /** CloudWatch Logs, with `putEvents` for privlink's own log producers (flow logs). */
+  readonly logs: LogsService;
+  readonly sns: SnsService;
   close(): Promise<void>;
 }
 
@@ -116,6 +137,15 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const startedAt = new Date();
   // The local CA behind the service fronts' TLS: created on first start, reused after.
   const ca = await LocalCa.loadOrCreate(home, rt.now());
+  let dataplaneRef: DataPlaneHost | undefined;
+  const cloudwatch = startCloudWatch({
+    home,
+    state,
+    now: () => rt.now(),
+    counters: { snapshot: () => dataplaneRef!.dataplane.meter.snapshot() },
+  });
+  const logs = new LogsService(state, rt, home);
+  const sns = await SnsService.start(state, rt, home);
   const services = {
     ec2: ec2Handlers,
     sts: stsHandlers,
@@ -124,6 +154,10 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     secretsmanager: secretsManagerHandlers,
     route53resolver: route53ResolverHandlers,
     directconnect: directConnectHandlers,
+    monitoring: cloudwatch.handlers,
+    logs: logs.handlers,
+    ssm: ssmHandlers,
+    sns: sns.handlers,
   };
   const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });
@@ -135,9 +169,20 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     tlsEnv: () => workloadTlsEnv(home),
     ca,
   });
+  dataplaneRef = dataplane;
+  const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
+  if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
+  flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
 
+  const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
+  const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
+  if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
   const server = createApiServer({
+    observe: (r) => {
+      for (const o of observers) o(r);
+    },
+    fallback: (req, res) => prometheus.serve(req, res),
     state,
     rt,
     host,
@@ -148,6 +193,16 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
       ...siteRoutes(state, rt, host),
+      ...costRoutes({
+        state,
+        metrics: cloudwatch.metrics,
+        now: () => rt.now(),
+        natBytes: (id) => {
+          const n = dataplane.dataplane.meter.snapshot().natGateways.find((g) => g.natGatewayId === id);
+          return n ? n.bytesIn + n.bytesOut : 0;
+        },
+      }),
+      ...sns.adminRoutes(),
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);
@@ -169,6 +224,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  sns.setEdgeUrl(url);
   const info: ServerFile = {
     pid: process.pid,
     url,
@@ -189,17 +245,25 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     ca,
     front,
     services,
+    cloudwatch,
+    flowLogs,
+    logs,
+    sns,
     async close() {
       if (closed) return;
       closed = true;
       lifecycle.stop();
       await resolvers.close();
       await dataplane.close();
+      await flowLogs.close();
+      cloudwatch.close();
       await front.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      sns.close();
+      logs.close();
       store.close();
       // Only this server's own files: another server's server.json is never removed.
       if (lock.owns(serverFilePath(home))) rmSync(serverFilePath(home), { force: true });

@@ -8,7 +8,7 @@ import type { State } from "../cloud/state.js";
 import type { HandlerTable } from "./handler.js";
 import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
-import { decodeRequest, encodeResponse, type Protocol, protocolOf, renderError } from "./wire.js";
+import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
 
 export interface DispatchOptions {
   state: State;
@@ -17,6 +17,19 @@ export interface DispatchOptions {
   auth: AuthMode;
   /** Handlers per SigV4 service name (ec2, sts, elasticloadbalancing, route53, …). */
   services: Record<string, HandlerTable>;
+  /** Called once per AWS request when it is answered (Prometheus, `privlink up --log requests`). */
+  observe?: (r: ObservedRequest) => void;
+}
+
+export interface ObservedRequest {
+  readonly time: Date;
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly service: string;
+  readonly action?: string;
+  readonly status: number;
+  readonly code?: string;
+  readonly ms: number;
 }
 
 export interface AwsRequest {
@@ -45,6 +58,22 @@ export const MAX_BODY = 10 * 1024 * 1024;
  * the service's protocol.
  */
 export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: Via): Promise<AwsResponse> {
+  if (!opts.observe) return dispatchOnce(opts, req, via);
+  const started = performance.now();
+  const seen: { accountId?: string; region?: string; service: string; action?: string; code?: string } = {
+    service: "unknown",
+  };
+  const res = await dispatchOnce(opts, req, via, seen);
+  opts.observe({ time: new Date(), ...seen, status: res.status, ms: performance.now() - started });
+  return res;
+}
+
+async function dispatchOnce(
+  opts: DispatchOptions,
+  req: AwsRequest,
+  via?: Via,
+  seen?: { accountId?: string; region?: string; service: string; action?: string; code?: string },
+): Promise<AwsResponse> {
   const requestId = randomUUID();
   let protocol: Protocol = "ec2";
   let service = "ec2";
@@ -61,7 +90,7 @@ export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: 
     service = scope.service;
     const table = opts.services[service];
     if (!table) return unimplementedService(service, req, requestId);
-    protocol = protocolOf(service);
+    protocol = requestProtocol(service, req.headers, req.url.split("?")[0] ?? "/");
     const caller = callerFor(opts.state, opts.auth, scope.accessKeyId);
     if (!caller) throw authErrorFor(service, "unknownKey");
     if (opts.auth === "verify")
@@ -71,6 +100,7 @@ export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: 
     const handler = table[action];
     if (!handler)
       throw new AwsError("InvalidAction", `The action ${action} is not valid for this web service.`);
+    if (seen) Object.assign(seen, { service, action, accountId: caller.accountId, region: scope.region });
     const ctx: Ctx = {
       accountId: caller.accountId,
       region: scope.region,
@@ -103,6 +133,7 @@ export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: 
       err instanceof AwsError
         ? err
         : new AwsError("InternalError", `An internal error has occurred: ${(err as Error).message}`, 500);
+    if (seen) Object.assign(seen, { service, code: e.code });
     const out = renderError(e, protocol, requestId, service);
     return { status: out.status, headers: { "x-amzn-requestid": requestId, ...out.headers }, body: out.body };
   }

@@ -4,7 +4,7 @@ import type { HostConfig } from "../cloud/context.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
-import { dispatchAws, MAX_BODY } from "./dispatch.js";
+import { type DispatchOptions, dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
 
 export interface AdminResponse {
@@ -30,6 +30,7 @@ export interface ApiOptions {
   admin: Record<string, AdminRoute>;
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  observe?: DispatchOptions["observe"];
 }
 
 export function createApiServer(opts: ApiOptions): Server {

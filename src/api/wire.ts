@@ -1,12 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { AwsError } from "../cloud/errors.js";
+import { decodeCbor, encodeCbor } from "./protocols/cbor.js";
 import { decodeJson, encodeJson } from "./protocols/json.js";
 import { decodePlainJson, encodePlainJson, isPlainJsonService } from "./protocols/plain-json.js";
+import { rpcV2Operation } from "./protocols/negotiate.js";
 import { decodeQuery, encodeQuery } from "./protocols/query.js";
 import { decodeRestXml, encodeRestXml, matchRestXmlOperation } from "./protocols/rest-xml.js";
 import { findOperation, jsonActionOf, type WireProtocol, type WireService } from "./protocols/schema.js";
 
 export { renderError } from "./protocols/errors.js";
+export { requestProtocol } from "./protocols/negotiate.js";
 export { protocolOf } from "./protocols/schema.js";
 
 /**
@@ -50,6 +53,17 @@ export function decodeRequest(
       if (!action) throw new AwsError("MissingAction", "The request must contain the parameter Action");
       return { action, input: decodeQuery(operation(service, action), params, protocol) };
     }
+    case "rpcv2Cbor": {
+      const op = rpcV2Operation(url.pathname);
+      if (!op || method !== "POST")
+        throw new AwsError(
+          "UnknownOperationException",
+          `No operation answers ${method} ${url.pathname}`,
+          404,
+        );
+      return { action: op.operation, input: decodeCbor(operation(service, op.operation), body) };
+    }
+    case "awsJson1_0":
     case "awsJson1_1": {
       const target = headers["x-amz-target"];
       if (isPlainJsonService(service))
@@ -101,6 +115,20 @@ export function encodeResponse(
         contentType: "application/x-amz-json-1.1",
         body: encodeJson(op, output),
         headers: {},
+      };
+    case "awsJson1_0":
+      return {
+        status: 200,
+        contentType: "application/x-amz-json-1.0",
+        body: encodeJson(op, output),
+        headers: {},
+      };
+    case "rpcv2Cbor":
+      return {
+        status: 200,
+        contentType: "application/cbor",
+        body: encodeCbor(op, output),
+        headers: { "smithy-protocol": "rpc-v2-cbor" },
       };
     case "restXml": {
       const r = encodeRestXml(op, output, requestId);

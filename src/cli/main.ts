@@ -3,6 +3,7 @@ import { registerAccountCommands } from "./account.js";
 import { registerAddrCommand } from "./addr.js";
 import { registerCaCommand } from "./ca.js";
 import { registerConnectCommand } from "./connect.js";
+import { registerCostCommand } from "./cost.js";
 import { registerEventsCommand } from "./events.js";
 import { registerExecCommand } from "./exec.js";
 import { registerServerCommands } from "./server.js";
@@ -25,6 +26,7 @@ registerExecCommand(program);
 registerConnectCommand(program);
 registerStatsCommand(program);
 registerSiteCommands(program);
+registerCostCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);

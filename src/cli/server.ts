@@ -4,6 +4,7 @@ import { DEFAULT_ACCOUNT } from "../cloud/ids.js";
 import type { ResolverInfo } from "../dns/resolvers.js";
 import { defaultHome, parseSlots, startPrivlink } from "../privlink.js";
 import { admin, serverUrl } from "./client.js";
+import { consoleLog, parseLogKinds } from "./console-log.js";
 
 function banner(url: string, home: string, auth: string): string {
   return [
@@ -60,8 +61,12 @@ export function registerServerCommands(program: Command): void {
       "--dns-forward [servers]",
       "forward unknown public names to the machine's resolvers (/etc/resolv.conf), or to IP[:port],…",
     )
+    .option("--log <kinds>", "print one line per API call (requests) and/or per flow (flows): requests,flows")
+    .option("--log-format <format>", "text or json (pino)", "text")
     .action(
       async (o: {
+        log?: string;
+        logFormat: string;
         port: string;
         home: string;
         auth: string;
@@ -76,7 +81,11 @@ export function registerServerCommands(program: Command): void {
           throw new Error(`--port must be a TCP port, not '${o.port}'`);
         const dnsForward =
           typeof o.dnsForward === "string" ? o.dnsForward.split(",").filter(Boolean) : o.dnsForward;
+        if (o.logFormat !== "text" && o.logFormat !== "json")
+          throw new Error(`--log-format is text or json, not '${o.logFormat}'`);
+        const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
         const p = await startPrivlink({
+          ...logging,
           port,
           home: o.home,
           auth: o.auth,

@@ -574,6 +574,84 @@ export interface Secret extends Owned {
   readonly deletionDate?: string;
 }
 
+/** A CloudWatch Logs log group; `id` is its ARN without the trailing `:*`. Events live in the log event store. */
+export interface LogGroup extends Owned {
+  readonly name: string;
+  readonly retentionInDays?: number;
+  readonly kmsKeyId?: string;
+  readonly logGroupClass: string;
+  /** Names the group's events in the event store (random: a re-created group starts empty). */
+  readonly key: string;
+  readonly createdAt: number; // epoch ms
+}
+
+/** A log stream; `id` is `<group ARN>:log-stream:<name>`; `key` names its events in the event store. */
+export interface LogStream extends Owned {
+  readonly groupId: string;
+  readonly name: string;
+  readonly key: string;
+  readonly createdAt: number; // epoch ms
+}
+
+/** An account-level (or, with `resourceArn`, group-level) Logs resource policy. */
+export interface LogsResourcePolicy extends Owned {
+  readonly name: string; // id: `${accountId}/${region}/${name}`
+  readonly document: string;
+  readonly resourceArn?: string;
+  readonly updatedAt: number; // epoch ms
+}
+
+/** One version of an SSM parameter (`value` is ciphertext for SecureString). */
+export interface ParameterVersion {
+  readonly version: number;
+  readonly value: string;
+  readonly type: "String" | "StringList" | "SecureString";
+  readonly description?: string;
+  readonly keyId?: string;
+  readonly allowedPattern?: string;
+  readonly dataType: string;
+  readonly tier: string;
+  readonly labels: readonly string[];
+  readonly modifiedAt: string;
+  readonly modifiedBy: string;
+}
+
+/** An SSM parameter; `id` is `<account>/<region>/<name>` (`/a` and `a` share an ARN). Versions oldest first. */
+export interface SsmParameter extends Owned {
+  readonly name: string;
+  readonly versions: readonly ParameterVersion[];
+}
+
+/** An SNS topic; `id` is its ARN. */
+export interface SnsTopic extends Owned {
+  readonly name: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+/** An SNS subscription; `id` is its ARN (`<topic ARN>:<uuid>`). */
+export interface SnsSubscription extends Owned {
+  readonly topicArn: string;
+  readonly protocol: string;
+  readonly endpoint: string;
+  readonly owner: string;
+  readonly confirmed: boolean;
+  readonly token: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+/** A message delivered to a `privlink-events` subscription: privlink's SNS event log. */
+export interface SnsLogEntry {
+  readonly id: string; // zero-padded sequence
+  readonly time: string;
+  readonly subscriptionArn: string;
+  readonly topicArn: string;
+  readonly messageId: string;
+  readonly subject?: string;
+  readonly message: string;
+}
+
 /** Where requests for an AWS service privlink does not build in are forwarded. */
 export interface Upstream {
   readonly id: string; // the SigV4 service name (kms, sqs, s3, …)
@@ -589,6 +667,29 @@ import type * as hybrid from "./types-hybrid.js";
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
  * kind the same way.
  */
+/** A VPC flow log: which interfaces it watches, what it keeps, where it delivers (cloud/flow-log.ts). */
+export interface FlowLog extends Owned {
+  readonly resourceId: string;
+  readonly resourceType:
+    | "VPC"
+    | "Subnet"
+    | "NetworkInterface"
+    | "TransitGateway"
+    | "TransitGatewayAttachment";
+  readonly trafficType: "ACCEPT" | "REJECT" | "ALL";
+  /** AWS's `cloud-watch-logs` and `s3`, and privlink's `file` (a file under PRIVLINK_HOME/flow-logs). */
+  readonly logDestinationType: "cloud-watch-logs" | "s3" | "file";
+  readonly logDestination: string;
+  readonly logGroupName?: string;
+  readonly deliverLogsPermissionArn?: string;
+  readonly logFormat: string;
+  readonly maxAggregationInterval: 60 | 600;
+  readonly deliverLogsStatus: "SUCCESS" | "FAILED";
+  readonly deliverLogsErrorMessage?: string;
+  readonly createdAt: string;
+  readonly clientToken?: string;
+}
+
 export interface Kinds {
   account: Account;
   accessKey: AccessKey;
@@ -631,6 +732,14 @@ export interface Kinds {
   transitGatewayAttachment: TransitGatewayAttachment;
   transitGatewayRouteTable: TransitGatewayRouteTable;
   networkAcl: NetworkAcl;
+  flowLog: FlowLog;
+  logGroup: LogGroup;
+  logStream: LogStream;
+  logsResourcePolicy: LogsResourcePolicy;
+  ssmParameter: SsmParameter;
+  snsTopic: SnsTopic;
+  snsSubscription: SnsSubscription;
+  snsLogEntry: SnsLogEntry;
 }
 
 export type Kind = keyof Kinds;

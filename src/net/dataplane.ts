@@ -23,6 +23,7 @@ import {
   ShardedListeners,
 } from "./endpoint-listeners.js";
 import { FlowEvents } from "./flow-events.js";
+import { admittedFlow, type FlowInfo, refusedFlow } from "./flow-tap.js";
 import { HealthChecker, type HealthState, type HealthWatch } from "./health.js";
 import { type ListenerSpec, listenerKey, refuse } from "./listener.js";
 import { Meter } from "./meter.js";
@@ -619,7 +620,7 @@ export class DataPlane {
     }
     const target = decision.target;
     const refusal = this.refusal(spec, decision);
-    if (refusal) this.drop(socket, spec, source, refusal, decision.source.eniId);
+    if (refusal) this.drop(socket, spec, source, refusal, decision);
     else if (target?.kind === "aws-service") this.toFront(socket, spec, decision);
     else if (target?.kind === "nlb") this.forward(socket, spec, decision, target);
   }
@@ -643,10 +644,14 @@ export class DataPlane {
     spec: EndpointListener,
     source: string,
     reason: string,
-    sourceEniId?: string,
+    decision?: Decision,
   ): void {
+    const sourceEniId = decision?.source.eniId;
+    const flow = decision
+      ? { ...refusedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source), reason }
+      : undefined;
     refuse(socket);
-    this.meter.dropped(spec.eniId, spec.endpointId);
+    this.meter.dropped(spec.eniId, spec.endpointId, flow);
     this.events.record({
       at: "endpoint",
       source,
@@ -678,7 +683,12 @@ export class DataPlane {
           vpceId: spec.endpointId,
         })
       : undefined;
-    const meter = this.meter.open(spec.eniId, spec.endpointId);
+    const meter = this.meter.open(
+      spec.eniId,
+      spec.endpointId,
+      undefined,
+      this.flowOf(socket, spec, decision),
+    );
     let set = this.conns.get(spec.endpointId);
     if (!set) {
       set = new Set();
@@ -707,8 +717,22 @@ export class DataPlane {
     }
   }
 
+  /** The admitted flow as flow logs record it: private addresses, the endpoint's interface. */
+  private flowOf(socket: Socket, spec: EndpointListener, decision: Decision): FlowInfo {
+    const source = stripMapped(socket.remoteAddress ?? "");
+    return {
+      ...admittedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source),
+      dstEniId: spec.eniId,
+    };
+  }
+
   private toFront(socket: Socket, spec: EndpointListener, decision: Decision): void {
-    const meter = this.meter.open(spec.eniId, spec.endpointId);
+    const meter = this.meter.open(
+      spec.eniId,
+      spec.endpointId,
+      undefined,
+      this.flowOf(socket, spec, decision),
+    );
     socket.once("close", (hadError) => {
       meter.bytesIn(socket.bytesRead);
       meter.bytesOut(socket.bytesWritten);

@@ -1,3 +1,4 @@
+import type { FlowInfo, FlowTaps, RefusedFlow } from "./flow-tap.js";
 import type { CloseReason, RelayMeter } from "./relay.js";
 
 export interface Counters {
@@ -45,6 +46,8 @@ export class Meter {
   /** Live connections' reporters, polled before a snapshot so that open transfers show. */
   private readonly live = new Set<{ report(): void }>();
   private dirty = false;
+  /** Flow logs and the console listen here; the host sets it. */
+  taps?: FlowTaps;
 
   constructor(private readonly store?: MeterStore) {
     const saved = store?.load();
@@ -56,8 +59,10 @@ export class Meter {
     eniId: string | undefined,
     endpointId: string | undefined,
     natGatewayId?: string,
+    flow?: FlowInfo,
   ): RelayMeter & { track(r: { report(): void }): void } {
     const rows = this.rows(eniId, endpointId);
+    const tap = flow && this.taps?.size ? this.taps.opened(flow) : undefined;
     if (natGatewayId) rows.push(row(this.nats, natGatewayId));
     for (const c of rows) {
       c.newConnections++;
@@ -73,12 +78,15 @@ export class Meter {
       bytesIn: (n) => {
         for (const c of rows) c.bytesIn += n;
         this.dirty = true;
+        tap?.bytesIn(n);
       },
       bytesOut: (n) => {
         for (const c of rows) c.bytesOut += n;
         this.dirty = true;
+        tap?.bytesOut(n);
       },
       closed: (reason: CloseReason) => {
+        tap?.closed(reason);
         if (tracked) this.live.delete(tracked);
         for (const c of rows) {
           c.activeConnections--;
@@ -90,9 +98,15 @@ export class Meter {
   }
 
   /** A refused flow (answered with a reset, or a 403 at the workload proxy). */
-  dropped(eniId: string | undefined, endpointId: string | undefined): void {
+  dropped(eniId: string | undefined, endpointId: string | undefined, flow?: RefusedFlow): void {
     for (const c of this.rows(eniId, endpointId)) c.dropped++;
     this.dirty = true;
+    if (flow) this.taps?.refused(flow);
+  }
+
+  /** Makes open connections report their bytes so far (flow-log windows close on time). */
+  poll(): void {
+    for (const r of this.live) r.report();
   }
 
   snapshot(): Stats {

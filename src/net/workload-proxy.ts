@@ -11,6 +11,7 @@ import type { Decision, FlowSource, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
 import type { DataPlane } from "./dataplane.js";
+import { admittedFlow, refusedFlow } from "./flow-tap.js";
 import { AWS_IDLE_TIMEOUT_MS, connectUpstream, relay } from "./relay.js";
 import { type NameResolver, OUTSIDE_ADDRESS } from "./resolver.js";
 
@@ -106,6 +107,10 @@ export function isPublicAwsFlow(name: string, port: number, d: Decision): boolea
 /** The NAT gateway an admitted flow leaves through, if any: its bytes are metered there too. */
 export function natGatewayOf(d: Decision): string | undefined {
   return d.hops.find((h) => h.kind === "nat-gateway" && h.allowed)?.resource;
+}
+
+function isEndpointTarget(d: Decision): boolean {
+  return d.target?.kind === "nlb" || d.target?.kind === "aws-service";
 }
 
 /** The AwsError a refused flow becomes: routing refusals say "no route", the rest "refused". */
@@ -287,7 +292,7 @@ export class WorkloadProxies {
   }
 
   /** Resolves and decides; the first admitted address wins, else the first refusal explains. */
-  private async admit(eniId: string, name: string, port: number): Promise<Decision> {
+  private async admit(eniId: string, name: string, port: number, srcPort = 0): Promise<Decision> {
     const { source, scope } = this.sourceOf(eniId);
     const answers = await this.resolver.resolve(scope, name).catch(() => [] as readonly string[]);
     const candidates = answers.length ? answers : [OUTSIDE_ADDRESS];
@@ -302,15 +307,15 @@ export class WorkloadProxies {
       if (d.allowed) return d;
       first ??= d;
     }
-    this.refused(eniId, name, port, first!);
+    this.refused(eniId, name, port, first!, srcPort);
     return first!;
   }
 
-  private refused(eniId: string, name: string, port: number, d: Decision): void {
+  private refused(eniId: string, name: string, port: number, d: Decision, srcPort: number): void {
     const dstEni = d.destination.eniId;
     const endpoint = dstEni ? stateIndex(this.state).endpointOfEni(dstEni) : undefined;
     const sourceEniId = this.sourceOf(eniId).eniId;
-    this.dataplane.meter.dropped(sourceEniId, undefined);
+    this.dataplane.meter.dropped(sourceEniId, undefined, refusedFlow(d, srcPort, port, sourceEniId ?? eniId));
     if (endpoint) this.dataplane.meter.dropped(dstEni, endpoint.id);
     this.dataplane.events.record({
       at: "workload-proxy",
@@ -343,7 +348,7 @@ export class WorkloadProxies {
     socket.on("error", () => undefined);
     const authority = parseAuthority(req.url ?? "");
     if (!authority) return rawReply(socket, 400, "CONNECT needs host:port");
-    const d = await this.admit(eniId, authority.name, authority.port);
+    const d = await this.admit(eniId, authority.name, authority.port, socket.remotePort);
     if (!d.allowed) {
       // Bytes sent before our 200 (head) would be lost under a TLS socket that takes over the
       // connection's handle; real clients wait for the 200, the others get the plain 403.
@@ -369,7 +374,11 @@ export class WorkloadProxies {
     upstream.once("connect", () => {
       upstream.off("error", failed);
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d));
+      // Flows into an endpoint are logged where the endpoint's listener admits them.
+      const flow = isEndpointTarget(d)
+        ? undefined
+        : admittedFlow(d, upstream.localPort ?? 0, authority.port, host);
+      const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d), flow);
       const handle = relay(socket, () => upstream, {
         preamble: head.length ? head : undefined,
         idleTimeoutMs: AWS_IDLE_TIMEOUT_MS,
@@ -395,7 +404,7 @@ export class WorkloadProxies {
       return textReply(res, 400, `only http:// is forwarded; use CONNECT for ${url.protocol}`);
     const port = Number(url.port || 80);
     const name = url.hostname.replace(/^\[|\]$/g, "");
-    const d = await this.admit(eniId, name, port);
+    const d = await this.admit(eniId, name, port, req.socket.remotePort);
     if (!d.allowed) return textReply(res, 403, d.reason);
     const headers = { ...req.headers };
     delete headers["proxy-connection"];
@@ -472,7 +481,12 @@ export class WorkloadProxies {
     const accepted = await this.acceptTls(socket, name, (tls) => front.servePublic(tls, { name }));
     if (!accepted) return rawReply(socket, 502, `privlink has no certificate for ${name}`);
     if (socket.destroyed) return;
-    const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d));
+    const meter = this.dataplane.meter.open(
+      this.sourceOf(eniId).eniId,
+      undefined,
+      natGatewayOf(d),
+      admittedFlow(d, socket.remotePort ?? 0, 443, eniId),
+    );
     const counted = { read: socket.bytesRead, written: socket.bytesWritten };
     const reporter = {
       report: () => {

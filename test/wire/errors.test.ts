@@ -102,7 +102,7 @@ describe("error envelopes, as the SDK reads them", () => {
       "x-amzn-errortype": "ResourceNotFoundException",
       "content-type": "application/x-amz-json-1.1",
     });
-    expect(JSON.parse(r.body)).toEqual({ __type: "ResourceNotFoundException", message: "gone" });
+    expect(JSON.parse(String(r.body))).toEqual({ __type: "ResourceNotFoundException", message: "gone" });
   });
 
   it("EC2 uses its own envelope with RequestID in capitals", () => {

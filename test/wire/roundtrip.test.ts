@@ -51,7 +51,7 @@ function decodeCaptured(
     expect(params.get("Action")).toBe(op.name);
     return decodeQuery(op, params, protocol);
   }
-  if (protocol === "awsJson1_1") {
+  if (protocol === "awsJson1_1" || protocol === "awsJson1_0") {
     expect(jsonActionOf(service, headers["x-amz-target"])).toBe(op.name);
     return decodeJson(op, body);
   }
@@ -68,7 +68,7 @@ function encodeFor(service: WireService, op: OperationSchema, output: unknown): 
       headers: { "content-type": "text/xml" },
       body: encodeQuery(op, output, protocol, REQUEST_ID),
     };
-  if (protocol === "awsJson1_1")
+  if (protocol === "awsJson1_1" || protocol === "awsJson1_0")
     return {
       status: 200,
       headers: { "content-type": "application/x-amz-json-1.1" },

@@ -15,6 +15,7 @@ describe("schema", () => {
     ["route53", "restXml"],
     ["secretsmanager", "awsJson1_1"],
     ["logs", "awsJson1_1"],
+    ["monitoring", "awsJson1_0"],
   ])("%s speaks %s", (service, protocol) => {
     expect(protocolOf(service)).toBe(protocol);
   });

@@ -1,8 +1,11 @@
+import * as monitoring from "@aws-sdk/client-cloudwatch";
 import * as logs from "@aws-sdk/client-cloudwatch-logs";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as route53 from "@aws-sdk/client-route-53";
 import * as sm from "@aws-sdk/client-secrets-manager";
+import * as sns from "@aws-sdk/client-sns";
+import * as ssm from "@aws-sdk/client-ssm";
 import * as sts from "@aws-sdk/client-sts";
 import { buildQueryString } from "@smithy/core/protocols";
 import { type HttpRequest, HttpResponse } from "@smithy/protocol-http";
@@ -21,6 +24,9 @@ const MODULES: Record<WireService, { mod: Record<string, any>; client: string }>
   route53: { mod: route53, client: "Route53Client" },
   secretsmanager: { mod: sm, client: "SecretsManagerClient" },
   logs: { mod: logs, client: "CloudWatchLogsClient" },
+  monitoring: { mod: monitoring, client: "CloudWatchClient" },
+  ssm: { mod: ssm, client: "SSMClient" },
+  sns: { mod: sns, client: "SNSClient" },
 };
 
 export interface CannedResponse {

@@ -35,7 +35,7 @@ export type Answer = (call: WireCall) => unknown;
 interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string | Buffer;
+  body: string | Uint8Array;
 }
 
 function serviceOf(headers: IncomingHttpHeaders): WireService {
@@ -64,7 +64,7 @@ function decode(
       );
     return [op, decodeQuery(op, params, protocol)];
   }
-  if (protocol === "awsJson1_1") {
+  if (protocol === "awsJson1_1" || protocol === "awsJson1_0") {
     const action = jsonActionOf(service, String(headers["x-amz-target"] ?? ""));
     const op = action ? findOperation(service, action) : undefined;
     if (!op) throw new AwsError("UnknownOperationException", "unknown operation");
@@ -86,7 +86,7 @@ function encode(op: OperationSchema, output: unknown, requestId: string): Reply 
       headers: { "content-type": "text/xml" },
       body: encodeQuery(op, output, protocol, requestId),
     };
-  if (protocol === "awsJson1_1")
+  if (protocol === "awsJson1_1" || protocol === "awsJson1_0")
     return {
       status: 200,
       headers: { "content-type": "application/x-amz-json-1.1" },

@@ -1,6 +1,7 @@
 import type { HandlerTable } from "../handler.js";
 import { endpointServiceHandlers } from "./endpoint-services.js";
 import { endpointHandlers } from "./endpoints.js";
+import { flowLogHandlers } from "./flow-logs.js";
 import { instanceHandlers } from "./instances.js";
 import { metaHandlers } from "./meta.js";
 import { natHandlers } from "./nat.js";
@@ -24,4 +25,5 @@ export const ec2Handlers: HandlerTable = {
   ...transitGatewayHandlers,
   ...peeringHandlers,
   ...networkAclHandlers,
+  ...flowLogHandlers,
 };

@@ -1,4 +1,6 @@
 import type { AwsError } from "../../cloud/errors.js";
+import { cborError } from "./cbor.js";
+import { isQueryCompatible, queryCompatibleType } from "./negotiate.js";
 import { isWireService, type WireProtocol, xmlNamespaceOf } from "./schema.js";
 import { XML_DECLARATION, xmlEscape } from "./xml.js";
 
@@ -12,7 +14,7 @@ export interface ErrorResponse {
   readonly status: number;
   /** Always carries content-type and x-amzn-requestid. */
   readonly headers: Record<string, string>;
-  readonly body: string;
+  readonly body: string | Uint8Array;
 }
 
 export const CONTENT_TYPES: Readonly<Record<WireProtocol, string>> = {
@@ -20,6 +22,8 @@ export const CONTENT_TYPES: Readonly<Record<WireProtocol, string>> = {
   awsQuery: "text/xml",
   restXml: "text/xml",
   awsJson1_1: "application/x-amz-json-1.1",
+  awsJson1_0: "application/x-amz-json-1.0",
+  rpcv2Cbor: "application/cbor",
 };
 
 function ec2Body(err: AwsError, requestId: string): string {
@@ -66,5 +70,15 @@ export function renderError(
         headers,
         body: JSON.stringify({ __type: err.code, message: err.message }),
       };
+    case "awsJson1_0":
+    case "rpcv2Cbor": {
+      // awsQueryCompatible services: the modeled type in the body, the query code in a header.
+      const type = isQueryCompatible(service) ? queryCompatibleType(service, err.code) : err.code;
+      if (isQueryCompatible(service)) headers["x-amzn-query-error"] = `${err.code};${err.fault}`;
+      if (protocol === "awsJson1_0")
+        return { status: err.status, headers, body: JSON.stringify({ __type: type, message: err.message }) };
+      headers["smithy-protocol"] = "rpc-v2-cbor";
+      return { status: err.status, headers, body: cborError(type, err.message) };
+    }
   }
 }

@@ -9,8 +9,17 @@ import { isPlainJsonService } from "./plain-json.js";
  * on every request: a shape is built once, members lazily (schemas are recursive).
  */
 
-export type WireService = "ec2" | "sts" | "elasticloadbalancing" | "route53" | "secretsmanager" | "logs";
-export type WireProtocol = "ec2" | "awsQuery" | "restXml" | "awsJson1_1";
+export type WireService =
+  | "ec2"
+  | "sts"
+  | "elasticloadbalancing"
+  | "route53"
+  | "secretsmanager"
+  | "logs"
+  | "monitoring"
+  | "ssm"
+  | "sns";
+export type WireProtocol = "ec2" | "awsQuery" | "restXml" | "awsJson1_1" | "awsJson1_0" | "rpcv2Cbor";
 
 interface ServiceInfo {
   readonly pkg: string;
@@ -58,6 +67,26 @@ const SERVICES: Readonly<Record<WireService, ServiceInfo>> = {
     protocol: "awsJson1_1",
     version: "2014-03-28",
     jsonTarget: "Logs_20140328",
+  },
+  // CloudWatch speaks JSON 1.0 (the SDK v3, botocore), awsQuery and RPC v2 CBOR (api/protocols/negotiate.ts).
+  monitoring: {
+    pkg: "@aws-sdk/client-cloudwatch",
+    protocol: "awsJson1_0",
+    version: "2010-08-01",
+    xmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
+    jsonTarget: "GraniteServiceVersion20100801",
+  },
+  ssm: {
+    pkg: "@aws-sdk/client-ssm",
+    protocol: "awsJson1_1",
+    version: "2014-11-06",
+    jsonTarget: "AmazonSSM",
+  },
+  sns: {
+    pkg: "@aws-sdk/client-sns",
+    protocol: "awsQuery",
+    version: "2010-03-31",
+    xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/",
   },
 };
 

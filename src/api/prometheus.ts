@@ -1,0 +1,178 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { State } from "../cloud/state.js";
+import type { Stats } from "../net/meter.js";
+import type { ObservedRequest } from "./dispatch.js";
+
+/**
+ * GET /metrics in the Prometheus exposition format: the data plane's counters per endpoint,
+ * interface, endpoint service and NAT gateway, and privlink's own health (API requests by
+ * action and code, their latency, open connections). Counters are read from the meter at
+ * scrape time, so a scrape costs nothing between scrapes.
+ */
+export class PrometheusMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<"service" | "action" | "code">;
+  private readonly latency: Histogram<"service" | "action">;
+
+  constructor(state: State, snapshot: () => Stats) {
+    const r = this.registry;
+    let snap: Stats = { endpoints: [], enis: [], natGateways: [] };
+    const read = () => {
+      snap = snapshot();
+      return snap;
+    };
+    const counter = (name: string, help: string, labels: string[], fill: (c: Counter<string>) => void) =>
+      new Counter({
+        name,
+        help,
+        labelNames: labels,
+        registers: [r],
+        collect() {
+          this.reset();
+          fill(this);
+        },
+      });
+    const endpointLabels = (id: string) => {
+      const ep = state.get("vpcEndpoint", id);
+      return {
+        vpc_endpoint_id: id,
+        service_name: ep?.serviceName ?? "",
+        vpc_id: ep?.vpcId ?? "",
+        account_id: ep?.accountId ?? "",
+      };
+    };
+    // The first metric collected refreshes the snapshot the others read.
+    counter(
+      "privlink_endpoint_bytes_total",
+      "Bytes through interface endpoints (in: client to service)",
+      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id", "direction"],
+      (c) => {
+        for (const e of read().endpoints) {
+          c.inc({ ...endpointLabels(e.vpcEndpointId), direction: "in" }, e.bytesIn);
+          c.inc({ ...endpointLabels(e.vpcEndpointId), direction: "out" }, e.bytesOut);
+        }
+      },
+    );
+    counter(
+      "privlink_endpoint_connections_total",
+      "Connections admitted through interface endpoints",
+      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
+      (c) => {
+        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.newConnections);
+      },
+    );
+    counter(
+      "privlink_endpoint_resets_total",
+      "Connections through endpoints that ended in a reset",
+      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
+      (c) => {
+        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.resets);
+      },
+    );
+    counter(
+      "privlink_endpoint_dropped_total",
+      "Flows refused at endpoints",
+      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
+      (c) => {
+        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.dropped);
+      },
+    );
+    new Gauge({
+      name: "privlink_endpoint_active_connections",
+      help: "Open connections through each interface endpoint",
+      labelNames: ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const e of snap.endpoints) this.set(endpointLabels(e.vpcEndpointId), e.activeConnections);
+      },
+    });
+    counter(
+      "privlink_eni_bytes_total",
+      "Bytes per network interface",
+      ["network_interface_id", "direction"],
+      (c) => {
+        for (const e of snap.enis) {
+          c.inc({ network_interface_id: e.networkInterfaceId, direction: "in" }, e.bytesIn);
+          c.inc({ network_interface_id: e.networkInterfaceId, direction: "out" }, e.bytesOut);
+        }
+      },
+    );
+    counter(
+      "privlink_eni_connections_total",
+      "Connections per network interface",
+      ["network_interface_id"],
+      (c) => {
+        for (const e of snap.enis) c.inc({ network_interface_id: e.networkInterfaceId }, e.newConnections);
+      },
+    );
+    counter(
+      "privlink_service_bytes_total",
+      "Bytes per endpoint service (the provider's view)",
+      ["service_id"],
+      (c) => {
+        const by = new Map<string, number>();
+        for (const e of snap.endpoints) {
+          const sid = state.get("vpcEndpoint", e.vpcEndpointId)?.serviceId;
+          if (sid) by.set(sid, (by.get(sid) ?? 0) + e.bytesIn + e.bytesOut);
+        }
+        for (const [sid, n] of by) c.inc({ service_id: sid }, n);
+      },
+    );
+    counter(
+      "privlink_nat_gateway_bytes_total",
+      "Bytes through NAT gateways",
+      ["nat_gateway_id", "direction"],
+      (c) => {
+        for (const n of snap.natGateways) {
+          c.inc({ nat_gateway_id: n.natGatewayId, direction: "in" }, n.bytesIn);
+          c.inc({ nat_gateway_id: n.natGatewayId, direction: "out" }, n.bytesOut);
+        }
+      },
+    );
+    new Gauge({
+      name: "privlink_open_connections",
+      help: "Open connections through the data plane (endpoint listeners)",
+      registers: [r],
+      collect() {
+        this.set(snap.endpoints.reduce((a, e) => a + e.activeConnections, 0));
+      },
+    });
+    this.requests = new Counter({
+      name: "privlink_api_requests_total",
+      help: "AWS API requests answered, by service, action and error code (OK for successes)",
+      labelNames: ["service", "action", "code"],
+      registers: [r],
+    });
+    this.latency = new Histogram({
+      name: "privlink_api_request_duration_seconds",
+      help: "AWS API request latency",
+      labelNames: ["service", "action"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [r],
+    });
+  }
+
+  observe(req: ObservedRequest): void {
+    const action = req.action ?? "unknown";
+    this.requests.inc({ service: req.service, action, code: req.code ?? "OK" });
+    this.latency.observe({ service: req.service, action }, req.ms / 1000);
+  }
+
+  /** The server's fallback for GET /metrics (unsigned, like every Prometheus scrape). */
+  serve(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
+    this.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": this.registry.contentType });
+        res.end(text);
+      },
+      (err: Error) => {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(err.message);
+      },
+    );
+    return true;
+  }
+}

@@ -1,0 +1,411 @@
+import { type Ctx, isoNow } from "./context.js";
+import { AwsError } from "./errors.js";
+import { newId } from "./ids.js";
+import type { Tx } from "./state.js";
+import { registerTaggable } from "./tags.js";
+import type { Eni, FlowLog, Tags } from "./types.js";
+
+/**
+ * VPC Flow Logs: the life of a flow log (CreateFlowLogs, DeleteFlowLogs), which interfaces it
+ * watches, and how one record becomes a line in AWS's format (v2 default, custom LogFormat
+ * with the v3-v5 fields). Pure: the data plane hands records in, destinations write them out.
+ */
+
+registerTaggable("fl", "flowLog", "vpc-flow-log");
+
+/** Every field privlink fills, with the format version that introduced it. */
+export const FLOW_LOG_FIELDS: Readonly<Record<string, number>> = {
+  version: 2,
+  "account-id": 2,
+  "interface-id": 2,
+  srcaddr: 2,
+  dstaddr: 2,
+  srcport: 2,
+  dstport: 2,
+  protocol: 2,
+  packets: 2,
+  bytes: 2,
+  start: 2,
+  end: 2,
+  action: 2,
+  "log-status": 2,
+  "vpc-id": 3,
+  "subnet-id": 3,
+  "instance-id": 3,
+  "tcp-flags": 3,
+  type: 3,
+  "pkt-srcaddr": 3,
+  "pkt-dstaddr": 3,
+  region: 4,
+  "az-id": 4,
+  "sublocation-type": 4,
+  "sublocation-id": 4,
+  "pkt-src-aws-service": 5,
+  "pkt-dst-aws-service": 5,
+  "flow-direction": 5,
+  "traffic-path": 5,
+};
+
+export const DEFAULT_LOG_FORMAT =
+  "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
+
+const RESOURCE_TYPES = [
+  "VPC",
+  "Subnet",
+  "NetworkInterface",
+  "TransitGateway",
+  "TransitGatewayAttachment",
+] as const;
+const TRAFFIC_TYPES = ["ACCEPT", "REJECT", "ALL"] as const;
+const DESTINATION_TYPES = ["cloud-watch-logs", "s3", "file"] as const;
+/** AWS's quota on flow logs per resource. */
+export const FLOW_LOGS_PER_RESOURCE = 25;
+
+/** The fields of a LogFormat, in order; AWS's InvalidParameter for anything else. */
+export function parseLogFormat(format: string): string[] {
+  const tokens = format.trim().split(/\s+/);
+  const fields = tokens.map((t) => /^\$\{([a-z0-9-]+)\}$/.exec(t)?.[1]);
+  const bad = tokens.filter((t, i) => !fields[i] || FLOW_LOG_FIELDS[fields[i]!] === undefined);
+  if (bad.length) throw new AwsError("InvalidParameter", `Unknown fields provided: ${bad.join(", ")}.`);
+  return fields as string[];
+}
+
+export interface CreateFlowLogsInput {
+  resourceIds?: string[];
+  resourceType?: string;
+  trafficType?: string;
+  logDestinationType?: string;
+  logDestination?: string;
+  logGroupName?: string;
+  deliverLogsPermissionArn?: string;
+  logFormat?: string;
+  maxAggregationInterval?: number;
+  clientToken?: string;
+  tags?: Tags;
+}
+
+export interface Unsuccessful {
+  resourceId: string;
+  code: string;
+  message: string;
+}
+
+export function createFlowLogs(
+  tx: Tx,
+  ctx: Ctx,
+  input: CreateFlowLogsInput,
+): { flowLogs: FlowLog[]; unsuccessful: Unsuccessful[] } {
+  const resourceType = oneOf(required(input.resourceType, "ResourceType"), RESOURCE_TYPES, "ResourceType");
+  const ids = input.resourceIds ?? [];
+  if (ids.length === 0)
+    throw new AwsError("MissingParameter", "The request must contain the parameter ResourceIds");
+  const isTgw = resourceType.startsWith("TransitGateway");
+  const trafficType = isTgw
+    ? "ALL"
+    : oneOf(required(input.trafficType, "TrafficType"), TRAFFIC_TYPES, "TrafficType");
+  const destinationType = oneOf(
+    input.logDestinationType ?? "cloud-watch-logs",
+    DESTINATION_TYPES,
+    "LogDestinationType",
+  );
+  const destination = destinationOf(ctx, destinationType, input);
+  const interval = isTgw ? 60 : (input.maxAggregationInterval ?? 600);
+  if (interval !== 60 && interval !== 600)
+    throw new AwsError(
+      "InvalidParameterValue",
+      `Invalid value for MaxAggregationInterval: ${interval}. Valid values are 60 and 600.`,
+    );
+  const logFormat = input.logFormat?.trim() ? input.logFormat.trim() : DEFAULT_LOG_FORMAT;
+  parseLogFormat(logFormat);
+  const flowLogs: FlowLog[] = [];
+  const unsuccessful: Unsuccessful[] = [];
+  for (const resourceId of ids) {
+    const problem = resourceProblem(tx, ctx, resourceType, resourceId);
+    const existing = [...tx.all("flowLog")].filter((f) => f.resourceId === resourceId);
+    const same = existing.find(
+      (f) =>
+        f.trafficType === trafficType &&
+        f.logDestinationType === destinationType &&
+        f.logDestination === destination.logDestination,
+    );
+    if (problem) unsuccessful.push({ resourceId, ...problem });
+    else if (same)
+      unsuccessful.push({
+        resourceId,
+        code: "FlowLogAlreadyExists",
+        message: "There is an existing Flow Log with the same configuration and log destination.",
+      });
+    else if (existing.length >= FLOW_LOGS_PER_RESOURCE)
+      unsuccessful.push({
+        resourceId,
+        code: "FlowLogsLimitExceeded",
+        message: `The maximum number of flow logs (${FLOW_LOGS_PER_RESOURCE}) for ${resourceId} has been reached.`,
+      });
+    else {
+      const fl: FlowLog = {
+        id: newId(ctx.rt, "fl"),
+        accountId: ctx.accountId,
+        region: ctx.region,
+        tags: input.tags ?? {},
+        resourceId,
+        resourceType,
+        trafficType,
+        logDestinationType: destinationType,
+        ...destination,
+        deliverLogsPermissionArn: input.deliverLogsPermissionArn,
+        logFormat,
+        maxAggregationInterval: interval,
+        deliverLogsStatus: "SUCCESS",
+        createdAt: isoNow(ctx),
+        clientToken: input.clientToken,
+      };
+      tx.put("flowLog", fl);
+      flowLogs.push(fl);
+    }
+  }
+  return { flowLogs, unsuccessful };
+}
+
+export function deleteFlowLogs(tx: Tx, ctx: Ctx, ids: string[] | undefined): Unsuccessful[] {
+  if (!ids?.length)
+    throw new AwsError("MissingParameter", "The request must contain the parameter FlowLogIds");
+  const out: Unsuccessful[] = [];
+  for (const id of ids) {
+    const fl = tx.get("flowLog", id);
+    if (!fl || fl.accountId !== ctx.accountId || fl.region !== ctx.region)
+      out.push({
+        resourceId: id,
+        code: "InvalidFlowLogId.NotFound",
+        message: `Flow Log '${id}' does not exist`,
+      });
+    else tx.delete("flowLog", id);
+  }
+  return out;
+}
+
+/** Marks delivery failed (or recovered), with the reason DescribeFlowLogs shows. */
+export function setDeliveryStatus(tx: Tx, id: string, error: string | undefined): void {
+  const fl = tx.get("flowLog", id);
+  if (!fl) return;
+  const status = error ? "FAILED" : "SUCCESS";
+  if (fl.deliverLogsStatus === status && fl.deliverLogsErrorMessage === error) return;
+  tx.put("flowLog", { ...fl, deliverLogsStatus: status, deliverLogsErrorMessage: error });
+}
+
+/** Does this flow log watch this interface? */
+export function watches(fl: FlowLog, eni: Eni): boolean {
+  switch (fl.resourceType) {
+    case "VPC":
+      return eni.vpcId === fl.resourceId;
+    case "Subnet":
+      return eni.subnetId === fl.resourceId;
+    case "NetworkInterface":
+      return eni.id === fl.resourceId;
+    default:
+      return false;
+  }
+}
+
+export function keeps(fl: FlowLog, action: "ACCEPT" | "REJECT"): boolean {
+  return fl.trafficType === "ALL" || fl.trafficType === action;
+}
+
+/** One aggregated flow on one interface in one capture window, as the data plane saw it. */
+export interface FlowRecord {
+  readonly accountId: string;
+  readonly interfaceId: string;
+  readonly srcaddr: string;
+  readonly dstaddr: string;
+  readonly srcport: number;
+  readonly dstport: number;
+  readonly protocol: number;
+  readonly packets: number;
+  readonly bytes: number;
+  /** Unix seconds. */
+  readonly start: number;
+  readonly end: number;
+  readonly action: "ACCEPT" | "REJECT";
+  readonly vpcId?: string;
+  readonly subnetId?: string;
+  readonly instanceId?: string;
+  readonly tcpFlags: number;
+  readonly region: string;
+  readonly azId?: string;
+  readonly direction: "ingress" | "egress";
+  /** Egress only: 1 same VPC, 2 internet or gateway endpoint, … (AWS's codes). */
+  readonly trafficPath?: number;
+}
+
+/** The record as one line in `format` (fields AWS cannot fill print as `-`). */
+export function renderRecord(fields: readonly string[], r: FlowRecord): string {
+  const version = Math.max(...fields.map((f) => FLOW_LOG_FIELDS[f] ?? 2));
+  const value = (f: string): string | number | undefined => {
+    switch (f) {
+      case "version":
+        return version;
+      case "account-id":
+        return r.accountId;
+      case "interface-id":
+        return r.interfaceId;
+      case "srcaddr":
+      case "pkt-srcaddr":
+        return r.srcaddr;
+      case "dstaddr":
+      case "pkt-dstaddr":
+        return r.dstaddr;
+      case "srcport":
+        return r.srcport;
+      case "dstport":
+        return r.dstport;
+      case "protocol":
+        return r.protocol;
+      case "packets":
+        return r.packets;
+      case "bytes":
+        return r.bytes;
+      case "start":
+        return r.start;
+      case "end":
+        return r.end;
+      case "action":
+        return r.action;
+      case "log-status":
+        return "OK";
+      case "vpc-id":
+        return r.vpcId;
+      case "subnet-id":
+        return r.subnetId;
+      case "instance-id":
+        return r.instanceId;
+      case "tcp-flags":
+        return r.tcpFlags;
+      case "type":
+        return "IPv4";
+      case "region":
+        return r.region;
+      case "az-id":
+        return r.azId;
+      case "flow-direction":
+        return r.direction;
+      case "traffic-path":
+        return r.direction === "egress" ? r.trafficPath : undefined;
+      default:
+        return undefined;
+    }
+  };
+  return fields.map((f) => String(value(f) ?? "-")).join(" ");
+}
+
+/** The header line S3 objects start with: the field names. */
+export function headerLine(fields: readonly string[]): string {
+  return fields.join(" ");
+}
+
+function required(v: string | undefined, name: string): string {
+  if (!v) throw new AwsError("MissingParameter", `The request must contain the parameter ${name}`);
+  return v;
+}
+
+function oneOf<T extends string>(v: string, allowed: readonly T[], name: string): T {
+  if (!(allowed as readonly string[]).includes(v))
+    throw new AwsError(
+      "InvalidParameterValue",
+      `Value (${v}) for parameter ${name} is invalid. Valid values are: ${allowed.join(", ")}`,
+    );
+  return v as T;
+}
+
+/** Where the records go, checked against the destination type's rules. */
+function destinationOf(
+  ctx: Ctx,
+  type: (typeof DESTINATION_TYPES)[number],
+  input: CreateFlowLogsInput,
+): { logDestination: string; logGroupName?: string } {
+  switch (type) {
+    case "cloud-watch-logs": {
+      if (!input.deliverLogsPermissionArn)
+        throw new AwsError(
+          "InvalidParameter",
+          "DeliverLogsPermissionArn is required when the log destination type is cloud-watch-logs.",
+        );
+      if (input.logGroupName && input.logDestination)
+        throw new AwsError(
+          "InvalidParameterCombination",
+          "Specify either LogGroupName or LogDestination, not both.",
+        );
+      const group =
+        input.logGroupName ??
+        /^arn:aws:logs:[^:]+:\d{12}:log-group:([^:]+)(:\*)?$/.exec(input.logDestination ?? "")?.[1];
+      if (!group)
+        throw new AwsError(
+          "InvalidParameter",
+          input.logDestination
+            ? `LogDestination: ${input.logDestination} is not a valid log group ARN.`
+            : "LogGroupName or LogDestination is required when the log destination type is cloud-watch-logs.",
+        );
+      return {
+        logGroupName: group,
+        logDestination:
+          input.logDestination ?? `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${group}`,
+      };
+    }
+    case "s3": {
+      if (input.deliverLogsPermissionArn)
+        throw new AwsError(
+          "InvalidParameter",
+          "DeliverLogsPermissionArn is not applicable when the log destination type is s3.",
+        );
+      if (
+        !input.logDestination ||
+        !/^arn:aws:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(input.logDestination)
+      )
+        throw new AwsError(
+          "InvalidParameter",
+          `LogDestination: ${input.logDestination ?? "(none)"} is not a valid S3 bucket ARN.`,
+        );
+      return { logDestination: input.logDestination };
+    }
+    case "file": {
+      const name = input.logDestination ?? "flow-logs.log";
+      if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(name) || name.split("/").includes(".."))
+        throw new AwsError(
+          "InvalidParameter",
+          `LogDestination: '${name}' must be a relative file name under PRIVLINK_HOME/flow-logs (letters, digits, . _ - and /).`,
+        );
+      return { logDestination: name };
+    }
+  }
+}
+
+/** Why a resource cannot carry a flow log, as CreateFlowLogs reports it per resource. */
+function resourceProblem(
+  tx: Tx,
+  ctx: Ctx,
+  type: FlowLog["resourceType"],
+  id: string,
+): { code: string; message: string } | undefined {
+  const owned = (o: { accountId: string; region: string } | undefined) =>
+    !!o && o.accountId === ctx.accountId && o.region === ctx.region;
+  switch (type) {
+    case "VPC":
+      return owned(tx.get("vpc", id))
+        ? undefined
+        : { code: "InvalidVpcID.NotFound", message: `The vpc ID '${id}' does not exist` };
+    case "Subnet":
+      return owned(tx.get("subnet", id))
+        ? undefined
+        : { code: "InvalidSubnetID.NotFound", message: `The subnet ID '${id}' does not exist` };
+    case "NetworkInterface":
+      return owned(tx.get("eni", id))
+        ? undefined
+        : {
+            code: "InvalidNetworkInterfaceID.NotFound",
+            message: `The networkInterface ID '${id}' does not exist`,
+          };
+    default:
+      return {
+        code: "InvalidParameter",
+        message: `${id}: privlink has no transit gateways on this branch; flow logs for ${type} resources cannot be created yet.`,
+      };
+  }
+}

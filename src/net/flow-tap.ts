@@ -1,0 +1,117 @@
+import type { Decision } from "../flow/types.js";
+import type { RelayMeter } from "./relay.js";
+
+/**
+ * One TCP flow as the data plane saw it, in the addresses AWS would show: private IPs of the
+ * interfaces it crossed (not privlink's 127.S.x.y host addresses) and the real ports.
+ */
+export interface FlowInfo {
+  readonly srcEniId?: string;
+  readonly dstEniId?: string;
+  readonly srcIp: string;
+  readonly dstIp: string;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  /** Egress path code for flow-log `traffic-path` (1 same VPC, 2 internet/gateway, …). */
+  readonly trafficPath?: number;
+}
+
+export interface RefusedFlow extends FlowInfo {
+  /** The interface whose rules refused it (a REJECT record is written there). */
+  readonly rejectEniId?: string;
+  readonly reason: string;
+  /** The first refusing hop (security group, route, endpoint state, …). */
+  readonly hop?: string;
+}
+
+/** Who listens to flows besides the meter: flow logs, the console's `--log flows`. */
+export interface FlowTap {
+  /** A per-flow listener, or undefined when nobody cares about this flow. */
+  opened(flow: FlowInfo): RelayMeter | undefined;
+  refused(flow: RefusedFlow): void;
+}
+
+/** Several taps as one; each decides for itself whether a flow interests it. */
+export class FlowTaps implements FlowTap {
+  private readonly taps = new Set<FlowTap>();
+
+  add(tap: FlowTap): () => void {
+    this.taps.add(tap);
+    return () => this.taps.delete(tap);
+  }
+
+  get size(): number {
+    return this.taps.size;
+  }
+
+  opened(flow: FlowInfo): RelayMeter | undefined {
+    const handles: RelayMeter[] = [];
+    for (const t of this.taps) {
+      const h = t.opened(flow);
+      if (h) handles.push(h);
+    }
+    if (handles.length === 0) return undefined;
+    if (handles.length === 1) return handles[0];
+    return {
+      bytesIn: (n) => handles.forEach((h) => h.bytesIn(n)),
+      bytesOut: (n) => handles.forEach((h) => h.bytesOut(n)),
+      closed: (r) => handles.forEach((h) => h.closed(r)),
+    };
+  }
+
+  refused(flow: RefusedFlow): void {
+    for (const t of this.taps) t.refused(flow);
+  }
+}
+
+/** Hops whose refusal belongs to the destination interface's rules; the rest are the source's. */
+const DESTINATION_HOPS = new Set([
+  "destination",
+  "destination-sg-ingress",
+  "endpoint-state",
+  "acceptance",
+  "service",
+  "nlb-listener",
+  "target-health",
+]);
+
+/** The refused flow of a decision: which interface logs the REJECT, and why. */
+export function refusedFlow(d: Decision, srcPort: number, dstPort: number, fallbackSrc: string): RefusedFlow {
+  const hop = d.hops.find((h) => !h.allowed);
+  const atDestination = !hop || DESTINATION_HOPS.has(hop.kind);
+  return {
+    srcEniId: d.source.eniId,
+    dstEniId: d.destination.eniId,
+    srcIp: d.source.privateIp ?? fallbackSrc,
+    dstIp: d.destination.privateIp ?? d.destination.host,
+    srcPort,
+    dstPort,
+    rejectEniId: atDestination
+      ? (d.destination.eniId ?? d.source.eniId)
+      : (d.source.eniId ?? d.destination.eniId),
+    reason: d.reason,
+    hop: hop?.kind,
+  };
+}
+
+/** The admitted flow of a decision. */
+export function admittedFlow(d: Decision, srcPort: number, dstPort: number, fallbackSrc: string): FlowInfo {
+  return {
+    srcEniId: d.source.eniId,
+    dstEniId: d.destination.eniId,
+    srcIp: d.source.privateIp ?? fallbackSrc,
+    dstIp: d.destination.privateIp ?? d.destination.host,
+    srcPort,
+    dstPort,
+    trafficPath: trafficPathOf(d),
+  };
+}
+
+/** AWS's traffic-path codes from the hops a flow crossed. */
+function trafficPathOf(d: Decision): number {
+  const kinds = new Set(d.hops.map((h) => h.kind));
+  if (kinds.has("internet-gateway") || kinds.has("nat-gateway")) return 2;
+  if (kinds.has("vpn")) return 3;
+  if (kinds.has("peering")) return 4;
+  return 1;
+}

@@ -1,0 +1,240 @@
+import type { State } from "../../cloud/state.js";
+import type { VpcEndpoint } from "../../cloud/types.js";
+import { type Aggregate, merge, single } from "./statistics.js";
+import type { Dimension, MetricStore, SeriesKey } from "./store.js";
+
+/** The data plane's counters as the publisher reads them (net/meter.ts `Stats`). */
+export interface CounterRow {
+  bytesIn: number;
+  bytesOut: number;
+  newConnections: number;
+  activeConnections: number;
+  resets: number;
+  dropped: number;
+}
+export interface CounterSource {
+  snapshot(): {
+    endpoints: ({ vpcEndpointId: string } & CounterRow)[];
+    enis: ({ networkInterfaceId: string } & CounterRow)[];
+  };
+}
+
+export const ENDPOINTS_NS = "AWS/PrivateLinkEndpoints";
+export const SERVICES_NS = "AWS/PrivateLinkServices";
+
+interface Pending {
+  key: SeriesKey;
+  unit: string;
+  /** Counters add up within the minute; gauges keep every sample. */
+  gauge: boolean;
+  agg: Aggregate;
+}
+
+/**
+ * Turns the data plane's cumulative counters into CloudWatch's 1-minute datapoints for
+ * AWS/PrivateLinkEndpoints (consumer account) and AWS/PrivateLinkServices (service owner),
+ * with AWS's metric and dimension names (spaces included). Each tick adds the counters'
+ * deltas to the current minute of the injected clock; a minute is written once the clock has
+ * left it. A minute in which an endpoint saw nothing writes nothing.
+ */
+export class PrivateLinkPublisher {
+  private last = new Map<string, CounterRow>();
+  private readonly pending = new Map<number, Map<string, Pending>>();
+
+  constructor(
+    private readonly state: State,
+    private readonly source: CounterSource,
+    private readonly store: MetricStore,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Reads the counters now; writes every minute that is over. */
+  tick(): void {
+    const nowSec = Math.floor(this.now().getTime() / 1000);
+    const minute = nowSec - (nowSec % 60);
+    this.sample(minute);
+    this.write((m) => m < minute);
+  }
+
+  /** Writes everything, the current minute included (on shutdown). */
+  flushAll(): void {
+    const nowSec = Math.floor(this.now().getTime() / 1000);
+    this.sample(nowSec - (nowSec % 60));
+    this.write(() => true);
+  }
+
+  clear(): void {
+    this.last.clear();
+    this.pending.clear();
+  }
+
+  private sample(minute: number): void {
+    const snap = this.source.snapshot();
+    const next = new Map<string, CounterRow>();
+    const endpointDelta = new Map<string, CounterRow>();
+    for (const { vpcEndpointId, ...c } of snap.endpoints) {
+      next.set(`e/${vpcEndpointId}`, c);
+      endpointDelta.set(vpcEndpointId, this.delta(`e/${vpcEndpointId}`, c));
+    }
+    for (const { networkInterfaceId, ...c } of snap.enis) {
+      next.set(`i/${networkInterfaceId}`, c);
+      const d = this.delta(`i/${networkInterfaceId}`, c);
+      this.publishEni(minute, networkInterfaceId, d);
+    }
+    for (const [id, d] of endpointDelta) this.publishEndpoint(minute, id, d);
+    this.publishEndpointCounts(minute);
+    this.last = next;
+  }
+
+  private delta(key: string, c: CounterRow): CounterRow {
+    const p = this.last.get(key);
+    // Counters only grow; a smaller value means a reset (POST /_privlink/reset), so count from zero.
+    const d = (k: keyof CounterRow) => (p && c[k] >= p[k] ? c[k] - p[k] : c[k]);
+    return {
+      bytesIn: d("bytesIn"),
+      bytesOut: d("bytesOut"),
+      newConnections: d("newConnections"),
+      resets: d("resets"),
+      dropped: d("dropped"),
+      activeConnections: c.activeConnections,
+    };
+  }
+
+  private publishEndpoint(minute: number, id: string, d: CounterRow): void {
+    if (!active(d)) return;
+    const ep = this.state.get("vpcEndpoint", id);
+    if (!ep || ep.type === "Gateway") return;
+    this.endpointMetrics(minute, ep, endpointDimensions(ep), d);
+    const svc = ep.serviceId ? this.state.get("endpointService", ep.serviceId) : undefined;
+    if (!svc) return;
+    const owner = { accountId: svc.accountId, region: svc.region };
+    const sets: Dimension[][] = [
+      [{ name: "Service Id", value: svc.id }],
+      [
+        { name: "Service Id", value: svc.id },
+        { name: "VPC Endpoint Id", value: id },
+      ],
+    ];
+    const lb = svc.networkLoadBalancerArns[0] ?? svc.gatewayLoadBalancerArns[0];
+    if (lb)
+      sets.push([
+        { name: "Load Balancer Arn", value: lb },
+        { name: "Service Id", value: svc.id },
+      ]);
+    for (const dims of sets) this.serviceMetrics(minute, owner, dims, d);
+  }
+
+  /** Per-subnet endpoint metrics, and the provider's per-AZ view, come from the ENI counters. */
+  private publishEni(minute: number, eniId: string, d: CounterRow): void {
+    if (!active(d)) return;
+    const eni = this.state.get("eni", eniId);
+    if (eni?.interfaceType !== "vpc_endpoint") return;
+    const ep = [...this.state.all("vpcEndpoint")].find((e) => e.enis.some((x) => x.eniId === eniId));
+    if (!ep || ep.type === "Gateway") return;
+    this.endpointMetrics(
+      minute,
+      ep,
+      [...endpointDimensions(ep), { name: "Subnet Id", value: eni.subnetId }],
+      d,
+    );
+    const svc = ep.serviceId ? this.state.get("endpointService", ep.serviceId) : undefined;
+    const lb = svc && (svc.networkLoadBalancerArns[0] ?? svc.gatewayLoadBalancerArns[0]);
+    if (svc && lb)
+      this.serviceMetrics(
+        minute,
+        { accountId: svc.accountId, region: svc.region },
+        [
+          { name: "Az", value: eni.az },
+          { name: "Load Balancer Arn", value: lb },
+          { name: "Service Id", value: svc.id },
+        ],
+        d,
+      );
+  }
+
+  private endpointMetrics(minute: number, ep: VpcEndpoint, dims: Dimension[], d: CounterRow): void {
+    const scope = { accountId: ep.accountId, region: ep.region };
+    this.add(minute, scope, ENDPOINTS_NS, "BytesProcessed", dims, "Bytes", d.bytesIn + d.bytesOut);
+    this.add(minute, scope, ENDPOINTS_NS, "NewConnections", dims, "Count", d.newConnections);
+    this.add(minute, scope, ENDPOINTS_NS, "PacketsDropped", dims, "Count", d.dropped);
+    this.add(minute, scope, ENDPOINTS_NS, "RstPacketsReceived", dims, "Count", d.resets);
+    this.add(minute, scope, ENDPOINTS_NS, "ActiveConnections", dims, "Count", d.activeConnections, true);
+  }
+
+  private serviceMetrics(minute: number, scope: Scope, dims: Dimension[], d: CounterRow): void {
+    this.add(minute, scope, SERVICES_NS, "BytesProcessed", dims, "Bytes", d.bytesIn + d.bytesOut);
+    this.add(minute, scope, SERVICES_NS, "NewConnections", dims, "Count", d.newConnections);
+    this.add(minute, scope, SERVICES_NS, "RstPacketsSent", dims, "Count", d.resets);
+    this.add(minute, scope, SERVICES_NS, "ActiveConnections", dims, "Count", d.activeConnections, true);
+  }
+
+  /** EndpointsCount: the service's endpoints that are connected (available), sampled each tick. */
+  private publishEndpointCounts(minute: number): void {
+    const counts = new Map<string, number>();
+    for (const ep of this.state.all("vpcEndpoint"))
+      if (ep.serviceId && ep.state === "available")
+        counts.set(ep.serviceId, (counts.get(ep.serviceId) ?? 0) + 1);
+    for (const [serviceId, n] of counts) {
+      const svc = this.state.get("endpointService", serviceId);
+      if (!svc) continue;
+      this.add(
+        minute,
+        { accountId: svc.accountId, region: svc.region },
+        SERVICES_NS,
+        "EndpointsCount",
+        [{ name: "Service Id", value: serviceId }],
+        "Count",
+        n,
+        true,
+      );
+    }
+  }
+
+  private add(
+    minute: number,
+    scope: Scope,
+    namespace: string,
+    metricName: string,
+    dimensions: Dimension[],
+    unit: string,
+    value: number,
+    gauge = false,
+  ): void {
+    const key: SeriesKey = { ...scope, namespace, metricName, dimensions };
+    const id = JSON.stringify([scope.accountId, scope.region, namespace, metricName, dimensions]);
+    let bucket = this.pending.get(minute);
+    if (!bucket) {
+      bucket = new Map();
+      this.pending.set(minute, bucket);
+    }
+    const old = bucket.get(id);
+    if (!old) bucket.set(id, { key, unit, gauge, agg: single(value) });
+    else if (gauge) old.agg = merge(old.agg, single(value));
+    else old.agg = single(old.agg.sum + value);
+  }
+
+  private write(due: (minute: number) => boolean): void {
+    const rows: { key: SeriesKey; ts: number; agg: Aggregate; unit: string }[] = [];
+    for (const [minute, bucket] of this.pending) {
+      if (!due(minute)) continue;
+      for (const p of bucket.values()) rows.push({ key: p.key, ts: minute, agg: p.agg, unit: p.unit });
+      this.pending.delete(minute);
+    }
+    this.store.put(rows);
+  }
+}
+
+type Scope = { accountId: string; region: string };
+
+function active(d: CounterRow): boolean {
+  return d.bytesIn + d.bytesOut + d.newConnections + d.resets + d.dropped + d.activeConnections > 0;
+}
+
+export function endpointDimensions(ep: VpcEndpoint): Dimension[] {
+  return [
+    { name: "Endpoint Type", value: ep.type },
+    { name: "Service Name", value: ep.serviceName },
+    { name: "VPC Endpoint Id", value: ep.id },
+    { name: "VPC Id", value: ep.vpcId },
+  ];
+}

@@ -1,0 +1,224 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { type Aggregate, merge, RESOLUTIONS, type Resolution } from "./statistics.js";
+
+/** One metric: where it lives and what it is called. Dimensions are sorted by name. */
+export interface SeriesKey {
+  readonly accountId: string;
+  readonly region: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: readonly Dimension[];
+}
+
+export interface Dimension {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface StoredSeries extends SeriesKey {
+  readonly id: number;
+  readonly unit?: string;
+  /** Epoch seconds of the newest datapoint (ListMetrics RecentlyActive). */
+  readonly lastTs: number;
+}
+
+export interface StoredPoint extends Aggregate {
+  /** Epoch seconds, aligned to `period`. */
+  readonly ts: number;
+  readonly period: Resolution;
+}
+
+/** Sorted, so that {A,B} and {B,A} are one metric, as in CloudWatch. */
+export function canonicalDimensions(dims: readonly Dimension[]): Dimension[] {
+  return [...dims].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The CloudWatch metric store: its own SQLite file beside the state database, so that
+ * datapoints never weigh on the in-memory State. Every datapoint is written at 1-minute,
+ * 5-minute and 1-hour resolution at once (write-time rollups), so a 15-day query at an hourly
+ * period reads 360 rows per metric, not 21,600; `compact` drops each resolution when AWS would.
+ */
+export class MetricStore {
+  private readonly db: Database.Database;
+  private readonly upsertSeries: Database.Statement;
+  private readonly seriesId: Database.Statement;
+  private readonly touch: Database.Statement;
+  private readonly getPoint: Database.Statement;
+  private readonly setPoint: Database.Statement;
+  private readonly range: Database.Statement;
+  private readonly putBatch: (
+    rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[],
+  ) => void;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, ns TEXT NOT NULL,
+        name TEXT NOT NULL, dims TEXT NOT NULL, unit TEXT, last INTEGER NOT NULL,
+        UNIQUE (account, region, ns, name, dims));
+      CREATE TABLE IF NOT EXISTS points (
+        series INTEGER NOT NULL, period INTEGER NOT NULL, ts INTEGER NOT NULL,
+        n REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+        PRIMARY KEY (series, period, ts)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS alarms (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (account, region, name));
+    `);
+    this.upsertSeries = this.db.prepare(
+      `INSERT INTO series (account, region, ns, name, dims, unit, last) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account, region, ns, name, dims) DO NOTHING`,
+    );
+    this.seriesId = this.db.prepare(
+      "SELECT id FROM series WHERE account = ? AND region = ? AND ns = ? AND name = ? AND dims = ?",
+    );
+    this.touch = this.db.prepare(
+      "UPDATE series SET last = max(last, ?), unit = coalesce(?, unit) WHERE id = ?",
+    );
+    this.getPoint = this.db.prepare(
+      "SELECT n, sum, min, max FROM points WHERE series = ? AND period = ? AND ts = ?",
+    );
+    this.setPoint = this.db.prepare(
+      `INSERT INTO points (series, period, ts, n, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (series, period, ts) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max`,
+    );
+    this.range = this.db.prepare(
+      "SELECT ts, n, sum, min, max FROM points WHERE series = ? AND period = ? AND ts >= ? AND ts < ? ORDER BY ts",
+    );
+    this.putBatch = this.db.transaction((rows) => {
+      for (const r of rows) this.putOne(r.key, r.ts, r.agg, r.unit);
+    });
+  }
+
+  /** Adds datapoints (epoch seconds; merged into what the same minute already holds). */
+  put(rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[]): void {
+    if (rows.length) this.putBatch(rows);
+  }
+
+  private putOne(key: SeriesKey, ts: number, agg: Aggregate, unit?: string): void {
+    const dims = JSON.stringify(canonicalDimensions(key.dimensions).map((d) => [d.name, d.value]));
+    const k = [key.accountId, key.region, key.namespace, key.metricName, dims] as const;
+    this.upsertSeries.run(...k, unit ?? null, ts);
+    const id = (this.seriesId.get(...k) as { id: number }).id;
+    this.touch.run(ts, unit ?? null, id);
+    for (const period of RESOLUTIONS) {
+      const at = ts - (ts % period);
+      const old = this.getPoint.get(id, period, at) as Aggregate | undefined;
+      const v = old ? merge(old, agg) : agg;
+      this.setPoint.run(id, period, at, v.n, v.sum, v.min, v.max);
+    }
+  }
+
+  /** Every metric of an account and region, optionally one namespace's. */
+  series(accountId: string, region: string, namespace?: string, metricName?: string): StoredSeries[] {
+    let sql = "SELECT id, ns, name, dims, unit, last FROM series WHERE account = ? AND region = ?";
+    const args: string[] = [accountId, region];
+    if (namespace !== undefined) {
+      sql += " AND ns = ?";
+      args.push(namespace);
+    }
+    if (metricName !== undefined) {
+      sql += " AND name = ?";
+      args.push(metricName);
+    }
+    sql += " ORDER BY ns, name, dims";
+    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
+      id: r.id,
+      accountId,
+      region,
+      namespace: r.ns,
+      metricName: r.name,
+      dimensions: (JSON.parse(r.dims) as [string, string][]).map(([name, value]) => ({ name, value })),
+      unit: r.unit ?? undefined,
+      lastTs: r.last,
+    }));
+  }
+
+  /** Datapoints of one metric at one resolution in [from, to) (epoch seconds). */
+  points(seriesId: number, period: Resolution, from: number, to: number): StoredPoint[] {
+    return (this.range.all(seriesId, period, from, to) as (Aggregate & { ts: number })[]).map((p) => ({
+      ...p,
+      period,
+    }));
+  }
+
+  /**
+   * AWS's retention: 1-minute datapoints for 15 days, 5-minute for 63 days, 1-hour for 455 days
+   * (15 months). Each resolution already holds its rollup, so compaction only deletes.
+   */
+  compact(nowSec: number): number {
+    const del = this.db.prepare("DELETE FROM points WHERE period = ? AND ts < ?");
+    let removed = 0;
+    for (const [period, keepSec] of RETENTION) removed += del.run(period, nowSec - keepSec).changes;
+    this.db.prepare("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series FROM points)").run();
+    return removed;
+  }
+
+  alarms(accountId: string, region: string): unknown[] {
+    return (
+      this.db
+        .prepare("SELECT body FROM alarms WHERE account = ? AND region = ? ORDER BY name")
+        .all(accountId, region) as {
+        body: string;
+      }[]
+    ).map((r) => JSON.parse(r.body));
+  }
+
+  allAlarmScopes(): { accountId: string; region: string }[] {
+    return (
+      this.db.prepare("SELECT DISTINCT account, region FROM alarms").all() as {
+        account: string;
+        region: string;
+      }[]
+    ).map((r) => ({ accountId: r.account, region: r.region }));
+  }
+
+  saveAlarm(accountId: string, region: string, name: string, body: unknown): void {
+    this.db
+      .prepare(
+        "INSERT INTO alarms (account, region, name, body) VALUES (?, ?, ?, ?) ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
+      )
+      .run(accountId, region, name, JSON.stringify(body));
+  }
+
+  deleteAlarm(accountId: string, region: string, name: string): boolean {
+    return (
+      this.db
+        .prepare("DELETE FROM alarms WHERE account = ? AND region = ? AND name = ?")
+        .run(accountId, region, name).changes > 0
+    );
+  }
+
+  /** POST /_privlink/reset: metrics go with the rest of the state. */
+  clear(): void {
+    this.db.exec("DELETE FROM points; DELETE FROM series; DELETE FROM alarms;");
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+interface Row {
+  id: number;
+  ns: string;
+  name: string;
+  dims: string;
+  unit: string | null;
+  last: number;
+}
+
+const DAY = 86_400;
+
+/** How long each resolution is kept, in seconds. */
+export const RETENTION: readonly (readonly [Resolution, number])[] = [
+  [60, 15 * DAY],
+  [300, 63 * DAY],
+  [3600, 455 * DAY],
+];

@@ -1,0 +1,100 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { FlowLog } from "../../cloud/types.js";
+
+/** The records of one capture window for one interface, as lines in the flow log's format. */
+export interface FlowLogBatch {
+  readonly flowLog: FlowLog;
+  readonly interfaceId: string;
+  /** The field names, in order (S3 objects start with them). */
+  readonly header: string;
+  readonly lines: readonly string[];
+  /** Unix seconds of the window's first record (S3 keys and Logs timestamps use it). */
+  readonly start: number;
+}
+
+/**
+ * Where flow-log records go. One per LogDestinationType; the CloudWatch Logs and S3 services
+ * plug in here when they exist. `problem` says why delivery cannot happen (DescribeFlowLogs
+ * shows it as DeliverLogsStatus FAILED with that message); `deliver` throws for the same.
+ */
+export interface FlowLogDestination {
+  problem(fl: FlowLog): string | undefined;
+  deliver(batch: FlowLogBatch): Promise<void>;
+}
+
+/** privlink's own destination: lines appended to PRIVLINK_HOME/flow-logs/<LogDestination>. */
+export function fileDestination(home: string): FlowLogDestination & { pathOf(fl: FlowLog): string } {
+  const pathOf = (fl: FlowLog) => join(home, "flow-logs", fl.logDestination);
+  return {
+    pathOf,
+    problem: () => undefined,
+    async deliver(batch) {
+      const path = pathOf(batch.flowLog);
+      await mkdir(dirname(path), { recursive: true });
+      await appendFile(path, `${batch.lines.join("\n")}\n`);
+    },
+  };
+}
+
+/** A destination type whose service privlink does not run: every delivery fails with `reason`. */
+export function unavailableDestination(reason: string): FlowLogDestination {
+  return {
+    problem: () => reason,
+    async deliver() {
+      throw new Error(reason);
+    },
+  };
+}
+
+export type DestinationTable = Record<FlowLog["logDestinationType"], FlowLogDestination>;
+
+export function defaultDestinations(home: string): DestinationTable {
+  return {
+    file: fileDestination(home),
+    "cloud-watch-logs": unavailableDestination(
+      "Unknown error: privlink has no CloudWatch Logs service on this build; use LogDestinationType file",
+    ),
+    s3: unavailableDestination(
+      "Unknown error: privlink has no S3 service on this build; use LogDestinationType file",
+    ),
+  };
+}
+
+/** What the CloudWatch Logs destination needs from the built-in Logs service. */
+export interface LogsSink {
+  hasGroup(accountId: string, region: string, name: string): boolean;
+  putEvents(d: {
+    accountId: string;
+    region: string;
+    logGroupName: string;
+    logStreamName: string;
+    events: { timestamp: number; message: string }[];
+  }): void;
+}
+
+/**
+ * `cloud-watch-logs`: one stream per interface (named by its ID) in the flow log's group,
+ * in the flow log owner's account. The group must exist (privlink does not create it on the
+ * role's behalf); a missing group is DeliverLogsStatus FAILED with the reason.
+ */
+export function logsDestination(logs: LogsSink): FlowLogDestination {
+  const problem = (fl: FlowLog) =>
+    logs.hasGroup(fl.accountId, fl.region, fl.logGroupName ?? "")
+      ? undefined
+      : `Access error: the log group ${fl.logGroupName} does not exist`;
+  return {
+    problem,
+    async deliver(b) {
+      const why = problem(b.flowLog);
+      if (why) throw new Error(why);
+      logs.putEvents({
+        accountId: b.flowLog.accountId,
+        region: b.flowLog.region,
+        logGroupName: b.flowLog.logGroupName!,
+        logStreamName: b.interfaceId,
+        events: b.lines.map((message) => ({ timestamp: b.start * 1000, message })),
+      });
+    },
+  };
+}

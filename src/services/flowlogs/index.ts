@@ -1,0 +1,70 @@
+import type { State } from "../../cloud/state.js";
+import { FlowTaps } from "../../net/flow-tap.js";
+import type { Meter } from "../../net/meter.js";
+import { type DestinationTable, defaultDestinations, type FlowLogDestination } from "./destinations.js";
+import { FlowLogRecorder } from "./recorder.js";
+
+export {
+  type FlowLogBatch,
+  type FlowLogDestination,
+  type LogsSink,
+  logsDestination,
+} from "./destinations.js";
+
+/** How often capture windows are checked (real time; windows follow the injected clock). */
+export const FLOW_LOG_TICK_MS = 5_000;
+
+export interface FlowLogs {
+  readonly recorder: FlowLogRecorder;
+  /** Delivers every window that is over; tests call it after advancing the clock. */
+  tick(): Promise<void>;
+  /** Plugs in a destination (CloudWatch Logs, S3) when its service exists. */
+  useDestination(type: "cloud-watch-logs" | "s3", d: FlowLogDestination): void;
+  close(): Promise<void>;
+}
+
+/** VPC Flow Logs: a recorder on the meter's flow taps, destinations, and a timer. */
+export function startFlowLogs(opts: {
+  home: string;
+  state: State;
+  meter: Meter;
+  now: () => Date;
+  tickMs?: number;
+}): FlowLogs {
+  const destinations: DestinationTable = defaultDestinations(opts.home);
+  const recorder = new FlowLogRecorder(opts.state, destinations, opts.now, () => opts.meter.poll());
+  opts.meter.taps ??= new FlowTaps();
+  const untap = opts.meter.taps.add(recorder);
+  let pending = false;
+  const unsubscribe = opts.state.onCommit((changes) => {
+    if (
+      changes.some((c) => c.kind === "account" && c.value === undefined) &&
+      opts.state.count("account") === 0
+    )
+      recorder.clear();
+    if (pending || !changes.some((c) => c.kind === "flowLog" && c.value !== undefined)) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      recorder.checkDestinations();
+    });
+  });
+  const tick = () => recorder.tick();
+  const timer = setInterval(() => {
+    tick().catch((err) => process.emitWarning(`privlink flow logs: ${(err as Error).message}`));
+  }, opts.tickMs ?? FLOW_LOG_TICK_MS);
+  timer.unref();
+  return {
+    recorder,
+    tick,
+    useDestination(type, d) {
+      destinations[type] = d;
+    },
+    async close() {
+      clearInterval(timer);
+      unsubscribe();
+      untap();
+      await tick().catch(() => undefined);
+    },
+  };
+}

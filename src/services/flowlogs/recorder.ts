@@ -1,0 +1,260 @@
+import {
+  type FlowRecord,
+  keeps,
+  parseLogFormat,
+  renderRecord,
+  setDeliveryStatus,
+  watches,
+} from "../../cloud/flow-log.js";
+import type { State } from "../../cloud/state.js";
+import type { Eni, FlowLog } from "../../cloud/types.js";
+import type { FlowInfo, FlowTap, RefusedFlow } from "../../net/flow-tap.js";
+import type { CloseReason, RelayMeter } from "../../net/relay.js";
+import type { DestinationTable, FlowLogBatch } from "./destinations.js";
+
+const TCP = 6;
+const SYN = 2;
+const FIN = 1;
+const RST = 4;
+const SYN_ACK = 18;
+/** A refused connection is one SYN: 1 packet of 60 bytes (20 IP + 40 TCP with options). */
+const SYN_BYTES = 60;
+/** Segments are estimated at the loopback-safe Ethernet MSS. */
+const MSS = 1448;
+
+/** One direction of one flow on one interface within the current capture window. */
+interface Half {
+  bytes: number;
+  flags: number;
+  segments: number;
+}
+
+/** A flow as one flow log sees it on one interface. */
+interface Watch {
+  readonly flowLog: FlowLog;
+  readonly eni: Eni;
+  /** Is this interface the flow's source (its requests leave here) or its destination? */
+  readonly side: "src" | "dst";
+  readonly flow: FlowInfo;
+  readonly action: "ACCEPT" | "REJECT";
+  /** Unix seconds; undefined while the window holds nothing. */
+  first?: number;
+  last: number;
+  opened: number;
+  req: Half;
+  resp: Half;
+  closed: boolean;
+}
+
+const half = (): Half => ({ bytes: 0, flags: 0, segments: 0 });
+
+/**
+ * VPC Flow Logs from the data plane's real flows and refusals: each flow is kept per watching
+ * flow log and interface, aggregated over the flow log's MaxAggregationInterval on the injected
+ * clock, and delivered as lines in the flow log's format. Nothing is kept for flows no flow log
+ * watches, so flow logs cost nothing until one exists.
+ */
+export class FlowLogRecorder implements FlowTap {
+  private readonly watches = new Set<Watch>();
+  private cache?: { version: number; logs: { fl: FlowLog; fields: string[] }[] };
+
+  constructor(
+    private readonly state: State,
+    private readonly destinations: DestinationTable,
+    private readonly now: () => Date,
+    /** Makes open connections report their bytes (Meter.poll). */
+    private readonly poll: () => void = () => undefined,
+  ) {}
+
+  opened(flow: FlowInfo): RelayMeter | undefined {
+    const mine = this.watchesFor(flow, "ACCEPT");
+    if (mine.length === 0) return undefined;
+    const t = this.nowSec();
+    for (const w of mine) {
+      w.first = t;
+      w.req.flags |= SYN;
+      w.resp.flags |= SYN_ACK;
+      w.req.segments++;
+      w.resp.segments++;
+      this.watches.add(w);
+    }
+    const touch = (key: "req" | "resp", n: number) => {
+      const now = this.nowSec();
+      for (const w of mine) {
+        w.first ??= now;
+        w.last = now;
+        w[key].bytes += n;
+        w[key].segments += Math.ceil(n / MSS);
+      }
+    };
+    return {
+      bytesIn: (n) => touch("req", n),
+      bytesOut: (n) => touch("resp", n),
+      closed: (reason: CloseReason) => {
+        const now = this.nowSec();
+        const flag = reason === "fin" ? FIN : RST;
+        for (const w of mine) {
+          w.first ??= now;
+          w.last = now;
+          w.req.flags |= flag;
+          w.resp.flags |= flag;
+          w.req.segments++;
+          w.resp.segments++;
+          w.closed = true;
+        }
+      },
+    };
+  }
+
+  refused(flow: RefusedFlow): void {
+    const t = this.nowSec();
+    for (const w of this.watchesFor(flow, "REJECT")) {
+      if (w.eni.id !== flow.rejectEniId) continue;
+      w.first = t;
+      w.req = { bytes: SYN_BYTES, flags: SYN, segments: 1 };
+      w.closed = true;
+      this.watches.add(w);
+    }
+  }
+
+  /** Closes every capture window that is over and delivers its records. */
+  async tick(): Promise<void> {
+    this.poll();
+    const now = this.nowSec();
+    const batches = new Map<string, FlowLogBatch & { lines: string[] }>();
+    const fields = new Map(this.logs().map((l) => [l.fl.id, l.fields]));
+    for (const w of this.watches) {
+      if (w.first === undefined) {
+        if (w.closed) this.watches.delete(w);
+        continue;
+      }
+      if (now - w.opened < w.flowLog.maxAggregationInterval && !this.gone(w)) continue;
+      const f = fields.get(w.flowLog.id);
+      if (f) {
+        const key = `${w.flowLog.id}/${w.eni.id}`;
+        let b = batches.get(key);
+        if (!b) {
+          b = { flowLog: w.flowLog, interfaceId: w.eni.id, header: f.join(" "), lines: [], start: w.first };
+          batches.set(key, b);
+        }
+        for (const r of this.records(w)) b.lines.push(renderRecord(f, r));
+      }
+      if (w.closed || !f) this.watches.delete(w);
+      else {
+        w.first = undefined;
+        w.opened = now;
+        w.req = half();
+        w.resp = half();
+      }
+    }
+    await Promise.all([...batches.values()].map((b) => this.deliver(b)));
+  }
+
+  /** Checks a new or changed flow log's destination, so DescribeFlowLogs tells a failure at once. */
+  checkDestinations(): void {
+    for (const fl of this.state.all("flowLog")) {
+      const problem = this.destinations[fl.logDestinationType].problem(fl);
+      if (problem !== (fl.deliverLogsStatus === "FAILED" ? fl.deliverLogsErrorMessage : undefined))
+        this.state.transact((tx) => setDeliveryStatus(tx, fl.id, problem));
+    }
+  }
+
+  clear(): void {
+    this.watches.clear();
+  }
+
+  private gone(w: Watch): boolean {
+    return !this.state.get("flowLog", w.flowLog.id);
+  }
+
+  private async deliver(b: FlowLogBatch): Promise<void> {
+    if (b.lines.length === 0) return;
+    let error: string | undefined;
+    try {
+      await this.destinations[b.flowLog.logDestinationType].deliver(b);
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    const fl = this.state.get("flowLog", b.flowLog.id);
+    if (fl && (fl.deliverLogsStatus === "FAILED") !== !!error)
+      this.state.transact((tx) => setDeliveryStatus(tx, fl.id, error));
+  }
+
+  /** The request-direction and response-direction records of a window, as AWS logs both. */
+  private records(w: Watch): FlowRecord[] {
+    const subnet = this.state.get("subnet", w.eni.subnetId);
+    const base = {
+      accountId: w.eni.accountId,
+      interfaceId: w.eni.id,
+      protocol: TCP,
+      start: w.first!,
+      end: Math.max(w.last, w.first!),
+      action: w.action,
+      vpcId: w.eni.vpcId,
+      subnetId: w.eni.subnetId,
+      instanceId: w.eni.attachment?.instanceId,
+      region: w.eni.region,
+      azId: subnet?.azId,
+      trafficPath: w.flow.trafficPath,
+    };
+    const f = w.flow;
+    const out: FlowRecord[] = [];
+    const add = (h: Half, forward: boolean) => {
+      if (h.segments === 0) return;
+      out.push({
+        ...base,
+        srcaddr: forward ? f.srcIp : f.dstIp,
+        dstaddr: forward ? f.dstIp : f.srcIp,
+        srcport: forward ? f.srcPort : f.dstPort,
+        dstport: forward ? f.dstPort : f.srcPort,
+        packets: h.segments,
+        bytes: h.bytes || (w.action === "REJECT" ? SYN_BYTES : 40 * h.segments),
+        tcpFlags: h.flags,
+        direction: forward === (w.side === "src") ? "egress" : "ingress",
+      });
+    };
+    add(w.req, true);
+    if (w.action === "ACCEPT") add(w.resp, false);
+    return out;
+  }
+
+  private watchesFor(flow: FlowInfo, action: "ACCEPT" | "REJECT"): Watch[] {
+    const out: Watch[] = [];
+    const logs = this.logs();
+    if (logs.length === 0) return out;
+    const t = this.nowSec();
+    for (const [side, eniId] of [
+      ["src", flow.srcEniId],
+      ["dst", flow.dstEniId],
+    ] as const) {
+      const eni = eniId ? this.state.get("eni", eniId) : undefined;
+      if (!eni) continue;
+      for (const { fl } of logs)
+        if (watches(fl, eni) && keeps(fl, action))
+          out.push({
+            flowLog: fl,
+            eni,
+            side,
+            flow,
+            action,
+            last: t,
+            opened: t,
+            req: half(),
+            resp: half(),
+            closed: false,
+          });
+    }
+    return out;
+  }
+
+  private logs(): { fl: FlowLog; fields: string[] }[] {
+    if (this.cache?.version === this.state.version) return this.cache.logs;
+    const logs = [...this.state.all("flowLog")].map((fl) => ({ fl, fields: parseLogFormat(fl.logFormat) }));
+    this.cache = { version: this.state.version, logs };
+    return logs;
+  }
+
+  private nowSec(): number {
+    return Math.floor(this.now().getTime() / 1000);
+  }
+}

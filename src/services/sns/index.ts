@@ -1,0 +1,282 @@
+/**
+ * The built-in SNS: the wire handlers, delivery to HTTP(S) subscribers (signed envelopes, the
+ * confirmation handshake, retries) and to `privlink-events` subscriptions (privlink's SNS event
+ * log), the unsigned confirm/unsubscribe links AWS puts in its messages, and the bridge that
+ * publishes endpoint connection notifications (Connect/Accept/Reject/Delete) to their topic.
+ */
+import { randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { HandlerTable } from "../../api/handler.js";
+import type { AdminRoute } from "../../api/server.js";
+import { AwsError } from "../../cloud/errors.js";
+import type { Runtime } from "../../cloud/runtime.js";
+import type { State } from "../../cloud/state.js";
+import type { ConnectionEvent, SnsLogEntry, SnsSubscription } from "../../cloud/types.js";
+import { evaluate, parsePolicy, requestContext } from "../../iam/index.js";
+import { confirm, type Delivery, snsHandlers } from "./handlers.js";
+import { confirmationEnvelope, notificationEnvelope } from "./rules.js";
+import { SnsSigner, stringToSign } from "./signing.js";
+
+const ATTEMPTS = 3;
+const RETRY_DELAY_MS = 1000;
+const POST_TIMEOUT_MS = 15_000;
+const CERT_PATH = "/_privlink/sns/SimpleNotificationService.pem";
+
+export class SnsService {
+  readonly handlers: HandlerTable;
+  private edgeUrl = "http://127.0.0.1:4599";
+  private pending: Delivery[] = [];
+  private flushing = false;
+  private closed = false;
+  private seq: number;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly unsubscribe: () => void;
+
+  private constructor(
+    private readonly state: State,
+    private readonly rt: Runtime,
+    private readonly signer: SnsSigner,
+  ) {
+    this.handlers = snsHandlers({ push: (d) => this.enqueue(d) });
+    this.seq = Math.max(0, ...[...state.all("snsLogEntry")].map((e) => Number(e.id)));
+    this.unsubscribe = state.onCommit((changes) => {
+      for (const c of changes)
+        if (c.kind === "connectionEvent" && c.value !== undefined)
+          setImmediate(() => this.publishConnectionEvent(c.value as ConnectionEvent));
+    });
+  }
+
+  static async start(state: State, rt: Runtime, home: string): Promise<SnsService> {
+    return new SnsService(state, rt, await SnsSigner.loadOrCreate(home, rt.now()));
+  }
+
+  /** The edge's URL, for the links in messages (SubscribeURL, UnsubscribeURL, SigningCertURL). */
+  setEdgeUrl(url: string): void {
+    this.edgeUrl = url;
+  }
+
+  adminRoutes(): Record<string, AdminRoute> {
+    return {
+      [`GET ${CERT_PATH}`]: () => ({
+        status: 200,
+        body: this.signer.certPem,
+        contentType: "application/x-pem-file",
+      }),
+      "GET /_privlink/sns/confirm": ({ url }) => {
+        const topicArn = url.searchParams.get("TopicArn") ?? "";
+        const token = url.searchParams.get("Token") ?? "";
+        const sub = this.state.transact((tx) => confirm(tx, topicArn, token));
+        return xml("ConfirmSubscription", `<SubscriptionArn>${xmlText(sub.id)}</SubscriptionArn>`);
+      },
+      "GET /_privlink/sns/unsubscribe": ({ url }) => {
+        const arn = url.searchParams.get("SubscriptionArn") ?? "";
+        this.state.transact((tx) => {
+          if (!tx.get("snsSubscription", arn))
+            throw new AwsError("NotFound", "Subscription does not exist", 404);
+          tx.delete("snsSubscription", arn);
+        });
+        return xml("Unsubscribe", "");
+      },
+      "GET /_privlink/sns/messages": ({ url }) => {
+        const since = url.searchParams.get("since") ?? "";
+        const entries = [...this.state.all("snsLogEntry")]
+          .filter((e) => e.id > since)
+          .sort((a, b) => (a.id < b.id ? -1 : 1));
+        return { status: 200, body: { messages: entries } };
+      },
+    };
+  }
+
+  /** Waits for deliveries under way (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0 || this.pending.length > 0) {
+      await Promise.allSettled([...this.inflight]);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+  }
+
+  private enqueue(d: Delivery): void {
+    this.pending.push(d);
+    if (this.flushing) return;
+    this.flushing = true;
+    // After the handler's transaction committed: dispatch commits synchronously after the handler.
+    setImmediate(() => {
+      this.flushing = false;
+      const batch = this.pending;
+      this.pending = [];
+      for (const delivery of batch) this.track(this.deliver(delivery));
+    });
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    p.finally(() => this.inflight.delete(p)).catch(() => {});
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const sub = d.subscription;
+    if (d.kind === "notify" && sub.protocol === "privlink-events") return this.log(d);
+    if (sub.protocol === "privlink-events") return;
+    const envelope = d.kind === "confirm" ? this.confirmation(sub) : this.notification(d);
+    const raw = d.kind === "notify" && sub.attributes.RawMessageDelivery === "true";
+    const body = raw ? d.message : JSON.stringify(envelope);
+    const headers: Record<string, string> = {
+      "content-type": "text/plain; charset=UTF-8",
+      "user-agent": "Amazon Simple Notification Service Agent",
+      "x-amz-sns-message-type": envelope.Type!,
+      "x-amz-sns-message-id": envelope.MessageId!,
+      "x-amz-sns-topic-arn": sub.topicArn,
+      ...(d.kind === "notify" ? { "x-amz-sns-subscription-arn": sub.id } : {}),
+      ...(raw ? { "x-amz-sns-rawdelivery": "true" } : {}),
+    };
+    for (let attempt = 1; attempt <= ATTEMPTS && !this.closed; attempt++) {
+      const status = await post(sub.endpoint, headers, body).catch(() => 0);
+      if (status >= 200 && status < 300) return;
+      if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, RETRY_DELAY_MS * attempt).unref());
+    }
+  }
+
+  private signed(fields: Record<string, string>): Record<string, string> {
+    return {
+      ...fields,
+      SignatureVersion: "2",
+      Signature: this.signer.sign(stringToSign(fields)),
+      SigningCertURL: `${this.edgeUrl}${CERT_PATH}`,
+    };
+  }
+
+  private confirmation(sub: SnsSubscription): Record<string, string> {
+    const q = new URLSearchParams({
+      Action: "ConfirmSubscription",
+      TopicArn: sub.topicArn,
+      Token: sub.token,
+    });
+    return this.signed(
+      confirmationEnvelope({
+        messageId: randomUUID(),
+        token: sub.token,
+        topicArn: sub.topicArn,
+        subscribeUrl: `${this.edgeUrl}/_privlink/sns/confirm?${q}`,
+        timestamp: this.rt.now().toISOString(),
+      }),
+    );
+  }
+
+  private notification(d: Extract<Delivery, { kind: "notify" }>): Record<string, string> {
+    const q = new URLSearchParams({ Action: "Unsubscribe", SubscriptionArn: d.subscription.id });
+    return {
+      ...this.signed(
+        notificationEnvelope({
+          messageId: d.messageId,
+          topicArn: d.subscription.topicArn,
+          subject: d.subject,
+          message: d.message,
+          timestamp: this.rt.now().toISOString(),
+        }),
+      ),
+      UnsubscribeURL: `${this.edgeUrl}/_privlink/sns/unsubscribe?${q}`,
+    };
+  }
+
+  private async log(d: Extract<Delivery, { kind: "notify" }>): Promise<void> {
+    if (this.closed) return;
+    const entry: SnsLogEntry = {
+      id: String(++this.seq).padStart(12, "0"),
+      time: this.rt.now().toISOString(),
+      subscriptionArn: d.subscription.id,
+      topicArn: d.subscription.topicArn,
+      messageId: d.messageId,
+      ...(d.subject !== undefined ? { subject: d.subject } : {}),
+      message: d.message,
+    };
+    this.state.transact((tx) => tx.put("snsLogEntry", entry));
+  }
+
+  /**
+   * An endpoint connection event, published to its notification's topic when the topic exists
+   * here and its policy lets `vpce.amazonaws.com` publish (as AWS requires). The message body is
+   * privlink-defined (AWS does not document it); see docs/sns.md.
+   */
+  private publishConnectionEvent(e: ConnectionEvent): void {
+    if (this.closed) return;
+    const topic = this.state.get("snsTopic", e.topicArn);
+    if (!topic || !vpceMayPublish(topic.attributes.Policy, topic.id, topic.region, this.rt.now())) return;
+    const message = JSON.stringify({
+      ConnectionNotificationId: e.notificationId,
+      ConnectionEvent: e.event,
+      ServiceId: e.serviceId,
+      VpcEndpointId: e.vpcEndpointId,
+      VpcEndpointOwner: e.vpcEndpointOwner,
+      VpcEndpointState: e.vpcEndpointState,
+      EventTime: e.time,
+    });
+    const messageId = randomUUID();
+    for (const s of this.state.all("snsSubscription"))
+      if (s.topicArn === topic.id && s.confirmed)
+        this.enqueue({
+          kind: "notify",
+          subscription: s,
+          messageId,
+          subject: "VPC Endpoint Connection Notification",
+          message,
+        });
+  }
+}
+
+function vpceMayPublish(policy: string | undefined, arn: string, region: string, now: Date): boolean {
+  if (policy === undefined) return false;
+  try {
+    const principal = { type: "Service" as const, arn: "vpce.amazonaws.com" };
+    const result = evaluate(parsePolicy(policy, { kind: "resource" }), {
+      principal,
+      action: "sns:Publish",
+      resource: arn,
+      context: requestContext({ principal, secureTransport: true, region, now }),
+    });
+    return result.decision === "Allow";
+  } catch {
+    return false;
+  }
+}
+
+function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
+  const target = new URL(url);
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: "POST",
+        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        timeout: POST_TIMEOUT_MS,
+        // Loopback only (checked at Subscribe); a local HTTPS handler rarely has a trusted certificate.
+        ...(target.protocol === "https:" ? { rejectUnauthorized: false } : {}),
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function xmlText(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function xml(action: string, result: string) {
+  return {
+    status: 200,
+    contentType: "text/xml",
+    body: `<${action}Response xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+  };
+}

@@ -1,0 +1,64 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import parsePrometheus from "parse-prometheus-text-format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MeteredWorld, meteredWorld } from "./world.js";
+
+const run = promisify(execFile);
+
+describe("GET /metrics", () => {
+  let w: MeteredWorld;
+  const SENT = 7777;
+
+  beforeAll(async () => {
+    w = await meteredWorld();
+    await w.send(SENT);
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("curl gets the exposition format, which a Prometheus parser reads back with the real counters", async () => {
+    const { stdout } = await run("curl", ["-sf", `${w.server.url}/metrics`]);
+    const families = parsePrometheus(stdout) as {
+      name: string;
+      type: string;
+      metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string> }[];
+    }[];
+    const family = (name: string) => families.find((f) => f.name === name)!;
+    const bytes = family("privlink_endpoint_bytes_total");
+    expect(bytes.type).toBe("COUNTER");
+    const inbound = bytes.metrics.find(
+      (m) => m.labels?.vpc_endpoint_id === w.consumer.endpointId && m.labels?.direction === "in",
+    );
+    expect(inbound?.value).toBe(String(SENT));
+    expect(inbound?.labels?.service_name).toBe(w.provider.serviceName);
+    expect(family("privlink_endpoint_connections_total").metrics[0]?.value).toBe("1");
+    expect(
+      family("privlink_service_bytes_total").metrics.find(
+        (m) => m.labels?.service_id === w.provider.serviceId,
+      )?.value,
+    ).toBe(String(SENT));
+    expect(family("privlink_eni_bytes_total").metrics.length).toBeGreaterThan(0);
+    expect(family("privlink_open_connections").metrics[0]?.value).toBe("0");
+    const api = family("privlink_api_requests_total");
+    expect(
+      api.metrics.some(
+        (m) =>
+          m.labels?.action === "CreateVpcEndpoint" && m.labels?.code === "OK" && m.labels?.service === "ec2",
+      ),
+    ).toBe(true);
+    expect(family("privlink_api_request_duration_seconds").type).toBe("HISTOGRAM");
+  });
+
+  it("counts errors by their AWS code", async () => {
+    const { DescribeVpcsCommand } = await import("@aws-sdk/client-ec2");
+    await w.consumer.ec2
+      .send(new DescribeVpcsCommand({ VpcIds: ["vpc-0123456789abcdef0"] }))
+      .catch(() => undefined);
+    const text = await (await fetch(`${w.server.url}/metrics`)).text();
+    expect(text).toMatch(
+      /privlink_api_requests_total\{service="ec2",action="DescribeVpcs",code="InvalidVpcID.NotFound"\} 1/,
+    );
+  });
+});
