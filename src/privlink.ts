@@ -17,6 +17,7 @@ import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { createS3 } from "./services/s3/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SqliteStore } from "./store/sqlite.js";
 
@@ -104,7 +105,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     secretsmanager: secretsManagerHandlers,
   };
   const auth = opts.auth ?? "verify";
-  const front = new ServiceFront({ state, rt, host, auth, services, ca });
+  const streaming = { s3: createS3({ state, rt, auth, home }).serve };
+  const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming });
   const dataplane = createDataPlaneHost({
     state,
     meta: store,
@@ -121,6 +123,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     host,
     auth,
     services,
+    streaming,
     admin: {
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,

@@ -21,6 +21,7 @@ import type { Socket } from "node:net";
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
+import type { StreamingServices } from "../api/streaming.js";
 import { callerFor } from "../cloud/account.js";
 import {
   type AwsService,
@@ -84,6 +85,8 @@ export interface FrontOptions extends DispatchOptions {
   /** Default: the upstreams persisted in the state. */
   readonly upstreams?: UpstreamTable;
   readonly limits?: Partial<FrontLimits>;
+  /** Built-in services that read their own bodies as streams (S3), by signing name. */
+  readonly streaming?: StreamingServices;
 }
 
 /** Services whose handlers call `authorize` with their own resource ARNs. */
@@ -243,8 +246,6 @@ export class ServiceFront {
       const e = new AwsError("ServiceUnavailable", "This VPC endpoint no longer serves requests.", 503);
       return writeOut(res, renderServiceError(e, "unknown", requestId, "json"));
     }
-    const request = await this.readRequest(req, res, requestId, served.service);
-    if (!request) return;
     const via: Via = {
       vpceId: served.endpoint.id,
       vpcId: served.endpoint.vpcId,
@@ -254,6 +255,11 @@ export class ServiceFront {
         ? { policyDocument: served.endpoint.policyDocument }
         : {}),
     };
+    // A streaming service authenticates and authorizes (endpoint policy included) itself.
+    const streaming = this.opts.streaming?.[served.service.signingName];
+    if (streaming) return streaming(req, res, via);
+    const request = await this.readRequest(req, res, requestId, served.service);
+    if (!request) return;
     writeOut(res, await this.route(request, via, served, requestId));
   }
 
@@ -293,6 +299,8 @@ export class ServiceFront {
     conn: PublicConnection,
     requestId: string,
   ): Promise<void> {
+    const streaming = this.opts.streaming?.[publicServiceOf(conn.name)?.signingName ?? ""];
+    if (streaming) return streaming(req, res);
     // Unsigned or not yet read: the name dialled says which service errors speak for.
     const named = serviceOfRequest(conn.name, {
       method: req.method ?? "GET",
