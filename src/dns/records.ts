@@ -212,6 +212,12 @@ interface EndpointEntry {
   readonly vpcId: string;
   readonly createdAt: string;
   readonly names: readonly NamedRRs[];
+  /**
+   * PrivateDnsOnlyForInboundResolverEndpoint (S3): the private names answer only queries that
+   * come through a Route 53 Resolver inbound endpoint, never the VPC's own resolver, so that
+   * in-VPC clients keep using the gateway endpoint.
+   */
+  readonly inboundOnly: boolean;
   /** The names and records, to tell a derivation that changed nothing. */
   readonly key: string;
 }
@@ -222,7 +228,15 @@ function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
     kind: n.kind,
     rrs: endpointRRs(e, n),
   }));
-  return { id: e.id, vpcId: e.vpcId, createdAt: e.createdAt, names, key: JSON.stringify(names) };
+  const inboundOnly = e.privateDnsOnlyForInboundResolverEndpoint === true;
+  return {
+    id: e.id,
+    vpcId: e.vpcId,
+    createdAt: e.createdAt,
+    names,
+    inboundOnly,
+    key: JSON.stringify([names, inboundOnly]),
+  };
 }
 
 /** What an endpoint's records read besides the endpoint: its VPC (slot), ENIs and service. */
@@ -654,7 +668,7 @@ export class ZoneData {
     const publicRRs: RR[] = [];
     for (const en of this.sortedEntries(this.byVpc.get(vpc.id), byCreation))
       for (const n of en.names) {
-        if (shadowed(n.name)) continue;
+        if (shadowed(n.name) || (n.kind === "private" && en.inboundOnly)) continue;
         (n.kind === "private" ? privateRRs : publicRRs).push(...n.rrs);
       }
     // Each copied name gets a zone of its own, so that it never hides other endpoints' names.
