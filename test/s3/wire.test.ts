@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { crc32 } from "node:zlib";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -150,6 +151,40 @@ describe("S3 aws-chunked uploads", () => {
     );
     expect(r).toMatchObject({ status: 400 });
     expect((r as { body: string }).body).toContain("<Code>XAmzContentSHA256Mismatch</Code>");
+  });
+});
+
+describe("S3 trailing checksums", () => {
+  async function putWithTrailer(key: string, data: Buffer, crc: string) {
+    const body = Buffer.concat([
+      Buffer.from(`${data.length.toString(16)}\r\n`),
+      data,
+      Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${crc}\r\n\r\n`),
+    ]);
+    const headers = await signedHead("PUT", `/wire-bucket/${key}`, {
+      "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+      "content-encoding": "aws-chunked",
+      "x-amz-decoded-content-length": String(data.length),
+      "x-amz-trailer": "x-amz-checksum-crc32",
+    });
+    return send("PUT", `/wire-bucket/${key}`, { ...headers, "content-length": String(body.length) }, (req) =>
+      req.end(body),
+    );
+  }
+
+  it("checks the CRC32 in the trailer: BadDigest when it differs, stored when it matches", async () => {
+    const data = Buffer.from("trailing checksum body");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(data));
+    const bad = await putWithTrailer("trailer-bad", data, "AAAAAA==");
+    expect(bad).toMatchObject({ status: 400 });
+    expect((bad as { body: string }).body).toContain("<Code>BadDigest</Code>");
+    expect(await putWithTrailer("trailer-ok", data, crc.toString("base64"))).toMatchObject({ status: 200 });
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: "wire-bucket", Key: "trailer-ok", ChecksumMode: "ENABLED" }),
+    );
+    expect(got.ChecksumCRC32).toBe(crc.toString("base64"));
+    expect(await got.Body!.transformToString()).toBe("trailing checksum body");
   });
 });
 
