@@ -228,17 +228,28 @@ function sendError(
   };
   if (body.length > 0) headers["content-type"] = "application/xml";
   if (region) headers["x-amz-bucket-region"] = region;
-  // An unread body: small ones are drained to keep the connection; large ones close it.
+  // An unread body: small ones (declared or chunked) are drained to keep the connection, as
+  // clients retry a reset; beyond DRAIN_LIMIT the connection closes.
   if (!req.complete) {
-    const declared = Number(req.headers["content-length"] ?? Number.POSITIVE_INFINITY);
-    if (declared <= 1 << 20) req.resume();
-    else {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > DRAIN_LIMIT) {
       headers.connection = "close";
       res.once("finish", () => req.destroy());
-    }
+    } else drain(req);
   }
   res.writeHead(err.status, headers);
   res.end(body);
+}
+
+const DRAIN_LIMIT = 1 << 20;
+
+function drain(req: IncomingMessage): void {
+  let seen = 0;
+  req.on("data", (c: Buffer) => {
+    seen += c.length;
+    if (seen > DRAIN_LIMIT) req.destroy();
+  });
+  req.resume();
 }
 
 /** Streams `source` into the response; a client that goes away just ends it. */
