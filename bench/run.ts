@@ -106,6 +106,13 @@ const BENCHES: Record<string, Entry> = {
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
     goals: issue4Goals,
   },
+  s3: {
+    title:
+      "issue 11: S3 PUT/GET of 64 MiB objects through an S3 interface endpoint vs the edge and a socat pipe; RSS during a 1 GiB upload",
+    run: async (full) =>
+      (await import("./s3.js")).benchS3(full ? {} : { count: 2, bigBytes: 1024 * 1024 * 1024 }) as never,
+    budget: [240, 600],
+  },
   endpoint: {
     title: "issue 4: traffic through a real interface endpoint; listener set-up for many endpoints",
     run: async (full) =>

@@ -29,6 +29,7 @@ import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { LogsService } from "./services/logs/index.js";
+import { createS3 } from "./services/s3/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
 import { ssmHandlers } from "./services/ssm/handlers.js";
@@ -160,7 +161,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     sns: sns.handlers,
   };
   const auth = opts.auth ?? "verify";
-  const front = new ServiceFront({ state, rt, host, auth, services, ca });
+  const streaming = { s3: createS3({ state, rt, auth, home }).serve };
+  const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming });
   const dataplane = createDataPlaneHost({
     state,
     meta: store,
@@ -188,6 +190,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     host,
     auth,
     services,
+    streaming,
     admin: {
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,

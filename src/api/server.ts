@@ -6,6 +6,7 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import { type DispatchOptions, dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
+import { type StreamingServices, streamingServiceFor } from "./streaming.js";
 
 export interface AdminResponse {
   status: number;
@@ -28,6 +29,8 @@ export interface ApiOptions {
   services: Record<string, HandlerTable>;
   /** Routes under /_privlink/, by "METHOD /path" (e.g. "POST /_privlink/reset"). */
   admin: Record<string, AdminRoute>;
+  /** Services that read their own bodies as streams (S3), by SigV4 name. */
+  streaming?: StreamingServices;
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   observe?: DispatchOptions["observe"];
@@ -77,6 +80,10 @@ function send(
 
 async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://privlink");
+  const streaming = url.pathname.startsWith("/_privlink/")
+    ? undefined
+    : streamingServiceFor(opts.streaming, req);
+  if (streaming) return streaming(req, res);
   const body = await readBody(req);
   if (url.pathname.startsWith("/_privlink/")) return admin(opts, req, res, url, body ?? Buffer.alloc(0));
   const signed = req.headers.authorization !== undefined || url.searchParams.has("X-Amz-Signature");

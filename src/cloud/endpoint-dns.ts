@@ -96,3 +96,15 @@ export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): Endp
       out.push({ name, hostedZoneId: privateZoneId(name), kind: "private" });
   return out;
 }
+
+/**
+ * The names under an S3 interface endpoint's wildcard that hold one more label: buckets
+ * (`<bucket>.bucket.vpce-….`), access points and S3 Control. DNS answers them from the
+ * wildcard; a TLS certificate needs each spelled out (a wildcard covers one label only).
+ */
+export function s3EndpointSubdomainNames(endpoint: VpcEndpoint, names: readonly string[]): string[] {
+  if (endpoint.type !== "Interface" || !wildcardEndpointNames(endpoint)) return [];
+  return names
+    .filter((n) => n.startsWith("*.vpce-"))
+    .flatMap((n) => ["bucket", "accesspoint", "control"].map((sub) => `*.${sub}.${n.slice(2)}`));
+}

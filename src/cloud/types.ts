@@ -652,6 +652,62 @@ export interface SnsLogEntry {
   readonly message: string;
 }
 
+/** An S3 bucket; `id` is its name (bucket names are global across accounts and regions). */
+export interface S3Bucket extends Owned {
+  readonly createdAt: string;
+  /** The bucket policy document, as stored by PutBucketPolicy. */
+  readonly policy?: string;
+}
+
+/** The checksum an upload carried (x-amz-checksum-<algorithm>), base64 as S3 answers it. */
+export interface S3Checksum {
+  readonly algorithm: string;
+  readonly value: string;
+}
+
+/** An S3 object's metadata; `id` is `<bucket>/<key>`. Its bytes live in one file under PRIVLINK_HOME. */
+export interface S3Object {
+  readonly id: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  /** With its quotes, as S3 answers it: MD5, or MD5-of-MD5s plus `-N` for multipart. */
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly contentType: string;
+  /** x-amz-meta-* (names lowercased) and the stored standard headers (Content-Encoding, …). */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly checksum?: S3Checksum;
+  /** The file name of the bytes (under the blob directory). */
+  readonly blob: string;
+  readonly parts?: number;
+}
+
+/** One uploaded part of a multipart upload. */
+export interface S3Part {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly etag: string;
+  readonly blob: string;
+  readonly lastModified: string;
+  readonly checksum?: S3Checksum;
+}
+
+/** A multipart upload in progress; `id` is its UploadId. */
+export interface S3Upload {
+  readonly id: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly accountId: string;
+  readonly initiatedAt: string;
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly checksumAlgorithm?: string;
+  readonly parts: Readonly<Record<string, S3Part>>;
+}
+
 /** Where requests for an AWS service privlink does not build in are forwarded. */
 export interface Upstream {
   readonly id: string; // the SigV4 service name (kms, sqs, s3, …)
@@ -740,6 +796,9 @@ export interface Kinds {
   snsTopic: SnsTopic;
   snsSubscription: SnsSubscription;
   snsLogEntry: SnsLogEntry;
+  s3Bucket: S3Bucket;
+  s3Object: S3Object;
+  s3Upload: S3Upload;
 }
 
 export type Kind = keyof Kinds;

@@ -22,6 +22,7 @@ import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
 import { notImplemented } from "../api/unimplemented.js";
+import type { StreamingServices } from "../api/streaming.js";
 import { callerFor } from "../cloud/account.js";
 import {
   type AwsService,
@@ -30,7 +31,7 @@ import {
   type ServiceProtocol,
 } from "../cloud/catalog.js";
 import type { Via } from "../cloud/context.js";
-import { endpointDnsNames } from "../cloud/endpoint-dns.js";
+import { endpointDnsNames, s3EndpointSubdomainNames } from "../cloud/endpoint-dns.js";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
 import type { VpcEndpoint } from "../cloud/types.js";
@@ -85,6 +86,8 @@ export interface FrontOptions extends DispatchOptions {
   /** Default: the upstreams persisted in the state. */
   readonly upstreams?: UpstreamTable;
   readonly limits?: Partial<FrontLimits>;
+  /** Built-in services that read their own bodies as streams (S3), by signing name. */
+  readonly streaming?: StreamingServices;
 }
 
 /** Services whose handlers call `authorize` with their own resource ARNs. */
@@ -210,6 +213,7 @@ export class ServiceFront {
     const endpoint = state.get("vpcEndpoint", endpointId);
     if (!endpoint) return Promise.reject(new Error(`no endpoint ${endpointId}`));
     const names = new Set(endpointDnsNames(state, endpoint).map((n) => n.name));
+    for (const n of s3EndpointSubdomainNames(endpoint, [...names])) names.add(n);
     const service = serviceOf(endpoint);
     for (const n of service?.privateDnsNames ?? []) names.add(n);
     for (const base of service?.baseEndpointDnsNames ?? [])
@@ -244,8 +248,6 @@ export class ServiceFront {
       const e = new AwsError("ServiceUnavailable", "This VPC endpoint no longer serves requests.", 503);
       return writeOut(res, renderServiceError(e, "unknown", requestId, "json"));
     }
-    const request = await this.readRequest(req, res, requestId, served.service);
-    if (!request) return;
     const via: Via = {
       vpceId: served.endpoint.id,
       vpcId: served.endpoint.vpcId,
@@ -255,6 +257,11 @@ export class ServiceFront {
         ? { policyDocument: served.endpoint.policyDocument }
         : {}),
     };
+    // A streaming service authenticates and authorizes (endpoint policy included) itself.
+    const streaming = this.opts.streaming?.[served.service.signingName];
+    if (streaming) return streaming(req, res, via);
+    const request = await this.readRequest(req, res, requestId, served.service);
+    if (!request) return;
     writeOut(res, await this.route(request, via, served, requestId));
   }
 
@@ -294,6 +301,8 @@ export class ServiceFront {
     conn: PublicConnection,
     requestId: string,
   ): Promise<void> {
+    const streaming = this.opts.streaming?.[publicServiceOf(conn.name)?.signingName ?? ""];
+    if (streaming) return streaming(req, res);
     // Unsigned or not yet read: the name dialled says which service errors speak for.
     const named = serviceOfRequest(conn.name, {
       method: req.method ?? "GET",
