@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
+import { analyzeRoutes } from "./api/analyze.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
 import { route53Handlers } from "./api/route53.js";
@@ -17,6 +18,7 @@ import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SqliteStore } from "./store/sqlite.js";
 
@@ -125,6 +127,16 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
+      // The analyzer resolves names as the workload proxies do: the VPC's DNS view, then the state.
+      ...analyzeRoutes({
+        state,
+        rt,
+        resolver: {
+          resolve: (vpcId, name) =>
+            (dns ? dnsResolver(dns, stateResolver(state)) : stateResolver(state)).resolve(vpcId, name),
+        },
+        health: () => dataplane.dataplane.healthView,
+      }),
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { registerAccountCommands } from "./account.js";
 import { registerAddrCommand } from "./addr.js";
+import { registerAnalyzeCommands } from "./analyze.js";
 import { registerCaCommand } from "./ca.js";
 import { registerConnectCommand } from "./connect.js";
 import { registerEventsCommand } from "./events.js";
@@ -23,6 +24,7 @@ registerEventsCommand(program);
 registerExecCommand(program);
 registerConnectCommand(program);
 registerStatsCommand(program);
+registerAnalyzeCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);

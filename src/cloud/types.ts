@@ -439,6 +439,41 @@ export interface Upstream {
   readonly createdAt: string;
 }
 
+// ---- Reachability Analyzer (EC2 Network Insights) ----
+
+/** CreateNetworkInsightsPath: what to analyse, as given (resource IDs or ARNs, addresses, port). */
+export interface NetworkInsightsPath extends Owned {
+  readonly arn: string;
+  readonly source: string;
+  readonly destination?: string;
+  readonly sourceArn?: string;
+  readonly destinationArn?: string;
+  readonly sourceIp?: string;
+  readonly destinationIp?: string;
+  readonly protocol: "tcp" | "udp";
+  readonly destinationPort?: number;
+  readonly createdAt: string;
+  readonly clientToken?: string;
+}
+
+/**
+ * One analysis of a path. It starts `running`; a lifecycle step (src/analyze/insights.ts) takes
+ * the flow decision and stores its result in the wire's own shapes (path components, explanations).
+ */
+export interface NetworkInsightsAnalysis extends Owned {
+  readonly arn: string;
+  readonly pathId: string;
+  readonly startedAt: string;
+  readonly status: "running" | "succeeded" | "failed";
+  readonly statusMessage?: string;
+  readonly networkPathFound?: boolean;
+  readonly forwardPathComponents?: readonly Record<string, unknown>[];
+  readonly returnPathComponents?: readonly Record<string, unknown>[];
+  readonly explanations?: readonly Record<string, unknown>[];
+  readonly filterInArns?: readonly string[];
+  readonly additionalAccounts?: readonly string[];
+}
+
 /**
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
  * kind the same way.
@@ -469,6 +504,8 @@ export interface Kinds {
   vpcAssociationAuthorization: VpcAssociationAuthorization;
   secret: Secret;
   upstream: Upstream;
+  networkInsightsPath: NetworkInsightsPath;
+  networkInsightsAnalysis: NetworkInsightsAnalysis;
 }
 
 export type Kind = keyof Kinds;

@@ -5,6 +5,7 @@ import { instanceHandlers } from "./instances.js";
 import { metaHandlers } from "./meta.js";
 import { natHandlers } from "./nat.js";
 import { networkHandlers } from "./network.js";
+import { networkInsightsHandlers } from "./network-insights.js";
 import { securityGroupHandlers } from "./security-groups.js";
 
 /** Every EC2 action privlink answers; the issues add their tables here. */
@@ -16,4 +17,5 @@ export const ec2Handlers: HandlerTable = {
   ...endpointHandlers,
   ...endpointServiceHandlers,
   ...natHandlers,
+  ...networkInsightsHandlers,
 };
