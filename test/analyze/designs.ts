@@ -9,8 +9,8 @@ import {
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { TestServer } from "../helpers/server.js";
 import { type Creds, newAccount } from "../dataplane/world.js";
+import type { TestServer } from "../helpers/server.js";
 
 /** The seed's first design: app in a private subnet, Secrets Manager endpoint with private DNS. */
 export interface SecretsDesign {
@@ -45,12 +45,17 @@ export async function secretsDesign(
     subnetIds.push(
       (
         await ec2.send(
-          new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `${p}.${i + 1}.0/24`, AvailabilityZone: `us-east-1${az}` }),
+          new CreateSubnetCommand({
+            VpcId: vpcId,
+            CidrBlock: `${p}.${i + 1}.0/24`,
+            AvailabilityZone: `us-east-1${az}`,
+          }),
         )
       ).Subnet!.SubnetId!,
     );
   const sg = async (name: string) =>
-    (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId }))).GroupId!;
+    (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId })))
+      .GroupId!;
   const appSg = await sg("app");
   const endpointSg = await sg("endpoints");
   const rule = await ec2.send(
@@ -114,16 +119,19 @@ export function normalize(text: string): string {
   const seen = new Map<string, string>();
   const counters = new Map<string, number>();
   return text
-    .replace(/\b(vpce-svc|vpce|vpc|subnet|sgr|sg|rtb|eni|i|igw|nat|nip|nia)-[0-9a-f]{8,17}\b/g, (id, kind: string) => {
-      let v = seen.get(id);
-      if (!v) {
-        const n = (counters.get(kind) ?? 0) + 1;
-        counters.set(kind, n);
-        v = `${kind}-<${n}>`;
-        seen.set(id, v);
-      }
-      return v;
-    })
+    .replace(
+      /\b(vpce-svc|vpce|vpc|subnet|sgr|sg|rtb|eni|i|igw|nat|nip|nia)-[0-9a-f]{8,17}\b/g,
+      (id, kind: string) => {
+        let v = seen.get(id);
+        if (!v) {
+          const n = (counters.get(kind) ?? 0) + 1;
+          counters.set(kind, n);
+          v = `${kind}-<${n}>`;
+          seen.set(id, v);
+        }
+        return v;
+      },
+    )
     .replace(/\b127\.(?!0\.0\.1\b)\d+\.\d+\.\d+\b/g, "127.<host>")
     .replace(/(secret:[a-z/]+)-[A-Za-z0-9]{6}\b/g, "$1-<sfx>")
     .replace(/\/[0-9a-f]{16}\b/g, "/<lbid>");

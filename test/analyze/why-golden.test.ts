@@ -2,10 +2,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModifyVpcEndpointCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  accept,
+  allowFromGroup,
+  type Consumer,
+  makeConsumer,
+  makeProvider,
+  type Provider,
+} from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
-import { accept, allowFromGroup, type Consumer, makeConsumer, makeProvider, type Provider } from "../dataplane/world.js";
 import { normalize, type SecretsDesign, secretsDesign } from "./designs.js";
 
 /**
@@ -44,7 +51,12 @@ beforeAll(async () => {
   srv = await startTestServer();
   env = { ...srv.cliEnv(), PRIVLINK_URL: srv.url };
   secrets = await secretsDesign(srv);
-  bare = await secretsDesign(srv, { account: "111122224444", cidr: "10.9.0.0/16", name: "lonely", endpoint: false });
+  bare = await secretsDesign(srv, {
+    account: "111122224444",
+    cidr: "10.9.0.0/16",
+    name: "lonely",
+    endpoint: false,
+  });
   await secrets.ec2.send(
     new ModifyVpcEndpointCommand({
       VpcEndpointId: secrets.endpointId!,
@@ -72,7 +84,14 @@ beforeAll(async () => {
   for (const c of [q, r, saas]) await allowFromGroup(c, 7070);
   await accept(srv, provider, q.endpointId);
   await runAws(
-    ["ec2", "reject-vpc-endpoint-connections", "--service-id", provider.serviceId, "--vpc-endpoint-ids", r.endpointId],
+    [
+      "ec2",
+      "reject-vpc-endpoint-connections",
+      "--service-id",
+      provider.serviceId,
+      "--vpc-endpoint-ids",
+      r.endpointId,
+    ],
     { ...srv.cliEnv(provider.creds) },
   );
   // The endpoint goes available once the data plane serves it.
@@ -94,11 +113,21 @@ describe("seed design 1: a private app reads Secrets Manager", () => {
 
   it("the endpoint policy allows prod/* and refuses dev/db with AWS's text", async () => {
     const base = ["app", "secretsmanager", "--principal", ROLE, "--action", "secretsmanager:GetSecretValue"];
-    const prod = await why(...base, "--resource", "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db");
+    const prod = await why(
+      ...base,
+      "--resource",
+      "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db",
+    );
     expect(prod.code).toBe(0);
-    const dev = await why(...base, "--resource", "arn:aws:secretsmanager:us-east-1:111122223333:secret:dev/db");
+    const dev = await why(
+      ...base,
+      "--resource",
+      "arn:aws:secretsmanager:us-east-1:111122223333:secret:dev/db",
+    );
     expect(dev.code).toBe(1);
-    expect(dev.stdout).toContain("because no VPC endpoint policy allows the secretsmanager:GetSecretValue action");
+    expect(dev.stdout).toContain(
+      "because no VPC endpoint policy allows the secretsmanager:GetSecretValue action",
+    );
     golden("secrets-endpoint-policy", dev.stdout);
   });
 
@@ -179,7 +208,10 @@ describe("bad input: one line on stderr, exit 2", () => {
     [["site:onprem", "secretsmanager"], "site:onprem: no on-premises site is named 'onprem'"],
     [["10.0.1.99", "secretsmanager", "--vpc", "vpc-0123456789abcdef0"], "no VPC vpc-0123456789abcdef0"],
     [["app", "vpce-0123456789abcdef0"], "no VPC endpoint vpce-0123456789abcdef0"],
-    [["app", "secretsmanager", "--principal", "bob", "--action", "secretsmanager:GetSecretValue"], "--principal 'bob'"],
+    [
+      ["app", "secretsmanager", "--principal", "bob", "--action", "secretsmanager:GetSecretValue"],
+      "--principal 'bob'",
+    ],
   ])("why %j", async (args, message) => {
     const out = await why(...args);
     expect(out.code).toBe(2);
@@ -193,6 +225,8 @@ describe("bad input: one line on stderr, exit 2", () => {
     await secretsDesign(srv, { account: "111122226666", cidr: "10.7.0.0/16", name: "twin", endpoint: false });
     const out = await why("twin", "secretsmanager");
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/2 instances are named 'twin' \(i-[0-9a-f]+, i-[0-9a-f]+\): give the instance ID/);
+    expect(out.stderr).toMatch(
+      /2 instances are named 'twin' \(i-[0-9a-f]+, i-[0-9a-f]+\): give the instance ID/,
+    );
   });
 });
