@@ -38,7 +38,8 @@ export interface AccessRow {
   readonly service: string;
   readonly port: number;
   readonly path: string;
-  readonly endpointPolicy: "default" | "custom";
+  /** `full-access` (AWS's default policy, or one as wide), else `restricted`. */
+  readonly endpointPolicy: "full-access" | "restricted";
 }
 
 export interface AccessReport {
@@ -143,6 +144,30 @@ function rowOf(c: FlowCase, d: Decision): AccessRow {
     service: c.endpoint.serviceName,
     port: c.port,
     path: pathOf(d),
-    endpointPolicy: c.endpoint.policyDocument ? "custom" : "default",
+    endpointPolicy: endpointPolicyKind(c.endpoint.policyDocument),
   };
+}
+
+/** Whether an endpoint policy lets everything through (the default) or restricts who does what. */
+export function endpointPolicyKind(doc: string | undefined): "full-access" | "restricted" {
+  if (doc === undefined) return "full-access";
+  try {
+    const parsed = JSON.parse(doc) as { Statement?: unknown };
+    const statements = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
+    const wide = (v: unknown) => v === "*" || (Array.isArray(v) && v.includes("*"));
+    const open = statements.some((st: Record<string, unknown> | undefined) => {
+      const principal = st?.Principal;
+      return (
+        st?.Effect === "Allow" &&
+        (principal === "*" || wide((principal as { AWS?: unknown } | undefined)?.AWS)) &&
+        wide(st.Action) &&
+        wide(st.Resource) &&
+        st.Condition === undefined
+      );
+    });
+    const denies = statements.some((st: Record<string, unknown> | undefined) => st?.Effect === "Deny");
+    return open && !denies ? "full-access" : "restricted";
+  } catch {
+    return "restricted";
+  }
 }

@@ -10,7 +10,7 @@ import { deleteRoute } from "../cloud/route-table.js";
 import type { Runtime } from "../cloud/runtime.js";
 import { revoke } from "../cloud/security-group.js";
 import type { State } from "../cloud/state.js";
-import { type AccessRow, decideCase, flowCases, pathOf } from "./access.js";
+import { type AccessRow, decideCase, endpointPolicyKind, flowCases, pathOf } from "./access.js";
 import { BadInput } from "./subjects.js";
 
 export type Change =
@@ -98,7 +98,7 @@ export function impact(state: State, rt: Runtime, change: Change, account?: stri
       service: c.endpoint.serviceName,
       port: c.port,
       path: pathOf(before),
-      endpointPolicy: c.endpoint.policyDocument ? "custom" : "default",
+      endpointPolicy: endpointPolicyKind(c.endpoint.policyDocument),
       reason: d.reason,
       hop: hop.kind,
     });

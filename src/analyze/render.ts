@@ -53,7 +53,7 @@ export function accessCsv(r: AccessReport): string {
 export function accessText(r: AccessReport): string {
   const lines = r.rows.map(
     (x) =>
-      `${x.workload}${x.name ? ` (${x.name})` : ""} ${x.vpcId} -> ${x.endpointId} ${x.service} tcp/${x.port} via ${x.path}${x.endpointPolicy === "custom" ? " [endpoint policy restricts]" : ""}`,
+      `${x.workload}${x.name ? ` (${x.name})` : ""} ${x.vpcId} -> ${x.endpointId} ${x.service} tcp/${x.port} via ${x.path}${x.endpointPolicy === "restricted" ? " [endpoint policy restricts]" : ""}`,
   );
   lines.push(`${r.rows.length} flows allowed, ${r.refused} refused, of ${r.checked} checked`);
   for (const res of r.sourceVpceResources)
