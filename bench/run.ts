@@ -16,7 +16,15 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../src/privlink.js";
-import { dnsVpcGoals, hasRatio, issue4Goals, type Row, ratioToFirst, ratioToVia } from "./goals.js";
+import {
+  analyzeGoals,
+  dnsVpcGoals,
+  hasRatio,
+  issue4Goals,
+  type Row,
+  ratioToFirst,
+  ratioToVia,
+} from "./goals.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -100,6 +108,12 @@ const BENCHES: Record<string, Entry> = {
     budget: [120, 600],
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
     goals: issue4Goals,
+  },
+  analyze: {
+    title: "issue 13: access over 100 VPCs × 1,000 endpoints, and one why end to end",
+    run: async (full) => (await import("./analyze.js")).benchAnalyze(full) as never,
+    budget: [90, 240],
+    goals: analyzeGoals,
   },
   endpoint: {
     title: "issue 4: traffic through a real interface endpoint; listener set-up for many endpoints",
