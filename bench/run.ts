@@ -16,7 +16,15 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../src/privlink.js";
-import { dnsVpcGoals, hasRatio, issue4Goals, type Row, ratioToFirst, ratioToVia } from "./goals.js";
+import {
+  analyzeGoals,
+  dnsVpcGoals,
+  hasRatio,
+  issue4Goals,
+  type Row,
+  ratioToFirst,
+  ratioToVia,
+} from "./goals.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -112,6 +120,12 @@ const BENCHES: Record<string, Entry> = {
     run: async (full) =>
       (await import("./s3.js")).benchS3(full ? {} : { count: 2, bigBytes: 1024 * 1024 * 1024 }) as never,
     budget: [240, 600],
+  },
+  analyze: {
+    title: "issue 13: access over 100 VPCs × 1,000 endpoints, and one why end to end",
+    run: async (full) => (await import("./analyze.js")).benchAnalyze(full) as never,
+    budget: [90, 240],
+    goals: analyzeGoals,
   },
   endpoint: {
     title: "issue 4: traffic through a real interface endpoint; listener set-up for many endpoints",

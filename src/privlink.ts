@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import type { ObservedRequest } from "./api/dispatch.js";
 import { directConnectHandlers } from "./api/directconnect.js";
+import { analyzeRoutes } from "./api/analyze.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
 import type { HandlerTable } from "./api/handler.js";
@@ -30,6 +31,7 @@ import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlo
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { LogsService } from "./services/logs/index.js";
 import { createS3 } from "./services/s3/index.js";
+import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
 import { ssmHandlers } from "./services/ssm/handlers.js";
@@ -206,6 +208,16 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         },
       }),
       ...sns.adminRoutes(),
+      // The analyzer resolves names as the workload proxies do: the VPC's DNS view, then the state.
+      ...analyzeRoutes({
+        state,
+        rt,
+        resolver: {
+          resolve: (vpcId, name) =>
+            (dns ? dnsResolver(dns, stateResolver(state)) : stateResolver(state)).resolve(vpcId, name),
+        },
+        health: () => dataplane.dataplane.healthView,
+      }),
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { registerAccountCommands } from "./account.js";
 import { registerAddrCommand } from "./addr.js";
+import { registerAnalyzeCommands } from "./analyze.js";
 import { registerCaCommand } from "./ca.js";
 import { registerConnectCommand } from "./connect.js";
 import { registerCostCommand } from "./cost.js";
@@ -27,6 +28,7 @@ registerConnectCommand(program);
 registerStatsCommand(program);
 registerSiteCommands(program);
 registerCostCommand(program);
+registerAnalyzeCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);

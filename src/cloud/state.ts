@@ -73,6 +73,17 @@ export class State {
     for (const l of this.listeners) l(changes, version);
   }
 
+  /**
+   * An unpersisted copy of every object at this version, for what-if questions (the analyzer's
+   * `impact`): changes to the copy never reach the store or the listeners of this State.
+   */
+  copy(): State {
+    const other = new State();
+    for (const [kind, table] of this.tables)
+      for (const [id, value] of table) other.load(kind, id, value, this._version);
+    return other;
+  }
+
   /** Drops every object (admin reset); persisted by the caller. */
   clear(): Change[] {
     const changes: Change[] = [];

@@ -718,6 +718,40 @@ export interface Upstream {
 export * from "./types-hybrid.js";
 
 import type * as hybrid from "./types-hybrid.js";
+// ---- Reachability Analyzer (EC2 Network Insights) ----
+
+/** CreateNetworkInsightsPath: what to analyse, as given (resource IDs or ARNs, addresses, port). */
+export interface NetworkInsightsPath extends Owned {
+  readonly arn: string;
+  readonly source: string;
+  readonly destination?: string;
+  readonly sourceArn?: string;
+  readonly destinationArn?: string;
+  readonly sourceIp?: string;
+  readonly destinationIp?: string;
+  readonly protocol: "tcp" | "udp";
+  readonly destinationPort?: number;
+  readonly createdAt: string;
+  readonly clientToken?: string;
+}
+
+/**
+ * One analysis of a path. It starts `running`; a lifecycle step (src/analyze/insights.ts) takes
+ * the flow decision and stores its result in the wire's own shapes (path components, explanations).
+ */
+export interface NetworkInsightsAnalysis extends Owned {
+  readonly arn: string;
+  readonly pathId: string;
+  readonly startedAt: string;
+  readonly status: "running" | "succeeded" | "failed";
+  readonly statusMessage?: string;
+  readonly networkPathFound?: boolean;
+  readonly forwardPathComponents?: readonly Record<string, unknown>[];
+  readonly returnPathComponents?: readonly Record<string, unknown>[];
+  readonly explanations?: readonly Record<string, unknown>[];
+  readonly filterInArns?: readonly string[];
+  readonly additionalAccounts?: readonly string[];
+}
 
 /**
  * Every kind of object the state holds. Issues add their kinds here; the store persists every
@@ -799,6 +833,8 @@ export interface Kinds {
   s3Bucket: S3Bucket;
   s3Object: S3Object;
   s3Upload: S3Upload;
+  networkInsightsPath: NetworkInsightsPath;
+  networkInsightsAnalysis: NetworkInsightsAnalysis;
 }
 
 export type Kind = keyof Kinds;

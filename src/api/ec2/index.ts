@@ -8,6 +8,7 @@ import { natHandlers } from "./nat.js";
 import { networkHandlers } from "./network.js";
 import { networkAclHandlers } from "./network-acls.js";
 import { peeringHandlers } from "./peering.js";
+import { networkInsightsHandlers } from "./network-insights.js";
 import { securityGroupHandlers } from "./security-groups.js";
 import { transitGatewayHandlers } from "./transit-gateways.js";
 import { vpnHandlers } from "./vpn.js";
@@ -26,4 +27,5 @@ export const ec2Handlers: HandlerTable = {
   ...peeringHandlers,
   ...networkAclHandlers,
   ...flowLogHandlers,
+  ...networkInsightsHandlers,
 };

@@ -1,0 +1,269 @@
+/**
+ * THE table of what each kind of hop means to an analyst: the AWS Reachability Analyzer
+ * explanation code of a refusal there, the kind of component it names, and the smallest fix in
+ * the AWS CLI's words. `why`, Network Insights and `impact` read hops only through this table,
+ * so a hop kind that flow/ gains later (network ACLs, VPN, sites) joins with one row here and no
+ * new code path; a kind without a row still prints, with a generic code.
+ */
+import type { State } from "../cloud/state.js";
+import type { Eni } from "../cloud/types.js";
+import { type Decision, type Hop, matchingRule } from "../flow/index.js";
+
+/** What a fix needs to know besides the refusing hop. */
+export interface FixContext {
+  readonly state: State;
+  readonly decision: Decision;
+  readonly hop: Hop;
+  readonly port: number;
+  /** The AWS service the destination name belongs to (`secretsmanager`), when it is one. */
+  readonly awsService?: string;
+  readonly region: string;
+}
+
+export interface HopMeaning {
+  /** Network Insights `explanationCode` when this hop refuses. */
+  readonly code: (hop: Hop) => string;
+  /** The AWS component type Network Insights reports (`AWS::EC2::SecurityGroup`, …). */
+  readonly component: string;
+  /** The smallest change that lets the flow through, as an AWS CLI command; none when no change can. */
+  readonly fix: (c: FixContext) => string | undefined;
+}
+
+const PLACEHOLDER = "…";
+
+function sgFix(direction: "ingress" | "egress", c: FixContext): string | undefined {
+  const group = c.hop.resource;
+  if (!group) return undefined;
+  const d = c.decision;
+  // Within one VPC a group reference is the tightest rule; across VPCs the peer's address.
+  const peerGroups =
+    direction === "ingress" ? eniGroups(c.state, d.source.eniId) : eniGroups(c.state, d.destination.eniId);
+  const sameVpc = d.source.vpcId !== undefined && d.source.vpcId === d.destination.vpcId;
+  const peerIp = direction === "ingress" ? d.source.privateIp : d.destination.privateIp;
+  const peer =
+    sameVpc && peerGroups[0]
+      ? `--source-group ${peerGroups[0]}`
+      : `--cidr ${peerIp ?? (direction === "ingress" ? "0.0.0.0" : d.destination.host)}/32`;
+  return `aws ec2 authorize-security-group-${direction} --group-id ${group} --protocol tcp --port ${c.port} ${peer}`;
+}
+
+function eniGroups(state: State, eniId: string | undefined): readonly string[] {
+  return (eniId && state.get("eni", eniId)?.securityGroupIds) || [];
+}
+
+/** A group of the source's VPC that already admits tcp/`port` from the source: the new endpoint's. */
+function groupAdmitting(state: State, src: Eni, port: number): string | undefined {
+  const peer = { ip: src.privateIp, groupIds: src.securityGroupIds, region: src.region };
+  for (const g of state.all("securityGroup"))
+    if (g.vpcId === src.vpcId && matchingRule(g, "ingress", port, peer)) return g.id;
+  return undefined;
+}
+
+function routeTableOfSource(c: FixContext): string | undefined {
+  return c.decision.hops.find((h) => h.kind === "route" && h.resource?.startsWith("rtb-"))?.resource;
+}
+
+function routeFix(c: FixContext): string | undefined {
+  const d = c.decision;
+  const vpc = d.source.vpcId;
+  if (!vpc) return undefined;
+  if (c.awsService && !d.destination.vpcId) {
+    // No internet path to an AWS service: the private fix is an interface endpoint in the VPC.
+    const src = d.source.eniId ? c.state.get("eni", d.source.eniId) : undefined;
+    const group = src && groupAdmitting(c.state, src, 443);
+    return `aws ec2 create-vpc-endpoint --vpc-id ${vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.${c.region}.${c.awsService} --subnet-ids ${src?.subnetId ?? PLACEHOLDER} --security-group-ids ${group ?? `sg-${PLACEHOLDER}`} --private-dns-enabled`;
+  }
+  const table = c.hop.resource?.startsWith("rtb-") ? c.hop.resource : routeTableOfSource(c);
+  if (!table) return undefined;
+  if (d.destination.vpcId && d.destination.vpcId !== vpc) {
+    const dst = c.state.get("vpc", d.destination.vpcId);
+    const cidr =
+      dst?.cidrBlocks.find((b) => b.state === "associated")?.cidr ?? `${d.destination.privateIp}/32`;
+    return `aws ec2 create-route --route-table-id ${table} --destination-cidr-block ${cidr} --vpc-peering-connection-id pcx-${PLACEHOLDER}`;
+  }
+  if (!d.destination.vpcId)
+    return `aws ec2 create-route --route-table-id ${table} --destination-cidr-block 0.0.0.0/0 --gateway-id igw-${PLACEHOLDER}`;
+  return undefined;
+}
+
+function endpointOf(c: FixContext) {
+  const e = c.hop.resource;
+  return e ? c.state.get("vpcEndpoint", e) : undefined;
+}
+
+/** Hop kinds that flow/ has today, and those other branches add (network-acl, vpn, site). */
+export type KnownHopKind = Hop["kind"] | "network-acl" | "site";
+
+export const HOP_MEANINGS: Readonly<Record<KnownHopKind, HopMeaning>> = {
+  source: {
+    code: (h) => (h.resource?.startsWith("i-") ? "BAD_STATE" : "UNKNOWN_COMPONENT"),
+    component: "AWS::EC2::NetworkInterface",
+    fix: (c) =>
+      c.hop.resource?.startsWith("i-")
+        ? `aws ec2 start-instances --instance-ids ${c.hop.resource}`
+        : undefined,
+  },
+  "source-sg-egress": {
+    code: () => "ENI_SG_RULES_MISMATCH",
+    component: "AWS::EC2::SecurityGroup",
+    fix: (c) => sgFix("egress", c),
+  },
+  route: {
+    code: (h) =>
+      /blackhole/.test(h.detail)
+        ? "BAD_STATE_ROUTE"
+        : /does not lead|sends/.test(h.detail)
+          ? "CANNOT_ROUTE"
+          : "NO_ROUTE_TO_DESTINATION",
+    component: "AWS::EC2::RouteTable",
+    fix: routeFix,
+  },
+  "nat-gateway": {
+    code: (h) => (/private NAT/.test(h.detail) ? "NGW_REQUIRES_SOURCE_IN_VPC" : "BAD_STATE"),
+    component: "AWS::EC2::NatGateway",
+    fix: () => undefined,
+  },
+  "internet-gateway": {
+    code: () => "BAD_STATE_ATTACHMENT",
+    component: "AWS::EC2::InternetGateway",
+    fix: (c) =>
+      c.hop.resource && c.decision.source.vpcId
+        ? `aws ec2 attach-internet-gateway --internet-gateway-id ${c.hop.resource} --vpc-id ${c.decision.source.vpcId}`
+        : undefined,
+  },
+  peering: {
+    code: (h) =>
+      /pending|not active|deleted|rejected|expired|failed/.test(h.detail)
+        ? "BAD_STATE"
+        : /cidr|CIDR|outside/.test(h.detail)
+          ? "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR"
+          : "NO_ROUTE_TO_DESTINATION",
+    component: "AWS::EC2::VPCPeeringConnection",
+    fix: (c) =>
+      c.hop.resource && /pending/.test(c.hop.detail)
+        ? `aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id ${c.hop.resource}`
+        : undefined,
+  },
+  "transit-gateway": {
+    code: (h) =>
+      /\bAZ\b|availability zone/i.test(h.detail)
+        ? "TGW_ROUTE_AZ_RESTRICTION"
+        : /blackhole/.test(h.detail)
+          ? "TGW_RTB_BAD_STATE_ROUTE"
+          : /associat/.test(h.detail)
+            ? "TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION"
+            : "TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT",
+    component: "AWS::EC2::TransitGateway",
+    fix: (c) => {
+      const cidr =
+        c.decision.destination.vpcId && c.state.get("vpc", c.decision.destination.vpcId)?.cidrBlocks[0]?.cidr;
+      return cidr
+        ? `aws ec2 create-transit-gateway-route --transit-gateway-route-table-id tgw-rtb-${PLACEHOLDER} --destination-cidr-block ${cidr} --transit-gateway-attachment-id tgw-attach-${PLACEHOLDER}`
+        : undefined;
+    },
+  },
+  "network-acl": {
+    code: () => "SUBNET_ACL_RESTRICTION",
+    component: "AWS::EC2::NetworkAcl",
+    fix: (c) =>
+      c.hop.resource
+        ? `aws ec2 create-network-acl-entry --network-acl-id ${c.hop.resource} --rule-number 100 --protocol tcp --port-range From=${c.port},To=${c.port} --cidr-block 0.0.0.0/0 --rule-action allow ${/outbound|egress/.test(c.hop.detail) ? "--egress" : "--ingress"}`
+        : undefined,
+  },
+  vpn: {
+    code: () => "BAD_STATE_VPN",
+    component: "AWS::EC2::VPNConnection",
+    fix: (c) =>
+      c.hop.resource && c.decision.destination.privateIp
+        ? `aws ec2 create-vpn-connection-route --vpn-connection-id ${c.hop.resource} --destination-cidr-block ${c.decision.destination.privateIp}/32`
+        : undefined,
+  },
+  "direct-connect": {
+    code: () => "BAD_STATE",
+    component: "AWS::DirectConnect::VirtualInterface",
+    fix: () => undefined,
+  },
+  // Gateway endpoints carry only flows that start inside their own VPC: no change lets a peer,
+  // a transit-gateway spoke or a site use one; an interface endpoint for the service does.
+  "gateway-endpoint": {
+    code: () => "NO_POSSIBLE_DESTINATION",
+    component: "AWS::EC2::VPCEndpoint",
+    fix: () => undefined,
+  },
+  site: {
+    code: () => "NO_POSSIBLE_DESTINATION",
+    component: "privlink::Site",
+    fix: () => undefined,
+  },
+  destination: {
+    code: (h) => (/outside/.test(h.detail) ? "NO_POSSIBLE_DESTINATION" : "UNKNOWN_DESTINATION"),
+    component: "AWS::EC2::NetworkInterface",
+    fix: () => undefined,
+  },
+  "destination-sg-ingress": {
+    code: () => "ENI_SG_RULES_MISMATCH",
+    component: "AWS::EC2::SecurityGroup",
+    fix: (c) => sgFix("ingress", c),
+  },
+  "endpoint-state": {
+    code: () => "BAD_STATE",
+    component: "AWS::EC2::VPCEndpoint",
+    fix: () => undefined,
+  },
+  acceptance: {
+    code: () => "BAD_STATE",
+    component: "AWS::EC2::VPCEndpoint",
+    fix: (c) => {
+      const ep = endpointOf(c);
+      return ep?.serviceId
+        ? `aws ec2 accept-vpc-endpoint-connections --service-id ${ep.serviceId} --vpc-endpoint-ids ${ep.id}`
+        : undefined;
+    },
+  },
+  service: {
+    code: (h) => (/listens on/.test(h.detail) ? "ELBV2_LISTENER_PORT_RESTRICTION" : "BAD_STATE"),
+    component: "AWS::EC2::VPCEndpointService",
+    fix: () => undefined,
+  },
+  "nlb-listener": {
+    code: () => "ELBV2_LISTENER_PORT_RESTRICTION",
+    component: "AWS::ElasticLoadBalancingV2::Listener",
+    fix: (c) => {
+      const lb = c.hop.resource;
+      const listener = lb ? [...c.state.all("listener")].find((l) => l.loadBalancerArn === lb) : undefined;
+      return lb
+        ? `aws elbv2 create-listener --load-balancer-arn ${lb} --protocol TCP --port ${c.port} --default-actions Type=forward,TargetGroupArn=${listener?.targetGroupArn ?? PLACEHOLDER}`
+        : undefined;
+    },
+  },
+  "target-health": {
+    code: () => "TARGET_ADDRESS_RESTRICTION",
+    component: "AWS::ElasticLoadBalancingV2::TargetGroup",
+    fix: (c) =>
+      c.hop.resource
+        ? `aws elbv2 register-targets --target-group-arn ${c.hop.resource} --targets Id=${PLACEHOLDER},Port=${c.port}`
+        : undefined,
+  },
+};
+
+const UNKNOWN: HopMeaning = {
+  code: () => "BAD_STATE",
+  component: "privlink::Hop",
+  fix: () => undefined,
+};
+
+export function meaningOf(kind: string): HopMeaning {
+  return (HOP_MEANINGS as Record<string, HopMeaning>)[kind] ?? UNKNOWN;
+}
+
+/** Hops that move a packet between networks rather than admit it: Network Insights' path components. */
+export const ROUTING_KINDS: ReadonlySet<string> = new Set([
+  "route",
+  "nat-gateway",
+  "internet-gateway",
+  "peering",
+  "transit-gateway",
+  "vpn",
+  "direct-connect",
+  "site",
+]);

@@ -1,0 +1,329 @@
+import {
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  DescribeNatGatewaysCommand,
+  RejectVpcEndpointConnectionsCommand,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WhyResult } from "../../src/analyze/why.js";
+import { tunnel } from "../../src/cli/connect.js";
+import type { Route, SgRule } from "../../src/cloud/types.js";
+import {
+  accept,
+  type Creds,
+  clients,
+  makeProvider,
+  newAccount,
+  type Provider,
+  until,
+} from "../dataplane/world.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { echo, type Listening, listen } from "../net/sockets.js";
+
+/**
+ * One decision, two readers, over random topologies and rule sets: for random security groups
+ * on both sides, random default routes (none, an attached or detached internet gateway, a NAT
+ * gateway, a blackhole), a route shadowing the endpoints' subnet, endpoints accepted, pending,
+ * rejected or to an AWS service, and random ports, `why`'s verdict is what a real connection
+ * through the workload's proxy experiences, and a refusal names the same hop with the same words.
+ */
+describe("why agrees with real connections", () => {
+  let srv: TestServer;
+  let echoServer: Listening;
+  let outside: Listening;
+  let provider: Provider;
+  let creds: Creds;
+  const w = {} as {
+    vpcId: string;
+    instanceId: string;
+    workloadSg: string;
+    endpointSg: string;
+    table: string;
+    igw: string;
+    detachedIgw: string;
+    nat: string;
+    endpoints: Record<"accepted" | "pending" | "rejected" | "aws", string>;
+  };
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+    echoServer = await listen(echo);
+    outside = await listen(echo);
+    provider = await makeProvider(srv, {
+      accountId: "310000000001",
+      targets: [{ host: "127.0.0.1", port: echoServer.port }],
+      allow: ["310000000002"],
+      listenerPort: 7070,
+    });
+    creds = await newAccount(srv, "310000000002");
+    const { ec2 } = clients(srv, creds);
+    w.vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.1.0.0/16" }))).Vpc!.VpcId!;
+    const subnet = async (cidr: string) =>
+      (
+        await ec2.send(
+          new CreateSubnetCommand({ VpcId: w.vpcId, CidrBlock: cidr, AvailabilityZone: "us-east-1a" }),
+        )
+      ).Subnet!.SubnetId!;
+    const table = async (subnetId: string) => {
+      const t = (await ec2.send(new CreateRouteTableCommand({ VpcId: w.vpcId }))).RouteTable!.RouteTableId!;
+      await ec2.send(new AssociateRouteTableCommand({ RouteTableId: t, SubnetId: subnetId }));
+      return t;
+    };
+    const work = await subnet("10.1.1.0/24");
+    const eps = await subnet("10.1.2.0/24");
+    const pub = await subnet("10.1.3.0/24");
+    w.table = await table(work);
+    const pubTable = await table(pub);
+    w.igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    w.detachedIgw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!
+      .InternetGatewayId!;
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: w.igw, VpcId: w.vpcId }));
+    await ec2.send(
+      new CreateRouteCommand({ RouteTableId: pubTable, DestinationCidrBlock: "0.0.0.0/0", GatewayId: w.igw }),
+    );
+    w.nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: pub }))).NatGateway!.NatGatewayId!;
+    await until(async () => {
+      const n = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [w.nat] }));
+      return n.NatGateways?.[0]?.State === "available" ? true : undefined;
+    }, "NAT gateway");
+    const sg = async (name: string) =>
+      (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: w.vpcId })))
+        .GroupId!;
+    w.workloadSg = await sg("workload");
+    w.endpointSg = await sg("endpoint");
+    w.instanceId = (
+      await ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12345678",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: work,
+          SecurityGroupIds: [w.workloadSg],
+        }),
+      )
+    ).Instances![0]!.InstanceId!;
+    const endpoint = async (serviceName: string) =>
+      (
+        await ec2.send(
+          new CreateVpcEndpointCommand({
+            VpcEndpointType: "Interface",
+            VpcId: w.vpcId,
+            ServiceName: serviceName,
+            SubnetIds: [eps],
+            SecurityGroupIds: [w.endpointSg],
+            PrivateDnsEnabled: false,
+          }),
+        )
+      ).VpcEndpoint!.VpcEndpointId!;
+    w.endpoints = {
+      accepted: await endpoint(provider.serviceName),
+      pending: await endpoint(provider.serviceName),
+      rejected: await endpoint(provider.serviceName),
+      aws: await endpoint("com.amazonaws.us-east-1.secretsmanager"),
+    };
+    await accept(srv, provider, w.endpoints.accepted);
+    await clients(srv, provider.creds).ec2.send(
+      new RejectVpcEndpointConnectionsCommand({
+        ServiceId: provider.serviceId,
+        VpcEndpointIds: [w.endpoints.rejected],
+      }),
+    );
+    await until(
+      () =>
+        srv.state.get("vpcEndpoint", w.endpoints.accepted)?.state === "available" &&
+        srv.state.get("vpcEndpoint", w.endpoints.aws)?.state === "available"
+          ? true
+          : undefined,
+      "endpoints available",
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await srv?.stop();
+    await echoServer?.close();
+    await outside?.close();
+  });
+
+  const PEERS = [
+    "vpc",
+    "work-subnet",
+    "endpoint-subnet",
+    "any",
+    "outside",
+    "workload-sg",
+    "endpoint-sg",
+    "prefix-list",
+  ];
+  const rule = () =>
+    fc.record({
+      protocol: fc.constantFrom("-1", "tcp", "udp"),
+      from: fc.constantFrom(0, 443, 7000, 7070, 7071),
+      span: fc.constantFrom(0, 1, 100, 65535),
+      peer: fc.constantFrom(...PEERS),
+    });
+
+  function toRule(r: { protocol: string; from: number; span: number; peer: string }, i: number): SgRule {
+    const ports =
+      r.protocol === "-1"
+        ? { fromPort: -1, toPort: -1 }
+        : { fromPort: r.from, toPort: Math.min(65535, r.from + r.span) };
+    const peers: Record<string, Partial<SgRule>> = {
+      vpc: { cidrIpv4: "10.1.0.0/16" },
+      "work-subnet": { cidrIpv4: "10.1.1.0/24" },
+      "endpoint-subnet": { cidrIpv4: "10.1.2.0/24" },
+      any: { cidrIpv4: "0.0.0.0/0" },
+      outside: { cidrIpv4: "127.0.0.1/32" },
+      "workload-sg": { groupId: w.workloadSg },
+      "endpoint-sg": { groupId: w.endpointSg },
+      "prefix-list": { prefixListId: "pl-63a5400a" },
+    };
+    return { ruleId: `sgr-prop${i}`, protocol: r.protocol, ...ports, ...peers[r.peer] };
+  }
+
+  function defaultRoute(kind: string): Route[] {
+    const route = (target: Route["target"], state: Route["state"] = "active"): Route => ({
+      destinationCidr: "0.0.0.0/0",
+      target,
+      origin: "CreateRoute",
+      state,
+    });
+    if (kind === "igw") return [route({ kind: "gateway", id: w.igw })];
+    if (kind === "detached-igw") return [route({ kind: "gateway", id: w.detachedIgw })];
+    if (kind === "nat") return [route({ kind: "nat", id: w.nat })];
+    if (kind === "blackhole") return [route({ kind: "gateway", id: w.detachedIgw }, "blackhole")];
+    return [];
+  }
+
+  async function whyOf(dst: string): Promise<WhyResult> {
+    const res = await fetch(`${srv.url}/_privlink/why`, {
+      method: "POST",
+      body: JSON.stringify({ source: w.instanceId, destination: dst }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as WhyResult;
+  }
+
+  /** A real connection through the workload's proxy: the echoed payload, or the refusal's words. */
+  async function connectAs(authority: string, echoes: boolean): Promise<{ ok: boolean; reason?: string }> {
+    const proxy = (await (
+      await fetch(`${srv.url}/_privlink/workloads/proxy`, {
+        method: "POST",
+        body: JSON.stringify({ workload: w.instanceId }),
+      })
+    ).json()) as { host: string; port: number };
+    try {
+      const socket = await tunnel(proxy, authority);
+      if (!echoes) {
+        socket.destroy();
+        return { ok: true };
+      }
+      const reply = await new Promise<string>((resolve) => {
+        let got = "";
+        socket.on("data", (c: Buffer) => (got += c.toString()));
+        socket.on("close", () => resolve(got));
+        socket.on("error", () => resolve(got));
+        socket.end("probe");
+      });
+      return { ok: reply === "probe", reason: reply === "probe" ? undefined : `no echo: '${reply}'` };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+  }
+
+  it("holds why's verdict and first refusing hop equal to the connection's", async () => {
+    const seen = { allowed: 0, refusedAt: new Set<string>() };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.array(rule(), { maxLength: 3 }), { nil: undefined, freq: 2 }),
+        fc.option(fc.array(rule(), { maxLength: 3 }), { nil: undefined, freq: 2 }),
+        fc.constantFrom("none", "igw", "detached-igw", "nat", "blackhole"),
+        fc.boolean(),
+        fc.constantFrom("accepted", "pending", "rejected", "aws", "outside"),
+        fc.constantFrom(443, 7070, 7071),
+        async (ingress, egress, route, shadow, target, port) => {
+          srv.state.transact((tx) => {
+            const e = tx.get("securityGroup", w.endpointSg)!;
+            // Without generated rules (half the runs) the endpoints admit anything from the VPC.
+            const fromVpc: SgRule = {
+              ruleId: "sgr-propvpc",
+              protocol: "-1",
+              fromPort: -1,
+              toPort: -1,
+              cidrIpv4: "10.1.0.0/16",
+            };
+            tx.put("securityGroup", { ...e, ingress: ingress ? ingress.map(toRule) : [fromVpc] });
+            const g = tx.get("securityGroup", w.workloadSg)!;
+            const all: SgRule = {
+              ruleId: "sgr-propall",
+              protocol: "-1",
+              fromPort: -1,
+              toPort: -1,
+              cidrIpv4: "0.0.0.0/0",
+            };
+            tx.put("securityGroup", {
+              ...g,
+              egress: egress ? egress.map((r, i) => toRule(r, 10 + i)) : [all],
+            });
+            const t = tx.get("routeTable", w.table)!;
+            const local = t.routes.filter((r) => r.target.kind === "local");
+            const shadowRoute: Route = {
+              destinationCidr: "10.1.2.0/24",
+              target: { kind: "nat", id: w.nat },
+              origin: "CreateRoute",
+              state: "active",
+            };
+            tx.put("routeTable", {
+              ...t,
+              routes: [...local, ...defaultRoute(route), ...(shadow ? [shadowRoute] : [])],
+            });
+          });
+          const outsidePort = outside.port;
+          const dst =
+            target === "outside"
+              ? `127.0.0.1:${outsidePort}`
+              : `${w.endpoints[target as "accepted"]}:${port}`;
+          const verdict = await whyOf(dst);
+          const authority =
+            target === "outside"
+              ? dst
+              : `${verdict.destination.privateIp ?? verdict.destination.address}:${port}`;
+          const echoes = target === "outside" || target === "accepted";
+          const outcome = await connectAs(authority, echoes);
+          const refused = verdict.refusedAt === undefined ? undefined : verdict.hops[verdict.refusedAt]!;
+          expect({ dst, allowed: outcome.ok, reason: outcome.reason }).toEqual({
+            dst,
+            allowed: verdict.allowed,
+            reason: refused?.detail,
+          });
+          if (verdict.allowed) seen.allowed++;
+          else {
+            seen.refusedAt.add(refused!.kind);
+            expect(refused!.code).toMatch(/^[A-Z0-9_]+$/);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // The generator must reach both answers and refusals at many different hops.
+    expect(seen.allowed).toBeGreaterThan(5);
+    expect([...seen.refusedAt].sort()).toEqual(
+      expect.arrayContaining([
+        "acceptance",
+        "destination-sg-ingress",
+        "nlb-listener",
+        "route",
+        "source-sg-egress",
+      ]),
+    );
+  }, 120_000);
+});
