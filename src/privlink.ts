@@ -4,8 +4,11 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
+import { loadOrCreateAdminToken } from "./api/admin-auth.js";
+import { stateAdminRoutes } from "./api/admin-state.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
+import { checkListenAddress } from "./api/listen.js";
 import { route53Handlers } from "./api/route53.js";
 import { createApiServer } from "./api/server.js";
 import { stsHandlers } from "./api/sts.js";
@@ -34,6 +37,11 @@ export interface PrivlinkOptions {
   /** Forward unknown public names: true = the machine's resolvers (/etc/resolv.conf), or IP[:port]s. */
   dnsForward?: boolean | string[];
   runtime?: Runtime;
+  /** Address of the HTTP edge; default 127.0.0.1. Anything off loopback needs `listenAny`. */
+  listen?: string;
+  listenAny?: boolean;
+  /** Admin API protection: "token" (default under verify) or "open" (default under --auth open). */
+  adminAuth?: "token" | "open";
 }
 
 export interface Privlink {
@@ -45,6 +53,8 @@ export interface Privlink {
   readonly dataplane: DataPlaneHost;
   readonly ca: LocalCa;
   readonly front: ServiceFront;
+  /** The admin bearer token, or undefined when the admin API is open. */
+  readonly adminToken: string | undefined;
   close(): Promise<void>;
 }
 
@@ -88,7 +98,13 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   const home = opts.home ?? defaultHome();
   const rt = opts.runtime ?? systemRuntime;
   const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
-  mkdirSync(home, { recursive: true });
+  const listen = checkListenAddress(opts.listen ?? "127.0.0.1", opts.listenAny === true);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const auth = opts.auth ?? "verify";
+  const adminToken =
+    (opts.adminAuth ?? (auth === "open" ? "open" : "token")) === "token"
+      ? loadOrCreateAdminToken(home)
+      : undefined;
   const store = new SqliteStore(join(home, "state.db"));
   const state = new State(store);
   store.loadInto(state);
@@ -103,7 +119,6 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     route53: route53Handlers,
     secretsmanager: secretsManagerHandlers,
   };
-  const auth = opts.auth ?? "verify";
   const front = new ServiceFront({ state, rt, host, auth, services, ca });
   const dataplane = createDataPlaneHost({
     state,
@@ -121,10 +136,21 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     host,
     auth,
     services,
+    adminToken,
     admin: {
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
       ...upstreamAdminRoutes(state, rt),
+      ...stateAdminRoutes(state, store, rt),
+      "GET /_privlink/listeners": async () => {
+        // Converged first: the answer is what the current state builds, not a pass in flight.
+        await dataplane.dataplane.reconcile();
+        await dns?.settled();
+        return {
+          status: 200,
+          body: { listeners: dataplane.dataplane.listenerKeys(), dns: dns?.info().resolvers },
+        };
+      },
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);
@@ -133,7 +159,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   dataplane.proxies.usePublicFront(front);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 4599, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 4599, listen, () => resolve());
   });
   await dataplane.start();
   const resolvers = await startResolvers({
@@ -145,7 +171,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   dns = resolvers;
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;
   const info: ServerFile = { pid: process.pid, url, port, startedAt: startedAt.toISOString() };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 
@@ -159,6 +185,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     dataplane,
     ca,
     front,
+    adminToken,
     async close() {
       if (closed) return;
       closed = true;

@@ -4,6 +4,7 @@ import type { HostConfig } from "../cloud/context.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
+import { ADMIN_TOKEN_REQUIRED, hasAdminToken, OPEN_ADMIN_ROUTES } from "./admin-auth.js";
 import { dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
 
@@ -28,6 +29,8 @@ export interface ApiOptions {
   services: Record<string, HandlerTable>;
   /** Routes under /_privlink/, by "METHOD /path" (e.g. "POST /_privlink/reset"). */
   admin: Record<string, AdminRoute>;
+  /** When set, admin routes (but health) need `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -97,7 +100,19 @@ async function admin(
   url: URL,
   body: Buffer,
 ): Promise<void> {
-  const route = opts.admin[`${req.method} ${url.pathname}`];
+  const key = `${req.method} ${url.pathname}`;
+  if (
+    opts.adminToken !== undefined &&
+    !OPEN_ADMIN_ROUTES.has(key) &&
+    !hasAdminToken(req.headers, opts.adminToken)
+  )
+    return send(
+      res,
+      401,
+      "application/json",
+      JSON.stringify({ error: "AdminTokenRequired", message: ADMIN_TOKEN_REQUIRED }),
+    );
+  const route = opts.admin[key];
   if (!route)
     return send(
       res,

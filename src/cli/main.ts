@@ -6,6 +6,7 @@ import { registerConnectCommand } from "./connect.js";
 import { registerEventsCommand } from "./events.js";
 import { registerExecCommand } from "./exec.js";
 import { registerServerCommands } from "./server.js";
+import { registerStateCommands } from "./state.js";
 import { registerStatsCommand } from "./stats.js";
 import { registerUpstreamCommands } from "./upstream.js";
 
@@ -23,6 +24,7 @@ registerEventsCommand(program);
 registerExecCommand(program);
 registerConnectCommand(program);
 registerStatsCommand(program);
+registerStateCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);
