@@ -516,7 +516,7 @@ function digA(address: string, port: number, name: string): Promise<string[]> {
       sock.close();
       resolve(v);
     };
-    const timer = setTimeout(() => done(["(timeout)"]), 2000);
+    const timer = setTimeout(() => done(["(timeout)"]), 1000);
     sock.on("message", (m) => {
       const p = packet.decode(m);
       done([
@@ -549,6 +549,7 @@ async function fingerprint(s: Server, regions: string[]): Promise<Fingerprint> {
   for (const region of regions) {
     for (const e of (await ec2Of(s.url, region).send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ??
       []) {
+      if (String(e.State) === "deleting" || String(e.State) === "deleted") continue;
       const resolver = l.dns.find((r) => r.vpcId === e.VpcId);
       for (const d of e.DnsEntries ?? [])
         dns[`${e.VpcId} ${d.DnsName}`] = resolver
