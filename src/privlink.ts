@@ -53,6 +53,8 @@ export interface Privlink {
   readonly dataplane: DataPlaneHost;
   readonly ca: LocalCa;
   readonly front: ServiceFront;
+  /** The AWS handler tables by SigV4 service name: every action this server answers. */
+  readonly services: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The admin bearer token, or undefined when the admin API is open. */
   readonly adminToken: string | undefined;
   close(): Promise<void>;
@@ -185,6 +187,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
     dataplane,
     ca,
     front,
+    services,
     adminToken,
     async close() {
       if (closed) return;
