@@ -7,6 +7,7 @@ import type { State } from "../cloud/state.js";
 import { ADMIN_TOKEN_REQUIRED, hasAdminToken, OPEN_ADMIN_ROUTES } from "./admin-auth.js";
 import { dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
+import { requestUrl } from "./request-url.js";
 
 export interface AdminResponse {
   status: number;
@@ -78,8 +79,13 @@ function send(
 }
 
 async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://privlink");
   const body = await readBody(req);
+  let url: URL;
+  try {
+    url = requestUrl(req.url ?? "/");
+  } catch (err) {
+    return send(res, 400, "text/plain", (err as Error).message);
+  }
   if (url.pathname.startsWith("/_privlink/")) return admin(opts, req, res, url, body ?? Buffer.alloc(0));
   const signed = req.headers.authorization !== undefined || url.searchParams.has("X-Amz-Signature");
   if (!signed && opts.fallback?.(req, res)) return;
