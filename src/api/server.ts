@@ -37,7 +37,7 @@ export interface ApiOptions {
 }
 
 export function createApiServer(opts: ApiOptions): Server {
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const server = createServer({ keepAlive: true, maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(opts, req, res).catch((err) => {
       // Never crash on a request: anything unexpected is an InternalError in the caller's protocol.
       if (!res.headersSent) send(res, 500, "text/plain", `internal error: ${(err as Error).message}`);
@@ -45,6 +45,10 @@ export function createApiServer(opts: ApiOptions): Server {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // A slow client holds a socket, never the event loop: headers must arrive within 20 s and the
+  // whole request within 60 s (AWS's front ends cut slow requests too); headers stay <= 16 KiB.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
   return server;
 }
 
