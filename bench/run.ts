@@ -137,6 +137,13 @@ const BENCHES: Record<string, Entry> = {
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
     goals: issue4Goals,
   },
+  "slow-clients": {
+    title:
+      "issue 16: 1,000 slow clients (a header byte a second) on the API edge vs a normal client's latency; fds after",
+    run: async (full) =>
+      (await import("./slow-clients.js")).benchSlowClients(full ? { seconds: 30 } : { seconds: 5 }) as never,
+    budget: [60, 120],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

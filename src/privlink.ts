@@ -4,12 +4,15 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
-import type { ObservedRequest } from "./api/dispatch.js";
-import { directConnectHandlers } from "./api/directconnect.js";
+import { loadOrCreateAdminToken } from "./api/admin-auth.js";
+import { stateAdminRoutes } from "./api/admin-state.js";
 import { analyzeRoutes } from "./api/analyze.js";
+import { directConnectHandlers } from "./api/directconnect.js";
+import type { ObservedRequest } from "./api/dispatch.js";
 import { ec2Handlers } from "./api/ec2/index.js";
 import { elbv2Handlers } from "./api/elbv2.js";
 import type { HandlerTable } from "./api/handler.js";
+import { checkListenAddress } from "./api/listen.js";
 import { PrometheusMetrics } from "./api/prometheus.js";
 import { route53Handlers } from "./api/route53.js";
 import { route53ResolverHandlers } from "./api/route53resolver.js";
@@ -56,6 +59,11 @@ export interface PrivlinkOptions {
   onRequest?: (r: ObservedRequest) => void;
   /** Every admitted and refused flow (`privlink up --log flows`). */
   flowTap?: FlowTap;
+  /** Address of the HTTP edge; default 127.0.0.1. Anything off loopback needs `listenAny`. */
+  listen?: string;
+  listenAny?: boolean;
+  /** Admin API protection: "token" (default under verify) or "open" (default under --auth open). */
+  adminAuth?: "token" | "open";
 }
 
 export interface Privlink {
@@ -76,6 +84,8 @@ export interface Privlink {
   /** CloudWatch Logs, with `putEvents` for privlink's own log producers (flow logs). */
   readonly logs: LogsService;
   readonly sns: SnsService;
+  /** The admin bearer token, or undefined when the admin API is open. */
+  readonly adminToken: string | undefined;
   close(): Promise<void>;
 }
 
@@ -120,7 +130,7 @@ export function serverFilePath(home: string): string {
 /** Starts privlink on its state directory, which it locks first: one server per home. */
 export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlink> {
   const home = opts.home ?? defaultHome();
-  mkdirSync(home, { recursive: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const lock = lockHome(home, serverFilePath(home));
   try {
     return await startLocked(opts, home, lock);
@@ -133,6 +143,12 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
 async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock): Promise<Privlink> {
   const rt = opts.runtime ?? systemRuntime;
   const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
+  const listen = checkListenAddress(opts.listen ?? "127.0.0.1", opts.listenAny === true);
+  const auth = opts.auth ?? "verify";
+  const adminToken =
+    (opts.adminAuth ?? (auth === "open" ? "open" : "token")) === "token"
+      ? loadOrCreateAdminToken(home)
+      : undefined;
   const store = new SqliteStore(join(home, "state.db"));
   const state = new State(store);
   store.loadInto(state);
@@ -162,7 +178,6 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     ssm: ssmHandlers,
     sns: sns.handlers,
   };
-  const auth = opts.auth ?? "verify";
   const streaming = { s3: createS3({ state, rt, auth, home }).serve };
   const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming });
   const dataplane = createDataPlaneHost({
@@ -193,6 +208,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     auth,
     services,
     streaming,
+    adminToken,
     admin: {
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,
@@ -218,6 +234,16 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         },
         health: () => dataplane.dataplane.healthView,
       }),
+      ...stateAdminRoutes(state, store, rt),
+      "GET /_privlink/listeners": async () => {
+        // Converged first: the answer is what the current state builds, not a pass in flight.
+        await dataplane.dataplane.reconcile();
+        await dns?.settled();
+        return {
+          status: 200,
+          body: { listeners: dataplane.dataplane.listenerKeys(), dns: dns?.info().resolvers },
+        };
+      },
     },
   });
   const lifecycle = startLifecycle(state, rt, dataplane.readiness);
@@ -226,7 +252,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   dataplane.proxies.usePublicFront(front);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 4599, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 4599, listen, () => resolve());
   });
   await dataplane.start();
   const resolvers = await startResolvers({
@@ -238,7 +264,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   dns = resolvers;
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;
   sns.setEdgeUrl(url);
   const info: ServerFile = {
     pid: process.pid,
@@ -264,6 +290,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     flowLogs,
     logs,
     sns,
+    adminToken,
     async close() {
       if (closed) return;
       closed = true;

@@ -6,6 +6,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import type { HandlerTable } from "./handler.js";
+import { requestUrl } from "./request-url.js";
 import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
 import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
@@ -95,7 +96,7 @@ async function dispatchOnce(
     if (!caller) throw authErrorFor(service, "unknownKey");
     if (opts.auth === "verify")
       await verifySigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, opts.rt.now());
-    const url = new URL(req.url, "http://privlink");
+    const url = requestUrl(req.url);
     const { action, input } = decodeRequest(service, protocol, req.method, url, req.headers, req.body);
     const handler = table[action];
     if (!handler)

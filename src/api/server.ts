@@ -4,8 +4,10 @@ import type { HostConfig } from "../cloud/context.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
+import { ADMIN_TOKEN_REQUIRED, hasAdminToken, OPEN_ADMIN_ROUTES } from "./admin-auth.js";
 import { type DispatchOptions, dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
+import { requestUrl } from "./request-url.js";
 import { type StreamingServices, streamingServiceFor } from "./streaming.js";
 
 export interface AdminResponse {
@@ -31,13 +33,15 @@ export interface ApiOptions {
   admin: Record<string, AdminRoute>;
   /** Services that read their own bodies as streams (S3), by SigV4 name. */
   streaming?: StreamingServices;
+  /** When set, admin routes (but health) need `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   observe?: DispatchOptions["observe"];
 }
 
 export function createApiServer(opts: ApiOptions): Server {
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const server = createServer({ keepAlive: true, maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(opts, req, res).catch((err) => {
       // Never crash on a request: anything unexpected is an InternalError in the caller's protocol.
       if (!res.headersSent) send(res, 500, "text/plain", `internal error: ${(err as Error).message}`);
@@ -45,6 +49,10 @@ export function createApiServer(opts: ApiOptions): Server {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // A slow client holds a socket, never the event loop: headers must arrive within 20 s and the
+  // whole request within 60 s (AWS's front ends cut slow requests too); headers stay <= 16 KiB.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
   return server;
 }
 
@@ -79,7 +87,13 @@ function send(
 }
 
 async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://privlink");
+  let url: URL;
+  try {
+    url = requestUrl(req.url ?? "/");
+  } catch (err) {
+    return send(res, 400, "text/plain", (err as Error).message);
+  }
+  // S3 reads its own body as a stream: it never passes through the buffered path.
   const streaming = url.pathname.startsWith("/_privlink/")
     ? undefined
     : streamingServiceFor(opts.streaming, req);
@@ -105,7 +119,19 @@ async function admin(
   url: URL,
   body: Buffer,
 ): Promise<void> {
-  const route = opts.admin[`${req.method} ${url.pathname}`];
+  const key = `${req.method} ${url.pathname}`;
+  if (
+    opts.adminToken !== undefined &&
+    !OPEN_ADMIN_ROUTES.has(key) &&
+    !hasAdminToken(req.headers, opts.adminToken)
+  )
+    return send(
+      res,
+      401,
+      "application/json",
+      JSON.stringify({ error: "AdminTokenRequired", message: ADMIN_TOKEN_REQUIRED }),
+    );
+  const route = opts.admin[key];
   if (!route)
     return send(
       res,

@@ -9,6 +9,7 @@ import { registerEventsCommand } from "./events.js";
 import { registerExecCommand } from "./exec.js";
 import { registerServerCommands } from "./server.js";
 import { registerSiteCommands } from "./site.js";
+import { registerStateCommands } from "./state.js";
 import { registerStatsCommand } from "./stats.js";
 import { registerUpstreamCommands } from "./upstream.js";
 
@@ -29,6 +30,7 @@ registerStatsCommand(program);
 registerSiteCommands(program);
 registerCostCommand(program);
 registerAnalyzeCommands(program);
+registerStateCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);

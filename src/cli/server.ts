@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { adminTokenPath } from "../api/admin-auth.js";
 import { DEFAULT_KEY } from "../cloud/account.js";
 import { DEFAULT_ACCOUNT } from "../cloud/ids.js";
 import type { ResolverInfo } from "../dns/resolvers.js";
@@ -19,6 +20,13 @@ function banner(url: string, home: string, auth: string): string {
     `  in another shell:  eval "$(npx privlink env)"  then  aws ec2 describe-vpcs`,
     "",
   ].join("\n");
+}
+
+/** Says how the admin API is protected — and, under --auth open, that it is not. */
+function adminBanner(home: string, token: boolean): string {
+  return token
+    ? `  admin       /_privlink/* needs the token in ${adminTokenPath(home)} (the privlink CLI sends it)\n`
+    : "  admin       /_privlink/* is OPEN (--auth open): any local process can reset or read all state\n";
 }
 
 /** Where the resolvers listen; the port line says when 53 could not be bound. */
@@ -57,6 +65,8 @@ export function registerServerCommands(program: Command): void {
       "address of the public resolver",
       process.env.PRIVLINK_PUBLIC_DNS ?? "127.0.0.153",
     )
+    .option("--listen <addr>", "address of the HTTP edge (loopback only unless --listen-any)", "127.0.0.1")
+    .option("--listen-any", "allow --listen on a non-loopback address (exposes every account's state)")
     .option(
       "--dns-forward [servers]",
       "forward unknown public names to the machine's resolvers (/etc/resolv.conf), or to IP[:port],…",
@@ -73,6 +83,8 @@ export function registerServerCommands(program: Command): void {
         slots: string;
         publicDns: string;
         dnsForward?: string | boolean;
+        listen: string;
+        listenAny?: boolean;
       }) => {
         if (o.auth !== "verify" && o.auth !== "open")
           throw new Error(`--auth is verify or open, not '${o.auth}'`);
@@ -92,8 +104,11 @@ export function registerServerCommands(program: Command): void {
           slots: parseSlots(o.slots),
           publicDns: o.publicDns,
           dnsForward,
+          listen: o.listen,
+          listenAny: o.listenAny === true,
         });
         process.stdout.write(banner(p.url, p.home, o.auth));
+        process.stdout.write(adminBanner(p.home, p.adminToken !== undefined));
         process.stdout.write(dnsBanner(p.dns.info()));
         const stop = (signal: string) => {
           process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);

@@ -93,6 +93,20 @@ export class State {
     return changes;
   }
 
+  /**
+   * Makes the state exactly `objects` in one commit (a snapshot load): listeners see every
+   * deletion and every put, so the data plane and DNS converge to the loaded state.
+   */
+  replaceAll(objects: readonly { kind: string; id: string; value: unknown }[]): void {
+    const next = new Set(objects.map((o) => `${o.kind}\0${o.id}`));
+    const changes: Change[] = [];
+    for (const [kind, table] of this.tables)
+      for (const id of table.keys())
+        if (!next.has(`${kind}\0${id}`)) changes.push({ kind, id, value: undefined });
+    for (const o of objects) changes.push({ kind: o.kind as Kind, id: o.id, value: o.value });
+    this.commit(changes);
+  }
+
   private table(kind: Kind): Map<string, unknown> {
     let t = this.tables.get(kind);
     if (!t) {

@@ -5,6 +5,7 @@
  * action is undefined (the front then refuses under any non-default endpoint policy) and the
  * resource is `*`.
  */
+import { requestUrl } from "../api/request-url.js";
 import type { ServiceProtocol } from "../cloud/catalog.js";
 
 export interface DerivedRequest {
@@ -41,7 +42,7 @@ export function iamPrefix(service: string): string {
 
 export function deriveRequest(facts: RequestFacts): DerivedRequest {
   const prefix = iamPrefix(facts.service);
-  const url = new URL(facts.url, "http://front");
+  const url = requestUrl(facts.url);
   switch (facts.family) {
     case "json": {
       const target = header(facts.headers, "x-amz-target");

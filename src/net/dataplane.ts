@@ -258,6 +258,11 @@ export class DataPlane {
     return this.listeners.size;
   }
 
+  /** The open endpoint listeners (host:port, sorted): what a restart must rebuild exactly. */
+  listenerKeys(): string[] {
+    return this.listeners.keys();
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;

@@ -121,6 +121,11 @@ export class ShardedListeners<S extends ListenerSpec> {
     return n;
   }
 
+  /** Every open listener's key (host:port), sorted. */
+  keys(): ListenerKey[] {
+    return this.shards.flatMap((s) => s.set.keys()).sort();
+  }
+
   async close(): Promise<void> {
     for (const s of this.shards) s.desired.clear();
     this.touched.clear();

@@ -1,7 +1,15 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Change, Persistence, State } from "../cloud/state.js";
+import { migrate, SCHEMA_VERSION } from "./schema.js";
+
+/** One persisted object, as a state file holds it. */
+export interface StoredObject {
+  kind: string;
+  id: string;
+  value: unknown;
+}
 
 /**
  * The embedded store: one SQLite file, one row per object. WAL mode keeps every committed
@@ -15,14 +23,13 @@ export class SqliteStore implements Persistence {
   private readonly commitTx: (changes: readonly Change[], version: number) => void;
 
   constructor(readonly path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") createPrivate(path);
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
+    // NORMAL in WAL mode: a commit is in the OS before the call returns, so it survives kill -9
+    // (not a power cut — docs/reliability.md says so).
     this.db.pragma("synchronous = NORMAL");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+    migrate(this.db);
     this.upsert = this.db.prepare(
       "INSERT INTO objects (kind, id, body) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
     );
@@ -41,6 +48,47 @@ export class SqliteStore implements Persistence {
 
   commit(changes: readonly Change[], version: number): void {
     this.commitTx(changes, version);
+  }
+
+  /** The schema this store is at (always {@link SCHEMA_VERSION} once opened). */
+  get schemaVersion(): number {
+    return Number(this.getMeta("schema") ?? SCHEMA_VERSION);
+  }
+
+  /** A consistent copy of the whole store while it keeps serving (SQLite online backup), mode 0600. */
+  async saveTo(file: string): Promise<void> {
+    createPrivate(file);
+    await this.db.backup(file);
+    chmodSync(file, 0o600);
+  }
+
+  /** Every object of a state file, migrated to this schema (the file itself is not changed). */
+  static async readFile(file: string): Promise<{ objects: StoredObject[]; version: number; schema: number }> {
+    if (!existsSync(file)) throw new Error(`no state file at ${file}`);
+    // Migrate a private in-memory copy: loading an old file never rewrites it. Bytes 18-19 say
+    // "WAL"; an in-memory image must say "rollback journal" or SQLite refuses to read it.
+    const image = readFileSync(file);
+    if (image.length < 100 || image.subarray(0, 16).toString("latin1") !== "SQLite format 3\0")
+      throw new Error(`${file} is not a privlink state file`);
+    image[18] = 1;
+    image[19] = 1;
+    const copy = new Database(image);
+    try {
+      const from = migrate(copy);
+      const meta = (key: string) =>
+        (copy.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)
+          ?.value;
+      const objects = (
+        copy.prepare("SELECT kind, id, body FROM objects").all() as {
+          kind: string;
+          id: string;
+          body: string;
+        }[]
+      ).map((r) => ({ kind: r.kind, id: r.id, value: JSON.parse(r.body) as unknown }));
+      return { objects, version: Number(meta("version") ?? 0), schema: from };
+    } finally {
+      copy.close();
+    }
   }
 
   /** Fills a fresh State with everything persisted. */
@@ -78,4 +126,11 @@ export class SqliteStore implements Persistence {
   close(): void {
     this.db.close();
   }
+}
+
+/** Creates a file only its owner can read (the database holds every account's secrets). */
+function createPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, "a", 0o600));
+  chmodSync(path, 0o600);
 }

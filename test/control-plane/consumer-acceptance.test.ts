@@ -21,6 +21,7 @@ import {
 import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azById } from "../../src/cloud/regions.js";
+import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { describeEndpoint, makeVpc, type TestVpc, until, waitForState } from "./consumer-fixtures.js";
@@ -50,7 +51,7 @@ interface EventRow {
 }
 
 async function events(since?: string): Promise<EventRow[]> {
-  const res = await fetch(`${srv.url}/_privlink/events${since ? `?since=${since}` : ""}`);
+  const res = await adminFetch(srv, `/_privlink/events${since ? `?since=${since}` : ""}`);
   return ((await res.json()) as { events: EventRow[] }).events;
 }
 

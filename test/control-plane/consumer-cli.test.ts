@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws } from "../helpers/spawn.js";
 import { waitForState } from "./consumer-fixtures.js";
@@ -265,7 +266,7 @@ describe("the AWS CLI walkthrough across two accounts", () => {
       .State;
     expect(["deleting", "deleted"]).toContain(gone);
 
-    const rows = ((await (await fetch(`${srv.url}/_privlink/events`)).json()) as { events: Json[] }).events;
+    const rows = ((await (await adminFetch(srv, `/_privlink/events`)).json()) as { events: Json[] }).events;
     expect(rows.map((r) => [r.event, r.vpcEndpointId, r.vpcEndpointOwner])).toEqual([
       ["Connect", id, CONSUMER],
       ["Accept", id, CONSUMER],

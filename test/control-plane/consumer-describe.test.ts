@@ -10,6 +10,7 @@ import {
   type ServiceDetail,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { makeVpc, type TestVpc, waitForState } from "./consumer-fixtures.js";
@@ -169,7 +170,7 @@ describe("DescribeVpcEndpoints", () => {
 });
 
 async function createAccount(id: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const res = await fetch(`${srv.url}/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
+  const res = await adminFetch(srv, `/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
   return (await res.json()) as { accessKeyId: string; secretAccessKey: string };
 }
 

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerPrivateDomainClaims } from "../../src/cloud/endpoint.js";
+import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { makeVpc, snapshot, type TestVpc, until } from "./consumer-fixtures.js";
@@ -43,7 +44,7 @@ async function settled(): Promise<void> {
 }
 
 async function createAccount(id: string) {
-  const res = await fetch(`${srv.url}/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
+  const res = await adminFetch(srv, `/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
   return (await res.json()) as { accessKeyId: string; secretAccessKey: string };
 }
 

@@ -14,6 +14,7 @@ import {
 import { ALWAYS_READY, runLifecycle } from "../../src/cloud/lifecycle.js";
 import { type Runtime, systemRuntime } from "../../src/cloud/runtime.js";
 import type { VpcEndpoint } from "../../src/cloud/types.js";
+import { adminFetch } from "../helpers/admin.js";
 import type { TestServer } from "../helpers/server.js";
 
 export type Creds = { accessKeyId: string; secretAccessKey: string };
@@ -33,7 +34,7 @@ export function settle(srv: TestServer, rt: Runtime = systemRuntime): void {
 
 /** Registers an account through the admin API and returns its keys. */
 export async function makeAccount(srv: TestServer, id: string, org?: string): Promise<Creds> {
-  const res = await fetch(`${srv.url}/_privlink/accounts`, {
+  const res = await adminFetch(srv, `/_privlink/accounts`, {
     method: "POST",
     body: JSON.stringify({ id, ...(org ? { org } : {}) }),
   });

@@ -14,6 +14,7 @@ import { DEFAULT_HOST } from "../../src/cloud/context.js";
 import { emitConnectionEvent } from "../../src/cloud/notifications.js";
 import { systemRuntime } from "../../src/cloud/runtime.js";
 import type { ConnectionEventType } from "../../src/cloud/types.js";
+import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli } from "../helpers/spawn.js";
@@ -217,7 +218,7 @@ describe("connection events", () => {
   it("records one event per matching notification, readable at /_privlink/events and with `privlink events`", async () => {
     emit("Connect");
     emit("Accept");
-    const all = (await (await fetch(`${srv.url}/_privlink/events`)).json()) as {
+    const all = (await (await adminFetch(srv, `/_privlink/events`)).json()) as {
       events: Record<string, string>[];
     };
     // Connect matches both notifications; Accept only the endpoint's (the service's now wants Connect and Delete).
@@ -245,12 +246,12 @@ describe("connection events", () => {
       vpcEndpointState: "pendingAcceptance",
     });
     const first = all.events[0]!.id!;
-    const since = (await (await fetch(`${srv.url}/_privlink/events?since=${first}`)).json()) as {
+    const since = (await (await adminFetch(srv, `/_privlink/events?since=${first}`)).json()) as {
       events: { id: string }[];
     };
     expect(since.events.map((e) => e.id)).toEqual(all.events.slice(1).map((e) => e.id));
 
-    const env = { ...process.env, PRIVLINK_URL: srv.url };
+    const env = { ...process.env, PRIVLINK_URL: srv.url, PRIVLINK_HOME: srv.home };
     const cli = await runCli(["events", "--json", "--since", first], env);
     expect(cli.code).toBe(0);
     expect(

@@ -3,6 +3,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { DeleteVpcEndpointsCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { V2ProxyProtocol } from "proxy-protocol-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { closedPort, collect, echo, eventually, type Listening, listen } from "../net/sockets.js";
 import {
@@ -31,7 +32,7 @@ interface Stats {
 }
 
 async function stats(server: TestServer): Promise<Stats> {
-  return (await (await fetch(`${server.url}/_privlink/stats`)).json()) as Stats;
+  return (await (await adminFetch(server, `/_privlink/stats`)).json()) as Stats;
 }
 
 describe("an endpoint to a service in another account carries real bytes", () => {
@@ -66,7 +67,7 @@ describe("an endpoint to a service in another account carries real bytes", () =>
     await until(() => (server.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
     const out = await exchange(to(), addr.workload, Buffer.from("hello"));
     expect(out.kind).toBe("refused");
-    const flows = (await (await fetch(`${server.url}/_privlink/flows`)).json()) as {
+    const flows = (await (await adminFetch(server, `/_privlink/flows`)).json()) as {
       flows: { reason: string }[];
     };
     expect(flows.flows.at(-1)?.reason).toMatch(/pendingAcceptance/);
@@ -124,7 +125,7 @@ describe("an endpoint to a service in another account carries real bytes", () =>
       }),
     );
     expect((await exchange(to(), addr.workload, Buffer.from("x"))).kind).toBe("refused");
-    const flows = (await (await fetch(`${server.url}/_privlink/flows`)).json()) as {
+    const flows = (await (await adminFetch(server, `/_privlink/flows`)).json()) as {
       flows: { reason: string }[];
     };
     expect(flows.flows.at(-1)?.reason).toMatch(

@@ -10,6 +10,7 @@ import { CreateListenerCommand, DeleteListenerCommand } from "@aws-sdk/client-el
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eniHostAddress } from "../../src/cloud/eni.js";
 import type { ReconcilePass } from "../../src/net/dataplane.js";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
 import {
@@ -109,7 +110,7 @@ describe("incremental reconciliation", () => {
     await a.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: a.endpointSg, IpPermissions: [rule] }));
     // The decision cache is keyed by the state version: the very next connection is decided anew.
     expect(await reached(a, ep(a), provider.listenerPort)).toBe(false);
-    const flows = (await (await fetch(`${server.url}/_privlink/flows`)).json()) as {
+    const flows = (await (await adminFetch(server, `/_privlink/flows`)).json()) as {
       flows: { reason: string; vpcEndpointId: string }[];
     };
     expect(flows.flows.at(-1)).toMatchObject({

@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sha256 } from "../../src/api/sigv4.js";
 import { AWS_PUBLIC_ADDRESS, awsServiceAnswer } from "../../src/dns/records.js";
 import { Meter, type Stats } from "../../src/net/meter.js";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli } from "../helpers/spawn.js";
 import { type Creds, clients, newAccount, until } from "./world.js";
@@ -61,7 +62,7 @@ function cliError(code: string, op: string, message: string): string {
 }
 
 async function stats(): Promise<Stats> {
-  return (await (await fetch(`${srv.url}/_privlink/stats`)).json()) as Stats;
+  return (await (await adminFetch(srv, `/_privlink/stats`)).json()) as Stats;
 }
 
 function eniRow(s: Stats, eniId: string) {
@@ -337,7 +338,7 @@ describe("the public AWS endpoint over an internet or NAT path", () => {
     await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
     try {
       const url = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
-      const set = await fetch(`${srv.url}/_privlink/upstreams`, {
+      const set = await adminFetch(srv, `/_privlink/upstreams`, {
         method: "POST",
         body: JSON.stringify({ service: "kms", url }),
       });
@@ -354,7 +355,7 @@ describe("the public AWS endpoint over an internet or NAT path", () => {
         },
       ]);
     } finally {
-      await fetch(`${srv.url}/_privlink/upstreams?service=kms`, { method: "DELETE" });
+      await adminFetch(srv, `/_privlink/upstreams?service=kms`, { method: "DELETE" });
       await new Promise((r) => fake.close(r));
     }
   });
@@ -441,7 +442,7 @@ describe("the public AWS endpoint over an internet or NAT path", () => {
 });
 
 async function workloadProxy(workload: string): Promise<URL> {
-  const res = await fetch(`${srv.url}/_privlink/workloads/proxy`, {
+  const res = await adminFetch(srv, `/_privlink/workloads/proxy`, {
     method: "POST",
     body: JSON.stringify({ workload }),
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { type AdminTarget, adminFetch } from "../helpers/admin.js";
 import { startTestServer } from "../helpers/server.js";
 import { closedPort, echo, type Listening, listen } from "../net/sockets.js";
 import {
@@ -24,8 +25,8 @@ interface Row {
   dropped: number;
 }
 
-async function endpointRow(url: string, id: string): Promise<Row | undefined> {
-  const s = (await (await fetch(`${url}/_privlink/stats`)).json()) as { endpoints: Row[] };
+async function endpointRow(server: AdminTarget, id: string): Promise<Row | undefined> {
+  const s = (await (await adminFetch(server, "/_privlink/stats")).json()) as { endpoints: Row[] };
   return s.endpoints.find((e) => e.vpcEndpointId === id);
 }
 
@@ -66,7 +67,7 @@ describe("restart and faults", () => {
       data: Buffer.from("after!"),
     });
     const row = await until(async () => {
-      const r = await endpointRow(server.url, consumer.endpointId);
+      const r = await endpointRow(server, consumer.endpointId);
       return r && r.newConnections === 2 ? r : undefined;
     }, "counters");
     expect(row).toMatchObject({ bytesIn: 12, bytesOut: 12, newConnections: 2, activeConnections: 0 });
@@ -103,7 +104,7 @@ describe("restart and faults", () => {
     );
     expect(out.kind).toBe("refused");
     const row = await until(async () => {
-      const r = await endpointRow(server.url, a.endpointId);
+      const r = await endpointRow(server, a.endpointId);
       return r && r.activeConnections === 0 && r.resets === 1 ? r : undefined;
     }, "reset counted");
     expect(row).toMatchObject({ newConnections: 1, resets: 1 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
@@ -251,7 +252,7 @@ describe("seed scenario: expose your own service privately to another account", 
           : undefined,
       "Q available",
     );
-    const env = { ...process.env, PRIVLINK_URL: server.url };
+    const env = { ...process.env, PRIVLINK_URL: server.url, PRIVLINK_HOME: server.home };
     const ok = await runCli(["connect", "--from", q.instanceId, `${q.dnsName}:${PORT}`], env, "order #1\n");
     expect(ok).toMatchObject({ code: 0, stdout: "order #1\n" });
     const refused = await runCli(
@@ -261,7 +262,7 @@ describe("seed scenario: expose your own service privately to another account", 
     );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refused: endpoint vpce-\w+ was rejected by the owner of vpce-svc-\w+/);
-    const stats = (await (await fetch(`${server.url}/_privlink/stats`)).json()) as {
+    const stats = (await (await adminFetch(server, `/_privlink/stats`)).json()) as {
       endpoints: {
         vpcEndpointId: string;
         bytesIn: number;

@@ -13,6 +13,7 @@ import {
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli } from "../helpers/spawn.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
@@ -66,7 +67,13 @@ describe("workloads: privlink exec and privlink connect", () => {
       await consumer.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [consumer.endpointId] }))
     ).VpcEndpoints![0]!;
     regionalName = ep.DnsEntries![0]!.DnsName!;
-    env = { ...process.env, PRIVLINK_URL: server.url, AWS_ACCESS_KEY_ID: "", AWS_PROFILE: "" };
+    env = {
+      ...process.env,
+      PRIVLINK_URL: server.url,
+      PRIVLINK_HOME: server.home,
+      AWS_ACCESS_KEY_ID: "",
+      AWS_PROFILE: "",
+    };
   });
 
   afterAll(async () => {
@@ -138,7 +145,7 @@ describe("workloads: privlink exec and privlink connect", () => {
     expect(r.stdout).toMatch(
       /^HTTP\/1\.1 403 no route to 127\.0\.0\.1: subnet has no internet or NAT route\r\n/,
     );
-    const flows = (await (await fetch(`${server.url}/_privlink/flows`)).json()) as {
+    const flows = (await (await adminFetch(server, `/_privlink/flows`)).json()) as {
       flows: { at: string; reason: string }[];
     };
     expect(flows.flows.at(-1)).toMatchObject({

@@ -22,6 +22,7 @@ import {
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { eniHostAddress } from "../../src/cloud/eni.js";
+import { adminFetch } from "../helpers/admin.js";
 import type { TestServer } from "../helpers/server.js";
 
 export interface Creds {
@@ -30,7 +31,7 @@ export interface Creds {
 }
 
 export async function newAccount(server: TestServer, id: string): Promise<Creds> {
-  const res = await fetch(`${server.url}/_privlink/accounts`, {
+  const res = await adminFetch(server, `/_privlink/accounts`, {
     method: "POST",
     body: JSON.stringify({ id }),
   });

@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS_PUBLIC_ADDRESS } from "../../src/dns/records.js";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   digA,
@@ -55,7 +56,7 @@ describe("endpoint DNS through the running resolvers", () => {
     const info = srv.dns.info();
     expect(info.publicResolver).toMatch(/^127\.0\./);
     expect(["default", "fallback", "PRIVLINK_DNS_PORT", "option"]).toContain(info.portSource);
-    const health = (await (await fetch(`${srv.url}/_privlink/health`)).json()) as { dns: unknown };
+    const health = (await (await adminFetch(srv, `/_privlink/health`)).json()) as { dns: unknown };
     expect(health.dns).toMatchObject({ port: info.port, publicResolver: info.publicResolver });
   });
 

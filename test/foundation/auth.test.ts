@@ -1,6 +1,7 @@
 import { CreateVpcCommand, DescribeVpcsCommand } from "@aws-sdk/client-ec2";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -39,7 +40,7 @@ describe("--auth verify (default)", () => {
   });
 
   it("creates accounts whose keys see only their own resources", async () => {
-    const res = await fetch(`${srv.url}/_privlink/accounts`, {
+    const res = await adminFetch(srv, `/_privlink/accounts`, {
       method: "POST",
       body: JSON.stringify({ id: "111122223333", org: "o-exampleorg1" }),
     });
@@ -57,7 +58,7 @@ describe("--auth verify (default)", () => {
     expect((await fails(srv.ec2().send(new DescribeVpcsCommand({ VpcIds: [mine] })))).name).toBe(
       "InvalidVpcID.NotFound",
     );
-    const bad = await fetch(`${srv.url}/_privlink/accounts`, {
+    const bad = await adminFetch(srv, `/_privlink/accounts`, {
       method: "POST",
       body: JSON.stringify({ id: "12" }),
     });

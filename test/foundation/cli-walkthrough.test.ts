@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
 
@@ -104,7 +105,7 @@ describe("README walkthrough", () => {
     await aws("ec2", "terminate-instances", "--instance-ids", app);
     const status = await runCli(["status"], env);
     expect(status.stdout).toContain(`is running at ${srv.url}`);
-    const reset = await fetch(`${srv.url}/_privlink/reset`, { method: "POST" });
+    const reset = await adminFetch(srv, `/_privlink/reset`, { method: "POST" });
     expect(reset.status).toBe(200);
     const after = await runAws(["--endpoint-url", srv.url, "ec2", "describe-vpcs", "--vpc-ids", vpc], env);
     expect(after.stderr).toContain("InvalidVpcID.NotFound");

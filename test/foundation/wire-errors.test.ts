@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { DescribeVpcsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { signedFetch } from "../helpers/sign.js";
 
@@ -93,7 +94,7 @@ describe("bad input on the EC2 wire", () => {
   });
 
   it("answers the admin health route", async () => {
-    const r = await fetch(`${srv.url}/_privlink/health`);
+    const r = await adminFetch(srv, `/_privlink/health`);
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ status: "ok" });
   });

@@ -5,6 +5,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws } from "../helpers/spawn.js";
 import { makeEndpoint, makeNetwork } from "./fixture.js";
@@ -35,7 +36,7 @@ beforeAll(async () => {
     maxAttempts: 1,
   });
   await edge.send(new CreateSecretCommand({ Name: "prod/db", SecretString: '{"password":"hunter2"}' }));
-  const res = await fetch(`${srv.url}/_privlink/workloads/proxy`, {
+  const res = await adminFetch(srv, `/_privlink/workloads/proxy`, {
     method: "POST",
     body: JSON.stringify({ workload: net.instanceId }),
   });

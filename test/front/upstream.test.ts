@@ -5,6 +5,7 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sha256, verifySigV4 } from "../../src/api/sigv4.js";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { makeEndpoint, makeNetwork, type RunningFront, runFront } from "./fixture.js";
 
@@ -48,7 +49,7 @@ async function startFakeKms(): Promise<void> {
 }
 
 async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
+  const res = await adminFetch(srv, path, {
     method,
     body: body === undefined ? undefined : JSON.stringify(body),
   });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { STSClient } from "@aws-sdk/client-sts";
 import { type Privlink, type PrivlinkOptions, startPrivlink } from "../../src/privlink.js";
+import { adminJson } from "./admin.js";
 
 /**
  * Each vitest worker gets its own band of host-address slots, so servers in parallel test files
@@ -33,6 +34,8 @@ export interface TestServer extends Privlink {
   sts(region?: string, creds?: { accessKeyId: string; secretAccessKey: string }): STSClient;
   /** Environment for the AWS CLI against this server. */
   cliEnv(creds?: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv;
+  /** Calls an admin route (`/_privlink/…`) with this server's admin token; the JSON it answers. */
+  admin<T = any>(method: string, path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +56,9 @@ export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestS
     cliEnv: (creds = credentials): NodeJS.ProcessEnv => ({
       ...process.env,
       AWS_ENDPOINT_URL: p.url,
+      // The privlink CLI finds this server and its admin token through these.
+      PRIVLINK_URL: p.url,
+      PRIVLINK_HOME: p.home,
       AWS_ACCESS_KEY_ID: creds.accessKeyId,
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
       AWS_DEFAULT_REGION: "us-east-1",
@@ -60,6 +66,7 @@ export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestS
       AWS_CONFIG_FILE: "/dev/null",
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     }),
+    admin: <T>(method: string, path: string, body?: unknown) => adminJson<T>(p, method, path, body),
     async stop() {
       await p.close();
       if (!opts.home) rmSync(home, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
 
@@ -88,7 +89,7 @@ function cliError(code: string, message: string): string {
 }
 
 async function refusalsTo(name: string): Promise<{ port: number; reason: string; at: string }[]> {
-  const res = await fetch(`${srv.url}/_privlink/flows`);
+  const res = await adminFetch(srv, `/_privlink/flows`);
   const { flows } = (await res.json()) as {
     flows: { name?: string; port: number; reason: string; at: string }[];
   };
@@ -97,7 +98,7 @@ async function refusalsTo(name: string): Promise<{ port: number; reason: string;
 
 /** The address of app's workload proxy (what `privlink exec --from app` puts in HTTPS_PROXY). */
 async function appProxy(): Promise<string> {
-  const res = await fetch(`${srv.url}/_privlink/workloads/proxy`, {
+  const res = await adminFetch(srv, `/_privlink/workloads/proxy`, {
     method: "POST",
     body: JSON.stringify({ workload: "app" }),
   });
@@ -165,7 +166,7 @@ function signedFor(service: string): Record<string, string> {
 
 beforeAll(async () => {
   srv = await startTestServer();
-  const res = await fetch(`${srv.url}/_privlink/accounts`, {
+  const res = await adminFetch(srv, `/_privlink/accounts`, {
     method: "POST",
     body: JSON.stringify({ id: ACCOUNT }),
   });

@@ -15,6 +15,7 @@ import {
   UpdateSecretCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -26,7 +27,7 @@ function client(creds = srv.credentials, region = "us-east-1"): SecretsManagerCl
 }
 
 async function newAccount(id: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const res = await fetch(`${srv.url}/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
+  const res = await adminFetch(srv, `/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
   return (await res.json()) as { accessKeyId: string; secretAccessKey: string };
 }
 

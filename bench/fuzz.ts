@@ -1,0 +1,352 @@
+/**
+ * `npm run fuzz -- TARGET [--count N] [--seconds S] [--seed N]`: mutates real requests captured
+ * from the AWS SDK (test/fuzz/corpus/) and feeds them to privlink's parsers of outside bytes.
+ *
+ * Targets:
+ *   query, json, rest-xml — the wire decoders and handlers, through the same dispatch as the
+ *                           edge (auth open, so mutated bytes reach the decoders);
+ *   sigv4                 — header and presigned-query parsing and verification (auth verify):
+ *                           mutations of Authorization, X-Amz-Date and the query string;
+ *   http                  — raw mutated HTTP/1.1 bytes on a real socket to the API edge.
+ * Properties: nothing throws out of the dispatcher; no 5xx but AWS's InternalError/
+ * ServiceUnavailable (each counted and reported as a finding with its message); memory stays
+ * bounded; a real request is answered afterwards. Prints one line per target; exits 1 on a finding.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { type AwsRequest, type AwsResponse, dispatchAws } from "../src/api/dispatch.js";
+import { ec2Handlers } from "../src/api/ec2/index.js";
+import { elbv2Handlers } from "../src/api/elbv2.js";
+import { route53Handlers } from "../src/api/route53.js";
+import { createApiServer } from "../src/api/server.js";
+import { stsHandlers } from "../src/api/sts.js";
+import { ensureDefaultAccount } from "../src/cloud/account.js";
+import { systemRuntime } from "../src/cloud/runtime.js";
+import { State } from "../src/cloud/state.js";
+import { PACKAGE_ROOT } from "../src/privlink.js";
+import { secretsManagerHandlers } from "../src/services/secretsmanager.js";
+
+export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http"] as const;
+export type Target = (typeof TARGETS)[number];
+
+export interface FuzzResult {
+  target: Target;
+  inputs: number;
+  /** Answers by status class, e.g. { "2xx": 10, "4xx": 9990 }. */
+  statuses: Record<string, number>;
+  /** Problems: a throw, a hang, a non-AWS 5xx, an InternalError, memory growth, no answer after. */
+  findings: string[];
+  heapGrowthMb: number;
+  ms: number;
+}
+
+interface Seed {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const CORPUS = join(PACKAGE_ROOT, "test/fuzz/corpus");
+
+export function corpus(dir: string): Seed[] {
+  return readdirSync(join(CORPUS, dir))
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => {
+      const j = JSON.parse(readFileSync(join(CORPUS, dir, f), "utf8"));
+      return { method: j.method, url: j.url, headers: j.headers, body: Buffer.from(j.body, "base64") };
+    });
+}
+
+/** mulberry32: a seed replays a run exactly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INTERESTING = [
+  "",
+  "0",
+  "-1",
+  "4294967296",
+  "1e309",
+  "NaN",
+  "%",
+  "%zz",
+  "\u0000",
+  "null",
+  "[]",
+  "{}",
+  "<",
+  "]]>",
+  "a".repeat(5000),
+  "..",
+  "Filter.1.Name",
+  "&&&",
+  "=",
+  "\ud800",
+];
+
+/** A few byte- and token-level mutations of `b`. */
+function mutateBytes(b: Buffer, rand: () => number): Buffer {
+  let out = Buffer.from(b);
+  const n = 1 + Math.floor(rand() * 4);
+  for (let i = 0; i < n; i++) {
+    const pos = Math.floor(rand() * (out.length + 1));
+    switch (Math.floor(rand() * 6)) {
+      case 0:
+        if (out.length) out[pos % out.length] = Math.floor(rand() * 256);
+        break;
+      case 1:
+        out = Buffer.concat([out.subarray(0, pos), out.subarray(pos + 1 + Math.floor(rand() * 16))]);
+        break;
+      case 2: {
+        const token = Buffer.from(INTERESTING[Math.floor(rand() * INTERESTING.length)]!);
+        out = Buffer.concat([out.subarray(0, pos), token, out.subarray(pos)]);
+        break;
+      }
+      case 3: {
+        const len = Math.floor(rand() * 32);
+        out = Buffer.concat([out.subarray(0, pos), out.subarray(pos, pos + len), out.subarray(pos)]);
+        break;
+      }
+      case 4:
+        out = out.subarray(0, pos);
+        break;
+      default: {
+        // Numbers in the text become other numbers (indexes, counts, lengths).
+        const s = out
+          .toString("latin1")
+          .replace(/\d+/, () => String(Math.floor(rand() * 2 ** (rand() * 40))));
+        out = Buffer.from(s, "latin1");
+      }
+    }
+  }
+  return out;
+}
+
+function mutateText(s: string, rand: () => number): string {
+  return mutateBytes(Buffer.from(s, "latin1"), rand).toString("latin1");
+}
+
+/** One mutated request: the body, the URL, or a header (sigv4 mutates the signature parts). */
+function mutate(seed: Seed, target: Target, rand: () => number): AwsRequest {
+  const headers: Record<string, string> = { ...seed.headers };
+  let url = seed.url;
+  let body = seed.body;
+  const what = rand();
+  if (target === "sigv4") {
+    if (what < 0.5 && headers.authorization) headers.authorization = mutateText(headers.authorization, rand);
+    else if (what < 0.7) headers["x-amz-date"] = mutateText(headers["x-amz-date"] ?? "", rand);
+    else {
+      // The same request as a presigned URL with mangled parameters.
+      const auth = /Credential=([^,]+), SignedHeaders=([^,]+), Signature=(\w+)/.exec(
+        headers.authorization ?? "",
+      );
+      const q = new URLSearchParams({
+        "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+        "X-Amz-Credential": auth?.[1] ?? "",
+        "X-Amz-Date": headers["x-amz-date"] ?? "",
+        "X-Amz-Expires": String(Math.floor(rand() * 1_000_000) - 10),
+        "X-Amz-SignedHeaders": auth?.[2] ?? "host",
+        "X-Amz-Signature": auth?.[3] ?? "",
+      });
+      delete headers.authorization;
+      url = `${seed.url.split("?")[0]}?${mutateText(q.toString(), rand)}`;
+    }
+  } else if (what < 0.6) body = mutateBytes(body, rand);
+  else if (what < 0.8) url = mutateText(url, rand);
+  else {
+    const keys = Object.keys(headers);
+    const k = keys[Math.floor(rand() * keys.length)]!;
+    headers[k] = mutateText(headers[k]!, rand);
+  }
+  const headersDistinct = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]]));
+  return { method: seed.method, url, headers, headersDistinct, body };
+}
+
+const SERVICES = {
+  ec2: ec2Handlers,
+  sts: stsHandlers,
+  elasticloadbalancing: elbv2Handlers,
+  route53: route53Handlers,
+  secretsmanager: secretsManagerHandlers,
+};
+
+function freshState(): State {
+  const state = new State();
+  state.transact((tx) => ensureDefaultAccount(tx, systemRuntime));
+  return state;
+}
+
+function classify(res: AwsResponse, r: FuzzResult, input: string): void {
+  const cls = `${Math.floor(res.status / 100)}xx`;
+  r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
+  if (res.status < 500) return;
+  const body = typeof res.body === "string" ? res.body : Buffer.from(res.body).toString("utf8");
+  const aws = /InternalError|ServiceUnavailable|InternalFailure|InternalServiceError/.test(body);
+  // An InternalError is AWS-shaped but still a bug here: report it with what caused it.
+  if (r.findings.length < 20)
+    r.findings.push(
+      `${aws ? "InternalError" : `non-AWS ${res.status}`}: ${body.slice(0, 300)} <= ${input.slice(0, 300)}`,
+    );
+  else r.findings.length === 20 && r.findings.push("… more findings left off");
+}
+
+/** Fuzzes one target in this process; bounded by `count` inputs and `seconds`. */
+export async function fuzz(
+  target: Target,
+  opts: { count?: number; seconds?: number; seed?: number } = {},
+): Promise<FuzzResult> {
+  const count = opts.count ?? 1_000_000;
+  const deadline = Date.now() + (opts.seconds ?? 600) * 1000;
+  const rand = prng(opts.seed ?? 1);
+  const r: FuzzResult = { target, inputs: 0, statuses: {}, findings: [], heapGrowthMb: 0, ms: 0 };
+  const started = Date.now();
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  if (target === "http") await fuzzHttp(r, count, deadline, rand);
+  else {
+    const seeds =
+      target === "sigv4" ? [...corpus("query"), ...corpus("json"), ...corpus("rest-xml")] : corpus(target);
+    let state = freshState();
+    const opts0 = { state, rt: systemRuntime, host: { slots: { min: 1, max: 254 } }, services: SERVICES };
+    const auth = target === "sigv4" ? ("verify" as const) : ("open" as const);
+    for (let i = 0; i < count && Date.now() < deadline; i++) {
+      // A fresh state now and then keeps memory about the inputs, not about what they created.
+      if (i % 2000 === 0) state = freshState();
+      const req = mutate(seeds[i % seeds.length]!, target, rand);
+      try {
+        classify(
+          await dispatchAws({ ...opts0, state, auth }, req),
+          r,
+          `${req.method} ${req.url} ${req.body?.toString("latin1")}`,
+        );
+      } catch (err) {
+        r.findings.push(`threw ${(err as Error).stack}`);
+      }
+      r.inputs++;
+    }
+    // Still answers a real request (the unmutated seeds, freshly signed by the SDK at capture time).
+    if (target !== "sigv4") {
+      const real = seeds[0]!;
+      const res = await dispatchAws(
+        { ...opts0, state: freshState(), auth: "open" },
+        {
+          ...real,
+          headersDistinct: Object.fromEntries(Object.entries(real.headers).map(([k, v]) => [k, [v]])),
+        },
+      );
+      if (res.status >= 500) r.findings.push(`a real request after fuzzing answered ${res.status}`);
+    }
+  }
+  global.gc?.();
+  r.heapGrowthMb = Math.round((process.memoryUsage().heapUsed - heap0) / 1e5) / 10;
+  if (r.heapGrowthMb > 256) r.findings.push(`heap grew ${r.heapGrowthMb} MB`);
+  r.ms = Date.now() - started;
+  return r;
+}
+
+/** Raw bytes on a socket to a real API server: request lines, headers, framing. */
+async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: () => number): Promise<void> {
+  const seeds = [...corpus("query"), ...corpus("json"), ...corpus("rest-xml")].map((s) =>
+    Buffer.concat([
+      Buffer.from(
+        `${s.method} ${s.url} HTTP/1.1\r\n${Object.entries(s.headers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join("\r\n")}\r\n\r\n`,
+        "latin1",
+      ),
+      s.body,
+    ]),
+  );
+  const server = createApiServer({
+    state: freshState(),
+    rt: systemRuntime,
+    host: { slots: { min: 1, max: 254 } },
+    auth: "open",
+    services: SERVICES,
+    admin: {},
+  });
+  server.headersTimeout = 2000;
+  server.requestTimeout = 2000;
+  await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
+  const port = (server.address() as { port: number }).port;
+  const send = (bytes: Buffer): Promise<string> =>
+    new Promise((resolve) => {
+      const sock = connect(port, "127.0.0.1");
+      let got = "";
+      const timer = setTimeout(() => {
+        sock.destroy();
+        resolve("(timeout)");
+      }, 5000);
+      sock.on("data", (d) => (got += d.toString("latin1")));
+      sock.on("error", () => undefined);
+      sock.on("close", () => {
+        clearTimeout(timer);
+        resolve(got);
+      });
+      sock.end(bytes);
+    });
+  try {
+    const batch = 16;
+    for (let i = 0; i < count && Date.now() < deadline; i += batch) {
+      const inputs = Array.from({ length: Math.min(batch, count - i) }, (_, j) =>
+        mutateBytes(seeds[(i + j) % seeds.length]!, rand),
+      );
+      const answers = await Promise.all(inputs.map(send));
+      answers.forEach((a, j) => {
+        r.inputs++;
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 0);
+        const cls = status ? `${Math.floor(status / 100)}xx` : a === "(timeout)" ? "timeout" : "closed";
+        r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
+        if (a === "(timeout)" || (status >= 500 && !/InternalError|ServiceUnavailable/.test(a)))
+          if (r.findings.length < 20)
+            r.findings.push(`${cls}: ${a.slice(0, 200)} <= ${inputs[j]!.toString("latin1").slice(0, 200)}`);
+      });
+    }
+    const after = await send(seeds[0]!);
+    if (!/^HTTP\/1\.1 [234]\d\d/.test(after))
+      r.findings.push(`a real request after fuzzing got: ${after.slice(0, 200)}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((res) => server.close(() => res()));
+  }
+}
+
+function arg(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : Number(process.argv[i + 1]);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const named = process.argv
+    .slice(2)
+    .filter((a, i, all) => !a.startsWith("--") && !all[i - 1]?.startsWith("--"));
+  const targets = named.length ? named : [...TARGETS];
+  let bad = 0;
+  for (const t of targets) {
+    if (!(TARGETS as readonly string[]).includes(t))
+      throw new Error(`unknown target '${t}' (${TARGETS.join(", ")})`);
+    const r = await fuzz(t as Target, {
+      count: arg("count"),
+      seconds: arg("seconds") ?? 600,
+      seed: arg("seed"),
+    });
+    process.stdout.write(
+      `${t}: ${r.inputs} inputs in ${(r.ms / 1000).toFixed(1)} s, ${JSON.stringify(r.statuses)}, heap +${r.heapGrowthMb} MB, findings ${r.findings.length}\n`,
+    );
+    for (const f of r.findings) process.stdout.write(`  ${f}\n`);
+    bad += r.findings.length;
+  }
+  process.exitCode = bad ? 1 : 0;
+}

@@ -1,0 +1,60 @@
+import { connect } from "node:net";
+import { describe, expect, it } from "vitest";
+import { corpus, fuzz, TARGETS } from "../../bench/fuzz.js";
+import { dispatchAws } from "../../src/api/dispatch.js";
+import { stsHandlers } from "../../src/api/sts.js";
+import { ensureDefaultAccount } from "../../src/cloud/account.js";
+import { systemRuntime } from "../../src/cloud/runtime.js";
+import { State } from "../../src/cloud/state.js";
+import { startTestServer } from "../helpers/server.js";
+
+describe("fuzzed wire parsers (npm run fuzz, short)", () => {
+  for (const target of TARGETS)
+    it(`${target}: 10,000 mutated real requests crash nothing and answer no 5xx`, async () => {
+      const r = await fuzz(target, { count: 10_000, seconds: 120, seed: 16 });
+      console.log(`${target}: ${r.inputs} inputs, ${JSON.stringify(r.statuses)}, heap +${r.heapGrowthMb} MB`);
+      expect(r.findings).toEqual([]);
+      expect(r.inputs).toBe(10_000);
+    }, 180_000);
+});
+
+describe("fuzz regressions (test/fuzz/corpus/regressions)", () => {
+  it("a request target of '//' is the client's path, not an internal error", async () => {
+    const state = new State();
+    state.transact((tx) => ensureDefaultAccount(tx, systemRuntime));
+    for (const seed of corpus("regressions")) {
+      const res = await dispatchAws(
+        {
+          state,
+          rt: systemRuntime,
+          host: { slots: { min: 1, max: 254 } },
+          auth: "open",
+          services: { sts: stsHandlers },
+        },
+        {
+          ...seed,
+          headersDistinct: Object.fromEntries(Object.entries(seed.headers).map(([k, v]) => [k, [v]])),
+        },
+      );
+      expect(res.status, String(res.body)).toBeLessThan(500);
+    }
+  });
+
+  it("the edge answers '//' and '//host/x' targets without a 500", async () => {
+    const srv = await startTestServer();
+    try {
+      for (const target of ["//", "//evil.example/x", "//_privlink/reset"]) {
+        const answer = await new Promise<string>((resolve) => {
+          let got = "";
+          const sock = connect(srv.port, "127.0.0.1");
+          sock.on("data", (d) => (got += d));
+          sock.on("close", () => resolve(got));
+          sock.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        });
+        expect(answer, target).not.toMatch(/^HTTP\/1\.1 5/);
+      }
+    } finally {
+      await srv.stop();
+    }
+  });
+});
