@@ -21,8 +21,8 @@ import type { Socket } from "node:net";
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
-import { notImplemented } from "../api/unimplemented.js";
 import type { StreamingServices } from "../api/streaming.js";
+import { notImplemented } from "../api/unimplemented.js";
 import { callerFor } from "../cloud/account.js";
 import {
   type AwsService,
