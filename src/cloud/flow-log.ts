@@ -47,6 +47,7 @@ export const FLOW_LOG_FIELDS: Readonly<Record<string, number>> = {
 };
 
 export const DEFAULT_LOG_FORMAT =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own LogFormat syntax, not a template
   "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
 
 const RESOURCE_TYPES = [
@@ -65,7 +66,7 @@ export const FLOW_LOGS_PER_RESOURCE = 25;
 export function parseLogFormat(format: string): string[] {
   const tokens = format.trim().split(/\s+/);
   const fields = tokens.map((t) => /^\$\{([a-z0-9-]+)\}$/.exec(t)?.[1]);
-  const bad = tokens.filter((t, i) => !fields[i] || FLOW_LOG_FIELDS[fields[i]!] === undefined);
+  const bad = tokens.filter((_t, i) => !fields[i] || FLOW_LOG_FIELDS[fields[i]!] === undefined);
   if (bad.length) throw new AwsError("InvalidParameter", `Unknown fields provided: ${bad.join(", ")}.`);
   return fields as string[];
 }

@@ -53,9 +53,15 @@ export class FlowTaps implements FlowTap {
     if (handles.length === 0) return undefined;
     if (handles.length === 1) return handles[0];
     return {
-      bytesIn: (n) => handles.forEach((h) => h.bytesIn(n)),
-      bytesOut: (n) => handles.forEach((h) => h.bytesOut(n)),
-      closed: (r) => handles.forEach((h) => h.closed(r)),
+      bytesIn: (n) => {
+        for (const h of handles) h.bytesIn(n);
+      },
+      bytesOut: (n) => {
+        for (const h of handles) h.bytesOut(n);
+      },
+      closed: (r) => {
+        for (const h of handles) h.closed(r);
+      },
     };
   }
 

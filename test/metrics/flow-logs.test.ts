@@ -64,6 +64,7 @@ describe("VPC Flow Logs from real flows", () => {
       "--max-aggregation-interval",
       "60",
       "--log-format",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own LogFormat syntax, not a template
       "${version} ${interface-id} ${vpc-id} ${subnet-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${az-id} ${region} ${flow-direction} ${traffic-path} ${action}",
     );
     const logs = await runAws(
@@ -286,6 +287,7 @@ describe("VPC Flow Logs from real flows", () => {
         w.server.cliEnv(w.consumer.creds),
       );
     expect((await bad("--max-aggregation-interval", "120")).stderr).toMatch(/InvalidParameterValue/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own LogFormat syntax, not a template
     expect((await bad("--log-format", "${version} ${nope}")).stderr).toMatch(/InvalidParameter.*nope/);
     const del = await ec2("delete-flow-logs", "--flow-log-ids", "fl-0123456789abcdef0");
     expect(del.Unsuccessful[0].Error.Code).toBe("InvalidFlowLogId.NotFound");
