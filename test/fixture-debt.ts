@@ -163,14 +163,7 @@ export const PENDING_SHAPE: ReadonlySet<string> = new Set([
 ]);
 
 /** Services with no refused call in test/fidelity/error-fixtures.ts yet. */
-export const PENDING_ERROR_SERVICES: ReadonlySet<string> = new Set([
-  "route53resolver",
-  "directconnect",
-  "monitoring",
-  "logs",
-  "ssm",
-  "sns",
-]);
+export const PENDING_ERROR_SERVICES: ReadonlySet<string> = new Set([]);
 
 /** Actions with no row in test/reliability/isolation-fixtures.ts yet. */
 export const PENDING_ISOLATION: ReadonlySet<string> = new Set([

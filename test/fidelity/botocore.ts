@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { apiVersionOf, type WireService } from "../../src/api/protocols/index.js";
+import { apiVersionOf, isWireService } from "../../src/api/protocols/index.js";
 
 /**
  * AWS's own service models as botocore ships them with the AWS CLI the tests already need: the
@@ -21,7 +21,7 @@ export interface BotoShape {
 }
 
 export interface BotoModel {
-  metadata: { protocol: string };
+  metadata: { protocol: string; targetPrefix?: string; jsonVersion?: string };
   operations: Record<string, { output?: { shape: string }; errors?: { shape: string }[] }>;
   shapes: Record<string, BotoShape>;
 }
@@ -69,10 +69,16 @@ function botocoreData(): string {
 
 const cache = new Map<string, BotoModel>();
 
-export function botocoreModel(service: WireService): BotoModel {
+/**
+ * A service's model: the API version privlink's wire pins, or, for the plain-JSON services
+ * (no SDK schema pinned), the one version botocore ships.
+ */
+export function botocoreModel(service: string): BotoModel {
   let model = cache.get(service);
   if (!model) {
-    const dir = join(botocoreData(), BOTOCORE_NAMES[service] ?? service, apiVersionOf(service));
+    const serviceDir = join(botocoreData(), BOTOCORE_NAMES[service] ?? service);
+    const version = isWireService(service) ? apiVersionOf(service) : readdirSync(serviceDir).sort().at(-1)!;
+    const dir = join(serviceDir, version);
     const gz = join(dir, "service-2.json.gz");
     const text = existsSync(gz)
       ? gunzipSync(readFileSync(gz)).toString("utf8")

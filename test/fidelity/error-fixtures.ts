@@ -61,6 +61,69 @@ export const ERROR_FIXTURES: Record<string, ErrorFixture> = {
     message: "Secrets Manager can't find the specified secret.",
     cli: ["secretsmanager", "get-secret-value", "--secret-id", "nope"],
   },
+  logs: {
+    action: "DescribeLogStreams",
+    input: { logGroupName: "nope" },
+    code: "ResourceNotFoundException",
+    status: 400,
+    message: "The specified log group does not exist.",
+    cli: ["logs", "describe-log-streams", "--log-group-name", "nope"],
+  },
+  ssm: {
+    // GetParameter's ParameterNotFound has an empty message, which the CLI line cannot show.
+    action: "PutParameter",
+    input: { Name: "/shape/err", Value: "abc", Type: "String", AllowedPattern: "^[0-9]+$" },
+    code: "ParameterPatternMismatchException",
+    status: 400,
+    message: "Parameter value, cannot be validated against allowedPattern: ^[0-9]+$",
+    cli: [
+      "ssm",
+      "put-parameter",
+      "--name",
+      "/shape/err",
+      "--value",
+      "abc",
+      "--type",
+      "String",
+      "--allowed-pattern",
+      "^[0-9]+$",
+    ],
+  },
+  sns: {
+    action: "GetTopicAttributes",
+    input: { TopicArn: "arn:aws:sns:us-east-1:000000000000:nope" },
+    code: "NotFound",
+    sdkName: "NotFoundException",
+    status: 404,
+    message: "Topic does not exist",
+    cli: ["sns", "get-topic-attributes", "--topic-arn", "arn:aws:sns:us-east-1:000000000000:nope"],
+  },
+  monitoring: {
+    action: "DeleteAlarms",
+    input: { AlarmNames: ["nope"] },
+    code: "ResourceNotFound",
+    status: 404,
+    message: "nope does not exist.",
+    cli: ["cloudwatch", "delete-alarms", "--alarm-names", "nope"],
+  },
+  // Route 53 Resolver and Direct Connect have no pinned SDK v3 client: sdk-call.ts drives them
+  // from botocore's model as a JSON 1.1 client would.
+  route53resolver: {
+    action: "GetResolverEndpoint",
+    input: { ResolverEndpointId: "rslvr-in-0123456789abcdef0" },
+    code: "ResourceNotFoundException",
+    status: 400,
+    message: "Resolver endpoint [rslvr-in-0123456789abcdef0] does not exist.",
+    cli: ["route53resolver", "get-resolver-endpoint", "--resolver-endpoint-id", "rslvr-in-0123456789abcdef0"],
+  },
+  directconnect: {
+    action: "DeleteConnection",
+    input: { connectionId: "dxcon-fgnope00" },
+    code: "DirectConnectClientException",
+    status: 400,
+    message: "Connection dxcon-fgnope00 does not exist",
+    cli: ["directconnect", "delete-connection", "--connection-id", "dxcon-fgnope00"],
+  },
 };
 
 /**

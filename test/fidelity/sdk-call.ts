@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { HttpResponse } from "@smithy/protocol-http";
 import { isWireService, sdkPackageOf } from "../../src/api/protocols/index.js";
+import { signedFetch } from "../helpers/sign.js";
+import { type BotoModel, botocoreModel } from "./botocore.js";
 
 /**
  * Any action of any service privlink speaks, sent by that service's real SDK v3 client over
@@ -80,6 +82,7 @@ export function sdkCaller(
   };
   return {
     async send(service, action, input) {
+      if (!isWireService(service)) return sendJson(url, credentials, region, service, action, input);
       const { mod, client, handler } = get(service);
       const Command = mod[`${action}Command`];
       if (!Command) throw new Error(`the ${service} SDK has no ${action}Command`);
@@ -96,4 +99,69 @@ export function sdkCaller(
       for (const c of clients.values()) c.client.destroy();
     },
   };
+}
+
+/**
+ * Services no pinned SDK v3 package serves (Route 53 Resolver, Direct Connect): botocore's
+ * model drives the call as a JSON 1.1 client would (X-Amz-Target from its targetPrefix), and
+ * the answer is decoded as the SDK decodes JSON (epoch seconds to Date) and refused as the SDK
+ * refuses (name from __type, message, $metadata.httpStatusCode, $fault).
+ */
+async function sendJson(
+  url: string,
+  creds: { accessKeyId: string; secretAccessKey: string },
+  region: string,
+  service: string,
+  action: string,
+  input: Record<string, unknown>,
+): Promise<SdkResult> {
+  const model = botocoreModel(service);
+  if (!model.operations[action]) throw new Error(`botocore's ${service} model has no ${action}`);
+  const r = await signedFetch(url, {
+    service,
+    region,
+    creds,
+    body: JSON.stringify(input),
+    headers: {
+      "content-type": `application/x-amz-json-${model.metadata.jsonVersion ?? "1.1"}`,
+      "x-amz-target": `${model.metadata.targetPrefix}.${action}`,
+    },
+  });
+  const body = r.body ? JSON.parse(r.body) : {};
+  const $metadata = { httpStatusCode: r.status, requestId: r.headers.get("x-amzn-requestid") ?? undefined };
+  if (r.status >= 300) {
+    const type = String(r.headers.get("x-amzn-errortype") ?? body.__type ?? "UnknownError");
+    const err = new Error(body.message ?? body.Message ?? "") as Error & Record<string, unknown>;
+    err.name = type.split(":")[0]!.split("#").at(-1)!;
+    Object.assign(err, {
+      $metadata,
+      $fault: r.status >= 500 ? "server" : "client",
+      raw: r.body,
+      httpStatus: r.status,
+    });
+    throw err;
+  }
+  const shape = model.operations[action]!.output?.shape;
+  const output = shape ? (decodeDates(model, shape, body) as Record<string, any>) : {};
+  return { output: { ...output, $metadata }, raw: r.body, status: r.status };
+}
+
+function decodeDates(model: BotoModel, shapeName: string, value: unknown, depth = 0): unknown {
+  const shape = model.shapes[shapeName];
+  if (!shape || value === null || value === undefined || depth > 20) return value;
+  if (shape.type === "timestamp") return typeof value === "number" ? new Date(value * 1000) : value; // a string is not AWS's JSON date
+  if (shape.type === "list" && Array.isArray(value))
+    return value.map((v) => decodeDates(model, shape.member!.shape, v, depth + 1));
+  if (shape.type === "map" && typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, decodeDates(model, shape.value!.shape, v, depth + 1)]),
+    );
+  if (shape.type === "structure" && typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => {
+        const ref = shape.members?.[k];
+        return [k, ref ? decodeDates(model, ref.shape, v, depth + 1) : v];
+      }),
+    );
+  return value;
 }
