@@ -10,7 +10,7 @@ import type { Allowed } from "./shape-check.js";
 
 const ABSENT: Record<string, string> = {
   // -- Pagination: AWS omits the next-page token on the last page.
-  "*": "NextToken NextMarker",
+  "*": "NextToken NextMarker nextToken",
   ListHostedZonesByNameResponse: "NextDNSName NextHostedZoneId HostedZoneId", // HostedZoneId echoes the request's
   ListResourceRecordSetsResponse: "NextRecordName NextRecordType NextRecordIdentifier",
 
@@ -58,6 +58,23 @@ const ABSENT: Record<string, string> = {
     "Tags DeletedDate KmsKeyId LastRotatedDate NextRotationDate RotationEnabled RotationLambdaARN RotationRules " +
     "OwningService PrimaryRegion ReplicationStatus Type ExternalSecretRotationMetadata ExternalSecretRotationRoleArn",
   CreateSecretResponse: "ReplicationStatus",
+  PutLogEventsResponse: "rejectedLogEventsInfo rejectedEntityInfo", // nothing was rejected
+  LogGroup: // no retention, no KMS key, no data protection, no account-level inheritance set
+    "retentionInDays kmsKeyId dataProtectionStatus inheritedProperties deletionProtectionEnabled " +
+    "bearerTokenAuthenticationEnabled",
+  LogStream: "firstEventTimestamp lastEventTimestamp lastIngestionTime", // a stream with no events yet
+  ResourcePolicy: "resourceArn revisionId", // account-level policies: no resource, no revision
+  PutResourcePolicyResponse: "revisionId",
+  Parameter: "Selector SourceResult", // no version/label selector asked; not a public parameter
+  ParameterMetadata: "KeyId AllowedPattern", // String parameters without a pattern
+  ParameterHistory: "KeyId AllowedPattern",
+  PublishResponse: "SequenceNumber", // FIFO topics only
+  Datapoint: "SampleCount Minimum Maximum ExtendedStatistics", // only the statistics asked for
+  MetricDataResult: "Messages", // no partial-data messages
+  ListMetricsOutput: "OwningAccounts", // cross-account listing only
+  MetricAlarm: // a single-metric alarm without description, unit, percentile, M-of-N or state data
+    "AlarmDescription StateReasonData ExtendedStatistic Unit DatapointsToAlarm EvaluateLowSampleCountPercentile " +
+    "Metrics ThresholdMetricId EvaluationState EvaluationCriteria EvaluationInterval",
 
   // -- privlink deliberately does not model these (no compute, no public IPs, no Outposts,
   // no IPAM, no IPv6 prefixes, no Local Zones, no rotation; see docs/api.md "Differences").

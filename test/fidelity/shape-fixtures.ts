@@ -355,4 +355,185 @@ export const FIXTURES: Record<string, Record<string, Fixture>> = {
       return { SecretId: arn };
     },
   },
+
+  logs: {
+    CreateLogGroup: (w) => ({ logGroupName: w.unique("/shape/new"), tags: { k: "v" } }),
+    DeleteLogGroup: async (w) => {
+      const logGroupName = w.unique("/shape/gone");
+      await w.call("logs", "CreateLogGroup", { logGroupName });
+      return { logGroupName };
+    },
+    CreateLogStream: (w) => ({ logGroupName: w.logGroup, logStreamName: w.unique("stream") }),
+    DeleteLogStream: async (w) => {
+      const logStreamName = w.unique("gone");
+      await w.call("logs", "CreateLogStream", { logGroupName: w.logGroup, logStreamName });
+      return { logGroupName: w.logGroup, logStreamName };
+    },
+    PutRetentionPolicy: (w) => ({ logGroupName: w.logGroup, retentionInDays: 7 }),
+    DeleteRetentionPolicy: (w) => ({ logGroupName: w.logGroup }),
+    AssociateKmsKey: (w) => ({
+      logGroupName: w.logGroup,
+      kmsKeyId: "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }),
+    DisassociateKmsKey: (w) => ({ logGroupName: w.logGroup }),
+    PutLogEvents: (w) => ({
+      logGroupName: w.logGroup,
+      logStreamName: w.logStream,
+      logEvents: [{ timestamp: Date.now(), message: "second event" }],
+    }),
+    GetLogEvents: (w) => ({ logGroupName: w.logGroup, logStreamName: w.logStream, startFromHead: true }),
+    FilterLogEvents: (w) => ({ logGroupName: w.logGroup, filterPattern: "hello" }),
+    DescribeLogGroups: () => ({ logGroupNamePrefix: "/shape" }),
+    DescribeLogStreams: (w) => ({ logGroupName: w.logGroup }),
+    TagLogGroup: (w) => ({ logGroupName: w.logGroup, tags: { team: "net" } }),
+    UntagLogGroup: (w) => ({ logGroupName: w.logGroup, tags: ["team"] }),
+    ListTagsLogGroup: (w) => ({ logGroupName: w.logGroup }),
+    TagResource: (w) => ({ resourceArn: w.logGroupArn.replace(/:\*$/, ""), tags: { owner: "ops" } }),
+    UntagResource: (w) => ({ resourceArn: w.logGroupArn.replace(/:\*$/, ""), tagKeys: ["owner"] }),
+    ListTagsForResource: (w) => ({ resourceArn: w.logGroupArn.replace(/:\*$/, "") }),
+    PutResourcePolicy: () => ({
+      policyName: "shape",
+      policyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "route53.amazonaws.com" },
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: "arn:aws:logs:us-east-1:000000000000:log-group:*",
+          },
+        ],
+      }),
+    }),
+    DescribeResourcePolicies: () => ({}),
+    DeleteResourcePolicy: () => ({ policyName: "shape" }),
+  },
+
+  ssm: {
+    PutParameter: (w) => ({ Name: w.parameter, Value: "https://api2.example.com", Overwrite: true }),
+    GetParameter: (w) => ({ Name: w.parameter }),
+    GetParameters: (w) => ({ Names: [w.parameter, "/shape/nope"] }),
+    GetParametersByPath: () => ({ Path: "/shape", Recursive: true }),
+    DeleteParameter: async (w) => {
+      const Name = w.unique("/shape/gone");
+      await w.call("ssm", "PutParameter", { Name, Value: "x", Type: "String" });
+      return { Name };
+    },
+    DeleteParameters: async (w) => {
+      const Name = w.unique("/shape/gone");
+      await w.call("ssm", "PutParameter", { Name, Value: "x", Type: "String" });
+      return { Names: [Name, "/shape/nope"] };
+    },
+    DescribeParameters: () => ({}),
+    GetParameterHistory: (w) => ({ Name: w.parameter }),
+    LabelParameterVersion: (w) => ({ Name: w.parameter, ParameterVersion: 1, Labels: ["prod"] }),
+    UnlabelParameterVersion: (w) => ({ Name: w.parameter, ParameterVersion: 1, Labels: ["prod"] }),
+    AddTagsToResource: (w) => ({
+      ResourceType: "Parameter",
+      ResourceId: w.parameter,
+      Tags: [{ Key: "team", Value: "net" }],
+    }),
+    RemoveTagsFromResource: (w) => ({
+      ResourceType: "Parameter",
+      ResourceId: w.parameter,
+      TagKeys: ["team"],
+    }),
+    ListTagsForResource: (w) => ({ ResourceType: "Parameter", ResourceId: w.parameter }),
+  },
+
+  sns: {
+    CreateTopic: (w) => ({ Name: w.unique("shape-new"), Tags: [{ Key: "k", Value: "v" }] }),
+    DeleteTopic: async (w) => ({
+      TopicArn: (await w.call("sns", "CreateTopic", { Name: w.unique("gone") })).TopicArn,
+    }),
+    ListTopics: () => ({}),
+    GetTopicAttributes: (w) => ({ TopicArn: w.topic }),
+    SetTopicAttributes: (w) => ({ TopicArn: w.topic, AttributeName: "DisplayName", AttributeValue: "Shape" }),
+    Subscribe: (w) => ({ TopicArn: w.topic, Protocol: "privlink-events", ReturnSubscriptionArn: true }),
+    ConfirmSubscription: (w) => w.pendingSubscription(),
+    Unsubscribe: async (w) => ({
+      SubscriptionArn: (
+        await w.call("sns", "Subscribe", {
+          TopicArn: w.topic,
+          Protocol: "privlink-events",
+          Endpoint: "gone",
+          ReturnSubscriptionArn: true,
+        })
+      ).SubscriptionArn,
+    }),
+    ListSubscriptions: () => ({}),
+    ListSubscriptionsByTopic: (w) => ({ TopicArn: w.topic }),
+    GetSubscriptionAttributes: (w) => ({ SubscriptionArn: w.subscription }),
+    SetSubscriptionAttributes: (w) => ({
+      SubscriptionArn: w.subscription,
+      AttributeName: "RawMessageDelivery",
+      AttributeValue: "true",
+    }),
+    Publish: (w) => ({ TopicArn: w.topic, Message: "hello", Subject: "shape" }),
+    TagResource: (w) => ({ ResourceArn: w.topic, Tags: [{ Key: "team", Value: "net" }] }),
+    UntagResource: (w) => ({ ResourceArn: w.topic, TagKeys: ["team"] }),
+    ListTagsForResource: (w) => ({ ResourceArn: w.topic }),
+  },
+
+  monitoring: {
+    PutMetricData: (w) => ({
+      Namespace: w.metricNamespace,
+      MetricData: [
+        { MetricName: "Requests", Value: 2, Unit: "Count", Dimensions: [{ Name: "Service", Value: "web" }] },
+      ],
+    }),
+    GetMetricStatistics: (w) => ({
+      Namespace: w.metricNamespace,
+      MetricName: "Requests",
+      Dimensions: [{ Name: "Service", Value: "web" }],
+      StartTime: new Date(Date.now() - 3_600_000),
+      EndTime: new Date(Date.now() + 60_000),
+      Period: 60,
+      Statistics: ["Sum", "Average"],
+    }),
+    GetMetricData: (w) => ({
+      MetricDataQueries: [
+        {
+          Id: "m1",
+          MetricStat: {
+            Metric: {
+              Namespace: w.metricNamespace,
+              MetricName: "Requests",
+              Dimensions: [{ Name: "Service", Value: "web" }],
+            },
+            Period: 60,
+            Stat: "Sum",
+          },
+        },
+      ],
+      StartTime: new Date(Date.now() - 3_600_000),
+      EndTime: new Date(Date.now() + 60_000),
+    }),
+    ListMetrics: (w) => ({ Namespace: w.metricNamespace }),
+    PutMetricAlarm: (w) => ({
+      AlarmName: w.unique("alarm"),
+      Namespace: w.metricNamespace,
+      MetricName: "Requests",
+      Statistic: "Sum",
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    }),
+    DescribeAlarms: (w) => ({ AlarmNames: [w.alarm] }),
+    DeleteAlarms: async (w) => {
+      const AlarmName = w.unique("gone");
+      await w.call("monitoring", "PutMetricAlarm", {
+        AlarmName,
+        Namespace: w.metricNamespace,
+        MetricName: "Requests",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 5,
+        ComparisonOperator: "GreaterThanThreshold",
+      });
+      return { AlarmNames: [AlarmName] };
+    },
+  },
 };

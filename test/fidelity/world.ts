@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { SdkCaller } from "./sdk-call.js";
 
 /**
@@ -28,6 +30,17 @@ export class World {
   zone = "";
   secret = "";
   prefixList = "";
+  logGroup = "/shape/app";
+  logGroupArn = "";
+  logStream = "web-1";
+  parameter = "/shape/app/url";
+  topic = "";
+  subscription = "";
+  metricNamespace = "Shape";
+  alarm = "shape-alarm";
+  /** SNS SubscriptionConfirmation tokens, by topic, as a loopback HTTP subscriber receives them. */
+  private tokens = new Map<string, string>();
+  private receiver?: Server;
   /** Set by fixtures that hand a resource to a later one. */
   authorizedVpc = "";
   private n = 0;
@@ -188,7 +201,92 @@ export class World {
         Description: "db",
       })
     ).ARN;
+    await this.buildServices();
     return this;
+  }
+
+  /** Logs, SSM, SNS and CloudWatch: a log group with a stream and events, a parameter, a topic, a metric. */
+  private async buildServices(): Promise<void> {
+    await this.call("logs", "CreateLogGroup", { logGroupName: this.logGroup, tags: { Name: "shape" } });
+    await this.call("logs", "CreateLogStream", {
+      logGroupName: this.logGroup,
+      logStreamName: this.logStream,
+    });
+    await this.call("logs", "PutLogEvents", {
+      logGroupName: this.logGroup,
+      logStreamName: this.logStream,
+      logEvents: [{ timestamp: Date.now(), message: "hello shape" }],
+    });
+    this.logGroupArn = (
+      await this.call("logs", "DescribeLogGroups", { logGroupNamePrefix: this.logGroup })
+    ).logGroups[0].logGroupArn;
+    await this.call("ssm", "PutParameter", {
+      Name: this.parameter,
+      Value: "https://api.example.com",
+      Type: "String",
+      Description: "the API",
+      Tags: [{ Key: "Name", Value: "shape" }],
+    });
+    this.topic = (
+      await this.call("sns", "CreateTopic", { Name: "shape", Tags: [{ Key: "Name", Value: "shape" }] })
+    ).TopicArn;
+    this.subscription = (
+      await this.call("sns", "Subscribe", {
+        TopicArn: this.topic,
+        Protocol: "http",
+        Endpoint: await this.subscriber(),
+        ReturnSubscriptionArn: true,
+      })
+    ).SubscriptionArn;
+    await this.call("monitoring", "PutMetricData", {
+      Namespace: this.metricNamespace,
+      MetricData: [
+        { MetricName: "Requests", Value: 3, Unit: "Count", Dimensions: [{ Name: "Service", Value: "web" }] },
+      ],
+    });
+    await this.call("monitoring", "PutMetricAlarm", {
+      AlarmName: this.alarm,
+      Namespace: this.metricNamespace,
+      MetricName: "Requests",
+      Dimensions: [{ Name: "Service", Value: "web" }],
+      Statistic: "Sum",
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 10,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+  }
+
+  /** A loopback HTTP endpoint that records SNS's subscription tokens (unref'd: it dies with the test). */
+  private async subscriber(): Promise<string> {
+    if (!this.receiver) {
+      this.receiver = createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => {
+          body += c;
+        });
+        req.on("end", () => {
+          try {
+            const m = JSON.parse(body);
+            if (m.Type === "SubscriptionConfirmation") this.tokens.set(m.TopicArn, m.Token);
+          } catch {}
+          res.end();
+        });
+      });
+      await new Promise<void>((ok) => this.receiver!.listen(0, "127.0.0.1", ok));
+      this.receiver.unref();
+    }
+    return `http://127.0.0.1:${(this.receiver.address() as AddressInfo).port}/sns`;
+  }
+
+  /** A new topic with a pending HTTP subscription, and the token SNS sent to confirm it. */
+  async pendingSubscription(): Promise<{ TopicArn: string; Token: string }> {
+    const TopicArn = (await this.call("sns", "CreateTopic", { Name: this.unique("confirm") })).TopicArn;
+    await this.call("sns", "Subscribe", { TopicArn, Protocol: "http", Endpoint: await this.subscriber() });
+    for (let i = 0; i < 100 && !this.tokens.has(TopicArn); i++) await new Promise((r) => setTimeout(r, 50));
+    const Token = this.tokens.get(TopicArn);
+    if (!Token) throw new Error("SNS sent no SubscriptionConfirmation to the loopback subscriber");
+    return { TopicArn, Token };
   }
 
   /** New resources for fixtures that delete, detach or terminate. */

@@ -61,7 +61,9 @@ function authorizeSns(ctx: Ctx, action: string, topic: SnsTopic | undefined, arn
     authorize(ctx, {
       action: `sns:${action}`,
       resource: arn,
-      resourceAccount: topic?.accountId ?? parseTopicArn(arn).accountId,
+      // List actions authorize against the account's wildcard ARN, which names no topic.
+      resourceAccount:
+        topic?.accountId ?? (arn.endsWith(":*") ? ctx.accountId : parseTopicArn(arn).accountId),
       resourcePolicy: topic?.attributes.Policy,
     });
   } catch (err) {
