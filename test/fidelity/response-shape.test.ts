@@ -22,9 +22,10 @@ let world: World;
 beforeAll(async () => {
   srv = await startTestServer();
   sdk = sdkCaller(srv.url);
-  world = await new World(sdk).build();
+  world = await new World(sdk, { url: srv.url, admin: (m, p, b) => srv.admin(m, p, b) }).build();
 }, 60_000);
 afterAll(async () => {
+  world?.destroy();
   sdk?.destroy();
   await srv?.stop();
 });

@@ -121,6 +121,63 @@ const ABSENT: Record<string, string> = {
   // Revoke* answer Return only; the rule IDs of what was revoked are not reported.
   RevokeSecurityGroupIngressResult: "RevokedSecurityGroupRules UnknownIpPermissions",
   RevokeSecurityGroupEgressResult: "RevokedSecurityGroupRules UnknownIpPermissions",
+
+  // -- The connectivity wave (peering, NACLs, flow logs, Network Insights, VPN, transit gateways,
+  // Route 53 Resolver, Direct Connect). AWS omits: another variant, or an unset value.
+  VpcPeeringConnection: "ExpirationTime", // only while pending acceptance
+  ModifyVpcPeeringConnectionOptionsResult: "AccepterPeeringConnectionOptions", // only the side modified
+  NetworkAclEntry: "IcmpTypeCode Ipv6CidrBlock PortRange", // one protocol and address family per entry
+  CreateNetworkAclResult: "ClientToken", // echoed only when given
+  CreateFlowLogsResult: "ClientToken",
+  FlowLog: "DeliverCrossAccountRole DestinationOptions", // same-account CloudWatch Logs delivery
+  NetworkInsightsPath: "Destination DestinationArn DestinationIp SourceIp FilterAtSource FilterAtDestination", // a path names its ends by resource or by IP; filters are optional
+  NetworkInsightsAnalysis: // a running analysis has no findings yet; no filters or extra accounts given
+    "AdditionalAccounts FilterInArns FilterOutArns StatusMessage WarningMessage NetworkPathFound " +
+    "ForwardPathComponents ReturnPathComponents Explanations AlternatePathHints SuggestedAccounts",
+  PathComponent: // each hop carries only the members of its kind (subnet, SG rule, route, ...)
+    "AclRule AdditionalDetails AttachedTo DestinationVpc ElasticLoadBalancerListener Explanations " +
+    "FirewallStatefulRule FirewallStatelessRule InboundHeader OutboundHeader RouteTableRoute SecurityGroupRule " +
+    "ServiceName SourceVpc Subnet TransitGateway TransitGatewayRouteTableRoute Vpc",
+  AnalysisComponent: "Name", // untagged resources
+  AnalysisPacketHeader: "SourcePortRanges", // the path names no source port
+  AnalysisRouteTableRoute: // a route names its one target
+    "CarrierGatewayId CoreNetworkArn DestinationPrefixListId EgressOnlyInternetGatewayId InstanceId " +
+    "LocalGatewayId NatGatewayId NetworkInterfaceId TransitGatewayId VpcPeeringConnectionId",
+  AnalysisSecurityGroupRule: "PrefixListId", // a CIDR-sourced rule
+  CustomerGateway: "BgpAsnExtended CertificateArn DeviceName", // 2-byte ASN, no certificate, no device name
+  VpnGateway: "AvailabilityZone", // AWS leaves it unset for VGWs not pinned to a zone
+  VgwTelemetry: "CertificateArn", // pre-shared-key tunnels
+  VpnConnection: "TransitGatewayId CoreNetworkArn CoreNetworkAttachmentArn PreSharedKeyArn VpnConcentratorId", // a VGW connection: no transit gateway, Cloud WAN or concentrator; the key is not in Secrets Manager
+  VpnConnectionOptions: // IPv4 over the internet: no IPv6 CIDRs, no private-IP transport attachment
+    "LocalIpv6NetworkCidr RemoteIpv6NetworkCidr TransportTransitGatewayAttachmentId TunnelBandwidth",
+  TransitGateway: "Description", // created without one
+  TransitGatewayOptions: "EncryptionSupport TransitGatewayCidrBlocks", // no CIDR blocks, no encryption control
+  TransitGatewayRoute: "PrefixListId TransitGatewayAttachments TransitGatewayRouteTableAnnouncementId", // a blackhole CIDR route
+  TransitGatewayPropagation: "TransitGatewayRouteTableAnnouncementId", // no announcements
+  TransitGatewayRouteTablePropagation: "TransitGatewayRouteTableAnnouncementId",
+  ResolverEndpoint: // unnamed; IPv4 Do53 without DNS64, Outposts or metrics options
+    "Name Dns64Enabled Ipv6InternetAccessEnabled OutpostArn PreferredInstanceType RniEnhancedMetricsEnabled " +
+    "TargetNameServerMetricsEnabled",
+  ResolverRule: "Name DelegationRecord", // unnamed; a FORWARD rule, not a delegation
+  IpAddressResponse: "Ipv6",
+  TargetAddress: "Ipv6 ServerNameIndication", // IPv4 Do53 targets
+  Connection: // a dedicated connection: no LAG, partner, MACsec or LOA issued yet
+    "awsDevice encryptionMode lagId loaIssueTime macSecKeys partnerInterconnectMacSecCapable partnerName " +
+    "portEncryptionStatus providerName vlan",
+  DirectConnectGateway: "stateChangeError tags", // no error, untagged
+  DirectConnectGatewayAssociation: "associatedCoreNetwork stateChangeError", // a VGW association
+  DirectConnectGatewayAttachment: "stateChangeError",
+  // privlink gap: no BGP sessions are negotiated, so no MD5 auth key, no AWS logical device and no
+  // router configuration; SiteLink and 4-byte ASNs are not modelled.
+  VirtualInterface_: "asnLong authKey awsLogicalDeviceId customerRouterConfig siteLinkEnabled",
+  BGPPeer: "asnLong authKey awsLogicalDeviceId",
+  // privlink gap: the IKE/IPsec parameters of VPN tunnels are not modelled (privlink's VPN is a
+  // site link, not IPsec); AWS reports each tunnel's negotiated parameters.
+  TunnelOption:
+    "DpdTimeoutAction DpdTimeoutSeconds EnableTunnelLifecycleControl IkeVersions LogOptions Phase1DHGroupNumbers " +
+    "Phase1EncryptionAlgorithms Phase1IntegrityAlgorithms Phase1LifetimeSeconds Phase2DHGroupNumbers " +
+    "Phase2EncryptionAlgorithms Phase2IntegrityAlgorithms Phase2LifetimeSeconds PreSharedKey RekeyFuzzPercentage " +
+    "RekeyMarginTimeSeconds ReplayWindowSize StartupAction TunnelInsideCidr TunnelInsideIpv6Cidr",
 };
 
 const TABLE = new Map<string, Set<string>>();

@@ -1,3 +1,4 @@
+import { DIRECTCONNECT, EC2_CONNECTIVITY, ROUTE53RESOLVER } from "./shape-fixtures-connectivity.js";
 import type { World } from "./world.js";
 
 /**
@@ -190,6 +191,7 @@ export const FIXTURES: Record<string, Record<string, Fixture>> = {
         await w.call("ec2", "CreateNatGateway", { SubnetId: w.subnetB, ConnectivityType: "private" })
       ).NatGateway.NatGatewayId,
     }),
+    ...EC2_CONNECTIVITY,
   },
 
   elasticloadbalancing: {
@@ -536,4 +538,7 @@ export const FIXTURES: Record<string, Record<string, Fixture>> = {
       return { AlarmNames: [AlarmName] };
     },
   },
+
+  route53resolver: ROUTE53RESOLVER,
+  directconnect: DIRECTCONNECT,
 };

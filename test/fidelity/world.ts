@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { SdkCaller } from "./sdk-call.js";
+import { type SdkCaller, sdkCaller } from "./sdk-call.js";
 
 /**
  * One account's worth of everything privlink serves, built through the real SDK, so that every
@@ -45,7 +45,37 @@ export class World {
   authorizedVpc = "";
   private n = 0;
 
-  constructor(readonly sdk: SdkCaller) {}
+  /** A site (an on-premises network), its public IP, and the hybrid resources attached to it. */
+  site = "shape-colo";
+  sitePublicIp = "";
+  customerGateway = "";
+  vpnGateway = "";
+  vpnConnection = "";
+  transitGateway = "";
+  tgwAttachment = "";
+  tgwRouteTable = "";
+  peerVpc = "";
+  peering = "";
+  networkAcl = "";
+  flowLog = "";
+  insightsPath = "";
+  insightsAnalysis = "";
+  resolverEndpoint = "";
+  resolverRule = "";
+  dxConnection = "";
+  dxGateway = "";
+  dxVif = "";
+  /** A second account: the owner of attachments the world's account accepts or rejects. */
+  other?: SdkCaller & { destroy(): void };
+
+  /**
+   * `env` reaches privlink's admin API (sites, accounts) for the hybrid and cross-account
+   * resources; without it the world has none of them.
+   */
+  constructor(
+    readonly sdk: SdkCaller,
+    readonly env?: { url: string; admin: (method: string, path: string, body?: unknown) => Promise<any> },
+  ) {}
 
   async call(service: string, action: string, input: Record<string, unknown> = {}): Promise<any> {
     return (await this.sdk.send(service, action, input)).output;
@@ -202,6 +232,7 @@ export class World {
       })
     ).ARN;
     await this.buildServices();
+    if (this.env) await this.buildConnectivity();
     return this;
   }
 
@@ -255,6 +286,175 @@ export class World {
       Threshold: 10,
       ComparisonOperator: "GreaterThanThreshold",
     });
+  }
+
+  /** Peering, NACLs, flow logs, Network Insights, VPN, transit gateways, Resolver, Direct Connect. */
+  private async buildConnectivity(): Promise<void> {
+    const ec2 = (a: string, i: Record<string, unknown> = {}) => this.call("ec2", a, i);
+    this.sitePublicIp = (
+      await this.env!.admin("POST", "/_privlink/sites", { name: this.site, cidr: "172.30.0.0/16" })
+    ).publicIp;
+    this.peerVpc = await this.fresh.vpc("10.70.0.0/16");
+    this.peering = (
+      await ec2("CreateVpcPeeringConnection", { VpcId: this.vpc, PeerVpcId: this.peerVpc })
+    ).VpcPeeringConnection.VpcPeeringConnectionId;
+    await ec2("AcceptVpcPeeringConnection", { VpcPeeringConnectionId: this.peering });
+    this.networkAcl = (await ec2("CreateNetworkAcl", { VpcId: this.vpc })).NetworkAcl.NetworkAclId;
+    await ec2("CreateNetworkAclEntry", {
+      NetworkAclId: this.networkAcl,
+      RuleNumber: 100,
+      Protocol: "6",
+      RuleAction: "allow",
+      Egress: false,
+      CidrBlock: "10.0.0.0/16",
+      PortRange: { From: 443, To: 443 },
+    });
+    this.flowLog = (
+      await ec2("CreateFlowLogs", {
+        ResourceIds: [this.vpc],
+        ResourceType: "VPC",
+        TrafficType: "ALL",
+        LogDestinationType: "cloud-watch-logs",
+        LogGroupName: "/shape/flow",
+        DeliverLogsPermissionArn: "arn:aws:iam::000000000000:role/flow-logs",
+      })
+    ).FlowLogIds[0];
+    this.insightsPath = (
+      await ec2("CreateNetworkInsightsPath", {
+        Source: this.instance,
+        Destination: this.eni,
+        Protocol: "tcp",
+        DestinationPort: 443,
+      })
+    ).NetworkInsightsPath.NetworkInsightsPathId;
+    this.insightsAnalysis = (
+      await ec2("StartNetworkInsightsAnalysis", { NetworkInsightsPathId: this.insightsPath })
+    ).NetworkInsightsAnalysis.NetworkInsightsAnalysisId;
+    this.customerGateway = (
+      await ec2("CreateCustomerGateway", { Type: "ipsec.1", IpAddress: this.sitePublicIp, BgpAsn: 65000 })
+    ).CustomerGateway.CustomerGatewayId;
+    this.vpnGateway = (await ec2("CreateVpnGateway", { Type: "ipsec.1" })).VpnGateway.VpnGatewayId;
+    await ec2("AttachVpnGateway", { VpnGatewayId: this.vpnGateway, VpcId: this.vpc });
+    this.vpnConnection = (
+      await ec2("CreateVpnConnection", {
+        Type: "ipsec.1",
+        CustomerGatewayId: this.customerGateway,
+        VpnGatewayId: this.vpnGateway,
+        Options: { StaticRoutesOnly: true },
+      })
+    ).VpnConnection.VpnConnectionId;
+    this.transitGateway = (
+      await ec2("CreateTransitGateway", { Description: "shape" })
+    ).TransitGateway.TransitGatewayId;
+    await this.until(async () => {
+      const t = await ec2("DescribeTransitGateways", { TransitGatewayIds: [this.transitGateway] });
+      return t.TransitGateways[0].State === "available";
+    });
+    this.tgwAttachment = (
+      await ec2("CreateTransitGatewayVpcAttachment", {
+        TransitGatewayId: this.transitGateway,
+        VpcId: this.vpc,
+        SubnetIds: [this.subnetA],
+      })
+    ).TransitGatewayVpcAttachment.TransitGatewayAttachmentId;
+    await this.attachmentAvailable(this.tgwAttachment);
+    this.tgwRouteTable = (
+      await ec2("CreateTransitGatewayRouteTable", { TransitGatewayId: this.transitGateway })
+    ).TransitGatewayRouteTable.TransitGatewayRouteTableId;
+    await this.until(async () => {
+      const t = await ec2("DescribeTransitGatewayRouteTables", {
+        TransitGatewayRouteTableIds: [this.tgwRouteTable],
+      });
+      return t.TransitGatewayRouteTables[0].State === "available";
+    });
+    const resolver = (a: string, i: Record<string, unknown>) => this.call("route53resolver", a, i);
+    this.resolverEndpoint = (
+      await resolver("CreateResolverEndpoint", {
+        CreatorRequestId: "shape-out",
+        Name: "shape-out",
+        Direction: "OUTBOUND",
+        SecurityGroupIds: [this.sg],
+        IpAddresses: [{ SubnetId: this.subnetA }, { SubnetId: this.subnetB }],
+      })
+    ).ResolverEndpoint.Id;
+    this.resolverRule = (
+      await resolver("CreateResolverRule", {
+        CreatorRequestId: "shape-rule",
+        Name: "corp",
+        RuleType: "FORWARD",
+        DomainName: "onprem.example",
+        ResolverEndpointId: this.resolverEndpoint,
+        TargetIps: [{ Ip: "172.30.0.2", Port: 53 }],
+      })
+    ).ResolverRule.Id;
+    const dx = (a: string, i: Record<string, unknown>) => this.call("directconnect", a, i);
+    this.dxConnection = (
+      await dx("CreateConnection", { location: this.site, bandwidth: "10Gbps", connectionName: "shape-dx" })
+    ).connectionId;
+    this.dxGateway = (
+      await dx("CreateDirectConnectGateway", { directConnectGatewayName: "shape-dxgw", amazonSideAsn: 64600 })
+    ).directConnectGateway.directConnectGatewayId;
+    this.dxVif = (
+      await dx("CreatePrivateVirtualInterface", {
+        connectionId: this.dxConnection,
+        newPrivateVirtualInterface: {
+          virtualInterfaceName: "shape-vif",
+          vlan: 100,
+          asn: 65001,
+          directConnectGatewayId: this.dxGateway,
+        },
+      })
+    ).virtualInterfaceId;
+    const creds = await this.env!.admin("POST", "/_privlink/accounts", { id: "222200000009" });
+    this.other = sdkCaller(this.env!.url, {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+    });
+  }
+
+  /** Polls `probe` until it holds (bounded: 10 s). */
+  async until(probe: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await probe()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("the world did not settle within 10 s");
+  }
+
+  async attachmentAvailable(id: string, state = "available"): Promise<void> {
+    await this.until(async () => {
+      const a = await this.call("ec2", "DescribeTransitGatewayAttachments", {
+        TransitGatewayAttachmentIds: [id],
+      });
+      return a.TransitGatewayAttachments[0]?.State === state;
+    });
+  }
+
+  /** Another account's attachment to the world's transit gateway, waiting for acceptance. */
+  async foreignAttachment(cidr: string): Promise<string> {
+    const o = (a: string, i: Record<string, unknown>) => this.other!.send("ec2", a, i).then((r) => r.output);
+    const vpc = (await o("CreateVpc", { CidrBlock: cidr })).Vpc.VpcId;
+    const subnet = (
+      await o("CreateSubnet", {
+        VpcId: vpc,
+        CidrBlock: cidr.replace(/0\/16$/, "0/24"),
+        AvailabilityZone: "us-east-1a",
+      })
+    ).Subnet.SubnetId;
+    const id = (
+      await o("CreateTransitGatewayVpcAttachment", {
+        TransitGatewayId: this.transitGateway,
+        VpcId: vpc,
+        SubnetIds: [subnet],
+      })
+    ).TransitGatewayVpcAttachment.TransitGatewayAttachmentId;
+    await this.attachmentAvailable(id, "pendingAcceptance");
+    return id;
+  }
+
+  destroy(): void {
+    this.other?.destroy();
+    this.receiver?.close();
   }
 
   /** A loopback HTTP endpoint that records SNS's subscription tokens (unref'd: it dies with the test). */

@@ -51,6 +51,8 @@ function vpnConnectionShape(tx: Tx, v: VpnConnection) {
     VpnGatewayId: v.vpnGatewayId,
     TransitGatewayId: v.transitGatewayId,
     Category: "VPN",
+    // AWS reports whether the connection is associated with its gateway; always, once created.
+    GatewayAssociationState: v.state === "deleted" ? "not-associated" : "associated",
     State: v.state,
     Type: v.type,
     CustomerGatewayConfiguration:
@@ -59,6 +61,7 @@ function vpnConnectionShape(tx: Tx, v: VpnConnection) {
         : customerGatewayConfiguration(v, tx.get("customerGateway", v.customerGatewayId)),
     Options: {
       StaticRoutesOnly: v.staticRoutesOnly,
+      EnableAcceleration: false, // no accelerated (Global Accelerator) VPNs
       TunnelInsideIpVersion: "ipv4",
       LocalIpv4NetworkCidr: "0.0.0.0/0",
       RemoteIpv4NetworkCidr: "0.0.0.0/0",
