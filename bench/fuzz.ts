@@ -187,11 +187,33 @@ function freshState(): State {
   return state;
 }
 
+/**
+ * The one 5xx privlink answers on purpose: 501 NotImplemented for an AWS service it has no
+ * handlers for (src/api/unimplemented.ts). A mutation of the service name (credential scope,
+ * X-Amz-Target prefix, Route 53 path) names a service privlink does not serve, and that answer,
+ * in the service's own error envelope, is what the SDKs and the CLI print instead of retrying.
+ * Accepted only when it names a service outside `served`: a 501 for a served one is a finding.
+ */
+export function isDeliberateNotImplemented(status: number, text: string, served: readonly string[]): boolean {
+  if (status !== 501) return false;
+  const code =
+    /"__type":"NotImplemented"|<Code>NotImplemented<\/Code>|x-amzn-errortype: NotImplemented/i.test(text);
+  const named = /does not implement the AWS service (?:'|&apos;)(.*?)(?:'|&apos;)[.,]/s.exec(text)?.[1];
+  return code && named !== undefined && !served.includes(named);
+}
+
 function classify(res: AwsResponse, r: FuzzResult, input: string): void {
   const cls = `${Math.floor(res.status / 100)}xx`;
   r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
   if (res.status < 500) return;
   const body = typeof res.body === "string" ? res.body : Buffer.from(res.body).toString("utf8");
+  const errorType = String(res.headers?.["x-amzn-errortype"] ?? "");
+  if (
+    isDeliberateNotImplemented(res.status, `${body}\nx-amzn-errortype: ${errorType}`, Object.keys(SERVICES))
+  ) {
+    r.statuses.notImplemented = (r.statuses.notImplemented ?? 0) + 1;
+    return;
+  }
   const aws = /InternalError|ServiceUnavailable|InternalFailure|InternalServiceError/.test(body);
   // An InternalError is AWS-shaped but still a bug here: report it with what caused it.
   if (r.findings.length < 20)
@@ -308,6 +330,7 @@ async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: ()
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 0);
         const cls = status ? `${Math.floor(status / 100)}xx` : a === "(timeout)" ? "timeout" : "closed";
         r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
+        if (isDeliberateNotImplemented(status, a, Object.keys(SERVICES))) return;
         if (a === "(timeout)" || (status >= 500 && !/InternalError|ServiceUnavailable/.test(a)))
           if (r.findings.length < 20)
             r.findings.push(`${cls}: ${a.slice(0, 200)} <= ${inputs[j]!.toString("latin1").slice(0, 200)}`);
