@@ -3,29 +3,41 @@
  * from the AWS SDK (test/fuzz/corpus/) and feeds them to privlink's parsers of outside bytes.
  *
  * Targets:
- *   query, json, rest-xml — the wire decoders and handlers, through the same dispatch as the
- *                           edge (auth open, so mutated bytes reach the decoders);
+ *   query, json, rest-xml — the wire decoders and handlers of every service the edge serves,
+ *                           through the same dispatch as the edge (auth open, so mutated bytes
+ *                           reach the decoders); json includes CloudWatch's JSON 1.0 and CBOR;
  *   sigv4                 — header and presigned-query parsing and verification (auth verify):
  *                           mutations of Authorization, X-Amz-Date and the query string;
  *   http                  — raw mutated HTTP/1.1 bytes on a real socket to the API edge.
  * Properties: nothing throws out of the dispatcher; no 5xx but AWS's InternalError/
- * ServiceUnavailable (each counted and reported as a finding with its message); memory stays
+ * ServiceUnavailable (each counted and reported as a finding with its message) and the deliberate
+ * 501 NotImplemented for a service name privlink does not serve (counted apart); memory stays
  * bounded; a real request is answered afterwards. Prints one line per target; exits 1 on a finding.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { directConnectHandlers } from "../src/api/directconnect.js";
 import { type AwsRequest, type AwsResponse, dispatchAws } from "../src/api/dispatch.js";
 import { ec2Handlers } from "../src/api/ec2/index.js";
 import { elbv2Handlers } from "../src/api/elbv2.js";
 import { route53Handlers } from "../src/api/route53.js";
+import { route53ResolverHandlers } from "../src/api/route53resolver.js";
 import { createApiServer } from "../src/api/server.js";
 import { stsHandlers } from "../src/api/sts.js";
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { systemRuntime } from "../src/cloud/runtime.js";
 import { State } from "../src/cloud/state.js";
 import { PACKAGE_ROOT } from "../src/privlink.js";
+import { CloudWatchAlarms } from "../src/services/cloudwatch/alarms.js";
+import { cloudWatchHandlers } from "../src/services/cloudwatch/handlers.js";
+import { CloudWatchMetrics } from "../src/services/cloudwatch/metrics.js";
+import { MetricStore } from "../src/services/cloudwatch/store.js";
+import { LogEventStore } from "../src/services/logs/event-store.js";
+import { logsHandlers } from "../src/services/logs/handlers.js";
 import { secretsManagerHandlers } from "../src/services/secretsmanager.js";
+import { snsHandlers } from "../src/services/sns/handlers.js";
+import { ssmHandlers } from "../src/services/ssm/handlers.js";
 
 export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -173,12 +185,20 @@ function mutate(seed: Seed, target: Target, rand: () => number): AwsRequest {
   return { method: seed.method, url, headers, headersDistinct, body };
 }
 
-const SERVICES = {
+/** Every service the edge serves (as src/privlink.ts wires them), stores in memory, SNS without delivery. */
+const metrics = new CloudWatchMetrics(new MetricStore(":memory:"), () => systemRuntime.now());
+export const SERVICES = {
   ec2: ec2Handlers,
   sts: stsHandlers,
   elasticloadbalancing: elbv2Handlers,
   route53: route53Handlers,
   secretsmanager: secretsManagerHandlers,
+  route53resolver: route53ResolverHandlers,
+  directconnect: directConnectHandlers,
+  monitoring: cloudWatchHandlers(metrics, new CloudWatchAlarms(metrics, () => systemRuntime.now())),
+  logs: logsHandlers(new LogEventStore(":memory:")),
+  ssm: ssmHandlers,
+  sns: snsHandlers({ push: () => undefined }),
 };
 
 function freshState(): State {
