@@ -95,14 +95,10 @@ describe("SNS", () => {
         sns.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: "http://example.com/x" })),
       ),
     ).toMatchObject({ name: "InvalidParameterException" });
-    const res = await fetch(`${srv.url}/_privlink/accounts`, {
-      method: "POST",
-      body: JSON.stringify({ id: "222233334444" }),
-    });
     const other = new SNSClient({
       endpoint: srv.url,
       region: "us-east-1",
-      credentials: (await res.json()) as { accessKeyId: string; secretAccessKey: string },
+      credentials: await srv.admin("POST", "/_privlink/accounts", { id: "222233334444" }),
       maxAttempts: 1,
     });
     expect(await fails(other.send(new PublishCommand({ TopicArn, Message: "hi" })))).toMatchObject({
@@ -138,9 +134,12 @@ describe("SNS", () => {
     expect(s.SubscriptionArn).toMatch(new RegExp(`^${TopicArn}:[0-9a-f-]{36}$`));
     await sns.send(new PublishCommand({ TopicArn, Message: "logged" }));
     await srv.sns.idle();
-    const log = (await (await fetch(`${srv.url}/_privlink/sns/messages`)).json()) as {
-      messages: { topicArn: string; message: string }[];
-    };
+    const log = await srv.admin<{ messages: { topicArn: string; message: string }[] }>(
+      "GET",
+      "/_privlink/sns/messages",
+    );
     expect(log.messages).toEqual([expect.objectContaining({ topicArn: TopicArn, message: "logged" })]);
+    // Only the links in messages are open to subscribers; the event log stays behind the admin token.
+    expect((await fetch(`${srv.url}/_privlink/sns/messages`)).status).toBe(401);
   });
 });
