@@ -4,6 +4,8 @@ import {
   DeleteTopicCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
+  ListSubscriptionsCommand,
+  ListTopicsCommand,
   PublishCommand,
   SetTopicAttributesCommand,
   SNSClient,
@@ -41,6 +43,10 @@ describe("SNS", () => {
       SubscriptionsPending: "0",
     });
     expect(JSON.parse(attrs.Attributes!.Policy!).Id).toBe("__default_policy_ID");
+    // The account-wide lists authorize against the caller's own account (a wildcard topic ARN).
+    const topics = await sns.send(new ListTopicsCommand({}));
+    expect(topics.Topics).toContainEqual({ TopicArn: a.TopicArn });
+    expect((await sns.send(new ListSubscriptionsCommand({}))).Subscriptions).toEqual([]);
     expect(await fails(sns.send(new CreateTopicCommand({ Name: "bad name" })))).toMatchObject({
       name: "InvalidParameterException",
       status: 400,
