@@ -3,29 +3,41 @@
  * from the AWS SDK (test/fuzz/corpus/) and feeds them to privlink's parsers of outside bytes.
  *
  * Targets:
- *   query, json, rest-xml — the wire decoders and handlers, through the same dispatch as the
- *                           edge (auth open, so mutated bytes reach the decoders);
+ *   query, json, rest-xml — the wire decoders and handlers of every service the edge serves,
+ *                           through the same dispatch as the edge (auth open, so mutated bytes
+ *                           reach the decoders); json includes CloudWatch's JSON 1.0 and CBOR;
  *   sigv4                 — header and presigned-query parsing and verification (auth verify):
  *                           mutations of Authorization, X-Amz-Date and the query string;
  *   http                  — raw mutated HTTP/1.1 bytes on a real socket to the API edge.
  * Properties: nothing throws out of the dispatcher; no 5xx but AWS's InternalError/
- * ServiceUnavailable (each counted and reported as a finding with its message); memory stays
+ * ServiceUnavailable (each counted and reported as a finding with its message) and the deliberate
+ * 501 NotImplemented for a service name privlink does not serve (counted apart); memory stays
  * bounded; a real request is answered afterwards. Prints one line per target; exits 1 on a finding.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { directConnectHandlers } from "../src/api/directconnect.js";
 import { type AwsRequest, type AwsResponse, dispatchAws } from "../src/api/dispatch.js";
 import { ec2Handlers } from "../src/api/ec2/index.js";
 import { elbv2Handlers } from "../src/api/elbv2.js";
 import { route53Handlers } from "../src/api/route53.js";
+import { route53ResolverHandlers } from "../src/api/route53resolver.js";
 import { createApiServer } from "../src/api/server.js";
 import { stsHandlers } from "../src/api/sts.js";
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { systemRuntime } from "../src/cloud/runtime.js";
 import { State } from "../src/cloud/state.js";
 import { PACKAGE_ROOT } from "../src/privlink.js";
+import { CloudWatchAlarms } from "../src/services/cloudwatch/alarms.js";
+import { cloudWatchHandlers } from "../src/services/cloudwatch/handlers.js";
+import { CloudWatchMetrics } from "../src/services/cloudwatch/metrics.js";
+import { MetricStore } from "../src/services/cloudwatch/store.js";
+import { LogEventStore } from "../src/services/logs/event-store.js";
+import { logsHandlers } from "../src/services/logs/handlers.js";
 import { secretsManagerHandlers } from "../src/services/secretsmanager.js";
+import { snsHandlers } from "../src/services/sns/handlers.js";
+import { ssmHandlers } from "../src/services/ssm/handlers.js";
 
 export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -173,12 +185,20 @@ function mutate(seed: Seed, target: Target, rand: () => number): AwsRequest {
   return { method: seed.method, url, headers, headersDistinct, body };
 }
 
-const SERVICES = {
+/** Every service the edge serves (as src/privlink.ts wires them), stores in memory, SNS without delivery. */
+const metrics = new CloudWatchMetrics(new MetricStore(":memory:"), () => systemRuntime.now());
+export const SERVICES = {
   ec2: ec2Handlers,
   sts: stsHandlers,
   elasticloadbalancing: elbv2Handlers,
   route53: route53Handlers,
   secretsmanager: secretsManagerHandlers,
+  route53resolver: route53ResolverHandlers,
+  directconnect: directConnectHandlers,
+  monitoring: cloudWatchHandlers(metrics, new CloudWatchAlarms(metrics, () => systemRuntime.now())),
+  logs: logsHandlers(new LogEventStore(":memory:")),
+  ssm: ssmHandlers,
+  sns: snsHandlers({ push: () => undefined }),
 };
 
 function freshState(): State {
@@ -187,11 +207,33 @@ function freshState(): State {
   return state;
 }
 
+/**
+ * The one 5xx privlink answers on purpose: 501 NotImplemented for an AWS service it has no
+ * handlers for (src/api/unimplemented.ts). A mutation of the service name (credential scope,
+ * X-Amz-Target prefix, Route 53 path) names a service privlink does not serve, and that answer,
+ * in the service's own error envelope, is what the SDKs and the CLI print instead of retrying.
+ * Accepted only when it names a service outside `served`: a 501 for a served one is a finding.
+ */
+export function isDeliberateNotImplemented(status: number, text: string, served: readonly string[]): boolean {
+  if (status !== 501) return false;
+  const code =
+    /"__type":"NotImplemented"|<Code>NotImplemented<\/Code>|x-amzn-errortype: NotImplemented/i.test(text);
+  const named = /does not implement the AWS service (?:'|&apos;)(.*?)(?:'|&apos;)[.,]/s.exec(text)?.[1];
+  return code && named !== undefined && !served.includes(named);
+}
+
 function classify(res: AwsResponse, r: FuzzResult, input: string): void {
   const cls = `${Math.floor(res.status / 100)}xx`;
   r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
   if (res.status < 500) return;
   const body = typeof res.body === "string" ? res.body : Buffer.from(res.body).toString("utf8");
+  const errorType = String(res.headers?.["x-amzn-errortype"] ?? "");
+  if (
+    isDeliberateNotImplemented(res.status, `${body}\nx-amzn-errortype: ${errorType}`, Object.keys(SERVICES))
+  ) {
+    r.statuses.notImplemented = (r.statuses.notImplemented ?? 0) + 1;
+    return;
+  }
   const aws = /InternalError|ServiceUnavailable|InternalFailure|InternalServiceError/.test(body);
   // An InternalError is AWS-shaped but still a bug here: report it with what caused it.
   if (r.findings.length < 20)
@@ -308,6 +350,7 @@ async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: ()
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 0);
         const cls = status ? `${Math.floor(status / 100)}xx` : a === "(timeout)" ? "timeout" : "closed";
         r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
+        if (isDeliberateNotImplemented(status, a, Object.keys(SERVICES))) return;
         if (a === "(timeout)" || (status >= 500 && !/InternalError|ServiceUnavailable/.test(a)))
           if (r.findings.length < 20)
             r.findings.push(`${cls}: ${a.slice(0, 200)} <= ${inputs[j]!.toString("latin1").slice(0, 200)}`);

@@ -209,6 +209,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     services,
     streaming,
     adminToken,
+    openAdmin: sns.openRoutes,
     admin: {
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataplane.routes,

@@ -35,6 +35,12 @@ export interface ApiOptions {
   streaming?: StreamingServices;
   /** When set, admin routes (but health) need `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
+  /**
+   * Admin routes that strangers must reach without the token because the URL itself is the
+   * capability (SNS's SubscribeURL/UnsubscribeURL, which carry the subscription's token or ARN)
+   * or the answer is public (SNS's signing certificate): a subscriber never holds the admin token.
+   */
+  openAdmin?: ReadonlySet<string>;
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   observe?: DispatchOptions["observe"];
@@ -123,6 +129,7 @@ async function admin(
   if (
     opts.adminToken !== undefined &&
     !OPEN_ADMIN_ROUTES.has(key) &&
+    !opts.openAdmin?.has(key) &&
     !hasAdminToken(req.headers, opts.adminToken)
   )
     return send(

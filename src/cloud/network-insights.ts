@@ -51,10 +51,12 @@ function checkResource(tx: Tx, ctx: Ctx, text: string, member: string): string {
       "InvalidParameterValue",
       `The ${member} '${text}' is not supported: privlink analyses instances, network interfaces and VPC endpoints`,
     );
-  const found = tx.get(k.kind, id) as { region: string } | undefined;
-  if (!found || found.region !== ctx.region)
+  // Another account's resource is as absent as an unknown one: a path must not let B probe A's
+  // network (AWS reaches other accounts' resources only through Organizations trusted access).
+  const found = tx.get(k.kind, id) as { region: string; accountId: string } | undefined;
+  if (!found || found.region !== ctx.region || found.accountId !== ctx.accountId)
     throw new AwsError(k.code, `The ${k.noun} '${id}' does not exist`);
-  return arn("ec2", ctx.region, (found as unknown as { accountId: string }).accountId, `${k.arnType}/${id}`);
+  return arn("ec2", ctx.region, found.accountId, `${k.arnType}/${id}`);
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;

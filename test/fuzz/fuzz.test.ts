@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import { corpus, fuzz, TARGETS } from "../../bench/fuzz.js";
+import { corpus, fuzz, isDeliberateNotImplemented, SERVICES, TARGETS } from "../../bench/fuzz.js";
 import { dispatchAws } from "../../src/api/dispatch.js";
 import { stsHandlers } from "../../src/api/sts.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
@@ -16,6 +16,46 @@ describe("fuzzed wire parsers (npm run fuzz, short)", () => {
       expect(r.findings).toEqual([]);
       expect(r.inputs).toBe(10_000);
     }, 180_000);
+});
+
+describe("the fuzz corpus and the fuzz property", () => {
+  it("every seed, unmutated, reaches its service's handlers: no 5xx, no NotImplemented", async () => {
+    const state = new State();
+    state.transact((tx) => ensureDefaultAccount(tx, systemRuntime));
+    const opts = { state, rt: systemRuntime, host: { slots: { min: 1, max: 254 } }, auth: "open" as const };
+    const reached = new Set<string>();
+    for (const dir of ["query", "json", "rest-xml"])
+      for (const seed of corpus(dir)) {
+        const headersDistinct = Object.fromEntries(Object.entries(seed.headers).map(([k, v]) => [k, [v]]));
+        const res = await dispatchAws({ ...opts, services: SERVICES }, { ...seed, headersDistinct });
+        const body = typeof res.body === "string" ? res.body : Buffer.from(res.body).toString("latin1");
+        expect(res.status, `${dir} ${seed.url} ${body}`).toBeLessThan(500);
+        reached.add(/Credential=\w+\/\d+\/[^/]+\/([^/]+)\//.exec(seed.headers.authorization ?? "")![1]!);
+      }
+    // The fuzzer covers every service the edge serves.
+    expect([...reached].sort()).toEqual(Object.keys(SERVICES).sort());
+  });
+
+  it("accepts a 501 only as NotImplemented for a service privlink does not serve", () => {
+    const served = Object.keys(SERVICES);
+    const json = (name: string) =>
+      JSON.stringify({
+        __type: "NotImplemented",
+        message: `privlink does not implement the AWS service '${name}'. x`,
+      });
+    expect(isDeliberateNotImplemented(501, json("secetsmanager"), served)).toBe(true);
+    expect(
+      isDeliberateNotImplemented(
+        501,
+        "<ErrorResponse><Error><Code>NotImplemented</Code><Message>privlink does not implement the AWS service &apos;e0c2&apos;. x</Message></Error></ErrorResponse>",
+        served,
+      ),
+    ).toBe(true);
+    // A served service answering 501, another 5xx, or another code stay findings.
+    expect(isDeliberateNotImplemented(501, json("logs"), served)).toBe(false);
+    expect(isDeliberateNotImplemented(500, json("secetsmanager"), served)).toBe(false);
+    expect(isDeliberateNotImplemented(501, '{"__type":"InternalError","message":"x"}', served)).toBe(false);
+  });
 });
 
 describe("fuzz regressions (test/fuzz/corpus/regressions)", () => {

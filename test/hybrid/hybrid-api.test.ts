@@ -43,13 +43,9 @@ async function json(service: string, target: string, op: string, body: unknown) 
 const resolver = (op: string, body: unknown) => json("route53resolver", "Route53Resolver", op, body);
 const dx = (op: string, body: unknown) => json("directconnect", "OvertureService", op, body);
 
-async function site(name: string, cidr: string) {
-  const r = await fetch(`${srv.url}/_privlink/sites`, {
-    method: "POST",
-    body: JSON.stringify({ name, cidr }),
-  });
-  return (await r.json()) as { publicIp: string; workloadHost: string };
-}
+/** Sites are an admin route: it needs the server's admin token, and a refusal fails the test here. */
+const site = (name: string, cidr: string) =>
+  srv.admin<{ publicIp: string; workloadHost: string }>("POST", "/_privlink/sites", { name, cidr });
 
 beforeAll(async () => {
   srv = await startTestServer();
@@ -86,12 +82,16 @@ describe("Site-to-Site VPN objects (SDK)", () => {
         new CreateCustomerGatewayCommand({ Type: "ipsec.1", IpAddress: "198.51.100.7", BgpAsn: 65000 }),
       )
     ).CustomerGateway!;
+    // The deprecated PublicIp still names the address (AWS's own example uses it); same IP and ASN: same gateway.
     const again = (
       await ec2.send(
-        new CreateCustomerGatewayCommand({ Type: "ipsec.1", IpAddress: "198.51.100.7", BgpAsn: 65000 }),
+        new CreateCustomerGatewayCommand({ Type: "ipsec.1", PublicIp: "198.51.100.7", BgpAsn: 65000 }),
       )
     ).CustomerGateway!;
     expect(again.CustomerGatewayId).toBe(cgw.CustomerGatewayId);
+    expect((await fails(ec2.send(new CreateCustomerGatewayCommand({ Type: "ipsec.1" })))).name).toBe(
+      "MissingParameter",
+    );
     const missing = await fails(
       ec2.send(
         new CreateVpnConnectionCommand({

@@ -10,6 +10,10 @@
  * Services need a client in SERVICE_CLIENTS (isolation.test.ts) the first time.
  */
 
+import { HYBRID_FIXTURES } from "./isolation-fixtures-hybrid.js";
+import { NETWORK_FIXTURES } from "./isolation-fixtures-network.js";
+import { SERVICE_FIXTURES } from "./isolation-fixtures-services.js";
+
 /** Account A's resources, made once before the matrix runs. */
 export interface AResources {
   accountId: string;
@@ -31,6 +35,34 @@ export interface AResources {
   notificationId: string;
   zoneId: string;
   secretArn: string;
+  // VPN, peering, transit gateways, NACLs, flow logs, Network Insights (isolation-account-a.ts)
+  cgwId: string;
+  vgwId: string;
+  vpnId: string;
+  vpc2Id: string;
+  pcxId: string;
+  tgwId: string;
+  tgwAttachmentId: string;
+  tgwRouteTableId: string;
+  naclId: string;
+  naclAssociationId: string;
+  flowLogId: string;
+  niPathId: string;
+  niAnalysisId: string;
+  // Route 53 Resolver and Direct Connect
+  resolverEndpointId: string;
+  resolverRuleId: string;
+  resolverAssociationId: string;
+  dxConnectionId: string;
+  dxGatewayId: string;
+  dxVifId: string;
+  // Name-keyed services: B naming the same name names its own (absent) object, so what must
+  // never reach B is A's ARNs and data.
+  logGroupArn: string;
+  paramValue: string;
+  topicArn: string;
+  subscriptionArn: string;
+  alarmArn: string;
 }
 
 export interface Fixture {
@@ -417,4 +449,7 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   "secretsmanager:GetResourcePolicy": { input: (a) => ({ SecretId: a.secretArn }), error: SM_NF },
   "secretsmanager:DeleteResourcePolicy": { input: (a) => ({ SecretId: a.secretArn }), error: SM_NF },
+  ...NETWORK_FIXTURES,
+  ...HYBRID_FIXTURES,
+  ...SERVICE_FIXTURES,
 };

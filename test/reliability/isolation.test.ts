@@ -1,12 +1,18 @@
+import * as cwsdk from "@aws-sdk/client-cloudwatch";
+import * as logssdk from "@aws-sdk/client-cloudwatch-logs";
 import * as ec2sdk from "@aws-sdk/client-ec2";
 import * as elbsdk from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as r53sdk from "@aws-sdk/client-route-53";
 import * as smsdk from "@aws-sdk/client-secrets-manager";
+import * as snssdk from "@aws-sdk/client-sns";
+import * as ssmsdk from "@aws-sdk/client-ssm";
 import * as stssdk from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { elbv2, makeAccount, makeNet, makeNlbStack } from "../control-plane/provider-fixtures.js";
+import { until } from "../dataplane/world.js";
 import { PENDING_ISOLATION } from "../fixture-debt.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { dxWire, makeMoreA, resolverWire } from "./isolation-account-a.js";
 import { type AResources, FIXTURES } from "./isolation-fixtures.js";
 
 type Creds = { accessKeyId: string; secretAccessKey: string };
@@ -31,6 +37,19 @@ const SERVICE_CLIENTS: Record<
     sdk: smsdk,
     client: (endpoint, credentials) => new smsdk.SecretsManagerClient(cfg(endpoint, credentials)),
   },
+  logs: {
+    sdk: logssdk,
+    client: (endpoint, credentials) => new logssdk.CloudWatchLogsClient(cfg(endpoint, credentials)),
+  },
+  ssm: { sdk: ssmsdk, client: (endpoint, credentials) => new ssmsdk.SSMClient(cfg(endpoint, credentials)) },
+  sns: { sdk: snssdk, client: (endpoint, credentials) => new snssdk.SNSClient(cfg(endpoint, credentials)) },
+  monitoring: {
+    sdk: cwsdk,
+    client: (endpoint, credentials) => new cwsdk.CloudWatchClient(cfg(endpoint, credentials)),
+  },
+  // No SDK v3 package is installed for these two JSON services: a signed JSON caller stands in.
+  route53resolver: resolverWire,
+  directconnect: dxWire,
 };
 
 function cfg(endpoint: string, credentials: Creds) {
@@ -112,7 +131,19 @@ async function makeA(srv: TestServer): Promise<AResources> {
   );
   const sm = SERVICE_CLIENTS.secretsmanager!.client(srv.url, srv.credentials);
   const secret = await sm.send(new smsdk.CreateSecretCommand({ Name: "a/db", SecretString: "a" }));
+  const endpointId = ep.VpcEndpoint!.VpcEndpointId!;
+  const instanceId = inst.Instances![0]!.InstanceId!;
+  const more = await makeMoreA(srv, {
+    vpcId: net.vpcId,
+    subnetId,
+    sgId,
+    routeTableId,
+    instanceId,
+    endpointId,
+  });
+  await settled(srv);
   return {
+    ...more,
     accountId: "000000000000",
     vpcId: net.vpcId,
     subnetId,
@@ -120,7 +151,7 @@ async function makeA(srv: TestServer): Promise<AResources> {
     associationId: assoc.AssociationId!,
     igwId: igws.InternetGateways![0]!.InternetGatewayId!,
     sgId,
-    instanceId: inst.Instances![0]!.InstanceId!,
+    instanceId,
     eniId: inst.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!,
     natId: nat.NatGateway!.NatGatewayId!,
     lbArn: stack.lbArn,
@@ -128,7 +159,7 @@ async function makeA(srv: TestServer): Promise<AResources> {
     listenerArn: stack.listenerArn,
     serviceId,
     serviceName,
-    endpointId: ep.VpcEndpoint!.VpcEndpointId!,
+    endpointId,
     notificationId: note.ConnectionNotification!.ConnectionNotificationId!,
     zoneId: zone.HostedZone!.Id!.replace("/hostedzone/", ""),
     secretArn: secret.ARN!,
@@ -156,10 +187,46 @@ function aState(srv: TestServer): string {
     "hostedZone",
     "recordSet",
     "secret",
+    "customerGateway",
+    "vpnGateway",
+    "vpnConnection",
+    "vpcPeeringConnection",
+    "transitGateway",
+    "transitGatewayAttachment",
+    "transitGatewayRouteTable",
+    "networkAcl",
+    "flowLog",
+    "networkInsightsPath",
+    "networkInsightsAnalysis",
+    "resolverEndpoint",
+    "resolverRule",
+    "resolverRuleAssociation",
+    "dxConnection",
+    "dxVirtualInterface",
+    "dxGateway",
+    "dxGatewayAssociation",
+    "logGroup",
+    "logStream",
+    "logsResourcePolicy",
+    "ssmParameter",
+    "snsTopic",
+    "snsSubscription",
   ] as const)
     for (const o of srv.state.all(kind) as Iterable<{ id: string; accountId?: string; state?: string }>)
       if (o.accountId === undefined || o.accountId === "000000000000") out.push(JSON.stringify(o));
   return out.sort().join("\n");
+}
+
+/** Waits out A's asynchronous transitions (pending → available…) so only B's calls could move A. */
+async function settled(srv: TestServer): Promise<void> {
+  let last = aState(srv);
+  await until(async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = aState(srv);
+    const same = now === last;
+    last = now;
+    return same || undefined;
+  }, "account A's objects to settle");
 }
 
 describe("isolation matrix: account B on account A's resources", () => {

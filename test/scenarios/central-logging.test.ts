@@ -20,9 +20,7 @@ let srv: TestServer;
 const shells: Record<string, NodeJS.ProcessEnv> = {};
 
 async function account(id: string): Promise<NodeJS.ProcessEnv> {
-  const res = await fetch(`${srv.url}/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
-  const keys = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-  return { ...srv.cliEnv(keys), PRIVLINK_URL: srv.url };
+  return srv.cliEnv(await srv.admin("POST", "/_privlink/accounts", { id }));
 }
 
 /** An application account's VPC: a private subnet, instance `name`, a Logs endpoint allowing only PutLogEvents. */

@@ -29,12 +29,7 @@ async function endpointFor(service: string, policy?: string): Promise<string> {
 
 beforeAll(async () => {
   srv = await startTestServer();
-  const res = await fetch(`${srv.url}/_privlink/accounts`, {
-    method: "POST",
-    body: JSON.stringify({ id: ACCOUNT }),
-  });
-  const keys = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-  shell = { ...srv.cliEnv(keys), PRIVLINK_URL: srv.url };
+  shell = srv.cliEnv(await srv.admin("POST", "/_privlink/accounts", { id: ACCOUNT }));
   const vpc = (await aws`ec2 create-vpc --cidr-block 10.8.0.0/16`).Vpc.VpcId;
   const [, , subnet, sg] = await Promise.all([
     aws`ec2 modify-vpc-attribute --vpc-id ${vpc} --enable-dns-support ${'{"Value":true}'}`,

@@ -34,8 +34,7 @@ function client(creds = srv.credentials): CloudWatchLogsClient {
 }
 
 async function newAccount(id: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const res = await fetch(`${srv.url}/_privlink/accounts`, { method: "POST", body: JSON.stringify({ id }) });
-  return (await res.json()) as { accessKeyId: string; secretAccessKey: string };
+  return srv.admin("POST", "/_privlink/accounts", { id });
 }
 
 async function stream(
@@ -451,7 +450,7 @@ describe("the in-process delivery API", () => {
       },
       { createMissing: true },
     );
-    await fetch(`${srv.url}/_privlink/reset`, { method: "POST" });
+    await srv.admin("POST", "/_privlink/reset");
     expect(srv.logs.expire()).toBeGreaterThan(0);
     expect(srv.logs.expire()).toBe(0);
   });

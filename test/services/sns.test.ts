@@ -4,6 +4,8 @@ import {
   DeleteTopicCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
+  ListSubscriptionsCommand,
+  ListTopicsCommand,
   PublishCommand,
   SetTopicAttributesCommand,
   SNSClient,
@@ -41,6 +43,10 @@ describe("SNS", () => {
       SubscriptionsPending: "0",
     });
     expect(JSON.parse(attrs.Attributes!.Policy!).Id).toBe("__default_policy_ID");
+    // The account-wide lists authorize against the caller's own account (a wildcard topic ARN).
+    const topics = await sns.send(new ListTopicsCommand({}));
+    expect(topics.Topics).toContainEqual({ TopicArn: a.TopicArn });
+    expect((await sns.send(new ListSubscriptionsCommand({}))).Subscriptions).toEqual([]);
     expect(await fails(sns.send(new CreateTopicCommand({ Name: "bad name" })))).toMatchObject({
       name: "InvalidParameterException",
       status: 400,
@@ -95,14 +101,10 @@ describe("SNS", () => {
         sns.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: "http://example.com/x" })),
       ),
     ).toMatchObject({ name: "InvalidParameterException" });
-    const res = await fetch(`${srv.url}/_privlink/accounts`, {
-      method: "POST",
-      body: JSON.stringify({ id: "222233334444" }),
-    });
     const other = new SNSClient({
       endpoint: srv.url,
       region: "us-east-1",
-      credentials: (await res.json()) as { accessKeyId: string; secretAccessKey: string },
+      credentials: await srv.admin("POST", "/_privlink/accounts", { id: "222233334444" }),
       maxAttempts: 1,
     });
     expect(await fails(other.send(new PublishCommand({ TopicArn, Message: "hi" })))).toMatchObject({
@@ -138,9 +140,12 @@ describe("SNS", () => {
     expect(s.SubscriptionArn).toMatch(new RegExp(`^${TopicArn}:[0-9a-f-]{36}$`));
     await sns.send(new PublishCommand({ TopicArn, Message: "logged" }));
     await srv.sns.idle();
-    const log = (await (await fetch(`${srv.url}/_privlink/sns/messages`)).json()) as {
-      messages: { topicArn: string; message: string }[];
-    };
+    const log = await srv.admin<{ messages: { topicArn: string; message: string }[] }>(
+      "GET",
+      "/_privlink/sns/messages",
+    );
     expect(log.messages).toEqual([expect.objectContaining({ topicArn: TopicArn, message: "logged" })]);
+    // Only the links in messages are open to subscribers; the event log stays behind the admin token.
+    expect((await fetch(`${srv.url}/_privlink/sns/messages`)).status).toBe(401);
   });
 });

@@ -55,15 +55,22 @@ const SETTABLE_SUBSCRIPTION = [
   "RedrivePolicy",
 ];
 
-/** SNS answers a denial with AuthorizationError (403), not the Query family's AccessDenied. */
-function authorizeSns(ctx: Ctx, action: string, topic: SnsTopic | undefined, arn: string): void {
+/**
+ * SNS answers a denial with AuthorizationError (403), not the Query family's AccessDenied.
+ * Account-wide calls (ListTopics…) name a wildcard resource in the caller's own account.
+ */
+function authorizeSns(
+  ctx: Ctx,
+  action: string,
+  topic: SnsTopic | undefined,
+  arn: string,
+  account = () => topic?.accountId ?? parseTopicArn(arn).accountId,
+): void {
   try {
     authorize(ctx, {
       action: `sns:${action}`,
       resource: arn,
-      // List actions authorize against the account's wildcard ARN, which names no topic.
-      resourceAccount:
-        topic?.accountId ?? (arn.endsWith(":*") ? ctx.accountId : parseTopicArn(arn).accountId),
+      resourceAccount: account(),
       resourcePolicy: topic?.attributes.Policy,
     });
   } catch (err) {
@@ -179,7 +186,13 @@ export function snsHandlers(outbox: Outbox): HandlerTable {
   };
 
   const listTopics = ({ tx, ctx, input }: Call) => {
-    authorizeSns(ctx, "ListTopics", undefined, `arn:aws:sns:${ctx.region}:${ctx.accountId}:*`);
+    authorizeSns(
+      ctx,
+      "ListTopics",
+      undefined,
+      `arn:aws:sns:${ctx.region}:${ctx.accountId}:*`,
+      () => ctx.accountId,
+    );
     const topics = [...tx.all("snsTopic")]
       .filter((t) => t.accountId === ctx.accountId && t.region === ctx.region)
       .sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -262,7 +275,13 @@ export function snsHandlers(outbox: Outbox): HandlerTable {
   };
 
   const listSubscriptions = ({ tx, ctx, input }: Call) => {
-    authorizeSns(ctx, "ListSubscriptions", undefined, `arn:aws:sns:${ctx.region}:${ctx.accountId}:*`);
+    authorizeSns(
+      ctx,
+      "ListSubscriptions",
+      undefined,
+      `arn:aws:sns:${ctx.region}:${ctx.accountId}:*`,
+      () => ctx.accountId,
+    );
     const subs = [...tx.all("snsSubscription")]
       .filter((s) => s.owner === ctx.accountId && s.region === ctx.region)
       .sort((a, b) => (a.id < b.id ? -1 : 1));

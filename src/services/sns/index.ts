@@ -22,9 +22,21 @@ const ATTEMPTS = 3;
 const RETRY_DELAY_MS = 1000;
 const POST_TIMEOUT_MS = 15_000;
 const CERT_PATH = "/_privlink/sns/SimpleNotificationService.pem";
+const CONFIRM_PATH = "/_privlink/sns/confirm";
+const UNSUBSCRIBE_PATH = "/_privlink/sns/unsubscribe";
 
 export class SnsService {
   readonly handlers: HandlerTable;
+  /**
+   * The links AWS puts in its messages, reached by subscribers that hold no admin token: as on
+   * AWS, the confirm link is authorized by the subscription's token, the unsubscribe link by the
+   * subscription ARN it names, and the certificate is public.
+   */
+  readonly openRoutes: ReadonlySet<string> = new Set([
+    `GET ${CERT_PATH}`,
+    `GET ${CONFIRM_PATH}`,
+    `GET ${UNSUBSCRIBE_PATH}`,
+  ]);
   private edgeUrl = "http://127.0.0.1:4599";
   private pending: Delivery[] = [];
   private flushing = false;
@@ -63,13 +75,13 @@ export class SnsService {
         body: this.signer.certPem,
         contentType: "application/x-pem-file",
       }),
-      "GET /_privlink/sns/confirm": ({ url }) => {
+      [`GET ${CONFIRM_PATH}`]: ({ url }) => {
         const topicArn = url.searchParams.get("TopicArn") ?? "";
         const token = url.searchParams.get("Token") ?? "";
         const sub = this.state.transact((tx) => confirm(tx, topicArn, token));
         return xml("ConfirmSubscription", `<SubscriptionArn>${xmlText(sub.id)}</SubscriptionArn>`);
       },
-      "GET /_privlink/sns/unsubscribe": ({ url }) => {
+      [`GET ${UNSUBSCRIBE_PATH}`]: ({ url }) => {
         const arn = url.searchParams.get("SubscriptionArn") ?? "";
         this.state.transact((tx) => {
           if (!tx.get("snsSubscription", arn))
@@ -162,7 +174,7 @@ export class SnsService {
         messageId: randomUUID(),
         token: sub.token,
         topicArn: sub.topicArn,
-        subscribeUrl: `${this.edgeUrl}/_privlink/sns/confirm?${q}`,
+        subscribeUrl: `${this.edgeUrl}${CONFIRM_PATH}?${q}`,
         timestamp: this.rt.now().toISOString(),
       }),
     );
@@ -180,7 +192,7 @@ export class SnsService {
           timestamp: this.rt.now().toISOString(),
         }),
       ),
-      UnsubscribeURL: `${this.edgeUrl}/_privlink/sns/unsubscribe?${q}`,
+      UnsubscribeURL: `${this.edgeUrl}${UNSUBSCRIBE_PATH}?${q}`,
     };
   }
 
