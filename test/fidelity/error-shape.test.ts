@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isWireService, protocolOf } from "../../src/api/protocols/index.js";
-import { PENDING_ERROR_SERVICES } from "../fixture-debt.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws } from "../helpers/spawn.js";
 import { ERROR_FIXTURES, UNIMPLEMENTED } from "./error-fixtures.js";
@@ -25,12 +24,8 @@ const cliLine = (code: string, op: string, message: string) =>
 
 describe("errors in each protocol privlink serves", () => {
   it("has a refused call for every registered service, covering every protocol", () => {
-    const services = Object.keys(srv.services).filter((s) => !PENDING_ERROR_SERVICES.has(s));
+    const services = Object.keys(srv.services);
     expect(services.filter((s) => !ERROR_FIXTURES[s])).toEqual([]);
-    expect(
-      [...PENDING_ERROR_SERVICES].filter((s) => ERROR_FIXTURES[s]),
-      "covered now: remove from PENDING_ERROR_SERVICES in test/fixture-debt.ts",
-    ).toEqual([]);
     const protocols = new Set(services.filter(isWireService).map(protocolOf));
     expect([...protocols].sort()).toEqual(
       [...new Set(Object.keys(ERROR_FIXTURES).filter(isWireService).map(protocolOf))].sort(),

@@ -10,7 +10,6 @@ import * as stssdk from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { elbv2, makeAccount, makeNet, makeNlbStack } from "../control-plane/provider-fixtures.js";
 import { until } from "../dataplane/world.js";
-import { PENDING_ISOLATION } from "../fixture-debt.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { dxWire, makeMoreA, resolverWire } from "./isolation-account-a.js";
 import { type AResources, FIXTURES } from "./isolation-fixtures.js";
@@ -241,20 +240,13 @@ describe("isolation matrix: account B on account A's resources", () => {
   afterAll(() => srv?.stop());
 
   it("has a fixture for every action the server answers", () => {
-    const missing = actions(srv).filter((k) => !FIXTURES[k] && !PENDING_ISOLATION.has(k));
-    expect(
-      [...PENDING_ISOLATION].filter((k) => FIXTURES[k]),
-      "covered now: remove from PENDING_ISOLATION in test/fixture-debt.ts",
-    ).toEqual([]);
+    const missing = actions(srv).filter((k) => !FIXTURES[k]);
     const stale = Object.keys(FIXTURES).filter((k) => !actions(srv).includes(k));
     expect(missing, `add rows to test/reliability/isolation-fixtures.ts for: ${missing.join(", ")}`).toEqual(
       [],
     );
     expect(stale, "fixtures for actions the server no longer answers").toEqual([]);
-    const noClient = Object.keys(srv.services).filter(
-      (s) =>
-        !SERVICE_CLIENTS[s] && !actions(srv).every((k) => !k.startsWith(`${s}:`) || PENDING_ISOLATION.has(k)),
-    );
+    const noClient = Object.keys(srv.services).filter((s) => !SERVICE_CLIENTS[s]);
     expect(noClient, "add an SDK client to SERVICE_CLIENTS in isolation.test.ts").toEqual([]);
   });
 
