@@ -2,10 +2,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CreateNetworkAclCommand,
+  CreateNetworkInsightsPathCommand,
   DescribeNetworkAclsCommand,
+  DescribeNetworkInsightsAnalysesCommand,
   ModifyVpcEndpointCommand,
   ReplaceNetworkAclAssociationCommand,
   RevokeSecurityGroupIngressCommand,
+  StartNetworkInsightsAnalysisCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,6 +18,7 @@ import {
   makeConsumer,
   makeProvider,
   type Provider,
+  until,
 } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
@@ -173,7 +177,7 @@ describe("seed design 1: a private app reads Secrets Manager", () => {
 
 describe("network ACLs: a stateless boundary names the entry that lets it through", () => {
   it("each denied crossing's fix, run by the AWS CLI, opens it: the request's port, then the replies' range", async () => {
-    const d = await secretsDesign(srv, { account: "111122225555", cidr: "10.7.0.0/16", name: "acl-app" });
+    const d = await secretsDesign(srv, { account: "111122227777", cidr: "10.6.0.0/16", name: "acl-app" });
     for (let i = 0; i < 200 && srv.state.get("vpcEndpoint", d.endpointId!)?.state !== "available"; i++)
       await new Promise((res) => setTimeout(res, 25));
     const ep = srv.state.get("vpcEndpoint", d.endpointId!)!;
@@ -194,6 +198,34 @@ describe("network ACLs: a stateless boundary names the entry that lets it throug
       }),
     );
     const appIp = srv.state.get("eni", srv.state.get("instance", d.instanceId)!.eniId)!.privateIp;
+    // Network Insights reads the same decision: the ACL and the direction that refuse.
+    const path = await d.ec2.send(
+      new CreateNetworkInsightsPathCommand({
+        Source: d.instanceId,
+        Destination: far.id,
+        Protocol: "tcp",
+        DestinationPort: 443,
+      }),
+    );
+    const started = await d.ec2.send(
+      new StartNetworkInsightsAnalysisCommand({
+        NetworkInsightsPathId: path.NetworkInsightsPath!.NetworkInsightsPathId!,
+      }),
+    );
+    const id = started.NetworkInsightsAnalysis!.NetworkInsightsAnalysisId!;
+    const analysis = await until(async () => {
+      const out = await d.ec2.send(
+        new DescribeNetworkInsightsAnalysesCommand({ NetworkInsightsAnalysisIds: [id] }),
+      );
+      const a = out.NetworkInsightsAnalyses![0]!;
+      return a.Status === "succeeded" ? a : undefined;
+    }, `analysis ${id}`);
+    expect(analysis.NetworkPathFound).toBe(false);
+    expect(analysis.Explanations![0]).toMatchObject({
+      ExplanationCode: "SUBNET_ACL_RESTRICTION",
+      Acl: { Id: acl, Arn: `arn:aws:ec2:us-east-1:111122227777:network-acl/${acl}` },
+      Direction: "ingress",
+    });
     const fixes: string[] = [];
     for (const boundary of ["--ingress", "--egress"]) {
       const refused = await why(d.instanceId, `${far.privateIp}:443`);
