@@ -7,7 +7,7 @@
  */
 import type { State } from "../cloud/state.js";
 import type { Eni } from "../cloud/types.js";
-import { type Decision, type Hop, matchingRule } from "../flow/index.js";
+import { type Decision, EPHEMERAL, type Hop, matchingRule } from "../flow/index.js";
 
 /** What a fix needs to know besides the refusing hop. */
 export interface FixContext {
@@ -86,13 +86,34 @@ function routeFix(c: FixContext): string | undefined {
   return undefined;
 }
 
+/**
+ * An allow entry ahead of whatever denies: for the peer's address only, on the flow's port or,
+ * at a reply boundary, on the client's whole ephemeral range (flow/nacl.ts checks every port of
+ * it), numbered below the denying rule and free in that direction.
+ */
+function naclFix(c: FixContext): string | undefined {
+  const acl = c.hop.resource ? c.state.get("networkAcl", c.hop.resource) : undefined;
+  const m = /: (outbound|inbound) .* (?:to|from) (\S+) is denied \((?:rule (\d+) denies|no rule allows)/.exec(
+    c.hop.detail,
+  );
+  if (!acl || !m) return undefined;
+  const egress = m[1] === "outbound";
+  const ports = /\(replies\)/.test(c.hop.detail) ? EPHEMERAL : { from: c.port, to: c.port };
+  const below = m[3] ? Number(m[3]) : 32767;
+  const taken = new Set(acl.entries.filter((e) => e.egress === egress).map((e) => e.ruleNumber));
+  let rule = Math.min(below - 1, 100);
+  while (rule > 0 && taken.has(rule)) rule--;
+  if (rule < 1) return undefined; // rule 1 denies: only deleting or replacing it lets the flow through
+  return `aws ec2 create-network-acl-entry --network-acl-id ${acl.id} --rule-number ${rule} --protocol tcp --port-range From=${ports.from},To=${ports.to} --cidr-block ${m[2]}/32 --rule-action allow ${egress ? "--egress" : "--ingress"}`;
+}
+
 function endpointOf(c: FixContext) {
   const e = c.hop.resource;
   return e ? c.state.get("vpcEndpoint", e) : undefined;
 }
 
-/** Hop kinds that flow/ has today, and those other branches add (network-acl, vpn, site). */
-export type KnownHopKind = Hop["kind"] | "network-acl" | "site";
+/** Hop kinds that flow/ has, and the site hop the hybrid flows name. */
+export type KnownHopKind = Hop["kind"] | "site";
 
 export const HOP_MEANINGS: Readonly<Record<KnownHopKind, HopMeaning>> = {
   source: {
@@ -165,10 +186,7 @@ export const HOP_MEANINGS: Readonly<Record<KnownHopKind, HopMeaning>> = {
   "network-acl": {
     code: () => "SUBNET_ACL_RESTRICTION",
     component: "AWS::EC2::NetworkAcl",
-    fix: (c) =>
-      c.hop.resource
-        ? `aws ec2 create-network-acl-entry --network-acl-id ${c.hop.resource} --rule-number 100 --protocol tcp --port-range From=${c.port},To=${c.port} --cidr-block 0.0.0.0/0 --rule-action allow ${/outbound|egress/.test(c.hop.detail) ? "--egress" : "--ingress"}`
-        : undefined,
+    fix: naclFix,
   },
   vpn: {
     code: () => "BAD_STATE_VPN",

@@ -102,6 +102,7 @@ function ref(state: State, id: string | undefined): Json | undefined {
     ["nat-", "natGateway", "natgateway"],
     ["vpc-", "vpc", "vpc"],
     ["subnet-", "subnet", "subnet"],
+    ["acl-", "networkAcl", "network-acl"],
   ];
   const t = types.find(([p]) => id.startsWith(p));
   const owner = t && (state.get(t[1] as "vpc", id) as { accountId: string; region: string } | undefined);
@@ -222,6 +223,12 @@ function explanation(state: State, d: Decision, h: Hop, port: number): Json {
   }
   if (h.kind === "route" && h.resource?.startsWith("rtb-"))
     return { ...base, RouteTable: ref(state, h.resource), RouteTableRoute: routeOf(state, d, h.resource) };
+  if (h.kind === "network-acl")
+    return {
+      ...base,
+      Acl: ref(state, h.resource),
+      Direction: /: outbound /.test(h.detail) ? "egress" : "ingress",
+    };
   if (h.kind === "internet-gateway") return { ...base, InternetGateway: ref(state, h.resource) };
   if (h.kind === "nat-gateway") return { ...base, NatGateway: ref(state, h.resource) };
   if (h.kind === "peering") return { ...base, VpcPeeringConnection: ref(state, h.resource) };

@@ -1,5 +1,6 @@
 export { decide, FlowDecider } from "./decide.js";
 export { type StateIndex, stateIndex } from "./index-cache.js";
+export { EPHEMERAL } from "./nacl.js";
 export { internetHops, longestMatch, routeTableOf } from "./route.js";
 export { matchingRule, type Peer, securityGroupHop } from "./sg.js";
 export { healthCheckPort, proxyProtocolV2, takesNewFlows, targetHost } from "./targets.js";

@@ -79,12 +79,9 @@ async function cli<T>(...args: string[]): Promise<T> {
 
 /** Tries a flow for real: a CONNECT through the workload's proxy to the endpoint's address. */
 async function works(row: AccessRow): Promise<boolean> {
-  const proxy = (await (
-    await fetch(`${srv.url}/_privlink/workloads/proxy`, {
-      method: "POST",
-      body: JSON.stringify({ workload: row.workload }),
-    })
-  ).json()) as { host: string; port: number };
+  const proxy = await srv.admin<{ host: string; port: number }>("POST", "/_privlink/workloads/proxy", {
+    workload: row.workload,
+  });
   const ep = srv.state.get("vpcEndpoint", row.endpointId);
   const eni = ep?.enis[0] && srv.state.get("eni", ep.enis[0].eniId);
   // A deleted endpoint's interfaces are gone: dial the address it had.
@@ -186,7 +183,7 @@ describe("privlink impact", () => {
     const local = await runCli(["impact", "--delete-route", table.id, "10.0.0.0/16"], env);
     expect(local.code).toBe(2);
     expect(local.stderr).toContain("cannot remove local route 10.0.0.0/16");
-  });
+  }, 120_000);
 
   it("--revoke of the endpoint's inbound rule breaks only the app's flow", async () => {
     const before = await allFlows();

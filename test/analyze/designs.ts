@@ -120,7 +120,7 @@ export function normalize(text: string): string {
   const counters = new Map<string, number>();
   return text
     .replace(
-      /\b(vpce-svc|vpce|vpc|subnet|sgr|sg|rtb|eni|i|igw|nat|nip|nia)-[0-9a-f]{8,17}\b/g,
+      /\b(vpce-svc|vpce|vpc|subnet|sgr|sg|rtb|acl|eni|i|igw|nat|nip|nia)-[0-9a-f]{8,17}\b/g,
       (id, kind: string) => {
         let v = seen.get(id);
         if (!v) {

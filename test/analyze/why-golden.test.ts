@@ -1,6 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModifyVpcEndpointCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateNetworkAclCommand,
+  CreateNetworkInsightsPathCommand,
+  DescribeNetworkAclsCommand,
+  DescribeNetworkInsightsAnalysesCommand,
+  ModifyVpcEndpointCommand,
+  ReplaceNetworkAclAssociationCommand,
+  RevokeSecurityGroupIngressCommand,
+  StartNetworkInsightsAnalysisCommand,
+} from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   accept,
@@ -9,6 +18,7 @@ import {
   makeConsumer,
   makeProvider,
   type Provider,
+  until,
 } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
@@ -163,6 +173,78 @@ describe("seed design 1: a private app reads Secrets Manager", () => {
     expect(ran.code).toBe(0);
     expect((await why("app", "secretsmanager:443")).code).toBe(0);
   });
+});
+
+describe("network ACLs: a stateless boundary names the entry that lets it through", () => {
+  it("each denied crossing's fix, run by the AWS CLI, opens it: the request's port, then the replies' range", async () => {
+    const d = await secretsDesign(srv, { account: "111122227777", cidr: "10.6.0.0/16", name: "acl-app" });
+    for (let i = 0; i < 200 && srv.state.get("vpcEndpoint", d.endpointId!)?.state !== "available"; i++)
+      await new Promise((res) => setTimeout(res, 25));
+    const ep = srv.state.get("vpcEndpoint", d.endpointId!)!;
+    const far = ep.enis
+      .map((e) => srv.state.get("eni", e.eniId)!)
+      .find((e) => e.subnetId === d.subnetIds[1])!;
+    const acl = (await d.ec2.send(new CreateNetworkAclCommand({ VpcId: d.vpcId }))).NetworkAcl!.NetworkAclId!;
+    const current = await d.ec2.send(
+      new DescribeNetworkAclsCommand({
+        Filters: [{ Name: "association.subnet-id", Values: [d.subnetIds[1]!] }],
+      }),
+    );
+    const assoc = current.NetworkAcls![0]!.Associations!.find((a) => a.SubnetId === d.subnetIds[1])!;
+    await d.ec2.send(
+      new ReplaceNetworkAclAssociationCommand({
+        AssociationId: assoc.NetworkAclAssociationId,
+        NetworkAclId: acl,
+      }),
+    );
+    const appIp = srv.state.get("eni", srv.state.get("instance", d.instanceId)!.eniId)!.privateIp;
+    // Network Insights reads the same decision: the ACL and the direction that refuse.
+    const path = await d.ec2.send(
+      new CreateNetworkInsightsPathCommand({
+        Source: d.instanceId,
+        Destination: far.id,
+        Protocol: "tcp",
+        DestinationPort: 443,
+      }),
+    );
+    const started = await d.ec2.send(
+      new StartNetworkInsightsAnalysisCommand({
+        NetworkInsightsPathId: path.NetworkInsightsPath!.NetworkInsightsPathId!,
+      }),
+    );
+    const id = started.NetworkInsightsAnalysis!.NetworkInsightsAnalysisId!;
+    const analysis = await until(async () => {
+      const out = await d.ec2.send(
+        new DescribeNetworkInsightsAnalysesCommand({ NetworkInsightsAnalysisIds: [id] }),
+      );
+      const a = out.NetworkInsightsAnalyses![0]!;
+      return a.Status === "succeeded" ? a : undefined;
+    }, `analysis ${id}`);
+    expect(analysis.NetworkPathFound).toBe(false);
+    expect(analysis.Explanations![0]).toMatchObject({
+      ExplanationCode: "SUBNET_ACL_RESTRICTION",
+      Acl: { Id: acl, Arn: `arn:aws:ec2:us-east-1:111122227777:network-acl/${acl}` },
+      Direction: "ingress",
+    });
+    const fixes: string[] = [];
+    for (const boundary of ["--ingress", "--egress"]) {
+      const refused = await why(d.instanceId, `${far.privateIp}:443`);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/refused at network-acl: .* is denied/);
+      expect(refused.stdout).toContain("[SUBNET_ACL_RESTRICTION]");
+      const fix = /^fix: aws (.*)$/m.exec(refused.stdout)![1]!;
+      expect(fix).toContain(`--network-acl-id ${acl} --rule-number 100`);
+      expect(fix).toContain(`--cidr-block ${appIp}/32`);
+      expect(fix.endsWith(boundary)).toBe(true);
+      fixes.push(fix);
+      const ran = await runAws([...fix.split(" "), "--endpoint-url", srv.url], srv.cliEnv(d.creds));
+      expect(ran.stderr).toBe("");
+      expect(ran.code).toBe(0);
+    }
+    expect(fixes[0]).toContain("--port-range From=443,To=443");
+    expect(fixes[1]).toContain("--port-range From=32768,To=60999");
+    expect((await why(d.instanceId, `${far.privateIp}:443`)).code).toBe(0);
+  }, 120_000);
 });
 
 describe("seed design 5: own service to accepted and rejected consumers", () => {

@@ -205,22 +205,14 @@ describe("why agrees with real connections", () => {
   }
 
   async function whyOf(dst: string): Promise<WhyResult> {
-    const res = await fetch(`${srv.url}/_privlink/why`, {
-      method: "POST",
-      body: JSON.stringify({ source: w.instanceId, destination: dst }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as WhyResult;
+    return srv.admin<WhyResult>("POST", "/_privlink/why", { source: w.instanceId, destination: dst });
   }
 
   /** A real connection through the workload's proxy: the echoed payload, or the refusal's words. */
   async function connectAs(authority: string, echoes: boolean): Promise<{ ok: boolean; reason?: string }> {
-    const proxy = (await (
-      await fetch(`${srv.url}/_privlink/workloads/proxy`, {
-        method: "POST",
-        body: JSON.stringify({ workload: w.instanceId }),
-      })
-    ).json()) as { host: string; port: number };
+    const proxy = await srv.admin<{ host: string; port: number }>("POST", "/_privlink/workloads/proxy", {
+      workload: w.instanceId,
+    });
     try {
       const socket = await tunnel(proxy, authority);
       if (!echoes) {
