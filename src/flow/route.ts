@@ -34,14 +34,51 @@ function prefixOf(route: Route, region: string, ip: number): number | undefined 
   return undefined;
 }
 
+interface CompiledTable {
+  /** CIDR routes, most specific first (stable: equal prefixes keep table order). */
+  readonly cidrs: readonly {
+    readonly base: number;
+    readonly size: number;
+    readonly prefix: number;
+    readonly route: Route;
+  }[];
+  readonly prefixLists: readonly Route[];
+}
+
+// Route tables are immutable objects: a compiled form per object is exact until the table changes.
+const compiledTables = new WeakMap<RouteTable, CompiledTable>();
+
+function compiled(table: RouteTable): CompiledTable {
+  let c = compiledTables.get(table);
+  if (c) return c;
+  const cidrs: { base: number; size: number; prefix: number; route: Route }[] = [];
+  const prefixLists: Route[] = [];
+  for (const r of table.routes) {
+    const p = r.destinationCidr !== undefined ? parseCidr(r.destinationCidr) : undefined;
+    if (p) cidrs.push({ base: p.base, size: p.size, prefix: p.prefix, route: r });
+    else if (r.destinationPrefixListId !== undefined) prefixLists.push(r);
+  }
+  cidrs.sort((a, b) => b.prefix - a.prefix);
+  c = { cidrs, prefixLists };
+  compiledTables.set(table, c);
+  return c;
+}
+
 /**
  * Longest-prefix match, as the VPC router does. Blackhole routes take part: a packet that
  * matches one most specifically is dropped, not sent down a shorter route.
  */
 export function longestMatch(table: RouteTable, ip: number): Route | undefined {
+  const c = compiled(table);
   let best: Route | undefined;
   let bestPrefix = -1;
-  for (const r of table.routes) {
+  for (const r of c.cidrs)
+    if (ip >= r.base && ip < r.base + r.size) {
+      best = r.route;
+      bestPrefix = r.prefix;
+      break;
+    }
+  for (const r of c.prefixLists) {
     const p = prefixOf(r, table.region, ip);
     if (p !== undefined && p > bestPrefix) {
       best = r;
