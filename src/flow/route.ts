@@ -1,5 +1,6 @@
 import { awsPrefixLists } from "../cloud/catalog.js";
 import { cidrContains, parseCidr } from "../cloud/cidr.js";
+import { PrefixIndex } from "../cloud/prefix-index.js";
 import type { State } from "../cloud/state.js";
 import type { Route, RouteTable, Subnet } from "../cloud/types.js";
 import type { Hop } from "./types.js";
@@ -35,13 +36,7 @@ function prefixOf(route: Route, region: string, ip: number): number | undefined 
 }
 
 interface CompiledTable {
-  /** CIDR routes, most specific first (stable: equal prefixes keep table order). */
-  readonly cidrs: readonly {
-    readonly base: number;
-    readonly size: number;
-    readonly prefix: number;
-    readonly route: Route;
-  }[];
+  readonly cidrs: PrefixIndex<Route>;
   readonly prefixLists: readonly Route[];
 }
 
@@ -51,14 +46,13 @@ const compiledTables = new WeakMap<RouteTable, CompiledTable>();
 function compiled(table: RouteTable): CompiledTable {
   let c = compiledTables.get(table);
   if (c) return c;
-  const cidrs: { base: number; size: number; prefix: number; route: Route }[] = [];
+  const cidrs = new PrefixIndex<Route>();
   const prefixLists: Route[] = [];
   for (const r of table.routes) {
     const p = r.destinationCidr !== undefined ? parseCidr(r.destinationCidr) : undefined;
-    if (p) cidrs.push({ base: p.base, size: p.size, prefix: p.prefix, route: r });
+    if (p) cidrs.add(p.base, p.prefix, r);
     else if (r.destinationPrefixListId !== undefined) prefixLists.push(r);
   }
-  cidrs.sort((a, b) => b.prefix - a.prefix);
   c = { cidrs, prefixLists };
   compiledTables.set(table, c);
   return c;
@@ -70,14 +64,9 @@ function compiled(table: RouteTable): CompiledTable {
  */
 export function longestMatch(table: RouteTable, ip: number): Route | undefined {
   const c = compiled(table);
-  let best: Route | undefined;
-  let bestPrefix = -1;
-  for (const r of c.cidrs)
-    if (ip >= r.base && ip < r.base + r.size) {
-      best = r.route;
-      bestPrefix = r.prefix;
-      break;
-    }
+  const hit = c.cidrs.match(ip);
+  let best = hit?.value;
+  let bestPrefix = hit?.prefix ?? -1;
   for (const r of c.prefixLists) {
     const p = prefixOf(r, table.region, ip);
     if (p !== undefined && p > bestPrefix) {
