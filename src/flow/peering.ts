@@ -17,7 +17,7 @@ export function peeringHops(c: RouteContext): Crossing {
   const hops: Hop[] = [passed("route", table.id, `${table.id}: ${route.destinationCidr} via ${id}`)];
   const pcx = state.get("vpcPeeringConnection", id);
   const far = pcx && otherSide(pcx, src.vpc.id);
-  if (!pcx || pcx.status !== "active" || !far) {
+  if (pcx?.status !== "active" || !far) {
     hops.push(refused("peering", id, `no route to ${label}: peering ${id} is ${pcx?.status ?? "gone"}`));
     return { hops, groupReferences: false };
   }

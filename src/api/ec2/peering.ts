@@ -69,15 +69,22 @@ export const peeringHandlers: HandlerTable = {
     return { Return: true };
   },
   ModifyVpcPeeringConnectionOptions: ({ tx, ctx, input }) => {
-    const p = pcx.modifyPeeringOptions(tx, ctx, need(input.VpcPeeringConnectionId, "VpcPeeringConnectionId"), {
-      requester: optionsInput(input.RequesterPeeringConnectionOptions),
-      accepter: optionsInput(input.AccepterPeeringConnectionOptions),
-    });
+    const p = pcx.modifyPeeringOptions(
+      tx,
+      ctx,
+      need(input.VpcPeeringConnectionId, "VpcPeeringConnectionId"),
+      {
+        requester: optionsInput(input.RequesterPeeringConnectionOptions),
+        accepter: optionsInput(input.AccepterPeeringConnectionOptions),
+      },
+    );
     return {
       RequesterPeeringConnectionOptions: input.RequesterPeeringConnectionOptions
         ? optionsOutput(p.requester)
         : undefined,
-      AccepterPeeringConnectionOptions: input.AccepterPeeringConnectionOptions ? optionsOutput(p.accepter) : undefined,
+      AccepterPeeringConnectionOptions: input.AccepterPeeringConnectionOptions
+        ? optionsOutput(p.accepter)
+        : undefined,
     };
   },
   DescribeVpcPeeringConnections: ({ tx, ctx, input }) => {
