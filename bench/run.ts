@@ -127,6 +127,13 @@ const BENCHES: Record<string, Entry> = {
     budget: [90, 240],
     goals: analyzeGoals,
   },
+  "flow-hops": {
+    title:
+      "issue 10: a flow decision across 3 route tables of 1,000 routes (spoke, TGW, hub) against same-VPC",
+    run: async (full) =>
+      (await import("./flow-hops.js")).benchFlowHops(full ? { seconds: 5 } : { seconds: 1 }) as never,
+    budget: [30, 60],
+  },
   endpoint: {
     title: "issue 4: traffic through a real interface endpoint; listener set-up for many endpoints",
     run: async (full) =>

@@ -37,10 +37,16 @@ export function isCanonicalCidr(text: string): boolean {
   return !!c && formatCidr(c) === text;
 }
 
+/** Dotted-quad IPv4 to a number; parsed by hand because every flow decision parses several. */
 export function parseIp(text: string): number | undefined {
-  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !Address4.isValid(text))
-    return undefined;
-  return Number(new Address4(text).bigInt());
+  if (typeof text !== "string" || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return undefined;
+  let n = 0;
+  for (const part of text.split(".")) {
+    const octet = Number(part);
+    if (octet > 255 || (part.length > 1 && part[0] === "0")) return undefined;
+    n = n * 256 + octet;
+  }
+  return n;
 }
 
 export function formatIp(n: number): string {

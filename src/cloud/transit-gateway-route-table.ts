@@ -2,6 +2,7 @@ import { cidrContains, isCanonicalCidr, parseCidr } from "./cidr.js";
 import { type Ctx, isoNow } from "./context.js";
 import { AwsError, invalidParameterValue, missingParameter } from "./errors.js";
 import { newId } from "./ids.js";
+import { PrefixIndex } from "./prefix-index.js";
 import type { State, Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
 import { getAttachment, getTgwRouteTable, incorrectState, type Reader } from "./transit-gateway-lookup.js";
@@ -93,26 +94,27 @@ export function tgwRoutes(reader: Reader, table: TransitGatewayRouteTable): TgwR
 
 interface Compiled {
   readonly version: number;
-  /** Most specific first, then by AWS's tie-break, then by attachment ID (deterministic ECMP). */
-  readonly routes: readonly (TgwRoute & { base: number; size: number; prefix: number })[];
+  readonly index: PrefixIndex<TgwRoute>;
 }
 
 const compiled = new WeakMap<TransitGatewayRouteTable, Compiled>();
 
-function compile(reader: Reader, table: TransitGatewayRouteTable): Compiled["routes"] {
-  return tgwRoutes(reader, table)
-    .map((r) => ({ ...r, ...parseCidr(r.destinationCidr)! }))
-    .sort(
-      (a, b) =>
-        b.prefix - a.prefix ||
-        routeRank(a) - routeRank(b) ||
-        (a.attachmentId ?? "").localeCompare(b.attachmentId ?? ""),
-    );
+/** Added in AWS's tie-break order, so that the index keeps the winner for each prefix. */
+function compile(reader: Reader, table: TransitGatewayRouteTable): PrefixIndex<TgwRoute> {
+  const index = new PrefixIndex<TgwRoute>();
+  const routes = tgwRoutes(reader, table).sort(
+    (a, b) => routeRank(a) - routeRank(b) || (a.attachmentId ?? "").localeCompare(b.attachmentId ?? ""),
+  );
+  for (const r of routes) {
+    const c = parseCidr(r.destinationCidr)!;
+    index.add(c.base, c.prefix, r);
+  }
+  return index;
 }
 
 /**
  * Longest-prefix match with AWS's tie-break. Against the committed state the compiled table is
- * kept per state version, so that a flow decision costs a scan of sorted numbers.
+ * kept per state version, so that a flow decision costs a few hash lookups.
  */
 export function lookupTgwRoute(
   reader: Reader,
@@ -122,11 +124,10 @@ export function lookupTgwRoute(
   const version = "version" in reader ? (reader as State).version : -1;
   let c = compiled.get(table);
   if (!c || c.version !== version || version === -1) {
-    c = { version, routes: compile(reader, table) };
+    c = { version, index: compile(reader, table) };
     if (version !== -1) compiled.set(table, c);
   }
-  for (const r of c.routes) if (ip >= r.base && ip < r.base + r.size) return r;
-  return undefined;
+  return c.index.match(ip)?.value;
 }
 
 export function newTgwRouteTable(

@@ -1,5 +1,6 @@
 import { awsPrefixLists } from "../cloud/catalog.js";
 import { cidrContains, parseCidr } from "../cloud/cidr.js";
+import { PrefixIndex } from "../cloud/prefix-index.js";
 import type { State } from "../cloud/state.js";
 import type { Route, RouteTable, Subnet } from "../cloud/types.js";
 import type { Hop } from "./types.js";
@@ -34,14 +35,39 @@ function prefixOf(route: Route, region: string, ip: number): number | undefined 
   return undefined;
 }
 
+interface CompiledTable {
+  readonly cidrs: PrefixIndex<Route>;
+  readonly prefixLists: readonly Route[];
+}
+
+// Route tables are immutable objects: a compiled form per object is exact until the table changes.
+const compiledTables = new WeakMap<RouteTable, CompiledTable>();
+
+function compiled(table: RouteTable): CompiledTable {
+  let c = compiledTables.get(table);
+  if (c) return c;
+  const cidrs = new PrefixIndex<Route>();
+  const prefixLists: Route[] = [];
+  for (const r of table.routes) {
+    const p = r.destinationCidr !== undefined ? parseCidr(r.destinationCidr) : undefined;
+    if (p) cidrs.add(p.base, p.prefix, r);
+    else if (r.destinationPrefixListId !== undefined) prefixLists.push(r);
+  }
+  c = { cidrs, prefixLists };
+  compiledTables.set(table, c);
+  return c;
+}
+
 /**
  * Longest-prefix match, as the VPC router does. Blackhole routes take part: a packet that
  * matches one most specifically is dropped, not sent down a shorter route.
  */
 export function longestMatch(table: RouteTable, ip: number): Route | undefined {
-  let best: Route | undefined;
-  let bestPrefix = -1;
-  for (const r of table.routes) {
+  const c = compiled(table);
+  const hit = c.cidrs.match(ip);
+  let best = hit?.value;
+  let bestPrefix = hit?.prefix ?? -1;
+  for (const r of c.prefixLists) {
     const p = prefixOf(r, table.region, ip);
     // Same prefix: a static route wins over a propagated one (AWS's VPC route priority).
     const beats =

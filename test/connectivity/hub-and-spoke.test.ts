@@ -6,6 +6,7 @@ import {
   CreateRouteCommand,
   CreateTransitGatewayCommand,
   CreateTransitGatewayVpcAttachmentCommand,
+  CreateVpcEndpointCommand,
   CreateVpcPeeringConnectionCommand,
   DeleteRouteCommand,
   DeleteVpcPeeringConnectionCommand,
@@ -275,13 +276,53 @@ describe("hub and spokes: peering and transit gateway to a hub's interface endpo
     expect(await probe("peered")).toEqual({ kind: "data", data: Buffer.from("peered") });
   });
 
-  it("no transitive routing: spoke 2 cannot reach spoke 1 through the hub's peering", async () => {
+  it("no transitive routing: spoke 1 cannot reach spoke 2 through its peering with the hub", async () => {
+    await ec2.send(
+      new CreateRouteCommand({
+        RouteTableId: await mainTable(spokes.peered!.vpcId),
+        DestinationCidrBlock: "10.30.0.0/16",
+        VpcPeeringConnectionId: pcxId,
+      }),
+    );
     const d = decide(server.state, {
-      source: { kind: "eni", eniId: spokes.transit!.eniId },
-      destination: "10.20.1.4",
+      source: { kind: "eni", eniId: spokes.peered!.eniId },
+      destination: spokes.transit!.workload,
       port: 80,
     });
     expect(d.allowed).toBe(false);
+    expect(d.reason).toMatch(
+      new RegExp(`${pcxId} reaches only ${hub.vpcId}, .* \\(VPC peering is not transitive\\)`),
+    );
+  });
+
+  it("the hub's gateway endpoint is not reachable from a peer: no edge-to-edge routing", async () => {
+    const hubRtb = await mainTable(hub.vpcId);
+    await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: "Gateway",
+        VpcId: hub.vpcId,
+        ServiceName: "com.amazonaws.us-east-1.s3",
+        RouteTableIds: [hubRtb],
+      }),
+    );
+    await ec2.send(
+      new CreateRouteCommand({
+        RouteTableId: await mainTable(spokes.peered!.vpcId),
+        DestinationCidrBlock: "0.0.0.0/0",
+        VpcPeeringConnectionId: pcxId,
+      }),
+    );
+    const d = decide(server.state, {
+      source: { kind: "eni", eniId: spokes.peered!.eniId },
+      destination: "52.216.1.1",
+      port: 443,
+    });
+    expect(d.allowed).toBe(false);
+    expect(d.reason).toMatch(
+      new RegExp(
+        `gateway endpoint vpce-\\w+ in ${hub.vpcId} serves only flows that start in ${hub.vpcId}, not flows arriving over ${pcxId}`,
+      ),
+    );
   });
 
   it("deleting the peering turns spoke 1's route into a blackhole and refuses it", async () => {

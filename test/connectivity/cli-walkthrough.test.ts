@@ -1,0 +1,245 @@
+import { AuthorizeSecurityGroupIngressCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eniHostAddress } from "../../src/cloud/eni.js";
+import { decide } from "../../src/flow/index.js";
+import { makeVpc } from "../control-plane/consumer-fixtures.js";
+import {
+  accept,
+  addresses,
+  type Consumer,
+  clients,
+  exchange,
+  makeConsumer,
+  makeProvider,
+  type Provider,
+  until,
+  waitEndpoint,
+} from "../dataplane/world.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { runAws } from "../helpers/spawn.js";
+import { echo, type Listening, listen } from "../net/sockets.js";
+
+type Json = Record<string, any>;
+
+/**
+ * The shared-services design driven with the AWS CLI: a hub VPC's interface endpoint reached
+ * from spoke 1 over a peering and from spoke 2 over a transit gateway; removing spoke 2's TGW
+ * route refuses spoke 2 only, naming the route table that lacks the route.
+ */
+describe("hub and spokes with the AWS CLI", () => {
+  let server: TestServer;
+  let echoServer: Listening;
+  let provider: Provider;
+  let hub: Consumer;
+  let endpointHost: string;
+  const spokes: Record<
+    string,
+    { vpcId: string; subnetId: string; rtb: string; eniId: string; host: string }
+  > = {};
+  let hubRtb: string;
+
+  async function aws(...args: string[]): Promise<Json> {
+    const r = await runAws(
+      ["--endpoint-url", server.url, "--output", "json", ...args],
+      server.cliEnv(hub.creds),
+    );
+    if (r.code !== 0) throw new Error(`aws ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    return r.stdout.trim() ? (JSON.parse(r.stdout) as Json) : {};
+  }
+
+  const probe = (name: string) =>
+    exchange({ host: endpointHost, port: provider.listenerPort }, spokes[name]!.host, Buffer.from(name));
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    echoServer = await listen(echo);
+    provider = await makeProvider(server, {
+      accountId: "555500000001",
+      targets: [{ host: "127.0.0.1", port: echoServer.port }],
+      allow: ["555500000002"],
+    });
+    hub = await makeConsumer(server, "555500000002", provider.serviceName, "10.1.0.0/16");
+    await accept(server, provider, hub.endpointId);
+    await waitEndpoint(hub, "available");
+    endpointHost = addresses(server, hub).endpoint;
+    const ec2 = clients(server, hub.creds).ec2;
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: hub.endpointSg,
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: provider.listenerPort,
+            ToPort: provider.listenerPort,
+            IpRanges: [{ CidrIp: "10.0.0.0/8" }],
+          },
+        ],
+      }),
+    );
+    for (const [name, cidr] of [
+      ["one", "10.20.0.0/16"],
+      ["two", "10.30.0.0/16"],
+    ] as const) {
+      const v = await makeVpc(ec2, { cidr, azs: ["us-east-1a"] });
+      const run = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12345678",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: v.subnets["us-east-1a"],
+        }),
+      );
+      const eniId = run.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
+      spokes[name] = {
+        vpcId: v.vpcId,
+        subnetId: v.subnets["us-east-1a"]!,
+        rtb: v.mainRouteTable,
+        eniId,
+        host: eniHostAddress(server.state, server.state.get("eni", eniId)!)!,
+      };
+    }
+    hubRtb = await mainRouteTable(hub.vpcId);
+    await until(() => (server.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
+  }, 60_000);
+
+  async function mainRouteTable(vpcId: string): Promise<string> {
+    const out = await aws(
+      "ec2",
+      "describe-route-tables",
+      "--filters",
+      `Name=vpc-id,Values=${vpcId}`,
+      "Name=association.main,Values=true",
+    );
+    return out.RouteTables[0].RouteTableId;
+  }
+
+  afterAll(async () => {
+    await server?.stop();
+    await echoServer?.close();
+  });
+
+  it("spoke 1 over a peering, spoke 2 over a transit gateway; a missing TGW route breaks spoke 2 only", async () => {
+    const pcx = (
+      await aws(
+        "ec2",
+        "create-vpc-peering-connection",
+        "--vpc-id",
+        spokes.one!.vpcId,
+        "--peer-vpc-id",
+        hub.vpcId,
+      )
+    ).VpcPeeringConnection.VpcPeeringConnectionId as string;
+    await until(
+      () =>
+        server.state.get("vpcPeeringConnection", pcx)?.status === "pending-acceptance" ? true : undefined,
+      "pending",
+    );
+    await aws("ec2", "accept-vpc-peering-connection", "--vpc-peering-connection-id", pcx);
+    await aws(
+      "ec2",
+      "create-route",
+      "--route-table-id",
+      spokes.one!.rtb,
+      "--destination-cidr-block",
+      "10.1.0.0/16",
+      "--vpc-peering-connection-id",
+      pcx,
+    );
+    await aws(
+      "ec2",
+      "create-route",
+      "--route-table-id",
+      hubRtb,
+      "--destination-cidr-block",
+      "10.20.0.0/16",
+      "--vpc-peering-connection-id",
+      pcx,
+    );
+    await until(
+      () => (server.state.get("vpcPeeringConnection", pcx)?.status === "active" ? true : undefined),
+      "active",
+    );
+    expect(await probe("one")).toEqual({ kind: "data", data: Buffer.from("one") });
+
+    const tgw = (await aws("ec2", "create-transit-gateway", "--description", "hub")).TransitGateway
+      .TransitGatewayId as string;
+    await until(
+      () => (server.state.get("transitGateway", tgw)?.state === "available" ? true : undefined),
+      "tgw",
+    );
+    const attachments: string[] = [];
+    for (const [vpcId, subnetId] of [
+      [hub.vpcId, hub.subnetId],
+      [spokes.two!.vpcId, spokes.two!.subnetId],
+    ])
+      attachments.push(
+        (
+          await aws(
+            "ec2",
+            "create-transit-gateway-vpc-attachment",
+            "--transit-gateway-id",
+            tgw,
+            "--vpc-id",
+            vpcId!,
+            "--subnet-ids",
+            subnetId!,
+          )
+        ).TransitGatewayVpcAttachment.TransitGatewayAttachmentId,
+      );
+    for (const id of attachments)
+      await until(
+        () => (server.state.get("transitGatewayAttachment", id)?.state === "available" ? true : undefined),
+        id,
+      );
+    await aws(
+      "ec2",
+      "create-route",
+      "--route-table-id",
+      spokes.two!.rtb,
+      "--destination-cidr-block",
+      "10.1.0.0/16",
+      "--transit-gateway-id",
+      tgw,
+    );
+    await aws(
+      "ec2",
+      "create-route",
+      "--route-table-id",
+      hubRtb,
+      "--destination-cidr-block",
+      "10.30.0.0/16",
+      "--transit-gateway-id",
+      tgw,
+    );
+    expect(await probe("two")).toEqual({ kind: "data", data: Buffer.from("two") });
+    const routes = await aws(
+      "ec2",
+      "search-transit-gateway-routes",
+      "--transit-gateway-route-table-id",
+      server.state.get("transitGateway", tgw)!.options.associationDefaultRouteTableId!,
+      "--filters",
+      "Name=type,Values=propagated",
+    );
+    expect(routes.Routes.map((r: Json) => r.DestinationCidrBlock).sort()).toEqual([
+      "10.1.0.0/16",
+      "10.30.0.0/16",
+    ]);
+
+    await aws(
+      "ec2",
+      "delete-route",
+      "--route-table-id",
+      spokes.two!.rtb,
+      "--destination-cidr-block",
+      "10.1.0.0/16",
+    );
+    expect((await probe("two")).kind).toBe("refused");
+    const why = decide(server.state, {
+      source: { kind: "eni", eniId: spokes.two!.eniId },
+      destination: endpointHost,
+      port: provider.listenerPort,
+    }).reason;
+    expect(why).toContain(`${spokes.two!.rtb} has no route for it`);
+    expect(await probe("one")).toEqual({ kind: "data", data: Buffer.from("one") });
+  }, 90_000);
+});
