@@ -40,6 +40,7 @@ export class SnsService {
   private edgeUrl = "http://127.0.0.1:4599";
   private pending: Delivery[] = [];
   private flushing = false;
+  private signing?: Promise<SnsSigner>;
   private closed = false;
   private seq: number;
   private readonly inflight = new Set<Promise<void>>();
@@ -48,7 +49,7 @@ export class SnsService {
   private constructor(
     private readonly state: State,
     private readonly rt: Runtime,
-    private readonly signer: SnsSigner,
+    private readonly home: string,
   ) {
     this.handlers = snsHandlers({ push: (d) => this.enqueue(d) });
     this.seq = Math.max(0, ...[...state.all("snsLogEntry")].map((e) => Number(e.id)));
@@ -60,7 +61,13 @@ export class SnsService {
   }
 
   static async start(state: State, rt: Runtime, home: string): Promise<SnsService> {
-    return new SnsService(state, rt, await SnsSigner.loadOrCreate(home, rt.now()));
+    return new SnsService(state, rt, home);
+  }
+
+  /** The signing key, created on first use: an RSA key costs a server start that sends no message. */
+  private signer(): Promise<SnsSigner> {
+    this.signing ??= SnsSigner.loadOrCreate(this.home, this.rt.now());
+    return this.signing;
   }
 
   /** The edge's URL, for the links in messages (SubscribeURL, UnsubscribeURL, SigningCertURL). */
@@ -70,9 +77,9 @@ export class SnsService {
 
   adminRoutes(): Record<string, AdminRoute> {
     return {
-      [`GET ${CERT_PATH}`]: () => ({
+      [`GET ${CERT_PATH}`]: async () => ({
         status: 200,
-        body: this.signer.certPem,
+        body: (await this.signer()).certPem,
         contentType: "application/x-pem-file",
       }),
       [`GET ${CONFIRM_PATH}`]: ({ url }) => {
@@ -135,7 +142,8 @@ export class SnsService {
     const sub = d.subscription;
     if (d.kind === "notify" && sub.protocol === "privlink-events") return this.log(d);
     if (sub.protocol === "privlink-events") return;
-    const envelope = d.kind === "confirm" ? this.confirmation(sub) : this.notification(d);
+    const signer = await this.signer();
+    const envelope = d.kind === "confirm" ? this.confirmation(signer, sub) : this.notification(signer, d);
     const raw = d.kind === "notify" && sub.attributes.RawMessageDelivery === "true";
     const body = raw ? d.message : JSON.stringify(envelope);
     const headers: Record<string, string> = {
@@ -154,22 +162,23 @@ export class SnsService {
     }
   }
 
-  private signed(fields: Record<string, string>): Record<string, string> {
+  private signed(signer: SnsSigner, fields: Record<string, string>): Record<string, string> {
     return {
       ...fields,
       SignatureVersion: "2",
-      Signature: this.signer.sign(stringToSign(fields)),
+      Signature: signer.sign(stringToSign(fields)),
       SigningCertURL: `${this.edgeUrl}${CERT_PATH}`,
     };
   }
 
-  private confirmation(sub: SnsSubscription): Record<string, string> {
+  private confirmation(signer: SnsSigner, sub: SnsSubscription): Record<string, string> {
     const q = new URLSearchParams({
       Action: "ConfirmSubscription",
       TopicArn: sub.topicArn,
       Token: sub.token,
     });
     return this.signed(
+      signer,
       confirmationEnvelope({
         messageId: randomUUID(),
         token: sub.token,
@@ -180,10 +189,11 @@ export class SnsService {
     );
   }
 
-  private notification(d: Extract<Delivery, { kind: "notify" }>): Record<string, string> {
+  private notification(signer: SnsSigner, d: Extract<Delivery, { kind: "notify" }>): Record<string, string> {
     const q = new URLSearchParams({ Action: "Unsubscribe", SubscriptionArn: d.subscription.id });
     return {
       ...this.signed(
+        signer,
         notificationEnvelope({
           messageId: d.messageId,
           topicArn: d.subscription.topicArn,
