@@ -34,7 +34,7 @@ import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { LogsService } from "./services/logs/index.js";
-import { createS3 } from "./services/s3/index.js";
+import { createS3, S3_ACTIONS } from "./services/s3/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
 import { ssmHandlers } from "./services/ssm/handlers.js";
@@ -77,6 +77,8 @@ export interface Privlink {
   readonly front: ServiceFront;
   /** The registered handler tables, by SigV4 service name (what the API port serves). */
   readonly services: Readonly<Record<string, HandlerTable>>;
+  /** The actions of the streaming services (not in `services`), by SigV4 service name. */
+  readonly streamingActions: Readonly<Record<string, readonly string[]>>;
   /** CloudWatch metrics (the `monitoring` service and the PrivateLink publisher). */
   readonly cloudwatch: CloudWatch;
   /** VPC Flow Logs: the recorder on the data plane's flows and its destinations. */
@@ -287,6 +289,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     ca,
     front,
     services,
+    streamingActions: { s3: S3_ACTIONS },
     cloudwatch,
     flowLogs,
     logs,

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { Readable } from "node:stream";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { HttpResponse } from "@smithy/protocol-http";
 import { isWireService, sdkPackageOf } from "../../src/api/protocols/index.js";
@@ -13,6 +14,16 @@ import { type BotoModel, botocoreModel } from "./botocore.js";
  */
 
 const requireCjs = createRequire(import.meta.url);
+
+/**
+ * Streaming services (served outside the handler tables): their SDK package and client config.
+ * S3 path-style, as a bucket name would not resolve to 127.0.0.1 as a virtual host.
+ */
+const STREAMING_SDKS: Record<string, { pkg: string; config: object }> = {
+  s3: { pkg: "@aws-sdk/client-s3", config: { forcePathStyle: true } },
+};
+
+const speaksSdk = (service: string) => isWireService(service) || STREAMING_SDKS[service] !== undefined;
 
 export interface SdkResult {
   output: Record<string, any>;
@@ -43,7 +54,12 @@ class RecordingHandler {
     const body = Buffer.concat(chunks);
     this.last = { raw: body.toString("utf8"), status: response.statusCode };
     return {
-      response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body }),
+      // A stream, as the SDK expects for streaming outputs (S3 GetObject's Body).
+      response: new HttpResponse({
+        statusCode: response.statusCode,
+        headers: response.headers,
+        body: Readable.from([body]),
+      }),
     };
   }
   updateHttpClientConfig() {}
@@ -64,8 +80,10 @@ export function sdkCaller(
   const get = (service: string) => {
     let c = clients.get(service);
     if (!c) {
-      if (!isWireService(service)) throw new Error(`privlink's wire does not know the service ${service}`);
-      const mod = requireCjs(sdkPackageOf(service)) as Record<string, any>;
+      const streaming = STREAMING_SDKS[service];
+      const pkg = isWireService(service) ? sdkPackageOf(service) : streaming?.pkg;
+      if (!pkg) throw new Error(`privlink's wire does not know the service ${service}`);
+      const mod = requireCjs(pkg) as Record<string, any>;
       const handler = new RecordingHandler();
       const Client = clientClass(mod);
       const client = new Client({
@@ -74,6 +92,7 @@ export function sdkCaller(
         credentials,
         maxAttempts: 1,
         requestHandler: handler,
+        ...streaming?.config,
       });
       c = { mod, client, handler };
       clients.set(service, c);
@@ -82,7 +101,7 @@ export function sdkCaller(
   };
   return {
     async send(service, action, input) {
-      if (!isWireService(service)) return sendJson(url, credentials, region, service, action, input);
+      if (!speaksSdk(service)) return sendJson(url, credentials, region, service, action, input);
       const { mod, client, handler } = get(service);
       const Command = mod[`${action}Command`];
       if (!Command) throw new Error(`the ${service} SDK has no ${action}Command`);

@@ -1,4 +1,5 @@
 import { DIRECTCONNECT, EC2_CONNECTIVITY, ROUTE53RESOLVER } from "./shape-fixtures-connectivity.js";
+import { S3 } from "./shape-fixtures-s3.js";
 import type { World } from "./world.js";
 
 /**
@@ -16,6 +17,7 @@ export type Fixture = (w: World) => Record<string, unknown> | Promise<Record<str
 const rid = (w: World) => w.zone.replace("/hostedzone/", "");
 
 export const FIXTURES: Record<string, Record<string, Fixture>> = {
+  s3: S3,
   sts: {
     GetCallerIdentity: () => ({}),
   },

@@ -24,69 +24,116 @@ export interface S3Options {
 
 const BUCKET_SUBRESOURCES = ["policy", "location", "versioning", "uploads", "delete", "list-type"];
 
+/**
+ * Every operation S3 serves, by its AWS name: the router answers only with these, so this
+ * table is the list of implemented actions (the fidelity and isolation tests read it).
+ */
+export const S3_OPERATIONS = {
+  ListBuckets: b.listBucketsOp,
+  CreateBucket: b.createBucketOp,
+  HeadBucket: b.headBucketOp,
+  DeleteBucket: b.deleteBucketOp,
+  ListObjects: b.listObjectsOp,
+  ListObjectsV2: b.listObjectsOp,
+  GetBucketLocation: b.getBucketLocationOp,
+  GetBucketVersioning: b.getBucketVersioningOp,
+  PutBucketPolicy: b.putBucketPolicyOp,
+  GetBucketPolicy: b.getBucketPolicyOp,
+  DeleteBucketPolicy: b.deleteBucketPolicyOp,
+  DeleteObjects: o.deleteObjectsOp,
+  PutObject: o.putObjectOp,
+  CopyObject: o.copyObjectOp,
+  GetObject: (call) => o.getObjectOp(call),
+  HeadObject: (call) => o.getObjectOp(call, true),
+  DeleteObject: o.deleteObjectOp,
+  CreateMultipartUpload: m.createMultipartOp,
+  UploadPart: m.uploadPartOp,
+  ListParts: m.listPartsOp,
+  CompleteMultipartUpload: m.completeMultipartOp,
+  AbortMultipartUpload: m.abortMultipartOp,
+} as const satisfies Record<string, S3Operation>;
+
+export type S3Action = keyof typeof S3_OPERATIONS;
+
+/** The names of the operations S3 serves. */
+export const S3_ACTIONS: readonly S3Action[] = Object.keys(S3_OPERATIONS) as S3Action[];
+
 export const s3Router: Router = {
   route(method, url, bucket, key, headers): S3Operation | undefined {
-    const q = url.searchParams;
-    if (bucket === undefined) return method === "GET" ? b.listBucketsOp : undefined;
-    if (key === undefined) {
-      const sub = [...q.keys()].find(
-        (k) =>
-          BUCKET_SUBRESOURCES.includes(k) ||
-          k === "acl" ||
-          k === "tagging" ||
-          k === "cors" ||
-          k === "lifecycle" ||
-          k === "encryption",
-      );
-      switch (`${method} ${sub ?? ""}`) {
-        case "PUT ":
-          return b.createBucketOp;
-        case "HEAD ":
-          return b.headBucketOp;
-        case "DELETE ":
-          return b.deleteBucketOp;
-        case "GET ":
-        case "GET list-type":
-          return b.listObjectsOp;
-        case "GET location":
-          return b.getBucketLocationOp;
-        case "GET versioning":
-          return b.getBucketVersioningOp;
-        case "PUT policy":
-          return b.putBucketPolicyOp;
-        case "GET policy":
-          return b.getBucketPolicyOp;
-        case "DELETE policy":
-          return b.deleteBucketPolicyOp;
-        case "POST delete":
-          return o.deleteObjectsOp;
-        default:
-          return undefined;
-      }
-    }
-    const uploadId = q.has("uploadId");
-    switch (method) {
-      case "PUT":
-        if (uploadId && q.has("partNumber")) return m.uploadPartOp;
-        if (q.has("tagging") || q.has("acl") || q.has("retention") || q.has("legal-hold")) return undefined;
-        return headers["x-amz-copy-source"] !== undefined ? o.copyObjectOp : o.putObjectOp;
-      case "GET":
-        if (uploadId) return m.listPartsOp;
-        if (q.has("tagging") || q.has("acl") || q.has("attributes") || q.has("torrent")) return undefined;
-        return (call) => o.getObjectOp(call);
-      case "HEAD":
-        return (call) => o.getObjectOp(call, true);
-      case "DELETE":
-        return uploadId ? m.abortMultipartOp : o.deleteObjectOp;
-      case "POST":
-        if (q.has("uploads")) return m.createMultipartOp;
-        if (uploadId) return m.completeMultipartOp;
-        return undefined;
+    const name = s3ActionOf(method, url, bucket, key, headers);
+    return name === undefined ? undefined : S3_OPERATIONS[name];
+  },
+};
+
+/** The S3 action a request names, from method, path and subresources. */
+function s3ActionOf(
+  method: string,
+  url: URL,
+  bucket: string | undefined,
+  key: string | undefined,
+  headers: Parameters<Router["route"]>[4],
+): S3Action | undefined {
+  const q = url.searchParams;
+  if (bucket === undefined) return method === "GET" ? "ListBuckets" : undefined;
+  if (key === undefined) {
+    const sub = [...q.keys()].find(
+      (k) =>
+        BUCKET_SUBRESOURCES.includes(k) ||
+        k === "acl" ||
+        k === "tagging" ||
+        k === "cors" ||
+        k === "lifecycle" ||
+        k === "encryption",
+    );
+    switch (`${method} ${sub ?? ""}`) {
+      case "PUT ":
+        return "CreateBucket";
+      case "HEAD ":
+        return "HeadBucket";
+      case "DELETE ":
+        return "DeleteBucket";
+      case "GET ":
+        return "ListObjects";
+      case "GET list-type":
+        return "ListObjectsV2";
+      case "GET location":
+        return "GetBucketLocation";
+      case "GET versioning":
+        return "GetBucketVersioning";
+      case "PUT policy":
+        return "PutBucketPolicy";
+      case "GET policy":
+        return "GetBucketPolicy";
+      case "DELETE policy":
+        return "DeleteBucketPolicy";
+      case "POST delete":
+        return "DeleteObjects";
       default:
         return undefined;
     }
-  },
-};
+  }
+  const uploadId = q.has("uploadId");
+  switch (method) {
+    case "PUT":
+      if (uploadId && q.has("partNumber")) return "UploadPart";
+      if (q.has("tagging") || q.has("acl") || q.has("retention") || q.has("legal-hold")) return undefined;
+      return headers["x-amz-copy-source"] !== undefined ? "CopyObject" : "PutObject";
+    case "GET":
+      if (uploadId) return "ListParts";
+      if (q.has("tagging") || q.has("acl") || q.has("attributes") || q.has("torrent")) return undefined;
+      return "GetObject";
+    case "HEAD":
+      return "HeadObject";
+    case "DELETE":
+      return uploadId ? "AbortMultipartUpload" : "DeleteObject";
+    case "POST":
+      if (q.has("uploads")) return "CreateMultipartUpload";
+      if (uploadId) return "CompleteMultipartUpload";
+      return undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** Starts S3 over `opts.home`: sweeps leftovers of interrupted uploads, returns the handler. */
 export function createS3(opts: S3Options): { serve: StreamingService; blobs: BlobStore } {
