@@ -1,5 +1,6 @@
 /** S3's bucket operations: Create/Head/Delete/ListBuckets, GetBucketLocation, bucket policies, listings. */
 import { AwsError } from "../../cloud/errors.js";
+import type { S3Object } from "../../cloud/types.js";
 import { parsePolicy } from "../../iam/index.js";
 import { allow, bucketFor, reply, type S3Call, smallBody } from "./http.js";
 import { bucketsOf, createBucket, deleteBucket, type ListPage, listObjects } from "./rules.js";
@@ -33,8 +34,13 @@ export async function listBucketsOp(call: S3Call): Promise<void> {
       (b) => `<Bucket>${fields({ Name: b.id, CreationDate: b.createdAt, BucketRegion: b.region })}</Bucket>`,
     )
     .join("");
-  const owner = `<Owner>${fields({ ID: canonicalId(call.ctx.accountId), DisplayName: call.ctx.accountId })}</Owner>`;
+  const owner = ownerXml(call.ctx.accountId);
   reply(call, 200, document("ListAllMyBucketsResult", `${owner}<Buckets>${items}</Buckets>`));
+}
+
+/** An account as S3 names an owner (`Owner`) or the initiator of an upload (`Initiator`). */
+export function ownerXml(accountId: string, element = "Owner"): string {
+  return `<${element}>${fields({ ID: canonicalId(accountId), DisplayName: accountId })}</${element}>`;
 }
 
 /** privlink's stand-in for the canonical user ID: 64 hex digits derived from the account. */
@@ -148,19 +154,23 @@ export async function listObjectsOp(call: S3Call): Promise<void> {
 }
 
 function listEntries(page: ListPage, enc: (s: string) => string, owner: boolean, accountId: string): string {
-  const ownerXml = owner
-    ? `<Owner>${fields({ ID: canonicalId(accountId), DisplayName: accountId })}</Owner>`
-    : "";
+  const owned = owner ? ownerXml(accountId) : "";
   const contents = page.contents
     .map(
       (o) =>
-        `<Contents>${fields({ Key: enc(o.key), LastModified: o.lastModified, ETag: o.etag, Size: o.size })}${ownerXml}<StorageClass>STANDARD</StorageClass></Contents>`,
+        `<Contents>${fields({ Key: enc(o.key), LastModified: o.lastModified, ETag: o.etag, Size: o.size, ...checksumOf(o) })}${owned}<StorageClass>STANDARD</StorageClass></Contents>`,
     )
     .join("");
   const prefixes = page.commonPrefixes
     .map((p) => `<CommonPrefixes>${fields({ Prefix: enc(p) })}</CommonPrefixes>`)
     .join("");
   return contents + prefixes;
+}
+
+/** A listed object's checksum algorithm and type, as listings name them (single-part objects). */
+function checksumOf(o: S3Object): Record<string, string> {
+  if (!o.checksum || o.parts !== undefined) return {};
+  return { ChecksumAlgorithm: o.checksum.algorithm.toUpperCase(), ChecksumType: "FULL_OBJECT" };
 }
 
 function parseMaxKeys(v: string | null): number {

@@ -2,9 +2,10 @@
 import { createReadStream } from "node:fs";
 import { AwsError } from "../../cloud/errors.js";
 import type { S3Upload } from "../../cloud/types.js";
+import { ownerXml } from "./buckets.js";
 import { isChecksumAlgorithm } from "./checksums.js";
 import { bucketFor, reply, type S3Call, smallBody } from "./http.js";
-import { attributesOf, bodyToBlob, commitObject } from "./objects.js";
+import { attributesOf, bodyToBlob, commitObject, SSE_S3 } from "./objects.js";
 import {
   checkPartNumber,
   multipartEtag,
@@ -31,8 +32,8 @@ export async function createMultipartOp(call: S3Call): Promise<void> {
   };
   call.deps.state.transact((tx) => tx.put("s3Upload", upload));
   const headers: Record<string, string> = upload.checksumAlgorithm
-    ? { "x-amz-checksum-algorithm": upload.checksumAlgorithm.toUpperCase() }
-    : {};
+    ? { ...SSE_S3, "x-amz-checksum-algorithm": upload.checksumAlgorithm.toUpperCase() }
+    : { ...SSE_S3 };
   reply(
     call,
     200,
@@ -41,8 +42,9 @@ export async function createMultipartOp(call: S3Call): Promise<void> {
   );
 }
 
-function uploadFor(call: S3Call): S3Upload {
-  bucketFor(call, "s3:PutObject", call.key);
+/** The upload the call names, authorized for `action` (S3's IAM action of the operation). */
+function uploadFor(call: S3Call, action: string): S3Upload {
+  bucketFor(call, action, call.key);
   const id = call.url.searchParams.get("uploadId") ?? "";
   return call.deps.state.transact((tx) => uploadOf(tx, id, call.bucket!, call.key!));
 }
@@ -50,7 +52,7 @@ function uploadFor(call: S3Call): S3Upload {
 export async function uploadPartOp(call: S3Call): Promise<void> {
   const partNumber = Number(call.url.searchParams.get("partNumber"));
   checkPartNumber(partNumber);
-  const upload = uploadFor(call);
+  const upload = uploadFor(call, "s3:PutObject");
   if (call.req.headers["x-amz-copy-source"] !== undefined)
     throw new AwsError("NotImplemented", "privlink does not implement UploadPartCopy", 501);
   const { blob, digest } = await bodyToBlob(call);
@@ -76,13 +78,13 @@ export async function uploadPartOp(call: S3Call): Promise<void> {
     throw err;
   }
   if (replaced) await call.deps.blobs.remove([replaced]);
-  const headers: Record<string, string> = { etag };
+  const headers: Record<string, string> = { etag, ...SSE_S3 };
   if (digest.checksum) headers[`x-amz-checksum-${digest.checksum.algorithm}`] = digest.checksum.value;
   reply(call, 200, "", headers);
 }
 
 export async function completeMultipartOp(call: S3Call): Promise<void> {
-  const upload = uploadFor(call);
+  const upload = uploadFor(call, "s3:PutObject");
   const xml = await smallBody(call, 4 << 20);
   requireRoot(xml, "CompleteMultipartUpload");
   const requested = elements(xml, "Part").map((p) => ({
@@ -138,6 +140,7 @@ export async function completeMultipartOp(call: S3Call): Promise<void> {
       "CompleteMultipartUploadResult",
       fields({ Location: location, Bucket: upload.bucket, Key: upload.key, ETag: etag }),
     ),
+    SSE_S3,
   );
 }
 
@@ -151,14 +154,14 @@ function appendFile(source: NodeJS.ReadableStream, sink: NodeJS.WritableStream):
 }
 
 export async function abortMultipartOp(call: S3Call): Promise<void> {
-  const upload = uploadFor(call);
+  const upload = uploadFor(call, "s3:AbortMultipartUpload");
   call.deps.state.transact((tx) => tx.delete("s3Upload", upload.id));
   await call.deps.blobs.remove(Object.values(upload.parts).map((p) => p.blob));
   reply(call, 204);
 }
 
 export async function listPartsOp(call: S3Call): Promise<void> {
-  const upload = uploadFor(call);
+  const upload = uploadFor(call, "s3:ListMultipartUploadParts");
   const q = call.url.searchParams;
   const marker = Number(q.get("part-number-marker") ?? 0);
   const max = Math.min(Number(q.get("max-parts") ?? 1000), 1000);
@@ -170,7 +173,7 @@ export async function listPartsOp(call: S3Call): Promise<void> {
   const parts = page
     .map(
       (p) =>
-        `<Part>${fields({ PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size })}</Part>`,
+        `<Part>${fields({ PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size, ...(p.checksum ? { [`Checksum${p.checksum.algorithm.toUpperCase()}`]: p.checksum.value } : {}) })}</Part>`,
     )
     .join("");
   const head = fields({
@@ -182,5 +185,7 @@ export async function listPartsOp(call: S3Call): Promise<void> {
     MaxParts: max,
     IsTruncated: truncated,
   });
-  reply(call, 200, document("ListPartsResult", `${head}<StorageClass>STANDARD</StorageClass>${parts}`));
+  // privlink records the account that opened an upload, not the IAM principal: both are the account.
+  const who = ownerXml(upload.accountId, "Initiator") + ownerXml(upload.accountId);
+  reply(call, 200, document("ListPartsResult", `${head}${who}<StorageClass>STANDARD</StorageClass>${parts}`));
 }

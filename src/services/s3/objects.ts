@@ -85,9 +85,16 @@ export async function commitObject(call: S3Call, object: S3Object): Promise<void
   if (replaced !== undefined && replaced !== object.blob) await blobs.remove([replaced]);
 }
 
+/** A single-part object's checksum as S3 answers it: the value and its (full-object) type. */
 function checksumHeaders(c: S3Checksum | undefined): Record<string, string> {
-  return c ? { [`x-amz-checksum-${c.algorithm}`]: c.value } : {};
+  return c ? { [`x-amz-checksum-${c.algorithm}`]: c.value, "x-amz-checksum-type": "FULL_OBJECT" } : {};
 }
+
+/**
+ * S3 encrypts every new object with SSE-S3 by default (since January 2023) and says so on each
+ * object write and read; privlink stores bytes in the clear but answers as S3 does (docs/s3.md).
+ */
+export const SSE_S3: Readonly<Record<string, string>> = { "x-amz-server-side-encryption": "AES256" };
 
 export async function putObjectOp(call: S3Call): Promise<void> {
   bucketFor(call, "s3:PutObject", call.key);
@@ -105,7 +112,7 @@ export async function putObjectOp(call: S3Call): Promise<void> {
     ...(digest.checksum ? { checksum: digest.checksum } : {}),
     blob,
   });
-  reply(call, 200, "", { etag, ...checksumHeaders(digest.checksum) });
+  reply(call, 200, "", { etag, ...SSE_S3, ...checksumHeaders(digest.checksum) });
 }
 
 function objectFor(call: S3Call, action: string): S3Object {
@@ -121,6 +128,7 @@ function objectHeaders(o: S3Object, withChecksum: boolean): Record<string, strin
     "last-modified": new Date(o.lastModified).toUTCString(),
     "content-type": o.contentType,
     "accept-ranges": "bytes",
+    ...SSE_S3,
     ...o.headers,
     ...Object.fromEntries(Object.entries(o.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
     ...(withChecksum && o.parts === undefined ? checksumHeaders(o.checksum) : {}),
@@ -263,6 +271,7 @@ export async function copyObjectOp(call: S3Call): Promise<void> {
   }
   const etag = `"${md5.digest("hex")}"`;
   const lastModified = call.deps.rt.now().toISOString();
+  const checksum = src.parts === undefined ? src.checksum : undefined;
   await commitObject(call, {
     id: objectId(call.bucket!, call.key!),
     bucket: call.bucket!,
@@ -271,9 +280,18 @@ export async function copyObjectOp(call: S3Call): Promise<void> {
     etag,
     lastModified,
     ...attrs,
+    // The same bytes: a single-part source's full-object checksum holds for the copy.
+    ...(checksum ? { checksum } : {}),
     blob,
   });
-  reply(call, 200, document("CopyObjectResult", fields({ LastModified: lastModified, ETag: etag })));
+  const result = fields({
+    LastModified: lastModified,
+    ETag: etag,
+    ...(checksum
+      ? { [`Checksum${checksum.algorithm.toUpperCase()}`]: checksum.value, ChecksumType: "FULL_OBJECT" }
+      : {}),
+  });
+  reply(call, 200, document("CopyObjectResult", result), SSE_S3);
 }
 
 function parseCopySource(header: string): { bucket: string; key: string } {
