@@ -3,6 +3,7 @@ import { isWireService, protocolOf } from "../../src/api/protocols/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws } from "../helpers/spawn.js";
 import { ERROR_FIXTURES, UNIMPLEMENTED } from "./error-fixtures.js";
+import { BUCKET, OBJECT, S3_CLI, S3_ERROR_FIXTURES } from "./error-fixtures-s3.js";
 import { sdkCaller } from "./sdk-call.js";
 
 /**
@@ -73,6 +74,51 @@ describe("errors in each protocol privlink serves", () => {
       expect(r.code).not.toBe(0);
     }
   }, 60_000);
+});
+
+describe("S3 (REST-XML, served on the streaming path): every action", () => {
+  beforeAll(async () => {
+    const sdk = sdkCaller(srv.url);
+    await sdk.send("s3", "CreateBucket", { Bucket: BUCKET });
+    await sdk.send("s3", "PutObject", { Bucket: BUCKET, Key: OBJECT, Body: "here" });
+    sdk.destroy();
+  });
+
+  it("has a refused call for every S3 action the server serves", () => {
+    const actions = srv.streamingActions.s3 ?? [];
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => !(a in S3_ERROR_FIXTURES))).toEqual([]);
+    expect(Object.keys(S3_ERROR_FIXTURES).filter((a) => !actions.includes(a))).toEqual([]);
+  });
+
+  it.each(Object.entries(S3_ERROR_FIXTURES))(
+    "s3:%s: the SDK reads code, message and status",
+    async (action, f) => {
+      const sdk = sdkCaller(srv.url, f.unknownKey ? UNKNOWN : undefined);
+      try {
+        const err = await sdk.send("s3", action, f.input).then(
+          () => undefined,
+          (e) => e,
+        );
+        expect(err, `s3:${action} should fail`).toBeInstanceOf(Error);
+        expect({ name: err.name, message: err.message, status: err.$metadata?.httpStatusCode }).toEqual({
+          name: f.code,
+          message: f.message,
+          status: f.status,
+        });
+        expect(err.$fault).toBe("client");
+      } finally {
+        sdk.destroy();
+      }
+    },
+  );
+
+  it("the AWS CLI prints AWS's line", async () => {
+    const f = S3_ERROR_FIXTURES[S3_CLI.action];
+    const out = await runAws([...S3_CLI.cli], srv.cliEnv());
+    expect(out.stderr.trim()).toBe(cliLine(f.code, S3_CLI.action, f.message));
+    expect(out.code).not.toBe(0);
+  }, 30_000);
 });
 
 describe("services privlink does not implement", () => {
