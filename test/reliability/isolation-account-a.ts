@@ -7,6 +7,7 @@ import { until } from "../dataplane/world.js";
 import { jsonWire } from "../helpers/json-wire.js";
 import type { TestServer } from "../helpers/server.js";
 import type { AResources } from "./isolation-fixtures.js";
+import { s3Objects } from "./isolation-s3.js";
 
 export const resolverWire = jsonWire("route53resolver", "Route53Resolver");
 export const dxWire = jsonWire("directconnect", "OvertureService");
@@ -270,5 +271,6 @@ export async function makeMoreA(srv: TestServer, a: Base): Promise<MoreA> {
     ...(await ec2Objects(srv, a)),
     ...(await hybridObjects(srv, a)),
     ...(await serviceObjects(srv, a)),
+    ...(await s3Objects(srv)),
   };
 }

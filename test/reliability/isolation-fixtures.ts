@@ -13,6 +13,7 @@
 import { HYBRID_FIXTURES } from "./isolation-fixtures-hybrid.js";
 import { NETWORK_FIXTURES } from "./isolation-fixtures-network.js";
 import { SERVICE_FIXTURES } from "./isolation-fixtures-services.js";
+import { S3_FIXTURES } from "./isolation-s3.js";
 
 /** Account A's resources, made once before the matrix runs. */
 export interface AResources {
@@ -63,6 +64,10 @@ export interface AResources {
   topicArn: string;
   subscriptionArn: string;
   alarmArn: string;
+  // S3 (isolation-s3.ts)
+  bucketName: string;
+  objectKey: string;
+  uploadId: string;
 }
 
 export interface Fixture {
@@ -72,6 +77,8 @@ export interface Fixture {
   list?: true;
   /** Batch deletes answer 200 and name each refused ID in `Unsuccessful` with this code. */
   unsuccessful?: string;
+  /** The HTTP status B gets, where the error's name alone does not say it (S3's bodiless HEAD). */
+  status?: number;
 }
 
 const NF = "InvalidVpcID.NotFound";
@@ -452,4 +459,5 @@ export const FIXTURES: Record<string, Fixture> = {
   ...NETWORK_FIXTURES,
   ...HYBRID_FIXTURES,
   ...SERVICE_FIXTURES,
+  ...S3_FIXTURES,
 };

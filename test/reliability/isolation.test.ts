@@ -10,9 +10,11 @@ import * as stssdk from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { elbv2, makeAccount, makeNet, makeNlbStack } from "../control-plane/provider-fixtures.js";
 import { until } from "../dataplane/world.js";
+import { implementedActions, implementedServices } from "../helpers/implemented.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { dxWire, makeMoreA, resolverWire } from "./isolation-account-a.js";
 import { type AResources, FIXTURES } from "./isolation-fixtures.js";
+import { S3_CLIENT } from "./isolation-s3.js";
 
 type Creds = { accessKeyId: string; secretAccessKey: string };
 type Sdk = Record<string, any>;
@@ -49,17 +51,17 @@ const SERVICE_CLIENTS: Record<
   // No SDK v3 package is installed for these two JSON services: a signed JSON caller stands in.
   route53resolver: resolverWire,
   directconnect: dxWire,
+  // Served on the streaming path (the server's `streamingActions`), not by a handler table.
+  s3: S3_CLIENT,
 };
 
 function cfg(endpoint: string, credentials: Creds) {
   return { endpoint, region: "us-east-1", credentials, maxAttempts: 1 };
 }
 
-/** Every action the server answers, read from its handler tables: new actions join by construction. */
+/** Every action the server answers (handler tables and streaming S3): new actions join by construction. */
 function actions(srv: TestServer): string[] {
-  return Object.entries(srv.services).flatMap(([service, table]) =>
-    Object.keys(table).map((a) => `${service}:${a}`),
-  );
+  return implementedActions(srv).map(([service, a]) => `${service}:${a}`);
 }
 
 async function makeA(srv: TestServer): Promise<AResources> {
@@ -210,6 +212,9 @@ function aState(srv: TestServer): string {
     "ssmParameter",
     "snsTopic",
     "snsSubscription",
+    "s3Bucket",
+    "s3Object",
+    "s3Upload",
   ] as const)
     for (const o of srv.state.all(kind) as Iterable<{ id: string; accountId?: string; state?: string }>)
       if (o.accountId === undefined || o.accountId === "000000000000") out.push(JSON.stringify(o));
@@ -246,7 +251,7 @@ describe("isolation matrix: account B on account A's resources", () => {
       [],
     );
     expect(stale, "fixtures for actions the server no longer answers").toEqual([]);
-    const noClient = Object.keys(srv.services).filter((s) => !SERVICE_CLIENTS[s]);
+    const noClient = implementedServices(srv).filter((s) => !SERVICE_CLIENTS[s]);
     expect(noClient, "add an SDK client to SERVICE_CLIENTS in isolation.test.ts").toEqual([]);
   });
 
@@ -283,7 +288,7 @@ describe("isolation matrix: account B on account A's resources", () => {
         }
       } catch (err) {
         const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-        if (f.error !== e.name)
+        if (f.error !== e.name || (f.status !== undefined && f.status !== e.$metadata?.httpStatusCode))
           wrong.push(
             `${key}: ${e.name} (${e.$metadata?.httpStatusCode}) "${e.message}", expected ${f.error ?? "success"}`,
           );
