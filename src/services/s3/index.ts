@@ -22,7 +22,53 @@ export interface S3Options {
   readonly home: string;
 }
 
-const BUCKET_SUBRESOURCES = ["policy", "location", "versioning", "uploads", "delete", "list-type"];
+/**
+ * Every subresource S3 names in a query string (botocore's request URIs): a request naming one
+ * privlink does not serve answers NotImplemented, never a plain call (PUT ?website is not
+ * CreateBucket, GET ?versions is not ListObjects, GET key?retention is not GetObject).
+ */
+const SUBRESOURCES = new Set([
+  "abac",
+  "accelerate",
+  "acl",
+  "analytics",
+  "attributes",
+  "cors",
+  "delete",
+  "encryption",
+  "intelligent-tiering",
+  "inventory",
+  "legal-hold",
+  "lifecycle",
+  "list-type",
+  "location",
+  "logging",
+  "metadataConfiguration",
+  "metadataInventoryTable",
+  "metadataJournalTable",
+  "metadataTable",
+  "metrics",
+  "notification",
+  "object-lock",
+  "ownershipControls",
+  "policy",
+  "policyStatus",
+  "publicAccessBlock",
+  "renameObject",
+  "replication",
+  "requestPayment",
+  "restore",
+  "retention",
+  "select",
+  "select-type",
+  "session",
+  "tagging",
+  "torrent",
+  "uploads",
+  "versioning",
+  "versions",
+  "website",
+]);
 
 /**
  * Every operation S3 serves, by its AWS name: the router answers only with these, so this
@@ -75,61 +121,59 @@ function s3ActionOf(
 ): S3Action | undefined {
   const q = url.searchParams;
   if (bucket === undefined) return method === "GET" ? "ListBuckets" : undefined;
-  if (key === undefined) {
-    const sub = [...q.keys()].find(
-      (k) =>
-        BUCKET_SUBRESOURCES.includes(k) ||
-        k === "acl" ||
-        k === "tagging" ||
-        k === "cors" ||
-        k === "lifecycle" ||
-        k === "encryption",
-    );
-    switch (`${method} ${sub ?? ""}`) {
-      case "PUT ":
-        return "CreateBucket";
-      case "HEAD ":
-        return "HeadBucket";
-      case "DELETE ":
-        return "DeleteBucket";
-      case "GET ":
-        return "ListObjects";
-      case "GET list-type":
-        return "ListObjectsV2";
-      case "GET location":
-        return "GetBucketLocation";
-      case "GET versioning":
-        return "GetBucketVersioning";
-      case "PUT policy":
-        return "PutBucketPolicy";
-      case "GET policy":
-        return "GetBucketPolicy";
-      case "DELETE policy":
-        return "DeleteBucketPolicy";
-      case "POST delete":
-        return "DeleteObjects";
-      default:
-        return undefined;
-    }
-  }
-  const uploadId = q.has("uploadId");
-  switch (method) {
-    case "PUT":
-      if (uploadId && q.has("partNumber")) return "UploadPart";
-      if (q.has("tagging") || q.has("acl") || q.has("retention") || q.has("legal-hold")) return undefined;
-      return headers["x-amz-copy-source"] !== undefined ? "CopyObject" : "PutObject";
-    case "GET":
-      if (uploadId) return "ListParts";
-      if (q.has("tagging") || q.has("acl") || q.has("attributes") || q.has("torrent")) return undefined;
-      return "GetObject";
-    case "HEAD":
-      return "HeadObject";
-    case "DELETE":
-      return uploadId ? "AbortMultipartUpload" : "DeleteObject";
-    case "POST":
-      if (q.has("uploads")) return "CreateMultipartUpload";
-      if (uploadId) return "CompleteMultipartUpload";
+  const sub = [...q.keys()].find((k) => SUBRESOURCES.has(k)) ?? "";
+  return key === undefined ? bucketAction(`${method} ${sub}`) : objectAction(`${method} ${sub}`, q, headers);
+}
+
+function bucketAction(methodAndSub: string): S3Action | undefined {
+  switch (methodAndSub) {
+    case "PUT ":
+      return "CreateBucket";
+    case "HEAD ":
+      return "HeadBucket";
+    case "DELETE ":
+      return "DeleteBucket";
+    case "GET ":
+      return "ListObjects";
+    case "GET list-type":
+      return "ListObjectsV2";
+    case "GET location":
+      return "GetBucketLocation";
+    case "GET versioning":
+      return "GetBucketVersioning";
+    case "PUT policy":
+      return "PutBucketPolicy";
+    case "GET policy":
+      return "GetBucketPolicy";
+    case "DELETE policy":
+      return "DeleteBucketPolicy";
+    case "POST delete":
+      return "DeleteObjects";
+    default:
       return undefined;
+  }
+}
+
+function objectAction(
+  methodAndSub: string,
+  q: URLSearchParams,
+  headers: Parameters<Router["route"]>[4],
+): S3Action | undefined {
+  const uploadId = q.has("uploadId");
+  switch (methodAndSub) {
+    case "PUT ":
+      if (uploadId) return q.has("partNumber") ? "UploadPart" : undefined;
+      return headers["x-amz-copy-source"] !== undefined ? "CopyObject" : "PutObject";
+    case "GET ":
+      return uploadId ? "ListParts" : "GetObject";
+    case "HEAD ":
+      return "HeadObject";
+    case "DELETE ":
+      return uploadId ? "AbortMultipartUpload" : "DeleteObject";
+    case "POST uploads":
+      return "CreateMultipartUpload";
+    case "POST ":
+      return uploadId ? "CompleteMultipartUpload" : undefined;
     default:
       return undefined;
   }
