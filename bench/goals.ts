@@ -134,3 +134,16 @@ export function analyzeGoals(rows: Row[]): string[] {
     );
   return out;
 }
+
+/** The start-up goal: a client command costs about what Node's own start-up costs. */
+export function cliStartupGoals(rows: Row[]): string[] {
+  const p50 = (c: string) => rows.find((r) => r.case === c)?.p50 as number | undefined;
+  const node = p50("node -e 0 (baseline)");
+  const why = p50("privlink why app secretsmanager");
+  const whole = p50("import privlink.ts (old client cost)");
+  if (node === undefined || why === undefined) return ["goal: client start-up — not measured"];
+  const over = why - node;
+  return [
+    `goal: one why < 50 ms end to end (start-up part: what privlink adds to node's own start-up); measured: privlink why ${why.toFixed(0)} ms p50, node -e 0 ${node.toFixed(0)} ms, privlink adds ${over.toFixed(0)} ms (loading privlink.ts alone took ${whole?.toFixed(0) ?? "?"} ms): ${over < 50 ? "met" : "NOT met"}`,
+  ];
+}

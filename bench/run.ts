@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../src/privlink.js";
 import {
   analyzeGoals,
+  cliStartupGoals,
   dnsVpcGoals,
   hasRatio,
   issue4Goals,
@@ -126,6 +127,13 @@ const BENCHES: Record<string, Entry> = {
     run: async (full) => (await import("./analyze.js")).benchAnalyze(full) as never,
     budget: [90, 240],
     goals: analyzeGoals,
+  },
+  "cli-startup": {
+    title: "issues 13/15: start-up of each privlink client subcommand (whole processes) against node -e 0",
+    run: async (full) =>
+      (await import("./cli-startup.js")).benchCliStartup(full ? { runs: 30, seconds: 30 } : {}) as never,
+    budget: [120, 400],
+    goals: cliStartupGoals,
   },
   "flow-hops": {
     title:

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
@@ -27,6 +26,7 @@ import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
+import { defaultHome, type ServerFile, serverFilePath } from "./home.js";
 import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
@@ -102,10 +102,6 @@ export const PACKAGE_ROOT: string = (() => {
 
 export const VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
 
-export function defaultHome(): string {
-  return process.env.PRIVLINK_HOME ?? join(homedir(), ".privlink");
-}
-
 export function parseSlots(text: string): { min: number; max: number } {
   const m = /^(\d{1,3})-(\d{1,3})$/.exec(text.trim());
   const min = Number(m?.[1]);
@@ -115,19 +111,7 @@ export function parseSlots(text: string): { min: number; max: number } {
   return { min, max };
 }
 
-/** What `privlink status` and `privlink env` read to find a running server. */
-export interface ServerFile {
-  pid: number;
-  url: string;
-  port: number;
-  startedAt: string;
-  /** The server's lock token: it removes this file on exit only while the token is its own. */
-  token?: string;
-}
-
-export function serverFilePath(home: string): string {
-  return join(home, "server.json");
-}
+export { defaultHome, type ServerFile, serverFilePath };
 
 /** Starts privlink on its state directory, which it locks first: one server per home. */
 export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlink> {

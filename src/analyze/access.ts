@@ -5,16 +5,27 @@
  * interface and every endpoint interface it could dial.
  */
 import { hostAddressOf } from "../cloud/addressing.js";
+import { siteHostAddress, siteWorkloadIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
-import type { Eni, VpcEndpoint } from "../cloud/types.js";
-import { ASSUME_HEALTHY, type Decision, decide, type HealthView, stateIndex } from "../flow/index.js";
+import type { Eni, Site, VpcEndpoint } from "../cloud/types.js";
+import {
+  ASSUME_HEALTHY,
+  type Decision,
+  decide,
+  type FlowSource,
+  type HealthView,
+  stateIndex,
+} from "../flow/index.js";
 import { ROUTING_KINDS } from "./explain.js";
 import { resourcesRequiringVpce } from "./policy.js";
 
+/** A workload: an instance's interface, or an on-premises site's workload address. */
 export interface Workload {
-  readonly eni: Eni;
+  readonly source: FlowSource;
+  readonly eni?: Eni;
   readonly instanceId?: string;
   readonly name?: string;
+  readonly site?: Site;
 }
 
 /** One (workload, endpoint, port) question: what the data plane would dial. */
@@ -28,6 +39,7 @@ export interface FlowCase {
 }
 
 export interface AccessRow {
+  /** The workload's account, VPC and subnet; empty for a site (`workload` is `site:NAME`). */
   readonly account: string;
   readonly vpcId: string;
   readonly subnetId: string;
@@ -49,15 +61,35 @@ export interface AccessReport {
   readonly sourceVpceResources: ReturnType<typeof resourcesRequiringVpce>;
 }
 
-/** Running instances' interfaces: the workloads privlink can run programs as. */
+/**
+ * The workloads privlink can run programs as: running instances' interfaces, and each
+ * on-premises site from its workload address (.10, as `exec --from site:NAME`). Sites belong to
+ * no account: `--account` leaves them out.
+ */
 export function workloads(state: State, account?: string): Workload[] {
   const out: Workload[] = [];
   for (const i of state.all("instance")) {
     if (i.state !== "running" || (account && i.accountId !== account)) continue;
     const eni = state.get("eni", i.eniId);
-    if (eni) out.push({ eni, instanceId: i.id, name: i.tags.Name });
+    if (eni) out.push({ source: { kind: "eni", eniId: eni.id }, eni, instanceId: i.id, name: i.tags.Name });
   }
+  if (!account)
+    for (const site of state.all("site")) {
+      const host = siteHostAddress(site, siteWorkloadIp(site));
+      if (host) out.push({ source: { kind: "outside", address: host }, site });
+    }
   return out;
+}
+
+/** The columns that say who the workload is. */
+export function workloadColumns(w: Workload): Pick<AccessRow, "account" | "vpcId" | "subnetId" | "workload"> {
+  if (!w.eni) return { account: "", vpcId: "", subnetId: "", workload: `site:${w.site?.id ?? ""}` };
+  return {
+    account: w.eni.accountId,
+    vpcId: w.eni.vpcId,
+    subnetId: w.eni.subnetId,
+    workload: w.instanceId ?? w.eni.id,
+  };
 }
 
 /** The ports an endpoint serves: 443 for AWS services, the listener ports of the provider's NLBs. */
@@ -81,14 +113,14 @@ export function flowCases(state: State, account?: string): FlowCase[] {
   }));
   const cases: FlowCase[] = [];
   for (const w of workloads(state, account)) {
-    const vpc = state.get("vpc", w.eni.vpcId);
     for (const { ep, enis, ports } of perEndpoint) {
-      const eni = enis.find((e) => e.az === w.eni.az) ?? enis[0];
+      const eni = enis.find((e) => e.az === w.eni?.az) ?? enis[0];
       if (!eni) continue;
+      const vpc = state.get("vpc", eni.vpcId);
       const address =
-        eni.vpcId === w.eni.vpcId
+        eni.vpcId === w.eni?.vpcId
           ? eni.privateIp
-          : (hostAddressOf(state.get("vpc", eni.vpcId) ?? vpc!, eni.privateIp) ?? eni.privateIp);
+          : ((vpc && hostAddressOf(vpc, eni.privateIp)) ?? eni.privateIp);
       for (const port of ports) cases.push({ workload: w, endpoint: ep, endpointEni: eni, address, port });
     }
   }
@@ -96,11 +128,7 @@ export function flowCases(state: State, account?: string): FlowCase[] {
 }
 
 export function decideCase(state: State, c: FlowCase, health: HealthView = ASSUME_HEALTHY): Decision {
-  return decide(
-    state,
-    { source: { kind: "eni", eniId: c.workload.eni.id }, destination: c.address, port: c.port },
-    health,
-  );
+  return decide(state, { source: c.workload.source, destination: c.address, port: c.port }, health);
 }
 
 /** The path an admitted flow took: its routing hops' resources, or "local". */
@@ -134,10 +162,7 @@ export function accessReport(
 
 function rowOf(c: FlowCase, d: Decision): AccessRow {
   return {
-    account: c.workload.eni.accountId,
-    vpcId: c.workload.eni.vpcId,
-    subnetId: c.workload.eni.subnetId,
-    workload: c.workload.instanceId ?? c.workload.eni.id,
+    ...workloadColumns(c.workload),
     name: c.workload.name,
     endpointId: c.endpoint.id,
     endpointAccount: c.endpoint.accountId,

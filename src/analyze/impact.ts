@@ -10,7 +10,14 @@ import { deleteRoute } from "../cloud/route-table.js";
 import type { Runtime } from "../cloud/runtime.js";
 import { revoke } from "../cloud/security-group.js";
 import type { State } from "../cloud/state.js";
-import { type AccessRow, decideCase, endpointPolicyKind, flowCases, pathOf } from "./access.js";
+import {
+  type AccessRow,
+  decideCase,
+  endpointPolicyKind,
+  flowCases,
+  pathOf,
+  workloadColumns,
+} from "./access.js";
 import { BadInput } from "./subjects.js";
 
 export type Change =
@@ -88,10 +95,7 @@ export function impact(state: State, rt: Runtime, change: Change, account?: stri
     }
     const hop = d.hops.find((h) => !h.allowed)!;
     broken.push({
-      account: c.workload.eni.accountId,
-      vpcId: c.workload.eni.vpcId,
-      subnetId: c.workload.eni.subnetId,
-      workload: c.workload.instanceId ?? c.workload.eni.id,
+      ...workloadColumns(c.workload),
       name: c.workload.name,
       endpointId: c.endpoint.id,
       endpointAccount: c.endpoint.accountId,

@@ -65,7 +65,7 @@ export function analyzePath(state: State, path: NetworkInsightsPath): AnalysisRe
   if (addresses.length === 0)
     return { status: "failed", statusMessage: `the destination ${path.destination} no longer exists` };
   const port = portOf(state, path);
-  const { decision: d } = decideAny(state, src.id, addresses, port, undefined);
+  const { decision: d } = decideAny(state, { kind: "eni", eniId: src.id }, addresses, port, undefined);
   const at = d.hops.findIndex((h) => !h.allowed);
   const reached = at < 0 ? d.hops : d.hops.slice(0, at);
   const forward: Json[] = reached.map((h, i) => ({

@@ -7,7 +7,7 @@
 import type { Via } from "../cloud/context.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
-import type { Eni, VpcEndpoint } from "../cloud/types.js";
+import type { VpcEndpoint } from "../cloud/types.js";
 import { accessDenied, decide } from "../front/authorize.js";
 import { parseIdentityArn } from "../iam/index.js";
 import { BadInput } from "./subjects.js";
@@ -53,7 +53,7 @@ export function policyHops(
   state: State,
   rt: Runtime,
   endpoint: VpcEndpoint,
-  source: Eni,
+  source: { readonly privateIp: string },
   q: PolicyQuery,
 ): PolicyHop[] {
   const identity = parseIdentityArn(q.principal)!;

@@ -11,7 +11,7 @@ export function renderWhy(r: WhyResult): string {
   const where = dst.name ?? dst.label;
   const address = dst.privateIp ?? dst.address;
   const lines = [
-    `${r.source.label} ${r.source.privateIp} (${r.source.vpcId}) -> ${where}${address !== where ? ` [${address}]` : ""}:${dst.port}`,
+    `${r.source.label} ${r.source.privateIp} (${r.source.vpcId ?? `on-premises site ${r.source.site}`}) -> ${where}${address !== where ? ` [${address}]` : ""}:${dst.port}`,
   ];
   const width = Math.max(...r.hops.map((h) => h.kind.length));
   r.hops.forEach((h, i) => {

@@ -5,11 +5,12 @@
  * question a real connection would.
  */
 import { isIPv4 } from "node:net";
-import { hostAddressOf, privateIpOfHost } from "../cloud/addressing.js";
+import { hostAddressOf } from "../cloud/addressing.js";
 import { AwsError } from "../cloud/errors.js";
+import { siteHostAddress, siteWorkloadIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
-import type { Eni, Kind } from "../cloud/types.js";
-import { stateIndex } from "../flow/index.js";
+import type { Eni, Site } from "../cloud/types.js";
+import { type FlowSource, stateIndex } from "../flow/index.js";
 
 /** Bad input: unknown or ambiguous subjects, unresolvable names, ports out of range (exit 2). */
 export class BadInput extends AwsError {
@@ -23,9 +24,17 @@ export interface Resolver {
   resolve(vpcId: string | undefined, name: string): Promise<readonly string[]>;
 }
 
+/** Where a flow starts: a workload's interface in a VPC, or an address on an on-premises site. */
 export interface Source {
-  readonly eni: Eni;
   readonly label: string;
+  /** What flow/ decides from: the interface, or the site address's host address. */
+  readonly flow: FlowSource;
+  /** Where the source resolves names: its VPC, or `site:NAME` (the site's own DNS server). */
+  readonly scope: string;
+  readonly privateIp: string;
+  readonly region: string;
+  readonly eni?: Eni;
+  readonly site?: Site;
 }
 
 export interface Destination {
@@ -39,20 +48,41 @@ export interface Destination {
   readonly label: string;
 }
 
+/** Sites are not in a region; names and fixes for them read the default one. */
+const SITE_REGION = "us-east-1";
+
 export function resolveSource(state: State, text: string, vpcId?: string): Source {
-  if (text.startsWith("site:")) {
-    const name = text.slice(5);
-    const site = [...state.all("site" as Kind)].find(
-      (s) => (s as { name?: string }).name === name || (s as { id: string }).id === name,
-    );
-    throw new BadInput(
-      site
-        ? `site:${name}: flows from on-premises sites are not analysed yet`
-        : `site:${name}: no on-premises site is named '${name}'`,
-    );
-  }
+  if (text.startsWith("site:")) return siteSource(state, text);
   const eni = sourceEni(state, text, vpcId);
-  return { eni, label: text === eni.id ? eni.id : `${text} (${eni.id})` };
+  return {
+    eni,
+    label: text === eni.id ? eni.id : `${text} (${eni.id})`,
+    flow: { kind: "eni", eniId: eni.id },
+    scope: eni.vpcId,
+    privateIp: eni.privateIp,
+    region: eni.region,
+  };
+}
+
+/** `site:NAME` acts from the site's workload address (.10), `site:NAME:IP` from IP: as exec/connect do. */
+function siteSource(state: State, text: string): Source {
+  const [, name = "", ip] = text.split(":");
+  const site = state.get("site", name);
+  if (!site) throw new BadInput(`${text}: no on-premises site is named '${name}' (privlink site list)`);
+  let address: string;
+  try {
+    address = siteWorkloadIp(site, ip);
+  } catch (err) {
+    throw new BadInput((err as Error).message);
+  }
+  return {
+    site,
+    label: `site:${site.id}`,
+    flow: { kind: "outside", address: siteHostAddress(site, address)! },
+    scope: `site:${site.id}`,
+    privateIp: address,
+    region: SITE_REGION,
+  };
 }
 
 function sourceEni(state: State, text: string, vpcId?: string): Eni {
@@ -82,7 +112,7 @@ function sourceEni(state: State, text: string, vpcId?: string): Eni {
 }
 
 function eniAtAddress(state: State, ip: string, vpcId?: string): Eni {
-  const host = privateIpOfHost(state, ip);
+  const host = stateIndex(state).privateIpOfHost(ip);
   if (host) {
     const eni = stateIndex(state).eniAt(host.vpc.id, host.privateIp);
     if (!eni) throw new BadInput(`no network interface has ${host.privateIp} in ${host.vpc.id}`);
@@ -121,7 +151,7 @@ const BARE_SERVICE = /^[a-z][a-z0-9-]*$/;
 export async function resolveDestination(
   state: State,
   resolver: Resolver,
-  src: Eni,
+  src: Source,
   text: string,
 ): Promise<Destination> {
   const { what, port } = splitPort(text);
@@ -133,7 +163,7 @@ export async function resolveDestination(
       .map((n) => state.get("eni", n.eniId))
       .filter((e): e is Eni => !!e)
       // The interface in the source's zone first, as zonal DNS would pick it.
-      .sort((a, b) => Number(b.az === src.az) - Number(a.az === src.az));
+      .sort((a, b) => Number(b.az === src.eni?.az) - Number(a.az === src.eni?.az));
     if (enis.length === 0) throw new BadInput(`${what} has no network interface (a ${ep.type} endpoint?)`);
     return {
       addresses: enis.map(fromSource),
@@ -156,8 +186,8 @@ export async function resolveDestination(
     : BARE_SERVICE.test(what) && !what.includes(".")
       ? `${what}.${src.region}.amazonaws.com`
       : what.toLowerCase().replace(/\.$/, "");
-  const answers = await resolver.resolve(src.vpcId, name);
-  if (answers.length === 0) throw new BadInput(`${name} does not resolve in ${src.vpcId}`);
+  const answers = await resolver.resolve(src.scope, name);
+  if (answers.length === 0) throw new BadInput(`${name} does not resolve in ${src.scope}`);
   return {
     addresses: answers,
     port,
@@ -167,9 +197,9 @@ export async function resolveDestination(
   };
 }
 
-/** A private IP when the interface is in the source's VPC, else its host address. */
-function addressFor(state: State, src: Eni, eni: Eni): string {
-  if (eni.vpcId === src.vpcId) return eni.privateIp;
+/** A private IP when the interface is in the source's VPC, else (and from a site) its host address. */
+function addressFor(state: State, src: Source, eni: Eni): string {
+  if (eni.vpcId === src.eni?.vpcId) return eni.privateIp;
   const vpc = state.get("vpc", eni.vpcId);
   return (vpc && hostAddressOf(vpc, eni.privateIp)) ?? eni.privateIp;
 }

@@ -5,7 +5,14 @@
  */
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
-import { ASSUME_HEALTHY, type Decision, decide, type HealthView, stateIndex } from "../flow/index.js";
+import {
+  ASSUME_HEALTHY,
+  type Decision,
+  decide,
+  type FlowSource,
+  type HealthView,
+  stateIndex,
+} from "../flow/index.js";
 import { meaningOf } from "./explain.js";
 import { checkPolicyQuery, type PolicyQuery, policyHops } from "./policy.js";
 import { type Resolver, resolveDestination, resolveSource } from "./subjects.js";
@@ -40,8 +47,10 @@ export interface WhyResult {
   readonly allowed: boolean;
   readonly source: {
     readonly label: string;
-    readonly eniId: string;
-    readonly vpcId: string;
+    /** The interface of a VPC source; a site source has `site` instead. */
+    readonly eniId?: string;
+    readonly vpcId?: string;
+    readonly site?: string;
     readonly privateIp: string;
   };
   readonly destination: {
@@ -88,7 +97,7 @@ export function explainDecision(
 /** The data plane's rule for names with several addresses: the first admitted one, else the first refusal. */
 export function decideAny(
   state: State,
-  eniId: string,
+  source: FlowSource,
   addresses: readonly string[],
   port: number,
   name: string | undefined,
@@ -96,11 +105,7 @@ export function decideAny(
 ): { decision: Decision; address: string } {
   let first: { decision: Decision; address: string } | undefined;
   for (const address of addresses) {
-    const decision = decide(
-      state,
-      { source: { kind: "eni", eniId }, destination: address, port, name },
-      health,
-    );
+    const decision = decide(state, { source, destination: address, port, name }, health);
     if (decision.allowed) return { decision, address };
     first ??= { decision, address };
   }
@@ -111,23 +116,16 @@ export async function why(deps: WhyDeps, q: WhyQuery): Promise<WhyResult> {
   const { state } = deps;
   if (q.policy) checkPolicyQuery(q.policy);
   const src = resolveSource(state, q.source, q.vpc);
-  const dst = await resolveDestination(state, deps.resolver, src.eni, q.destination);
-  const { decision: d, address } = decideAny(
-    state,
-    src.eni.id,
-    dst.addresses,
-    dst.port,
-    dst.name,
-    deps.health,
-  );
-  const explained = explainDecision(state, d, dst.port, src.eni.region, dst.awsService);
+  const dst = await resolveDestination(state, deps.resolver, src, q.destination);
+  const { decision: d, address } = decideAny(state, src.flow, dst.addresses, dst.port, dst.name, deps.health);
+  const explained = explainDecision(state, d, dst.port, src.region, dst.awsService);
   const hops = [...explained.hops];
   let { refusedAt, code, fix } = explained;
   let reason = d.reason;
   if (d.allowed && q.policy && d.target?.kind === "aws-service") {
     const endpoint = stateIndex(state).endpointOfEni(d.target.eniId);
     if (endpoint) {
-      const policy = policyHops(state, deps.rt, endpoint, src.eni, q.policy);
+      const policy = policyHops(state, deps.rt, endpoint, src, q.policy);
       hops.push(...policy);
       const denied = policy.findIndex((h) => !h.allowed);
       if (denied >= 0) {
@@ -140,7 +138,13 @@ export async function why(deps: WhyDeps, q: WhyQuery): Promise<WhyResult> {
   }
   return {
     allowed: refusedAt === undefined,
-    source: { label: src.label, eniId: src.eni.id, vpcId: src.eni.vpcId, privateIp: src.eni.privateIp },
+    source: {
+      label: src.label,
+      eniId: src.eni?.id,
+      vpcId: src.eni?.vpcId,
+      site: src.site?.id,
+      privateIp: src.privateIp,
+    },
     destination: {
       label: dst.label,
       name: dst.name,

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { caBundlePath, caCertPath, workloadTlsEnv } from "../front/index.js";
-import { defaultHome } from "../privlink.js";
+import { defaultHome } from "../home.js";
 
 export function registerCaCommand(program: Command): void {
   program
@@ -9,7 +8,9 @@ export function registerCaCommand(program: Command): void {
     .description("print the path of privlink's CA certificate (PEM), which the service fronts' TLS chains to")
     .option("--bundle", "print the path of the system roots + privlink CA bundle instead")
     .option("--env", "print the environment that makes tools trust privlink (AWS_CA_BUNDLE, …)")
-    .action((o: { bundle?: boolean; env?: boolean }) => {
+    .action(async (o: { bundle?: boolean; env?: boolean }) => {
+      // Loaded here: the fronts pull in X.509 and TLS, which no other client command needs.
+      const { caBundlePath, caCertPath, workloadTlsEnv } = await import("../front/index.js");
       const home = defaultHome();
       if (!existsSync(caCertPath(home))) {
         process.stderr.write(

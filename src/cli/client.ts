@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { adminAuthHeader, readAdminToken } from "../api/admin-auth.js";
-import { defaultHome, type ServerFile, serverFilePath } from "../privlink.js";
+import { defaultHome, type ServerFile, serverFilePath } from "../home.js";
 
 /** Where the CLI finds the running server: PRIVLINK_URL, the server file in PRIVLINK_HOME, or the default port. */
 export function serverUrl(): string {
@@ -14,23 +14,52 @@ export function serverUrl(): string {
   return `http://127.0.0.1:${process.env.PRIVLINK_PORT ?? 4599}`;
 }
 
+/** One HTTP exchange with node:http: the CLI's fetch alone would cost more start-up than the rest of a client command. */
+async function exchange(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  const { request } = url.protocol === "https:" ? await import("node:https") : await import("node:http");
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+      );
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /**
  * Calls an admin route of the running server with the home's admin token (PRIVLINK_ADMIN_TOKEN
  * overrides it); a clear message when none is running.
  */
 export async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const url = `${serverUrl()}${path}`;
-  let res: Response;
+  const base = serverUrl();
+  let res: { status: number; text: string };
   try {
-    res = await fetch(url, {
+    res = await exchange(
+      new URL(`${base}${path}`),
       method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { "content-type": "application/json", ...adminAuthHeader(readAdminToken(defaultHome())) },
-    });
+      { "content-type": "application/json", ...adminAuthHeader(readAdminToken(defaultHome())) },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
   } catch {
-    throw new Error(`no privlink server answers at ${serverUrl()} (start one with 'privlink up')`);
+    throw new Error(`no privlink server answers at ${base} (start one with 'privlink up')`);
   }
-  const data = (await res.json()) as T & { error?: string; message?: string };
-  if (!res.ok) throw new Error(`${data.error ?? res.status}: ${data.message ?? ""}`);
+  let data: T & { error?: string; message?: string };
+  try {
+    data = JSON.parse(res.text) as T & { error?: string; message?: string };
+  } catch {
+    throw new Error(`${base} answered ${res.status} with something that is not privlink's JSON`);
+  }
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`${data.error ?? res.status}: ${data.message ?? ""}`);
   return data;
 }

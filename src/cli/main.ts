@@ -1,38 +1,49 @@
 import { Command, InvalidArgumentError } from "commander";
-import { registerAccountCommands } from "./account.js";
-import { registerAddrCommand } from "./addr.js";
-import { registerAnalyzeCommands } from "./analyze.js";
-import { registerCaCommand } from "./ca.js";
-import { registerConnectCommand } from "./connect.js";
-import { registerCostCommand } from "./cost.js";
-import { registerEventsCommand } from "./events.js";
-import { registerExecCommand } from "./exec.js";
-import { registerServerCommands } from "./server.js";
-import { registerSiteCommands } from "./site.js";
-import { registerStateCommands } from "./state.js";
-import { registerStatsCommand } from "./stats.js";
-import { registerUpstreamCommands } from "./upstream.js";
 
-const program = new Command()
-  .name("privlink")
-  .description("AWS PrivateLink (VPC interface endpoints) for real, on one machine")
-  .showHelpAfterError();
+type Register = (program: Command) => void;
 
-registerServerCommands(program);
-registerAccountCommands(program);
-registerAddrCommand(program);
-registerCaCommand(program);
-registerUpstreamCommands(program);
-registerEventsCommand(program);
-registerExecCommand(program);
-registerConnectCommand(program);
-registerStatsCommand(program);
-registerSiteCommands(program);
-registerCostCommand(program);
-registerAnalyzeCommands(program);
-registerStateCommands(program);
+/**
+ * Each command's module, loaded only when that command runs: a client command (why, exec,
+ * status…) then starts without the server, the AWS SDKs or the state rules, which only `up`
+ * and the offline `state` commands need. `--help` and unknown commands load them all.
+ */
+const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ["up", "env", "status"], load: async () => (await import("./server.js")).registerServerCommands },
+  { names: ["account"], load: async () => (await import("./account.js")).registerAccountCommands },
+  { names: ["addr"], load: async () => (await import("./addr.js")).registerAddrCommand },
+  { names: ["ca"], load: async () => (await import("./ca.js")).registerCaCommand },
+  { names: ["upstream"], load: async () => (await import("./upstream.js")).registerUpstreamCommands },
+  { names: ["events"], load: async () => (await import("./events.js")).registerEventsCommand },
+  { names: ["exec"], load: async () => (await import("./exec.js")).registerExecCommand },
+  { names: ["connect"], load: async () => (await import("./connect.js")).registerConnectCommand },
+  { names: ["stats"], load: async () => (await import("./stats.js")).registerStatsCommand },
+  { names: ["site"], load: async () => (await import("./site.js")).registerSiteCommands },
+  { names: ["cost"], load: async () => (await import("./cost.js")).registerCostCommand },
+  {
+    names: ["why", "access", "impact"],
+    load: async () => (await import("./analyze.js")).registerAnalyzeCommands,
+  },
+  { names: ["reset", "state"], load: async () => (await import("./state.js")).registerStateCommands },
+];
 
-program.parseAsync(process.argv).catch((err: Error) => {
+/** The command word: the first argument that is not an option. */
+function commandWord(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith("-"));
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name("privlink")
+    .description("AWS PrivateLink (VPC interface endpoints) for real, on one machine")
+    .showHelpAfterError();
+  const word = commandWord(process.argv);
+  const one = COMMANDS.find((c) => word !== undefined && c.names.includes(word));
+  const wanted = one ? [one] : COMMANDS;
+  for (const register of await Promise.all(wanted.map((c) => c.load()))) register(program);
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);
   else process.stderr.write(`privlink: ${err.message}\n`);
   process.exitCode = 1;

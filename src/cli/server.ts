@@ -3,9 +3,8 @@ import { adminTokenPath } from "../api/admin-auth.js";
 import { DEFAULT_KEY } from "../cloud/account.js";
 import { DEFAULT_ACCOUNT } from "../cloud/ids.js";
 import type { ResolverInfo } from "../dns/resolvers.js";
-import { defaultHome, parseSlots, startPrivlink } from "../privlink.js";
+import { defaultHome } from "../home.js";
 import { admin, serverUrl } from "./client.js";
-import { consoleLog, parseLogKinds } from "./console-log.js";
 
 function banner(url: string, home: string, auth: string): string {
   return [
@@ -95,6 +94,11 @@ export function registerServerCommands(program: Command): void {
           typeof o.dnsForward === "string" ? o.dnsForward.split(",").filter(Boolean) : o.dnsForward;
         if (o.logFormat !== "text" && o.logFormat !== "json")
           throw new Error(`--log-format is text or json, not '${o.logFormat}'`);
+        // The server (and the SDKs it serves with) loads only for `up`: env and status stay quick.
+        const [{ parseSlots, startPrivlink }, { consoleLog, parseLogKinds }] = await Promise.all([
+          import("../privlink.js"),
+          import("./console-log.js"),
+        ]);
         const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
         const p = await startPrivlink({
           ...logging,

@@ -1,11 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { loadSnapshot } from "../api/admin-state.js";
-import { systemRuntime } from "../cloud/runtime.js";
-import { State } from "../cloud/state.js";
-import { defaultHome, serverFilePath } from "../privlink.js";
-import { SqliteStore } from "../store/sqlite.js";
+import { defaultHome, serverFilePath } from "../home.js";
 import { admin } from "./client.js";
 
 /**
@@ -33,6 +29,7 @@ export function registerStateCommands(program: Command): void {
         process.stdout.write(`saved state version ${r.stateVersion} to ${abs}\n`);
         return;
       }
+      const { SqliteStore } = await import("../store/sqlite.js");
       const store = new SqliteStore(join(defaultHome(), "state.db"));
       try {
         await store.saveTo(abs);
@@ -53,6 +50,13 @@ export function registerStateCommands(program: Command): void {
         process.stdout.write(`loaded ${r.objects} objects from ${abs} (schema ${r.fromSchema})\n`);
         return;
       }
+      // No server: the store and the state rules load here, not for every privlink command.
+      const [{ SqliteStore }, { loadSnapshot }, { systemRuntime }, { State }] = await Promise.all([
+        import("../store/sqlite.js"),
+        import("../api/admin-state.js"),
+        import("../cloud/runtime.js"),
+        import("../cloud/state.js"),
+      ]);
       const snap = await SqliteStore.readFile(abs);
       const store = new SqliteStore(join(defaultHome(), "state.db"));
       try {

@@ -1,4 +1,4 @@
-import { hostAddressOf, privateIpOfHost } from "../cloud/addressing.js";
+import { hostAddressOf } from "../cloud/addressing.js";
 import { cidrContains, parseCidr, parseIp } from "../cloud/cidr.js";
 import type { State } from "../cloud/state.js";
 import type { Eni, Subnet, Vpc, VpcEndpoint } from "../cloud/types.js";
@@ -146,7 +146,7 @@ function resolveSource(state: State, flow: Flow, hops: Hop[]): SourceSide {
   let eniId = flow.source.kind === "eni" ? flow.source.eniId : undefined;
   if (flow.source.kind === "outside") {
     // A connection from a host address is that interface's flow, whoever opened the socket.
-    const hit = privateIpOfHost(state, flow.source.address);
+    const hit = stateIndex(state).privateIpOfHost(flow.source.address);
     const eni = hit && stateIndex(state).eniAt(hit.vpc.id, hit.privateIp);
     if (!eni) {
       const site = siteEndOfHost(state, flow.source.address);
@@ -191,7 +191,7 @@ function resolveSource(state: State, flow: Flow, hops: Hop[]): SourceSide {
 }
 
 function resolveDestination(state: State, index: StateIndex, flow: Flow, src: SourceSide): DestSide {
-  const hit = privateIpOfHost(state, flow.destination);
+  const hit = index.privateIpOfHost(flow.destination);
   if (hit)
     return {
       vpc: hit.vpc,

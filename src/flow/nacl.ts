@@ -1,7 +1,7 @@
 import { cidrContains, parseCidr, parseIp } from "../cloud/cidr.js";
-import { networkAclOf } from "../cloud/network-acl.js";
 import type { State } from "../cloud/state.js";
 import type { NetworkAcl, NetworkAclEntry } from "../cloud/types.js";
+import { stateIndex } from "./index-cache.js";
 import type { Hop } from "./types.js";
 
 /** The client's ephemeral ports as Linux picks them: replies travel to one of these. */
@@ -47,7 +47,7 @@ function boundary(
   ports: { from: number; to: number },
 ): Hop | undefined {
   if (!end.subnetId || !end.vpcId) return undefined;
-  const found = networkAclOf(state, { id: end.subnetId, vpcId: end.vpcId });
+  const found = stateIndex(state).networkAclOf({ id: end.subnetId, vpcId: end.vpcId });
   const ip = parseIp(peer);
   if (!found || ip === undefined) return undefined;
   const { acl } = found;

@@ -3,19 +3,12 @@ import { cidrContains, parseCidr } from "../cloud/cidr.js";
 import { PrefixIndex } from "../cloud/prefix-index.js";
 import type { State } from "../cloud/state.js";
 import type { Route, RouteTable, Subnet } from "../cloud/types.js";
+import { stateIndex } from "./index-cache.js";
 import type { Hop } from "./types.js";
 
 /** The route table that governs a subnet: its explicit association, else the VPC's main table. */
 export function routeTableOf(state: State, subnet: Subnet): RouteTable | undefined {
-  let main: RouteTable | undefined;
-  for (const t of state.all("routeTable")) {
-    if (t.vpcId !== subnet.vpcId) continue;
-    for (const a of t.associations) {
-      if (a.subnetId === subnet.id) return t;
-      if (a.main) main = t;
-    }
-  }
-  return main;
+  return stateIndex(state).routeTableOf(subnet);
 }
 
 function prefixOf(route: Route, region: string, ip: number): number | undefined {

@@ -1,0 +1,94 @@
+/**
+ * Client subcommands start without the server: `privlink why` (and exec, connect, addr, env,
+ * status…) load only the CLI's own modules, never privlink.ts, the AWS SDKs, the store or the
+ * flow rules. Checked by watching what Node resolves while the real bin runs (a module hook).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN } from "../helpers/spawn.js";
+
+let dir: string;
+let hook: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "privlink-cli-lazy-"));
+  writeFileSync(
+    join(dir, "hooks.mjs"),
+    `export async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith("node:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }\n`,
+  );
+  hook = join(dir, "register.mjs");
+  writeFileSync(
+    hook,
+    `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`,
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The modules one `privlink ARGS` process loads (nothing answers at the server URL). */
+function loaded(args: string[]): Promise<{ modules: string[]; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", hook, BIN, ...args], {
+      env: { ...process.env, PRIVLINK_URL: "http://127.0.0.1:9", PRIVLINK_ADMIN_TOKEN: "x" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.once("exit", () => {
+      const modules = [...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!);
+      resolve({ modules, stderr: stderr.replace(/^LOADED .*\n/gm, "") });
+    });
+  });
+}
+
+const HEAVY =
+  /@aws-sdk|@smithy|better-sqlite3|\/dist\/src\/(privlink|flow|net|dns|api\/(?!admin-auth)|store|front|services)/;
+
+describe("client subcommands load only what they need", () => {
+  for (const args of [
+    ["why", "app", "secretsmanager"],
+    ["exec", "--from", "app", "--", "true"],
+    ["connect", "--from", "app", "example.com:443"],
+    ["addr", "app"],
+    ["env"],
+    ["status"],
+    ["access"],
+    ["impact", "--revoke", "sgr-1"],
+    ["site", "list"],
+    ["events"],
+  ])
+    it(`privlink ${args.join(" ")}`, async () => {
+      const { modules, stderr } = await loaded(args);
+      // It really ran: the CLI module was loaded and it reported the missing server (or exited 3).
+      expect(modules.some((m) => m.endsWith("/dist/src/cli/main.js"))).toBe(true);
+      expect(stderr + modules.join("\n")).toMatch(/no privlink server answers|not running|cli\//);
+      expect(modules.filter((m) => HEAVY.test(m))).toEqual([]);
+    });
+
+  it("--help still lists every command", async () => {
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "--help"], { stdio: ["ignore", "pipe", "ignore"] });
+      let s = "";
+      child.stdout.on("data", (d) => (s += d));
+      child.once("exit", () => resolve(s));
+    });
+    for (const name of [
+      "up",
+      "env",
+      "status",
+      "why",
+      "access",
+      "impact",
+      "exec",
+      "connect",
+      "site",
+      "state",
+      "ca",
+    ])
+      expect(out).toMatch(new RegExp(`^  ${name}\\b`, "m"));
+  });
+});
