@@ -168,7 +168,7 @@ const CONSUMER = "100000000012";
  * service without acceptance, and a consumer VPC with a workload instance and one endpoint whose
  * security group admits the VPC.
  */
-async function buildWorld(
+export async function buildWorld(
   p: Privlink,
   o: { targets: { name: string; port: number; targetPort: number }[]; consumerSubnets: 1 | 2 },
 ): Promise<World> {

@@ -135,6 +135,19 @@ const BENCHES: Record<string, Entry> = {
     budget: [120, 400],
     goals: cliStartupGoals,
   },
+  "connect-hops": {
+    title: "issue 10: connection set-up through a peering and a TGW against same-VPC (same run)",
+    run: async (full) =>
+      (await import("./connect-hops.js")).benchConnectHops(full ? {} : { samples: 150, seconds: 8 }) as never,
+    budget: [60, 90],
+    goals: (rows) =>
+      rows
+        .filter((r) => typeof r.vsSameVpc === "number" && r.case !== "same VPC")
+        .map(
+          (r) =>
+            `goal: ${r.case} adds at most 10 % to connection set-up; measured: median ×${(r.vsSameVpc as number).toFixed(3)} of same-VPC: ${(r.vsSameVpc as number) <= 1.1 ? "met" : "not met"}`,
+        ),
+  },
   "flow-hops": {
     title:
       "issue 10: a flow decision across 3 route tables of 1,000 routes (spoke, TGW, hub) against same-VPC",

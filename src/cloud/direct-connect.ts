@@ -265,6 +265,7 @@ export function createDxGatewayAssociation(
     allowedPrefixes: [...(input.allowedPrefixes ?? [])],
     state: "associated",
   });
+  for (const f of associationHooks) f(tx, ctx, a);
   syncPropagatedRoutes(tx);
   return a;
 }
@@ -274,6 +275,13 @@ export function deleteDxGatewayAssociation(tx: Tx, ctx: Ctx, id: string | undefi
   if (!a || a.accountId !== ctx.accountId || a.state !== "associated")
     throw dxError(`Direct Connect gateway association ${id ?? ""} does not exist`);
   const next = tx.put("dxGatewayAssociation", { ...a, state: "disassociated" });
+  for (const f of associationHooks) f(tx, ctx, next);
   syncPropagatedRoutes(tx);
   return next;
+}
+
+/** The TGW module gives a DX gateway associated with a TGW its attachment, and takes it back. */
+const associationHooks: ((tx: Tx, ctx: Ctx, a: DxGatewayAssociation) => void)[] = [];
+export function onDxGatewayAssociationChanged(f: (tx: Tx, ctx: Ctx, a: DxGatewayAssociation) => void): void {
+  associationHooks.push(f);
 }

@@ -1,26 +1,29 @@
 import type { State, Tx } from "./state.js";
 import type { DxVirtualInterface, Site, VpnConnection } from "./types.js";
 
+/** The committed state or a transaction: these reads need only get and all. */
+type Reader = Pick<State, "get" | "all"> | Pick<Tx, "get" | "all">;
+
 /**
  * Which site sits behind each AWS hybrid object, and what the AWS side learns from it. A
  * customer gateway belongs to the site speaking from its IP address; a Direct Connect
  * connection to the site named by its location. Over BGP a site advertises its CIDR.
  */
 
-export function siteOfCustomerGateway(state: State | Tx, cgwId: string): Site | undefined {
+export function siteOfCustomerGateway(state: Reader, cgwId: string): Site | undefined {
   const cgw = state.get("customerGateway", cgwId);
   if (!cgw || cgw.state === "deleted") return undefined;
   for (const s of state.all("site")) if (s.publicIp === cgw.ipAddress) return s;
   return undefined;
 }
 
-export function siteOfDxConnection(state: State | Tx, connectionId: string): Site | undefined {
+export function siteOfDxConnection(state: Reader, connectionId: string): Site | undefined {
   const c = state.get("dxConnection", connectionId);
   return c && c.state !== "deleted" ? state.get("site", c.location) : undefined;
 }
 
 /** Static routes when StaticRoutesOnly, else (BGP) the site's CIDR. */
-export function vpnPrefixes(state: State | Tx, v: VpnConnection): string[] {
+export function vpnPrefixes(state: Reader, v: VpnConnection): string[] {
   if (v.state === "deleted") return [];
   if (v.staticRoutesOnly) return v.routes.map((r) => r.cidr);
   const site = siteOfCustomerGateway(state, v.customerGatewayId);
@@ -28,7 +31,7 @@ export function vpnPrefixes(state: State | Tx, v: VpnConnection): string[] {
 }
 
 /** The live private VIFs that end at a virtual private gateway, directly or through a DX gateway. */
-export function vifsToVgw(state: State | Tx, vgwId: string): DxVirtualInterface[] {
+export function vifsToVgw(state: Reader, vgwId: string): DxVirtualInterface[] {
   const dxgws = new Set(
     [...state.all("dxGatewayAssociation")]
       .filter((a) => a.state === "associated" && a.gatewayId === vgwId)
@@ -44,7 +47,7 @@ export function vifsToVgw(state: State | Tx, vgwId: string): DxVirtualInterface[
 }
 
 /** Every prefix a virtual private gateway learns from on-premises: VPN routes and DX BGP. */
-export function vgwLearnedPrefixes(state: State | Tx, vgwId: string): string[] {
+export function vgwLearnedPrefixes(state: Reader, vgwId: string): string[] {
   const out = new Set<string>();
   for (const v of state.all("vpnConnection"))
     if (v.vpnGatewayId === vgwId) for (const c of vpnPrefixes(state, v)) out.add(c);

@@ -7,6 +7,7 @@ import type { Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
 import { getTransitGateway, incorrectState, seesTransitGateway, tgwFlag } from "./transit-gateway-lookup.js";
 import { newTgwRouteTable } from "./transit-gateway-route-table.js";
+import "./transit-gateway-hybrid.js";
 import type { Tags, TransitGateway, TransitGatewayOptions } from "./types.js";
 
 registerTaggable("tgw", "transitGateway", "transit-gateway");

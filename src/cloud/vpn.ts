@@ -298,7 +298,14 @@ export function deleteVpnConnection(tx: Tx, ctx: Ctx, id: string | undefined): v
   const v = getVpnConnection(tx, ctx, id);
   if (v.state === "deleted") return;
   tx.put("vpnConnection", { ...v, state: "deleted", routes: [] });
+  for (const f of vpnDeletedHooks) f(tx, ctx, v);
   syncPropagatedRoutes(tx);
+}
+
+/** The TGW module retires a TGW VPN connection's attachment with it. */
+const vpnDeletedHooks: ((tx: Tx, ctx: Ctx, v: VpnConnection) => void)[] = [];
+export function onVpnConnectionDeleted(f: (tx: Tx, ctx: Ctx, v: VpnConnection) => void): void {
+  vpnDeletedHooks.push(f);
 }
 
 function liveVpn(tx: Tx, ctx: Ctx, id: string | undefined): VpnConnection {

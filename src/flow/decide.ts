@@ -265,7 +265,7 @@ function routeHops(state: State, src: SourceSide, dst: DestSide, label: string):
   if (route?.state === "blackhole") return local([blackhole(route, label)]);
   if (route?.target.kind === "gateway" && route.target.id.startsWith("vgw-"))
     return local(vgwRouteHops(state, route, src.vpc.id, dst.site, label));
-  if (dst.site)
+  if (dst.site && route?.target.kind !== "transit")
     return local([
       {
         kind: "route",

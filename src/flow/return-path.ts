@@ -7,7 +7,10 @@ import type { Hop } from "./types.js";
  * The reply must find its way back: the destination subnet's route table has to send the
  * source's address to the same peering connection or transit gateway, or the SYN-ACK is lost.
  */
-export function returnRoute(c: RouteContext, via: { kind: "peering" | "transit"; id: string }): Hop[] {
+export function returnRoute(
+  c: Pick<RouteContext, "state" | "dst"> & { readonly src: { readonly ip: string } },
+  via: { kind: "peering" | "transit"; id: string },
+): Hop[] {
   const { state, dst, src } = c;
   if (!dst.eni) return [];
   const subnet = state.get("subnet", dst.eni.subnetId);

@@ -5,6 +5,7 @@ import { siteOfCustomerGateway, siteOfDxConnection, vifsToVgw, vpnPrefixes } fro
 import type { State } from "../cloud/state.js";
 import type { Eni, Route, Site, Vpc, VpnConnection, VpnGateway } from "../cloud/types.js";
 import { blackhole, describeTarget, longestMatch, routeTableOf } from "./route.js";
+import { siteViaTransitHops } from "./site-transit.js";
 import type { Hop } from "./types.js";
 
 /**
@@ -187,9 +188,14 @@ export function siteToVpcHops(
   label: string,
 ): Hop[] {
   const link = bestLink(state, src.site, vpc, label);
-  if (!link.up || !eni) return [link.hop];
-  const vgw = attachedVgw(state, vpc.id)!;
-  return [link.hop, ...returnRouteHop(state, eni, src, vgw.id, link)];
+  const viaVgw =
+    !link.up || !eni
+      ? [link.hop]
+      : [link.hop, ...returnRouteHop(state, eni, src, attachedVgw(state, vpc.id)!.id, link)];
+  if (!eni || viaVgw.every((h) => h.allowed)) return viaVgw;
+  // Not through a virtual private gateway: perhaps through a transit gateway.
+  const viaTgw = siteViaTransitHops(state, src, vpc, eni, label);
+  return viaTgw && (viaTgw.every((h) => h.allowed) || !attachedVgw(state, vpc.id)) ? viaTgw : viaVgw;
 }
 
 /** The gateway endpoint a site's flow would need: its VPC is reachable and its service is the target. */

@@ -5,6 +5,7 @@ import { type Crossing, passed, type RouteContext, refused } from "./cross-vpc.j
 import { edgeOf } from "./peering.js";
 import { returnRoute } from "./return-path.js";
 import { longestMatch, natHop, routeTableOf } from "./route.js";
+import { transitToSite } from "./site-transit.js";
 import type { Hop } from "./types.js";
 
 const T = "transit-gateway" as const;
@@ -38,6 +39,24 @@ export function transitHops(c: RouteContext): Crossing {
       att.id,
       `${att.id} has no subnet in ${src.eni.az}, so sources in ${src.eni.az} cannot use ${tgwId} (TGW_ROUTE_AZ_RESTRICTION)`,
     );
+  const next = routeThrough(c, att, hops);
+  return next ? attachmentEgress(c, att, next, hops) : { hops, groupReferences: false };
+}
+
+/**
+ * The TGW's own step: the route table associated with the attachment the flow entered by, its
+ * longest-prefix route for the destination, and the attachment that route leads to.
+ */
+export function routeThrough(
+  c: Pick<RouteContext, "state" | "ip" | "label">,
+  att: TransitGatewayAttachment,
+  hops: Hop[],
+): TransitGatewayAttachment | undefined {
+  const { state, label } = c;
+  const fail = (resource: string | undefined, detail: string) => {
+    hops.push(refused(T, resource, `no route to ${label}: ${detail}`));
+    return undefined;
+  };
   const rtb = att.associatedRouteTableId
     ? state.get("transitGatewayRouteTable", att.associatedRouteTableId)
     : undefined;
@@ -55,7 +74,7 @@ export function transitHops(c: RouteContext): Crossing {
       `${rtb.id}: ${r.destinationCidr} (${r.type}) via ${next.id} (${next.resourceType} ${next.resourceId})`,
     ),
   );
-  return attachmentEgress(c, att, next, hops);
+  return next;
 }
 
 /** Where the TGW delivers: one function per attachment kind (VPN and Direct Connect add theirs). */
@@ -68,6 +87,9 @@ function attachmentEgress(
   switch (to.resourceType) {
     case "vpc":
       return intoVpc(c, from, to, hops);
+    case "vpn":
+    case "direct-connect-gateway":
+      return { hops: [...hops, ...transitToSite(c, from, to)], groupReferences: false };
     default:
       hops.push(
         refused(
@@ -80,18 +102,36 @@ function attachmentEgress(
   }
 }
 
+/** What delivering into a VPC reads: a VPC's flow, or a site's arriving over a VPN or DX attachment. */
+export type IntoVpcContext = Pick<RouteContext, "state" | "dst" | "label" | "ip"> & {
+  readonly src: { readonly ip: string };
+};
+
 function intoVpc(
   c: RouteContext,
   from: TransitGatewayAttachment,
   to: TransitGatewayAttachment,
   hops: Hop[],
 ): Crossing {
+  return c.dst.vpc ? deliverIntoVpc(c, from, to, hops) : onwardFromVpc(c, to, hops);
+}
+
+/** Into the destination's VPC: the right attachment, its subnet in the destination's AZ, the way back. */
+export function deliverIntoVpc(
+  c: IntoVpcContext,
+  from: TransitGatewayAttachment,
+  to: TransitGatewayAttachment,
+  hops: Hop[],
+): Crossing {
   const { state, dst, label } = c;
   const vpcId = to.vpc!.vpcId;
-  if (!dst.vpc) return onwardFromVpc(c, to, hops);
-  if (dst.vpc.id !== vpcId) {
+  if (!dst.vpc || dst.vpc.id !== vpcId) {
     hops.push(
-      refused(T, to.id, `no route to ${label}: ${to.id} leads to ${vpcId}, but ${label} is in ${dst.vpc.id}`),
+      refused(
+        T,
+        to.id,
+        `no route to ${label}: ${to.id} leads to ${vpcId}, but ${label} is in ${dst.vpc?.id ?? "no VPC"}`,
+      ),
     );
     return { hops, groupReferences: false };
   }

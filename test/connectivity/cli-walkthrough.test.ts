@@ -15,8 +15,9 @@ import {
   until,
   waitEndpoint,
 } from "../dataplane/world.js";
+import { digA, resolverOf } from "../dns-private/helpers.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { runAws } from "../helpers/spawn.js";
+import { runAws, runCli } from "../helpers/spawn.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
 
 type Json = Record<string, any>;
@@ -34,9 +35,10 @@ describe("hub and spokes with the AWS CLI", () => {
   let endpointHost: string;
   const spokes: Record<
     string,
-    { vpcId: string; subnetId: string; rtb: string; eniId: string; host: string }
+    { vpcId: string; subnetId: string; rtb: string; eniId: string; host: string; instanceId: string }
   > = {};
   let hubRtb: string;
+  let tgw: string;
 
   async function aws(...args: string[]): Promise<Json> {
     const r = await runAws(
@@ -79,6 +81,7 @@ describe("hub and spokes with the AWS CLI", () => {
     for (const [name, cidr] of [
       ["one", "10.20.0.0/16"],
       ["two", "10.30.0.0/16"],
+      ["three", "10.40.0.0/16"],
     ] as const) {
       const v = await makeVpc(ec2, { cidr, azs: ["us-east-1a"] });
       const run = await ec2.send(
@@ -95,6 +98,7 @@ describe("hub and spokes with the AWS CLI", () => {
         subnetId: v.subnets["us-east-1a"]!,
         rtb: v.mainRouteTable,
         eniId,
+        instanceId: run.Instances![0]!.InstanceId!,
         host: eniHostAddress(server.state, server.state.get("eni", eniId)!)!,
       };
     }
@@ -161,7 +165,7 @@ describe("hub and spokes with the AWS CLI", () => {
     );
     expect(await probe("one")).toEqual({ kind: "data", data: Buffer.from("one") });
 
-    const tgw = (await aws("ec2", "create-transit-gateway", "--description", "hub")).TransitGateway
+    tgw = (await aws("ec2", "create-transit-gateway", "--description", "hub")).TransitGateway
       .TransitGatewayId as string;
     await until(
       () => (server.state.get("transitGateway", tgw)?.state === "available" ? true : undefined),
@@ -242,4 +246,130 @@ describe("hub and spokes with the AWS CLI", () => {
     expect(why).toContain(`${spokes.two!.rtb} has no route for it`);
     expect(await probe("one")).toEqual({ kind: "data", data: Buffer.from("one") });
   }, 90_000);
+
+  /**
+   * The DNS half: the hub's Secrets Manager endpoint (private DNS off) is named for the spokes by
+   * a private hosted zone associated with spokes one and two; spoke three, without the
+   * association, resolves the public name and is refused (it has no way to the internet).
+   */
+  it("a private hosted zone associated with both spokes names the hub's endpoint; a third spoke gets the public name and is refused", async () => {
+    const SM = "secretsmanager.us-east-1.amazonaws.com";
+    await aws(
+      "ec2",
+      "create-route",
+      "--route-table-id",
+      spokes.two!.rtb,
+      "--destination-cidr-block",
+      "10.1.0.0/16",
+      "--transit-gateway-id",
+      tgw,
+    );
+    await aws(
+      "ec2",
+      "authorize-security-group-ingress",
+      "--group-id",
+      hub.endpointSg,
+      "--protocol",
+      "tcp",
+      "--port",
+      "443",
+      "--cidr",
+      "10.0.0.0/8",
+    );
+    const ep = (
+      await aws(
+        "ec2",
+        "create-vpc-endpoint",
+        "--vpc-id",
+        hub.vpcId,
+        "--vpc-endpoint-type",
+        "Interface",
+        "--service-name",
+        "com.amazonaws.us-east-1.secretsmanager",
+        "--subnet-ids",
+        hub.subnetId,
+        "--security-group-ids",
+        hub.endpointSg,
+        "--no-private-dns-enabled",
+      )
+    ).VpcEndpoint;
+    await until(
+      () => (server.state.get("vpcEndpoint", ep.VpcEndpointId)?.state === "available" ? true : undefined),
+      "secretsmanager endpoint",
+    );
+    const zone = (
+      await aws(
+        "route53",
+        "create-hosted-zone",
+        "--name",
+        SM,
+        "--caller-reference",
+        "sm-hub",
+        "--vpc",
+        `VPCRegion=us-east-1,VPCId=${spokes.one!.vpcId}`,
+      )
+    ).HostedZone.Id as string;
+    const alias = {
+      HostedZoneId: ep.DnsEntries[0].HostedZoneId,
+      DNSName: ep.DnsEntries[0].DnsName,
+      EvaluateTargetHealth: false,
+    };
+    await aws(
+      "route53",
+      "change-resource-record-sets",
+      "--hosted-zone-id",
+      zone,
+      "--change-batch",
+      JSON.stringify({
+        Changes: [{ Action: "CREATE", ResourceRecordSet: { Name: SM, Type: "A", AliasTarget: alias } }],
+      }),
+    );
+    await aws(
+      "route53",
+      "associate-vpc-with-hosted-zone",
+      "--hosted-zone-id",
+      zone,
+      "--vpc",
+      `VPCRegion=us-east-1,VPCId=${spokes.two!.vpcId}`,
+    );
+    await server.dns.settled();
+
+    const smHost = eniHostAddress(
+      server.state,
+      server.state.get("eni", server.state.get("vpcEndpoint", ep.VpcEndpointId)!.enis[0]!.eniId)!,
+    )!;
+    for (const name of ["one", "two"]) {
+      const answer = await digA(await resolverOf(server, spokes[name]!.vpcId), server.dns.port, SM);
+      expect(answer.addresses, name).toEqual([smHost]);
+    }
+    const three = await digA(await resolverOf(server, spokes.three!.vpcId), server.dns.port, SM);
+    expect(three.status).toBe("NOERROR");
+    expect(three.addresses).not.toContain(smHost);
+    expect(three.addresses.length).toBeGreaterThan(0);
+
+    const env = { ...server.cliEnv(hub.creds), AWS_ENDPOINT_URL: "" };
+    const call = (name: string) =>
+      runCli(
+        [
+          "exec",
+          "--from",
+          spokes[name]!.instanceId,
+          "--",
+          "aws",
+          "secretsmanager",
+          "list-secrets",
+          "--output",
+          "json",
+        ],
+        env,
+      );
+    for (const name of ["one", "two"]) {
+      const r = await call(name);
+      expect(r.stderr, name).toBe("");
+      expect(JSON.parse(r.stdout).SecretList).toEqual([]);
+    }
+    const refused = await call("three");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("no route to");
+  }, 120_000);
 });

@@ -68,6 +68,7 @@ export const EC2_CONNECTIVITY: Record<string, Fixture> = {
     RequesterPeeringConnectionOptions: { AllowDnsResolutionFromRemoteVpc: true },
   }),
   DescribeVpcPeeringConnections: (w) => ({ VpcPeeringConnectionIds: [w.peering] }),
+  DescribeStaleSecurityGroups: (w) => ({ VpcId: w.vpc }),
 
   CreateNetworkAcl: (w) => ({
     VpcId: w.vpc,

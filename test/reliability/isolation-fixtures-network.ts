@@ -167,6 +167,7 @@ export const NETWORK_FIXTURES: Record<string, Fixture> = {
     error: PCX_NF,
   },
   "ec2:DescribeVpcPeeringConnections": list,
+  "ec2:DescribeStaleSecurityGroups": { input: (a) => ({ VpcId: a.vpcId }), error: VPC_NF },
   // ---- network ACLs ----
   "ec2:CreateNetworkAcl": { input: (a) => ({ VpcId: a.vpcId }), error: VPC_NF },
   "ec2:DeleteNetworkAcl": { input: (a) => ({ NetworkAclId: a.naclId }), error: ACL_NF },

@@ -10,6 +10,7 @@ import { networkAclHandlers } from "./network-acls.js";
 import { networkInsightsHandlers } from "./network-insights.js";
 import { peeringHandlers } from "./peering.js";
 import { securityGroupHandlers } from "./security-groups.js";
+import { staleSecurityGroupHandlers } from "./stale-security-groups.js";
 import { transitGatewayHandlers } from "./transit-gateways.js";
 import { vpnHandlers } from "./vpn.js";
 
@@ -28,4 +29,5 @@ export const ec2Handlers: HandlerTable = {
   ...networkAclHandlers,
   ...flowLogHandlers,
   ...networkInsightsHandlers,
+  ...staleSecurityGroupHandlers,
 };

@@ -1,0 +1,159 @@
+import { formatIp, parseIp } from "../cloud/cidr.js";
+import { siteOfIp } from "../cloud/site.js";
+import { siteOfCustomerGateway, siteOfDxConnection } from "../cloud/site-links.js";
+import type { State } from "../cloud/state.js";
+import { lookupTgwRoute } from "../cloud/transit-gateway-route-table.js";
+import type { Eni, Site, TransitGatewayAttachment, Vpc } from "../cloud/types.js";
+import { passed, type RouteContext, refused } from "./cross-vpc.js";
+import type { SiteEnd } from "./site.js";
+import { deliverIntoVpc, type IntoVpcContext, routeThrough } from "./transit-gateway.js";
+import type { Hop } from "./types.js";
+
+/**
+ * Sites behind a transit gateway: a VPN connection created with TransitGatewayId (a `vpn`
+ * attachment) or a transit virtual interface on a Direct Connect gateway associated with the
+ * TGW (a `direct-connect-gateway` attachment). A site's flow enters the TGW by that attachment,
+ * is routed by the route table associated with it, and is delivered into the VPC as any TGW
+ * flow; a VPC's flow routed to such an attachment reaches the site behind it.
+ */
+
+interface TransitLink {
+  readonly attachment: TransitGatewayAttachment;
+  readonly hop: Hop;
+  readonly up: boolean;
+}
+
+/** The link an on-premises attachment gives `site`, if the site is behind it. */
+function linkOf(state: State, a: TransitGatewayAttachment, site: Site): TransitLink | undefined {
+  if (a.state !== "available") return undefined;
+  if (a.resourceType === "vpn") {
+    const v = state.get("vpnConnection", a.resourceId);
+    if (v?.state !== "available" || siteOfCustomerGateway(state, v.customerGatewayId)?.id !== site.id)
+      return undefined;
+    const up = !site.tunnelsDown;
+    const hop = up
+      ? passed(
+          "vpn",
+          v.id,
+          `site ${site.id} reaches ${a.transitGatewayId} over ${v.id} (attachment ${a.id}, tunnels UP)`,
+        )
+      : refused(
+          "vpn",
+          v.id,
+          `both tunnels of ${v.id} (site ${site.id} to ${a.transitGatewayId}) are DOWN: nothing crosses the VPN (privlink site vpn up ${site.id})`,
+        );
+    return { attachment: a, hop, up };
+  }
+  if (a.resourceType !== "direct-connect-gateway") return undefined;
+  for (const vif of state.all("dxVirtualInterface")) {
+    if (vif.state !== "available" || vif.type !== "transit" || vif.directConnectGatewayId !== a.resourceId)
+      continue;
+    if (siteOfDxConnection(state, vif.connectionId)?.id !== site.id) continue;
+    const detail = `site ${site.id} reaches ${a.transitGatewayId} over Direct Connect: connection ${vif.connectionId}, transit virtual interface ${vif.id} through Direct Connect gateway ${a.resourceId} (attachment ${a.id})`;
+    return { attachment: a, hop: passed("direct-connect", vif.id, detail), up: true };
+  }
+  return undefined;
+}
+
+/** Direct Connect first, as AWS prefers it to VPN for the same prefix. */
+function linksOf(state: State, site: Site): TransitLink[] {
+  const out: TransitLink[] = [];
+  for (const a of state.all("transitGatewayAttachment")) {
+    const l = linkOf(state, a, site);
+    if (l) out.push(l);
+  }
+  return out.sort(
+    (x, y) => (x.attachment.resourceType === "vpn" ? 1 : 0) - (y.attachment.resourceType === "vpn" ? 1 : 0),
+  );
+}
+
+function pathThrough(state: State, link: TransitLink, c: IntoVpcContext, vpc: Vpc): Hop[] {
+  const hops = [link.hop];
+  if (!link.up) return hops;
+  const a = link.attachment;
+  const tgw = state.get("transitGateway", a.transitGatewayId);
+  if (tgw?.state !== "available")
+    return [
+      ...hops,
+      refused(
+        "transit-gateway",
+        a.transitGatewayId,
+        `no route to ${c.label}: transit gateway ${a.transitGatewayId} is ${tgw?.state ?? "gone"}`,
+      ),
+    ];
+  const next = routeThrough(c, a, hops);
+  if (!next) return hops;
+  if (next.resourceType !== "vpc")
+    return [
+      ...hops,
+      refused(
+        "transit-gateway",
+        next.id,
+        `no route to ${c.label}: ${a.transitGatewayId} sends it to ${next.id} (${next.resourceType}), not to ${vpc.id}`,
+      ),
+    ];
+  return deliverIntoVpc(c, a, next, hops).hops;
+}
+
+/**
+ * A site's flow to an interface in a VPC through a transit gateway: the first path that passes,
+ * else the first one found (its refusal names the missing piece); undefined when the site has no
+ * link to any transit gateway.
+ */
+export function siteViaTransitHops(
+  state: State,
+  src: SiteEnd,
+  vpc: Vpc,
+  eni: Eni,
+  label: string,
+): Hop[] | undefined {
+  const c: IntoVpcContext = {
+    state,
+    ip: parseIp(eni.privateIp)!,
+    label,
+    dst: { vpc, eni, privateIp: eni.privateIp },
+    src: { ip: src.ip },
+  };
+  let first: Hop[] | undefined;
+  for (const link of linksOf(state, src.site)) {
+    const hops = pathThrough(state, link, c, vpc);
+    if (hops.every((h) => h.allowed)) return hops;
+    first ??= hops;
+  }
+  return first;
+}
+
+/** A VPC's flow that a TGW route sends to an on-premises attachment: the site behind it, and the way back. */
+export function transitToSite(
+  c: RouteContext,
+  from: TransitGatewayAttachment,
+  to: TransitGatewayAttachment,
+): Hop[] {
+  const { state, label } = c;
+  const site = siteOfIp(state, c.ip);
+  const link = site && linkOf(state, to, site);
+  if (!site || !link)
+    return [
+      refused(
+        "transit-gateway",
+        to.id,
+        `no route to ${label}: ${to.id} (${to.resourceType} ${to.resourceId}) leads to no on-premises site holding ${formatIp(c.ip)}`,
+      ),
+    ];
+  if (!link.up) return [link.hop];
+  const back = to.associatedRouteTableId
+    ? state.get("transitGatewayRouteTable", to.associatedRouteTableId)
+    : undefined;
+  const r = back && lookupTgwRoute(state, back, parseIp(c.src.ip)!);
+  if (back && r?.state === "active" && r.attachmentId === from.id) return [link.hop];
+  return [
+    link.hop,
+    refused(
+      "transit-gateway",
+      back?.id ?? to.id,
+      back
+        ? `return path: ${back.id} (associated with ${to.id}) has no active route back to ${c.src.ip} via ${from.id}`
+        : `return path: ${to.id} is not associated with a transit gateway route table`,
+    ),
+  ];
+}
