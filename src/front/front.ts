@@ -71,8 +71,14 @@ export interface FrontLimits {
   readonly handshakeTimeoutMs: number;
   /** Request head must arrive within this (slowloris). */
   readonly headersTimeoutMs: number;
-  /** The whole request must arrive within this. */
+  /** The whole request must arrive within this; 0 (the default): no total limit, as on AWS. */
   readonly requestTimeoutMs: number;
+  /**
+   * A request (its body, then its response) during which no byte moves for this long is cut,
+   * however long it has run: a slow 5 GiB PUT lives as long as its bytes keep flowing (AWS's
+   * endpoint idle timeout is 350 s).
+   */
+  readonly requestIdleTimeoutMs: number;
   /** An idle keep-alive connection is closed after this (AWS: 350 s idle timeout). */
   readonly idleTimeoutMs: number;
   /** How often node:http checks the two request timeouts. */
@@ -84,7 +90,8 @@ export const DEFAULT_FRONT_LIMITS: FrontLimits = {
   maxBodyBytes: 10 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 20_000,
-  requestTimeoutMs: 60_000,
+  requestTimeoutMs: 0,
+  requestIdleTimeoutMs: 350_000,
   idleTimeoutMs: 350_000,
   checkIntervalMs: 1_000,
   upstreamTimeoutMs: 30_000,
@@ -248,6 +255,9 @@ export class ServiceFront {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    // node:http's timeout handler destroys an idle socket; after the response its keep-alive
+    // timeout takes over.
+    req.socket.setTimeout(this.limits.requestIdleTimeoutMs);
     const pub = this.publicConnections.get(req.socket);
     if (pub) return this.onPublicRequest(req, res, pub, requestId);
     const conn = this.connections.get(req.socket);
