@@ -66,7 +66,8 @@ export interface PublicFront {
 /**
  * The error codes a workload's AWS SDK or CLI receives when the proxy refuses its connection to
  * an AWS name on 443 (see {@link WorkloadProxies}): `PrivlinkNoRoute` when routing refused it
- * (no internet or NAT path, a blackhole, a missing peering or transit gateway route), and
+ * (no internet or NAT path, a blackhole, a missing peering or transit gateway route, a gateway
+ * endpoint used from outside its VPC), and
  * `PrivlinkConnectionRefused` for every other hop (security groups, endpoint state, acceptance).
  * HTTP 403: neither botocore nor the SDK v3 retries it, so the refusal shows at once.
  */
@@ -80,6 +81,7 @@ const ROUTING_HOPS: ReadonlySet<HopKind> = new Set([
   "peering",
   "transit-gateway",
   "vpn",
+  "gateway-endpoint",
 ]);
 
 /** A refused client gets this long to finish its handshake and send one request. */

@@ -177,6 +177,7 @@ describe("on-premises S3 sync over VPN", { timeout: 240_000 }, () => {
   it("the VPC's S3 gateway endpoint is refused from the site with AWS's reason", async () => {
     const r = await fromSite(["s3", "ls", "s3://dc-backup/"]);
     expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("PrivlinkNoRoute");
     expect(r.stderr).toMatch(
       /gateway endpoint vpce-\w+ \(com\.amazonaws\.us-east-1\.s3\) in vpc-\w+ cannot be used from site dc/,
     );
