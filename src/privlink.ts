@@ -25,7 +25,13 @@ import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
 import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
-import { LocalCa, ServiceFront, upstreamAdminRoutes, workloadTlsEnv } from "./front/index.js";
+import {
+  type FrontLimits,
+  LocalCa,
+  ServiceFront,
+  upstreamAdminRoutes,
+  workloadTlsEnv,
+} from "./front/index.js";
 import { defaultHome, type ServerFile, serverFilePath } from "./home.js";
 import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
@@ -64,6 +70,8 @@ export interface PrivlinkOptions {
   listenAny?: boolean;
   /** Admin API protection: "token" (default under verify) or "open" (default under --auth open). */
   adminAuth?: "token" | "open";
+  /** The service front's limits (tests make them small). */
+  frontLimits?: Partial<FrontLimits>;
 }
 
 export interface Privlink {
@@ -165,7 +173,16 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     sns: sns.handlers,
   };
   const streaming = { s3: createS3({ state, rt, auth, home }).serve };
-  const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming });
+  const front = new ServiceFront({
+    state,
+    rt,
+    host,
+    auth,
+    services,
+    ca,
+    streaming,
+    limits: opts.frontLimits,
+  });
   const dataplane = createDataPlaneHost({
     state,
     meta: store,

@@ -742,6 +742,8 @@ const REGION_IN_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$/;
  * the global STS endpoint (botocore with `sts_regional_endpoints = legacy`, older SDKs).
  */
 const GLOBAL_AWS_NAMES: ReadonlySet<string> = new Set(["sts.amazonaws.com"]);
+/** us-east-1's legacy global S3 names (`s3.amazonaws.com`, `bucket.s3.amazonaws.com`): the CLI still uses them. */
+const GLOBAL_S3_NAME = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
 
 const AWS_SOA: RR = {
   name: AWS_ORIGIN,
@@ -766,7 +768,8 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
   const n = canonicalName(name);
   if (!inZone(n, AWS_ORIGIN) || inZone(n, VPCE_ORIGIN)) return undefined;
   const region = REGION_IN_NAME.exec(n)?.[1] ?? "us-east-1";
-  if (!GLOBAL_AWS_NAMES.has(n) && !awsServiceByPrivateDnsName(n, region)) return undefined;
+  if (!GLOBAL_AWS_NAMES.has(n) && !GLOBAL_S3_NAME.test(n) && !awsServiceByPrivateDnsName(n, region))
+    return undefined;
   if (type !== "A" && type !== "ANY")
     return { rcode: "NOERROR", answers: [], authority: [AWS_SOA], authoritative: false };
   return {

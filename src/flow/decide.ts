@@ -3,6 +3,12 @@ import { cidrContains, parseCidr, parseIp } from "../cloud/cidr.js";
 import type { State } from "../cloud/state.js";
 import type { Eni, Subnet, Vpc, VpcEndpoint } from "../cloud/types.js";
 import type { Crossing } from "./cross-vpc.js";
+import {
+  gatewayEndpointHops,
+  gatewayEndpointTarget,
+  isGatewayEndpointRoute,
+  publicServiceAddress,
+} from "./gateway-endpoint.js";
 import { type StateIndex, stateIndex } from "./index-cache.js";
 import { naclHops } from "./nacl.js";
 import { blackhole, describeTarget, internetHops, longestMatch, routeTableOf } from "./route.js";
@@ -48,6 +54,8 @@ interface DestSide {
   host: string;
   /** An address on an on-premises site. */
   site?: SiteEnd;
+  /** A public AWS name's address as AWS would answer it (S3, DynamoDB: in their prefix list). */
+  publicIp?: string;
 }
 
 /**
@@ -81,7 +89,7 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
     ...naclHops(
       state,
       { subnetId: src.eni?.subnetId, vpcId: src.vpc?.id, ip: src.ip },
-      { subnetId: dst.eni?.subnetId, vpcId: dst.vpc?.id, ip: dst.privateIp ?? dst.host },
+      { subnetId: dst.eni?.subnetId, vpcId: dst.vpc?.id, ip: addressOf(dst) },
       flow.port,
     ),
   );
@@ -115,6 +123,8 @@ export function decide(state: State, flow: Flow, health: HealthView = ASSUME_HEA
     }
   } else if (onSite) {
     target = { kind: "site", site: onSite.site.id, host: onSite.host };
+  } else if (path.hops.some((h) => h.kind === "gateway-endpoint" && h.allowed)) {
+    target = gatewayEndpointTarget(state, path.hops);
   } else {
     const ip = parseIp(dst.host);
     if (ip === undefined || !cidrContains(LOOPBACK, ip))
@@ -212,7 +222,12 @@ function resolveDestination(state: State, index: StateIndex, flow: Flow, src: So
   }
   const site = siteEndOf(state, flow.destination);
   if (site) return { host: site.host, privateIp: site.ip, site };
-  return { host: flow.destination };
+  return { host: flow.destination, publicIp: publicServiceAddress(flow.name, flow.destination) };
+}
+
+/** The address the destination has on the path (private, public as AWS would answer, or as dialled). */
+function addressOf(dst: DestSide): string {
+  return dst.privateIp ?? dst.publicIp ?? dst.host;
 }
 
 function inVpc(vpc: Vpc, ip: number): boolean {
@@ -221,7 +236,7 @@ function inVpc(vpc: Vpc, ip: number): boolean {
 
 function peerOf(dst: DestSide, src: SourceSide, state: State, groupReferences: boolean): Peer {
   return {
-    ip: dst.privateIp ?? dst.host,
+    ip: addressOf(dst),
     groupIds: groupReferences ? (dst.eni?.securityGroupIds ?? []) : [],
     region: src.eni?.region ?? state.get("vpc", dst.vpc?.id ?? "")?.region ?? "us-east-1",
   };
@@ -234,7 +249,7 @@ function routeHops(state: State, src: SourceSide, dst: DestSide, label: string):
     return local(
       dst.vpc
         ? siteToVpcHops(state, src.site, dst.vpc, dst.eni, label)
-        : siteOutsideHops(state, src.site, dst.privateIp ?? dst.host, label),
+        : siteOutsideHops(state, src.site, addressOf(dst), label),
     );
   if (!src.eni) {
     if (!dst.vpc)
@@ -258,13 +273,15 @@ function routeHops(state: State, src: SourceSide, dst: DestSide, label: string):
         detail: `no route to ${label}: ${src.eni.subnetId} has no route table`,
       },
     ]);
-  const ip = parseIp(dst.privateIp ?? dst.host);
+  const ip = parseIp(addressOf(dst));
   if (ip === undefined)
     return local([{ kind: "route", allowed: false, detail: `no route to ${label}: not an IPv4 address` }]);
   const route = longestMatch(table, ip);
   if (route?.state === "blackhole") return local([blackhole(route, label)]);
   if (route?.target.kind === "gateway" && route.target.id.startsWith("vgw-"))
     return local(vgwRouteHops(state, route, src.vpc.id, dst.site, label));
+  if (!dst.vpc && !dst.site && isGatewayEndpointRoute(route))
+    return local(gatewayEndpointHops(state, route, table, label));
   if (dst.site && route?.target.kind !== "transit")
     return local([
       {

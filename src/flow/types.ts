@@ -80,6 +80,14 @@ export type FlowTarget =
   | { readonly kind: "eni"; readonly eniId: string; readonly host: string }
   /** To an on-premises site's address (over VPN or Direct Connect): whatever listens on its host address. */
   | { readonly kind: "site"; readonly site: string; readonly host: string }
+  /** Through a gateway endpoint to an AWS service (S3, DynamoDB): the service front serves it. */
+  | {
+      readonly kind: "gateway-endpoint";
+      readonly endpointId: string;
+      readonly vpcId: string;
+      readonly serviceName: string;
+      readonly host: string;
+    }
   /** Out of privlink's world through an internet or NAT gateway. */
   | { readonly kind: "external"; readonly host: string };
 

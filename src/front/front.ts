@@ -45,6 +45,15 @@ import { forwardToUpstream, stateUpstreams, type UpstreamTable } from "./upstrea
 export interface PublicConnection {
   /** The name the client asked for (CONNECT authority, the TLS server name). */
   readonly name: string;
+  /** The flow went through a gateway endpoint (S3, DynamoDB): its policy and aws:SourceVpce apply. */
+  readonly gateway?: GatewayConnection;
+}
+
+/** What the data plane knows about a connection a gateway endpoint carried. */
+export interface GatewayConnection {
+  readonly endpointId: string;
+  /** The client's private IP (aws:VpcSourceIp). */
+  readonly clientIp: string;
 }
 
 /** What the data plane knows about an admitted connection. */
@@ -62,8 +71,14 @@ export interface FrontLimits {
   readonly handshakeTimeoutMs: number;
   /** Request head must arrive within this (slowloris). */
   readonly headersTimeoutMs: number;
-  /** The whole request must arrive within this. */
+  /** The whole request must arrive within this; 0 (the default): no total limit, as on AWS. */
   readonly requestTimeoutMs: number;
+  /**
+   * A request (its body, then its response) during which no byte moves for this long is cut,
+   * however long it has run: a slow 5 GiB PUT lives as long as its bytes keep flowing (AWS's
+   * endpoint idle timeout is 350 s).
+   */
+  readonly requestIdleTimeoutMs: number;
   /** An idle keep-alive connection is closed after this (AWS: 350 s idle timeout). */
   readonly idleTimeoutMs: number;
   /** How often node:http checks the two request timeouts. */
@@ -75,7 +90,8 @@ export const DEFAULT_FRONT_LIMITS: FrontLimits = {
   maxBodyBytes: 10 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 20_000,
-  requestTimeoutMs: 60_000,
+  requestTimeoutMs: 0,
+  requestIdleTimeoutMs: 350_000,
   idleTimeoutMs: 350_000,
   checkIntervalMs: 1_000,
   upstreamTimeoutMs: 30_000,
@@ -239,24 +255,25 @@ export class ServiceFront {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    // node:http's timeout handler destroys an idle socket; after the response its keep-alive
+    // timeout takes over.
+    req.socket.setTimeout(this.limits.requestIdleTimeoutMs);
     const pub = this.publicConnections.get(req.socket);
     if (pub) return this.onPublicRequest(req, res, pub, requestId);
     const conn = this.connections.get(req.socket);
     const served = conn && this.served(conn.endpointId);
-    if (!conn || !served) {
-      res.setHeader("connection", "close");
-      const e = new AwsError("ServiceUnavailable", "This VPC endpoint no longer serves requests.", 503);
-      return writeOut(res, renderServiceError(e, "unknown", requestId, "json"));
-    }
-    const via: Via = {
-      vpceId: served.endpoint.id,
-      vpcId: served.endpoint.vpcId,
-      sourceIp: conn.clientIp,
-      endpointAccountId: served.endpoint.accountId,
-      ...(served.service.vpcEndpointPolicySupported && served.endpoint.policyDocument !== undefined
-        ? { policyDocument: served.endpoint.policyDocument }
-        : {}),
-    };
+    if (!conn || !served) return noLongerServed(res, requestId);
+    return this.serveVia(req, res, viaOf(served, conn.clientIp), served, requestId);
+  }
+
+  /** A request through an endpoint (interface or gateway), with its trusted context. */
+  private async serveVia(
+    req: IncomingMessage,
+    res: ServerResponse,
+    via: Via,
+    served: Served,
+    requestId: string,
+  ): Promise<void> {
     // A streaming service authenticates and authorizes (endpoint policy included) itself.
     const streaming = this.opts.streaming?.[served.service.signingName];
     if (streaming) return streaming(req, res, via);
@@ -301,6 +318,11 @@ export class ServiceFront {
     conn: PublicConnection,
     requestId: string,
   ): Promise<void> {
+    if (conn.gateway) {
+      const served = this.servedByGateway(conn.gateway.endpointId);
+      if (!served) return noLongerServed(res, requestId);
+      return this.serveVia(req, res, viaOf(served, conn.gateway.clientIp), served, requestId);
+    }
     const streaming = this.opts.streaming?.[publicServiceOf(conn.name)?.signingName ?? ""];
     if (streaming) return streaming(req, res);
     // Unsigned or not yet read: the name dialled says which service errors speak for.
@@ -356,6 +378,14 @@ export class ServiceFront {
     } catch (err) {
       return fail(err, scope.service);
     }
+  }
+
+  /** A gateway endpoint still carrying traffic, with the service the front serves for it. */
+  private servedByGateway(endpointId: string): Served | undefined {
+    const endpoint = this.opts.state.get("vpcEndpoint", endpointId);
+    if (endpoint?.type !== "Gateway" || endpoint.state !== "available") return undefined;
+    const service = serviceOf(endpoint);
+    return service ? { endpoint, service } : undefined;
   }
 
   private served(endpointId: string): Served | undefined {
@@ -475,15 +505,43 @@ export class ServiceFront {
   }
 }
 
+/** The service an endpoint reaches, as the front serves it (a gateway endpoint's too: S3, DynamoDB). */
 function serviceOf(endpoint: VpcEndpoint): AwsService | undefined {
   return awsServiceByName(endpoint.serviceName, { type: "Interface", region: endpoint.serviceRegion });
 }
 
+/**
+ * The trusted context of a request through an endpoint. A gateway endpoint always has a policy
+ * (its default is AWS's full-access 2008 document); an interface endpoint when its service
+ * supports one.
+ */
+function viaOf(served: Served, clientIp: string): Via {
+  const { endpoint, service } = served;
+  const policy = endpoint.type === "Gateway" || service.vpcEndpointPolicySupported;
+  return {
+    vpceId: endpoint.id,
+    vpcId: endpoint.vpcId,
+    sourceIp: clientIp,
+    endpointAccountId: endpoint.accountId,
+    ...(policy && endpoint.policyDocument !== undefined ? { policyDocument: endpoint.policyDocument } : {}),
+  };
+}
+
+function noLongerServed(res: ServerResponse, requestId: string): void {
+  res.setHeader("connection", "close");
+  const e = new AwsError("ServiceUnavailable", "This VPC endpoint no longer serves requests.", 503);
+  writeOut(res, renderServiceError(e, "unknown", requestId, "json"));
+}
+
 const REGIONAL_AWS_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
 
-/** The service whose public regional name `host` is; global names (sts.amazonaws.com) have none. */
+/** us-east-1's legacy global S3 names, served as us-east-1's S3. */
+const GLOBAL_S3_NAME = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
+
+/** The service whose public regional name `host` is; global names (sts.amazonaws.com) have none but S3's. */
 function publicServiceOf(host: string): AwsService | undefined {
   const name = host.replace(/\.$/, "").toLowerCase();
+  if (GLOBAL_S3_NAME.test(name)) return awsServiceByName("com.amazonaws.us-east-1.s3", { type: "Interface" });
   const region = REGIONAL_AWS_NAME.exec(name)?.[1];
   return region ? awsServiceByPrivateDnsName(name, region) : undefined;
 }

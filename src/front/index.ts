@@ -12,6 +12,7 @@ export {
   type FrontLimits,
   type FrontOptions,
   HANDLER_AUTHORIZED,
+  type GatewayConnection,
   type PublicConnection,
   ServiceFront,
 } from "./front.js";

@@ -57,13 +57,17 @@ export interface RefusalTls {
  * service front's public mode (`ServiceFront.servePublic`), which serves it with no endpoint.
  */
 export interface PublicFront {
-  servePublic(socket: Socket, conn: { name: string }): void;
+  servePublic(
+    socket: Socket,
+    conn: { name: string; gateway?: { endpointId: string; clientIp: string } },
+  ): void;
 }
 
 /**
  * The error codes a workload's AWS SDK or CLI receives when the proxy refuses its connection to
  * an AWS name on 443 (see {@link WorkloadProxies}): `PrivlinkNoRoute` when routing refused it
- * (no internet or NAT path, a blackhole, a missing peering or transit gateway route), and
+ * (no internet or NAT path, a blackhole, a missing peering or transit gateway route, a gateway
+ * endpoint used from outside its VPC), and
  * `PrivlinkConnectionRefused` for every other hop (security groups, endpoint state, acceptance).
  * HTTP 403: neither botocore nor the SDK v3 retries it, so the refusal shows at once.
  */
@@ -77,6 +81,7 @@ const ROUTING_HOPS: ReadonlySet<HopKind> = new Set([
   "peering",
   "transit-gateway",
   "vpn",
+  "gateway-endpoint",
 ]);
 
 /** A refused client gets this long to finish its handshake and send one request. */
@@ -102,6 +107,11 @@ export function isPublicAwsFlow(name: string, port: number, d: Decision): boolea
     d.destination.host === AWS_PUBLIC_ADDRESS &&
     (isAwsName(name) || name === AWS_PUBLIC_ADDRESS)
   );
+}
+
+/** Whether an admitted flow goes through a gateway endpoint to AWS's service on 443 (S3, DynamoDB). */
+export function isGatewayEndpointFlow(port: number, d: Decision): boolean {
+  return port === 443 && d.target?.kind === "gateway-endpoint";
 }
 
 /** The NAT gateway an admitted flow leaves through, if any: its bytes are metered there too. */
@@ -135,6 +145,8 @@ export function refusalError(d: Decision): AwsError {
  * an internet or NAT path, on 443) goes the same way into TLS, but the decrypted connection is
  * handed to the service front's public mode ({@link PublicFront}): AWS's public endpoint, served
  * by privlink itself, with keep-alive. Its bytes count on the workload's ENI and NAT gateway.
+ * A flow a gateway endpoint admitted (S3 from a subnet with its prefix-list route) goes the same
+ * way, and the front applies the gateway endpoint's policy and aws:SourceVpce.
  */
 export class WorkloadProxies {
   private readonly running = new Map<string, Promise<Running>>();
@@ -360,7 +372,7 @@ export class WorkloadProxies {
       this.tls &&
       this.publicFront &&
       head.length === 0 &&
-      isPublicAwsFlow(authority.name, authority.port, d)
+      (isPublicAwsFlow(authority.name, authority.port, d) || isGatewayEndpointFlow(authority.port, d))
     )
       return this.servePublic(eniId, socket, authority.name, d, this.publicFront);
     const upstream = connectUpstream({
@@ -478,7 +490,12 @@ export class WorkloadProxies {
     d: Decision,
     front: PublicFront,
   ): Promise<void> {
-    const accepted = await this.acceptTls(socket, name, (tls) => front.servePublic(tls, { name }));
+    const t = d.target;
+    const gateway =
+      t?.kind === "gateway-endpoint"
+        ? { endpointId: t.endpointId, clientIp: d.source.privateIp ?? "" }
+        : undefined;
+    const accepted = await this.acceptTls(socket, name, (tls) => front.servePublic(tls, { name, gateway }));
     if (!accepted) return rawReply(socket, 502, `privlink has no certificate for ${name}`);
     if (socket.destroyed) return;
     const meter = this.dataplane.meter.open(
