@@ -33,6 +33,7 @@ import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
+import { s3Destination } from "./services/flowlogs/s3-sink.js";
 import { LogsService } from "./services/logs/index.js";
 import { createS3 } from "./services/s3/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
@@ -178,7 +179,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     ssm: ssmHandlers,
     sns: sns.handlers,
   };
-  const streaming = { s3: createS3({ state, rt, auth, home }).serve };
+  const s3 = createS3({ state, rt, auth, home });
+  const streaming = { s3: s3.serve };
   const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming });
   const dataplane = createDataPlaneHost({
     state,
@@ -192,6 +194,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
   if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
+  flowLogs.useDestination("s3", s3Destination({ state, blobs: s3.blobs, now: () => rt.now() }));
 
   const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
   const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
