@@ -20,6 +20,7 @@ import { createApiServer } from "./api/server.js";
 import { siteRoutes } from "./api/sites.js";
 import { stsHandlers } from "./api/sts.js";
 import { costRoutes } from "./billing/routes.js";
+import { TransferPublisher } from "./billing/transfer.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
 import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
@@ -195,6 +196,9 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
   flowLogs.useDestination("s3", s3Destination({ state, blobs: s3.blobs, now: () => rt.now() }));
+  const transfer = new TransferPublisher(state, cloudwatch.metrics.store, () => rt.now());
+  dataplane.dataplane.meter.taps?.add(transfer);
+  cloudwatch.addPublisher(transfer);
 
   const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
   const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
@@ -222,10 +226,6 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         state,
         metrics: cloudwatch.metrics,
         now: () => rt.now(),
-        natBytes: (id) => {
-          const n = dataplane.dataplane.meter.snapshot().natGateways.find((g) => g.natGatewayId === id);
-          return n ? n.bytesIn + n.bytesOut : 0;
-        },
       }),
       ...sns.adminRoutes(),
       // The analyzer resolves names as the workload proxies do: the VPC's DNS view, then the state.
