@@ -266,6 +266,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     forward: opts.dnsForward,
   });
   dns = resolvers;
+  prometheus.dns = () => resolvers.rcodes();
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;
