@@ -134,3 +134,15 @@ export function analyzeGoals(rows: Row[]): string[] {
     );
   return out;
 }
+
+/** Issue 12: GetMetricData over 15 days of 1-minute data for 100 endpoints answers in under 100 ms. */
+export function metricsGoals(rows: Row[]): string[] {
+  return rows
+    .filter(
+      (r) => typeof r.case === "string" && r.case.startsWith("GetMetricData") && num(r.p50) !== undefined,
+    )
+    .map((r) => {
+      const p50 = r.p50 as number;
+      return `goal: ${r.case} < 100 ms; measured: ${p50.toFixed(1)} ms p50 (${r.points} datapoints): ${verdict(p50 < 100)}`;
+    });
+}

@@ -21,6 +21,7 @@ import {
   dnsVpcGoals,
   hasRatio,
   issue4Goals,
+  metricsGoals,
   type Row,
   ratioToFirst,
   ratioToVia,
@@ -143,6 +144,12 @@ const BENCHES: Record<string, Entry> = {
     budget: [120, 600],
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
     goals: issue4Goals,
+  },
+  metrics: {
+    title: "issue 12: GetMetricData over 15 days of 1-minute data for 100 endpoints",
+    run: async () => (await import("./metrics.js")).benchMetrics() as never,
+    budget: [180, 600],
+    goals: metricsGoals,
   },
   "slow-clients": {
     title:
