@@ -147,3 +147,15 @@ export function cliStartupGoals(rows: Row[]): string[] {
     `goal: one why < 50 ms end to end (start-up part: what privlink adds to node's own start-up); measured: privlink why ${why.toFixed(0)} ms p50, node -e 0 ${node.toFixed(0)} ms, privlink adds ${over.toFixed(0)} ms (loading privlink.ts alone took ${whole?.toFixed(0) ?? "?"} ms): ${over < 50 ? "met" : "NOT met"}`,
   ];
 }
+
+/** Issue 12: GetMetricData over 15 days of 1-minute data for 100 endpoints answers in under 100 ms. */
+export function metricsGoals(rows: Row[]): string[] {
+  return rows
+    .filter(
+      (r) => typeof r.case === "string" && r.case.startsWith("GetMetricData") && num(r.p50) !== undefined,
+    )
+    .map((r) => {
+      const p50 = r.p50 as number;
+      return `goal: ${r.case} < 100 ms; measured: ${p50.toFixed(1)} ms p50 (${r.points} datapoints): ${verdict(p50 < 100)}`;
+    });
+}

@@ -22,6 +22,7 @@ import {
   dnsVpcGoals,
   hasRatio,
   issue4Goals,
+  metricsGoals,
   type Row,
   ratioToFirst,
   ratioToVia,
@@ -164,6 +165,12 @@ const BENCHES: Record<string, Entry> = {
     budget: [120, 600],
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
     goals: issue4Goals,
+  },
+  metrics: {
+    title: "issue 12: GetMetricData over 15 days of 1-minute data for 100 endpoints",
+    run: async () => (await import("./metrics.js")).benchMetrics() as never,
+    budget: [180, 600],
+    goals: metricsGoals,
   },
   "slow-clients": {
     title:

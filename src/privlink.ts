@@ -19,6 +19,7 @@ import { createApiServer } from "./api/server.js";
 import { siteRoutes } from "./api/sites.js";
 import { stsHandlers } from "./api/sts.js";
 import { costRoutes } from "./billing/routes.js";
+import { TransferPublisher } from "./billing/transfer.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
 import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
@@ -39,6 +40,7 @@ import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
+import { s3Destination } from "./services/flowlogs/s3-sink.js";
 import { LogsService } from "./services/logs/index.js";
 import { createS3, S3_ACTIONS } from "./services/s3/index.js";
 import { secretsManagerHandlers } from "./services/secretsmanager.js";
@@ -172,7 +174,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     ssm: ssmHandlers,
     sns: sns.handlers,
   };
-  const streaming = { s3: createS3({ state, rt, auth, home }).serve };
+  const s3 = createS3({ state, rt, auth, home });
+  const streaming = { s3: s3.serve };
   const front = new ServiceFront({
     state,
     rt,
@@ -195,6 +198,10 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
   if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
+  flowLogs.useDestination("s3", s3Destination({ state, blobs: s3.blobs, now: () => rt.now() }));
+  const transfer = new TransferPublisher(state, cloudwatch.metrics.store, () => rt.now());
+  dataplane.dataplane.meter.taps?.add(transfer);
+  cloudwatch.addPublisher(transfer);
 
   const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
   const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
@@ -222,10 +229,6 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         state,
         metrics: cloudwatch.metrics,
         now: () => rt.now(),
-        natBytes: (id) => {
-          const n = dataplane.dataplane.meter.snapshot().natGateways.find((g) => g.natGatewayId === id);
-          return n ? n.bytesIn + n.bytesOut : 0;
-        },
       }),
       ...sns.adminRoutes(),
       // The analyzer resolves names as the workload proxies do: the VPC's DNS view, then the state.
@@ -266,6 +269,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     forward: opts.dnsForward,
   });
   dns = resolvers;
+  prometheus.dns = () => resolvers.rcodes();
   dataplane.useDns(resolvers);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;

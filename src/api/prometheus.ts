@@ -14,6 +14,8 @@ export class PrometheusMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<"service" | "action" | "code">;
   private readonly latency: Histogram<"service" | "action">;
+  /** The resolvers' answers by response code, once DNS has started. */
+  dns?: () => { resolver: string; rcode: string; count: number }[];
 
   constructor(state: State, snapshot: () => Stats) {
     const r = this.registry;
@@ -139,6 +141,14 @@ export class PrometheusMetrics {
         this.set(snap.endpoints.reduce((a, e) => a + e.activeConnections, 0));
       },
     });
+    counter(
+      "privlink_dns_queries_total",
+      "DNS queries answered by privlink's resolvers, by resolver (public or VPC ID) and response code",
+      ["resolver", "rcode"],
+      (c) => {
+        for (const q of this.dns?.() ?? []) c.inc({ resolver: q.resolver, rcode: q.rcode }, q.count);
+      },
+    );
     this.requests = new Counter({
       name: "privlink_api_requests_total",
       help: "AWS API requests answered, by service, action and error code (OK for successes)",

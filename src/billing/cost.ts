@@ -30,11 +30,42 @@ export interface NatUsage {
   readonly bytes: number;
 }
 
+export interface TgwAttachmentUsage {
+  readonly id: string;
+  readonly transitGatewayId: string;
+  /** The attachment's owner (the VPC's): it pays the attachment hours and the data it sends. */
+  readonly accountId: string;
+  readonly region: string;
+  /** What is attached ("vpc vpc-…", "vpn vpn-…"). */
+  readonly resource: string;
+  readonly hours: number;
+  /** Bytes the transit gateway received from this attachment (BytesIn). */
+  readonly bytes: number;
+}
+
+export interface VpnUsage {
+  readonly id: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly hours: number;
+}
+
+/** Bytes one resource (an interface or a NAT gateway) exchanged with another Availability Zone. */
+export interface TransferUsage {
+  readonly resource: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly bytes: number;
+}
+
 export interface Usage {
   readonly since: string;
   readonly until: string;
   readonly endpoints: readonly EndpointUsage[];
   readonly natGateways: readonly NatUsage[];
+  readonly tgwAttachments?: readonly TgwAttachmentUsage[];
+  readonly vpnConnections?: readonly VpnUsage[];
+  readonly interAz?: readonly TransferUsage[];
 }
 
 export interface CostLine {
@@ -149,6 +180,7 @@ export function bill(
       ),
     );
   }
+  lines.push(...networkLines(usage, prices, opts.account));
   const total = round(lines.reduce((a, l) => a + l.cost, 0));
   const out: Bill = { since: usage.since, until: usage.until, lines, total, byPayer: byPayer(lines) };
   if (!opts.whatIfNat) return out;
@@ -158,6 +190,58 @@ export function bill(
     lines.filter((l) => l.usageType.startsWith("VpcEndpoint")).reduce((a, l) => a + l.cost, 0),
   );
   return { ...out, whatIfNat: { lines: alt, total: altTotal, difference: round(altTotal - endpointTotal) } };
+}
+
+/** Transit gateway attachments (hours, data sent into the TGW), VPN connections, inter-AZ data. */
+function networkLines(usage: Usage, prices: Prices, account: string | undefined): CostLine[] {
+  const mine = <T extends { accountId: string }>(xs: readonly T[] | undefined) =>
+    (xs ?? []).filter((x) => !account || x.accountId === account);
+  const out: CostLine[] = [];
+  for (const a of mine(usage.tgwAttachments)) {
+    const own = (type: string, q: number, unit: "Hrs" | "GB", rate: number, what: string) =>
+      out.push(line(a.id, a.accountId, a.accountId, type, q, unit, rate, what));
+    own(
+      "TransitGateway-Hours",
+      a.hours,
+      "Hrs",
+      prices.tgwAttachmentHour,
+      `${a.resource} attached to ${a.transitGatewayId}`,
+    );
+    own(
+      "TransitGateway-Bytes",
+      round(a.bytes / GB),
+      "GB",
+      prices.tgwGb,
+      `${a.bytes} bytes sent into ${a.transitGatewayId} (BytesIn)`,
+    );
+  }
+  for (const v of mine(usage.vpnConnections))
+    out.push(
+      line(
+        v.id,
+        v.accountId,
+        v.accountId,
+        "VPN-Usage-Hours",
+        v.hours,
+        "Hrs",
+        prices.vpnConnectionHour,
+        "Site-to-Site VPN connection hours",
+      ),
+    );
+  for (const t of mine(usage.interAz))
+    out.push(
+      line(
+        t.resource,
+        t.accountId,
+        t.accountId,
+        "DataTransfer-Regional-Bytes",
+        round(t.bytes / GB),
+        "GB",
+        prices.interAzGb,
+        `${t.bytes} bytes exchanged with another Availability Zone`,
+      ),
+    );
+  return out;
 }
 
 /**

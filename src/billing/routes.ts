@@ -13,7 +13,6 @@ import { collectUsage } from "./usage.js";
 export function costRoutes(deps: {
   state: State;
   metrics: CloudWatchMetrics;
-  natBytes: (id: string) => number;
   now: () => Date;
 }): Record<string, AdminRoute> {
   const route: AdminRoute = ({ url, body }) => {
@@ -29,7 +28,7 @@ export function costRoutes(deps: {
     } catch (err) {
       throw new AwsError("InvalidParameterValue", (err as Error).message);
     }
-    const usage = collectUsage(deps.state, deps.metrics, deps.natBytes, { since, until });
+    const usage = collectUsage(deps.state, deps.metrics, { since, until });
     const whatIf = param("what-if") ?? param("whatIf");
     if (whatIf !== undefined && whatIf !== "nat")
       throw new AwsError("InvalidParameterValue", "what-if takes nat");

@@ -1,28 +1,44 @@
 import type { State } from "../cloud/state.js";
 import type { VpcEndpoint } from "../cloud/types.js";
 import type { CloudWatchMetrics } from "../services/cloudwatch/metrics.js";
+import type { Scope } from "../services/cloudwatch/pending.js";
 import { ENDPOINTS_NS, endpointDimensions } from "../services/cloudwatch/publisher.js";
 import { resolutionFor } from "../services/cloudwatch/statistics.js";
-import { billedHours, type EndpointUsage, type NatUsage, type Usage } from "./cost.js";
+import type { Dimension } from "../services/cloudwatch/store.js";
+import {
+  billedHours,
+  type EndpointUsage,
+  type NatUsage,
+  type TgwAttachmentUsage,
+  type TransferUsage,
+  type Usage,
+  type VpnUsage,
+} from "./cost.js";
+import { INTER_AZ_METRIC, NAT_NS, TGW_NS, TRANSFER_NS } from "./transfer.js";
 
 /**
- * Usage in a window from what privlink really recorded: endpoint and NAT gateway lifetimes
- * from the state, bytes per endpoint from AWS/PrivateLinkEndpoints BytesProcessed (the billed
- * bytes), NAT gateway bytes from the data plane's counters (not windowed: since the last reset).
+ * Usage in a window from what privlink really recorded: lifetimes (endpoints, NAT gateways,
+ * transit gateway attachments, VPN connections) from the state; bytes from the CloudWatch
+ * store, windowed by minute: BytesProcessed in AWS/PrivateLinkEndpoints per endpoint, the NAT
+ * gateways' AWS/NATGateway bytes, the attachments' AWS/TransitGateway BytesIn, and the bytes
+ * each interface exchanged with another AZ (privlink/DataTransfer).
  */
 export function collectUsage(
   state: State,
   metrics: CloudWatchMetrics,
-  natBytes: (natGatewayId: string) => number,
   window: { since: Date; until: Date },
 ): Usage {
   const since = window.since.getTime();
   const until = window.until.getTime();
+  const sum = windowSum(metrics, since, until);
+  const hours = (createdAt: string, endedAt: string | undefined) =>
+    billedHours(
+      Math.max(since, Date.parse(createdAt)),
+      endedAt ? Math.min(until, Date.parse(endedAt)) : until,
+    );
   const endpoints: EndpointUsage[] = [];
   for (const ep of state.all("vpcEndpoint")) {
     if (ep.state === "deleted" || ep.state === "rejected" || ep.state === "failed") continue;
-    const from = Math.max(since, Date.parse(ep.createdAt));
-    const to = ep.state === "deleting" ? Math.min(until, Date.parse(ep.stateChangedAt)) : until;
     endpoints.push({
       id: ep.id,
       type: ep.type,
@@ -31,23 +47,62 @@ export function collectUsage(
       payer: payerOf(state, ep),
       serviceName: ep.serviceName,
       azs: ep.enis.map((e) => state.get("subnet", e.subnetId)?.az ?? e.subnetId),
-      hours: billedHours(from, to),
-      bytes: ep.type === "Gateway" ? 0 : bytesProcessed(metrics, ep, since, until),
+      hours: hours(ep.createdAt, ep.state === "deleting" ? ep.stateChangedAt : undefined),
+      bytes: ep.type === "Gateway" ? 0 : sum(ep, ENDPOINTS_NS, ["BytesProcessed"], endpointDimensions(ep)),
     });
   }
   const natGateways: NatUsage[] = [];
   for (const n of state.all("natGateway")) {
-    const from = Math.max(since, Date.parse(n.createdAt));
-    const to = n.deletedAt ? Math.min(until, Date.parse(n.deletedAt)) : until;
+    const dims = [{ name: "NatGatewayId", value: n.id }];
     natGateways.push({
       id: n.id,
       accountId: n.accountId,
       region: n.region,
-      hours: billedHours(from, to),
-      bytes: natBytes(n.id),
+      hours: hours(n.createdAt, n.deletedAt),
+      bytes: sum(n, NAT_NS, ["BytesOutToDestination", "BytesInFromDestination"], dims),
     });
   }
-  return { since: window.since.toISOString(), until: window.until.toISOString(), endpoints, natGateways };
+  const tgwAttachments: TgwAttachmentUsage[] = [];
+  for (const a of state.all("transitGatewayAttachment")) {
+    if (a.state === "rejected" || a.state === "failed" || a.state === "pendingAcceptance") continue;
+    const tgw = state.get("transitGateway", a.transitGatewayId);
+    const dims = [
+      { name: "TransitGateway", value: a.transitGatewayId },
+      { name: "TransitGatewayAttachment", value: a.id },
+    ];
+    tgwAttachments.push({
+      id: a.id,
+      transitGatewayId: a.transitGatewayId,
+      accountId: a.accountId,
+      region: a.region,
+      resource: `${a.resourceType} ${a.resourceId}`,
+      hours: hours(a.createdAt, a.deletedAt),
+      bytes: tgw ? sum(tgw, TGW_NS, ["BytesIn"], dims) : 0,
+    });
+  }
+  const vpnConnections: VpnUsage[] = [...state.all("vpnConnection")].map((v) => ({
+    id: v.id,
+    accountId: v.accountId,
+    region: v.region,
+    hours: v.state === "deleted" && !v.deletedAt ? 0 : hours(v.createdAt, v.deletedAt),
+  }));
+  const interAz: TransferUsage[] = [];
+  const regions = new Set([...state.all("vpc")].map((v) => v.region));
+  const scopes = [...state.all("account")].flatMap((a) => [...regions].map((r) => [a.id, r] as const));
+  for (const s of scopes.flatMap(([a, r]) => metrics.store.series(a, r, TRANSFER_NS, INTER_AZ_METRIC))) {
+    const bytes = sum(s, TRANSFER_NS, [INTER_AZ_METRIC], s.dimensions);
+    if (bytes > 0)
+      interAz.push({ resource: s.dimensions[0]!.value, accountId: s.accountId, region: s.region, bytes });
+  }
+  return {
+    since: window.since.toISOString(),
+    until: window.until.toISOString(),
+    endpoints,
+    natGateways,
+    tgwAttachments,
+    vpnConnections,
+    interAz,
+  };
 }
 
 /** ModifyVpcEndpointServicePayerResponsibility=ServiceOwner moves the charges to the service's owner. */
@@ -56,21 +111,20 @@ function payerOf(state: State, ep: VpcEndpoint): string {
   return svc?.payerResponsibility === "ServiceOwner" ? svc.accountId : ep.accountId;
 }
 
-function bytesProcessed(
-  metrics: CloudWatchMetrics,
-  ep: VpcEndpoint,
-  sinceMs: number,
-  untilMs: number,
-): number {
-  const series = metrics.exact(
-    { accountId: ep.accountId, region: ep.region },
-    ENDPOINTS_NS,
-    "BytesProcessed",
-    endpointDimensions(ep),
-  );
-  if (!series) return 0;
+/** The sum of some metrics' datapoints in the window, at the finest resolution still kept. */
+function windowSum(metrics: CloudWatchMetrics, sinceMs: number, untilMs: number) {
   const start = Math.floor(sinceMs / 1000);
   const end = Math.ceil(untilMs / 1000);
   const res = resolutionFor(60, start, Math.floor(Date.now() / 1000));
-  return metrics.store.points(series.id, res, start - (start % res), end).reduce((a, p) => a + p.sum, 0);
+  return (scope: Scope, ns: string, names: string[], dims: readonly Dimension[]): number => {
+    let total = 0;
+    for (const name of names) {
+      const series = metrics.exact({ accountId: scope.accountId, region: scope.region }, ns, name, dims);
+      if (series)
+        total += metrics.store
+          .points(series.id, res, start - (start % res), end - 1)
+          .reduce((a, p) => a + p.sum, 0);
+    }
+    return total;
+  };
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Counters, Stats } from "../net/meter.js";
 import { admin } from "./client.js";
+import { watchStats } from "./stats-watch.js";
 
 const COLUMNS: (keyof Counters)[] = [
   "bytesIn",
@@ -28,7 +29,22 @@ export function registerStatsCommand(program: Command): void {
       "data-plane counters per endpoint and per network interface (bytes, connections, resets, dropped flows)",
     )
     .option("--json", "print the JSON of GET /_privlink/stats")
-    .action(async (o: { json?: boolean }) => {
+    .option("--watch", "a live table of bytes/s per endpoint, redrawn until Ctrl-C")
+    .option("--interval <seconds>", "seconds between samples with --watch", "2")
+    .option("--count <n>", "stop --watch after n samples")
+    .action(async (o: { json?: boolean; watch?: boolean; interval: string; count?: string }) => {
+      if (o.watch) {
+        const seconds = Number(o.interval);
+        const count = o.count === undefined ? undefined : Number(o.count);
+        if (!(seconds >= 0.1 && seconds <= 3600)) throw new Error("--interval takes 0.1 to 3600 seconds");
+        if (count !== undefined && !(Number.isInteger(count) && count > 0))
+          throw new Error("--count takes a whole number > 0");
+        return watchStats(() => admin<Stats>("GET", "/_privlink/stats"), {
+          intervalMs: seconds * 1000,
+          count,
+          out: process.stdout,
+        });
+      }
       const s = await admin<Stats>("GET", "/_privlink/stats");
       if (o.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       process.stdout.write(

@@ -121,7 +121,8 @@ export function createFlowLogs(
   const flowLogs: FlowLog[] = [];
   const unsuccessful: Unsuccessful[] = [];
   for (const resourceId of ids) {
-    const problem = resourceProblem(tx, ctx, resourceType, resourceId);
+    const problem =
+      resourceProblem(tx, ctx, resourceType, resourceId) ?? bucketProblem(tx, destinationType, destination);
     const existing = [...tx.all("flowLog")].filter((f) => f.resourceId === resourceId);
     const same = existing.find(
       (f) =>
@@ -376,6 +377,19 @@ function destinationOf(
       return { logDestination: name };
     }
   }
+}
+
+/** An S3 destination's bucket must exist when the flow log is created (AWS: per resource, code "400"). */
+function bucketProblem(
+  tx: Tx,
+  type: (typeof DESTINATION_TYPES)[number],
+  destination: { logDestination: string },
+): { code: string; message: string } | undefined {
+  if (type !== "s3") return undefined;
+  const bucket = destination.logDestination.slice("arn:aws:s3:::".length).split("/")[0]!;
+  return tx.get("s3Bucket", bucket)
+    ? undefined
+    : { code: "400", message: `LogDestination: ${bucket} does not exist.` };
 }
 
 /** Why a resource cannot carry a flow log, as CreateFlowLogs reports it per resource. */

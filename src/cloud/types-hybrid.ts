@@ -69,6 +69,8 @@ export interface VpnConnection extends Owned {
   /** The AWS side of the two tunnels. */
   readonly tunnelOutsideIps: readonly [string, string];
   readonly createdAt: string;
+  /** When DeleteVpnConnection ran (the cost report bills hours up to it). */
+  readonly deletedAt?: string;
 }
 
 export interface DxConnection extends Owned {

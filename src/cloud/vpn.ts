@@ -297,7 +297,7 @@ export function onVpnConnectionCreated(f: (tx: Tx, ctx: Ctx, v: VpnConnection) =
 export function deleteVpnConnection(tx: Tx, ctx: Ctx, id: string | undefined): void {
   const v = getVpnConnection(tx, ctx, id);
   if (v.state === "deleted") return;
-  tx.put("vpnConnection", { ...v, state: "deleted", routes: [] });
+  tx.put("vpnConnection", { ...v, state: "deleted", routes: [], deletedAt: isoNow(ctx) });
   for (const f of vpnDeletedHooks) f(tx, ctx, v);
   syncPropagatedRoutes(tx);
 }

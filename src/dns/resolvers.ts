@@ -90,6 +90,8 @@ export interface Resolvers {
   /** The current View of a VPC (or the public one): the same object until its inputs change. */
   view(vpcId?: string): View;
   info(): ResolverInfo;
+  /** Queries answered per resolver ("public" or a VPC ID) and response code, since start. */
+  rcodes(): { resolver: string; rcode: string; count: number }[];
   /** Counters of the work done so far. */
   work(): ResolverWork;
   /** Rebuilds every view from the whole state now (what the periodic safety net does); returns the drift found. */
@@ -503,6 +505,17 @@ class ResolverSet implements Resolvers {
 
   settled(): Promise<void> {
     return Promise.all([this.chain, this.hybrid?.settled()]).then(() => undefined);
+  }
+
+  rcodes(): { resolver: string; rcode: string; count: number }[] {
+    const out: { resolver: string; rcode: string; count: number }[] = [];
+    const add = (resolver: string, server?: DnsServer) => {
+      for (const [rcode, count] of Object.entries(server?.stats().rcodes ?? {}))
+        out.push({ resolver, rcode, count });
+    };
+    add("public", this.publicServer);
+    for (const l of this.listeners.values()) add(l.vpcId, l.server);
+    return out;
   }
 
   info(): ResolverInfo {

@@ -1,4 +1,4 @@
-import type { Decision } from "../flow/types.js";
+import type { Decision, Hop } from "../flow/types.js";
 import type { RelayMeter } from "./relay.js";
 
 /**
@@ -14,6 +14,10 @@ export interface FlowInfo {
   readonly dstPort: number;
   /** Egress path code for flow-log `traffic-path` (1 same VPC, 2 internet/gateway, …). */
   readonly trafficPath?: number;
+  /** The NAT gateway the flow went out through (the cost report's NAT bytes). */
+  readonly natGatewayId?: string;
+  /** The transit gateway route table that forwarded it (the cost report finds the attachments). */
+  readonly tgwRouteTableId?: string;
 }
 
 export interface RefusedFlow extends FlowInfo {
@@ -110,7 +114,13 @@ export function admittedFlow(d: Decision, srcPort: number, dstPort: number, fall
     srcPort,
     dstPort,
     trafficPath: trafficPathOf(d),
+    natGatewayId: passedHop(d, "nat-gateway"),
+    tgwRouteTableId: passedHop(d, "transit-gateway"),
   };
+}
+
+function passedHop(d: Decision, kind: Hop["kind"]): string | undefined {
+  return d.hops.find((h) => h.kind === kind && h.allowed)?.resource;
 }
 
 /** AWS's traffic-path codes from the hops a flow crossed. */

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { digAt, resolverOf } from "../dns-private/helpers.js";
 import { type MeteredWorld, meteredWorld } from "./world.js";
 
 const run = promisify(execFile);
@@ -60,5 +61,24 @@ describe("GET /metrics", () => {
     expect(text).toMatch(
       /privlink_api_requests_total\{service="ec2",action="DescribeVpcs",code="InvalidVpcID.NotFound"\} 1/,
     );
+  });
+
+  it("counts DNS queries per resolver by response code", async () => {
+    const resolver = await resolverOf(w.server, w.consumer.vpcId);
+    const port = w.server.dns.port;
+    const ok = await digAt(resolver, port, [`${w.consumer.endpointId}.${w.provider.serviceName}`, "A"]);
+    const missing = await digAt(resolver, port, ["no-such-name.vpce.amazonaws.com", "A"]);
+    const missing2 = await digAt(resolver, port, ["still-no-such.vpce.amazonaws.com", "A"]);
+    expect(missing.status).toBe("NXDOMAIN");
+    expect(missing2.status).toBe("NXDOMAIN");
+    const text = await (await fetch(`${w.server.url}/metrics`)).text();
+    const count = (rcode: string) =>
+      Number(
+        new RegExp(
+          `privlink_dns_queries_total\\{resolver="${w.consumer.vpcId}",rcode="${rcode}"\\} (\\d+)`,
+        ).exec(text)?.[1] ?? 0,
+      );
+    expect(count("NXDOMAIN")).toBeGreaterThanOrEqual(2);
+    expect(count(ok.status)).toBeGreaterThanOrEqual(1);
   });
 });

@@ -19,8 +19,16 @@ export interface CloudWatch {
   readonly alarms: CloudWatchAlarms;
   /** Samples the counters, writes finished minutes, evaluates alarms. Tests call it after advancing the clock. */
   tick(): void;
+  /** Another source of datapoints written on the same ticks (the cost report's transfer bytes). */
+  addPublisher(p: ExtraPublisher): void;
   clear(): void;
   close(): void;
+}
+
+export interface ExtraPublisher {
+  /** Writes the minutes that are over; `all` writes the current one too (shutdown). */
+  tick(all?: boolean): void;
+  clear(): void;
 }
 
 /**
@@ -38,9 +46,11 @@ export function startCloudWatch(opts: {
   const metrics = new CloudWatchMetrics(store, opts.now);
   const alarms = new CloudWatchAlarms(metrics, opts.now);
   const publisher = new PrivateLinkPublisher(opts.state, opts.counters, store, opts.now);
+  const extra: ExtraPublisher[] = [];
   let ticks = 0;
   const tick = () => {
     publisher.tick();
+    for (const p of extra) p.tick();
     alarms.evaluateAll();
     if (++ticks % COMPACT_EVERY_TICKS === 0) store.compact(Math.floor(opts.now().getTime() / 1000));
   };
@@ -59,6 +69,7 @@ export function startCloudWatch(opts: {
       opts.state.count("account") === 0
     ) {
       publisher.clear();
+      for (const p of extra) p.clear();
       store.clear();
     }
   });
@@ -68,8 +79,10 @@ export function startCloudWatch(opts: {
     metrics,
     alarms,
     tick,
+    addPublisher: (p) => void extra.push(p),
     clear() {
       publisher.clear();
+      for (const p of extra) p.clear();
       store.clear();
     },
     close() {
@@ -78,6 +91,7 @@ export function startCloudWatch(opts: {
       clearInterval(timer);
       unsubscribe();
       publisher.flushAll();
+      for (const p of extra) p.tick(true);
       store.close();
     },
   };

@@ -1,7 +1,7 @@
 import type { State } from "../../cloud/state.js";
 import type { VpcEndpoint } from "../../cloud/types.js";
-import { type Aggregate, merge, single } from "./statistics.js";
-import type { Dimension, MetricStore, SeriesKey } from "./store.js";
+import { PendingMinutes, type Scope } from "./pending.js";
+import type { Dimension, MetricStore } from "./store.js";
 
 /** The data plane's counters as the publisher reads them (net/meter.ts `Stats`). */
 export interface CounterRow {
@@ -22,14 +22,6 @@ export interface CounterSource {
 export const ENDPOINTS_NS = "AWS/PrivateLinkEndpoints";
 export const SERVICES_NS = "AWS/PrivateLinkServices";
 
-interface Pending {
-  key: SeriesKey;
-  unit: string;
-  /** Counters add up within the minute; gauges keep every sample. */
-  gauge: boolean;
-  agg: Aggregate;
-}
-
 /**
  * Turns the data plane's cumulative counters into CloudWatch's 1-minute datapoints for
  * AWS/PrivateLinkEndpoints (consumer account) and AWS/PrivateLinkServices (service owner),
@@ -39,7 +31,7 @@ interface Pending {
  */
 export class PrivateLinkPublisher {
   private last = new Map<string, CounterRow>();
-  private readonly pending = new Map<number, Map<string, Pending>>();
+  private readonly pending = new PendingMinutes();
 
   constructor(
     private readonly state: State,
@@ -200,31 +192,13 @@ export class PrivateLinkPublisher {
     value: number,
     gauge = false,
   ): void {
-    const key: SeriesKey = { ...scope, namespace, metricName, dimensions };
-    const id = JSON.stringify([scope.accountId, scope.region, namespace, metricName, dimensions]);
-    let bucket = this.pending.get(minute);
-    if (!bucket) {
-      bucket = new Map();
-      this.pending.set(minute, bucket);
-    }
-    const old = bucket.get(id);
-    if (!old) bucket.set(id, { key, unit, gauge, agg: single(value) });
-    else if (gauge) old.agg = merge(old.agg, single(value));
-    else old.agg = single(old.agg.sum + value);
+    this.pending.add(minute, scope, namespace, metricName, dimensions, unit, value, gauge);
   }
 
   private write(due: (minute: number) => boolean): void {
-    const rows: { key: SeriesKey; ts: number; agg: Aggregate; unit: string }[] = [];
-    for (const [minute, bucket] of this.pending) {
-      if (!due(minute)) continue;
-      for (const p of bucket.values()) rows.push({ key: p.key, ts: minute, agg: p.agg, unit: p.unit });
-      this.pending.delete(minute);
-    }
-    this.store.put(rows);
+    this.pending.write(this.store, due);
   }
 }
-
-type Scope = { accountId: string; region: string };
 
 function active(d: CounterRow): boolean {
   return d.bytesIn + d.bytesOut + d.newConnections + d.resets + d.dropped + d.activeConnections > 0;

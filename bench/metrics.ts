@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { CloudWatchMetrics } from "../src/services/cloudwatch/metrics.js";
+import { single } from "../src/services/cloudwatch/statistics.js";
+import { MetricStore } from "../src/services/cloudwatch/store.js";
+import type { Row } from "./goals.js";
+
+const ACCOUNT = "222222222222";
+const REGION = "us-east-1";
+const NS = "AWS/PrivateLinkEndpoints";
+
+/**
+ * Issue 12's GetMetricData benchmark: 15 days of 1-minute BytesProcessed for 100 endpoints
+ * (2.16 million datapoints, written through the store as the publisher writes them, rollups
+ * included), then GetMetricData with one query per endpoint over the whole 15 days at a
+ * 1-hour period (36,000 datapoints returned), and the same plus a SUM() expression.
+ */
+export async function benchMetrics(
+  opts: { endpoints?: number; days?: number; runs?: number } = {},
+): Promise<Row[]> {
+  const endpoints = opts.endpoints ?? 100;
+  const days = opts.days ?? 15;
+  const runs = opts.runs ?? 20;
+  const dir = mkdtempSync(join(tmpdir(), "privlink-bench-metrics-"));
+  const store = new MetricStore(join(dir, "metrics.db"));
+  const end = Math.floor(Date.now() / 60_000) * 60;
+  const start = end - days * 86_400;
+  const metrics = new CloudWatchMetrics(store, () => new Date(end * 1000));
+  try {
+    const dims = (i: number) => [{ name: "VPC Endpoint Id", value: `vpce-${String(i).padStart(17, "0")}` }];
+    const t0 = performance.now();
+    for (let ts = start; ts < end; ts += 3600) {
+      const rows = [];
+      for (let m = ts; m < Math.min(end, ts + 3600); m += 60)
+        for (let i = 0; i < endpoints; i++)
+          rows.push({
+            key: {
+              accountId: ACCOUNT,
+              region: REGION,
+              namespace: NS,
+              metricName: "BytesProcessed",
+              dimensions: dims(i),
+            },
+            ts: m,
+            agg: single(1000 + i),
+            unit: "Bytes",
+          });
+      store.put(rows);
+    }
+    const loadS = (performance.now() - t0) / 1000;
+    const queries = Array.from({ length: endpoints }, (_, i) => ({
+      Id: `e${i}`,
+      MetricStat: {
+        Metric: {
+          Namespace: NS,
+          MetricName: "BytesProcessed",
+          Dimensions: dims(i).map((d) => ({ Name: d.name, Value: d.value })),
+        },
+        Period: 3600,
+        Stat: "Sum",
+      },
+    }));
+    const time = (qs: typeof queries | ((typeof queries)[number] | { Id: string; Expression: string })[]) => {
+      const ms: number[] = [];
+      let points = 0;
+      for (let r = 0; r < runs; r++) {
+        const a = performance.now();
+        const out = metrics.getMetricData(
+          { accountId: ACCOUNT, region: REGION },
+          {
+            MetricDataQueries: qs as never,
+            StartTime: new Date(start * 1000),
+            EndTime: new Date(end * 1000),
+          },
+        );
+        ms.push(performance.now() - a);
+        points = out.MetricDataResults.reduce((n, x) => n + x.Values.length, 0);
+      }
+      ms.sort((x, y) => x - y);
+      return { p50: ms[Math.floor(ms.length / 2)]!, max: ms[ms.length - 1]!, points };
+    };
+    const plain = time(queries);
+    const withSum = time([
+      ...queries.map((q) => ({ ...q, ReturnData: false })),
+      { Id: "total", Expression: "SUM(METRICS())" },
+    ]);
+    return [
+      { case: "load", endpoints, days, datapoints: endpoints * ((end - start) / 60), seconds: loadS },
+      { case: `GetMetricData ${endpoints} queries, ${days} d, period 3600`, ...plain },
+      { case: `GetMetricData ${endpoints} queries + SUM expression`, ...withSum },
+    ];
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

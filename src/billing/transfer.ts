@@ -1,0 +1,139 @@
+import type { State } from "../cloud/state.js";
+import type { FlowInfo, FlowTap } from "../net/flow-tap.js";
+import type { RelayMeter } from "../net/relay.js";
+import { minuteOf, PendingMinutes, type Scope } from "../services/cloudwatch/pending.js";
+import type { Dimension, MetricStore } from "../services/cloudwatch/store.js";
+
+export const NAT_NS = "AWS/NATGateway";
+export const TGW_NS = "AWS/TransitGateway";
+/** privlink's own namespace: bytes that crossed Availability Zones, per resource (no AWS metric has them). */
+export const TRANSFER_NS = "privlink/DataTransfer";
+export const INTER_AZ_METRIC = "InterAzBytes";
+
+/** One side of a flow that is billed: where its bytes are published and which way they count. */
+interface Billed {
+  scope: Scope;
+  ns: string;
+  dims: Dimension[];
+  /** Metric names for request-direction and response-direction bytes. */
+  req: string[];
+  resp: string[];
+}
+
+/**
+ * The bytes the cost report prices beyond endpoints, from the data plane's real flows: NAT
+ * gateway bytes (AWS/NATGateway), transit gateway attachment bytes (AWS/TransitGateway) and
+ * bytes between Availability Zones (privlink/DataTransfer), as 1-minute datapoints in the
+ * CloudWatch store, so the report can window them with --since/--until and they survive
+ * restarts. A flow that crosses none of these costs nothing here.
+ */
+export class TransferPublisher implements FlowTap {
+  private readonly pending = new PendingMinutes();
+
+  constructor(
+    private readonly state: State,
+    private readonly store: MetricStore,
+    private readonly now: () => Date,
+  ) {}
+
+  opened(flow: FlowInfo): RelayMeter | undefined {
+    const billed = [...this.nat(flow), ...this.transit(flow), ...this.interAz(flow)];
+    if (billed.length === 0) return undefined;
+    const add = (n: number, dir: "req" | "resp") => {
+      const minute = minuteOf(this.now());
+      for (const b of billed)
+        for (const name of b[dir]) this.pending.add(minute, b.scope, b.ns, name, b.dims, "Bytes", n);
+    };
+    return {
+      bytesIn: (n) => add(n, "req"),
+      bytesOut: (n) => add(n, "resp"),
+      closed: () => undefined,
+    };
+  }
+
+  refused(): void {}
+
+  /** Writes the minutes that are over (or all of them). */
+  tick(all = false): void {
+    const minute = minuteOf(this.now());
+    this.pending.write(this.store, (m) => all || m < minute);
+  }
+
+  clear(): void {
+    this.pending.clear();
+  }
+
+  private nat(flow: FlowInfo): Billed[] {
+    const n = flow.natGatewayId ? this.state.get("natGateway", flow.natGatewayId) : undefined;
+    if (!n) return [];
+    return [
+      {
+        scope: { accountId: n.accountId, region: n.region },
+        ns: NAT_NS,
+        dims: [{ name: "NatGatewayId", value: n.id }],
+        req: ["BytesInFromSource", "BytesOutToDestination"],
+        resp: ["BytesInFromDestination", "BytesOutToSource"],
+      },
+    ];
+  }
+
+  /** The source VPC's attachment sends requests into the TGW; the destination's sends responses. */
+  private transit(flow: FlowInfo): Billed[] {
+    const rtb = flow.tgwRouteTableId
+      ? this.state.get("transitGatewayRouteTable", flow.tgwRouteTableId)
+      : undefined;
+    const tgw = rtb && this.state.get("transitGateway", rtb.transitGatewayId);
+    if (!tgw) return [];
+    const vpcOf = (eniId?: string) => (eniId ? this.state.get("eni", eniId)?.vpcId : undefined);
+    const attachmentOf = (vpcId?: string) =>
+      [...this.state.all("transitGatewayAttachment")].find(
+        (a) => a.transitGatewayId === tgw.id && a.vpc?.vpcId === vpcId && a.state === "available",
+      );
+    const out: Billed[] = [];
+    const scope = { accountId: tgw.accountId, region: tgw.region };
+    const each = (id: string | undefined, into: "req" | "resp") => {
+      const a = attachmentOf(vpcOf(id));
+      if (!a) return;
+      out.push({
+        scope,
+        ns: TGW_NS,
+        dims: [
+          { name: "TransitGateway", value: tgw.id },
+          { name: "TransitGatewayAttachment", value: a.id },
+        ],
+        req: into === "req" ? ["BytesIn"] : ["BytesOut"],
+        resp: into === "req" ? ["BytesOut"] : ["BytesIn"],
+      });
+    };
+    each(flow.srcEniId, "req");
+    each(flow.dstEniId, "resp");
+    return out;
+  }
+
+  /** Both sides of a flow between two AZs pay for its bytes (AWS bills each direction on each side). */
+  private interAz(flow: FlowInfo): Billed[] {
+    // Transit gateway data is billed as its processing, not as inter-AZ transfer.
+    if (flow.tgwRouteTableId) return [];
+    const src = this.placeOf(flow.srcEniId);
+    const natEni = flow.natGatewayId ? this.state.get("natGateway", flow.natGatewayId)?.eniId : undefined;
+    const dst = this.placeOf(flow.dstEniId ?? natEni);
+    if (!src || !dst || src.azId === dst.azId) return [];
+    const dstId = flow.dstEniId ?? flow.natGatewayId!;
+    return [
+      { ...src, id: flow.srcEniId! },
+      { ...dst, id: dstId },
+    ].map((p) => ({
+      scope: p.scope,
+      ns: TRANSFER_NS,
+      dims: [{ name: "Resource Id", value: p.id }],
+      req: [INTER_AZ_METRIC],
+      resp: [INTER_AZ_METRIC],
+    }));
+  }
+
+  private placeOf(eniId: string | undefined): { scope: Scope; azId: string } | undefined {
+    const eni = eniId ? this.state.get("eni", eniId) : undefined;
+    const azId = eni && this.state.get("subnet", eni.subnetId)?.azId;
+    return eni && azId ? { scope: { accountId: eni.accountId, region: eni.region }, azId } : undefined;
+  }
+}

@@ -1,0 +1,64 @@
+import { type Aggregate, merge, single } from "./statistics.js";
+import type { Dimension, MetricStore, SeriesKey } from "./store.js";
+
+export type Scope = { accountId: string; region: string };
+
+interface Pending {
+  key: SeriesKey;
+  unit: string;
+  /** Counters add up within the minute; gauges keep every sample. */
+  gauge: boolean;
+  agg: Aggregate;
+}
+
+/**
+ * Datapoints being gathered for the minutes not yet written: publishers add values to a
+ * minute of the injected clock and write the minutes that are over to the store in one batch.
+ */
+export class PendingMinutes {
+  private readonly pending = new Map<number, Map<string, Pending>>();
+
+  add(
+    minute: number,
+    scope: Scope,
+    namespace: string,
+    metricName: string,
+    dimensions: Dimension[],
+    unit: string,
+    value: number,
+    gauge = false,
+  ): void {
+    const key: SeriesKey = { ...scope, namespace, metricName, dimensions };
+    const id = JSON.stringify([scope.accountId, scope.region, namespace, metricName, dimensions]);
+    let bucket = this.pending.get(minute);
+    if (!bucket) {
+      bucket = new Map();
+      this.pending.set(minute, bucket);
+    }
+    const old = bucket.get(id);
+    if (!old) bucket.set(id, { key, unit, gauge, agg: single(value) });
+    else if (gauge) old.agg = merge(old.agg, single(value));
+    else old.agg = single(old.agg.sum + value);
+  }
+
+  /** Writes (and forgets) every minute `due` says is over. */
+  write(store: MetricStore, due: (minute: number) => boolean): void {
+    const rows: { key: SeriesKey; ts: number; agg: Aggregate; unit: string }[] = [];
+    for (const [minute, bucket] of this.pending) {
+      if (!due(minute)) continue;
+      for (const p of bucket.values()) rows.push({ key: p.key, ts: minute, agg: p.agg, unit: p.unit });
+      this.pending.delete(minute);
+    }
+    if (rows.length) store.put(rows);
+  }
+
+  clear(): void {
+    this.pending.clear();
+  }
+}
+
+/** The minute (epoch seconds, aligned) of an instant. */
+export function minuteOf(now: Date): number {
+  const s = Math.floor(now.getTime() / 1000);
+  return s - (s % 60);
+}
