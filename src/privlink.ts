@@ -64,6 +64,8 @@ export interface PrivlinkOptions {
   listenAny?: boolean;
   /** Admin API protection: "token" (default under verify) or "open" (default under --auth open). */
   adminAuth?: "token" | "open";
+  /** Idle flows through endpoints and workload proxies are reset after this (default AWS's 350 s). */
+  idleTimeoutMs?: number;
 }
 
 export interface Privlink {
@@ -179,7 +181,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     sns: sns.handlers,
   };
   const streaming = { s3: createS3({ state, rt, auth, home }).serve };
-  const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming });
+  const limits = opts.idleTimeoutMs === undefined ? undefined : { idleTimeoutMs: opts.idleTimeoutMs };
+  const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming, limits });
   const dataplane = createDataPlaneHost({
     state,
     meta: store,
@@ -187,6 +190,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     front,
     tlsEnv: () => workloadTlsEnv(home),
     ca,
+    idleTimeoutMs: opts.idleTimeoutMs,
   });
   dataplaneRef = dataplane;
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
