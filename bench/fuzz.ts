@@ -38,8 +38,10 @@ import { logsHandlers } from "../src/services/logs/handlers.js";
 import { secretsManagerHandlers } from "../src/services/secretsmanager.js";
 import { snsHandlers } from "../src/services/sns/handlers.js";
 import { ssmHandlers } from "../src/services/ssm/handlers.js";
+import { finding, mutateBytes, prng } from "./fuzz-mutate.js";
+import { fuzzNet, NET_TARGETS, type NetFuzzOptions, type NetTarget } from "./fuzz-net.js";
 
-export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http"] as const;
+export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http", ...NET_TARGETS] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface FuzzResult {
@@ -70,79 +72,6 @@ export function corpus(dir: string): Seed[] {
       const j = JSON.parse(readFileSync(join(CORPUS, dir, f), "utf8"));
       return { method: j.method, url: j.url, headers: j.headers, body: Buffer.from(j.body, "base64") };
     });
-}
-
-/** mulberry32: a seed replays a run exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const INTERESTING = [
-  "",
-  "0",
-  "-1",
-  "4294967296",
-  "1e309",
-  "NaN",
-  "%",
-  "%zz",
-  "\u0000",
-  "null",
-  "[]",
-  "{}",
-  "<",
-  "]]>",
-  "a".repeat(5000),
-  "..",
-  "Filter.1.Name",
-  "&&&",
-  "=",
-  "\ud800",
-];
-
-/** A few byte- and token-level mutations of `b`. */
-function mutateBytes(b: Buffer, rand: () => number): Buffer {
-  let out = Buffer.from(b);
-  const n = 1 + Math.floor(rand() * 4);
-  for (let i = 0; i < n; i++) {
-    const pos = Math.floor(rand() * (out.length + 1));
-    switch (Math.floor(rand() * 6)) {
-      case 0:
-        if (out.length) out[pos % out.length] = Math.floor(rand() * 256);
-        break;
-      case 1:
-        out = Buffer.concat([out.subarray(0, pos), out.subarray(pos + 1 + Math.floor(rand() * 16))]);
-        break;
-      case 2: {
-        const token = Buffer.from(INTERESTING[Math.floor(rand() * INTERESTING.length)]!);
-        out = Buffer.concat([out.subarray(0, pos), token, out.subarray(pos)]);
-        break;
-      }
-      case 3: {
-        const len = Math.floor(rand() * 32);
-        out = Buffer.concat([out.subarray(0, pos), out.subarray(pos, pos + len), out.subarray(pos)]);
-        break;
-      }
-      case 4:
-        out = out.subarray(0, pos);
-        break;
-      default: {
-        // Numbers in the text become other numbers (indexes, counts, lengths).
-        const s = out
-          .toString("latin1")
-          .replace(/\d+/, () => String(Math.floor(rand() * 2 ** (rand() * 40))));
-        out = Buffer.from(s, "latin1");
-      }
-    }
-  }
-  return out;
 }
 
 function mutateText(s: string, rand: () => number): string {
@@ -236,17 +165,16 @@ function classify(res: AwsResponse, r: FuzzResult, input: string): void {
   }
   const aws = /InternalError|ServiceUnavailable|InternalFailure|InternalServiceError/.test(body);
   // An InternalError is AWS-shaped but still a bug here: report it with what caused it.
-  if (r.findings.length < 20)
-    r.findings.push(
-      `${aws ? "InternalError" : `non-AWS ${res.status}`}: ${body.slice(0, 300)} <= ${input.slice(0, 300)}`,
-    );
-  else r.findings.length === 20 && r.findings.push("… more findings left off");
+  finding(
+    r,
+    `${aws ? "InternalError" : `non-AWS ${res.status}`}: ${body.slice(0, 300)} <= ${input.slice(0, 300)}`,
+  );
 }
 
 /** Fuzzes one target in this process; bounded by `count` inputs and `seconds`. */
 export async function fuzz(
   target: Target,
-  opts: { count?: number; seconds?: number; seed?: number } = {},
+  opts: { count?: number; seconds?: number; seed?: number } & NetFuzzOptions = {},
 ): Promise<FuzzResult> {
   const count = opts.count ?? 1_000_000;
   const deadline = Date.now() + (opts.seconds ?? 600) * 1000;
@@ -256,6 +184,8 @@ export async function fuzz(
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
   if (target === "http") await fuzzHttp(r, count, deadline, rand);
+  else if ((NET_TARGETS as readonly string[]).includes(target))
+    await fuzzNet(target as NetTarget, r, count, deadline, rand, opts);
   else {
     const seeds =
       target === "sigv4" ? [...corpus("query"), ...corpus("json"), ...corpus("rest-xml")] : corpus(target);
@@ -273,7 +203,7 @@ export async function fuzz(
           `${req.method} ${req.url} ${req.body?.toString("latin1")}`,
         );
       } catch (err) {
-        r.findings.push(`threw ${(err as Error).stack}`);
+        finding(r, `threw ${(err as Error).stack}`);
       }
       r.inputs++;
     }
@@ -352,8 +282,7 @@ async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: ()
         r.statuses[cls] = (r.statuses[cls] ?? 0) + 1;
         if (isDeliberateNotImplemented(status, a, Object.keys(SERVICES))) return;
         if (a === "(timeout)" || (status >= 500 && !/InternalError|ServiceUnavailable/.test(a)))
-          if (r.findings.length < 20)
-            r.findings.push(`${cls}: ${a.slice(0, 200)} <= ${inputs[j]!.toString("latin1").slice(0, 200)}`);
+          finding(r, `${cls}: ${a.slice(0, 200)} <= ${inputs[j]!.toString("latin1").slice(0, 200)}`);
       });
     }
     const after = await send(seeds[0]!);

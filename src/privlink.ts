@@ -74,6 +74,8 @@ export interface PrivlinkOptions {
   adminAuth?: "token" | "open";
   /** The service front's limits (tests make them small). */
   frontLimits?: Partial<FrontLimits>;
+  /** Idle flows through endpoints and workload proxies are reset after this (default AWS's 350 s). */
+  idleTimeoutMs?: number;
 }
 
 export interface Privlink {
@@ -176,16 +178,10 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   };
   const s3 = createS3({ state, rt, auth, home });
   const streaming = { s3: s3.serve };
-  const front = new ServiceFront({
-    state,
-    rt,
-    host,
-    auth,
-    services,
-    ca,
-    streaming,
-    limits: opts.frontLimits,
-  });
+  const t = opts.idleTimeoutMs;
+  const idle = t === undefined ? {} : { idleTimeoutMs: t, requestIdleTimeoutMs: t };
+  const limits = { ...idle, ...opts.frontLimits };
+  const front = new ServiceFront({ state, rt, host, auth, services, ca, streaming, limits });
   const dataplane = createDataPlaneHost({
     state,
     meta: store,
@@ -193,6 +189,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     front,
     tlsEnv: () => workloadTlsEnv(home),
     ca,
+    idleTimeoutMs: opts.idleTimeoutMs,
   });
   dataplaneRef = dataplane;
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });

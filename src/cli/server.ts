@@ -70,6 +70,11 @@ export function registerServerCommands(program: Command): void {
       "--dns-forward [servers]",
       "forward unknown public names to the machine's resolvers (/etc/resolv.conf), or to IP[:port],…",
     )
+    .option(
+      "--idle-timeout <seconds>",
+      "reset flows through endpoints and workload proxies idle this long (AWS: 350, fixed)",
+      process.env.PRIVLINK_IDLE_TIMEOUT ?? "350",
+    )
     .option("--log <kinds>", "print one line per API call (requests) and/or per flow (flows): requests,flows")
     .option("--log-format <format>", "text or json (pino)", "text")
     .action(
@@ -84,6 +89,7 @@ export function registerServerCommands(program: Command): void {
         dnsForward?: string | boolean;
         listen: string;
         listenAny?: boolean;
+        idleTimeout: string;
       }) => {
         if (o.auth !== "verify" && o.auth !== "open")
           throw new Error(`--auth is verify or open, not '${o.auth}'`);
@@ -100,6 +106,7 @@ export function registerServerCommands(program: Command): void {
           import("./console-log.js"),
         ]);
         const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
+        const idleTimeoutMs = parseIdleTimeout(o.idleTimeout);
         const p = await startPrivlink({
           ...logging,
           port,
@@ -110,10 +117,13 @@ export function registerServerCommands(program: Command): void {
           dnsForward,
           listen: o.listen,
           listenAny: o.listenAny === true,
+          idleTimeoutMs,
         });
         process.stdout.write(banner(p.url, p.home, o.auth));
         process.stdout.write(adminBanner(p.home, p.adminToken !== undefined));
         process.stdout.write(dnsBanner(p.dns.info()));
+        if (idleTimeoutMs !== 350_000)
+          process.stdout.write(`  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n\n`);
         const stop = (signal: string) => {
           process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
           p.close().then(
@@ -173,4 +183,12 @@ export function registerServerCommands(program: Command): void {
         process.exitCode = 3;
       }
     });
+}
+
+/** `--idle-timeout SECONDS`: whole seconds from 1 to 7 days, as milliseconds. */
+export function parseIdleTimeout(text: string): number {
+  const s = Number(text);
+  if (!/^\d+$/.test(text.trim()) || s < 1 || s > 7 * 24 * 3600)
+    throw new Error(`--idle-timeout takes whole seconds from 1 to 604800, not '${text}'`);
+  return s * 1000;
 }

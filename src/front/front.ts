@@ -199,7 +199,7 @@ export class ServiceFront {
   }
 
   private startTls(socket: Socket, conn: FrontConnection, secureContext: SecureContext): void {
-    if (socket.destroyed || this.closed) {
+    if (socket.destroyed || this.closed || finBeforeHandshake(socket)) {
       socket.destroy();
       return;
     }
@@ -212,7 +212,14 @@ export class ServiceFront {
       socket.destroy();
     });
     tls.on("error", () => tls.destroy());
+    // Endpoint listeners accept half-open sockets: a FIN before the handshake ends it (found by
+    // `npm run fuzz -- tls`: else the connection waited out the handshake timeout).
+    let secured = false;
+    tls.once("end", () => {
+      if (!secured) tls.destroy();
+    });
     tls.once("secure", () => {
+      secured = true;
       clearTimeout(handshake);
       if (this.closed) tls.destroy();
       else this.http.emit("connection", tls);
@@ -597,4 +604,17 @@ function writeOut(res: ServerResponse, out: AwsResponse): void {
   const body = typeof out.body === "string" ? Buffer.from(out.body) : out.body;
   res.writeHead(out.status, { ...out.headers, "content-length": body.byteLength });
   res.end(body);
+}
+
+/**
+ * Whether the client's FIN arrived before TLS took the socket over: a TLSSocket never sees an
+ * EOF read before it wraps the socket, and a client that half-closed before the handshake can
+ * never finish it, so the connection would wait out the handshake timeout (found by
+ * `npm run fuzz -- tls`). Node exposes the read side's end only once its data is consumed.
+ */
+export function finBeforeHandshake(socket: Socket): boolean {
+  return (
+    socket.readableEnded ||
+    (socket as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true
+  );
 }

@@ -132,6 +132,8 @@ export function decodeProxyV2(buf: Buffer): DecodedProxyV2 | undefined {
   const length = FIXED_LENGTH + buf.readUInt16BE(14);
   if (buf.length < length) return undefined;
   if (buf[12]! >> 4 !== 2) throw new TypeError(`unsupported PROXY version ${buf[12]! >> 4}`);
+  // Receivers must drop other commands (the spec, 2.2); found by `npm run fuzz -- proxy-v2`.
+  if ((buf[12]! & 0x0f) > 1) throw new TypeError(`unknown PROXY command ${buf[12]! & 0x0f}`);
   const command = (buf[12]! & 0x0f) === 1 ? "PROXY" : "LOCAL";
   const family = (["UNSPEC", "INET", "INET6", "UNIX"] as const)[buf[13]! >> 4];
   if (!family) throw new TypeError(`unknown address family ${buf[13]! >> 4}`);

@@ -9,10 +9,11 @@ import { siteHostAddress, siteWorkloadIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
 import type { Decision, FlowSource, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
+import { finBeforeHandshake } from "../front/front.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
 import type { DataPlane } from "./dataplane.js";
 import { admittedFlow, refusedFlow } from "./flow-tap.js";
-import { AWS_IDLE_TIMEOUT_MS, connectUpstream, relay } from "./relay.js";
+import { connectUpstream, relay } from "./relay.js";
 import { type NameResolver, OUTSIDE_ADDRESS } from "./resolver.js";
 
 export interface WorkloadProxyInfo {
@@ -393,7 +394,7 @@ export class WorkloadProxies {
       const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d), flow);
       const handle = relay(socket, () => upstream, {
         preamble: head.length ? head : undefined,
-        idleTimeoutMs: AWS_IDLE_TIMEOUT_MS,
+        idleTimeoutMs: this.dataplane.idleTimeoutMs,
         meter,
       });
       meter.track(handle);
@@ -453,6 +454,10 @@ export class WorkloadProxies {
       return false;
     }
     if (socket.destroyed) return true;
+    if (finBeforeHandshake(socket)) {
+      socket.destroy();
+      return true;
+    }
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
     const handshake = setTimeout(() => tls.destroy(), HANDSHAKE_TIMEOUT_MS);
@@ -461,7 +466,13 @@ export class WorkloadProxies {
       socket.destroy();
     });
     tls.on("error", () => tls.destroy());
+    // A FIN before the handshake ends the tunnel (else it waited out the handshake timeout).
+    let secured = false;
+    tls.once("end", () => {
+      if (!secured) tls.destroy();
+    });
     tls.once("secure", () => {
+      secured = true;
       clearTimeout(handshake);
       secure(tls);
     });

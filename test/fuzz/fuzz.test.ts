@@ -6,12 +6,18 @@ import { stsHandlers } from "../../src/api/sts.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
 import { systemRuntime } from "../../src/cloud/runtime.js";
 import { State } from "../../src/cloud/state.js";
-import { startTestServer } from "../helpers/server.js";
+import { startTestServer, testPublicDns, workerSlots } from "../helpers/server.js";
 
 describe("fuzzed wire parsers (npm run fuzz, short)", () => {
   for (const target of TARGETS)
     it(`${target}: 10,000 mutated real requests crash nothing and answer no 5xx`, async () => {
-      const r = await fuzz(target, { count: 10_000, seconds: 120, seed: 16 });
+      const r = await fuzz(target, {
+        count: 10_000,
+        seconds: 120,
+        seed: 16,
+        slots: workerSlots(),
+        publicDns: testPublicDns(),
+      });
       console.log(`${target}: ${r.inputs} inputs, ${JSON.stringify(r.statuses)}, heap +${r.heapGrowthMb} MB`);
       expect(r.findings).toEqual([]);
       expect(r.inputs).toBe(10_000);

@@ -1,0 +1,382 @@
+/**
+ * The network targets of `npm run fuzz`: bytes a workload sends to privlink's sockets, mutated
+ * from real clients' bytes (test/fuzz/corpus/{dns,tls,connect,proxy-v2}: dig, curl, openssl,
+ * Node's TLS, the AWS CLI, privlink's and proxy-protocol-js's PROXY encoders).
+ *
+ *   dns      — the VPC resolver (127.S.0.2) over UDP and TCP: mutated and framed-wrong queries,
+ *              compression loops, truncated labels; every answer must decode, none be SERVFAIL
+ *              (no forwarder is configured, so a SERVFAIL is an internal error);
+ *   tls      — ClientHellos to an AWS-service endpoint's listener (the service front) and to the
+ *              workload proxy's own TLS (a refused CONNECT to an AWS name is answered in TLS);
+ *   connect  — CONNECT and absolute-URL requests to the workload's HTTP proxy: an HTTP answer or
+ *              a close, never a 5xx but 502 (the upstream could not be reached);
+ *   proxy-v2 — PROXY protocol v2 headers to the decoder: a header, "need more bytes", or a
+ *              TypeError naming what is wrong; never another exception, never past the buffer.
+ * Every socket target: no hang (each connection closes within its bound after the client's FIN),
+ * nothing left open afterwards, and a real request is answered at the end.
+ */
+import dgram from "node:dgram";
+import { readdirSync, readFileSync } from "node:fs";
+import { connect, isIP } from "node:net";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import packet from "dns-packet";
+import { decodeProxyV2, encodeProxyV2 } from "../src/net/proxy-v2.js";
+import { PACKAGE_ROOT } from "../src/privlink.js";
+import { finding, mutateBinary, type Tally, tally } from "./fuzz-mutate.js";
+import { type NetWorld, SM_NAME, startNetWorld } from "./net-world.js";
+
+export const NET_TARGETS = ["dns", "tls", "connect", "proxy-v2"] as const;
+export type NetTarget = (typeof NET_TARGETS)[number];
+
+export interface NetFuzzOptions {
+  slots?: { min: number; max: number };
+  publicDns?: string;
+}
+
+/** How long one connection may stay open after the client's FIN before it counts as a hang. */
+const HANG_MS = 15_000;
+/** Inputs in flight at once on the socket targets. */
+const BATCH = 16;
+
+/** The binary seeds of a corpus directory. */
+export function binCorpus(dir: string): { name: string; bytes: Buffer }[] {
+  const at = join(PACKAGE_ROOT, "test/fuzz/corpus", dir);
+  return readdirSync(at)
+    .filter((f) => f.endsWith(".bin"))
+    .sort()
+    .map((f) => ({ name: f, bytes: readFileSync(join(at, f)) }));
+}
+
+export async function fuzzNet(
+  target: NetTarget,
+  r: Tally,
+  count: number,
+  deadline: number,
+  rand: () => number,
+  opts: NetFuzzOptions = {},
+): Promise<void> {
+  if (target === "proxy-v2") return fuzzProxyV2(r, count, deadline, rand);
+  const world = await startNetWorld(opts);
+  try {
+    if (target === "dns") await fuzzDns(world, r, count, deadline, rand);
+    else if (target === "tls") await fuzzTls(world, r, count, deadline, rand);
+    else await fuzzConnect(world, r, count, deadline, rand);
+    await noLeftovers(world, r);
+  } finally {
+    await world.close();
+  }
+}
+
+// ---- DNS ----
+
+async function fuzzDns(w: NetWorld, r: Tally, count: number, deadline: number, rand: () => number) {
+  // TCP captures are length-prefixed streams: their messages are seeds too.
+  const seeds = binCorpus("dns").map((s) => (s.name.startsWith("tcp-") ? s.bytes.subarray(2) : s.bytes));
+  const udp = dgram.createSocket("udp4");
+  await new Promise<void>((res) => udp.bind(0, w.workloadHost, res));
+  const replies: Buffer[] = [];
+  udp.on("message", (m) => replies.push(m));
+  try {
+    let sentinel = 0;
+    for (let i = 0; i < count && Date.now() < deadline; i += BATCH * 4) {
+      const n = Math.min(BATCH * 4, count - i);
+      const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
+      // Three in four over UDP from the workload; the rest over TCP, some with mangled framing.
+      const viaTcp = inputs.filter((_, j) => j % 4 === 3);
+      for (const [j, q] of inputs.entries()) if (j % 4 !== 3) udp.send(q, w.resolver.port, w.resolver.host);
+      const tcpDone = Promise.all(viaTcp.map((q) => dnsOverTcp(w, q, rand)));
+      const mark = `sentinel-${sentinel++}.app.internal`;
+      const got = await udpUntil(udp, w, mark, replies);
+      if (!got) finding(r, `UDP: the resolver stopped answering (no answer to ${mark})`);
+      for (const a of replies.splice(0)) checkDnsAnswer(r, a, "udp");
+      for (const t of await tcpDone) {
+        if (t === "hang") finding(r, "TCP: a connection stayed open after the client's FIN");
+        else for (const a of t) checkDnsAnswer(r, a, "tcp");
+      }
+      r.inputs += n;
+    }
+    const after = await udpUntil(udp, w, "db.app.internal", replies, 5000);
+    const a = after && packet.decode(after).answers?.find((x) => x.type === "A");
+    if (!a) finding(r, "a real query after fuzzing got no A record");
+  } finally {
+    udp.close();
+  }
+}
+
+/** Sends a real query for `name` and waits for its answer (replies before it stay in `replies`). */
+function udpUntil(
+  udp: dgram.Socket,
+  w: NetWorld,
+  name: string,
+  replies: Buffer[],
+  ms = 5000,
+): Promise<Buffer | undefined> {
+  const id = Math.floor(Math.random() * 0xffff);
+  const q = packet.encode({
+    type: "query",
+    id,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ name, type: "A" }],
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), ms);
+    const onMessage = (m: Buffer) => {
+      if (m.length >= 12 && m.readUInt16BE(0) === id && m.includes(Buffer.from(name.split(".")[0]!))) {
+        replies.splice(replies.lastIndexOf(m), 1);
+        done(m);
+      }
+    };
+    const done = (m: Buffer | undefined) => {
+      clearTimeout(timer);
+      udp.off("message", onMessage);
+      resolve(m);
+    };
+    udp.on("message", onMessage);
+    udp.send(q, w.resolver.port, w.resolver.host);
+  });
+}
+
+/** One TCP connection: the query framed (or framed wrong), a FIN, then every answer until close. */
+function dnsOverTcp(w: NetWorld, q: Buffer, rand: () => number): Promise<Buffer[] | "hang"> {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(q.length & 0xffff);
+  let bytes: Buffer = Buffer.concat([len, q]);
+  const pick = rand();
+  if (pick < 0.15) bytes = mutateBinary(bytes, rand);
+  else if (pick < 0.3) bytes = Buffer.concat([bytes, bytes]);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const sock = connect({ host: w.resolver.host, port: w.resolver.port, localAddress: w.workloadHost });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve("hang");
+    }, HANG_MS);
+    sock.on("data", (d) => chunks.push(d));
+    sock.on("error", () => undefined);
+    sock.on("close", () => {
+      clearTimeout(timer);
+      const all = Buffer.concat(chunks);
+      const out: Buffer[] = [];
+      for (let at = 0; at + 2 <= all.length; ) {
+        const n = all.readUInt16BE(at);
+        out.push(all.subarray(at + 2, at + 2 + n));
+        at += 2 + n;
+      }
+      resolve(out);
+    });
+    sock.end(bytes);
+  });
+}
+
+function checkDnsAnswer(r: Tally, a: Buffer, transport: "udp" | "tcp"): void {
+  let d: packet.Packet;
+  try {
+    d = packet.decode(a);
+  } catch (err) {
+    finding(
+      r,
+      `${transport}: an answer that does not decode (${(err as Error).message}): ${a.toString("hex")}`,
+    );
+    return;
+  }
+  const rcode = (d as { rcode?: string }).rcode ?? "?";
+  tally(r, `${transport}:${rcode}`);
+  if (rcode === "SERVFAIL") finding(r, `${transport}: SERVFAIL (an internal error) for ${a.toString("hex")}`);
+  if (transport === "udp" && a.length > 1232) finding(r, `udp: an answer of ${a.length} bytes`);
+}
+
+// ---- TLS ----
+
+async function fuzzTls(w: NetWorld, r: Tally, count: number, deadline: number, rand: () => number) {
+  const seeds = binCorpus("tls").map((s) => s.bytes);
+  for (let i = 0; i < count && Date.now() < deadline; i += BATCH) {
+    const n = Math.min(BATCH, count - i);
+    const outcomes = await Promise.all(
+      Array.from({ length: n }, async (_, j) => {
+        const hello = mutateBinary(seeds[(i + j) % seeds.length]!, rand);
+        // One in four through the workload proxy's own TLS (a refused AWS name), the rest to the front.
+        const viaProxy = (i + j) % 4 === 3;
+        const out = viaProxy
+          ? await tlsViaProxy(w, hello)
+          : await sendAndClose(w.front, hello, w.workloadHost);
+        return { hello, viaProxy, out };
+      }),
+    );
+    for (const { hello, viaProxy, out } of outcomes) {
+      r.inputs++;
+      const where = viaProxy ? "proxy" : "front";
+      if (out === "hang")
+        finding(
+          r,
+          `${where}: a connection stayed open after the client's FIN <= ${hello.toString("hex").slice(0, 400)}`,
+        );
+      else
+        tally(
+          r,
+          `${where}:${out.length === 0 ? "closed" : out[0] === 0x16 ? "handshake" : out[0] === 0x15 ? "alert" : out.subarray(0, 12).toString("latin1")}`,
+        );
+    }
+  }
+  const answer = await realTlsRequest(w);
+  if (!answer.startsWith("HTTP/1.1 "))
+    finding(r, `a real TLS request after fuzzing got: ${answer.slice(0, 200)}`);
+}
+
+/** Connects (from `from`), sends `bytes`, half-closes, and collects the answer until the close. */
+function sendAndClose(
+  to: { host: string; port: number },
+  bytes: Buffer,
+  from?: string,
+): Promise<Buffer | "hang"> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const sock = connect({ host: to.host, port: to.port, localAddress: from });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve("hang");
+    }, HANG_MS);
+    sock.on("data", (d) => chunks.push(d));
+    sock.on("error", () => undefined);
+    sock.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    sock.end(bytes);
+  });
+}
+
+/** CONNECT to an AWS name the workload has no path to: the proxy answers in TLS; then the hello. */
+function tlsViaProxy(w: NetWorld, hello: Buffer): Promise<Buffer | "hang"> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let head = true;
+    const sock = connect({ host: w.proxy.host, port: w.proxy.port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve("hang");
+    }, HANG_MS);
+    sock.on("data", (d) => {
+      if (!head) return void chunks.push(d);
+      head = false;
+      if (/^HTTP\/1\.1 200/.test(d.toString("latin1"))) sock.end(hello);
+      else sock.end();
+    });
+    sock.on("error", () => undefined);
+    sock.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    sock.write(
+      "CONNECT sts.us-east-1.amazonaws.com:443 HTTP/1.1\r\nHost: sts.us-east-1.amazonaws.com:443\r\n\r\n",
+    );
+  });
+}
+
+/** A real client: TLS to the Secrets Manager endpoint as its public name, trusting privlink's CA. */
+function realTlsRequest(w: NetWorld): Promise<string> {
+  return new Promise((resolve) => {
+    let got = "";
+    const s = tlsConnect({
+      socket: connect({ host: w.front.host, port: w.front.port, localAddress: w.workloadHost }),
+      servername: SM_NAME,
+      ca: w.p.ca.certPem,
+    });
+    const timer = setTimeout(() => s.destroy(), 10_000);
+    s.on("secureConnect", () => s.write(`GET / HTTP/1.1\r\nHost: ${SM_NAME}\r\nConnection: close\r\n\r\n`));
+    s.on("data", (d) => (got += d.toString("latin1")));
+    s.on("error", (e) => (got ||= `error: ${e.message}`));
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+  });
+}
+
+// ---- CONNECT ----
+
+async function fuzzConnect(w: NetWorld, r: Tally, count: number, deadline: number, rand: () => number) {
+  const echoIp = w.p.state.get(
+    "eni",
+    w.p.state.get("vpcEndpoint", w.echo.endpointId)!.enis[0]!.eniId,
+  )!.privateIp;
+  const seeds = [
+    ...binCorpus("connect").map((s) => s.bytes),
+    // Admitted tunnels with bytes after the head: through the echo endpoint and back.
+    Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\nHost: ${echoIp}:7070\r\n\r\nhello`),
+    Buffer.from(`GET http://${echoIp}:7070/ HTTP/1.1\r\nHost: ${echoIp}:7070\r\nContent-Length: 2\r\n\r\nhi`),
+  ];
+  for (let i = 0; i < count && Date.now() < deadline; i += BATCH) {
+    const n = Math.min(BATCH, count - i);
+    const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
+    const answers = await Promise.all(inputs.map((q) => sendAndClose(w.proxy, q)));
+    for (const [j, a] of answers.entries()) {
+      r.inputs++;
+      const input = inputs[j]!.toString("latin1").slice(0, 300);
+      if (a === "hang") {
+        finding(r, `a connection stayed open after the client's FIN <= ${input}`);
+        continue;
+      }
+      const text = a.toString("latin1");
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+      tally(r, status ? `${Math.floor(status / 100)}xx` : a.length ? "bytes" : "closed");
+      if (status >= 500 && status !== 502) finding(r, `${status}: ${text.slice(0, 200)} <= ${input}`);
+    }
+  }
+  const after = await sendAndClose(w.proxy, Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\n\r\nping`));
+  if (after === "hang" || !/^HTTP\/1\.1 200[\s\S]*ping$/.test(after.toString("latin1")))
+    finding(r, `a real CONNECT after fuzzing got: ${after.toString().slice(0, 200)}`);
+}
+
+/** After the inputs: no connection left open in the front, the echo target or the proxies. */
+async function noLeftovers(w: NetWorld, r: Tally): Promise<void> {
+  const until = Date.now() + 5000;
+  while (Date.now() < until && (w.p.front.openSockets > 0 || w.echoOpen() > 0))
+    await new Promise((res) => setTimeout(res, 100));
+  if (w.p.front.openSockets > 0) finding(r, `the service front still holds ${w.p.front.openSockets} sockets`);
+  if (w.echoOpen() > 0) finding(r, `${w.echoOpen()} relayed connections still open to the target`);
+}
+
+// ---- PROXY protocol v2 ----
+
+function fuzzProxyV2(r: Tally, count: number, deadline: number, rand: () => number): void {
+  const seeds = binCorpus("proxy-v2").map((s) => s.bytes);
+  for (let i = 0; i < count && (i % 1024 !== 0 || Date.now() < deadline); i++) {
+    let input = mutateBinary(seeds[i % seeds.length]!, rand);
+    // The stream goes on after the header: whatever follows must not change the decoding.
+    if (rand() < 0.3) input = Buffer.concat([input, Buffer.from("GET / HTTP/1.1\r\n")]);
+    r.inputs++;
+    checkProxyV2(r, input);
+  }
+}
+
+export function checkProxyV2(r: Tally, input: Buffer): void {
+  const hex = input.toString("hex").slice(0, 300);
+  let d: ReturnType<typeof decodeProxyV2>;
+  try {
+    d = decodeProxyV2(input);
+  } catch (err) {
+    if (err instanceof TypeError) tally(r, "rejected");
+    else finding(r, `threw ${(err as Error).name}: ${(err as Error).message} <= ${hex}`);
+    return;
+  }
+  if (d === undefined) {
+    tally(r, "incomplete");
+    if (input.length >= 16 && input.length >= 16 + input.readUInt16BE(14))
+      finding(r, `asked for more bytes of a complete header <= ${hex}`);
+    return;
+  }
+  tally(r, `${d.command}:${d.family}`);
+  if (d.length !== 16 + input.readUInt16BE(14) || d.length > input.length)
+    finding(r, `length ${d.length} does not match the header <= ${hex}`);
+  if ((input[12]! & 0x0f) > 1) finding(r, `accepted command ${input[12]! & 0x0f} <= ${hex}`);
+  if (d.source && d.destination) {
+    if (!isIP(d.source.address) || !isIP(d.destination.address))
+      finding(r, `decoded a non-address ${d.source.address} / ${d.destination.address} <= ${hex}`);
+    try {
+      encodeProxyV2({ source: d.source, destination: d.destination });
+    } catch (err) {
+      finding(r, `decoded addresses the encoder refuses (${(err as Error).message}) <= ${hex}`);
+    }
+  }
+}
