@@ -7,6 +7,7 @@ import { registerConnectCommand } from "./connect.js";
 import { registerCostCommand } from "./cost.js";
 import { registerEventsCommand } from "./events.js";
 import { registerExecCommand } from "./exec.js";
+import { registerScenarioCommands } from "./scenario.js";
 import { registerServerCommands } from "./server.js";
 import { registerSiteCommands } from "./site.js";
 import { registerStateCommands } from "./state.js";
@@ -31,6 +32,7 @@ registerSiteCommands(program);
 registerCostCommand(program);
 registerAnalyzeCommands(program);
 registerStateCommands(program);
+registerScenarioCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);
