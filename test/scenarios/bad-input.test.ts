@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeVpcsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,9 +24,15 @@ afterAll(() => srv?.stop());
 
 describe("privlink scenario run: bad input", () => {
   it("a malformed file: its line and column, exit 2, nothing run", async () => {
-    const r = await runCli(["scenario", "run", file("bad-yaml.yaml")], srv.cliEnv());
+    // Written here: a malformed YAML file in the repository would break the formatter.
+    const bad = join(mkdtempSync(join(tmpdir(), "scenario-")), "bad.yaml");
+    writeFileSync(
+      bad,
+      'name: bad\ntitle: t\naccounts: { a: "111111111111" }\nsteps:\n  - call: ec2:CreateVpc\n    params: { CidrBlock: 10.0.0.0/16\n',
+    );
+    const r = await runCli(["scenario", "run", bad], srv.cliEnv());
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^${file("bad-yaml.yaml")}:\\d+:\\d+: `));
+    expect(r.stderr).toMatch(new RegExp(`^${bad}:\\d+:\\d+: `));
   });
 
   it("an unknown step kind and an unknown service: file, line, column and field of each", async () => {
