@@ -17,7 +17,10 @@ export interface Outcome {
 }
 
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const short = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
+const short = (text: string, n = 300) => {
+  const s = text.trim();
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+};
 
 /**
  * Why the outcome does not meet the expectation, or undefined when it does. With no
