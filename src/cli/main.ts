@@ -23,6 +23,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Registe
     names: ["why", "access", "impact"],
     load: async () => (await import("./analyze.js")).registerAnalyzeCommands,
   },
+  { names: ["scenario"], load: async () => (await import("./scenario.js")).registerScenarioCommands },
   { names: ["reset", "state"], load: async () => (await import("./state.js")).registerStateCommands },
 ];
 

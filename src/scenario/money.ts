@@ -1,0 +1,72 @@
+import { type Bill, billedHours, type CostLine } from "../billing/cost.js";
+
+/**
+ * What the design costs per month at AWS list prices, from the run's bill
+ * (`POST /_privlink/cost` with what-if nat): hourly charges run the whole month (730 h, AWS's
+ * monthly hours), data charges are the bytes the run really processed, once. The same for the
+ * NAT-gateway alternative. Only the scenario's own accounts' lines count.
+ */
+
+export const HOURS_PER_MONTH = 730;
+
+export interface MonthlyLine {
+  readonly resource: string;
+  readonly account: string;
+  readonly usageType: string;
+  /** Per month: hours, or the measured GB. */
+  readonly quantity: number;
+  readonly unit: "Hrs" | "GB";
+  readonly rate: number;
+  readonly cost: number;
+  readonly description: string;
+}
+
+export interface MonthlyCost {
+  readonly lines: MonthlyLine[];
+  readonly total: number;
+  readonly nat: { lines: MonthlyLine[]; total: number };
+  /** Bytes the endpoints processed in the run (BytesProcessed published so far). */
+  readonly bytes: number;
+  /** Whether the run waited for the last minute's metrics before asking. */
+  readonly settled: boolean;
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function perMonth(
+  lines: readonly CostLine[],
+  runHours: number,
+  accounts: ReadonlySet<string>,
+): MonthlyLine[] {
+  return lines
+    .filter((l) => accounts.has(l.account) || accounts.has(l.payer))
+    .map((l) => {
+      const quantity = l.unit === "Hrs" ? round((l.quantity / runHours) * HOURS_PER_MONTH) : l.quantity;
+      return {
+        resource: l.resource,
+        account: l.account,
+        usageType: l.usageType,
+        quantity,
+        unit: l.unit,
+        rate: l.rate,
+        cost: round(quantity * l.rate),
+        description: l.description,
+      };
+    });
+}
+
+export function monthlyCost(
+  bill: Bill,
+  accounts: ReadonlySet<string>,
+  since: Date,
+  settled: boolean,
+): MonthlyCost {
+  const runHours = Math.max(1, billedHours(since.getTime(), Date.parse(bill.until)));
+  const lines = perMonth(bill.lines, runHours, accounts);
+  const nat = perMonth(bill.whatIfNat?.lines ?? [], runHours, accounts);
+  const sum = (ls: MonthlyLine[]) => round(ls.reduce((a, l) => a + l.cost, 0));
+  const bytes = bill.lines
+    .filter((l) => l.usageType === "VpcEndpoint-Bytes" && (accounts.has(l.account) || accounts.has(l.payer)))
+    .reduce((a, l) => a + Number(/^(\d+) bytes/.exec(l.description)?.[1] ?? 0), 0);
+  return { lines, total: sum(lines), nat: { lines: nat, total: sum(nat) }, bytes, settled };
+}
