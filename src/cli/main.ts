@@ -4,6 +4,7 @@ import { registerAddrCommand } from "./addr.js";
 import { registerAnalyzeCommands } from "./analyze.js";
 import { registerCaCommand } from "./ca.js";
 import { registerConnectCommand } from "./connect.js";
+import { registerConsoleCommand } from "./console.js";
 import { registerCostCommand } from "./cost.js";
 import { registerEventsCommand } from "./events.js";
 import { registerExecCommand } from "./exec.js";
@@ -31,6 +32,7 @@ registerSiteCommands(program);
 registerCostCommand(program);
 registerAnalyzeCommands(program);
 registerStateCommands(program);
+registerConsoleCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof InvalidArgumentError) process.stderr.write(`privlink: ${err.message}\n`);

@@ -110,6 +110,8 @@ export function registerServerCommands(program: Command): void {
         process.stdout.write(banner(p.url, p.home, o.auth));
         process.stdout.write(adminBanner(p.home, p.adminToken !== undefined));
         process.stdout.write(dnsBanner(p.dns.info()));
+        // One-time link: opening it sets the console's session cookie (`privlink console` mints another).
+        process.stdout.write(`  console     ${p.console.loginUrl(p.url)}\n\n`);
         const stop = (signal: string) => {
           process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
           p.close().then(
