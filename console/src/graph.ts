@@ -44,6 +44,8 @@ export interface GraphFilter {
   accounts?: readonly string[];
   /** Only this VPC and what its traffic reaches. */
   vpcId?: string;
+  /** Leave out default VPCs (and what is in them): every account has one per region. */
+  hideDefaultVpcs?: boolean;
 }
 
 const nameOf = (tags: Record<string, string> | undefined, id: string) => tags?.Name ?? id;
@@ -64,7 +66,9 @@ export function buildGraph(s: Snapshot, filter: GraphFilter = {}): Graph {
 
   for (const a of s.accounts)
     node({ id: a.id, kind: "account", label: `account ${a.id}`, detail: "", accountId: a.id });
+  const hidden = new Set(filter.hideDefaultVpcs ? s.vpcs.filter((v) => v.isDefault).map((v) => v.id) : []);
   for (const v of s.vpcs) {
+    if (hidden.has(v.id)) continue;
     const cidrs = v.cidrBlocks.filter((c) => c.state === "associated").map((c) => c.cidr);
     node({
       id: v.id,
@@ -197,6 +201,7 @@ export function buildGraph(s: Snapshot, filter: GraphFilter = {}): Graph {
     const aws = v.transitGatewayId ?? (v.vpnGatewayId ? vgwVpc.get(v.vpnGatewayId) : undefined);
     if (site && aws && v.state !== "deleted") edge(site, aws, "vpn", v.id);
   }
+  for (const n of nodes.values()) if (n.vpcId && hidden.has(n.vpcId)) nodes.delete(n.id);
   return applyFilter(
     {
       nodes: [...nodes.values()],
@@ -298,6 +303,9 @@ export function endpointRates(
   return out;
 }
 
+/** How long a refused flow keeps its hop marked. */
+export const REFUSAL_SHOWN_MS = 15_000;
+
 const total = (c: Counters) => c.bytesIn + c.bytesOut;
 
 /**
@@ -311,6 +319,8 @@ export function edgeTraffic(
   g: Graph,
   rates: Map<string, { rate: number; active: number }>,
   flows: readonly FlowRow[],
+  /** The present (ms); refusals older than REFUSAL_SHOWN_MS before it are not shown. */
+  now?: number,
 ): Map<string, EdgeTraffic> {
   const out = new Map<string, EdgeTraffic>();
   const endpointOfEni = eniEndpoints(s);
@@ -325,7 +335,9 @@ export function edgeTraffic(
     }
   }
   for (const f of flows) {
-    if (f.verdict !== "REJECT") continue;
+    // A refusal marks its hop for a while, then the mark goes: the edge shows the present.
+    if (f.verdict !== "REJECT" || (now !== undefined && Date.parse(f.time) < now - REFUSAL_SHOWN_MS))
+      continue;
     const endpointId = f.dstEniId ? endpointOfEni.get(f.dstEniId) : undefined;
     const target = endpointId ?? ownerOfEni(s, f.dstEniId);
     const edge =

@@ -12,6 +12,7 @@ interface Owned {
 }
 
 export interface Vpc extends Owned {
+  isDefault?: boolean;
   cidrBlocks: { cidr: string; state: string }[];
 }
 export interface Subnet extends Owned {

@@ -59,7 +59,10 @@ describe("the console on the edge", () => {
 
   it("keeps AWS requests on the AWS path", async () => {
     // An unsigned POST to / is the AWS wire's, not the console's.
-    const res = await fetch(`${srv.url}/`, { method: "POST", body: "Action=DescribeVpcs&Version=2016-11-15" });
+    const res = await fetch(`${srv.url}/`, {
+      method: "POST",
+      body: "Action=DescribeVpcs&Version=2016-11-15",
+    });
     expect(res.headers.get("content-type")).not.toContain("text/html");
   });
 
@@ -81,12 +84,18 @@ describe("the console on the edge", () => {
     const marked = await fetch(`${srv.url}/_privlink/console/connections`, {
       method: "POST",
       headers: { cookie, "x-privlink-console": "1" },
-      body: JSON.stringify({ serviceId: "vpce-svc-00000000000000000", endpointIds: ["vpce-0"], action: "accept" }),
+      body: JSON.stringify({
+        serviceId: "vpce-svc-00000000000000000",
+        endpointIds: ["vpce-0"],
+        action: "accept",
+      }),
     });
     expect(marked.status).toBe(400);
     expect(((await marked.json()) as { error: string }).error).toBe("InvalidVpcEndpointServiceId.NotFound");
     // A made-up session is nobody's.
-    const forged = await fetch(`${srv.url}/_privlink/console/state`, { headers: { cookie: "privlink_console=abc" } });
+    const forged = await fetch(`${srv.url}/_privlink/console/state`, {
+      headers: { cookie: "privlink_console=abc" },
+    });
     expect(forged.status).toBe(401);
   });
 

@@ -64,6 +64,33 @@ describe("console graph from state", () => {
     expect(ids).not.toContain("111111111111");
   });
 
+  it("leaves default VPCs and what is in them out when asked", () => {
+    const s = world();
+    s.vpcs.push({
+      id: "vpc-d",
+      accountId: "222222222222",
+      region: "us-east-1",
+      tags: {},
+      isDefault: true,
+      cidrBlocks: [{ cidr: "172.31.0.0/16", state: "associated" }],
+    });
+    s.subnets.push({
+      id: "subnet-d",
+      accountId: "222222222222",
+      region: "us-east-1",
+      tags: {},
+      vpcId: "vpc-d",
+      cidr: "172.31.0.0/20",
+      az: "us-east-1a",
+      azId: "use1-az2",
+    });
+    expect(buildGraph(s).nodes.map((n) => n.id)).toContain("subnet-d");
+    const ids = buildGraph(s, { hideDefaultVpcs: true }).nodes.map((n) => n.id);
+    expect(ids).not.toContain("vpc-d");
+    expect(ids).not.toContain("subnet-d");
+    expect(ids).toContain("vpc-c");
+  });
+
   it("filters by VPC", () => {
     const g = buildGraph(world(), { vpcId: "vpc-p" });
     const ids = g.nodes.map((n) => n.id);
@@ -147,6 +174,12 @@ describe("console graph from state", () => {
     ];
     const g = withFlowEdges(s, buildGraph(s), flows);
     const t = edgeTraffic(s, g, new Map(), flows);
+    // Fifteen seconds on, the mark is gone: the edge shows the present.
+    const later = Date.parse("2026-01-01T00:00:19.000Z");
+    expect(edgeTraffic(s, g, new Map(), flows, later).get("flow:i-w->vpce-1")?.refused).toBeUndefined();
+    expect(edgeTraffic(s, g, new Map(), flows, later - 5000).get("flow:i-w->vpce-1")?.refused?.hop).toBe(
+      "endpoint-state",
+    );
     expect(t.get("flow:i-w->vpce-1")?.refused).toEqual({
       reason: "endpoint vpce-1 is pendingAcceptance",
       hop: "endpoint-state",

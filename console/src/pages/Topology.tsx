@@ -48,14 +48,20 @@ function hrefOf(n: GraphNode): string | undefined {
 function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
   const [account, setAccount] = useState("");
   const [vpcId, setVpcId] = useState("");
+  const [showDefault, setShowDefault] = useState(false);
   const [query, setQuery] = useState("");
   const [selected, setSelected] = useState<string>();
   const [notFound, setNotFound] = useState(false);
   const flow = useReactFlow();
 
   const base = useMemo(
-    () => buildGraph(snap, { accounts: account ? [account] : undefined, vpcId: vpcId || undefined }),
-    [snap, account, vpcId],
+    () =>
+      buildGraph(snap, {
+        accounts: account ? [account] : undefined,
+        vpcId: vpcId || undefined,
+        hideDefaultVpcs: !showDefault && !vpcId,
+      }),
+    [snap, account, vpcId, showDefault],
   );
   const graph = useMemo(() => withFlowEdges(snap, base, live.flows), [snap, base, live.flows]);
   // Layout depends on the graph's shape only: counters streaming in never move a node.
@@ -65,8 +71,15 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: the layout follows the graph's shape, not its labels
   const positions = useMemo(() => layoutGraph(graphRef.current), [shape]);
   const traffic = useMemo(
-    () => edgeTraffic(snap, graph, live.rates, live.flows),
-    [snap, graph, live.rates, live.flows],
+    () =>
+      edgeTraffic(
+        snap,
+        graph,
+        live.rates,
+        live.flows,
+        live.sample ? Date.parse(live.sample.time) : undefined,
+      ),
+    [snap, graph, live.rates, live.flows, live.sample],
   );
 
   const nodes: Node<NodeData>[] = graph.nodes.map((n) => ({
@@ -140,6 +153,10 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          <input type="checkbox" checked={showDefault} onChange={(e) => setShowDefault(e.target.checked)} />{" "}
+          default VPCs
         </label>
         <form
           onSubmit={(e) => {
