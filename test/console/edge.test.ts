@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { runCli, spawnPrivlink } from "../helpers/spawn.js";
 
 /**
  * The console at `/` on the edge: the built bundle with its content types, the one-time login
@@ -119,5 +124,29 @@ describe("the console on the edge", () => {
     expect(text).toMatch(/event: hello\ndata: \{"stateVersion":\d+/);
     const stats = /event: stats\ndata: (.*)\n/.exec(text)![1]!;
     expect(Object.keys(JSON.parse(stats))).toEqual(["time", "endpoints", "enis", "natGateways"]);
+  });
+
+  it("`privlink up` prints a one-time console link and `privlink console` mints another", async () => {
+    const home = mkdtempSync(join(tmpdir(), "privlink-console-"));
+    const p = await spawnPrivlink(home);
+    try {
+      let line: RegExpExecArray | null = null;
+      for (let i = 0; i < 100 && !line; i++) {
+        line = /^ {2}console {5}(http:\/\/\S+\/\?login=\S+)$/m.exec(p.output());
+        if (!line) await sleep(50);
+      }
+      expect(line, p.output()).not.toBeNull();
+      const first = await fetch(line![1]!, { redirect: "manual" });
+      expect(first.status).toBe(303);
+      expect(first.headers.get("set-cookie")).toContain("HttpOnly");
+      const cli = await runCli(["console"], { ...process.env, PRIVLINK_HOME: home });
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stdout.trim()).toMatch(new RegExp(`^${p.url.replace(/[.]/g, "\\.")}/\\?login=`));
+      expect(cli.stdout.trim()).not.toBe(line![1]);
+      expect((await fetch(cli.stdout.trim(), { redirect: "manual" })).status).toBe(303);
+    } finally {
+      p.child.kill("SIGKILL");
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
