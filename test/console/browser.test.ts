@@ -113,7 +113,11 @@ describe("the web console in Chromium", () => {
       }
     })();
     await page.goto(`${srv.url}/#/topology`);
-    await page.locator(".react-flow__edge.refused").first().waitFor();
+    const refused = page.locator(".react-flow__edge.refused").first();
+    await refused.waitFor();
+    // Hovering the red hop says why.
+    await refused.locator("path.react-flow__edge-interaction").hover({ force: true });
+    await page.getByTestId("edge-tip").filter({ hasText: "pendingAcceptance" }).waitFor();
     await expect(page.getByTestId("flows").textContent()).resolves.toContain("REJECT");
     expect(connected).toBe(false);
     await page.goto(`${srv.url}/#/service/${provider.serviceId}`);

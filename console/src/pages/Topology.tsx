@@ -14,7 +14,15 @@ import {
 import { useMemo, useRef, useState } from "react";
 import type { Live } from "../api.js";
 import { formatBytes, formatClock, formatRate } from "../format.js";
-import { buildGraph, edgeTraffic, findNode, type GraphNode, ownerOfEni, withFlowEdges } from "../graph.js";
+import {
+  buildGraph,
+  type EdgeTraffic,
+  edgeTraffic,
+  findNode,
+  type GraphNode,
+  ownerOfEni,
+  withFlowEdges,
+} from "../graph.js";
 import { layoutGraph, NODE_HEIGHT, NODE_WIDTH } from "../layout.js";
 import type { Snapshot } from "../model.js";
 
@@ -52,6 +60,7 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
   const [query, setQuery] = useState("");
   const [selected, setSelected] = useState<string>();
   const [notFound, setNotFound] = useState(false);
+  const [hovered, setHovered] = useState<string>();
   const flow = useReactFlow();
 
   const base = useMemo(
@@ -189,11 +198,14 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
             minZoom={0.1}
             nodesConnectable={false}
             onNodeClick={(_, n) => setSelected(n.id)}
+            onEdgeMouseEnter={(_, e) => setHovered(e.id)}
+            onEdgeMouseLeave={() => setHovered(undefined)}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
             <Controls />
           </ReactFlow>
+          {hovered && <EdgeTip id={hovered} traffic={traffic.get(hovered)} />}
         </div>
         {sel && (
           <aside className="side card" data-testid="selection">
@@ -206,6 +218,26 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
         )}
       </div>
       <FlowTable snap={snap} live={live} />
+    </div>
+  );
+}
+
+/** What the hovered edge carries, and why its last flow was refused. */
+function EdgeTip({ id, traffic }: { id: string; traffic?: EdgeTraffic }) {
+  return (
+    <div className="edgetip card" role="status" data-testid="edge-tip">
+      <div className="mono">{id}</div>
+      {traffic && (
+        <div>
+          {formatRate(traffic.rate)} · {traffic.active} open
+        </div>
+      )}
+      {traffic?.refused && (
+        <div className="bad">
+          refused at {traffic.refused.hop ?? "?"} ({formatClock(traffic.refused.time)}):{" "}
+          {traffic.refused.reason}
+        </div>
+      )}
     </div>
   );
 }
