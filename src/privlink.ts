@@ -25,6 +25,7 @@ import type { HostConfig } from "./cloud/context.js";
 import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
 import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
+import { startConsole, type WebConsole } from "./console/index.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import {
   type FrontLimits,
@@ -100,6 +101,8 @@ export interface Privlink {
   readonly sns: SnsService;
   /** The admin bearer token, or undefined when the admin API is open. */
   readonly adminToken: string | undefined;
+  /** The web console at `/` (its login links, its event stream). */
+  readonly console: WebConsole;
   close(): Promise<void>;
 }
 
@@ -204,11 +207,21 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
+  const web = startConsole({
+    state,
+    rt,
+    stats: () => dataplane.dataplane.meter.snapshot(),
+    taps: dataplane.dataplane.meter.taps,
+    root: PACKAGE_ROOT,
+    needsLogin: adminToken !== undefined,
+  });
   const server = createApiServer({
     observe: (r) => {
       for (const o of observers) o(r);
     },
-    fallback: (req, res) => prometheus.serve(req, res),
+    fallback: (req, res) => prometheus.serve(req, res) || web.serve(req, res),
+    adminSession: web.admits,
+    adminStreams: web.streams,
     state,
     rt,
     host,
@@ -239,6 +252,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         health: () => dataplane.dataplane.healthView,
       }),
       ...stateAdminRoutes(state, store, rt),
+      ...web.routes,
       "GET /_privlink/listeners": async () => {
         // Converged first: the answer is what the current state builds, not a pass in flight.
         await dataplane.dataplane.reconcile();
@@ -297,10 +311,12 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     logs,
     sns,
     adminToken,
+    console: web,
     async close() {
       if (closed) return;
       closed = true;
       lifecycle.stop();
+      web.close();
       await resolvers.close();
       await dataplane.close();
       await flowLogs.close();

@@ -41,6 +41,10 @@ export interface ApiOptions {
    * or the answer is public (SNS's signing certificate): a subscriber never holds the admin token.
    */
   openAdmin?: ReadonlySet<string>;
+  /** A browser session (the console's cookie) that may call admin routes in place of the token. */
+  adminSession?: (req: IncomingMessage) => boolean;
+  /** Admin routes that hold the response open (the console's event stream), by "METHOD /path". */
+  adminStreams?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   observe?: DispatchOptions["observe"];
@@ -130,7 +134,8 @@ async function admin(
     opts.adminToken !== undefined &&
     !OPEN_ADMIN_ROUTES.has(key) &&
     !opts.openAdmin?.has(key) &&
-    !hasAdminToken(req.headers, opts.adminToken)
+    !hasAdminToken(req.headers, opts.adminToken) &&
+    !opts.adminSession?.(req)
   )
     return send(
       res,
@@ -138,6 +143,8 @@ async function admin(
       "application/json",
       JSON.stringify({ error: "AdminTokenRequired", message: ADMIN_TOKEN_REQUIRED }),
     );
+  const stream = opts.adminStreams?.[key];
+  if (stream) return stream(req, res);
   const route = opts.admin[key];
   if (!route)
     return send(

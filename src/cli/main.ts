@@ -24,6 +24,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Registe
     load: async () => (await import("./analyze.js")).registerAnalyzeCommands,
   },
   { names: ["scenario"], load: async () => (await import("./scenario.js")).registerScenarioCommands },
+  { names: ["console"], load: async () => (await import("./console.js")).registerConsoleCommand },
   { names: ["reset", "state"], load: async () => (await import("./state.js")).registerStateCommands },
 ];
 

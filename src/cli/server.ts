@@ -123,7 +123,9 @@ export function registerServerCommands(program: Command): void {
         process.stdout.write(adminBanner(p.home, p.adminToken !== undefined));
         process.stdout.write(dnsBanner(p.dns.info()));
         if (idleTimeoutMs !== 350_000)
-          process.stdout.write(`  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n\n`);
+          process.stdout.write(`  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`);
+        // One-time link: opening it sets the console's session cookie (`privlink console` mints another).
+        process.stdout.write(`  console     ${p.console.loginUrl(p.url)}\n\n`);
         const stop = (signal: string) => {
           process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
           p.close().then(

@@ -1,0 +1,205 @@
+import { mkdirSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CreateSecurityGroupCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addresses,
+  allowFromGroup,
+  type Consumer,
+  exchange,
+  makeConsumer,
+  makeProvider,
+  type Provider,
+} from "../dataplane/world.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { runCli } from "../helpers/spawn.js";
+import { echo, type Listening, listen } from "../net/sockets.js";
+
+/**
+ * The console in a real Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
+ * against a privlink the test populated through the AWS SDK. Screenshots of each page go to
+ * test-artifacts/console/.
+ */
+const CHROMIUM = process.env.PRIVLINK_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts/console");
+
+let srv: TestServer;
+let browser: Browser;
+let page: Page;
+let target: Listening;
+let provider: Provider;
+let consumer: Consumer;
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  srv = await startTestServer();
+  target = await listen(echo);
+  provider = await makeProvider(srv, {
+    accountId: "111111111111",
+    targets: [{ host: "127.0.0.1", port: target.port }],
+    acceptanceRequired: true,
+    allow: ["222222222222"],
+  });
+  consumer = await makeConsumer(srv, "222222222222", provider.serviceName);
+  await allowFromGroup(consumer, provider.listenerPort);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const { path } = await srv.admin<{ path: string }>("POST", "/_privlink/console/login");
+  await page.goto(`${srv.url}${path}`);
+  await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await target?.close();
+  await srv?.stop();
+});
+
+const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
+const edge = (id: string) => page.locator(`.react-flow__edge[data-id="${id}"]`);
+
+describe("the web console in Chromium", () => {
+  it("draws the VPCs, the endpoint, the service and its load balancer, and finds nodes by IP", async () => {
+    await page.goto(`${srv.url}/#/topology`);
+    for (const id of [
+      consumer.vpcId,
+      provider.vpcId,
+      consumer.endpointId,
+      provider.serviceId,
+      provider.nlbArn,
+      consumer.instanceId,
+    ])
+      await node(id).waitFor();
+    await expect(node(consumer.endpointId).textContent()).resolves.toContain("pendingAcceptance");
+    await edge(`endpoint:${consumer.endpointId}->${provider.serviceId}`).waitFor();
+    const ip = srv.state.get(
+      "eni",
+      srv.state.get("vpcEndpoint", consumer.endpointId)!.enis[0]!.eniId,
+    )!.privateIp;
+    await page.getByTestId("search").fill(ip);
+    await page.getByTestId("search").press("Enter");
+    await expect(page.getByTestId("selection").textContent()).resolves.toContain(consumer.endpointId);
+    await shot("topology");
+  });
+
+  it("accepting the pending endpoint in the UI lets a waiting client connect; refusals before show on its edge", async () => {
+    const a = addresses(srv, consumer);
+    const to = { host: a.endpoint, port: provider.listenerPort };
+    // The client tries until it gets through (bounded): refused while the endpoint waits.
+    let connected = false;
+    const client = (async () => {
+      for (let i = 0; i < 300 && !connected; i++) {
+        const out = await exchange(to, a.workload, Buffer.from("hello"));
+        if (out.kind === "data" && out.data.toString() === "hello") connected = true;
+        else await sleep(100);
+      }
+    })();
+    await page.goto(`${srv.url}/#/topology`);
+    const refused = page.locator(".react-flow__edge.refused").first();
+    await refused.waitFor();
+    // Hovering the red hop says why.
+    await refused.locator("path.react-flow__edge-interaction").hover({ force: true });
+    await page.getByTestId("edge-tip").filter({ hasText: "pendingAcceptance" }).waitFor();
+    await expect(page.getByTestId("flows").textContent()).resolves.toContain("REJECT");
+    expect(connected).toBe(false);
+    await page.goto(`${srv.url}/#/service/${provider.serviceId}`);
+    const row = page.locator(`tr[data-endpoint="${consumer.endpointId}"]`);
+    await expect(row.textContent()).resolves.toContain("pendingAcceptance");
+    await shot("service");
+    await row.getByRole("button", { name: "Accept" }).click();
+    await client;
+    expect(connected).toBe(true);
+    await row.filter({ hasText: "available" }).waitFor();
+  });
+
+  it("shows traffic through the endpoint on its edge while it flows", async () => {
+    const a = addresses(srv, consumer);
+    const socket = connect({ host: a.endpoint, port: provider.listenerPort, localAddress: a.workload });
+    socket.on("data", () => undefined);
+    socket.on("error", () => undefined);
+    const chunk = Buffer.alloc(16 * 1024, 7);
+    const timer = setInterval(() => socket.write(chunk), 100);
+    try {
+      await page.goto(`${srv.url}/#/topology`);
+      const label = edge(`endpoint:${consumer.endpointId}->${provider.serviceId}`).locator("text", {
+        hasText: /[1-9][\d.]* (B|KiB|MiB)\/s · 1 conn/,
+      });
+      await label.waitFor({ timeout: 20_000 });
+      await shot("traffic");
+    } finally {
+      clearInterval(timer);
+      socket.destroy();
+    }
+    await page.goto(`${srv.url}/#/endpoint/${consumer.endpointId}`);
+    await expect(page.getByTestId("dns-names").textContent()).resolves.toContain(`${consumer.endpointId}-`);
+    await expect(page.getByTestId("policy").textContent()).resolves.toContain('"Effect"');
+    await shot("endpoint");
+  });
+
+  it("the why page marks the same refusing hop as `privlink why`", async () => {
+    // A workload in a group the endpoint's security group does not admit.
+    const sg = (
+      await consumer.ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: "outsider",
+          Description: "outsider",
+          VpcId: consumer.vpcId,
+        }),
+      )
+    ).GroupId!;
+    const run = await consumer.ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12345678",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: consumer.subnetId,
+        SecurityGroupIds: [sg],
+      }),
+    );
+    const outsider = run.Instances![0]!.InstanceId!;
+    const dst = `${consumer.endpointId}:${provider.listenerPort}`;
+    const cli = await runCli(["why", outsider, dst, "--json"], {
+      ...srv.cliEnv(consumer.creds),
+      PRIVLINK_URL: srv.url,
+    });
+    expect(cli.code, cli.stderr).not.toBeNull();
+    const answer = JSON.parse(cli.stdout) as {
+      allowed: boolean;
+      refusedAt: number;
+      hops: { kind: string }[];
+    };
+    expect(answer.allowed).toBe(false);
+    const hop = answer.hops[answer.refusedAt]!.kind;
+    await page.goto(`${srv.url}/#/why`);
+    await page.getByTestId("why-source").fill(outsider);
+    await page.getByTestId("why-destination").fill(dst);
+    await page.getByRole("button", { name: "Explain" }).click();
+    const refused = page.locator('[data-testid="why-hops"] tr[data-refused="true"]');
+    await refused.waitFor();
+    expect(await refused.getAttribute("data-hop")).toBe(hop);
+    await expect(page.getByTestId("why-verdict").textContent()).resolves.toContain("REFUSED");
+    await shot("why");
+    await page.goto(`${srv.url}/#/cost`);
+    await page.getByTestId("cost-lines").locator("td", { hasText: consumer.endpointId }).first().waitFor();
+    await page.getByTestId("cost-nat").waitFor();
+    await shot("cost");
+  });
+});
