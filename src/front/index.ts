@@ -11,8 +11,8 @@ export {
   type FrontConnection,
   type FrontLimits,
   type FrontOptions,
-  HANDLER_AUTHORIZED,
   type GatewayConnection,
+  HANDLER_AUTHORIZED,
   type PublicConnection,
   ServiceFront,
 } from "./front.js";
