@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { parseJson } from "../api/admin.js";
+import { requestUrl } from "../api/request-url.js";
 import type { AdminRoute } from "../api/server.js";
 import { DEFAULT_HOST } from "../cloud/context.js";
 import { acceptConnections, rejectConnections } from "../cloud/endpoint.js";
@@ -55,7 +56,8 @@ export function startConsole(deps: ConsoleDeps): WebConsole {
   return {
     serve(req, res) {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
-      const url = new URL(req.url ?? "/", "http://console");
+      // The edge already refused targets requestUrl cannot parse; `//` is one new URL would throw on.
+      const url = requestUrl(req.url ?? "/");
       const path = url.pathname === "/" ? "/index.html" : url.pathname;
       if (path !== "/index.html" && !path.startsWith("/assets/") && path !== "/favicon.svg") return false;
       const code = url.searchParams.get("login");
