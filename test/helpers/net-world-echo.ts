@@ -3,6 +3,7 @@
  * provider's endpoint service, a consumer (hub) VPC whose interface endpoint to it is available,
  * and workload instances in further VPCs (spokes) that reach it by peering, TGW or not at all.
  */
+import type { Socket } from "node:net";
 import { type EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { eniHostAddress } from "../../src/cloud/eni.js";
 import { makeVpc, type TestVpc } from "../control-plane/consumer-fixtures.js";
@@ -29,15 +30,16 @@ export interface EchoHub {
 }
 
 /**
- * Provider `accounts.provider` serves an echo target and allows `accounts.consumer`, whose VPC
- * (`cidr`) gets an interface endpoint to it, accepted and available.
+ * Provider `accounts.provider` serves an echo target (or `serve`) and allows `accounts.consumer`,
+ * whose VPC (`cidr`) gets an interface endpoint to it, accepted and available.
  */
 export async function echoHub(
   server: TestServer,
   accounts: { provider: string; consumer: string },
   cidr?: string,
+  serve: (socket: Socket) => void = echo,
 ): Promise<EchoHub> {
-  const echoServer = await listen(echo);
+  const echoServer = await listen(serve);
   const provider = await makeProvider(server, {
     accountId: accounts.provider,
     targets: [{ host: "127.0.0.1", port: echoServer.port }],
