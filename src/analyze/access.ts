@@ -4,7 +4,6 @@
  * Every cell is one flow/ decision (the one the data plane enforces), taken for every workload
  * interface and every endpoint interface it could dial.
  */
-import { hostAddressOf } from "../cloud/addressing.js";
 import { siteHostAddress, siteWorkloadIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
 import type { Eni, Site, VpcEndpoint } from "../cloud/types.js";
@@ -18,6 +17,7 @@ import {
 } from "../flow/index.js";
 import { ROUTING_KINDS } from "./explain.js";
 import { resourcesRequiringVpce } from "./policy.js";
+import { addressFor } from "./subjects.js";
 
 /** A workload: an instance's interface, or an on-premises site's workload address. */
 export interface Workload {
@@ -116,11 +116,7 @@ export function flowCases(state: State, account?: string): FlowCase[] {
     for (const { ep, enis, ports } of perEndpoint) {
       const eni = enis.find((e) => e.az === w.eni?.az) ?? enis[0];
       if (!eni) continue;
-      const vpc = state.get("vpc", eni.vpcId);
-      const address =
-        eni.vpcId === w.eni?.vpcId
-          ? eni.privateIp
-          : ((vpc && hostAddressOf(vpc, eni.privateIp)) ?? eni.privateIp);
+      const address = addressFor(state, w, eni);
       for (const port of ports) cases.push({ workload: w, endpoint: ep, endpointEni: eni, address, port });
     }
   }

@@ -198,7 +198,7 @@ export async function resolveDestination(
 }
 
 /** A private IP when the interface is in the source's VPC, else (and from a site) its host address. */
-function addressFor(state: State, src: Source, eni: Eni): string {
+export function addressFor(state: State, src: { readonly eni?: Eni }, eni: Eni): string {
   if (eni.vpcId === src.eni?.vpcId) return eni.privateIp;
   const vpc = state.get("vpc", eni.vpcId);
   return (vpc && hostAddressOf(vpc, eni.privateIp)) ?? eni.privateIp;

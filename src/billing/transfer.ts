@@ -1,7 +1,7 @@
 import type { State } from "../cloud/state.js";
 import type { FlowInfo, FlowTap } from "../net/flow-tap.js";
 import type { RelayMeter } from "../net/relay.js";
-import { minuteOf, PendingMinutes, type Scope } from "../services/cloudwatch/pending.js";
+import { minuteOf, PendingMinutes, pendingSeries, type Scope } from "../services/cloudwatch/pending.js";
 import type { Dimension, MetricStore } from "../services/cloudwatch/store.js";
 
 export const NAT_NS = "AWS/NATGateway";
@@ -39,10 +39,13 @@ export class TransferPublisher implements FlowTap {
   opened(flow: FlowInfo): RelayMeter | undefined {
     const billed = [...this.nat(flow), ...this.transit(flow), ...this.interAz(flow)];
     if (billed.length === 0) return undefined;
+    // The series are built once per flow: the byte callbacks run per chunk.
+    const seriesOf = (dir: "req" | "resp") =>
+      billed.flatMap((b) => b[dir].map((name) => pendingSeries(b.scope, b.ns, name, b.dims, "Bytes")));
+    const series = { req: seriesOf("req"), resp: seriesOf("resp") };
     const add = (n: number, dir: "req" | "resp") => {
       const minute = minuteOf(this.now());
-      for (const b of billed)
-        for (const name of b[dir]) this.pending.add(minute, b.scope, b.ns, name, b.dims, "Bytes", n);
+      for (const s of series[dir]) this.pending.addTo(minute, s, n);
     };
     return {
       bytesIn: (n) => add(n, "req"),

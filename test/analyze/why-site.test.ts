@@ -12,17 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccessReport } from "../../src/analyze/access.js";
 import type { WhyResult } from "../../src/analyze/why.js";
 import { tunnel } from "../../src/cli/connect.js";
-import {
-  accept,
-  addresses,
-  type Consumer,
-  makeConsumer,
-  makeProvider,
-  type Provider,
-} from "../dataplane/world.js";
+import type { Consumer } from "../dataplane/world.js";
+import { echoHub } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli } from "../helpers/spawn.js";
-import { echo, type Listening, listen } from "../net/sockets.js";
+import type { Listening } from "../net/sockets.js";
 
 /**
  * `why site:NAME` and the site rows of `access`: an on-premises site reaching a consumer's
@@ -32,23 +26,20 @@ import { echo, type Listening, listen } from "../net/sockets.js";
 let srv: TestServer;
 let env: NodeJS.ProcessEnv;
 let echoServer: Listening;
-let provider: Provider;
 let c: Consumer;
 let target: string;
 
 beforeAll(async () => {
   srv = await startTestServer();
   env = { ...srv.cliEnv(), PRIVLINK_URL: srv.url };
-  echoServer = await listen(echo);
-  provider = await makeProvider(srv, {
-    accountId: "430000000001",
-    targets: [{ host: "127.0.0.1", port: echoServer.port }],
-    allow: ["430000000002"],
-  });
-  c = await makeConsumer(srv, "430000000002", provider.serviceName, "10.3.0.0/16");
-  await accept(srv, provider, c.endpointId);
+  let endpointHost: string;
+  ({
+    echoServer,
+    hub: c,
+    endpointHost,
+  } = await echoHub(srv, { provider: "430000000001", consumer: "430000000002" }, "10.3.0.0/16"));
   await srv.admin("POST", "/_privlink/sites", { name: "hq", cidr: "192.168.0.0/16" });
-  target = `${addresses(srv, c).endpoint}:7070`;
+  target = `${endpointHost}:7070`;
 });
 afterAll(async () => {
   await srv?.stop();

@@ -1,24 +1,13 @@
-import { AuthorizeSecurityGroupIngressCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { AuthorizeSecurityGroupIngressCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eniHostAddress } from "../../src/cloud/eni.js";
 import { decide } from "../../src/flow/index.js";
-import { makeVpc } from "../control-plane/consumer-fixtures.js";
-import {
-  accept,
-  addresses,
-  type Consumer,
-  clients,
-  exchange,
-  makeConsumer,
-  makeProvider,
-  type Provider,
-  until,
-  waitEndpoint,
-} from "../dataplane/world.js";
+import { type Consumer, exchange, type Provider, until } from "../dataplane/world.js";
 import { digA, resolverOf } from "../dns-private/helpers.js";
+import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws, runCli } from "../helpers/spawn.js";
-import { echo, type Listening, listen } from "../net/sockets.js";
+import type { Listening } from "../net/sockets.js";
 
 type Json = Record<string, any>;
 
@@ -54,17 +43,12 @@ describe("hub and spokes with the AWS CLI", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    echoServer = await listen(echo);
-    provider = await makeProvider(server, {
-      accountId: "555500000001",
-      targets: [{ host: "127.0.0.1", port: echoServer.port }],
-      allow: ["555500000002"],
-    });
-    hub = await makeConsumer(server, "555500000002", provider.serviceName, "10.1.0.0/16");
-    await accept(server, provider, hub.endpointId);
-    await waitEndpoint(hub, "available");
-    endpointHost = addresses(server, hub).endpoint;
-    const ec2 = clients(server, hub.creds).ec2;
+    let ec2: EC2Client;
+    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
+      server,
+      { provider: "555500000001", consumer: "555500000002" },
+      "10.1.0.0/16",
+    ));
     await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({
         GroupId: hub.endpointSg,
@@ -83,23 +67,14 @@ describe("hub and spokes with the AWS CLI", () => {
       ["two", "10.30.0.0/16"],
       ["three", "10.40.0.0/16"],
     ] as const) {
-      const v = await makeVpc(ec2, { cidr, azs: ["us-east-1a"] });
-      const run = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: "ami-12345678",
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: v.subnets["us-east-1a"],
-        }),
-      );
-      const eniId = run.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
+      const w = await spokeWorkload(server, ec2, cidr);
       spokes[name] = {
-        vpcId: v.vpcId,
-        subnetId: v.subnets["us-east-1a"]!,
-        rtb: v.mainRouteTable,
-        eniId,
-        instanceId: run.Instances![0]!.InstanceId!,
-        host: eniHostAddress(server.state, server.state.get("eni", eniId)!)!,
+        vpcId: w.vpc.vpcId,
+        subnetId: w.subnetId,
+        rtb: w.vpc.mainRouteTable,
+        eniId: w.eniId,
+        instanceId: w.instanceId,
+        host: w.host,
       };
     }
     hubRtb = await mainRouteTable(hub.vpcId);

@@ -16,26 +16,14 @@ import {
   DescribeVpcPeeringConnectionsCommand,
   type EC2Client,
   ReplaceNetworkAclAssociationCommand,
-  RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eniHostAddress } from "../../src/cloud/eni.js";
 import { decide } from "../../src/flow/index.js";
-import { makeVpc, type TestVpc } from "../control-plane/consumer-fixtures.js";
-import {
-  accept,
-  addresses,
-  type Consumer,
-  clients,
-  exchange,
-  makeConsumer,
-  makeProvider,
-  type Provider,
-  until,
-  waitEndpoint,
-} from "../dataplane/world.js";
+import type { TestVpc } from "../control-plane/consumer-fixtures.js";
+import { type Consumer, exchange, type Provider, until } from "../dataplane/world.js";
+import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { echo, type Listening, listen } from "../net/sockets.js";
+import type { Listening } from "../net/sockets.js";
 
 /**
  * The shared-services design with real sockets: a hub VPC holds an interface endpoint; spoke 1
@@ -66,18 +54,8 @@ describe("hub and spokes: peering and transit gateway to a hub's interface endpo
     ).RouteTables![0]!.RouteTableId!;
 
   async function spoke(name: string, cidr: string) {
-    const v = await makeVpc(ec2, { cidr, azs: ["us-east-1a"] });
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: v.subnets["us-east-1a"],
-      }),
-    );
-    const eniId = run.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
-    const eni = server.state.get("eni", eniId)!;
-    spokes[name] = { ...v, eniId, workload: eniHostAddress(server.state, eni)! };
+    const w = await spokeWorkload(server, ec2, cidr);
+    spokes[name] = { ...w.vpc, eniId: w.eniId, workload: w.host };
   }
 
   const probe = (name: string) =>
@@ -91,17 +69,11 @@ describe("hub and spokes: peering and transit gateway to a hub's interface endpo
 
   beforeAll(async () => {
     server = await startTestServer();
-    echoServer = await listen(echo);
-    provider = await makeProvider(server, {
-      accountId: "333300000001",
-      targets: [{ host: "127.0.0.1", port: echoServer.port }],
-      allow: ["333300000002"],
-    });
-    hub = await makeConsumer(server, "333300000002", provider.serviceName, "10.1.0.0/16");
-    await accept(server, provider, hub.endpointId);
-    await waitEndpoint(hub, "available");
-    ec2 = clients(server, hub.creds).ec2;
-    endpointHost = addresses(server, hub).endpoint;
+    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
+      server,
+      { provider: "333300000001", consumer: "333300000002" },
+      "10.1.0.0/16",
+    ));
     // The endpoint admits the spokes' address ranges.
     await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({

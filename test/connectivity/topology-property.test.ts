@@ -6,28 +6,15 @@ import {
   CreateVpcPeeringConnectionCommand,
   CreateVpnConnectionCommand,
   type EC2Client,
-  RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eniHostAddress } from "../../src/cloud/eni.js";
 import type { Route, SgRule } from "../../src/cloud/types.js";
 import { decide } from "../../src/flow/index.js";
-import { makeVpc } from "../control-plane/consumer-fixtures.js";
-import {
-  accept,
-  addresses,
-  type Consumer,
-  clients,
-  exchange,
-  makeConsumer,
-  makeProvider,
-  type Provider,
-  until,
-  waitEndpoint,
-} from "../dataplane/world.js";
+import { type Consumer, exchange, type Provider, until } from "../dataplane/world.js";
+import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { echo, type Listening, listen } from "../net/sockets.js";
+import type { Listening } from "../net/sockets.js";
 
 /**
  * One decision, two readers, beyond one VPC: a hub VPC's interface endpoint, spoke A over a
@@ -53,34 +40,19 @@ describe("flow/ agrees with real sockets across peering, TGW, ACLs and sites", (
 
   beforeAll(async () => {
     srv = await startTestServer();
-    echoServer = await listen(echo);
-    provider = await makeProvider(srv, {
-      accountId: "555700000001",
-      targets: [{ host: "127.0.0.1", port: echoServer.port }],
-      allow: ["555700000002"],
-    });
-    hub = await makeConsumer(srv, "555700000002", provider.serviceName, "10.1.0.0/16");
-    await accept(srv, provider, hub.endpointId);
-    await waitEndpoint(hub, "available");
-    ec2 = clients(srv, hub.creds).ec2;
-    endpointHost = addresses(srv, hub).endpoint;
+    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
+      srv,
+      { provider: "555700000001", consumer: "555700000002" },
+      "10.1.0.0/16",
+    ));
     const ids: Record<string, { vpcId: string; subnetId: string }> = {};
     for (const [name, cidr] of [
       ["a", "10.20.0.0/16"],
       ["b", "10.30.0.0/16"],
     ] as const) {
-      const v = await makeVpc(ec2, { cidr, azs: ["us-east-1a"] });
-      const run = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: "ami-12345678",
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: v.subnets["us-east-1a"],
-        }),
-      );
-      const eni = srv.state.get("eni", run.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!)!;
-      spokes[name] = { rtb: v.mainRouteTable, host: eniHostAddress(srv.state, eni)! };
-      ids[name] = { vpcId: v.vpcId, subnetId: v.subnets["us-east-1a"]! };
+      const w = await spokeWorkload(srv, ec2, cidr);
+      spokes[name] = { rtb: w.vpc.mainRouteTable, host: w.host };
+      ids[name] = { vpcId: w.vpc.vpcId, subnetId: w.subnetId };
     }
     hubRtb = [...srv.state.all("routeTable")].find(
       (t) => t.vpcId === hub.vpcId && t.associations.some((a) => a.main),

@@ -18,22 +18,12 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../src/flow/index.js";
-import {
-  accept,
-  addresses,
-  type Consumer,
-  clients,
-  exchange,
-  makeConsumer,
-  makeProvider,
-  type Provider,
-  until,
-  waitEndpoint,
-} from "../dataplane/world.js";
+import { addresses, type Consumer, exchange, type Provider, until } from "../dataplane/world.js";
 import { fails } from "../helpers/errors.js";
+import { echoHub } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { signedFetch } from "../helpers/sign.js";
-import { echo, type Listening, listen } from "../net/sockets.js";
+import type { Listening } from "../net/sockets.js";
 
 /**
  * Sites behind a transit gateway, with real sockets: site dc1 over a VPN connection created with
@@ -90,17 +80,13 @@ describe("on-premises sites through a transit gateway (SDK, real sockets)", () =
 
   beforeAll(async () => {
     srv = await startTestServer();
-    echoServer = await listen(echo);
-    provider = await makeProvider(srv, {
-      accountId: "555600000001",
-      targets: [{ host: "127.0.0.1", port: echoServer.port }],
-      allow: ["555600000002"],
-    });
-    spoke = await makeConsumer(srv, "555600000002", provider.serviceName, "10.61.0.0/16");
-    await accept(srv, provider, spoke.endpointId);
-    await waitEndpoint(spoke, "available");
-    ec2 = clients(srv, spoke.creds).ec2;
-    endpointHost = addresses(srv, spoke).endpoint;
+    ({
+      echoServer,
+      provider,
+      hub: spoke,
+      ec2,
+      endpointHost,
+    } = await echoHub(srv, { provider: "555600000001", consumer: "555600000002" }, "10.61.0.0/16"));
     for (const [name, cidr] of [
       ["tdc1", "192.168.0.0/16"],
       ["tdc2", "172.21.0.0/16"],

@@ -1,19 +1,16 @@
 import type { Socket } from "node:net";
 import type { Runtime } from "../../src/cloud/runtime.js";
 import {
-  accept,
   addresses,
   allowFromGroup,
   type Consumer,
   exchange,
-  makeConsumer,
-  makeProvider,
   type Provider,
   until,
-  waitEndpoint,
 } from "../dataplane/world.js";
+import { echoHub } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { type Listening, listen } from "../net/sockets.js";
+import type { Listening } from "../net/sockets.js";
 
 /** Real time plus an offset the test moves forward: lifecycles run, minutes can be closed at will. */
 export function shiftedRuntime(base: Runtime): Runtime & { advance(ms: number): void } {
@@ -47,16 +44,12 @@ export interface MeteredWorld {
 /** A provider (111111111111) with a sink target, a consumer (222222222222) with an available endpoint to it. */
 export async function meteredWorld(opts: Parameters<typeof startTestServer>[0] = {}): Promise<MeteredWorld> {
   const server = await startTestServer(opts);
-  const target = await listen(sink);
-  const provider = await makeProvider(server, {
-    accountId: "111111111111",
-    targets: [{ host: "127.0.0.1", port: target.port }],
-    allow: ["222222222222"],
-  });
-  const consumer = await makeConsumer(server, "222222222222", provider.serviceName);
+  const {
+    echoServer: target,
+    provider,
+    hub: consumer,
+  } = await echoHub(server, { provider: "111111111111", consumer: "222222222222" }, undefined, sink);
   await allowFromGroup(consumer, provider.listenerPort);
-  await accept(server, provider, consumer.endpointId);
-  await waitEndpoint(consumer, "available");
   const addr = addresses(server, consumer);
   await until(() => (server.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
   const counted = () =>

@@ -3,11 +3,33 @@ import type { Dimension, MetricStore, SeriesKey } from "./store.js";
 
 export type Scope = { accountId: string; region: string };
 
-interface Pending {
-  key: SeriesKey;
-  unit: string;
+/** One series as pending minutes hold it; build it once where it is added to often (a flow's bytes). */
+export interface PendingSeries {
+  readonly id: string;
+  readonly key: SeriesKey;
+  readonly unit: string;
   /** Counters add up within the minute; gauges keep every sample. */
-  gauge: boolean;
+  readonly gauge: boolean;
+}
+
+export function pendingSeries(
+  scope: Scope,
+  namespace: string,
+  metricName: string,
+  dimensions: Dimension[],
+  unit: string,
+  gauge = false,
+): PendingSeries {
+  return {
+    id: JSON.stringify([scope.accountId, scope.region, namespace, metricName, dimensions]),
+    key: { ...scope, namespace, metricName, dimensions },
+    unit,
+    gauge,
+  };
+}
+
+interface Pending {
+  series: PendingSeries;
   agg: Aggregate;
 }
 
@@ -28,16 +50,18 @@ export class PendingMinutes {
     value: number,
     gauge = false,
   ): void {
-    const key: SeriesKey = { ...scope, namespace, metricName, dimensions };
-    const id = JSON.stringify([scope.accountId, scope.region, namespace, metricName, dimensions]);
+    this.addTo(minute, pendingSeries(scope, namespace, metricName, dimensions, unit, gauge), value);
+  }
+
+  addTo(minute: number, series: PendingSeries, value: number): void {
     let bucket = this.pending.get(minute);
     if (!bucket) {
       bucket = new Map();
       this.pending.set(minute, bucket);
     }
-    const old = bucket.get(id);
-    if (!old) bucket.set(id, { key, unit, gauge, agg: single(value) });
-    else if (gauge) old.agg = merge(old.agg, single(value));
+    const old = bucket.get(series.id);
+    if (!old) bucket.set(series.id, { series, agg: single(value) });
+    else if (series.gauge) old.agg = merge(old.agg, single(value));
     else old.agg = single(old.agg.sum + value);
   }
 
@@ -46,7 +70,8 @@ export class PendingMinutes {
     const rows: { key: SeriesKey; ts: number; agg: Aggregate; unit: string }[] = [];
     for (const [minute, bucket] of this.pending) {
       if (!due(minute)) continue;
-      for (const p of bucket.values()) rows.push({ key: p.key, ts: minute, agg: p.agg, unit: p.unit });
+      for (const p of bucket.values())
+        rows.push({ key: p.series.key, ts: minute, agg: p.agg, unit: p.series.unit });
       this.pending.delete(minute);
     }
     if (rows.length) store.put(rows);

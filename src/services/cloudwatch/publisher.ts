@@ -1,6 +1,6 @@
 import type { State } from "../../cloud/state.js";
 import type { VpcEndpoint } from "../../cloud/types.js";
-import { PendingMinutes, type Scope } from "./pending.js";
+import { minuteOf, PendingMinutes, type Scope } from "./pending.js";
 import type { Dimension, MetricStore } from "./store.js";
 
 /** The data plane's counters as the publisher reads them (net/meter.ts `Stats`). */
@@ -42,17 +42,15 @@ export class PrivateLinkPublisher {
 
   /** Reads the counters now; writes every minute that is over. */
   tick(): void {
-    const nowSec = Math.floor(this.now().getTime() / 1000);
-    const minute = nowSec - (nowSec % 60);
+    const minute = minuteOf(this.now());
     this.sample(minute);
-    this.write((m) => m < minute);
+    this.pending.write(this.store, (m) => m < minute);
   }
 
   /** Writes everything, the current minute included (on shutdown). */
   flushAll(): void {
-    const nowSec = Math.floor(this.now().getTime() / 1000);
-    this.sample(nowSec - (nowSec % 60));
-    this.write(() => true);
+    this.sample(minuteOf(this.now()));
+    this.pending.write(this.store, () => true);
   }
 
   clear(): void {
@@ -146,18 +144,20 @@ export class PrivateLinkPublisher {
 
   private endpointMetrics(minute: number, ep: VpcEndpoint, dims: Dimension[], d: CounterRow): void {
     const scope = { accountId: ep.accountId, region: ep.region };
-    this.add(minute, scope, ENDPOINTS_NS, "BytesProcessed", dims, "Bytes", d.bytesIn + d.bytesOut);
-    this.add(minute, scope, ENDPOINTS_NS, "NewConnections", dims, "Count", d.newConnections);
-    this.add(minute, scope, ENDPOINTS_NS, "PacketsDropped", dims, "Count", d.dropped);
-    this.add(minute, scope, ENDPOINTS_NS, "RstPacketsReceived", dims, "Count", d.resets);
-    this.add(minute, scope, ENDPOINTS_NS, "ActiveConnections", dims, "Count", d.activeConnections, true);
+    const p = this.pending;
+    p.add(minute, scope, ENDPOINTS_NS, "BytesProcessed", dims, "Bytes", d.bytesIn + d.bytesOut);
+    p.add(minute, scope, ENDPOINTS_NS, "NewConnections", dims, "Count", d.newConnections);
+    p.add(minute, scope, ENDPOINTS_NS, "PacketsDropped", dims, "Count", d.dropped);
+    p.add(minute, scope, ENDPOINTS_NS, "RstPacketsReceived", dims, "Count", d.resets);
+    p.add(minute, scope, ENDPOINTS_NS, "ActiveConnections", dims, "Count", d.activeConnections, true);
   }
 
   private serviceMetrics(minute: number, scope: Scope, dims: Dimension[], d: CounterRow): void {
-    this.add(minute, scope, SERVICES_NS, "BytesProcessed", dims, "Bytes", d.bytesIn + d.bytesOut);
-    this.add(minute, scope, SERVICES_NS, "NewConnections", dims, "Count", d.newConnections);
-    this.add(minute, scope, SERVICES_NS, "RstPacketsSent", dims, "Count", d.resets);
-    this.add(minute, scope, SERVICES_NS, "ActiveConnections", dims, "Count", d.activeConnections, true);
+    const p = this.pending;
+    p.add(minute, scope, SERVICES_NS, "BytesProcessed", dims, "Bytes", d.bytesIn + d.bytesOut);
+    p.add(minute, scope, SERVICES_NS, "NewConnections", dims, "Count", d.newConnections);
+    p.add(minute, scope, SERVICES_NS, "RstPacketsSent", dims, "Count", d.resets);
+    p.add(minute, scope, SERVICES_NS, "ActiveConnections", dims, "Count", d.activeConnections, true);
   }
 
   /** EndpointsCount: the service's endpoints that are connected (available), sampled each tick. */
@@ -169,7 +169,7 @@ export class PrivateLinkPublisher {
     for (const [serviceId, n] of counts) {
       const svc = this.state.get("endpointService", serviceId);
       if (!svc) continue;
-      this.add(
+      this.pending.add(
         minute,
         { accountId: svc.accountId, region: svc.region },
         SERVICES_NS,
@@ -180,23 +180,6 @@ export class PrivateLinkPublisher {
         true,
       );
     }
-  }
-
-  private add(
-    minute: number,
-    scope: Scope,
-    namespace: string,
-    metricName: string,
-    dimensions: Dimension[],
-    unit: string,
-    value: number,
-    gauge = false,
-  ): void {
-    this.pending.add(minute, scope, namespace, metricName, dimensions, unit, value, gauge);
-  }
-
-  private write(due: (minute: number) => boolean): void {
-    this.pending.write(this.store, due);
   }
 }
 
