@@ -1,3 +1,5 @@
+import { valueAt } from "./refs.js";
+
 /**
  * Teardown through the public APIs: each call that makes something has the call that removes
  * it, built from the call's own parameters and output (as Terraform destroys what it made).
@@ -25,7 +27,7 @@ const one =
   };
 
 /** The value at a dotted path of a call's output ("Vpc.VpcId"); undefined where it stops. */
-const at = (o: P, path: string): any => path.split(".").reduce((v, k) => v?.[k], o);
+const at = (o: P, path: string): any => valueAt(o, path);
 
 /**
  * Removed by the id the create call answered: the delete action, its parameter, and where the
