@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type Bill, billCsv, type CostLine } from "../billing/cost.js";
 import { admin } from "./client.js";
+import { alignColumns } from "./columns.js";
 
 const usd = (x: number) => `$${x.toFixed(4)}`;
 
@@ -16,10 +17,7 @@ function table(lines: readonly CostLine[]): string {
     usd(l.cost),
     l.description,
   ]);
-  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) =>
-    r.map((c, i) => (i === 3 || i === 4 || i === 5 ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join("  ");
-  return [fmt(head), ...rows.map(fmt)].join("\n");
+  return alignColumns([head, ...rows], (i) => i === 3 || i === 4 || i === 5).join("\n");
 }
 
 function text(b: Bill): string {

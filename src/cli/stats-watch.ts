@@ -1,4 +1,5 @@
 import type { Stats } from "../net/meter.js";
+import { alignColumns } from "./columns.js";
 
 type EndpointRow = Stats["endpoints"][number];
 
@@ -29,12 +30,10 @@ export function rateTable(
     String(r.e.bytesIn),
     String(r.e.bytesOut),
   ]);
-  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (cols: string[]) =>
-    cols.map((c, i) => (i === 0 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join("  ");
+  const [headLine, ...lines] = alignColumns([head, ...cells], (i) => i > 0);
   const more = rows.length > shown.length ? `… and ${rows.length - shown.length} more endpoints\n` : "";
-  const body = rows.length ? `${cells.map(line).join("\n")}\n` : "(no endpoint has carried traffic yet)\n";
-  return `privlink stats --watch  ${at.toISOString()}  (Ctrl-C to stop)\n${line(head)}\n${body}${more}`;
+  const body = rows.length ? `${lines.join("\n")}\n` : "(no endpoint has carried traffic yet)\n";
+  return `privlink stats --watch  ${at.toISOString()}  (Ctrl-C to stop)\n${headLine}\n${body}${more}`;
 }
 
 /**

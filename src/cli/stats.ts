@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Counters, Stats } from "../net/meter.js";
 import { admin } from "./client.js";
+import { alignColumns } from "./columns.js";
 import { watchStats } from "./stats-watch.js";
 
 const COLUMNS: (keyof Counters)[] = [
@@ -16,10 +17,7 @@ function table(title: string, rows: (Counters & { id: string })[]): string {
   if (rows.length === 0) return `${title}: none\n`;
   const head = ["id", ...COLUMNS];
   const cells = rows.map((r) => [r.id, ...COLUMNS.map((c) => String(r[c]))]);
-  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (cols: string[]) =>
-    cols.map((c, i) => (i === 0 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join("  ");
-  return `${title}\n${line(head)}\n${cells.map(line).join("\n")}\n`;
+  return `${title}\n${alignColumns([head, ...cells], (i) => i > 0).join("\n")}\n`;
 }
 
 export function registerStatsCommand(program: Command): void {

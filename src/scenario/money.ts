@@ -9,17 +9,8 @@ import { type Bill, billedHours, type CostLine } from "../billing/cost.js";
 
 export const HOURS_PER_MONTH = 730;
 
-export interface MonthlyLine {
-  readonly resource: string;
-  readonly account: string;
-  readonly usageType: string;
-  /** Per month: hours, or the measured GB. */
-  readonly quantity: number;
-  readonly unit: "Hrs" | "GB";
-  readonly rate: number;
-  readonly cost: number;
-  readonly description: string;
-}
+/** A bill line per month (quantity: hours, or the measured GB); the payer is the scenario's. */
+export type MonthlyLine = Omit<CostLine, "payer">;
 
 export interface MonthlyCost {
   readonly lines: MonthlyLine[];
@@ -33,26 +24,19 @@ export interface MonthlyCost {
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
+/** Whether a bill line is one of the scenario's accounts' (as owner or as payer). */
+const ours = (accounts: ReadonlySet<string>) => (l: CostLine) =>
+  accounts.has(l.account) || accounts.has(l.payer);
+
 function perMonth(
   lines: readonly CostLine[],
   runHours: number,
   accounts: ReadonlySet<string>,
 ): MonthlyLine[] {
-  return lines
-    .filter((l) => accounts.has(l.account) || accounts.has(l.payer))
-    .map((l) => {
-      const quantity = l.unit === "Hrs" ? round((l.quantity / runHours) * HOURS_PER_MONTH) : l.quantity;
-      return {
-        resource: l.resource,
-        account: l.account,
-        usageType: l.usageType,
-        quantity,
-        unit: l.unit,
-        rate: l.rate,
-        cost: round(quantity * l.rate),
-        description: l.description,
-      };
-    });
+  return lines.filter(ours(accounts)).map(({ payer: _payer, ...l }) => {
+    const quantity = l.unit === "Hrs" ? round((l.quantity / runHours) * HOURS_PER_MONTH) : l.quantity;
+    return { ...l, quantity, cost: round(quantity * l.rate) };
+  });
 }
 
 export function monthlyCost(
@@ -66,7 +50,7 @@ export function monthlyCost(
   const nat = perMonth(bill.whatIfNat?.lines ?? [], runHours, accounts);
   const sum = (ls: MonthlyLine[]) => round(ls.reduce((a, l) => a + l.cost, 0));
   const bytes = bill.lines
-    .filter((l) => l.usageType === "VpcEndpoint-Bytes" && (accounts.has(l.account) || accounts.has(l.payer)))
+    .filter((l) => l.usageType === "VpcEndpoint-Bytes" && ours(accounts)(l))
     .reduce((a, l) => a + Number(/^(\d+) bytes/.exec(l.description)?.[1] ?? 0), 0);
   return { lines, total: sum(lines), nat: { lines: nat, total: sum(nat) }, bytes, settled };
 }

@@ -1,3 +1,4 @@
+import { alignColumns } from "../cli/columns.js";
 import type { MonthlyCost, MonthlyLine } from "./money.js";
 import type { Report, StepResult } from "./run.js";
 
@@ -21,10 +22,7 @@ function costTable(lines: readonly MonthlyLine[]): string[] {
     `$${l.rate}`,
     usd(l.cost),
   ]);
-  const width = [0, 1, 2, 3, 4].map((i) => Math.max(0, ...rows.map((r) => r[i]!.length)));
-  return rows.map(
-    (r) => `  ${r.map((c, i) => (i >= 2 ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join("  ")}`,
-  );
+  return alignColumns(rows, (i) => i >= 2).map((l) => `  ${l}`);
 }
 
 export function costText(c: MonthlyCost): string[] {

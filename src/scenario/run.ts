@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { admin } from "../cli/client.js";
 import { type Outcome, unmet } from "./expect.js";
-import type { CallStep, Expect, Scenario, Step } from "./format.js";
+import type { Expect, Scenario, Step } from "./format.js";
 import { type MonthlyCost, monthlyCost } from "./money.js";
 import { RefError, resolve } from "./refs.js";
 import { AwsCaller, CallError, type Creds } from "./services.js";
@@ -250,7 +250,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
         await sleep(200);
       }
     } catch (err) {
-      return res(false, "", err instanceof RefError ? err.message : (err as Error).message);
+      return res(false, "", (err as Error).message);
     }
   };
 

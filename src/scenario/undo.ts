@@ -1,3 +1,5 @@
+import { valueAt } from "./refs.js";
+
 /**
  * Teardown through the public APIs: each call that makes something has the call that removes
  * it, built from the call's own parameters and output (as Terraform destroys what it made).
@@ -24,56 +26,67 @@ const one =
     return input ? [{ action, input, what: what(p, o) }] : undefined;
   };
 
+/** The value at a dotted path of a call's output ("Vpc.VpcId"); undefined where it stops. */
+const at = (o: P, path: string): any => valueAt(o, path);
+
+/**
+ * Removed by the id the create call answered: the delete action, its parameter, and where the
+ * id is in the output; `list` when the delete action takes a list of ids.
+ */
+const byId = (action: string, key: string, path: string, list = false): Inverse =>
+  one(
+    action,
+    (_p, o) => ({ [key]: list ? [at(o, path)] : at(o, path) }),
+    (_p, o) => at(o, path),
+  );
+
+/** Removed by the create call's own parameter of the same name (`label` prefixes the report). */
+const byParam = (action: string, key: string, label = ""): Inverse =>
+  one(
+    action,
+    (p) => ({ [key]: p[key] }),
+    (p) => (label ? `${label}${p[key]}` : p[key]),
+  );
+
+const detach = (action: string, gateway: string): Inverse =>
+  one(
+    action,
+    (p) => ({ ...p }),
+    (p) => `${p[gateway]} from ${p.VpcId}`,
+  );
+
 const EC2: Record<string, Inverse> = {
-  CreateVpc: one(
-    "DeleteVpc",
-    (_p, o) => ({ VpcId: o.Vpc?.VpcId }),
-    (_p, o) => o.Vpc?.VpcId,
-  ),
-  CreateSubnet: one(
-    "DeleteSubnet",
-    (_p, o) => ({ SubnetId: o.Subnet?.SubnetId }),
-    (_p, o) => o.Subnet?.SubnetId,
-  ),
-  CreateSecurityGroup: one(
-    "DeleteSecurityGroup",
-    (_p, o) => ({ GroupId: o.GroupId }),
-    (_p, o) => o.GroupId,
-  ),
+  CreateVpc: byId("DeleteVpc", "VpcId", "Vpc.VpcId"),
+  CreateSubnet: byId("DeleteSubnet", "SubnetId", "Subnet.SubnetId"),
+  CreateSecurityGroup: byId("DeleteSecurityGroup", "GroupId", "GroupId"),
   RunInstances: one(
     "TerminateInstances",
     (_p, o) => ({ InstanceIds: (o.Instances ?? []).map((i: P) => i.InstanceId) }),
     (_p, o) => (o.Instances ?? []).map((i: P) => i.InstanceId).join(" "),
   ),
-  CreateVpcEndpoint: one(
-    "DeleteVpcEndpoints",
-    (_p, o) => ({ VpcEndpointIds: [o.VpcEndpoint?.VpcEndpointId] }),
-    (_p, o) => o.VpcEndpoint?.VpcEndpointId,
-  ),
-  CreateVpcEndpointServiceConfiguration: one(
+  CreateVpcEndpoint: byId("DeleteVpcEndpoints", "VpcEndpointIds", "VpcEndpoint.VpcEndpointId", true),
+  CreateVpcEndpointServiceConfiguration: byId(
     "DeleteVpcEndpointServiceConfigurations",
-    (_p, o) => ({ ServiceIds: [o.ServiceConfiguration?.ServiceId] }),
-    (_p, o) => o.ServiceConfiguration?.ServiceId,
+    "ServiceIds",
+    "ServiceConfiguration.ServiceId",
+    true,
   ),
-  CreateVpcEndpointConnectionNotification: one(
+  CreateVpcEndpointConnectionNotification: byId(
     "DeleteVpcEndpointConnectionNotifications",
-    (_p, o) => ({ ConnectionNotificationIds: [o.ConnectionNotification?.ConnectionNotificationId] }),
-    (_p, o) => o.ConnectionNotification?.ConnectionNotificationId,
+    "ConnectionNotificationIds",
+    "ConnectionNotification.ConnectionNotificationId",
+    true,
   ),
-  CreateVpcPeeringConnection: one(
+  CreateVpcPeeringConnection: byId(
     "DeleteVpcPeeringConnection",
-    (_p, o) => ({ VpcPeeringConnectionId: o.VpcPeeringConnection?.VpcPeeringConnectionId }),
-    (_p, o) => o.VpcPeeringConnection?.VpcPeeringConnectionId,
+    "VpcPeeringConnectionId",
+    "VpcPeeringConnection.VpcPeeringConnectionId",
   ),
-  CreateTransitGateway: one(
-    "DeleteTransitGateway",
-    (_p, o) => ({ TransitGatewayId: o.TransitGateway?.TransitGatewayId }),
-    (_p, o) => o.TransitGateway?.TransitGatewayId,
-  ),
-  CreateTransitGatewayVpcAttachment: one(
+  CreateTransitGateway: byId("DeleteTransitGateway", "TransitGatewayId", "TransitGateway.TransitGatewayId"),
+  CreateTransitGatewayVpcAttachment: byId(
     "DeleteTransitGatewayVpcAttachment",
-    (_p, o) => ({ TransitGatewayAttachmentId: o.TransitGatewayVpcAttachment?.TransitGatewayAttachmentId }),
-    (_p, o) => o.TransitGatewayVpcAttachment?.TransitGatewayAttachmentId,
+    "TransitGatewayAttachmentId",
+    "TransitGatewayVpcAttachment.TransitGatewayAttachmentId",
   ),
   CreateTransitGatewayRoute: one(
     "DeleteTransitGatewayRoute",
@@ -88,56 +101,28 @@ const EC2: Record<string, Inverse> = {
     (p) => ({ RouteTableId: p.RouteTableId, DestinationCidrBlock: p.DestinationCidrBlock }),
     (p) => `route ${p.DestinationCidrBlock} in ${p.RouteTableId}`,
   ),
-  CreateRouteTable: one(
-    "DeleteRouteTable",
-    (_p, o) => ({ RouteTableId: o.RouteTable?.RouteTableId }),
-    (_p, o) => o.RouteTable?.RouteTableId,
-  ),
-  AssociateRouteTable: one(
-    "DisassociateRouteTable",
-    (_p, o) => ({ AssociationId: o.AssociationId }),
-    (_p, o) => o.AssociationId,
-  ),
-  CreateInternetGateway: one(
+  CreateRouteTable: byId("DeleteRouteTable", "RouteTableId", "RouteTable.RouteTableId"),
+  AssociateRouteTable: byId("DisassociateRouteTable", "AssociationId", "AssociationId"),
+  CreateInternetGateway: byId(
     "DeleteInternetGateway",
-    (_p, o) => ({ InternetGatewayId: o.InternetGateway?.InternetGatewayId }),
-    (_p, o) => o.InternetGateway?.InternetGatewayId,
+    "InternetGatewayId",
+    "InternetGateway.InternetGatewayId",
   ),
-  AttachInternetGateway: one(
-    "DetachInternetGateway",
-    (p) => ({ ...p }),
-    (p) => `${p.InternetGatewayId} from ${p.VpcId}`,
-  ),
-  CreateCustomerGateway: one(
+  AttachInternetGateway: detach("DetachInternetGateway", "InternetGatewayId"),
+  CreateCustomerGateway: byId(
     "DeleteCustomerGateway",
-    (_p, o) => ({ CustomerGatewayId: o.CustomerGateway?.CustomerGatewayId }),
-    (_p, o) => o.CustomerGateway?.CustomerGatewayId,
+    "CustomerGatewayId",
+    "CustomerGateway.CustomerGatewayId",
   ),
-  CreateVpnGateway: one(
-    "DeleteVpnGateway",
-    (_p, o) => ({ VpnGatewayId: o.VpnGateway?.VpnGatewayId }),
-    (_p, o) => o.VpnGateway?.VpnGatewayId,
-  ),
-  AttachVpnGateway: one(
-    "DetachVpnGateway",
-    (p) => ({ ...p }),
-    (p) => `${p.VpnGatewayId} from ${p.VpcId}`,
-  ),
-  CreateVpnConnection: one(
-    "DeleteVpnConnection",
-    (_p, o) => ({ VpnConnectionId: o.VpnConnection?.VpnConnectionId }),
-    (_p, o) => o.VpnConnection?.VpnConnectionId,
-  ),
+  CreateVpnGateway: byId("DeleteVpnGateway", "VpnGatewayId", "VpnGateway.VpnGatewayId"),
+  AttachVpnGateway: detach("DetachVpnGateway", "VpnGatewayId"),
+  CreateVpnConnection: byId("DeleteVpnConnection", "VpnConnectionId", "VpnConnection.VpnConnectionId"),
   CreateFlowLogs: one(
     "DeleteFlowLogs",
     (_p, o) => ({ FlowLogIds: o.FlowLogIds }),
     (_p, o) => (o.FlowLogIds ?? []).join(" "),
   ),
-  CreateNetworkAcl: one(
-    "DeleteNetworkAcl",
-    (_p, o) => ({ NetworkAclId: o.NetworkAcl?.NetworkAclId }),
-    (_p, o) => o.NetworkAcl?.NetworkAclId,
-  ),
+  CreateNetworkAcl: byId("DeleteNetworkAcl", "NetworkAclId", "NetworkAcl.NetworkAclId"),
 };
 
 const ELBV2: Record<string, Inverse> = {
@@ -194,67 +179,29 @@ const OTHERS: Record<string, Record<string, Inverse>> = {
     ),
   },
   logs: {
-    CreateLogGroup: one(
-      "DeleteLogGroup",
-      (p) => ({ logGroupName: p.logGroupName }),
-      (p) => p.logGroupName,
-    ),
-    PutResourcePolicy: one(
-      "DeleteResourcePolicy",
-      (p) => ({ policyName: p.policyName }),
-      (p) => `resource policy ${p.policyName}`,
-    ),
+    CreateLogGroup: byParam("DeleteLogGroup", "logGroupName"),
+    PutResourcePolicy: byParam("DeleteResourcePolicy", "policyName", "resource policy "),
   },
-  ssm: {
-    PutParameter: one(
-      "DeleteParameter",
-      (p) => ({ Name: p.Name }),
-      (p) => p.Name,
-    ),
-  },
-  sns: {
-    CreateTopic: one(
-      "DeleteTopic",
-      (_p, o) => ({ TopicArn: o.TopicArn }),
-      (_p, o) => o.TopicArn,
-    ),
-  },
+  ssm: { PutParameter: byParam("DeleteParameter", "Name") },
+  sns: { CreateTopic: byId("DeleteTopic", "TopicArn", "TopicArn") },
   // The runner empties a bucket before this (S3 refuses to delete one with objects).
-  s3: {
-    CreateBucket: one(
-      "DeleteBucket",
-      (p) => ({ Bucket: p.Bucket }),
-      (p) => `bucket ${p.Bucket}`,
-    ),
-  },
+  s3: { CreateBucket: byParam("DeleteBucket", "Bucket", "bucket ") },
   route53resolver: {
-    CreateResolverEndpoint: one(
-      "DeleteResolverEndpoint",
-      (_p, o) => ({ ResolverEndpointId: o.ResolverEndpoint?.Id }),
-      (_p, o) => o.ResolverEndpoint?.Id,
-    ),
+    CreateResolverEndpoint: byId("DeleteResolverEndpoint", "ResolverEndpointId", "ResolverEndpoint.Id"),
   },
   directconnect: {
-    CreateConnection: one(
-      "DeleteConnection",
-      (_p, o) => ({ connectionId: o.connectionId }),
-      (_p, o) => o.connectionId,
-    ),
-    CreateDirectConnectGateway: one(
+    CreateConnection: byId("DeleteConnection", "connectionId", "connectionId"),
+    CreateDirectConnectGateway: byId(
       "DeleteDirectConnectGateway",
-      (_p, o) => ({ directConnectGatewayId: o.directConnectGateway?.directConnectGatewayId }),
-      (_p, o) => o.directConnectGateway?.directConnectGatewayId,
+      "directConnectGatewayId",
+      "directConnectGateway.directConnectGatewayId",
     ),
-    CreateDirectConnectGatewayAssociation: one(
+    CreateDirectConnectGatewayAssociation: byId(
       "DeleteDirectConnectGatewayAssociation",
-      (_p, o) => ({ associationId: o.directConnectGatewayAssociation?.associationId }),
-      (_p, o) => o.directConnectGatewayAssociation?.associationId,
+      "associationId",
+      "directConnectGatewayAssociation.associationId",
     ),
-    CreatePrivateVirtualInterface: one(
-      "DeleteVirtualInterface",
-      (_p, o) => ({ virtualInterfaceId: o.virtualInterfaceId }),
-      (_p, o) => o.virtualInterfaceId,
-    ),
+    CreatePrivateVirtualInterface: byId("DeleteVirtualInterface", "virtualInterfaceId", "virtualInterfaceId"),
   },
 };
 

@@ -35,6 +35,15 @@ describe("privlink scenario run: bad input", () => {
     expect(r.stderr).toMatch(new RegExp(`^${bad}:\\d+:\\d+: `));
   });
 
+  it("an unknown step kind and an unknown service: file, line, column and field of each", async () => {
+    const r = await runCli(["scenario", "run", file("unknown-kind.yaml")], srv.cliEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${file("unknown-kind.yaml")}:7:5: steps[1].create: unknown step kind 'create': a step has one of call, process, exec, connect, privlink, watch, cost`,
+    );
+    expect(r.stderr).toContain(`${file("unknown-kind.yaml")}:8:5: steps[2].call: unknown service 'lambda'`);
+  });
+
   it("a reference to no earlier step names the field holding it", async () => {
     const r = await runCli(["scenario", "run", file("dangling.yaml")], srv.cliEnv());
     expect(r.code).toBe(2);

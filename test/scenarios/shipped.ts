@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScenario, startTestServer, type TestServer, why } from "./run-scenario.js";
+
+type Run = Awaited<ReturnType<typeof runScenario>>;
+
+/**
+ * The shipped scenarios, run as users run them (`privlink scenario run NAME`): what each must
+ * show beyond passing and tearing down. Each shipped-N.test.ts runs one row, so the rows run in
+ * parallel workers, each against its own server.
+ */
+const SHIPPED = {
+  "secrets-private-app": {
+    title: "every check passes, the report prices it, and it tears down",
+    check: (r) => {
+      expect(r.report.checks).toEqual({ passed: 6, failed: 0 });
+      expect(r.report.cost.lines.map((l: { usageType: string }) => l.usageType)).toContain(
+        "VpcEndpoint-Hours",
+      );
+      expect(r.report.cost.nat.total).toBeGreaterThan(r.report.cost.total);
+    },
+  },
+  "shared-services": {
+    title: "spokes over peering and TGW reach the hub endpoint; a removed TGW route breaks spoke 2 only",
+    check: (r) => expect(r.report.checks).toEqual({ passed: 7, failed: 0 }),
+  },
+  "own-service": {
+    title: "Q accepted and metered, R rejected and refused",
+    check: (r) => {
+      expect(r.report.checks.failed).toBe(0);
+      expect(r.report.checks.passed).toBeGreaterThanOrEqual(6);
+      expect(r.report.cost.settled).toBe(true);
+      expect(r.report.cost.bytes).toBeGreaterThan(0);
+    },
+  },
+  "central-logging": {
+    title: "both applications write into L's group, DeleteLogGroup is denied",
+    check: (r) => expect(r.report.checks).toEqual({ passed: 5, failed: 0 }),
+  },
+} satisfies Record<string, { title: string; check: (r: Run) => void }>;
+
+/** Declares the test of one shipped scenario: it exits 0, shows its row's checks, and leaves nothing. */
+export function shippedScenario(name: keyof typeof SHIPPED): void {
+  const row: { title: string; check: (r: Run) => void } = SHIPPED[name];
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer();
+  });
+  afterAll(() => srv?.stop());
+
+  describe("privlink scenario run (shipped scenarios)", { timeout: 150_000 }, () => {
+    it(`${name}: ${row.title}`, async () => {
+      const r = await runScenario(srv, name);
+      expect(r.code, why(r)).toBe(0);
+      row.check(r);
+      expect(r.report.teardown.left).toEqual([]);
+    });
+  });
+}
