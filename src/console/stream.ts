@@ -3,24 +3,7 @@ import type { State } from "../cloud/state.js";
 import type { FlowInfo, FlowTap, FlowTaps, RefusedFlow } from "../net/flow-tap.js";
 import type { Stats } from "../net/meter.js";
 import type { RelayMeter } from "../net/relay.js";
-
-/** One row of the console's live flow table. */
-export interface FlowRow {
-  /** Stable per flow: the open row and the close row of one connection share it. */
-  readonly id: number;
-  readonly time: string;
-  readonly srcEniId?: string;
-  readonly dstEniId?: string;
-  readonly srcIp: string;
-  readonly dstIp: string;
-  readonly dstPort: number;
-  readonly verdict: "ACCEPT" | "REJECT";
-  readonly phase: "open" | "closed" | "refused";
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly reason?: string;
-  readonly hop?: string;
-}
+import type { FlowRow, StatsSample } from "./shapes.js";
 
 export interface StreamDeps {
   state: State;
@@ -99,9 +82,8 @@ export class ConsoleStream {
 
   private tick(): void {
     const version = this.deps.state.version;
-    const events: [string, unknown][] = [
-      ["stats", { time: this.deps.now().toISOString(), ...this.deps.stats() }],
-    ];
+    const stats: StatsSample = { time: this.deps.now().toISOString(), ...this.deps.stats() };
+    const events: [string, unknown][] = [["stats", stats]];
     if (this.pending.length) events.push(["flows", this.pending]);
     if (version !== this.lastVersion) events.push(["state", { stateVersion: version }]);
     this.lastVersion = version;
