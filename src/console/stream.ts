@@ -41,17 +41,13 @@ export class ConsoleStream {
       "x-accel-buffering": "no",
     });
     res.write(`retry: 1000\n\n`);
-    send(res, "hello", { stateVersion: this.deps.state.version, stats: this.deps.stats() });
+    res.write(event("hello", { stateVersion: this.deps.state.version, stats: this.deps.stats() }));
     this.clients.add(res);
     req.socket.setTimeout(0);
     const gone = () => this.drop(res);
     req.once("close", gone);
     res.once("error", gone);
     this.start();
-  }
-
-  get listeners(): number {
-    return this.clients.size;
   }
 
   close(): void {
@@ -83,12 +79,13 @@ export class ConsoleStream {
   private tick(): void {
     const version = this.deps.state.version;
     const stats: StatsSample = { time: this.deps.now().toISOString(), ...this.deps.stats() };
-    const events: [string, unknown][] = [["stats", stats]];
-    if (this.pending.length) events.push(["flows", this.pending]);
-    if (version !== this.lastVersion) events.push(["state", { stateVersion: version }]);
+    // Each event is serialised once, whatever the number of browsers.
+    let out = event("stats", stats);
+    if (this.pending.length) out += event("flows", this.pending);
+    if (version !== this.lastVersion) out += event("state", { stateVersion: version });
     this.lastVersion = version;
     this.pending = [];
-    for (const c of this.clients) for (const [name, data] of events) send(c, name, data);
+    for (const c of this.clients) c.write(out);
   }
 
   private push(row: FlowRow): void {
@@ -132,6 +129,7 @@ export class ConsoleStream {
   }
 }
 
-function send(res: ServerResponse, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** One Server-Sent Event. */
+function event(name: string, data: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
