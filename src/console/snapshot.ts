@@ -1,12 +1,13 @@
 import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { listConnectionEvents } from "../cloud/notifications.js";
 import type { State } from "../cloud/state.js";
+import type { Snapshot } from "./shapes.js";
 
 /**
  * GET /_privlink/console/state: everything the console draws, in privlink's own shapes, read
  * in one go so that the picture is of one state version. Keys and secrets never leave.
  */
-export function consoleSnapshot(state: State) {
+export function consoleSnapshot(state: State): Snapshot {
   const all = <K extends Parameters<State["all"]>[0]>(kind: K) => [...state.all(kind)];
   return {
     stateVersion: state.version,

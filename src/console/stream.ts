@@ -3,24 +3,7 @@ import type { State } from "../cloud/state.js";
 import type { FlowInfo, FlowTap, FlowTaps, RefusedFlow } from "../net/flow-tap.js";
 import type { Stats } from "../net/meter.js";
 import type { RelayMeter } from "../net/relay.js";
-
-/** One row of the console's live flow table. */
-export interface FlowRow {
-  /** Stable per flow: the open row and the close row of one connection share it. */
-  readonly id: number;
-  readonly time: string;
-  readonly srcEniId?: string;
-  readonly dstEniId?: string;
-  readonly srcIp: string;
-  readonly dstIp: string;
-  readonly dstPort: number;
-  readonly verdict: "ACCEPT" | "REJECT";
-  readonly phase: "open" | "closed" | "refused";
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly reason?: string;
-  readonly hop?: string;
-}
+import type { FlowRow, StatsSample } from "./shapes.js";
 
 export interface StreamDeps {
   state: State;
@@ -58,17 +41,13 @@ export class ConsoleStream {
       "x-accel-buffering": "no",
     });
     res.write(`retry: 1000\n\n`);
-    send(res, "hello", { stateVersion: this.deps.state.version, stats: this.deps.stats() });
+    res.write(event("hello", { stateVersion: this.deps.state.version, stats: this.deps.stats() }));
     this.clients.add(res);
     req.socket.setTimeout(0);
     const gone = () => this.drop(res);
     req.once("close", gone);
     res.once("error", gone);
     this.start();
-  }
-
-  get listeners(): number {
-    return this.clients.size;
   }
 
   close(): void {
@@ -99,14 +78,14 @@ export class ConsoleStream {
 
   private tick(): void {
     const version = this.deps.state.version;
-    const events: [string, unknown][] = [
-      ["stats", { time: this.deps.now().toISOString(), ...this.deps.stats() }],
-    ];
-    if (this.pending.length) events.push(["flows", this.pending]);
-    if (version !== this.lastVersion) events.push(["state", { stateVersion: version }]);
+    const stats: StatsSample = { time: this.deps.now().toISOString(), ...this.deps.stats() };
+    // Each event is serialised once, whatever the number of browsers.
+    let out = event("stats", stats);
+    if (this.pending.length) out += event("flows", this.pending);
+    if (version !== this.lastVersion) out += event("state", { stateVersion: version });
     this.lastVersion = version;
     this.pending = [];
-    for (const c of this.clients) for (const [name, data] of events) send(c, name, data);
+    for (const c of this.clients) c.write(out);
   }
 
   private push(row: FlowRow): void {
@@ -150,6 +129,7 @@ export class ConsoleStream {
   }
 }
 
-function send(res: ServerResponse, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** One Server-Sent Event. */
+function event(name: string, data: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -100,6 +100,27 @@ describe("the web console in Chromium", () => {
     await shot("topology");
   });
 
+  it("draws nodes and edges without waiting for React Flow to measure them (a starved renderer)", async () => {
+    // A ResizeObserver that never reports: what a browser that renders no frame looks like to
+    // React Flow. Nodes it would have to measure stay `visibility: hidden`, their edges undrawn.
+    const starved = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await starved.addInitScript(
+        "window.ResizeObserver = class { observe() {} unobserve() {} disconnect() {} };",
+      );
+      const { path } = await srv.admin<{ path: string }>("POST", "/_privlink/console/login");
+      await starved.goto(`${srv.url}${path}`);
+      await starved.goto(`${srv.url}/#/topology`);
+      await starved.locator(`.react-flow__node[data-id="${consumer.endpointId}"]`).waitFor();
+      // An edge is drawn only once both its nodes' handles are known.
+      await starved
+        .locator(`.react-flow__edge[data-id="endpoint:${consumer.endpointId}->${provider.serviceId}"]`)
+        .waitFor();
+    } finally {
+      await starved.close();
+    }
+  });
+
   it("accepting the pending endpoint in the UI lets a waiting client connect; refusals before show on its edge", async () => {
     const a = addresses(srv, consumer);
     const to = { host: a.endpoint, port: provider.listenerPort };

@@ -66,24 +66,30 @@ describe("console graph from state", () => {
 
   it("leaves default VPCs and what is in them out when asked", () => {
     const s = world();
-    s.vpcs.push({
-      id: "vpc-d",
-      accountId: "222222222222",
-      region: "us-east-1",
-      tags: {},
-      isDefault: true,
-      cidrBlocks: [{ cidr: "172.31.0.0/16", state: "associated" }],
-    });
-    s.subnets.push({
-      id: "subnet-d",
-      accountId: "222222222222",
-      region: "us-east-1",
-      tags: {},
-      vpcId: "vpc-d",
-      cidr: "172.31.0.0/20",
-      az: "us-east-1a",
-      azId: "use1-az2",
-    });
+    s.vpcs = [
+      ...s.vpcs,
+      {
+        id: "vpc-d",
+        accountId: "222222222222",
+        region: "us-east-1",
+        tags: {},
+        isDefault: true,
+        cidrBlocks: [{ cidr: "172.31.0.0/16", state: "associated" }],
+      },
+    ];
+    s.subnets = [
+      ...s.subnets,
+      {
+        id: "subnet-d",
+        accountId: "222222222222",
+        region: "us-east-1",
+        tags: {},
+        vpcId: "vpc-d",
+        cidr: "172.31.0.0/20",
+        az: "us-east-1a",
+        azId: "use1-az2",
+      },
+    ];
     expect(buildGraph(s).nodes.map((n) => n.id)).toContain("subnet-d");
     const ids = buildGraph(s, { hideDefaultVpcs: true }).nodes.map((n) => n.id);
     expect(ids).not.toContain("vpc-d");
@@ -211,7 +217,7 @@ describe("console resource helpers", () => {
 
   it("lists a service's consumers, pending ones first", () => {
     const s = world();
-    s.endpoints.push({ ...s.endpoints[0]!, id: "vpce-0", state: "available" });
+    s.endpoints = [...s.endpoints, { ...s.endpoints[0]!, id: "vpce-0", state: "available" }];
     expect(consumersOf(s, "vpce-svc-1").map((e) => `${e.id}:${e.state}`)).toEqual([
       "vpce-1:pendingAcceptance",
       "vpce-0:available",

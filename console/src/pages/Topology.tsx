@@ -47,6 +47,28 @@ function TopoNode({ data }: NodeProps<Node<NodeData>>) {
 
 const nodeTypes = { topo: TopoNode };
 
+/** @xyflow/react's default handle: a 6 px box (border-box) centred on the node's edge. */
+const HANDLE = 6;
+const handle = (type: "source" | "target", x: number) => ({
+  type,
+  position: type === "target" ? Position.Left : Position.Right,
+  x: x - HANDLE / 2,
+  y: (NODE_HEIGHT - HANDLE) / 2,
+  width: HANDLE,
+  height: HANDLE,
+});
+/**
+ * Every node's box and handles, given up front so that React Flow draws nodes and edges without
+ * measuring them first. Measuring waits for a ResizeObserver, that is for a rendered frame: until
+ * then a node is `visibility: hidden` and its edges are not drawn, and a starved browser (Chromium
+ * beside a loaded test run) can go seconds without one.
+ */
+const GEOMETRY = {
+  width: NODE_WIDTH,
+  height: NODE_HEIGHT,
+  handles: [handle("target", 0), handle("source", NODE_WIDTH)],
+} satisfies Pick<Node, "width" | "height" | "handles">;
+
 function hrefOf(n: GraphNode): string | undefined {
   if (n.kind === "endpoint") return `#/endpoint/${n.id}`;
   if (n.kind === "service") return `#/service/${n.id}`;
@@ -91,13 +113,20 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
     [snap, graph, live.rates, live.flows, live.sample],
   );
 
-  const nodes: Node<NodeData>[] = graph.nodes.map((n) => ({
-    id: n.id,
-    type: "topo",
-    position: positions.get(n.id) ?? { x: 0, y: 0 },
-    data: { node: n, selected: n.id === selected },
-    draggable: false,
-  }));
+  // The same node objects while only the stream ticks: React Flow keeps what it measured of a
+  // node it has seen (a new object is adopted afresh, measurements dropped).
+  const nodes = useMemo(
+    (): Node<NodeData>[] =>
+      graph.nodes.map((n) => ({
+        id: n.id,
+        type: "topo",
+        position: positions.get(n.id) ?? { x: 0, y: 0 },
+        data: { node: n, selected: n.id === selected },
+        draggable: false,
+        ...GEOMETRY,
+      })),
+    [graph.nodes, positions, selected],
+  );
   const edges: Edge[] = graph.edges.map((e) => {
     const t = traffic.get(e.id);
     const refused = t?.refused;
