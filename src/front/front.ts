@@ -116,7 +116,8 @@ interface Served {
 
 export class ServiceFront {
   private readonly http: Server;
-  private readonly limits: FrontLimits;
+  /** The limits in force: the defaults with the options' overrides. */
+  readonly limits: FrontLimits;
   private readonly upstreams: UpstreamTable;
   private readonly connections = new WeakMap<Socket, FrontConnection>();
   private readonly publicConnections = new WeakMap<Socket, PublicConnection>();
