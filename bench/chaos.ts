@@ -50,6 +50,7 @@ import packet from "dns-packet";
 import { adminAuthHeader, readAdminToken } from "../src/api/admin-auth.js";
 import { PACKAGE_ROOT } from "../src/privlink.js";
 import { SqliteStore, type StoredObject } from "../src/store/sqlite.js";
+import { prng } from "./fuzz-mutate.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -78,18 +79,6 @@ export interface ChaosResult {
 const BIN = join(PACKAGE_ROOT, "bin/privlink.js");
 const CREDS = { accessKeyId: "test", secretAccessKey: "test" };
 const REGIONS = ["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-2", "eu-central-1", "ca-central-1"];
-
-/** A small seeded PRNG (mulberry32): a failing seed replays the same choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the server under test ----
 

@@ -145,27 +145,15 @@ function dnsOverTcp(w: NetWorld, q: Buffer, rand: () => number): Promise<Buffer[
   const pick = rand();
   if (pick < 0.15) bytes = mutateBinary(bytes, rand);
   else if (pick < 0.3) bytes = Buffer.concat([bytes, bytes]);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const sock = connect({ host: w.resolver.host, port: w.resolver.port, localAddress: w.workloadHost });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      resolve("hang");
-    }, HANG_MS);
-    sock.on("data", (d) => chunks.push(d));
-    sock.on("error", () => undefined);
-    sock.on("close", () => {
-      clearTimeout(timer);
-      const all = Buffer.concat(chunks);
-      const out: Buffer[] = [];
-      for (let at = 0; at + 2 <= all.length; ) {
-        const n = all.readUInt16BE(at);
-        out.push(all.subarray(at + 2, at + 2 + n));
-        at += 2 + n;
-      }
-      resolve(out);
-    });
-    sock.end(bytes);
+  return sendAndClose(w.resolver, bytes, w.workloadHost).then((all) => {
+    if (all === "hang") return all;
+    const out: Buffer[] = [];
+    for (let at = 0; at + 2 <= all.length; ) {
+      const n = all.readUInt16BE(at);
+      out.push(all.subarray(at + 2, at + 2 + n));
+      at += 2 + n;
+    }
+    return out;
   });
 }
 

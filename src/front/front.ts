@@ -18,7 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
 import type { StreamingServices } from "../api/streaming.js";
@@ -39,6 +39,7 @@ import { authorize } from "./authorize.js";
 import type { LocalCa } from "./ca.js";
 import { deriveRequest } from "./derive.js";
 import { familyOf, renderServiceError, serviceOfRequest } from "./render.js";
+import { acceptServerTls } from "./server-tls.js";
 import { forwardToUpstream, stateUpstreams, type UpstreamTable } from "./upstream.js";
 
 /** A connection to a public AWS name: what the client dialled, for requests that do not say. */
@@ -116,7 +117,8 @@ interface Served {
 
 export class ServiceFront {
   private readonly http: Server;
-  private readonly limits: FrontLimits;
+  /** The limits in force: the defaults with the options' overrides. */
+  readonly limits: FrontLimits;
   private readonly upstreams: UpstreamTable;
   private readonly connections = new WeakMap<Socket, FrontConnection>();
   private readonly publicConnections = new WeakMap<Socket, PublicConnection>();
@@ -199,31 +201,18 @@ export class ServiceFront {
   }
 
   private startTls(socket: Socket, conn: FrontConnection, secureContext: SecureContext): void {
-    if (socket.destroyed || this.closed || finBeforeHandshake(socket)) {
+    if (socket.destroyed || this.closed) {
       socket.destroy();
       return;
     }
-    const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
-    this.track(tls);
-    this.connections.set(tls, conn);
-    const handshake = setTimeout(() => tls.destroy(), this.limits.handshakeTimeoutMs);
-    tls.once("close", () => {
-      clearTimeout(handshake);
-      socket.destroy();
-    });
-    tls.on("error", () => tls.destroy());
-    // Endpoint listeners accept half-open sockets: a FIN before the handshake ends it (found by
-    // `npm run fuzz -- tls`: else the connection waited out the handshake timeout).
-    let secured = false;
-    tls.once("end", () => {
-      if (!secured) tls.destroy();
-    });
-    tls.once("secure", () => {
-      secured = true;
-      clearTimeout(handshake);
+    const { handshakeTimeoutMs } = this.limits;
+    const tls = acceptServerTls(socket, { secureContext, handshakeTimeoutMs }, (tls) => {
       if (this.closed) tls.destroy();
       else this.http.emit("connection", tls);
     });
+    if (!tls) return;
+    this.track(tls);
+    this.connections.set(tls, conn);
   }
 
   /**
@@ -604,17 +593,4 @@ function writeOut(res: ServerResponse, out: AwsResponse): void {
   const body = typeof out.body === "string" ? Buffer.from(out.body) : out.body;
   res.writeHead(out.status, { ...out.headers, "content-length": body.byteLength });
   res.end(body);
-}
-
-/**
- * Whether the client's FIN arrived before TLS took the socket over: a TLSSocket never sees an
- * EOF read before it wraps the socket, and a client that half-closed before the handshake can
- * never finish it, so the connection would wait out the handshake timeout (found by
- * `npm run fuzz -- tls`). Node exposes the read side's end only once its data is consumed.
- */
-export function finBeforeHandshake(socket: Socket): boolean {
-  return (
-    socket.readableEnded ||
-    (socket as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true
-  );
 }

@@ -184,6 +184,24 @@ describe("decodeProxyV2", () => {
     expect(() => decodeProxyV2(buf)).toThrow(TypeError);
   });
 
+  it("reads LOCAL and PROXY, and throws on every other command (the spec, 2.2)", () => {
+    const buf = encodeProxyV2({
+      source: { address: "127.0.0.1", port: 1 },
+      destination: { address: "127.0.0.2", port: 2 },
+    });
+    const withCommand = (command: number) => {
+      const b = Buffer.from(buf);
+      b[12] = 0x20 | command;
+      return b;
+    };
+    expect(decodeProxyV2(withCommand(0))?.command).toBe("LOCAL");
+    expect(decodeProxyV2(withCommand(1))?.command).toBe("PROXY");
+    for (let command = 2; command <= 0x0f; command++)
+      expect(() => decodeProxyV2(withCommand(command)), `command ${command}`).toThrow(
+        /unknown PROXY command/,
+      );
+  });
+
   it("throws when a TLV overruns the header", () => {
     const buf = encodeProxyV2({
       source: { address: "127.0.0.1", port: 1 },

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
 import { AWS_PUBLIC_ADDRESS } from "../cloud/addressing.js";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
@@ -9,8 +9,8 @@ import { siteHostAddress, siteWorkloadIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
 import type { Decision, FlowSource, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
-import { finBeforeHandshake } from "../front/front.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
+import { acceptServerTls } from "../front/server-tls.js";
 import type { DataPlane } from "./dataplane.js";
 import { admittedFlow, refusedFlow } from "./flow-tap.js";
 import { connectUpstream, relay } from "./relay.js";
@@ -454,28 +454,8 @@ export class WorkloadProxies {
       return false;
     }
     if (socket.destroyed) return true;
-    if (finBeforeHandshake(socket)) {
-      socket.destroy();
-      return true;
-    }
-    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-    const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
-    const handshake = setTimeout(() => tls.destroy(), HANDSHAKE_TIMEOUT_MS);
-    tls.once("close", () => {
-      clearTimeout(handshake);
-      socket.destroy();
-    });
-    tls.on("error", () => tls.destroy());
-    // A FIN before the handshake ends the tunnel (else it waited out the handshake timeout).
-    let secured = false;
-    tls.once("end", () => {
-      if (!secured) tls.destroy();
-    });
-    tls.once("secure", () => {
-      secured = true;
-      clearTimeout(handshake);
-      secure(tls);
-    });
+    const preface = "HTTP/1.1 200 Connection Established\r\n\r\n";
+    acceptServerTls(socket, { secureContext, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, preface }, secure);
     return true;
   }
 

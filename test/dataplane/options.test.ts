@@ -1,11 +1,16 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseIdleTimeout } from "../../src/cli/server.js";
 import { State } from "../../src/cloud/state.js";
 import { DataPlane } from "../../src/net/dataplane.js";
 import { HealthChecker, type HealthTimers } from "../../src/net/health.js";
 import { createDataPlaneHost } from "../../src/net/host.js";
 import { AWS_IDLE_TIMEOUT_MS } from "../../src/net/relay.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { spawnPrivlink } from "../helpers/spawn.js";
 import { collect, type Listening, listen } from "../net/sockets.js";
 import {
   addresses,
@@ -55,6 +60,49 @@ describe("data plane options", () => {
     expect(AWS_IDLE_TIMEOUT_MS).toBe(350_000);
     expect(createDataPlaneHost({ state, idleTimeoutMs: 1234 }).dataplane.idleTimeoutMs).toBe(1234);
     expect(() => new DataPlane({ state, idleTimeoutMs: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("privlink's idle timeout (`privlink up --idle-timeout`, PRIVLINK_IDLE_TIMEOUT)", () => {
+  it("reaches the data plane and both of the front's idle limits; an explicit front limit wins", async () => {
+    const srv = await startTestServer({ idleTimeoutMs: 4321, frontLimits: { requestIdleTimeoutMs: 999 } });
+    try {
+      expect(srv.dataplane.dataplane.idleTimeoutMs).toBe(4321);
+      expect(srv.front.limits.idleTimeoutMs).toBe(4321);
+      expect(srv.front.limits.requestIdleTimeoutMs).toBe(999);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("is read from `privlink up --idle-timeout` in whole seconds, and said at start", async () => {
+    expect(parseIdleTimeout("350")).toBe(350_000);
+    expect(parseIdleTimeout("604800")).toBe(604_800_000);
+    for (const bad of ["0", "1.5", "-3", "604801", "", "ten"])
+      expect(() => parseIdleTimeout(bad), bad).toThrow(/--idle-timeout takes whole seconds/);
+    const home = mkdtempSync(join(tmpdir(), "privlink-idle-"));
+    const up = await spawnPrivlink(home, ["--idle-timeout", "42"]);
+    try {
+      await until(
+        () => (up.output().includes("idle flows  reset after 42 s") ? true : undefined),
+        "the banner",
+      );
+    } finally {
+      up.child.kill("SIGTERM");
+      await new Promise((r) => up.child.once("exit", r));
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("defaults to AWS's 350 s everywhere", async () => {
+    const srv = await startTestServer();
+    try {
+      expect(srv.dataplane.dataplane.idleTimeoutMs).toBe(350_000);
+      expect(srv.front.limits.idleTimeoutMs).toBe(350_000);
+      expect(srv.front.limits.requestIdleTimeoutMs).toBe(350_000);
+    } finally {
+      await srv.stop();
+    }
   });
 });
 

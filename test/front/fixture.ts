@@ -75,6 +75,8 @@ export async function runFront(
   srv: TestServer,
   conn: { endpointId: string; eniId: string },
   limits: Partial<FrontLimits> = {},
+  /** The data plane's endpoint listeners accept half-open sockets (a client's FIN alone ends nothing). */
+  listen: { allowHalfOpen?: boolean } = {},
 ): Promise<RunningFront> {
   const front = new ServiceFront({
     state: srv.state,
@@ -85,7 +87,7 @@ export async function runFront(
     ca: srv.ca,
     limits,
   });
-  const server = createServer({ allowHalfOpen: false }, (socket) =>
+  const server = createServer({ allowHalfOpen: listen.allowHalfOpen ?? false }, (socket) =>
     front.handle(socket, { ...conn, clientIp: CLIENT_IP }),
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -123,4 +125,9 @@ export function frontClient(
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ httpsAgent: frontAgent(srv) }),
   });
+}
+
+/** Polls `cond` for up to five seconds. */
+export async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
 }

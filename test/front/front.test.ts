@@ -22,6 +22,7 @@ import {
   type RunningFront,
   runFront,
   SM_HOST,
+  waitFor,
 } from "./fixture.js";
 
 let srv: TestServer;
@@ -301,10 +302,6 @@ function closedAfterSending(port: number, bytes: Buffer): Promise<boolean> {
       resolve(false);
     }, 10_000).unref();
   });
-}
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
 function rawHttps(
