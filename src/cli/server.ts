@@ -119,13 +119,17 @@ export function registerServerCommands(program: Command): void {
           listenAny: o.listenAny === true,
           idleTimeoutMs,
         });
-        process.stdout.write(banner(p.url, p.home, o.auth));
-        process.stdout.write(adminBanner(p.home, p.adminToken !== undefined));
-        process.stdout.write(dnsBanner(p.dns.info()));
-        if (idleTimeoutMs !== 350_000)
-          process.stdout.write(`  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`);
-        // One-time link: opening it sets the console's session cookie (`privlink console` mints another).
-        process.stdout.write(`  console     ${p.console.loginUrl(p.url)}\n\n`);
+        // One write, so a reader of the pipe never sees the banner without its admin line.
+        const idle =
+          idleTimeoutMs === 350_000 ? "" : `  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`;
+        process.stdout.write(
+          banner(p.url, p.home, o.auth) +
+            adminBanner(p.home, p.adminToken !== undefined) +
+            dnsBanner(p.dns.info()) +
+            idle +
+            // One-time link: opening it sets the console's session cookie (`privlink console` mints another).
+            `  console     ${p.console.loginUrl(p.url)}\n\n`,
+        );
         const stop = (signal: string) => {
           process.stdout.write(`\nprivlink: ${signal}, shutting down\n`);
           p.close().then(

@@ -38,7 +38,8 @@ export async function spawnPrivlink(
   const file = join(home, "server.json");
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`privlink exited: ${out}`);
-    if (existsSync(file) && out.includes("privlink is running")) {
+    // The console line ends the start-up banner: wait for all of it, not its first chunk.
+    if (existsSync(file) && out.includes("  console ")) {
       const { url } = JSON.parse(readFileSync(file, "utf8"));
       return { child, url, output: () => out };
     }
