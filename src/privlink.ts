@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import { loadOrCreateAdminToken } from "./api/admin-auth.js";
+import { dataPlaneRoutes } from "./api/admin-dataplane.js";
 import { stateAdminRoutes } from "./api/admin-state.js";
 import { analyzeRoutes } from "./api/analyze.js";
 import { directConnectHandlers } from "./api/directconnect.js";
@@ -190,7 +191,6 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     meta: store,
     now: () => rt.now(),
     front,
-    tlsEnv: () => workloadTlsEnv(home),
     ca,
     idleTimeoutMs: opts.idleTimeoutMs,
   });
@@ -232,7 +232,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     openAdmin: sns.openRoutes,
     admin: {
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
-      ...dataplane.routes,
+      ...dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)),
       ...upstreamAdminRoutes(state, rt),
       ...siteRoutes(state, rt, host),
       ...costRoutes({

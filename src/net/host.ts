@@ -1,13 +1,10 @@
-import { parseJson } from "../api/admin.js";
-import type { AdminRoute } from "../api/server.js";
-import { AwsError } from "../cloud/errors.js";
 import type { Readiness } from "../cloud/lifecycle.js";
 import type { State } from "../cloud/state.js";
 import { DataPlane, type ServiceFrontHandler } from "./dataplane.js";
 import { FlowEvents } from "./flow-events.js";
 import { Meter, type MeterStore } from "./meter.js";
 import { type DnsLike, dnsResolver, type NameResolver, stateResolver } from "./resolver.js";
-import { type LeafIssuer, WorkloadError, WorkloadProxies } from "./workload-proxy.js";
+import { type LeafIssuer, WorkloadProxies } from "./workload-proxy.js";
 
 /** The meta-table key the counters live under. */
 export const METER_META_KEY = "meter";
@@ -22,8 +19,6 @@ export interface DataPlaneHostOptions {
   resolver?: NameResolver;
   front?: ServiceFrontHandler;
   now?: () => Date;
-  /** The environment that makes a workload trust privlink's CA (`privlink exec` passes it on). */
-  tlsEnv?: () => Record<string, string>;
   /** privlink's CA: workload proxies answer refused AWS calls in TLS with its leaves. */
   ca?: LeafIssuer;
   /** Idle connections through endpoints are reset after this long (default AWS's 350 s). */
@@ -34,13 +29,12 @@ export interface DataPlaneHostOptions {
 
 /**
  * Everything of the data plane that privlink.ts composes: the reconciler, the meter with its
- * periodic flush, the workload proxies, and the admin routes that read them.
+ * periodic flush and the workload proxies (their admin routes are api/admin-dataplane.ts).
  */
 export interface DataPlaneHost {
   readonly dataplane: DataPlane;
   readonly proxies: WorkloadProxies;
   readonly readiness: Readiness;
-  readonly routes: Record<string, AdminRoute>;
   /** Called after each reconcile; privlink passes the lifecycle's kick. */
   onConverged(fn: () => void): void;
   /** Workloads resolve through the VPC resolvers once they run (names they miss fall back to the state). */
@@ -79,7 +73,6 @@ export function createDataPlaneHost(opts: DataPlaneHostOptions): DataPlaneHost {
     dataplane,
     proxies,
     readiness: dataplane.readiness,
-    routes: dataPlaneRoutes(dataplane, proxies, opts.tlsEnv),
     onConverged(fn) {
       converged = fn;
     },
@@ -96,46 +89,6 @@ export function createDataPlaneHost(opts: DataPlaneHostOptions): DataPlaneHost {
       await proxies.close();
       await dataplane.close();
       meter.flush();
-    },
-  };
-}
-
-/** Without a CA yet (a server that never started its front), the workload simply gets no TLS env. */
-function tlsEnvOrNone(tlsEnv: () => Record<string, string>): Record<string, string> {
-  try {
-    return tlsEnv();
-  } catch {
-    return {};
-  }
-}
-
-/**
- * GET /_privlink/stats (counters), GET /_privlink/flows?since=N (refused flows, newest last),
- * POST /_privlink/workloads/proxy {"workload":"i-…|eni-…"} (starts that workload's proxy; answers
- * its address and the TLS environment its programs need).
- */
-export function dataPlaneRoutes(
-  dataplane: DataPlane,
-  proxies: WorkloadProxies,
-  tlsEnv: () => Record<string, string> = () => ({}),
-): Record<string, AdminRoute> {
-  return {
-    "GET /_privlink/stats": () => ({ status: 200, body: dataplane.meter.snapshot() }),
-    "GET /_privlink/flows": ({ url }) => ({
-      status: 200,
-      body: { flows: dataplane.events.list(Number(url.searchParams.get("since") ?? 0) || 0) },
-    }),
-    "POST /_privlink/workloads/proxy": async ({ body }) => {
-      const id = parseJson(body).workload;
-      if (typeof id !== "string" || !id)
-        throw new AwsError("MissingParameter", "workload (an i-… or eni-… ID) is required");
-      try {
-        return { status: 200, body: { ...(await proxies.ensure(id)), env: tlsEnvOrNone(tlsEnv) } };
-      } catch (err) {
-        if (err instanceof WorkloadError)
-          throw new AwsError(err.status === 404 ? "NotFound" : "InvalidWorkload", err.message, err.status);
-        throw err;
-      }
     },
   };
 }
