@@ -108,3 +108,31 @@ export function s3EndpointSubdomainNames(endpoint: VpcEndpoint, names: readonly 
     .filter((n) => n.startsWith("*.vpce-"))
     .flatMap((n) => ["bucket", "accesspoint", "control"].map((sub) => `*.${sub}.${n.slice(2)}`));
 }
+
+// Private DNS: one private domain per VPC (endpoint.ts refuses a second claimant)
+
+/** A domain already served privately in a VPC, and by what (for messages and other claimants). */
+export interface DomainClaim {
+  readonly domain: string;
+  readonly by: string;
+}
+
+/** `*.execute-api.…` claims the domain `execute-api.…`; case and a final dot do not matter. */
+export function domainOf(name: string): string {
+  return name.toLowerCase().replace(/\.$/, "").replace(/^\*\./, "");
+}
+
+/** The private domains endpoints with private DNS hold in a VPC. */
+export function endpointDomainClaims(tx: Tx, vpcId: string): DomainClaim[] {
+  const out: DomainClaim[] = [];
+  for (const e of tx.all("vpcEndpoint")) {
+    if (e.vpcId !== vpcId || !e.privateDnsEnabled || !holdsDns(e)) continue;
+    for (const n of privateDnsNames(tx, e)) out.push({ domain: domainOf(n), by: e.id });
+  }
+  return out;
+}
+
+/** An endpoint being deleted, or never admitted, serves no name. */
+function holdsDns(e: VpcEndpoint): boolean {
+  return !["deleting", "deleted", "rejected", "failed"].includes(e.state);
+}

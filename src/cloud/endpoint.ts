@@ -30,7 +30,7 @@
 import { parsePolicy } from "../iam/index.js";
 import { type AwsService, awsServiceByName, awsServices } from "./catalog.js";
 import { type Ctx, isoNow } from "./context.js";
-import { privateDnsNames } from "./endpoint-dns.js";
+import { type DomainClaim, domainOf, endpointDomainClaims } from "./endpoint-dns.js";
 import {
   findServiceByName,
   getServiceForOwner,
@@ -333,12 +333,6 @@ function byCreation(a: VpcEndpoint, b: VpcEndpoint): number {
 // ---------------------------------------------------------------------------------------------
 // Private DNS: one private domain per VPC
 
-/** A domain already served privately in a VPC, and by what (for messages and other claimants). */
-export interface DomainClaim {
-  readonly domain: string;
-  readonly by: string;
-}
-
 type ClaimSource = (tx: Tx, vpcId: string) => Iterable<DomainClaim>;
 const claimSources: ClaimSource[] = [];
 
@@ -348,25 +342,6 @@ const claimSources: ClaimSource[] = [];
  */
 export function registerPrivateDomainClaims(fn: ClaimSource): void {
   claimSources.push(fn);
-}
-
-/** `*.execute-api.…` claims the domain `execute-api.…`; case and a final dot do not matter. */
-export function domainOf(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "").replace(/^\*\./, "");
-}
-
-/** The private domains endpoints with private DNS hold in a VPC. */
-export function endpointDomainClaims(tx: Tx, vpcId: string): DomainClaim[] {
-  const out: DomainClaim[] = [];
-  for (const e of tx.all("vpcEndpoint")) {
-    if (e.vpcId !== vpcId || !e.privateDnsEnabled || !holdsDns(e)) continue;
-    for (const n of privateDnsNames(tx, e)) out.push({ domain: domainOf(n), by: e.id });
-  }
-  return out;
-}
-
-function holdsDns(e: VpcEndpoint): boolean {
-  return !isGone(e) && e.state !== "rejected" && e.state !== "failed";
 }
 
 registerPrivateDomainClaims(endpointDomainClaims);

@@ -17,8 +17,7 @@
 import { VPCE_HOSTED_ZONE_IDS } from "./catalog.js";
 import { parseIp } from "./cidr.js";
 import { type Ctx, isoNow } from "./context.js";
-import { endpointDomainClaims } from "./endpoint.js";
-import { endpointDnsNames } from "./endpoint-dns.js";
+import { endpointDnsNames, endpointDomainClaims } from "./endpoint-dns.js";
 import { AwsError } from "./errors.js";
 import type { State, Tx } from "./state.js";
 import type {

@@ -5,14 +5,10 @@ import { isIdOf, newId } from "./ids.js";
 import type { Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
 import type { SecurityGroup, SgRule, Tags } from "./types.js";
-import { getVpc } from "./vpc.js";
+import { defaultEgressRules, getVpc } from "./vpc.js";
 
 registerTaggable("sg", "securityGroup", "security-group");
 registerTaggable("sgr", "securityGroup", "security-group-rule");
-
-export function defaultEgressRules(ctx: Ctx): SgRule[] {
-  return [{ ruleId: newId(ctx.rt, "sgr"), protocol: "-1", fromPort: -1, toPort: -1, cidrIpv4: "0.0.0.0/0" }];
-}
 
 export function getSecurityGroup(tx: Tx, ctx: Ctx, id: string | undefined): SecurityGroup {
   if (id !== undefined && !isIdOf("sg", id))

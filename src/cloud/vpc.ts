@@ -3,12 +3,16 @@ import { type Ctx, isoNow } from "./context.js";
 import { AwsError, dependencyViolation, invalidParameterValue } from "./errors.js";
 import { isIdOf, newId } from "./ids.js";
 import { availabilityZones } from "./regions.js";
-import { defaultEgressRules } from "./security-group.js";
 import type { Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
-import type { InternetGateway, RouteTable, SecurityGroup, Subnet, Tags, Vpc } from "./types.js";
+import type { InternetGateway, RouteTable, SecurityGroup, SgRule, Subnet, Tags, Vpc } from "./types.js";
 
 registerTaggable("vpc", "vpc", "vpc");
+
+/** Every new group, a VPC's default one included, starts with egress to anywhere. */
+export function defaultEgressRules(ctx: Ctx): SgRule[] {
+  return [{ ruleId: newId(ctx.rt, "sgr"), protocol: "-1", fromPort: -1, toPort: -1, cidrIpv4: "0.0.0.0/0" }];
+}
 
 export function getVpc(tx: Tx, ctx: Ctx, id: string | undefined): Vpc {
   if (id !== undefined && !isIdOf("vpc", id))

@@ -1,6 +1,5 @@
 import { type CompiledCondition, type ConditionEnv, compileConditions } from "./conditions.js";
 import { arnColons, arnMatch, compileGlob, hasWildcard, type Pattern } from "./glob.js";
-import type { Effect, Policy, Statement } from "./policy.js";
 import {
   compilePrincipals,
   notPrincipalExempts,
@@ -10,6 +9,7 @@ import {
   principalMatches,
 } from "./principal.js";
 import { isStatic, parseTemplate, resolveTemplate } from "./template.js";
+import type { Effect, Policy, Statement } from "./types.js";
 import {
   type ContextMap,
   type ContextValue,

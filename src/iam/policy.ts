@@ -3,36 +3,11 @@ import { type ConditionBlock, parseOperator } from "./conditions.js";
 import { INVALID_POLICY, invalidPolicy } from "./errors.js";
 import { compilePolicy } from "./evaluate.js";
 import type { PrincipalElement } from "./principal.js";
+import type { Policy, PolicyKind, PolicyVersion, Statement } from "./types.js";
 
 export type { ConditionBlock } from "./conditions.js";
 export type { PrincipalElement } from "./principal.js";
-
-export type Effect = "Allow" | "Deny";
-export type PolicyVersion = "2012-10-17" | "2008-10-17";
-
-/** Endpoint and resource policies name principals; identity policies must not. */
-export type PolicyKind = "endpoint" | "resource" | "identity";
-
-/** One statement, with every list element normalized to an array. */
-export interface Statement {
-  readonly sid?: string;
-  readonly effect: Effect;
-  readonly principal?: PrincipalElement;
-  readonly notPrincipal?: PrincipalElement;
-  readonly action?: readonly string[];
-  readonly notAction?: readonly string[];
-  /** Neither Resource nor NotResource (allowed outside identity policies) means every resource. */
-  readonly resource?: readonly string[];
-  readonly notResource?: readonly string[];
-  readonly condition?: ConditionBlock;
-}
-
-export interface Policy {
-  /** Absent means 2008-10-17: policy variables are then literal text. */
-  readonly version?: PolicyVersion;
-  readonly id?: string;
-  readonly statements: readonly Statement[];
-}
+export type { Effect, Policy, PolicyKind, PolicyVersion, Statement } from "./types.js";
 
 export interface ParseOptions {
   readonly kind: PolicyKind;
