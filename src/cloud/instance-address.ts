@@ -15,7 +15,8 @@ function publicIpsInUse(tx: Tx): Set<number> {
   const used = new Set<number>();
   for (const i of tx.all("instance"))
     if (i.publicIp && i.state !== "terminated") used.add(parseIp(i.publicIp)!);
-  for (const n of tx.all("natGateway")) if (n.publicIp && n.state !== "deleted") used.add(parseIp(n.publicIp)!);
+  for (const n of tx.all("natGateway"))
+    if (n.publicIp && n.state !== "deleted") used.add(parseIp(n.publicIp)!);
   return used;
 }
 
@@ -45,7 +46,9 @@ export function privateDnsName(region: string, ip: string): string {
 /** `ec2-198-18-0-5.compute-1.amazonaws.com` (us-east-1) or `ec2-….REGION.compute.amazonaws.com`. */
 export function publicDnsName(region: string, ip: string): string {
   const host = `ec2-${ip.replaceAll(".", "-")}`;
-  return region === "us-east-1" ? `${host}.compute-1.amazonaws.com` : `${host}.${region}.compute.amazonaws.com`;
+  return region === "us-east-1"
+    ? `${host}.compute-1.amazonaws.com`
+    : `${host}.${region}.compute.amazonaws.com`;
 }
 
 /**

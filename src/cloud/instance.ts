@@ -1,8 +1,8 @@
 import { type Ctx, isoNow } from "./context.js";
 import { attachEni, createEni } from "./eni.js";
 import { AwsError, invalidParameterValue } from "./errors.js";
-import { allocatePublicIp } from "./instance-address.js";
 import { newId } from "./ids.js";
+import { allocatePublicIp } from "./instance-address.js";
 import type { Tx } from "./state.js";
 import { getSubnet } from "./subnet.js";
 import { registerTaggable } from "./tags.js";
@@ -72,9 +72,8 @@ export function runInstances(tx: Tx, ctx: Ctx, input: RunInput): Instance[] {
       tags: input.eniTags,
     });
     attachEni(tx, ctx, eni, id, 0);
-    const publicIp = (input.associatePublicIp ?? subnet.mapPublicIpOnLaunch)
-      ? allocatePublicIp(tx, ctx.rt)
-      : undefined;
+    const publicIp =
+      (input.associatePublicIp ?? subnet.mapPublicIpOnLaunch) ? allocatePublicIp(tx, ctx.rt) : undefined;
     out.push(
       tx.put("instance", {
         id,

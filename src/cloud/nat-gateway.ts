@@ -1,8 +1,8 @@
 import { type Ctx, isoNow } from "./context.js";
 import { createEni } from "./eni.js";
 import { AwsError, invalidParameterValue } from "./errors.js";
-import { allocatePublicIp } from "./instance-address.js";
 import { isIdOf, newId } from "./ids.js";
+import { allocatePublicIp } from "./instance-address.js";
 import { registerLifecycleStep } from "./lifecycle.js";
 import { registerRouteTargets } from "./route-table.js";
 import type { Tx } from "./state.js";

@@ -142,8 +142,14 @@ export type SubnetAttributes = Readonly<Record<string, boolean | string | number
  * Turning on an attribute privlink does not model is refused rather than silently ignored, so
  * that a design never depends on something that has no effect here.
  */
-export function modifySubnetAttribute(tx: Tx, ctx: Ctx, id: string | undefined, attrs: SubnetAttributes): Subnet {
-  if (id === undefined) throw new AwsError("MissingParameter", "The request must contain the parameter subnetId");
+export function modifySubnetAttribute(
+  tx: Tx,
+  ctx: Ctx,
+  id: string | undefined,
+  attrs: SubnetAttributes,
+): Subnet {
+  if (id === undefined)
+    throw new AwsError("MissingParameter", "The request must contain the parameter subnetId");
   const s = getSubnet(tx, ctx, id);
   const given = Object.entries(attrs).filter(([, v]) => v !== undefined);
   if (given.length === 0)

@@ -32,7 +32,9 @@ function reservations(tx: Parameters<typeof instanceShape>[0], items: Instance[]
 }
 
 /** The one network interface a launch may describe, checked as AWS checks the combination. */
-function launchInterface(input: ec2.RunInstancesRequest): ec2.InstanceNetworkInterfaceSpecification | undefined {
+function launchInterface(
+  input: ec2.RunInstancesRequest,
+): ec2.InstanceNetworkInterfaceSpecification | undefined {
   const nics = input.NetworkInterfaces ?? [];
   if (nics.length === 0) return undefined;
   if (input.SubnetId !== undefined)
