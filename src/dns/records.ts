@@ -801,8 +801,14 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
   const n = canonicalName(name);
   if (!inZone(n, AWS_ORIGIN) || inZone(n, VPCE_ORIGIN)) return undefined;
   const region = REGION_IN_NAME.exec(n)?.[1] ?? "us-east-1";
-  if (!GLOBAL_AWS_NAMES.has(n) && !GLOBAL_S3_NAME.test(n) && !awsServiceByPrivateDnsName(n, region))
-    return undefined;
+  // The apex of a wildcard name is the service's own endpoint (`s3.us-east-1.amazonaws.com`, the
+  // name SDK v3 calls for ListBuckets): public like the names under it.
+  const known =
+    GLOBAL_AWS_NAMES.has(n) ||
+    GLOBAL_S3_NAME.test(n) ||
+    awsServiceByPrivateDnsName(n, region) ||
+    awsServiceByPrivateDnsName(`x.${n}`, region);
+  if (!known) return undefined;
   if (type !== "A" && type !== "ANY")
     return { rcode: "NOERROR", answers: [], authority: [AWS_SOA], authoritative: false };
   return {

@@ -5,7 +5,7 @@ import { siteOfCustomerGateway, siteOfDxConnection, vifsToVgw, vpnPrefixes } fro
 import type { State } from "../cloud/state.js";
 import type { Eni, Route, Site, Vpc, VpnConnection, VpnGateway } from "../cloud/types.js";
 import { blackhole, describeTarget, longestMatch, routeTableOf } from "./route.js";
-import { siteViaTransitHops, transitGatewayToVpc } from "./site-transit.js";
+import { siteViaTransitHops, transitDestinationVpc, transitGatewayToVpc } from "./site-transit.js";
 import type { Hop } from "./types.js";
 
 /**
@@ -225,6 +225,24 @@ function gatewayEndpointFor(state: State, site: Site, ip: number | undefined, na
     if (byIp || byName) return { ep, tgw: reach.tgw };
   }
   return undefined;
+}
+
+/**
+ * The VPC a site's flow to private address `ip` enters: the one its VPN / Direct Connect links
+ * reach over a virtual private gateway, else the one its transit gateway routes it to, else the
+ * only VPC holding an interface at that address (the refusal then names the missing link).
+ */
+export function siteDestinationVpc(state: State, site: Site, ip: number): Vpc | undefined {
+  const holding: Vpc[] = [];
+  for (const vpc of state.all("vpc")) {
+    if (!vpc.cidrBlocks.some((b) => b.state === "associated" && cidrContains(parseCidr(b.cidr)!, ip)))
+      continue;
+    const vgw = attachedVgw(state, vpc.id);
+    if (vgw && linksToVgw(state, site, vgw).length > 0) return vpc;
+    holding.push(vpc);
+  }
+  const viaTgw = transitDestinationVpc(state, site, ip);
+  return holding.find((v) => v.id === viaTgw) ?? (holding.length === 1 ? holding[0] : undefined);
 }
 
 /**
