@@ -2,6 +2,7 @@ import { type Ctx, isoNow } from "./context.js";
 import { attachEni, createEni } from "./eni.js";
 import { AwsError, invalidParameterValue } from "./errors.js";
 import { newId } from "./ids.js";
+import { allocatePublicIp } from "./instance-address.js";
 import type { Tx } from "./state.js";
 import { getSubnet } from "./subnet.js";
 import { registerTaggable } from "./tags.js";
@@ -32,6 +33,8 @@ export interface RunInput {
   iamRoleArn?: string;
   tags?: Tags;
   eniTags?: Tags;
+  /** The launch's AssociatePublicIpAddress; undefined takes the subnet's MapPublicIpOnLaunch. */
+  associatePublicIp?: boolean;
 }
 
 export function runInstances(tx: Tx, ctx: Ctx, input: RunInput): Instance[] {
@@ -69,6 +72,8 @@ export function runInstances(tx: Tx, ctx: Ctx, input: RunInput): Instance[] {
       tags: input.eniTags,
     });
     attachEni(tx, ctx, eni, id, 0);
+    const publicIp =
+      (input.associatePublicIp ?? subnet.mapPublicIpOnLaunch) ? allocatePublicIp(tx, ctx.rt) : undefined;
     out.push(
       tx.put("instance", {
         id,
@@ -85,13 +90,14 @@ export function runInstances(tx: Tx, ctx: Ctx, input: RunInput): Instance[] {
         launchTime: isoNow(ctx),
         keyName: input.keyName,
         iamRoleArn: input.iamRoleArn,
+        publicIp,
       }),
     );
   }
   return out;
 }
 
-/** Terminated instances stay visible (as on AWS) but release their interface and address. */
+/** Terminated instances stay visible (as on AWS) but release their interface and addresses. */
 export function terminateInstances(
   tx: Tx,
   ctx: Ctx,

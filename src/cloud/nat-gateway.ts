@@ -2,6 +2,7 @@ import { type Ctx, isoNow } from "./context.js";
 import { createEni } from "./eni.js";
 import { AwsError, invalidParameterValue } from "./errors.js";
 import { isIdOf, newId } from "./ids.js";
+import { allocatePublicIp } from "./instance-address.js";
 import { registerLifecycleStep } from "./lifecycle.js";
 import { registerRouteTargets } from "./route-table.js";
 import type { Tx } from "./state.js";
@@ -83,11 +84,7 @@ export function createNatGateway(tx: Tx, ctx: Ctx, input: NatGatewayInput): NatG
     requesterId: "amazon-nat",
     description: `Interface for NAT Gateway ${id}`,
   });
-  const octets = ctx.rt.hex(4);
-  const publicIp =
-    connectivityType === "public"
-      ? `198.${18 + (Number.parseInt(octets[0]!, 16) & 1)}.${Number.parseInt(octets.slice(0, 2), 16)}.${Number.parseInt(octets.slice(2), 16)}`
-      : undefined;
+  const publicIp = connectivityType === "public" ? allocatePublicIp(tx, ctx.rt) : undefined;
   return tx.put("natGateway", {
     id,
     accountId: ctx.accountId,

@@ -133,3 +133,38 @@ export function allocateIp(tx: Tx, s: Subnet, wanted?: string): string {
     `The specified subnet ${s.id} does not have enough free addresses to satisfy the request.`,
   );
 }
+
+/** ModifySubnetAttribute's attributes, by wire name; privlink models MapPublicIpOnLaunch. */
+export type SubnetAttributes = Readonly<Record<string, boolean | string | number | undefined>>;
+
+/**
+ * AWS changes one attribute per call ("Only one subnet attribute can be modified at a time").
+ * Turning on an attribute privlink does not model is refused rather than silently ignored, so
+ * that a design never depends on something that has no effect here.
+ */
+export function modifySubnetAttribute(
+  tx: Tx,
+  ctx: Ctx,
+  id: string | undefined,
+  attrs: SubnetAttributes,
+): Subnet {
+  if (id === undefined)
+    throw new AwsError("MissingParameter", "The request must contain the parameter subnetId");
+  const s = getSubnet(tx, ctx, id);
+  const given = Object.entries(attrs).filter(([, v]) => v !== undefined);
+  if (given.length === 0)
+    throw new AwsError("MissingParameter", "The request must contain exactly one subnet attribute to modify");
+  if (given.length > 1)
+    throw new AwsError(
+      "InvalidRequest",
+      `Only one subnet attribute can be modified at a time. Provided attributes: [${given.map(([k]) => k[0]!.toLowerCase() + k.slice(1)).join(", ")}]`,
+    );
+  const [name, value] = given[0]!;
+  if (name === "MapPublicIpOnLaunch") return tx.put("subnet", { ...s, mapPublicIpOnLaunch: value === true });
+  // Off, or the default hostname type: nothing privlink would do differently.
+  if (value === false || value === "ip-name") return s;
+  throw new AwsError(
+    "UnsupportedOperation",
+    `privlink does not model the subnet attribute ${name}; only MapPublicIpOnLaunch can be changed.`,
+  );
+}

@@ -152,6 +152,8 @@ export interface Instance extends Owned {
   readonly keyName?: string;
   /** The role the workload acts as (an instance profile's role ARN), when given. */
   readonly iamRoleArn?: string;
+  /** From the pool (instance-address.ts) when the subnet maps public IPs or the launch asked. */
+  readonly publicIp?: string;
   readonly terminatedAt?: string;
 }
 

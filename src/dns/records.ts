@@ -37,7 +37,17 @@ import { awsServiceByPrivateDnsName } from "../cloud/catalog.js";
 import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { endpointServesDns, inZone, parseRecordValue } from "../cloud/hosted-zone.js";
 import type { Change, State } from "../cloud/state.js";
-import type { EndpointService, Eni, HostedZone, RecordSet, Vpc, VpcEndpoint } from "../cloud/types.js";
+import type {
+  EndpointService,
+  Eni,
+  HostedZone,
+  Instance,
+  RecordSet,
+  Vpc,
+  VpcEndpoint,
+  VpcPeeringConnection,
+} from "../cloud/types.js";
+import { InstanceNames, type Touched } from "./instance-names.js";
 import { canonicalName } from "./name.js";
 import {
   type Alias,
@@ -352,10 +362,13 @@ export class ZoneData {
   private readonly holders = new Map<string, Map<string, number>>();
   private readonly vpcBlocks = new Map<string, string>();
   private readonly serviceKeys = new Map<string, string>();
+  /** Instances' private and public names (instance-names.ts). */
+  private readonly instances: InstanceNames;
   /** The State version the indexes reflect. */
   private version = 0;
 
   constructor(readonly state: State) {
+    this.instances = new InstanceNames(state);
     this.load();
   }
 
@@ -379,6 +392,7 @@ export class ZoneData {
     for (const r of this.state.all("recordSet")) this.indexRecord(r);
     for (const svc of this.state.all("endpointService")) this.serviceKeys.set(svc.id, serviceKey(svc)!);
     for (const e of this.state.all("vpcEndpoint")) this.dirtyEndpoints.add(e.id);
+    this.instances.load();
     this.dirtyViews.add(PUBLIC_MAIN);
     for (let s = SKELETON; s < VPCE_SHARDS; s++) this.dirtyViews.add(shardView(s));
     this.vpcsChanged = true;
@@ -416,6 +430,12 @@ export class ZoneData {
           break;
         case "recordSet":
           this.onRecord(c.id, c.value as RecordSet | undefined);
+          break;
+        case "instance":
+          this.mark(this.instances.onInstance(c.id, c.value as Instance | undefined));
+          break;
+        case "vpcPeeringConnection":
+          this.mark(this.instances.onPeering(c.id, c.value as VpcPeeringConnection | undefined));
           break;
       }
     }
@@ -460,8 +480,14 @@ export class ZoneData {
 
   // ---- marking ----
 
+  private mark(t: Touched): void {
+    for (const v of t.views) this.dirtyViews.add(v);
+    for (const token of t.tokens) for (const v of this.viewDeps.of(token)) this.dirtyViews.add(v);
+  }
+
   private onVpc(id: string, vpc: Vpc | undefined): void {
     this.dirtyViews.add(id);
+    this.mark(this.instances.onVpc(id, vpc));
     const blocks = vpc && JSON.stringify(vpc.cidrBlocks);
     if (blocks === this.vpcBlocks.get(id)) return;
     if (blocks) this.vpcBlocks.set(id, blocks);
@@ -678,8 +704,14 @@ export class ZoneData {
         if (n.kind === "private" && en.inboundOnly && !inbound) continue;
         (n.kind === "private" ? privateRRs : publicRRs).push(...n.rrs);
       }
+    const instanceRRs = this.instances.vpcRecords(vpc, deps, shadowed);
     // Each copied name gets a zone of its own, so that it never hides other endpoints' names.
-    return [...zones, ...zonesByOrigin(privateRRs), ...zonesByOrigin(publicRRs)];
+    return [
+      ...zones,
+      ...zonesByOrigin(privateRRs),
+      ...zonesByOrigin(publicRRs),
+      ...zonesByOrigin(instanceRRs),
+    ];
   }
 
   /**
@@ -709,7 +741,8 @@ export class ZoneData {
     for (const en of this.sortedEntries(this.elsewhere, byId))
       for (const n of en.names)
         if (n.kind !== "private" && publicHome(n.name) === undefined) elsewhere.push(...n.rrs);
-    return [...zones, ...zonesByOrigin(copies), ...zonesByOrigin(elsewhere)];
+    const instances = this.instances.publicRecords();
+    return [...zones, ...zonesByOrigin(copies), ...zonesByOrigin(elsewhere), ...zonesByOrigin(instances)];
   }
 
   private shardZones(shard: number): Zone[] {
@@ -768,8 +801,14 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
   const n = canonicalName(name);
   if (!inZone(n, AWS_ORIGIN) || inZone(n, VPCE_ORIGIN)) return undefined;
   const region = REGION_IN_NAME.exec(n)?.[1] ?? "us-east-1";
-  if (!GLOBAL_AWS_NAMES.has(n) && !GLOBAL_S3_NAME.test(n) && !awsServiceByPrivateDnsName(n, region))
-    return undefined;
+  // The apex of a wildcard name is the service's own endpoint (`s3.us-east-1.amazonaws.com`, the
+  // name SDK v3 calls for ListBuckets): public like the names under it.
+  const known =
+    GLOBAL_AWS_NAMES.has(n) ||
+    GLOBAL_S3_NAME.test(n) ||
+    awsServiceByPrivateDnsName(n, region) ||
+    awsServiceByPrivateDnsName(`x.${n}`, region);
+  if (!known) return undefined;
   if (type !== "A" && type !== "ANY")
     return { rcode: "NOERROR", answers: [], authority: [AWS_SOA], authoritative: false };
   return {

@@ -16,6 +16,7 @@ import { crossingFor } from "./route-targets.js";
 import { type Peer, securityGroupHop } from "./sg.js";
 import {
   type SiteEnd,
+  siteDestinationVpc,
   siteEndOf,
   siteEndOfHost,
   siteOutsideHops,
@@ -222,6 +223,15 @@ function resolveDestination(state: State, index: StateIndex, flow: Flow, src: So
   }
   const site = siteEndOf(state, flow.destination);
   if (site) return { host: site.host, privateIp: site.ip, site };
+  // From a site, a private address is in the VPC its links (VGW or TGW routes) lead to.
+  const into = src.site && ip !== undefined ? siteDestinationVpc(state, src.site.site, ip) : undefined;
+  if (into)
+    return {
+      vpc: into,
+      privateIp: flow.destination,
+      eni: index.eniAt(into.id, flow.destination),
+      host: hostAddressOf(into, flow.destination) ?? flow.destination,
+    };
   return { host: flow.destination, publicIp: publicServiceAddress(flow.name, flow.destination) };
 }
 

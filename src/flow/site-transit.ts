@@ -123,6 +123,42 @@ export function siteViaTransitHops(
   return first;
 }
 
+/**
+ * The transit gateway over which `site` reaches `vpcId`: one its tunnels (or DX) are up to, with
+ * an available attachment for the VPC. Routes are not read: this names the path a gateway
+ * endpoint would have been used over, which AWS refuses whatever the routes say.
+ */
+export function transitGatewayToVpc(state: State, site: Site, vpcId: string): string | undefined {
+  for (const link of linksOf(state, site)) {
+    if (!link.up) continue;
+    const tgw = link.attachment.transitGatewayId;
+    for (const a of state.all("transitGatewayAttachment"))
+      if (
+        a.transitGatewayId === tgw &&
+        a.resourceType === "vpc" &&
+        a.resourceId === vpcId &&
+        a.state === "available"
+      )
+        return tgw;
+  }
+  return undefined;
+}
+
+/**
+ * The VPC a site's flow to a private address goes to over its transit gateways: the VPC
+ * attachment the TGW route table (associated with the site's attachment) sends the address to.
+ */
+export function transitDestinationVpc(state: State, site: Site, ip: number): string | undefined {
+  for (const link of linksOf(state, site)) {
+    const rtbId = link.attachment.associatedRouteTableId;
+    const table = rtbId ? state.get("transitGatewayRouteTable", rtbId) : undefined;
+    const r = table && lookupTgwRoute(state, table, ip);
+    const next = r?.attachmentId ? state.get("transitGatewayAttachment", r.attachmentId) : undefined;
+    if (next?.resourceType === "vpc") return next.resourceId;
+  }
+  return undefined;
+}
+
 /** A VPC's flow that a TGW route sends to an on-premises attachment: the site behind it, and the way back. */
 export function transitToSite(
   c: RouteContext,

@@ -5,7 +5,7 @@ import { siteOfCustomerGateway, siteOfDxConnection, vifsToVgw, vpnPrefixes } fro
 import type { State } from "../cloud/state.js";
 import type { Eni, Route, Site, Vpc, VpnConnection, VpnGateway } from "../cloud/types.js";
 import { blackhole, describeTarget, longestMatch, routeTableOf } from "./route.js";
-import { siteViaTransitHops } from "./site-transit.js";
+import { siteViaTransitHops, transitDestinationVpc, transitGatewayToVpc } from "./site-transit.js";
 import type { Hop } from "./types.js";
 
 /**
@@ -198,12 +198,23 @@ export function siteToVpcHops(
   return viaTgw && (viaTgw.every((h) => h.allowed) || !attachedVgw(state, vpc.id)) ? viaTgw : viaVgw;
 }
 
-/** The gateway endpoint a site's flow would need: its VPC is reachable and its service is the target. */
+/** How the site reaches `vpc`: its VPN / Direct Connect link to the VGW, or a transit gateway (its ID). */
+function siteReaches(state: State, site: Site, vpc: Vpc): { tgw?: string } | undefined {
+  if (bestLink(state, site, vpc, "").up) return {};
+  const tgw = transitGatewayToVpc(state, site, vpc.id);
+  return tgw ? { tgw } : undefined;
+}
+
+/**
+ * The gateway endpoint a site's flow would need: its VPC is reachable (over the VGW or a transit
+ * gateway) and its service is the target; with the transit gateway it came through, if any.
+ */
 function gatewayEndpointFor(state: State, site: Site, ip: number | undefined, name: string | undefined) {
   for (const ep of state.all("vpcEndpoint")) {
     if (ep.type !== "Gateway" || ep.state !== "available") continue;
     const vpc = state.get("vpc", ep.vpcId);
-    if (!vpc || !bestLink(state, site, vpc, "").up) continue;
+    const reach = vpc && siteReaches(state, site, vpc);
+    if (!reach) continue;
     const service = ep.serviceName.split(".").pop()!;
     const list = awsPrefixLists(ep.serviceRegion).find((p) => p.name === ep.serviceName);
     const byIp = ip !== undefined && !!list?.cidrs.some((c) => cidrContains(parseCidr(c)!, ip));
@@ -211,9 +222,27 @@ function gatewayEndpointFor(state: State, site: Site, ip: number | undefined, na
     const suffixes = [`${service}.${ep.serviceRegion}.amazonaws.com`];
     if (ep.serviceRegion === "us-east-1") suffixes.push(`${service}.amazonaws.com`);
     const byName = !!name && suffixes.some((x) => name === x || name.endsWith(`.${x}`));
-    if (byIp || byName) return ep;
+    if (byIp || byName) return { ep, tgw: reach.tgw };
   }
   return undefined;
+}
+
+/**
+ * The VPC a site's flow to private address `ip` enters: the one its VPN / Direct Connect links
+ * reach over a virtual private gateway, else the one its transit gateway routes it to, else the
+ * only VPC holding an interface at that address (the refusal then names the missing link).
+ */
+export function siteDestinationVpc(state: State, site: Site, ip: number): Vpc | undefined {
+  const holding: Vpc[] = [];
+  for (const vpc of state.all("vpc")) {
+    if (!vpc.cidrBlocks.some((b) => b.state === "associated" && cidrContains(parseCidr(b.cidr)!, ip)))
+      continue;
+    const vgw = attachedVgw(state, vpc.id);
+    if (vgw && linksToVgw(state, site, vgw).length > 0) return vpc;
+    holding.push(vpc);
+  }
+  const viaTgw = transitDestinationVpc(state, site, ip);
+  return holding.find((v) => v.id === viaTgw) ?? (holding.length === 1 ? holding[0] : undefined);
 }
 
 /**
@@ -228,16 +257,20 @@ export function siteOutsideHops(
   name: string | undefined,
 ): Hop[] {
   const ip = parseIp(destination);
-  const ep = gatewayEndpointFor(state, src.site, ip, name);
-  if (ep)
+  const hit = gatewayEndpointFor(state, src.site, ip, name);
+  if (hit) {
+    const { ep, tgw } = hit;
+    const over = tgw ? ` over transit gateway ${tgw}` : "";
+    const across = tgw ? "a transit gateway" : "a VPN or Direct Connect connection";
     return [
       {
         kind: "gateway-endpoint",
         allowed: false,
         resource: ep.id,
-        detail: `gateway endpoint ${ep.id} (${ep.serviceName}) in ${ep.vpcId} cannot be used from site ${src.site.id}: endpoint connections cannot be extended out of a VPC, so resources on the other side of a VPN or Direct Connect connection cannot use a gateway endpoint (use an interface endpoint for ${ep.serviceName})`,
+        detail: `gateway endpoint ${ep.id} (${ep.serviceName}) in ${ep.vpcId} cannot be used from site ${src.site.id}${over}: endpoint connections cannot be extended out of a VPC, so resources on the other side of ${across} cannot use a gateway endpoint (use an interface endpoint for ${ep.serviceName})`,
       },
     ];
+  }
   if (ip !== undefined && siteOfIp(state, ip))
     return [
       {

@@ -44,6 +44,7 @@ export const FIXTURES: Record<string, Record<string, Fixture>> = {
     CreateSubnet: (w) => ({ VpcId: w.vpc, CidrBlock: "10.0.3.0/24", AvailabilityZone: "us-east-1b" }),
     DescribeSubnets: (w) => ({ SubnetIds: [w.subnetA, w.subnetB] }),
     DeleteSubnet: async (w) => ({ SubnetId: await w.fresh.subnet("10.0.4.0/24") }),
+    ModifySubnetAttribute: (w) => ({ SubnetId: w.subnetB, MapPublicIpOnLaunch: { Value: false } }),
     CreateRouteTable: (w) => ({ VpcId: w.vpc }),
     DescribeRouteTables: (w) => ({ Filters: [{ Name: "vpc-id", Values: [w.vpc] }] }),
     AssociateRouteTable: async (w) => ({

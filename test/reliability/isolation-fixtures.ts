@@ -131,6 +131,10 @@ export const FIXTURES: Record<string, Fixture> = {
   "ec2:AssociateVpcCidrBlock": { input: (a) => ({ VpcId: a.vpcId, CidrBlock: "10.99.0.0/16" }), error: NF },
   "ec2:CreateSubnet": { input: (a) => ({ VpcId: a.vpcId, CidrBlock: "10.0.9.0/24" }), error: NF },
   "ec2:DeleteSubnet": { input: (a) => ({ SubnetId: a.subnetId }), error: "InvalidSubnetID.NotFound" },
+  "ec2:ModifySubnetAttribute": {
+    input: (a) => ({ SubnetId: a.subnetId, MapPublicIpOnLaunch: { Value: true } }),
+    error: "InvalidSubnetID.NotFound",
+  },
   "ec2:CreateRouteTable": { input: (a) => ({ VpcId: a.vpcId }), error: NF },
   "ec2:DeleteRouteTable": {
     input: (a) => ({ RouteTableId: a.routeTableId }),

@@ -1,6 +1,7 @@
 import type * as ec2 from "@aws-sdk/client-ec2";
 import { AwsError } from "../../cloud/errors.js";
 import * as inst from "../../cloud/instance.js";
+import { instancePublicName, privateDnsName } from "../../cloud/instance-address.js";
 import type { Eni, Instance } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
 import { describe, type HandlerTable, need, specTags } from "../handler.js";
@@ -30,10 +31,34 @@ function reservations(tx: Parameters<typeof instanceShape>[0], items: Instance[]
   }));
 }
 
+/** The one network interface a launch may describe, checked as AWS checks the combination. */
+function launchInterface(
+  input: ec2.RunInstancesRequest,
+): ec2.InstanceNetworkInterfaceSpecification | undefined {
+  const nics = input.NetworkInterfaces ?? [];
+  if (nics.length === 0) return undefined;
+  if (input.SubnetId !== undefined)
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Network interfaces and an instance-level subnet ID may not be specified on the same request",
+    );
+  if (input.SecurityGroupIds !== undefined)
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Network interfaces and an instance-level security groups may not be specified on the same request",
+    );
+  if (nics.length > 1 && nics.some((n) => n.AssociatePublicIpAddress !== undefined))
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "The associatePublicIPAddress parameter cannot be specified when launching with multiple network interfaces.",
+    );
+  return nics[0];
+}
+
 export const instanceHandlers: HandlerTable = {
   RunInstances: ({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
-    const nic: ec2.InstanceNetworkInterfaceSpecification | undefined = input.NetworkInterfaces?.[0];
+    const nic = launchInterface(input);
     const list = inst.runInstances(tx, ctx, {
       imageId: input.ImageId,
       instanceType: input.InstanceType,
@@ -44,6 +69,7 @@ export const instanceHandlers: HandlerTable = {
       privateIp: input.PrivateIpAddress ?? nic?.PrivateIpAddress,
       keyName: input.KeyName,
       iamRoleArn: roleFromProfile(ctx.accountId, input.IamInstanceProfile),
+      associatePublicIp: nic?.AssociatePublicIpAddress,
       tags: specTags(
         input.TagSpecifications?.filter((s: ec2.TagSpecification) => s.ResourceType === "instance"),
         "instance",
@@ -77,6 +103,10 @@ export const instanceHandlers: HandlerTable = {
         "vpc-id": (i) => i.vpcId,
         "subnet-id": (i) => i.subnetId,
         "private-ip-address": (i) => eni(i)?.privateIp,
+        "ip-address": (i) => (i.state === "terminated" ? undefined : i.publicIp),
+        "network-interface.association.public-ip": (i) => (i.state === "terminated" ? undefined : i.publicIp),
+        "dns-name": (i) => instancePublicName(tx, i),
+        "private-dns-name": (i) => eni(i) && privateDnsName(i.region, eni(i)!.privateIp),
         "network-interface.network-interface-id": (i) => i.eniId,
         "instance.group-id": (i) => eni(i)?.securityGroupIds ?? [],
         "reservation-id": (i) => i.reservationId,

@@ -116,6 +116,22 @@ export const networkHandlers: HandlerTable = {
     subnet.deleteSubnet(tx, ctx, need(input.SubnetId, "SubnetId"));
     return {};
   },
+  ModifySubnetAttribute: ({ tx, ctx, input }) => {
+    const value = (a: { Value?: boolean } | undefined) => a?.Value;
+    subnet.modifySubnetAttribute(tx, ctx, input.SubnetId, {
+      MapPublicIpOnLaunch: value(input.MapPublicIpOnLaunch),
+      AssignIpv6AddressOnCreation: value(input.AssignIpv6AddressOnCreation),
+      MapCustomerOwnedIpOnLaunch: value(input.MapCustomerOwnedIpOnLaunch),
+      CustomerOwnedIpv4Pool: input.CustomerOwnedIpv4Pool,
+      EnableDns64: value(input.EnableDns64),
+      PrivateDnsHostnameTypeOnLaunch: input.PrivateDnsHostnameTypeOnLaunch,
+      EnableResourceNameDnsARecordOnLaunch: value(input.EnableResourceNameDnsARecordOnLaunch),
+      EnableResourceNameDnsAAAARecordOnLaunch: value(input.EnableResourceNameDnsAAAARecordOnLaunch),
+      EnableLniAtDeviceIndex: input.EnableLniAtDeviceIndex,
+      DisableLniAtDeviceIndex: input.DisableLniAtDeviceIndex,
+    });
+    return {};
+  },
   DescribeSubnets: (call) => {
     const { tx, input } = call;
     const page = describe(mine<Subnet>(call, "subnet"), input, {

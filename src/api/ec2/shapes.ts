@@ -1,4 +1,5 @@
 import type * as ec2 from "@aws-sdk/client-ec2";
+import { instancePublicName, privateDnsName } from "../../cloud/instance-address.js";
 import type { Tx } from "../../cloud/state.js";
 import { availableIpCount } from "../../cloud/subnet.js";
 import type {
@@ -157,11 +158,6 @@ export function internetGatewayShape(g: InternetGateway): ec2.InternetGateway {
   };
 }
 
-export function privateDnsName(region: string, ip: string): string {
-  const host = `ip-${ip.replaceAll(".", "-")}`;
-  return region === "us-east-1" ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
-}
-
 function groupRefs(tx: Tx, ids: readonly string[]): ec2.GroupIdentifier[] {
   return ids.map((id) => ({ GroupId: id, GroupName: tx.get("securityGroup", id)?.name }));
 }
@@ -182,6 +178,7 @@ export function eniShape(tx: Tx, e: Eni): ec2.NetworkInterface {
     NetworkInterfaceId: e.id,
     OwnerId: e.accountId,
     ...primaryAddress(e),
+    Association: publicAssociation(tx, e),
     RequesterId: e.requesterId,
     RequesterManaged: e.requesterManaged,
     SourceDestCheck: true,
@@ -218,6 +215,8 @@ export function instanceShape(tx: Tx, i: Instance): ec2.Instance {
     Placement: { AvailabilityZone: tx.get("subnet", i.subnetId)?.az, Tenancy: "default", GroupName: "" },
     PrivateDnsName: ip ? privateDnsName(i.region, ip) : "",
     PrivateIpAddress: ip,
+    PublicDnsName: (live && instancePublicName(tx, i)) || "",
+    PublicIpAddress: live ? i.publicIp : undefined,
     State: instanceStateShape(i.state),
     SubnetId: live ? i.subnetId : undefined,
     VpcId: live ? i.vpcId : undefined,
@@ -250,6 +249,13 @@ function attachmentOf(a: NonNullable<Eni["attachment"]>) {
   };
 }
 
+/** The public address of the instance holding the ENI (AWS's auto-assigned ones are owned by "amazon"). */
+function publicAssociation(tx: Tx, e: Eni) {
+  const i = e.attachment?.instanceId ? tx.get("instance", e.attachment.instanceId) : undefined;
+  if (!i?.publicIp || i.state === "terminated") return undefined;
+  return { IpOwnerId: "amazon", PublicIp: i.publicIp, PublicDnsName: instancePublicName(tx, i) ?? "" };
+}
+
 /** DescribeNetworkInterfaces and an instance's NetworkInterfaces name the one address alike. */
 function primaryAddress(e: Eni) {
   const dns = privateDnsName(e.region, e.privateIp);
@@ -269,6 +275,7 @@ function eniAsInstanceNic(tx: Tx, e: Eni): ec2.InstanceNetworkInterface {
     NetworkInterfaceId: e.id,
     OwnerId: e.accountId,
     ...primaryAddress(e),
+    Association: publicAssociation(tx, e),
     SourceDestCheck: true,
     Status: e.status,
     SubnetId: e.subnetId,
