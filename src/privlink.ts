@@ -78,6 +78,8 @@ export interface PrivlinkOptions {
   frontLimits?: Partial<FrontLimits>;
   /** Idle flows through endpoints and workload proxies are reset after this (default AWS's 350 s). */
   idleTimeoutMs?: number;
+  /** S3 answers RequestTimeout when a request body stalls this long (default 20 s). */
+  s3RequestTimeoutMs?: number;
 }
 
 export interface Privlink {
@@ -180,7 +182,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     ssm: ssmHandlers,
     sns: sns.handlers,
   };
-  const s3 = createS3({ state, rt, auth, home });
+  const s3 = createS3({ state, rt, auth, home, requestTimeoutMs: opts.s3RequestTimeoutMs });
   const streaming = { s3: s3.serve };
   const t = opts.idleTimeoutMs;
   const idle = t === undefined ? {} : { idleTimeoutMs: t, requestIdleTimeoutMs: t };

@@ -75,6 +75,11 @@ export function registerServerCommands(program: Command): void {
       "reset flows through endpoints and workload proxies idle this long (AWS: 350, fixed)",
       process.env.PRIVLINK_IDLE_TIMEOUT ?? "350",
     )
+    .option(
+      "--s3-request-timeout <seconds>",
+      "S3 answers RequestTimeout when an upload sends nothing this long (AWS: undocumented)",
+      process.env.PRIVLINK_S3_REQUEST_TIMEOUT ?? "20",
+    )
     .option("--log <kinds>", "print one line per API call (requests) and/or per flow (flows): requests,flows")
     .option("--log-format <format>", "text or json (pino)", "text")
     .action(
@@ -90,6 +95,7 @@ export function registerServerCommands(program: Command): void {
         listen: string;
         listenAny?: boolean;
         idleTimeout: string;
+        s3RequestTimeout: string;
       }) => {
         if (o.auth !== "verify" && o.auth !== "open")
           throw new Error(`--auth is verify or open, not '${o.auth}'`);
@@ -106,7 +112,8 @@ export function registerServerCommands(program: Command): void {
           import("./console-log.js"),
         ]);
         const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
-        const idleTimeoutMs = parseIdleTimeout(o.idleTimeout);
+        const idleTimeoutMs = parseSeconds("--idle-timeout", o.idleTimeout);
+        const s3RequestTimeoutMs = parseSeconds("--s3-request-timeout", o.s3RequestTimeout);
         const p = await startPrivlink({
           ...logging,
           port,
@@ -118,15 +125,23 @@ export function registerServerCommands(program: Command): void {
           listen: o.listen,
           listenAny: o.listenAny === true,
           idleTimeoutMs,
+          s3RequestTimeoutMs,
         });
         // One write, so a reader of the pipe never sees the banner without its admin line.
         const idle =
-          idleTimeoutMs === 350_000 ? "" : `  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`;
+          idleTimeoutMs === 350_000
+            ? ""
+            : `  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`;
+        const s3Idle =
+          s3RequestTimeoutMs === 20_000
+            ? ""
+            : `  s3 uploads  RequestTimeout after ${s3RequestTimeoutMs / 1000} s without a byte (default 20 s)\n`;
         process.stdout.write(
           banner(p.url, p.home, o.auth) +
             adminBanner(p.home, p.adminToken !== undefined) +
             dnsBanner(p.dns.info()) +
             idle +
+            s3Idle +
             // One-time link: opening it sets the console's session cookie (`privlink console` mints another).
             `  console     ${p.console.loginUrl(p.url)}\n\n`,
         );
@@ -192,9 +207,12 @@ export function registerServerCommands(program: Command): void {
 }
 
 /** `--idle-timeout SECONDS`: whole seconds from 1 to 7 days, as milliseconds. */
-export function parseIdleTimeout(text: string): number {
+/** A duration option in whole seconds (1 s to a week), as milliseconds. */
+export function parseSeconds(option: string, text: string): number {
   const s = Number(text);
   if (!/^\d+$/.test(text.trim()) || s < 1 || s > 7 * 24 * 3600)
-    throw new Error(`--idle-timeout takes whole seconds from 1 to 604800, not '${text}'`);
+    throw new Error(`${option} takes whole seconds from 1 to 604800, not '${text}'`);
   return s * 1000;
 }
+
+export const parseIdleTimeout = (text: string): number => parseSeconds("--idle-timeout", text);

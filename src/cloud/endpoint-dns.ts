@@ -92,8 +92,13 @@ export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): Endp
       out.push({ name: `${lead}${prefix}-${az}.${b}`, hostedZoneId: zone, kind: "zonal", az });
   }
   if (endpoint.privateDnsEnabled)
-    for (const name of privateDnsNames(state, endpoint))
+    for (const name of privateDnsNames(state, endpoint)) {
+      // S3's private DNS covers its regional name itself (`s3.<region>.amazonaws.com`: ListBuckets,
+      // path-style requests), not only the buckets under the service's wildcard.
+      const apex = s3 && name === `*.s3.${endpoint.serviceRegion}.amazonaws.com` ? name.slice(2) : undefined;
+      if (apex) out.push({ name: apex, hostedZoneId: privateZoneId(apex), kind: "private" });
       out.push({ name, hostedZoneId: privateZoneId(name), kind: "private" });
+    }
   return out;
 }
 

@@ -25,6 +25,8 @@ export interface BodySpec {
   /** Present when chunk signatures must be checked (auth verify). */
   readonly signing?: ChunkSigning;
   readonly headers: IncomingHttpHeaders;
+  /** The body is refused (RequestTimeout) when the client sends nothing for this long. */
+  readonly idleTimeoutMs: number;
 }
 
 export interface BodyDigest {
@@ -39,8 +41,9 @@ export async function receiveBody(req: Readable, spec: BodySpec, sink: Writable)
   const declared = declaredChecksum(spec.headers);
   const meter = new Meter(/^[0-9a-f]{64}$/i.test(spec.payloadHash), declared?.algorithm);
   const decoder = mode.chunked ? new AwsChunkedDecoder(mode.signed ? spec.signing : undefined) : undefined;
-  if (decoder) await pipeline(req, decoder, meter, sink);
-  else await pipeline(req, meter, sink);
+  const watch = new IdleWatch(req, spec.idleTimeoutMs);
+  if (decoder) await pipeline(req, watch, decoder, meter, sink);
+  else await pipeline(req, watch, meter, sink);
   const size = meter.size;
   const decodedLength = header(spec.headers, "x-amz-decoded-content-length");
   if (mode.chunked && decodedLength !== undefined && Number(decodedLength) !== size)
@@ -60,6 +63,47 @@ export async function receiveBody(req: Readable, spec: BodySpec, sink: Writable)
   if (contentMd5 !== undefined && contentMd5 !== md5.toString("base64"))
     throw new AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400);
   return { size, md5Hex: md5.toString("hex"), checksum: checkChecksum(declared, meter, decoder?.trailers) };
+}
+
+/**
+ * Passes the body on and fails it with RequestTimeout once the client has sent nothing for
+ * `idleMs`. The client is idle only while privlink is reading: time the sink holds the body back
+ * (backpressure pauses `req`) does not count. Failing the pipeline leaves the request's socket
+ * open (node's pipeline detaches a server request from its socket), so the error is answered.
+ */
+class IdleWatch extends Transform {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(req: Readable, idleMs: number) {
+    super();
+    this.timer = setTimeout(() => {
+      if (req.isPaused()) this.timer.refresh();
+      else this.destroy(requestTimeout());
+    }, idleMs);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.timer.refresh();
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    clearTimeout(this.timer);
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    clearTimeout(this.timer);
+    done(err);
+  }
+}
+
+export function requestTimeout(): AwsError {
+  return new AwsError(
+    "RequestTimeout",
+    "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+    400,
+  );
 }
 
 interface DeclaredChecksum {

@@ -28,6 +28,8 @@ export interface S3Deps {
   readonly rt: Runtime;
   readonly auth: AuthMode;
   readonly blobs: BlobStore;
+  /** A request body from which no byte arrives for this long is refused (RequestTimeout). */
+  readonly requestTimeoutMs: number;
 }
 
 /** Everything an operation needs about one request. */
@@ -148,7 +150,7 @@ export async function serveS3(
       bucket: t.bucket,
       key: t.key,
       ctx,
-      body: { ...head.body, headers: req.headers },
+      body: { ...head.body, headers: req.headers, idleTimeoutMs: deps.requestTimeoutMs },
       requestId,
     });
   } catch (err) {
@@ -159,7 +161,7 @@ export async function serveS3(
 interface Head {
   readonly caller: { accountId: string; principalArn: string; orgId?: string };
   readonly region: string;
-  readonly body: Omit<BodySpec, "headers">;
+  readonly body: Omit<BodySpec, "headers" | "idleTimeoutMs">;
 }
 
 async function authenticate(deps: S3Deps, req: IncomingMessage): Promise<Head> {
@@ -229,10 +231,11 @@ function sendError(
   if (body.length > 0) headers["content-type"] = "application/xml";
   if (region) headers["x-amz-bucket-region"] = region;
   // An unread body: small ones (declared or chunked) are drained to keep the connection, as
-  // clients retry a reset; beyond DRAIN_LIMIT the connection closes.
+  // clients retry a reset; beyond DRAIN_LIMIT the connection closes, and so does an idle one
+  // (RequestTimeout: "Idle connections will be closed").
   if (!req.complete) {
     const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > DRAIN_LIMIT) {
+    if (declared > DRAIN_LIMIT || err.code === "RequestTimeout") {
       headers.connection = "close";
       res.once("finish", () => req.destroy());
     } else drain(req);

@@ -20,7 +20,15 @@ export interface S3Options {
   readonly auth: AuthMode;
   /** PRIVLINK_HOME: object bytes live in `<home>/s3/`. */
   readonly home: string;
+  /** RequestTimeout after this long without a byte of a request body (default 20 s). */
+  readonly requestTimeoutMs?: number;
 }
+
+/**
+ * How long S3 waits for the next byte of a request body. AWS does not document its value
+ * (clients see RequestTimeout after roughly 20 s of silence); privlink chooses 20 s.
+ */
+export const S3_REQUEST_TIMEOUT_MS = 20_000;
 
 /**
  * Every subresource S3 names in a query string (botocore's request URIs): a request naming one
@@ -186,6 +194,8 @@ export function createS3(opts: S3Options): { serve: StreamingService; blobs: Blo
   for (const obj of opts.state.all("s3Object")) referenced.add(obj.blob);
   for (const u of opts.state.all("s3Upload")) for (const p of Object.values(u.parts)) referenced.add(p.blob);
   blobs.sweep(referenced);
-  const deps: S3Deps = { state: opts.state, rt: opts.rt, auth: opts.auth, blobs };
+  const requestTimeoutMs = opts.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS;
+  if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0: ${requestTimeoutMs}`);
+  const deps: S3Deps = { state: opts.state, rt: opts.rt, auth: opts.auth, blobs, requestTimeoutMs };
   return { serve: (req, res, via) => serveS3(deps, s3Router, req, res, via), blobs };
 }
