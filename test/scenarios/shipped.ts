@@ -23,6 +23,13 @@ const SHIPPED = {
     title: "spokes over peering and TGW reach the hub endpoint; a removed TGW route breaks spoke 2 only",
     check: (r) => expect(r.report.checks).toEqual({ passed: 7, failed: 0 }),
   },
+  "saas-vendor": {
+    title: "verified name, acceptance, notifications to V's handler, PROXY v2 seen by V's process",
+    check: (r) => {
+      expect(r.report.checks).toEqual({ passed: 13, failed: 0 });
+      expect(r.report.cost.nat.lines.length).toBeGreaterThan(0);
+    },
+  },
   "own-service": {
     title: "Q accepted and metered, R rejected and refused",
     check: (r) => {
