@@ -30,6 +30,14 @@ const SHIPPED = {
       expect(r.report.cost.nat.lines.length).toBeGreaterThan(0);
     },
   },
+  "hybrid-onprem": {
+    title:
+      "the site resolves through the inbound endpoint and calls it over VPN, then over DX with the VPN down",
+    check: (r) => {
+      expect(r.report.checks).toEqual({ passed: 5, failed: 0 });
+      expect(r.report.cost.lines.map((l: { usageType: string }) => l.usageType)).toContain("VPN-Usage-Hours");
+    },
+  },
   "own-service": {
     title: "Q accepted and metered, R rejected and refused",
     check: (r) => {
