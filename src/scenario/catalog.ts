@@ -41,7 +41,14 @@ export function listScenarios(dir?: string): Entry[] {
       } catch {}
       byName.set(name, { name, title, file, origin: d === SHIPPED ? "shipped" : "local" });
     }
-  return [...byName.values()];
+  return [...byName.values()].sort(inSeedOrder);
+}
+
+/** Shipped ones first, in the seed's order (their titles start "1.", "2.", …), then by name. */
+function inSeedOrder(a: Entry, b: Entry): number {
+  const rank = (e: Entry) => Number(/^(\d+)\./.exec(e.title)?.[1] ?? Number.POSITIVE_INFINITY);
+  if (a.origin !== b.origin) return a.origin === "shipped" ? -1 : 1;
+  return rank(a) - rank(b) || a.name.localeCompare(b.name);
 }
 
 /** A file path as given, or a scenario's name. */

@@ -14,6 +14,8 @@ export interface Outcome {
   readonly exit?: number;
   readonly error?: { code: string; message: string };
   readonly refused?: string;
+  /** The report's one-line detail when the text's first line would mislead (a process's latest line). */
+  readonly summary?: string;
 }
 
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);

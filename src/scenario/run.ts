@@ -172,7 +172,9 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
       case "watch": {
         const p = processes.find((x) => x.name === s.watch);
         if (!p) throw new RefError(`no process '${s.watch}' was started`);
-        return { outcome: { failed: false, text: p.output(), output: { output: p.output() } } };
+        const text = p.output();
+        const latest = text.trimEnd().split("\n").pop() ?? "";
+        return { outcome: { failed: false, text, output: { output: text }, summary: latest } };
       }
       case "cost": {
         lastCost = await measuredCost(sc, start, true);
@@ -244,7 +246,11 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
           if (s.id) outputs[s.id] = outcome.output;
           const detail = made?.length
             ? made.map((m) => m.what).join(", ")
-            : oneLine(outcome.error ? `${outcome.error.code}: ${outcome.error.message}` : outcome.text);
+            : oneLine(
+                outcome.error
+                  ? `${outcome.error.code}: ${outcome.error.message}`
+                  : (outcome.summary ?? outcome.text),
+              );
           return res(!why, detail, why);
         }
         await sleep(200);

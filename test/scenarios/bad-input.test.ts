@@ -88,5 +88,20 @@ describe("privlink scenario run: bad input", () => {
     const r = await runCli(["scenario", "list", "--dir", join(import.meta.dirname, "files")], srv.cliEnv());
     expect(r.stdout).toMatch(/^secrets-private-app +1\. An application/m);
     expect(r.stdout).toMatch(/^fails-halfway +a scenario whose third step fails/m);
+    // The seven of the seed, in its order, before the folder's own.
+    expect(r.stdout.split("\n").map((l) => l.split(" ")[0])).toEqual([
+      "secrets-private-app",
+      "shared-services",
+      "saas-vendor",
+      "hybrid-onprem",
+      "own-service",
+      "central-logging",
+      "onprem-s3-sync",
+      "dangling",
+      "fails-halfway",
+      "unknown-action",
+      "unknown-kind",
+      "",
+    ]);
   });
 });
