@@ -179,6 +179,13 @@ const BENCHES: Record<string, Entry> = {
       (await import("./slow-clients.js")).benchSlowClients(full ? { seconds: 30 } : { seconds: 5 }) as never,
     budget: [60, 120],
   },
+  leak: {
+    title:
+      "issue 16: 10,000 connections through an endpoint and through an AWS-service endpoint; fds, handles, flows, sockets, heap back to baseline",
+    run: async (full) =>
+      (await import("./leak.js")).benchLeak(full ? {} : { total: 2000, concurrent: 500 }) as never,
+    budget: [120, 600],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -258,6 +258,13 @@ export class DataPlane {
     return this.listeners.size;
   }
 
+  /** Flows relayed through endpoints and open now: leak checks compare it with its baseline. */
+  get openFlows(): number {
+    let n = 0;
+    for (const set of this.conns.values()) n += set.size;
+    return n;
+  }
+
   /** The open endpoint listeners (host:port, sorted): what a restart must rebuild exactly. */
   listenerKeys(): string[] {
     return this.listeners.keys();
