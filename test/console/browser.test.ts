@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CreateSecurityGroupCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemRuntime } from "../../src/cloud/runtime.js";
 import {
   addresses,
   allowFromGroup,
@@ -15,6 +16,7 @@ import {
   type Provider,
 } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { shiftedRuntime } from "../metrics/world.js";
 import { runCli } from "../helpers/spawn.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
 
@@ -32,6 +34,8 @@ let page: Page;
 let target: Listening;
 let provider: Provider;
 let consumer: Consumer;
+/** Real time that the test moves forward to close CloudWatch minutes. */
+const rt = shiftedRuntime(systemRuntime);
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -39,7 +43,7 @@ async function shot(name: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  srv = await startTestServer();
+  srv = await startTestServer({ runtime: rt });
   target = await listen(echo);
   provider = await makeProvider(srv, {
     accountId: "111111111111",
@@ -169,7 +173,17 @@ describe("the web console in Chromium", () => {
       clearInterval(timer);
       socket.destroy();
     }
+    // The minute the bytes flowed is written to CloudWatch once the clock has left it.
+    srv.cloudwatch.tick();
+    rt.advance(60_000);
+    srv.cloudwatch.tick();
+    // A fresh page: its chart starts from CloudWatch's hour, then goes on live.
     await page.goto(`${srv.url}/#/endpoint/${consumer.endpointId}`);
+    await page.reload();
+    const chart = page.getByTestId("history-chart");
+    await chart.and(page.locator(":not([data-cloudwatch-minutes='0'])")).waitFor();
+    await page.getByTestId("history-totals").filter({ hasText: /in CloudWatch: [1-9][\d.]* (KiB|MiB)/ }).waitFor();
+    await chart.and(page.locator(":not([data-live-samples='0'])")).waitFor();
     await expect(page.getByTestId("dns-names").textContent()).resolves.toContain(`${consumer.endpointId}-`);
     await expect(page.getByTestId("policy").textContent()).resolves.toContain('"Effect"');
     await shot("endpoint");
