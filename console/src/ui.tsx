@@ -56,13 +56,13 @@ export function RateChart({ hour, label }: { hour: HourOfRates; label: string })
       <svg viewBox={`0 0 ${w} ${h}`} width="100%" height={h} role="img" aria-label={label}>
         <line className="axis" x1={0} y1={h - 0.5} x2={w} y2={h - 0.5} />
         <polyline className="cw" points={line(hour.cloudwatch)} fill="none" />
-        <polyline className="live" points={line(hour.live)} fill="none" />
+        <polyline className="stream" points={line(hour.live)} fill="none" />
       </svg>
       <figcaption className="muted">
         <span>{formatClock(new Date(hour.from).toISOString())}</span>
         <span>
           <span className="key cw">CloudWatch, per minute</span>{" "}
-          <span className="key live">live, per second</span> · peak{" "}
+          <span className="key stream">live, per second</span> · peak{" "}
           {formatRate(max === 1 && all.every((p) => p.rate === 0) ? 0 : max)}
         </span>
         <span>{formatClock(new Date(hour.to).toISOString())}</span>

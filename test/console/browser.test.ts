@@ -322,14 +322,14 @@ describe("the web console in Chromium", () => {
       }
     }
     expect(found).toEqual([]);
-  });
+  }, 400_000);
 
   it("follows the system's dark theme: dark backgrounds, light text, contrast kept", async () => {
     const colours = () =>
       inPage<Record<"bg" | "fg" | "card" | "node" | "canvas", string>>(
         page,
         `const css = (sel, p) => getComputedStyle(document.querySelector(sel)).getPropertyValue(p);
-         return { bg: css("body", "background-color"), fg: css("body", "color"), card: css(".card", "background-color"),
+         return { bg: css("html", "background-color"), fg: css("html", "color"), card: css(".card", "background-color"),
                   node: css(".topo", "background-color"), canvas: css(".react-flow", "background-color") };`,
       );
     for (const scheme of ["light", "dark"] as const) {
