@@ -173,6 +173,11 @@ describe("the web console in Chromium", () => {
       });
       await label.waitFor({ timeout: 20_000 });
       await shot("traffic");
+      // The workload and its endpoint share a rank: the flow edge between them goes backward and
+      // is routed around the nodes, not through them.
+      const flowEdge = `flow:${consumer.instanceId}->${consumer.endpointId}`;
+      await edge(flowEdge).waitFor();
+      expect(await nodesCrossed(flowEdge)).toEqual([]);
     } finally {
       clearInterval(timer);
       socket.destroy();
@@ -354,6 +359,23 @@ describe("the web console in Chromium", () => {
 /** Runs `body` (a function body, may await) in the browser page; its return value. */
 function inPage<T>(p: Page, body: string): Promise<T> {
   return p.evaluate(`(async () => { ${body} })()`) as Promise<T>;
+}
+
+/** The nodes whose boxes an edge's drawn path passes through (its ends' own handles aside). */
+function nodesCrossed(edgeId: string): Promise<string[]> {
+  return inPage<string[]>(
+    page,
+    `const path = document.querySelector('.react-flow__edge[data-id="${edgeId}"] path.react-flow__edge-path');
+     const m = path.getScreenCTM();
+     const len = path.getTotalLength();
+     const hit = new Set();
+     const boxes = [...document.querySelectorAll(".react-flow__node")].map((n) => [n.dataset.id, n.getBoundingClientRect()]);
+     for (let d = 12; d < len - 12; d += 4) {
+       const p = path.getPointAtLength(d).matrixTransform(m);
+       for (const [id, r] of boxes) if (p.x > r.left + 1 && p.x < r.right - 1 && p.y > r.top + 1 && p.y < r.bottom - 1) hit.add(id);
+     }
+     return [...hit];`,
+  );
 }
 
 /** axe-core in the page (evaluated through the DevTools protocol: the console's CSP allows no inline script). */
