@@ -214,6 +214,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     rt,
     stats: () => dataplane.dataplane.meter.snapshot(),
     taps: dataplane.dataplane.meter.taps,
+    metrics: cloudwatch.metrics,
     root: PACKAGE_ROOT,
     needsLogin: adminToken !== undefined,
   });

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { endpointRates } from "./graph.js";
+import type { RatePoint } from "./history.js";
 import type { FlowRow, Snapshot, StatsSample } from "./model.js";
 
 export class ApiError extends Error {
@@ -84,12 +85,13 @@ export interface Live {
   rates: Map<string, { rate: number; active: number }>;
   /** Recent flows, newest first, one row per flow (its latest phase). */
   flows: FlowRow[];
-  /** Bytes per second per endpoint over the last samples, oldest first (the sparklines). */
-  history: Map<string, number[]>;
+  /** Bytes per second per endpoint over the last samples, oldest first (the endpoint page's chart). */
+  history: Map<string, RatePoint[]>;
 }
 
 const MAX_FLOWS = 200;
-const MAX_HISTORY = 300;
+/** An hour of one-second samples: the chart's window. */
+const MAX_HISTORY = 3600;
 
 /** The event stream: counters, flows and state versions, as the server pushes them. */
 export function useLive(): Live {
@@ -117,10 +119,11 @@ export function useLive(): Live {
       const sample = JSON.parse((ev as MessageEvent).data) as StatsSample;
       const rates = endpointRates(prev, sample);
       prev = sample;
+      const t = Date.parse(sample.time);
       setLive((l) => {
         const history = new Map(l.history);
         for (const [id, r] of rates)
-          history.set(id, [...(history.get(id) ?? []), r.rate].slice(-MAX_HISTORY));
+          history.set(id, [...(history.get(id) ?? []), { t, rate: r.rate }].slice(-MAX_HISTORY));
         return { ...l, sample, rates, history };
       });
     });

@@ -11,6 +11,8 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import type { FlowTaps } from "../net/flow-tap.js";
 import type { Stats } from "../net/meter.js";
+import type { CloudWatchMetrics } from "../services/cloudwatch/metrics.js";
+import { endpointHistory } from "./history.js";
 import { ConsoleSessions, sessionCookie } from "./sessions.js";
 import { consoleSnapshot } from "./snapshot.js";
 import { CONSOLE_HEADERS, loadBundle, type StaticFile, sendFile } from "./static.js";
@@ -21,6 +23,8 @@ export interface ConsoleDeps {
   rt: Runtime;
   stats: () => Stats;
   taps: FlowTaps | undefined;
+  /** The CloudWatch store: an endpoint page starts from its last hour. */
+  metrics: CloudWatchMetrics;
   /** The package root; the bundle is its console/dist. */
   root: string;
   /** False when the admin API is open (--auth open): the console needs no login then. */
@@ -70,6 +74,15 @@ export function startConsole(deps: ConsoleDeps): WebConsole {
     admits: (req) => sessions.admits(req.method ?? "GET", req.headers),
     routes: {
       "GET /_privlink/console/state": () => ({ status: 200, body: consoleSnapshot(deps.state) }),
+      "GET /_privlink/console/metrics": ({ url }) => ({
+        status: 200,
+        body: endpointHistory(
+          deps.state,
+          deps.metrics,
+          url.searchParams.get("endpoint") ?? "",
+          deps.rt.now(),
+        ),
+      }),
       "POST /_privlink/console/login": () => ({ status: 200, body: { path: loginPath() } }),
       "POST /_privlink/console/connections": ({ body }) => decideConnections(deps, parseJson(body)),
     },

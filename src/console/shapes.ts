@@ -210,3 +210,28 @@ export interface FlowRow {
   readonly reason?: string;
   readonly hop?: string;
 }
+
+/** One minute of an endpoint's AWS/PrivateLinkEndpoints datapoints. */
+export interface HistoryPoint {
+  /** The minute's start (ISO). */
+  time: string;
+  /** BytesProcessed, Sum. */
+  bytes: number;
+  /** NewConnections, Sum. */
+  newConnections: number;
+  /** ActiveConnections, Maximum. */
+  activeConnections: number;
+  /** PacketsDropped, Sum. */
+  dropped: number;
+}
+
+/** GET /_privlink/console/metrics?endpoint=vpce-…: the last hour from the CloudWatch store. */
+export interface EndpointHistory {
+  endpointId: string;
+  /** Seconds per point (CloudWatch's 1-minute resolution). */
+  period: number;
+  since: string;
+  until: string;
+  /** Minutes with datapoints only, oldest first: a quiet minute has none (as in CloudWatch). */
+  points: HistoryPoint[];
+}

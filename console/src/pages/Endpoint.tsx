@@ -1,10 +1,15 @@
-import type { Live } from "../api.js";
+import { api, type Live, useLoad } from "../api.js";
 import { formatBytes, formatRate } from "../format.js";
-import type { Snapshot } from "../model.js";
+import { hourOfRates, type RatePoint } from "../history.js";
+import type { EndpointHistory, Snapshot } from "../model.js";
 import { resolvesTo } from "../resources.js";
-import { Policy, Section, Sparkline, StateBadge } from "../ui.js";
+import { ErrorBox, Policy, RateChart, Section, StateBadge } from "../ui.js";
 
 export function EndpointPage({ snap, id, live }: { snap: Snapshot; id: string; live: Live }) {
+  const history = useLoad(
+    () => api<EndpointHistory>("GET", `/_privlink/console/metrics?endpoint=${encodeURIComponent(id)}`),
+    id,
+  );
   const e = snap.endpoints.find((x) => x.id === id);
   if (!e)
     return (
@@ -39,7 +44,8 @@ export function EndpointPage({ snap, id, live }: { snap: Snapshot; id: string; l
             {formatBytes((counters?.bytesIn ?? 0) + (counters?.bytesOut ?? 0))} total ·{" "}
             {counters?.dropped ?? 0} refused
           </p>
-          <Sparkline values={live.history.get(e.id) ?? []} label="bytes per second since this page opened" />
+          <LastHour history={history.data} live={live.history.get(e.id) ?? []} />
+          {history.error && <ErrorBox error={history.error} />}
         </Section>
         <Section title="Network interfaces">
           <table>
@@ -141,5 +147,22 @@ export function EndpointPage({ snap, id, live }: { snap: Snapshot; id: string; l
         />
       </Section>
     </div>
+  );
+}
+
+/** The chart and CloudWatch's totals for the hour. */
+function LastHour({ history, live }: { history?: EndpointHistory; live: RatePoint[] }) {
+  const hour = hourOfRates(history, live);
+  const sum = (f: (p: EndpointHistory["points"][number]) => number) =>
+    (history?.points ?? []).reduce((a, p) => a + f(p), 0);
+  return (
+    <>
+      <RateChart hour={hour} label="bytes per second over the last hour" />
+      <p className="muted" data-testid="history-totals">
+        {history
+          ? `Last hour in CloudWatch: ${formatBytes(sum((p) => p.bytes))}, ${sum((p) => p.newConnections)} connections, ${sum((p) => p.dropped)} refused`
+          : "Loading the last hour from CloudWatch…"}
+      </p>
+    </>
   );
 }

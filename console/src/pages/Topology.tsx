@@ -1,73 +1,19 @@
-import {
-  Background,
-  Controls,
-  type Edge,
-  Handle,
-  MarkerType,
-  type Node,
-  type NodeProps,
-  Position,
-  ReactFlow,
-  ReactFlowProvider,
-  useReactFlow,
-} from "@xyflow/react";
-import { useMemo, useRef, useState } from "react";
+import { ReactFlowProvider } from "@xyflow/react";
+import { useMemo, useState } from "react";
 import type { Live } from "../api.js";
 import { formatBytes, formatClock, formatRate } from "../format.js";
+import { GraphView } from "../GraphView.js";
 import {
   buildGraph,
   type EdgeTraffic,
   edgeTraffic,
   findNode,
+  type GraphEdge,
   type GraphNode,
   ownerOfEni,
   withFlowEdges,
 } from "../graph.js";
-import { layoutGraph, NODE_HEIGHT, NODE_WIDTH } from "../layout.js";
 import type { Snapshot } from "../model.js";
-
-type NodeData = { node: GraphNode; selected: boolean };
-
-function TopoNode({ data }: NodeProps<Node<NodeData>>) {
-  const n = data.node;
-  return (
-    <div
-      className={`topo k-${n.kind}${data.selected ? " sel" : ""}`}
-      style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}
-      title={n.id}
-    >
-      <Handle type="target" position={Position.Left} />
-      <div className="kind">{n.kind}</div>
-      <div className="label">{n.label}</div>
-      <div className="detail">{n.detail}</div>
-      <Handle type="source" position={Position.Right} />
-    </div>
-  );
-}
-
-const nodeTypes = { topo: TopoNode };
-
-/** @xyflow/react's default handle: a 6 px box (border-box) centred on the node's edge. */
-const HANDLE = 6;
-const handle = (type: "source" | "target", x: number) => ({
-  type,
-  position: type === "target" ? Position.Left : Position.Right,
-  x: x - HANDLE / 2,
-  y: (NODE_HEIGHT - HANDLE) / 2,
-  width: HANDLE,
-  height: HANDLE,
-});
-/**
- * Every node's box and handles, given up front so that React Flow draws nodes and edges without
- * measuring them first. Measuring waits for a ResizeObserver, that is for a rendered frame: until
- * then a node is `visibility: hidden` and its edges are not drawn, and a starved browser (Chromium
- * beside a loaded test run) can go seconds without one.
- */
-const GEOMETRY = {
-  width: NODE_WIDTH,
-  height: NODE_HEIGHT,
-  handles: [handle("target", 0), handle("source", NODE_WIDTH)],
-} satisfies Pick<Node, "width" | "height" | "handles">;
 
 function hrefOf(n: GraphNode): string | undefined {
   if (n.kind === "endpoint") return `#/endpoint/${n.id}`;
@@ -83,7 +29,7 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
   const [selected, setSelected] = useState<string>();
   const [notFound, setNotFound] = useState(false);
   const [hovered, setHovered] = useState<string>();
-  const flow = useReactFlow();
+  const [focus, setFocus] = useState<{ id: string; seq: number }>();
 
   const base = useMemo(
     () =>
@@ -95,12 +41,6 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
     [snap, account, vpcId, showDefault],
   );
   const graph = useMemo(() => withFlowEdges(snap, base, live.flows), [snap, base, live.flows]);
-  // Layout depends on the graph's shape only: counters streaming in never move a node.
-  const shape = `${graph.nodes.map((n) => n.id).join(",")}|${graph.edges.map((e) => e.id).join(",")}`;
-  const graphRef = useRef(graph);
-  graphRef.current = graph;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the layout follows the graph's shape, not its labels
-  const positions = useMemo(() => layoutGraph(graphRef.current), [shape]);
   const traffic = useMemo(
     () =>
       edgeTraffic(
@@ -112,22 +52,7 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
       ),
     [snap, graph, live.rates, live.flows, live.sample],
   );
-
-  // The same node objects while only the stream ticks: React Flow keeps what it measured of a
-  // node it has seen (a new object is adopted afresh, measurements dropped).
-  const nodes = useMemo(
-    (): Node<NodeData>[] =>
-      graph.nodes.map((n) => ({
-        id: n.id,
-        type: "topo",
-        position: positions.get(n.id) ?? { x: 0, y: 0 },
-        data: { node: n, selected: n.id === selected },
-        draggable: false,
-        ...GEOMETRY,
-      })),
-    [graph.nodes, positions, selected],
-  );
-  const edges: Edge[] = graph.edges.map((e) => {
+  const look = (e: GraphEdge) => {
     const t = traffic.get(e.id);
     const refused = t?.refused;
     const moving = (t?.rate ?? 0) > 0 || (t?.active ?? 0) > 0;
@@ -137,17 +62,12 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
         ? `${formatRate(t.rate)} · ${t.active} conn`
         : e.label;
     return {
-      id: e.id,
-      source: e.source,
-      target: e.target,
       label,
-      className: `e-${e.kind}${refused ? " refused" : ""}${moving ? " moving" : ""}`,
+      className: `${refused ? " refused" : ""}${moving ? " moving" : ""}`.trim(),
       animated: moving,
-      markerEnd: e.kind === "contains" ? undefined : { type: MarkerType.ArrowClosed },
-      data: { reason: refused?.reason },
       ariaLabel: refused ? `${e.id}: refused — ${refused.reason}` : e.id,
     };
-  });
+  };
 
   const accounts = snap.accounts.map((a) => a.id);
   const vpcs = snap.vpcs.filter((v) => !account || v.accountId === account);
@@ -158,8 +78,12 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
     setNotFound(!id);
     if (!id) return;
     setSelected(id);
-    const p = positions.get(id);
-    if (p) flow.setCenter(p.x + NODE_WIDTH / 2, p.y + NODE_HEIGHT / 2, { zoom: 1.2, duration: 0 });
+    setFocus((f) => ({ id, seq: (f?.seq ?? 0) + 1 }));
+  };
+  const open = (id: string) => {
+    const n = graph.nodes.find((x) => x.id === id);
+    const href = n && hrefOf(n);
+    if (href) window.location.hash = href;
   };
 
   return (
@@ -218,22 +142,18 @@ function Canvas({ snap, live }: { snap: Snapshot; live: Live }) {
         </span>
       </div>
       <div className="canvas-row">
-        <div className="canvas" data-testid="topology">
-          <ReactFlow
-            nodes={nodes}
-            edges={edges}
-            nodeTypes={nodeTypes}
-            fitView
-            minZoom={0.1}
-            nodesConnectable={false}
-            onNodeClick={(_, n) => setSelected(n.id)}
-            onEdgeMouseEnter={(_, e) => setHovered(e.id)}
-            onEdgeMouseLeave={() => setHovered(undefined)}
-            proOptions={{ hideAttribution: true }}
-          >
-            <Background />
-            <Controls />
-          </ReactFlow>
+        <div className="canvas-wrap">
+          <GraphView
+            graph={graph}
+            testId="topology"
+            label="topology: Tab reaches the nodes, arrow keys move between them, Enter opens one"
+            selected={selected}
+            focus={focus}
+            look={look}
+            onSelect={setSelected}
+            onOpen={open}
+            onEdgeHover={setHovered}
+          />
           {hovered && <EdgeTip id={hovered} traffic={traffic.get(hovered)} />}
         </div>
         {sel && (

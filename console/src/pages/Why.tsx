@@ -1,34 +1,13 @@
-import { useState } from "react";
+import { ReactFlowProvider } from "@xyflow/react";
+import { useCallback, useMemo, useState } from "react";
 import { api } from "../api.js";
+import { GraphView } from "../GraphView.js";
+import { buildGraph, type GraphEdge, type GraphNode } from "../graph.js";
 import type { Snapshot } from "../model.js";
 import { ErrorBox, Section } from "../ui.js";
+import { type WhyResult, whyPath } from "../why-path.js";
 
-export interface WhyHop {
-  kind: string;
-  allowed: boolean;
-  resource?: string;
-  ruleId?: string;
-  detail: string;
-  code?: string;
-}
-
-export interface WhyResult {
-  allowed: boolean;
-  source: { label: string; eniId: string; vpcId: string; privateIp: string };
-  destination: {
-    label: string;
-    name?: string;
-    address: string;
-    vpcId?: string;
-    privateIp?: string;
-    port: number;
-  };
-  hops: WhyHop[];
-  refusedAt?: number;
-  reason: string;
-  explanationCode?: string;
-  fix?: string;
-}
+export type { WhyHop, WhyResult } from "../why-path.js";
 
 /** Reads ?source=…&destination=… from the hash, so a why question is a link. */
 function initial(name: string): string {
@@ -136,6 +115,7 @@ export function Why({ snap }: { snap: Snapshot }) {
               </li>
             ))}
           </ol>
+          <WhyGraph snap={snap} result={result} />
           <Section title="Hops">
             <table data-testid="why-hops">
               <thead>
@@ -189,5 +169,68 @@ export function Why({ snap }: { snap: Snapshot }) {
         </>
       )}
     </div>
+  );
+}
+
+/**
+ * The answer drawn on the topology: the source's VPC and what its endpoints reach, the flow's
+ * path in the accent colour, the refusing hop's node or edge in red with the hop's name.
+ */
+function WhyGraph({ snap, result }: { snap: Snapshot; result: WhyResult }) {
+  const { graph, path } = useMemo(() => {
+    const base = buildGraph(snap, { vpcId: result.source.vpcId, hideDefaultVpcs: !result.source.vpcId });
+    const path = whyPath(snap, base, result);
+    const have = new Set(base.edges.map((e) => e.id));
+    const graph = { nodes: base.nodes, edges: [...base.edges, ...path.edges.filter((e) => !have.has(e.id))] };
+    return { graph, path };
+  }, [snap, result]);
+  const refused = path.refused;
+  const onPath = useMemo(() => new Set([...path.nodes, ...path.edges.map((e) => e.id)]), [path]);
+  const mark = useCallback(
+    (n: GraphNode) => (refused?.at === n.id ? "why-refused" : onPath.has(n.id) ? "on-path" : undefined),
+    [refused, onPath],
+  );
+  const look = (e: GraphEdge) => {
+    if (refused?.at === e.id)
+      return {
+        className: "why-refused",
+        label: `refused: ${refused.kind}`,
+        ariaLabel: `${e.id}: refused at ${refused.kind}`,
+      };
+    if (onPath.has(e.id)) {
+      const kinds = path.hops.filter((h) => h.at === e.id).map((h) => h.kind);
+      return {
+        className: "why-path",
+        label: kinds.join(" · ") || e.label,
+        ariaLabel: `${e.id}: on the path`,
+      };
+    }
+    return { className: "why-off" };
+  };
+  return (
+    <section className="card why-canvas">
+      <h2>On the topology</h2>
+      {refused ? (
+        <p data-testid="why-refused" data-hop={refused.kind} data-at={refused.at}>
+          Refused at <strong>{refused.kind}</strong> on <span className="mono">{refused.at}</span> (marked
+          red); the path is in blue.
+        </p>
+      ) : (
+        <p className="muted">The path the flow takes is in blue.</p>
+      )}
+      <ReactFlowProvider>
+        <GraphView
+          graph={graph}
+          testId="why-graph"
+          label="the why answer's path on the topology"
+          look={look}
+          mark={mark}
+          onOpen={(id) => {
+            const n = graph.nodes.find((x) => x.id === id);
+            if (n?.kind === "endpoint" || n?.kind === "service") window.location.hash = `#/${n.kind}/${id}`;
+          }}
+        />
+      </ReactFlowProvider>
+    </section>
   );
 }
