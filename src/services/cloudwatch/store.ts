@@ -24,6 +24,16 @@ export interface StoredSeries extends SeriesKey {
   readonly lastTs: number;
 }
 
+/** One metric's stored points wanted by a batched read: the series by key, a resolution, [from, to). */
+export interface RangeRequest {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: readonly Dimension[];
+  readonly period: Resolution;
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface StoredPoint extends Aggregate {
   /** Epoch seconds, aligned to `period`. */
   readonly ts: number;
@@ -33,6 +43,11 @@ export interface StoredPoint extends Aggregate {
 /** Sorted, so that {A,B} and {B,A} are one metric, as in CloudWatch. */
 export function canonicalDimensions(dims: readonly Dimension[]): Dimension[] {
   return [...dims].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The dims column: canonical order, [name, value] pairs, so equal sets are equal strings. */
+function dimsKey(dims: readonly Dimension[]): string {
+  return JSON.stringify(canonicalDimensions(dims).map((d) => [d.name, d.value]));
 }
 
 /**
@@ -49,6 +64,7 @@ export class MetricStore {
   private readonly getPoint: Database.Statement;
   private readonly setPoint: Database.Statement;
   private readonly range: Database.Statement;
+  private readonly ranges: Database.Statement;
   private readonly putBatch: (
     rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[],
   ) => void;
@@ -91,6 +107,17 @@ export class MetricStore {
     this.range = this.db.prepare(
       "SELECT ts, n, sum, min, max FROM points WHERE series = ? AND period = ? AND ts >= ? AND ts < ? ORDER BY ts",
     );
+    // Every range of a GetMetricData request in one statement: the requests travel as one JSON
+    // array, each finds its series by key and its points by (series, period, ts) range.
+    this.ranges = this.db.prepare(
+      `WITH q AS (
+         SELECT key AS i, value ->> 0 AS ns, value ->> 1 AS name, value ->> 2 AS dims,
+                value ->> 3 AS period, value ->> 4 AS lo, value ->> 5 AS hi FROM json_each(?))
+       SELECT q.i AS i, p.ts AS ts, p.n AS n, p.sum AS sum, p.min AS min, p.max AS max
+       FROM q JOIN series s ON s.account = ? AND s.region = ? AND s.ns = q.ns AND s.name = q.name AND s.dims = q.dims
+       JOIN points p ON p.series = s.id AND p.period = q.period AND p.ts >= q.lo AND p.ts < q.hi
+       ORDER BY q.i, p.ts`,
+    );
     this.putBatch = this.db.transaction((rows) => {
       for (const r of rows) this.putOne(r.key, r.ts, r.agg, r.unit);
     });
@@ -102,7 +129,7 @@ export class MetricStore {
   }
 
   private putOne(key: SeriesKey, ts: number, agg: Aggregate, unit?: string): void {
-    const dims = JSON.stringify(canonicalDimensions(key.dimensions).map((d) => [d.name, d.value]));
+    const dims = dimsKey(key.dimensions);
     const k = [key.accountId, key.region, key.namespace, key.metricName, dims] as const;
     this.upsertSeries.run(...k, unit ?? null, ts);
     const id = (this.seriesId.get(...k) as { id: number }).id;
@@ -146,6 +173,27 @@ export class MetricStore {
       ...p,
       period,
     }));
+  }
+
+  /**
+   * The points of many metrics in one query (GetMetricData's metric queries): element k of the
+   * answer holds request k's points in time order, empty when the metric does not exist.
+   */
+  rows(
+    accountId: string,
+    region: string,
+    requests: readonly RangeRequest[],
+  ): (Aggregate & { ts: number })[][] {
+    const out: (Aggregate & { ts: number })[][] = requests.map(() => []);
+    if (requests.length === 0) return out;
+    const arg = JSON.stringify(
+      requests.map((r) => [r.namespace, r.metricName, dimsKey(r.dimensions), r.period, r.from, r.to]),
+    );
+    for (const r of this.ranges.iterate(arg, accountId, region) as Iterable<
+      Aggregate & { i: number; ts: number }
+    >)
+      out[r.i]!.push({ ts: r.ts, n: r.n, sum: r.sum, min: r.min, max: r.max });
+    return out;
   }
 
   /**
