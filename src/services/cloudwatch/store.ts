@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { type Aggregate, merge, RESOLUTIONS, type Resolution } from "./statistics.js";
+import { type Aggregate, merge, RESOLUTIONS, type Resolution, single } from "./statistics.js";
 
 /** One metric: where it lives and what it is called. Dimensions are sorted by name. */
 export interface SeriesKey {
@@ -32,6 +32,17 @@ export interface RangeRequest {
   readonly period: Resolution;
   readonly from: number;
   readonly to: number;
+}
+
+/** A datapoint to store: a 1-minute aggregate of one metric. */
+export interface PointRow {
+  readonly key: SeriesKey;
+  /** Epoch seconds, aligned to the minute. */
+  readonly ts: number;
+  readonly agg: Aggregate;
+  readonly unit?: string;
+  /** A counter's minute total (bytes, connections) rather than samples (a gauge, PutMetricData). */
+  readonly counter?: boolean;
 }
 
 export interface StoredPoint extends Aggregate {
@@ -65,9 +76,8 @@ export class MetricStore {
   private readonly setPoint: Database.Statement;
   private readonly range: Database.Statement;
   private readonly ranges: Database.Statement;
-  private readonly putBatch: (
-    rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[],
-  ) => void;
+  private readonly rollup: Database.Statement;
+  private readonly putBatch: (rows: readonly PointRow[]) => void;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -118,22 +128,41 @@ export class MetricStore {
        JOIN points p ON p.series = s.id AND p.period = q.period AND p.ts >= q.lo AND p.ts < q.hi
        ORDER BY q.i, p.ts`,
     );
-    this.putBatch = this.db.transaction((rows) => {
-      for (const r of rows) this.putOne(r.key, r.ts, r.agg, r.unit);
+    // A rollup recomputed from the 1-minute points of its span (after a counter minute grew).
+    this.rollup = this.db.prepare(
+      `INSERT INTO points (series, period, ts, n, sum, min, max)
+       SELECT series, ?2, ?3, sum(n), sum(sum), min(min), max(max) FROM points
+       WHERE series = ?1 AND period = 60 AND ts >= ?3 AND ts < ?3 + ?2 GROUP BY series
+       ON CONFLICT (series, period, ts) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max`,
+    );
+    this.putBatch = this.db.transaction((rows: readonly PointRow[]) => {
+      for (const r of rows) this.putOne(r);
     });
   }
 
-  /** Adds datapoints (epoch seconds; merged into what the same minute already holds). */
-  put(rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[]): void {
+  /**
+   * Adds datapoints (epoch seconds) to what the same minute already holds: samples merge (one
+   * more sample), a counter's minute grows (still one sample, the minute's total), so a minute
+   * written early (POST /_privlink/cloudwatch/flush) and again when it is over reads as if it
+   * had been written once.
+   */
+  put(rows: readonly PointRow[]): void {
     if (rows.length) this.putBatch(rows);
   }
 
-  private putOne(key: SeriesKey, ts: number, agg: Aggregate, unit?: string): void {
+  private putOne({ key, ts, agg, unit, counter }: PointRow): void {
     const dims = dimsKey(key.dimensions);
     const k = [key.accountId, key.region, key.namespace, key.metricName, dims] as const;
     this.upsertSeries.run(...k, unit ?? null, ts);
     const id = (this.seriesId.get(...k) as { id: number }).id;
     this.touch.run(ts, unit ?? null, id);
+    const minute = counter && (this.getPoint.get(id, 60, ts) as Aggregate | undefined);
+    if (minute) {
+      const total = single(minute.sum + agg.sum);
+      this.setPoint.run(id, 60, ts, total.n, total.sum, total.min, total.max);
+      for (const period of RESOLUTIONS) if (period !== 60) this.rollup.run(id, period, ts - (ts % period));
+      return;
+    }
     for (const period of RESOLUTIONS) {
       const at = ts - (ts % period);
       const old = this.getPoint.get(id, period, at) as Aggregate | undefined;
