@@ -131,8 +131,8 @@ export class MetricStore {
     // A rollup recomputed from the 1-minute points of its span (after a counter minute grew).
     this.rollup = this.db.prepare(
       `INSERT INTO points (series, period, ts, n, sum, min, max)
-       SELECT series, ?2, ?3, sum(n), sum(sum), min(min), max(max) FROM points
-       WHERE series = ?1 AND period = 60 AND ts >= ?3 AND ts < ?3 + ?2 GROUP BY series
+       SELECT series, @period, @at, sum(n), sum(sum), min(min), max(max) FROM points
+       WHERE series = @series AND period = 60 AND ts >= @at AND ts < @at + @period GROUP BY series
        ON CONFLICT (series, period, ts) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max`,
     );
     this.putBatch = this.db.transaction((rows: readonly PointRow[]) => {
@@ -160,7 +160,8 @@ export class MetricStore {
     if (minute) {
       const total = single(minute.sum + agg.sum);
       this.setPoint.run(id, 60, ts, total.n, total.sum, total.min, total.max);
-      for (const period of RESOLUTIONS) if (period !== 60) this.rollup.run(id, period, ts - (ts % period));
+      for (const period of RESOLUTIONS)
+        if (period !== 60) this.rollup.run({ series: id, period, at: ts - (ts % period) });
       return;
     }
     for (const period of RESOLUTIONS) {
