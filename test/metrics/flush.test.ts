@@ -1,6 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemRuntime } from "../../src/cloud/runtime.js";
+import { runCli } from "../helpers/spawn.js";
 import { type MeteredWorld, meteredWorld, shiftedRuntime } from "./world.js";
 
 /**
@@ -68,8 +69,13 @@ describe("flushing the current minute's metrics", () => {
     expect(flushed.datapoints).toBeGreaterThan(0);
     expect(await bytesNow("Sum")).toEqual({ values: [40_000], times: [minute] });
 
+    // The same through the CLI.
     await w.send(2_000);
-    await w.server.admin("POST", "/_privlink/cloudwatch/flush");
+    const cli = await runCli(["stats", "--flush"], w.server.cliEnv());
+    expect(cli.stderr).toBe("");
+    expect(cli.stdout).toMatch(
+      new RegExp(`^flushed [1-9]\\d* datapoints of the minute ${new Date(minute).toISOString()}\n$`),
+    );
     expect((await bytesNow("Sum")).values).toEqual([42_000]);
 
     // The rest of the minute: sampled within it (the 10-second tick), written once the clock has left it.
