@@ -175,6 +175,20 @@ const BENCHES: Record<string, Entry> = {
     budget: [180, 600],
     goals: metricsGoals,
   },
+  metering: {
+    title:
+      "issue 12: throughput and connections/s through an endpoint with metering on (metrics, flow log) vs off",
+    run: async (full) =>
+      (await import("./metering.js")).benchMetering(full ? { durationMs: 4000, rounds: 3 } : {}) as never,
+    budget: [150, 300],
+    goals: (rows) =>
+      rows
+        .filter((r) => typeof r.onVsOff === "number" && (r.unit === "MiB/s" || r.unit === "conn/s"))
+        .map(
+          (r) =>
+            `goal: ${r.case} loses at most 5 % to metering; measured: ×${(r.onVsOff as number).toFixed(3)} of unmetered: ${(r.onVsOff as number) >= 0.95 ? "met" : "NOT met"}`,
+        ),
+  },
   "slow-clients": {
     title:
       "issue 16: 1,000 slow clients (a header byte a second) on the API edge vs a normal client's latency; fds after",
