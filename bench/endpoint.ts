@@ -112,7 +112,9 @@ const SERVICE_PORTS = { source: 9001, sink: 9002, echo: 9003 } as const;
  * load generator's servers; clients connect from the consumer workload's host address, as
  * `privlink exec` would.
  */
-async function startEndpoint(gen: LoadGenerator): Promise<ProxyUnderTest> {
+export async function startEndpoint(
+  gen: LoadGenerator,
+): Promise<ProxyUnderTest & { privlink: Privlink; world: World }> {
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-endpoint-"));
   const p = await startPrivlink({ port: 0, home, auth: "open", ...TRAFFIC });
   try {
@@ -132,6 +134,8 @@ async function startEndpoint(gen: LoadGenerator): Promise<ProxyUnderTest> {
       20_000,
     );
     return {
+      privlink: p,
+      world,
       via: "endpoint",
       ports: { ...SERVICE_PORTS },
       host: world.endpointHosts[0]!,
@@ -149,7 +153,7 @@ async function startEndpoint(gen: LoadGenerator): Promise<ProxyUnderTest> {
   }
 }
 
-interface World {
+export interface World {
   serviceName: string;
   tgArns: Record<string, string>;
   consumerVpc: string;
@@ -161,7 +165,7 @@ interface World {
 }
 
 const PROVIDER = "100000000011";
-const CONSUMER = "100000000012";
+export const CONSUMER = "100000000012";
 
 /**
  * Through the API: a provider with an NLB (one listener and target group per target), an endpoint
@@ -287,7 +291,7 @@ export async function buildWorld(
 }
 
 /** `--auth open`: a 12-digit access key ID is that account. */
-function clientConfig(p: Privlink, account: string) {
+export function clientConfig(p: Privlink, account: string) {
   return {
     endpoint: p.url,
     region: "us-east-1",

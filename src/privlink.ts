@@ -39,6 +39,7 @@ import { defaultHome, type ServerFile, serverFilePath } from "./home.js";
 import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
+import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
@@ -244,6 +245,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         now: () => rt.now(),
       }),
       ...sns.adminRoutes(),
+      ...cloudWatchAdminRoutes(cloudwatch),
       // The analyzer resolves names as the workload proxies do: the VPC's DNS view, then the state.
       ...analyzeRoutes({
         state,

@@ -57,9 +57,9 @@ export class TransferPublisher implements FlowTap {
   refused(): void {}
 
   /** Writes the minutes that are over (or all of them). */
-  tick(all = false): void {
+  tick(all = false): number {
     const minute = minuteOf(this.now());
-    this.pending.write(this.store, (m) => all || m < minute);
+    return this.pending.write(this.store, (m) => all || m < minute);
   }
 
   clear(): void {

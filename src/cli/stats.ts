@@ -30,32 +30,46 @@ export function registerStatsCommand(program: Command): void {
     .option("--watch", "a live table of bytes/s per endpoint, redrawn until Ctrl-C")
     .option("--interval <seconds>", "seconds between samples with --watch", "2")
     .option("--count <n>", "stop --watch after n samples")
-    .action(async (o: { json?: boolean; watch?: boolean; interval: string; count?: string }) => {
-      if (o.watch) {
-        const seconds = Number(o.interval);
-        const count = o.count === undefined ? undefined : Number(o.count);
-        if (!(seconds >= 0.1 && seconds <= 3600)) throw new Error("--interval takes 0.1 to 3600 seconds");
-        if (count !== undefined && !(Number.isInteger(count) && count > 0))
-          throw new Error("--count takes a whole number > 0");
-        return watchStats(() => admin<Stats>("GET", "/_privlink/stats"), {
-          intervalMs: seconds * 1000,
-          count,
-          out: process.stdout,
-        });
-      }
-      const s = await admin<Stats>("GET", "/_privlink/stats");
-      if (o.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-      process.stdout.write(
-        table(
-          "endpoints",
-          s.endpoints.map(({ vpcEndpointId, ...c }) => ({ id: vpcEndpointId, ...c })),
-        ),
-      );
-      process.stdout.write(
-        table(
-          "network interfaces",
-          s.enis.map(({ networkInterfaceId, ...c }) => ({ id: networkInterfaceId, ...c })),
-        ),
-      );
-    });
+    .option(
+      "--flush",
+      "write the current minute's CloudWatch datapoints now (POST /_privlink/cloudwatch/flush), so get-metric-data shows them without waiting a minute",
+    )
+    .action(
+      async (o: { json?: boolean; watch?: boolean; interval: string; count?: string; flush?: boolean }) => {
+        if (o.flush) {
+          const f = await admin<{ minute: string; datapoints: number }>(
+            "POST",
+            "/_privlink/cloudwatch/flush",
+          );
+          if (o.json) return void process.stdout.write(`${JSON.stringify(f)}\n`);
+          return void process.stdout.write(`flushed ${f.datapoints} datapoints of the minute ${f.minute}\n`);
+        }
+        if (o.watch) {
+          const seconds = Number(o.interval);
+          const count = o.count === undefined ? undefined : Number(o.count);
+          if (!(seconds >= 0.1 && seconds <= 3600)) throw new Error("--interval takes 0.1 to 3600 seconds");
+          if (count !== undefined && !(Number.isInteger(count) && count > 0))
+            throw new Error("--count takes a whole number > 0");
+          return watchStats(() => admin<Stats>("GET", "/_privlink/stats"), {
+            intervalMs: seconds * 1000,
+            count,
+            out: process.stdout,
+          });
+        }
+        const s = await admin<Stats>("GET", "/_privlink/stats");
+        if (o.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        process.stdout.write(
+          table(
+            "endpoints",
+            s.endpoints.map(({ vpcEndpointId, ...c }) => ({ id: vpcEndpointId, ...c })),
+          ),
+        );
+        process.stdout.write(
+          table(
+            "network interfaces",
+            s.enis.map(({ networkInterfaceId, ...c }) => ({ id: networkInterfaceId, ...c })),
+          ),
+        );
+      },
+    );
 }

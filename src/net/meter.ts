@@ -34,6 +34,14 @@ const zero = (): Counters => ({
   dropped: 0,
 });
 
+/** What a connection reports to when metering is off (the benchmark's baseline). */
+const UNMETERED: RelayMeter & { track(r: { report(): void }): void } = {
+  track: () => undefined,
+  bytesIn: () => undefined,
+  bytesOut: () => undefined,
+  closed: () => undefined,
+};
+
 /**
  * Per-ENI, per-endpoint and per-NAT-gateway counters. The per-byte cost is the relay's (it reads the sockets'
  * own byte counters); the meter adds deltas. Active connections are not persisted: after a
@@ -48,6 +56,11 @@ export class Meter {
   private dirty = false;
   /** Flow logs and the console listen here; the host sets it. */
   taps?: FlowTaps;
+  /**
+   * For the metering benchmark ONLY (bench/metering.ts): off, connections are neither counted
+   * nor shown to the taps (no metrics, no flow logs, no cost), so the same run can price metering.
+   */
+  enabled = true;
 
   constructor(private readonly store?: MeterStore) {
     const saved = store?.load();
@@ -61,6 +74,7 @@ export class Meter {
     natGatewayId?: string,
     flow?: FlowInfo,
   ): RelayMeter & { track(r: { report(): void }): void } {
+    if (!this.enabled) return UNMETERED;
     const rows = this.rows(eniId, endpointId);
     const tap = flow && this.taps?.size ? this.taps.opened(flow) : undefined;
     if (natGatewayId) rows.push(row(this.nats, natGatewayId));
@@ -99,6 +113,7 @@ export class Meter {
 
   /** A refused flow (answered with a reset, or a 403 at the workload proxy). */
   dropped(eniId: string | undefined, endpointId: string | undefined, flow?: RefusedFlow): void {
+    if (!this.enabled) return;
     for (const c of this.rows(eniId, endpointId)) c.dropped++;
     this.dirty = true;
     if (flow) this.taps?.refused(flow);

@@ -4,6 +4,7 @@ import type { State } from "../../cloud/state.js";
 import { CloudWatchAlarms } from "./alarms.js";
 import { cloudWatchHandlers } from "./handlers.js";
 import { CloudWatchMetrics } from "./metrics.js";
+import { minuteOf } from "./pending.js";
 import { type CounterSource, PrivateLinkPublisher } from "./publisher.js";
 import { MetricStore } from "./store.js";
 
@@ -19,6 +20,11 @@ export interface CloudWatch {
   readonly alarms: CloudWatchAlarms;
   /** Samples the counters, writes finished minutes, evaluates alarms. Tests call it after advancing the clock. */
   tick(): void;
+  /**
+   * Writes every pending datapoint now, the current minute's included (the flush admin route);
+   * alarms see them at once. Answers the minute written and how many datapoints it took.
+   */
+  flush(): { minute: string; datapoints: number };
   /** Another source of datapoints written on the same ticks (the cost report's transfer bytes). */
   addPublisher(p: ExtraPublisher): void;
   clear(): void;
@@ -26,8 +32,8 @@ export interface CloudWatch {
 }
 
 export interface ExtraPublisher {
-  /** Writes the minutes that are over; `all` writes the current one too (shutdown). */
-  tick(all?: boolean): void;
+  /** Writes the minutes that are over; `all` writes the current one too (flush, shutdown). Answers the datapoints written. */
+  tick(all?: boolean): number;
   clear(): void;
 }
 
@@ -79,6 +85,12 @@ export function startCloudWatch(opts: {
     metrics,
     alarms,
     tick,
+    flush() {
+      let datapoints = publisher.flushAll();
+      for (const p of extra) datapoints += p.tick(true);
+      alarms.evaluateAll();
+      return { minute: new Date(minuteOf(opts.now()) * 1000).toISOString(), datapoints };
+    },
     addPublisher: (p) => void extra.push(p),
     clear() {
       publisher.clear();

@@ -1,15 +1,7 @@
 import { AwsError } from "../../cloud/errors.js";
+import { readStatSeries, type StatQuery } from "./batch.js";
 import { evaluate, expressionError, references, type Series } from "./expression.js";
-import {
-  type Aggregate,
-  bucket,
-  merge,
-  resolutionFor,
-  roundStart,
-  type Statistic,
-  single,
-  statistic,
-} from "./statistics.js";
+import { type Aggregate, bucket, merge, resolutionFor, roundStart, single, statistic } from "./statistics.js";
 import {
   canonicalDimensions,
   type Dimension,
@@ -189,8 +181,7 @@ export class CloudWatchMetrics {
       throw v.invalidValue(`The value ${scanBy} for parameter ScanBy is not valid.`);
     const checked = checkQueries(queries);
     const now = this.nowSec();
-    const computed = new Map<string, Series>();
-    const labels = new Map<string, string>();
+    const computed = this.fetchStats(scope, checked, win, now);
     let total = 0;
     const stack = new Set<string>();
     const resolve = (id: string): Series => {
@@ -200,9 +191,7 @@ export class CloudWatchMetrics {
       if (!q) throw v.invalidValue(`The expression refers to the unknown query id '${id}'.`);
       if (stack.has(id)) throw expressionError(id, "Circular dependency between expressions");
       stack.add(id);
-      const s = q.stat
-        ? this.statSeries(scope, q.stat, win, now, labels, id)
-        : this.mathSeries(q, resolve, checked, win);
+      const s = this.mathSeries(q, resolve, checked, win);
       stack.delete(id);
       computed.set(id, s);
       return s;
@@ -216,7 +205,7 @@ export class CloudWatchMetrics {
       if (scanBy === "TimestampDescending") order.reverse();
       results.push({
         Id: q.id,
-        Label: q.label ?? labels.get(q.id) ?? q.id,
+        Label: q.label ?? q.stat?.name ?? q.id,
         Timestamps: order.map((k) => new Date(s.ts[k]! * 1000)),
         Values: order.map((k) => s.vs[k]!),
         StatusCode: "Complete",
@@ -289,20 +278,22 @@ export class CloudWatchMetrics {
     return bucket(this.store.points(series.id, res, start - (start % res), end), start, period);
   }
 
-  private statSeries(
+  /** Every metric query's series, read in one batch before expressions refer to them. */
+  private fetchStats(
     scope: Scope,
-    stat: { ns: string; name: string; dims: Dimension[]; period: number; stat: Statistic },
+    checked: Map<string, CheckedQuery>,
     win: { start: number; end: number },
     now: number,
-    labels: Map<string, string>,
-    id: string,
-  ): Series {
-    labels.set(id, stat.name);
-    const series = this.exact(scope, stat.ns, stat.name, stat.dims);
-    if (!series) return { ts: [], vs: [] };
-    const start = roundStart(win.start, now, stat.period);
-    const buckets = [...this.read(series, start, win.end, stat.period, now)].sort((a, b) => a[0] - b[0]);
-    return { ts: buckets.map(([t]) => t), vs: buckets.map(([, a]) => statistic(a, stat.stat)) };
+  ): Map<string, Series> {
+    const stats = [...checked.values()].filter((q) => q.stat);
+    const series = readStatSeries(
+      this.store,
+      scope,
+      stats.map((q) => q.stat!),
+      win,
+      now,
+    );
+    return new Map(stats.map((q, k) => [q.id, series[k]!]));
   }
 
   private mathSeries(
@@ -334,7 +325,7 @@ interface CheckedQuery {
   returnData: boolean;
   period?: number;
   expression?: string;
-  stat?: { ns: string; name: string; dims: Dimension[]; period: number; stat: Statistic };
+  stat?: StatQuery;
 }
 
 /** Every query well-formed: a valid unique id, exactly one of MetricStat and Expression. */

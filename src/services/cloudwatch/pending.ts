@@ -1,5 +1,5 @@
 import { type Aggregate, merge, single } from "./statistics.js";
-import type { Dimension, MetricStore, SeriesKey } from "./store.js";
+import type { Dimension, MetricStore, PointRow, SeriesKey } from "./store.js";
 
 export type Scope = { accountId: string; region: string };
 
@@ -65,16 +65,23 @@ export class PendingMinutes {
     else old.agg = single(old.agg.sum + value);
   }
 
-  /** Writes (and forgets) every minute `due` says is over. */
-  write(store: MetricStore, due: (minute: number) => boolean): void {
-    const rows: { key: SeriesKey; ts: number; agg: Aggregate; unit: string }[] = [];
+  /** Writes (and forgets) every minute `due` says is over; answers how many datapoints. */
+  write(store: MetricStore, due: (minute: number) => boolean): number {
+    const rows: PointRow[] = [];
     for (const [minute, bucket] of this.pending) {
       if (!due(minute)) continue;
       for (const p of bucket.values())
-        rows.push({ key: p.series.key, ts: minute, agg: p.agg, unit: p.series.unit });
+        rows.push({
+          key: p.series.key,
+          ts: minute,
+          agg: p.agg,
+          unit: p.series.unit,
+          counter: !p.series.gauge,
+        });
       this.pending.delete(minute);
     }
     if (rows.length) store.put(rows);
+    return rows.length;
   }
 
   clear(): void {

@@ -47,10 +47,10 @@ export class PrivateLinkPublisher {
     this.pending.write(this.store, (m) => m < minute);
   }
 
-  /** Writes everything, the current minute included (on shutdown). */
-  flushAll(): void {
+  /** Writes everything, the current minute included (flush, shutdown); answers the datapoints written. */
+  flushAll(): number {
     this.sample(minuteOf(this.now()));
-    this.pending.write(this.store, () => true);
+    return this.pending.write(this.store, () => true);
   }
 
   clear(): void {

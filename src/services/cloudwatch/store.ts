@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { type Aggregate, merge, RESOLUTIONS, type Resolution } from "./statistics.js";
+import { type Aggregate, merge, RESOLUTIONS, type Resolution, single } from "./statistics.js";
 
 /** One metric: where it lives and what it is called. Dimensions are sorted by name. */
 export interface SeriesKey {
@@ -24,6 +24,27 @@ export interface StoredSeries extends SeriesKey {
   readonly lastTs: number;
 }
 
+/** One metric's stored points wanted by a batched read: the series by key, a resolution, [from, to). */
+export interface RangeRequest {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: readonly Dimension[];
+  readonly period: Resolution;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A datapoint to store: a 1-minute aggregate of one metric. */
+export interface PointRow {
+  readonly key: SeriesKey;
+  /** Epoch seconds, aligned to the minute. */
+  readonly ts: number;
+  readonly agg: Aggregate;
+  readonly unit?: string;
+  /** A counter's minute total (bytes, connections) rather than samples (a gauge, PutMetricData). */
+  readonly counter?: boolean;
+}
+
 export interface StoredPoint extends Aggregate {
   /** Epoch seconds, aligned to `period`. */
   readonly ts: number;
@@ -33,6 +54,11 @@ export interface StoredPoint extends Aggregate {
 /** Sorted, so that {A,B} and {B,A} are one metric, as in CloudWatch. */
 export function canonicalDimensions(dims: readonly Dimension[]): Dimension[] {
   return [...dims].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The dims column: canonical order, [name, value] pairs, so equal sets are equal strings. */
+function dimsKey(dims: readonly Dimension[]): string {
+  return JSON.stringify(canonicalDimensions(dims).map((d) => [d.name, d.value]));
 }
 
 /**
@@ -49,9 +75,9 @@ export class MetricStore {
   private readonly getPoint: Database.Statement;
   private readonly setPoint: Database.Statement;
   private readonly range: Database.Statement;
-  private readonly putBatch: (
-    rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[],
-  ) => void;
+  private readonly ranges: Database.Statement;
+  private readonly rollup: Database.Statement;
+  private readonly putBatch: (rows: readonly PointRow[]) => void;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -91,22 +117,53 @@ export class MetricStore {
     this.range = this.db.prepare(
       "SELECT ts, n, sum, min, max FROM points WHERE series = ? AND period = ? AND ts >= ? AND ts < ? ORDER BY ts",
     );
-    this.putBatch = this.db.transaction((rows) => {
-      for (const r of rows) this.putOne(r.key, r.ts, r.agg, r.unit);
+    // Every range of a GetMetricData request in one statement: the requests travel as one JSON
+    // array, each finds its series by key and its points by (series, period, ts) range.
+    this.ranges = this.db.prepare(
+      `WITH q AS (
+         SELECT key AS i, value ->> 0 AS ns, value ->> 1 AS name, value ->> 2 AS dims,
+                value ->> 3 AS period, value ->> 4 AS lo, value ->> 5 AS hi FROM json_each(?))
+       SELECT q.i AS i, p.ts AS ts, p.n AS n, p.sum AS sum, p.min AS min, p.max AS max
+       FROM q JOIN series s ON s.account = ? AND s.region = ? AND s.ns = q.ns AND s.name = q.name AND s.dims = q.dims
+       JOIN points p ON p.series = s.id AND p.period = q.period AND p.ts >= q.lo AND p.ts < q.hi
+       ORDER BY q.i, p.ts`,
+    );
+    // A rollup recomputed from the 1-minute points of its span (after a counter minute grew).
+    this.rollup = this.db.prepare(
+      `INSERT INTO points (series, period, ts, n, sum, min, max)
+       SELECT series, @period, @at, sum(n), sum(sum), min(min), max(max) FROM points
+       WHERE series = @series AND period = 60 AND ts >= @at AND ts < @at + @period GROUP BY series
+       ON CONFLICT (series, period, ts) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max`,
+    );
+    this.putBatch = this.db.transaction((rows: readonly PointRow[]) => {
+      for (const r of rows) this.putOne(r);
     });
   }
 
-  /** Adds datapoints (epoch seconds; merged into what the same minute already holds). */
-  put(rows: readonly { key: SeriesKey; ts: number; agg: Aggregate; unit?: string }[]): void {
+  /**
+   * Adds datapoints (epoch seconds) to what the same minute already holds: samples merge (one
+   * more sample), a counter's minute grows (still one sample, the minute's total), so a minute
+   * written early (POST /_privlink/cloudwatch/flush) and again when it is over reads as if it
+   * had been written once.
+   */
+  put(rows: readonly PointRow[]): void {
     if (rows.length) this.putBatch(rows);
   }
 
-  private putOne(key: SeriesKey, ts: number, agg: Aggregate, unit?: string): void {
-    const dims = JSON.stringify(canonicalDimensions(key.dimensions).map((d) => [d.name, d.value]));
+  private putOne({ key, ts, agg, unit, counter }: PointRow): void {
+    const dims = dimsKey(key.dimensions);
     const k = [key.accountId, key.region, key.namespace, key.metricName, dims] as const;
     this.upsertSeries.run(...k, unit ?? null, ts);
     const id = (this.seriesId.get(...k) as { id: number }).id;
     this.touch.run(ts, unit ?? null, id);
+    const minute = counter && (this.getPoint.get(id, 60, ts) as Aggregate | undefined);
+    if (minute) {
+      const total = single(minute.sum + agg.sum);
+      this.setPoint.run(id, 60, ts, total.n, total.sum, total.min, total.max);
+      for (const period of RESOLUTIONS)
+        if (period !== 60) this.rollup.run({ series: id, period, at: ts - (ts % period) });
+      return;
+    }
     for (const period of RESOLUTIONS) {
       const at = ts - (ts % period);
       const old = this.getPoint.get(id, period, at) as Aggregate | undefined;
@@ -146,6 +203,27 @@ export class MetricStore {
       ...p,
       period,
     }));
+  }
+
+  /**
+   * The points of many metrics in one query (GetMetricData's metric queries): element k of the
+   * answer holds request k's points in time order, empty when the metric does not exist.
+   */
+  rows(
+    accountId: string,
+    region: string,
+    requests: readonly RangeRequest[],
+  ): (Aggregate & { ts: number })[][] {
+    const out: (Aggregate & { ts: number })[][] = requests.map(() => []);
+    if (requests.length === 0) return out;
+    const arg = JSON.stringify(
+      requests.map((r) => [r.namespace, r.metricName, dimsKey(r.dimensions), r.period, r.from, r.to]),
+    );
+    for (const r of this.ranges.iterate(arg, accountId, region) as Iterable<
+      Aggregate & { i: number; ts: number }
+    >)
+      out[r.i]!.push({ ts: r.ts, n: r.n, sum: r.sum, min: r.min, max: r.max });
+    return out;
   }
 
   /**
