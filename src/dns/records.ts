@@ -38,6 +38,7 @@ import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { endpointServesDns, inZone, parseRecordValue } from "../cloud/hosted-zone.js";
 import type { Change, State } from "../cloud/state.js";
 import type { EndpointService, Eni, HostedZone, RecordSet, Vpc, VpcEndpoint } from "../cloud/types.js";
+import { gatewayServiceOfName } from "../flow/gateway-endpoint.js";
 import { canonicalName } from "./name.js";
 import {
   type Alias,
@@ -742,8 +743,6 @@ const REGION_IN_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$/;
  * the global STS endpoint (botocore with `sts_regional_endpoints = legacy`, older SDKs).
  */
 const GLOBAL_AWS_NAMES: ReadonlySet<string> = new Set(["sts.amazonaws.com"]);
-/** us-east-1's legacy global S3 names (`s3.amazonaws.com`, `bucket.s3.amazonaws.com`): the CLI still uses them. */
-const GLOBAL_S3_NAME = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
 
 const AWS_SOA: RR = {
   name: AWS_ORIGIN,
@@ -768,7 +767,8 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
   const n = canonicalName(name);
   if (!inZone(n, AWS_ORIGIN) || inZone(n, VPCE_ORIGIN)) return undefined;
   const region = REGION_IN_NAME.exec(n)?.[1] ?? "us-east-1";
-  if (!GLOBAL_AWS_NAMES.has(n) && !GLOBAL_S3_NAME.test(n) && !awsServiceByPrivateDnsName(n, region))
+  // Gateway services' names (S3's apex and dash-region forms have no interface private DNS name).
+  if (!GLOBAL_AWS_NAMES.has(n) && !gatewayServiceOfName(n) && !awsServiceByPrivateDnsName(n, region))
     return undefined;
   if (type !== "A" && type !== "ANY")
     return { rcode: "NOERROR", answers: [], authority: [AWS_SOA], authoritative: false };

@@ -1,4 +1,5 @@
 export { decide, FlowDecider } from "./decide.js";
+export { type GatewayServiceName, gatewayServiceOfName } from "./gateway-endpoint.js";
 export { type StateIndex, stateIndex } from "./index-cache.js";
 export { EPHEMERAL } from "./nacl.js";
 export { internetHops, longestMatch, routeTableOf } from "./route.js";
