@@ -77,6 +77,8 @@ export interface PrivlinkOptions {
   frontLimits?: Partial<FrontLimits>;
   /** Idle flows through endpoints and workload proxies are reset after this (default AWS's 350 s). */
   idleTimeoutMs?: number;
+  /** Open connections one endpoint takes before refusing new ones (default 4096; tests make it small). */
+  maxConnectionsPerEndpoint?: number;
 }
 
 export interface Privlink {
@@ -193,6 +195,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     tlsEnv: () => workloadTlsEnv(home),
     ca,
     idleTimeoutMs: opts.idleTimeoutMs,
+    maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint,
   });
   dataplaneRef = dataplane;
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
@@ -250,6 +253,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
             (dns ? dnsResolver(dns, stateResolver(state)) : stateResolver(state)).resolve(vpcId, name),
         },
         health: () => dataplane.dataplane.healthView,
+        listeners: () => dataplane.dataplane.listenerView,
       }),
       ...stateAdminRoutes(state, store, rt),
       ...web.routes,
