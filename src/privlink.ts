@@ -81,6 +81,8 @@ export interface PrivlinkOptions {
   idleTimeoutMs?: number;
   /** S3 answers RequestTimeout when a request body stalls this long (default 20 s). */
   s3RequestTimeoutMs?: number;
+  /** Open connections one endpoint takes before refusing new ones (default 4096; tests make it small). */
+  maxConnectionsPerEndpoint?: number;
 }
 
 export interface Privlink {
@@ -196,6 +198,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     front,
     ca,
     idleTimeoutMs: opts.idleTimeoutMs,
+    maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint,
   });
   dataplaneRef = dataplane;
   const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
@@ -255,6 +258,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
             (dns ? dnsResolver(dns, stateResolver(state)) : stateResolver(state)).resolve(vpcId, name),
         },
         health: () => dataplane.dataplane.healthView,
+        listeners: () => dataplane.dataplane.listenerView,
       }),
       ...stateAdminRoutes(state, store, rt),
       ...web.routes,

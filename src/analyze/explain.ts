@@ -262,6 +262,14 @@ export const HOP_MEANINGS: Readonly<Record<KnownHopKind, HopMeaning>> = {
         ? `aws elbv2 register-targets --target-group-arn ${c.hop.resource} --targets Id=${PLACEHOLDER},Port=${c.port}`
         : undefined,
   },
+  // The endpoint's own listener: a full connection table or a missing front is a component not
+  // working (BAD_STATE, no change to make); an admitted flow with nowhere to go is the listener
+  // of an endpoint the state no longer has (the data plane converges, nothing to fix either).
+  "endpoint-listener": {
+    code: (h) => (/no forwarding/.test(h.detail) ? "NO_POSSIBLE_DESTINATION" : "BAD_STATE"),
+    component: "AWS::EC2::VPCEndpoint",
+    fix: () => undefined,
+  },
 };
 
 const UNKNOWN: HopMeaning = {

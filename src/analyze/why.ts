@@ -11,7 +11,10 @@ import {
   decide,
   type FlowSource,
   type HealthView,
+  IDLE_LISTENERS,
+  type ListenerView,
   stateIndex,
+  throughEndpointListener,
 } from "../flow/index.js";
 import { meaningOf } from "./explain.js";
 import { checkPolicyQuery, type PolicyQuery, policyHops } from "./policy.js";
@@ -31,6 +34,8 @@ export interface WhyDeps {
   readonly rt: Runtime;
   /** The data plane's target health, so `why` sees what connections see. */
   readonly health?: HealthView;
+  /** The data plane's endpoint listeners (open connections, the front), so `why` refuses where they do. */
+  readonly listeners?: ListenerView;
 }
 
 export interface WhyHop {
@@ -94,7 +99,11 @@ export function explainDecision(
   return { hops, refusedAt: at, code: hops[at]!.code, fix };
 }
 
-/** The data plane's rule for names with several addresses: the first admitted one, else the first refusal. */
+/**
+ * The data plane's rule for names with several addresses: the first admitted one, else the first
+ * refusal. Each address is decided as the data plane does: the flow decision, then the endpoint
+ * listener's own hop.
+ */
 export function decideAny(
   state: State,
   source: FlowSource,
@@ -102,10 +111,12 @@ export function decideAny(
   port: number,
   name: string | undefined,
   health: HealthView = ASSUME_HEALTHY,
+  listeners: ListenerView = IDLE_LISTENERS,
 ): { decision: Decision; address: string } {
   let first: { decision: Decision; address: string } | undefined;
   for (const address of addresses) {
-    const decision = decide(state, { source, destination: address, port, name }, health);
+    const flow = { source, destination: address, port, name };
+    const decision = throughEndpointListener(decide(state, flow, health), listeners);
     if (decision.allowed) return { decision, address };
     first ??= { decision, address };
   }
@@ -117,7 +128,15 @@ export async function why(deps: WhyDeps, q: WhyQuery): Promise<WhyResult> {
   if (q.policy) checkPolicyQuery(q.policy);
   const src = resolveSource(state, q.source, q.vpc);
   const dst = await resolveDestination(state, deps.resolver, src, q.destination);
-  const { decision: d, address } = decideAny(state, src.flow, dst.addresses, dst.port, dst.name, deps.health);
+  const { decision: d, address } = decideAny(
+    state,
+    src.flow,
+    dst.addresses,
+    dst.port,
+    dst.name,
+    deps.health,
+    deps.listeners,
+  );
   const explained = explainDecision(state, d, dst.port, src.region, dst.awsService);
   const hops = [...explained.hops];
   let { refusedAt, code, fix } = explained;

@@ -4,7 +4,7 @@ import { BadInput, type Resolver } from "../analyze/subjects.js";
 import { why } from "../analyze/why.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
-import type { HealthView } from "../flow/index.js";
+import type { HealthView, ListenerView } from "../flow/index.js";
 import { parseJson } from "./admin.js";
 import type { AdminRoute } from "./server.js";
 
@@ -15,6 +15,8 @@ export interface AnalyzeDeps {
   resolver: Resolver;
   /** The data plane's target health. */
   health: () => HealthView;
+  /** The data plane's endpoint listeners. */
+  listeners: () => ListenerView;
 }
 
 function text(v: unknown, name: string): string | undefined {
@@ -51,7 +53,13 @@ export function analyzeRoutes(deps: AnalyzeDeps): Record<string, AdminRoute> {
       const action = text(b.action, "action");
       if (!!principal !== !!action) throw new BadInput("--principal and --action go together");
       const result = await why(
-        { state: deps.state, resolver: deps.resolver, rt: deps.rt, health: deps.health() },
+        {
+          state: deps.state,
+          resolver: deps.resolver,
+          rt: deps.rt,
+          health: deps.health(),
+          listeners: deps.listeners(),
+        },
         {
           source,
           destination,

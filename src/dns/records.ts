@@ -47,6 +47,7 @@ import type {
   VpcEndpoint,
   VpcPeeringConnection,
 } from "../cloud/types.js";
+import { gatewayServiceOfName } from "../flow/gateway-endpoint.js";
 import { InstanceNames, type Touched } from "./instance-names.js";
 import { canonicalName } from "./name.js";
 import {
@@ -775,8 +776,6 @@ const REGION_IN_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$/;
  * the global STS endpoint (botocore with `sts_regional_endpoints = legacy`, older SDKs).
  */
 const GLOBAL_AWS_NAMES: ReadonlySet<string> = new Set(["sts.amazonaws.com"]);
-/** us-east-1's legacy global S3 names (`s3.amazonaws.com`, `bucket.s3.amazonaws.com`): the CLI still uses them. */
-const GLOBAL_S3_NAME = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
 
 const AWS_SOA: RR = {
   name: AWS_ORIGIN,
@@ -805,7 +804,7 @@ export function awsServiceAnswer(name: string, type: string): Answer | undefined
   // name SDK v3 calls for ListBuckets): public like the names under it.
   const known =
     GLOBAL_AWS_NAMES.has(n) ||
-    GLOBAL_S3_NAME.test(n) ||
+    gatewayServiceOfName(n) !== undefined ||
     awsServiceByPrivateDnsName(n, region) ||
     awsServiceByPrivateDnsName(`x.${n}`, region);
   if (!known) return undefined;

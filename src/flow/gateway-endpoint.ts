@@ -14,9 +14,38 @@ import type { Route, RouteTable } from "../cloud/types.js";
 import { passed, refused } from "./cross-vpc.js";
 import type { FlowTarget, Hop } from "./types.js";
 
+/** `s3.us-east-1…`, `bucket.s3.dualstack.eu-west-1…`, `s3-us-west-2…`, `dynamodb.us-east-1…`. */
 const REGIONAL = /(?:^|\.)(s3|dynamodb)(?:[.-]dualstack)?[.-]([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$/;
 /** us-east-1's legacy global S3 names, which clients still use. */
 const GLOBAL_S3 = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
+
+/** An AWS service with a gateway endpoint, as a public name of it says. */
+export interface GatewayServiceName {
+  readonly service: "s3" | "dynamodb";
+  readonly region: string;
+  /** `com.amazonaws.REGION.SERVICE`: the gateway (and interface) service's name. */
+  readonly serviceName: string;
+}
+
+/**
+ * The one place that knows which public names belong to a gateway service (S3 and DynamoDB,
+ * their bucket virtual-host, dual-stack, legacy dash-region and global forms): the VPC resolver
+ * answers them (dns/records.ts), the decision routes them by prefix list (below), and the
+ * service front serves them (front/front.ts). `.vpce.amazonaws.com` names are endpoint names,
+ * never these.
+ */
+export function gatewayServiceOfName(name: string): GatewayServiceName | undefined {
+  const host = name.toLowerCase().replace(/\.$/, "");
+  if (host.endsWith(".vpce.amazonaws.com")) return undefined;
+  const m = REGIONAL.exec(host);
+  const [service, region] = m
+    ? [m[1] as "s3" | "dynamodb", m[2]!]
+    : GLOBAL_S3.test(host)
+      ? (["s3", "us-east-1"] as const)
+      : [];
+  if (!service || !region) return undefined;
+  return { service, region, serviceName: `com.amazonaws.${region}.${service}` };
+}
 
 /**
  * The address AWS would have answered for `name` when privlink's DNS gave its edge: the first
@@ -24,11 +53,9 @@ const GLOBAL_S3 = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
  */
 export function publicServiceAddress(name: string | undefined, destination: string): string | undefined {
   if (!name || destination !== AWS_PUBLIC_ADDRESS) return undefined;
-  const host = name.toLowerCase().replace(/\.$/, "");
-  const m = REGIONAL.exec(host);
-  const [service, region] = m ? [m[1]!, m[2]!] : GLOBAL_S3.test(host) ? ["s3", "us-east-1"] : [];
-  if (!service || !region) return undefined;
-  const list = awsPrefixLists(region).find((p) => p.name === `com.amazonaws.${region}.${service}`);
+  const gw = gatewayServiceOfName(name);
+  if (!gw) return undefined;
+  const list = awsPrefixLists(gw.region).find((p) => p.name === gw.serviceName);
   const first = list && parseCidr(list.cidrs[0] ?? "");
   return first ? formatIp(first.base + 1) : undefined;
 }

@@ -1,4 +1,12 @@
 export { decide, FlowDecider } from "./decide.js";
+export {
+  endpointListenerRefusal,
+  IDLE_LISTENERS,
+  type ListenerView,
+  MAX_CONNECTIONS_PER_ENDPOINT,
+  throughEndpointListener,
+} from "./endpoint-listener.js";
+export { type GatewayServiceName, gatewayServiceOfName } from "./gateway-endpoint.js";
 export { type StateIndex, stateIndex } from "./index-cache.js";
 export { EPHEMERAL } from "./nacl.js";
 export { internetHops, longestMatch, routeTableOf } from "./route.js";

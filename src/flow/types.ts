@@ -43,7 +43,8 @@ export type HopKind =
   | "acceptance"
   | "service"
   | "nlb-listener"
-  | "target-health";
+  | "target-health"
+  | "endpoint-listener";
 
 export interface Hop {
   readonly kind: HopKind;

@@ -35,6 +35,7 @@ import { endpointDnsNames, s3EndpointSubdomainNames } from "../cloud/endpoint-dn
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
 import type { VpcEndpoint } from "../cloud/types.js";
+import { gatewayServiceOfName } from "../flow/gateway-endpoint.js";
 import { authorize } from "./authorize.js";
 import type { LocalCa } from "./ca.js";
 import { deriveRequest } from "./derive.js";
@@ -531,13 +532,11 @@ function noLongerServed(res: ServerResponse, requestId: string): void {
 
 const REGIONAL_AWS_NAME = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
 
-/** us-east-1's legacy global S3 names, served as us-east-1's S3. */
-const GLOBAL_S3_NAME = /(?:^|\.)s3(?:-external-1)?\.amazonaws\.com$/;
-
 /** The service whose public regional name `host` is; global names (sts.amazonaws.com) have none but S3's. */
 function publicServiceOf(host: string): AwsService | undefined {
   const name = host.replace(/\.$/, "").toLowerCase();
-  if (GLOBAL_S3_NAME.test(name)) return awsServiceByName("com.amazonaws.us-east-1.s3", { type: "Interface" });
+  const gateway = gatewayServiceOfName(name);
+  if (gateway) return awsServiceByName(gateway.serviceName, { type: "Interface" });
   const region = REGIONAL_AWS_NAME.exec(name)?.[1];
   return region ? awsServiceByPrivateDnsName(name, region) : undefined;
 }

@@ -13,8 +13,11 @@ import {
   type FlowTarget,
   type HealthView,
   healthCheckPort,
+  type ListenerView,
+  MAX_CONNECTIONS_PER_ENDPOINT,
   type TargetHealthState,
   targetHost,
+  throughEndpointListener,
 } from "../flow/index.js";
 import {
   DependencyIndex,
@@ -174,6 +177,8 @@ export class DataPlane {
   private closing?: Promise<void>;
   private readonly mapPrivileged: boolean;
   readonly healthView: HealthView;
+  /** What the endpoint listeners know beyond the state: `why` reads the same view. */
+  readonly listenerView: ListenerView;
   readonly readiness: Readiness;
 
   constructor(private readonly opts: DataPlaneOptions) {
@@ -192,6 +197,11 @@ export class DataPlane {
       state: (tgArn, t) => this.watches.get(watchKey(tgArn, t.id, t.port))?.state,
     };
     this.decider = new FlowDecider(opts.state, this.healthView);
+    this.listenerView = {
+      openConnections: (id) => this.conns.get(id)?.size ?? 0,
+      maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint ?? MAX_CONNECTIONS_PER_ENDPOINT,
+      serviceFront: opts.front !== undefined,
+    };
     this.readiness = { endpointServing: (id) => this.endpointServing(id) };
   }
 
@@ -523,7 +533,8 @@ export class DataPlane {
 
   /** Service ports, computed once per service and pass (thousands of endpoints share one). */
   private servicePorts(ep: VpcEndpoint, cache: PortsCache, deps?: DependencyKey[]): number[] {
-    if (!ep.serviceId) return this.opts.front ? [443] : [];
+    // Without a front the listener still binds, so that its refusal is explicit and recorded.
+    if (!ep.serviceId) return [443];
     if (deps) {
       this.depend(deps, dependencyKey("endpointService", ep.serviceId));
       const service = this.opts.state.get("endpointService", ep.serviceId);
@@ -630,25 +641,11 @@ export class DataPlane {
       this.drop(socket, spec, source, `internal error: ${(err as Error).message}`);
       return;
     }
-    const target = decision.target;
-    const refusal = this.refusal(spec, decision);
-    if (refusal) this.drop(socket, spec, source, refusal, decision);
-    else if (target?.kind === "aws-service") this.toFront(socket, spec, decision);
-    else if (target?.kind === "nlb") this.forward(socket, spec, decision, target);
-  }
-
-  /** Why an endpoint listener must refuse this flow, if it must. */
-  private refusal(spec: EndpointListener, decision: Decision): string | undefined {
-    const target = decision.target;
-    if (!decision.allowed || !target) return decision.reason;
-    const live = this.conns.get(spec.endpointId)?.size ?? 0;
-    if (live >= (this.opts.maxConnectionsPerEndpoint ?? 4096))
-      return `endpoint ${spec.endpointId} has ${live} open connections (the limit)`;
-    if (target.kind === "aws-service" && !this.opts.front)
-      return `no service front for ${target.serviceName}`;
-    if (target.kind !== "aws-service" && target.kind !== "nlb")
-      return `no forwarding for ${target.kind} on an endpoint listener`;
-    return undefined;
+    const admitted = throughEndpointListener(decision, this.listenerView, spec.endpointId);
+    const target = admitted.target;
+    if (!admitted.allowed) this.drop(socket, spec, source, admitted.reason, admitted);
+    else if (target?.kind === "aws-service") this.toFront(socket, spec, admitted);
+    else if (target?.kind === "nlb") this.forward(socket, spec, admitted, target);
   }
 
   private drop(

@@ -23,6 +23,8 @@ export interface DataPlaneHostOptions {
   ca?: LeafIssuer;
   /** Idle connections through endpoints are reset after this long (default AWS's 350 s). */
   idleTimeoutMs?: number;
+  /** Open connections one endpoint takes before refusing new ones (default 4096). */
+  maxConnectionsPerEndpoint?: number;
   /** How often the data plane re-checks every endpoint besides its per-commit updates (default 60 s). */
   fullReconcileMs?: number;
 }
@@ -58,6 +60,7 @@ export function createDataPlaneHost(opts: DataPlaneHostOptions): DataPlaneHost {
     front: opts.front,
     idleTimeoutMs: opts.idleTimeoutMs,
     fullReconcileMs: opts.fullReconcileMs,
+    maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint,
     onConverged: () => converged(),
   });
   const fallback = opts.resolver ?? stateResolver(opts.state);
