@@ -145,9 +145,16 @@ export class State {
       const before = table.get(id) as Record<string, unknown> | undefined;
       const after = value as Record<string, unknown>;
       const buckets = this.buckets(kind);
+      table.set(id, value);
       for (const f of fields) {
-        if (before && before[f] !== after[f]) dropFrom(buckets, f, before[f], id);
-        bucketOf(buckets, f, after[f]).set(id, value);
+        if (before && before[f] !== after[f]) {
+          // A move keeps its place in the table, so the bucket it joins is rebuilt in table
+          // order: `where` must list what a scan lists, in the scan's order. No kind moves today.
+          dropFrom(buckets, f, before[f], id);
+          const bucket = bucketOf(buckets, f, after[f]);
+          bucket.clear();
+          for (const [k, v] of table) if ((v as Record<string, unknown>)[f] === after[f]) bucket.set(k, v);
+        } else bucketOf(buckets, f, after[f]).set(id, value);
       }
     }
     table.set(id, value);
