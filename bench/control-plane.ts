@@ -73,12 +73,12 @@ export interface ControlPlaneBenchOptions {
   creates?: number;
 }
 
-const PER_VPC = 50;
+export const PER_VPC = 50;
 const AZ = "us-east-1a";
 const ACCOUNT = "000000000000";
 
 /** Interface services with a private DNS name in the seeded subnets' zone: 50 distinct per VPC. */
-function seedServices(): string[] {
+export function seedServices(): string[] {
   const azId = "use1-az1";
   return awsServices("us-east-1")
     .filter(
@@ -93,7 +93,7 @@ function seedServices(): string[] {
 }
 
 /** A VPC with DNS hostnames on and one /24 in us-east-1a; returns the IDs. */
-function seedVpc(state: State, ctx: Ctx, n: number): { vpcId: string; subnetId: string } {
+export function seedVpc(state: State, ctx: Ctx, n: number): { vpcId: string; subnetId: string } {
   return state.transact((tx) => {
     ensureRegion(tx, ctx);
     const vpc = createVpc(tx, ctx, { cidr: `10.${n % 256}.0.0/16` });
@@ -104,7 +104,7 @@ function seedVpc(state: State, ctx: Ctx, n: number): { vpcId: string; subnetId: 
 }
 
 /** Adds endpoints until the store holds `target`, one transaction (one commit) per VPC. */
-function seed(
+export function seed(
   state: State,
   ctx: Ctx,
   services: string[],
@@ -131,7 +131,7 @@ function seed(
 }
 
 /** A server that answers every request with one fixed EC2 response (the ceiling). */
-class Ceiling {
+export class Ceiling {
   body = "";
   private constructor(readonly server: Server) {}
 
@@ -409,7 +409,7 @@ export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Pr
 }
 
 /** The lifecycle steps after each commit (coalesced per tick), as the server runs them. */
-function lifecycle(state: State): () => void {
+export function lifecycle(state: State): () => void {
   let scheduled = false;
   let stopped = false;
   const run = () => {

@@ -159,3 +159,16 @@ export function metricsGoals(rows: Row[]): string[] {
       return `goal: ${r.case} < 100 ms; measured: ${p50.toFixed(1)} ms p50 (${r.points} datapoints): ${verdict(p50 < 100)}`;
     });
 }
+
+/** Issue 15's API goals (bench/api-cpu.ts): each row carries its goal in µs of server CPU. */
+export function apiCpuGoals(rows: Row[]): string[] {
+  return rows
+    .filter((r) => num(r.serverUs) !== undefined && num(r.goalUs) !== undefined)
+    .map((r) => {
+      const at = num(r.endpoints) ? ` at ${(r.endpoints as number).toLocaleString("en-US")} endpoints` : "";
+      const base = num(r.ceilingUs)
+        ? ` (bare node:http replaying the answer: ${fmt(r.ceilingUs as number, 0)} µs)`
+        : "";
+      return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${fmt(r.serverUs as number, 0)} µs${base} — ${verdict(r.met === true)}`;
+    });
+}

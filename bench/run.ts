@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../src/privlink.js";
 import {
   analyzeGoals,
+  apiCpuGoals,
   cliStartupGoals,
   dnsVpcGoals,
   hasRatio,
@@ -67,6 +68,15 @@ const BENCHES: Record<string, Entry> = {
     title: "issue 2: API requests/s and latency through the SDK, against a fixed-response ceiling",
     run: async (full) => (await import("./api.js")).benchApi(full ? {} : { seconds: 2 }) as never,
     budget: [60, 300],
+  },
+  "api-cpu": {
+    title: "issue 15: server CPU per API request (Describes of 50 items, CreateVpcEndpoint, SigV4)",
+    run: async (full) =>
+      (await import("./api-cpu.js")).benchApiCpu(
+        full ? {} : { sizes: [1_000, 10_000], requests: 600, creates: 100 },
+      ) as never,
+    budget: [240, 600],
+    goals: apiCpuGoals,
   },
   iam: {
     title: "IAM policy evaluations/s (20-statement endpoint policy)",

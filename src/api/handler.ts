@@ -11,7 +11,7 @@ import {
 } from "../cloud/query.js";
 import type { Tx } from "../cloud/state.js";
 import { type TagSpec, tagsFromSpecs } from "../cloud/tags.js";
-import type { Tags } from "../cloud/types.js";
+import type { Kind, Kinds, Tags } from "../cloud/types.js";
 
 /** What a handler gets: a transaction, who/where, and the decoded SDK-shaped input. */
 export interface Call<I = any> {
@@ -102,4 +102,36 @@ export function describe<T extends { id: string; tags?: Tags }>(
   const picked = pickByIds(items, opts.ids, opts.notFound);
   const match = compileFilters(filtersOf(input), opts.fields, (t) => t.tags ?? {}, opts.invalidFilter);
   return paginate(picked.filter(match), input.MaxResults, input.NextToken, opts.limits);
+}
+
+type DescribeInput = { Filters?: { Name?: string; Values?: string[] }[] };
+
+/**
+ * The one value a Describe's `filter` pins exactly (one value, no wildcard, no explicit IDs),
+ * or undefined: then the index bucket of that value holds every candidate, in table order.
+ */
+export function pinnedBy(input: DescribeInput, filter: string, ids?: readonly string[]): string | undefined {
+  if (ids?.length) return undefined;
+  const f = input.Filters?.find((x) => x.Name === filter);
+  const v = f?.Values;
+  return v?.length === 1 && !/[*?\\]/.test(v[0]!) ? v[0] : undefined;
+}
+
+/**
+ * Every object of `kind` a Describe must consider: an index bucket when one of `indexed`
+ * (filter name → indexed field) pins a value, else the whole table. The filters still run over
+ * the result, so the answer is the one a scan gives, in the same order.
+ */
+export function candidates<K extends Kind>(
+  tx: Tx,
+  kind: K,
+  input: DescribeInput,
+  indexed: Record<string, string>,
+  ids?: readonly string[],
+): Iterable<Kinds[K]> {
+  for (const [filter, field] of Object.entries(indexed)) {
+    const value = pinnedBy(input, filter, ids);
+    if (value !== undefined) return tx.where(kind, field, value);
+  }
+  return tx.all(kind);
 }

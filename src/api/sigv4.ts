@@ -291,9 +291,7 @@ export async function verifySigV4Head(
   const expected = await resign(parts, secret, payloadHash);
   if (!sameSignature(expected, parts.signature)) throw familyError("s3", "badSignature");
   const { date, region, service } = parts.scope;
-  let key: Buffer = Buffer.from(`AWS4${secret}`, "utf8");
-  for (const piece of [date, region, service, "aws4_request"])
-    key = createHmac("sha256", key).update(piece).digest();
+  const key = signingKeyOf(secret, date, region, service);
   return {
     scope: parts.scope,
     payloadHash,
@@ -567,27 +565,58 @@ function payloadHashOf(parts: SignedParts, body: Uint8Array, family: AuthFamily)
   return claimed;
 }
 
-/** Exposes the protected canonicalisation steps of the SDK's own signer. */
+/** Exposes the protected canonicalisation step of the SDK's own signer. */
 class Resigner extends SignatureV4 {
   canonicalRequestOf(request: HttpRequest, canonicalHeaders: Record<string, string>, payloadHash: string) {
     return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
   }
+}
 
-  stringToSignOf(longDate: string, scope: string, canonicalRequest: string) {
-    return this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM_IDENTIFIER);
+/**
+ * The canonicaliser, one per path-escaping rule: canonicalisation reads neither credentials nor
+ * scope, so two instances serve every request (S3 signs the path exactly as sent; every other
+ * service signs it encoded once more).
+ */
+const canonicalisers = new Map<boolean, Resigner>();
+
+function canonicaliser(uriEscapePath: boolean): Resigner {
+  let c = canonicalisers.get(uriEscapePath);
+  if (!c) {
+    c = new Resigner({
+      service: "-",
+      region: "-",
+      credentials: { accessKeyId: "-", secretAccessKey: "-" },
+      sha256: Sha256,
+      uriEscapePath,
+    });
+    canonicalisers.set(uriEscapePath, c);
   }
+  return c;
+}
+
+/**
+ * Derived signing keys by secret, day, region and service: the four HMACs of the derivation
+ * are the same for every request a client signs that day. Bounded; a secret that changes
+ * derives a new key (the secret is part of the cache key), so nothing stale can verify.
+ */
+const signingKeys = new Map<string, Buffer>();
+const MAX_SIGNING_KEYS = 1024;
+
+export function signingKeyOf(secret: string, date: string, region: string, service: string): Buffer {
+  const id = `${secret}\0${date}\0${region}\0${service}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    key = Buffer.from(`AWS4${secret}`, "utf8");
+    for (const piece of [date, region, service, "aws4_request"])
+      key = createHmac("sha256", key).update(piece).digest();
+    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
 }
 
 async function resign(parts: SignedParts, secret: string, payloadHash: string): Promise<string> {
   const { scope } = parts;
-  const signer = new Resigner({
-    service: scope.service,
-    region: scope.region,
-    credentials: { accessKeyId: scope.accessKeyId, secretAccessKey: secret },
-    sha256: Sha256,
-    // S3 signs the path exactly as sent; every other service signs it encoded once more.
-    uriEscapePath: authFamilyOf(scope.service) !== "s3",
-  });
   const signed: Record<string, string> = Object.create(null);
   for (const name of parts.signedHeaders) {
     const value = parts.headers[name.toLowerCase()];
@@ -600,14 +629,16 @@ async function resign(parts: SignedParts, secret: string, payloadHash: string): 
     headers: signed,
   });
   const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(Object.keys(signed)));
-  const canonical = signer.canonicalRequestOf(request, canonicalHeaders, payloadHash);
+  const canonical = canonicaliser(authFamilyOf(scope.service) !== "s3").canonicalRequestOf(
+    request,
+    canonicalHeaders,
+    payloadHash,
+  );
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
-  const stringToSign = await signer.stringToSignOf(parts.longDate, credentialScope, canonical);
-  return signer.sign(stringToSign, {
-    signingDate: parts.signedAt,
-    signingRegion: scope.region,
-    signingService: scope.service,
-  });
+  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${createHash("sha256").update(canonical).digest("hex")}`;
+  return createHmac("sha256", signingKeyOf(secret, scope.date, scope.region, scope.service))
+    .update(stringToSign)
+    .digest("hex");
 }
 
 function sameSignature(expected: string, given: string): boolean {

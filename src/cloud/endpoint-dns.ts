@@ -130,8 +130,8 @@ export function domainOf(name: string): string {
 /** The private domains endpoints with private DNS hold in a VPC. */
 export function endpointDomainClaims(tx: Tx, vpcId: string): DomainClaim[] {
   const out: DomainClaim[] = [];
-  for (const e of tx.all("vpcEndpoint")) {
-    if (e.vpcId !== vpcId || !e.privateDnsEnabled || !holdsDns(e)) continue;
+  for (const e of tx.where("vpcEndpoint", "vpcId", vpcId)) {
+    if (!e.privateDnsEnabled || !holdsDns(e)) continue;
     for (const n of privateDnsNames(tx, e)) out.push({ domain: domainOf(n), by: e.id });
   }
   return out;

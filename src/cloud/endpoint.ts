@@ -304,10 +304,16 @@ export function getVpcEndpoint(tx: Tx, ctx: Ctx, id: string | undefined): VpcEnd
  * The caller's endpoints in its region, oldest first (DescribeVpcEndpoints); only those `where`
  * accepts, when given, so that a filtered Describe sorts its matches rather than every endpoint.
  */
-export function endpointsOf(tx: Tx, ctx: Ctx, where?: (e: VpcEndpoint) => boolean): VpcEndpoint[] {
+export function endpointsOf(
+  tx: Tx,
+  ctx: Ctx,
+  where?: (e: VpcEndpoint) => boolean,
+  vpcId?: string,
+): VpcEndpoint[] {
   const now = ctx.rt.now().getTime();
   const out: VpcEndpoint[] = [];
-  for (const e of tx.all("vpcEndpoint"))
+  // A pinned VPC reads its index bucket; `where` still decides, so the answer is the scan's.
+  for (const e of vpcId === undefined ? tx.all("vpcEndpoint") : tx.where("vpcEndpoint", "vpcId", vpcId))
     if (e.accountId === ctx.accountId && e.region === ctx.region && visible(e, now) && (!where || where(e)))
       out.push(e);
   return out.sort(byCreation);
@@ -405,8 +411,8 @@ function checkInboundOnly(
       "PrivateDnsOnlyForInboundResolverEndpoint can be set to true only when private DNS is enabled.",
     ); // privlink
   if (!inboundOnly) return;
-  const hasGateway = [...tx.all("vpcEndpoint")].some(
-    (e) => e.vpcId === vpc.id && e.type === "Gateway" && e.serviceName === view.serviceName && !isGone(e),
+  const hasGateway = [...tx.where("vpcEndpoint", "vpcId", vpc.id)].some(
+    (e) => e.type === "Gateway" && e.serviceName === view.serviceName && !isGone(e),
   );
   if (!hasGateway)
     throw invalidParameter(
@@ -567,7 +573,7 @@ function countQuota(tx: Tx, ctx: Ctx, vpc: Vpc, type: EndpointType): void {
       );
     return;
   }
-  for (const e of tx.all("vpcEndpoint")) if (e.vpcId === vpc.id && e.type !== "Gateway" && !isGone(e)) n++;
+  for (const e of tx.where("vpcEndpoint", "vpcId", vpc.id)) if (e.type !== "Gateway" && !isGone(e)) n++;
   if (n >= ENDPOINT_QUOTAS.interfacePerVpc)
     throw new AwsError(
       "VpcEndpointLimitExceeded",
@@ -1227,7 +1233,7 @@ registerLifecycleStep(reconcileEndpoints);
 
 registerVpcDependents((tx, vpc) => {
   const out: string[] = [];
-  for (const e of tx.all("vpcEndpoint")) if (e.vpcId === vpc.id && !isGone(e)) out.push(e.id);
+  for (const e of tx.where("vpcEndpoint", "vpcId", vpc.id)) if (!isGone(e)) out.push(e.id);
   return out;
 });
 

@@ -801,7 +801,7 @@ const OUTSIDE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64
 );
 
 function subnetOfIp(tx: Tx, vpcId: string, ip: number): Subnet | undefined {
-  for (const s of tx.all("subnet")) if (s.vpcId === vpcId && cidrContains(parseCidr(s.cidr)!, ip)) return s;
+  for (const s of tx.where("subnet", "vpcId", vpcId)) if (cidrContains(parseCidr(s.cidr)!, ip)) return s;
   return undefined;
 }
 

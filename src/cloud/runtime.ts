@@ -11,13 +11,30 @@ export interface Runtime {
 
 const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
+/**
+ * Random bytes drawn from a pool refilled 4 KiB at a time: one randomBytes call per ID cost more
+ * CPU than the rest of making the ID (every Create makes several). Each byte is handed out once.
+ */
+let pool = Buffer.alloc(0);
+let taken = 0;
+
+function random(n: number): Buffer {
+  if (taken + n > pool.length) {
+    pool = randomBytes(Math.max(4096, n));
+    taken = 0;
+  }
+  const out = pool.subarray(taken, taken + n);
+  taken += n;
+  return out;
+}
+
 export const systemRuntime: Runtime = {
   now: () => new Date(),
   hex: (n) =>
-    randomBytes(Math.ceil(n / 2))
+    random(Math.ceil(n / 2))
       .toString("hex")
       .slice(0, n),
-  alnum: (n) => Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join(""),
+  alnum: (n) => Array.from(random(n), (b) => ALNUM[b % ALNUM.length]).join(""),
 };
 
 /** A deterministic runtime for tests: a fixed clock that can be advanced and a seeded PRNG. */

@@ -31,7 +31,7 @@ export function checkGroupsInVpc(tx: Tx, ctx: Ctx, ids: readonly string[], vpcId
 }
 
 export function defaultGroupOf(tx: Tx, vpcId: string): SecurityGroup {
-  return [...tx.all("securityGroup")].find((g) => g.vpcId === vpcId && g.name === "default")!;
+  return [...tx.where("securityGroup", "vpcId", vpcId)].find((g) => g.name === "default")!;
 }
 
 export function createSecurityGroup(
@@ -50,7 +50,7 @@ export function createSecurityGroup(
     ? getVpc(tx, ctx, input.vpcId)
     : [...tx.all("vpc")].find((v) => v.isDefault && v.accountId === ctx.accountId && v.region === ctx.region);
   if (!vpc) throw new AwsError("VPCIdNotSpecified", "No default VPC for this user");
-  if ([...tx.all("securityGroup")].some((g) => g.vpcId === vpc.id && g.name === input.name))
+  if ([...tx.where("securityGroup", "vpcId", vpc.id)].some((g) => g.name === input.name))
     throw new AwsError(
       "InvalidGroup.Duplicate",
       `The security group '${input.name}' already exists for VPC '${vpc.id}'`,

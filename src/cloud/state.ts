@@ -15,6 +15,22 @@ export interface Persistence {
 export type CommitListener = (changes: readonly Change[], version: number) => void;
 
 /**
+ * The fields each kind is indexed by (secondary indexes kept in step with every write): the
+ * lookups the API repeats per request (a subnet's ENIs for its used addresses, a VPC's
+ * endpoints for quotas and DNS claims, the vpc-id / subnet-id filters of the Describes) read a
+ * bucket instead of scanning every object of the kind.
+ */
+const INDEXED: Partial<Record<Kind, readonly string[]>> = {
+  eni: ["subnetId", "vpcId"],
+  subnet: ["vpcId"],
+  vpcEndpoint: ["vpcId"],
+  securityGroup: ["vpcId"],
+};
+
+/** kind → field → value → (id → object), in the order objects entered the bucket. */
+type Buckets = Map<string, Map<unknown, Map<string, unknown>>>;
+
+/**
  * The whole virtual AWS in memory: one table per kind. It changes only through `transact`,
  * which persists the changes before they become visible, so that an acknowledged change
  * survives a crash and a failed request leaves nothing behind.
@@ -22,6 +38,7 @@ export type CommitListener = (changes: readonly Change[], version: number) => vo
 export class State {
   private readonly tables = new Map<Kind, Map<string, unknown>>();
   private readonly listeners = new Set<CommitListener>();
+  private readonly indexes = new Map<Kind, Buckets>();
   private _version = 0;
 
   constructor(private readonly persistence?: Persistence) {}
@@ -32,7 +49,7 @@ export class State {
 
   /** Loads persisted objects at start-up (no listeners fire, nothing is persisted). */
   load(kind: string, id: string, value: unknown, version: number): void {
-    this.table(kind as Kind).set(id, value);
+    this.set(kind as Kind, id, value);
     this._version = Math.max(this._version, version);
   }
 
@@ -46,6 +63,19 @@ export class State {
 
   count(kind: Kind): number {
     return this.table(kind).size;
+  }
+
+  /** Whether `kind` keeps an index on `field` (then `where` reads a bucket, not the table). */
+  indexed(kind: Kind, field: string): boolean {
+    return INDEXED[kind]?.includes(field) ?? false;
+  }
+
+  /** Every object of `kind` whose `field` is `value`: a bucket when indexed, else a scan. */
+  where<K extends Kind>(kind: K, field: string, value: unknown): Iterable<Kinds[K]> {
+    if (!this.indexed(kind, field))
+      return [...this.all(kind)].filter((v) => (v as unknown as Record<string, unknown>)[field] === value);
+    const bucket = this.indexes.get(kind)?.get(field)?.get(value);
+    return (bucket?.values() ?? []) as Iterable<Kinds[K]>;
   }
 
   /** Runs `fn` against a transaction; commits its writes if it returns, drops them if it throws. */
@@ -66,8 +96,8 @@ export class State {
     const version = this._version + 1;
     this.persistence?.commit(changes, version);
     for (const c of changes) {
-      if (c.value === undefined) this.table(c.kind).delete(c.id);
-      else this.table(c.kind).set(c.id, c.value);
+      if (c.value === undefined) this.remove(c.kind, c.id);
+      else this.set(c.kind, c.id, c.value);
     }
     this._version = version;
     for (const l of this.listeners) l(changes, version);
@@ -107,6 +137,49 @@ export class State {
     this.commit(changes);
   }
 
+  /** Writes one object and keeps its kind's indexes in step. */
+  private set(kind: Kind, id: string, value: unknown): void {
+    const table = this.table(kind);
+    const fields = INDEXED[kind];
+    if (fields) {
+      const before = table.get(id) as Record<string, unknown> | undefined;
+      const after = value as Record<string, unknown>;
+      const buckets = this.buckets(kind);
+      table.set(id, value);
+      for (const f of fields) {
+        if (before && before[f] !== after[f]) {
+          // A move keeps its place in the table, so the bucket it joins is rebuilt in table
+          // order: `where` must list what a scan lists, in the scan's order. No kind moves today.
+          dropFrom(buckets, f, before[f], id);
+          const bucket = bucketOf(buckets, f, after[f]);
+          bucket.clear();
+          for (const [k, v] of table) if ((v as Record<string, unknown>)[f] === after[f]) bucket.set(k, v);
+        } else bucketOf(buckets, f, after[f]).set(id, value);
+      }
+    }
+    table.set(id, value);
+  }
+
+  private remove(kind: Kind, id: string): void {
+    const table = this.table(kind);
+    const fields = INDEXED[kind];
+    const before = table.get(id) as Record<string, unknown> | undefined;
+    if (fields && before) {
+      const buckets = this.buckets(kind);
+      for (const f of fields) dropFrom(buckets, f, before[f], id);
+    }
+    table.delete(id);
+  }
+
+  private buckets(kind: Kind): Buckets {
+    let b = this.indexes.get(kind);
+    if (!b) {
+      b = new Map();
+      this.indexes.set(kind, b);
+    }
+    return b;
+  }
+
   private table(kind: Kind): Map<string, unknown> {
     let t = this.tables.get(kind);
     if (!t) {
@@ -115,6 +188,26 @@ export class State {
     }
     return t;
   }
+}
+
+function bucketOf(buckets: Buckets, field: string, value: unknown): Map<string, unknown> {
+  let byValue = buckets.get(field);
+  if (!byValue) {
+    byValue = new Map();
+    buckets.set(field, byValue);
+  }
+  let bucket = byValue.get(value);
+  if (!bucket) {
+    bucket = new Map();
+    byValue.set(value, bucket);
+  }
+  return bucket;
+}
+
+function dropFrom(buckets: Buckets, field: string, value: unknown, id: string): void {
+  const bucket = buckets.get(field)?.get(value);
+  bucket?.delete(id);
+  if (bucket?.size === 0) buckets.get(field)!.delete(value);
 }
 
 const DELETED = Symbol("deleted");
@@ -139,6 +232,21 @@ export class Tx {
       if (!w?.has(id)) yield v;
     }
     if (w) for (const v of w.values()) if (v !== DELETED) yield v as Kinds[K];
+  }
+
+  /**
+   * Every object of `kind` whose `field` is `value`, this transaction's writes included: an
+   * index bucket of the State (see INDEXED) when there is one, else a scan.
+   */
+  *where<K extends Kind>(kind: K, field: string, value: unknown): IterableIterator<Kinds[K]> {
+    const w = this.writes.get(kind);
+    for (const v of this.state.where(kind, field, value)) {
+      const id = (v as { id: string }).id;
+      if (!w?.has(id)) yield v;
+    }
+    if (w)
+      for (const v of w.values())
+        if (v !== DELETED && (v as Record<string, unknown>)[field] === value) yield v as Kinds[K];
   }
 
   /** Inserts or replaces an object (by its `id`). */

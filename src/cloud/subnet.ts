@@ -52,8 +52,8 @@ export function createSubnet(
     c.prefix > 28
   )
     throw new AwsError("InvalidSubnet.Range", `The CIDR '${input.cidr}' is invalid.`);
-  for (const s of tx.all("subnet"))
-    if (s.vpcId === vpc.id && cidrOverlaps(parseCidr(s.cidr)!, c))
+  for (const s of tx.where("subnet", "vpcId", vpc.id))
+    if (cidrOverlaps(parseCidr(s.cidr)!, c))
       throw new AwsError("InvalidSubnet.Conflict", `The CIDR '${input.cidr}' conflicts with another subnet`);
   const azs = availabilityZones(ctx.accountId, ctx.region);
   const az =
@@ -85,7 +85,7 @@ export function createSubnet(
 
 export function deleteSubnet(tx: Tx, ctx: Ctx, id: string | undefined): void {
   const s = getSubnet(tx, ctx, id);
-  if ([...tx.all("eni")].some((e) => e.subnetId === s.id))
+  if (!tx.where("eni", "subnetId", s.id).next().done)
     throw new AwsError("DependencyViolation", `The subnet '${s.id}' has dependencies and cannot be deleted.`);
   for (const rt of tx.all("routeTable"))
     if (rt.associations.some((a) => a.subnetId === s.id))
@@ -96,7 +96,7 @@ export function deleteSubnet(tx: Tx, ctx: Ctx, id: string | undefined): void {
 /** Addresses in use in a subnet (by ENIs) — the rest, less the reserved ones, are free. */
 function usedIps(tx: Tx, subnetId: string): Set<number> {
   const used = new Set<number>();
-  for (const e of tx.all("eni")) if (e.subnetId === subnetId) used.add(parseIp(e.privateIp)!);
+  for (const e of tx.where("eni", "subnetId", subnetId)) used.add(parseIp(e.privateIp)!);
   return used;
 }
 

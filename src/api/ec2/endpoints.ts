@@ -31,7 +31,16 @@ import {
 import { compileFilters, type FilterFields, paginate } from "../../cloud/query.js";
 import type { State, Tx } from "../../cloud/state.js";
 import type { VpcEndpoint } from "../../cloud/types.js";
-import { type Call, describe, filtersOf, type HandlerTable, need, specTags, tagList } from "../handler.js";
+import {
+  type Call,
+  describe,
+  filtersOf,
+  type HandlerTable,
+  need,
+  pinnedBy,
+  specTags,
+  tagList,
+} from "../handler.js";
 
 /**
  * The consumer side of PrivateLink on the EC2 wire (spec §2.1), the provider's decisions on
@@ -289,7 +298,7 @@ export const endpointHandlers: HandlerTable = {
     const where = ids?.length
       ? undefined
       : compileFilters(filtersOf(input), endpointFields, (e) => e.tags, "InvalidFilter");
-    const page = describe(endpointsOf(tx, ctx, where), input, {
+    const page = describe(endpointsOf(tx, ctx, where, pinnedBy(input, "vpc-id", ids)), input, {
       ids,
       notFound: endpointNotFound,
       fields: endpointFields,

@@ -4,7 +4,7 @@ import * as inst from "../../cloud/instance.js";
 import { instancePublicName, privateDnsName } from "../../cloud/instance-address.js";
 import type { Eni, Instance } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import { describe, type HandlerTable, need, specTags } from "../handler.js";
+import { candidates, describe, type HandlerTable, need, specTags } from "../handler.js";
 import { eniShape, instanceShape, instanceStateShape } from "./shapes.js";
 
 /** Terminated instances stay visible for an hour, as on AWS. */
@@ -129,7 +129,14 @@ export const instanceHandlers: HandlerTable = {
   },
   DescribeNetworkInterfaces: ({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
-    const all = [...tx.all("eni")].filter((e) => e.accountId === ctx.accountId && e.region === ctx.region);
+    const from = candidates(
+      tx,
+      "eni",
+      input,
+      { "subnet-id": "subnetId", "vpc-id": "vpcId" },
+      input.NetworkInterfaceIds,
+    );
+    const all = [...from].filter((e) => e.accountId === ctx.accountId && e.region === ctx.region);
     const page = describe(all, input, {
       ids: input.NetworkInterfaceIds,
       notFound: (id) =>

@@ -4,17 +4,17 @@ import * as rt from "../../cloud/route-table.js";
 import * as subnet from "../../cloud/subnet.js";
 import type { InternetGateway, RouteTable, RouteTarget, Subnet } from "../../cloud/types.js";
 import * as vpc from "../../cloud/vpc.js";
-import { type Call, describe, type HandlerTable, need, specTags } from "../handler.js";
+import { type Call, candidates, describe, type HandlerTable, need, specTags } from "../handler.js";
 import { internetGatewayShape, routeTableShape, subnetShape, vpcShape } from "./shapes.js";
 
 const mine = <T extends { accountId: string; region: string }>(
-  { tx, ctx }: Call,
+  { tx, ctx, input }: Call,
   kind: "subnet" | "routeTable" | "internetGateway",
 ) => {
   vpc.ensureRegion(tx, ctx);
-  return [...tx.all(kind)].filter(
-    (x) => x.accountId === ctx.accountId && x.region === ctx.region,
-  ) as unknown as T[];
+  const from =
+    kind === "subnet" ? candidates(tx, kind, input, { "vpc-id": "vpcId" }, input.SubnetIds) : tx.all(kind);
+  return [...from].filter((x) => x.accountId === ctx.accountId && x.region === ctx.region) as unknown as T[];
 };
 
 function routeTarget(input: Record<string, string | undefined>): RouteTarget | undefined {

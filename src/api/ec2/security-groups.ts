@@ -3,7 +3,7 @@ import { AwsError } from "../../cloud/errors.js";
 import * as sg from "../../cloud/security-group.js";
 import type { SecurityGroup, SgRule } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import { type Call, describe, type HandlerTable, specTags } from "../handler.js";
+import { type Call, candidates, describe, type HandlerTable, specTags } from "../handler.js";
 import { ruleShape, securityGroupShape } from "./shapes.js";
 
 function permissionsOf(input: {
@@ -121,9 +121,11 @@ export const securityGroupHandlers: HandlerTable = {
   },
   DescribeSecurityGroups: ({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
-    const all = [...tx.all("securityGroup")].filter(
-      (g) => g.accountId === ctx.accountId && g.region === ctx.region,
-    );
+    const from = candidates(tx, "securityGroup", input, { "vpc-id": "vpcId" }, [
+      ...(input.GroupIds ?? []),
+      ...(input.GroupNames ?? []),
+    ]);
+    const all = [...from].filter((g) => g.accountId === ctx.accountId && g.region === ctx.region);
     const byName: string[] | undefined = input.GroupNames;
     const rules = (g: SecurityGroup, dir: "ingress" | "egress") => g[dir];
     const page = describe(byName?.length ? all.filter((g) => byName.includes(g.name)) : all, input, {
