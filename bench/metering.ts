@@ -43,7 +43,7 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
       }
     meter.enabled = true;
     const metered = meter.snapshot().endpoints.find((e) => e.vpcEndpointId === ep!.world.endpointId);
-    // Flow-log windows close on time: what is on disk now is a lower bound.
+    // The metered minute reaches CloudWatch too (the publisher's share of metering's cost).
     ep.privlink.cloudwatch.flush();
     return [
       ...onVsOff(averaged(samples)),
@@ -52,6 +52,7 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
         via: "metering on",
         value: (metered?.bytesIn ?? 0) + (metered?.bytesOut ?? 0),
         unit: "bytes",
+        // Flow-log windows close on the recorder's timer (60 s): the file may still be empty here.
         note: `flow-log file ${fileSize(join(ep.privlink.home, "flow-logs", FLOW_LOG))} bytes so far`,
       } as Row,
     ];

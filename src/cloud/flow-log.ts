@@ -44,11 +44,72 @@ export const FLOW_LOG_FIELDS: Readonly<Record<string, number>> = {
   "pkt-dst-aws-service": 5,
   "flow-direction": 5,
   "traffic-path": 5,
+  // Transit gateway flow logs (version 6).
+  "resource-type": 6,
+  "tgw-id": 6,
+  "tgw-attachment-id": 6,
+  "tgw-src-vpc-account-id": 6,
+  "tgw-dst-vpc-account-id": 6,
+  "tgw-src-vpc-id": 6,
+  "tgw-dst-vpc-id": 6,
+  "tgw-src-subnet-id": 6,
+  "tgw-dst-subnet-id": 6,
+  "tgw-src-eni": 6,
+  "tgw-dst-eni": 6,
+  "tgw-src-az-id": 6,
+  "tgw-dst-az-id": 6,
+  "tgw-pair-attachment-id": 6,
+  "packets-lost-no-route": 6,
+  "packets-lost-blackhole": 6,
+  "packets-lost-mtu-exceeded": 6,
+  "packets-lost-ttl-expired": 6,
 };
 
 export const DEFAULT_LOG_FORMAT =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own LogFormat syntax, not a template
   "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
+
+/** A transit gateway flow log without LogFormat has every TGW field, in AWS's order. */
+export const TGW_DEFAULT_LOG_FORMAT = [
+  "version",
+  "resource-type",
+  "account-id",
+  "tgw-id",
+  "tgw-attachment-id",
+  "tgw-src-vpc-account-id",
+  "tgw-dst-vpc-account-id",
+  "tgw-src-vpc-id",
+  "tgw-dst-vpc-id",
+  "tgw-src-subnet-id",
+  "tgw-dst-subnet-id",
+  "tgw-src-eni",
+  "tgw-dst-eni",
+  "tgw-src-az-id",
+  "tgw-dst-az-id",
+  "tgw-pair-attachment-id",
+  "srcaddr",
+  "dstaddr",
+  "srcport",
+  "dstport",
+  "protocol",
+  "packets",
+  "bytes",
+  "start",
+  "end",
+  "log-status",
+  "type",
+  "packets-lost-no-route",
+  "packets-lost-blackhole",
+  "packets-lost-mtu-exceeded",
+  "packets-lost-ttl-expired",
+  "tcp-flags",
+  "region",
+  "flow-direction",
+  "pkt-src-aws-service",
+  "pkt-dst-aws-service",
+]
+  .map((f) => `\${${f}}`)
+  .join(" ");
 
 const RESOURCE_TYPES = [
   "VPC",
@@ -116,7 +177,11 @@ export function createFlowLogs(
       "InvalidParameterValue",
       `Invalid value for MaxAggregationInterval: ${interval}. Valid values are 60 and 600.`,
     );
-  const logFormat = input.logFormat?.trim() ? input.logFormat.trim() : DEFAULT_LOG_FORMAT;
+  const logFormat = input.logFormat?.trim()
+    ? input.logFormat.trim()
+    : isTgw
+      ? TGW_DEFAULT_LOG_FORMAT
+      : DEFAULT_LOG_FORMAT;
   parseLogFormat(logFormat);
   const flowLogs: FlowLog[] = [];
   const unsuccessful: Unsuccessful[] = [];
@@ -236,6 +301,26 @@ export interface FlowRecord {
   readonly direction: "ingress" | "egress";
   /** Egress only: 1 same VPC, 2 internet or gateway endpoint, … (AWS's codes). */
   readonly trafficPath?: number;
+  /** A transit gateway flow log's record: the TGW, the attachment logged and both ends. */
+  readonly tgw?: TgwRecordFields;
+}
+
+/** Where a packet entered and left a transit gateway, as its flow log shows it. */
+export interface TgwRecordFields {
+  readonly tgwId: string;
+  readonly attachmentId: string;
+  readonly pairAttachmentId?: string;
+  readonly src: TgwEnd;
+  readonly dst: TgwEnd;
+}
+
+export interface TgwEnd {
+  readonly accountId?: string;
+  /** The attachment's interface in the subnet the packet used. */
+  readonly eniId?: string;
+  readonly vpcId?: string;
+  readonly subnetId?: string;
+  readonly azId?: string;
 }
 
 /** The record as one line in `format` (fields AWS cannot fill print as `-`). */
@@ -290,9 +375,9 @@ export function renderRecord(fields: readonly string[], r: FlowRecord): string {
       case "flow-direction":
         return r.direction;
       case "traffic-path":
-        return r.direction === "egress" ? r.trafficPath : undefined;
+        return r.direction === "egress" && !r.tgw ? r.trafficPath : undefined;
       default:
-        return undefined;
+        return r.tgw ? tgwValue(f, r.tgw) : undefined;
     }
   };
   return fields.map((f) => String(value(f) ?? "-")).join(" ");
@@ -417,10 +502,64 @@ function resourceProblem(
             code: "InvalidNetworkInterfaceID.NotFound",
             message: `The networkInterface ID '${id}' does not exist`,
           };
+    case "TransitGateway":
+      return owned(tx.get("transitGateway", id))
+        ? undefined
+        : {
+            code: "InvalidTransitGatewayID.NotFound",
+            message: `Transit Gateway ${id} was deleted or does not exist.`,
+          };
+    case "TransitGatewayAttachment": {
+      const a = tx.get("transitGatewayAttachment", id);
+      // The TGW's owner logs its attachments, whoever owns the attached VPC.
+      return a && a.transitGatewayOwnerId === ctx.accountId && a.region === ctx.region
+        ? undefined
+        : {
+            code: "InvalidTransitGatewayAttachmentID.NotFound",
+            message: `Transit Gateway Attachment ${id} was deleted or does not exist.`,
+          };
+    }
+  }
+}
+
+/** A transit-gateway-only field of a TGW record. */
+function tgwValue(f: string, t: TgwRecordFields): string | number | undefined {
+  switch (f) {
+    case "resource-type":
+      return "TransitGateway";
+    case "tgw-id":
+      return t.tgwId;
+    case "tgw-attachment-id":
+      return t.attachmentId;
+    case "tgw-pair-attachment-id":
+      return t.pairAttachmentId;
+    case "tgw-src-vpc-account-id":
+      return t.src.accountId;
+    case "tgw-dst-vpc-account-id":
+      return t.dst.accountId;
+    case "tgw-src-vpc-id":
+      return t.src.vpcId;
+    case "tgw-dst-vpc-id":
+      return t.dst.vpcId;
+    case "tgw-src-subnet-id":
+      return t.src.subnetId;
+    case "tgw-dst-subnet-id":
+      return t.dst.subnetId;
+    case "tgw-src-eni":
+      return t.src.eniId;
+    case "tgw-dst-eni":
+      return t.dst.eniId;
+    case "tgw-src-az-id":
+      return t.src.azId;
+    case "tgw-dst-az-id":
+      return t.dst.azId;
+    // The data plane relays streams: nothing it admitted was lost on the way.
+    case "packets-lost-no-route":
+    case "packets-lost-blackhole":
+    case "packets-lost-mtu-exceeded":
+    case "packets-lost-ttl-expired":
+      return 0;
     default:
-      return {
-        code: "InvalidParameter",
-        message: `${id}: privlink has no transit gateways on this branch; flow logs for ${type} resources cannot be created yet.`,
-      };
+      return undefined;
   }
 }

@@ -4,6 +4,8 @@ import {
   parseLogFormat,
   renderRecord,
   setDeliveryStatus,
+  type TgwEnd,
+  type TgwRecordFields,
   watches,
 } from "../../cloud/flow-log.js";
 import type { State } from "../../cloud/state.js";
@@ -44,6 +46,8 @@ interface Watch {
   req: Half;
   resp: Half;
   closed: boolean;
+  /** A transit gateway flow log's watch: the attachment on this side and both ends. */
+  readonly tgw?: TgwRecordFields;
 }
 
 const half = (): Half => ({ bytes: 0, flags: 0, segments: 0 });
@@ -131,10 +135,12 @@ export class FlowLogRecorder implements FlowTap {
       if (now - w.opened < w.flowLog.maxAggregationInterval && !this.gone(w)) continue;
       const f = fields.get(w.flowLog.id);
       if (f) {
-        const key = `${w.flowLog.id}/${w.eni.id}`;
+        // A TGW flow log's records go by attachment, a VPC one's by interface.
+        const stream = w.tgw?.attachmentId ?? w.eni.id;
+        const key = `${w.flowLog.id}/${stream}`;
         let b = batches.get(key);
         if (!b) {
-          b = { flowLog: w.flowLog, interfaceId: w.eni.id, header: f.join(" "), lines: [], start: w.first };
+          b = { flowLog: w.flowLog, interfaceId: stream, header: f.join(" "), lines: [], start: w.first };
           batches.set(key, b);
         }
         for (const r of this.records(w)) b.lines.push(renderRecord(f, r));
@@ -199,10 +205,15 @@ export class FlowLogRecorder implements FlowTap {
     };
     const f = w.flow;
     const out: FlowRecord[] = [];
+    const t = w.tgw;
     const add = (h: Half, forward: boolean) => {
       if (h.segments === 0) return;
       out.push({
         ...base,
+        ...(t && {
+          accountId: this.state.get("transitGateway", t.tgwId)?.accountId ?? base.accountId,
+          tgw: forward ? t : { ...t, src: t.dst, dst: t.src },
+        }),
         srcaddr: forward ? f.srcIp : f.dstIp,
         dstaddr: forward ? f.dstIp : f.srcIp,
         srcport: forward ? f.srcPort : f.dstPort,
@@ -210,7 +221,8 @@ export class FlowLogRecorder implements FlowTap {
         packets: h.segments,
         bytes: h.bytes || (w.action === "REJECT" ? SYN_BYTES : 40 * h.segments),
         tcpFlags: h.flags,
-        direction: forward === (w.side === "src") ? "egress" : "ingress",
+        // An interface's egress is what leaves it; a TGW attachment's ingress is what enters the TGW.
+        direction: (forward === (w.side === "src")) === !t ? "egress" : "ingress",
       });
     };
     add(w.req, true);
@@ -244,7 +256,84 @@ export class FlowLogRecorder implements FlowTap {
             closed: false,
           });
     }
+    out.push(...this.tgwWatches(flow, action, logs, t));
     return out;
+  }
+
+  /**
+   * A flow the transit gateway forwarded, on each attachment it used (the source VPC's and the
+   * destination VPC's), for the flow logs of the TGW or of that attachment.
+   */
+  private tgwWatches(
+    flow: FlowInfo,
+    action: "ACCEPT" | "REJECT",
+    logs: { fl: FlowLog }[],
+    t: number,
+  ): Watch[] {
+    const rtb = flow.tgwRouteTableId && this.state.get("transitGatewayRouteTable", flow.tgwRouteTableId);
+    const tgw = rtb && this.state.get("transitGateway", rtb.transitGatewayId);
+    if (!tgw) return [];
+    const src = this.tgwEnd(tgw.id, flow.srcEniId);
+    const dst = this.tgwEnd(tgw.id, flow.dstEniId);
+    const out: Watch[] = [];
+    for (const [side, mine, other] of [
+      ["src", src, dst],
+      ["dst", dst, src],
+    ] as const) {
+      if (!mine) continue;
+      for (const { fl } of logs) {
+        const logged =
+          (fl.resourceType === "TransitGateway" && fl.resourceId === tgw.id) ||
+          (fl.resourceType === "TransitGatewayAttachment" && fl.resourceId === mine.attachmentId);
+        if (!logged || !keeps(fl, action)) continue;
+        out.push({
+          flowLog: fl,
+          eni: mine.eni,
+          side,
+          flow,
+          action,
+          last: t,
+          opened: t,
+          req: half(),
+          resp: half(),
+          closed: false,
+          tgw: {
+            tgwId: tgw.id,
+            attachmentId: mine.attachmentId,
+            pairAttachmentId: other?.attachmentId,
+            src: src?.end ?? {},
+            dst: dst?.end ?? {},
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** One end of a flow through a TGW: its VPC's attachment and the attachment's interface in its AZ. */
+  private tgwEnd(
+    tgwId: string,
+    eniId: string | undefined,
+  ): { attachmentId: string; eni: Eni; end: TgwEnd } | undefined {
+    const eni = eniId ? this.state.get("eni", eniId) : undefined;
+    if (!eni) return undefined;
+    const a = [...this.state.all("transitGatewayAttachment")].find(
+      (x) => x.transitGatewayId === tgwId && x.vpc?.vpcId === eni.vpcId && x.state === "available",
+    );
+    if (!a?.vpc) return undefined;
+    const at = a.vpc.subnets.find((s) => s.az === eni.az) ?? a.vpc.subnets[0];
+    const attachmentEni = at && this.state.get("eni", at.eniId);
+    return {
+      attachmentId: a.id,
+      eni: attachmentEni ?? eni,
+      end: {
+        accountId: a.accountId,
+        vpcId: eni.vpcId,
+        subnetId: at?.subnetId,
+        eniId: at?.eniId,
+        azId: at && this.state.get("subnet", at.subnetId)?.azId,
+      },
+    };
   }
 
   private logs(): { fl: FlowLog; fields: string[] }[] {
