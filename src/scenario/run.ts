@@ -95,6 +95,8 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
   const results: StepResult[] = [];
   const aws = new AwsCaller(o.url, sc.region);
   let lastCost: MonthlyCost | undefined;
+  /** When the last step that runs workloads (exec, connect, privlink) ended: the bytes to wait for. */
+  let trafficAt = Date.now();
   let failed: StepResult | undefined;
   const total = sc.steps.length;
 
@@ -146,13 +148,20 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
           return { outcome: { failed: true, error, text: `${err.code}: ${err.message}`, output: { error } } };
         }
       }
-      case "exec":
-        return { outcome: await execStep(resolve(s, scope()) as typeof s, env, sc.dir) };
-      case "connect":
-        return { outcome: await connectStep(resolve(s, scope()) as typeof s) };
+      case "exec": {
+        const outcome = await execStep(resolve(s, scope()) as typeof s, env, sc.dir);
+        trafficAt = Date.now();
+        return { outcome };
+      }
+      case "connect": {
+        const outcome = await connectStep(resolve(s, scope()) as typeof s);
+        trafficAt = Date.now();
+        return { outcome };
+      }
       case "privlink": {
         const r = resolve(s, scope()) as typeof s;
         const outcome = await privlinkStep(r, env);
+        trafficAt = Date.now();
         const args = typeof r.privlink === "string" ? r.privlink.split(/\s+/) : r.privlink;
         // What `privlink site create NAME` makes, `privlink site delete NAME` removes.
         const made: UndoCall[] =
@@ -177,7 +186,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
         return { outcome: { failed: false, text, output: { output: text }, summary: latest } };
       }
       case "cost": {
-        lastCost = await measuredCost(sc, start, true);
+        lastCost = await measuredCost(sc, start, trafficAt);
         const missing = (s.cost.lines ?? []).filter(
           (want) =>
             !lastCost!.lines.some(
@@ -274,7 +283,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
   let cost = lastCost;
   if (!failed && !cost) {
     try {
-      cost = await measuredCost(sc, start, false);
+      cost = await measuredCost(sc, start);
     } catch (err) {
       o.progress.note(`cost: ${(err as Error).message}`);
     }
@@ -317,23 +326,26 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
   };
 }
 
-/** The bill of the run's window for the scenario's accounts, priced per month. */
-async function measuredCost(sc: Scenario, since: Date, settle: boolean): Promise<MonthlyCost> {
-  if (settle) await untilMinutePublished();
+/**
+ * The bill of the run's window for the scenario's accounts, priced per month; with `settleAt`,
+ * once the bytes moved until then are in CloudWatch.
+ */
+async function measuredCost(sc: Scenario, since: Date, settleAt?: number): Promise<MonthlyCost> {
+  if (settleAt !== undefined) await untilMinutePublished(settleAt);
   const bill = await admin<Parameters<typeof monthlyCost>[0]>("POST", "/_privlink/cost", {
     since: since.toISOString(),
     "what-if": "nat",
   });
-  return monthlyCost(bill, new Set(Object.values(sc.accounts)), since, settle);
+  return monthlyCost(bill, new Set(Object.values(sc.accounts)), since, settleAt !== undefined);
 }
 
 /**
  * CloudWatch publishes each minute once it is over (privlink's metrics tick every 10 s, as
- * AWS's arrive about a minute late): bytes measured now are billed after the next tick past
- * the minute's end.
+ * AWS's arrive about a minute late): bytes measured at `at` are billed after the next tick past
+ * that minute's end — already done when the scenario's last traffic is a minute old. (Bytes a
+ * scenario's own background process moves later are not waited for.)
  */
-async function untilMinutePublished(): Promise<void> {
-  const now = Date.now();
-  const next = now - (now % 60_000) + 60_000;
-  await sleep(next - now + 11_000);
+async function untilMinutePublished(at: number): Promise<void> {
+  const published = at - (at % 60_000) + 60_000 + 11_000;
+  await sleep(Math.max(0, published - Date.now()));
 }
