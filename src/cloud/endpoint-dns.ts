@@ -92,14 +92,24 @@ export function endpointDnsNames(state: State | Tx, endpoint: VpcEndpoint): Endp
       out.push({ name: `${lead}${prefix}-${az}.${b}`, hostedZoneId: zone, kind: "zonal", az });
   }
   if (endpoint.privateDnsEnabled)
-    for (const name of privateDnsNames(state, endpoint)) {
-      // S3's private DNS covers its regional name itself (`s3.<region>.amazonaws.com`: ListBuckets,
-      // path-style requests), not only the buckets under the service's wildcard.
-      const apex = s3 && name === `*.s3.${endpoint.serviceRegion}.amazonaws.com` ? name.slice(2) : undefined;
-      if (apex) out.push({ name: apex, hostedZoneId: privateZoneId(apex), kind: "private" });
+    for (const name of privateDnsNames(state, endpoint))
       out.push({ name, hostedZoneId: privateZoneId(name), kind: "private" });
-    }
   return out;
+}
+
+/**
+ * The names an endpoint answers to (DNS records, TLS certificate): its DNS entries, and for S3
+ * the regional name itself. AWS lists S3's private name as `*.s3.<region>.amazonaws.com` only,
+ * yet private DNS also answers `s3.<region>.amazonaws.com` (ListBuckets, path-style requests,
+ * the CLI with the regional endpoint).
+ */
+export function endpointAnsweredNames(state: State | Tx, endpoint: VpcEndpoint): EndpointDnsName[] {
+  const names = endpointDnsNames(state, endpoint);
+  if (!wildcardEndpointNames(endpoint)) return names;
+  const wildcard = `*.s3.${endpoint.serviceRegion}.amazonaws.com`;
+  return names.flatMap((n) =>
+    n.kind === "private" && n.name === wildcard ? [{ ...n, name: wildcard.slice(2) }, n] : [n],
+  );
 }
 
 /**

@@ -34,7 +34,7 @@ import net from "node:net";
 import packet from "dns-packet";
 import { AWS_PUBLIC_ADDRESS, hostAddressOf } from "../cloud/addressing.js";
 import { awsServiceByPrivateDnsName } from "../cloud/catalog.js";
-import { endpointDnsNames } from "../cloud/endpoint-dns.js";
+import { endpointAnsweredNames } from "../cloud/endpoint-dns.js";
 import { endpointServesDns, inZone, parseRecordValue } from "../cloud/hosted-zone.js";
 import type { Change, State } from "../cloud/state.js";
 import type {
@@ -99,7 +99,7 @@ export function endpointAddresses(state: State, e: VpcEndpoint): NamedAddresses[
     const az = state.get("subnet", ref.subnetId)?.az ?? eni.az;
     return [{ az, address: (vpc && hostAddressOf(vpc, eni.privateIp)) ?? eni.privateIp }];
   });
-  return endpointDnsNames(state, e).map((n) => ({
+  return endpointAnsweredNames(state, e).map((n) => ({
     name: n.name.toLowerCase(),
     kind: n.kind,
     addresses: enis.filter((x) => n.kind !== "zonal" || x.az === n.az).map((x) => x.address),

@@ -31,7 +31,7 @@ import {
   type ServiceProtocol,
 } from "../cloud/catalog.js";
 import type { Via } from "../cloud/context.js";
-import { endpointDnsNames, s3EndpointSubdomainNames } from "../cloud/endpoint-dns.js";
+import { endpointAnsweredNames, s3EndpointSubdomainNames } from "../cloud/endpoint-dns.js";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
 import type { VpcEndpoint } from "../cloud/types.js";
@@ -225,7 +225,7 @@ export class ServiceFront {
     const { state, rt } = this.opts;
     const endpoint = state.get("vpcEndpoint", endpointId);
     if (!endpoint) return Promise.reject(new Error(`no endpoint ${endpointId}`));
-    const names = new Set(endpointDnsNames(state, endpoint).map((n) => n.name));
+    const names = new Set(endpointAnsweredNames(state, endpoint).map((n) => n.name));
     for (const n of s3EndpointSubdomainNames(endpoint, [...names])) names.add(n);
     const service = serviceOf(endpoint);
     for (const n of service?.privateDnsNames ?? []) names.add(n);

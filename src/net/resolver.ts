@@ -1,5 +1,5 @@
 import { isIPv4 } from "node:net";
-import { endpointDnsNames } from "../cloud/endpoint-dns.js";
+import { endpointAnsweredNames } from "../cloud/endpoint-dns.js";
 import type { State } from "../cloud/state.js";
 
 /**
@@ -36,9 +36,11 @@ export function stateResolver(state: State): NameResolver {
       if (name === "localhost") return ["127.0.0.1"];
       for (const ep of state.all("vpcEndpoint")) {
         if (ep.type !== "Interface") continue;
-        for (const n of endpointDnsNames(state, ep)) {
+        for (const n of endpointAnsweredNames(state, ep)) {
           if (!nameMatches(n.name, name)) continue;
-          if (n.kind === "private" && ep.vpcId !== vpcId) continue;
+          // Inbound-only private DNS answers through a Resolver inbound endpoint, never in the VPC.
+          if (n.kind === "private" && (ep.vpcId !== vpcId || ep.privateDnsOnlyForInboundResolverEndpoint))
+            continue;
           const ips: string[] = [];
           for (const { eniId } of ep.enis) {
             const eni = state.get("eni", eniId);
