@@ -1,15 +1,23 @@
+import { connect, type Socket } from "node:net";
 import {
+  AcceptVpcPeeringConnectionCommand,
   AssociateRouteTableCommand,
   AttachInternetGatewayCommand,
+  CreateCustomerGatewayCommand,
   CreateInternetGatewayCommand,
   CreateNatGatewayCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateTransitGatewayCommand,
+  CreateTransitGatewayVpcAttachmentCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
+  CreateVpcPeeringConnectionCommand,
+  CreateVpnConnectionCommand,
   DescribeNatGatewaysCommand,
+  type EC2Client,
   RejectVpcEndpointConnectionsCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
@@ -20,13 +28,17 @@ import { tunnel } from "../../src/cli/connect.js";
 import type { Route, SgRule } from "../../src/cloud/types.js";
 import {
   accept,
+  addresses,
+  type Consumer,
   type Creds,
   clients,
+  exchange,
   makeProvider,
   newAccount,
   type Provider,
   until,
 } from "../dataplane/world.js";
+import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
 
@@ -318,4 +330,261 @@ describe("why agrees with real connections", () => {
       ]),
     );
   }, 120_000);
+});
+
+/**
+ * Beyond one VPC, against the data plane's own record: a hub VPC's interface endpoint, spoke A
+ * over a peering, spoke B and an on-premises site (VPN attachment) over a transit gateway. Each
+ * run draws the routes on every side (and a TGW blackhole), the site's tunnels, a deny in the hub
+ * subnet's network ACL, the endpoint's security-group rules, how many connections are already
+ * open through the endpoint (its listener's limit is 2), and the port. For every source, `why`'s
+ * verdict is what a real connection from the source's host address gets, and a refusal's reason
+ * is the one the endpoint listener records in its flow events. Seeded and bounded.
+ */
+describe("why agrees with the data plane across peering, TGW, ACLs, sites and the listener", () => {
+  const LIMIT = 2;
+  const SEED = Number(process.env.PRIVLINK_PROPERTY_SEED ?? 20261206);
+  let srv: TestServer;
+  let echoServer: Listening;
+  let provider: Provider;
+  let hub: Consumer;
+  let ec2: EC2Client;
+  let endpointHost: string;
+  let pcx: string;
+  let tgw: string;
+  let tgwRtb: string;
+  let hubRtb: string;
+  let hubAcl: string;
+  let hubWorkload: string;
+  const spokes: Record<"a" | "b", { rtb: string; host: string; instanceId: string }> = {} as never;
+  let siteHost: string;
+
+  beforeAll(async () => {
+    srv = await startTestServer({ maxConnectionsPerEndpoint: LIMIT });
+    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
+      srv,
+      { provider: "320000000001", consumer: "320000000002" },
+      "10.1.0.0/16",
+    ));
+    hubWorkload = addresses(srv, hub).workload;
+    const ids: Record<string, { vpcId: string; subnetId: string }> = {};
+    for (const [name, cidr] of [
+      ["a", "10.20.0.0/16"],
+      ["b", "10.30.0.0/16"],
+    ] as const) {
+      const w = await spokeWorkload(srv, ec2, cidr);
+      spokes[name] = { rtb: w.vpc.mainRouteTable, host: w.host, instanceId: w.instanceId };
+      ids[name] = { vpcId: w.vpc.vpcId, subnetId: w.subnetId };
+    }
+    hubRtb = [...srv.state.all("routeTable")].find(
+      (t) => t.vpcId === hub.vpcId && t.associations.some((a) => a.main),
+    )!.id;
+    hubAcl = [...srv.state.all("networkAcl")].find((n) => n.vpcId === hub.vpcId && n.isDefault)!.id;
+    pcx = (
+      await ec2.send(new CreateVpcPeeringConnectionCommand({ VpcId: ids.a!.vpcId, PeerVpcId: hub.vpcId }))
+    ).VpcPeeringConnection!.VpcPeeringConnectionId!;
+    await until(
+      () => (srv.state.get("vpcPeeringConnection", pcx)?.status === "pending-acceptance" ? true : undefined),
+      "pending",
+    );
+    await ec2.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }));
+    tgw = (await ec2.send(new CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
+    await until(
+      () => (srv.state.get("transitGateway", tgw)?.state === "available" ? true : undefined),
+      "tgw",
+    );
+    tgwRtb = srv.state.get("transitGateway", tgw)!.options.associationDefaultRouteTableId!;
+    for (const [vpcId, subnetId] of [
+      [hub.vpcId, hub.subnetId],
+      [ids.b!.vpcId, ids.b!.subnetId],
+    ])
+      await ec2.send(
+        new CreateTransitGatewayVpcAttachmentCommand({
+          TransitGatewayId: tgw,
+          VpcId: vpcId,
+          SubnetIds: [subnetId!],
+        }),
+      );
+    const site = await srv.admin<{ publicIp: string; workloadHost: string }>("POST", "/_privlink/sites", {
+      name: "prop",
+      cidr: "192.168.0.0/16",
+    });
+    siteHost = site.workloadHost;
+    const cgw = (
+      await ec2.send(
+        new CreateCustomerGatewayCommand({ Type: "ipsec.1", IpAddress: site.publicIp, BgpAsn: 65000 }),
+      )
+    ).CustomerGateway!.CustomerGatewayId!;
+    await ec2.send(
+      new CreateVpnConnectionCommand({ Type: "ipsec.1", CustomerGatewayId: cgw, TransitGatewayId: tgw }),
+    );
+    await until(
+      () =>
+        srv.state.get("vpcPeeringConnection", pcx)?.status === "active" &&
+        [...srv.state.all("transitGatewayAttachment")].filter((a) => a.state === "available").length === 3
+          ? true
+          : undefined,
+      "peering active, three attachments",
+    );
+    await until(() => (srv.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
+  }, 120_000);
+
+  afterAll(async () => {
+    await srv?.stop();
+    await echoServer?.close();
+  });
+
+  const DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
+  const route = (cidr: string, target: Route["target"]): Route => ({
+    destinationCidr: cidr,
+    target,
+    origin: "CreateRoute",
+    state: "active",
+  });
+  type Tx = Parameters<Parameters<TestServer["state"]["transact"]>[0]>[0];
+  const setRoutes = (tx: Tx, rtbId: string, routes: Route[]) => {
+    const t = tx.get("routeTable", rtbId)!;
+    tx.put("routeTable", {
+      ...t,
+      routes: [
+        ...t.routes.filter((r) => r.target.kind === "local" || !DRAWN.has(r.destinationCidr ?? "")),
+        ...routes,
+      ],
+    });
+  };
+
+  const world = fc.record({
+    aToHub: fc.boolean(),
+    hubToA: fc.boolean(),
+    bToHub: fc.boolean(),
+    hubToB: fc.boolean(),
+    hubToSite: fc.boolean(),
+    tgwBlackhole: fc.boolean(),
+    tunnelsDown: fc.boolean(),
+    aclDenies: fc.constantFrom("none", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"),
+    sg: fc.subarray(["10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16", "10.0.0.0/8"]),
+    held: fc.constantFrom(0, 0, 1, LIMIT),
+  });
+
+  type Draw = typeof world extends fc.Arbitrary<infer T> ? T : never;
+
+  function apply(w: Draw): void {
+    srv.state.transact((tx) => {
+      const p = { kind: "peering", id: pcx } as const;
+      const t = { kind: "transit", id: tgw } as const;
+      setRoutes(tx, spokes.a.rtb, w.aToHub ? [route("10.1.0.0/16", p)] : []);
+      setRoutes(tx, spokes.b.rtb, w.bToHub ? [route("10.1.0.0/16", t)] : []);
+      setRoutes(tx, hubRtb, [
+        ...(w.hubToA ? [route("10.20.0.0/16", p)] : []),
+        ...(w.hubToB ? [route("10.30.0.0/16", t)] : []),
+        ...(w.hubToSite ? [route("192.168.0.0/16", t)] : []),
+      ]);
+      const table = tx.get("transitGatewayRouteTable", tgwRtb)!;
+      tx.put("transitGatewayRouteTable", {
+        ...table,
+        staticRoutes: w.tgwBlackhole ? [{ destinationCidr: "10.1.1.0/24", blackhole: true }] : [],
+      });
+      tx.put("site", { ...tx.get("site", "prop")!, tunnelsDown: w.tunnelsDown });
+      const acl = tx.get("networkAcl", hubAcl)!;
+      const deny =
+        w.aclDenies === "none"
+          ? []
+          : [
+              {
+                ruleNumber: 50,
+                protocol: "-1",
+                ruleAction: "deny" as const,
+                egress: false,
+                cidrBlock: w.aclDenies,
+              },
+            ];
+      tx.put("networkAcl", { ...acl, entries: [...acl.entries.filter((e) => e.ruleNumber !== 50), ...deny] });
+      const sg = tx.get("securityGroup", hub.endpointSg)!;
+      // The hub's own workload (it holds connections open) is always admitted.
+      const rules: SgRule[] = [...w.sg, "10.1.0.0/16"].map((cidr, i) => ({
+        ruleId: `sgr-whytopo${i}`,
+        protocol: "tcp",
+        fromPort: provider.listenerPort,
+        toPort: provider.listenerPort,
+        cidrIpv4: cidr,
+      }));
+      tx.put("securityGroup", { ...sg, ingress: rules });
+    });
+  }
+
+  /** Connections from the hub's workload that stay open: the endpoint listener counts them. */
+  async function holdOpen(n: number): Promise<Socket[]> {
+    const held: Socket[] = [];
+    for (let i = 0; i < n; i++) {
+      const socket = connect({
+        host: endpointHost,
+        port: provider.listenerPort,
+        localAddress: hubWorkload,
+        allowHalfOpen: true,
+      });
+      held.push(socket);
+      await new Promise((resolve, reject) => {
+        socket.once("error", (e) =>
+          reject(new Error(`${e.message}: ${srv.dataplane.dataplane.events.list().at(-1)?.reason}`)),
+        );
+        socket.once("connect", () => socket.write("?"));
+        socket.once("data", resolve);
+      });
+    }
+    return held;
+  }
+
+  async function released(): Promise<void> {
+    await until(
+      () => (srv.dataplane.dataplane.listenerView.openConnections(hub.endpointId) === 0 ? true : undefined),
+      "held connections closed",
+    );
+  }
+
+  it("holds why's verdict and refusing hop's reason equal to the data plane's", async () => {
+    const seen = { allowed: 0, refusedAt: new Set<string>() };
+    let lastEvent = 0;
+    await fc.assert(
+      fc.asyncProperty(world, async (w) => {
+        apply(w);
+        // Admitted flows of the previous run may still be closing: start from an idle listener.
+        await released();
+        const held = await holdOpen(w.held);
+        try {
+          for (const [name, source, from] of [
+            ["a", spokes.a.instanceId, spokes.a.host],
+            ["b", spokes.b.instanceId, spokes.b.host],
+            ["site", "site:prop", siteHost],
+          ] as const) {
+            const verdict = await srv.admin<WhyResult>("POST", "/_privlink/why", {
+              source,
+              destination: `${endpointHost}:${provider.listenerPort}`,
+            });
+            const outcome = await exchange(
+              { host: endpointHost, port: provider.listenerPort },
+              from,
+              Buffer.from(name),
+            );
+            const events = srv.dataplane.dataplane.events.list(lastEvent);
+            lastEvent = events.at(-1)?.id ?? lastEvent;
+            const refused = verdict.refusedAt === undefined ? undefined : verdict.hops[verdict.refusedAt]!;
+            expect({ name, allowed: outcome.kind === "data", reason: events.at(-1)?.reason }).toEqual({
+              name,
+              allowed: verdict.allowed,
+              reason: refused?.detail,
+            });
+            if (verdict.allowed) seen.allowed++;
+            else seen.refusedAt.add(refused!.kind);
+          }
+        } finally {
+          for (const s of held) s.destroy();
+        }
+      }),
+      { numRuns: 40, seed: SEED },
+    );
+    expect(seen.allowed).toBeGreaterThan(3);
+    expect([...seen.refusedAt].sort()).toEqual(
+      expect.arrayContaining(["destination-sg-ingress", "endpoint-listener", "route"]),
+    );
+  }, 240_000);
 });
