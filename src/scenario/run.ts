@@ -95,8 +95,6 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
   const results: StepResult[] = [];
   const aws = new AwsCaller(o.url, sc.region);
   let lastCost: MonthlyCost | undefined;
-  /** When the last step that runs workloads (exec, connect, privlink) ended: the bytes to wait for. */
-  let trafficAt = Date.now();
   let failed: StepResult | undefined;
   const total = sc.steps.length;
 
@@ -149,19 +147,14 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
         }
       }
       case "exec": {
-        const outcome = await execStep(resolve(s, scope()) as typeof s, env, sc.dir);
-        trafficAt = Date.now();
-        return { outcome };
+        return { outcome: await execStep(resolve(s, scope()) as typeof s, env, sc.dir) };
       }
       case "connect": {
-        const outcome = await connectStep(resolve(s, scope()) as typeof s);
-        trafficAt = Date.now();
-        return { outcome };
+        return { outcome: await connectStep(resolve(s, scope()) as typeof s) };
       }
       case "privlink": {
         const r = resolve(s, scope()) as typeof s;
         const outcome = await privlinkStep(r, env);
-        trafficAt = Date.now();
         const args = typeof r.privlink === "string" ? r.privlink.split(/\s+/) : r.privlink;
         // What `privlink site create NAME` makes, `privlink site delete NAME` removes.
         const made: UndoCall[] =
@@ -186,7 +179,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
         return { outcome: { failed: false, text, output: { output: text }, summary: latest } };
       }
       case "cost": {
-        lastCost = await measuredCost(sc, start, trafficAt);
+        lastCost = await measuredCost(sc, start, true);
         const missing = (s.cost.lines ?? []).filter(
           (want) =>
             !lastCost!.lines.some(
@@ -327,25 +320,15 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<Report> 
 }
 
 /**
- * The bill of the run's window for the scenario's accounts, priced per month; with `settleAt`,
- * once the bytes moved until then are in CloudWatch.
+ * The bill of the run's window for the scenario's accounts, priced per month. A `cost` step
+ * settles first: CloudWatch writes the current minute now (as AWS's would a minute later), so
+ * the bytes moved so far are in the bill and in the metric checks after it.
  */
-async function measuredCost(sc: Scenario, since: Date, settleAt?: number): Promise<MonthlyCost> {
-  if (settleAt !== undefined) await untilMinutePublished(settleAt);
+async function measuredCost(sc: Scenario, since: Date, settle = false): Promise<MonthlyCost> {
+  if (settle) await admin("POST", "/_privlink/cloudwatch/flush");
   const bill = await admin<Parameters<typeof monthlyCost>[0]>("POST", "/_privlink/cost", {
     since: since.toISOString(),
     "what-if": "nat",
   });
-  return monthlyCost(bill, new Set(Object.values(sc.accounts)), since, settleAt !== undefined);
-}
-
-/**
- * CloudWatch publishes each minute once it is over (privlink's metrics tick every 10 s, as
- * AWS's arrive about a minute late): bytes measured at `at` are billed after the next tick past
- * that minute's end — already done when the scenario's last traffic is a minute old. (Bytes a
- * scenario's own background process moves later are not waited for.)
- */
-async function untilMinutePublished(at: number): Promise<void> {
-  const published = at - (at % 60_000) + 60_000 + 11_000;
-  await sleep(Math.max(0, published - Date.now()));
+  return monthlyCost(bill, new Set(Object.values(sc.accounts)), since, settle);
 }
