@@ -13,6 +13,7 @@ import { type StateIndex, stateIndex } from "./index-cache.js";
 import { naclHops } from "./nacl.js";
 import { blackhole, describeTarget, internetHops, longestMatch, routeTableOf } from "./route.js";
 import { crossingFor } from "./route-targets.js";
+import { routedDestinationVpc } from "./routed-destination.js";
 import { type Peer, securityGroupHop } from "./sg.js";
 import {
   type SiteEnd,
@@ -223,8 +224,16 @@ function resolveDestination(state: State, index: StateIndex, flow: Flow, src: So
   }
   const site = siteEndOf(state, flow.destination);
   if (site) return { host: site.host, privateIp: site.ip, site };
-  // From a site, a private address is in the VPC its links (VGW or TGW routes) lead to.
-  const into = src.site && ip !== undefined ? siteDestinationVpc(state, src.site.site, ip) : undefined;
+  // From a site, a private address is in the VPC its links (VGW or TGW routes) lead to; from a
+  // VPC, in the one its route (a peering, a TGW route) leads to.
+  const into =
+    ip === undefined
+      ? undefined
+      : src.site
+        ? siteDestinationVpc(state, src.site.site, ip)
+        : src.vpc && src.subnet
+          ? routedDestinationVpc(state, src.vpc, src.subnet, ip)
+          : undefined;
   if (into)
     return {
       vpc: into,
