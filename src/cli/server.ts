@@ -121,7 +121,9 @@ export function registerServerCommands(program: Command): void {
         });
         // One write, so a reader of the pipe never sees the banner without its admin line.
         const idle =
-          idleTimeoutMs === 350_000 ? "" : `  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`;
+          idleTimeoutMs === 350_000
+            ? ""
+            : `  idle flows  reset after ${idleTimeoutMs / 1000} s (AWS: 350 s, fixed)\n`;
         process.stdout.write(
           banner(p.url, p.home, o.auth) +
             adminBanner(p.home, p.adminToken !== undefined) +
