@@ -101,13 +101,13 @@ async function runPath(
   return { failed, peak };
 }
 
-interface Held {
+export interface Held {
   ok: boolean;
   close(): Promise<void>;
 }
 
 /** One TCP connection through the echo endpoint, its echo read, left open until `close`. */
-function echoOnce(w: NetWorld): Promise<Held> {
+export function echoOnce(w: NetWorld): Promise<Held> {
   const s = connect({
     host: w.echo.host,
     port: w.echo.port,
@@ -121,7 +121,7 @@ function echoOnce(w: NetWorld): Promise<Held> {
 }
 
 /** One TLS connection to the Secrets Manager endpoint with one HTTP request, left open. */
-function httpsOnce(w: NetWorld): Promise<Held> {
+export function httpsOnce(w: NetWorld): Promise<Held> {
   const raw = connect({ host: w.front.host, port: w.front.port, localAddress: w.workloadHost });
   const s = tlsConnect({ socket: raw, servername: SM_NAME, ca: w.p.ca.certPem });
   return held(s, (sock, ok) => {
@@ -154,7 +154,7 @@ function held(s: Socket, start: (s: Socket, ok: () => void) => void): Promise<He
   });
 }
 
-function counts(w: NetWorld): LeakCounts {
+export function counts(w: NetWorld): LeakCounts {
   const dp = w.p.dataplane.dataplane;
   const active = dp.meter
     .snapshot()
@@ -171,9 +171,13 @@ function counts(w: NetWorld): LeakCounts {
   };
 }
 
-/** Counts once closes have propagated: polls until they match `baseline` (or 15 s pass), after a GC. */
-async function settle(w: NetWorld, baseline: LeakCounts | undefined): Promise<LeakCounts> {
-  const until = Date.now() + 15_000;
+/** Counts once closes have propagated: polls until they match `baseline` (or `waitMs` pass), after a GC. */
+export async function settle(
+  w: NetWorld,
+  baseline: LeakCounts | undefined,
+  waitMs = 15_000,
+): Promise<LeakCounts> {
+  const until = Date.now() + waitMs;
   let c = counts(w);
   for (;;) {
     await new Promise((r) => setTimeout(r, 200));

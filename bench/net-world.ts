@@ -42,6 +42,8 @@ export interface NetWorldOptions {
   publicDns?: string;
   /** Idle timeout of flows through endpoints (ms); default AWS's 350 s. */
   idleTimeoutMs?: number;
+  /** How the echo service's target serves a connection (default: echoes every byte). */
+  serve?: (s: Socket) => void;
 }
 
 export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorld> {
@@ -51,7 +53,7 @@ export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorl
     echoSockets.add(s);
     s.on("close", () => echoSockets.delete(s));
     s.on("error", () => s.destroy());
-    s.pipe(s);
+    (opts.serve ?? ((t: Socket) => t.pipe(t)))(s);
   });
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
   const p = await startPrivlink({

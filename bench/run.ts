@@ -206,6 +206,17 @@ const BENCHES: Record<string, Entry> = {
       (await import("./slow-clients.js")).benchSlowClients(full ? { seconds: 30 } : { seconds: 5 }) as never,
     budget: [60, 120],
   },
+  "slow-listeners": {
+    title:
+      "issue 16: idle, non-reading and slow-TLS clients and a stalled target vs a normal client's round trip through endpoints",
+    run: async (full) =>
+      (await import("./slow-listeners.js")).benchSlowListeners(
+        full
+          ? { seconds: 30, idleTimeoutMs: 60_000 }
+          : { perKind: 100, seconds: 5, samples: 20, idleTimeoutMs: 30_000 },
+      ) as never,
+    budget: [180, 400],
+  },
   leak: {
     title:
       "issue 16: 10,000 connections through an endpoint and through an AWS-service endpoint; fds, handles, flows, sockets, heap back to baseline",

@@ -482,6 +482,111 @@ const fixtures: Fixture[] = [
   },
 ];
 
+/** Takes `name` out of the Authorization header's SignedHeaders, as a careless signer would. */
+const unsign = (name: string) => (r: IncomingSigned) => {
+  const auth = r.headers.authorization as string;
+  r.headers.authorization = auth.replace(
+    /SignedHeaders=([^,]*)/,
+    (_, list: string) =>
+      `SignedHeaders=${list
+        .split(";")
+        .filter((h) => h !== name)
+        .join(";")}`,
+  );
+};
+const HOST_UNSIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
+const S3_UNSIGNED = "There were headers present in the request which were not signed";
+
+// Strict SignedHeaders: host always, and every x-amz-* header present, before the signature.
+fixtures.push(
+  {
+    name: "host left out of SignedHeaders (awsQuery): IncompleteSignature",
+    draft: stsPost,
+    spec: { service: "sts" },
+    mutate: unsign("host"),
+    expect: { code: "IncompleteSignature", status: 400, message: HOST_UNSIGNED },
+  },
+  {
+    name: "host left out of SignedHeaders (JSON): IncompleteSignatureException",
+    draft: smPost,
+    spec: { service: "secretsmanager" },
+    mutate: unsign("host"),
+    expect: { code: "IncompleteSignatureException", status: 400, message: HOST_UNSIGNED },
+  },
+  {
+    name: "host left out of SignedHeaders (EC2): IncompleteSignature",
+    draft: ec2Get,
+    spec: { service: "ec2" },
+    mutate: unsign("host"),
+    expect: { code: "IncompleteSignature", status: 400, message: HOST_UNSIGNED },
+  },
+  {
+    name: "x-amz-date left out of SignedHeaders: named in the refusal",
+    draft: stsPost,
+    spec: { service: "sts" },
+    mutate: unsign("x-amz-date"),
+    expect: {
+      code: "IncompleteSignature",
+      status: 400,
+      message: "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
+    },
+  },
+  {
+    name: "an x-amz-* header added after signing (JSON)",
+    draft: smPost,
+    spec: { service: "secretsmanager" },
+    mutate: (r) => {
+      r.headers["x-amz-security-token"] = "stolen";
+    },
+    expect: {
+      code: "IncompleteSignatureException",
+      status: 400,
+      message: "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.",
+    },
+  },
+  {
+    name: "x-amzn-trace-id is not an x-amz-* header: may stay unsigned",
+    draft: stsPost,
+    spec: { service: "sts" },
+    mutate: (r) => {
+      r.headers["x-amzn-trace-id"] = "Root=1-5759e988-bd862e3fe1be46a994272793";
+    },
+    expect: "ok",
+  },
+  {
+    name: "S3: an x-amz-* header added after signing is AccessDenied",
+    draft: { ...s3Get, method: "PUT" },
+    spec: { service: "s3" },
+    mutate: (r) => {
+      r.headers["x-amz-acl"] = "public-read";
+    },
+    expect: { code: "AccessDenied", status: 403, message: S3_UNSIGNED },
+  },
+  {
+    name: "S3: host left out of SignedHeaders is AccessDenied",
+    draft: s3Get,
+    spec: { service: "s3" },
+    mutate: unsign("host"),
+    expect: { code: "AccessDenied", status: 403, message: S3_UNSIGNED },
+  },
+  {
+    name: "S3 presigned URL used with an x-amz-* header it did not sign is AccessDenied",
+    draft: s3Get,
+    spec: { service: "s3", presignSeconds: 300 },
+    mutate: (r) => {
+      r.headers["x-amz-acl"] = "public-read";
+    },
+    expect: { code: "AccessDenied", status: 403, message: S3_UNSIGNED },
+  },
+  {
+    name: "S3: an unsigned x-amz-content-sha256 is tolerated (the signature then decides)",
+    draft: s3Get,
+    spec: { service: "s3" },
+    mutate: unsign("x-amz-content-sha256"),
+    expect: { code: "SignatureDoesNotMatch", status: 403 },
+  },
+);
+
 describe("verifySigV4: hand-signed cases", () => {
   for (const f of fixtures) {
     it(f.name, async () => {

@@ -241,6 +241,7 @@ export async function verifySigV4(
   const family = options.family ?? authFamilyOf(parts.scope.service);
   checkTime(parts, now, maxSkewMs, family);
   checkScope(parts, family);
+  checkSignedHeaders(parts, family);
   const secret = secretFor(parts.scope.accessKeyId);
   if (secret === undefined) throw familyError(family, "unknownKey");
   const payloadHash = payloadHashOf(parts, req.body, family);
@@ -275,6 +276,7 @@ export async function verifySigV4Head(
   const parts = parseSigned({ ...req, body: new Uint8Array(0) }, "s3");
   checkTime(parts, now, maxSkewMs, "s3");
   checkScope(parts, "s3");
+  checkSignedHeaders(parts, "s3");
   const secret = secretFor(parts.scope.accessKeyId);
   if (secret === undefined) throw familyError("s3", "unknownKey");
   const queryHash = parts.query["X-Amz-Content-Sha256"];
@@ -532,6 +534,45 @@ function spanText(ms: number): string {
 }
 
 /** The scope must name the signing day and the fixed terminator, as AWS checks before the HMAC. */
+/**
+ * The headers a signature must cover, checked before the signature itself: `host` always, and
+ * every `x-amz-*` header the request carries (else a captured signature could be replayed with
+ * another host, date, token or S3 option). S3 answers `AccessDenied` "There were headers present
+ * in the request which were not signed" and tolerates an unsigned `x-amz-content-sha256` (the
+ * canonical request carries the payload hash anyway); the other services answer
+ * `IncompleteSignature` with their `'Host' … must be a 'SignedHeader'` text.
+ */
+function checkSignedHeaders(parts: SignedParts, family: AuthFamily): void {
+  const signed = new Set(parts.signedHeaders.map((h) => h.toLowerCase()));
+  const unsigned = Object.keys(parts.headers).filter(
+    (h) =>
+      !signed.has(h) &&
+      (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256"))),
+  );
+  if (unsigned.length === 0 && signed.has("host")) return;
+  if (family === "s3")
+    throw new AwsError(
+      "AccessDenied",
+      "There were headers present in the request which were not signed",
+      403,
+    );
+  if (!signed.has("host"))
+    throw familyError(
+      family,
+      "malformed",
+      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    );
+  throw familyError(
+    family,
+    "malformed",
+    `'${unsigned.map(headerCase).join("', '")}' must be a 'SignedHeader' in the AWS Authorization.`,
+  );
+}
+
+/** x-amz-security-token → X-Amz-Security-Token, as AWS names headers in its messages. */
+const headerCase = (h: string) =>
+  h.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+
 function checkScope(parts: SignedParts, family: AuthFamily): void {
   const problems: string[] = [];
   if (parts.terminator !== "aws4_request")
