@@ -64,6 +64,20 @@ function parseProxyV2(buf) {
   return header;
 }
 
+/** A long-lived answer (a line every 250 ms, for at most 10 minutes): a connection to hold open. */
+function stream(res) {
+  res.setHeader("content-type", "text/plain");
+  let n = 0;
+  const timer = setInterval(() => {
+    res.write(`tick ${++n}\n`);
+    if (n >= 2400) res.end();
+  }, 250);
+  res.on("close", () => {
+    clearInterval(timer);
+    console.log(`stream closed after ${n} ticks`);
+  });
+}
+
 async function main() {
   const { cert, key } = await selfSigned();
   const dir = mkdtempSync(join(tmpdir(), "saas-vendor-"));
@@ -75,6 +89,7 @@ async function main() {
   const api = https.createServer({ key, cert }, (req, res) => {
     const who = clients.get(req.socket.remotePort) ?? {};
     console.log(`${req.method} ${req.url} for ${who.source ?? "?"} through ${who.vpce ?? "?"}`);
+    if (req.url === "/stream") return stream(res);
     res.setHeader("content-type", "application/json");
     res.end(`${JSON.stringify({ service: NAME, client: who.source, vpcEndpointId: who.vpce })}\n`);
   });

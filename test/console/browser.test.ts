@@ -84,6 +84,28 @@ afterAll(async () => {
 const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 const edge = (id: string) => page.locator(`.react-flow__edge[data-id="${id}"]`);
 
+/** Each page of the console, with what says it has drawn its data (the why page asks whyLink's question). */
+function everyPage(): [string, string, () => Promise<void>][] {
+  return [
+    ["topology", "#/topology", () => node(consumer.endpointId).waitFor()],
+    ["endpoint", `#/endpoint/${consumer.endpointId}`, () => page.getByTestId("history-chart").waitFor()],
+    [
+      "service",
+      `#/service/${provider.serviceId}`,
+      () => page.locator(`tr[data-endpoint="${consumer.endpointId}"]`).waitFor(),
+    ],
+    [
+      "why",
+      whyLink,
+      async () => {
+        await page.getByRole("button", { name: "Explain" }).click();
+        await page.getByTestId("why-graph").locator(".react-flow__node").first().waitFor();
+      },
+    ],
+    ["cost", "#/cost", () => page.getByTestId("cost-nat").waitFor()],
+  ];
+}
+
 describe("the web console in Chromium", () => {
   it("draws the VPCs, the endpoint, the service and its load balancer, and finds nodes by IP", async () => {
     await page.goto(`${srv.url}/#/topology`);
@@ -297,24 +319,7 @@ describe("the web console in Chromium", () => {
   });
 
   it("every page passes an axe-core audit (WCAG 2 A/AA) in the light and the dark theme", async () => {
-    const pages: [string, string, () => Promise<void>][] = [
-      ["topology", "#/topology", () => node(consumer.endpointId).waitFor()],
-      ["endpoint", `#/endpoint/${consumer.endpointId}`, () => page.getByTestId("history-chart").waitFor()],
-      [
-        "service",
-        `#/service/${provider.serviceId}`,
-        () => page.locator(`tr[data-endpoint="${consumer.endpointId}"]`).waitFor(),
-      ],
-      [
-        "why",
-        whyLink,
-        async () => {
-          await page.getByRole("button", { name: "Explain" }).click();
-          await page.getByTestId("why-graph").locator(".react-flow__node").first().waitFor();
-        },
-      ],
-      ["cost", "#/cost", () => page.getByTestId("cost-nat").waitFor()],
-    ];
+    const pages = everyPage();
     const found: string[] = [];
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -328,6 +333,29 @@ describe("the web console in Chromium", () => {
     }
     expect(found).toEqual([]);
   }, 400_000);
+
+  it("every page fits 1280×800 and 1920×1080: nothing scrolls sideways", async () => {
+    const wide: string[] = [];
+    for (const [width, height] of [
+      [1280, 800],
+      [1920, 1080],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      for (const [name, hash, ready] of everyPage()) {
+        await page.goto(`${srv.url}/${hash}`);
+        await page.reload();
+        await ready();
+        const over = await inPage<number>(
+          page,
+          "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        );
+        if (over > 0) wide.push(`${name} at ${width}×${height}: ${over} px too wide`);
+        if (width === 1920) await shot(`${name}-1920`);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(wide).toEqual([]);
+  }, 300_000);
 
   it("follows the system's dark theme: dark backgrounds, light text, contrast kept", async () => {
     const colours = () =>

@@ -24,9 +24,12 @@ const SHIPPED = {
     check: (r) => expect(r.report.checks).toEqual({ passed: 7, failed: 0 }),
   },
   "saas-vendor": {
-    title: "verified name, acceptance, notifications to V's handler, PROXY v2 seen by V's process",
+    title:
+      "verified name, acceptance, notifications to V's handler, PROXY v2 seen by V's process, a held connection reset at rejection",
     check: (r) => {
-      expect(r.report.checks).toEqual({ passed: 13, failed: 0 });
+      expect(r.report.checks).toEqual({ passed: 14, failed: 0 });
+      const held = r.report.steps.find((s: { title: string }) => s.title.includes("held open is reset"));
+      expect(held).toMatchObject({ ok: true, detail: expect.stringContaining("reset by peer") });
       expect(r.report.cost.nat.lines.length).toBeGreaterThan(0);
     },
   },
