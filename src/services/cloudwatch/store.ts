@@ -128,6 +128,8 @@ export class MetricStore {
        JOIN points p ON p.series = s.id AND p.period = q.period AND p.ts >= q.lo AND p.ts < q.hi
        ORDER BY q.i, p.ts`,
     );
+    // Rows as arrays: a third less time than better-sqlite3 building an object per row.
+    this.ranges.raw(true);
     // A rollup recomputed from the 1-minute points of its span (after a counter minute grew).
     this.rollup = this.db.prepare(
       `INSERT INTO points (series, period, ts, n, sum, min, max)
@@ -219,10 +221,8 @@ export class MetricStore {
     const arg = JSON.stringify(
       requests.map((r) => [r.namespace, r.metricName, dimsKey(r.dimensions), r.period, r.from, r.to]),
     );
-    for (const r of this.ranges.iterate(arg, accountId, region) as Iterable<
-      Aggregate & { i: number; ts: number }
-    >)
-      out[r.i]!.push({ ts: r.ts, n: r.n, sum: r.sum, min: r.min, max: r.max });
+    for (const [i, ts, n, sum, min, max] of this.ranges.all(arg, accountId, region) as number[][])
+      out[i!]!.push({ ts: ts!, n: n!, sum: sum!, min: min!, max: max! });
     return out;
   }
 
