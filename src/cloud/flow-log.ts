@@ -522,6 +522,15 @@ function resourceProblem(
   }
 }
 
+/** `tgw-src-…`/`tgw-dst-…` fields: the same five facts of either end of the flow. */
+const TGW_END_FIELDS: Readonly<Record<string, keyof TgwEnd>> = {
+  "vpc-account-id": "accountId",
+  "vpc-id": "vpcId",
+  "subnet-id": "subnetId",
+  eni: "eniId",
+  "az-id": "azId",
+};
+
 /** A transit-gateway-only field of a TGW record. */
 function tgwValue(f: string, t: TgwRecordFields): string | number | undefined {
   switch (f) {
@@ -533,33 +542,16 @@ function tgwValue(f: string, t: TgwRecordFields): string | number | undefined {
       return t.attachmentId;
     case "tgw-pair-attachment-id":
       return t.pairAttachmentId;
-    case "tgw-src-vpc-account-id":
-      return t.src.accountId;
-    case "tgw-dst-vpc-account-id":
-      return t.dst.accountId;
-    case "tgw-src-vpc-id":
-      return t.src.vpcId;
-    case "tgw-dst-vpc-id":
-      return t.dst.vpcId;
-    case "tgw-src-subnet-id":
-      return t.src.subnetId;
-    case "tgw-dst-subnet-id":
-      return t.dst.subnetId;
-    case "tgw-src-eni":
-      return t.src.eniId;
-    case "tgw-dst-eni":
-      return t.dst.eniId;
-    case "tgw-src-az-id":
-      return t.src.azId;
-    case "tgw-dst-az-id":
-      return t.dst.azId;
     // The data plane relays streams: nothing it admitted was lost on the way.
     case "packets-lost-no-route":
     case "packets-lost-blackhole":
     case "packets-lost-mtu-exceeded":
     case "packets-lost-ttl-expired":
       return 0;
-    default:
-      return undefined;
+    default: {
+      const end = /^tgw-(src|dst)-(.+)$/.exec(f);
+      const key = end && Object.hasOwn(TGW_END_FIELDS, end[2]!) ? TGW_END_FIELDS[end[2]!] : undefined;
+      return key ? t[end![1] as "src" | "dst"][key] : undefined;
+    }
   }
 }

@@ -52,6 +52,18 @@ interface Watch {
 
 const half = (): Half => ({ bytes: 0, flags: 0, segments: 0 });
 
+/** A fresh, empty watch of one flow on one interface for one flow log, opened at `t`. */
+function newWatch(
+  flowLog: FlowLog,
+  eni: Eni,
+  side: "src" | "dst",
+  flow: FlowInfo,
+  action: "ACCEPT" | "REJECT",
+  t: number,
+): Watch {
+  return { flowLog, eni, side, flow, action, last: t, opened: t, req: half(), resp: half(), closed: false };
+}
+
 /**
  * VPC Flow Logs from the data plane's real flows and refusals: each flow is kept per watching
  * flow log and interface, aggregated over the flow log's MaxAggregationInterval on the injected
@@ -242,19 +254,7 @@ export class FlowLogRecorder implements FlowTap {
       const eni = eniId ? this.state.get("eni", eniId) : undefined;
       if (!eni) continue;
       for (const { fl } of logs)
-        if (watches(fl, eni) && keeps(fl, action))
-          out.push({
-            flowLog: fl,
-            eni,
-            side,
-            flow,
-            action,
-            last: t,
-            opened: t,
-            req: half(),
-            resp: half(),
-            closed: false,
-          });
+        if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
     }
     out.push(...this.tgwWatches(flow, action, logs, t));
     return out;
@@ -287,16 +287,7 @@ export class FlowLogRecorder implements FlowTap {
           (fl.resourceType === "TransitGatewayAttachment" && fl.resourceId === mine.attachmentId);
         if (!logged || !keeps(fl, action)) continue;
         out.push({
-          flowLog: fl,
-          eni: mine.eni,
-          side,
-          flow,
-          action,
-          last: t,
-          opened: t,
-          req: half(),
-          resp: half(),
-          closed: false,
+          ...newWatch(fl, mine.eni, side, flow, action, t),
           tgw: {
             tgwId: tgw.id,
             attachmentId: mine.attachmentId,
