@@ -1,23 +1,16 @@
 import { connect, type Socket } from "node:net";
 import {
-  AcceptVpcPeeringConnectionCommand,
   AssociateRouteTableCommand,
   AttachInternetGatewayCommand,
-  CreateCustomerGatewayCommand,
   CreateInternetGatewayCommand,
   CreateNatGatewayCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
-  CreateTransitGatewayCommand,
-  CreateTransitGatewayVpcAttachmentCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
-  CreateVpcPeeringConnectionCommand,
-  CreateVpnConnectionCommand,
   DescribeNatGatewaysCommand,
-  type EC2Client,
   RejectVpcEndpointConnectionsCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
@@ -29,7 +22,6 @@ import type { Route, SgRule } from "../../src/cloud/types.js";
 import {
   accept,
   addresses,
-  type Consumer,
   type Creds,
   clients,
   exchange,
@@ -38,8 +30,16 @@ import {
   type Provider,
   until,
 } from "../dataplane/world.js";
-import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import {
+  setAclDenies,
+  setDrawnRoutes,
+  setEndpointIngress,
+  setTransit,
+  staticRoute,
+  type TransitWorld,
+  transitWorld,
+} from "../helpers/transit-world.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
 
 /**
@@ -344,114 +344,28 @@ describe("why agrees with real connections", () => {
 describe("why agrees with the data plane across peering, TGW, ACLs, sites and the listener", () => {
   const LIMIT = 2;
   const SEED = Number(process.env.PRIVLINK_PROPERTY_SEED ?? 20261206);
+  const DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
   let srv: TestServer;
-  let echoServer: Listening;
-  let provider: Provider;
-  let hub: Consumer;
-  let ec2: EC2Client;
-  let endpointHost: string;
-  let pcx: string;
-  let tgw: string;
-  let tgwRtb: string;
-  let hubRtb: string;
-  let hubAcl: string;
+  let t: TransitWorld;
   let hubWorkload: string;
-  const spokes: Record<"a" | "b", { rtb: string; host: string; instanceId: string }> = {} as never;
-  let siteHost: string;
 
   beforeAll(async () => {
     srv = await startTestServer({ maxConnectionsPerEndpoint: LIMIT });
-    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
-      srv,
-      { provider: "320000000001", consumer: "320000000002" },
-      "10.1.0.0/16",
-    ));
-    hubWorkload = addresses(srv, hub).workload;
-    const ids: Record<string, { vpcId: string; subnetId: string }> = {};
-    for (const [name, cidr] of [
-      ["a", "10.20.0.0/16"],
-      ["b", "10.30.0.0/16"],
-    ] as const) {
-      const w = await spokeWorkload(srv, ec2, cidr);
-      spokes[name] = { rtb: w.vpc.mainRouteTable, host: w.host, instanceId: w.instanceId };
-      ids[name] = { vpcId: w.vpc.vpcId, subnetId: w.subnetId };
-    }
-    hubRtb = [...srv.state.all("routeTable")].find(
-      (t) => t.vpcId === hub.vpcId && t.associations.some((a) => a.main),
-    )!.id;
-    hubAcl = [...srv.state.all("networkAcl")].find((n) => n.vpcId === hub.vpcId && n.isDefault)!.id;
-    pcx = (
-      await ec2.send(new CreateVpcPeeringConnectionCommand({ VpcId: ids.a!.vpcId, PeerVpcId: hub.vpcId }))
-    ).VpcPeeringConnection!.VpcPeeringConnectionId!;
-    await until(
-      () => (srv.state.get("vpcPeeringConnection", pcx)?.status === "pending-acceptance" ? true : undefined),
-      "pending",
-    );
-    await ec2.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }));
-    tgw = (await ec2.send(new CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
-    await until(
-      () => (srv.state.get("transitGateway", tgw)?.state === "available" ? true : undefined),
-      "tgw",
-    );
-    tgwRtb = srv.state.get("transitGateway", tgw)!.options.associationDefaultRouteTableId!;
-    for (const [vpcId, subnetId] of [
-      [hub.vpcId, hub.subnetId],
-      [ids.b!.vpcId, ids.b!.subnetId],
-    ])
-      await ec2.send(
-        new CreateTransitGatewayVpcAttachmentCommand({
-          TransitGatewayId: tgw,
-          VpcId: vpcId,
-          SubnetIds: [subnetId!],
-        }),
-      );
-    const site = await srv.admin<{ publicIp: string; workloadHost: string }>("POST", "/_privlink/sites", {
-      name: "prop",
-      cidr: "192.168.0.0/16",
+    t = await transitWorld(srv, {
+      accounts: { provider: "320000000001", consumer: "320000000002" },
+      hubCidr: "10.1.0.0/16",
+      spokeCidrs: { a: "10.20.0.0/16", b: "10.30.0.0/16" },
+      peered: ["a"],
+      attached: ["b"],
+      site: { name: "prop", cidr: "192.168.0.0/16" },
     });
-    siteHost = site.workloadHost;
-    const cgw = (
-      await ec2.send(
-        new CreateCustomerGatewayCommand({ Type: "ipsec.1", IpAddress: site.publicIp, BgpAsn: 65000 }),
-      )
-    ).CustomerGateway!.CustomerGatewayId!;
-    await ec2.send(
-      new CreateVpnConnectionCommand({ Type: "ipsec.1", CustomerGatewayId: cgw, TransitGatewayId: tgw }),
-    );
-    await until(
-      () =>
-        srv.state.get("vpcPeeringConnection", pcx)?.status === "active" &&
-        [...srv.state.all("transitGatewayAttachment")].filter((a) => a.state === "available").length === 3
-          ? true
-          : undefined,
-      "peering active, three attachments",
-    );
-    await until(() => (srv.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
+    hubWorkload = addresses(srv, t.hub).workload;
   }, 120_000);
 
   afterAll(async () => {
     await srv?.stop();
-    await echoServer?.close();
+    await t?.echoServer.close();
   });
-
-  const DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
-  const route = (cidr: string, target: Route["target"]): Route => ({
-    destinationCidr: cidr,
-    target,
-    origin: "CreateRoute",
-    state: "active",
-  });
-  type Tx = Parameters<Parameters<TestServer["state"]["transact"]>[0]>[0];
-  const setRoutes = (tx: Tx, rtbId: string, routes: Route[]) => {
-    const t = tx.get("routeTable", rtbId)!;
-    tx.put("routeTable", {
-      ...t,
-      routes: [
-        ...t.routes.filter((r) => r.target.kind === "local" || !DRAWN.has(r.destinationCidr ?? "")),
-        ...routes,
-      ],
-    });
-  };
 
   const world = fc.record({
     aToHub: fc.boolean(),
@@ -470,45 +384,19 @@ describe("why agrees with the data plane across peering, TGW, ACLs, sites and th
 
   function apply(w: Draw): void {
     srv.state.transact((tx) => {
-      const p = { kind: "peering", id: pcx } as const;
-      const t = { kind: "transit", id: tgw } as const;
-      setRoutes(tx, spokes.a.rtb, w.aToHub ? [route("10.1.0.0/16", p)] : []);
-      setRoutes(tx, spokes.b.rtb, w.bToHub ? [route("10.1.0.0/16", t)] : []);
-      setRoutes(tx, hubRtb, [
-        ...(w.hubToA ? [route("10.20.0.0/16", p)] : []),
-        ...(w.hubToB ? [route("10.30.0.0/16", t)] : []),
-        ...(w.hubToSite ? [route("192.168.0.0/16", t)] : []),
+      const p = { kind: "peering", id: t.pcx.a! } as const;
+      const tg = { kind: "transit", id: t.tgw } as const;
+      setDrawnRoutes(tx, t.spokes.a.rtb, DRAWN, w.aToHub ? [staticRoute("10.1.0.0/16", p)] : []);
+      setDrawnRoutes(tx, t.spokes.b.rtb, DRAWN, w.bToHub ? [staticRoute("10.1.0.0/16", tg)] : []);
+      setDrawnRoutes(tx, t.hubRtb, DRAWN, [
+        ...(w.hubToA ? [staticRoute("10.20.0.0/16", p)] : []),
+        ...(w.hubToB ? [staticRoute("10.30.0.0/16", tg)] : []),
+        ...(w.hubToSite ? [staticRoute("192.168.0.0/16", tg)] : []),
       ]);
-      const table = tx.get("transitGatewayRouteTable", tgwRtb)!;
-      tx.put("transitGatewayRouteTable", {
-        ...table,
-        staticRoutes: w.tgwBlackhole ? [{ destinationCidr: "10.1.1.0/24", blackhole: true }] : [],
-      });
-      tx.put("site", { ...tx.get("site", "prop")!, tunnelsDown: w.tunnelsDown });
-      const acl = tx.get("networkAcl", hubAcl)!;
-      const deny =
-        w.aclDenies === "none"
-          ? []
-          : [
-              {
-                ruleNumber: 50,
-                protocol: "-1",
-                ruleAction: "deny" as const,
-                egress: false,
-                cidrBlock: w.aclDenies,
-              },
-            ];
-      tx.put("networkAcl", { ...acl, entries: [...acl.entries.filter((e) => e.ruleNumber !== 50), ...deny] });
-      const sg = tx.get("securityGroup", hub.endpointSg)!;
+      setTransit(tx, t, "prop", w.tunnelsDown, w.tgwBlackhole ? "10.1.1.0/24" : undefined);
+      setAclDenies(tx, t.hubAcl, w.aclDenies === "none" ? undefined : w.aclDenies);
       // The hub's own workload (it holds connections open) is always admitted.
-      const rules: SgRule[] = [...w.sg, "10.1.0.0/16"].map((cidr, i) => ({
-        ruleId: `sgr-whytopo${i}`,
-        protocol: "tcp",
-        fromPort: provider.listenerPort,
-        toPort: provider.listenerPort,
-        cidrIpv4: cidr,
-      }));
-      tx.put("securityGroup", { ...sg, ingress: rules });
+      setEndpointIngress(tx, t.hub.endpointSg, t.provider.listenerPort, [...w.sg, "10.1.0.0/16"], "whytopo");
     });
   }
 
@@ -517,8 +405,8 @@ describe("why agrees with the data plane across peering, TGW, ACLs, sites and th
     const held: Socket[] = [];
     for (let i = 0; i < n; i++) {
       const socket = connect({
-        host: endpointHost,
-        port: provider.listenerPort,
+        host: t.endpointHost,
+        port: t.provider.listenerPort,
         localAddress: hubWorkload,
         allowHalfOpen: true,
       });
@@ -536,7 +424,7 @@ describe("why agrees with the data plane across peering, TGW, ACLs, sites and th
 
   async function released(): Promise<void> {
     await until(
-      () => (srv.dataplane.dataplane.listenerView.openConnections(hub.endpointId) === 0 ? true : undefined),
+      () => (srv.dataplane.dataplane.listenerView.openConnections(t.hub.endpointId) === 0 ? true : undefined),
       "held connections closed",
     );
   }
@@ -552,16 +440,16 @@ describe("why agrees with the data plane across peering, TGW, ACLs, sites and th
         const held = await holdOpen(w.held);
         try {
           for (const [name, source, from] of [
-            ["a", spokes.a.instanceId, spokes.a.host],
-            ["b", spokes.b.instanceId, spokes.b.host],
-            ["site", "site:prop", siteHost],
+            ["a", t.spokes.a.instanceId, t.spokes.a.host],
+            ["b", t.spokes.b.instanceId, t.spokes.b.host],
+            ["site", "site:prop", t.site.workloadHost],
           ] as const) {
             const verdict = await srv.admin<WhyResult>("POST", "/_privlink/why", {
               source,
-              destination: `${endpointHost}:${provider.listenerPort}`,
+              destination: `${t.endpointHost}:${t.provider.listenerPort}`,
             });
             const outcome = await exchange(
-              { host: endpointHost, port: provider.listenerPort },
+              { host: t.endpointHost, port: t.provider.listenerPort },
               from,
               Buffer.from(name),
             );

@@ -1,24 +1,21 @@
-import {
-  AcceptVpcPeeringConnectionCommand,
-  CreateCustomerGatewayCommand,
-  CreateTransitGatewayCommand,
-  CreateTransitGatewayVpcAttachmentCommand,
-  CreateVpcEndpointCommand,
-  CreateVpcPeeringConnectionCommand,
-  CreateVpnConnectionCommand,
-  type EC2Client,
-} from "@aws-sdk/client-ec2";
+import { CreateVpcEndpointCommand } from "@aws-sdk/client-ec2";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tunnel } from "../../src/cli/connect.js";
 import { eniHostAddress } from "../../src/cloud/eni.js";
-import type { NetworkAcl, Route, SgRule } from "../../src/cloud/types.js";
-import { type Consumer, type Provider, until } from "../dataplane/world.js";
+import type { Route } from "../../src/cloud/types.js";
 import { ConnectProxyAgent } from "../helpers/connect-proxy-agent.mjs";
-import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import type { Listening } from "../net/sockets.js";
+import {
+  setAclDenies,
+  setDrawnRoutes,
+  setEndpointIngress,
+  setTransit,
+  staticRoute,
+  type TransitWorld,
+  transitWorld,
+} from "../helpers/transit-world.js";
 
 /**
  * One decision, two readers, over drawn topologies: a hub VPC with an interface endpoint and an
@@ -84,173 +81,64 @@ function draw(r: () => number): Draw {
 
 describe("privlink why agrees with real connections over drawn topologies", () => {
   let srv: TestServer;
-  let echoServer: Listening;
-  let provider: Provider;
-  let hub: Consumer;
-  let ec2: EC2Client;
+  let w: TransitWorld;
   /** The endpoint interface's private IP: what every source dials (a name-free address). */
   let endpointIp: string;
-  const pcx: Record<"a" | "b", string> = { a: "", b: "" };
-  let tgw: string;
-  let tgwRtb: string;
-  let hubRtb: string;
-  let hubAcl: string;
-  const spokes: Record<"a" | "b", { rtb: string; instanceId: string }> = {
-    a: { rtb: "", instanceId: "" },
-    b: { rtb: "", instanceId: "" },
-  };
-
-  async function peer(vpcId: string): Promise<string> {
-    const id = (await ec2.send(new CreateVpcPeeringConnectionCommand({ VpcId: vpcId, PeerVpcId: hub.vpcId })))
-      .VpcPeeringConnection!.VpcPeeringConnectionId!;
-    const is = (s: string) => () =>
-      srv.state.get("vpcPeeringConnection", id)?.status === s ? true : undefined;
-    await until(is("pending-acceptance"), "pending");
-    await ec2.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
-    await until(is("active"), "active");
-    return id;
-  }
 
   beforeAll(async () => {
     srv = await startTestServer();
-    let endpointHost: string;
-    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
-      srv,
-      { provider: "555800000001", consumer: "555800000002" },
-      HUB,
-    ));
+    w = await transitWorld(srv, {
+      accounts: { provider: "555800000001", consumer: "555800000002" },
+      hubCidr: HUB,
+      spokeCidrs: { a: SPOKE_A, b: SPOKE_B },
+      peered: ["a", "b"],
+      attached: ["a", "b"],
+      site: { name: "draw", cidr: SITE },
+    });
     endpointIp = [...srv.state.all("eni")].find(
-      (e) => eniHostAddress(srv.state, e) === endpointHost,
+      (e) => eniHostAddress(srv.state, e) === w.endpointHost,
     )!.privateIp;
-    const ids: Record<string, { vpcId: string; subnetId: string }> = {};
-    for (const [name, cidr] of [
-      ["a", SPOKE_A],
-      ["b", SPOKE_B],
-    ] as const) {
-      const w = await spokeWorkload(srv, ec2, cidr);
-      spokes[name] = { rtb: w.vpc.mainRouteTable, instanceId: w.instanceId };
-      ids[name] = { vpcId: w.vpc.vpcId, subnetId: w.subnetId };
-      pcx[name] = await peer(w.vpc.vpcId);
-    }
-    hubRtb = [...srv.state.all("routeTable")].find(
-      (t) => t.vpcId === hub.vpcId && t.associations.some((a) => a.main),
-    )!.id;
-    hubAcl = [...srv.state.all("networkAcl")].find((n) => n.vpcId === hub.vpcId && n.isDefault)!.id;
-    await ec2.send(
+    await w.ec2.send(
       new CreateVpcEndpointCommand({
-        VpcId: hub.vpcId,
+        VpcId: w.hub.vpcId,
         ServiceName: "com.amazonaws.us-east-1.s3",
         VpcEndpointType: "Gateway",
-        RouteTableIds: [hubRtb],
+        RouteTableIds: [w.hubRtb],
       }),
     );
-    tgw = (await ec2.send(new CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
-    await until(
-      () => (srv.state.get("transitGateway", tgw)?.state === "available" ? true : undefined),
-      "tgw",
-    );
-    tgwRtb = srv.state.get("transitGateway", tgw)!.options.associationDefaultRouteTableId!;
-    for (const { vpcId, subnetId } of [{ vpcId: hub.vpcId, subnetId: hub.subnetId }, ids.a!, ids.b!])
-      await ec2.send(
-        new CreateTransitGatewayVpcAttachmentCommand({
-          TransitGatewayId: tgw,
-          VpcId: vpcId,
-          SubnetIds: [subnetId],
-        }),
-      );
-    const site = await srv.admin<{ publicIp: string }>("POST", "/_privlink/sites", {
-      name: "draw",
-      cidr: SITE,
-    });
-    const cgw = (
-      await ec2.send(
-        new CreateCustomerGatewayCommand({ Type: "ipsec.1", IpAddress: site.publicIp, BgpAsn: 65000 }),
-      )
-    ).CustomerGateway!.CustomerGatewayId!;
-    await ec2.send(
-      new CreateVpnConnectionCommand({ Type: "ipsec.1", CustomerGatewayId: cgw, TransitGatewayId: tgw }),
-    );
-    await until(
-      () =>
-        [...srv.state.all("transitGatewayAttachment")].filter((a) => a.state === "available").length === 4
-          ? true
-          : undefined,
-      "four attachments",
-    );
-    await until(() => (srv.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
   }, 180_000);
 
   afterAll(async () => {
     await srv?.stop();
-    await echoServer?.close();
-  });
-
-  const route = (cidr: string, target: Route["target"]): Route => ({
-    destinationCidr: cidr,
-    target,
-    origin: "CreateRoute",
-    state: "active",
+    await w?.echoServer.close();
   });
 
   function target(via: Via, spoke: "a" | "b"): Route["target"] | undefined {
-    if (via === "peering") return { kind: "peering", id: pcx[spoke] };
-    return via === "tgw" ? { kind: "transit", id: tgw } : undefined;
-  }
-
-  function aclEntries(acl: NetworkAcl, d: Draw): NetworkAcl["entries"] {
-    const deny = (egress: boolean, cidr: string) => ({
-      ruleNumber: egress ? 60 : 50,
-      protocol: "-1",
-      ruleAction: "deny" as const,
-      egress,
-      cidrBlock: cidr,
-    });
-    const kept = acl.entries.filter((e) => e.ruleNumber !== 50 && e.ruleNumber !== 60);
-    return [
-      ...kept,
-      ...(d.aclInDeny ? [deny(false, d.aclInDeny)] : []),
-      ...(d.aclOutDeny ? [deny(true, d.aclOutDeny)] : []),
-    ];
+    if (via === "peering") return { kind: "peering", id: w.pcx[spoke]! };
+    return via === "tgw" ? { kind: "transit", id: w.tgw } : undefined;
   }
 
   /** Puts the drawn topology in place, in one commit. */
   function apply(d: Draw): void {
     srv.state.transact((tx) => {
-      const setRoutes = (rtbId: string, routes: (Route | undefined)[]) => {
-        const t = tx.get("routeTable", rtbId)!;
-        const drawn = routes.filter((r) => r !== undefined);
-        tx.put("routeTable", {
-          ...t,
-          routes: [
-            ...t.routes.filter((r) => r.target.kind === "local" || !DRAWN.has(r.destinationCidr ?? "")),
-            ...drawn,
-          ],
-        });
-      };
-      const maybeRoute = (cidr: string, t: Route["target"] | undefined) => (t ? route(cidr, t) : undefined);
+      const routes = (...rs: (Route | undefined)[]) => rs.filter((r) => r !== undefined);
+      const maybeRoute = (cidr: string, t: Route["target"] | undefined) =>
+        t ? staticRoute(cidr, t) : undefined;
       for (const s of ["a", "b"] as const)
-        setRoutes(spokes[s].rtb, [maybeRoute(HUB, target(d.spokeToHub[s], s))]);
-      setRoutes(hubRtb, [
-        maybeRoute(SPOKE_A, target(d.hubToSpoke.a, "a")),
-        maybeRoute(SPOKE_B, target(d.hubToSpoke.b, "b")),
-        d.hubToSite ? route(SITE, { kind: "transit", id: tgw }) : undefined,
-      ]);
-      const table = tx.get("transitGatewayRouteTable", tgwRtb)!;
-      tx.put("transitGatewayRouteTable", {
-        ...table,
-        staticRoutes: d.tgwBlackholeHub ? [{ destinationCidr: "10.1.1.0/24", blackhole: true }] : [],
-      });
-      tx.put("site", { ...tx.get("site", "draw")!, tunnelsDown: d.tunnelsDown });
-      const acl = tx.get("networkAcl", hubAcl)!;
-      tx.put("networkAcl", { ...acl, entries: aclEntries(acl, d) });
-      const rules: SgRule[] = d.sg.map((cidr, i) => ({
-        ruleId: `sgr-draw${i}`,
-        protocol: "tcp",
-        fromPort: provider.listenerPort,
-        toPort: provider.listenerPort,
-        cidrIpv4: cidr,
-      }));
-      tx.put("securityGroup", { ...tx.get("securityGroup", hub.endpointSg)!, ingress: rules });
+        setDrawnRoutes(tx, w.spokes[s].rtb, DRAWN, routes(maybeRoute(HUB, target(d.spokeToHub[s], s))));
+      setDrawnRoutes(
+        tx,
+        w.hubRtb,
+        DRAWN,
+        routes(
+          maybeRoute(SPOKE_A, target(d.hubToSpoke.a, "a")),
+          maybeRoute(SPOKE_B, target(d.hubToSpoke.b, "b")),
+          d.hubToSite ? staticRoute(SITE, { kind: "transit", id: w.tgw }) : undefined,
+        ),
+      );
+      setTransit(tx, w, "draw", d.tunnelsDown, d.tgwBlackholeHub ? "10.1.1.0/24" : undefined);
+      setAclDenies(tx, w.hubAcl, d.aclInDeny, d.aclOutDeny);
+      setEndpointIngress(tx, w.hub.endpointSg, w.provider.listenerPort, d.sg, "draw");
     });
   }
 
@@ -262,7 +150,7 @@ describe("privlink why agrees with real connections over drawn topologies", () =
   /** A real TCP connection through the workload's proxy to the endpoint: bytes echoed, or the refusal. */
   async function connectEndpoint(workload: string): Promise<{ allowed: boolean; reason?: string }> {
     try {
-      const socket = await tunnel(await proxyOf(workload), `${endpointIp}:${provider.listenerPort}`);
+      const socket = await tunnel(await proxyOf(workload), `${endpointIp}:${w.provider.listenerPort}`);
       const echoed = await new Promise<string>((resolve) => {
         let got = "";
         socket.on("data", (c: Buffer) => {
@@ -307,9 +195,9 @@ describe("privlink why agrees with real connections over drawn topologies", () =
     const seen = { allowed: 0, refused: 0 };
     const allowedFrom = new Set<string>();
     const sources = [
-      ["hub", hub.instanceId],
-      ["a", spokes.a.instanceId],
-      ["b", spokes.b.instanceId],
+      ["hub", w.hub.instanceId],
+      ["a", w.spokes.a.instanceId],
+      ["b", w.spokes.b.instanceId],
       ["site", "site:draw"],
     ] as const;
     for (let run = 0; run < RUNS; run++) {
@@ -317,7 +205,7 @@ describe("privlink why agrees with real connections over drawn topologies", () =
       apply(d);
       for (const [name, source] of sources) {
         for (const [dest, real] of [
-          [`${endpointIp}:${provider.listenerPort}`, () => connectEndpoint(source)],
+          [`${endpointIp}:${w.provider.listenerPort}`, () => connectEndpoint(source)],
           ["s3.us-east-1.amazonaws.com:443", () => listBuckets(source)],
         ] as const) {
           const verdict = await why(source, dest);
@@ -348,7 +236,7 @@ describe("privlink why agrees with real connections over drawn topologies", () =
     });
     const s3 = await listBuckets("site:draw");
     expect(s3.allowed).toBe(false);
-    expect(s3.reason).toContain(`over transit gateway ${tgw}`);
+    expect(s3.reason).toContain(`over transit gateway ${w.tgw}`);
     expect(s3.reason).toContain("endpoint connections cannot be extended out of a VPC");
     expect(await connectEndpoint("site:draw")).toEqual({ allowed: true });
   }, 60_000);

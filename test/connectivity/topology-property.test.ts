@@ -1,20 +1,17 @@
-import {
-  AcceptVpcPeeringConnectionCommand,
-  CreateCustomerGatewayCommand,
-  CreateTransitGatewayCommand,
-  CreateTransitGatewayVpcAttachmentCommand,
-  CreateVpcPeeringConnectionCommand,
-  CreateVpnConnectionCommand,
-  type EC2Client,
-} from "@aws-sdk/client-ec2";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Route, SgRule } from "../../src/cloud/types.js";
 import { decide } from "../../src/flow/index.js";
-import { type Consumer, exchange, type Provider, until } from "../dataplane/world.js";
-import { echoHub, spokeWorkload } from "../helpers/net-world-echo.js";
+import { exchange } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import type { Listening } from "../net/sockets.js";
+import {
+  setAclDenies,
+  setDrawnRoutes,
+  setEndpointIngress,
+  setTransit,
+  staticRoute,
+  type TransitWorld,
+  transitWorld,
+} from "../helpers/transit-world.js";
 
 /**
  * One decision, two readers, beyond one VPC: a hub VPC's interface endpoint, spoke A over a
@@ -25,116 +22,26 @@ import type { Listening } from "../net/sockets.js";
  */
 describe("flow/ agrees with real sockets across peering, TGW, ACLs and sites", () => {
   let srv: TestServer;
-  let echoServer: Listening;
-  let provider: Provider;
-  let hub: Consumer;
-  let ec2: EC2Client;
-  let endpointHost: string;
-  let pcx: string;
-  let tgw: string;
-  let tgwRtb: string;
-  let hubRtb: string;
-  let hubAcl: string;
-  const spokes: Record<string, { rtb: string; host: string }> = {};
-  let siteHost: string;
+  let w: TransitWorld;
 
   beforeAll(async () => {
     srv = await startTestServer();
-    ({ echoServer, provider, hub, ec2, endpointHost } = await echoHub(
-      srv,
-      { provider: "555700000001", consumer: "555700000002" },
-      "10.1.0.0/16",
-    ));
-    const ids: Record<string, { vpcId: string; subnetId: string }> = {};
-    for (const [name, cidr] of [
-      ["a", "10.20.0.0/16"],
-      ["b", "10.30.0.0/16"],
-    ] as const) {
-      const w = await spokeWorkload(srv, ec2, cidr);
-      spokes[name] = { rtb: w.vpc.mainRouteTable, host: w.host };
-      ids[name] = { vpcId: w.vpc.vpcId, subnetId: w.subnetId };
-    }
-    hubRtb = [...srv.state.all("routeTable")].find(
-      (t) => t.vpcId === hub.vpcId && t.associations.some((a) => a.main),
-    )!.id;
-    hubAcl = [...srv.state.all("networkAcl")].find((n) => n.vpcId === hub.vpcId && n.isDefault)!.id;
-    pcx = (
-      await ec2.send(new CreateVpcPeeringConnectionCommand({ VpcId: ids.a!.vpcId, PeerVpcId: hub.vpcId }))
-    ).VpcPeeringConnection!.VpcPeeringConnectionId!;
-    await until(
-      () => (srv.state.get("vpcPeeringConnection", pcx)?.status === "pending-acceptance" ? true : undefined),
-      "pending",
-    );
-    await ec2.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }));
-    await until(
-      () => (srv.state.get("vpcPeeringConnection", pcx)?.status === "active" ? true : undefined),
-      "active",
-    );
-    tgw = (await ec2.send(new CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
-    await until(
-      () => (srv.state.get("transitGateway", tgw)?.state === "available" ? true : undefined),
-      "tgw",
-    );
-    tgwRtb = srv.state.get("transitGateway", tgw)!.options.associationDefaultRouteTableId!;
-    for (const [vpcId, subnetId] of [
-      [hub.vpcId, hub.subnetId],
-      [ids.b!.vpcId, ids.b!.subnetId],
-    ])
-      await ec2.send(
-        new CreateTransitGatewayVpcAttachmentCommand({
-          TransitGatewayId: tgw,
-          VpcId: vpcId,
-          SubnetIds: [subnetId!],
-        }),
-      );
-    const site = await srv.admin<{ publicIp: string; workloadHost: string }>("POST", "/_privlink/sites", {
-      name: "prop",
-      cidr: "192.168.0.0/16",
+    w = await transitWorld(srv, {
+      accounts: { provider: "555700000001", consumer: "555700000002" },
+      hubCidr: "10.1.0.0/16",
+      spokeCidrs: { a: "10.20.0.0/16", b: "10.30.0.0/16" },
+      peered: ["a"],
+      attached: ["b"],
+      site: { name: "prop", cidr: "192.168.0.0/16" },
     });
-    siteHost = site.workloadHost;
-    const cgw = (
-      await ec2.send(
-        new CreateCustomerGatewayCommand({ Type: "ipsec.1", IpAddress: site.publicIp, BgpAsn: 65000 }),
-      )
-    ).CustomerGateway!.CustomerGatewayId!;
-    await ec2.send(
-      new CreateVpnConnectionCommand({ Type: "ipsec.1", CustomerGatewayId: cgw, TransitGatewayId: tgw }),
-    );
-    await until(
-      () =>
-        [...srv.state.all("transitGatewayAttachment")].filter((a) => a.state === "available").length === 3
-          ? true
-          : undefined,
-      "three attachments",
-    );
-    await until(() => (srv.dataplane.dataplane.listenerCount > 0 ? true : undefined), "listener");
   }, 120_000);
 
   afterAll(async () => {
     await srv?.stop();
-    await echoServer?.close();
+    await w?.echoServer.close();
   });
 
   const DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
-  const route = (cidr: string, target: Route["target"]): Route => ({
-    destinationCidr: cidr,
-    target,
-    origin: "CreateRoute",
-    state: "active",
-  });
-
-  function setRoutes(
-    rtbId: string,
-    routes: Route[],
-  ): (tx: Parameters<Parameters<TestServer["state"]["transact"]>[0]>[0]) => void {
-    return (tx) => {
-      const t = tx.get("routeTable", rtbId)!;
-      tx.put("routeTable", {
-        ...t,
-        routes: [...t.routes.filter((r) => !DRAWN.has(r.destinationCidr ?? "")), ...routes],
-      });
-    };
-  }
 
   const world = fc.record({
     aToHub: fc.boolean(),
@@ -151,67 +58,37 @@ describe("flow/ agrees with real sockets across peering, TGW, ACLs and sites", (
   it("admits exactly the flows decide() admits", async () => {
     const seen = { allowed: 0, refused: 0 };
     await fc.assert(
-      fc.asyncProperty(world, async (w) => {
+      fc.asyncProperty(world, async (d) => {
         srv.state.transact((tx) => {
-          const p = { kind: "peering", id: pcx } as const;
-          const t = { kind: "transit", id: tgw } as const;
-          setRoutes(spokes.a!.rtb, w.aToHub ? [route("10.1.0.0/16", p)] : [])(tx);
-          setRoutes(spokes.b!.rtb, w.bToHub ? [route("10.1.0.0/16", t)] : [])(tx);
-          setRoutes(hubRtb, [
-            ...(w.hubToA ? [route("10.20.0.0/16", p)] : []),
-            ...(w.hubToB ? [route("10.30.0.0/16", t)] : []),
-            ...(w.hubToSite ? [route("192.168.0.0/16", t)] : []),
-          ])(tx);
-          const table = tx.get("transitGatewayRouteTable", tgwRtb)!;
-          tx.put("transitGatewayRouteTable", {
-            ...table,
-            staticRoutes: w.tgwBlackhole ? [{ destinationCidr: "10.1.1.0/24", blackhole: true }] : [],
-          });
-          const site = tx.get("site", "prop")!;
-          tx.put("site", { ...site, tunnelsDown: w.tunnelsDown });
-          const acl = tx.get("networkAcl", hubAcl)!;
-          const deny =
-            w.aclDenies === "none"
-              ? []
-              : [
-                  {
-                    ruleNumber: 50,
-                    protocol: "-1",
-                    ruleAction: "deny" as const,
-                    egress: false,
-                    cidrBlock: w.aclDenies,
-                  },
-                ];
-          tx.put("networkAcl", {
-            ...acl,
-            entries: [...acl.entries.filter((e) => e.ruleNumber !== 50), ...deny],
-          });
-          const sg = tx.get("securityGroup", hub.endpointSg)!;
-          const rules: SgRule[] = w.sg.map((cidr, i) => ({
-            ruleId: `sgr-topo${i}`,
-            protocol: "tcp",
-            fromPort: provider.listenerPort,
-            toPort: provider.listenerPort,
-            cidrIpv4: cidr,
-          }));
-          tx.put("securityGroup", { ...sg, ingress: rules });
+          const p = { kind: "peering", id: w.pcx.a! } as const;
+          const t = { kind: "transit", id: w.tgw } as const;
+          setDrawnRoutes(tx, w.spokes.a.rtb, DRAWN, d.aToHub ? [staticRoute("10.1.0.0/16", p)] : []);
+          setDrawnRoutes(tx, w.spokes.b.rtb, DRAWN, d.bToHub ? [staticRoute("10.1.0.0/16", t)] : []);
+          setDrawnRoutes(tx, w.hubRtb, DRAWN, [
+            ...(d.hubToA ? [staticRoute("10.20.0.0/16", p)] : []),
+            ...(d.hubToB ? [staticRoute("10.30.0.0/16", t)] : []),
+            ...(d.hubToSite ? [staticRoute("192.168.0.0/16", t)] : []),
+          ]);
+          setTransit(tx, w, "prop", d.tunnelsDown, d.tgwBlackhole ? "10.1.1.0/24" : undefined);
+          setAclDenies(tx, w.hubAcl, d.aclDenies === "none" ? undefined : d.aclDenies);
+          setEndpointIngress(tx, w.hub.endpointSg, w.provider.listenerPort, d.sg, "topo");
         });
         for (const [name, from] of [
-          ["a", spokes.a!.host],
-          ["b", spokes.b!.host],
-          ["site", siteHost],
+          ["a", w.spokes.a.host],
+          ["b", w.spokes.b.host],
+          ["site", w.site.workloadHost],
         ] as const) {
           const verdict = decide(
             srv.state,
             {
               source: { kind: "outside", address: from },
-              destination: endpointHost,
-              port: provider.listenerPort,
+              destination: w.endpointHost,
+              port: w.provider.listenerPort,
             },
             srv.dataplane.dataplane.healthView,
           );
           const outcome = await exchange(
-            { host: endpointHost, port: provider.listenerPort },
+            { host: w.endpointHost, port: w.provider.listenerPort },
             from,
             Buffer.from(name),
           );
