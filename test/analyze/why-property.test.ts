@@ -31,15 +31,7 @@ import {
   until,
 } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import {
-  setAclDenies,
-  setDrawnRoutes,
-  setEndpointIngress,
-  setTransit,
-  staticRoute,
-  type TransitWorld,
-  transitWorld,
-} from "../helpers/transit-world.js";
+import { applyHubDraw, hubDraw, standardWorld, type TransitWorld } from "../helpers/transit-world.js";
 import { echo, type Listening, listen } from "../net/sockets.js";
 
 /**
@@ -344,21 +336,13 @@ describe("why agrees with real connections", () => {
 describe("why agrees with the data plane across peering, TGW, ACLs, sites and the listener", () => {
   const LIMIT = 2;
   const SEED = Number(process.env.PRIVLINK_PROPERTY_SEED ?? 20261206);
-  const DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
   let srv: TestServer;
   let t: TransitWorld;
   let hubWorkload: string;
 
   beforeAll(async () => {
     srv = await startTestServer({ maxConnectionsPerEndpoint: LIMIT });
-    t = await transitWorld(srv, {
-      accounts: { provider: "320000000001", consumer: "320000000002" },
-      hubCidr: "10.1.0.0/16",
-      spokeCidrs: { a: "10.20.0.0/16", b: "10.30.0.0/16" },
-      peered: ["a"],
-      attached: ["b"],
-      site: { name: "prop", cidr: "192.168.0.0/16" },
-    });
+    t = await standardWorld(srv, { provider: "320000000001", consumer: "320000000002" });
     hubWorkload = addresses(srv, t.hub).workload;
   }, 120_000);
 
@@ -367,38 +351,12 @@ describe("why agrees with the data plane across peering, TGW, ACLs, sites and th
     await t?.echoServer.close();
   });
 
-  const world = fc.record({
-    aToHub: fc.boolean(),
-    hubToA: fc.boolean(),
-    bToHub: fc.boolean(),
-    hubToB: fc.boolean(),
-    hubToSite: fc.boolean(),
-    tgwBlackhole: fc.boolean(),
-    tunnelsDown: fc.boolean(),
-    aclDenies: fc.constantFrom("none", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"),
-    sg: fc.subarray(["10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16", "10.0.0.0/8"]),
-    held: fc.constantFrom(0, 0, 1, LIMIT),
-  });
+  const world = fc.record({ ...hubDraw, held: fc.constantFrom(0, 0, 1, LIMIT) });
 
   type Draw = typeof world extends fc.Arbitrary<infer T> ? T : never;
 
-  function apply(w: Draw): void {
-    srv.state.transact((tx) => {
-      const p = { kind: "peering", id: t.pcx.a! } as const;
-      const tg = { kind: "transit", id: t.tgw } as const;
-      setDrawnRoutes(tx, t.spokes.a.rtb, DRAWN, w.aToHub ? [staticRoute("10.1.0.0/16", p)] : []);
-      setDrawnRoutes(tx, t.spokes.b.rtb, DRAWN, w.bToHub ? [staticRoute("10.1.0.0/16", tg)] : []);
-      setDrawnRoutes(tx, t.hubRtb, DRAWN, [
-        ...(w.hubToA ? [staticRoute("10.20.0.0/16", p)] : []),
-        ...(w.hubToB ? [staticRoute("10.30.0.0/16", tg)] : []),
-        ...(w.hubToSite ? [staticRoute("192.168.0.0/16", tg)] : []),
-      ]);
-      setTransit(tx, t, "prop", w.tunnelsDown, w.tgwBlackhole ? "10.1.1.0/24" : undefined);
-      setAclDenies(tx, t.hubAcl, w.aclDenies === "none" ? undefined : w.aclDenies);
-      // The hub's own workload (it holds connections open) is always admitted.
-      setEndpointIngress(tx, t.hub.endpointSg, t.provider.listenerPort, [...w.sg, "10.1.0.0/16"], "whytopo");
-    });
-  }
+  // The hub's own workload (it holds connections open) is always admitted.
+  const apply = (w: Draw) => applyHubDraw(srv, t, w, "whytopo", ["10.1.0.0/16"]);
 
   /** Connections from the hub's workload that stay open: the endpoint listener counts them. */
   async function holdOpen(n: number): Promise<Socket[]> {

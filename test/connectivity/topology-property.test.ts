@@ -3,15 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../src/flow/index.js";
 import { exchange } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import {
-  setAclDenies,
-  setDrawnRoutes,
-  setEndpointIngress,
-  setTransit,
-  staticRoute,
-  type TransitWorld,
-  transitWorld,
-} from "../helpers/transit-world.js";
+import { applyHubDraw, hubDraw, standardWorld, type TransitWorld } from "../helpers/transit-world.js";
 
 /**
  * One decision, two readers, beyond one VPC: a hub VPC's interface endpoint, spoke A over a
@@ -26,14 +18,7 @@ describe("flow/ agrees with real sockets across peering, TGW, ACLs and sites", (
 
   beforeAll(async () => {
     srv = await startTestServer();
-    w = await transitWorld(srv, {
-      accounts: { provider: "555700000001", consumer: "555700000002" },
-      hubCidr: "10.1.0.0/16",
-      spokeCidrs: { a: "10.20.0.0/16", b: "10.30.0.0/16" },
-      peered: ["a"],
-      attached: ["b"],
-      site: { name: "prop", cidr: "192.168.0.0/16" },
-    });
+    w = await standardWorld(srv, { provider: "555700000001", consumer: "555700000002" });
   }, 120_000);
 
   afterAll(async () => {
@@ -41,38 +26,13 @@ describe("flow/ agrees with real sockets across peering, TGW, ACLs and sites", (
     await w?.echoServer.close();
   });
 
-  const DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
-
-  const world = fc.record({
-    aToHub: fc.boolean(),
-    hubToA: fc.boolean(),
-    bToHub: fc.boolean(),
-    hubToB: fc.boolean(),
-    hubToSite: fc.boolean(),
-    tgwBlackhole: fc.boolean(),
-    tunnelsDown: fc.boolean(),
-    aclDenies: fc.constantFrom("none", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"),
-    sg: fc.subarray(["10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16", "10.0.0.0/8"]),
-  });
+  const world = fc.record(hubDraw);
 
   it("admits exactly the flows decide() admits", async () => {
     const seen = { allowed: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(world, async (d) => {
-        srv.state.transact((tx) => {
-          const p = { kind: "peering", id: w.pcx.a! } as const;
-          const t = { kind: "transit", id: w.tgw } as const;
-          setDrawnRoutes(tx, w.spokes.a.rtb, DRAWN, d.aToHub ? [staticRoute("10.1.0.0/16", p)] : []);
-          setDrawnRoutes(tx, w.spokes.b.rtb, DRAWN, d.bToHub ? [staticRoute("10.1.0.0/16", t)] : []);
-          setDrawnRoutes(tx, w.hubRtb, DRAWN, [
-            ...(d.hubToA ? [staticRoute("10.20.0.0/16", p)] : []),
-            ...(d.hubToB ? [staticRoute("10.30.0.0/16", t)] : []),
-            ...(d.hubToSite ? [staticRoute("192.168.0.0/16", t)] : []),
-          ]);
-          setTransit(tx, w, "prop", d.tunnelsDown, d.tgwBlackhole ? "10.1.1.0/24" : undefined);
-          setAclDenies(tx, w.hubAcl, d.aclDenies === "none" ? undefined : d.aclDenies);
-          setEndpointIngress(tx, w.hub.endpointSg, w.provider.listenerPort, d.sg, "topo");
-        });
+        applyHubDraw(srv, w, d, "topo");
         for (const [name, from] of [
           ["a", w.spokes.a.host],
           ["b", w.spokes.b.host],

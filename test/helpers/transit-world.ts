@@ -13,6 +13,7 @@ import {
   CreateVpnConnectionCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
+import fc from "fast-check";
 import type { Route, SgRule } from "../../src/cloud/types.js";
 import { until } from "../dataplane/world.js";
 import { type EchoHub, echoHub, type SpokeWorkload, spokeWorkload } from "./net-world-echo.js";
@@ -203,3 +204,60 @@ export function setAclDenies(tx: Tx, aclId: string, inCidr?: string, outCidr?: s
     ],
   });
 }
+
+/**
+ * The draw shared by the property tests on the standard world (spoke A peered, spoke B and the
+ * site over the TGW): which routes exist on each side, a TGW blackhole, tunnels, an ACL deny and
+ * the CIDRs the endpoint's group admits.
+ */
+export const hubDraw = {
+  aToHub: fc.boolean(),
+  hubToA: fc.boolean(),
+  bToHub: fc.boolean(),
+  hubToB: fc.boolean(),
+  hubToSite: fc.boolean(),
+  tgwBlackhole: fc.boolean(),
+  tunnelsDown: fc.boolean(),
+  aclDenies: fc.constantFrom("none", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"),
+  sg: fc.subarray(["10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16", "10.0.0.0/8"]),
+};
+export type HubDraw = {
+  [K in keyof typeof hubDraw]: (typeof hubDraw)[K] extends fc.Arbitrary<infer T> ? T : never;
+};
+
+const STANDARD_DRAWN = new Set(["10.1.0.0/16", "10.20.0.0/16", "10.30.0.0/16", "192.168.0.0/16"]);
+
+/** Puts a {@link hubDraw} in place on the standard world, in one commit; `alsoAdmit` joins the drawn CIDRs. */
+export function applyHubDraw(
+  srv: TestServer,
+  w: TransitWorld,
+  d: HubDraw,
+  tag: string,
+  alsoAdmit: string[] = [],
+): void {
+  srv.state.transact((tx) => {
+    const p = { kind: "peering", id: w.pcx.a! } as const;
+    const t = { kind: "transit", id: w.tgw } as const;
+    setDrawnRoutes(tx, w.spokes.a.rtb, STANDARD_DRAWN, d.aToHub ? [staticRoute("10.1.0.0/16", p)] : []);
+    setDrawnRoutes(tx, w.spokes.b.rtb, STANDARD_DRAWN, d.bToHub ? [staticRoute("10.1.0.0/16", t)] : []);
+    setDrawnRoutes(tx, w.hubRtb, STANDARD_DRAWN, [
+      ...(d.hubToA ? [staticRoute("10.20.0.0/16", p)] : []),
+      ...(d.hubToB ? [staticRoute("10.30.0.0/16", t)] : []),
+      ...(d.hubToSite ? [staticRoute("192.168.0.0/16", t)] : []),
+    ]);
+    setTransit(tx, w, "prop", d.tunnelsDown, d.tgwBlackhole ? "10.1.1.0/24" : undefined);
+    setAclDenies(tx, w.hubAcl, d.aclDenies === "none" ? undefined : d.aclDenies);
+    setEndpointIngress(tx, w.hub.endpointSg, w.provider.listenerPort, [...d.sg, ...alsoAdmit], tag);
+  });
+}
+
+/** The standard world: hub 10.1/16, spoke A 10.20/16 peered, spoke B 10.30/16 and site "prop" over the TGW. */
+export const standardWorld = (srv: TestServer, accounts: TransitWorldOptions["accounts"]) =>
+  transitWorld(srv, {
+    accounts,
+    hubCidr: "10.1.0.0/16",
+    spokeCidrs: { a: "10.20.0.0/16", b: "10.30.0.0/16" },
+    peered: ["a"],
+    attached: ["b"],
+    site: { name: "prop", cidr: "192.168.0.0/16" },
+  });
