@@ -162,6 +162,7 @@ export function createFlowLogs(
   if (ids.length === 0)
     throw new AwsError("MissingParameter", "The request must contain the parameter ResourceIds");
   const isTgw = resourceType.startsWith("TransitGateway");
+  if (isTgw) tgwLimits(input, ids.length);
   const trafficType = isTgw
     ? "ALL"
     : oneOf(required(input.trafficType, "TrafficType"), TRAFFIC_TYPES, "TrafficType");
@@ -312,6 +313,8 @@ export interface TgwRecordFields {
   readonly pairAttachmentId?: string;
   readonly src: TgwEnd;
   readonly dst: TgwEnd;
+  /** Why the TGW dropped the flow's packet, when it did. */
+  readonly lost?: "no-route" | "blackhole";
 }
 
 export interface TgwEnd {
@@ -386,6 +389,28 @@ export function renderRecord(fields: readonly string[], r: FlowRecord): string {
 /** The header line S3 objects start with: the field names. */
 export function headerLine(fields: readonly string[]): string {
   return fields.join(" ");
+}
+
+/**
+ * AWS's limits for transit gateway resource types: no TrafficType, a 60-second interval only,
+ * at most 25 resources per call. The codes are privlink's choice: AWS documents only "an error".
+ */
+function tgwLimits(input: CreateFlowLogsInput, count: number): void {
+  if (input.trafficType !== undefined)
+    throw new AwsError(
+      "InvalidParameter",
+      "TrafficType is not supported for transit gateway resource types: transit gateway flow logs capture all traffic.",
+    );
+  if (input.maxAggregationInterval !== undefined && input.maxAggregationInterval !== 60)
+    throw new AwsError(
+      "InvalidParameterValue",
+      `Invalid value for MaxAggregationInterval: ${input.maxAggregationInterval}. The only valid value for transit gateway resource types is 60.`,
+    );
+  if (count > 25)
+    throw new AwsError(
+      "InvalidParameter",
+      `ResourceIds has ${count} transit gateway resources; the maximum is 25.`,
+    );
 }
 
 function required(v: string | undefined, name: string): string {
@@ -542,9 +567,12 @@ function tgwValue(f: string, t: TgwRecordFields): string | number | undefined {
       return t.attachmentId;
     case "tgw-pair-attachment-id":
       return t.pairAttachmentId;
-    // The data plane relays streams: nothing it admitted was lost on the way.
+    // A refused flow is one dropped SYN; the data plane relays streams, so nothing admitted is
+    // lost to MTU or TTL.
     case "packets-lost-no-route":
+      return t.lost === "no-route" ? 1 : 0;
     case "packets-lost-blackhole":
+      return t.lost === "blackhole" ? 1 : 0;
     case "packets-lost-mtu-exceeded":
     case "packets-lost-ttl-expired":
       return 0;

@@ -53,8 +53,9 @@ export function routeThrough(
   hops: Hop[],
 ): TransitGatewayAttachment | undefined {
   const { state, label } = c;
-  const fail = (resource: string | undefined, detail: string) => {
-    hops.push(refused(T, resource, `no route to ${label}: ${detail}`));
+  // The packet is inside the TGW now: a drop here is one its flow logs count as lost.
+  const fail = (resource: string | undefined, detail: string, lost: Hop["lost"] = "no-route") => {
+    hops.push({ ...refused(T, resource, `no route to ${label}: ${detail}`), lost });
     return undefined;
   };
   const rtb = att.associatedRouteTableId
@@ -64,7 +65,7 @@ export function routeThrough(
   const r = lookupTgwRoute(state, rtb, c.ip);
   if (!r) return fail(rtb.id, `${rtb.id} has no route for ${formatIp(c.ip)}`);
   if (r.state === "blackhole")
-    return fail(rtb.id, `${rtb.id} route ${r.destinationCidr} (${r.type}) is a blackhole`);
+    return fail(rtb.id, `${rtb.id} route ${r.destinationCidr} (${r.type}) is a blackhole`, "blackhole");
   const next = r.attachmentId ? state.get("transitGatewayAttachment", r.attachmentId) : undefined;
   if (!next) return fail(rtb.id, `${rtb.id} route ${r.destinationCidr} leads nowhere`);
   hops.push(

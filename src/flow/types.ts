@@ -53,6 +53,8 @@ export interface Hop {
   readonly resource?: string;
   /** For security-group hops: the rule that admitted the flow. */
   readonly ruleId?: string;
+  /** For a transit gateway that dropped the packet after it entered: AWS's packets-lost-* cause. */
+  readonly lost?: "no-route" | "blackhole";
   readonly detail: string;
 }
 

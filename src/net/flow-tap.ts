@@ -26,6 +26,8 @@ export interface RefusedFlow extends FlowInfo {
   readonly reason: string;
   /** The first refusing hop (security group, route, endpoint state, …). */
   readonly hop?: string;
+  /** A transit gateway dropped it after it entered: where (route table or attachment) and why. */
+  readonly tgwLoss?: { readonly resource: string; readonly cause: "no-route" | "blackhole" };
 }
 
 /** Who listens to flows besides the meter: flow logs, the console's `--log flows`. */
@@ -101,6 +103,8 @@ export function refusedFlow(d: Decision, srcPort: number, dstPort: number, fallb
       : (d.source.eniId ?? d.destination.eniId),
     reason: d.reason,
     hop: hop?.kind,
+    tgwRouteTableId: passedHop(d, "transit-gateway"),
+    tgwLoss: hop?.lost && hop.resource ? { resource: hop.resource, cause: hop.lost } : undefined,
   };
 }
 

@@ -5,9 +5,13 @@ import {
   CreateFlowLogsCommand,
   CreateRouteCommand,
   CreateTransitGatewayCommand,
+  CreateTransitGatewayRouteCommand,
   CreateTransitGatewayVpcAttachmentCommand,
+  DeleteTransitGatewayRouteCommand,
   DescribeRouteTablesCommand,
+  DescribeTransitGatewaysCommand,
   type EC2Client,
+  RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -235,5 +239,107 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
       [1, 0.05],
       [1, 0.05],
     ]);
+  });
+
+  it("a flow the TGW drops on a blackhole route is one lost packet on the attachment it entered by", async () => {
+    const tgw = (await ec2.send(new DescribeTransitGatewaysCommand({ TransitGatewayIds: [ids.tgw] })))
+      .TransitGateways![0]!;
+    const ep = server.state.get("vpcEndpoint", hub.endpointId)!;
+    const epIp = server.state.get("eni", ep.enis[0]!.eniId)!.privateIp;
+    await ec2.send(
+      new CreateTransitGatewayRouteCommand({
+        TransitGatewayRouteTableId: tgw.Options!.AssociationDefaultRouteTableId!,
+        DestinationCidrBlock: `${epIp}/32`,
+        Blackhole: true,
+      }),
+    );
+    const out = await exchange(
+      { host: endpointHost, port: provider.listenerPort },
+      workloadHost,
+      Buffer.alloc(10),
+    );
+    expect(out.kind).toBe("refused");
+    rt.advance(61_000);
+    await server.flowLogs.tick();
+    const lines = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
+      .trim()
+      .split("\n");
+    const lost = lines.map((l) => l.split(" ")).filter((r) => r[17] === epIp && r[28] === "1");
+    expect(lost).toHaveLength(1);
+    const r = lost[0]!;
+    // Entered from the spoke, never reached the hub: no destination VPC, no pair attachment.
+    expect([r[4], r[7], r[8], r[15]]).toEqual([ids.spokeAttach, ids.spokeVpc, "-", "-"]);
+    // One SYN: 1 packet, 60 bytes; lost to a blackhole, not to a missing route.
+    expect([r[21], r[22], r[27], r[28], r[33]]).toEqual(["1", "60", "0", "1", "ingress"]);
+  });
+
+  it("a flow the TGW forwarded but the endpoint's group refused is the one SYN on both attachments", async () => {
+    const tgw = (await ec2.send(new DescribeTransitGatewaysCommand({ TransitGatewayIds: [ids.tgw] })))
+      .TransitGateways![0]!;
+    const ep = server.state.get("vpcEndpoint", hub.endpointId)!;
+    const epIp = server.state.get("eni", ep.enis[0]!.eniId)!.privateIp;
+    await ec2.send(
+      new DeleteTransitGatewayRouteCommand({
+        TransitGatewayRouteTableId: tgw.Options!.AssociationDefaultRouteTableId!,
+        DestinationCidrBlock: `${epIp}/32`,
+      }),
+    );
+    await ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: hub.endpointSg,
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: provider.listenerPort,
+            ToPort: provider.listenerPort,
+            IpRanges: [{ CidrIp: "10.30.0.0/16" }],
+          },
+        ],
+      }),
+    );
+    const before = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
+      .trim()
+      .split("\n").length;
+    const out = await exchange(
+      { host: endpointHost, port: provider.listenerPort },
+      workloadHost,
+      Buffer.alloc(10),
+    );
+    expect(out.kind).toBe("refused");
+    rt.advance(61_000);
+    await server.flowLogs.tick();
+    const fresh = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(before)
+      .map((l) => l.split(" "));
+    expect(fresh.map((r) => [r[4], r[33], r[17], r[21], r[22], r[27], r[28], r[15]]).sort()).toEqual(
+      [
+        [ids.hubAttach, "egress", epIp, "1", "60", "0", "0", ids.spokeAttach],
+        [ids.spokeAttach, "ingress", epIp, "1", "60", "0", "0", ids.hubAttach],
+      ].sort(),
+    );
+  });
+
+  it("refuses what AWS refuses for transit gateway resource types", async () => {
+    const create = (extra: Record<string, unknown>) =>
+      ec2
+        .send(
+          new CreateFlowLogsCommand({
+            ResourceType: "TransitGateway",
+            ResourceIds: [ids.tgw],
+            LogDestinationType: "file" as never,
+            LogDestination: "tgw/other.log",
+            ...extra,
+          }),
+        )
+        .then(
+          () => "created",
+          (e: Error) => e.name,
+        );
+    expect(await create({ TrafficType: "ALL" })).toBe("InvalidParameter");
+    expect(await create({ MaxAggregationInterval: 600 })).toBe("InvalidParameterValue");
+    expect(await create({ ResourceIds: Array.from({ length: 26 }, () => ids.tgw) })).toBe("InvalidParameter");
+    expect(await create({ MaxAggregationInterval: 60 })).toBe("created");
   });
 });

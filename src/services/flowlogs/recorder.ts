@@ -125,7 +125,8 @@ export class FlowLogRecorder implements FlowTap {
   refused(flow: RefusedFlow): void {
     const t = this.nowSec();
     for (const w of this.watchesFor(flow, "REJECT")) {
-      if (w.eni.id !== flow.rejectEniId) continue;
+      // A VPC flow log writes the REJECT on the refusing interface; a TGW one where the SYN passed.
+      if (!w.tgw && w.eni.id !== flow.rejectEniId) continue;
       w.first = t;
       w.req = { bytes: SYN_BYTES, flags: SYN, segments: 1 };
       w.closed = true;
@@ -265,16 +266,16 @@ export class FlowLogRecorder implements FlowTap {
    * destination VPC's), for the flow logs of the TGW or of that attachment.
    */
   private tgwWatches(
-    flow: FlowInfo,
+    flow: FlowInfo & Pick<RefusedFlow, "tgwLoss">,
     action: "ACCEPT" | "REJECT",
     logs: { fl: FlowLog }[],
     t: number,
   ): Watch[] {
-    const rtb = flow.tgwRouteTableId && this.state.get("transitGatewayRouteTable", flow.tgwRouteTableId);
-    const tgw = rtb && this.state.get("transitGateway", rtb.transitGatewayId);
+    const tgw = this.tgwOf(flow.tgwRouteTableId ?? flow.tgwLoss?.resource);
     if (!tgw) return [];
     const src = this.tgwEnd(tgw.id, flow.srcEniId);
-    const dst = this.tgwEnd(tgw.id, flow.dstEniId);
+    // A packet the TGW dropped never reached the far attachment.
+    const dst = flow.tgwLoss ? undefined : this.tgwEnd(tgw.id, flow.dstEniId);
     const out: Watch[] = [];
     for (const [side, mine, other] of [
       ["src", src, dst],
@@ -294,11 +295,21 @@ export class FlowLogRecorder implements FlowTap {
             pairAttachmentId: other?.attachmentId,
             src: src?.end ?? {},
             dst: dst?.end ?? {},
+            lost: flow.tgwLoss?.cause,
           },
         });
       }
     }
     return out;
+  }
+
+  /** The TGW a route table or an attachment belongs to. */
+  private tgwOf(resource: string | undefined) {
+    if (!resource) return undefined;
+    const owner =
+      this.state.get("transitGatewayRouteTable", resource) ??
+      this.state.get("transitGatewayAttachment", resource);
+    return owner && this.state.get("transitGateway", owner.transitGatewayId);
   }
 
   /** One end of a flow through a TGW: its VPC's attachment and the attachment's interface in its AZ. */
