@@ -1,12 +1,7 @@
 import * as dx from "../cloud/direct-connect.js";
 import type { Tx } from "../cloud/state.js";
-import type {
-  DxConnection,
-  DxGateway,
-  DxGatewayAssociation,
-  DxVirtualInterface,
-  Tags,
-} from "../cloud/types.js";
+import type { DxConnection, DxGateway, DxVirtualInterface, Tags } from "../cloud/types.js";
+import { directConnectAssociationHandlers } from "./directconnect-associations.js";
 import type { HandlerTable } from "./handler.js";
 
 /** Direct Connect (JSON 1.1, camelCase members): the rules are in cloud/direct-connect.ts. */
@@ -86,30 +81,6 @@ function gatewayShape(g: DxGateway) {
     amazonSideAsn: g.amazonSideAsn,
     ownerAccount: g.accountId,
     directConnectGatewayState: g.state,
-  };
-}
-
-function associationShape(a: DxGatewayAssociation) {
-  const vgw = a.gatewayType === "virtualPrivateGateway";
-  return {
-    directConnectGatewayId: a.dxGatewayId,
-    directConnectGatewayOwnerAccount: a.accountId,
-    associationState: a.state,
-    associationId: a.id,
-    associatedGateway: {
-      id: a.gatewayId,
-      type: a.gatewayType,
-      ownerAccount: a.accountId,
-      region: a.gatewayRegion,
-    },
-    allowedPrefixesToDirectConnectGateway: a.allowedPrefixes.map((cidr) => ({ cidr })),
-    ...(vgw
-      ? {
-          virtualGatewayId: a.gatewayId,
-          virtualGatewayRegion: a.gatewayRegion,
-          virtualGatewayOwnerAccount: a.accountId,
-        }
-      : {}),
   };
 }
 
@@ -227,40 +198,7 @@ export const directConnectHandlers: HandlerTable = {
   DeleteDirectConnectGateway: ({ tx, ctx, input }) => ({
     directConnectGateway: gatewayShape(dx.deleteDxGateway(tx, ctx, input.directConnectGatewayId)),
   }),
-  CreateDirectConnectGatewayAssociation: ({ tx, ctx, input }) => ({
-    directConnectGatewayAssociation: associationShape(
-      dx.createDxGatewayAssociation(tx, ctx, {
-        directConnectGatewayId: input.directConnectGatewayId,
-        gatewayId: input.gatewayId ?? input.virtualGatewayId,
-        allowedPrefixes: (input.addAllowedPrefixesToDirectConnectGateway ?? []).map((p: { cidr?: string }) =>
-          String(p.cidr),
-        ),
-      }),
-    ),
-  }),
-  DescribeDirectConnectGatewayAssociations: ({ tx, ctx, input }) => {
-    const gw = input.associatedGatewayId ?? input.virtualGatewayId;
-    const all = [...tx.all("dxGatewayAssociation")].filter(
-      (a) =>
-        a.accountId === ctx.accountId &&
-        a.state === "associated" &&
-        (!input.associationId || a.id === input.associationId) &&
-        (!input.directConnectGatewayId || a.dxGatewayId === input.directConnectGatewayId) &&
-        (!gw || a.gatewayId === gw),
-    );
-    return { directConnectGatewayAssociations: all.map(associationShape) };
-  },
-  DeleteDirectConnectGatewayAssociation: ({ tx, ctx, input }) => {
-    let id: string | undefined = input.associationId;
-    if (!id && input.directConnectGatewayId && input.virtualGatewayId)
-      id = [...tx.all("dxGatewayAssociation")].find(
-        (a) =>
-          a.state === "associated" &&
-          a.dxGatewayId === input.directConnectGatewayId &&
-          a.gatewayId === input.virtualGatewayId,
-      )?.id;
-    return { directConnectGatewayAssociation: associationShape(dx.deleteDxGatewayAssociation(tx, ctx, id)) };
-  },
+  ...directConnectAssociationHandlers,
   DescribeDirectConnectGatewayAttachments: ({ tx, ctx, input }) => ({
     directConnectGatewayAttachments: [...tx.all("dxVirtualInterface")]
       .filter(

@@ -3,19 +3,12 @@ import type { Ctx } from "./context.js";
 import { AwsError } from "./errors.js";
 import { syncPropagatedRoutes } from "./propagation.js";
 import type { Tx } from "./state.js";
-import type {
-  DxConnection,
-  DxGateway,
-  DxGatewayAssociation,
-  DxVirtualInterface,
-  Site,
-  Tags,
-} from "./types.js";
+import type { DxConnection, DxGateway, DxVirtualInterface, Site, Tags } from "./types.js";
 
 /**
  * AWS Direct Connect, the minimal set: dedicated connections, private and transit virtual
- * interfaces, Direct Connect gateways and their associations with virtual private gateways (and
- * transit gateways, once that module registers them). privlink's locations are its sites: a
+ * interfaces and Direct Connect gateways (their associations and proposals are in
+ * direct-connect-association.ts). privlink's locations are its sites: a
  * connection at location `dc1` is a cross-connect from site dc1. Everything is available at
  * once (AWS waits for the LOA, the cross-connect and BGP).
  */
@@ -39,7 +32,8 @@ const BANDWIDTHS = [
   "400Gbps",
 ];
 
-function uuid(ctx: Ctx): string {
+/** DX gateways, associations and proposals have UUIDs for IDs. */
+export function dxUuid(ctx: Ctx): string {
   const h = ctx.rt.hex(32);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
 }
@@ -137,7 +131,30 @@ function checkVif(tx: Tx, ctx: Ctx, connection: DxConnection, input: VifInput): 
         throw dxError(`Virtual private gateway ${input.virtualGatewayId} does not exist`);
     }
   } else if (!input.directConnectGatewayId) throw dxError("directConnectGatewayId is required");
-  if (input.directConnectGatewayId) getDxGateway(tx, ctx, input.directConnectGatewayId);
+  if (input.directConnectGatewayId) {
+    const g = getDxGateway(tx, ctx, input.directConnectGatewayId);
+    const other = input.type === "private" ? "transitGateway" : "virtualPrivateGateway";
+    const clash = dxGatewayUsers(tx, g.id).find((u) => u.kind === other);
+    if (clash)
+      throw dxError(
+        `Direct Connect gateway ${g.id} is associated with ${clash.id}: a ${input.type} virtual interface cannot attach to it (private VIFs go with virtual private gateways, transit VIFs with transit gateways)`,
+      );
+  }
+}
+
+/** What uses a DX gateway: its present associations (by gateway type) and live VIFs (by type). */
+export function dxGatewayUsers(
+  tx: Tx,
+  dxGatewayId: string,
+): { id: string; kind: "virtualPrivateGateway" | "transitGateway" }[] {
+  const out: { id: string; kind: "virtualPrivateGateway" | "transitGateway" }[] = [];
+  for (const a of tx.all("dxGatewayAssociation"))
+    if (a.dxGatewayId === dxGatewayId && a.state !== "disassociated")
+      out.push({ id: a.gatewayId, kind: a.gatewayType });
+  for (const v of tx.all("dxVirtualInterface"))
+    if (v.directConnectGatewayId === dxGatewayId && v.state !== "deleted")
+      out.push({ id: v.id, kind: v.type === "private" ? "virtualPrivateGateway" : "transitGateway" });
+  return out;
 }
 
 export function createVirtualInterface(
@@ -201,7 +218,7 @@ export function createDxGateway(
   if (!Number.isInteger(asn) || !ok)
     throw dxError(`amazonSideAsn ${asn} is invalid: it must be in 64512-65534 or 4200000000-4294967294`);
   return tx.put("dxGateway", {
-    id: uuid(ctx),
+    id: dxUuid(ctx),
     accountId: ctx.accountId,
     name: input.name,
     amazonSideAsn: asn,
@@ -213,7 +230,7 @@ export function deleteDxGateway(tx: Tx, ctx: Ctx, id: string | undefined): DxGat
   const g = getDxGateway(tx, ctx, id);
   const users = [
     ...[...tx.all("dxGatewayAssociation")]
-      .filter((a) => a.dxGatewayId === g.id && a.state === "associated")
+      .filter((a) => a.dxGatewayId === g.id && a.state !== "disassociated")
       .map((a) => a.id),
     ...[...tx.all("dxVirtualInterface")]
       .filter((v) => v.directConnectGatewayId === g.id && v.state !== "deleted")
@@ -221,67 +238,4 @@ export function deleteDxGateway(tx: Tx, ctx: Ctx, id: string | undefined): DxGat
   ];
   if (users.length) throw dxError(`Direct Connect gateway ${g.id} is in use (${users.join(", ")})`);
   return tx.put("dxGateway", { ...g, state: "deleted" });
-}
-
-/** The TGW module checks `tgw-…` association targets once merged; until then only VGWs associate. */
-let transitGatewayRegionOf: ((tx: Tx, ctx: Ctx, tgwId: string) => string | undefined) | undefined;
-export function registerDxTransitGateways(f: (tx: Tx, ctx: Ctx, tgwId: string) => string | undefined): void {
-  transitGatewayRegionOf = f;
-}
-
-export function createDxGatewayAssociation(
-  tx: Tx,
-  ctx: Ctx,
-  input: { directConnectGatewayId?: string; gatewayId?: string; allowedPrefixes?: readonly string[] },
-): DxGatewayAssociation {
-  const g = getDxGateway(tx, ctx, input.directConnectGatewayId);
-  if (!input.gatewayId) throw dxError("gatewayId is required");
-  let region: string | undefined;
-  let type: DxGatewayAssociation["gatewayType"];
-  if (input.gatewayId.startsWith("vgw-")) {
-    const vgw = tx.get("vpnGateway", input.gatewayId);
-    if (vgw && vgw.accountId === ctx.accountId && vgw.state !== "deleted") region = vgw.region;
-    type = "virtualPrivateGateway";
-  } else {
-    region = transitGatewayRegionOf?.(tx, ctx, input.gatewayId);
-    type = "transitGateway";
-  }
-  if (!region) throw dxError(`Gateway ${input.gatewayId} does not exist`);
-  if (
-    [...tx.all("dxGatewayAssociation")].some(
-      (a) => a.state === "associated" && a.dxGatewayId === g.id && a.gatewayId === input.gatewayId,
-    )
-  )
-    throw dxError(`Gateway ${input.gatewayId} is already associated with Direct Connect gateway ${g.id}`);
-  for (const p of input.allowedPrefixes ?? [])
-    if (!parseCidr(p)) throw dxError(`Prefix ${p} is not a CIDR block`);
-  const a = tx.put("dxGatewayAssociation", {
-    id: uuid(ctx),
-    accountId: ctx.accountId,
-    dxGatewayId: g.id,
-    gatewayId: input.gatewayId,
-    gatewayType: type,
-    gatewayRegion: region,
-    allowedPrefixes: [...(input.allowedPrefixes ?? [])],
-    state: "associated",
-  });
-  for (const f of associationHooks) f(tx, ctx, a);
-  syncPropagatedRoutes(tx);
-  return a;
-}
-
-export function deleteDxGatewayAssociation(tx: Tx, ctx: Ctx, id: string | undefined): DxGatewayAssociation {
-  const a = id ? tx.get("dxGatewayAssociation", id) : undefined;
-  if (!a || a.accountId !== ctx.accountId || a.state !== "associated")
-    throw dxError(`Direct Connect gateway association ${id ?? ""} does not exist`);
-  const next = tx.put("dxGatewayAssociation", { ...a, state: "disassociated" });
-  for (const f of associationHooks) f(tx, ctx, next);
-  syncPropagatedRoutes(tx);
-  return next;
-}
-
-/** The TGW module gives a DX gateway associated with a TGW its attachment, and takes it back. */
-const associationHooks: ((tx: Tx, ctx: Ctx, a: DxGatewayAssociation) => void)[] = [];
-export function onDxGatewayAssociationChanged(f: (tx: Tx, ctx: Ctx, a: DxGatewayAssociation) => void): void {
-  associationHooks.push(f);
 }

@@ -1,5 +1,6 @@
+import { cidrWithin, parseCidr } from "./cidr.js";
 import type { State, Tx } from "./state.js";
-import type { DxVirtualInterface, Site, VpnConnection } from "./types.js";
+import type { DxGatewayAssociation, DxVirtualInterface, Site, VpnConnection } from "./types.js";
 
 /** The committed state or a transaction: these reads need only get and all. */
 type Reader = Pick<State, "get" | "all"> | Pick<Tx, "get" | "all">;
@@ -7,7 +8,8 @@ type Reader = Pick<State, "get" | "all"> | Pick<Tx, "get" | "all">;
 /**
  * Which site sits behind each AWS hybrid object, and what the AWS side learns from it. A
  * customer gateway belongs to the site speaking from its IP address; a Direct Connect
- * connection to the site named by its location. Over BGP a site advertises its CIDR.
+ * connection to the site named by its location. Over BGP a site advertises its CIDR, and
+ * learns over a Direct Connect gateway what each association's allowed prefixes let through.
  */
 
 export function siteOfCustomerGateway(state: Reader, cgwId: string): Site | undefined {
@@ -34,7 +36,7 @@ export function vpnPrefixes(state: Reader, v: VpnConnection): string[] {
 export function vifsToVgw(state: Reader, vgwId: string): DxVirtualInterface[] {
   const dxgws = new Set(
     [...state.all("dxGatewayAssociation")]
-      .filter((a) => a.state === "associated" && a.gatewayId === vgwId)
+      .filter((a) => dxAssociationLive(a) && a.gatewayId === vgwId)
       .map((a) => a.dxGatewayId),
   );
   return [...state.all("dxVirtualInterface")].filter(
@@ -56,4 +58,42 @@ export function vgwLearnedPrefixes(state: Reader, vgwId: string): string[] {
     if (site) out.add(site.cidr);
   }
   return [...out].sort();
+}
+
+/** An association carries traffic while associated, and while its prefixes are being updated. */
+export function dxAssociationLive(a: DxGatewayAssociation): boolean {
+  return a.state === "associated" || a.state === "updating";
+}
+
+/** The live association between a DX gateway and a VGW or TGW. */
+export function liveDxAssociation(
+  state: Reader,
+  dxGatewayId: string,
+  gatewayId: string,
+): DxGatewayAssociation | undefined {
+  for (const a of state.all("dxGatewayAssociation"))
+    if (a.dxGatewayId === dxGatewayId && a.gatewayId === gatewayId && dxAssociationLive(a)) return a;
+  return undefined;
+}
+
+/** The CIDR blocks of the VPC a virtual private gateway is attached to. */
+export function vgwVpcCidrs(state: Reader, vgwId: string): string[] {
+  const vpcId = state.get("vpnGateway", vgwId)?.attachments.find((x) => x.state === "attached")?.vpcId;
+  const vpc = vpcId ? state.get("vpc", vpcId) : undefined;
+  return vpc ? vpc.cidrBlocks.filter((b) => b.state === "associated").map((b) => b.cidr) : [];
+}
+
+/**
+ * What on-premises learns over a DX gateway from one association. A transit gateway's allowed
+ * prefixes are advertised as entered; a virtual private gateway's are a filter: only the VPC's
+ * own CIDRs that are the same as or inside an allowed prefix are advertised (AWS: "allowed
+ * prefixes interactions").
+ */
+export function dxAdvertisedPrefixes(state: Reader, a: DxGatewayAssociation): string[] {
+  if (a.gatewayType === "transitGateway") return [...a.allowedPrefixes];
+  const allowed = a.allowedPrefixes.map((p) => parseCidr(p)).filter((c) => c !== undefined);
+  return vgwVpcCidrs(state, a.gatewayId).filter((cidr) => {
+    const c = parseCidr(cidr);
+    return !!c && allowed.some((p) => cidrWithin(c, p));
+  });
 }

@@ -1,5 +1,5 @@
 import type { Ctx } from "./context.js";
-import { onDxGatewayAssociationChanged, registerDxTransitGateways } from "./direct-connect.js";
+import { onDxGatewayAssociationChanged, registerDxTransitGateways } from "./direct-connect-association.js";
 import { siteOfDxConnection, vpnPrefixes } from "./site-links.js";
 import type { Tx } from "./state.js";
 import { newAttachment } from "./transit-gateway-attachment.js";
@@ -59,23 +59,25 @@ onVpnConnectionDeleted((tx, ctx, v) => {
   if (a) retire(tx, ctx, a);
 });
 
-/** DX gateways are global: a TGW association names the TGW's region. */
-registerDxTransitGateways((tx, ctx, tgwId) => {
+/** DX gateways are global: a TGW association names the TGW's region and owner. */
+registerDxTransitGateways((tx, tgwId) => {
   const t = tx.get("transitGateway", tgwId);
-  return t && t.accountId === ctx.accountId && t.state === "available" ? t.region : undefined;
+  return t?.state === "available" ? { region: t.region, accountId: t.accountId } : undefined;
 });
 
+/** The attachment is the TGW owner's, whichever account associated (or accepted) it. */
 onDxGatewayAssociationChanged((tx, ctx, assoc) => {
   if (assoc.gatewayType !== "transitGateway") return;
   const tgw = tx.get("transitGateway", assoc.gatewayId);
   if (!tgw) return;
   const live = liveAttachmentOf(tx, "direct-connect-gateway", assoc.dxGatewayId, tgw.id);
-  if (assoc.state === "associated" && !live)
-    newAttachment(tx, { ...ctx, region: tgw.region }, tgw, {
+  const present = assoc.state !== "disassociating" && assoc.state !== "disassociated";
+  if (present && !live)
+    newAttachment(tx, { ...ctx, accountId: tgw.accountId, region: tgw.region }, tgw, {
       resourceType: "direct-connect-gateway",
       resourceId: assoc.dxGatewayId,
     });
-  else if (assoc.state !== "associated" && live) retire(tx, ctx, live);
+  else if (!present && live) retire(tx, ctx, live);
 });
 
 registerPropagatedCidrs("vpn", (r, a) => {

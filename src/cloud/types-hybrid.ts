@@ -104,15 +104,40 @@ export interface DxGateway {
   readonly state: "available" | "deleted";
 }
 
+export type DxAssociatedGatewayType = "virtualPrivateGateway" | "transitGateway";
+
+/**
+ * A DX gateway ↔ VGW/TGW association. `accountId` owns the DX gateway; `gatewayOwnerAccount`
+ * owns the VGW/TGW (another account when it came from an accepted proposal). It is `associating`
+ * (or `updating`, `disassociating`) until the lifecycle step moves it on.
+ */
 export interface DxGatewayAssociation {
   readonly id: string; // a UUID
   readonly accountId: string;
   readonly dxGatewayId: string;
   readonly gatewayId: string; // vgw-… or tgw-…
-  readonly gatewayType: "virtualPrivateGateway" | "transitGateway";
+  readonly gatewayType: DxAssociatedGatewayType;
   readonly gatewayRegion: string;
+  readonly gatewayOwnerAccount: string;
+  /** The AWS-side prefixes advertised to on-premises over the DX gateway (see site-links.ts). */
   readonly allowedPrefixes: readonly string[];
-  readonly state: "associated" | "disassociated";
+  readonly state: "associating" | "associated" | "updating" | "disassociating" | "disassociated";
+}
+
+/** A VGW/TGW owner's request to associate with another account's DX gateway. */
+export interface DxGatewayAssociationProposal {
+  readonly id: string; // a UUID
+  /** The proposer: the owner of the VGW/TGW. */
+  readonly accountId: string;
+  readonly dxGatewayId: string;
+  readonly dxGatewayOwnerAccount: string;
+  readonly gatewayId: string;
+  readonly gatewayType: DxAssociatedGatewayType;
+  readonly gatewayRegion: string;
+  /** The prefixes of the association it would update (none for a new one). */
+  readonly existingAllowedPrefixes: readonly string[];
+  readonly requestedAllowedPrefixes: readonly string[];
+  readonly state: "requested" | "accepted" | "deleted";
 }
 
 export interface ResolverEndpointIp {

@@ -816,6 +816,7 @@ export interface Kinds {
   dxVirtualInterface: hybrid.DxVirtualInterface;
   dxGateway: hybrid.DxGateway;
   dxGatewayAssociation: hybrid.DxGatewayAssociation;
+  dxGatewayAssociationProposal: hybrid.DxGatewayAssociationProposal;
   resolverEndpoint: hybrid.ResolverEndpoint;
   resolverRule: hybrid.ResolverRule;
   resolverRuleAssociation: hybrid.ResolverRuleAssociation;

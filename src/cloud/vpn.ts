@@ -213,7 +213,7 @@ export function deleteVpnGateway(tx: Tx, ctx: Ctx, id: string | undefined): void
       `The virtual private gateway '${g.id}' is in use by VPN connection ${users.map((v) => v.id).join(", ")}`,
     );
   const dx = [...tx.all("dxGatewayAssociation")].filter(
-    (a) => a.state === "associated" && a.gatewayId === g.id,
+    (a) => a.state !== "disassociated" && a.gatewayId === g.id,
   );
   const vifs = [...tx.all("dxVirtualInterface")].filter(
     (v) => v.state !== "deleted" && v.virtualGatewayId === g.id,

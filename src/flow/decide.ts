@@ -298,7 +298,7 @@ function routeHops(state: State, src: SourceSide, dst: DestSide, label: string):
   const route = longestMatch(table, ip);
   if (route?.state === "blackhole") return local([blackhole(route, label)]);
   if (route?.target.kind === "gateway" && route.target.id.startsWith("vgw-"))
-    return local(vgwRouteHops(state, route, src.vpc.id, dst.site, label));
+    return local(vgwRouteHops(state, route, src.vpc.id, dst.site, label, src.eni.privateIp));
   if (!dst.vpc && !dst.site && isGatewayEndpointRoute(route))
     return local(gatewayEndpointHops(state, route, table, label));
   if (dst.site && route?.target.kind !== "transit")

@@ -6,6 +6,7 @@ import { lookupTgwRoute } from "../cloud/transit-gateway-route-table.js";
 import type { Eni, Site, TransitGatewayAttachment, Vpc } from "../cloud/types.js";
 import { passed, type RouteContext, refused } from "./cross-vpc.js";
 import type { SiteEnd } from "./site.js";
+import { dxGatewayHop } from "./site-dx.js";
 import { deliverIntoVpc, type IntoVpcContext, routeThrough } from "./transit-gateway.js";
 import type { Hop } from "./types.js";
 
@@ -23,8 +24,16 @@ interface TransitLink {
   readonly up: boolean;
 }
 
-/** The link an on-premises attachment gives `site`, if the site is behind it. */
-function linkOf(state: State, a: TransitGatewayAttachment, site: Site): TransitLink | undefined {
+/**
+ * The link an on-premises attachment gives `site`, if the site is behind it; `awsSideIp` (the
+ * VPC end of the flow) must be inside the DX gateway association's allowed prefixes.
+ */
+function linkOf(
+  state: State,
+  a: TransitGatewayAttachment,
+  site: Site,
+  awsSideIp?: number,
+): TransitLink | undefined {
   if (a.state !== "available") return undefined;
   if (a.resourceType === "vpn") {
     const v = state.get("vpnConnection", a.resourceId);
@@ -49,17 +58,19 @@ function linkOf(state: State, a: TransitGatewayAttachment, site: Site): TransitL
     if (vif.state !== "available" || vif.type !== "transit" || vif.directConnectGatewayId !== a.resourceId)
       continue;
     if (siteOfDxConnection(state, vif.connectionId)?.id !== site.id) continue;
-    const detail = `site ${site.id} reaches ${a.transitGatewayId} over Direct Connect: connection ${vif.connectionId}, transit virtual interface ${vif.id} through Direct Connect gateway ${a.resourceId} (attachment ${a.id})`;
-    return { attachment: a, hop: passed("direct-connect", vif.id, detail), up: true };
+    const path = `site ${site.id} reaches ${a.transitGatewayId} over Direct Connect: connection ${vif.connectionId}, transit virtual interface ${vif.id} through Direct Connect gateway ${a.resourceId} (attachment ${a.id})`;
+    const via = { vifId: vif.id, dxGatewayId: a.resourceId, gatewayId: a.transitGatewayId, path };
+    const link = dxGatewayHop(state, site, via, awsSideIp);
+    return link && { attachment: a, ...link };
   }
   return undefined;
 }
 
 /** Direct Connect first, as AWS prefers it to VPN for the same prefix. */
-function linksOf(state: State, site: Site): TransitLink[] {
+function linksOf(state: State, site: Site, awsSideIp?: number): TransitLink[] {
   const out: TransitLink[] = [];
   for (const a of state.all("transitGatewayAttachment")) {
-    const l = linkOf(state, a, site);
+    const l = linkOf(state, a, site, awsSideIp);
     if (l) out.push(l);
   }
   return out.sort(
@@ -115,7 +126,7 @@ export function siteViaTransitHops(
     src: { ip: src.ip },
   };
   let first: Hop[] | undefined;
-  for (const link of linksOf(state, src.site)) {
+  for (const link of linksOf(state, src.site, c.ip)) {
     const hops = pathThrough(state, link, c, vpc);
     if (hops.every((h) => h.allowed)) return hops;
     first ??= hops;
@@ -167,7 +178,7 @@ export function transitToSite(
 ): Hop[] {
   const { state, label } = c;
   const site = siteOfIp(state, c.ip);
-  const link = site && linkOf(state, to, site);
+  const link = site && linkOf(state, to, site, parseIp(c.src.ip));
   if (!site || !link)
     return [
       refused(

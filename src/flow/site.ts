@@ -5,6 +5,7 @@ import { siteOfCustomerGateway, siteOfDxConnection, vifsToVgw, vpnPrefixes } fro
 import type { State } from "../cloud/state.js";
 import type { Eni, Route, Site, Vpc, VpnConnection, VpnGateway } from "../cloud/types.js";
 import { blackhole, describeTarget, longestMatch, routeTableOf } from "./route.js";
+import { dxGatewayHop } from "./site-dx.js";
 import { siteViaTransitHops, transitDestinationVpc, transitGatewayToVpc } from "./site-transit.js";
 import type { Hop } from "./types.js";
 
@@ -61,23 +62,18 @@ function attachedVgw(state: State, vpcId: string): VpnGateway | undefined {
   return undefined;
 }
 
-function linksToVgw(state: State, site: Site, vgw: VpnGateway): Link[] {
+/** `awsSideIp`: the VPC end of the flow, which a DX gateway's allowed prefixes must cover. */
+function linksToVgw(state: State, site: Site, vgw: VpnGateway, awsSideIp?: number): Link[] {
   const links: Link[] = [];
   // Direct Connect first: AWS prefers DX routes over VPN routes for the same prefix.
   for (const vif of vifsToVgw(state, vgw.id)) {
     if (siteOfDxConnection(state, vif.connectionId)?.id !== site.id) continue;
-    const via = vif.directConnectGatewayId
-      ? ` through Direct Connect gateway ${vif.directConnectGatewayId}`
-      : "";
-    links.push({
-      up: true,
-      hop: {
-        kind: "direct-connect",
-        allowed: true,
-        resource: vif.id,
-        detail: `site ${site.id} reaches ${vgw.id} over Direct Connect: connection ${vif.connectionId}, private virtual interface ${vif.id}${via}`,
-      },
-    });
+    const dxgw = vif.directConnectGatewayId;
+    const path = `site ${site.id} reaches ${vgw.id} over Direct Connect: connection ${vif.connectionId}, private virtual interface ${vif.id}${dxgw ? ` through Direct Connect gateway ${dxgw}` : ""}`;
+    const link = dxgw
+      ? dxGatewayHop(state, site, { vifId: vif.id, dxGatewayId: dxgw, gatewayId: vgw.id, path }, awsSideIp)
+      : { up: true, hop: { kind: "direct-connect" as const, allowed: true, resource: vif.id, detail: path } };
+    if (link) links.push(link);
   }
   for (const v of state.all("vpnConnection")) {
     if (v.state !== "available" || v.vpnGatewayId !== vgw.id) continue;
@@ -105,14 +101,14 @@ function linksToVgw(state: State, site: Site, vgw: VpnGateway): Link[] {
 }
 
 /** The working link if there is one, else the first refusing one, else a refusal naming what is missing. */
-function bestLink(state: State, site: Site, vpc: Vpc, label: string): Link {
+function bestLink(state: State, site: Site, vpc: Vpc, label: string, awsSideIp?: number): Link {
   const vgw = attachedVgw(state, vpc.id);
   const none = (detail: string): Link => ({ up: false, hop: { kind: "vpn", allowed: false, detail } });
   if (!vgw)
     return none(
       `no route to ${label} from site ${site.id}: ${vpc.id} has no virtual private gateway attached, so no VPN connection or Direct Connect virtual interface reaches it`,
     );
-  const links = linksToVgw(state, site, vgw);
+  const links = linksToVgw(state, site, vgw, awsSideIp);
   const link = links.find((l) => l.up) ?? links[0];
   return (
     link ??
@@ -187,7 +183,7 @@ export function siteToVpcHops(
   eni: Eni | undefined,
   label: string,
 ): Hop[] {
-  const link = bestLink(state, src.site, vpc, label);
+  const link = bestLink(state, src.site, vpc, label, eni && parseIp(eni.privateIp));
   const viaVgw =
     !link.up || !eni
       ? [link.hop]
@@ -306,6 +302,7 @@ export function vgwRouteHops(
   vpcId: string,
   dst: SiteEnd | undefined,
   label: string,
+  srcIp: string,
 ): Hop[] {
   const vgwId = route.target.kind === "gateway" ? route.target.id : "";
   const routeHop: Hop = {
@@ -339,7 +336,7 @@ export function vgwRouteHops(
         detail: `no route to ${label}: no on-premises site behind ${vgwId} holds that address`,
       },
     ];
-  const links = linksToVgw(state, dst.site, vgw);
+  const links = linksToVgw(state, dst.site, vgw, parseIp(srcIp));
   const link = links.find((l) => l.up) ?? links[0];
   if (!link)
     return [

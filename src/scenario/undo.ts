@@ -201,6 +201,12 @@ const OTHERS: Record<string, Record<string, Inverse>> = {
       "associationId",
       "directConnectGatewayAssociation.associationId",
     ),
+    // An accepted proposal made an association: the accepter removes it (the proposal stays accepted).
+    AcceptDirectConnectGatewayAssociationProposal: byId(
+      "DeleteDirectConnectGatewayAssociation",
+      "associationId",
+      "directConnectGatewayAssociation.associationId",
+    ),
     CreatePrivateVirtualInterface: byId("DeleteVirtualInterface", "virtualInterfaceId", "virtualInterfaceId"),
   },
 };

@@ -342,6 +342,32 @@ const transitVif = async (w: World, vlan: number) => ({
   },
 });
 
+const dxOwner = async (w: World) =>
+  (await dx(w, "DescribeDirectConnectGateways", { directConnectGatewayId: w.dxGateway }))
+    .directConnectGateways[0].ownerAccount as string;
+
+/** The association of the world's DX gateway with its VGW, once the lifecycle has made it. */
+const dxAssociation = async (w: World) => {
+  for (let i = 0; i < 200; i++) {
+    const a = (
+      await dx(w, "DescribeDirectConnectGatewayAssociations", { directConnectGatewayId: w.dxGateway })
+    ).directConnectGatewayAssociations[0];
+    if (a?.associationState === "associated") return a.associationId as string;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the DX gateway association never became associated");
+};
+
+const proposal = async (w: World, cidr: string) => {
+  await dxAssociation(w);
+  return {
+    directConnectGatewayId: w.dxGateway,
+    directConnectGatewayOwnerAccount: await dxOwner(w),
+    gatewayId: w.vpnGateway,
+    addAllowedPrefixesToDirectConnectGateway: [{ cidr }],
+  };
+};
+
 export const DIRECTCONNECT: Record<string, Fixture> = {
   DescribeLocations: () => ({}),
   CreateConnection: (w) => ({ location: w.site, bandwidth: "1Gbps", connectionName: w.unique("dx") }),
@@ -393,6 +419,25 @@ export const DIRECTCONNECT: Record<string, Fixture> = {
     addAllowedPrefixesToDirectConnectGateway: [{ cidr: "10.0.0.0/16" }],
   }),
   DescribeDirectConnectGatewayAssociations: (w) => ({ directConnectGatewayId: w.dxGateway }),
+  UpdateDirectConnectGatewayAssociation: async (w) => ({
+    associationId: await dxAssociation(w),
+    addAllowedPrefixesToDirectConnectGateway: [{ cidr: "10.0.0.0/8" }],
+  }),
+  // The world's own DX gateway and VGW: a proposal to change the association's prefixes.
+  CreateDirectConnectGatewayAssociationProposal: async (w) => proposal(w, "172.16.0.0/12"),
+  DescribeDirectConnectGatewayAssociationProposals: (w) => ({ directConnectGatewayId: w.dxGateway }),
+  AcceptDirectConnectGatewayAssociationProposal: async (w) => ({
+    directConnectGatewayId: w.dxGateway,
+    proposalId: (
+      await dx(w, "DescribeDirectConnectGatewayAssociationProposals", { directConnectGatewayId: w.dxGateway })
+    ).directConnectGatewayAssociationProposals.find((p: any) => p.proposalState === "requested").proposalId,
+    associatedGatewayOwnerAccount: await dxOwner(w),
+  }),
+  DeleteDirectConnectGatewayAssociationProposal: async (w) => ({
+    proposalId: (
+      await dx(w, "CreateDirectConnectGatewayAssociationProposal", await proposal(w, "192.168.0.0/16"))
+    ).directConnectGatewayAssociationProposal.proposalId,
+  }),
   DescribeDirectConnectGatewayAttachments: (w) => ({ directConnectGatewayId: w.dxGateway }),
   DeleteDirectConnectGatewayAssociation: (w) => ({
     directConnectGatewayId: w.dxGateway,

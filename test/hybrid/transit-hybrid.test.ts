@@ -269,9 +269,16 @@ describe("on-premises sites through a transit gateway (SDK, real sockets)", () =
     });
     expect(bad.status).toBe(400);
     expect(bad.body.__type).toContain("DirectConnectClientException");
+    // AWS requires the allowed prefixes (what dc2 learns) for a transit gateway association.
+    const noPrefixes = await dx("CreateDirectConnectGatewayAssociation", {
+      directConnectGatewayId: gw.directConnectGatewayId,
+      gatewayId: tgwId,
+    });
+    expect(noPrefixes.body.message).toContain("addAllowedPrefixesToDirectConnectGateway is required");
     const assoc = await dx("CreateDirectConnectGatewayAssociation", {
       directConnectGatewayId: gw.directConnectGatewayId,
       gatewayId: tgwId,
+      addAllowedPrefixesToDirectConnectGateway: [{ cidr: "10.61.0.0/16" }],
     });
     expect(assoc.status).toBe(200);
     const att = await available(gw.directConnectGatewayId);

@@ -140,7 +140,7 @@ async function ec2Objects(srv: TestServer, a: Base) {
 }
 
 /** A's Route 53 Resolver endpoint, rule and association, and its Direct Connect objects. */
-async function hybridObjects(srv: TestServer, a: Base) {
+async function hybridObjects(srv: TestServer, a: Base, vgwId: string) {
   const rr = resolverWire.client(srv.url, srv.credentials);
   const R = resolverWire.sdk;
   const ep = await rr.send(
@@ -185,7 +185,24 @@ async function hybridObjects(srv: TestServer, a: Base) {
       },
     }),
   );
+  // The VGW's association (its VPC's CIDR by default) and A's own proposal to widen it.
+  const association = await dx.send(
+    new D.CreateDirectConnectGatewayAssociationCommand({
+      directConnectGatewayId: dxGatewayId,
+      gatewayId: vgwId,
+    }),
+  );
+  const proposal = await dx.send(
+    new D.CreateDirectConnectGatewayAssociationProposalCommand({
+      directConnectGatewayId: dxGatewayId,
+      directConnectGatewayOwnerAccount: "000000000000",
+      gatewayId: vgwId,
+      addAllowedPrefixesToDirectConnectGateway: [{ cidr: "10.0.0.0/8" }],
+    }),
+  );
   return {
+    dxAssociationId: association.directConnectGatewayAssociation.associationId as string,
+    dxProposalId: proposal.directConnectGatewayAssociationProposal.proposalId as string,
     resolverEndpointId,
     resolverRuleId,
     resolverAssociationId: assoc.ResolverRuleAssociation.Id as string,
@@ -267,9 +284,10 @@ async function serviceObjects(srv: TestServer, a: Base) {
 }
 
 export async function makeMoreA(srv: TestServer, a: Base): Promise<MoreA> {
+  const ec2 = await ec2Objects(srv, a);
   return {
-    ...(await ec2Objects(srv, a)),
-    ...(await hybridObjects(srv, a)),
+    ...ec2,
+    ...(await hybridObjects(srv, a, ec2.vgwId)),
     ...(await serviceObjects(srv, a)),
     ...(await s3Objects(srv)),
   };

@@ -128,6 +128,38 @@ export const HYBRID_FIXTURES: Record<string, Fixture> = {
     input: (a) => ({ directConnectGatewayId: a.dxGatewayId, virtualGatewayId: a.vgwId }),
     error: DX_NF,
   },
+  "directconnect:UpdateDirectConnectGatewayAssociation": {
+    input: (a) => ({
+      associationId: a.dxAssociationId,
+      addAllowedPrefixesToDirectConnectGateway: [{ cidr: "10.0.0.0/8" }],
+    }),
+    error: DX_NF,
+  },
+  // B may propose to A's DX gateway, but only for a gateway of its own: A's VGW is not.
+  "directconnect:CreateDirectConnectGatewayAssociationProposal": {
+    input: (a) => ({
+      directConnectGatewayId: a.dxGatewayId,
+      directConnectGatewayOwnerAccount: a.accountId,
+      gatewayId: a.vgwId,
+    }),
+    error: DX_NF,
+  },
+  "directconnect:DescribeDirectConnectGatewayAssociationProposals": {
+    input: (a) => ({ directConnectGatewayId: a.dxGatewayId }),
+    list: true, // answers B's own (no) proposals for the gateway
+  },
+  "directconnect:AcceptDirectConnectGatewayAssociationProposal": {
+    input: (a) => ({
+      directConnectGatewayId: a.dxGatewayId,
+      proposalId: a.dxProposalId,
+      associatedGatewayOwnerAccount: a.accountId,
+    }),
+    error: DX_NF,
+  },
+  "directconnect:DeleteDirectConnectGatewayAssociationProposal": {
+    input: (a) => ({ proposalId: a.dxProposalId }),
+    error: DX_NF,
+  },
   "directconnect:DescribeDirectConnectGatewayAttachments": {
     input: (a) => ({ directConnectGatewayId: a.dxGatewayId }),
     list: true, // answers B's own (no) rows for the gateway

@@ -57,6 +57,8 @@ export interface AResources {
   dxConnectionId: string;
   dxGatewayId: string;
   dxVifId: string;
+  dxAssociationId: string;
+  dxProposalId: string;
   // Name-keyed services: B naming the same name names its own (absent) object, so what must
   // never reach B is A's ARNs and data.
   logGroupArn: string;

@@ -206,6 +206,7 @@ function aState(srv: TestServer): string {
     "dxVirtualInterface",
     "dxGateway",
     "dxGatewayAssociation",
+    "dxGatewayAssociationProposal",
     "logGroup",
     "logStream",
     "logsResourcePolicy",
