@@ -20,15 +20,24 @@ import type { Site } from "../cloud/types.js";
 import { decide, type FlowSource } from "../flow/index.js";
 import { forwarder } from "./records.js";
 import { type DnsServer, startDnsServer } from "./server.js";
-import { type Answer, View, type Zone } from "./view.js";
+import { TtlCache } from "./ttl-cache.js";
+import { type Answer, guarded, View, type Zone } from "./view.js";
 
 const FORWARD_TIMEOUT_MS = 1500;
+
+/** Whether any FORWARD rule is associated with the VPC (else its resolver forwards nothing). */
+export function hasForwardRules(state: State, vpcId: string): boolean {
+  for (const a of state.all("resolverRuleAssociation"))
+    if (a.vpcId === vpcId && state.get("resolverRule", a.ruleId)?.ruleType === "FORWARD") return true;
+  return false;
+}
 
 export interface HybridDnsOptions {
   state: State;
   /** The port every privlink resolver listens on. */
   port: number;
-  publicView: () => View;
+  /** The public resolver's answer, with the freshness of a prepared copy of it. */
+  publicQuery: (name: string, type: string) => Promise<Answer>;
   /** The VPC's zones as an inbound endpoint answers (undefined: VPC gone). */
   inboundZones: (vpcId: string) => Zone[] | undefined;
 }
@@ -48,6 +57,14 @@ export class HybridDns {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private inbound = new Map<string, { version: number; view: View }>();
+  private sites = new Map<string, { version: number; site: Site; view: View }>();
+  /**
+   * Forwarded answers, kept for their TTL under the state version they were forwarded at: a
+   * commit may change the rule, its endpoints or the flow decision, so it forwards again.
+   */
+  private readonly forwarded = new TtlCache();
+  /** Inbound endpoint admission by client address, for one state version. */
+  private admitted = { version: -1, byClient: new Map<string, boolean>() };
 
   constructor(private readonly opts: HybridDnsOptions) {}
 
@@ -65,8 +82,28 @@ export class HybridDns {
     return (vpc && hostOfVpcIp(vpc, ip)) ?? ip;
   }
 
-  /** Forwards one query from `source` (leaving from `local`) to the first admitted target. */
+  /**
+   * Forwards one query (see {@link forwardOnce}) unless an answer forwarded under this state
+   * version for the same `scope` (a VPC or site) is still within its TTL. The answer's
+   * freshness ends with its TTL second or the next commit.
+   */
   private async forward(
+    scope: string,
+    source: FlowSource,
+    local: string,
+    targets: readonly { ip: string; port: number }[],
+    name: string,
+    type: string,
+  ): Promise<Answer> {
+    const { state } = this.opts;
+    const version = state.version;
+    const key = `${scope} ${version} ${type} ${name}`;
+    const a = await this.forwarded.through(key, () => this.forwardOnce(source, local, targets, name, type));
+    return guarded(a ?? servfail(), () => state.version === version);
+  }
+
+  /** Forwards one query from `source` (leaving from `local`) to the first admitted target. */
+  private async forwardOnce(
     source: FlowSource,
     local: string,
     targets: readonly { ip: string; port: number }[],
@@ -88,16 +125,27 @@ export class HybridDns {
   /** The view of a site's DNS server: its forwarders, then the public resolver. */
   private siteView(site: Site): View {
     const local = siteHostAddress(site, siteResolverIp(site))!;
-    return new View([], {
+    const { state } = this.opts;
+    const hit = this.sites.get(site.id);
+    if (hit && hit.version === state.version && hit.site === site) return hit.view;
+    const view = new View([], {
       outside: "NXDOMAIN",
       fallback: async (name, type) => {
-        const current = this.opts.state.get("site", site.id) ?? site;
-        const zone = bestZone(current.dnsForwards, name);
-        if (!zone) return this.opts.publicView().query(name, type);
+        const zone = bestZone(site.dnsForwards, name);
+        if (!zone) return this.opts.publicQuery(name, type);
         const targets = zone.targets.map((ip) => ({ ip, port: 53 }));
-        return this.forward({ kind: "outside", address: local }, local, targets, name, type);
+        return this.forward(
+          `site:${site.id}`,
+          { kind: "outside", address: local },
+          local,
+          targets,
+          name,
+          type,
+        );
       },
     });
+    this.sites.set(site.id, { version: state.version, site, view });
+    return view;
   }
 
   /** Resolves as a site's workload does (through its DNS server's logic, without a socket). */
@@ -114,8 +162,7 @@ export class HybridDns {
     const zones = this.opts.inboundZones(vpcId) ?? [];
     const view = new View(zones, {
       outside: "NXDOMAIN",
-      fallback: (name, type) =>
-        this.vpcForward(vpcId, name, type) ?? this.opts.publicView().query(name, type),
+      fallback: (name, type) => this.vpcForward(vpcId, name, type) ?? this.opts.publicQuery(name, type),
     });
     this.inbound.set(vpcId, { version: state.version, view });
     return view;
@@ -134,7 +181,7 @@ export class HybridDns {
     const vpc = eni && state.get("vpc", eni.vpcId);
     const local = vpc && hostOfVpcIp(vpc, eni.privateIp);
     if (!rule || !eni || !local) return undefined;
-    return this.forward({ kind: "eni", eniId: eni.id }, local, rule.targetIps, name, type);
+    return this.forward(vpcId, { kind: "eni", eniId: eni.id }, local, rule.targetIps, name, type);
   }
 
   /** Site servers and inbound endpoint servers for the current state. */
@@ -170,8 +217,24 @@ export class HybridDns {
     return want;
   }
 
-  /** A client may query an inbound endpoint IP when a TCP flow to it on 53 would pass. */
+  /**
+   * A client may query an inbound endpoint IP when a TCP flow to it on 53 would pass: decided
+   * once per client and state version, not per packet.
+   */
   private admits(client: string, host: string): boolean {
+    const { state } = this.opts;
+    if (this.admitted.version !== state.version)
+      this.admitted = { version: state.version, byClient: new Map() };
+    const key = `${client} ${host}`;
+    let ok = this.admitted.byClient.get(key);
+    if (ok === undefined) {
+      ok = this.decideAdmission(client, host);
+      if (this.admitted.byClient.size < 10_000) this.admitted.byClient.set(key, ok);
+    }
+    return ok;
+  }
+
+  private decideAdmission(client: string, host: string): boolean {
     const { state } = this.opts;
     const source: FlowSource = { kind: "outside", address: client };
     // A site's DNS server and its workloads are sites; VPC workloads map to their ENI by address.

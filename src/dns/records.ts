@@ -50,6 +50,7 @@ import type {
 import { gatewayServiceOfName } from "../flow/gateway-endpoint.js";
 import { InstanceNames, type Touched } from "./instance-names.js";
 import { canonicalName } from "./name.js";
+import type { TtlCache } from "./ttl-cache.js";
 import {
   type Alias,
   type Answer,
@@ -859,9 +860,12 @@ function servfail(): Answer {
   return { rcode: "SERVFAIL", answers: [], authority: [], authoritative: false, cacheable: false };
 }
 
-/** Asks the upstreams in turn (UDP, then TCP when truncated), each within `timeoutMs`. */
-export function forwarder(upstreams: readonly Upstream[], timeoutMs = 2000): Fallback {
-  return async (name, type) => {
+/**
+ * Asks the upstreams in turn (UDP, then TCP when truncated), each within `timeoutMs`. With a
+ * `cache`, answers are kept there for their TTL (ttl-cache.ts) and carry its freshness.
+ */
+export function forwarder(upstreams: readonly Upstream[], timeoutMs = 2000, cache?: TtlCache): Fallback {
+  const ask: Fallback = async (name, type) => {
     if (!FORWARD_TYPES.has(type)) return undefined;
     for (const u of upstreams) {
       const reply = await exchange(u, name, type, timeoutMs).catch(() => undefined);
@@ -869,6 +873,8 @@ export function forwarder(upstreams: readonly Upstream[], timeoutMs = 2000): Fal
     }
     return servfail();
   };
+  if (!cache) return ask;
+  return (name, type) => cache.through(`${type} ${name}`, () => ask(name, type));
 }
 
 function toAnswer(p: packet.Packet): Answer {
@@ -886,8 +892,8 @@ function toAnswer(p: packet.Packet): Answer {
     rcode: FORWARD_RCODES.has(rcode) ? (rcode as Answer["rcode"]) : "SERVFAIL",
     answers: keep(p.answers, FORWARD_TYPES),
     authority: keep(p.authorities, new Set(["SOA"])),
+    // No freshness of its own: only a TtlCache (forwarder's `cache`) makes it keepable.
     authoritative: false,
-    cacheable: false,
   };
 }
 

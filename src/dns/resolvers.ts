@@ -18,7 +18,7 @@
 import { resolverAddress } from "../cloud/addressing.js";
 import { inZone } from "../cloud/hosted-zone.js";
 import type { Change, State } from "../cloud/state.js";
-import { HybridDns } from "./hybrid.js";
+import { HybridDns, hasForwardRules } from "./hybrid.js";
 import { canonicalName } from "./name.js";
 import {
   awsServiceAnswer,
@@ -35,7 +35,8 @@ import {
   ZoneData,
 } from "./records.js";
 import { type DnsServer, startDnsServer } from "./server.js";
-import { type Answer, type Fallback, View, type Zone } from "./view.js";
+import { TtlCache } from "./ttl-cache.js";
+import { ALWAYS_FRESH, type Answer, type Fallback, guarded, View, type Zone } from "./view.js";
 
 export const DEFAULT_PUBLIC_DNS = "127.0.0.153";
 export const FALLBACK_DNS_PORT = 5353;
@@ -222,7 +223,7 @@ class ResolverSet implements Resolvers {
   private tick?: NodeJS.Immediate;
   private fullTimer?: NodeJS.Timeout;
   private hybrid?: HybridDns;
-  private readonly forwarding = new WeakMap<View, View>();
+  private readonly forwarding = new Map<string, { version: number; base: View; view: View }>();
 
   constructor(private readonly opts: ResolverOptions) {
     this.state = opts.state;
@@ -239,7 +240,7 @@ class ResolverSet implements Resolvers {
     this.hybrid = new HybridDns({
       state: this.state,
       port: this.port,
-      publicView: () => this.publicView(),
+      publicQuery: (name, type) => this.publicAnswer(name, type),
       inboundZones: (vpcId) => {
         this.refresh();
         return this.data.inboundZones(vpcId);
@@ -371,6 +372,7 @@ class ResolverSet implements Resolvers {
     const vpc = this.state.get("vpc", vpcId);
     const prev = this.vpcBuilt.get(vpcId);
     if (!vpc) {
+      this.forwarding.delete(vpcId);
       this.data.zonesOf(vpcId);
       return this.vpcBuilt.delete(vpcId);
     }
@@ -380,7 +382,7 @@ class ResolverSet implements Resolvers {
         ? prev
         : { key: "off", view: REFUSING }
       : this.rebuild(prev, this.data.zonesOf(vpcId)!, () => ({
-          fallback: (name, type) => this.publicView().query(name, type),
+          fallback: (name, type) => this.publicAnswer(name, type),
           outside: "NXDOMAIN",
         }));
     this.vpcBuilt.set(vpcId, next);
@@ -415,14 +417,29 @@ class ResolverSet implements Resolvers {
     }
   }
 
-  /** AWS service names and the forwarder; endpoint names a public alias leads to, from the shards. */
+  /**
+   * AWS service names and the forwarder; endpoint names a public alias leads to, from the shards.
+   * Shard and service answers stay right as long as the PublicView that asked (its prepared
+   * answers hang off it); forwarded ones for their TTL.
+   */
   private publicFallback(): Fallback {
-    const forward = this.upstreams ? forwarder(this.upstreams, this.forwardTimeoutMs) : undefined;
+    const forward = this.upstreams
+      ? forwarder(this.upstreams, this.forwardTimeoutMs, new TtlCache())
+      : undefined;
     return async (name, type) => {
       const n = canonicalName(name);
-      if (inZone(n, VPCE_ORIGIN)) return this.publicView().vpce(n).resolve(n, type);
-      return awsServiceAnswer(n, type) ?? (forward ? forward(n, type) : undefined);
+      const own = inZone(n, VPCE_ORIGIN)
+        ? this.publicView().vpce(n).resolve(n, type)
+        : awsServiceAnswer(n, type);
+      if (own) return { ...own, fresh: ALWAYS_FRESH };
+      return forward ? forward(n, type) : undefined;
     };
+  }
+
+  /** The public resolver's answer, for a VPC view's fallback: right while the public view is the same. */
+  private async publicAnswer(name: string, type: string): Promise<Answer> {
+    const pv = this.publicView();
+    return guarded(await pv.query(name, type), () => this.publicComposite === pv);
   }
 
   private publicView(): PublicView {
@@ -430,17 +447,26 @@ class ResolverSet implements Resolvers {
     return this.publicComposite!;
   }
 
+  /**
+   * A VPC with FORWARD rules answers through a ForwardingView made for this state version and
+   * base view: which names are forwarded, and how, depends on rules, associations, outbound
+   * endpoints and the flow decision, so any commit starts its prepared answers afresh. A VPC
+   * without rules serves its base view, whose prepared answers live as long as its data.
+   */
   private vpcView(vpcId: string): View {
     this.refresh();
     const view = this.vpcBuilt.get(vpcId)?.view ?? REFUSING;
     if (view === REFUSING || !this.hybrid) return view;
-    // FORWARD rules are read per query: a view per base view, so its packet cache stays stable.
-    let wrapped = this.forwarding.get(view);
-    if (!wrapped) {
-      wrapped = new ForwardingView(view, vpcId, this.hybrid);
-      this.forwarding.set(view, wrapped);
+    const version = this.state.version;
+    let f = this.forwarding.get(vpcId);
+    if (f?.version !== version || f.base !== view) {
+      const wrapped = hasForwardRules(this.state, vpcId)
+        ? new ForwardingView(view, vpcId, this.hybrid)
+        : view;
+      f = { version, base: view, view: wrapped };
+      this.forwarding.set(vpcId, f);
     }
-    return wrapped;
+    return f.view;
   }
 
   view(vpcId?: string): View {

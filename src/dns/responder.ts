@@ -1,13 +1,17 @@
 /**
- * From query bytes to response bytes, independent of sockets: parse, answer from the current
- * view, write, and keep a packet cache.
- *
- * Fast path: a finished response is cached per (view object, question bytes folded to lowercase
- * — that is qname, qtype and qclass —, transport size limit, EDNS present, DO, RD, CD). A hit
- * copies the bytes and patches the ID and the question (so the client's own case is echoed,
- * which 0x20-randomising resolvers check). The cache hangs off the View object in a WeakMap:
- * when the lead swaps the View, the old entries are simply unreachable.
+ * From query bytes to response bytes, independent of sockets: answer from prepared bytes when the
+ * question was answered before (prepared.ts), else parse, answer from the current view, write,
+ * and prepare. A new View object (its data changed) has no prepared answers.
  */
+import {
+  answerFrom,
+  PreparedAnswers,
+  questionHash,
+  Scan,
+  scanQuery,
+  signature,
+  sizeLimit,
+} from "./prepared.js";
 import { type Answer, typeName, type View } from "./view.js";
 import { parseQuery, type Query, type Question, RCODE, writeResponse } from "./wire.js";
 
@@ -35,7 +39,7 @@ export type DnsStats = {
 };
 
 const NO_EDNS_UDP = 512;
-const TCP_MAX = 65535;
+const HEADER = 12;
 const RCODE_NAMES: Record<number, string> = {
   0: "NOERROR",
   1: "FORMERR",
@@ -49,9 +53,9 @@ const CLASS_IN = 1;
 const CLASS_ANY = 255;
 
 export class Responder {
-  private readonly caches = new WeakMap<View, Map<string, Buffer>>();
+  private readonly prepared: PreparedAnswers;
+  private readonly scan = new Scan();
   private readonly maxUdp: number;
-  private readonly cacheSize: number;
   private readonly counters: DnsStats = {
     queries: 0,
     udpQueries: 0,
@@ -67,7 +71,7 @@ export class Responder {
 
   constructor(private readonly opts: ResponderOptions) {
     this.maxUdp = Math.max(NO_EDNS_UDP, Math.min(opts.maxUdpPayload ?? 1232, 65535));
-    this.cacheSize = opts.cacheSize ?? 50_000;
+    this.prepared = new PreparedAnswers(opts.cacheSize ?? 50_000);
   }
 
   stats(): DnsStats {
@@ -80,13 +84,27 @@ export class Responder {
     if (transport === "udp") this.counters.udpQueries++;
     else this.counters.tcpQueries++;
     try {
-      return this.dispatch(msg, transport);
+      const view = this.opts.view();
+      if (!isPromise(view) && scanQuery(msg, transport === "tcp", this.maxUdp, this.scan)) {
+        const s = this.scan;
+        const e = this.prepared.find(view, msg, HEADER, s.qEnd, s.hash, s.sig);
+        if (e) {
+          this.counters.cacheHits++;
+          const id = (msg[0]! << 8) | msg[1]!;
+          return this.sent(answerFrom(e, id, msg, HEADER, s.qEnd), e.rcode, e.truncated);
+        }
+      }
+      return this.dispatch(msg, transport, view);
     } catch {
       return this.internalError(msg, transport);
     }
   }
 
-  private dispatch(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
+  private dispatch(
+    msg: Buffer,
+    transport: Transport,
+    view: View | Promise<View>,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     const parsed = parseQuery(msg);
     if (parsed.kind === "drop") {
       this.counters.dropped++;
@@ -97,29 +115,25 @@ export class Responder {
     const early = earlyRcode(q.question);
     if (early !== undefined) return this.reply(q, transport, early);
     const limit = this.limit(q, transport);
-    const key = cacheKey(q, limit);
-    const view = this.opts.view();
     if (isPromise(view))
-      return view.then((v) => this.answer(v, q, key, limit, transport)).catch(() => this.fail(q, transport));
-    return this.answer(view, q, key, limit, transport);
+      return view.then((v) => this.answer(v, q, limit, transport)).catch(() => this.fail(q, transport));
+    return this.answer(view, q, limit, transport);
   }
 
   private answer(
     view: View,
     q: Query & { question: Question },
-    key: string,
     limit: number,
     transport: Transport,
   ): Buffer | Promise<Buffer> {
-    let cache = this.caches.get(view);
-    if (!cache) {
-      cache = new Map();
-      this.caches.set(view, cache);
-    }
-    const hit = cache.get(key);
+    const raw = q.question.raw;
+    const hash = questionHash(raw, 0, raw.length);
+    const e = q.edns;
+    const sig = signature(limit, e !== undefined, e?.do === true, q.rd, q.cd);
+    const hit = this.prepared.find(view, raw, 0, raw.length, hash, sig);
     if (hit) {
       this.counters.cacheHits++;
-      return this.sent(patch(hit, q), transport, hit.readUInt16BE(2) & 0xf, (hit[2]! & 0x02) !== 0);
+      return this.sent(answerFrom(hit, q.id, raw, 0, raw.length), hit.rcode, hit.truncated);
     }
     this.counters.cacheMisses++;
     const result = view.lookup(q.question.name, typeName(q.question.qtype));
@@ -133,26 +147,17 @@ export class Responder {
         limit,
         advertise: this.maxUdp,
       });
-      if (a.cacheable !== false) this.store(cache!, key, buf);
-      return this.sent(buf, transport, RCODE[a.rcode], truncated);
+      const rcode = RCODE[a.rcode];
+      if (a.cacheable !== false)
+        this.prepared.store(view, raw, hash, { sig, bytes: buf, rcode, truncated, fresh: a.fresh });
+      return this.sent(buf, rcode, truncated);
     };
     if (isPromise(result)) return result.then(finish, () => this.fail(q, transport));
     return finish(result);
   }
 
-  private store(cache: Map<string, Buffer>, key: string, buf: Buffer): void {
-    if (cache.size >= this.cacheSize) {
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
-    }
-    cache.set(key, buf);
-  }
-
   private limit(q: Query, transport: Transport): number {
-    if (transport === "tcp") return TCP_MAX;
-    if (!q.edns) return NO_EDNS_UDP;
-    // RFC 6891 §6.2.5: sizes below 512 are treated as 512.
-    return Math.min(Math.max(q.edns.udpSize, NO_EDNS_UDP), this.maxUdp);
+    return sizeLimit(transport === "tcp", q.edns !== undefined, q.edns?.udpSize ?? 0, this.maxUdp);
   }
 
   private reply(q: Query, transport: Transport, rcode: number): Buffer {
@@ -162,7 +167,7 @@ export class Responder {
       limit: this.limit(q, transport),
       advertise: this.maxUdp,
     });
-    return this.sent(buf, transport, rcode, false);
+    return this.sent(buf, rcode, false);
   }
 
   private fail(q: Query, transport: Transport): Buffer {
@@ -184,7 +189,7 @@ export class Responder {
     return this.reply(q, transport, RCODE.SERVFAIL);
   }
 
-  private sent(buf: Buffer, _transport: Transport, rcode: number, truncated: boolean): Buffer {
+  private sent(buf: Buffer, rcode: number, truncated: boolean): Buffer {
     this.counters.responses++;
     if (truncated) this.counters.truncated++;
     const name = RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
@@ -211,27 +216,6 @@ function earlyRcode(q: Question): number | undefined {
     default:
       return undefined;
   }
-}
-
-function cacheKey(q: Query & { question: Question }, limit: number): string {
-  const raw = q.question.raw;
-  const folded = Buffer.from(raw);
-  // Fold the name only: the last four bytes are QTYPE and QCLASS, where 0x41 is not a letter.
-  for (let i = 0; i < raw.length - 4; i++) {
-    const b = raw[i]!;
-    folded[i] = b >= 65 && b <= 90 ? b + 32 : b;
-  }
-  const e = q.edns;
-  return `${folded.toString("latin1")}|${limit}|${e ? 1 : 0}${e?.do ? 1 : 0}${q.rd ? 1 : 0}${q.cd ? 1 : 0}`;
-}
-
-/** A cached response for this query: its ID and its question bytes (the client's case). */
-function patch(cached: Buffer, q: Query & { question: Question }): Buffer {
-  const out = Buffer.allocUnsafe(cached.length);
-  cached.copy(out);
-  out.writeUInt16BE(q.id, 0);
-  q.question.raw.copy(out, 12);
-  return out;
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {

@@ -127,17 +127,13 @@ class UdpSide {
 
   private onMessage(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.admit && !this.admit(rinfo.address)) return;
-    const send = (buf: Buffer | undefined) => {
-      if (!buf) return;
-      try {
-        sock.send(buf, rinfo.port, rinfo.address, () => {});
-      } catch {
-        // The socket closed while an asynchronous answer was being prepared.
-      }
-    };
     const r = this.responder.handle(msg, "udp");
-    if (r instanceof Promise) r.then(send, () => {});
-    else send(r);
+    if (r instanceof Promise)
+      r.then(
+        (buf) => udpSend(sock, buf, rinfo),
+        () => {},
+      );
+    else udpSend(sock, r, rinfo);
   }
 
   close(): Promise<void> {
@@ -150,6 +146,19 @@ class UdpSide {
         resolve(); // already closed
       }
     });
+  }
+}
+
+/**
+ * No callback: a send error (a vanished client) reaches the socket's "error" listener, and Node
+ * skips the completion it would otherwise schedule for every datagram.
+ */
+function udpSend(sock: dgram.Socket, buf: Buffer | undefined, rinfo: dgram.RemoteInfo): void {
+  if (!buf) return;
+  try {
+    sock.send(buf, rinfo.port, rinfo.address);
+  } catch {
+    // The socket closed while an asynchronous answer was being prepared.
   }
 }
 
@@ -212,7 +221,12 @@ class TcpSide {
   }
 }
 
-/** RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length, any number of queries, answers as they are ready. */
+/**
+ * RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length, any number of queries on one connection
+ * (pipelined), each answered as soon as it is ready — out of order when a later one is answered
+ * from prepared bytes while an earlier one waits on a forwarder; the client matches by ID.
+ * The answers to the queries of one segment leave together (cork).
+ */
 class TcpConnection {
   private buffered: Buffer = Buffer.alloc(0);
   private pending = 0;
@@ -235,13 +249,18 @@ class TcpConnection {
 
   private onData(chunk: Buffer): void {
     this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
-    // Each pass removes one whole message, so the loop ends; a partial message waits for more data.
-    while (this.buffered.length >= 2 && !this.sock.destroyed) {
-      const len = this.buffered.readUInt16BE(0);
-      if (this.buffered.length < 2 + len) return;
-      const msg = this.buffered.subarray(2, 2 + len);
-      this.buffered = this.buffered.subarray(2 + len);
-      this.onMessage(msg);
+    this.sock.cork();
+    try {
+      // Each pass removes one whole message, so the loop ends; a partial message waits for more data.
+      while (this.buffered.length >= 2 && !this.sock.destroyed) {
+        const len = this.buffered.readUInt16BE(0);
+        if (this.buffered.length < 2 + len) return;
+        const msg = this.buffered.subarray(2, 2 + len);
+        this.buffered = this.buffered.subarray(2 + len);
+        this.onMessage(msg);
+      }
+    } finally {
+      this.sock.uncork();
     }
   }
 
@@ -268,9 +287,10 @@ class TcpConnection {
       this.sock.destroy();
       return;
     }
-    const len = Buffer.allocUnsafe(2);
-    len.writeUInt16BE(buf.length, 0);
-    this.sock.write(Buffer.concat([len, buf]));
+    const framed = Buffer.allocUnsafe(2 + buf.length);
+    framed.writeUInt16BE(buf.length, 0);
+    buf.copy(framed, 2);
+    this.sock.write(framed);
   }
 
   private maybeEnd(): void {

@@ -62,9 +62,31 @@ export type Answer = {
   answers: RR[];
   authority: RR[];
   authoritative: boolean;
-  /** False when part of the answer came from the fallback: a packet cache must not keep it. */
+  /** False: a prepared copy must never be kept (a failure, or a fallback answer with no {@link fresh}). */
   cacheable?: boolean;
+  /**
+   * For an answer that depends on more than the view's own zones (a fallback's answer): a prepared
+   * copy may be served while this returns true. A fallback answer without one is never kept.
+   */
+  fresh?: Freshness;
 };
+
+/** True while a prepared answer is still what a fresh lookup would give. */
+export type Freshness = () => boolean;
+
+/** Freshness of an answer valid as long as the data it came from: for answers from fixed tables. */
+export const ALWAYS_FRESH: Freshness = () => true;
+
+/** Both guards must hold. */
+export function bothFresh(a: Freshness | undefined, b: Freshness): Freshness {
+  return a === undefined || a === ALWAYS_FRESH ? b : b === ALWAYS_FRESH ? a : () => a() && b();
+}
+
+/** The answer, kept only while `guard` (and its own freshness) holds; an uncacheable one stays so. */
+export function guarded(a: Answer, guard: Freshness): Answer {
+  if (a.cacheable === false) return a;
+  return { ...a, fresh: bothFresh(a.fresh, guard) };
+}
 
 /** Forwarder for names outside every zone; undefined means "no answer" (the `outside` policy applies). */
 export type Fallback = (name: string, type: string) => Promise<Answer | undefined>;
@@ -325,6 +347,8 @@ type Ctx = {
   /** Outside names the walk needed but had no fetched answer for. */
   missing: Set<string>;
   fromFallback: boolean;
+  /** What the fallback answers used so far depend on; undefined once one of them cannot be kept. */
+  fresh: Freshness | undefined;
 };
 
 const key = (name: string, type: string) => `${type} ${name}`;
@@ -395,9 +419,9 @@ export class View {
   }
 
   private run(name: string, type: string, fetched?: Map<string, Answer | undefined>) {
-    const ctx: Ctx = { hops: 0, fetched, missing: new Set(), fromFallback: false };
+    const ctx: Ctx = { hops: 0, fetched, missing: new Set(), fromFallback: false, fresh: ALWAYS_FRESH };
     const a = this.walk(name, type, ctx);
-    const answer: Answer = ctx.fromFallback ? { ...a, authoritative: false, cacheable: false } : a;
+    const answer: Answer = ctx.fromFallback ? fromFallback(a, ctx.fresh) : a;
     return { answer, missing: ctx.missing };
   }
 
@@ -460,7 +484,9 @@ export class View {
       const got = ctx.fetched.get(k);
       if (got) {
         ctx.fromFallback = true;
-        return { ...got, answers: chain.concat(got.answers), authoritative: false, cacheable: false };
+        ctx.fresh =
+          got.cacheable === false || !got.fresh ? undefined : ctx.fresh && bothFresh(ctx.fresh, got.fresh);
+        return { ...got, answers: chain.concat(got.answers), authoritative: false };
       }
     }
     // A chain leaving the view ends the way an authoritative server ends it: the CNAMEs so far,
@@ -469,6 +495,15 @@ export class View {
       return { rcode: "NOERROR", answers: chain, authority: [], authoritative: true };
     return { rcode: this.outside, answers: chain, authority: [], authoritative: false };
   }
+}
+
+/** An answer that used the fallback: kept only while every fallback answer in it is fresh. */
+function fromFallback(a: Answer, fresh: Freshness | undefined): Answer {
+  const { fresh: _own, cacheable: _c, ...rest } = a;
+  const keep = fresh !== undefined && a.cacheable !== false && a.rcode !== "SERVFAIL";
+  return keep
+    ? { ...rest, authoritative: false, fresh }
+    : { ...rest, authoritative: false, cacheable: false };
 }
 
 function servfail(authoritative: boolean): Answer {

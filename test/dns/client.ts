@@ -10,7 +10,7 @@ export const DIG = "/usr/bin/dig";
 export const hasDig = existsSync(DIG);
 
 /** Sends one datagram and waits for the reply (rejects after `ms` without one). */
-export function udpExchange(port: number, msg: Buffer, ms = 3000): Promise<Buffer> {
+export function udpExchange(port: number, msg: Buffer, ms = 3000, host = HOST): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket("udp4");
     const timer = setTimeout(() => {
@@ -22,7 +22,7 @@ export function udpExchange(port: number, msg: Buffer, ms = 3000): Promise<Buffe
       sock.close();
       resolve(m);
     });
-    sock.send(msg, port, HOST);
+    sock.send(msg, port, host);
   });
 }
 
@@ -31,10 +31,10 @@ export function tcpExchange(
   port: number,
   msgs: Buffer[],
   expect = msgs.length,
-  opts: { halfClose?: boolean; raw?: Buffer } = {},
+  opts: { halfClose?: boolean; raw?: Buffer; host?: string } = {},
 ): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: HOST, port, allowHalfOpen: true });
+    const sock = net.connect({ host: opts.host ?? HOST, port, allowHalfOpen: true });
     const replies: Buffer[] = [];
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => {
