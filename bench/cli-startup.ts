@@ -13,7 +13,10 @@ import { PACKAGE_ROOT } from "../src/privlink.js";
 import type { Row } from "./goals.js";
 import { percentile } from "./measure.js";
 
-/** The client subcommands issue 13 names, and a few more. `why` etc. fail fast: nothing listens. */
+/**
+ * The client subcommands issues 13 and 15 name, and the rest that do not start a server. Those
+ * that ask the server fail fast (nothing listens); `ca` and `scenario list` read local files.
+ */
 export const SUBCOMMANDS: readonly (readonly string[])[] = [
   ["why", "app", "secretsmanager"],
   ["exec", "--from", "app", "--", "true"],
@@ -22,8 +25,19 @@ export const SUBCOMMANDS: readonly (readonly string[])[] = [
   ["env"],
   ["status"],
   ["access"],
+  ["impact", "--revoke", "sgr-1"],
+  ["events"],
+  ["stats"],
+  ["cost"],
   ["site", "list"],
+  ["account", "list"],
+  ["upstream", "list"],
+  ["console"],
+  ["reset"],
+  ["ca"],
+  ["scenario", "list"],
   ["--help"],
+  ["help", "exec"],
 ];
 
 function once(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

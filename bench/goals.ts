@@ -137,15 +137,35 @@ export function analyzeGoals(rows: Row[]): string[] {
 
 /** The start-up goal: a client command costs about what Node's own start-up costs. */
 export function cliStartupGoals(rows: Row[]): string[] {
-  const p50 = (c: string) => rows.find((r) => r.case === c)?.p50 as number | undefined;
+  const p50 = (c: string) => num(rows.find((r) => r.case === c)?.p50);
   const node = p50("node -e 0 (baseline)");
   const why = p50("privlink why app secretsmanager");
   const whole = p50("import privlink.ts (old client cost)");
   if (node === undefined || why === undefined) return ["goal: client start-up — not measured"];
   const over = why - node;
-  return [
+  const lines = [
     `goal: one why < 50 ms end to end (start-up part: what privlink adds to node's own start-up); measured: privlink why ${why.toFixed(0)} ms p50, node -e 0 ${node.toFixed(0)} ms, privlink adds ${over.toFixed(0)} ms (loading privlink.ts alone took ${whole?.toFixed(0) ?? "?"} ms): ${over < 50 ? "met" : "NOT met"}`,
   ];
+  // Issue 15: each subcommand's whole process, start to exit (it fails at its first request).
+  for (const r of rows) {
+    const ms = num(r.p50);
+    if (typeof r.case !== "string" || !r.case.startsWith("privlink ") || ms === undefined) continue;
+    lines.push(
+      `goal: ${r.case} ≤ 250 ms — measured: ${ms.toFixed(0)} ms p50 (node -e 0: ${node.toFixed(0)} ms, privlink adds ${(ms - node).toFixed(0)} ms) — ${verdict(ms <= 250)}`,
+    );
+  }
+  return lines;
+}
+
+/** Issue 15, item 5: `privlink up` to healthy, rows carrying their goal in ms. */
+export function coldStartGoals(rows: Row[]): string[] {
+  const node = num(rows.find((r) => r.case === "node -e 0 (baseline)")?.p50);
+  return rows
+    .filter((r) => num(r.goalMs) !== undefined && num(r.p50) !== undefined)
+    .map((r) => {
+      const [ms, goal] = [r.p50 as number, r.goalMs as number];
+      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms) — ${verdict(ms <= goal)}`;
+    });
 }
 
 /** Issue 12: GetMetricData over 15 days of 1-minute data for 100 endpoints answers in under 100 ms. */

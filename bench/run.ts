@@ -20,6 +20,7 @@ import {
   analyzeGoals,
   apiCpuGoals,
   cliStartupGoals,
+  coldStartGoals,
   dnsVpcGoals,
   hasRatio,
   issue4Goals,
@@ -142,7 +143,9 @@ const BENCHES: Record<string, Entry> = {
   "cli-startup": {
     title: "issues 13/15: start-up of each privlink client subcommand (whole processes) against node -e 0",
     run: async (full) =>
-      (await import("./cli-startup.js")).benchCliStartup(full ? { runs: 30, seconds: 30 } : {}) as never,
+      (await import("./cli-startup.js")).benchCliStartup(
+        full ? { runs: 30, seconds: 30 } : { runs: 8, seconds: 4 },
+      ) as never,
     budget: [120, 400],
     goals: cliStartupGoals,
   },
@@ -198,6 +201,16 @@ const BENCHES: Record<string, Entry> = {
           (r) =>
             `goal: ${r.case} loses at most 5 % to metering; measured: ×${(r.onVsOff as number).toFixed(3)} of unmetered: ${(r.onVsOff as number) >= 0.95 ? "met" : "NOT met"}`,
         ),
+  },
+  "cold-start": {
+    title:
+      "issue 15: privlink up to a healthy /_privlink/health, empty home and 10,000 endpoints, against node -e 0",
+    run: async (full) =>
+      (await import("./cold-start.js")).benchColdStart(
+        full ? { runs: 10, seconds: 60 } : { runs: 3 },
+      ) as never,
+    budget: [180, 600],
+    goals: coldStartGoals,
   },
   "slow-clients": {
     title:

@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { adminRoutes } from "./api/admin.js";
 import { loadOrCreateAdminToken } from "./api/admin-auth.js";
 import { dataPlaneRoutes } from "./api/admin-dataplane.js";
@@ -39,6 +38,7 @@ import { defaultHome, type ServerFile, serverFilePath } from "./home.js";
 import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
+import { PACKAGE_ROOT, VERSION } from "./package.js";
 import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
 import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
@@ -112,16 +112,7 @@ export interface Privlink {
   close(): Promise<void>;
 }
 
-/** The package root: two levels up when compiled to dist/src, one level up when run from src. */
-export const PACKAGE_ROOT: string = (() => {
-  for (const up of ["..", "../.."]) {
-    const dir = fileURLToPath(new URL(`${up}/`, import.meta.url));
-    if (existsSync(join(dir, "package.json"))) return dir;
-  }
-  return process.cwd();
-})();
-
-export const VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+export { PACKAGE_ROOT, VERSION };
 
 export function parseSlots(text: string): { min: number; max: number } {
   const m = /^(\d{1,3})-(\d{1,3})$/.exec(text.trim());

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { downCommand, listCommand, runCommand } from "../scenario/command.js";
-import { ScenarioError } from "../scenario/format.js";
 
 /** `privlink scenario …`: the seed's designs as files that build, run, check and tear down. */
 export function registerScenarioCommands(program: Command): void {
@@ -27,6 +26,8 @@ export function registerScenarioCommands(program: Command): void {
       try {
         process.exitCode = await runCommand(what, o);
       } catch (err) {
+        // Loaded only on a failed run: the format (zod) is not needed to list scenarios.
+        const { ScenarioError } = await import("../scenario/format.js");
         if (!(err instanceof ScenarioError)) throw err;
         process.stderr.write(`${err.message}\n`);
         process.exitCode = 2;

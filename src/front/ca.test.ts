@@ -10,7 +10,8 @@ import { connect } from "node:tls";
 import { promisify } from "node:util";
 import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { combinedBundle, LocalCa } from "./ca.js";
+import { LocalCa } from "./ca.js";
+import { combinedBundle } from "./trust.js";
 
 const run = promisify(execFile);
 const NOW = new Date("2026-03-01T10:00:00Z");

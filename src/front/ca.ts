@@ -1,7 +1,7 @@
 /**
  * The local certificate authority behind privlink's TLS service fronts. One CA per
  * PRIVLINK_HOME signs short-lived-enough leaves for the AWS names a front answers; clients
- * trust it through {@link combinedBundle} (SSL_CERT_FILE / AWS_CA_BUNDLE).
+ * trust it through trust.ts's combinedBundle (SSL_CERT_FILE / AWS_CA_BUNDLE).
  *
  * Keys are ECDSA P-256: generation takes milliseconds, and Node's tls, curl and Python's ssl
  * (the AWS CLI) all accept them, including Python 3.13's VERIFY_X509_STRICT default, which is
@@ -9,11 +9,10 @@
  */
 import "reflect-metadata";
 import { randomBytes, webcrypto } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { rootCertificates } from "node:tls";
 import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(webcrypto);
@@ -119,23 +118,6 @@ export class LocalCa implements CaFiles {
     };
   }
 }
-
-/**
- * The system trust store followed by our CA, for SSL_CERT_FILE / AWS_CA_BUNDLE: a process that
- * trusts it still reaches real sites while accepting privlink's fronts. Without a system bundle
- * file, Node's built-in Mozilla roots stand in.
- */
-export function combinedBundle(caPem: string): string {
-  const systemPath = SYSTEM_BUNDLES.find((p) => existsSync(p));
-  const system = systemPath ? readFileSync(systemPath, "utf8") : rootCertificates.join("\n");
-  return `${system.trimEnd()}\n${caPem.trim()}\n`;
-}
-
-const SYSTEM_BUNDLES = [
-  "/etc/ssl/certs/ca-certificates.crt",
-  "/etc/pki/tls/certs/ca-bundle.crt",
-  "/etc/ssl/cert.pem",
-];
 
 async function createCaFiles(files: CaFiles, now: Date): Promise<void> {
   const keys = await generateKeys();

@@ -1,10 +1,6 @@
 /** The AWS service fronts: TLS with the local CA, SigV4 principal, endpoint policy, upstreams. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { combinedBundle } from "./ca.js";
-
 export { type AccessRequest, type AuthzCtx, accessDenied, authorize, decide } from "./authorize.js";
-export { combinedBundle, LocalCa } from "./ca.js";
+export { LocalCa } from "./ca.js";
 export { deriveRequest, iamPrefix } from "./derive.js";
 export {
   DEFAULT_FRONT_LIMITS,
@@ -17,6 +13,7 @@ export {
   ServiceFront,
 } from "./front.js";
 export { renderServiceError } from "./render.js";
+export { caBundlePath, caCertPath, combinedBundle, workloadTlsEnv } from "./trust.js";
 export {
   checkUpstreamUrl,
   forwardToUpstream,
@@ -26,40 +23,3 @@ export {
   unsetUpstream,
   upstreamAdminRoutes,
 } from "./upstream.js";
-
-/** Where `LocalCa.loadOrCreate(home)` keeps the CA certificate (what `privlink ca` prints). */
-export function caCertPath(home: string): string {
-  return join(home, "ca", "ca.pem");
-}
-
-export function caBundlePath(home: string): string {
-  return join(home, "ca", "bundle.pem");
-}
-
-/**
- * The environment that makes a workload's tools trust privlink's fronts unchanged:
- * AWS_CA_BUNDLE (AWS CLI, boto3, SDKs), SSL_CERT_FILE / CURL_CA_BUNDLE / REQUESTS_CA_BUNDLE
- * (OpenSSL, curl, Python) all point at the system roots plus our CA, so real sites keep
- * working; NODE_EXTRA_CA_CERTS adds our CA alone (Node keeps its own roots).
- * Writes PRIVLINK_HOME/ca/bundle.pem; the CA must exist (the server creates it at start).
- */
-export function workloadTlsEnv(home: string): Record<string, string> {
-  const certPath = caCertPath(home);
-  if (!existsSync(certPath))
-    throw new Error(`privlink has no CA in ${join(home, "ca")} yet: start the server once ('privlink up')`);
-  const bundle = combinedBundle(readFileSync(certPath, "utf8"));
-  const bundlePath = caBundlePath(home);
-  if (!existsSync(bundlePath) || readFileSync(bundlePath, "utf8") !== bundle) {
-    const tmp = `${bundlePath}.${process.pid}.tmp`;
-    writeFileSync(tmp, bundle, { mode: 0o644 });
-    // rename is atomic: a concurrent reader sees the old or the new bundle, never half of one.
-    renameSync(tmp, bundlePath);
-  }
-  return {
-    AWS_CA_BUNDLE: bundlePath,
-    SSL_CERT_FILE: bundlePath,
-    CURL_CA_BUNDLE: bundlePath,
-    REQUESTS_CA_BUNDLE: bundlePath,
-    NODE_EXTRA_CA_CERTS: certPath,
-  };
-}

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import { PACKAGE_ROOT } from "../privlink.js";
+import { PACKAGE_ROOT } from "../package.js";
 
 /**
  * Where scenarios are found: the ones privlink ships (`scenarios/` of the package), then

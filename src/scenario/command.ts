@@ -1,18 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import { serverUrl } from "../cli/client.js";
-import { defaultHome, startPrivlink } from "../privlink.js";
+import { defaultHome } from "../home.js";
 import { findScenario, listScenarios } from "./catalog.js";
-import { checkActions, loadScenario } from "./format.js";
-import { stepLine, summaryText } from "./report.js";
-import { type Progress, type Report, runScenario } from "./run.js";
-import { type Kept, tearDownKept } from "./teardown.js";
+import type { Progress, Report } from "./run.js";
+import type { Kept } from "./teardown.js";
 
 /**
  * `privlink scenario list|run|down`: finds the server as every privlink command does
  * (PRIVLINK_URL, the home's server file, the default port), or starts one in this process for
- * the run when none answers.
+ * the run when none answers. What a run needs (the file format, the SDKs, the server) loads
+ * with the run: `scenario list` reads the folders only.
  */
 
 const keptFile = (name: string) => join(defaultHome(), "scenarios", `${name}.json`);
@@ -29,12 +28,14 @@ async function answers(url: string): Promise<boolean> {
 async function server(): Promise<{ url: string; stop?: () => Promise<void> }> {
   const url = serverUrl();
   if (await answers(url)) return { url };
+  const { startPrivlink } = await import("../privlink.js");
   const p = await startPrivlink({ port: Number(process.env.PRIVLINK_PORT ?? 4599) });
   process.env.PRIVLINK_URL = p.url;
   return { url: p.url, stop: () => p.close() };
 }
 
-function progress(json: boolean): Progress {
+async function progress(json: boolean): Promise<Progress> {
+  const [{ default: ora }, { stepLine }] = await Promise.all([import("ora"), import("./report.js")]);
   const tty = !json && process.stderr.isTTY === true;
   let spinner: Ora | undefined;
   return {
@@ -60,6 +61,11 @@ export async function runCommand(
   what: string,
   o: { keep?: boolean; json?: boolean; dir?: string },
 ): Promise<number> {
+  const [{ checkActions, loadScenario }, { summaryText }, { runScenario }] = await Promise.all([
+    import("./format.js"),
+    import("./report.js"),
+    import("./run.js"),
+  ]);
   const sc = loadScenario(findScenario(what, o.dir));
   await checkActions(sc);
   const srv = await server();
@@ -79,7 +85,7 @@ export async function runCommand(
       url: srv.url,
       env: { ...process.env, PRIVLINK_URL: srv.url, PRIVLINK_HOME: defaultHome() },
       keep,
-      progress: progress(json),
+      progress: await progress(json),
       save: (kept) => {
         mkdirSync(join(defaultHome(), "scenarios"), { recursive: true });
         writeFileSync(keptFile(sc.name), JSON.stringify(kept, null, 2), { mode: 0o600 });
@@ -112,6 +118,7 @@ export async function downCommand(name: string): Promise<number> {
     return 1;
   }
   const kept = JSON.parse(readFileSync(file, "utf8")) as Kept;
+  const { tearDownKept } = await import("./teardown.js");
   const r = await tearDownKept(kept, serverUrl());
   for (const l of r.left) process.stdout.write(`NOT removed: ${l.what}: ${l.error}\n`);
   process.stdout.write(`${name}: ${r.removed} resources removed\n`);

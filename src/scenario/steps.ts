@@ -3,7 +3,7 @@ import { isAbsolute, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tunnel } from "../cli/connect.js";
 import { workloadEnv, workloadProxy } from "../cli/exec.js";
-import { PACKAGE_ROOT } from "../privlink.js";
+import { PACKAGE_ROOT } from "../package.js";
 import type { Outcome } from "./expect.js";
 import type { ConnectStep, ExecStep, PrivlinkStep, ProcessStep } from "./format.js";
 
