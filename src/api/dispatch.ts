@@ -7,7 +7,7 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import type { HandlerTable } from "./handler.js";
 import { requestUrl } from "./request-url.js";
-import { authErrorFor, type IncomingSigned, parseScope, verifySigV4 } from "./sigv4.js";
+import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
 import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
 
@@ -81,13 +81,13 @@ async function dispatchOnce(
   try {
     if (req.body === undefined)
       throw new AwsError("RequestEntityTooLarge", `Request body exceeds ${MAX_BODY} bytes`, 413);
-    const incoming: IncomingSigned = {
+    const incoming = SignedRequest.parse({
       method: req.method,
       url: req.url,
       headers: req.headersDistinct,
       body: req.body,
-    };
-    const scope = parseScope(incoming);
+    });
+    const { scope } = incoming;
     service = scope.service;
     const table = opts.services[service];
     if (!table) return unimplementedService(service, req, requestId);

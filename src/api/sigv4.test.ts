@@ -22,6 +22,7 @@ import {
   type IncomingSigned,
   parseScope,
   Sha256,
+  SignedRequest,
   type SigV4Scope,
   verifySigV4,
 } from "./sigv4.js";
@@ -678,6 +679,71 @@ describe("verifySigV4: malformed input is always an AwsError", () => {
     expect(() => parseScope(req)).toThrowError(
       "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sts/aws4_request",
     );
+  });
+});
+
+/** An EC2 POST signed by the SDK's signer at `at` with `secret` for key `test`. */
+async function ec2PostAt(
+  at: Date,
+  secret: string,
+  headers: Record<string, string> = {},
+): Promise<IncomingSigned> {
+  const body = "Action=DescribeVpcs&Version=2016-11-15";
+  const host = "ec2.us-east-1.amazonaws.com";
+  const signer = new SignatureV4({
+    service: "ec2",
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: secret },
+    sha256: Sha256,
+  });
+  const request = new HttpRequest({
+    method: "POST",
+    protocol: "https:",
+    hostname: host,
+    path: "/",
+    headers: { host, "content-type": "application/x-www-form-urlencoded; charset=utf-8", ...headers },
+    body,
+  });
+  return toIncoming((await signer.sign(request, { signingDate: at })) as HttpRequest, body);
+}
+
+describe("verifySigV4: derived signing keys", () => {
+  it("derives a new key when the injected clock crosses midnight UTC", async () => {
+    const before = new Date("2024-05-01T23:59:59Z");
+    const after = new Date("2024-05-02T00:00:01Z");
+    const late = await ec2PostAt(before, "test");
+    const early = await ec2PostAt(after, "test");
+    // The first verification caches the key of 20240501; the next day's request needs its own.
+    await expect(verifySigV4(late, secretFor, before)).resolves.toMatchObject({ date: "20240501" });
+    await expect(verifySigV4(early, secretFor, after)).resolves.toMatchObject({ date: "20240502" });
+    await expect(verifySigV4(late, secretFor, after)).resolves.toMatchObject({ date: "20240501" });
+    // A day-1 scope on a day-2 request is refused whatever key is cached.
+    const forged = { ...early, headers: { ...early.headers } };
+    forged.headers.authorization = String(early.headers.authorization).replace("/20240502/", "/20240501/");
+    await expect(verifySigV4(forged, secretFor, after)).rejects.toMatchObject({
+      code: "SignatureDoesNotMatch",
+    });
+  });
+
+  it("never verifies with the key of a secret that has changed", async () => {
+    const at = new Date("2024-05-03T10:00:00Z");
+    const req = await ec2PostAt(at, "old-secret");
+    await expect(verifySigV4(req, () => "old-secret", at)).resolves.toMatchObject({ accessKeyId: "test" });
+    await expect(verifySigV4(req, () => "new-secret", at)).rejects.toMatchObject({
+      code: "SignatureDoesNotMatch",
+    });
+  });
+
+  it("folds header whitespace as the SDK does, and verifies a request parsed once", async () => {
+    const at = new Date("2024-05-03T10:00:00Z");
+    const req = await ec2PostAt(at, "test", { "x-amz-meta-note": "  two  spaces\tand a tab  " });
+    await expect(verifySigV4(SignedRequest.parse(req), secretFor, at)).resolves.toMatchObject({
+      service: "ec2",
+    });
+    const changed = { ...req, headers: { ...req.headers, "x-amz-meta-note": "two spaces and a tab!" } };
+    await expect(verifySigV4(changed, secretFor, at)).rejects.toMatchObject({
+      code: "SignatureDoesNotMatch",
+    });
   });
 });
 

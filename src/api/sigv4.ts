@@ -8,8 +8,8 @@
  * pages.
  */
 import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from "node:crypto";
-import { HttpRequest } from "@smithy/protocol-http";
-import { ALGORITHM_IDENTIFIER, getCanonicalHeaders, SignatureV4 } from "@smithy/signature-v4";
+import type { HttpRequest } from "@smithy/protocol-http";
+import { ALGORITHM_IDENTIFIER, SignatureV4 } from "@smithy/signature-v4";
 import { AwsError } from "../cloud/errors.js";
 
 export interface IncomingSigned {
@@ -230,14 +230,32 @@ export function parseScope(req: IncomingSigned, serviceHint?: string): SigV4Scop
   return parseSigned(req, serviceHint).scope;
 }
 
+/** A request whose signature parts were read once: route on `scope`, then verify it as is. */
+export class SignedRequest {
+  private constructor(
+    readonly req: IncomingSigned,
+    /** @internal */ readonly parts: SignedParts,
+  ) {}
+
+  static parse(req: IncomingSigned): SignedRequest {
+    return new SignedRequest(req, parseSigned(req));
+  }
+
+  get scope(): SigV4Scope {
+    return this.parts.scope;
+  }
+}
+
 export async function verifySigV4(
-  req: IncomingSigned,
+  signedReq: IncomingSigned | SignedRequest,
   secretFor: (accessKeyId: string) => string | undefined,
   now: Date,
   maxSkewMs = 15 * 60 * 1000,
   options: VerifyOptions = {},
 ): Promise<SigV4Scope> {
-  const parts = parseSigned(req, options.family);
+  const parsed = signedReq instanceof SignedRequest && options.family === undefined;
+  const req = signedReq instanceof SignedRequest ? signedReq.req : signedReq;
+  const parts = parsed ? signedReq.parts : parseSigned(req, options.family);
   const family = options.family ?? authFamilyOf(parts.scope.service);
   checkTime(parts, now, maxSkewMs, family);
   checkScope(parts, family);
@@ -490,23 +508,29 @@ function parseSigningDate(text: string, httpDate: boolean, family: AuthFamily): 
   return new Date(ms);
 }
 
+/** ISO-8601 basic (yyyymmddThhmmssZ), built by hand: every verification formats one. */
 function longDateOf(d: Date): string {
-  return d
-    .toISOString()
-    .replace(/\.\d{3}Z$/, "Z")
-    .replace(/[-:]/g, "");
+  const year = d.getUTCFullYear();
+  if (year < 1000 || year > 9999)
+    return d
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z")
+      .replace(/[-:]/g, "");
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  return `${year}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}T${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
 }
 
 function checkTime(parts: SignedParts, now: Date, maxSkewMs: number, family: AuthFamily): void {
   const at = parts.signedAt.getTime();
   const nowMs = now.getTime();
-  const nowText = longDateOf(now);
+  // Formatted only for the error texts: the accepted path never needs it.
+  const nowText = () => longDateOf(now);
   if (parts.expiresSec !== undefined && nowMs > at + parts.expiresSec * 1000) {
     const earliest = longDateOf(new Date(nowMs - parts.expiresSec * 1000));
     throw familyError(
       family,
       "expired",
-      `Signature expired: ${parts.longDate} is now earlier than ${earliest} (${nowText} - ${spanText(parts.expiresSec * 1000)}.)`,
+      `Signature expired: ${parts.longDate} is now earlier than ${earliest} (${nowText()} - ${spanText(parts.expiresSec * 1000)}.)`,
     );
   }
   const span = spanText(maxSkewMs);
@@ -515,7 +539,7 @@ function checkTime(parts: SignedParts, now: Date, maxSkewMs: number, family: Aut
     throw familyError(
       family,
       "skew",
-      `Signature expired: ${parts.longDate} is now earlier than ${earliest} (${nowText} - ${span}.)`,
+      `Signature expired: ${parts.longDate} is now earlier than ${earliest} (${nowText()} - ${span}.)`,
     );
   }
   if (at > nowMs + maxSkewMs) {
@@ -523,7 +547,7 @@ function checkTime(parts: SignedParts, now: Date, maxSkewMs: number, family: Aut
     throw familyError(
       family,
       "skew",
-      `Signature not yet current: ${parts.longDate} is still later than ${latest} (${nowText} + ${span}.)`,
+      `Signature not yet current: ${parts.longDate} is still later than ${latest} (${nowText()} + ${span}.)`,
     );
   }
 }
@@ -544,11 +568,13 @@ function spanText(ms: number): string {
  */
 function checkSignedHeaders(parts: SignedParts, family: AuthFamily): void {
   const signed = new Set(parts.signedHeaders.map((h) => h.toLowerCase()));
-  const unsigned = Object.keys(parts.headers).filter(
-    (h) =>
+  const unsigned: string[] = [];
+  for (const h in parts.headers)
+    if (
       !signed.has(h) &&
-      (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256"))),
-  );
+      (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256")))
+    )
+      unsigned.push(h);
   if (unsigned.length === 0 && signed.has("host")) return;
   if (family === "s3")
     throw new AwsError(
@@ -658,21 +684,18 @@ export function signingKeyOf(secret: string, date: string, region: string, servi
 
 async function resign(parts: SignedParts, secret: string, payloadHash: string): Promise<string> {
   const { scope } = parts;
+  // What the SDK's getCanonicalHeaders gives for headers that are all signable: lowercased
+  // names, values trimmed with inner whitespace runs folded to one space.
   const signed: Record<string, string> = Object.create(null);
   for (const name of parts.signedHeaders) {
     const value = parts.headers[name.toLowerCase()];
-    if (value !== undefined) signed[name.toLowerCase()] = value;
+    if (value !== undefined) signed[name.toLowerCase()] = value.trim().replace(/\s+/g, " ");
   }
-  const request = new HttpRequest({
-    method: parts.method,
-    path: parts.path,
-    query: parts.query,
-    headers: signed,
-  });
-  const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(Object.keys(signed)));
+  // The canonicaliser reads method, path and query only: a plain request-shaped object will do.
+  const request = { method: parts.method, path: parts.path, query: parts.query, headers: signed };
   const canonical = canonicaliser(authFamilyOf(scope.service) !== "s3").canonicalRequestOf(
-    request,
-    canonicalHeaders,
+    request as HttpRequest,
+    signed,
     payloadHash,
   );
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;

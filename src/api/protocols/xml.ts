@@ -37,6 +37,15 @@ function needsEscape(c: number): boolean {
   return c < 0x86 ? NEEDS_ESCAPE[c] === 1 : c === 0x2028;
 }
 
+/**
+ * Texts that needed escaping, escaped: the few that do (policy documents, descriptions) repeat
+ * across the items of a Describe and cost a rebuild per character reference. A pure function of
+ * the text, so nothing here can go stale; bounded by entries and by length.
+ */
+const escaped = new Map<string, string>();
+const MAX_ESCAPED = 1024;
+const MAX_ESCAPED_LENGTH = 4096;
+
 // A character loop, not a regular expression: most values need no escaping, and this is the
 // innermost step of every element the encoders write.
 export function xmlEscape(text: string): string {
@@ -44,6 +53,20 @@ export function xmlEscape(text: string): string {
   let i = 0;
   while (i < n && !needsEscape(text.charCodeAt(i))) i++;
   if (i === n) return text;
+  if (n > MAX_ESCAPED_LENGTH) return escapeFrom(text, i);
+  let out = escaped.get(text);
+  if (out === undefined) {
+    if (escaped.size >= MAX_ESCAPED) escaped.clear();
+    out = escapeFrom(text, i);
+    escaped.set(text, out);
+  }
+  return out;
+}
+
+/** `text` with every character from `first` on that needs a reference replaced by it. */
+function escapeFrom(text: string, first: number): string {
+  const n = text.length;
+  let i = first;
   let out = "";
   let last = 0;
   for (; i < n; i++) {
