@@ -32,6 +32,7 @@ import {
   SOCAT,
   selfCpuSeconds,
   startHaproxy,
+  startNodePipe,
   startSocat,
   TARGETS,
   withRatios,
@@ -59,7 +60,7 @@ export async function benchDataplane(opts: BenchDataplaneOptions = {}): Promise<
   const gen = await LoadGenerator.start();
   const proxies: ProxyUnderTest[] = [];
   try {
-    const wanted = new Set(opts.vias ?? ["direct", "relay", "relay-pipe", "socat", "haproxy"]);
+    const wanted = new Set(opts.vias ?? ["direct", "relay", "relay-pipe", "node-pipe", "socat", "haproxy"]);
     if (wanted.has("direct")) proxies.push(direct(gen));
     // "relay", "relay-pipe", "relay-16k", "relay-pipe-128k": the relay with its fast upstream
     // read path or with socket.pipe both ways, optionally with another stream buffer size.
@@ -69,6 +70,7 @@ export async function benchDataplane(opts: BenchDataplaneOptions = {}): Promise<
       const highWaterMark = m[2] ? Number(m[2]) * 1024 : RELAY_HIGH_WATER_MARK;
       proxies.push(await startRelay(gen, via, { highWaterMark, fastRead: !m[1] }));
     }
+    if (wanted.has("node-pipe")) proxies.push(await startNodePipe(gen));
     if (wanted.has("socat") && ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
     if (wanted.has("haproxy") && ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
     const cases = new Set(opts.cases ?? ["throughput", "connections", "latency"]);

@@ -50,6 +50,7 @@ import {
   SOCAT,
   selfCpuSeconds,
   startHaproxy,
+  startNodePipe,
   startSocat,
   TARGETS,
   withRatios,
@@ -65,6 +66,8 @@ export interface BenchEndpointOptions {
   /** Skip the traffic cases. */
   scaleOnly?: boolean;
   cases?: CaseName[];
+  /** Proxies measured beside the endpoint; default direct, node-pipe, socat and HAProxy. */
+  vias?: string[];
 }
 
 /** Host-address slots and public resolvers of their own, apart from tests (slots 1-240) and dev servers. */
@@ -93,9 +96,12 @@ async function traffic(opts: BenchEndpointOptions): Promise<Row[]> {
   const proxies: ProxyUnderTest[] = [];
   const rows: Row[] = [];
   try {
+    const wanted = new Set(opts.vias ?? ["direct", "node-pipe", "socat", "haproxy"]);
     proxies.push(direct(gen), await startEndpoint(gen));
-    if (ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
-    if (ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
+    // Issue 15's connection baseline: the minimal Node relay, measured in the same run.
+    if (wanted.has("node-pipe")) proxies.push(await startNodePipe(gen));
+    if (wanted.has("socat") && ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
+    if (wanted.has("haproxy") && ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
     for (const p of proxies) rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, cases)));
   } finally {
     for (const p of proxies) await p.stop();

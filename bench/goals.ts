@@ -91,6 +91,33 @@ export function issue4Goals(rows: Row[]): string[] {
   return lines;
 }
 
+/**
+ * Issue 15 item 4: CPU per new connection through the subject (endpoint or relay) ≤ 1.15× that of
+ * a minimal Node socket.pipe relay measured in the same run; added p99 ≤ 1.5× HAProxy's, with
+ * p99.9 reported beside it (GC pauses show there first).
+ */
+export function connectionCpuGoals(rows: Row[]): string[] {
+  const subject = rows.some((r) => r.via === "endpoint") ? "endpoint" : "relay";
+  const one = (via: string, c: string) => valuesOf(rows, via, (x) => x === c)[0]?.value;
+  const cpu = (via: string) => one(via, "proxy CPU per connection");
+  const [mine, pipe] = [cpu(subject), cpu("node-pipe")];
+  const lines: string[] = [];
+  lines.push(
+    mine === undefined || pipe === undefined
+      ? `goal (issue 15): ${subject} CPU per connection ≤ 1.15× node-pipe's — measured: no node-pipe rows in this run`
+      : `goal (issue 15): ${subject} CPU per connection ≤ 1.15× a minimal Node socket.pipe relay's — measured: ${fmt(mine, 0)} µs vs node-pipe ${fmt(pipe, 0)} µs (${fmt(mine / pipe)}×) — ${verdict(mine <= 1.15 * pipe)}`,
+  );
+  const added = (via: string) =>
+    `${fmt(one(via, "added connect latency, p99") ?? Number.NaN, 0)}/${fmt(one(via, "added connect latency, p99.9") ?? Number.NaN, 0)} µs`;
+  const [p99, theirs] = [addedP99(rows, subject), addedP99(rows, "haproxy")];
+  lines.push(
+    p99 === undefined || theirs === undefined
+      ? `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: no p99 rows with a direct baseline`
+      : `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: added p99/p99.9 ${subject} ${added(subject)}, node-pipe ${added("node-pipe")}, HAProxy ${added("haproxy")} (p99 ${fmt(p99 / theirs)}× HAProxy) — ${verdict(p99 <= 1.5 * theirs)}`,
+  );
+  return lines;
+}
+
 /** The connect latency p99 `via` adds over direct loopback: its own row, or the difference. */
 function addedP99(rows: Row[], via: string): number | undefined {
   const own = valuesOf(rows, via, (c) => c === "added connect latency, p99")[0];

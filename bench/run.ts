@@ -21,6 +21,7 @@ import {
   apiCpuGoals,
   cliStartupGoals,
   coldStartGoals,
+  connectionCpuGoals,
   dnsVpcGoals,
   hasRatio,
   issue4Goals,
@@ -50,7 +51,9 @@ const SOCAT = "/usr/bin/socat";
 
 /** The proxies of the data-plane comparison that can run here, and a note for those that cannot. */
 function dataplaneVias(full: boolean): { vias: string[]; notes: Row[] } {
-  const vias = full ? ["direct", "relay", "relay-pipe", "socat", "haproxy"] : ["direct", "relay", "haproxy"];
+  const vias = full
+    ? ["direct", "relay", "relay-pipe", "node-pipe", "socat", "haproxy"]
+    : ["direct", "relay", "node-pipe", "haproxy"];
   const notes: Row[] = [];
   // Missing tools are skipped with a note here rather than installed by the benchmark.
   for (const [via, path] of [
@@ -125,7 +128,7 @@ const BENCHES: Record<string, Entry> = {
     },
     budget: [120, 600],
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
-    goals: issue4Goals,
+    goals: (rows) => [...issue4Goals(rows), ...connectionCpuGoals(rows)],
   },
   s3: {
     title:
@@ -177,7 +180,7 @@ const BENCHES: Record<string, Entry> = {
       ) as never,
     budget: [120, 600],
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
-    goals: issue4Goals,
+    goals: (rows) => [...issue4Goals(rows), ...connectionCpuGoals(rows)],
   },
   metrics: {
     title: "issue 12: GetMetricData over 15 days (2 days unless --full) of 1-minute data for 100 endpoints",

@@ -83,6 +83,7 @@ export async function measure(
     higherIsBetter: boolean,
     cpu?: Cpu,
     errors = 0,
+    samples?: number,
   ): Row => ({
     case: c,
     via: p.via,
@@ -92,7 +93,7 @@ export async function measure(
     vsHaproxy: null,
     proxyCpu: cpu && p.via !== "direct" ? Math.round(cpu.proxy * 100) / 100 : undefined,
     loadCpu: cpu && Math.round(cpu.load * 100) / 100,
-    note: errors ? `${errors} connections failed` : undefined,
+    note: errors ? `${errors} connections failed` : samples ? `${samples} samples` : undefined,
   });
   const flows = cases.has("throughput") ? STREAM_CASES : [];
   for (const { direction, streams } of flows) {
@@ -128,9 +129,13 @@ export async function measure(
   const [via, base] = [lat.perPort[0]!, lat.perPort[1]];
   rows.push(row("connect+1-byte echo, p50", via.p50Us, "µs", false));
   rows.push(row("connect+1-byte echo, p99", via.p99Us, "µs", false));
+  rows.push(row("connect+1-byte echo, p99.9", via.p999Us, "µs", false, undefined, 0, via.count));
   if (base) {
     rows.push(row("added connect latency, p50", via.p50Us - base.p50Us, "µs", false));
     rows.push(row("added connect latency, p99", via.p99Us - base.p99Us, "µs", false));
+    rows.push(
+      row("added connect latency, p99.9", via.p999Us - base.p999Us, "µs", false, undefined, 0, via.count),
+    );
   }
   return rows;
 }
@@ -234,6 +239,33 @@ export async function startHaproxy(gen: LoadGenerator): Promise<ProxyUnderTest> 
   };
 }
 
+/**
+ * Issue 15's connection baseline: the smallest Node relay there is (net.createServer, net.connect,
+ * socket.pipe both ways, errors destroy the other side), in a process of its own so that its CPU
+ * is read from /proc like HAProxy's, with the same node binary as privlink.
+ */
+export async function startNodePipe(gen: LoadGenerator): Promise<ProxyUnderTest> {
+  const ports = await freePorts();
+  const code = `
+    const net = require("node:net");
+    for (const [listen, target] of ${JSON.stringify(TARGETS.map((t) => [ports[t], gen.ports[t]]))})
+      net.createServer((c) => {
+        const u = net.connect(target, "127.0.0.1");
+        c.on("error", () => u.destroy());
+        u.on("error", () => c.destroy());
+        c.pipe(u);
+        u.pipe(c);
+      }).listen(listen, "127.0.0.1");`;
+  const proc = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
+  await Promise.all(TARGETS.map((t) => waitForPort(ports[t])));
+  return {
+    via: "node-pipe",
+    ports,
+    cpuSeconds: () => procCpuSeconds(proc.pid!, false),
+    stop: () => stopProcess(proc),
+  };
+}
+
 /** socat and HAProxy come from Debian packages; installs one when it is missing. */
 export function ensureInstalled(path: string, pkg: string): boolean {
   if (existsSync(path)) return true;
@@ -333,7 +365,7 @@ interface ConnResult {
   errors: number;
 }
 interface LatencyResult {
-  perPort: { p50Us: number; p99Us: number; count: number }[];
+  perPort: { p50Us: number; p99Us: number; p999Us: number; count: number }[];
 }
 
 export class LoadGenerator {
@@ -521,7 +553,7 @@ async function loadGenerator(warmupMs: number): Promise<void> {
         if (performance.now() >= deadline) {
           const perPort = samples.map((xs) => {
             xs.sort((a, b) => a - b);
-            return { p50Us: pct(xs, 0.5), p99Us: pct(xs, 0.99), count: xs.length };
+            return { p50Us: pct(xs, 0.5), p99Us: pct(xs, 0.99), p999Us: pct(xs, 0.999), count: xs.length };
           });
           return resolve({ perPort });
         }
