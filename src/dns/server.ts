@@ -212,8 +212,11 @@ class TcpSide {
   }
 }
 
-/** RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length, any number of queries, answers as they are ready. */
-class TcpConnection {
+/**
+ * RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length, any number of queries, answers as they are
+ * ready. Exported for `npm run fuzz -- dns --in-process`, which hands it in-memory sockets.
+ */
+export class TcpConnection {
   private buffered: Buffer = Buffer.alloc(0);
   private pending = 0;
   private clientDone = false;
