@@ -14,16 +14,26 @@
  *              TypeError naming what is wrong; never another exception, never past the buffer.
  * Every socket target: no hang (each connection closes within its bound after the client's FIN),
  * nothing left open afterwards, and a real request is answered at the end.
+ *
+ * `--in-process` (NetFuzzOptions.inProcess): the same inputs and checks without the kernel. Each
+ * connection is an in-memory socket pair whose server end goes where the listener would hand
+ * an accepted socket (the service front, the workload proxy, the DNS server's TCP framing), and
+ * UDP queries go to the DNS responder the resolver's socket calls; the real request at the end
+ * still goes over the network to the running world.
  */
 import dgram from "node:dgram";
 import { readdirSync, readFileSync } from "node:fs";
-import { connect, isIP } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import packet from "dns-packet";
+import { Responder } from "../src/dns/responder.js";
+import { TcpConnection } from "../src/dns/server.js";
 import { decodeProxyV2, encodeProxyV2 } from "../src/net/proxy-v2.js";
 import { PACKAGE_ROOT } from "../src/privlink.js";
 import { finding, mutateBinary, type Tally, tally } from "./fuzz-mutate.js";
+import { socketPair } from "./fuzz-pipe.js";
 import { type NetWorld, SM_NAME, startNetWorld } from "./net-world.js";
 
 export const NET_TARGETS = ["dns", "tls", "connect", "proxy-v2"] as const;
@@ -32,7 +42,13 @@ export type NetTarget = (typeof NET_TARGETS)[number];
 export interface NetFuzzOptions {
   slots?: { min: number; max: number };
   publicDns?: string;
+  /** In-memory sockets into the handlers instead of the kernel's (see the header). */
+  inProcess?: boolean;
 }
+
+type Where = "front" | "proxy" | "resolver";
+/** Opens a connection as the workload to one of the world's sockets (or its handler, in-process). */
+type Dial = (where: Where) => Duplex;
 
 /** How long one connection may stay open after the client's FIN before it counts as a hang. */
 const HANG_MS = 15_000;
@@ -59,33 +75,69 @@ export async function fuzzNet(
   if (target === "proxy-v2") return fuzzProxyV2(r, count, deadline, rand);
   const world = await startNetWorld(opts);
   try {
-    if (target === "dns") await fuzzDns(world, r, count, deadline, rand);
-    else if (target === "tls") await fuzzTls(world, r, count, deadline, rand);
-    else await fuzzConnect(world, r, count, deadline, rand);
+    const dial = opts.inProcess ? inProcessDial(world) : networkDial(world);
+    if (target === "dns") await fuzzDns(world, dial, r, count, deadline, rand, opts.inProcess === true);
+    else if (target === "tls") await fuzzTls(world, dial, r, count, deadline, rand);
+    else await fuzzConnect(world, dial, r, count, deadline, rand);
     await noLeftovers(world, r);
   } finally {
     await world.close();
   }
 }
 
+function networkDial(w: NetWorld): Dial {
+  return (where) => {
+    if (where === "proxy") return connect({ host: w.proxy.host, port: w.proxy.port });
+    const to = where === "front" ? w.front : w.resolver;
+    return connect({ host: to.host, port: to.port, localAddress: w.workloadHost });
+  };
+}
+
+/** The server end of each pair goes where the listener of `where` hands its accepted sockets. */
+function inProcessDial(w: NetWorld): Dial {
+  const { state } = w.p;
+  const workloadIp = state.get("eni", state.get("instance", w.instanceId)!.eniId)!.privateIp;
+  const smEniId = state.get("vpcEndpoint", w.front.endpointId)!.enis[0]!.eniId;
+  const responder = new Responder({ view: () => w.p.dns.view(w.vpcId) });
+  return (where) => {
+    const to = where === "front" ? w.front : where === "proxy" ? w.proxy : w.resolver;
+    const { client, server } = socketPair(w.workloadHost, to.host, to.port);
+    const sock = server as unknown as Socket;
+    if (where === "front")
+      w.p.front.handle(sock, { endpointId: w.front.endpointId, eniId: smEniId, clientIp: workloadIp });
+    else if (where === "proxy") void w.p.dataplane.proxies.accept(w.instanceId, sock);
+    else new TcpConnection(sock, responder, 10_000);
+    return client;
+  };
+}
+
 // ---- DNS ----
 
-async function fuzzDns(w: NetWorld, r: Tally, count: number, deadline: number, rand: () => number) {
+async function fuzzDns(
+  w: NetWorld,
+  dial: Dial,
+  r: Tally,
+  count: number,
+  deadline: number,
+  rand: () => number,
+  inProcess: boolean,
+) {
   // TCP captures are length-prefixed streams: their messages are seeds too.
   const seeds = binCorpus("dns").map((s) => (s.name.startsWith("tcp-") ? s.bytes.subarray(2) : s.bytes));
+  if (inProcess) await fuzzDnsInProcess(w, dial, seeds, r, count, deadline, rand);
   const udp = dgram.createSocket("udp4");
   await new Promise<void>((res) => udp.bind(0, w.workloadHost, res));
   const replies: Buffer[] = [];
   udp.on("message", (m) => replies.push(m));
   try {
     let sentinel = 0;
-    for (let i = 0; i < count && Date.now() < deadline; i += BATCH * 4) {
+    for (let i = 0; !inProcess && i < count && Date.now() < deadline; i += BATCH * 4) {
       const n = Math.min(BATCH * 4, count - i);
       const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
       // Three in four over UDP from the workload; the rest over TCP, some with mangled framing.
       const viaTcp = inputs.filter((_, j) => j % 4 === 3);
       for (const [j, q] of inputs.entries()) if (j % 4 !== 3) udp.send(q, w.resolver.port, w.resolver.host);
-      const tcpDone = Promise.all(viaTcp.map((q) => dnsOverTcp(w, q, rand)));
+      const tcpDone = Promise.all(viaTcp.map((q) => dnsOverTcp(dial, q, rand)));
       const mark = `sentinel-${sentinel++}.app.internal`;
       const got = await udpUntil(udp, w, mark, replies);
       if (!got) finding(r, `UDP: the resolver stopped answering (no answer to ${mark})`);
@@ -102,6 +154,38 @@ async function fuzzDns(w: NetWorld, r: Tally, count: number, deadline: number, r
   } finally {
     udp.close();
   }
+}
+
+/**
+ * The same inputs, split the same way: UDP ones to the responder the resolver's UDP socket calls
+ * (with the VPC's view), TCP ones through the server's TCP framing on in-memory sockets.
+ */
+async function fuzzDnsInProcess(
+  w: NetWorld,
+  dial: Dial,
+  seeds: Buffer[],
+  r: Tally,
+  count: number,
+  deadline: number,
+  rand: () => number,
+): Promise<void> {
+  const responder = new Responder({ view: () => w.p.dns.view(w.vpcId) });
+  for (let i = 0; i < count && Date.now() < deadline; i += BATCH * 4) {
+    const n = Math.min(BATCH * 4, count - i);
+    const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
+    const tcpDone = Promise.all(inputs.filter((_, j) => j % 4 === 3).map((q) => dnsOverTcp(dial, q, rand)));
+    const udpDone = Promise.all(inputs.filter((_, j) => j % 4 !== 3).map((q) => responder.handle(q, "udp")));
+    for (const a of await udpDone) if (a) checkDnsAnswer(r, a, "udp");
+    for (const t of await tcpDone) {
+      if (t === "hang") finding(r, "TCP: a connection stayed open after the client's FIN");
+      else for (const a of t) checkDnsAnswer(r, a, "tcp");
+    }
+    r.inputs += n;
+  }
+  const q = packet.encode({ type: "query", id: 1, questions: [{ name: "db.app.internal", type: "A" }] });
+  const after = await responder.handle(q, "udp");
+  if (!after || !packet.decode(after).answers?.some((x) => x.type === "A"))
+    finding(r, "the responder's answer to a real query after fuzzing has no A record");
 }
 
 /** Sends a real query for `name` and waits for its answer (replies before it stay in `replies`). */
@@ -138,14 +222,14 @@ function udpUntil(
 }
 
 /** One TCP connection: the query framed (or framed wrong), a FIN, then every answer until close. */
-function dnsOverTcp(w: NetWorld, q: Buffer, rand: () => number): Promise<Buffer[] | "hang"> {
+function dnsOverTcp(dial: Dial, q: Buffer, rand: () => number): Promise<Buffer[] | "hang"> {
   const len = Buffer.alloc(2);
   len.writeUInt16BE(q.length & 0xffff);
   let bytes: Buffer = Buffer.concat([len, q]);
   const pick = rand();
   if (pick < 0.15) bytes = mutateBinary(bytes, rand);
   else if (pick < 0.3) bytes = Buffer.concat([bytes, bytes]);
-  return sendAndClose(w.resolver, bytes, w.workloadHost).then((all) => {
+  return sendAndClose(dial("resolver"), bytes).then((all) => {
     if (all === "hang") return all;
     const out: Buffer[] = [];
     for (let at = 0; at + 2 <= all.length; ) {
@@ -176,7 +260,14 @@ function checkDnsAnswer(r: Tally, a: Buffer, transport: "udp" | "tcp"): void {
 
 // ---- TLS ----
 
-async function fuzzTls(w: NetWorld, r: Tally, count: number, deadline: number, rand: () => number) {
+async function fuzzTls(
+  w: NetWorld,
+  dial: Dial,
+  r: Tally,
+  count: number,
+  deadline: number,
+  rand: () => number,
+) {
   const seeds = binCorpus("tls").map((s) => s.bytes);
   for (let i = 0; i < count && Date.now() < deadline; i += BATCH) {
     const n = Math.min(BATCH, count - i);
@@ -186,8 +277,8 @@ async function fuzzTls(w: NetWorld, r: Tally, count: number, deadline: number, r
         // One in four through the workload proxy's own TLS (a refused AWS name), the rest to the front.
         const viaProxy = (i + j) % 4 === 3;
         const out = viaProxy
-          ? await tlsViaProxy(w, hello)
-          : await sendAndClose(w.front, hello, w.workloadHost);
+          ? await tlsViaProxy(dial("proxy"), hello)
+          : await sendAndClose(dial("front"), hello);
         return { hello, viaProxy, out };
       }),
     );
@@ -211,15 +302,10 @@ async function fuzzTls(w: NetWorld, r: Tally, count: number, deadline: number, r
     finding(r, `a real TLS request after fuzzing got: ${answer.slice(0, 200)}`);
 }
 
-/** Connects (from `from`), sends `bytes`, half-closes, and collects the answer until the close. */
-function sendAndClose(
-  to: { host: string; port: number },
-  bytes: Buffer,
-  from?: string,
-): Promise<Buffer | "hang"> {
+/** On a new connection: sends `bytes`, half-closes, and collects the answer until the close. */
+function sendAndClose(sock: Duplex, bytes: Buffer): Promise<Buffer | "hang"> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const sock = connect({ host: to.host, port: to.port, localAddress: from });
     const timer = setTimeout(() => {
       sock.destroy();
       resolve("hang");
@@ -235,11 +321,10 @@ function sendAndClose(
 }
 
 /** CONNECT to an AWS name the workload has no path to: the proxy answers in TLS; then the hello. */
-function tlsViaProxy(w: NetWorld, hello: Buffer): Promise<Buffer | "hang"> {
+function tlsViaProxy(sock: Duplex, hello: Buffer): Promise<Buffer | "hang"> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let head = true;
-    const sock = connect({ host: w.proxy.host, port: w.proxy.port });
     const timer = setTimeout(() => {
       sock.destroy();
       resolve("hang");
@@ -283,7 +368,14 @@ function realTlsRequest(w: NetWorld): Promise<string> {
 
 // ---- CONNECT ----
 
-async function fuzzConnect(w: NetWorld, r: Tally, count: number, deadline: number, rand: () => number) {
+async function fuzzConnect(
+  w: NetWorld,
+  dial: Dial,
+  r: Tally,
+  count: number,
+  deadline: number,
+  rand: () => number,
+) {
   const echoIp = w.p.state.get(
     "eni",
     w.p.state.get("vpcEndpoint", w.echo.endpointId)!.enis[0]!.eniId,
@@ -297,7 +389,7 @@ async function fuzzConnect(w: NetWorld, r: Tally, count: number, deadline: numbe
   for (let i = 0; i < count && Date.now() < deadline; i += BATCH) {
     const n = Math.min(BATCH, count - i);
     const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
-    const answers = await Promise.all(inputs.map((q) => sendAndClose(w.proxy, q)));
+    const answers = await Promise.all(inputs.map((q) => sendAndClose(dial("proxy"), q)));
     for (const [j, a] of answers.entries()) {
       r.inputs++;
       const input = inputs[j]!.toString("latin1").slice(0, 300);
@@ -311,7 +403,10 @@ async function fuzzConnect(w: NetWorld, r: Tally, count: number, deadline: numbe
       if (status >= 500 && status !== 502) finding(r, `${status}: ${text.slice(0, 200)} <= ${input}`);
     }
   }
-  const after = await sendAndClose(w.proxy, Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\n\r\nping`));
+  const after = await sendAndClose(
+    networkDial(w)("proxy"),
+    Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\n\r\nping`),
+  );
   if (after === "hang" || !/^HTTP\/1\.1 200[\s\S]*ping$/.test(after.toString("latin1")))
     finding(r, `a real CONNECT after fuzzing got: ${after.toString().slice(0, 200)}`);
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- TARGET [--count N] [--seconds S] [--seed N]`: mutates real requests captured
+ * `npm run fuzz -- TARGET [--count N] [--seconds S] [--seed N] [--in-process]`: mutates real requests captured
  * from the AWS SDK (test/fuzz/corpus/) and feeds them to privlink's parsers of outside bytes.
  *
  * Targets:
@@ -8,15 +8,22 @@
  *                           reach the decoders); json includes CloudWatch's JSON 1.0 and CBOR;
  *   sigv4                 — header and presigned-query parsing and verification (auth verify):
  *                           mutations of Authorization, X-Amz-Date and the query string;
- *   http                  — raw mutated HTTP/1.1 bytes on a real socket to the API edge.
+ *   http                  — raw mutated HTTP/1.1 bytes on a real socket to the API edge;
+ *   dns, tls, connect, proxy-v2 — the workload-facing sockets (bench/fuzz-net.ts).
+ * `--in-process`: the socket targets (http, dns, tls, connect) hand in-memory sockets to the
+ * handlers their listeners feed (node:http's parser and the edge, the service front's TLS, the
+ * workload proxy, the DNS responder and TCP framing) instead of the kernel's: the same parsing,
+ * several times the inputs per second, for the 1,000,000-input runs. The other targets always
+ * run in-process (the decoders and SigV4 through `dispatchAws`, the PROXY v2 decoder).
  * Properties: nothing throws out of the dispatcher; no 5xx but AWS's InternalError/
  * ServiceUnavailable (each counted and reported as a finding with its message) and the deliberate
  * 501 NotImplemented for a service name privlink does not serve (counted apart); memory stays
  * bounded; a real request is answered afterwards. Prints one line per target; exits 1 on a finding.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { directConnectHandlers } from "../src/api/directconnect.js";
 import { type AwsRequest, type AwsResponse, dispatchAws } from "../src/api/dispatch.js";
 import { ec2Handlers } from "../src/api/ec2/index.js";
@@ -40,6 +47,7 @@ import { snsHandlers } from "../src/services/sns/handlers.js";
 import { ssmHandlers } from "../src/services/ssm/handlers.js";
 import { finding, mutateBytes, prng } from "./fuzz-mutate.js";
 import { fuzzNet, NET_TARGETS, type NetFuzzOptions, type NetTarget } from "./fuzz-net.js";
+import { socketPair } from "./fuzz-pipe.js";
 
 export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http", ...NET_TARGETS] as const;
 export type Target = (typeof TARGETS)[number];
@@ -183,7 +191,7 @@ export async function fuzz(
   const started = Date.now();
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
-  if (target === "http") await fuzzHttp(r, count, deadline, rand);
+  if (target === "http") await fuzzHttp(r, count, deadline, rand, opts.inProcess === true);
   else if ((NET_TARGETS as readonly string[]).includes(target))
     await fuzzNet(target as NetTarget, r, count, deadline, rand, opts);
   else {
@@ -228,7 +236,13 @@ export async function fuzz(
 }
 
 /** Raw bytes on a socket to a real API server: request lines, headers, framing. */
-async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: () => number): Promise<void> {
+async function fuzzHttp(
+  r: FuzzResult,
+  count: number,
+  deadline: number,
+  rand: () => number,
+  inProcess: boolean,
+): Promise<void> {
   const seeds = [...corpus("query"), ...corpus("json"), ...corpus("rest-xml")].map((s) =>
     Buffer.concat([
       Buffer.from(
@@ -252,9 +266,16 @@ async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: ()
   server.requestTimeout = 2000;
   await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
   const port = (server.address() as { port: number }).port;
-  const send = (bytes: Buffer): Promise<string> =>
+  const network = (): Duplex => connect(port, "127.0.0.1");
+  // In-process: what the listener does with an accepted socket, with an in-memory one.
+  const inMemory = (): Duplex => {
+    const { client, server: end } = socketPair("127.0.0.1", "127.0.0.1", port);
+    server.emit("connection", end as unknown as Socket);
+    return client;
+  };
+  const send = (bytes: Buffer, dial = inProcess ? inMemory : network): Promise<string> =>
     new Promise((resolve) => {
-      const sock = connect(port, "127.0.0.1");
+      const sock = dial();
       let got = "";
       const timer = setTimeout(() => {
         sock.destroy();
@@ -269,12 +290,12 @@ async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: ()
       sock.end(bytes);
     });
   try {
-    const batch = 16;
+    const batch = inProcess ? 64 : 16;
     for (let i = 0; i < count && Date.now() < deadline; i += batch) {
       const inputs = Array.from({ length: Math.min(batch, count - i) }, (_, j) =>
         mutateBytes(seeds[(i + j) % seeds.length]!, rand),
       );
-      const answers = await Promise.all(inputs.map(send));
+      const answers = await Promise.all(inputs.map((b) => send(b)));
       answers.forEach((a, j) => {
         r.inputs++;
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 0);
@@ -285,7 +306,7 @@ async function fuzzHttp(r: FuzzResult, count: number, deadline: number, rand: ()
           finding(r, `${cls}: ${a.slice(0, 200)} <= ${inputs[j]!.toString("latin1").slice(0, 200)}`);
       });
     }
-    const after = await send(seeds[0]!);
+    const after = await send(seeds[0]!, network);
     if (!/^HTTP\/1\.1 [234]\d\d/.test(after))
       r.findings.push(`a real request after fuzzing got: ${after.slice(0, 200)}`);
   } finally {
@@ -303,7 +324,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const named = process.argv
     .slice(2)
-    .filter((a, i, all) => !a.startsWith("--") && !all[i - 1]?.startsWith("--"));
+    .filter((a, i, all) => !a.startsWith("--") && !/^--(count|seconds|seed)$/.test(all[i - 1] ?? ""));
   const targets = named.length ? named : [...TARGETS];
   let bad = 0;
   for (const t of targets) {
@@ -313,6 +334,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       count: arg("count"),
       seconds: arg("seconds") ?? 600,
       seed: arg("seed"),
+      inProcess: process.argv.includes("--in-process"),
     });
     process.stdout.write(
       `${t}: ${r.inputs} inputs in ${(r.ms / 1000).toFixed(1)} s, ${JSON.stringify(r.statuses)}, heap +${r.heapGrowthMb} MB, findings ${r.findings.length}\n`,

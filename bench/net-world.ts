@@ -22,6 +22,8 @@ export const ECHO_PORT = 7070;
 export interface NetWorld {
   readonly p: Privlink;
   readonly vpcId: string;
+  /** The workload instance (its proxy is the workload's). */
+  readonly instanceId: string;
   /** The workload instance's host address: connections from it are the workload's. */
   readonly workloadHost: string;
   /** The VPC resolver (127.S.0.2) and the port every resolver listens on. */
@@ -182,6 +184,7 @@ export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorl
     return {
       p,
       vpcId,
+      instanceId,
       workloadHost,
       resolver: { host: resolver.address, port: p.dns.info().port },
       front: { host: smHost, port: dp.boundPort(smHost, 443), endpointId: smId },

@@ -225,9 +225,10 @@ class TcpSide {
  * RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length, any number of queries on one connection
  * (pipelined), each answered as soon as it is ready — out of order when a later one is answered
  * from prepared bytes while an earlier one waits on a forwarder; the client matches by ID.
- * The answers to the queries of one segment leave together (cork).
+ * The answers to the queries of one segment leave together (cork). Exported for
+ * `npm run fuzz -- dns --in-process`, which hands it in-memory sockets.
  */
-class TcpConnection {
+export class TcpConnection {
   private buffered: Buffer = Buffer.alloc(0);
   private pending = 0;
   private clientDone = false;

@@ -195,6 +195,15 @@ export class WorkloadProxies {
     return (await r).info;
   }
 
+  /**
+   * Serves a connection to a workload's proxy that did not come through its listener (the
+   * in-process fuzzer's in-memory sockets): the same parsing, decisions and answers.
+   */
+  async accept(workloadId: string, socket: Socket): Promise<void> {
+    await this.ensure(workloadId);
+    (await this.running.get(this.workload(workloadId).eniId)!).server.emit("connection", socket);
+  }
+
   async close(): Promise<void> {
     this.refusalHttp.close();
     this.refusalHttp.closeAllConnections();
