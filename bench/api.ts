@@ -101,7 +101,7 @@ export async function benchApi(opts: { seconds?: number; concurrency?: number } 
 }
 
 /** Starts a server process and waits until `urlOf(output)` finds its URL (at most 15 s). */
-async function child(
+export async function child(
   cmd: string,
   args: string[],
   urlOf: (out: string) => string | undefined,

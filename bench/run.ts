@@ -108,6 +108,11 @@ const BENCHES: Record<string, Entry> = {
       ) as never,
     budget: [150, 600],
   },
+  store: {
+    title: "issue 19: API create/describe with the PostgreSQL store against the SQLite file (same run)",
+    run: async (full) => (await import("./store.js")).benchStore(full ? {} : { seconds: 2 }) as never,
+    budget: [120, 300],
+  },
   front: {
     title: "issue 6: GetSecretValue through an endpoint's service front against the plain edge",
     run: async (full) => (await import("./front.js")).benchFront(full ? {} : { seconds: 2 }) as never,

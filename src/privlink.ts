@@ -50,6 +50,7 @@ import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
 import { ssmHandlers } from "./services/ssm/handlers.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
+import { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -58,6 +59,8 @@ export interface PrivlinkOptions {
   port?: number;
   /** Where the database, CA and logs live. Default ~/.privlink. */
   home?: string;
+  /** A shared PostgreSQL store (`postgres://…`) instead of the home's SQLite file. */
+  store?: string;
   auth?: AuthMode;
   slots?: { min: number; max: number };
   publicDns?: string;
@@ -89,6 +92,8 @@ export interface Privlink {
   readonly url: string;
   readonly port: number;
   readonly home: string;
+  /** The PostgreSQL store's address (no password) when `store` was given. */
+  readonly storeWhere?: string;
   readonly state: State;
   readonly dns: Resolvers;
   readonly dataplane: DataPlaneHost;
@@ -147,10 +152,10 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     (opts.adminAuth ?? (auth === "open" ? "open" : "token")) === "token"
       ? loadOrCreateAdminToken(home)
       : undefined;
-  const store = new SqliteStore(join(home, "state.db"));
+  const store = await openStore(opts.store, home);
   const state = new State(store);
   store.loadInto(state);
-  state.transact((tx) => ensureDefaultAccount(tx, rt));
+  await state.transactDurable((tx) => ensureDefaultAccount(tx, rt));
   const startedAt = new Date();
   // The local CA behind the service fronts' TLS: created on first start, reused after.
   const ca = await LocalCa.loadOrCreate(home, rt.now());
@@ -299,6 +304,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     url,
     port,
     home,
+    storeWhere: store instanceof PostgresStore ? store.where : undefined,
     state,
     dns: resolvers,
     dataplane,
@@ -328,12 +334,22 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       });
       sns.close();
       logs.close();
-      store.close();
+      await store.close();
       // Only this server's own files: another server's server.json is never removed.
       if (lock.owns(serverFilePath(home))) rmSync(serverFilePath(home), { force: true });
       lock.release();
     },
   };
+}
+
+/** The home's SQLite file, or the shared PostgreSQL database `--store` names. */
+async function openStore(url: string | undefined, home: string): Promise<SqliteStore | PostgresStore> {
+  if (url === undefined) return new SqliteStore(join(home, "state.db"));
+  if (!PostgresStore.accepts(url))
+    throw new Error(
+      `--store takes a postgres://… URL (leave it out for the SQLite file in the home), not '${url}'`,
+    );
+  return PostgresStore.open(url);
 }
 
 /**

@@ -13,7 +13,11 @@ import type { AdminRoute } from "./server.js";
  * replaces the whole state with a file's, migrated to this schema, in one commit — the data
  * plane and DNS converge to it as they do to any change. Paths are the server's own files.
  */
-export function stateAdminRoutes(state: State, store: SqliteStore, rt: Runtime): Record<string, AdminRoute> {
+export function stateAdminRoutes(
+  state: State,
+  store: { saveTo(file: string): Promise<void>; readonly schemaVersion: number },
+  rt: Runtime,
+): Record<string, AdminRoute> {
   const fileOf = (body: Buffer): string => {
     const file = parseJson(body).file;
     if (typeof file !== "string" || !isAbsolute(file))

@@ -114,7 +114,7 @@ async function dispatchOnce(
       action,
     };
     const dryRun = input?.DryRun === true;
-    const output = opts.state.transact(
+    const output = await opts.state.transactDurable(
       (tx) => {
         if (opts.auth === "open") recordAccount(tx, ctx);
         return handler({ tx, ctx, input });

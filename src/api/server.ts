@@ -155,6 +155,8 @@ async function admin(
     );
   try {
     const out = await route({ method: req.method ?? "GET", url, body });
+    // An admin write is acknowledged only once durable, as an AWS call is (see transactDurable).
+    await opts.state.durable();
     const text = typeof out.body === "string" ? out.body : JSON.stringify(out.body);
     send(res, out.status, out.contentType ?? "application/json", text);
   } catch (err) {

@@ -6,7 +6,7 @@ import type { ResolverInfo } from "../dns/resolvers.js";
 import { defaultHome } from "../home.js";
 import { admin, serverUrl } from "./client.js";
 
-function banner(url: string, home: string, auth: string): string {
+function banner(url: string, home: string, auth: string, store?: string): string {
   return [
     "privlink is running: AWS PrivateLink on this machine",
     "",
@@ -15,6 +15,7 @@ function banner(url: string, home: string, auth: string): string {
     `  credentials AWS_ACCESS_KEY_ID=${DEFAULT_KEY.id} AWS_SECRET_ACCESS_KEY=${DEFAULT_KEY.secret} (auth: ${auth})`,
     `  region      us-east-1 (every commercial region is served)`,
     `  state       ${home}`,
+    ...(store ? [`  store       PostgreSQL at ${store} (shared; change feed by LISTEN/NOTIFY)`] : []),
     "",
     `  in another shell:  eval "$(npx privlink env)"  then  aws ec2 describe-vpcs`,
     "",
@@ -49,6 +50,11 @@ export function registerServerCommands(program: Command): void {
     .description("run privlink in the foreground (same as npm start)")
     .option("-p, --port <port>", "HTTP port for every AWS API", process.env.PRIVLINK_PORT ?? "4599")
     .option("--home <dir>", "state directory", defaultHome())
+    .option(
+      "--store <url>",
+      "shared state in PostgreSQL (postgres://user:pass@host:port/db) instead of the home's SQLite file",
+      process.env.PRIVLINK_STORE,
+    )
     .option(
       "--auth <mode>",
       "verify (SigV4 against registered keys) or open (any key)",
@@ -88,6 +94,7 @@ export function registerServerCommands(program: Command): void {
         logFormat: string;
         port: string;
         home: string;
+        store?: string;
         auth: string;
         slots: string;
         publicDns: string;
@@ -118,6 +125,7 @@ export function registerServerCommands(program: Command): void {
           ...logging,
           port,
           home: o.home,
+          store: o.store,
           auth: o.auth,
           slots: parseSlots(o.slots),
           publicDns: o.publicDns,
@@ -137,7 +145,7 @@ export function registerServerCommands(program: Command): void {
             ? ""
             : `  s3 uploads  RequestTimeout after ${s3RequestTimeoutMs / 1000} s without a byte (default 20 s)\n`;
         process.stdout.write(
-          banner(p.url, p.home, o.auth) +
+          banner(p.url, p.home, o.auth, p.storeWhere) +
             adminBanner(p.home, p.adminToken !== undefined) +
             dnsBanner(p.dns.info()) +
             idle +

@@ -7,9 +7,17 @@ export interface Change {
   readonly value: unknown;
 }
 
-/** Persists a batch of changes atomically; throws if it could not. */
+/**
+ * Persists a batch of changes atomically; throws if it could not. A store that writes
+ * asynchronously (PostgreSQL) queues the batch in commit order and says through `durable` when
+ * everything queued so far is on disk, and through `refusal` that it cannot take writes now.
+ */
 export interface Persistence {
   commit(changes: readonly Change[], version: number): void;
+  /** Settles once every batch committed so far is durable; rejects when one could not be written. */
+  durable?(): Promise<void>;
+  /** The error to answer a write with while the store is out of reach; undefined while it is fine. */
+  refusal?(): Error | undefined;
 }
 
 export type CommitListener = (changes: readonly Change[], version: number) => void;
@@ -86,15 +94,49 @@ export class State {
     return result;
   }
 
+  /**
+   * `transact` for writes that are acknowledged to someone (an API call): refused up front while
+   * the store cannot take writes, and settled only once the commit is durable, so an
+   * acknowledged write survives a crash of this process and of an asynchronous store's link.
+   */
+  async transactDurable<T>(fn: (tx: Tx) => T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    const tx = new Tx(this);
+    const result = fn(tx);
+    const changes = tx.changes();
+    if (opts.dryRun || changes.length === 0) return result;
+    const refused = this.persistence?.refusal?.();
+    if (refused) throw refused;
+    this.commit(changes);
+    await this.durable();
+    return result;
+  }
+
+  /** Settles once every commit so far is durable (at once for a synchronous store). */
+  async durable(): Promise<void> {
+    await this.persistence?.durable?.();
+  }
+
+  /**
+   * Applies changes another node already made durable (a shared store's change feed): visible
+   * and announced to listeners like a local commit, but never persisted again.
+   */
+  absorb(changes: readonly Change[]): void {
+    this.apply(changes, false);
+  }
+
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   private commit(changes: Change[]): void {
+    this.apply(changes, true);
+  }
+
+  private apply(changes: readonly Change[], persist: boolean): void {
     if (changes.length === 0) return;
     const version = this._version + 1;
-    this.persistence?.commit(changes, version);
+    if (persist) this.persistence?.commit(changes, version);
     for (const c of changes) {
       if (c.value === undefined) this.remove(c.kind, c.id);
       else this.set(c.kind, c.id, c.value);
@@ -112,6 +154,11 @@ export class State {
     for (const [kind, table] of this.tables)
       for (const [id, value] of table) other.load(kind, id, value, this._version);
     return other;
+  }
+
+  /** Every object of every kind (a node's whole view, for snapshots and resyncs). */
+  *entries(): IterableIterator<{ kind: Kind; id: string; value: unknown }> {
+    for (const [kind, table] of this.tables) for (const [id, value] of table) yield { kind, id, value };
   }
 
   /** Drops every object (admin reset); persisted by the caller. */

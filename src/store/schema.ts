@@ -8,33 +8,38 @@ import type Database from "better-sqlite3";
  */
 export const SCHEMA_VERSION = 1;
 
-type Migration = (db: Database.Database) => void;
-
-const MIGRATIONS: readonly Migration[] = [
-  // 0 -> 1: the two tables of the first store, created where missing (a fresh file); the
-  // schema row itself is written by migrate().
-  (db) =>
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `),
+/**
+ * SQL that both stores run as it is (SQLite and PostgreSQL), so the two never drift: index i
+ * takes schema i to i + 1. The schema row itself is written by each store's migrate().
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 0 -> 1: the two tables of the first store, created where missing (a fresh file).
+  `
+    CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
 ];
 
 /** Brings a database to {@link SCHEMA_VERSION} in one transaction; returns the schema it was at. */
 export function migrate(db: Database.Database): number {
   const from = schemaOf(db);
-  if (from > SCHEMA_VERSION)
-    throw new Error(
-      `this state was written by a newer privlink (schema ${from}; this one reads up to ${SCHEMA_VERSION})`,
-    );
+  checkReadable(from);
   if (from === SCHEMA_VERSION) return from;
   db.transaction(() => {
-    for (let v = from; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.prepare(
       "INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ).run(String(SCHEMA_VERSION));
   })();
   return from;
+}
+
+/** Refuses a store written by a newer privlink: reading it could lose what this one does not know. */
+export function checkReadable(schema: number): void {
+  if (schema > SCHEMA_VERSION)
+    throw new Error(
+      `this state was written by a newer privlink (schema ${schema}; this one reads up to ${SCHEMA_VERSION})`,
+    );
 }
 
 function schemaOf(db: Database.Database): number {

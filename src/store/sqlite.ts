@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Change, Persistence, State } from "../cloud/state.js";
@@ -60,6 +60,20 @@ export class SqliteStore implements Persistence {
     createPrivate(file);
     await this.db.backup(file);
     chmodSync(file, 0o600);
+  }
+
+  /** Writes objects as a new state file: the snapshot of a store that is not SQLite. */
+  static writeFile(file: string, objects: readonly StoredObject[], version: number): void {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+    const out = new SqliteStore(file);
+    try {
+      out.commit(
+        objects.map((o) => ({ kind: o.kind as Change["kind"], id: o.id, value: o.value })),
+        version,
+      );
+    } finally {
+      out.close();
+    }
   }
 
   /** Every object of a state file, migrated to this schema (the file itself is not changed). */

@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { STSClient } from "@aws-sdk/client-sts";
+import { afterAll } from "vitest";
 import { type Privlink, type PrivlinkOptions, startPrivlink } from "../../src/privlink.js";
 import { adminJson } from "./admin.js";
+import { postgresMissing, startPostgres, type TestPostgres } from "./postgres.js";
 
 /**
  * Each vitest worker gets its own band of host-address slots, so servers in parallel test files
@@ -39,9 +41,40 @@ export interface TestServer extends Privlink {
   stop(): Promise<void>;
 }
 
+/**
+ * PRIVLINK_TEST_STORE=postgres runs every test server on PostgreSQL (the store matrix): one
+ * private PostgreSQL server per test file, started with the file's first server and stopped
+ * after its last test, and a fresh database per test server.
+ */
+const TEST_STORE = process.env.PRIVLINK_TEST_STORE;
+let testPostgres: Promise<TestPostgres> | undefined;
+if (TEST_STORE === "postgres")
+  afterAll(async () => {
+    await (await testPostgres?.catch(() => undefined))?.stop();
+    testPostgres = undefined;
+  });
+
+async function testStore(): Promise<string | undefined> {
+  if (TEST_STORE === undefined || TEST_STORE === "sqlite") return undefined;
+  if (TEST_STORE !== "postgres")
+    throw new Error(`PRIVLINK_TEST_STORE is sqlite or postgres, not '${TEST_STORE}'`);
+  const missing = postgresMissing();
+  if (missing) throw new Error(`PRIVLINK_TEST_STORE=postgres: ${missing}`);
+  testPostgres ??= startPostgres();
+  return (await testPostgres).createDatabase();
+}
+
 export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestServer> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), "privlink-test-"));
-  const p = await startPrivlink({ port: 0, home, slots: workerSlots(), publicDns: testPublicDns(), ...opts });
+  const store = opts.store ?? (await testStore());
+  const p = await startPrivlink({
+    port: 0,
+    home,
+    slots: workerSlots(),
+    publicDns: testPublicDns(),
+    ...opts,
+    store,
+  });
   const credentials = { accessKeyId: "test", secretAccessKey: "test" };
   const clientConfig = (region: string, creds = credentials) => ({
     endpoint: p.url,
