@@ -30,13 +30,14 @@ export function associationShape(a: DxGatewayAssociation) {
     directConnectGatewayOwnerAccount: a.accountId,
     associationState: a.state,
     associationId: a.id,
-    associatedGateway: gatewayShape({ ...a, owner: a.gatewayOwnerAccount }),
+    // Associations stored before cross-account ones existed have no gateway owner: their own.
+    associatedGateway: gatewayShape({ ...a, owner: a.gatewayOwnerAccount ?? a.accountId }),
     allowedPrefixesToDirectConnectGateway: cidrs(a.allowedPrefixes),
     ...(vgw
       ? {
           virtualGatewayId: a.gatewayId,
           virtualGatewayRegion: a.gatewayRegion,
-          virtualGatewayOwnerAccount: a.gatewayOwnerAccount,
+          virtualGatewayOwnerAccount: a.gatewayOwnerAccount ?? a.accountId,
         }
       : {}),
   };
@@ -70,7 +71,6 @@ export const directConnectAssociationHandlers: HandlerTable = {
   }),
   DescribeDirectConnectGatewayAssociations: ({ tx, ctx, input }) => {
     const gw = input.associatedGatewayId ?? input.virtualGatewayId;
-    if (input.associationId) assoc.getDxGatewayAssociation(tx, ctx, input.associationId);
     const all = assoc
       .visibleAssociations(tx, ctx)
       .filter(
@@ -114,7 +114,6 @@ export const directConnectAssociationHandlers: HandlerTable = {
     ),
   }),
   DescribeDirectConnectGatewayAssociationProposals: ({ tx, ctx, input }) => {
-    if (input.proposalId) assoc.getProposal(tx, ctx, input.proposalId);
     const all = assoc
       .visibleProposals(tx, ctx)
       .filter(

@@ -6,6 +6,7 @@ import {
   CreateTransitGatewayVpcAttachmentCommand,
   CreateVpcCommand,
   CreateVpnGatewayCommand,
+  DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeTransitGatewayAttachmentsCommand,
@@ -313,6 +314,16 @@ describe("Direct Connect gateway association proposals and allowed prefixes (two
       (await exchange({ host: workload, port: provider.listenerPort }, site.workloadHost, Buffer.from("x")))
         .kind,
     ).toBe("refused");
+    // The other way: the workload's own address is not advertised, so pdc cannot answer it.
+    const eniId = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [hub.instanceId] })))
+      .Reservations![0]!.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
+    const back = decide(srv.state, {
+      source: { kind: "eni", eniId },
+      destination: site.workloadHost,
+      port: 22,
+    });
+    expect(back.allowed).toBe(false);
+    expect(back.reason).toContain(`Direct Connect gateway association ${associationId}`);
   });
 
   it("A updates the prefixes (B must propose instead), and the endpoint falls outside them", async () => {
