@@ -219,3 +219,19 @@ export function apiCpuGoals(rows: Row[]): string[] {
       return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${fmt(r.serverUs as number, 0)} µs${base} — ${verdict(r.met === true)}`;
     });
 }
+
+/** Issue 15's DNS goal (bench/dns-paths.ts): CPU per query on each name path against a replaying responder. */
+export function dnsPathGoals(rows: Row[]): string[] {
+  const mine = rows.filter((r) => r.server === "privlink" && num(r.cpuUsPerQuery) !== undefined);
+  if (mine.length === 0)
+    return ["goal (issue 15): DNS CPU per query on every name path — not measured (see notes)"];
+  return mine.map((r) => {
+    const base = rows.find((b) => b.case === r.case && b.server === "node-replay");
+    const ratio = num(r.vsReplay);
+    const measured =
+      ratio === undefined
+        ? "no baseline"
+        : `${fmt(r.cpuUsPerQuery as number, 1)} µs vs ${fmt(base?.cpuUsPerQuery as number, 1)} µs (${fmt(ratio)}×)`;
+    return `goal (issue 15): DNS ${r.case} ≤ 1.2× a minimal Node UDP responder's CPU per query — measured: ${measured} — ${verdict(r.met === true)}`;
+  });
+}

@@ -22,6 +22,7 @@ import {
   cliStartupGoals,
   coldStartGoals,
   connectionCpuGoals,
+  dnsPathGoals,
   dnsVpcGoals,
   hasRatio,
   issue4Goals,
@@ -99,6 +100,13 @@ const BENCHES: Record<string, Entry> = {
     run: async (full) => (await import("./dns-vpc.js")).benchVpcDns(full ? {} : { durationSec: 2 }) as never,
     budget: [90, 180],
     goals: dnsVpcGoals,
+  },
+  "dns-paths": {
+    title: "issue 15: DNS CPU per query on every name path against a minimal Node UDP responder (dnsperf)",
+    run: async (full) =>
+      (await import("./dns-paths.js")).benchDnsPaths(full ? { durationSec: 5 } : { durationSec: 2 }) as never,
+    budget: [120, 240],
+    goals: dnsPathGoals,
   },
   "control-plane": {
     title: "issue 3: CreateVpcEndpoint and DescribeVpcEndpoints at 1, 1,000 and 10,000 endpoints",
