@@ -11,16 +11,16 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { pathWithPrivlink } from "../helpers/spawn.js";
 
 /**
  * docs/aws-service-endpoints.md's worked `privlink upstream` example, run as it stands: the
  * block after `<!-- walkthrough:upstream -->` goes to bash with the variables it names set, the
- * AWS CLI pointed at this server (what `privlink env` exports) and `npx privlink` meaning this
+ * AWS CLI pointed at this server (what `privlink env` exports) and `privlink` meaning this
  * checkout's CLI. A tiny KMS (test/front/fake-kms.mjs) sits behind an interface endpoint whose
  * policy the front enforces.
  */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = fileURLToPath(new URL("../../bin/privlink.js", import.meta.url));
 
 let srv: TestServer;
 const vars = { VPC: "", SUBNET: "", SG: "" };
@@ -86,12 +86,13 @@ describe("the documented `privlink upstream` walkthrough (docs/aws-service-endpo
   it("reaches a KMS fake through an interface endpoint, and the endpoint policy refuses CreateKey", {
     timeout: 180_000,
   }, async () => {
-    // `npx privlink` is this checkout's CLI; the fake started with `&` goes when the script ends.
-    const prelude = [
-      `npx() { if [ "$1" = privlink ]; then shift; node ${JSON.stringify(BIN)} "$@"; else command npx "$@"; fi; }`,
-      "trap 'kill $(jobs -p) 2>/dev/null' EXIT",
-    ].join("\n");
-    const r = await runBash(`${prelude}\n${documentedBlock()}`, { ...srv.cliEnv(), ...vars });
+    // `privlink` is this checkout's CLI; the fake started with `&` goes when the script ends.
+    const prelude = "trap 'kill $(jobs -p) 2>/dev/null' EXIT";
+    const r = await runBash(`${prelude}\n${documentedBlock()}`, {
+      ...srv.cliEnv(),
+      ...vars,
+      PATH: pathWithPrivlink(),
+    });
     expect(r.stdout).toContain("fake-kms listening on http://127.0.0.1:4566");
     // create-key printed the new key's ID; list-keys (allowed by the policy) lists it.
     const ids = r.stdout.match(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g) ?? [];

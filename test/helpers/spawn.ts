@@ -1,10 +1,25 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { testPublicDns, workerSlots } from "./server.js";
 
 export const BIN = join(import.meta.dirname, "../../bin/privlink.js");
+
+/**
+ * PATH with `privlink` first, as `npm link` leaves it (the docs' commands call the bin by name):
+ * a folder in the build output holding a link to this checkout's bin.
+ */
+export function pathWithPrivlink(): string {
+  const dir = join(import.meta.dirname, "../../dist/bin-link");
+  mkdirSync(dir, { recursive: true });
+  try {
+    symlinkSync(BIN, join(dir, "privlink"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  return `${dir}${delimiter}${process.env.PATH ?? ""}`;
+}
 
 /** Runs `privlink up` as a real process (as users do) and waits until it answers. */
 export async function spawnPrivlink(
