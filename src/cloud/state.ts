@@ -265,6 +265,11 @@ export class Tx {
 
   constructor(readonly state: State) {}
 
+  /** Whether this transaction has put or deleted anything (its reads may differ from the state's). */
+  get written(): boolean {
+    return this.writes.size > 0;
+  }
+
   get<K extends Kind>(kind: K, id: string): Kinds[K] | undefined {
     const w = this.writes.get(kind)?.get(id);
     if (w === DELETED) return undefined;

@@ -41,6 +41,7 @@ import {
   specTags,
   tagList,
 } from "../handler.js";
+import { perVersion } from "../shape-memo.js";
 
 /**
  * The consumer side of PrivateLink on the EC2 wire (spec §2.1), the provider's decisions on
@@ -63,7 +64,7 @@ function payerShape(state: State | Tx, e: VpcEndpoint): ec2.PayerResponsibilityE
   }));
 }
 
-export function vpcEndpointShape(tx: Tx, e: VpcEndpoint): ec2.VpcEndpoint {
+export const vpcEndpointShape = perVersion((tx: Tx, e: VpcEndpoint): ec2.VpcEndpoint => {
   return {
     VpcEndpointId: e.id,
     VpcEndpointType: e.type,
@@ -94,7 +95,7 @@ export function vpcEndpointShape(tx: Tx, e: VpcEndpoint): ec2.VpcEndpoint {
     ServiceRegion: e.serviceRegion,
     PayerResponsibilities: payerShape(tx, e),
   };
-}
+});
 
 function connectionShape(tx: Tx, e: VpcEndpoint): ec2.VpcEndpointConnection {
   const svc = e.serviceId ? tx.get("endpointService", e.serviceId) : undefined;

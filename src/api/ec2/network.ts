@@ -5,7 +5,7 @@ import * as subnet from "../../cloud/subnet.js";
 import type { InternetGateway, RouteTable, RouteTarget, Subnet } from "../../cloud/types.js";
 import * as vpc from "../../cloud/vpc.js";
 import { type Call, candidates, describe, type HandlerTable, need, specTags } from "../handler.js";
-import { internetGatewayShape, routeTableShape, subnetShape, vpcShape } from "./shapes.js";
+import { internetGatewayShape, listedVpcShape, routeTableShape, subnetShape, vpcShape } from "./shapes.js";
 
 const mine = <T extends { accountId: string; region: string }>(
   { tx, ctx, input }: Call,
@@ -62,7 +62,7 @@ export const networkHandlers: HandlerTable = {
         state: () => "available",
       },
     });
-    return { Vpcs: page.items.map(vpcShape), NextToken: page.nextToken };
+    return { Vpcs: page.items.map((v) => listedVpcShape(tx, v)), NextToken: page.nextToken };
   },
   DescribeVpcAttribute: ({ tx, ctx, input }) => {
     const v = vpc.getVpc(tx, ctx, need(input.VpcId, "VpcId"));

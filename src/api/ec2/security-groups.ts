@@ -4,7 +4,7 @@ import * as sg from "../../cloud/security-group.js";
 import type { SecurityGroup, SgRule } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
 import { type Call, candidates, describe, type HandlerTable, specTags } from "../handler.js";
-import { ruleShape, securityGroupShape } from "./shapes.js";
+import { listedSecurityGroupShape, ruleShape, securityGroupShape } from "./shapes.js";
 
 function permissionsOf(input: {
   IpPermissions?: ec2.IpPermission[];
@@ -151,7 +151,10 @@ export const securityGroupHandlers: HandlerTable = {
         "egress.ip-permission.prefix-list-id": (g) => rules(g, "egress").map((r) => r.prefixListId),
       },
     });
-    return { SecurityGroups: page.items.map(securityGroupShape), NextToken: page.nextToken };
+    return {
+      SecurityGroups: page.items.map((g) => listedSecurityGroupShape(tx, g)),
+      NextToken: page.nextToken,
+    };
   },
   DescribeSecurityGroupRules: ({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);

@@ -13,6 +13,7 @@ import type {
   Vpc,
 } from "../../cloud/types.js";
 import { tagList } from "../handler.js";
+import { perVersion } from "../shape-memo.js";
 
 /** Domain objects as the EC2 API shows them (SDK output shapes). */
 
@@ -35,7 +36,7 @@ export function vpcShape(v: Vpc): ec2.Vpc {
   };
 }
 
-export function subnetShape(tx: Tx, s: Subnet): ec2.Subnet {
+export const subnetShape = perVersion((tx: Tx, s: Subnet): ec2.Subnet => {
   return {
     AvailabilityZoneId: s.azId,
     MapCustomerOwnedIpOnLaunch: false,
@@ -60,7 +61,11 @@ export function subnetShape(tx: Tx, s: Subnet): ec2.Subnet {
     DefaultForAz: s.defaultForAz,
     MapPublicIpOnLaunch: s.mapPublicIpOnLaunch,
   };
-}
+});
+
+/** The shapes DescribeVpcs and DescribeSecurityGroups list, built once per state version. */
+export const listedVpcShape = perVersion((_tx: Tx, v: Vpc) => vpcShape(v));
+export const listedSecurityGroupShape = perVersion((_tx: Tx, g: SecurityGroup) => securityGroupShape(g));
 
 /** AWS groups rules with the same protocol and ports into one IpPermission. */
 function permissions(rules: readonly SgRule[]): ec2.IpPermission[] {
@@ -162,7 +167,7 @@ function groupRefs(tx: Tx, ids: readonly string[]): ec2.GroupIdentifier[] {
   return ids.map((id) => ({ GroupId: id, GroupName: tx.get("securityGroup", id)?.name }));
 }
 
-export function eniShape(tx: Tx, e: Eni): ec2.NetworkInterface {
+export const eniShape = perVersion((tx: Tx, e: Eni): ec2.NetworkInterface => {
   const subnet = tx.get("subnet", e.subnetId);
   return {
     Attachment: e.attachment
@@ -187,7 +192,7 @@ export function eniShape(tx: Tx, e: Eni): ec2.NetworkInterface {
     TagSet: tagList(e.tags),
     VpcId: e.vpcId,
   };
-}
+});
 
 const STATE_CODES: Record<Instance["state"], number> = {
   pending: 0,

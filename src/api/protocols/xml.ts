@@ -227,14 +227,27 @@ function compileElement(shape: Shape, tag: string): Write {
 function structWriter(shape: StructShape, tag: string): Write {
   const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
   let plan: StructPlan | undefined;
-  return (v, out) => {
-    const obj = expectObject(v, tag);
+  // The text of frozen values (deep-frozen shapes, api/shape-memo.ts): they cannot change.
+  const texts = new WeakMap<object, string>();
+  const write = (obj: Record<string, unknown>, out: XmlParts) => {
     plan ??= planOf(shape);
     const attrs = plan.attributes.length > 0 ? attributesOf(plan, obj) : "";
     const start = out.length;
     out.push(attrs === "" ? open : `<${tag}${attrs}>`);
     writeMembersOf(plan, obj, out);
     close(out, start, attrs === "" ? empty : `<${tag}${attrs}/>`, closeTag);
+  };
+  return (v, out) => {
+    const obj = expectObject(v, tag);
+    if (!Object.isFrozen(obj)) return write(obj, out);
+    let text = texts.get(obj);
+    if (text === undefined) {
+      const start = out.length;
+      write(obj, out);
+      text = out.splice(start).join("");
+      texts.set(obj, text);
+    }
+    out.push(text);
   };
 }
 

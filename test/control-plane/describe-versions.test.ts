@@ -1,0 +1,135 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  CreateVpcEndpointCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  type EC2Client,
+  ModifyVpcEndpointCommand,
+} from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { makeVpc, type TestVpc } from "./consumer-fixtures.js";
+
+/**
+ * Describe answers are built once per state version (src/api/shape-memo.ts) and their XML kept
+ * with them: every change must show in the very next Describe, including changes to objects an
+ * answer only refers to (a group's name, a subnet's ENIs, an endpoint's zonal names).
+ */
+let srv: TestServer;
+let ec2: EC2Client;
+let vpc: TestVpc;
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  ec2 = srv.ec2();
+  vpc = await makeVpc(ec2, { cidr: "10.30.0.0/16" });
+});
+
+afterAll(async () => {
+  await srv?.stop();
+});
+
+const byVpc = () => [{ Name: "vpc-id", Values: [vpc.vpcId] }];
+
+async function endpoints() {
+  return (await ec2.send(new DescribeVpcEndpointsCommand({ Filters: byVpc() }))).VpcEndpoints ?? [];
+}
+
+describe("Describe answers after each change (per-version shapes)", () => {
+  it("shows tags, subnets, groups and deletions of endpoints in the next answer", async () => {
+    const id = (
+      await ec2.send(
+        new CreateVpcEndpointCommand({
+          VpcId: vpc.vpcId,
+          VpcEndpointType: "Interface",
+          ServiceName: "com.amazonaws.us-east-1.sts",
+          SubnetIds: [vpc.subnets["us-east-1a"]!],
+        }),
+      )
+    ).VpcEndpoint!.VpcEndpointId!;
+    const first = await endpoints();
+    expect(await endpoints()).toEqual(first);
+    expect(first.map((e) => e.VpcEndpointId)).toEqual([id]);
+
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "team", Value: "blue" }] }));
+    expect((await endpoints())[0]!.Tags).toEqual([{ Key: "team", Value: "blue" }]);
+
+    const zonal = (e: { DnsEntries?: { DnsName?: string }[] }) =>
+      (e.DnsEntries ?? []).map((d) => d.DnsName!).filter((n) => /-us-east-1[a-z]\./.test(n));
+    expect(zonal(first[0]!)).toHaveLength(1);
+    const group = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({ VpcId: vpc.vpcId, GroupName: "memo-g", Description: "memo" }),
+      )
+    ).GroupId!;
+    await ec2.send(
+      new ModifyVpcEndpointCommand({
+        VpcEndpointId: id,
+        AddSubnetIds: [vpc.subnets["us-east-1b"]!],
+        AddSecurityGroupIds: [group],
+      }),
+    );
+    const modified = (await endpoints())[0]!;
+    expect(modified.SubnetIds?.sort()).toEqual([vpc.subnets["us-east-1a"], vpc.subnets["us-east-1b"]].sort());
+    expect(zonal(modified)).toHaveLength(2);
+    expect(modified.Groups).toContainEqual({ GroupId: group, GroupName: "memo-g" });
+
+    await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
+    const gone = (await endpoints()).find((e) => e.VpcEndpointId === id);
+    expect(gone === undefined || /^delet/i.test(String(gone.State))).toBe(true);
+  });
+
+  it("shows a subnet's address count, ENIs, VPC tags and group rules as they change", async () => {
+    const subnetId = vpc.subnets["us-east-1c"]!;
+    const count = async () =>
+      (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets![0]!
+        .AvailableIpAddressCount!;
+    const enis = async () =>
+      (
+        await ec2.send(
+          new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "subnet-id", Values: [subnetId] }] }),
+        )
+      ).NetworkInterfaces ?? [];
+    const before = await count();
+    expect(await enis()).toEqual([]);
+    const id = (
+      await ec2.send(
+        new CreateVpcEndpointCommand({
+          VpcId: vpc.vpcId,
+          VpcEndpointType: "Interface",
+          ServiceName: "com.amazonaws.us-east-1.ssm",
+          SubnetIds: [subnetId],
+        }),
+      )
+    ).VpcEndpoint!.VpcEndpointId!;
+    expect(await count()).toBe(before - 1);
+    expect((await enis()).map((e) => e.Description)).toEqual([`VPC Endpoint Interface ${id}`]);
+
+    await ec2.send(new CreateTagsCommand({ Resources: [vpc.vpcId], Tags: [{ Key: "memo", Value: "1" }] }));
+    const tagged = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: "tag:memo", Values: ["1"] }] }),
+    );
+    expect(tagged.Vpcs?.map((v) => v.VpcId)).toEqual([vpc.vpcId]);
+
+    const groups = () =>
+      ec2
+        .send(new DescribeSecurityGroupsCommand({ GroupIds: [vpc.defaultSg] }))
+        .then((r) => r.SecurityGroups![0]!);
+    const ruleCount = (await groups()).IpPermissions!.length;
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: vpc.defaultSg,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 8443, ToPort: 8443, IpRanges: [{ CidrIp: "10.0.0.0/8" }] },
+        ],
+      }),
+    );
+    expect((await groups()).IpPermissions!.length).toBe(ruleCount + 1);
+  });
+});
