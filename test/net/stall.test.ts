@@ -38,7 +38,10 @@ async function rig() {
     await upstream.close();
   });
   const row = () => meter.snapshot().endpoints[0]!;
-  return { sweep, row, port: front.port, at: (ms: number) => void (now = ms) };
+  const at = (ms: number) => {
+    now = ms;
+  };
+  return { sweep, row, port: front.port, at };
 }
 
 describe("idle flows (AWS: 350 s without a byte resets the flow)", () => {
