@@ -1,7 +1,7 @@
 /**
  * Issue 12's metering benchmark: throughput and new connections/s through one real interface
  * endpoint with metering on (counters, CloudWatch publishing, a VPC flow log of ALL traffic to
- * a file) and off (the Meter's bench-only switch: no counting, no taps), alternating in the same
+ * a file) and off (the data plane's NO_METER: no counting, no taps), alternating in the same
  * run and the same process so that load from elsewhere on the machine weighs on both alike.
  * Each row carries onVsOff, the ratio of metered to unmetered (goal: ≥ 0.95, at most 5 % lost).
  */
@@ -31,17 +31,18 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
         MaxAggregationInterval: 60,
       }),
     );
-    const meter = ep.privlink.dataplane.dataplane.meter;
+    const dataplane = ep.privlink.dataplane.dataplane;
+    const meter = dataplane.meter;
     const samples: Row[] = [];
     for (let r = 0; r < rounds; r++)
       for (const on of [true, false]) {
-        meter.enabled = on;
+        dataplane.metering = on;
         const via = on ? "metering on" : "metering off";
         samples.push(
           ...(await measure(gen, { ...ep, via }, durationMs, 8, new Set(["throughput", "connections"]))),
         );
       }
-    meter.enabled = true;
+    dataplane.metering = true;
     const metered = meter.snapshot().endpoints.find((e) => e.vpcEndpointId === ep!.world.endpointId);
     // The metered minute reaches CloudWatch too (the publisher's share of metering's cost).
     ep.privlink.cloudwatch.flush();

@@ -73,6 +73,14 @@ export class PrometheusMetrics {
       },
     );
     counter(
+      "privlink_endpoint_idle_timeouts_total",
+      "Connections through endpoints reset after the idle timeout (also in resets_total)",
+      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
+      (c) => {
+        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.idleTimeouts);
+      },
+    );
+    counter(
       "privlink_endpoint_dropped_total",
       "Flows refused at endpoints",
       ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],

@@ -29,6 +29,7 @@ interface Billed {
  */
 export class TransferPublisher implements FlowTap {
   private readonly pending = new PendingMinutes();
+  private billed = { version: -1, of: new Map<string, readonly Billed[]>() };
 
   constructor(
     private readonly state: State,
@@ -37,7 +38,7 @@ export class TransferPublisher implements FlowTap {
   ) {}
 
   opened(flow: FlowInfo): RelayMeter | undefined {
-    const billed = [...this.nat(flow), ...this.transit(flow), ...this.interAz(flow)];
+    const billed = this.billedOf(flow);
     if (billed.length === 0) return undefined;
     // The series are built once per flow: the byte callbacks run per chunk.
     const seriesOf = (dir: "req" | "resp") =>
@@ -55,6 +56,19 @@ export class TransferPublisher implements FlowTap {
   }
 
   refused(): void {}
+
+  /** What a flow's ends are billed for, per state version: flows between the same ends repeat. */
+  private billedOf(flow: FlowInfo): readonly Billed[] {
+    if (this.billed.version !== this.state.version)
+      this.billed = { version: this.state.version, of: new Map() };
+    const key = `${flow.srcEniId}|${flow.dstEniId}|${flow.natGatewayId}|${flow.tgwRouteTableId}`;
+    let billed = this.billed.of.get(key);
+    if (!billed) {
+      billed = [...this.nat(flow), ...this.transit(flow), ...this.interAz(flow)];
+      this.billed.of.set(key, billed);
+    }
+    return billed;
+  }
 
   /** Writes the minutes that are over (or all of them). */
   tick(all = false): number {

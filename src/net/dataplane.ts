@@ -28,10 +28,19 @@ import {
 import { FlowEvents } from "./flow-events.js";
 import { admittedFlow, type FlowInfo, refusedFlow } from "./flow-tap.js";
 import { HealthChecker, type HealthState, type HealthWatch } from "./health.js";
+import { IdleSweep } from "./idle-sweep.js";
 import { type ListenerSpec, listenerKey, refuse } from "./listener.js";
-import { Meter } from "./meter.js";
+import { type FlowCounter, type FlowMeter, Meter, NO_METER } from "./meter.js";
 import { encodeProxyV2 } from "./proxy-v2.js";
-import { AWS_IDLE_TIMEOUT_MS, adoptAccepted, connectUpstream, type RelayHandle, relay } from "./relay.js";
+import {
+  AWS_IDLE_TIMEOUT_MS,
+  adoptAccepted,
+  type CloseReason,
+  connectUpstream,
+  type RelayHandle,
+  type RelayMeter,
+  relay,
+} from "./relay.js";
 
 /** What the AWS service front (src/front) offers the data plane for endpoints to AWS services. */
 export interface ServiceFrontHandler {
@@ -47,6 +56,8 @@ export interface DataPlaneOptions {
   front?: ServiceFrontHandler;
   /** A connection with no byte either way for this long is reset, as an NLB does (default 350 s). */
   idleTimeoutMs?: number;
+  /** The idle sweep's monotonic clock in ms (default performance.now). */
+  idleClock?: () => number;
   /**
    * The safety net behind the incremental reconciler: a full pass over every endpoint this often
    * (default 60 s; 0 turns it off). Start-up always does one.
@@ -136,9 +147,13 @@ type PortsCache = Map<string, number[]>;
  */
 export class DataPlane {
   readonly meter: Meter;
+  /** What flows are counted on: the meter, or NO_METER while metering is off (see `metering`). */
+  flows: FlowMeter;
   readonly events: FlowEvents;
   readonly decider: FlowDecider;
   readonly idleTimeoutMs: number;
+  /** The one timer that resets idle flows through endpoints and workload proxies. */
+  readonly idle: IdleSweep;
   private readonly listeners: ShardedListeners<EndpointListener>;
   private readonly checker: HealthChecker;
   private readonly watches = new Map<string, TargetWatch>();
@@ -185,8 +200,10 @@ export class DataPlane {
     this.meter = opts.meter ?? new Meter();
     this.events = opts.events ?? new FlowEvents();
     this.checker = opts.health ?? new HealthChecker();
+    this.flows = this.meter;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS;
     if (!(this.idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be > 0: ${this.idleTimeoutMs}`);
+    this.idle = new IdleSweep(this.idleTimeoutMs, { now: opts.idleClock });
     this.listeners = new ShardedListeners({ backlog: opts.backlog ?? 511 });
     this.mapPrivileged = opts.mapPrivilegedPorts ?? !canBindPrivilegedPorts();
     const self = this;
@@ -268,6 +285,14 @@ export class DataPlane {
     return this.listeners.size;
   }
 
+  /**
+   * Metering on (default) or off: off, flows are neither counted nor shown to the taps (no
+   * metrics, no flow logs, no cost). For the metering benchmark's same-run baseline only.
+   */
+  set metering(on: boolean) {
+    this.flows = on ? this.meter : NO_METER;
+  }
+
   /** Flows relayed through endpoints and open now: leak checks compare it with its baseline. */
   get openFlows(): number {
     let n = 0;
@@ -292,6 +317,7 @@ export class DataPlane {
     await this.running?.catch(() => undefined);
     for (const set of this.conns.values()) for (const h of set) h.close(true);
     this.conns.clear();
+    this.idle.close();
     this.checker.close();
     this.watches.clear();
     await this.listeners.close();
@@ -523,6 +549,8 @@ export class DataPlane {
           servicePort,
           endpointId: ep.id,
           eniId,
+          // Only endpoints to AWS services hand sockets to the front; the rest relay or refuse.
+          relayOnly: ep.serviceId !== undefined,
           onConnection: (socket) => this.admit(socket, spec),
         };
         out.push(spec);
@@ -660,7 +688,7 @@ export class DataPlane {
       ? { ...refusedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source), reason }
       : undefined;
     refuse(socket);
-    this.meter.dropped(spec.eniId, spec.endpointId, flow);
+    this.flows.dropped(spec.eniId, spec.endpointId, flow);
     this.events.record({
       at: "endpoint",
       source,
@@ -692,42 +720,34 @@ export class DataPlane {
           vpceId: spec.endpointId,
         })
       : undefined;
-    const meter = this.meter.open(
+    const counter = this.flows.open(
       spec.eniId,
       spec.endpointId,
       undefined,
       this.flowOf(socket, spec, decision),
     );
-    let set = this.conns.get(spec.endpointId);
-    if (!set) {
-      set = new Set();
-      this.conns.set(spec.endpointId, set);
+    let conns = this.conns.get(spec.endpointId);
+    if (!conns) {
+      conns = new Set();
+      this.conns.set(spec.endpointId, conns);
     }
-    const conns = set;
-    const handle: RelayHandle = relay(
-      adoptAccepted(socket),
-      () => connectUpstream({ host: pick.host, port: pick.dialPort }),
-      {
-        preamble,
-        idleTimeoutMs: this.idleTimeoutMs,
-        meter: {
-          bytesIn: meter.bytesIn,
-          bytesOut: meter.bytesOut,
-          closed: (reason) => {
-            conns.delete(handle);
-            meter.closed(reason);
-          },
-        },
-      },
-    );
+    const flow = new EndpointFlow(conns, counter);
+    const dial = { host: pick.host, port: pick.dialPort };
+    const handle = relay(adoptAccepted(socket), () => connectUpstream(dial), {
+      preamble,
+      idle: this.idle,
+      meter: flow,
+    });
     if (handle.closedReason === undefined) {
+      flow.handle = handle;
       conns.add(handle);
-      meter.track(handle);
+      counter.track(handle);
     }
   }
 
   /** The admitted flow as flow logs record it: private addresses, the endpoint's interface. */
-  private flowOf(socket: Socket, spec: EndpointListener, decision: Decision): FlowInfo {
+  private flowOf(socket: Socket, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
+    if (!this.flows.watched) return undefined;
     const source = stripMapped(socket.remoteAddress ?? "");
     return {
       ...admittedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source),
@@ -736,7 +756,7 @@ export class DataPlane {
   }
 
   private toFront(socket: Socket, spec: EndpointListener, decision: Decision): void {
-    const meter = this.meter.open(
+    const meter = this.flows.open(
       spec.eniId,
       spec.endpointId,
       undefined,
@@ -843,6 +863,32 @@ export class DataPlane {
       );
       (entry as { watch?: HealthWatch }).watch = watch;
     }
+  }
+}
+
+/**
+ * One relayed flow of an endpoint as its relay reports it: counted, and out of the endpoint's
+ * open connections once closed. A class, so that a connection costs one object and no closures.
+ */
+class EndpointFlow implements RelayMeter {
+  handle: RelayHandle | undefined;
+
+  constructor(
+    private readonly conns: Set<RelayHandle>,
+    private readonly counter: FlowCounter,
+  ) {}
+
+  bytesIn(n: number): void {
+    this.counter.bytesIn(n);
+  }
+
+  bytesOut(n: number): void {
+    this.counter.bytesOut(n);
+  }
+
+  closed(reason: CloseReason): void {
+    if (this.handle) this.conns.delete(this.handle);
+    this.counter.closed(reason);
   }
 }
 

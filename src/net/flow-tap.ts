@@ -108,8 +108,20 @@ export function refusedFlow(d: Decision, srcPort: number, dstPort: number, fallb
   };
 }
 
+/** What a decision's hops say about its flows; decisions are cached, so this is read once per decision. */
+const pathOf = new WeakMap<Decision, Pick<FlowInfo, "trafficPath" | "natGatewayId" | "tgwRouteTableId">>();
+
 /** The admitted flow of a decision. */
 export function admittedFlow(d: Decision, srcPort: number, dstPort: number, fallbackSrc: string): FlowInfo {
+  let path = pathOf.get(d);
+  if (!path) {
+    path = {
+      trafficPath: trafficPathOf(d),
+      natGatewayId: passedHop(d, "nat-gateway"),
+      tgwRouteTableId: passedHop(d, "transit-gateway"),
+    };
+    pathOf.set(d, path);
+  }
   return {
     srcEniId: d.source.eniId,
     dstEniId: d.destination.eniId,
@@ -117,9 +129,9 @@ export function admittedFlow(d: Decision, srcPort: number, dstPort: number, fall
     dstIp: d.destination.privateIp ?? d.destination.host,
     srcPort,
     dstPort,
-    trafficPath: trafficPathOf(d),
-    natGatewayId: passedHop(d, "nat-gateway"),
-    tgwRouteTableId: passedHop(d, "transit-gateway"),
+    trafficPath: path.trafficPath,
+    natGatewayId: path.natGatewayId,
+    tgwRouteTableId: path.tgwRouteTableId,
   };
 }
 

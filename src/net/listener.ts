@@ -1,11 +1,16 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { RELAY_HIGH_WATER_MARK, resetSocket } from "./relay.js";
+import { acceptForRelay, RELAY_HIGH_WATER_MARK, resetSocket } from "./relay.js";
 
 export type ListenerKey = string;
 
 export interface ListenerSpec {
   host: string;
   port: number;
+  /**
+   * Every socket this listener accepts goes to relay() or is refused: it is built with the
+   * reused-buffer read path at accept (relay.ts acceptForRelay) and emits no 'data'.
+   */
+  relayOnly?: boolean;
   onConnection(socket: Socket): void;
 }
 
@@ -121,6 +126,8 @@ export class ListenerSet {
       server.once("error", onListenError);
       server.listen({ host: spec.host, port: spec.port, backlog: this.opts.backlog ?? 511 }, () => {
         server.off("error", onListenError);
+        const hwm = this.opts.highWaterMark ?? RELAY_HIGH_WATER_MARK;
+        acceptForRelay(server, () => entry.spec.relayOnly === true, hwm);
         server.on("error", (error: Error) => this.opts.onError?.(key, error));
         this.entries.set(key, entry);
         resolve();

@@ -7,6 +7,8 @@ export interface Counters {
   newConnections: number;
   activeConnections: number;
   resets: number;
+  /** Connections reset because no byte moved for the idle timeout (also counted in resets). */
+  idleTimeouts: number;
   dropped: number;
 }
 
@@ -31,89 +33,149 @@ const zero = (): Counters => ({
   newConnections: 0,
   activeConnections: 0,
   resets: 0,
+  idleTimeouts: 0,
   dropped: 0,
 });
 
-/** What a connection reports to when metering is off (the benchmark's baseline). */
-const UNMETERED: RelayMeter & { track(r: { report(): void }): void } = {
-  track: () => undefined,
-  bytesIn: () => undefined,
-  bytesOut: () => undefined,
-  closed: () => undefined,
+/** One admitted connection's counting: the relay reports to it, the owner tracks the relay. */
+export interface FlowCounter extends RelayMeter {
+  /** Registers the live relay, polled for its bytes so far before a snapshot. */
+  track(r: { report(): void }): void;
+}
+
+/**
+ * Where admitted and refused flows are counted: the Meter, or NO_METER when metering is off.
+ * The data plane calls through this interface and never asks whether metering is on.
+ */
+export interface FlowMeter {
+  /** Whether anyone (flow logs, the console) wants the FlowInfo of opened flows: else pass none. */
+  readonly watched: boolean;
+  open(
+    eniId: string | undefined,
+    endpointId: string | undefined,
+    natGatewayId?: string,
+    flow?: FlowInfo,
+  ): FlowCounter;
+  dropped(eniId: string | undefined, endpointId: string | undefined, flow?: RefusedFlow): void;
+}
+
+const noop = (): void => undefined;
+const UNCOUNTED: FlowCounter = { track: noop, bytesIn: noop, bytesOut: noop, closed: noop };
+
+/**
+ * Metering off (the metering benchmark's baseline, bench/metering.ts): no counter, no metric,
+ * no flow log, no cost. One shared object; nothing is allocated per flow.
+ */
+export const NO_METER: FlowMeter = {
+  watched: false,
+  open: () => UNCOUNTED,
+  dropped: noop,
 };
+
+/** A connection's counter rows; its methods are shared, so a connection costs one object. */
+class Counted implements FlowCounter {
+  private tracked: { report(): void } | undefined;
+
+  constructor(
+    private readonly meter: Meter,
+    private readonly eni: Counters | undefined,
+    private readonly endpoint: Counters | undefined,
+    private readonly nat: Counters | undefined,
+    private readonly tap: RelayMeter | undefined,
+  ) {
+    countOpened(eni);
+    countOpened(endpoint);
+    countOpened(nat);
+  }
+
+  track(r: { report(): void }): void {
+    this.tracked = r;
+    this.meter.live.add(r);
+  }
+
+  bytesIn(n: number): void {
+    if (this.eni) this.eni.bytesIn += n;
+    if (this.endpoint) this.endpoint.bytesIn += n;
+    if (this.nat) this.nat.bytesIn += n;
+    this.meter.dirty = true;
+    this.tap?.bytesIn(n);
+  }
+
+  bytesOut(n: number): void {
+    if (this.eni) this.eni.bytesOut += n;
+    if (this.endpoint) this.endpoint.bytesOut += n;
+    if (this.nat) this.nat.bytesOut += n;
+    this.meter.dirty = true;
+    this.tap?.bytesOut(n);
+  }
+
+  closed(reason: CloseReason): void {
+    this.tap?.closed(reason);
+    if (this.tracked) this.meter.live.delete(this.tracked);
+    countClosed(this.eni, reason);
+    countClosed(this.endpoint, reason);
+    countClosed(this.nat, reason);
+    this.meter.dirty = true;
+  }
+}
+
+function countOpened(c: Counters | undefined): void {
+  if (!c) return;
+  c.newConnections++;
+  c.activeConnections++;
+}
+
+function countClosed(c: Counters | undefined, reason: CloseReason): void {
+  if (!c) return;
+  c.activeConnections--;
+  if (reason !== "fin") c.resets++;
+  if (reason === "idle") c.idleTimeouts++;
+}
 
 /**
  * Per-ENI, per-endpoint and per-NAT-gateway counters. The per-byte cost is the relay's (it reads the sockets'
  * own byte counters); the meter adds deltas. Active connections are not persisted: after a
  * restart none is open.
  */
-export class Meter {
+export class Meter implements FlowMeter {
   private readonly endpoints = new Map<string, Counters>();
   private readonly enis = new Map<string, Counters>();
   private readonly nats = new Map<string, Counters>();
   /** Live connections' reporters, polled before a snapshot so that open transfers show. */
-  private readonly live = new Set<{ report(): void }>();
-  private dirty = false;
+  readonly live = new Set<{ report(): void }>();
+  dirty = false;
   /** Flow logs and the console listen here; the host sets it. */
   taps?: FlowTaps;
-  /**
-   * For the metering benchmark ONLY (bench/metering.ts): off, connections are neither counted
-   * nor shown to the taps (no metrics, no flow logs, no cost), so the same run can price metering.
-   */
-  enabled = true;
 
   constructor(private readonly store?: MeterStore) {
     const saved = store?.load();
     if (saved) this.restore(saved);
   }
 
-  /** A relay meter for one admitted connection, counted on its ENI, endpoint and NAT gateway. */
+  get watched(): boolean {
+    return (this.taps?.size ?? 0) > 0;
+  }
+
+  /** The counter of one admitted connection, counted on its ENI, endpoint and NAT gateway. */
   open(
     eniId: string | undefined,
     endpointId: string | undefined,
     natGatewayId?: string,
     flow?: FlowInfo,
-  ): RelayMeter & { track(r: { report(): void }): void } {
-    if (!this.enabled) return UNMETERED;
-    const rows = this.rows(eniId, endpointId);
+  ): FlowCounter {
     const tap = flow && this.taps?.size ? this.taps.opened(flow) : undefined;
-    if (natGatewayId) rows.push(row(this.nats, natGatewayId));
-    for (const c of rows) {
-      c.newConnections++;
-      c.activeConnections++;
-    }
     this.dirty = true;
-    let tracked: { report(): void } | undefined;
-    return {
-      track: (r) => {
-        tracked = r;
-        this.live.add(r);
-      },
-      bytesIn: (n) => {
-        for (const c of rows) c.bytesIn += n;
-        this.dirty = true;
-        tap?.bytesIn(n);
-      },
-      bytesOut: (n) => {
-        for (const c of rows) c.bytesOut += n;
-        this.dirty = true;
-        tap?.bytesOut(n);
-      },
-      closed: (reason: CloseReason) => {
-        tap?.closed(reason);
-        if (tracked) this.live.delete(tracked);
-        for (const c of rows) {
-          c.activeConnections--;
-          if (reason !== "fin") c.resets++;
-        }
-        this.dirty = true;
-      },
-    };
+    return new Counted(
+      this,
+      eniId ? row(this.enis, eniId) : undefined,
+      endpointId ? row(this.endpoints, endpointId) : undefined,
+      natGatewayId ? row(this.nats, natGatewayId) : undefined,
+      tap,
+    );
   }
 
   /** A refused flow (answered with a reset, or a 403 at the workload proxy). */
   dropped(eniId: string | undefined, endpointId: string | undefined, flow?: RefusedFlow): void {
-    if (!this.enabled) return;
     for (const c of this.rows(eniId, endpointId)) c.dropped++;
     this.dirty = true;
     if (flow) this.taps?.refused(flow);
@@ -165,9 +227,9 @@ export class Meter {
     try {
       const s = JSON.parse(json) as Stats;
       for (const { vpcEndpointId, ...c } of s.endpoints ?? [])
-        this.endpoints.set(vpcEndpointId, { ...c, activeConnections: 0 });
+        this.endpoints.set(vpcEndpointId, { ...zero(), ...c, activeConnections: 0 });
       for (const { networkInterfaceId, ...c } of s.enis ?? [])
-        this.enis.set(networkInterfaceId, { ...c, activeConnections: 0 });
+        this.enis.set(networkInterfaceId, { ...zero(), ...c, activeConnections: 0 });
       for (const { natGatewayId, ...c } of s.natGateways ?? [])
         this.nats.set(natGatewayId, { ...zero(), ...c });
     } catch {

@@ -1,4 +1,5 @@
-import { Socket, type SocketConstructorOpts } from "node:net";
+import { type Server, Socket, type SocketConstructorOpts } from "node:net";
+import { type IdleFlow, type IdleSweep, sharedIdleSweep } from "./idle-sweep.js";
 
 /** Why a relayed connection ended; reported once per connection. */
 export type CloseReason = "fin" | "reset" | "idle" | "upstream-error";
@@ -18,8 +19,12 @@ export interface RelayMeter {
 export interface RelayOptions {
   /** Written to the upstream before any client byte (a PROXY protocol header). */
   preamble?: Buffer;
-  /** No byte in either direction for this long resets both sides (AWS: 350 s). */
-  idleTimeoutMs: number;
+  /**
+   * No byte in either direction for this long resets both sides (AWS: 350 s), enforced by the
+   * process's shared sweep for this timeout unless `idle` names the sweep to join.
+   */
+  idleTimeoutMs?: number;
+  idle?: IdleSweep;
   meter: RelayMeter;
 }
 
@@ -89,7 +94,7 @@ export function connectUpstream(target: UpstreamTarget, opts: UpstreamOptions = 
   const socket = new Socket(options);
   if (reader) {
     reader.socket = socket;
-    readers.set(socket, reader);
+    (socket as ReaderSocket)[READER] = reader;
     socket.once("close", reader.onClose);
   }
   const { host, port, localAddress } = target;
@@ -109,9 +114,11 @@ interface SocketInternals {
  * it: the returned Socket adopts the accepted one's handle (and its place in the server's
  * connection count), and the accepted Socket, now without a handle, is destroyed so that it
  * closes nothing. The result is for relay() only (it emits no 'data'). A socket that has read,
- * queued a write or is not a plain open TCP socket is returned unchanged.
+ * queued a write or is not a plain open TCP socket is returned unchanged, and so is one that
+ * already reads that way (acceptForRelay built it).
  */
 export function adoptAccepted(socket: Socket): Socket {
+  if ((socket as ReaderSocket)[READER]) return socket;
   const old = socket as unknown as SocketInternals;
   const handle = old._handle;
   const fresh =
@@ -139,12 +146,62 @@ export function adoptAccepted(socket: Socket): Socket {
   internals._server = server;
   internals.server = server;
   reader.socket = adopted;
-  readers.set(adopted, reader);
+  (adopted as ReaderSocket)[READER] = reader;
   adopted.once("close", reader.onClose);
   return adopted;
 }
 
-const readers = new WeakMap<Socket, UpstreamReader>();
+/** A socket's reused-buffer reader, for relay() to attach. */
+const READER = Symbol("reader");
+type ReaderSocket = Socket & { [READER]?: UpstreamReader };
+/** The parts of Node 20's TCP server handle that acceptForRelay hooks. */
+interface ServerInternals {
+  _handle: { onconnection?: (err: number, clientHandle: unknown) => void } | null;
+  _connections: number;
+}
+
+/**
+ * Makes `server` build the sockets it accepts, while `forRelay()` says so, with the reused-buffer
+ * read path of adoptAccepted: one Socket per connection instead of Node's plus adoptAccepted's.
+ * Node 20 has no `onread` option for a net.Server, so this replaces its handle's `onconnection`
+ * with the same steps (count, no-delay, the 'connection' event) on a Socket built with `onread`;
+ * anything else (an accept error, maxConnections, a socket for someone else) goes to Node's own.
+ * Call once the server listens; returns false when the internals are not there (then Node's
+ * sockets are used, and relay() pipes them).
+ */
+export function acceptForRelay(
+  server: Server,
+  forRelay: () => boolean,
+  highWaterMark = RELAY_HIGH_WATER_MARK,
+): boolean {
+  const internals = server as unknown as ServerInternals;
+  const handle = internals._handle;
+  const original = handle?.onconnection;
+  if (!handle || typeof original !== "function") return false;
+  handle.onconnection = function (this: unknown, err: number, clientHandle: unknown) {
+    if (err || server.maxConnections || !forRelay()) return original.call(this, err, clientHandle);
+    const reader = new UpstreamReader();
+    const options: SocketConstructorOpts & Record<string, unknown> = {
+      handle: clientHandle,
+      allowHalfOpen: true,
+      readableHighWaterMark: highWaterMark,
+      writableHighWaterMark: highWaterMark,
+      onread: { buffer: reader.nextBuffer, callback: reader.onRead },
+    };
+    const socket = new Socket(options);
+    socket.setNoDelay(true);
+    internals._connections++;
+    const owned = socket as unknown as SocketInternals;
+    owned._server = server;
+    owned.server = server;
+    reader.socket = socket;
+    (socket as ReaderSocket)[READER] = reader;
+    socket.once("close", reader.onClose);
+    server.emit("connection", socket);
+  };
+  return true;
+}
+
 const bulkPool: Buffer[] = [];
 /**
  * One small read buffer shared by every upstream socket that is not streaming in bulk: what is
@@ -230,98 +287,155 @@ export class UpstreamReader {
   }
 }
 
+/** The relay a socket belongs to: its event listeners are shared functions that look it up here. */
+const RELAY = Symbol("relay");
+type RelaySocket = Socket & { [RELAY]?: Relay };
+
 /**
  * Relays bytes between an accepted client socket and an upstream, propagating FIN as FIN and
  * errors as RST, with backpressure. Every path ends with both sockets destroyed and exactly one
- * `meter.closed` call.
+ * `meter.closed` call. Idleness is enforced by `opts.idle` (or the shared sweep of
+ * `opts.idleTimeoutMs`), not by a timer per connection.
  */
 export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOptions): RelayHandle {
-  let reason: CloseReason | undefined;
-  let reportedIn = 0;
-  let reportedOut = 0;
-  let open = 2;
-  let connected = false;
   const upstream = client.destroyed ? undefined : tryOpen(openUpstream);
-
-  const report = () => {
-    const bytesIn = client.bytesRead;
-    const bytesOut = upstream?.bytesRead ?? 0;
-    if (bytesIn > reportedIn) opts.meter.bytesIn(bytesIn - reportedIn);
-    if (bytesOut > reportedOut) opts.meter.bytesOut(bytesOut - reportedOut);
-    reportedIn = bytesIn;
-    reportedOut = bytesOut;
-  };
-  const onClose = () => {
-    if (--open > 0) return;
-    report();
-    opts.meter.closed(reason ?? "fin");
-  };
-  const resetBoth = (why: CloseReason) => {
-    reason ??= why;
-    resetSocket(client);
-    if (upstream) resetSocket(upstream);
-  };
-  const handle: RelayHandle = {
-    close(reset: boolean) {
-      if (reset) return resetBoth("reset");
-      reason ??= "fin";
-      client.destroySoon();
-      upstream?.destroySoon();
-    },
-    report,
-    get bytesIn() {
-      return client.bytesRead;
-    },
-    get bytesOut() {
-      return upstream?.bytesRead ?? 0;
-    },
-    get closedReason() {
-      return open === 0 ? (reason ?? "fin") : undefined;
-    },
-  };
-
+  const idle = opts.idle ?? sharedIdleSweep(opts.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS);
+  const r = new Relay(client, upstream, opts.meter, idle);
+  (client as RelaySocket)[RELAY] = r;
   // Errors on one side reset the other; the listeners also keep them from becoming uncaught.
-  client.on("error", () => resetBoth("reset"));
+  client.on("error", onClientError);
   if (!upstream || upstream.destroyed) {
     // The client went away during an asynchronous admission, or the upstream could not be
     // created or is already gone: nothing to relay, but the meter still hears about it.
-    open = 1;
-    reason = client.destroyed ? "reset" : "upstream-error";
-    if (client.destroyed) process.nextTick(onClose);
-    else client.once("close", onClose);
+    r.open = 1;
+    r.reason = client.destroyed ? "reset" : "upstream-error";
+    if (client.destroyed) process.nextTick(sideClosed.bind(client));
+    else client.once("close", sideClosed);
     resetSocket(client);
-    return handle;
+    return r;
   }
-
+  (upstream as RelaySocket)[RELAY] = r;
   // A FIN from one side must become end() on the other while bytes still flow back.
   client.allowHalfOpen = true;
   upstream.allowHalfOpen = true;
-  client.once("close", onClose);
-  upstream.once("close", onClose);
-  connected = !upstream.connecting && !upstream.destroyed;
-  upstream.once("connect", () => {
-    connected = true;
-  });
-  upstream.on("error", () => resetBoth(connected ? "reset" : "upstream-error"));
-  // Reads and writes both refresh a socket's timer, so the client's alone sees both directions.
-  client.setTimeout(opts.idleTimeoutMs, () => resetBoth("idle"));
+  client.once("close", sideClosed);
+  upstream.once("close", sideClosed);
+  r.connected = !upstream.connecting && !upstream.destroyed;
+  if (!r.connected) upstream.once("connect", onUpstreamConnect);
+  upstream.on("error", onUpstreamError);
+  r.idle.add(r);
 
   if (opts.preamble) upstream.write(opts.preamble);
-  const clientReader = readers.get(client);
+  const clientReader = (client as ReaderSocket)[READER];
   if (clientReader) {
     clientReader.attach(upstream);
-    client.once("end", () => upstream.end());
+    client.once("end", endUpstream);
   } else {
     client.pipe(upstream);
   }
-  const reader = readers.get(upstream);
+  const reader = (upstream as ReaderSocket)[READER];
   if (reader) {
     reader.attach(client);
-    upstream.once("end", () => client.end());
+    upstream.once("end", endClient);
   } else {
     upstream.pipe(client);
   }
-  return handle;
+  return r;
+}
+
+/** One relayed connection; its methods are shared, so a connection costs no closures. */
+class Relay implements RelayHandle, IdleFlow {
+  reason: CloseReason | undefined;
+  open = 2;
+  connected = false;
+  idleBytes = 0;
+  idleSince = 0;
+  private reportedIn = 0;
+  private reportedOut = 0;
+
+  constructor(
+    readonly client: Socket,
+    readonly upstream: Socket | undefined,
+    private readonly meter: RelayMeter,
+    readonly idle: IdleSweep,
+  ) {}
+
+  close(reset: boolean): void {
+    if (reset) {
+      this.resetBoth("reset");
+      return;
+    }
+    this.reason ??= "fin";
+    this.client.destroySoon();
+    this.upstream?.destroySoon();
+  }
+
+  report(): void {
+    const bytesIn = this.client.bytesRead;
+    const bytesOut = this.upstream?.bytesRead ?? 0;
+    if (bytesIn > this.reportedIn) this.meter.bytesIn(bytesIn - this.reportedIn);
+    if (bytesOut > this.reportedOut) this.meter.bytesOut(bytesOut - this.reportedOut);
+    this.reportedIn = bytesIn;
+    this.reportedOut = bytesOut;
+  }
+
+  get bytesIn(): number {
+    return this.client.bytesRead;
+  }
+
+  get bytesOut(): number {
+    return this.upstream?.bytesRead ?? 0;
+  }
+
+  get closedReason(): CloseReason | undefined {
+    return this.open === 0 ? (this.reason ?? "fin") : undefined;
+  }
+
+  activity(): number {
+    return this.client.bytesRead + (this.upstream?.bytesRead ?? 0);
+  }
+
+  expire(): void {
+    this.resetBoth("idle");
+  }
+
+  resetBoth(why: CloseReason): void {
+    this.reason ??= why;
+    resetSocket(this.client);
+    if (this.upstream) resetSocket(this.upstream);
+  }
+
+  sideClosed(): void {
+    if (--this.open > 0) return;
+    this.idle.delete(this);
+    this.report();
+    this.meter.closed(this.reason ?? "fin");
+  }
+}
+
+function onClientError(this: RelaySocket): void {
+  this[RELAY]!.resetBoth("reset");
+}
+
+function onUpstreamError(this: RelaySocket): void {
+  const r = this[RELAY]!;
+  r.resetBoth(r.connected ? "reset" : "upstream-error");
+}
+
+function onUpstreamConnect(this: RelaySocket): void {
+  this[RELAY]!.connected = true;
+}
+
+function sideClosed(this: RelaySocket): void {
+  this[RELAY]!.sideClosed();
+}
+
+function endUpstream(this: RelaySocket): void {
+  this[RELAY]!.upstream!.end();
+}
+
+function endClient(this: RelaySocket): void {
+  this[RELAY]!.client.end();
 }
 
 function tryOpen(openUpstream: () => Socket): Socket | undefined {

@@ -337,8 +337,8 @@ export class WorkloadProxies {
     const dstEni = d.destination.eniId;
     const endpoint = dstEni ? stateIndex(this.state).endpointOfEni(dstEni) : undefined;
     const sourceEniId = this.sourceOf(eniId).eniId;
-    this.dataplane.meter.dropped(sourceEniId, undefined, refusedFlow(d, srcPort, port, sourceEniId ?? eniId));
-    if (endpoint) this.dataplane.meter.dropped(dstEni, endpoint.id);
+    this.dataplane.flows.dropped(sourceEniId, undefined, refusedFlow(d, srcPort, port, sourceEniId ?? eniId));
+    if (endpoint) this.dataplane.flows.dropped(dstEni, endpoint.id);
     this.dataplane.events.record({
       at: "workload-proxy",
       source: d.source.privateIp ?? eniId,
@@ -400,10 +400,10 @@ export class WorkloadProxies {
       const flow = isEndpointTarget(d)
         ? undefined
         : admittedFlow(d, upstream.localPort ?? 0, authority.port, host);
-      const meter = this.dataplane.meter.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d), flow);
+      const meter = this.dataplane.flows.open(this.sourceOf(eniId).eniId, undefined, natGatewayOf(d), flow);
       const handle = relay(socket, () => upstream, {
         preamble: head.length ? head : undefined,
-        idleTimeoutMs: this.dataplane.idleTimeoutMs,
+        idle: this.dataplane.idle,
         meter,
       });
       meter.track(handle);
@@ -498,7 +498,7 @@ export class WorkloadProxies {
     const accepted = await this.acceptTls(socket, name, (tls) => front.servePublic(tls, { name, gateway }));
     if (!accepted) return rawReply(socket, 502, `privlink has no certificate for ${name}`);
     if (socket.destroyed) return;
-    const meter = this.dataplane.meter.open(
+    const meter = this.dataplane.flows.open(
       this.sourceOf(eniId).eniId,
       undefined,
       natGatewayOf(d),

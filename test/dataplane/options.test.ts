@@ -200,7 +200,7 @@ describe("a data plane with its own options, through a real endpoint", () => {
       const r = d.meter.snapshot().endpoints.find((e) => e.vpcEndpointId === consumer.endpointId);
       return r?.activeConnections === 0 ? r : undefined;
     }, "the relay closed");
-    expect(row).toMatchObject({ newConnections: 1, resets: 1 });
+    expect(row).toMatchObject({ newConnections: 1, resets: 1, idleTimeouts: 1 });
   });
   it("refuses a flood past the per-endpoint connection limit and serves again once one closes", async () => {
     const d = await replaceDataPlane(

@@ -12,6 +12,7 @@ const row = (id: string, bytesIn: number, bytesOut: number) => ({
   newConnections: 1,
   activeConnections: 0,
   resets: 0,
+  idleTimeouts: 0,
   dropped: 0,
 });
 

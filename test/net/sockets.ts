@@ -105,6 +105,7 @@ export async function frontend(
     relays.push(
       relay(client, () => connectUpstream(target, { fastRead: opts.fastRead }), {
         idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+        idle: opts.idle,
         preamble,
         meter: m.meter,
       }),
