@@ -1,8 +1,8 @@
 import { connect } from "node:net";
-import { describe, expect, it } from "vitest";
+import { cbor } from "@smithy/core/cbor";
+import { describe, expect, it, vi } from "vitest";
 import { corpus, fuzz, isDeliberateNotImplemented, SERVICES, TARGETS } from "../../bench/fuzz.js";
 import { dispatchAws } from "../../src/api/dispatch.js";
-import { stsHandlers } from "../../src/api/sts.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
 import { systemRuntime } from "../../src/cloud/runtime.js";
 import { State } from "../../src/cloud/state.js";
@@ -65,24 +65,45 @@ describe("the fuzz corpus and the fuzz property", () => {
 });
 
 describe("fuzz regressions (test/fuzz/corpus/regressions)", () => {
-  it("a request target of '//' is the client's path, not an internal error", async () => {
+  const replay = (seed: ReturnType<typeof corpus>[number]) => {
     const state = new State();
     state.transact((tx) => ensureDefaultAccount(tx, systemRuntime));
-    for (const seed of corpus("regressions")) {
-      const res = await dispatchAws(
-        {
-          state,
-          rt: systemRuntime,
-          host: { slots: { min: 1, max: 254 } },
-          auth: "open",
-          services: { sts: stsHandlers },
-        },
-        {
-          ...seed,
-          headersDistinct: Object.fromEntries(Object.entries(seed.headers).map(([k, v]) => [k, [v]])),
-        },
-      );
-      expect(res.status, String(res.body)).toBeLessThan(500);
+    return dispatchAws(
+      { state, rt: systemRuntime, host: { slots: { min: 1, max: 254 } }, auth: "open", services: SERVICES },
+      {
+        ...seed,
+        headersDistinct: Object.fromEntries(Object.entries(seed.headers).map(([k, v]) => [k, [v]])),
+      },
+    );
+  };
+
+  it("every regression input answers below 500 and prints nothing to the console", async () => {
+    const printed = (["log", "warn", "error", "info"] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation(() => undefined),
+    );
+    try {
+      for (const seed of corpus("regressions")) {
+        const res = await replay(seed);
+        expect(res.status, `${seed.url} ${String(res.body)}`).toBeLessThan(500);
+      }
+      for (const spy of printed) expect(spy.mock.calls).toEqual([]);
+    } finally {
+      for (const spy of printed) spy.mockRestore();
+    }
+  });
+
+  it("a CBOR string length beyond the body (2^63) is AWS's SerializationException, not a console warning", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const seed = corpus("regressions").find((s) => s.headers["content-type"] === "application/cbor")!;
+      const res = await replay(seed);
+      expect(res.status).toBe(400);
+      const body = cbor.deserialize(new Uint8Array(res.body as Uint8Array)) as Record<string, string>;
+      expect(body.__type).toMatch(/SerializationException$/);
+      expect(body.message).toMatch(/string of \d+ bytes with 2 left/);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
     }
   });
 

@@ -1,5 +1,6 @@
 import { cbor, dateToTag } from "@smithy/core/cbor";
 import { AwsError } from "../../cloud/errors.js";
+import { checkCborFraming } from "./cbor-frame.js";
 import { decodeJson, encodeJson } from "./json.js";
 import { toBase64 } from "./scalars.js";
 import type { OperationSchema, Shape } from "./schema.js";
@@ -26,6 +27,7 @@ function jsonTwin(v: unknown): unknown {
 
 export function decodeCbor(op: OperationSchema, body: Uint8Array): Record<string, unknown> {
   if (body.length === 0) return decodeJson(op, "{}");
+  checkCborFraming(body);
   let value: unknown;
   try {
     value = cbor.deserialize(body);
