@@ -155,6 +155,9 @@ export { defaultHome, type ServerFile, serverFilePath };
 
 /** Starts privlink on its state directory, which it locks first: one server per home. */
 export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlink> {
+  // Before anything is made: a refused start leaves no trace.
+  const refusal = opts.network === "netns" ? namespaceModeRefusal() : undefined;
+  if (refusal) throw new Error(refusal);
   const home = opts.home ?? defaultHome();
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const lock = lockHome(home, serverFilePath(home));
@@ -168,8 +171,6 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
 
 async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock): Promise<Privlink> {
   const network = opts.network ?? "loopback";
-  const refusal = network === "netns" ? namespaceModeRefusal() : undefined;
-  if (refusal) throw new Error(refusal);
   const rt = opts.runtime ?? systemRuntime;
   const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
   const listen = checkListenAddress(opts.listen ?? "127.0.0.1", opts.listenAny === true);

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -13,7 +13,7 @@ import { listNamespaces } from "../../src/net/netns/ip.js";
 import { homeTag, namespaceName } from "../../src/net/netns/topology.js";
 import { makeEndpoint, makeNetwork, SM_HOST } from "../front/fixture.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { runCli } from "../helpers/spawn.js";
+import { BIN, runCli } from "../helpers/spawn.js";
 
 /** Namespace mode needs root and a working `ip netns`: anywhere else these tests say why they skip. */
 function skipReason(): string | undefined {
@@ -40,6 +40,35 @@ const inNs = (ns: string, ...args: string[]) =>
       (err, out, errOut) => (err ? reject(new Error(`${err.message}${errOut}`)) : resolve(out)),
     ),
   );
+
+describe("namespace mode without the capabilities", () => {
+  it("refuses to start, naming CAP_NET_ADMIN, and makes nothing", async () => {
+    const home = join(tmpdir(), `privlink-netns-refused-${process.pid}`);
+    // Root drops to nobody (and with it every capability); anyone else is refused as they are.
+    const asNobody =
+      process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : [];
+    const cmd = [
+      ...asNobody,
+      process.execPath,
+      BIN,
+      "up",
+      "--network",
+      "netns",
+      "--port",
+      "0",
+      "--home",
+      home,
+    ];
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 30_000 }, (err, _out, stderr) =>
+        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      ),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--network netns needs root or the capabilities CAP_NET_ADMIN/);
+    expect(existsSync(home)).toBe(false);
+  });
+});
 
 describe.skipIf(reason !== undefined)("namespace mode (privlink up --network netns)", () => {
   const home = mkdtempSync(join(tmpdir(), "privlink-netns-"));
