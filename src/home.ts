@@ -17,6 +17,8 @@ export interface ServerFile {
   startedAt: string;
   /** The server's lock token: it removes this file on exit only while the token is its own. */
   token?: string;
+  /** "loopback" or "netns" (`privlink up --network`); absent from servers before namespace mode. */
+  network?: "loopback" | "netns";
 }
 
 export function serverFilePath(home: string): string {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { adminRoutes } from "./api/admin.js";
 import { loadOrCreateAdminToken } from "./api/admin-auth.js";
 import { dataPlaneRoutes } from "./api/admin-dataplane.js";
+import { namespaceRoutes } from "./api/admin-namespace.js";
 import { stateAdminRoutes } from "./api/admin-state.js";
 import { analyzeRoutes } from "./api/analyze.js";
 import { directConnectHandlers } from "./api/directconnect.js";
@@ -26,6 +27,7 @@ import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
 import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { startConsole, type WebConsole } from "./console/index.js";
+import { serveNamespaceDns } from "./dns/namespace.js";
 import { type Resolvers, startResolvers } from "./dns/resolvers.js";
 import {
   type FrontLimits,
@@ -37,6 +39,8 @@ import {
 import { defaultHome, type ServerFile, serverFilePath } from "./home.js";
 import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import { namespaceModeRefusal } from "./net/netns/ip.js";
+import { NamespaceNetwork } from "./net/netns/mode.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { PACKAGE_ROOT, VERSION } from "./package.js";
 import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
@@ -86,6 +90,18 @@ export interface PrivlinkOptions {
   s3RequestTimeoutMs?: number;
   /** Open connections one endpoint takes before refusing new ones (default 4096; tests make it small). */
   maxConnectionsPerEndpoint?: number;
+  /**
+   * "loopback" (default): private IPs live on 127.S.x.y host addresses. "netns": every VPC and
+   * instance is a Linux network namespace holding real private IPs (needs root).
+   */
+  network?: NetworkMode;
+}
+
+export type NetworkMode = "loopback" | "netns";
+
+export function parseNetworkMode(text: string): NetworkMode {
+  if (text === "loopback" || text === "netns") return text;
+  throw new Error(`--network is loopback or netns, not '${text}'`);
 }
 
 export interface Privlink {
@@ -114,6 +130,9 @@ export interface Privlink {
   readonly adminToken: string | undefined;
   /** The web console at `/` (its login links, its event stream). */
   readonly console: WebConsole;
+  readonly network: NetworkMode;
+  /** Namespace mode's namespaces, resolvers and listeners (undefined in loopback mode). */
+  readonly namespaces?: NamespaceNetwork;
   close(): Promise<void>;
 }
 
@@ -132,6 +151,9 @@ export { defaultHome, type ServerFile, serverFilePath };
 
 /** Starts privlink on its state directory, which it locks first: one server per home. */
 export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlink> {
+  // Before anything is made: a refused start leaves no trace.
+  const refusal = opts.network === "netns" ? namespaceModeRefusal() : undefined;
+  if (refusal) throw new Error(refusal);
   const home = opts.home ?? defaultHome();
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const lock = lockHome(home, serverFilePath(home));
@@ -144,6 +166,7 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
 }
 
 async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock): Promise<Privlink> {
+  const network = opts.network ?? "loopback";
   const rt = opts.runtime ?? systemRuntime;
   const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
   const listen = checkListenAddress(opts.listen ?? "127.0.0.1", opts.listenAny === true);
@@ -209,6 +232,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
+  let namespaces: NamespaceNetwork | undefined;
   const web = startConsole({
     state,
     rt,
@@ -237,6 +261,12 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
       ...dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)),
       ...upstreamAdminRoutes(state, rt),
+      ...namespaceRoutes(
+        state,
+        () => namespaces,
+        dataplane.proxies,
+        () => workloadTlsEnv(home),
+      ),
       ...siteRoutes(state, rt, host),
       ...costRoutes({
         state,
@@ -287,6 +317,20 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   dns = resolvers;
   prometheus.dns = () => resolvers.rcodes();
   dataplane.useDns(resolvers);
+  if (network === "netns") {
+    namespaces = new NamespaceNetwork({
+      state,
+      dataplane: dataplane.dataplane,
+      home,
+      serveDns: (vpcId, address, sockets) => serveNamespaceDns(state, resolvers, vpcId, address, sockets),
+    });
+    try {
+      await namespaces.start();
+    } catch (err) {
+      await namespaces.close().catch(() => undefined);
+      throw err;
+    }
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;
   sns.setEdgeUrl(url);
@@ -296,6 +340,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     port,
     startedAt: startedAt.toISOString(),
     token: lock.owner.token,
+    network,
   };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 
@@ -318,11 +363,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     sns,
     adminToken,
     console: web,
+    network,
+    namespaces,
     async close() {
       if (closed) return;
       closed = true;
       lifecycle.stop();
       web.close();
+      await namespaces?.close();
       await resolvers.close();
       await dataplane.close();
       await flowLogs.close();

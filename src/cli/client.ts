@@ -14,6 +14,16 @@ export function serverUrl(): string {
   return `http://127.0.0.1:${process.env.PRIVLINK_PORT ?? 4599}`;
 }
 
+/** The network mode of the server in the home's server file ("loopback" when it says nothing). */
+export function serverNetwork(): "loopback" | "netns" {
+  const file = serverFilePath(defaultHome());
+  try {
+    const f = JSON.parse(readFileSync(file, "utf8")) as ServerFile;
+    if (!process.env.PRIVLINK_URL || process.env.PRIVLINK_URL === f.url) return f.network ?? "loopback";
+  } catch {}
+  return "loopback";
+}
+
 /** One HTTP exchange with node:http: the CLI's fetch alone would cost more start-up than the rest of a client command. */
 async function exchange(
   url: URL,

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Command } from "commander";
+import type { WorkloadNamespaceReply } from "../api/admin-namespace.js";
 import type { WorkloadProxyInfo } from "../net/workload-proxy.js";
-import { admin } from "./client.js";
+import { admin, serverNetwork } from "./client.js";
 
 /** What POST /_privlink/workloads/proxy answers: the proxy and the TLS environment for its programs. */
 export type WorkloadProxyReply = WorkloadProxyInfo & { env: Record<string, string> };
@@ -36,8 +37,23 @@ export function workloadEnv(base: NodeJS.ProcessEnv, reply: WorkloadProxyReply):
     no_proxy: "",
     PRIVLINK_WORKLOAD: reply.workloadId,
   };
-  for (const k of Object.keys(env)) if (isEndpointUrlVar(k)) delete env[k];
   for (const k of PROXY_VARS) env[k] = reply.url;
+  return withAwsDefaults(env, base);
+}
+
+/**
+ * Namespace mode: the command's own connections leave from the instance's private IP, so no
+ * proxy variable is set, and the caller's are removed (they would bypass the VPC).
+ */
+export function namespaceEnv(base: NodeJS.ProcessEnv, reply: WorkloadNamespaceReply): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...reply.env, PRIVLINK_WORKLOAD: reply.instanceId };
+  for (const k of [...PROXY_VARS, "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]) delete env[k];
+  return withAwsDefaults(env, base);
+}
+
+/** No AWS_ENDPOINT_URL*, the caller's credentials or the default account's, one region. */
+function withAwsDefaults(env: NodeJS.ProcessEnv, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  for (const k of Object.keys(env)) if (isEndpointUrlVar(k)) delete env[k];
   const hasCredentials = base.AWS_ACCESS_KEY_ID || base.AWS_PROFILE || base.AWS_WEB_IDENTITY_TOKEN_FILE;
   if (!hasCredentials) {
     env.AWS_ACCESS_KEY_ID = "test";
@@ -63,11 +79,11 @@ export function registerExecCommand(program: Command): void {
     )
     .argument("<command...>", "the command, after --")
     .action(async (command: string[], o: { from: string }) => {
-      const reply = await workloadProxy(o.from);
-      const child = spawn(command[0]!, command.slice(1), {
-        stdio: "inherit",
-        env: workloadEnv(process.env, reply),
-      });
+      const [file, args, env] =
+        serverNetwork() === "netns"
+          ? await inNamespace(o.from, command)
+          : [command[0]!, command.slice(1), workloadEnv(process.env, await workloadProxy(o.from))];
+      const child = spawn(file, args, { stdio: "inherit", env });
       const forward = (sig: NodeJS.Signals) => child.kill(sig);
       for (const s of SIGNALS) process.on(s, forward);
       const code = await new Promise<number>((resolve) => {
@@ -80,6 +96,29 @@ export function registerExecCommand(program: Command): void {
       for (const s of SIGNALS) process.off(s, forward);
       process.exitCode = code;
     });
+}
+
+/**
+ * `ip netns exec NS CMD`, dropping back to the invoking user under sudo: entering a namespace
+ * needs root, the command itself does not.
+ */
+async function inNamespace(from: string, command: string[]): Promise<[string, string[], NodeJS.ProcessEnv]> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "entering an instance's network namespace needs root (CAP_SYS_ADMIN): run 'sudo privlink exec …' (the command runs as you)",
+    );
+  const reply = await admin<WorkloadNamespaceReply>("POST", "/_privlink/workloads/namespace", {
+    workload: from,
+  });
+  const uid = process.env.SUDO_UID;
+  const gid = process.env.SUDO_GID;
+  const asCaller =
+    uid && gid && uid !== "0" ? ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--"] : [];
+  return [
+    "ip",
+    ["netns", "exec", reply.namespace, ...asCaller, ...command],
+    namespaceEnv(process.env, reply),
+  ];
 }
 
 /** A child killed by a signal exits 128 + its number, as shells report it. */

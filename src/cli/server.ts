@@ -44,6 +44,11 @@ function dnsBanner(d: ResolverInfo): string {
   ].join("\n");
 }
 
+function networkBanner(mode: string, tag: string | undefined): string {
+  if (mode !== "netns") return "";
+  return `  network     netns: each VPC and instance is a network namespace privlink-${tag}-…; run programs with 'sudo privlink exec --from i-… -- CMD'\n`;
+}
+
 export function registerServerCommands(program: Command): void {
   program
     .command("up")
@@ -86,6 +91,11 @@ export function registerServerCommands(program: Command): void {
       "S3 answers RequestTimeout when an upload sends nothing this long (AWS: undocumented)",
       process.env.PRIVLINK_S3_REQUEST_TIMEOUT ?? "20",
     )
+    .option(
+      "--network <mode>",
+      "loopback (private IPs on 127.S.x.y, the default) or netns (each VPC and instance a Linux network namespace with real private IPs; needs root)",
+      process.env.PRIVLINK_NETWORK ?? "loopback",
+    )
     .option("--log <kinds>", "print one line per API call (requests) and/or per flow (flows): requests,flows")
     .option("--log-format <format>", "text or json (pino)", "text")
     .action(
@@ -103,6 +113,7 @@ export function registerServerCommands(program: Command): void {
         listenAny?: boolean;
         idleTimeout: string;
         s3RequestTimeout: string;
+        network: string;
       }) => {
         if (o.auth !== "verify" && o.auth !== "open")
           throw new Error(`--auth is verify or open, not '${o.auth}'`);
@@ -114,10 +125,8 @@ export function registerServerCommands(program: Command): void {
         if (o.logFormat !== "text" && o.logFormat !== "json")
           throw new Error(`--log-format is text or json, not '${o.logFormat}'`);
         // The server (and the SDKs it serves with) loads only for `up`: env and status stay quick.
-        const [{ parseSlots, startPrivlink }, { consoleLog, parseLogKinds }] = await Promise.all([
-          import("../privlink.js"),
-          import("./console-log.js"),
-        ]);
+        const [{ parseNetworkMode, parseSlots, startPrivlink }, { consoleLog, parseLogKinds }] =
+          await Promise.all([import("../privlink.js"), import("./console-log.js")]);
         const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
         const idleTimeoutMs = parseSeconds("--idle-timeout", o.idleTimeout);
         const s3RequestTimeoutMs = parseSeconds("--s3-request-timeout", o.s3RequestTimeout);
@@ -134,6 +143,7 @@ export function registerServerCommands(program: Command): void {
           listenAny: o.listenAny === true,
           idleTimeoutMs,
           s3RequestTimeoutMs,
+          network: parseNetworkMode(o.network),
         });
         // One write, so a reader of the pipe never sees the banner without its admin line.
         const idle =
@@ -150,6 +160,7 @@ export function registerServerCommands(program: Command): void {
             dnsBanner(p.dns.info()) +
             idle +
             s3Idle +
+            networkBanner(p.network, p.namespaces?.tag) +
             // One-time link: opening it sets the console's session cookie (`privlink console` mints another).
             `  console     ${p.console.loginUrl(p.url)}\n\n`,
         );

@@ -26,6 +26,13 @@ export type DnsServerOptions = {
    * security groups, routes and VPN). A refused client gets no answer, as a dropped packet.
    */
   admit?: (address: string) => boolean;
+  /**
+   * Sockets already bound elsewhere (namespace mode binds them inside a VPC's network namespace):
+   * served as they are, `host` and `port` only name them.
+   */
+  bound?: { udp: dgram.Socket; tcp: net.Server };
+  /** Applied to every response before it is sent (namespace mode writes real private IPs). */
+  rewrite?: (response: Buffer) => Buffer;
 };
 
 export type DnsServerStats = DnsStats & { tcpConnections: number; tcpOpen: number; tcpRejected: number };
@@ -43,27 +50,62 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const useUdp = opts.udp ?? true;
   const useTcp = opts.tcp ?? true;
   if (!useUdp && !useTcp) throw new Error("startDnsServer: enable udp, tcp or both");
-  const responder = new Responder({
+  const inner = new Responder({
     view: opts.view,
     maxUdpPayload: opts.maxUdpPayload,
     cacheSize: opts.cacheSize,
   });
+  const responder = opts.rewrite ? rewriting(inner, opts.rewrite) : inner;
   const tcp = useTcp
     ? new TcpSide(responder, opts.tcpIdleMs ?? 10_000, opts.maxTcpConnections ?? 256, opts.admit)
     : undefined;
   const udp = useUdp ? new UdpSide(responder, opts.host, opts.admit) : undefined;
-  const port = await bindBoth(opts.host, opts.port, tcp, udp);
+  const port = opts.bound
+    ? await adoptBoth(opts.port, opts.bound, tcp, udp)
+    : await bindBoth(opts.host, opts.port, tcp, udp);
   return {
     host: opts.host,
     port,
     stats: () => ({
-      ...responder.stats(),
+      ...inner.stats(),
       ...(tcp?.stats() ?? { tcpConnections: 0, tcpOpen: 0, tcpRejected: 0 }),
     }),
     close: async () => {
       await Promise.all([tcp?.close(), udp?.close()]);
     },
   };
+}
+
+type Answering = Pick<Responder, "handle">;
+
+function rewriting(r: Responder, rewrite: (b: Buffer) => Buffer): Answering {
+  const safe = (b: Buffer | undefined) => {
+    if (!b) return b;
+    try {
+      return rewrite(b);
+    } catch {
+      return b;
+    }
+  };
+  return {
+    handle(msg, transport) {
+      const out = r.handle(msg, transport);
+      return out instanceof Promise ? out.then(safe) : safe(out);
+    },
+  };
+}
+
+async function adoptBoth(
+  port: number,
+  bound: { udp: dgram.Socket; tcp: net.Server },
+  tcp?: TcpSide,
+  udp?: UdpSide,
+): Promise<number> {
+  if (udp) udp.adopt(bound.udp);
+  else bound.udp.close();
+  if (tcp) await tcp.listen(bound.tcp, port);
+  else bound.tcp.close();
+  return port;
 }
 
 /** TCP first (port 0 → a free port), then UDP on the same number; retry when UDP's is taken. */
@@ -97,7 +139,7 @@ class UdpSide {
   private sock?: dgram.Socket;
 
   constructor(
-    private readonly responder: Responder,
+    private readonly responder: Answering,
     private readonly host: string,
     private readonly admit?: (address: string) => boolean,
   ) {
@@ -105,8 +147,12 @@ class UdpSide {
   }
 
   reset(): void {
+    this.adopt(dgram.createSocket(net.isIPv6(this.host) ? "udp6" : "udp4"));
+  }
+
+  /** Serves `sock` (bound or not) instead of the current socket. */
+  adopt(sock: dgram.Socket): void {
     if (this.sock) void this.close();
-    const sock = dgram.createSocket(net.isIPv6(this.host) ? "udp6" : "udp4");
     // A send to a vanished client (ICMP unreachable) surfaces here: never fatal for a server.
     sock.on("error", () => {});
     sock.on("message", (msg, rinfo) => this.onMessage(sock, msg, rinfo));
@@ -168,7 +214,7 @@ class TcpSide {
   private counters = { tcpConnections: 0, tcpRejected: 0 };
 
   constructor(
-    private readonly responder: Responder,
+    private readonly responder: Answering,
     private readonly idleMs: number,
     private readonly maxConns: number,
     private readonly admit?: (address: string) => boolean,
@@ -185,11 +231,13 @@ class TcpSide {
     this.server.on("error", () => {});
   }
 
-  listen(host: string, port: number): Promise<number> {
+  /** Listens at host:port, or takes over a listening server's socket. */
+  listen(at: string | net.Server, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.server.once("error", onError);
-      this.server.listen({ host, port, exclusive: true }, () => {
+      const target = typeof at === "string" ? { host: at, port, exclusive: true } : at;
+      this.server.listen(target, () => {
         this.server.off("error", onError);
         resolve((this.server.address() as net.AddressInfo).port);
       });
@@ -235,7 +283,7 @@ export class TcpConnection {
 
   constructor(
     private readonly sock: net.Socket,
-    private readonly responder: Responder,
+    private readonly responder: Answering,
     idleMs: number,
   ) {
     sock.setNoDelay(true);

@@ -656,8 +656,20 @@ export class DataPlane {
 
   // ---- admission and forwarding ----
 
-  private admit(socket: Socket, spec: EndpointListener): void {
-    const source = stripMapped(socket.remoteAddress ?? "");
+  /**
+   * Admits a connection accepted elsewhere than on the listener of `key` (host:port): namespace
+   * mode accepts on the endpoint's real private IP inside its VPC's namespace and names the
+   * client by its host address, so that the one flow decision reads the same flow as on loopback.
+   * Without such a listener (the endpoint went away meanwhile), the connection is reset.
+   */
+  admitAt(key: string, socket: Socket, sourceHost: string): void {
+    const spec = this.listeners.desired(key);
+    if (spec) this.admit(socket, spec, sourceHost);
+    else refuse(socket);
+  }
+
+  private admit(socket: Socket, spec: EndpointListener, sourceHost?: string): void {
+    const source = sourceHost ?? stripMapped(socket.remoteAddress ?? "");
     let decision: Decision;
     try {
       decision = this.decider.decide({

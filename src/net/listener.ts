@@ -29,6 +29,11 @@ export interface ListenerSetOptions {
   highWaterMark?: number;
   /** Called when a listener that was open fails later (rare: the kernel reports accept errors). */
   onError?(key: ListenerKey, error: Error): void;
+  /**
+   * Where a listener's socket comes from when this process cannot bind it itself: namespace mode
+   * binds inside a VPC's network namespace and hands the bound socket over. Default: bind here.
+   */
+  bind?(host: string, port: number): Promise<Server>;
 }
 
 interface Entry {
@@ -108,7 +113,8 @@ export class ListenerSet {
     return result;
   }
 
-  private open(key: ListenerKey, spec: ListenerSpec): Promise<void> {
+  private async open(key: ListenerKey, spec: ListenerSpec): Promise<void> {
+    const bound = this.opts.bind ? await this.opts.bind(spec.host, spec.port) : undefined;
     const server = createServer({
       allowHalfOpen: true,
       pauseOnConnect: false,
@@ -124,14 +130,18 @@ export class ListenerSet {
         reject(error);
       };
       server.once("error", onListenError);
-      server.listen({ host: spec.host, port: spec.port, backlog: this.opts.backlog ?? 511 }, () => {
+      const onListening = () => {
         server.off("error", onListenError);
         const hwm = this.opts.highWaterMark ?? RELAY_HIGH_WATER_MARK;
         acceptForRelay(server, () => entry.spec.relayOnly === true, hwm);
         server.on("error", (error: Error) => this.opts.onError?.(key, error));
         this.entries.set(key, entry);
         resolve();
-      });
+      };
+      // A handed-over socket is already bound and listening: this server takes over its handle.
+      if (bound) server.listen(bound, onListening);
+      else
+        server.listen({ host: spec.host, port: spec.port, backlog: this.opts.backlog ?? 511 }, onListening);
     });
   }
 }

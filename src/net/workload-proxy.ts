@@ -185,7 +185,7 @@ export class WorkloadProxies {
 
   /** Starts (once) the proxy of an instance (i-…) or interface (eni-…). */
   async ensure(workloadId: string): Promise<WorkloadProxyInfo> {
-    const { eniId, instanceId } = this.workload(workloadId);
+    const { eniId, instanceId } = this.identify(workloadId);
     let r = this.running.get(eniId);
     if (!r) {
       r = this.start(workloadId, eniId, instanceId);
@@ -201,7 +201,7 @@ export class WorkloadProxies {
    */
   async accept(workloadId: string, socket: Socket): Promise<void> {
     await this.ensure(workloadId);
-    (await this.running.get(this.workload(workloadId).eniId)!).server.emit("connection", socket);
+    (await this.running.get(this.identify(workloadId).eniId)!).server.emit("connection", socket);
   }
 
   async close(): Promise<void> {
@@ -224,9 +224,9 @@ export class WorkloadProxies {
   /**
    * The workload's key is its ENI, or `site:NAME` (`site:NAME:IP` for another address of the
    * site) for an on-premises workload: it speaks from the site's host address and resolves
-   * through the site's DNS server.
+   * through the site's DNS server. Namespace mode's `exec` finds its instance the same way.
    */
-  private workload(id: string): { eniId: string; instanceId?: string } {
+  identify(id: string): { eniId: string; instanceId?: string } {
     if (id.startsWith("site:")) {
       const [, name, ip] = id.split(":");
       const site = name ? this.state.get("site", name) : undefined;

@@ -1,0 +1,220 @@
+import type { Socket as UdpSocket } from "node:dgram";
+import type { Server, Socket } from "node:net";
+import { hostAddressOf, privateIpOfHost } from "../../cloud/addressing.js";
+import type { State } from "../../cloud/state.js";
+import { type DataPlane, PRIVILEGED_PORT_BASE, stripMapped } from "../dataplane.js";
+import { ListenerSet, type ListenerSpec, listenerKey } from "../listener.js";
+import { NamespaceLifecycle } from "./namespaces.js";
+import { NamespaceSockets } from "./sockets.js";
+import { homeTag, type Topology, topologyOf } from "./topology.js";
+
+/** What privlink.ts gives namespace mode to answer DNS on sockets bound in a namespace. */
+export type ServeDns = (
+  vpcId: string,
+  address: string,
+  sockets: { udp: UdpSocket; tcp: Server },
+) => Promise<{ close(): Promise<void> }>;
+
+export interface NamespaceNetworkOptions {
+  state: State;
+  dataplane: DataPlane;
+  home: string;
+  serveDns?: ServeDns;
+  /** Where `ip netns exec` finds per-namespace files (tests may point it elsewhere). */
+  etc?: string;
+}
+
+const RETRY_MS = 500;
+
+interface VpcRuntime {
+  readonly vpcId: string;
+  readonly sockets: NamespaceSockets;
+  readonly listeners: ListenerSet;
+  readonly dns: Map<string, Promise<{ close(): Promise<void> } | undefined>>;
+}
+
+/**
+ * Namespace mode: the VPCs and instances of the state as Linux network namespaces, the endpoint
+ * listeners of the data plane mirrored onto the endpoints' real private IPs inside their VPC's
+ * namespace, and the VPC resolver at base + 2 there. A connection accepted in a namespace is
+ * handed to the data plane's listener of the same endpoint with the client's host address: the
+ * one flow decision admits or refuses it, and the bytes take the same relay as on loopback.
+ */
+export class NamespaceNetwork {
+  readonly tag: string;
+  private readonly lifecycle: NamespaceLifecycle;
+  private readonly vpcs = new Map<string, VpcRuntime>();
+  private topology: Topology = { vpcs: [], instances: [] };
+  private chain: Promise<void> = Promise.resolve();
+  private queued = false;
+  private closed = false;
+  private retry?: NodeJS.Timeout;
+  private readonly unsubscribe: (() => void)[] = [];
+  /** The latest failure to converge (an `ip` command refused), surfaced by the admin route. */
+  lastError?: string;
+
+  constructor(private readonly opts: NamespaceNetworkOptions) {
+    this.tag = homeTag(opts.home);
+    this.lifecycle = new NamespaceLifecycle(this.tag, opts.etc);
+  }
+
+  async start(): Promise<void> {
+    await this.lifecycle.cleanStale();
+    this.unsubscribe.push(this.opts.state.onCommit(() => this.kick()));
+    this.unsubscribe.push(this.opts.dataplane.observe(() => this.kick()));
+    this.kick();
+    await this.settled();
+  }
+
+  /** Resolves once the namespaces, resolvers and listeners match the state as of this call. */
+  async settled(): Promise<void> {
+    await this.opts.dataplane.reconcile();
+    this.kick();
+    await this.chain;
+  }
+
+  /** The namespace an instance's programs run in, when it has one. */
+  instanceNamespace(instanceId: string): string | undefined {
+    return this.topology.instances.find((i) => i.instanceId === instanceId)?.name;
+  }
+
+  namespaces(): string[] {
+    return this.lifecycle.names();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retry);
+    for (const u of this.unsubscribe) u();
+    await this.chain;
+    for (const vpc of [...this.vpcs.keys()]) await this.dropVpc(vpc);
+    await this.lifecycle.close();
+  }
+
+  private kick(): void {
+    if (this.queued || this.closed) return;
+    this.queued = true;
+    this.chain = this.chain.then(() => {
+      this.queued = false;
+      return this.converge().catch((err: Error) => {
+        this.lastError = err.message;
+        process.emitWarning(`privlink namespace mode: ${err.message}`);
+      });
+    });
+  }
+
+  private async converge(): Promise<void> {
+    if (this.closed) return;
+    const topology = topologyOf(this.opts.state, this.tag);
+    // Sockets first: a namespace goes only after nothing of privlink listens in it.
+    const wanted = new Map(topology.vpcs.map((v) => [v.name, v]));
+    for (const name of [...this.vpcs.keys()]) if (!wanted.has(name)) await this.dropVpc(name);
+    await this.lifecycle.apply(topology);
+    this.topology = topology;
+    this.lastError = undefined;
+    for (const v of topology.vpcs) {
+      const rt = this.runtime(v.name, v.vpcId);
+      this.syncDns(rt, v.resolvers);
+    }
+    await this.syncListeners();
+  }
+
+  private runtime(name: string, vpcId: string): VpcRuntime {
+    let rt = this.vpcs.get(name);
+    if (!rt) {
+      const sockets = new NamespaceSockets(name);
+      const listeners = new ListenerSet({ bind: (host, port) => sockets.tcp(host, port) });
+      rt = { vpcId, sockets, listeners, dns: new Map() };
+      this.vpcs.set(name, rt);
+    }
+    return rt;
+  }
+
+  private syncDns(rt: VpcRuntime, resolvers: readonly string[]): void {
+    const serve = this.opts.serveDns;
+    if (!serve) return;
+    for (const [address, server] of [...rt.dns])
+      if (!resolvers.includes(address)) {
+        rt.dns.delete(address);
+        void server.then((s) => s?.close());
+      }
+    for (const address of resolvers) {
+      if (rt.dns.has(address)) continue;
+      const started = (async () => {
+        const [udp, tcp] = await Promise.all([rt.sockets.udp(address, 53), rt.sockets.tcp(address, 53)]);
+        return serve(rt.vpcId, address, { udp, tcp });
+      })().catch((err: Error) => {
+        process.emitWarning(`privlink namespace mode: no resolver at ${address}: ${err.message}`);
+        return undefined;
+      });
+      rt.dns.set(address, started);
+    }
+  }
+
+  /** Every endpoint listener of the data plane, at its private IP in its VPC's namespace. */
+  private async syncListeners(): Promise<void> {
+    const state = this.opts.state;
+    const byVpc = new Map<string, Map<string, ListenerSpec>>();
+    for (const name of this.vpcs.keys()) byVpc.set(name, new Map());
+    // Only addresses the namespaces already hold: a newer endpoint waits for the next pass.
+    const held = new Set(this.topology.vpcs.flatMap((v) => v.addresses.map((a) => `${v.vpcId}|${a}`)));
+    for (const key of this.opts.dataplane.listenerKeys()) {
+      const colon = key.lastIndexOf(":");
+      const host = key.slice(0, colon);
+      const port = Number(key.slice(colon + 1));
+      const at = privateIpOfHost(state, host);
+      const name = at && this.nameOfVpc(at.vpc.id);
+      const want = name && byVpc.get(name);
+      if (!at || !want || !held.has(`${at.vpc.id}|${at.privateIp}`)) continue;
+      const servicePort = port >= PRIVILEGED_PORT_BASE ? port - PRIVILEGED_PORT_BASE : port;
+      want.set(listenerKey(at.privateIp, servicePort), {
+        host: at.privateIp,
+        port: servicePort,
+        onConnection: (socket) => this.accept(key, at.vpc.id, socket),
+      });
+    }
+    let failed = false;
+    for (const [name, desired] of byVpc) {
+      const r = await this.vpcs.get(name)!.listeners.reconcile(desired);
+      for (const f of r.failed)
+        process.emitWarning(
+          `privlink namespace mode: cannot listen on ${f.key} in ${name}: ${f.error.message}`,
+        );
+      failed ||= r.failed.length > 0;
+    }
+    if (failed) this.retryLater();
+  }
+
+  /** A listener that failed (an address still being added) is tried again shortly. */
+  private retryLater(): void {
+    if (this.retry || this.closed) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.kick();
+    }, RETRY_MS);
+    this.retry.unref();
+  }
+
+  /** The client is named by its host address: the decision then knows its interface. */
+  private accept(loopbackKey: string, vpcId: string, socket: Socket): void {
+    const ip = stripMapped(socket.remoteAddress ?? "");
+    const vpc = this.opts.state.get("vpc", vpcId);
+    const host = (vpc && hostAddressOf(vpc, ip)) ?? ip;
+    this.opts.dataplane.admitAt(loopbackKey, socket, host);
+  }
+
+  private nameOfVpc(vpcId: string): string | undefined {
+    for (const [name, rt] of this.vpcs) if (rt.vpcId === vpcId) return name;
+    return undefined;
+  }
+
+  private async dropVpc(name: string): Promise<void> {
+    const rt = this.vpcs.get(name);
+    if (!rt) return;
+    this.vpcs.delete(name);
+    await rt.listeners.close();
+    await Promise.all([...rt.dns.values()].map((p) => p.then((s) => s?.close())));
+    rt.sockets.close();
+  }
+}
