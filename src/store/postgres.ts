@@ -22,6 +22,8 @@ export interface PostgresStoreOptions {
 
 type Batch = { changes: readonly Change[] } | { meta: readonly [string, string] };
 
+const keyOf = (c: Change): string => `${c.kind}\0${c.id}`;
+
 interface Waiter {
   target: number;
   resolve(): void;
@@ -54,6 +56,13 @@ export class PostgresStore implements Persistence {
   private sincePrune = 0;
   private state: State | undefined;
   private readonly meta = new Map<string, string>();
+  /**
+   * This node's own writes the feed may not overtake: objects with a commit still queued
+   * (count), and the sequence of each object's last written commit until the feed passes it.
+   * A foreign commit older than either is already superseded here and in the database.
+   */
+  private readonly pendingKeys = new Map<string, number>();
+  private readonly ownSeq = new Map<string, number>();
   private objects: { kind: string; id: string; value: unknown }[] = [];
   private readonly retryMs: number;
   private readonly connectTimeoutMs: number;
@@ -104,6 +113,7 @@ export class PostgresStore implements Persistence {
   }
 
   commit(changes: readonly Change[], _version: number): void {
+    for (const c of changes) this.pendingKeys.set(keyOf(c), (this.pendingKeys.get(keyOf(c)) ?? 0) + 1);
     this.push({ changes });
   }
 
@@ -226,12 +236,16 @@ export class PostgresStore implements Persistence {
   }
 
   private async write(client: pg.Client, round: readonly Batch[]): Promise<void> {
+    const written: [readonly Change[], number][] = [];
     await inTransaction(client, async (db) => {
       await db.query("SELECT pg_advisory_xact_lock($1)", [COMMIT_LOCK]);
       let last = 0;
       for (const b of round) {
         if ("meta" in b) await putMeta(db, b.meta[0], b.meta[1]);
-        else last = await writeCommit(db, this.node, b.changes);
+        else {
+          last = await writeCommit(db, this.node, b.changes);
+          written.push([b.changes, last]);
+        }
       }
       if (last === 0) return;
       await putMeta(db, "version", String(last));
@@ -243,6 +257,14 @@ export class PostgresStore implements Persistence {
         await putMeta(db, "feedPrunedTo", String(Math.max(0, last - FEED_KEPT)));
       }
     });
+    for (const [changes, seq] of written)
+      for (const c of changes) {
+        const k = keyOf(c);
+        const n = (this.pendingKeys.get(k) ?? 1) - 1;
+        if (n > 0) this.pendingKeys.set(k, n);
+        else this.pendingKeys.delete(k);
+        this.ownSeq.set(k, seq);
+      }
   }
 
   private settle(): void {
@@ -316,10 +338,19 @@ export class PostgresStore implements Persistence {
       [this.seen],
     );
     for (const r of rows) {
-      if (r.node !== this.node) state.absorb(JSON.parse(r.changes) as Change[]);
-      this.seen = Number(r.seq);
+      const seq = Number(r.seq);
+      if (r.node !== this.node)
+        state.absorb((JSON.parse(r.changes) as Change[]).filter((c) => !this.overtakes(c, seq)));
+      this.seen = seq;
     }
+    for (const [k, seq] of this.ownSeq) if (seq <= this.seen) this.ownSeq.delete(k);
     if (rows.length === 500) this.again = true;
+  }
+
+  /** Whether a foreign change at `seq` would overwrite a later write of this node's own. */
+  private overtakes(c: Change, seq: number): boolean {
+    const k = keyOf(c);
+    return this.pendingKeys.has(k) || (this.ownSeq.get(k) ?? 0) > seq;
   }
 
   /** Too far behind for the feed: reads every object and absorbs the difference. */

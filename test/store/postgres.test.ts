@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateTagsCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
   DescribeVpcEndpointsCommand,
@@ -118,6 +119,34 @@ describe.skipIf(missing)("the PostgreSQL store", () => {
       a.state.onCommit((changes) => heard.push(...changes.map((c) => `${c.kind}/${c.id}`)));
       await b.ec2().send(new CreateVpcCommand({ CidrBlock: "10.2.0.0/16" }));
       await eventually(async () => heard.some((h) => h.startsWith("vpc/")));
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it("converges when two servers change one object at the same moment (the later commit wins on both)", async () => {
+    const store = await pgs.createDatabase();
+    const a = await startTestServer({ store });
+    const b = await startTestServer({ store });
+    try {
+      const vpc = (await a.ec2().send(new CreateVpcCommand({ CidrBlock: "10.3.0.0/16" }))).Vpc!.VpcId!;
+      await eventually(async () => (await vpcIds(b.ec2())).includes(vpc));
+      const tagger = (srv: TestServer, who: string) => async () => {
+        for (let i = 0; i < 15; i++)
+          await srv
+            .ec2()
+            .send(new CreateTagsCommand({ Resources: [vpc], Tags: [{ Key: "owner", Value: `${who}${i}` }] }));
+      };
+      await Promise.all([tagger(a, "a")(), tagger(b, "b")()]);
+      const tagOf = async (srv: TestServer) =>
+        (await srv.ec2().send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs![0]!.Tags?.find(
+          (t) => t.Key === "owner",
+        )?.Value;
+      await eventually(async () => {
+        const [ta, tb] = [await tagOf(a), await tagOf(b)];
+        return ta !== undefined && ta === tb && /^[ab]14$/.test(ta);
+      });
     } finally {
       await a.stop();
       await b.stop();
