@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivlink } from "../../src/privlink.js";
+import { SqliteStore } from "../../src/store/sqlite.js";
 import { freePort, postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli, spawnPrivlink } from "../helpers/spawn.js";
@@ -85,6 +86,11 @@ describe.skipIf(missing)("the PostgreSQL store", () => {
     let srv: TestServer = await startTestServer({ store });
     const { vpc, endpoint } = await endpointWorld(srv.ec2());
     const before = await srv.ec2().send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [endpoint] }));
+    // `privlink state save` on this store writes a SQLite state file that either store loads.
+    const file = join(newHome(), "snapshot.db");
+    await srv.admin("POST", "/_privlink/state/save", { file });
+    const saved = await SqliteStore.readFile(file);
+    expect(saved.objects.map((o) => o.id)).toEqual(expect.arrayContaining([vpc, endpoint]));
     await srv.stop();
     srv = await startTestServer({ store });
     try {
