@@ -111,7 +111,7 @@ export function registerServerCommands(program: Command): void {
           import("../privlink.js"),
           import("./console-log.js"),
         ]);
-        const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
+        const logging = await consoleLog(parseLogKinds(o.log), o.logFormat);
         const idleTimeoutMs = parseSeconds("--idle-timeout", o.idleTimeout);
         const s3RequestTimeoutMs = parseSeconds("--s3-request-timeout", o.s3RequestTimeout);
         const p = await startPrivlink({
