@@ -1,4 +1,3 @@
-import pino from "pino";
 import type { ObservedRequest } from "../api/dispatch.js";
 import type { FlowInfo, FlowTap, RefusedFlow } from "../net/flow-tap.js";
 
@@ -26,12 +25,14 @@ export function parseLogKinds(text: string | undefined): Set<LogKind> {
 const flowText = (f: FlowInfo) =>
   `${f.srcIp}:${f.srcPort} -> ${f.dstIp}:${f.dstPort}${f.dstEniId ? ` (${f.dstEniId})` : ""}`;
 
-export function consoleLog(
+export async function consoleLog(
   kinds: Set<LogKind>,
   format: "text" | "json",
   out: NodeJS.WritableStream = process.stdout,
-): ConsoleLog {
-  const json = format === "json" ? pino({ base: undefined }, out as never) : undefined;
+): Promise<ConsoleLog> {
+  // pino loads for JSON logs only: `privlink up` without them starts without it.
+  const json =
+    format === "json" ? (await import("pino")).default({ base: undefined }, out as never) : undefined;
   const text = (line: string) => out.write(`${new Date().toISOString()} ${line}\n`);
   const log: ConsoleLog = {};
   if (kinds.has("requests"))

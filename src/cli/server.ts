@@ -127,7 +127,7 @@ export function registerServerCommands(program: Command): void {
         // The server (and the SDKs it serves with) loads only for `up`: env and status stay quick.
         const [{ parseNetworkMode, parseSlots, startPrivlink }, { consoleLog, parseLogKinds }] =
           await Promise.all([import("../privlink.js"), import("./console-log.js")]);
-        const logging = consoleLog(parseLogKinds(o.log), o.logFormat);
+        const logging = await consoleLog(parseLogKinds(o.log), o.logFormat);
         const idleTimeoutMs = parseSeconds("--idle-timeout", o.idleTimeout);
         const s3RequestTimeoutMs = parseSeconds("--s3-request-timeout", o.s3RequestTimeout);
         const p = await startPrivlink({

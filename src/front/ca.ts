@@ -7,15 +7,13 @@
  * (the AWS CLI) all accept them, including Python 3.13's VERIFY_X509_STRICT default, which is
  * why both certificates carry key identifiers and the CA's basicConstraints is critical.
  */
-import "reflect-metadata";
 import { randomBytes, webcrypto } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import * as x509 from "@peculiar/x509";
-
-x509.cryptoProvider.set(webcrypto);
+import type * as X509 from "@peculiar/x509";
+import { x509Lib } from "./x509.js";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -46,12 +44,12 @@ const CA_SUBJECT = "CN=privlink local CA, O=privlink";
 
 export class LocalCa implements CaFiles {
   private readonly leaves = new Map<string, Promise<LeafPem & { notAfter: number }>>();
+  private cert: X509.X509Certificate | undefined;
 
   private constructor(
     readonly certPem: string,
     readonly certPath: string,
     readonly keyPath: string,
-    private readonly cert: x509.X509Certificate,
     private readonly key: CryptoKey,
   ) {}
 
@@ -68,7 +66,7 @@ export class LocalCa implements CaFiles {
     const keyPem = await readFile(files.keyPath, "utf8");
     const certPem = await waitForFile(files.certPath);
     const key = await webcrypto.subtle.importKey("pkcs8", pemBody(keyPem), EC_KEY, false, ["sign"]);
-    return new LocalCa(certPem, files.certPath, files.keyPath, new x509.X509Certificate(certPem), key);
+    return new LocalCa(certPem, files.certPath, files.keyPath, key);
   }
 
   /**
@@ -91,6 +89,8 @@ export class LocalCa implements CaFiles {
   }
 
   private async issue(names: string[], now: Date): Promise<LeafPem & { notAfter: number }> {
+    const x509 = await x509Lib();
+    this.cert ??= new x509.X509Certificate(this.certPem);
     const keys = await generateKeys();
     const notAfter = new Date(now.getTime() + LEAF_LIFETIME_MS);
     const cert = await x509.X509CertificateGenerator.create({
@@ -120,6 +120,7 @@ export class LocalCa implements CaFiles {
 }
 
 async function createCaFiles(files: CaFiles, now: Date): Promise<void> {
+  const x509 = await x509Lib();
   const keys = await generateKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
@@ -181,11 +182,15 @@ async function generateKeys(): Promise<CryptoKeyPair> {
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(der, "PRIVATE KEY");
+  return (await x509Lib()).PemConverter.encode(der, "PRIVATE KEY");
 }
 
+/** The DER of a PEM file's first block (base64 between its BEGIN and END lines). */
 function pemBody(pem: string): ArrayBuffer {
-  return x509.PemConverter.decodeFirst(pem);
+  const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(pem);
+  if (!m) throw new Error("not a PEM file");
+  const der = Buffer.from(m[1]!.replace(/\s+/g, ""), "base64");
+  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
 }
 
 /** 16 random bytes with the top bit clear: a positive DER INTEGER, unique without a counter. */
@@ -195,7 +200,7 @@ function randomSerial(): string {
   return bytes.toString("hex");
 }
 
-function generalName(name: string): x509.JsonGeneralName {
+function generalName(name: string): X509.JsonGeneralName {
   return isIP(name) ? { type: "ip", value: name } : { type: "dns", value: name };
 }
 

@@ -4,11 +4,12 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { pathWithPrivlink } from "../helpers/spawn.js";
 
 /**
  * The README's second walkthrough, "Expose a service privately to another account", run by bash
  * exactly as the README writes it: the code blocks of that section, in order, in one shell, with
- * the real AWS CLI, `npx privlink`, python3 and curl. The one change is the web server's port:
+ * the real AWS CLI, `privlink` (on the PATH, as `npm link` puts it), python3 and curl. The one change is the web server's port:
  * 8080 becomes a free port, so that parallel runs never collide.
  */
 const ROOT = join(import.meta.dirname, "../..");
@@ -85,8 +86,7 @@ describe("README: expose a service privately to another account", () => {
       ...srv.cliEnv(),
       PRIVLINK_URL: srv.url,
       PRIVLINK_HOME: srv.home,
-      // npx runs the package's own bin; offline, it can never reach for the registry instead.
-      npm_config_offline: "true",
+      PATH: pathWithPrivlink(),
     };
     run = await runBash(script, env, 100_000);
   }, 120_000);

@@ -49,7 +49,7 @@ describe("privlink up --log", () => {
     const out = new PassThrough();
     let text = "";
     out.on("data", (d) => (text += d));
-    const w = await meteredWorld({ flowTap: consoleLog(new Set(["flows"]), "text", out).flowTap });
+    const w = await meteredWorld({ flowTap: (await consoleLog(new Set(["flows"]), "text", out)).flowTap });
     try {
       await w.send(10);
       const wl = w.server.state.get("eni", w.server.state.get("instance", w.consumer.instanceId)!.eniId)!;

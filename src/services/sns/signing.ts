@@ -4,13 +4,10 @@
  * string-to-sign, and SigningCertURL points at the certificate on the edge, so a subscriber that
  * verifies signatures the AWS way can verify privlink's (trusting privlink's certificate).
  */
-import "reflect-metadata";
 import { createSign, webcrypto } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as x509 from "@peculiar/x509";
-
-x509.cryptoProvider.set(webcrypto);
+import { x509Lib } from "../../front/x509.js";
 
 const RSA = {
   name: "RSASSA-PKCS1-v1_5",
@@ -35,6 +32,7 @@ export class SnsSigner {
         "sign",
         "verify",
       ])) as webcrypto.CryptoKeyPair;
+      const x509 = await x509Lib();
       const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: "01",
         name: "CN=sns.amazonaws.com, O=privlink",
