@@ -11,29 +11,28 @@
  * says its goal and whether it was met.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { ec2Handlers } from "../src/api/ec2/index.js";
-import { encodeQuery, findOperation } from "../src/api/protocols/index.js";
-import { createApiServer } from "../src/api/server.js";
 import { Sha256, verifySigV4 } from "../src/api/sigv4.js";
-import { ensureDefaultAccount } from "../src/cloud/account.js";
 import type { Ctx } from "../src/cloud/context.js";
-import { systemRuntime } from "../src/cloud/runtime.js";
 import { createSecurityGroup } from "../src/cloud/security-group.js";
-import { State } from "../src/cloud/state.js";
+import type { State } from "../src/cloud/state.js";
 import { createSubnet } from "../src/cloud/subnet.js";
 import { createVpc, ensureRegion } from "../src/cloud/vpc.js";
 import { startResolvers } from "../src/dns/resolvers.js";
-import { SqliteStore } from "../src/store/sqlite.js";
-import { Ceiling, lifecycle, PER_VPC, seed, seedServices, seedVpc } from "./control-plane.js";
+import {
+  type ApiFixture,
+  answerOf,
+  PER_VPC,
+  seed,
+  seedServices,
+  seedVpc,
+  served,
+  startApiFixture,
+} from "./api-fixture.js";
 import { apiCpuGoals } from "./goals.js";
-import { type LoadSpec, SdkLoad } from "./measure.js";
+import type { LoadSpec } from "./measure.js";
 
 export interface CpuRow {
   case: string;
@@ -44,6 +43,8 @@ export interface CpuRow {
   serverUs: number;
   /** The bare node:http server's CPU per request for the same answer, µs. */
   ceilingUs?: number;
+  /** serverUs / ceilingUs: privlink's cost in units of HTTP alone. */
+  vsCeiling?: number;
   goalUs: number;
   met: boolean;
   errors?: number;
@@ -59,42 +60,18 @@ export interface ApiCpuOptions {
   concurrency?: number;
 }
 
-const ACCOUNT = "000000000000";
 const WIDE = 50;
 
-interface Bench {
-  state: State;
-  ctx: Ctx;
-  load: SdkLoad;
-  url: string;
-  ceiling: Ceiling;
+interface Bench extends ApiFixture {
   requests: number;
   concurrency: number;
 }
 
-/** privlink's answer to `input` right now, as the edge encodes it (a dry run: nothing written). */
-function answer(
-  b: Bench,
-  action: string,
-  input: Record<string, unknown>,
-): { body: string; returned: number } {
-  const op = findOperation("ec2", action)!;
-  const output = b.state.transact((tx) => ec2Handlers[action]!({ tx, ctx: b.ctx, input }), { dryRun: true });
-  const list = Object.values(output as Record<string, unknown>).find(Array.isArray) as unknown[] | undefined;
-  return { body: encodeQuery(op, output, "ec2", randomUUID()), returned: list?.length ?? 0 };
-}
-
-/** Server CPU per request while `spec` runs (after a warm-up of a tenth of the requests). */
+/** Server CPU per request while `spec` runs (its warm-up run apart, not counted). */
 async function cpuPer(b: Bench, spec: LoadSpec): Promise<{ us: number; count: number; errors: number }> {
-  const cpu = process.cpuUsage();
-  const m = await b.load.run(spec);
-  const used = process.cpuUsage(cpu);
+  const m = await served(b.load, spec);
   if (m.firstError) console.error(`${spec.command}: ${m.firstError}`);
-  return {
-    us: (used.user + used.system) / Math.max(1, m.count + m.errors),
-    count: m.count,
-    errors: m.errors,
-  };
+  return { us: m.serverUs, count: m.count, errors: m.errors };
 }
 
 async function describeRow(
@@ -104,7 +81,7 @@ async function describeRow(
   input: Record<string, unknown>,
   goalUs: number,
 ): Promise<CpuRow> {
-  const { body, returned } = answer(b, command, input);
+  const { body, returned } = answerOf(b, command, input);
   b.ceiling.body = body;
   const spec = (endpoint: string): LoadSpec => ({
     service: "ec2",
@@ -126,6 +103,7 @@ async function describeRow(
     count: m.count,
     serverUs: m.us,
     ceilingUs: ceiling.us,
+    vsCeiling: m.us / ceiling.us,
     goalUs,
     met: m.us <= goalUs && m.errors === 0,
     errors: m.errors || undefined,
@@ -254,33 +232,8 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   const requests = opts.requests ?? 2_000;
   const concurrency = opts.concurrency ?? 4;
   const creates = opts.creates ?? 200;
-  const home = mkdtempSync(join(tmpdir(), "privlink-bench-cpu-"));
-  const rt = systemRuntime;
-  const store = new SqliteStore(join(home, "state.db"));
-  const state = new State(store);
-  state.transact((tx) => ensureDefaultAccount(tx, rt));
-  const host = { slots: { min: 1, max: 254 } };
-  const ctx: Ctx = {
-    accountId: ACCOUNT,
-    region: "us-east-1",
-    principalArn: `arn:aws:iam::${ACCOUNT}:root`,
-    rt,
-    host,
-  };
-  const stopLifecycle = lifecycle(state);
-  const server = createApiServer({
-    state,
-    rt,
-    host,
-    auth: "verify",
-    services: { ec2: ec2Handlers },
-    admin: {},
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const load = SdkLoad.start();
-  const ceiling = await Ceiling.start();
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const b: Bench = { state, ctx, load, url, ceiling, requests, concurrency };
+  const b: Bench = { ...(await startApiFixture("cpu")), requests, concurrency };
+  const { state, ctx } = b;
   const services = seedServices();
   const vpcs = { n: 0 };
   const rows: CpuRow[] = [await sigv4Row()];
@@ -330,13 +283,7 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
     }
     return rows;
   } finally {
-    await load.close();
-    await ceiling.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    stopLifecycle();
-    store.close();
-    rmSync(home, { recursive: true, force: true });
+    await b.close();
   }
 }
 

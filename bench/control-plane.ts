@@ -14,29 +14,22 @@
  * is the most this client can get out of any server for this response, so `vsCeiling` is the
  * share of it privlink reaches and `clientCpu` near 1 says the client was the limit.
  */
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ec2Handlers } from "../src/api/ec2/index.js";
-import { encodeQuery, findOperation } from "../src/api/protocols/index.js";
-import { createApiServer } from "../src/api/server.js";
-import { ensureDefaultAccount } from "../src/cloud/account.js";
-import { awsServices } from "../src/cloud/catalog.js";
-import type { Ctx } from "../src/cloud/context.js";
 import { createVpcEndpoint } from "../src/cloud/endpoint.js";
 import { endpointDnsNames } from "../src/cloud/endpoint-dns.js";
-import { ALWAYS_READY, runLifecycle } from "../src/cloud/lifecycle.js";
-import { systemRuntime } from "../src/cloud/runtime.js";
-import { State } from "../src/cloud/state.js";
-import { createSubnet } from "../src/cloud/subnet.js";
-import { createVpc, ensureRegion } from "../src/cloud/vpc.js";
 import { startResolvers } from "../src/dns/resolvers.js";
-import { SqliteStore } from "../src/store/sqlite.js";
-import { type LoadResult, type LoadSpec, percentile, SdkLoad } from "./measure.js";
+import {
+  type ApiFixture,
+  answerOf,
+  PER_VPC,
+  type Served,
+  seed,
+  seedServices,
+  seedVpc,
+  served,
+  startApiFixture,
+} from "./api-fixture.js";
+import { percentile } from "./measure.js";
 
 export interface Row {
   case: string;
@@ -73,122 +66,9 @@ export interface ControlPlaneBenchOptions {
   creates?: number;
 }
 
-export const PER_VPC = 50;
-const AZ = "us-east-1a";
-const ACCOUNT = "000000000000";
-
-/** Interface services with a private DNS name in the seeded subnets' zone: 50 distinct per VPC. */
-export function seedServices(): string[] {
-  const azId = "use1-az1";
-  return awsServices("us-east-1")
-    .filter(
-      (s) =>
-        s.type === "Interface" &&
-        s.privateDnsNames.length > 0 &&
-        s.azIds.includes(azId) &&
-        !["s3", "dynamodb"].includes(s.shortName),
-    )
-    .map((s) => s.serviceName)
-    .slice(0, PER_VPC);
-}
-
-/** A VPC with DNS hostnames on and one /24 in us-east-1a; returns the IDs. */
-export function seedVpc(state: State, ctx: Ctx, n: number): { vpcId: string; subnetId: string } {
-  return state.transact((tx) => {
-    ensureRegion(tx, ctx);
-    const vpc = createVpc(tx, ctx, { cidr: `10.${n % 256}.0.0/16` });
-    tx.put("vpc", { ...vpc, dnsHostnames: true });
-    const subnet = createSubnet(tx, ctx, { vpcId: vpc.id, cidr: `10.${n % 256}.1.0/24`, az: AZ });
-    return { vpcId: vpc.id, subnetId: subnet.id };
-  });
-}
-
-/** Adds endpoints until the store holds `target`, one transaction (one commit) per VPC. */
-export function seed(
-  state: State,
-  ctx: Ctx,
-  services: string[],
-  from: number,
-  target: number,
-  vpcs: { n: number },
-): void {
-  let made = from;
-  while (made < target) {
-    const { vpcId, subnetId } = seedVpc(state, ctx, vpcs.n++);
-    const batch = Math.min(PER_VPC, target - made);
-    state.transact((tx) => {
-      for (let i = 0; i < batch; i++)
-        createVpcEndpoint(tx, ctx, {
-          vpcId,
-          type: "Interface",
-          serviceName: services[i]!,
-          subnetIds: [subnetId],
-          tags: i % 10 === 0 ? { env: "prod" } : { env: "dev" },
-        });
-    });
-    made += batch;
-  }
-}
-
-/** A server that answers every request with one fixed EC2 response (the ceiling). */
-export class Ceiling {
-  body = "";
-  private constructor(readonly server: Server) {}
-
-  static async start(): Promise<Ceiling> {
-    const c: Ceiling = new Ceiling(
-      createServer({ keepAlive: true }, (req, res) => {
-        req.resume();
-        req.on("end", () =>
-          res
-            .writeHead(200, { "content-type": "text/xml;charset=UTF-8", "x-amzn-requestid": randomUUID() })
-            .end(c.body),
-        );
-      }),
-    );
-    await new Promise<void>((resolve) => c.server.listen(0, "127.0.0.1", resolve));
-    return c;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-interface Bench {
-  state: State;
-  ctx: Ctx;
-  load: SdkLoad;
-  url: string;
-  ceiling: Ceiling;
+interface Bench extends ApiFixture {
   seconds: number;
   concurrency: number;
-}
-
-/** privlink's response to `input` right now, as the edge would encode it. */
-function responseBody(b: Bench, action: string, input: Record<string, unknown>): string {
-  const op = findOperation("ec2", action)!;
-  // A dry run: a Create's writes are dropped, the Describe's read is what the edge would read.
-  const output = b.state.transact((tx) => ec2Handlers[action]!({ tx, ctx: b.ctx, input }), { dryRun: true });
-  return encodeQuery(op, output, "ec2", randomUUID());
-}
-
-/** A load run, with the CPU this process (the server under test) spent per request. */
-interface Served extends LoadResult {
-  serverUs: number;
-}
-
-async function served(b: Bench, spec: LoadSpec): Promise<Served> {
-  if (spec.warmupSeconds) await b.load.run({ ...spec, seconds: spec.warmupSeconds, warmupSeconds: 0 });
-  const cpu = process.cpuUsage();
-  const m = await b.load.run({ ...spec, warmupSeconds: 0 });
-  const used = process.cpuUsage(cpu);
-  return { ...m, serverUs: (used.user + used.system) / Math.max(1, m.count + m.errors) };
 }
 
 function row(name: string, endpoints: number, m: Served, ceiling: Served, note?: string): Row {
@@ -217,10 +97,10 @@ async function describeRow(
   note?: string,
 ): Promise<Row> {
   const endpoints = b.state.count("vpcEndpoint");
-  b.ceiling.body = responseBody(b, "DescribeVpcEndpoints", input);
+  b.ceiling.body = answerOf(b, "DescribeVpcEndpoints", input).body;
   const returned = (b.ceiling.body.match(/<vpcEndpointId>/g) ?? []).length;
   const run = (endpoint: string) =>
-    served(b, {
+    served(b.load, {
       service: "ec2",
       endpoint,
       command: "DescribeVpcEndpoints",
@@ -248,9 +128,9 @@ async function createRow(b: Bench, services: string[], vpcs: { n: number }, crea
       SubnetIds: [subnetId],
     })),
   );
-  b.ceiling.body = responseBody(b, "CreateVpcEndpoint", inputs[0]!);
+  b.ceiling.body = answerOf(b, "CreateVpcEndpoint", inputs[0]!).body;
   const run = (endpoint: string) =>
-    served(b, {
+    served(b.load, {
       service: "ec2",
       endpoint,
       command: "CreateVpcEndpoint",
@@ -317,40 +197,8 @@ export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Pr
   const concurrency = opts.concurrency ?? 8;
   const sizes = opts.sizes ?? [1, 1_000, 10_000];
   const creates = Math.min(Math.max(opts.creates ?? 500, PER_VPC), 500);
-  const home = mkdtempSync(join(tmpdir(), "privlink-bench-cp-"));
-  const rt = systemRuntime;
-  const store = new SqliteStore(join(home, "state.db"));
-  const state = new State(store);
-  state.transact((tx) => ensureDefaultAccount(tx, rt));
-  const host = { slots: { min: 1, max: 254 } };
-  const ctx: Ctx = {
-    accountId: ACCOUNT,
-    region: "us-east-1",
-    principalArn: `arn:aws:iam::${ACCOUNT}:root`,
-    rt,
-    host,
-  };
-  const stopLifecycle = lifecycle(state);
-  const server = createApiServer({
-    state,
-    rt,
-    host,
-    auth: "verify",
-    services: { ec2: ec2Handlers },
-    admin: {},
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const load = SdkLoad.start();
-  const ceiling = await Ceiling.start();
-  const b: Bench = {
-    state,
-    ctx,
-    load,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    ceiling,
-    seconds,
-    concurrency,
-  };
+  const b: Bench = { ...(await startApiFixture("cp")), seconds, concurrency };
+  const { state, ctx } = b;
   const services = seedServices();
   const vpcs = { n: 0 };
   const rows: Row[] = [];
@@ -398,31 +246,6 @@ export async function benchControlPlane(opts: ControlPlaneBenchOptions = {}): Pr
     });
     return rows;
   } finally {
-    await load.close();
-    await ceiling.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    stopLifecycle();
-    store.close();
-    rmSync(home, { recursive: true, force: true });
+    await b.close();
   }
-}
-
-/** The lifecycle steps after each commit (coalesced per tick), as the server runs them. */
-export function lifecycle(state: State): () => void {
-  let scheduled = false;
-  let stopped = false;
-  const run = () => {
-    scheduled = false;
-    if (!stopped) state.transact((tx) => runLifecycle(tx, systemRuntime, ALWAYS_READY));
-  };
-  const unsubscribe = state.onCommit(() => {
-    if (scheduled || stopped) return;
-    scheduled = true;
-    setImmediate(run);
-  });
-  return () => {
-    stopped = true;
-    unsubscribe();
-  };
 }

@@ -214,7 +214,7 @@ export function apiCpuGoals(rows: Row[]): string[] {
     .map((r) => {
       const at = num(r.endpoints) ? ` at ${(r.endpoints as number).toLocaleString("en-US")} endpoints` : "";
       const base = num(r.ceilingUs)
-        ? ` (bare node:http replaying the answer: ${fmt(r.ceilingUs as number, 0)} µs)`
+        ? ` (bare node:http replaying the answer: ${fmt(r.ceilingUs as number, 0)} µs, privlink ${fmt((r.serverUs as number) / (r.ceilingUs as number), 2)}× of it)`
         : "";
       return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${fmt(r.serverUs as number, 0)} µs${base} — ${verdict(r.met === true)}`;
     });
