@@ -17,6 +17,8 @@ export interface ServerFile {
   startedAt: string;
   /** The server's lock token: it removes this file on exit only while the token is its own. */
   token?: string;
+  /** Idle flows through endpoints are reset after this (`privlink up --idle-timeout`; AWS: 350). */
+  idleTimeoutSeconds?: number;
 }
 
 export function serverFilePath(home: string): string {

@@ -300,6 +300,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     port,
     startedAt: startedAt.toISOString(),
     token: lock.owner.token,
+    idleTimeoutSeconds: dataplane.dataplane.idleTimeoutMs / 1000,
   };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 
