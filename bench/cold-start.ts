@@ -22,7 +22,7 @@ import { systemRuntime } from "../src/cloud/runtime.js";
 import { State } from "../src/cloud/state.js";
 import { PACKAGE_ROOT } from "../src/package.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import { seed, seedServices } from "./control-plane.js";
+import { seed, seedServices } from "./api-fixture.js";
 import type { Row } from "./goals.js";
 import { percentile } from "./measure.js";
 

@@ -1,92 +1,145 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { connect as tlsConnect } from "node:tls";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { startPrivlink } from "../src/privlink.js";
+import { echoOnce, type Held, httpsOnce, type LeakCounts, settle } from "./leak.js";
+import { type NetWorld, SM_NAME, startNetWorld } from "./net-world.js";
 
 /**
- * Issue 16: N slow clients on the API edge (each sends a request header one byte a second, as
- * a slowloris does) against one normal SDK client's DescribeVpcs latency, measured before and
- * during; then every slow socket is closed and the process's open descriptors must be back to
- * their baseline. Bounded: `seconds` of slow load, `clients` sockets (default 1,000; the fd
- * limit here is 20,000).
+ * Issue 16: N slow clients (each sends a request one byte a second, as a slowloris does) on each
+ * surface a client reaches — the API edge, a service front (Secrets Manager through its endpoint,
+ * after the TLS handshake) and an endpoint listener (an echo service through its endpoint) —
+ * against one normal client of the same surface, timed before and during. The slowdown factor is
+ * during/before of the normal client's median. Surfaces are loaded one at a time. Afterwards
+ * every slow socket is closed and the process's descriptors, flows and sockets must be back to
+ * their baseline. Bounded: `seconds` of slow load per surface, `clients` sockets per surface
+ * (default 1,000; the fd limit here is 20,000).
  */
-export async function benchSlowClients(opts: { clients?: number; seconds?: number } = {}) {
+export interface SlowClientsOptions {
+  clients?: number;
+  seconds?: number;
+  /** Normal requests per measurement. */
+  samples?: number;
+}
+
+const SURFACES = ["API edge", "service front", "endpoint listener"] as const;
+type Surface = (typeof SURFACES)[number];
+
+export async function benchSlowClients(opts: SlowClientsOptions = {}) {
   const clients = opts.clients ?? 1000;
   const seconds = opts.seconds ?? 5;
-  const home = mkdtempSync(join(tmpdir(), "privlink-bench-slow-"));
-  const p = await startPrivlink({
-    port: 0,
-    home,
-    auth: "open",
-    slots: { min: 200, max: 254 },
-    publicDns: "127.0.253.7",
-  });
+  const samples = opts.samples ?? 50;
+  const w = await startNetWorld({ slots: { min: 200, max: 254 }, publicDns: "127.0.253.7" });
   const ec2 = new EC2Client({
-    endpoint: p.url,
+    endpoint: w.p.url,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     maxAttempts: 1,
   });
-  const fds = () => readdirSync("/proc/self/fd").length;
-  const latency = async (n: number) => {
-    const ms: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = performance.now();
+  const normal: Record<Surface, () => Promise<Held>> = {
+    "API edge": async () => {
       await ec2.send(new DescribeVpcsCommand({}));
-      ms.push(performance.now() - t);
-    }
-    ms.sort((a, b) => a - b);
-    return { p50: ms[Math.floor(n / 2)]!, p99: ms[Math.floor(n * 0.99)]! };
+      return { ok: true, close: async () => undefined };
+    },
+    "service front": () => httpsOnce(w),
+    "endpoint listener": () => echoOnce(w),
   };
+  const rows: Record<string, unknown>[] = [];
   try {
-    await latency(20);
-    const baseFds = fds();
-    const before = await latency(100);
-    const sockets: Socket[] = [];
-    for (let i = 0; i < clients; i++) {
-      const s = connect(p.port, "127.0.0.1");
-      s.on("error", () => undefined);
-      s.write("G");
-      sockets.push(s);
+    for (const s of SURFACES) await timed(4, normal[s]);
+    const baseline = await settle(w, undefined);
+    for (const surface of SURFACES) {
+      const before = await timed(samples, normal[surface]);
+      const slow = Array.from({ length: clients }, () => openSlow(w, surface));
+      const text = slowText(surface);
+      let k = 0;
+      const drip = setInterval(() => {
+        for (const s of slow) if (s.writable) s.write(text[k % text.length]!);
+        k++;
+      }, 1000);
+      let during = before;
+      try {
+        const deadline = Date.now() + seconds * 1000;
+        do during = await timed(samples, normal[surface]);
+        while (Date.now() < deadline);
+      } finally {
+        clearInterval(drip);
+      }
+      const stillOpen = slow.filter((s) => !s.destroyed).length;
+      for (const s of slow) s.destroy();
+      rows.push({
+        case: `${surface}: normal client, ${clients} slow clients`,
+        p50Before: before.p50Ms,
+        p50During: during.p50Ms,
+        p50Factor: round(during.p50Ms / before.p50Ms),
+        p99Before: before.p99Ms,
+        p99During: during.p99Ms,
+        failed: before.failed + during.failed,
+        slowStillOpen: stillOpen,
+      });
     }
-    const header = "ET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-    let k = 0;
-    const drip = setInterval(() => {
-      for (const s of sockets) if (!s.destroyed) s.write(header[k % header.length]!);
-      k++;
-    }, 1000);
-    const deadline = Date.now() + seconds * 1000;
-    let during = await latency(50);
-    while (Date.now() < deadline) during = await latency(50);
-    const open = sockets.filter((s) => !s.destroyed).length;
-    clearInterval(drip);
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => setTimeout(r, 500));
-    const afterFds = fds();
-    return [
-      { case: "normal client, no slow clients", p50Ms: round(before.p50), p99Ms: round(before.p99) },
-      {
-        case: `normal client, ${clients} slow clients`,
-        p50Ms: round(during.p50),
-        p99Ms: round(during.p99),
-        p50Factor: round(during.p50 / before.p50),
-        slowStillOpen: open,
-      },
-      {
-        case: "open fds after closing them",
-        baseline: baseFds,
-        after: afterFds,
-        leaked: Math.max(0, afterFds - baseFds),
-      },
-    ];
+    const after = await settle(w, baseline);
+    rows.push(leakRow(baseline, after));
+    return rows;
   } finally {
     ec2.destroy();
-    await p.close();
-    rmSync(home, { recursive: true, force: true });
+    await w.close();
   }
+}
+
+/** What a slow client sends: a request head that never ends (an echo payload on the listener). */
+function slowText(surface: Surface): string {
+  if (surface === "endpoint listener") return "slow bytes, one a second ";
+  const host = surface === "API edge" ? "127.0.0.1" : SM_NAME;
+  return `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Slow: ${"x".repeat(64)}`;
+}
+
+function openSlow(w: NetWorld, surface: Surface): Socket {
+  let s: Socket;
+  if (surface === "API edge") s = connect(w.p.port, "127.0.0.1");
+  else if (surface === "service front")
+    s = tlsConnect({
+      socket: connect({ host: w.front.host, port: w.front.port, localAddress: w.workloadHost }),
+      servername: SM_NAME,
+      ca: w.p.ca.certPem,
+    });
+  else {
+    s = connect({ host: w.echo.host, port: w.echo.port, localAddress: w.workloadHost });
+    s.resume();
+  }
+  s.on("error", () => undefined);
+  return s;
+}
+
+interface Timed {
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+}
+
+async function timed(n: number, once: () => Promise<Held>): Promise<Timed> {
+  const ms: number[] = [];
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const c = await once().catch(() => ({ ok: false, close: async () => undefined }));
+    if (c.ok) ms.push(performance.now() - t);
+    else failed++;
+    await c.close();
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => round(ms[Math.min(ms.length - 1, Math.floor(ms.length * q))] ?? Number.NaN);
+  return { p50Ms: at(0.5), p99Ms: at(0.99), failed };
+}
+
+function leakRow(baseline: LeakCounts, after: LeakCounts): Record<string, unknown> {
+  return {
+    case: "after closing every slow client",
+    fdsBaseline: baseline.fds,
+    fdsAfter: after.fds,
+    leakedFds: Math.max(0, after.fds - baseline.fds),
+    leakedFlows: after.flows + after.frontSockets + after.activeConnections,
+  };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

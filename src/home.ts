@@ -19,6 +19,8 @@ export interface ServerFile {
   token?: string;
   /** "loopback" or "netns" (`privlink up --network`); absent from servers before namespace mode. */
   network?: "loopback" | "netns";
+  /** Idle flows through endpoints are reset after this (`privlink up --idle-timeout`; AWS: 350). */
+  idleTimeoutSeconds?: number;
 }
 
 export function serverFilePath(home: string): string {

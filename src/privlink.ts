@@ -341,6 +341,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     startedAt: startedAt.toISOString(),
     token: lock.owner.token,
     network,
+    idleTimeoutSeconds: dataplane.dataplane.idleTimeoutMs / 1000,
   };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,6 +87,8 @@ describe("privlink's idle timeout (`privlink up --idle-timeout`, PRIVLINK_IDLE_T
         () => (up.output().includes("idle flows  reset after 42 s") ? true : undefined),
         "the banner",
       );
+      // Written where `privlink status` and scripts find the running server.
+      expect(JSON.parse(readFileSync(join(home, "server.json"), "utf8")).idleTimeoutSeconds).toBe(42);
     } finally {
       up.child.kill("SIGTERM");
       await new Promise((r) => up.child.once("exit", r));
