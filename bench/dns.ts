@@ -233,7 +233,7 @@ async function freePort(): Promise<number> {
   throw new Error("no free port");
 }
 
-function runDnsperf(bin: string, args: string[]): Promise<Measured> {
+export function runDnsperf(bin: string, args: string[]): Promise<Measured> {
   return new Promise((resolve) => {
     execFile(bin, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
       const m = parseDnsperf(stdout ?? "");

@@ -6,6 +6,7 @@
  *   query, json, rest-xml — the wire decoders and handlers of every service the edge serves,
  *                           through the same dispatch as the edge (auth open, so mutated bytes
  *                           reach the decoders); json includes CloudWatch's JSON 1.0 and CBOR;
+ *   cbor                  — CloudWatch's Smithy RPC v2 CBOR bodies, mutated as binary;
  *   sigv4                 — header and presigned-query parsing and verification (auth verify):
  *                           mutations of Authorization, X-Amz-Date and the query string;
  *   http                  — raw mutated HTTP/1.1 bytes on a real socket to the API edge;
@@ -45,11 +46,11 @@ import { logsHandlers } from "../src/services/logs/handlers.js";
 import { secretsManagerHandlers } from "../src/services/secretsmanager.js";
 import { snsHandlers } from "../src/services/sns/handlers.js";
 import { ssmHandlers } from "../src/services/ssm/handlers.js";
-import { finding, mutateBytes, prng } from "./fuzz-mutate.js";
+import { finding, mutateBinary, mutateBytes, prng } from "./fuzz-mutate.js";
 import { fuzzNet, NET_TARGETS, type NetFuzzOptions, type NetTarget } from "./fuzz-net.js";
 import { socketPair } from "./fuzz-pipe.js";
 
-export const TARGETS = ["query", "json", "rest-xml", "sigv4", "http", ...NET_TARGETS] as const;
+export const TARGETS = ["query", "json", "cbor", "rest-xml", "sigv4", "http", ...NET_TARGETS] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface FuzzResult {
@@ -111,7 +112,8 @@ function mutate(seed: Seed, target: Target, rand: () => number): AwsRequest {
       delete headers.authorization;
       url = `${seed.url.split("?")[0]}?${mutateText(q.toString(), rand)}`;
     }
-  } else if (what < 0.6) body = mutateBytes(body, rand);
+  } else if (target === "cbor") body = mutateBinary(body, rand);
+  else if (what < 0.6) body = mutateBytes(body, rand);
   else if (what < 0.8) url = mutateText(url, rand);
   else {
     const keys = Object.keys(headers);
@@ -196,7 +198,13 @@ export async function fuzz(
     await fuzzNet(target as NetTarget, r, count, deadline, rand, opts);
   else {
     const seeds =
-      target === "sigv4" ? [...corpus("query"), ...corpus("json"), ...corpus("rest-xml")] : corpus(target);
+      target === "sigv4"
+        ? [...corpus("query"), ...corpus("json"), ...corpus("rest-xml")]
+        : target === "cbor"
+          ? corpus("json").filter((s) => s.headers["content-type"] === "application/cbor")
+          : corpus(target);
+    // A decoder that prints on bad input lets any client fill the server's log: a finding.
+    const quiet = silenceConsole((line) => finding(r, `printed to the console: ${line.slice(0, 300)}`));
     let state = freshState();
     const opts0 = { state, rt: systemRuntime, host: { slots: { min: 1, max: 254 } }, services: SERVICES };
     const auth = target === "sigv4" ? ("verify" as const) : ("open" as const);
@@ -215,6 +223,7 @@ export async function fuzz(
       }
       r.inputs++;
     }
+    quiet.restore();
     // Still answers a real request (the unmutated seeds, freshly signed by the SDK at capture time).
     if (target !== "sigv4") {
       const real = seeds[0]!;
@@ -233,6 +242,20 @@ export async function fuzz(
   if (r.heapGrowthMb > 256) r.findings.push(`heap grew ${r.heapGrowthMb} MB`);
   r.ms = Date.now() - started;
   return r;
+}
+
+/** Routes console output to `seen` until restored. */
+function silenceConsole(seen: (line: string) => void): { restore(): void } {
+  const methods = ["log", "info", "warn", "error", "debug"] as const;
+  const saved = methods.map((m) => console[m]);
+  for (const m of methods) console[m] = (...args: unknown[]) => seen(args.map(String).join(" "));
+  return {
+    restore: () => {
+      methods.forEach((m, i) => {
+        console[m] = saved[i]!;
+      });
+    },
+  };
 }
 
 /** Raw bytes on a socket to a real API server: request lines, headers, framing. */

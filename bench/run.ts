@@ -256,6 +256,12 @@ const BENCHES: Record<string, Entry> = {
       ) as never,
     budget: [180, 400],
   },
+  "dns-flood": {
+    title:
+      "issue 16: a normal client's DescribeVpcs p50/p99 without DNS load and under a 50,000 qps DNS flood",
+    run: async () => (await import("./dns-flood.js")).benchDnsFlood({ seconds: 10 }) as never,
+    budget: [60, 120],
+  },
   leak: {
     title:
       "issue 16: 10,000 connections through an endpoint and through an AWS-service endpoint; fds, handles, flows, sockets, heap back to baseline",
