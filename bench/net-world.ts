@@ -14,7 +14,7 @@ import * as ec2sdk from "@aws-sdk/client-ec2";
 import * as elbsdk from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as r53sdk from "@aws-sdk/client-route-53";
 import { eniHostAddress } from "../src/cloud/eni.js";
-import { type Privlink, startPrivlink } from "../src/privlink.js";
+import { type NetworkMode, type Privlink, startPrivlink } from "../src/privlink.js";
 
 export const SM_NAME = "secretsmanager.us-east-1.amazonaws.com";
 export const ECHO_PORT = 7070;
@@ -46,6 +46,8 @@ export interface NetWorldOptions {
   idleTimeoutMs?: number;
   /** How the echo service's target serves a connection (default: echoes every byte). */
   serve?: (s: Socket) => void;
+  /** "netns" builds the world as namespaces too (root only); default loopback. */
+  network?: NetworkMode;
 }
 
 export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorld> {
@@ -65,6 +67,7 @@ export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorl
     slots: opts.slots ?? { min: 200, max: 254 },
     publicDns: opts.publicDns ?? "127.0.253.16",
     idleTimeoutMs: opts.idleTimeoutMs,
+    network: opts.network,
   });
   const close = async () => {
     await p.close();

@@ -165,6 +165,12 @@ const BENCHES: Record<string, Entry> = {
     budget: [180, 600],
     goals: cliStartupGoals,
   },
+  netns: {
+    title: "issue 19: connection set-up in namespace mode against loopback mode (same run; root only)",
+    run: async (full) =>
+      (await import("./netns.js")).benchNetns(full ? {} : { samples: 300, seconds: 20 }) as never,
+    budget: [90, 180],
+  },
   "connect-hops": {
     title: "issue 10: connection set-up through a peering and a TGW against same-VPC (same run)",
     run: async (full) =>

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { formatIp, parseCidr, parseIp } from "../../cloud/cidr.js";
 import type { State } from "../../cloud/state.js";
+import type { Eni } from "../../cloud/types.js";
 
 /**
  * What namespace mode builds from the state: one namespace per VPC (its router: the subnets'
@@ -68,6 +69,11 @@ export function topologyOf(state: State, tag: string): Topology {
       }
     if (resolvers.length) vpcs.set(vpc.id, { addresses: new Set(resolvers), resolvers });
   }
+  const enisOf = new Map<string, Eni[]>();
+  for (const eni of state.all("eni")) {
+    const id = eni.attachment?.instanceId;
+    if (id) enisOf.set(id, [...(enisOf.get(id) ?? []), eni]);
+  }
   const instances: InstanceNamespace[] = [];
   for (const i of state.all("instance")) {
     const vpc = vpcs.get(i.vpcId);
@@ -77,8 +83,8 @@ export function topologyOf(state: State, tag: string): Topology {
     if (!vpc || !LIVE.has(i.state) || !primary || !gateway) continue;
     vpc.addresses.add(gateway);
     const addresses: string[] = [];
-    for (const eni of state.all("eni")) {
-      if (eni.attachment?.instanceId !== i.id && eni.id !== i.eniId) continue;
+    const enis = enisOf.get(i.id) ?? [];
+    for (const eni of enis.some((e) => e.id === i.eniId) ? enis : [primary, ...enis]) {
       const s = state.get("subnet", eni.subnetId);
       const prefix = s && parseCidr(s.cidr)?.prefix;
       if (prefix === undefined || parseIp(eni.privateIp) === undefined) continue;

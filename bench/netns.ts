@@ -1,0 +1,81 @@
+/**
+ * Issue 19: connection set-up in namespace mode against loopback mode, same run, same server.
+ * One privlink in namespace mode serves the echo endpoint both on its host address (loopback
+ * mode's path, the baseline) and on its private IP inside the VPC's namespace. Each sample is
+ * connect() until the first echoed byte (flow admission, NLB target, upstream dial), taken by a
+ * client process of its own: on the host from the workload's host address, or under
+ * `ip netns exec` in the instance's namespace from its private IP. Rounds alternate so that
+ * noise hits both alike; bounded in count and time. Needs root: otherwise one row says why.
+ */
+import { execFile } from "node:child_process";
+import { privateIpOfHost } from "../src/cloud/addressing.js";
+import { namespaceModeRefusal } from "../src/net/netns/ip.js";
+import { percentile } from "./measure.js";
+import { startNetWorld } from "./net-world.js";
+
+/** The client: N sequential connect → 1 byte → echo, printing the microseconds of each. */
+const CLIENT = `
+const net = require("node:net");
+const [host, port, from, n] = process.argv.slice(1);
+const once = () => new Promise((resolve, reject) => {
+  const t0 = process.hrtime.bigint();
+  const s = net.connect({ host, port: Number(port), localAddress: from || undefined });
+  s.once("data", () => { s.destroy(); resolve(Number(process.hrtime.bigint() - t0) / 1000); });
+  s.on("error", reject);
+  s.on("connect", () => s.write("x"));
+});
+(async () => { const out = []; for (let i = 0; i < Number(n); i++) out.push(await once()); console.log(JSON.stringify(out)); })()
+  .catch((e) => { console.error(e.message); process.exit(1); });
+`;
+
+function client(prefix: string[], host: string, port: number, from: string, n: number): Promise<number[]> {
+  const cmd = [...prefix, process.execPath, "-e", CLIENT, host, String(port), from, String(n)];
+  return new Promise((resolve, reject) =>
+    execFile(cmd[0]!, cmd.slice(1), { timeout: 60_000 }, (err, out, errOut) =>
+      err ? reject(new Error(`${err.message}${errOut}`)) : resolve(JSON.parse(out) as number[]),
+    ),
+  );
+}
+
+export async function benchNetns(
+  opts: { samples?: number; seconds?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  const refusal = namespaceModeRefusal();
+  if (refusal) return [{ case: "connection set-up", note: `skipped: ${refusal}` }];
+  const samples = opts.samples ?? 600;
+  const deadline = Date.now() + (opts.seconds ?? 30) * 1000;
+  const world = await startNetWorld({ network: "netns", slots: { min: 240, max: 254 } });
+  try {
+    await world.p.namespaces!.settled();
+    const instance = [...world.p.state.all("instance")][0]!;
+    const ns = world.p.namespaces!.instanceNamespace(instance.id)!;
+    const echoIp = privateIpOfHost(world.p.state, world.echo.host)!.privateIp;
+    const workloadIp = world.p.state.get("eni", instance.eniId)!.privateIp;
+    const times = { loopback: [] as number[], netns: [] as number[] };
+    const round = Math.max(10, Math.floor(samples / 6));
+    while (times.netns.length < samples && Date.now() < deadline) {
+      times.loopback.push(...(await client([], world.echo.host, world.echo.port, world.workloadHost, round)));
+      times.netns.push(
+        ...(await client(["ip", "netns", "exec", ns], echoIp, world.echo.port, workloadIp, round)),
+      );
+    }
+    const row = (via: "loopback" | "netns") => {
+      const sorted = [...times[via]].sort((a, b) => a - b);
+      return {
+        case: "connection set-up",
+        via,
+        samples: sorted.length,
+        p50Us: percentile(sorted, 50),
+        p99Us: percentile(sorted, 99),
+      };
+    };
+    const base = row("loopback");
+    const ns2 = row("netns");
+    return [
+      { ...base, vsLoopback: 1 },
+      { ...ns2, vsLoopback: Number((ns2.p50Us / base.p50Us).toFixed(3)) },
+    ];
+  } finally {
+    await world.close();
+  }
+}
