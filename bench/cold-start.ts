@@ -12,7 +12,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { get } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -25,20 +24,10 @@ import { SqliteStore } from "../src/store/sqlite.js";
 import { seed, seedServices } from "./api-fixture.js";
 import type { Row } from "./goals.js";
 import { percentile } from "./measure.js";
+import { freePort } from "./traffic.js";
 
 const BIN = join(PACKAGE_ROOT, "bin/privlink.js");
 const ACCOUNT = "000000000000";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function healthy(url: string): Promise<boolean> {
   return new Promise((resolve) => {
