@@ -112,6 +112,22 @@ function endpointOf(c: FixContext) {
   return e ? c.state.get("vpcEndpoint", e) : undefined;
 }
 
+/**
+ * A DX gateway association whose allowed prefixes leave out the VPC end of the flow: add the
+ * VPC's CIDR (what a VGW association must cover anyway), or the address alone outside a VPC.
+ */
+function dxFix(c: FixContext): string | undefined {
+  const m = /outside the allowed prefixes of Direct Connect gateway association (\S+) /.exec(c.hop.detail);
+  if (!m) return undefined;
+  const d = c.decision;
+  const vpcId = d.destination.vpcId ?? d.source.vpcId;
+  const ip = d.destination.vpcId ? d.destination.privateIp : d.source.privateIp;
+  const cidr = (vpcId && c.state.get("vpc", vpcId)?.cidrBlocks[0]?.cidr) ?? (ip ? `${ip}/32` : undefined);
+  return cidr
+    ? `aws directconnect update-direct-connect-gateway-association --association-id ${m[1]} --add-allowed-prefixes-to-direct-connect-gateway cidr=${cidr}`
+    : undefined;
+}
+
 /** Hop kinds that flow/ has, and the site hop the hybrid flows name. */
 export type KnownHopKind = Hop["kind"] | "site";
 
@@ -199,7 +215,7 @@ export const HOP_MEANINGS: Readonly<Record<KnownHopKind, HopMeaning>> = {
   "direct-connect": {
     code: () => "BAD_STATE",
     component: "AWS::DirectConnect::VirtualInterface",
-    fix: () => undefined,
+    fix: dxFix,
   },
   // Gateway endpoints carry only flows that start inside their own VPC: no change lets a peer,
   // a transit-gateway spoke or a site use one; an interface endpoint for the service does.

@@ -50,6 +50,24 @@ export interface VpnUsage {
   readonly hours: number;
 }
 
+export interface ResolverEndpointUsage {
+  readonly id: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** One ENI per IP address. */
+  readonly enis: number;
+  readonly hours: number;
+}
+
+export interface DxConnectionUsage {
+  readonly id: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** As DescribeConnections gives it: "1Gbps", "10Gbps", … */
+  readonly bandwidth: string;
+  readonly hours: number;
+}
+
 /** Bytes one resource (an interface or a NAT gateway) exchanged with another Availability Zone. */
 export interface TransferUsage {
   readonly resource: string;
@@ -65,6 +83,8 @@ export interface Usage {
   readonly natGateways: readonly NatUsage[];
   readonly tgwAttachments?: readonly TgwAttachmentUsage[];
   readonly vpnConnections?: readonly VpnUsage[];
+  readonly resolverEndpoints?: readonly ResolverEndpointUsage[];
+  readonly dxConnections?: readonly DxConnectionUsage[];
   readonly interAz?: readonly TransferUsage[];
 }
 
@@ -192,7 +212,10 @@ export function bill(
   return { ...out, whatIfNat: { lines: alt, total: altTotal, difference: round(altTotal - endpointTotal) } };
 }
 
-/** Transit gateway attachments (hours, data sent into the TGW), VPN connections, inter-AZ data. */
+/**
+ * Transit gateway attachments (hours, data sent into the TGW), VPN connections, Resolver
+ * endpoints (ENI-hours), Direct Connect ports (port-hours), inter-AZ data.
+ */
 function networkLines(usage: Usage, prices: Prices, account: string | undefined): CostLine[] {
   const mine = <T extends { accountId: string }>(xs: readonly T[] | undefined) =>
     (xs ?? []).filter((x) => !account || x.accountId === account);
@@ -228,6 +251,35 @@ function networkLines(usage: Usage, prices: Prices, account: string | undefined)
         "Site-to-Site VPN connection hours",
       ),
     );
+  for (const r of mine(usage.resolverEndpoints))
+    out.push(
+      line(
+        r.id,
+        r.accountId,
+        r.accountId,
+        "Route53-Resolver-ENI-Hours",
+        r.enis * r.hours,
+        "Hrs",
+        prices.resolverEndpointEniHour,
+        `${r.enis} ENI x ${r.hours} h (one per IP address)`,
+      ),
+    );
+  for (const d of mine(usage.dxConnections)) {
+    const rate = dxPortHour(prices, d.bandwidth);
+    if (rate !== undefined)
+      out.push(
+        line(
+          d.id,
+          d.accountId,
+          d.accountId,
+          "DirectConnect-Port-Hours",
+          d.hours,
+          "Hrs",
+          rate,
+          `${d.bandwidth} dedicated connection port hours`,
+        ),
+      );
+  }
   for (const t of mine(usage.interAz))
     out.push(
       line(
@@ -242,6 +294,15 @@ function networkLines(usage: Usage, prices: Prices, account: string | undefined)
       ),
     );
   return out;
+}
+
+/** The port-hour of a dedicated connection's bandwidth; none for speeds the table lacks. */
+function dxPortHour(prices: Prices, bandwidth: string): number | undefined {
+  return {
+    "1Gbps": prices.dxPortHour1Gbps,
+    "10Gbps": prices.dxPortHour10Gbps,
+    "100Gbps": prices.dxPortHour100Gbps,
+  }[bandwidth];
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
  * The prices privlink bills with: us-east-1 on-demand list prices in USD.
  * Source: aws.amazon.com/privatelink/pricing, /vpc/pricing (NAT gateway, data transfer),
- * /transit-gateway/pricing, /vpn/pricing — as summarised in
- * shared/reference/next-capabilities.md section 10, checked 2026-06 (PrivateLink rows on the
- * AWS page; NAT, TGW, VPN, inter-AZ from May-June 2026 summaries). Override with --prices FILE
- * (a JSON object with any of these keys).
+ * /transit-gateway/pricing, /vpn/pricing, /route53/pricing, /directconnect/pricing — as
+ * summarised in shared/reference/next-capabilities.md section 10, checked 2026-06 (PrivateLink
+ * rows on the AWS page; NAT, TGW, VPN, inter-AZ from May-June 2026 summaries). The Resolver
+ * endpoint ENI-hour and the DX 1G/10G port-hours are from those summaries too and unconfirmed
+ * on the AWS pages; the 100G port-hour ($22.50) is unconfirmed even there. Other DX bandwidths
+ * (hosted-connection speeds, 25G, 400G) have no price here and no line in the report. Override
+ * with --prices FILE (a JSON object with any of these keys).
  */
 export interface Prices {
   /** Per interface endpoint per AZ per hour (partial hours billed as whole). */
@@ -17,6 +20,13 @@ export interface Prices {
   tgwAttachmentHour: number;
   tgwGb: number;
   vpnConnectionHour: number;
+  /** Route 53 Resolver endpoints: per ENI (one per IP address) per hour. */
+  resolverEndpointEniHour: number;
+  /** Direct Connect dedicated connections: port-hours by bandwidth. */
+  dxPortHour1Gbps: number;
+  dxPortHour10Gbps: number;
+  /** Unconfirmed: from a summary, not checked on the AWS page. */
+  dxPortHour100Gbps: number;
   /** Each direction. */
   interAzGb: number;
 }
@@ -36,6 +46,10 @@ export const PRICES: Prices = {
   tgwAttachmentHour: 0.05,
   tgwGb: 0.02,
   vpnConnectionHour: 0.05,
+  resolverEndpointEniHour: 0.125,
+  dxPortHour1Gbps: 0.3,
+  dxPortHour10Gbps: 2.25,
+  dxPortHour100Gbps: 22.5,
   interAzGb: 0.01,
 };
 

@@ -7,8 +7,10 @@ import { resolutionFor } from "../services/cloudwatch/statistics.js";
 import type { Dimension } from "../services/cloudwatch/store.js";
 import {
   billedHours,
+  type DxConnectionUsage,
   type EndpointUsage,
   type NatUsage,
+  type ResolverEndpointUsage,
   type TgwAttachmentUsage,
   type TransferUsage,
   type Usage,
@@ -18,7 +20,8 @@ import { INTER_AZ_METRIC, NAT_NS, TGW_NS, TRANSFER_NS } from "./transfer.js";
 
 /**
  * Usage in a window from what privlink really recorded: lifetimes (endpoints, NAT gateways,
- * transit gateway attachments, VPN connections) from the state; bytes from the CloudWatch
+ * transit gateway attachments, VPN connections, Resolver endpoints, Direct Connect connections)
+ * from the state; bytes from the CloudWatch
  * store, windowed by minute: BytesProcessed in AWS/PrivateLinkEndpoints per endpoint, the NAT
  * gateways' AWS/NATGateway bytes, the attachments' AWS/TransitGateway BytesIn, and the bytes
  * each interface exchanged with another AZ (privlink/DataTransfer).
@@ -86,6 +89,25 @@ export function collectUsage(
     region: v.region,
     hours: v.state === "deleted" && !v.deletedAt ? 0 : hours(v.createdAt, v.deletedAt),
   }));
+  // A deleted Resolver endpoint leaves the state: its hours are billed only while it exists.
+  const resolverEndpoints: ResolverEndpointUsage[] = [...state.all("resolverEndpoint")].map((r) => ({
+    id: r.id,
+    accountId: r.accountId,
+    region: r.region,
+    enis: r.ipAddresses.length,
+    hours: hours(r.createdAt, undefined),
+  }));
+  // Connections stored before createdAt was recorded are billed from the window's start.
+  const dxConnections: DxConnectionUsage[] = [...state.all("dxConnection")].map((d) => ({
+    id: d.id,
+    accountId: d.accountId,
+    region: d.region,
+    bandwidth: d.bandwidth,
+    hours:
+      d.state === "deleted" && !d.deletedAt
+        ? 0
+        : hours(d.createdAt ?? window.since.toISOString(), d.deletedAt),
+  }));
   const interAz: TransferUsage[] = [];
   const regions = new Set([...state.all("vpc")].map((v) => v.region));
   const scopes = [...state.all("account")].flatMap((a) => [...regions].map((r) => [a.id, r] as const));
@@ -101,6 +123,8 @@ export function collectUsage(
     natGateways,
     tgwAttachments,
     vpnConnections,
+    resolverEndpoints,
+    dxConnections,
     interAz,
   };
 }

@@ -1,5 +1,5 @@
 import { parseCidr } from "./cidr.js";
-import type { Ctx } from "./context.js";
+import { type Ctx, isoNow } from "./context.js";
 import { AwsError } from "./errors.js";
 import { syncPropagatedRoutes } from "./propagation.js";
 import type { Tx } from "./state.js";
@@ -74,6 +74,7 @@ export function createConnection(
     location: input.location,
     bandwidth: input.bandwidth,
     state: "available",
+    createdAt: isoNow(ctx),
   });
 }
 
@@ -86,7 +87,7 @@ export function deleteConnection(tx: Tx, ctx: Ctx, id: string | undefined): DxCo
     throw dxError(
       `Connection ${c.id} has virtual interfaces (${vifs.map((v) => v.id).join(", ")}): delete them first`,
     );
-  return tx.put("dxConnection", { ...c, state: "deleted" });
+  return tx.put("dxConnection", { ...c, state: "deleted", deletedAt: isoNow(ctx) });
 }
 
 export interface VifInput {

@@ -79,6 +79,10 @@ export interface DxConnection extends Owned {
   readonly location: string;
   readonly bandwidth: string;
   readonly state: "available" | "deleted";
+  /** Port-hours are billed from here (absent on connections stored before it was recorded). */
+  readonly createdAt?: string;
+  /** When DeleteConnection ran (the cost report bills hours up to it). */
+  readonly deletedAt?: string;
 }
 
 export interface DxVirtualInterface extends Owned {

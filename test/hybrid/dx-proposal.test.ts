@@ -15,6 +15,7 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WhyResult } from "../../src/analyze/why.js";
 import { decide } from "../../src/flow/index.js";
 import { addresses, type Consumer, exchange, newAccount, type Provider, until } from "../dataplane/world.js";
 import { fails } from "../helpers/errors.js";
@@ -310,6 +311,16 @@ describe("Direct Connect gateway association proposals and allowed prefixes (two
       `outside the allowed prefixes of Direct Connect gateway association ${associationId}`,
     );
     expect(outside.reason).toContain(`learns only ${endpointIp}/32`);
+    // `why` names the smallest fix: add the VPC's CIDR to the association's allowed prefixes.
+    const explained = await srv.admin<WhyResult>("POST", "/_privlink/why", {
+      source: "site:pdc",
+      destination: `${workload}:${provider.listenerPort}`,
+    });
+    expect(explained.allowed).toBe(false);
+    expect(explained.hops[explained.refusedAt!]!.kind).toBe("direct-connect");
+    expect(explained.fix).toBe(
+      `aws directconnect update-direct-connect-gateway-association --association-id ${associationId} --add-allowed-prefixes-to-direct-connect-gateway cidr=${srv.state.get("vpc", hub.vpcId)!.cidrBlocks[0]!.cidr}`,
+    );
     expect(
       (await exchange({ host: workload, port: provider.listenerPort }, site.workloadHost, Buffer.from("x")))
         .kind,

@@ -2,15 +2,17 @@ import {
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
   CreateNatGatewayCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bill, GB } from "../../src/billing/cost.js";
-import { PRICES } from "../../src/billing/prices.js";
+import { PRICES, withOverrides } from "../../src/billing/prices.js";
 import { systemRuntime } from "../../src/cloud/runtime.js";
 import { until } from "../dataplane/world.js";
+import { jsonWire } from "../helpers/json-wire.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { shiftedRuntime } from "./world.js";
 
@@ -46,6 +48,111 @@ describe("cost lines for transit gateways, VPN and inter-AZ data (the model)", (
       ["eni-1", "DataTransfer-Regional-Bytes", 2, 0.02, "111111111111"],
     ]);
     expect(b.byPayer).toEqual({ "111111111111": 0.27, "222222222222": 0.1 });
+  });
+
+  it("prices Resolver endpoint ENI-hours and Direct Connect port-hours by bandwidth; --prices overrides them", () => {
+    const usage = {
+      since: "2026-12-05T00:00:00Z",
+      until: "2026-12-05T03:00:00Z",
+      endpoints: [],
+      natGateways: [],
+      resolverEndpoints: [
+        { id: "rslvr-out-1", accountId: "111111111111", region: "us-east-1", enis: 2, hours: 3 },
+      ],
+      dxConnections: [
+        { id: "dxcon-1", accountId: "111111111111", region: "us-east-1", bandwidth: "1Gbps", hours: 3 },
+        { id: "dxcon-2", accountId: "111111111111", region: "us-east-1", bandwidth: "100Gbps", hours: 1 },
+        // No price for hosted-connection speeds: no line rather than a made-up one.
+        { id: "dxcon-3", accountId: "111111111111", region: "us-east-1", bandwidth: "50Mbps", hours: 3 },
+      ],
+    };
+    // 2 ENI x 3 h x $0.125 = $0.75; 3 h x $0.30 = $0.90; 1 h x $22.50 = $22.50.
+    const b = bill(usage, PRICES);
+    expect(b.lines.map((l) => [l.resource, l.usageType, l.quantity, l.rate, l.cost])).toEqual([
+      ["rslvr-out-1", "Route53-Resolver-ENI-Hours", 6, 0.125, 0.75],
+      ["dxcon-1", "DirectConnect-Port-Hours", 3, 0.3, 0.9],
+      ["dxcon-2", "DirectConnect-Port-Hours", 1, 22.5, 22.5],
+    ]);
+    expect(b.total).toBe(24.15);
+    const custom = bill(usage, withOverrides({ resolverEndpointEniHour: 0.1, dxPortHour1Gbps: 0.5 }));
+    expect(custom.lines.map((l) => l.cost)).toEqual([0.6, 1.5, 22.5]);
+    expect(() => withOverrides({ dxPortHour1Gbps: -1 })).toThrow("must be a number >= 0");
+  });
+});
+
+/**
+ * Resolver endpoint and Direct Connect lines from what the APIs created: a Resolver endpoint of
+ * two IP addresses (two ENIs) and a 1Gbps connection, each for three started hours, and a 10Gbps
+ * connection deleted after ten minutes (one started hour).
+ */
+describe("privlink cost bills Resolver endpoints and Direct Connect connections", () => {
+  const rt = shiftedRuntime(systemRuntime);
+  let server: TestServer;
+  const R = jsonWire("route53resolver", "Route53Resolver");
+  const DX = jsonWire("directconnect", "OvertureService");
+
+  beforeAll(async () => {
+    server = await startTestServer({ runtime: rt });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("2 ENIs x 3 h, a 1Gbps port for 3 h and a 10Gbps port for 1 h, as computed by hand", async () => {
+    const since = new Date(rt.now().getTime() - 60_000);
+    const ec2 = server.ec2();
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
+    const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.9.0.0/24" })))
+      .Subnet!.SubnetId!;
+    const sgId = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: "rslvr", Description: "resolver" }),
+      )
+    ).GroupId!;
+    const rr = R.client(server.url, server.credentials);
+    const ep = await rr.send(
+      new R.sdk.CreateResolverEndpointCommand({
+        CreatorRequestId: "cost-ep",
+        Direction: "OUTBOUND",
+        SecurityGroupIds: [sgId],
+        IpAddresses: [{ SubnetId: subnetId }, { SubnetId: subnetId }],
+      }),
+    );
+    await server.admin("POST", "/_privlink/sites", { name: "dc1", cidr: "192.168.0.0/16" });
+    const dx = DX.client(server.url, server.credentials);
+    const connect = async (bandwidth: string) =>
+      (
+        await dx.send(
+          new DX.sdk.CreateConnectionCommand({
+            location: "dc1",
+            bandwidth,
+            connectionName: `dc1-${bandwidth}`,
+          }),
+        )
+      ).connectionId as string;
+    const oneG = await connect("1Gbps");
+    const tenG = await connect("10Gbps");
+    // Signed requests must stay within AWS's 15-minute clock skew: delete 10 minutes in.
+    rt.advance(600_000);
+    await dx.send(new DX.sdk.DeleteConnectionCommand({ connectionId: tenG }));
+    // 2 h 58 min after creation: every object started its third hour, none a fourth.
+    rt.advance(3 * 3_600_000 - 600_000 - 120_000);
+    const b = await server.admin(
+      "GET",
+      `/_privlink/cost?since=${since.toISOString()}&until=${rt.now().toISOString()}`,
+    );
+    const mine = b.lines.filter((l: { usageType: string }) =>
+      ["Route53-Resolver-ENI-Hours", "DirectConnect-Port-Hours"].includes(l.usageType),
+    );
+    expect(
+      mine.map((l: { resource: string; quantity: number; cost: number }) => [l.resource, l.quantity, l.cost]),
+    ).toEqual([
+      [ep.ResolverEndpoint.Id, 6, 0.75],
+      [oneG, 3, 0.9],
+      [tenG, 1, 2.25],
+    ]);
+    // Nothing else runs in this account: the total is those three lines.
+    expect(b.total).toBe(3.9);
   });
 });
 
