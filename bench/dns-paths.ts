@@ -56,12 +56,14 @@ function cpuUs(): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-/** A minimal Node UDP DNS responder: the prepared answer, its ID patched, for every query. */
+/**
+ * A minimal Node UDP DNS responder: the prepared answer, its ID patched, for every query — in
+ * the answer's own bytes while the send queue is empty (as privlink's server does), else a copy.
+ */
 async function startReplay(answer: Buffer): Promise<{ port: number; close(): Promise<void> }> {
   const sock = dgram.createSocket("udp4");
   sock.on("message", (msg, rinfo) => {
-    const out = Buffer.allocUnsafe(answer.length);
-    answer.copy(out);
+    const out = sock.getSendQueueCount() === 0 ? answer : Buffer.from(answer);
     out[0] = msg[0]!;
     out[1] = msg[1]!;
     sock.send(out, rinfo.port, rinfo.address);

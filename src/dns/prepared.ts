@@ -170,10 +170,24 @@ export class PreparedAnswers {
   }
 }
 
-/** The prepared bytes for a query: its ID and its question bytes src[start, end) (the client's case). */
-export function answerFrom(e: Entry, id: number, src: Buffer, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(e.bytes.length);
-  e.bytes.copy(out);
+/**
+ * The prepared bytes for a query: its ID and its question bytes src[start, end) (the client's
+ * case). `inPlace` patches the entry's own bytes and returns them, allocating nothing: only for
+ * a caller that knows no earlier send still holds them (see server.ts), else a copy is patched.
+ */
+export function answerFrom(
+  e: Entry,
+  id: number,
+  src: Buffer,
+  start: number,
+  end: number,
+  inPlace = false,
+): Buffer {
+  let out = e.bytes;
+  if (!inPlace) {
+    out = Buffer.allocUnsafe(e.bytes.length);
+    e.bytes.copy(out);
+  }
   out[0] = id >> 8;
   out[1] = id & 0xff;
   src.copy(out, HEADER, start, end);

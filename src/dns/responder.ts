@@ -78,8 +78,13 @@ export class Responder {
     return { ...this.counters, rcodes: { ...this.counters.rcodes } };
   }
 
-  /** The response to send, or undefined to send nothing. Never throws. */
-  handle(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
+  /**
+   * The response to send, or undefined to send nothing. Never throws. `reuse`: the caller sends
+   * the response before the next call and nothing it sent earlier still holds a buffer, so a
+   * prepared answer may be patched in its own bytes rather than copied (the UDP side, when its
+   * send queue is empty).
+   */
+  handle(msg: Buffer, transport: Transport, reuse = false): Buffer | undefined | Promise<Buffer | undefined> {
     this.counters.queries++;
     if (transport === "udp") this.counters.udpQueries++;
     else this.counters.tcpQueries++;
@@ -91,7 +96,7 @@ export class Responder {
         if (e) {
           this.counters.cacheHits++;
           const id = (msg[0]! << 8) | msg[1]!;
-          return this.sent(answerFrom(e, id, msg, HEADER, s.qEnd), e.rcode, e.truncated);
+          return this.sent(answerFrom(e, id, msg, HEADER, s.qEnd, reuse), e.rcode, e.truncated);
         }
       }
       return this.dispatch(msg, transport, view);
@@ -148,8 +153,15 @@ export class Responder {
         advertise: this.maxUdp,
       });
       const rcode = RCODE[a.rcode];
+      // The entry keeps its own copy: `buf` goes out now, and the entry's bytes may be patched in place.
       if (a.cacheable !== false)
-        this.prepared.store(view, raw, hash, { sig, bytes: buf, rcode, truncated, fresh: a.fresh });
+        this.prepared.store(view, raw, hash, {
+          sig,
+          bytes: Buffer.from(buf),
+          rcode,
+          truncated,
+          fresh: a.fresh,
+        });
       return this.sent(buf, rcode, truncated);
     };
     if (isPromise(result)) return result.then(finish, () => this.fail(q, transport));

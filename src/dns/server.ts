@@ -173,7 +173,10 @@ class UdpSide {
 
   private onMessage(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.admit && !this.admit(rinfo.address)) return;
-    const r = this.responder.handle(msg, "udp");
+    // An empty send queue means every earlier datagram has left (the kernel has its bytes; a
+    // send still waiting on its address lookup runs before the next message is read), so a
+    // prepared answer may be patched in its own bytes. TCP copies into its frame anyway.
+    const r = this.responder.handle(msg, "udp", sock.getSendQueueCount() === 0);
     if (r instanceof Promise)
       r.then(
         (buf) => udpSend(sock, buf, rinfo),

@@ -126,11 +126,20 @@ const RR_WIRE = new WeakMap<RR, Buffer>();
 export function rrWire(rr: RR): Buffer {
   let w = RR_WIRE.get(rr);
   if (!w) {
-    const full = packet.encode({
-      type: "response",
-      answers: [{ ...rr, name: ".", class: "IN" } as packet.Answer],
-    });
-    w = Buffer.from(full.subarray(12 + 1));
+    // Same content, same bytes: a forwarded answer re-made each second (its TTL counted down)
+    // has new record objects but mostly known content.
+    // (A map of its own: WIRE_BY_CONTENT also vouches that content passed the view's checks.)
+    const key = contentKey(rr);
+    w = ENCODED_BY_CONTENT.get(key);
+    if (!w) {
+      const full = packet.encode({
+        type: "response",
+        answers: [{ ...rr, name: ".", class: "IN" } as packet.Answer],
+      });
+      w = Buffer.from(full.subarray(12 + 1));
+      if (ENCODED_BY_CONTENT.size >= MAX_WIRE_BY_CONTENT) ENCODED_BY_CONTENT.clear();
+      ENCODED_BY_CONTENT.set(key, w);
+    }
     RR_WIRE.set(rr, w);
   }
   return w;
@@ -289,6 +298,7 @@ function normalizeData(type: string, data: any): any {
  * checks it already passed and the encoding. Same content, same bytes: nothing can go stale.
  */
 const WIRE_BY_CONTENT = new Map<string, Buffer>();
+const ENCODED_BY_CONTENT = new Map<string, Buffer>();
 const MAX_WIRE_BY_CONTENT = 200_000;
 
 function contentKey(rr: RR): string {

@@ -6,6 +6,7 @@
  * the client's case is echoed, and pipelined TCP queries all get their answers. Queries go over
  * real sockets (dig, raw UDP/TCP) to the resolvers built from the state.
  */
+import dgram from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildDnsWorld,
@@ -196,6 +197,30 @@ describe("the wire of prepared answers", () => {
       expect(reply.questions?.[0]?.name).toBe(name);
       expect(reply.answers.map((a) => [a.name, a.data])).toEqual([[name, "172.16.1.12"]]);
     }
+  });
+
+  it("gives each of a burst of UDP queries for one prepared answer its own ID and case", async () => {
+    const base = `host-2.${PHZ}`;
+    const variants = Array.from({ length: 120 }, (_, i) =>
+      [...base].map((c, j) => ((i >> (j % 9)) & 1 ? c.toUpperCase() : c)).join(""),
+    );
+    const sock = dgram.createSocket("udp4");
+    const got = new Map<number, string>();
+    const done = new Promise<void>((resolve) => {
+      sock.on("message", (m) => {
+        const r = decode(m);
+        got.set(r.id ?? -1, `${r.questions?.[0]?.name} ${r.answers[0]?.name} ${r.answers[0]?.data}`);
+        if (got.size === variants.length) resolve();
+      });
+    });
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+    // All sent before any reply is read (few enough to fit the sockets' receive buffers).
+    for (const [i, name] of variants.entries())
+      sock.send(query(name, "A", { id: 5000 + i }), dns.port, resolverA);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    sock.close();
+    expect(got.size).toBe(variants.length);
+    for (const [i, name] of variants.entries()) expect(got.get(5000 + i)).toBe(`${name} ${name} 172.16.1.12`);
   });
 
   it("answers every query pipelined on one TCP connection, each with its own ID", async () => {
