@@ -88,6 +88,8 @@ export interface PrivlinkOptions {
   idleTimeoutMs?: number;
   /** S3 answers RequestTimeout when a request body stalls this long (default 20 s). */
   s3RequestTimeoutMs?: number;
+  /** A buffered API request body must arrive whole within this long (default 60 s; S3 streams excepted). */
+  apiBodyDeadlineMs?: number;
   /** Open connections one endpoint takes before refusing new ones (default 4096; tests make it small). */
   maxConnectionsPerEndpoint?: number;
   /**
@@ -243,6 +245,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     needsLogin: adminToken !== undefined,
   });
   const server = createApiServer({
+    bodyDeadlineMs: opts.apiBodyDeadlineMs,
     observe: (r) => {
       for (const o of observers) o(r);
     },

@@ -48,6 +48,8 @@ export interface ApiOptions {
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   observe?: DispatchOptions["observe"];
+  /** A buffered body must arrive whole within this long after its headers (default 60 s). */
+  bodyDeadlineMs?: number;
 }
 
 export function createApiServer(opts: ApiOptions): Server {
@@ -59,25 +61,47 @@ export function createApiServer(opts: ApiOptions): Server {
     });
   });
   server.keepAliveTimeout = 65_000;
-  // A slow client holds a socket, never the event loop: headers must arrive within 20 s and the
-  // whole request within 60 s (AWS's front ends cut slow requests too); headers stay <= 16 KiB.
+  // A slow client holds a socket, never the event loop: headers must arrive within 20 s and a
+  // buffered body within 60 s of them (AWS's front ends cut slow requests too); headers stay
+  // <= 16 KiB. Node's own requestTimeout would also cut S3's streamed uploads, which live as
+  // long as their bytes flow (S3's idle limit), so the body deadline is readBody's.
   server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
+  server.requestTimeout = 0;
   return server;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+const BODY_DEADLINE_MS = 60_000;
+
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deadlineMs: number,
+): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
+    const deadline = setTimeout(() => {
+      // What Node's requestTimeout answers, then the connection goes.
+      if (!res.headersSent)
+        send(res, 408, "text/plain", "request body not received in time", { connection: "close" });
+      req.socket.destroy();
+      reject(new Error("request body timeout"));
+    }, deadlineMs);
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) tooBig = true;
       else chunks.push(c);
     });
-    req.on("end", () => resolve(tooBig ? undefined : Buffer.concat(chunks)));
-    req.on("error", reject);
+    req.on("end", () => {
+      clearTimeout(deadline);
+      resolve(tooBig ? undefined : Buffer.concat(chunks));
+    });
+    req.on("error", (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
+    req.on("close", () => clearTimeout(deadline));
   });
 }
 
@@ -108,7 +132,7 @@ async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerRespons
     ? undefined
     : streamingServiceFor(opts.streaming, req);
   if (streaming) return streaming(req, res);
-  const body = await readBody(req);
+  const body = await readBody(req, res, opts.bodyDeadlineMs ?? BODY_DEADLINE_MS);
   if (url.pathname.startsWith("/_privlink/")) return admin(opts, req, res, url, body ?? Buffer.alloc(0));
   const signed = req.headers.authorization !== undefined || url.searchParams.has("X-Amz-Signature");
   if (!signed && opts.fallback?.(req, res)) return;
