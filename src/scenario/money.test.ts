@@ -56,5 +56,7 @@ describe("monthlyCost: the run's bill priced per month", () => {
   it("the NAT alternative the same way", () => {
     expect(c.nat.lines.map((l) => [l.resource, l.quantity, l.cost])).toEqual([["nat", 730, 32.85]]);
     expect(c.nat.total).toBe(32.85);
+    // It replaces the endpoint's lines only, whatever else the design pays for.
+    expect(c.nat.replaces).toBe(14.605);
   });
 });

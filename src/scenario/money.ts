@@ -15,7 +15,11 @@ export type MonthlyLine = Omit<CostLine, "payer">;
 export interface MonthlyCost {
   readonly lines: MonthlyLine[];
   readonly total: number;
-  readonly nat: { lines: MonthlyLine[]; total: number };
+  /**
+   * The NAT-gateway alternative, and what it replaces: the endpoints' own lines (the rest of the
+   * design — transit gateways, VPN, Direct Connect, Resolver — costs the same either way).
+   */
+  readonly nat: { lines: MonthlyLine[]; total: number; replaces: number };
   /** Bytes the endpoints processed in the run (BytesProcessed published so far). */
   readonly bytes: number;
   /** Whether the run waited for the last minute's metrics before asking. */
@@ -52,5 +56,6 @@ export function monthlyCost(
   const bytes = bill.lines
     .filter((l) => l.usageType === "VpcEndpoint-Bytes" && ours(accounts)(l))
     .reduce((a, l) => a + Number(/^(\d+) bytes/.exec(l.description)?.[1] ?? 0), 0);
-  return { lines, total: sum(lines), nat: { lines: nat, total: sum(nat) }, bytes, settled };
+  const replaces = sum(lines.filter((l) => l.usageType.startsWith("VpcEndpoint")));
+  return { lines, total: sum(lines), nat: { lines: nat, total: sum(nat), replaces }, bytes, settled };
 }

@@ -37,7 +37,7 @@ export function costText(c: MonthlyCost): string[] {
     out.push(
       "The same traffic through NAT gateways instead:",
       ...costTable(c.nat.lines),
-      `  total ${usd(c.nat.total)} / month (${c.nat.total >= c.total ? "endpoints save" : "endpoints cost"} ${usd(Math.abs(c.nat.total - c.total))})`,
+      `  total ${usd(c.nat.total)} / month in place of the endpoints' ${usd(c.nat.replaces)} (${c.nat.total >= c.nat.replaces ? "endpoints save" : "endpoints cost"} ${usd(Math.abs(c.nat.total - c.nat.replaces))})`,
     );
   return out;
 }
