@@ -57,6 +57,36 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
       )
     ).RouteTables![0]!.RouteTableId!;
 
+  /** Every record of the TGW's flow log file so far, split into fields. */
+  const fileRecords = () =>
+    readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
+
+  /** The TGW's default route table and the hub endpoint's private IP. */
+  const routeAndEndpoint = async () => {
+    const tgw = (await ec2.send(new DescribeTransitGatewaysCommand({ TransitGatewayIds: [ids.tgw] })))
+      .TransitGateways![0]!;
+    const ep = server.state.get("vpcEndpoint", hub.endpointId)!;
+    return {
+      routeTableId: tgw.Options!.AssociationDefaultRouteTableId!,
+      epIp: server.state.get("eni", ep.enis[0]!.eniId)!.privateIp,
+    };
+  };
+
+  /** A short connection from the spoke's workload that must be refused, then the next window. */
+  const refusedExchange = async () => {
+    const out = await exchange(
+      { host: endpointHost, port: provider.listenerPort },
+      workloadHost,
+      Buffer.alloc(10),
+    );
+    expect(out.kind).toBe("refused");
+    rt.advance(61_000);
+    await server.flowLogs.tick();
+  };
+
   const attach = async (vpcId: string, subnetId: string) => {
     const id = (
       await ec2.send(
@@ -158,10 +188,7 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
     rt.advance(61_000);
     await server.flowLogs.tick();
     server.cloudwatch.tick();
-    records = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => l.split(" "));
+    records = fileRecords();
   }, 120_000);
 
   afterAll(async () => {
@@ -242,29 +269,16 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
   });
 
   it("a flow the TGW drops on a blackhole route is one lost packet on the attachment it entered by", async () => {
-    const tgw = (await ec2.send(new DescribeTransitGatewaysCommand({ TransitGatewayIds: [ids.tgw] })))
-      .TransitGateways![0]!;
-    const ep = server.state.get("vpcEndpoint", hub.endpointId)!;
-    const epIp = server.state.get("eni", ep.enis[0]!.eniId)!.privateIp;
+    const { routeTableId, epIp } = await routeAndEndpoint();
     await ec2.send(
       new CreateTransitGatewayRouteCommand({
-        TransitGatewayRouteTableId: tgw.Options!.AssociationDefaultRouteTableId!,
+        TransitGatewayRouteTableId: routeTableId,
         DestinationCidrBlock: `${epIp}/32`,
         Blackhole: true,
       }),
     );
-    const out = await exchange(
-      { host: endpointHost, port: provider.listenerPort },
-      workloadHost,
-      Buffer.alloc(10),
-    );
-    expect(out.kind).toBe("refused");
-    rt.advance(61_000);
-    await server.flowLogs.tick();
-    const lines = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
-      .trim()
-      .split("\n");
-    const lost = lines.map((l) => l.split(" ")).filter((r) => r[17] === epIp && r[28] === "1");
+    await refusedExchange();
+    const lost = fileRecords().filter((r) => r[17] === epIp && r[28] === "1");
     expect(lost).toHaveLength(1);
     const r = lost[0]!;
     // Entered from the spoke, never reached the hub: no destination VPC, no pair attachment.
@@ -274,13 +288,10 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
   });
 
   it("a flow the TGW forwarded but the endpoint's group refused is the one SYN on both attachments", async () => {
-    const tgw = (await ec2.send(new DescribeTransitGatewaysCommand({ TransitGatewayIds: [ids.tgw] })))
-      .TransitGateways![0]!;
-    const ep = server.state.get("vpcEndpoint", hub.endpointId)!;
-    const epIp = server.state.get("eni", ep.enis[0]!.eniId)!.privateIp;
+    const { routeTableId, epIp } = await routeAndEndpoint();
     await ec2.send(
       new DeleteTransitGatewayRouteCommand({
-        TransitGatewayRouteTableId: tgw.Options!.AssociationDefaultRouteTableId!,
+        TransitGatewayRouteTableId: routeTableId,
         DestinationCidrBlock: `${epIp}/32`,
       }),
     );
@@ -297,22 +308,9 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
         ],
       }),
     );
-    const before = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
-      .trim()
-      .split("\n").length;
-    const out = await exchange(
-      { host: endpointHost, port: provider.listenerPort },
-      workloadHost,
-      Buffer.alloc(10),
-    );
-    expect(out.kind).toBe("refused");
-    rt.advance(61_000);
-    await server.flowLogs.tick();
-    const fresh = readFileSync(join(server.home, "flow-logs", "tgw", "flows.log"), "utf8")
-      .trim()
-      .split("\n")
-      .slice(before)
-      .map((l) => l.split(" "));
+    const before = fileRecords().length;
+    await refusedExchange();
+    const fresh = fileRecords().slice(before);
     expect(fresh.map((r) => [r[4], r[33], r[17], r[21], r[22], r[27], r[28], r[15]]).sort()).toEqual(
       [
         [ids.hubAttach, "egress", epIp, "1", "60", "0", "0", ids.spokeAttach],
