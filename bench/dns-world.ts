@@ -69,7 +69,8 @@ export interface DnsWorld {
   };
 }
 
-function makeNet(state: State, ctx: Ctx, n: number): Net {
+/** A VPC 10.n.0.0/16 with DNS hostnames and one /24 subnet per AZ, made in one commit. */
+export function makeNet(state: State, ctx: Ctx, n: number): Net {
   return state.transact((tx) => {
     ensureRegion(tx, ctx);
     const vpc = createVpc(tx, ctx, { cidr: `10.${n}.0.0/16` });

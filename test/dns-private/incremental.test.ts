@@ -5,6 +5,7 @@
  * cloud/ functions in transactions (no HTTP), and work is counted, never timed.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { makeNet, type Net } from "../../bench/dns-world.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
 import { awsServices } from "../../src/cloud/catalog.js";
 import type { Ctx } from "../../src/cloud/context.js";
@@ -25,9 +26,7 @@ import { availabilityZones } from "../../src/cloud/regions.js";
 import { fixedRuntime } from "../../src/cloud/runtime.js";
 import { createSecurityGroup } from "../../src/cloud/security-group.js";
 import { State } from "../../src/cloud/state.js";
-import { createSubnet } from "../../src/cloud/subnet.js";
 import type { VpcEndpoint } from "../../src/cloud/types.js";
-import { createVpc, ensureRegion } from "../../src/cloud/vpc.js";
 import { endpointAddresses, VPCE_ORIGIN } from "../../src/dns/records.js";
 import { type Resolvers, type ResolverWork, startResolvers } from "../../src/dns/resolvers.js";
 import { ENDPOINT_RECORD_TTL, type RR, View } from "../../src/dns/view.js";
@@ -52,11 +51,6 @@ function services(): string[] {
     .map((s) => s.serviceName);
 }
 
-interface Net {
-  vpcId: string;
-  subnetIds: string[];
-}
-
 interface World {
   state: State;
   ctx: Ctx;
@@ -66,18 +60,6 @@ interface World {
   /** The PHZ associated with nets[1]. */
   phzId: string;
   publicZoneId: string;
-}
-
-function makeNet(state: State, ctx: Ctx, n: number): Net {
-  return state.transact((tx) => {
-    ensureRegion(tx, ctx);
-    const vpc = createVpc(tx, ctx, { cidr: `10.${n}.0.0/16` });
-    tx.put("vpc", { ...vpc, dnsHostnames: true });
-    const subnetIds = AZS.map(
-      (az, i) => createSubnet(tx, ctx, { vpcId: vpc.id, cidr: `10.${n}.${i + 1}.0/24`, az }).id,
-    );
-    return { vpcId: vpc.id, subnetIds };
-  });
 }
 
 function endpoint(w: World, net: Net, serviceName: string, privateDns?: boolean): VpcEndpoint {
