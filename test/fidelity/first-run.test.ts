@@ -1,21 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempHomes } from "../helpers/homes.js";
 import { runCli, spawnPrivlink } from "../helpers/spawn.js";
 
 /** What a new user meets first: one server per state directory, and CLI answers that say so. */
 
-const homes: string[] = [];
+const homes = tempHomes("privlink-first-");
+const newHome = homes.make;
 afterAll(() => {
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  homes.removeAll();
 });
-
-function newHome(): string {
-  const h = mkdtempSync(join(tmpdir(), "privlink-first-"));
-  homes.push(h);
-  return h;
-}
 
 const envOf = (home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const { PRIVLINK_URL: _, ...rest } = process.env;

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -11,19 +8,15 @@ import {
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempHomes } from "../helpers/homes.js";
 import { startTestServer } from "../helpers/server.js";
 import { spawnPrivlink } from "../helpers/spawn.js";
 
-const homes: string[] = [];
+const homes = tempHomes("privlink-persist-");
+const newHome = homes.make;
 afterAll(() => {
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  homes.removeAll();
 });
-
-function newHome(): string {
-  const h = mkdtempSync(join(tmpdir(), "privlink-persist-"));
-  homes.push(h);
-  return h;
-}
 
 const client = (url: string) =>
   new EC2Client({

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CreateSecurityGroupCommand,
@@ -14,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivlink } from "../../src/privlink.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
+import { tempHomes } from "../helpers/homes.js";
 import { freePort, postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli, spawnPrivlink } from "../helpers/spawn.js";
@@ -22,20 +21,15 @@ const missing = postgresMissing();
 if (missing) console.log(`skipping the PostgreSQL store tests: ${missing}`);
 
 let pgs: TestPostgres;
-const homes: string[] = [];
+const homes = tempHomes("privlink-pg-home-");
+const newHome = homes.make;
 beforeAll(async () => {
   if (!missing) pgs = await startPostgres();
 });
 afterAll(async () => {
   await pgs?.stop();
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  homes.removeAll();
 });
-
-function newHome(): string {
-  const h = mkdtempSync(join(tmpdir(), "privlink-pg-home-"));
-  homes.push(h);
-  return h;
-}
 
 const client = (url: string) =>
   new EC2Client({
