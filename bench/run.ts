@@ -9,9 +9,9 @@
  * defaults and longer budgets (up to ten minutes each). Each benchmark measures its baseline in the same run
  * and its rows carry the ratio to it (vsCeiling, ratioToEdge, vsUnbound, vsHaproxy, …).
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -31,6 +31,7 @@ import {
   ratioToFirst,
   ratioToVia,
 } from "./goals.js";
+import type { RunMeta } from "./report.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -319,6 +320,23 @@ interface Outcome {
 // Four minutes for `npm run bench`, less the build before it.
 const RUN_BUDGET_S = 210;
 
+/** What a reader of the figures needs to know of the machine they came from. */
+function machine(): Pick<RunMeta, "node" | "cpus" | "cpuModel" | "kernel" | "commit"> {
+  let commit: string | undefined;
+  try {
+    commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: PACKAGE_ROOT, encoding: "utf8" }).trim();
+  } catch {
+    // Not a git checkout (an unpacked tarball): the figures still stand without it.
+  }
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    kernel: release(),
+    commit,
+  };
+}
+
 /** The benchmark's own process: runs it and hands its rows to the runner. */
 async function child(name: string, full: boolean): Promise<void> {
   const entry = BENCHES[name]!;
@@ -400,8 +418,9 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const names = wanted.length ? wanted : Object.keys(BENCHES);
-  const meta = { node: process.version, cpus: cpus().length, full, startedAt: new Date().toISOString() };
-  const deadline = performance.now() + RUN_BUDGET_S * 1000;
+  const meta: RunMeta = { ...machine(), full, startedAt: new Date().toISOString(), loadAtStart: loadavg() };
+  // Benchmarks named on the command line all run; the whole-run budget bounds the default set.
+  const deadline = performance.now() + (wanted.length ? Number.POSITIVE_INFINITY : RUN_BUDGET_S * 1000);
   const results: Record<string, Outcome> = {};
   for (const name of names) {
     const entry = BENCHES[name]!;
@@ -418,7 +437,8 @@ async function main(args: string[]): Promise<void> {
   const dir = join(PACKAGE_ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ ...meta, results }, null, 2));
+  const ended = { endedAt: new Date().toISOString(), loadAtEnd: loadavg() };
+  writeFileSync(file, JSON.stringify({ ...meta, ...ended, results }, null, 2));
   process.stdout.write(`\nwrote ${file}\n`);
   if (Object.values(results).some((r) => r.error !== undefined && !r.error.startsWith("skipped")))
     process.exitCode = 1;
