@@ -235,6 +235,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
   let namespaces: NamespaceNetwork | undefined;
+  let ready = false;
   const web = startConsole({
     state,
     rt,
@@ -261,7 +262,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     adminToken,
     openAdmin: sns.openRoutes,
     admin: {
-      ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
+      ...adminRoutes({
+        state,
+        rt,
+        startedAt,
+        version: VERSION,
+        health: () => ({ dns: dns?.info() }),
+        ready: () => ready,
+      }),
       ...dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)),
       ...upstreamAdminRoutes(state, rt),
       ...namespaceRoutes(
@@ -347,6 +355,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     idleTimeoutSeconds: dataplane.dataplane.idleTimeoutMs / 1000,
   };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
+  ready = true;
 
   let closed = false;
   return {
