@@ -22,6 +22,7 @@ import {
   cliStartupGoals,
   coldStartGoals,
   connectionCpuGoals,
+  dnsFloodGoals,
   dnsPathGoals,
   dnsVpcGoals,
   hasRatio,
@@ -267,6 +268,7 @@ const BENCHES: Record<string, Entry> = {
     title:
       "issue 16: a normal client's DescribeVpcs p50/p99 without DNS load and under a 50,000 qps DNS flood",
     run: async () => (await import("./dns-flood.js")).benchDnsFlood({ seconds: 10 }) as never,
+    goals: dnsFloodGoals,
     budget: [60, 120],
   },
   leak: {
