@@ -235,3 +235,17 @@ export function dnsPathGoals(rows: Row[]): string[] {
     return `goal (issue 15): DNS ${r.case} ≤ 1.2× a minimal Node UDP responder's CPU per query — measured: ${measured} — ${verdict(r.met === true)}`;
   });
 }
+
+/** Issue 15 item 3: each case through the endpoint ≥ 0.9× raw loopback, CPU per GiB shown. */
+export function bulkGoals(rows: Row[]): string[] {
+  return rows
+    .filter((r) => r.via === "endpoint" && typeof r.vsDirect === "number")
+    .map((r) => {
+      const ratio = r.vsDirect as number;
+      const haproxy = rows.find((h) => h.case === r.case && h.via === "haproxy-128k");
+      return (
+        `goal (issue 15): endpoint ${r.case} ≥ 0.9× raw loopback — measured: ×${ratio.toFixed(2)} ` +
+        `(${r.value} Gbit/s; ${r.cpuMsPerGiB} ms CPU/GiB; HAProxy 128k ×${((haproxy?.vsDirect as number) ?? 0).toFixed(2)}, ${haproxy?.cpuMsPerGiB} ms/GiB) — ${verdict(ratio >= 0.9)}`
+      );
+    });
+}
