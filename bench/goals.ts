@@ -260,3 +260,17 @@ export function dnsFloodGoals(rows: Row[]): string[] {
     `goal (issue 16): API not starved under a ${asked} qps DNS flood (every call answered, p99 ≤ ${STARVED_FACTOR}× of without) — measured: offered ${r.offeredQps} qps, privlink answered ${r.answeredQps} qps, DescribeVpcs p50 ${r.p50Factor}× p99 ${r.p99Factor}×, ${r.calls} calls, ${r.failed} failed${driver} — ${served ? "met" : "NOT met"}${reached ? "" : ` (flood offered only ${Math.round((100 * r.offeredQps) / asked)} % of the asked rate on this machine)`}`,
   ];
 }
+
+/** Issue 15 item 3: each case through the endpoint ≥ 0.9× raw loopback, CPU per GiB shown. */
+export function bulkGoals(rows: Row[]): string[] {
+  return rows
+    .filter((r) => r.via === "endpoint" && typeof r.vsDirect === "number")
+    .map((r) => {
+      const ratio = r.vsDirect as number;
+      const haproxy = rows.find((h) => h.case === r.case && h.via === "haproxy-128k");
+      return (
+        `goal (issue 15): endpoint ${r.case} ≥ 0.9× raw loopback — measured: ×${ratio.toFixed(2)} ` +
+        `(${r.value} Gbit/s; ${r.cpuMsPerGiB} ms CPU/GiB; HAProxy 128k ×${((haproxy?.vsDirect as number) ?? 0).toFixed(2)}, ${haproxy?.cpuMsPerGiB} ms/GiB) — ${verdict(ratio >= 0.9)}`
+      );
+    });
+}

@@ -19,6 +19,7 @@ import { PACKAGE_ROOT } from "../src/privlink.js";
 import {
   analyzeGoals,
   apiCpuGoals,
+  bulkGoals,
   cliStartupGoals,
   coldStartGoals,
   connectionCpuGoals,
@@ -202,6 +203,16 @@ const BENCHES: Record<string, Entry> = {
     budget: [120, 600],
     ratios: (rows) => ratioToVia(rows, "direct", "vsDirect"),
     goals: (rows) => [...issue4Goals(rows), ...connectionCpuGoals(rows)],
+  },
+  bulk: {
+    title:
+      "issue 15: iperf3 bulk throughput through an endpoint against raw loopback and HAProxy (defaults, 128 KiB buffers)",
+    run: async (full) =>
+      (await import("./bulk.js")).benchBulk(
+        full ? { seconds: 5, rounds: 5 } : { seconds: 2, rounds: 3 },
+      ) as never,
+    budget: [150, 400],
+    goals: bulkGoals,
   },
   metrics: {
     title: "issue 12: GetMetricData over 15 days (2 days unless --full) of 1-minute data for 100 endpoints",
