@@ -4,9 +4,11 @@ import { hostAddressOf, privateIpOfHost } from "../../cloud/addressing.js";
 import type { State } from "../../cloud/state.js";
 import { type DataPlane, PRIVILEGED_PORT_BASE, stripMapped } from "../dataplane.js";
 import { ListenerSet, type ListenerSpec, listenerKey } from "../listener.js";
+import { NamespaceForwarder } from "./forward.js";
 import { NamespaceLifecycle } from "./namespaces.js";
 import { NamespaceSockets } from "./sockets.js";
-import { homeTag, type Topology, topologyOf } from "./topology.js";
+import { homeTag, type Topology, TRANSPARENT_PORT, topologyOf } from "./topology.js";
+import { TransparentSockets } from "./transparent.js";
 
 /** What privlink.ts gives namespace mode to answer DNS on sockets bound in a namespace. */
 export type ServeDns = (
@@ -29,6 +31,9 @@ const RETRY_MS = 500;
 interface VpcRuntime {
   readonly vpcId: string;
   readonly sockets: NamespaceSockets;
+  readonly transparent: TransparentSockets;
+  /** The namespace's router: the transparent listener `tproxy` steers instance traffic to. */
+  router?: Promise<Server | undefined>;
   readonly listeners: ListenerSet;
   readonly dns: Map<string, Promise<{ close(): Promise<void> } | undefined>>;
 }
@@ -43,6 +48,7 @@ interface VpcRuntime {
 export class NamespaceNetwork {
   readonly tag: string;
   private readonly lifecycle: NamespaceLifecycle;
+  private readonly forwarder: NamespaceForwarder;
   private readonly vpcs = new Map<string, VpcRuntime>();
   private topology: Topology = { vpcs: [], instances: [] };
   private chain: Promise<void> = Promise.resolve();
@@ -56,6 +62,10 @@ export class NamespaceNetwork {
   constructor(private readonly opts: NamespaceNetworkOptions) {
     this.tag = homeTag(opts.home);
     this.lifecycle = new NamespaceLifecycle(this.tag, opts.etc);
+    this.forwarder = new NamespaceForwarder(opts.state, opts.dataplane, (vpcId) => {
+      const name = this.nameOfVpc(vpcId);
+      return name ? this.vpcs.get(name)?.transparent : undefined;
+    });
   }
 
   async start(): Promise<void> {
@@ -116,6 +126,7 @@ export class NamespaceNetwork {
     for (const v of topology.vpcs) {
       const rt = this.runtime(v.name, v.vpcId);
       this.syncDns(rt, v.resolvers);
+      this.syncRouter(rt);
     }
     await this.syncListeners();
   }
@@ -125,7 +136,7 @@ export class NamespaceNetwork {
     if (!rt) {
       const sockets = new NamespaceSockets(name);
       const listeners = new ListenerSet({ bind: (host, port) => sockets.tcp(host, port) });
-      rt = { vpcId, sockets, listeners, dns: new Map() };
+      rt = { vpcId, sockets, transparent: new TransparentSockets(name), listeners, dns: new Map() };
       this.vpcs.set(name, rt);
     }
     return rt;
@@ -150,6 +161,22 @@ export class NamespaceNetwork {
       });
       rt.dns.set(address, started);
     }
+  }
+
+  /** The transparent listener of the VPC's router, opened once per namespace. */
+  private syncRouter(rt: VpcRuntime): void {
+    rt.router ??= rt.transparent.listen("127.0.0.1", TRANSPARENT_PORT).then(
+      (server) => {
+        server.on("connection", (socket: Socket) => this.forwarder.accept(rt.vpcId, socket));
+        return server;
+      },
+      (err: Error) => {
+        process.emitWarning(`privlink namespace mode: no router in ${rt.vpcId}: ${err.message}`);
+        rt.router = undefined;
+        this.retryLater();
+        return undefined;
+      },
+    );
   }
 
   /** Every endpoint listener of the data plane, at its private IP in its VPC's namespace. */
@@ -215,6 +242,8 @@ export class NamespaceNetwork {
     this.vpcs.delete(name);
     await rt.listeners.close();
     await Promise.all([...rt.dns.values()].map((p) => p.then((s) => s?.close())));
+    (await rt.router)?.close();
     rt.sockets.close();
+    rt.transparent.close();
   }
 }
