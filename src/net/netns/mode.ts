@@ -1,11 +1,12 @@
 import type { Socket as UdpSocket } from "node:dgram";
 import type { Server, Socket } from "node:net";
 import { hostAddressOf, privateIpOfHost } from "../../cloud/addressing.js";
-import type { State } from "../../cloud/state.js";
+import { AwsError } from "../../cloud/errors.js";
+import type { Change, State } from "../../cloud/state.js";
 import { type DataPlane, PRIVILEGED_PORT_BASE, stripMapped } from "../dataplane.js";
 import { ListenerSet, type ListenerSpec, listenerKey } from "../listener.js";
 import { NamespaceForwarder } from "./forward.js";
-import { NamespaceLifecycle } from "./namespaces.js";
+import { type NamespaceDriver, NamespaceLifecycle } from "./namespaces.js";
 import { NamespaceSockets } from "./sockets.js";
 import { homeTag, type Topology, TRANSPARENT_PORT, topologyOf } from "./topology.js";
 import { TransparentSockets } from "./transparent.js";
@@ -24,6 +25,7 @@ export interface NamespaceNetworkOptions {
   serveDns?: ServeDns;
   /** Where `ip netns exec` finds per-namespace files (tests may point it elsewhere). */
   etc?: string;
+  driver?: NamespaceDriver;
 }
 
 const RETRY_MS = 500;
@@ -61,7 +63,7 @@ export class NamespaceNetwork {
 
   constructor(private readonly opts: NamespaceNetworkOptions) {
     this.tag = homeTag(opts.home);
-    this.lifecycle = new NamespaceLifecycle(this.tag, opts.etc);
+    this.lifecycle = new NamespaceLifecycle(this.tag, opts.etc, opts.driver);
     this.forwarder = new NamespaceForwarder(opts.state, opts.dataplane, (vpcId) => {
       const name = this.nameOfVpc(vpcId);
       return name ? this.vpcs.get(name)?.transparent : undefined;
@@ -81,6 +83,40 @@ export class NamespaceNetwork {
     await this.opts.dataplane.reconcile();
     this.kick();
     await this.chain;
+  }
+
+  /**
+   * After an API write: makes the namespaces of the VPCs and instances it created or changed,
+   * and throws the AwsError the call answers when one could not be made (the dispatcher then
+   * undoes the write; the lifecycle already removed what it had begun).
+   */
+  async afterWrite(changes: readonly Change[]): Promise<void> {
+    const ids = new Set<string>();
+    let touched = false;
+    for (const c of changes)
+      if (c.kind === "vpc" || c.kind === "instance") {
+        touched = true;
+        if (c.value) ids.add(c.id);
+      }
+    if (!touched) return;
+    await this.settled();
+    const made = new Set(this.lifecycle.names());
+    const wanted = topologyOf(this.opts.state, this.tag);
+    const why = this.lastError ? `: ${this.lastError}` : "";
+    for (const v of wanted.vpcs)
+      if (ids.has(v.vpcId) && !made.has(v.name))
+        throw new AwsError(
+          "InternalError",
+          `privlink could not create the network namespace of ${v.vpcId}${why}`,
+          500,
+        );
+    for (const i of wanted.instances)
+      if (ids.has(i.instanceId) && !made.has(i.name))
+        throw new AwsError(
+          "InsufficientInstanceCapacity",
+          `privlink could not create the network namespace of ${i.instanceId}${why}`,
+          500,
+        );
   }
 
   /** The namespace an instance's programs run in, when it has one. */

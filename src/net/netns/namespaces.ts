@@ -43,6 +43,11 @@ export function routerRuleset(): string {
 /** `ip netns exec NS` bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf. */
 export const NETNS_ETC = "/etc/netns";
 
+/** How a namespace is created: `ip netns add` (tests inject one that fails). */
+export interface NamespaceDriver {
+  addNamespace(name: string): Promise<void>;
+}
+
 /**
  * Converges the machine's namespaces to a Topology: creates, re-addresses and deletes only
  * namespaces named `privlink-<tag>-…` (this home's), and at start removes those a crashed run
@@ -52,10 +57,15 @@ export class NamespaceLifecycle {
   private readonly vpcs = new Map<string, VpcNamespace>();
   private readonly instances = new Map<string, string>();
 
+  private readonly driver: NamespaceDriver;
+
   constructor(
     private readonly tag: string,
     private readonly etc = NETNS_ETC,
-  ) {}
+    driver?: NamespaceDriver,
+  ) {
+    this.driver = driver ?? { addNamespace };
+  }
 
   get prefix(): string {
     return `${NAMESPACE_PREFIX}${this.tag}-`;
@@ -104,7 +114,7 @@ export class NamespaceLifecycle {
     const had = this.vpcs.get(v.name);
     if (!had)
       await this.guarded(v.name, async () => {
-        await addNamespace(v.name);
+        await this.driver.addNamespace(v.name);
         await ip([
           "-n",
           v.name,
@@ -141,7 +151,7 @@ export class NamespaceLifecycle {
 
   private async addInstance(i: InstanceNamespace): Promise<void> {
     await this.guarded(i.name, async () => {
-      await addNamespace(i.name);
+      await this.driver.addNamespace(i.name);
       await ip([
         "-n",
         i.vpcNamespace,
