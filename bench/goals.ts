@@ -274,3 +274,21 @@ export function bulkGoals(rows: Row[]): string[] {
       );
     });
 }
+}
+
+/**
+ * Issue 19: namespace mode costs about what loopback mode costs through the same endpoint — one
+ * veth hop in the kernel, nothing more in privlink's process: set-up within 10 % (p50) and
+ * throughput at least 90 % of loopback's, both measured in the same run.
+ */
+export function netnsGoals(rows: Row[]): string[] {
+  const at = (c: string) => rows.find((r) => r.case === c && r.via === "netns");
+  const setup = num(at("connection set-up")?.vsLoopback);
+  const tput = num(at("throughput")?.vsLoopback);
+  if (setup === undefined || tput === undefined)
+    return [`goal: namespace mode vs loopback — not measured${rows[0]?.note ? ` (${rows[0].note})` : ""}`];
+  return [
+    `goal: connection set-up in namespace mode ≤ ×1.10 of loopback — measured: p50 ×${setup.toFixed(3)} — ${verdict(setup <= 1.1)}`,
+    `goal: throughput in namespace mode ≥ ×0.90 of loopback — measured: p50 ×${tput.toFixed(3)} — ${verdict(tput >= 0.9)}`,
+  ];
+}

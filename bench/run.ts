@@ -29,6 +29,7 @@ import {
   hasRatio,
   issue4Goals,
   metricsGoals,
+  netnsGoals,
   type Row,
   ratioToFirst,
   ratioToVia,
@@ -169,10 +170,12 @@ const BENCHES: Record<string, Entry> = {
     goals: cliStartupGoals,
   },
   netns: {
-    title: "issue 19: connection set-up in namespace mode against loopback mode (same run; root only)",
+    title:
+      "issue 19: connection set-up and throughput in namespace mode against loopback mode (same run; root only)",
     run: async (full) =>
-      (await import("./netns.js")).benchNetns(full ? {} : { samples: 300, seconds: 20 }) as never,
+      (await import("./netns.js")).benchNetns(full ? {} : { samples: 300, seconds: 20, streams: 6 }) as never,
     budget: [90, 180],
+    goals: netnsGoals,
   },
   "connect-hops": {
     title: "issue 10: connection set-up through a peering and a TGW against same-VPC (same run)",
