@@ -216,7 +216,9 @@ export function apiCpuGoals(rows: Row[]): string[] {
       const base = num(r.ceilingUs)
         ? ` (bare node:http replaying the answer: ${fmt(r.ceilingUs as number, 0)} µs, privlink ${fmt((r.serverUs as number) / (r.ceilingUs as number), 2)}× of it)`
         : "";
-      return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${fmt(r.serverUs as number, 0)} µs${base} — ${verdict(r.met === true)}`;
+      // One decimal below 100 µs: the verdict is on the unrounded figure, and "20 µs — NOT met" misleads.
+      const us = r.serverUs as number;
+      return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${fmt(us, us < 100 ? 1 : 0)} µs${base} — ${verdict(r.met === true)}`;
     });
 }
 
