@@ -41,6 +41,7 @@ import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { namespaceModeRefusal } from "./net/netns/ip.js";
 import { NamespaceNetwork } from "./net/netns/mode.js";
+import type { NamespaceDriver } from "./net/netns/namespaces.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { PACKAGE_ROOT, VERSION } from "./package.js";
 import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
@@ -97,6 +98,8 @@ export interface PrivlinkOptions {
    * instance is a Linux network namespace holding real private IPs (needs root).
    */
   network?: NetworkMode;
+  /** Namespace mode's `ip netns add` (tests inject one that fails, to see nothing half-made). */
+  namespaceDriver?: NamespaceDriver;
 }
 
 export type NetworkMode = "loopback" | "netns";
@@ -251,6 +254,10 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       for (const o of observers) o(r);
     },
     fallback: (req, res) => prometheus.serve(req, res) || web.serve(req, res),
+    // Namespace mode makes a write's namespaces before it answers; a failure undoes the write.
+    // (Loopback mode has no hook, so its writes keep no undo record.)
+    afterWrite:
+      network === "netns" ? (changes) => namespaces?.afterWrite(changes) ?? Promise.resolve() : undefined,
     adminSession: web.admits,
     adminStreams: web.streams,
     state,
@@ -333,6 +340,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       state,
       dataplane: dataplane.dataplane,
       home,
+      driver: opts.namespaceDriver,
       serveDns: (vpcId, address, sockets) => serveNamespaceDns(state, resolvers, vpcId, address, sockets),
     });
     try {

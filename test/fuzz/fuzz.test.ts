@@ -25,8 +25,7 @@ describe("fuzzed wire parsers (npm run fuzz, short)", () => {
 });
 
 describe("fuzzed socket targets in-process (npm run fuzz -- TARGET --in-process)", () => {
-  // connect is left out: in-process, about 1 input in 3,000 leaves its tunnel open (docs/reliability.md).
-  for (const target of ["http", "dns", "tls"] as const)
+  for (const target of ["http", "dns", "tls", "connect"] as const)
     it(`${target}: 1,000 inputs through in-memory sockets into the same handlers crash nothing`, async () => {
       const r = await fuzz(target, {
         count: 1000,
