@@ -191,7 +191,9 @@ export function coldStartGoals(rows: Row[]): string[] {
     .filter((r) => num(r.goalMs) !== undefined && num(r.p50) !== undefined)
     .map((r) => {
       const [ms, goal] = [r.p50 as number, r.goalMs as number];
-      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms) — ${verdict(ms <= goal)}`;
+      const cpu =
+        num(r.cpuP50) === undefined ? "" : `, the server's CPU ${(r.cpuP50 as number).toFixed(0)} ms`;
+      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}) — ${verdict(ms <= goal)}`;
     });
 }
 
