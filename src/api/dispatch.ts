@@ -4,7 +4,7 @@ import { type AuthMode, callerFor, recordAccount } from "../cloud/account.js";
 import type { Ctx, HostConfig, Via } from "../cloud/context.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
-import type { State } from "../cloud/state.js";
+import type { Change, State, Tx } from "../cloud/state.js";
 import type { HandlerTable } from "./handler.js";
 import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
@@ -20,6 +20,12 @@ export interface DispatchOptions {
   services: Record<string, HandlerTable>;
   /** Called once per AWS request when it is answered (Prometheus, `privlink up --log requests`). */
   observe?: (r: ObservedRequest) => void;
+  /**
+   * Called once a write committed, with its changes, before it is answered: what the write needs
+   * beyond the state (namespace mode's namespaces) is made here. An error undoes the write (each
+   * object no later write has touched goes back to what it was) and becomes the answer.
+   */
+  afterWrite?: (changes: readonly Change[]) => Promise<void>;
 }
 
 export interface ObservedRequest {
@@ -114,13 +120,17 @@ async function dispatchOnce(
       action,
     };
     const dryRun = input?.DryRun === true;
+    let written: Written | undefined;
     const output = await opts.state.transactDurable(
       (tx) => {
         if (opts.auth === "open") recordAccount(tx, ctx);
-        return handler({ tx, ctx, input });
+        const out = handler({ tx, ctx, input });
+        if (opts.afterWrite && !dryRun) written = undoable(tx);
+        return out;
       },
       { dryRun },
     );
+    if (written?.changes.length) await afterWrite(opts.state, opts.afterWrite!, written);
     if (dryRun)
       throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
     const out = encodeResponse(service, protocol, action, output, requestId);
@@ -137,5 +147,36 @@ async function dispatchOnce(
     if (seen) Object.assign(seen, { service, code: e.code });
     const out = renderError(e, protocol, requestId, service);
     return { status: out.status, headers: { "x-amzn-requestid": requestId, ...out.headers }, body: out.body };
+  }
+}
+
+/** A write's changes and, for each, what the object was before it. */
+interface Written {
+  readonly changes: readonly Change[];
+  readonly before: readonly unknown[];
+}
+
+function undoable(tx: Tx): Written {
+  const changes = tx.changes();
+  return { changes, before: changes.map((c) => tx.state.get(c.kind, c.id)) };
+}
+
+async function afterWrite(state: State, hook: NonNullable<DispatchOptions["afterWrite"]>, w: Written) {
+  try {
+    await hook(w.changes);
+  } catch (err) {
+    const undo = await state.transactDurable((tx) => {
+      w.changes.forEach((c, i) => {
+        // The caller's account record stays: it is the caller's, not the write's.
+        if (c.kind === "account" || state.get(c.kind, c.id) !== c.value) return;
+        const was = w.before[i];
+        if (was === undefined) tx.delete(c.kind, c.id);
+        else tx.put(c.kind, was as never);
+      });
+      return tx.changes();
+    });
+    // What the undone write had begun outside the state goes too before the caller hears of it.
+    await hook(undo).catch(() => undefined);
+    throw err;
   }
 }
