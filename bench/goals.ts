@@ -274,7 +274,6 @@ export function bulkGoals(rows: Row[]): string[] {
       );
     });
 }
-}
 
 /**
  * Issue 19: namespace mode costs about what loopback mode costs through the same endpoint — one
