@@ -19,7 +19,9 @@
  * Properties: nothing throws out of the dispatcher; no 5xx but AWS's InternalError/
  * ServiceUnavailable (each counted and reported as a finding with its message) and the deliberate
  * 501 NotImplemented for a service name privlink does not serve (counted apart); memory stays
- * bounded; a real request is answered afterwards. Prints one line per target; exits 1 on a finding.
+ * bounded; a real request is answered afterwards. Prints one line per target (inputs, wall and CPU
+ * time, inputs per CPU-second — the rate that holds on a shared machine — heap growth, peak RSS);
+ * exits 1 on a finding.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
