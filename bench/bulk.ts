@@ -105,8 +105,28 @@ export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}
 const caseName = (c: { direction: string; streams: number }) =>
   `${c.direction}, ${c.streams} stream${c.streams > 1 ? "s" : ""}`;
 
-/** One iperf3 client run: its receiver's rate, and the proxy's CPU per GiB while it ran. */
+/** iperf3 -J's error when the server still finishes the previous test (closes cross a proxy late). */
+const BUSY = /busy running a test/;
+
+/** One iperf3 client run, retried while the server is still busy with the previous one. */
 async function iperf(
+  v: Via,
+  direction: string,
+  streams: number,
+  seconds: number,
+): Promise<{ gbps: number; msPerGiB?: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await iperfOnce(v, direction, streams, seconds);
+    } catch (err) {
+      if (attempt >= 20 || !BUSY.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** One iperf3 client run: its receiver's rate, and the proxy's CPU per GiB while it ran. */
+async function iperfOnce(
   v: Via,
   direction: string,
   streams: number,

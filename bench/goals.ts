@@ -295,3 +295,32 @@ export function netnsGoals(rows: Row[]): string[] {
     `goal: throughput in namespace mode ≥ ×0.90 of loopback — measured: p50 ×${tput.toFixed(3)} — ${verdict(tput >= 0.9)}`,
   ];
 }
+
+/**
+ * Issue 12: metering (counters, CloudWatch, a flow log) loses at most 5 % of throughput and of
+ * the connection rate; the CPU per GiB and per connection, steadier on a loaded machine, at
+ * most 5 % more.
+ */
+export function meteringGoals(rows: Row[]): string[] {
+  const hooks = rows.find((r) => typeof r.shareOfConnection === "number");
+  const share = hooks && (hooks.shareOfConnection as number);
+  const steady =
+    share === undefined
+      ? []
+      : [
+          `goal (issue 12): metering's own CPU ≤ 5 % of a connection's through the endpoint — measured: ${fmt(hooks!.value as number)} µs of ${fmt((hooks!.value as number) / share, 0)} µs (${fmt(share * 100, 1)} %) — ${verdict(share <= 0.05)}`,
+        ];
+  return [
+    ...steady,
+    ...rows
+      .filter((r) => typeof r.onVsOff === "number" && r.via === "metering on")
+      .map((r) => {
+        const ratio = r.onVsOff as number;
+        const rate = r.unit === "MiB/s" || r.unit === "conn/s";
+        const ok = rate ? ratio >= 0.95 : ratio <= 1.05;
+        return rate
+          ? `goal (issue 12): ${r.case} loses at most 5 % to metering — measured: ×${fmt(ratio, 3)} of unmetered — ${verdict(ok)}`
+          : `goal (issue 12): ${r.case} grows at most 5 % with metering — measured: ×${fmt(ratio, 3)} of unmetered — ${verdict(ok)}`;
+      }),
+  ];
+}
