@@ -240,9 +240,7 @@ export class ServiceFront {
     const key = [...names].sort().join(",");
     let ctx = this.contexts.get(key);
     if (!ctx) {
-      ctx = this.opts.ca
-        .leaf([...names], rt.now())
-        .then(serverSecureContext);
+      ctx = this.opts.ca.leaf([...names], rt.now()).then(serverSecureContext);
       ctx.catch(() => this.contexts.delete(key));
       if (this.contexts.size > 1024) this.contexts.clear();
       this.contexts.set(key, ctx);

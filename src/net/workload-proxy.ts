@@ -524,9 +524,7 @@ export class WorkloadProxies {
     let ctx = this.contexts.get(name);
     if (!ctx) {
       const { ca, now } = this.tls!;
-      ctx = ca
-        .leaf([name], now())
-        .then(serverSecureContext);
+      ctx = ca.leaf([name], now()).then(serverSecureContext);
       ctx.catch(() => this.contexts.delete(name));
       if (this.contexts.size >= 256) this.contexts.clear();
       this.contexts.set(name, ctx);
