@@ -324,3 +324,32 @@ export function meteringGoals(rows: Row[]): string[] {
       }),
   ];
 }
+
+/**
+ * Issue 11: S3 PUT and GET of 64 MiB objects through an S3 interface endpoint at ≥ 0.8× the
+ * same client against the edge (bench/s3.ts), and a streamed upload that never holds the
+ * object (≤ 64 MiB of RSS growth, the bar issue 11 sets for a 5 GiB object).
+ */
+export function s3Goals(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const r of rows.filter((x) => x.via === "endpoint" && num(x.ratioToEdge) !== undefined)) {
+    const edge = rows.find((b) => b.case === r.case && b.via === "edge");
+    const ratio = r.ratioToEdge as number;
+    const cpu = num(r.cpuRatioToEdge) === undefined ? "" : `; by CPU ${fmt(r.cpuRatioToEdge as number)}×`;
+    // The same client through a bare TLS terminator to the edge: the share of the gap TLS itself takes.
+    const tls = num(rows.find((b) => b.case === r.case && b.via === "socat-tls")?.MBps);
+    const vsTls = tls
+      ? `; a TLS pipe to the edge: ${fmt(tls, 0)} MB/s, the endpoint ${fmt((r.MBps as number) / tls)}× of it`
+      : "";
+    out.push(
+      `goal (issue 11): S3 ${r.case} through an interface endpoint ≥ 0.8× the edge — measured: ${fmt(r.MBps as number, 0)} vs ${fmt(num(edge?.MBps) ?? 0, 0)} MB/s (${fmt(ratio)}×${cpu}${vsTls}) — ${verdict(ratio >= 0.8)}`,
+    );
+  }
+  for (const r of rows.filter((x) => num(x.peakRssDeltaMiB) !== undefined)) {
+    const mib = r.peakRssDeltaMiB as number;
+    out.push(
+      `goal (issue 11): ${r.case} through an interface endpoint raises the server's RSS by ≤ 64 MiB — measured: ${fmt(mib, 1)} MiB — ${verdict(mib <= 64)}`,
+    );
+  }
+  return out;
+}

@@ -34,6 +34,7 @@ import {
   type Row,
   ratioToFirst,
   ratioToVia,
+  s3Goals,
 } from "./goals.js";
 import type { RunMeta } from "./report.js";
 
@@ -154,6 +155,7 @@ const BENCHES: Record<string, Entry> = {
     run: async (full) =>
       (await import("./s3.js")).benchS3(full ? {} : { count: 2, bigBytes: 1024 * 1024 * 1024 }) as never,
     budget: [240, 600],
+    goals: s3Goals,
   },
   analyze: {
     title: "issue 13: access over 100 VPCs × 1,000 endpoints, and one why end to end",

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
 import { AWS_PUBLIC_ADDRESS } from "../cloud/addressing.js";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
@@ -10,7 +10,7 @@ import type { State } from "../cloud/state.js";
 import type { Decision, FlowSource, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
-import { acceptServerTls } from "../front/server-tls.js";
+import { acceptServerTls, serverSecureContext } from "../front/server-tls.js";
 import type { DataPlane } from "./dataplane.js";
 import { admittedFlow, refusedFlow } from "./flow-tap.js";
 import { connectUpstream, relay } from "./relay.js";
@@ -535,9 +535,7 @@ export class WorkloadProxies {
     let ctx = this.contexts.get(name);
     if (!ctx) {
       const { ca, now } = this.tls!;
-      ctx = ca
-        .leaf([name], now())
-        .then((leaf) => createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, minVersion: "TLSv1.2" }));
+      ctx = ca.leaf([name], now()).then(serverSecureContext);
       ctx.catch(() => this.contexts.delete(name));
       if (this.contexts.size >= 256) this.contexts.clear();
       this.contexts.set(name, ctx);
