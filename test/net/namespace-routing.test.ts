@@ -94,23 +94,25 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
   const lastFlow = async () =>
     (await srv.admin<{ flows: { at: string; reason: string }[] }>("GET", "/_privlink/flows")).flows.at(-1);
 
+  /** One instance in the VPC's first subnet. */
+  const run = async (vpc: TestVpc, name: string) =>
+    (
+      await ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12345678",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: vpc.subnets["us-east-1a"],
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }],
+        }),
+      )
+    ).Instances![0]!;
+
   beforeAll(async () => {
     srv = await startTestServer({ home, network: "netns" });
     ec2 = srv.ec2();
     a = await makeVpc(ec2, { cidr: "10.80.0.0/16", azs: ["us-east-1a"] });
     b = await makeVpc(ec2, { cidr: "10.81.0.0/16", azs: ["us-east-1a"] });
-    const run = async (vpc: TestVpc, name: string) =>
-      (
-        await ec2.send(
-          new RunInstancesCommand({
-            ImageId: "ami-12345678",
-            MinCount: 1,
-            MaxCount: 1,
-            SubnetId: vpc.subnets["us-east-1a"],
-            TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }],
-          }),
-        )
-      ).Instances![0]!;
     for (const [key, vpc] of [
       ["a", a],
       ["a2", a],
@@ -201,16 +203,7 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
   it("carries nc through a transit gateway once both VPCs route to it", async () => {
     const tgw = await availableTransitGateway(srv, ec2);
     const c = await makeVpc(ec2, { cidr: "10.82.0.0/16", azs: ["us-east-1a"] });
-    const i = (
-      await ec2.send(
-        new RunInstancesCommand({
-          ImageId: "ami-12345678",
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: c.subnets["us-east-1a"],
-        }),
-      )
-    ).Instances![0]!;
+    const i = await run(c, "rt-c");
     const cNs = (
       await srv.admin<{ namespace: string }>("POST", "/_privlink/workloads/namespace", {
         workload: i.InstanceId!,
