@@ -55,7 +55,7 @@ import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
 import { ssmHandlers } from "./services/ssm/handlers.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
-import { PostgresStore } from "./store/postgres.js";
+import type { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -180,7 +180,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     (opts.adminAuth ?? (auth === "open" ? "open" : "token")) === "token"
       ? loadOrCreateAdminToken(home)
       : undefined;
-  const store = await openStore(opts.store, home);
+  const { store, where: storeWhere } = await openStore(opts.store, home);
   const state = new State(store);
   store.loadInto(state);
   await state.transactDurable((tx) => ensureDefaultAccount(tx, rt));
@@ -238,6 +238,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
   let namespaces: NamespaceNetwork | undefined;
+  let ready = false;
   const web = startConsole({
     state,
     rt,
@@ -268,7 +269,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     adminToken,
     openAdmin: sns.openRoutes,
     admin: {
-      ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
+      ...adminRoutes({
+        state,
+        rt,
+        startedAt,
+        version: VERSION,
+        health: () => ({ dns: dns?.info() }),
+        ready: () => ready,
+      }),
       ...dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)),
       ...upstreamAdminRoutes(state, rt),
       ...namespaceRoutes(
@@ -355,13 +363,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     idleTimeoutSeconds: dataplane.dataplane.idleTimeoutMs / 1000,
   };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
+  ready = true;
 
   let closed = false;
   return {
     url,
     port,
     home,
-    storeWhere: store instanceof PostgresStore ? store.where : undefined,
+    storeWhere,
     state,
     dns: resolvers,
     dataplane,
@@ -402,14 +411,22 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   };
 }
 
-/** The home's SQLite file, or the shared PostgreSQL database `--store` names. */
-async function openStore(url: string | undefined, home: string): Promise<SqliteStore | PostgresStore> {
-  if (url === undefined) return new SqliteStore(join(home, "state.db"));
+/**
+ * The home's SQLite file, or the shared PostgreSQL database `--store` names (and where it is,
+ * without the password). pg loads only then: a server on its SQLite file starts without it.
+ */
+async function openStore(
+  url: string | undefined,
+  home: string,
+): Promise<{ store: SqliteStore | PostgresStore; where?: string }> {
+  if (url === undefined) return { store: new SqliteStore(join(home, "state.db")) };
+  const { PostgresStore } = await import("./store/postgres.js");
   if (!PostgresStore.accepts(url))
     throw new Error(
       `--store takes a postgres://… URL (leave it out for the SQLite file in the home), not '${url}'`,
     );
-  return PostgresStore.open(url);
+  const store = await PostgresStore.open(url);
+  return { store, where: store.where };
 }
 
 /**

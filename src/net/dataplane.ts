@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { hostAddressOf } from "../cloud/addressing.js";
 import type { Readiness } from "../cloud/lifecycle.js";
-import { registerTargetHealthSource, type TargetHealth } from "../cloud/load-balancer.js";
 import type { Change, State } from "../cloud/state.js";
+import { registerTargetHealthSource, type TargetHealth } from "../cloud/target-group.js";
 import type { Eni, Listener, TargetGroup, Vpc, VpcEndpoint } from "../cloud/types.js";
 import {
   type Decision,
