@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateRouteCommand,
+  CreateTransitGatewayVpcAttachmentCommand,
   DeleteRouteCommand,
   type EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -16,13 +17,13 @@ import { homeTag } from "../../src/net/netns/topology.js";
 import { makeVpc, type TestVpc } from "../control-plane/consumer-fixtures.js";
 import { until } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { activePeering } from "../helpers/transit-world.js";
+import { activePeering, availableTransitGateway } from "../helpers/transit-world.js";
 import { namespaceSkipReason } from "./namespace-skip.js";
 
 /**
  * Issue 19: instance-to-instance traffic in namespace mode. Unmodified `nc` (netcat-openbsd)
- * in one instance's namespace dials another instance's private IP, in the same VPC or across a
- * peering; the VPC namespaces forward nothing themselves, so every connection is the one flow
+ * in one instance's namespace dials another instance's private IP, in the same VPC, across a
+ * peering or through a transit gateway; the VPC namespaces forward nothing themselves, so every connection is the one flow
  * decision's: routes and security groups admit or refuse it, and a change refuses the next one.
  */
 const reason = namespaceSkipReason(["nc", "python3"]);
@@ -93,23 +94,25 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
   const lastFlow = async () =>
     (await srv.admin<{ flows: { at: string; reason: string }[] }>("GET", "/_privlink/flows")).flows.at(-1);
 
+  /** One instance in the VPC's first subnet. */
+  const run = async (vpc: TestVpc, name: string) =>
+    (
+      await ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12345678",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: vpc.subnets["us-east-1a"],
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }],
+        }),
+      )
+    ).Instances![0]!;
+
   beforeAll(async () => {
     srv = await startTestServer({ home, network: "netns" });
     ec2 = srv.ec2();
     a = await makeVpc(ec2, { cidr: "10.80.0.0/16", azs: ["us-east-1a"] });
     b = await makeVpc(ec2, { cidr: "10.81.0.0/16", azs: ["us-east-1a"] });
-    const run = async (vpc: TestVpc, name: string) =>
-      (
-        await ec2.send(
-          new RunInstancesCommand({
-            ImageId: "ami-12345678",
-            MinCount: 1,
-            MaxCount: 1,
-            SubnetId: vpc.subnets["us-east-1a"],
-            TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }],
-          }),
-        )
-      ).Instances![0]!;
     for (const [key, vpc] of [
       ["a", a],
       ["a2", a],
@@ -195,6 +198,65 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
     expect((await lastFlow())?.reason).toMatch(/route/);
     server.child.kill();
     expect((await server.done).out).toBe("");
+  });
+
+  it("carries nc through a transit gateway once both VPCs route to it", async () => {
+    const tgw = await availableTransitGateway(srv, ec2);
+    const c = await makeVpc(ec2, { cidr: "10.82.0.0/16", azs: ["us-east-1a"] });
+    const i = await run(c, "rt-c");
+    const cNs = (
+      await srv.admin<{ namespace: string }>("POST", "/_privlink/workloads/namespace", {
+        workload: i.InstanceId!,
+      })
+    ).namespace;
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: c.defaultSg,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: PORT, ToPort: PORT, IpRanges: [{ CidrIp: "10.80.0.0/16" }] },
+        ],
+      }),
+    );
+    for (const vpc of [a, c])
+      await ec2.send(
+        new CreateTransitGatewayVpcAttachmentCommand({
+          TransitGatewayId: tgw,
+          VpcId: vpc.vpcId,
+          SubnetIds: [vpc.subnets["us-east-1a"]!],
+        }),
+      );
+    await until(
+      () =>
+        [...srv.state.all("transitGatewayAttachment")].filter((x) => x.state === "available").length === 2
+          ? true
+          : undefined,
+      "2 attachments",
+    );
+    const server = listen(cNs);
+    await listening(cNs);
+    const unrouted = await send(ns.a, i.PrivateIpAddress!);
+    expect(unrouted.stdout).toBe("");
+    expect((await lastFlow())?.reason).toMatch(/route/);
+
+    await ec2.send(
+      new CreateRouteCommand({
+        RouteTableId: a.mainRouteTable,
+        DestinationCidrBlock: "10.82.0.0/16",
+        TransitGatewayId: tgw,
+      }),
+    );
+    await ec2.send(
+      new CreateRouteCommand({
+        RouteTableId: c.mainRouteTable,
+        DestinationCidrBlock: "10.80.0.0/16",
+        TransitGatewayId: tgw,
+      }),
+    );
+    const ok = await send(ns.a, i.PrivateIpAddress!);
+    const got = await server.done;
+    expect(ok).toEqual({ code: 0, stdout: "pong\n" });
+    expect(got.out).toBe("hello\n");
+    expect(got.err).toContain(ip.a);
   });
 
   it("removes its namespaces when it stops", async () => {

@@ -53,6 +53,7 @@ export class NamespaceNetwork {
   private readonly forwarder: NamespaceForwarder;
   private readonly vpcs = new Map<string, VpcRuntime>();
   private topology: Topology = { vpcs: [], instances: [] };
+  private addressesOf?: { topology: Topology; set: ReadonlySet<string> };
   private chain: Promise<void> = Promise.resolve();
   private queued = false;
   private closed = false;
@@ -72,6 +73,7 @@ export class NamespaceNetwork {
 
   async start(): Promise<void> {
     await this.lifecycle.cleanStale();
+    this.opts.dataplane.useTargetDialer({ dial: (host, port, ms) => this.dialTarget(host, port, ms) });
     this.unsubscribe.push(this.opts.state.onCommit(() => this.kick()));
     this.unsubscribe.push(this.opts.dataplane.observe(() => this.kick()));
     this.kick();
@@ -117,6 +119,31 @@ export class NamespaceNetwork {
           `privlink could not create the network namespace of ${i.instanceId}${why}`,
           500,
         );
+  }
+
+  /**
+   * An NLB target whose private IP an instance namespace holds is dialled there, from the VPC
+   * router (as an NLB's node would reach it), not on its host address: its server runs in the
+   * instance. Undefined for every other target (127.x processes, addresses no instance holds).
+   */
+  private dialTarget(host: string, port: number, timeoutMs?: number): Promise<Socket> | undefined {
+    const at = privateIpOfHost(this.opts.state, host);
+    if (!at || !this.instanceAddresses().has(`${at.vpc.id}|${at.privateIp}`)) return undefined;
+    const name = this.nameOfVpc(at.vpc.id);
+    const helper = name ? this.vpcs.get(name)?.transparent : undefined;
+    return helper?.dial(at.privateIp, port, "", timeoutMs);
+  }
+
+  /** `vpcId|privateIp` of every instance address in a namespace, per topology. */
+  private instanceAddresses(): ReadonlySet<string> {
+    if (this.addressesOf?.topology !== this.topology) {
+      const vpcOf = new Map(this.topology.vpcs.map((v) => [v.name, v.vpcId]));
+      const set = new Set<string>();
+      for (const i of this.topology.instances)
+        for (const a of i.addresses) set.add(`${vpcOf.get(i.vpcNamespace)}|${a.split("/")[0]}`);
+      this.addressesOf = { topology: this.topology, set };
+    }
+    return this.addressesOf.set;
   }
 
   /** The namespace an instance's programs run in, when it has one. */

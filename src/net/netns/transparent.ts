@@ -41,7 +41,8 @@ def serve(m):
             s.listen(511)
             kind = "net.Server"
         else:
-            s.bind((m["from"], 0))
+            if m.get("from"):
+                s.bind((m["from"], 0))
             s.settimeout(m["timeoutMs"] / 1000)
             s.connect((m["host"], m["port"]))
             kind = "net.Socket"
@@ -85,7 +86,8 @@ export class TransparentSockets {
   }
 
   /**
-   * A TCP connection to host:port made inside the namespace from `from`, once established;
+   * A TCP connection to host:port made inside the namespace from `from` (any address when
+   * empty: the kernel picks one the namespace holds), once established;
    * rejects with a HelperError naming the errno (ECONNREFUSED, ETIMEDOUT…).
    */
   dial(host: string, port: number, from: string, timeoutMs = DIAL_TIMEOUT_MS): Promise<Socket> {
