@@ -94,6 +94,22 @@ function emptyWindow(w: Watch): void {
 
 const nowSecOf = (now: () => Date): number => Math.floor(now().getTime() / 1000);
 
+/** Bytes of one direction (the request's, or the response's) on each of a flow's watches. */
+function countBytes(mine: Watch[], now: number, n: number, request: boolean): void {
+  const segments = Math.ceil(n / MSS);
+  for (const w of mine) {
+    w.first ??= now;
+    w.last = now;
+    if (request) {
+      w.reqBytes += n;
+      w.reqSegments += segments;
+    } else {
+      w.respBytes += n;
+      w.respSegments += segments;
+    }
+  }
+}
+
 /**
  * One admitted flow's watches, as its relay reports to them: a class, so that a flow costs one
  * object here and no closures (issue 12: metering at most 5 % of a connection's cost).
@@ -105,23 +121,11 @@ class WatchedFlow implements RelayMeter {
   ) {}
 
   bytesIn(n: number): void {
-    const now = nowSecOf(this.now);
-    for (const w of this.mine) {
-      w.first ??= now;
-      w.last = now;
-      w.reqBytes += n;
-      w.reqSegments += Math.ceil(n / MSS);
-    }
+    countBytes(this.mine, nowSecOf(this.now), n, true);
   }
 
   bytesOut(n: number): void {
-    const now = nowSecOf(this.now);
-    for (const w of this.mine) {
-      w.first ??= now;
-      w.last = now;
-      w.respBytes += n;
-      w.respSegments += Math.ceil(n / MSS);
-    }
+    countBytes(this.mine, nowSecOf(this.now), n, false);
   }
 
   closed(reason: CloseReason): void {
