@@ -19,7 +19,7 @@ const FLOW_LOG = "bench/metering.log";
 
 export async function benchMetering(opts: { durationMs?: number; rounds?: number } = {}): Promise<Row[]> {
   const durationMs = Math.min(opts.durationMs ?? 1000, 5000);
-  const rounds = Math.min(opts.rounds ?? 4, 9);
+  const rounds = Math.min(opts.rounds ?? 5, 9);
   const gen = await LoadGenerator.start();
   let ep: Awaited<ReturnType<typeof startEndpoint>> | undefined;
   try {
