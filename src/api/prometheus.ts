@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Counter, Histogram, Registry } from "prom-client";
 import type { State } from "../cloud/state.js";
 import type { Counters, Stats } from "../net/meter.js";
 import type { ObservedRequest } from "./dispatch.js";
@@ -31,16 +31,37 @@ const ENDPOINT_COUNTERS: readonly { name: string; help: string; field: keyof Cou
  * interface, endpoint service and NAT gateway, and privlink's own health (API requests by
  * action and code, their latency, open connections). Counters are read from the meter at
  * scrape time, so a scrape costs nothing between scrapes.
+ *
+ * prom-client (some 85 modules with @opentelemetry/api) loads on the first API request or scrape,
+ * not at start-up: the requests answered while it loads are kept and counted once it is there.
  */
 export class PrometheusMetrics {
-  readonly registry = new Registry();
-  private readonly requests: Counter<"service" | "action" | "code">;
-  private readonly latency: Histogram<"service" | "action">;
+  private loaded?: Promise<Registry>;
+  private requests?: Counter<"service" | "action" | "code">;
+  private latency?: Histogram<"service" | "action">;
+  /** Requests observed before prom-client was loaded (only those of the load's own few ms). */
+  private pending: ObservedRequest[] = [];
   /** The resolvers' answers by response code, once DNS has started. */
   dns?: () => { resolver: string; rcode: string; count: number }[];
 
-  constructor(state: State, snapshot: () => Stats) {
-    const r = this.registry;
+  constructor(
+    private readonly state: State,
+    private readonly snapshot: () => Stats,
+  ) {}
+
+  /** The registry, once prom-client is loaded. */
+  registry(): Promise<Registry> {
+    this.loaded ??= import("prom-client").then((prom) => {
+      const registry = this.build(prom);
+      for (const r of this.pending.splice(0)) this.observe(r);
+      return registry;
+    });
+    return this.loaded;
+  }
+
+  private build({ Counter, Gauge, Histogram, Registry }: typeof import("prom-client")): Registry {
+    const [state, snapshot] = [this.state, this.snapshot];
+    const r = new Registry();
     // One meter snapshot per scrape: prom-client runs every collect() of a scrape in the same
     // turn of the event loop, so the first one takes the snapshot and the rest of that turn
     // share it — whichever metric comes first, and a lone metric's get() reads a fresh one too.
@@ -171,9 +192,15 @@ export class PrometheusMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [r],
     });
+    return r;
   }
 
   observe(req: ObservedRequest): void {
+    if (!this.requests || !this.latency) {
+      this.pending.push(req);
+      void this.registry();
+      return;
+    }
     const action = req.action ?? "unknown";
     this.requests.inc({ service: req.service, action, code: req.code ?? "OK" });
     this.latency.observe({ service: req.service, action }, req.ms / 1000);
@@ -182,16 +209,16 @@ export class PrometheusMetrics {
   /** The server's fallback for GET /metrics (unsigned, like every Prometheus scrape). */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
-    this.registry.metrics().then(
-      (text) => {
-        res.writeHead(200, { "content-type": this.registry.contentType });
+    this.registry()
+      .then(async (registry) => {
+        const text = await registry.metrics();
+        res.writeHead(200, { "content-type": registry.contentType });
         res.end(text);
-      },
-      (err: Error) => {
+      })
+      .catch((err: Error) => {
         res.writeHead(500, { "content-type": "text/plain" });
         res.end(err.message);
-      },
-    );
+      });
     return true;
   }
 }

@@ -385,6 +385,8 @@ export class WorkloadProxies {
       (isPublicAwsFlow(authority.name, authority.port, d) || isGatewayEndpointFlow(authority.port, d))
     )
       return this.servePublic(eniId, socket, authority.name, d, this.publicFront);
+    // The client may have gone while the flow was decided: nothing would end an upstream dialed now.
+    if (socket.destroyed) return;
     const upstream = connectUpstream({
       host: d.destination.host,
       port: this.dialPort(d, authority.port),
@@ -395,6 +397,8 @@ export class WorkloadProxies {
     upstream.once("error", failed);
     upstream.once("connect", () => {
       upstream.off("error", failed);
+      // Gone while the upstream connected: relay() would not take an upstream for a closed client.
+      if (socket.destroyed) return void upstream.destroy();
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       // Flows into an endpoint are logged where the endpoint's listener admits them.
       const flow = isEndpointTarget(d)
@@ -428,6 +432,9 @@ export class WorkloadProxies {
     const name = url.hostname.replace(/^\[|\]$/g, "");
     const d = await this.admit(eniId, name, port, req.socket.remotePort);
     if (!d.allowed) return textReply(res, 403, d.reason);
+    // The client may have gone while the flow was decided (node:http aborts the request on its
+    // FIN): an upstream request made now would stay open, since nothing ever ends it.
+    if (res.destroyed || req.socket.destroyed) return;
     const headers = { ...req.headers };
     delete headers["proxy-connection"];
     delete headers["proxy-authorization"];
@@ -447,6 +454,10 @@ export class WorkloadProxies {
     upstream.on("error", (err) => {
       if (!res.headersSent) textReply(res, 502, `cannot reach ${name}:${port}: ${err.message}`);
       else res.destroy();
+    });
+    // A client that leaves before its whole answer takes the upstream request with it.
+    res.once("close", () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
   }

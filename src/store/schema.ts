@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
  * (index i takes schema i to i + 1) and a fixture file written by the schema before it
  * (test/reliability/fixtures/state-vN.db) that the snapshot test opens.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * SQL that both stores run as it is (SQLite and PostgreSQL), so the two never drift: index i
@@ -17,6 +17,13 @@ export const MIGRATIONS: readonly string[] = [
   `
     CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // 1 -> 2: several hosts (docs/agents.md). Agents hold leases; each VPC or site is placed on one
+  // agent. Not domain objects: they change every few seconds and must not flood the change feed.
+  // Times are ms since the epoch on the store's clock (PostgreSQL's), so hosts' clocks never disagree.
+  `
+    CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, address TEXT NOT NULL, key TEXT NOT NULL, expires_at BIGINT NOT NULL);
+    CREATE TABLE IF NOT EXISTS placements (unit TEXT PRIMARY KEY, agent TEXT NOT NULL, since BIGINT NOT NULL);
   `,
 ];
 

@@ -105,7 +105,7 @@ describe("PrometheusMetrics scrape", () => {
       calls++;
       return { endpoints: [row("vpce-a", calls)], enis: [], natGateways: [] };
     });
-    const first = parsePrometheus(await m.registry.metrics()) as {
+    const first = parsePrometheus(await (await m.registry()).metrics()) as {
       name: string;
       metrics: { value?: string; labels?: Record<string, string> }[];
     }[];
@@ -119,7 +119,7 @@ describe("PrometheusMetrics scrape", () => {
     ])
       expect(first.find((f) => f.name === name)?.metrics[0]?.value).toBe("1");
     await new Promise((r) => setImmediate(r));
-    await m.registry.metrics();
+    await (await m.registry()).metrics();
     expect(calls).toBe(2);
   });
 
@@ -130,10 +130,10 @@ describe("PrometheusMetrics scrape", () => {
       enis: [],
       natGateways: [],
     }));
-    await m.registry.metrics();
+    await (await m.registry()).metrics();
     await new Promise((r) => setImmediate(r));
     n = 9;
-    const text = await m.registry.getSingleMetricAsString("privlink_endpoint_resets_total");
+    const text = await (await m.registry()).getSingleMetricAsString("privlink_endpoint_resets_total");
     expect(text).toMatch(/privlink_endpoint_resets_total\{vpc_endpoint_id="vpce-a",[^}]*\} 9/);
   });
 });
