@@ -36,6 +36,7 @@ describe.skipIf(reason !== undefined)("namespace mode: NLB targets inside their 
   let backend: ChildProcess;
   let clientNs: string;
   let endpointIp: string;
+  let targetIp: string;
 
   beforeAll(async () => {
     srv = await startTestServer({ home, network: "netns" });
@@ -53,6 +54,7 @@ describe.skipIf(reason !== undefined)("namespace mode: NLB targets inside their 
         new RunInstancesCommand({ ImageId: "ami-12345678", MinCount: 1, MaxCount: 1, SubnetId: subnet.id }),
       )
     ).Instances![0]!;
+    targetIp = target.PrivateIpAddress!;
     await elb.send(
       new RegisterTargetsCommand({
         TargetGroupArn: provider.tgArn,
@@ -99,6 +101,14 @@ describe.skipIf(reason !== undefined)("namespace mode: NLB targets inside their 
     // The endpoint's listener in the namespace and socat start a moment after the API answered.
     expect(await until(async () => ((await ask()) === "pong\n" ? "pong\n" : undefined), "pong")).toBe(
       "pong\n",
+    );
+  });
+
+  it("health-checks the target where it lives: healthy, though nothing listens on its host address", async () => {
+    const health = () => srv.dataplane.dataplane.healthOf(provider.tgArn, { id: targetIp, port: 8080 });
+    // Two checks 10 s apart (the group's interval and healthy threshold).
+    expect(await until(() => (health() === "healthy" ? "healthy" : undefined), "healthy", 1600)).toBe(
+      "healthy",
     );
   });
 });
