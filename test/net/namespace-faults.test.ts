@@ -22,7 +22,7 @@ import { namespaceSkipReason } from "./namespace-skip.js";
  * AWS error, and leaves nothing half-made: neither the object in the state nor the namespace.
  * The injected driver makes the namespace for real and then fails, as a later `ip` step would.
  */
-const reason = namespaceSkipReason(["python3"]);
+const reason = namespaceSkipReason(["nft", "python3"]);
 if (reason) console.log(`namespace fault tests skipped: ${reason}`);
 
 describe.skipIf(reason !== undefined)("namespace mode: a namespace that cannot be made", () => {

@@ -16,7 +16,7 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 import { BIN, runCli } from "../helpers/spawn.js";
 import { namespaceSkipReason } from "./namespace-skip.js";
 
-const reason = namespaceSkipReason(["python3"]);
+const reason = namespaceSkipReason(["nft", "python3"]);
 if (reason) console.log(`namespace-mode tests skipped: ${reason}`);
 
 const ipIn = (ns: string, ...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });

@@ -22,7 +22,7 @@ import { namespaceSkipReason } from "./namespace-skip.js";
  * that instance's VPC namespace, so the service runs in the instance (`privlink exec`), not on a
  * 127.x host address. A consumer instance reaches it through its interface endpoint's 10.x.
  */
-const reason = namespaceSkipReason(["nc", "socat", "python3"]);
+const reason = namespaceSkipReason(["nft", "nc", "socat", "python3"]);
 if (reason) console.log(`namespace NLB tests skipped: ${reason}`);
 
 const nsOf = async (srv: TestServer, instanceId: string) =>

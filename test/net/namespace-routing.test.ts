@@ -26,7 +26,7 @@ import { namespaceSkipReason } from "./namespace-skip.js";
  * peering or through a transit gateway; the VPC namespaces forward nothing themselves, so every connection is the one flow
  * decision's: routes and security groups admit or refuse it, and a change refuses the next one.
  */
-const reason = namespaceSkipReason(["nc", "python3"]);
+const reason = namespaceSkipReason(["nft", "nc", "python3"]);
 if (reason) console.log(`namespace routing tests skipped: ${reason}`);
 
 const PORT = 7000;
