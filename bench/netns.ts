@@ -28,7 +28,14 @@ const once = () => new Promise((resolve, reject) => {
   .catch((e) => { console.error(e.message); process.exit(1); });
 `;
 
-function client(prefix: string[], host: string, port: number, from: string, n: number): Promise<number[]> {
+/** Connection set-up samples (µs) from a client process, under `prefix` (e.g. `ip netns exec NS`). */
+export function client(
+  prefix: string[],
+  host: string,
+  port: number,
+  from: string,
+  n: number,
+): Promise<number[]> {
   const cmd = [...prefix, process.execPath, "-e", CLIENT, host, String(port), from, String(n)];
   return new Promise((resolve, reject) =>
     execFile(cmd[0]!, cmd.slice(1), { timeout: 60_000 }, (err, out, errOut) =>
