@@ -6,7 +6,7 @@ import { CreateTagsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostsMissing, makeTwoHosts, type TwoHosts } from "../../bench/agents-world.js";
 import { State } from "../../src/cloud/state.js";
-import { METER_META_KEY } from "../../src/net/host.js";
+import type { Stats } from "../../src/net/meter.js";
 import { Leases } from "../../src/store/leases.js";
 import { PostgresStore } from "../../src/store/postgres.js";
 import { addresses, allowFromGroup } from "../dataplane/world.js";
@@ -18,6 +18,12 @@ const reason = hostsMissing();
 if (reason) console.log(`agent tests skipped: ${reason}`);
 
 const LEASE_S = 1.5;
+
+interface AgentsReply {
+  agents: { name: string; alive: boolean }[];
+  placements: { unit: string; agent: string }[];
+  stats: Stats;
+}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -104,6 +110,12 @@ describe.skipIf(reason)("agents on two hosts", () => {
     // Within the lease (plus one renewal), b's VPCs are a's and the next connection succeeds there.
     expect(await until("the flow served on a", fromA("a-hello"))).toBe("ok");
     expect(await placedOn(world.hub.vpcId)).toBe("a");
+    const seen = await server.admin<AgentsReply>("GET", "/_privlink/agents");
+    expect(seen.placements).toContainEqual(expect.objectContaining({ unit: world.hub.vpcId, agent: "a" }));
+    expect(seen.agents.map((x) => [x.name, x.alive])).toEqual([
+      ["a", true],
+      ["b", false],
+    ]);
 
     const fresh = await PostgresStore.open(url);
     const state = new State(fresh);
@@ -114,8 +126,8 @@ describe.skipIf(reason)("agents on two hosts", () => {
     // A clean stop flushes a's counters; the store sums every agent's rows.
     a.kill("SIGTERM");
     await until("agent a stopped", async () => (a.exitCode !== null ? true : undefined));
-    const totals = await leases.meterTotals(METER_META_KEY);
-    const ep = totals.endpoints.find((e) => e.vpcEndpointId === world.hub.endpointId);
+    const { stats } = await server.admin<AgentsReply>("GET", "/_privlink/agents");
+    const ep = stats.endpoints.find((e) => e.vpcEndpointId === world.hub.endpointId);
     expect(ep?.newConnections).toBeGreaterThanOrEqual(1);
     expect(ep?.bytesIn).toBeGreaterThanOrEqual("hello".length);
   });
