@@ -74,8 +74,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   try {
     const state = new State(store);
     store.loadInto(state);
-    const leases = await Leases.open(opts.store);
-    closers.push(() => leases.close());
+    // Its own connection: reopened by the next round once PostgreSQL is back after a loss.
+    let leases: Leases | undefined = await Leases.open(opts.store);
+    closers.push(async () => leases?.close());
     const tunnels: TunnelCounters = { sent: 0, received: 0, refused: 0, bytesSent: 0, bytesReceived: 0 };
 
     let view: AgentsView = { now: 0, agents: [], placements: new Map() };
@@ -131,9 +132,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
     let dns: Resolvers | undefined;
     const round = async () => {
-      await leases.renew({ name, address, key }, leaseMs);
-      await leases.rebalance();
-      view = await leases.view();
+      leases ??= await Leases.open(opts.store);
+      try {
+        await leases.renew({ name, address, key }, leaseMs);
+        await leases.rebalance();
+        view = await leases.view();
+      } catch (err) {
+        // Until it renews again this agent keeps serving its last placements (docs/agents.md).
+        const lost = leases;
+        leases = undefined;
+        await lost.close();
+        throw err;
+      }
       byName = new Map(view.agents.map((a) => [a.name, a]));
       const next = new Set([...view.placements.values()].filter((p) => p.agent === name).map((p) => p.unit));
       const changed = next.size !== mine.size || [...next].some((u) => !mine.has(u));
@@ -177,8 +187,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       unsubscribe();
       await running;
       // A clean stop hands the units over now instead of after the lease.
-      await leases.release(name);
-      await leases.rebalance();
+      await leases?.release(name);
+      await leases?.rebalance();
     });
     let closing: Promise<void> | undefined;
     return {
