@@ -121,40 +121,49 @@ const SERVICE_PORTS = { source: 9001, sink: 9002, echo: 9003 } as const;
 export async function startEndpoint(
   gen: LoadGenerator,
 ): Promise<ProxyUnderTest & { privlink: Privlink; world: World }> {
+  const targets = TARGETS.map((t) => ({ name: t, port: SERVICE_PORTS[t], targetPort: gen.ports[t] }));
+  const { privlink, world, stop } = await startEndpointTo(targets);
+  return {
+    privlink,
+    world,
+    via: "endpoint",
+    ports: { ...SERVICE_PORTS },
+    host: world.endpointHosts[0]!,
+    localAddress: world.workloadHost,
+    cpuSeconds: selfCpuSeconds,
+    stop,
+  };
+}
+
+/**
+ * privlink in this process with one endpoint whose NLB forwards each target's service port to
+ * its 127.0.0.1 port, once the endpoint is available and every target passed its health checks.
+ */
+export async function startEndpointTo(
+  targets: { name: string; port: number; targetPort: number; healthCheckPort?: number }[],
+): Promise<{ privlink: Privlink; world: World; stop(): Promise<void> }> {
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-endpoint-"));
   const p = await startPrivlink({ port: 0, home, auth: "open", ...TRAFFIC });
+  const stop = async () => {
+    await p.close();
+    rmSync(home, { recursive: true, force: true });
+  };
   try {
-    const world = await buildWorld(p, {
-      targets: TARGETS.map((t) => ({ name: t, port: SERVICE_PORTS[t], targetPort: gen.ports[t] })),
-      consumerSubnets: 1,
-    });
+    const world = await buildWorld(p, { targets, consumerSubnets: 1 });
     await waitFor(() => p.state.get("vpcEndpoint", world.endpointId)?.state === "available", 20_000);
     // Let the first health checks pass, so that the endpoint balances over healthy targets.
     await waitFor(
       () =>
-        TARGETS.every(
+        targets.every(
           (t) =>
-            p.dataplane.dataplane.healthOf(world.tgArns[t]!, { id: "127.0.0.1", port: gen.ports[t] }) ===
+            p.dataplane.dataplane.healthOf(world.tgArns[t.name]!, { id: "127.0.0.1", port: t.targetPort }) ===
             "healthy",
         ),
       20_000,
     );
-    return {
-      privlink: p,
-      world,
-      via: "endpoint",
-      ports: { ...SERVICE_PORTS },
-      host: world.endpointHosts[0]!,
-      localAddress: world.workloadHost,
-      cpuSeconds: selfCpuSeconds,
-      stop: async () => {
-        await p.close();
-        rmSync(home, { recursive: true, force: true });
-      },
-    };
+    return { privlink: p, world, stop };
   } catch (err) {
-    await p.close();
-    rmSync(home, { recursive: true, force: true });
+    await stop();
     throw err;
   }
 }
@@ -180,7 +189,11 @@ export const CONSUMER = "100000000012";
  */
 export async function buildWorld(
   p: Privlink,
-  o: { targets: { name: string; port: number; targetPort: number }[]; consumerSubnets: 1 | 2 },
+  o: {
+    /** healthCheckPort: checks go there instead of the traffic port (a server that takes one client). */
+    targets: { name: string; port: number; targetPort: number; healthCheckPort?: number }[];
+    consumerSubnets: 1 | 2;
+  },
 ): Promise<World> {
   const provider = new EC2Client(clientConfig(p, PROVIDER));
   const elb = new ElasticLoadBalancingV2Client(clientConfig(p, PROVIDER));
@@ -205,6 +218,7 @@ export async function buildWorld(
           Port: t.targetPort,
           VpcId: vpc,
           TargetType: "ip",
+          HealthCheckPort: t.healthCheckPort === undefined ? undefined : String(t.healthCheckPort),
         }),
       )
     ).TargetGroups![0]!.TargetGroupArn!;

@@ -64,6 +64,51 @@ export function binCorpus(dir: string): { name: string; bytes: Buffer }[] {
     .map((f) => ({ name: f, bytes: readFileSync(join(at, f)) }));
 }
 
+/** What the targets that need privlink running get: the world, how to dial it, the PRNG. */
+interface WorldCtx {
+  w: NetWorld;
+  dial: Dial;
+  inProcess: boolean;
+  rand: () => number;
+}
+
+/**
+ * One network target as a record: what its mutations start from, how one input is sent and
+ * what comes back must look like. `fuzzNet` drives every record through the same loop: a batch
+ * of mutated seeds sent at once, each outcome checked, then `settle` (answers that arrive
+ * unmatched, as UDP's) and, after the inputs, `after` (a real request is still answered).
+ */
+interface NetTargetRecord<Out> {
+  seeds: Buffer[];
+  /** Inputs in flight at once. */
+  batch: number;
+  /** Default `mutateBinary`. */
+  mutate?(seed: Buffer, rand: () => number): Buffer;
+  /** Sends input number `i`; what comes back (or "hang": open past HANG_MS after the client's FIN). */
+  send(input: Buffer, i: number): Promise<Out> | Out;
+  check(r: Tally, input: Buffer, out: Out, i: number): void;
+  settle?(r: Tally): Promise<void>;
+  after?(r: Tally): Promise<void>;
+  close?(): void;
+}
+
+/** Erases a record's outcome type for the table below (its methods only meet each other). */
+function record<Out>(t: NetTargetRecord<Out>): NetTargetRecord<unknown> {
+  return t as unknown as NetTargetRecord<unknown>;
+}
+
+/** Each target: whether it needs privlink running, and how its record is made. */
+const RECORDS: {
+  [T in NetTarget]:
+    | { world: true; make(c: WorldCtx): Promise<NetTargetRecord<unknown>> }
+    | { world: false; make(rand: () => number): NetTargetRecord<unknown> };
+} = {
+  dns: { world: true, make: dnsTarget },
+  tls: { world: true, make: async (c) => tlsTarget(c) },
+  connect: { world: true, make: async (c) => connectTarget(c) },
+  "proxy-v2": { world: false, make: proxyV2Target },
+};
+
 export async function fuzzNet(
   target: NetTarget,
   r: Tally,
@@ -72,17 +117,43 @@ export async function fuzzNet(
   rand: () => number,
   opts: NetFuzzOptions = {},
 ): Promise<void> {
-  if (target === "proxy-v2") return fuzzProxyV2(r, count, deadline, rand);
-  const world = await startNetWorld(opts);
+  const entry = RECORDS[target];
+  if (!entry.world) return drive(entry.make(rand), r, count, deadline, rand);
+  const w = await startNetWorld(opts);
   try {
-    const dial = opts.inProcess ? inProcessDial(world) : networkDial(world);
-    if (target === "dns") await fuzzDns(world, dial, r, count, deadline, rand, opts.inProcess === true);
-    else if (target === "tls") await fuzzTls(world, dial, r, count, deadline, rand);
-    else await fuzzConnect(world, dial, r, count, deadline, rand);
-    await noLeftovers(world, r);
+    const inProcess = opts.inProcess === true;
+    const dial = inProcess ? inProcessDial(w) : networkDial(w);
+    const t = await entry.make({ w, dial, inProcess, rand });
+    try {
+      await drive(t, r, count, deadline, rand);
+    } finally {
+      t.close?.();
+    }
+    await noLeftovers(w, r);
   } finally {
-    await world.close();
+    await w.close();
   }
+}
+
+async function drive(
+  t: NetTargetRecord<unknown>,
+  r: Tally,
+  count: number,
+  deadline: number,
+  rand: () => number,
+): Promise<void> {
+  const mutate = t.mutate ?? mutateBinary;
+  for (let i = 0; i < count && Date.now() < deadline; i += t.batch) {
+    const n = Math.min(t.batch, count - i);
+    const inputs = Array.from({ length: n }, (_, j) => mutate(t.seeds[(i + j) % t.seeds.length]!, rand));
+    const outs = await Promise.all(inputs.map((q, j) => t.send(q, i + j)));
+    for (const [j, out] of outs.entries()) {
+      r.inputs++;
+      t.check(r, inputs[j]!, out, i + j);
+    }
+    await t.settle?.(r);
+  }
+  await t.after?.(r);
 }
 
 function networkDial(w: NetWorld): Dial {
@@ -113,79 +184,59 @@ function inProcessDial(w: NetWorld): Dial {
 
 // ---- DNS ----
 
-async function fuzzDns(
-  w: NetWorld,
-  dial: Dial,
-  r: Tally,
-  count: number,
-  deadline: number,
-  rand: () => number,
-  inProcess: boolean,
-) {
-  // TCP captures are length-prefixed streams: their messages are seeds too.
-  const seeds = binCorpus("dns").map((s) => (s.name.startsWith("tcp-") ? s.bytes.subarray(2) : s.bytes));
-  if (inProcess) await fuzzDnsInProcess(w, dial, seeds, r, count, deadline, rand);
+/**
+ * Three inputs in four over UDP from the workload, the rest over TCP (some with mangled framing).
+ * UDP answers are not matched to their (mutated) query: after each batch a real query for a
+ * sentinel name collects them, and its own answer shows the resolver still answers.
+ * In-process, UDP inputs go to the responder the resolver's socket calls (with the VPC's view)
+ * and come back as the input's answer; TCP ones go through the server's framing.
+ */
+async function dnsTarget({ w, dial, inProcess, rand }: WorldCtx): Promise<NetTargetRecord<unknown>> {
+  const responder = new Responder({ view: () => w.p.dns.view(w.vpcId) });
   const udp = dgram.createSocket("udp4");
   await new Promise<void>((res) => udp.bind(0, w.workloadHost, res));
   const replies: Buffer[] = [];
   udp.on("message", (m) => replies.push(m));
-  try {
-    let sentinel = 0;
-    for (let i = 0; !inProcess && i < count && Date.now() < deadline; i += BATCH * 4) {
-      const n = Math.min(BATCH * 4, count - i);
-      const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
-      // Three in four over UDP from the workload; the rest over TCP, some with mangled framing.
-      const viaTcp = inputs.filter((_, j) => j % 4 === 3);
-      for (const [j, q] of inputs.entries()) if (j % 4 !== 3) udp.send(q, w.resolver.port, w.resolver.host);
-      const tcpDone = Promise.all(viaTcp.map((q) => dnsOverTcp(dial, q, rand)));
-      const mark = `sentinel-${sentinel++}.app.internal`;
-      const got = await udpUntil(udp, w, mark, replies);
-      if (!got) finding(r, `UDP: the resolver stopped answering (no answer to ${mark})`);
-      for (const a of replies.splice(0)) checkDnsAnswer(r, a, "udp");
-      for (const t of await tcpDone) {
-        if (t === "hang") finding(r, "TCP: a connection stayed open after the client's FIN");
-        else for (const a of t) checkDnsAnswer(r, a, "tcp");
+  let sentinel = 0;
+  return record<Buffer[] | "hang">({
+    // TCP captures are length-prefixed streams: their messages are seeds too.
+    seeds: binCorpus("dns").map((s) => (s.name.startsWith("tcp-") ? s.bytes.subarray(2) : s.bytes)),
+    batch: BATCH * 4,
+    send: async (q, i) => {
+      if (i % 4 === 3) return dnsOverTcp(dial, q, rand);
+      if (!inProcess) {
+        udp.send(q, w.resolver.port, w.resolver.host);
+        return [];
       }
-      r.inputs += n;
-    }
-    const after = await udpUntil(udp, w, "db.app.internal", replies, 5000);
-    const a = after && packet.decode(after).answers?.find((x) => x.type === "A");
-    if (!a) finding(r, "a real query after fuzzing got no A record");
-  } finally {
-    udp.close();
-  }
-}
-
-/**
- * The same inputs, split the same way: UDP ones to the responder the resolver's UDP socket calls
- * (with the VPC's view), TCP ones through the server's TCP framing on in-memory sockets.
- */
-async function fuzzDnsInProcess(
-  w: NetWorld,
-  dial: Dial,
-  seeds: Buffer[],
-  r: Tally,
-  count: number,
-  deadline: number,
-  rand: () => number,
-): Promise<void> {
-  const responder = new Responder({ view: () => w.p.dns.view(w.vpcId) });
-  for (let i = 0; i < count && Date.now() < deadline; i += BATCH * 4) {
-    const n = Math.min(BATCH * 4, count - i);
-    const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
-    const tcpDone = Promise.all(inputs.filter((_, j) => j % 4 === 3).map((q) => dnsOverTcp(dial, q, rand)));
-    const udpDone = Promise.all(inputs.filter((_, j) => j % 4 !== 3).map((q) => responder.handle(q, "udp")));
-    for (const a of await udpDone) if (a) checkDnsAnswer(r, a, "udp");
-    for (const t of await tcpDone) {
-      if (t === "hang") finding(r, "TCP: a connection stayed open after the client's FIN");
-      else for (const a of t) checkDnsAnswer(r, a, "tcp");
-    }
-    r.inputs += n;
-  }
-  const q = packet.encode({ type: "query", id: 1, questions: [{ name: "db.app.internal", type: "A" }] });
-  const after = await responder.handle(q, "udp");
-  if (!after || !packet.decode(after).answers?.some((x) => x.type === "A"))
-    finding(r, "the responder's answer to a real query after fuzzing has no A record");
+      const a = await responder.handle(q, "udp");
+      return a ? [a] : [];
+    },
+    check: (r, _q, out, i) => {
+      const transport = i % 4 === 3 ? "tcp" : "udp";
+      if (out === "hang") finding(r, "TCP: a connection stayed open after the client's FIN");
+      else for (const a of out) checkDnsAnswer(r, a, transport);
+    },
+    settle: async (r) => {
+      if (inProcess) return;
+      const mark = `sentinel-${sentinel++}.app.internal`;
+      if (!(await udpUntil(udp, w, mark, replies)))
+        finding(r, `UDP: the resolver stopped answering (no answer to ${mark})`);
+      for (const a of replies.splice(0)) checkDnsAnswer(r, a, "udp");
+    },
+    after: async (r) => {
+      const q = packet.encode({ type: "query", id: 1, questions: [{ name: "db.app.internal", type: "A" }] });
+      if (inProcess) {
+        const a = await responder.handle(q, "udp");
+        if (!a || !packet.decode(a).answers?.some((x) => x.type === "A"))
+          finding(r, "the responder's answer to a real query after fuzzing has no A record");
+      }
+      // Over the network in both modes: the resolver's own socket still answers.
+      const after = await udpUntil(udp, w, "db.app.internal", replies, 5000);
+      const a = after && packet.decode(after).answers?.find((x) => x.type === "A");
+      if (!a) finding(r, "a real query after fuzzing got no A record");
+    },
+    close: () => udp.close(),
+  });
 }
 
 /** Sends a real query for `name` and waits for its answer (replies before it stay in `replies`). */
@@ -260,31 +311,16 @@ function checkDnsAnswer(r: Tally, a: Buffer, transport: "udp" | "tcp"): void {
 
 // ---- TLS ----
 
-async function fuzzTls(
-  w: NetWorld,
-  dial: Dial,
-  r: Tally,
-  count: number,
-  deadline: number,
-  rand: () => number,
-) {
-  const seeds = binCorpus("tls").map((s) => s.bytes);
-  for (let i = 0; i < count && Date.now() < deadline; i += BATCH) {
-    const n = Math.min(BATCH, count - i);
-    const outcomes = await Promise.all(
-      Array.from({ length: n }, async (_, j) => {
-        const hello = mutateBinary(seeds[(i + j) % seeds.length]!, rand);
-        // One in four through the workload proxy's own TLS (a refused AWS name), the rest to the front.
-        const viaProxy = (i + j) % 4 === 3;
-        const out = viaProxy
-          ? await tlsViaProxy(dial("proxy"), hello)
-          : await sendAndClose(dial("front"), hello);
-        return { hello, viaProxy, out };
-      }),
-    );
-    for (const { hello, viaProxy, out } of outcomes) {
-      r.inputs++;
-      const where = viaProxy ? "proxy" : "front";
+/** ClientHellos: one in four through the workload proxy's own TLS (a refused AWS name), the rest to the front. */
+function tlsTarget({ w, dial, inProcess }: WorldCtx): NetTargetRecord<unknown> {
+  const viaProxy = (i: number) => i % 4 === 3;
+  return record<Buffer | "hang">({
+    seeds: binCorpus("tls").map((s) => s.bytes),
+    batch: inProcess ? BATCH * 4 : BATCH,
+    send: (hello, i) =>
+      viaProxy(i) ? tlsViaProxy(dial("proxy"), hello) : sendAndClose(dial("front"), hello),
+    check: (r, hello, out, i) => {
+      const where = viaProxy(i) ? "proxy" : "front";
       if (out === "hang")
         finding(
           r,
@@ -295,11 +331,13 @@ async function fuzzTls(
           r,
           `${where}:${out.length === 0 ? "closed" : out[0] === 0x16 ? "handshake" : out[0] === 0x15 ? "alert" : out.subarray(0, 12).toString("latin1")}`,
         );
-    }
-  }
-  const answer = await realTlsRequest(w);
-  if (!answer.startsWith("HTTP/1.1 "))
-    finding(r, `a real TLS request after fuzzing got: ${answer.slice(0, 200)}`);
+    },
+    after: async (r) => {
+      const answer = await realTlsRequest(w);
+      if (!answer.startsWith("HTTP/1.1 "))
+        finding(r, `a real TLS request after fuzzing got: ${answer.slice(0, 200)}`);
+    },
+  });
 }
 
 /** On a new connection: sends `bytes`, half-closes, and collects the answer until the close. */
@@ -368,47 +406,40 @@ function realTlsRequest(w: NetWorld): Promise<string> {
 
 // ---- CONNECT ----
 
-async function fuzzConnect(
-  w: NetWorld,
-  dial: Dial,
-  r: Tally,
-  count: number,
-  deadline: number,
-  rand: () => number,
-) {
+/** CONNECT and absolute-URL requests to the workload's proxy: an HTTP answer or a close, no 5xx but 502. */
+function connectTarget({ w, dial, inProcess }: WorldCtx): NetTargetRecord<unknown> {
   const echoIp = w.p.state.get(
     "eni",
     w.p.state.get("vpcEndpoint", w.echo.endpointId)!.enis[0]!.eniId,
   )!.privateIp;
-  const seeds = [
-    ...binCorpus("connect").map((s) => s.bytes),
-    // Admitted tunnels with bytes after the head: through the echo endpoint and back.
-    Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\nHost: ${echoIp}:7070\r\n\r\nhello`),
-    Buffer.from(`GET http://${echoIp}:7070/ HTTP/1.1\r\nHost: ${echoIp}:7070\r\nContent-Length: 2\r\n\r\nhi`),
-  ];
-  for (let i = 0; i < count && Date.now() < deadline; i += BATCH) {
-    const n = Math.min(BATCH, count - i);
-    const inputs = Array.from({ length: n }, (_, j) => mutateBinary(seeds[(i + j) % seeds.length]!, rand));
-    const answers = await Promise.all(inputs.map((q) => sendAndClose(dial("proxy"), q)));
-    for (const [j, a] of answers.entries()) {
-      r.inputs++;
-      const input = inputs[j]!.toString("latin1").slice(0, 300);
-      if (a === "hang") {
-        finding(r, `a connection stayed open after the client's FIN <= ${input}`);
-        continue;
-      }
+  return record<Buffer | "hang">({
+    seeds: [
+      ...binCorpus("connect").map((s) => s.bytes),
+      // Admitted tunnels with bytes after the head: through the echo endpoint and back.
+      Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\nHost: ${echoIp}:7070\r\n\r\nhello`),
+      Buffer.from(
+        `GET http://${echoIp}:7070/ HTTP/1.1\r\nHost: ${echoIp}:7070\r\nContent-Length: 2\r\n\r\nhi`,
+      ),
+    ],
+    batch: inProcess ? BATCH * 4 : BATCH,
+    send: (q) => sendAndClose(dial("proxy"), q),
+    check: (r, q, a) => {
+      const input = q.toString("latin1").slice(0, 300);
+      if (a === "hang") return finding(r, `a connection stayed open after the client's FIN <= ${input}`);
       const text = a.toString("latin1");
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
       tally(r, status ? `${Math.floor(status / 100)}xx` : a.length ? "bytes" : "closed");
       if (status >= 500 && status !== 502) finding(r, `${status}: ${text.slice(0, 200)} <= ${input}`);
-    }
-  }
-  const after = await sendAndClose(
-    networkDial(w)("proxy"),
-    Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\n\r\nping`),
-  );
-  if (after === "hang" || !/^HTTP\/1\.1 200[\s\S]*ping$/.test(after.toString("latin1")))
-    finding(r, `a real CONNECT after fuzzing got: ${after.toString().slice(0, 200)}`);
+    },
+    after: async (r) => {
+      const after = await sendAndClose(
+        networkDial(w)("proxy"),
+        Buffer.from(`CONNECT ${echoIp}:7070 HTTP/1.1\r\n\r\nping`),
+      );
+      if (after === "hang" || !/^HTTP\/1\.1 200[\s\S]*ping$/.test(after.toString("latin1")))
+        finding(r, `a real CONNECT after fuzzing got: ${after.toString().slice(0, 200)}`);
+    },
+  });
 }
 
 /** After the inputs: no connection left open in the front, the echo target or the proxies. */
@@ -422,15 +453,19 @@ async function noLeftovers(w: NetWorld, r: Tally): Promise<void> {
 
 // ---- PROXY protocol v2 ----
 
-function fuzzProxyV2(r: Tally, count: number, deadline: number, rand: () => number): void {
-  const seeds = binCorpus("proxy-v2").map((s) => s.bytes);
-  for (let i = 0; i < count && (i % 1024 !== 0 || Date.now() < deadline); i++) {
-    let input = mutateBinary(seeds[i % seeds.length]!, rand);
-    // The stream goes on after the header: whatever follows must not change the decoding.
-    if (rand() < 0.3) input = Buffer.concat([input, Buffer.from("GET / HTTP/1.1\r\n")]);
-    r.inputs++;
-    checkProxyV2(r, input);
-  }
+/** PROXY v2 headers straight to the decoder: no world, no sockets. */
+function proxyV2Target(): NetTargetRecord<unknown> {
+  return record<Buffer>({
+    seeds: binCorpus("proxy-v2").map((s) => s.bytes),
+    batch: 1024,
+    mutate: (seed, rand) => {
+      const input = mutateBinary(seed, rand);
+      // The stream goes on after the header: whatever follows must not change the decoding.
+      return rand() < 0.3 ? Buffer.concat([input, Buffer.from("GET / HTTP/1.1\r\n")]) : input;
+    },
+    send: (input) => input,
+    check: (r, input) => checkProxyV2(r, input),
+  });
 }
 
 export function checkProxyV2(r: Tally, input: Buffer): void {

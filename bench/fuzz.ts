@@ -19,7 +19,9 @@
  * Properties: nothing throws out of the dispatcher; no 5xx but AWS's InternalError/
  * ServiceUnavailable (each counted and reported as a finding with its message) and the deliberate
  * 501 NotImplemented for a service name privlink does not serve (counted apart); memory stays
- * bounded; a real request is answered afterwards. Prints one line per target; exits 1 on a finding.
+ * bounded; a real request is answered afterwards. Prints one line per target (inputs, wall and CPU
+ * time, inputs per CPU-second — the rate that holds on a shared machine — heap growth, peak RSS);
+ * exits 1 on a finding.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
@@ -62,6 +64,10 @@ export interface FuzzResult {
   findings: string[];
   heapGrowthMb: number;
   ms: number;
+  /** CPU time of the process (user + system) over the run: the rate that holds on a loaded machine. */
+  cpuMs: number;
+  /** The process's peak resident set so far (process.resourceUsage().maxRSS). */
+  peakRssMb: number;
 }
 
 interface Seed {
@@ -189,8 +195,18 @@ export async function fuzz(
   const count = opts.count ?? 1_000_000;
   const deadline = Date.now() + (opts.seconds ?? 600) * 1000;
   const rand = prng(opts.seed ?? 1);
-  const r: FuzzResult = { target, inputs: 0, statuses: {}, findings: [], heapGrowthMb: 0, ms: 0 };
+  const r: FuzzResult = {
+    target,
+    inputs: 0,
+    statuses: {},
+    findings: [],
+    heapGrowthMb: 0,
+    ms: 0,
+    cpuMs: 0,
+    peakRssMb: 0,
+  };
   const started = Date.now();
+  const cpu0 = process.cpuUsage();
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
   if (target === "http") await fuzzHttp(r, count, deadline, rand, opts.inProcess === true);
@@ -241,6 +257,9 @@ export async function fuzz(
   r.heapGrowthMb = Math.round((process.memoryUsage().heapUsed - heap0) / 1e5) / 10;
   if (r.heapGrowthMb > 256) r.findings.push(`heap grew ${r.heapGrowthMb} MB`);
   r.ms = Date.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  r.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  r.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return r;
 }
 
@@ -360,7 +379,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       inProcess: process.argv.includes("--in-process"),
     });
     process.stdout.write(
-      `${t}: ${r.inputs} inputs in ${(r.ms / 1000).toFixed(1)} s, ${JSON.stringify(r.statuses)}, heap +${r.heapGrowthMb} MB, findings ${r.findings.length}\n`,
+      `${t}: ${r.inputs} inputs in ${(r.ms / 1000).toFixed(1)} s (CPU ${(r.cpuMs / 1000).toFixed(1)} s, ${Math.round((r.inputs * 1000) / Math.max(1, r.cpuMs))} inputs per CPU-second), ${JSON.stringify(r.statuses)}, heap +${r.heapGrowthMb} MB, peak RSS ${r.peakRssMb} MB, findings ${r.findings.length}\n`,
     );
     for (const f of r.findings) process.stdout.write(`  ${f}\n`);
     bad += r.findings.length;

@@ -3,7 +3,11 @@
  * endpoint with metering on (counters, CloudWatch publishing, a VPC flow log of ALL traffic to
  * a file) and off (the data plane's NO_METER: no counting, no taps), alternating in the same
  * run and the same process so that load from elsewhere on the machine weighs on both alike.
- * Each row carries onVsOff, the ratio of metered to unmetered (goal: ≥ 0.95, at most 5 % lost).
+ * Rounds are short and many, in alternating order (on then off, off then on), and each row is
+ * the median over the rounds: one slow round (another process taking the core) moves a median
+ * little where it moved a mean a lot. Each row carries onVsOff, the ratio of metered to
+ * unmetered (goal: ≥ 0.95, at most 5 % lost); the CPU per GiB and per connection of the
+ * process (privlink runs in it) are steadier than rates on a loaded machine and are shown too.
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
@@ -14,8 +18,8 @@ import { LoadGenerator, measure, type Row } from "./traffic.js";
 const FLOW_LOG = "bench/metering.log";
 
 export async function benchMetering(opts: { durationMs?: number; rounds?: number } = {}): Promise<Row[]> {
-  const durationMs = Math.min(opts.durationMs ?? 2000, 5000);
-  const rounds = opts.rounds ?? 2;
+  const durationMs = Math.min(opts.durationMs ?? 1000, 5000);
+  const rounds = Math.min(opts.rounds ?? 5, 9);
   const gen = await LoadGenerator.start();
   let ep: Awaited<ReturnType<typeof startEndpoint>> | undefined;
   try {
@@ -34,8 +38,21 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
     const dataplane = ep.privlink.dataplane.dataplane;
     const meter = dataplane.meter;
     const samples: Row[] = [];
+    // A round of each mode that is not kept: the first connections through a fresh process
+    // pay for JIT compilation and the first allocations, which would fall on whichever mode
+    // ran first.
+    for (const on of [true, false]) {
+      dataplane.metering = on;
+      await measure(
+        gen,
+        { ...ep, via: "warm-up" },
+        durationMs / 2,
+        8,
+        new Set(["throughput", "connections"]),
+      );
+    }
     for (let r = 0; r < rounds; r++)
-      for (const on of [true, false]) {
+      for (const on of r % 2 ? [false, true] : [true, false]) {
         dataplane.metering = on;
         const via = on ? "metering on" : "metering off";
         samples.push(
@@ -46,8 +63,13 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
     const metered = meter.snapshot().endpoints.find((e) => e.vpcEndpointId === ep!.world.endpointId);
     // The metered minute reaches CloudWatch too (the publisher's share of metering's cost).
     ep.privlink.cloudwatch.flush();
+    const rows = onVsOff(medians(samples));
     return [
-      ...onVsOff(averaged(samples)),
+      ...rows,
+      hooksRow(
+        ep,
+        rows.find((r) => r.via === "metering off" && r.case === "proxy CPU per connection"),
+      ),
       {
         case: "(check) metered while on",
         via: "metering on",
@@ -63,17 +85,75 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
   }
 }
 
-/** The rounds' mean per case and mode. */
-function averaged(samples: Row[]): Row[] {
+/** Metered connections the hooks are timed on, per batch; the median of the batches is kept. */
+const HOOK_FLOWS = 5000;
+const HOOK_BATCHES = 7;
+
+/**
+ * Metering's own CPU per connection, without sockets: what the data plane calls for each
+ * admitted flow when metering is on (the flow's FlowInfo, Meter.open with the flow log's and
+ * the cost report's taps, track, the byte reports, closed), timed in a loop. Steadier than any
+ * rate on a loaded machine; its share of the unmetered CPU per connection through the endpoint
+ * is what metering can cost the connection rate at most.
+ */
+function hooksRow(ep: Awaited<ReturnType<typeof startEndpoint>>, off: Row | undefined): Row {
+  const state = ep.privlink.state;
+  const meter = ep.privlink.dataplane.dataplane.meter;
+  const endpointId = ep.world.endpointId;
+  const dstEniId = state.get("vpcEndpoint", endpointId)!.enis[0]!.eniId;
+  const srcEniId = [...state.all("eni")].find((e) => e.vpcId === ep.world.consumerVpc && e.attachment)?.id;
+  const relay = { report: () => undefined };
+  const batch = () => {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < HOOK_FLOWS; i++) {
+      const flow = meter.watched
+        ? {
+            srcEniId,
+            dstEniId,
+            srcIp: "10.1.1.10",
+            dstIp: "10.1.1.11",
+            srcPort: i,
+            dstPort: 9003,
+            trafficPath: 1,
+          }
+        : undefined;
+      const counter = meter.open(dstEniId, endpointId, undefined, flow);
+      counter.track(relay);
+      counter.bytesIn(1);
+      counter.bytesOut(1);
+      counter.closed("fin");
+    }
+    const t = process.cpuUsage(t0);
+    return (t.user + t.system) / HOOK_FLOWS;
+  };
+  const us = Array.from({ length: HOOK_BATCHES }, batch).sort((a, b) => a - b)[HOOK_BATCHES >> 1]!;
+  const share = off?.value ? us / off.value : undefined;
+  return {
+    case: "metering hooks' CPU per connection (no sockets)",
+    via: "metering on",
+    value: us,
+    unit: "µs",
+    higherIsBetter: false,
+    vsHaproxy: null,
+    shareOfConnection: share,
+    note: `median of ${HOOK_BATCHES} batches of ${HOOK_FLOWS}`,
+  } as Row;
+}
+
+/** The rounds' median per case and mode, with every round's value in the note. */
+function medians(samples: Row[]): Row[] {
   const groups = new Map<string, Row[]>();
   for (const s of samples) {
     const k = `${s.via}\u0000${s.case}`;
     groups.set(k, [...(groups.get(k) ?? []), s]);
   }
-  return [...groups.values()].map((g) => ({
-    ...g[0]!,
-    value: g.reduce((n, s) => n + s.value, 0) / g.length,
-  }));
+  return [...groups.values()].map((g) => {
+    const values = g.map((s) => s.value).sort((a, b) => a - b);
+    const m = values.length >> 1;
+    const value = values.length % 2 ? values[m]! : (values[m - 1]! + values[m]!) / 2;
+    const shown = g.map((s) => (s.value >= 100 ? s.value.toFixed(0) : s.value.toFixed(1)));
+    return { ...g[0]!, value, note: `median of ${g.length}: ${shown.join(", ")}` };
+  });
 }
 
 /** Each metered row with its ratio to the unmetered one of the same case. */

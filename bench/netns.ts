@@ -1,11 +1,14 @@
 /**
- * Issue 19: connection set-up in namespace mode against loopback mode, same run, same server.
+ * Issue 19: connection set-up and throughput in namespace mode against loopback mode, same run,
+ * same server.
  * One privlink in namespace mode serves the echo endpoint both on its host address (loopback
  * mode's path, the baseline) and on its private IP inside the VPC's namespace. Each sample is
  * connect() until the first echoed byte (flow admission, NLB target, upstream dial), taken by a
  * client process of its own: on the host from the workload's host address, or under
- * `ip netns exec` in the instance's namespace from its private IP. Rounds alternate so that
- * noise hits both alike; bounded in count and time. Needs root: otherwise one row says why.
+ * `ip netns exec` in the instance's namespace from its private IP. Throughput: one connection
+ * per sample that streams BULK bytes through the endpoint to the echo target and reads them back
+ * (MB/s of the round trip). Rounds alternate so that noise hits both alike; bounded in count and
+ * time. Needs root: otherwise one row says why.
  */
 import { execFile } from "node:child_process";
 import { privateIpOfHost } from "../src/cloud/addressing.js";
@@ -13,11 +16,24 @@ import { namespaceModeRefusal } from "../src/net/netns/ip.js";
 import { percentile } from "./measure.js";
 import { startNetWorld } from "./net-world.js";
 
-/** The client: N sequential connect → 1 byte → echo, printing the microseconds of each. */
+/**
+ * The client: N sequential connect → 1 byte → echo, printing the microseconds of each; or, with
+ * a byte count, N connections that each stream that many bytes and read the echo, printing MB/s.
+ */
 const CLIENT = `
 const net = require("node:net");
-const [host, port, from, n] = process.argv.slice(1);
-const once = () => new Promise((resolve, reject) => {
+const [host, port, from, n, bulk] = process.argv.slice(1);
+const stream = () => new Promise((resolve, reject) => {
+  const total = Number(bulk);
+  const chunk = Buffer.alloc(64 * 1024, 120);
+  const s = net.connect({ host, port: Number(port), localAddress: from || undefined });
+  let got = 0, sent = 0, t0;
+  const pump = () => { while (sent < total) { sent += chunk.length; if (!s.write(chunk)) return s.once("drain", pump); } };
+  s.on("connect", () => { t0 = process.hrtime.bigint(); pump(); });
+  s.on("data", (d) => { got += d.length; if (got >= total) { const us = Number(process.hrtime.bigint() - t0) / 1000; s.destroy(); resolve(got / us); } });
+  s.on("error", reject);
+});
+const once = () => bulk ? stream() : new Promise((resolve, reject) => {
   const t0 = process.hrtime.bigint();
   const s = net.connect({ host, port: Number(port), localAddress: from || undefined });
   s.once("data", () => { s.destroy(); resolve(Number(process.hrtime.bigint() - t0) / 1000); });
@@ -35,8 +51,10 @@ export function client(
   port: number,
   from: string,
   n: number,
+  bulk?: number,
 ): Promise<number[]> {
   const cmd = [...prefix, process.execPath, "-e", CLIENT, host, String(port), from, String(n)];
+  if (bulk) cmd.push(String(bulk));
   return new Promise((resolve, reject) =>
     execFile(cmd[0]!, cmd.slice(1), { timeout: 60_000 }, (err, out, errOut) =>
       err ? reject(new Error(`${err.message}${errOut}`)) : resolve(JSON.parse(out) as number[]),
@@ -44,13 +62,18 @@ export function client(
   );
 }
 
+/** Bytes each throughput sample streams through the endpoint (and reads back). */
+const BULK = 32 * 1024 * 1024;
+
 export async function benchNetns(
-  opts: { samples?: number; seconds?: number } = {},
+  opts: { samples?: number; seconds?: number; streams?: number } = {},
 ): Promise<Record<string, unknown>[]> {
   const refusal = namespaceModeRefusal();
   if (refusal) return [{ case: "connection set-up", note: `skipped: ${refusal}` }];
   const samples = opts.samples ?? 600;
-  const deadline = Date.now() + (opts.seconds ?? 30) * 1000;
+  const streams = opts.streams ?? 12;
+  const started = Date.now();
+  const deadline = started + (opts.seconds ?? 30) * 1000;
   const world = await startNetWorld({ network: "netns", slots: { min: 240, max: 254 } });
   try {
     await world.p.namespaces!.settled();
@@ -59,12 +82,20 @@ export async function benchNetns(
     const echoIp = privateIpOfHost(world.p.state, world.echo.host)!.privateIp;
     const workloadIp = world.p.state.get("eni", instance.eniId)!.privateIp;
     const times = { loopback: [] as number[], netns: [] as number[] };
+    const rates = { loopback: [] as number[], netns: [] as number[] };
+    const inNs = ["ip", "netns", "exec", ns];
     const round = Math.max(10, Math.floor(samples / 6));
     while (times.netns.length < samples && Date.now() < deadline) {
       times.loopback.push(...(await client([], world.echo.host, world.echo.port, world.workloadHost, round)));
-      times.netns.push(
-        ...(await client(["ip", "netns", "exec", ns], echoIp, world.echo.port, workloadIp, round)),
+      times.netns.push(...(await client(inNs, echoIp, world.echo.port, workloadIp, round)));
+    }
+    // Throughput gets as long again as set-up had, alternating one stream at a time.
+    const streamDeadline = Date.now() + (Date.now() - started);
+    while (rates.netns.length < streams && Date.now() < streamDeadline) {
+      rates.loopback.push(
+        ...(await client([], world.echo.host, world.echo.port, world.workloadHost, 1, BULK)),
       );
+      rates.netns.push(...(await client(inNs, echoIp, world.echo.port, workloadIp, 1, BULK)));
     }
     const row = (via: "loopback" | "netns") => {
       const sorted = [...times[via]].sort((a, b) => a - b);
@@ -76,11 +107,24 @@ export async function benchNetns(
         p99Us: percentile(sorted, 99),
       };
     };
+    const rate = (via: "loopback" | "netns") => {
+      const sorted = [...rates[via]].sort((a, b) => a - b);
+      return {
+        case: "throughput",
+        via,
+        samples: sorted.length,
+        p50MBps: Number(percentile(sorted, 50).toFixed(1)),
+      };
+    };
     const base = row("loopback");
     const ns2 = row("netns");
+    const tBase = rate("loopback");
+    const tNs = rate("netns");
     return [
       { ...base, vsLoopback: 1 },
       { ...ns2, vsLoopback: Number((ns2.p50Us / base.p50Us).toFixed(3)) },
+      { ...tBase, vsLoopback: 1 },
+      { ...tNs, vsLoopback: Number((tNs.p50MBps / tBase.p50MBps).toFixed(3)) },
     ];
   } finally {
     await world.close();

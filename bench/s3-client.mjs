@@ -1,6 +1,8 @@
 // One S3 transfer run by bench/s3.ts in a process of its own (the client must not share the
 // server's event loop): PUTs or GETs `count` objects of `bytes` bytes with the SDK v3 and prints
-// {seconds, bytes}. Every host name resolves to 127.0.0.1 (the endpoint's listener or the edge).
+// {seconds, bytes, cpuMs} (its own CPU over the transfers: a figure that load on the machine
+// skews less than the seconds). Every host name resolves to 127.0.0.1 (the endpoint's listener
+// or the edge).
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { Readable } from "node:stream";
@@ -35,6 +37,7 @@ function stream(bytes) {
 
 const body = spec.op === "put" ? Buffer.alloc(spec.bytes, 1) : undefined;
 const start = performance.now();
+const cpu = process.cpuUsage();
 let total = 0;
 for (let i = 0; i < spec.count; i++) {
   const Key = `${spec.key}-${i % (spec.keys ?? spec.count)}`;
@@ -47,5 +50,7 @@ for (let i = 0; i < spec.count; i++) {
     total += spec.bytes;
   }
 }
-process.stdout.write(JSON.stringify({ seconds: (performance.now() - start) / 1000, bytes: total }));
+const seconds = (performance.now() - start) / 1000;
+const used = process.cpuUsage(cpu);
+process.stdout.write(JSON.stringify({ seconds, bytes: total, cpuMs: (used.user + used.system) / 1000 }));
 s3.destroy();

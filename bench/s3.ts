@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { startPrivlink } from "../src/privlink.js";
 
 const CREDS = { accessKeyId: "test", secretAccessKey: "test" };
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 const SOCAT = "/usr/bin/socat";
 
 export interface S3Row {
@@ -22,6 +23,9 @@ export interface S3Row {
   via: string;
   MBps?: number;
   ratioToEdge?: number;
+  serverCpuSPerGiB?: number;
+  clientCpuSPerGiB?: number;
+  cpuRatioToEdge?: number;
   peakRssDeltaMiB?: number;
   note?: string;
 }
@@ -46,7 +50,7 @@ interface Transfer {
   keys?: number;
 }
 
-function transfer(spec: Transfer): Promise<{ seconds: number; bytes: number }> {
+function transfer(spec: Transfer): Promise<{ seconds: number; bytes: number; cpuMs: number }> {
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
@@ -64,15 +68,21 @@ function transfer(spec: Transfer): Promise<{ seconds: number; bytes: number }> {
  * Issue 11's S3 benchmark: PUT and GET throughput of 64 MiB objects with the SDK v3 through an
  * S3 interface endpoint's service front (TLS, SigV4, policies, virtual-hosted
  * `bucket.vpce-…` names) against the same client on the plain-HTTP edge and through a socat pipe
- * to the edge, in the same run; then the server's peak RSS growth during one streamed 1 GiB PUT.
+ * to the edge (and a TLS-terminating socat in front of the edge, to tell TLS's own cost from the
+ * front's), in the same run; then the server's peak RSS growth during one streamed 1 GiB PUT.
+ * Each path also reports the CPU seconds per GiB of the server (this process) and of the client
+ * (its process): on a shared machine they move less than the seconds do.
  */
-export async function benchS3(opts: { count?: number; bigBytes?: number } = {}): Promise<S3Row[]> {
+export async function benchS3(
+  opts: { count?: number; rounds?: number; bigBytes?: number } = {},
+): Promise<S3Row[]> {
   const count = opts.count ?? 4;
+  const rounds = opts.rounds ?? 3;
   const bigBytes = opts.bigBytes ?? 1024 * MiB;
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-s3-"));
   const p = await startPrivlink({ port: 0, home, slots: { min: 200, max: 254 }, publicDns: "127.0.253.7" });
   const listener = createServer();
-  let socat: ChildProcess | undefined;
+  const socats: ChildProcess[] = [];
   try {
     const ec2 = new EC2Client({ endpoint: p.url, region: "us-east-1", credentials: CREDS, maxAttempts: 1 });
     const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
@@ -120,44 +130,80 @@ export async function benchS3(opts: { count?: number; bigBytes?: number } = {}):
     ];
     const rows: S3Row[] = [];
     if (existsSync(SOCAT)) {
-      const socatPort = 20000 + (process.pid % 20000);
-      socat = spawn(
-        SOCAT,
-        [`TCP-LISTEN:${socatPort},bind=127.0.0.1,reuseaddr,fork`, `TCP:127.0.0.1:${p.port}`],
-        { stdio: "ignore" },
+      const base = 20000 + (process.pid % 20000);
+      const pipe = (listen: string) => {
+        const child = spawn(SOCAT, ["-b", "65536", listen, `TCP:127.0.0.1:${p.port}`], { stdio: "ignore" });
+        socats.push(child);
+      };
+      pipe(`TCP-LISTEN:${base},bind=127.0.0.1,reuseaddr,fork`);
+      vias.push({ via: "socat", endpoint: `http://127.0.0.1:${base}`, pathStyle: true });
+      // The same client over HTTPS to the edge through a plain TLS terminator: what TLS alone
+      // costs the client and a pipe, apart from anything the service front does.
+      const leaf = await p.ca.leaf(["127.0.0.1"], new Date());
+      writeFileSync(join(home, "tls-pipe.pem"), leaf.certPem);
+      writeFileSync(join(home, "tls-pipe.key"), leaf.keyPem);
+      const pem = (ext: string) => join(home, `tls-pipe.${ext}`);
+      pipe(
+        `OPENSSL-LISTEN:${base + 1},bind=127.0.0.1,reuseaddr,fork,cert=${pem("pem")},key=${pem("key")},verify=0`,
       );
+      vias.push({
+        via: "socat-tls",
+        endpoint: `https://127.0.0.1:${base + 1}`,
+        ca: p.ca.certPem,
+        pathStyle: true,
+      });
       await new Promise((r) => setTimeout(r, 300));
-      vias.push({ via: "socat", endpoint: `http://127.0.0.1:${socatPort}`, pathStyle: true });
     } else rows.push({ case: "(all)", via: "socat", note: `skipped: ${SOCAT} not installed` });
 
+    // Rounds alternate the paths so that a burst of load on the shared machine hits all of them
+    // alike; a path's throughput is its best round, its CPU the sum over every round.
     for (const op of ["put", "get"] as const) {
-      let edge = 0;
-      for (const v of vias) {
-        const r = await transfer({
-          ...v,
-          op,
-          bucket: "bench",
-          key: `o64-${v.via}`,
-          bytes: 64 * MiB,
-          count,
-          keys: 1,
-        });
-        const MBps = r.bytes / MiB / r.seconds;
-        if (v.via === "edge") edge = MBps;
+      const seen = new Map<string, { MBps: number; bytes: number; serverMs: number; clientMs: number }>();
+      for (let round = 0; round < rounds; round++)
+        for (const v of vias) {
+          const cpu = process.cpuUsage();
+          const r = await transfer({
+            ...v,
+            op,
+            bucket: "bench",
+            key: `o64-${v.via}`,
+            bytes: 64 * MiB,
+            count,
+            keys: 1,
+          });
+          const server = process.cpuUsage(cpu);
+          const s = seen.get(v.via) ?? { MBps: 0, bytes: 0, serverMs: 0, clientMs: 0 };
+          seen.set(v.via, {
+            MBps: Math.max(s.MBps, r.bytes / MiB / r.seconds),
+            bytes: s.bytes + r.bytes,
+            serverMs: s.serverMs + (server.user + server.system) / 1000,
+            clientMs: s.clientMs + r.cpuMs,
+          });
+        }
+      const edge = seen.get("edge")!;
+      const perGiB = (ms: number, bytes: number) => (ms / 1000) * (GiB / bytes);
+      const edgeCpu = perGiB(edge.serverMs + edge.clientMs, edge.bytes);
+      for (const [via, s] of seen) {
+        const cpu = perGiB(s.serverMs + s.clientMs, s.bytes);
         rows.push({
           case: `${op.toUpperCase()} 64 MiB x${count}`,
-          via: v.via,
-          MBps: round(MBps),
-          ratioToEdge: round(MBps / edge),
+          via,
+          MBps: round(s.MBps),
+          ratioToEdge: round(s.MBps / edge.MBps),
+          serverCpuSPerGiB: round(perGiB(s.serverMs, s.bytes)),
+          clientCpuSPerGiB: round(perGiB(s.clientMs, s.bytes)),
+          // Throughput the CPU alone allows, as a share of the edge's: what the ratio would be
+          // were client and server bound by CPU (socat's own CPU is not counted: no ratio).
+          ...(via.startsWith("socat") ? {} : { cpuRatioToEdge: round(edgeCpu / cpu) }),
         });
       }
     }
 
     // Peak RSS of the server (this process) while one 1 GiB body streams in through the endpoint.
-    const before = process.memoryUsage().rss;
+    const before = process.memoryUsage.rss();
     let peak = before;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
+      peak = Math.max(peak, process.memoryUsage.rss());
     }, 20);
     const big = await transfer({
       ...vias[1]!,
@@ -176,7 +222,7 @@ export async function benchS3(opts: { count?: number; bigBytes?: number } = {}):
     });
     return rows;
   } finally {
-    socat?.kill();
+    for (const child of socats) child.kill();
     await new Promise<void>((resolve) => listener.close(() => resolve()));
     await p.close();
     rmSync(home, { recursive: true, force: true });

@@ -42,6 +42,7 @@ import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
 import { namespaceModeRefusal } from "./net/netns/ip.js";
 import { NamespaceNetwork } from "./net/netns/mode.js";
+import type { NamespaceDriver } from "./net/netns/namespaces.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { PACKAGE_ROOT, VERSION } from "./package.js";
 import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
@@ -55,7 +56,7 @@ import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
 import { ssmHandlers } from "./services/ssm/handlers.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
-import { PostgresStore } from "./store/postgres.js";
+import type { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
 
 /** The composition root: the store, the state and every server that serves it. */
@@ -98,6 +99,8 @@ export interface PrivlinkOptions {
    * instance is a Linux network namespace holding real private IPs (needs root).
    */
   network?: NetworkMode;
+  /** Namespace mode's `ip netns add` (tests inject one that fails, to see nothing half-made). */
+  namespaceDriver?: NamespaceDriver;
 }
 
 export type NetworkMode = "loopback" | "netns";
@@ -178,7 +181,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     (opts.adminAuth ?? (auth === "open" ? "open" : "token")) === "token"
       ? loadOrCreateAdminToken(home)
       : undefined;
-  const store = await openStore(opts.store, home);
+  const { store, where: storeWhere } = await openStore(opts.store, home);
   const state = new State(store);
   store.loadInto(state);
   await state.transactDurable((tx) => ensureDefaultAccount(tx, rt));
@@ -236,7 +239,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
   let namespaces: NamespaceNetwork | undefined;
-  const agents = agentRoutes(store instanceof PostgresStore ? opts.store : undefined);
+  const agents = agentRoutes(storeWhere !== undefined ? opts.store : undefined);
+  let ready = false;
   const web = startConsole({
     state,
     rt,
@@ -252,6 +256,10 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       for (const o of observers) o(r);
     },
     fallback: (req, res) => prometheus.serve(req, res) || web.serve(req, res),
+    // Namespace mode makes a write's namespaces before it answers; a failure undoes the write.
+    // (Loopback mode has no hook, so its writes keep no undo record.)
+    afterWrite:
+      network === "netns" ? (changes) => namespaces?.afterWrite(changes) ?? Promise.resolve() : undefined,
     adminSession: web.admits,
     adminStreams: web.streams,
     state,
@@ -263,7 +271,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     adminToken,
     openAdmin: sns.openRoutes,
     admin: {
-      ...adminRoutes({ state, rt, startedAt, version: VERSION, health: () => ({ dns: dns?.info() }) }),
+      ...adminRoutes({
+        state,
+        rt,
+        startedAt,
+        version: VERSION,
+        health: () => ({ dns: dns?.info() }),
+        ready: () => ready,
+      }),
       ...dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)),
       ...upstreamAdminRoutes(state, rt),
       ...namespaceRoutes(
@@ -328,6 +343,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       state,
       dataplane: dataplane.dataplane,
       home,
+      driver: opts.namespaceDriver,
       serveDns: (vpcId, address, sockets) => serveNamespaceDns(state, resolvers, vpcId, address, sockets),
     });
     try {
@@ -350,13 +366,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     idleTimeoutSeconds: dataplane.dataplane.idleTimeoutMs / 1000,
   };
   writeFileSync(serverFilePath(home), JSON.stringify(info, null, 2));
+  ready = true;
 
   let closed = false;
   return {
     url,
     port,
     home,
-    storeWhere: store instanceof PostgresStore ? store.where : undefined,
+    storeWhere,
     state,
     dns: resolvers,
     dataplane,
@@ -398,14 +415,22 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   };
 }
 
-/** The home's SQLite file, or the shared PostgreSQL database `--store` names. */
-async function openStore(url: string | undefined, home: string): Promise<SqliteStore | PostgresStore> {
-  if (url === undefined) return new SqliteStore(join(home, "state.db"));
+/**
+ * The home's SQLite file, or the shared PostgreSQL database `--store` names (and where it is,
+ * without the password). pg loads only then: a server on its SQLite file starts without it.
+ */
+async function openStore(
+  url: string | undefined,
+  home: string,
+): Promise<{ store: SqliteStore | PostgresStore; where?: string }> {
+  if (url === undefined) return { store: new SqliteStore(join(home, "state.db")) };
+  const { PostgresStore } = await import("./store/postgres.js");
   if (!PostgresStore.accepts(url))
     throw new Error(
       `--store takes a postgres://… URL (leave it out for the SQLite file in the home), not '${url}'`,
     );
-  return PostgresStore.open(url);
+  const store = await PostgresStore.open(url);
+  return { store, where: store.where };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { AwsError } from "../cloud/errors.js";
 import { liveAgents } from "../cloud/placement.js";
 import { METER_META_KEY } from "../net/host.js";
-import { Leases } from "../store/leases.js";
+import type { Leases } from "../store/leases.js";
 import type { AdminRoute } from "./server.js";
 
 /**
@@ -15,10 +15,13 @@ export function agentRoutes(storeUrl: string | undefined): {
 } {
   let leases: Promise<Leases> | undefined;
   const open = () => {
-    leases ??= Leases.open(storeUrl!).catch((err: Error) => {
-      leases = undefined;
-      throw new AwsError("ServiceUnavailable", `the store is out of reach: ${err.message}`, 503);
-    });
+    // Loaded on first use: the pg driver stays out of a SQLite server's start-up.
+    leases ??= import("../store/leases.js")
+      .then(({ Leases }) => Leases.open(storeUrl!))
+      .catch((err: Error) => {
+        leases = undefined;
+        throw new AwsError("ServiceUnavailable", `the store is out of reach: ${err.message}`, 503);
+      });
     return leases;
   };
   return {

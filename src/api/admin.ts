@@ -13,6 +13,11 @@ export interface AdminDeps {
   version: string;
   /** Extra status fields other parts add (data plane, DNS). */
   health?: () => Record<string, unknown>;
+  /**
+   * Whether every listener and DNS view is up. The edge listens before they are made (a port in
+   * use fails the start before any work), so until then health answers 503 "starting".
+   */
+  ready?: () => boolean;
 }
 
 function json(body: unknown, status = 200) {
@@ -32,14 +37,19 @@ export function parseJson(body: Buffer): Record<string, unknown> {
 export function adminRoutes(deps: AdminDeps): Record<string, AdminRoute> {
   const { state, rt } = deps;
   return {
-    "GET /_privlink/health": () =>
-      json({
-        status: "ok",
-        version: deps.version,
-        startedAt: deps.startedAt.toISOString(),
-        stateVersion: state.version,
-        ...deps.health?.(),
-      }),
+    "GET /_privlink/health": () => {
+      const ready = deps.ready?.() ?? true;
+      return json(
+        {
+          status: ready ? "ok" : "starting",
+          version: deps.version,
+          startedAt: deps.startedAt.toISOString(),
+          stateVersion: state.version,
+          ...deps.health?.(),
+        },
+        ready ? 200 : 503,
+      );
+    },
     "POST /_privlink/reset": () => {
       state.clear();
       state.transact((tx) => ensureDefaultAccount(tx, rt));

@@ -4,8 +4,9 @@ import { type AuthMode, callerFor, recordAccount } from "../cloud/account.js";
 import type { Ctx, HostConfig, Via } from "../cloud/context.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
-import type { State } from "../cloud/state.js";
-import type { HandlerTable } from "./handler.js";
+import type { Change, State, Tx } from "../cloud/state.js";
+import { type HandlerTable, isStateRead } from "./handler.js";
+import { PreparedAnswers, preparedKey } from "./prepared.js";
 import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
@@ -20,6 +21,12 @@ export interface DispatchOptions {
   services: Record<string, HandlerTable>;
   /** Called once per AWS request when it is answered (Prometheus, `privlink up --log requests`). */
   observe?: (r: ObservedRequest) => void;
+  /**
+   * Called once a write committed, with its changes, before it is answered: what the write needs
+   * beyond the state (namespace mode's namespaces) is made here. An error undoes the write (each
+   * object no later write has touched goes back to what it was) and becomes the answer.
+   */
+  afterWrite?: (changes: readonly Change[]) => Promise<void>;
 }
 
 export interface ObservedRequest {
@@ -69,6 +76,17 @@ export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: 
   return res;
 }
 
+const preparedByState = new WeakMap<State, PreparedAnswers>();
+
+function preparedOf(state: State): PreparedAnswers {
+  let p = preparedByState.get(state);
+  if (!p) {
+    p = new PreparedAnswers(state);
+    preparedByState.set(state, p);
+  }
+  return p;
+}
+
 async function dispatchOnce(
   opts: DispatchOptions,
   req: AwsRequest,
@@ -96,12 +114,34 @@ async function dispatchOnce(
     if (!caller) throw authErrorFor(service, "unknownKey");
     if (opts.auth === "verify")
       await verifySigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, opts.rt.now());
+    // Answers through an endpoint's service front depend on its policy and source: never prepared.
+    const key =
+      via === undefined
+        ? preparedKey({ ...caller, region: scope.region, service, protocol, req })
+        : undefined;
+    const prepared = key === undefined ? undefined : preparedOf(opts.state);
+    const hit = key === undefined ? undefined : prepared?.get(key, opts.rt.now().getTime());
+    if (hit) {
+      if (seen)
+        Object.assign(seen, {
+          service,
+          action: hit.action,
+          accountId: caller.accountId,
+          region: scope.region,
+        });
+      return {
+        status: hit.status,
+        headers: { "content-type": hit.contentType, "x-amzn-requestid": requestId, ...hit.headers },
+        body: PreparedAnswers.body(hit, requestId),
+      };
+    }
     const url = requestUrl(req.url);
     const { action, input } = decodeRequest(service, protocol, req.method, url, req.headers, req.body);
     const handler = table[action];
     if (!handler)
       throw new AwsError("InvalidAction", `The action ${action} is not valid for this web service.`);
     if (seen) Object.assign(seen, { service, action, accountId: caller.accountId, region: scope.region });
+    const keep = prepared !== undefined && isStateRead(handler);
     const ctx: Ctx = {
       accountId: caller.accountId,
       region: scope.region,
@@ -112,18 +152,35 @@ async function dispatchOnce(
       via,
       service,
       action,
+      ...(keep ? { answerHolds: { until: Number.POSITIVE_INFINITY } } : {}),
     };
     const dryRun = input?.DryRun === true;
+    const version = opts.state.version;
+    let wrote = false;
+    let written: Written | undefined;
     const output = await opts.state.transactDurable(
       (tx) => {
         if (opts.auth === "open") recordAccount(tx, ctx);
-        return handler({ tx, ctx, input });
+        const result = handler({ tx, ctx, input });
+        wrote = tx.written;
+        if (opts.afterWrite && !dryRun) written = undoable(tx);
+        return result;
       },
       { dryRun },
     );
+    if (written?.changes.length) await afterWrite(opts.state, opts.afterWrite!, written);
     if (dryRun)
       throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
     const out = encodeResponse(service, protocol, action, output, requestId);
+    if (keep && !wrote)
+      prepared.set(key!, version, {
+        action,
+        status: out.status,
+        contentType: out.contentType,
+        headers: out.headers,
+        ...PreparedAnswers.split(out.body, requestId),
+        until: ctx.answerHolds!.until,
+      });
     return {
       status: out.status,
       headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
@@ -137,5 +194,36 @@ async function dispatchOnce(
     if (seen) Object.assign(seen, { service, code: e.code });
     const out = renderError(e, protocol, requestId, service);
     return { status: out.status, headers: { "x-amzn-requestid": requestId, ...out.headers }, body: out.body };
+  }
+}
+
+/** A write's changes and, for each, what the object was before it. */
+interface Written {
+  readonly changes: readonly Change[];
+  readonly before: readonly unknown[];
+}
+
+function undoable(tx: Tx): Written {
+  const changes = tx.changes();
+  return { changes, before: changes.map((c) => tx.state.get(c.kind, c.id)) };
+}
+
+async function afterWrite(state: State, hook: NonNullable<DispatchOptions["afterWrite"]>, w: Written) {
+  try {
+    await hook(w.changes);
+  } catch (err) {
+    const undo = await state.transactDurable((tx) => {
+      w.changes.forEach((c, i) => {
+        // The caller's account record stays: it is the caller's, not the write's.
+        if (c.kind === "account" || state.get(c.kind, c.id) !== c.value) return;
+        const was = w.before[i];
+        if (was === undefined) tx.delete(c.kind, c.id);
+        else tx.put(c.kind, was as never);
+      });
+      return tx.changes();
+    });
+    // What the undone write had begun outside the state goes too before the caller hears of it.
+    await hook(undo).catch(() => undefined);
+    throw err;
   }
 }

@@ -1,9 +1,13 @@
 import type * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Ctx } from "../cloud/context.js";
+import { checkElbArn, required } from "../cloud/elb-common.js";
+import * as listeners from "../cloud/elb-listener.js";
+import * as elbTags from "../cloud/elb-tags.js";
 import { AwsError } from "../cloud/errors.js";
 import * as lbs from "../cloud/load-balancer.js";
 import type { Tx } from "../cloud/state.js";
 import { validateTags } from "../cloud/tags.js";
+import * as tgs from "../cloud/target-group.js";
 import type { Listener, LoadBalancer, Tags, Target, TargetGroup } from "../cloud/types.js";
 import type { HandlerTable } from "./handler.js";
 
@@ -99,7 +103,7 @@ function targetGroupShape(tx: Tx, tg: TargetGroup): elb.TargetGroup {
     UnhealthyThresholdCount: hc.unhealthyThreshold,
     HealthCheckPath: http ? hc.path : undefined,
     Matcher: http ? { HttpCode: hc.matcher } : undefined,
-    LoadBalancerArns: lbs.targetGroupLoadBalancers(tx, tg.id),
+    LoadBalancerArns: tgs.targetGroupLoadBalancers(tx, tg.id),
     TargetType: tg.targetType,
     ProtocolVersion: tg.protocol === "HTTP" || tg.protocol === "HTTPS" ? "HTTP1" : undefined,
     IpAddressType: "ipv4",
@@ -144,7 +148,7 @@ function healthDescription(
   t: Target | undefined,
   asked: elb.TargetDescription,
 ) {
-  const health = t ? lbs.targetHealth(tx, tg, t, ctx.rt.now()) : lbs.NOT_REGISTERED;
+  const health = t ? tgs.targetHealth(tx, tg, t, ctx.rt.now()) : tgs.NOT_REGISTERED;
   const port = t?.port ?? asked.Port ?? tg.port;
   return {
     Target: t ? targetShape(tg, t) : { Id: asked.Id, Port: port, AvailabilityZone: asked.AvailabilityZone },
@@ -162,7 +166,7 @@ function describeLoadBalancers(tx: Tx, ctx: Ctx, input: elb.DescribeLoadBalancer
   if (arns.length > 0 && names.length > 0)
     throw validation("Load balancer names and load balancer ARNs cannot be specified at the same time");
   if (arns.length === 0 && names.length === 0) return all;
-  for (const a of arns) lbs.checkElbArn("loadBalancer", a);
+  for (const a of arns) checkElbArn("loadBalancer", a);
   const key = arns.length > 0 ? (lb: LoadBalancer) => lb.id : (lb: LoadBalancer) => lb.name;
   const wanted = arns.length > 0 ? arns : names;
   const missing = wanted.filter((w) => !all.some((lb) => key(lb) === w));
@@ -172,7 +176,7 @@ function describeLoadBalancers(tx: Tx, ctx: Ctx, input: elb.DescribeLoadBalancer
 }
 
 function describeTargetGroups(tx: Tx, ctx: Ctx, input: elb.DescribeTargetGroupsInput): TargetGroup[] {
-  const all = lbs.targetGroupsOf(tx, ctx);
+  const all = tgs.targetGroupsOf(tx, ctx);
   const arns = input.TargetGroupArns ?? [];
   const names = input.Names ?? [];
   const given = [input.LoadBalancerArn !== undefined, arns.length > 0, names.length > 0].filter(
@@ -184,9 +188,9 @@ function describeTargetGroups(tx: Tx, ctx: Ctx, input: elb.DescribeTargetGroupsI
     );
   if (input.LoadBalancerArn !== undefined) {
     const lb = lbs.getLoadBalancer(tx, ctx, input.LoadBalancerArn);
-    return all.filter((tg) => lbs.targetGroupLoadBalancers(tx, tg.id).includes(lb.id));
+    return all.filter((tg) => tgs.targetGroupLoadBalancers(tx, tg.id).includes(lb.id));
   }
-  for (const a of arns) lbs.checkElbArn("targetGroup", a);
+  for (const a of arns) checkElbArn("targetGroup", a);
   const wanted = arns.length > 0 ? arns : names;
   if (wanted.length === 0) return all;
   const key = arns.length > 0 ? (tg: TargetGroup) => tg.id : (tg: TargetGroup) => tg.name;
@@ -201,15 +205,15 @@ function describeListeners(tx: Tx, ctx: Ctx, input: elb.DescribeListenersInput):
     throw validation("Listener ARNs and a load balancer ARN cannot be specified at the same time");
   if (input.LoadBalancerArn !== undefined) {
     const lb = lbs.getLoadBalancer(tx, ctx, input.LoadBalancerArn);
-    return lbs.listenersOf(tx, ctx).filter((l) => l.loadBalancerArn === lb.id);
+    return listeners.listenersOf(tx, ctx).filter((l) => l.loadBalancerArn === lb.id);
   }
   if (arns.length === 0) throw validation("You must specify either listener ARNs or a load balancer ARN");
-  return [...new Set(arns)].map((a) => lbs.getListener(tx, ctx, a));
+  return [...new Set(arns)].map((a) => listeners.getListener(tx, ctx, a));
 }
 
 function healthCheckInput(
   input: elb.CreateTargetGroupInput | elb.ModifyTargetGroupInput,
-): lbs.HealthCheckInput {
+): tgs.HealthCheckInput {
   return {
     protocol: input.HealthCheckProtocol,
     port: input.HealthCheckPort,
@@ -223,7 +227,7 @@ function healthCheckInput(
   };
 }
 
-const targetInputs = (targets: elb.TargetDescription[] | undefined): lbs.TargetInput[] =>
+const targetInputs = (targets: elb.TargetDescription[] | undefined): tgs.TargetInput[] =>
   (targets ?? []).map((t) => ({ id: t.Id, port: t.Port, availabilityZone: t.AvailabilityZone }));
 
 // ---- the table ----
@@ -267,7 +271,7 @@ export const elbv2Handlers: HandlerTable = {
 
   CreateTargetGroup: ({ tx, ctx, input }) => {
     const i = input as elb.CreateTargetGroupInput;
-    const tg = lbs.createTargetGroup(tx, ctx, {
+    const tg = tgs.createTargetGroup(tx, ctx, {
       name: i.Name,
       protocol: i.Protocol,
       port: i.Port,
@@ -282,18 +286,18 @@ export const elbv2Handlers: HandlerTable = {
     page("TargetGroups", describeTargetGroups(tx, ctx, input), input, (tg) => targetGroupShape(tx, tg)),
   ModifyTargetGroup: ({ tx, ctx, input }) => ({
     TargetGroups: [
-      targetGroupShape(tx, lbs.modifyTargetGroup(tx, ctx, input.TargetGroupArn, healthCheckInput(input))),
+      targetGroupShape(tx, tgs.modifyTargetGroup(tx, ctx, input.TargetGroupArn, healthCheckInput(input))),
     ],
   }),
   DeleteTargetGroup: ({ tx, ctx, input }) => {
-    lbs.deleteTargetGroup(tx, ctx, input.TargetGroupArn);
+    tgs.deleteTargetGroup(tx, ctx, input.TargetGroupArn);
     return {};
   },
   DescribeTargetGroupAttributes: ({ tx, ctx, input }) => ({
-    Attributes: keyValues(lbs.getTargetGroup(tx, ctx, input.TargetGroupArn).attributes),
+    Attributes: keyValues(tgs.getTargetGroup(tx, ctx, input.TargetGroupArn).attributes),
   }),
   ModifyTargetGroupAttributes: ({ tx, ctx, input }) => {
-    const tg = lbs.modifyTargetGroupAttributes(
+    const tg = tgs.modifyTargetGroupAttributes(
       tx,
       ctx,
       input.TargetGroupArn,
@@ -303,19 +307,19 @@ export const elbv2Handlers: HandlerTable = {
   },
 
   RegisterTargets: ({ tx, ctx, input }) => {
-    lbs.registerTargets(tx, ctx, input.TargetGroupArn, targetInputs(input.Targets));
+    tgs.registerTargets(tx, ctx, input.TargetGroupArn, targetInputs(input.Targets));
     return {};
   },
   DeregisterTargets: ({ tx, ctx, input }) => {
-    lbs.deregisterTargets(tx, ctx, input.TargetGroupArn, targetInputs(input.Targets));
+    tgs.deregisterTargets(tx, ctx, input.TargetGroupArn, targetInputs(input.Targets));
     return {};
   },
   DescribeTargetHealth: ({ tx, ctx, input }) => {
-    const tg = lbs.getTargetGroup(tx, ctx, input.TargetGroupArn);
+    const tg = tgs.getTargetGroup(tx, ctx, input.TargetGroupArn);
     const asked: elb.TargetDescription[] | undefined = input.Targets;
     const rows = asked?.length
       ? asked.map((a) => {
-          const id = lbs.required(a.Id, "targets.member.id");
+          const id = required(a.Id, "targets.member.id");
           const t = tg.targets.find((x) => x.id === id && x.port === (a.Port ?? x.port));
           return healthDescription(tx, ctx, tg, t, a);
         })
@@ -325,7 +329,7 @@ export const elbv2Handlers: HandlerTable = {
 
   CreateListener: ({ tx, ctx, input }) => {
     const i = input as elb.CreateListenerInput;
-    const l = lbs.createListener(tx, ctx, {
+    const l = listeners.createListener(tx, ctx, {
       loadBalancerArn: i.LoadBalancerArn,
       protocol: i.Protocol,
       port: i.Port,
@@ -343,31 +347,31 @@ export const elbv2Handlers: HandlerTable = {
   DescribeListeners: ({ tx, ctx, input }) =>
     page("Listeners", describeListeners(tx, ctx, input), input, listenerShape),
   DeleteListener: ({ tx, ctx, input }) => {
-    lbs.deleteListener(tx, ctx, input.ListenerArn);
+    listeners.deleteListener(tx, ctx, input.ListenerArn);
     return {};
   },
 
   AddTags: ({ tx, ctx, input }) => {
-    const tags: TagIn[] = lbs.required(input.Tags, "tags");
-    lbs.addElbTags(
+    const tags: TagIn[] = required(input.Tags, "tags");
+    elbTags.addElbTags(
       tx,
       ctx,
-      lbs.required(input.ResourceArns, "resourceArns"),
+      required(input.ResourceArns, "resourceArns"),
       tags.map((t) => ({ key: t.Key, value: t.Value })),
     );
     return {};
   },
   RemoveTags: ({ tx, ctx, input }) => {
-    lbs.removeElbTags(
+    elbTags.removeElbTags(
       tx,
       ctx,
-      lbs.required(input.ResourceArns, "resourceArns"),
-      lbs.required(input.TagKeys, "tagKeys"),
+      required(input.ResourceArns, "resourceArns"),
+      required(input.TagKeys, "tagKeys"),
     );
     return {};
   },
   DescribeTags: ({ tx, ctx, input }) => {
-    const arns: string[] = lbs.required(input.ResourceArns, "resourceArns");
+    const arns: string[] = required(input.ResourceArns, "resourceArns");
     if (arns.length > 20)
       throw validation(
         "1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20",
@@ -375,7 +379,7 @@ export const elbv2Handlers: HandlerTable = {
     return {
       TagDescriptions: arns.map((a) => ({
         ResourceArn: a,
-        Tags: keyValues(lbs.elbResource(tx, ctx, a).obj.tags),
+        Tags: keyValues(elbTags.elbResource(tx, ctx, a).obj.tags),
       })),
     };
   },

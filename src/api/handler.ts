@@ -25,6 +25,23 @@ export type Handler = (call: Call) => unknown;
 
 export type HandlerTable = Record<string, Handler>;
 
+const STATE_READS = new WeakSet<Handler>();
+
+/**
+ * Marks a read whose answer is a function of the committed state, the caller (account,
+ * principal, region) and the input alone: never the runtime (data plane, health) and never the
+ * clock, unless it says when through `ctx.answerHolds`. The edge may then answer the same
+ * request again from the bytes it prepared, until the next commit (api/prepared.ts).
+ */
+export function stateRead(handler: Handler): Handler {
+  STATE_READS.add(handler);
+  return handler;
+}
+
+export function isStateRead(handler: Handler): boolean {
+  return STATE_READS.has(handler);
+}
+
 /** The client schemas carry no `required` trait, so handlers check their required members. */
 export function need<T>(value: T | undefined | null, wireName: string): T {
   if (

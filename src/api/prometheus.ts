@@ -1,28 +1,79 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Counter, Histogram, Registry } from "prom-client";
 import type { State } from "../cloud/state.js";
-import type { Stats } from "../net/meter.js";
+import type { Counters, Stats } from "../net/meter.js";
 import type { ObservedRequest } from "./dispatch.js";
+
+const ENDPOINT_LABELS = ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"];
+
+/** The per-endpoint counters that are one field of the endpoint's meter row, with its labels. */
+const ENDPOINT_COUNTERS: readonly { name: string; help: string; field: keyof Counters }[] = [
+  {
+    name: "privlink_endpoint_connections_total",
+    help: "Connections admitted through interface endpoints",
+    field: "newConnections",
+  },
+  {
+    name: "privlink_endpoint_resets_total",
+    help: "Connections through endpoints that ended in a reset",
+    field: "resets",
+  },
+  {
+    name: "privlink_endpoint_idle_timeouts_total",
+    help: "Connections through endpoints reset after the idle timeout (also in resets_total)",
+    field: "idleTimeouts",
+  },
+  { name: "privlink_endpoint_dropped_total", help: "Flows refused at endpoints", field: "dropped" },
+];
 
 /**
  * GET /metrics in the Prometheus exposition format: the data plane's counters per endpoint,
  * interface, endpoint service and NAT gateway, and privlink's own health (API requests by
  * action and code, their latency, open connections). Counters are read from the meter at
  * scrape time, so a scrape costs nothing between scrapes.
+ *
+ * prom-client (some 85 modules with @opentelemetry/api) loads on the first API request or scrape,
+ * not at start-up: the requests answered while it loads are kept and counted once it is there.
  */
 export class PrometheusMetrics {
-  readonly registry = new Registry();
-  private readonly requests: Counter<"service" | "action" | "code">;
-  private readonly latency: Histogram<"service" | "action">;
+  private loaded?: Promise<Registry>;
+  private requests?: Counter<"service" | "action" | "code">;
+  private latency?: Histogram<"service" | "action">;
+  /** Requests observed before prom-client was loaded (only those of the load's own few ms). */
+  private pending: ObservedRequest[] = [];
   /** The resolvers' answers by response code, once DNS has started. */
   dns?: () => { resolver: string; rcode: string; count: number }[];
 
-  constructor(state: State, snapshot: () => Stats) {
-    const r = this.registry;
-    let snap: Stats = { endpoints: [], enis: [], natGateways: [] };
-    const read = () => {
-      snap = snapshot();
-      return snap;
+  constructor(
+    private readonly state: State,
+    private readonly snapshot: () => Stats,
+  ) {}
+
+  /** The registry, once prom-client is loaded. */
+  registry(): Promise<Registry> {
+    this.loaded ??= import("prom-client").then((prom) => {
+      const registry = this.build(prom);
+      for (const r of this.pending.splice(0)) this.observe(r);
+      return registry;
+    });
+    return this.loaded;
+  }
+
+  private build({ Counter, Gauge, Histogram, Registry }: typeof import("prom-client")): Registry {
+    const [state, snapshot] = [this.state, this.snapshot];
+    const r = new Registry();
+    // One meter snapshot per scrape: prom-client runs every collect() of a scrape in the same
+    // turn of the event loop, so the first one takes the snapshot and the rest of that turn
+    // share it — whichever metric comes first, and a lone metric's get() reads a fresh one too.
+    let taken: Stats | undefined;
+    const stats = (): Stats => {
+      if (!taken) {
+        taken = snapshot();
+        setImmediate(() => {
+          taken = undefined;
+        });
+      }
+      return taken;
     };
     const counter = (name: string, help: string, labels: string[], fill: (c: Counter<string>) => void) =>
       new Counter({
@@ -44,58 +95,29 @@ export class PrometheusMetrics {
         account_id: ep?.accountId ?? "",
       };
     };
-    // The first metric collected refreshes the snapshot the others read.
     counter(
       "privlink_endpoint_bytes_total",
       "Bytes through interface endpoints (in: client to service)",
-      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id", "direction"],
+      [...ENDPOINT_LABELS, "direction"],
       (c) => {
-        for (const e of read().endpoints) {
+        for (const e of stats().endpoints) {
           c.inc({ ...endpointLabels(e.vpcEndpointId), direction: "in" }, e.bytesIn);
           c.inc({ ...endpointLabels(e.vpcEndpointId), direction: "out" }, e.bytesOut);
         }
       },
     );
-    counter(
-      "privlink_endpoint_connections_total",
-      "Connections admitted through interface endpoints",
-      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
-      (c) => {
-        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.newConnections);
-      },
-    );
-    counter(
-      "privlink_endpoint_resets_total",
-      "Connections through endpoints that ended in a reset",
-      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
-      (c) => {
-        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.resets);
-      },
-    );
-    counter(
-      "privlink_endpoint_idle_timeouts_total",
-      "Connections through endpoints reset after the idle timeout (also in resets_total)",
-      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
-      (c) => {
-        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.idleTimeouts);
-      },
-    );
-    counter(
-      "privlink_endpoint_dropped_total",
-      "Flows refused at endpoints",
-      ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
-      (c) => {
-        for (const e of snap.endpoints) c.inc(endpointLabels(e.vpcEndpointId), e.dropped);
-      },
-    );
+    for (const { name, help, field } of ENDPOINT_COUNTERS)
+      counter(name, help, ENDPOINT_LABELS, (c) => {
+        for (const e of stats().endpoints) c.inc(endpointLabels(e.vpcEndpointId), e[field]);
+      });
     new Gauge({
       name: "privlink_endpoint_active_connections",
       help: "Open connections through each interface endpoint",
-      labelNames: ["vpc_endpoint_id", "service_name", "vpc_id", "account_id"],
+      labelNames: ENDPOINT_LABELS,
       registers: [r],
       collect() {
         this.reset();
-        for (const e of snap.endpoints) this.set(endpointLabels(e.vpcEndpointId), e.activeConnections);
+        for (const e of stats().endpoints) this.set(endpointLabels(e.vpcEndpointId), e.activeConnections);
       },
     });
     counter(
@@ -103,7 +125,7 @@ export class PrometheusMetrics {
       "Bytes per network interface",
       ["network_interface_id", "direction"],
       (c) => {
-        for (const e of snap.enis) {
+        for (const e of stats().enis) {
           c.inc({ network_interface_id: e.networkInterfaceId, direction: "in" }, e.bytesIn);
           c.inc({ network_interface_id: e.networkInterfaceId, direction: "out" }, e.bytesOut);
         }
@@ -114,7 +136,7 @@ export class PrometheusMetrics {
       "Connections per network interface",
       ["network_interface_id"],
       (c) => {
-        for (const e of snap.enis) c.inc({ network_interface_id: e.networkInterfaceId }, e.newConnections);
+        for (const e of stats().enis) c.inc({ network_interface_id: e.networkInterfaceId }, e.newConnections);
       },
     );
     counter(
@@ -123,7 +145,7 @@ export class PrometheusMetrics {
       ["service_id"],
       (c) => {
         const by = new Map<string, number>();
-        for (const e of snap.endpoints) {
+        for (const e of stats().endpoints) {
           const sid = state.get("vpcEndpoint", e.vpcEndpointId)?.serviceId;
           if (sid) by.set(sid, (by.get(sid) ?? 0) + e.bytesIn + e.bytesOut);
         }
@@ -135,7 +157,7 @@ export class PrometheusMetrics {
       "Bytes through NAT gateways",
       ["nat_gateway_id", "direction"],
       (c) => {
-        for (const n of snap.natGateways) {
+        for (const n of stats().natGateways) {
           c.inc({ nat_gateway_id: n.natGatewayId, direction: "in" }, n.bytesIn);
           c.inc({ nat_gateway_id: n.natGatewayId, direction: "out" }, n.bytesOut);
         }
@@ -146,7 +168,7 @@ export class PrometheusMetrics {
       help: "Open connections through the data plane (endpoint listeners)",
       registers: [r],
       collect() {
-        this.set(snap.endpoints.reduce((a, e) => a + e.activeConnections, 0));
+        this.set(stats().endpoints.reduce((a, e) => a + e.activeConnections, 0));
       },
     });
     counter(
@@ -170,9 +192,15 @@ export class PrometheusMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [r],
     });
+    return r;
   }
 
   observe(req: ObservedRequest): void {
+    if (!this.requests || !this.latency) {
+      this.pending.push(req);
+      void this.registry();
+      return;
+    }
     const action = req.action ?? "unknown";
     this.requests.inc({ service: req.service, action, code: req.code ?? "OK" });
     this.latency.observe({ service: req.service, action }, req.ms / 1000);
@@ -181,16 +209,16 @@ export class PrometheusMetrics {
   /** The server's fallback for GET /metrics (unsigned, like every Prometheus scrape). */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
-    this.registry.metrics().then(
-      (text) => {
-        res.writeHead(200, { "content-type": this.registry.contentType });
+    this.registry()
+      .then(async (registry) => {
+        const text = await registry.metrics();
+        res.writeHead(200, { "content-type": registry.contentType });
         res.end(text);
-      },
-      (err: Error) => {
+      })
+      .catch((err: Error) => {
         res.writeHead(500, { "content-type": "text/plain" });
         res.end(err.message);
-      },
-    );
+      });
     return true;
   }
 }

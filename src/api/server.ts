@@ -48,6 +48,7 @@ export interface ApiOptions {
   /** Anything not AWS and not admin (the console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   observe?: DispatchOptions["observe"];
+  afterWrite?: DispatchOptions["afterWrite"];
   /** A buffered body must arrive whole within this long after its headers (default 60 s). */
   bodyDeadlineMs?: number;
 }

@@ -7,7 +7,7 @@
  * taken from real AWS responses quoted in SDK issue trackers and the services' "Common Errors"
  * pages.
  */
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, type Hash, type Hmac, hash, timingSafeEqual } from "node:crypto";
 import type { HttpRequest } from "@smithy/protocol-http";
 import { ALGORITHM_IDENTIFIER, SignatureV4 } from "@smithy/signature-v4";
 import { AwsError } from "../cloud/errors.js";
@@ -263,7 +263,7 @@ export async function verifySigV4(
   const secret = secretFor(parts.scope.accessKeyId);
   if (secret === undefined) throw familyError(family, "unknownKey");
   const payloadHash = payloadHashOf(parts, req.body, family);
-  const expected = await resign(parts, secret, payloadHash);
+  const expected = resign(parts, secret, payloadHash);
   if (!sameSignature(expected, parts.signature)) throw familyError(family, "badSignature");
   return parts.scope;
 }
@@ -308,7 +308,7 @@ export async function verifySigV4Head(
       "Missing required header for this request: x-amz-content-sha256",
       400,
     );
-  const expected = await resign(parts, secret, payloadHash);
+  const expected = resign(parts, secret, payloadHash);
   if (!sameSignature(expected, parts.signature)) throw familyError("s3", "badSignature");
   const { date, region, service } = parts.scope;
   const key = signingKeyOf(secret, date, region, service);
@@ -342,7 +342,8 @@ function isFamily(name: string): name is AuthFamily {
 
 function lowerHeaders(raw: IncomingSigned["headers"]): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name in raw) {
+    const value = raw[name];
     if (value === undefined) continue;
     const key = name.toLowerCase();
     const joined = Array.isArray(value) ? value.join(",") : value;
@@ -571,8 +572,8 @@ function checkSignedHeaders(parts: SignedParts, family: AuthFamily): void {
   const unsigned: string[] = [];
   for (const h in parts.headers)
     if (
-      !signed.has(h) &&
-      (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256")))
+      (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256"))) &&
+      !signed.has(h)
     )
       unsigned.push(h);
   if (unsigned.length === 0 && signed.has("host")) return;
@@ -625,7 +626,7 @@ function payloadHashOf(parts: SignedParts, body: Uint8Array, family: AuthFamily)
       ? parts.headers["x-amz-content-sha256"]
       : ((Array.isArray(queryHash) ? queryHash[0] : queryHash) ??
         (family === "s3" ? "UNSIGNED-PAYLOAD" : undefined));
-  const actual = createHash("sha256").update(body).digest("hex");
+  const actual = hash("sha256", body, "hex");
   if (claimed === undefined) return actual;
   if (/^[0-9a-fA-F]{64}$/.test(claimed) && claimed.toLowerCase() !== actual)
     throw familyError(family, "payloadMismatch");
@@ -682,27 +683,51 @@ export function signingKeyOf(secret: string, date: string, region: string, servi
   return key;
 }
 
-async function resign(parts: SignedParts, secret: string, payloadHash: string): Promise<string> {
+function resign(parts: SignedParts, secret: string, payloadHash: string): string {
   const { scope } = parts;
   // What the SDK's getCanonicalHeaders gives for headers that are all signable: lowercased
   // names, values trimmed with inner whitespace runs folded to one space.
   const signed: Record<string, string> = Object.create(null);
   for (const name of parts.signedHeaders) {
     const value = parts.headers[name.toLowerCase()];
-    if (value !== undefined) signed[name.toLowerCase()] = value.trim().replace(/\s+/g, " ");
+    if (value !== undefined) signed[name.toLowerCase()] = foldSpaces(value.trim());
+  }
+  const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
+  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${hash("sha256", canonicalRequest(parts, signed, payloadHash), "hex")}`;
+  return createHmac("sha256", signingKeyOf(secret, scope.date, scope.region, scope.service))
+    .update(stringToSign)
+    .digest("hex");
+}
+
+/** Inner whitespace runs folded to one space; most values have none, and a test allocates nothing. */
+function foldSpaces(text: string): string {
+  return /[^\S ]| {2}/.test(text) ? text.replace(/\s+/g, " ") : text;
+}
+
+/**
+ * The canonical request. Most API calls are POSTs to `/` with no query: their canonical path is
+ * `/` and their canonical query empty under either path-escaping rule, so the SDK signer's
+ * text is written here directly (its createCanonicalRequest, term for term); anything else goes
+ * through the signer's own canonicaliser.
+ */
+function canonicalRequest(parts: SignedParts, signed: Record<string, string>, payloadHash: string): string {
+  const names = Object.keys(signed).sort();
+  let bare = parts.path === "/";
+  for (const _ in parts.query) {
+    bare = false;
+    break;
+  }
+  if (bare) {
+    const lines = names.map((name) => `${name}:${signed[name]}`).join("\n");
+    return `${parts.method}\n/\n\n${lines}\n\n${names.join(";")}\n${payloadHash}`;
   }
   // The canonicaliser reads method, path and query only: a plain request-shaped object will do.
   const request = { method: parts.method, path: parts.path, query: parts.query, headers: signed };
-  const canonical = canonicaliser(authFamilyOf(scope.service) !== "s3").canonicalRequestOf(
+  return canonicaliser(authFamilyOf(parts.scope.service) !== "s3").canonicalRequestOf(
     request as HttpRequest,
     signed,
     payloadHash,
   );
-  const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
-  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${createHash("sha256").update(canonical).digest("hex")}`;
-  return createHmac("sha256", signingKeyOf(secret, scope.date, scope.region, scope.service))
-    .update(stringToSign)
-    .digest("hex");
 }
 
 function sameSignature(expected: string, given: string): boolean {

@@ -9,7 +9,7 @@ export function registerCaCommand(program: Command): void {
     .option("--bundle", "print the path of the system roots + privlink CA bundle instead")
     .option("--env", "print the environment that makes tools trust privlink (AWS_CA_BUNDLE, …)")
     .action(async (o: { bundle?: boolean; env?: boolean }) => {
-      // trust.ts, not the fronts: they pull in X.509, which printing a path does not need.
+      // trust.ts, not the fronts: they pull in the CA and TLS servers, which printing a path does not need.
       const { caBundlePath, caCertPath, workloadTlsEnv } = await import("../front/trust.js");
       const home = defaultHome();
       if (!existsSync(caCertPath(home))) {

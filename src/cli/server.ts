@@ -17,7 +17,7 @@ function banner(url: string, home: string, auth: string, store?: string): string
     `  state       ${home}`,
     ...(store ? [`  store       PostgreSQL at ${store} (shared; change feed by LISTEN/NOTIFY)`] : []),
     "",
-    `  in another shell:  eval "$(npx privlink env)"  then  aws ec2 describe-vpcs`,
+    `  in another shell:  eval "$(privlink env)"  then  aws ec2 describe-vpcs`,
     "",
   ].join("\n");
 }

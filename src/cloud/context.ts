@@ -33,6 +33,12 @@ export interface Ctx {
   /** The SigV4 service and the action being served, for policy evaluation. */
   readonly service?: string;
   readonly action?: string;
+  /**
+   * Set by the API edge on a read it may answer again from prepared bytes until the next commit
+   * (api/prepared.ts): a read whose answer changes with the clock alone (a deleted endpoint listed
+   * until its retention runs out) lowers `until` to the time (ms) it changes.
+   */
+  readonly answerHolds?: { until: number };
 }
 
 export const DEFAULT_HOST: HostConfig = { slots: { min: 1, max: 254 } };

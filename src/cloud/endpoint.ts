@@ -314,8 +314,15 @@ export function endpointsOf(
   const out: VpcEndpoint[] = [];
   // A pinned VPC reads its index bucket; `where` still decides, so the answer is the scan's.
   for (const e of vpcId === undefined ? tx.all("vpcEndpoint") : tx.where("vpcEndpoint", "vpcId", vpcId))
-    if (e.accountId === ctx.accountId && e.region === ctx.region && visible(e, now) && (!where || where(e)))
+    if (e.accountId === ctx.accountId && e.region === ctx.region && visible(e, now) && (!where || where(e))) {
       out.push(e);
+      // A deleted endpoint leaves the answer when its retention runs out, with no commit.
+      if (e.state === "deleted" && ctx.answerHolds)
+        ctx.answerHolds.until = Math.min(
+          ctx.answerHolds.until,
+          Date.parse(e.stateChangedAt) + DELETED_RETENTION_MS,
+        );
+    }
   return out.sort(byCreation);
 }
 

@@ -79,8 +79,16 @@ export function labelBytes(name: string): Buffer[] {
   return out;
 }
 
+/**
+ * Names already found legal: a view rebuilt after a commit checks mostly the same origins and
+ * owners again. A pure function of the name (nothing can go stale); bounded.
+ */
+const VALID_NAMES = new Set<string>();
+const MAX_VALID_NAMES = 200_000;
+
 /** Throws unless the name is a legal domain name (labels 1-63 bytes, at most 255 bytes on the wire). */
 export function assertValidName(name: string, what: string): void {
+  if (VALID_NAMES.has(name)) return;
   const labels = labelBytes(name);
   let len = 1;
   for (const l of labels) {
@@ -88,6 +96,8 @@ export function assertValidName(name: string, what: string): void {
     len += l.length + 1;
   }
   if (len > MAX_WIRE_NAME) throw new Error(`${what}: name "${name}" is longer than 255 bytes`);
+  if (VALID_NAMES.size >= MAX_VALID_NAMES) VALID_NAMES.clear();
+  VALID_NAMES.add(name);
 }
 
 /** Uncompressed wire form of a presentation name. */

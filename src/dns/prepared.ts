@@ -7,12 +7,16 @@
  * signature of everything else that shapes the bytes: the size limit (transport, EDNS size), EDNS
  * present, DO, RD, CD. A table hangs off each View object (WeakMap): a new View (its data changed)
  * starts empty. An entry may carry a {@link Freshness} (answers that used a fallback: another
- * view, a forwarder): it is asked on every hit, and a stale entry is answered afresh.
+ * view, a forwarder): it is asked on every hit, and a stale entry is answered afresh. A forwarded
+ * answer kept for its TTL carries a {@link TtlClock} instead of going stale every second: its
+ * TTL fields are counted down in the entry's bytes as the seconds pass (one copy per second,
+ * not a lookup and a new entry), and it goes stale when it expires or its other guards fail.
  *
  * {@link scanQuery} reads a query straight from its bytes and accepts only the plain shape (one
  * question, no answer or authority records, at most an OPT record of version 0, nothing after
  * it); anything else takes the full parser (wire.ts), whose answers land in the same table.
  */
+import type { Ageing } from "./ttl-cache.js";
 import type { Freshness, View } from "./view.js";
 
 const HEADER = 12;
@@ -28,11 +32,22 @@ export class Scan {
   sig = 0;
 }
 
+/** Where an entry's TTLs are and what they were written as, for counting them down in place. */
+export interface TtlClock extends Ageing {
+  /** Offsets of the TTL fields of the answer and authority records. */
+  readonly offsets: readonly number[];
+  readonly written: readonly number[];
+  /** Whole seconds since `at` the bytes show now. */
+  shown: number;
+}
+
 export interface Entry {
   /** The question as a key: name folded to lowercase. */
   readonly question: Buffer;
   readonly sig: number;
-  readonly bytes: Buffer;
+  /** Replaced (never patched while it may be in flight) when a {@link TtlClock} ticks. */
+  bytes: Buffer;
+  readonly ttl?: TtlClock;
   readonly rcode: number;
   readonly truncated: boolean;
   readonly fresh?: Freshness;
@@ -139,8 +154,11 @@ export class PreparedAnswers {
     if (!t) return undefined;
     const qlen = end - start;
     for (let e = t.map.get(hash); e; e = e.next)
-      if (e.sig === sig && e.question.length === qlen && sameQuestion(e.question, msg, start))
-        return e.fresh === undefined || e.fresh() ? e : undefined;
+      if (e.sig === sig && e.question.length === qlen && sameQuestion(e.question, msg, start)) {
+        if (e.fresh !== undefined && !e.fresh()) return undefined;
+        if (e.ttl) tick(e, e.ttl);
+        return e;
+      }
     return undefined;
   }
 
@@ -168,6 +186,51 @@ export class PreparedAnswers {
     t.map.set(hash, { ...entry, question: key, next: kept });
     t.size++;
   }
+}
+
+/** Counts the entry's TTLs down to this second, in a new copy of its bytes (once a second). */
+function tick(e: Entry, c: TtlClock): void {
+  const s = Math.floor((c.now() - c.at) / 1000);
+  if (s <= c.shown) return;
+  const bytes = Buffer.from(e.bytes);
+  for (let i = 0; i < c.offsets.length; i++)
+    bytes.writeUInt32BE(Math.max(0, c.written[i]! - s), c.offsets[i]!);
+  e.bytes = bytes;
+  c.shown = s;
+}
+
+/**
+ * The clock of a response's TTLs (its answer and authority records), read from its bytes: names
+ * are skipped label by label or by their compression pointer. Undefined for bytes it cannot walk.
+ */
+export function ttlClock(bytes: Buffer, ageing: Ageing): TtlClock | undefined {
+  if (bytes.length < HEADER) return undefined;
+  const skipName = (off: number): number => {
+    while (off < bytes.length) {
+      const l = bytes[off]!;
+      if (l === 0) return off + 1;
+      if ((l & 0xc0) === 0xc0) return off + 2;
+      off += l + 1;
+    }
+    return -1;
+  };
+  let off = HEADER;
+  for (let q = bytes.readUInt16BE(4); q > 0; q--) {
+    off = skipName(off);
+    if (off < 0) return undefined;
+    off += 4;
+  }
+  const offsets: number[] = [];
+  const written: number[] = [];
+  for (let n = bytes.readUInt16BE(6) + bytes.readUInt16BE(8); n > 0; n--) {
+    off = skipName(off);
+    if (off < 0 || off + 10 > bytes.length) return undefined;
+    offsets.push(off + 4);
+    written.push(bytes.readUInt32BE(off + 4));
+    off += 10 + bytes.readUInt16BE(off + 8);
+  }
+  if (off > bytes.length) return undefined;
+  return { at: ageing.at, now: ageing.now, offsets, written, shown: 0 };
 }
 
 /**

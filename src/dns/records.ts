@@ -204,9 +204,20 @@ export function vpceShard(name: string): number {
   return (h >>> 0) % VPCE_SHARDS;
 }
 
+/**
+ * Homes by name: a shard's rebuild asks it of every name of its ~40 endpoints, and a name's home
+ * never changes (a pure function of the name, so nothing here can go stale). Bounded.
+ */
+const HOMES = new Map<string, number | undefined>();
+const MAX_HOMES = 200_000;
+
 /** Where a public endpoint name goes: a shard under vpce.amazonaws.com, else the main view. */
 function publicHome(name: string): number | undefined {
-  return inZone(originOf(name), VPCE_ORIGIN) ? vpceShard(name) : undefined;
+  if (HOMES.has(name)) return HOMES.get(name);
+  const home = inZone(originOf(name), VPCE_ORIGIN) ? vpceShard(name) : undefined;
+  if (HOMES.size >= MAX_HOMES) HOMES.clear();
+  HOMES.set(name, home);
+  return home;
 }
 
 /** A placeholder below each endpoint label's parent, so that the skeleton knows those names exist. */

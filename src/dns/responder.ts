@@ -11,7 +11,9 @@ import {
   scanQuery,
   signature,
   sizeLimit,
+  ttlClock,
 } from "./prepared.js";
+import { claimAgeing } from "./ttl-cache.js";
 import { type Answer, typeName, type View } from "./view.js";
 import { parseQuery, type Query, type Question, RCODE, writeResponse } from "./wire.js";
 
@@ -154,14 +156,12 @@ export class Responder {
       });
       const rcode = RCODE[a.rcode];
       // The entry keeps its own copy: `buf` goes out now, and the entry's bytes may be patched in place.
-      if (a.cacheable !== false)
-        this.prepared.store(view, raw, hash, {
-          sig,
-          bytes: Buffer.from(buf),
-          rcode,
-          truncated,
-          fresh: a.fresh,
-        });
+      if (a.cacheable !== false) {
+        const bytes = Buffer.from(buf);
+        // A forwarded answer as the TTL cache kept it: its TTLs count down in the entry's bytes.
+        const ttl = claimAgeing(a, (ageing) => ttlClock(bytes, ageing));
+        this.prepared.store(view, raw, hash, { sig, bytes, rcode, truncated, fresh: a.fresh, ttl });
+      }
       return this.sent(buf, rcode, truncated);
     };
     if (isPromise(result)) return result.then(finish, () => this.fail(q, transport));

@@ -4,10 +4,42 @@
  * TTL has run out (for a negative answer: its SOA's TTL, capped by the SOA minimum, RFC 2308).
  *
  * An answer read from here carries a {@link Freshness} that ends at the next whole second (or the
- * expiry): the server's prepared copy is then made again from here, so the TTL a client sees
- * keeps counting down without a query per second going upstream. Failures are never kept.
+ * expiry): a copy of it is then made again from here, so the TTL a client sees keeps counting
+ * down without a query per second going upstream. A prepared copy that counts its TTLs down in
+ * its own bytes instead (prepared.ts) {@link claimAgeing claims} the answer: its freshness then
+ * ends at the expiry only, and the answer is no longer made again every second for every name.
+ * Failures are never kept.
  */
 import type { Answer, Freshness, RR } from "./view.js";
+
+/** How the TTLs of an answer read from the cache go on counting down, for whoever claims it. */
+export interface Ageing {
+  /** The instant (ms, the cache's clock) at which the answer's TTLs are exactly as written. */
+  readonly at: number;
+  readonly now: () => number;
+}
+
+interface Claimable extends Ageing {
+  readonly authority: RR[];
+  claimed: boolean;
+}
+
+/** Answers read from a cache, by their own `answers` array (a copy that rebuilds it is not one). */
+const reads = new WeakMap<RR[], Claimable>();
+
+/**
+ * For an answer exactly as a TtlCache gave it (its answer and authority records, no more, no
+ * fewer): `take`'s result for its ageing, and when `take` gives one, the answer is claimed — it
+ * stays fresh until it expires, and the caller counts its TTLs down itself. Undefined for any
+ * other answer (its freshness still ends every second).
+ */
+export function claimAgeing<T>(a: Answer, take: (ageing: Ageing) => T | undefined): T | undefined {
+  const r = reads.get(a.answers);
+  if (!r || r.claimed || r.authority !== a.authority) return undefined;
+  const taken = take({ at: r.at, now: r.now });
+  if (taken !== undefined) r.claimed = true;
+  return taken;
+}
 
 interface Kept {
   answer: Answer;
@@ -26,8 +58,9 @@ export function keepSeconds(a: Answer): number {
   return Math.min(soa.ttl, Number.isFinite(minimum) ? minimum : soa.ttl);
 }
 
+/** A new array on every read, even unchanged: it names this read for {@link claimAgeing}. */
 function countDown(rrs: RR[], by: number): RR[] {
-  return by === 0 ? rrs : rrs.map((r) => ({ ...r, ttl: Math.max(0, r.ttl - by) }));
+  return by === 0 ? rrs.slice() : rrs.map((r) => ({ ...r, ttl: Math.max(0, r.ttl - by) }));
 }
 
 export class TtlCache {
@@ -49,13 +82,13 @@ export class TtlCache {
     }
     const elapsed = Math.floor((t - k.at) / 1000);
     const nextSecond = Math.min(k.at + (elapsed + 1) * 1000, k.until);
-    const fresh: Freshness = () => this.now() < nextSecond;
-    return {
-      ...k.answer,
-      answers: countDown(k.answer.answers, elapsed),
-      authority: countDown(k.answer.authority, elapsed),
-      fresh,
-    };
+    const answers = countDown(k.answer.answers, elapsed);
+    const authority = countDown(k.answer.authority, elapsed);
+    const read: Claimable = { at: k.at + elapsed * 1000, now: this.now, authority, claimed: false };
+    reads.set(answers, read);
+    const until = k.until;
+    const fresh: Freshness = () => this.now() < (read.claimed ? until : nextSecond);
+    return { ...k.answer, answers, authority, fresh };
   }
 
   /** Keeps the answer when its TTLs allow; returns it as {@link get} would (or as it is, uncacheable). */

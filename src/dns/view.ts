@@ -187,6 +187,32 @@ export function normalizeType(type: string): string {
 
 type Node = { rrsets: Map<string, RR[]>; aliases: Alias[] };
 
+/**
+ * Records a zone of this origin has already checked and owned, by the record object it was
+ * given: a view rebuilt after a commit (ZoneData hands every view the same record objects for
+ * an endpoint until the endpoint changes) re-adds mostly known records, and re-validating each
+ * name and re-encoding each record was most of a rebuild's cost. The memo vouches only while
+ * the given record still holds what was checked (name, type, TTL, data by identity).
+ */
+const OWNED = new WeakMap<
+  RR,
+  { origin: string; name: string; type: RRType; ttl: number; data: unknown; rr: RR }
+>();
+
+function ownedIn(r: RR, origin: string): RR | undefined {
+  const m = OWNED.get(r);
+  if (m === undefined || m.origin !== origin) return undefined;
+  return m.name === r.name && m.type === r.type && m.ttl === r.ttl && m.data === r.data ? m.rr : undefined;
+}
+
+/**
+ * The Route 53 default SOA of an origin, checked once: a VPC's view has a zone per copied
+ * endpoint name, each with the default SOA, and checking each again was a large part of a
+ * rebuild. A pure function of the origin: nothing here can go stale.
+ */
+const DEFAULT_SOA = new Map<string, { soa: RR; negative: RR }>();
+const MAX_DEFAULT_SOA = 100_000;
+
 class ZoneIndex {
   readonly origin: string;
   /** SOA for negative answers: TTL min(SOA TTL, minimum). */
@@ -199,9 +225,21 @@ class ZoneIndex {
     this.origin = canonicalName(zone.origin);
     assertValidName(this.origin, "zone origin");
     const apexSoa = zone.records.find((r) => r.type === "SOA" && canonicalName(r.name) === this.origin);
-    const soa = apexSoa ? soaFromRecord(apexSoa) : route53Soa(zone.soa);
-    const soaRR = checked({ name: this.origin, type: "SOA", ttl: soa.ttl, data: soaData(soa) }, this.origin);
-    this.negativeSoa = { ...soaRR, ttl: Math.min(soa.ttl, soa.minimum) };
+    const defaults = apexSoa === undefined && zone.soa === undefined;
+    const known = defaults ? DEFAULT_SOA.get(this.origin) : undefined;
+    let soaRR: RR;
+    if (known) {
+      soaRR = known.soa;
+      this.negativeSoa = known.negative;
+    } else {
+      const soa = apexSoa ? soaFromRecord(apexSoa) : route53Soa(zone.soa);
+      soaRR = checked({ name: this.origin, type: "SOA", ttl: soa.ttl, data: soaData(soa) }, this.origin);
+      this.negativeSoa = { ...soaRR, ttl: Math.min(soa.ttl, soa.minimum) };
+      if (defaults) {
+        if (DEFAULT_SOA.size >= MAX_DEFAULT_SOA) DEFAULT_SOA.clear();
+        DEFAULT_SOA.set(this.origin, { soa: soaRR, negative: this.negativeSoa });
+      }
+    }
     this.exists.add(this.origin);
     this.node(this.origin).rrsets.set("SOA", [soaRR]);
     for (const r of zone.records) if (r !== apexSoa) this.addRecord(r);
@@ -228,10 +266,14 @@ class ZoneIndex {
   }
 
   private addRecord(r: RR): void {
-    const name = this.owner(r.name, `${r.type} record`);
-    if (r.type === "SOA") throw new Error(`SOA record "${r.name}" is not at the apex of "${this.origin}"`);
-    const rr = checked({ name, type: r.type, ttl: r.ttl, data: normalizeData(r.type, r.data) }, name);
-    const set = this.node(name).rrsets;
+    let rr = ownedIn(r, this.origin);
+    if (rr === undefined) {
+      const name = this.owner(r.name, `${r.type} record`);
+      if (r.type === "SOA") throw new Error(`SOA record "${r.name}" is not at the apex of "${this.origin}"`);
+      rr = checked({ name, type: r.type, ttl: r.ttl, data: normalizeData(r.type, r.data) }, name);
+      OWNED.set(r, { origin: this.origin, name: r.name, type: r.type, ttl: r.ttl, data: r.data, rr });
+    }
+    const set = this.node(rr.name).rrsets;
     const list = set.get(rr.type);
     if (list) list.push(rr);
     else set.set(rr.type, [rr]);

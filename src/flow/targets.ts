@@ -1,5 +1,5 @@
-import { targetHostAddress } from "../cloud/load-balancer.js";
 import type { State } from "../cloud/state.js";
+import { targetHostAddress } from "../cloud/target-group.js";
 import type { Target, TargetGroup } from "../cloud/types.js";
 
 /**

@@ -114,6 +114,20 @@ describe("LocalCa leaves", () => {
     expect(Math.round(days)).toBe(365);
   });
 
+  it("writes IPv6 SANs as their 16 bytes and key identifiers an independent parser reads back", async () => {
+    const leaf = await ca.leaf(["::1", "fd00::7:10.0.1.5"], NOW);
+    const cert = new X509Certificate(leaf.certPem);
+    expect(cert.subjectAltName?.split(", ").sort()).toEqual(
+      ["IP Address:0:0:0:0:0:0:0:1", "IP Address:FD00:0:0:0:0:7:A00:105"].sort(),
+    );
+    const parsed = new x509.X509Certificate(leaf.certPem);
+    const issuer = new x509.X509Certificate(ca.certPem);
+    const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
+    expect(parsed.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(ski);
+    expect(parsed.issuer).toBe(issuer.subject);
+    expect(await parsed.verify({ publicKey: issuer.publicKey, date: NOW })).toBe(true);
+  });
+
   it("caches per sorted name set, renews near expiry, and uses random serials", async () => {
     const a = await ca.leaf(["b.example", "a.example"], NOW);
     const b = await ca.leaf(["a.example", "b.example", "A.example"], NOW);

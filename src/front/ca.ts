@@ -7,16 +7,14 @@
  * (the AWS CLI) all accept them, including Python 3.13's VERIFY_X509_STRICT default, which is
  * why both certificates carry key identifiers and the CA's basicConstraints is critical.
  */
-import { randomBytes, webcrypto } from "node:crypto";
+import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes, X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { isIP } from "node:net";
 import { join } from "node:path";
-import type * as X509 from "@peculiar/x509";
-import { x509Lib } from "./x509.js";
+import { promisify } from "node:util";
+import { certificatePem, distinguishedName, extensions, KeyUsage, keyIdentifier, subjectOf } from "./der.js";
 
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+const generateEcKeys = promisify(generateKeyPair);
 
 export interface CaFiles {
   certPath: string;
@@ -28,8 +26,6 @@ export interface LeafPem {
   keyPem: string;
 }
 
-const EC_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const CA_LIFETIME_MS = 3650 * DAY;
@@ -40,17 +36,18 @@ const BACKDATE_MS = HOUR;
 const RENEW_BEFORE_MS = DAY;
 /** How long a loser of a creation race waits for the winner's certificate (20 × 50 ms). */
 const RACE_POLLS = 20;
-const CA_SUBJECT = "CN=privlink local CA, O=privlink";
+const CA_SUBJECT = { cn: "privlink local CA", o: "privlink" };
 
 export class LocalCa implements CaFiles {
   private readonly leaves = new Map<string, Promise<LeafPem & { notAfter: number }>>();
-  private cert: X509.X509Certificate | undefined;
+  /** The CA certificate's subject (every leaf's issuer) and key identifier, read on first issue. */
+  private issuer: { name: Buffer; keyId: Buffer } | undefined;
 
   private constructor(
     readonly certPem: string,
     readonly certPath: string,
     readonly keyPath: string,
-    private readonly key: CryptoKey,
+    private readonly key: KeyObject,
   ) {}
 
   /** Loads `<dir>/ca/ca.pem` and `ca-key.pem`, creating them (key mode 0600) on first use. */
@@ -65,8 +62,7 @@ export class LocalCa implements CaFiles {
   private static async load(files: CaFiles): Promise<LocalCa> {
     const keyPem = await readFile(files.keyPath, "utf8");
     const certPem = await waitForFile(files.certPath);
-    const key = await webcrypto.subtle.importKey("pkcs8", pemBody(keyPem), EC_KEY, false, ["sign"]);
-    return new LocalCa(certPem, files.certPath, files.keyPath, key);
+    return new LocalCa(certPem, files.certPath, files.keyPath, createPrivateKey(keyPem));
   }
 
   /**
@@ -89,57 +85,53 @@ export class LocalCa implements CaFiles {
   }
 
   private async issue(names: string[], now: Date): Promise<LeafPem & { notAfter: number }> {
-    const x509 = await x509Lib();
-    this.cert ??= new x509.X509Certificate(this.certPem);
+    if (!this.issuer) {
+      const ca = new X509Certificate(this.certPem);
+      this.issuer = { name: subjectOf(ca), keyId: keyIdentifier(ca.publicKey) };
+    }
     const keys = await generateKeys();
     const notAfter = new Date(now.getTime() + LEAF_LIFETIME_MS);
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: [{ CN: [commonNameFor(names[0]!)] }],
-      issuer: this.cert.subject,
+    const certPem = certificatePem({
+      serial: randomSerial(),
+      subject: distinguishedName(commonNameFor(names[0]!)),
+      issuer: this.issuer.name,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter,
-      signingAlgorithm: SIGNING,
       publicKey: keys.publicKey,
       signingKey: this.key,
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(names.map(generalName)),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-        await x509.AuthorityKeyIdentifierExtension.create(this.cert.publicKey),
+        extensions.basicConstraints(false),
+        extensions.keyUsage([KeyUsage.digitalSignature]),
+        extensions.serverAuth(),
+        extensions.subjectAltName(names),
+        extensions.subjectKeyIdentifier(keyIdentifier(keys.publicKey)),
+        extensions.authorityKeyIdentifier(this.issuer.keyId),
       ],
     });
-    return {
-      certPem: cert.toString("pem"),
-      keyPem: await privateKeyPem(keys.privateKey),
-      notAfter: notAfter.getTime(),
-    };
+    return { certPem, keyPem: privateKeyPem(keys.privateKey), notAfter: notAfter.getTime() };
   }
 }
 
 async function createCaFiles(files: CaFiles, now: Date): Promise<void> {
-  const x509 = await x509Lib();
   const keys = await generateKeys();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: CA_SUBJECT,
+  const name = distinguishedName(CA_SUBJECT.cn, CA_SUBJECT.o);
+  const keyId = keyIdentifier(keys.publicKey);
+  const certPem = certificatePem({
+    serial: randomSerial(),
+    subject: name,
+    issuer: name,
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter: new Date(now.getTime() + CA_LIFETIME_MS),
-    signingAlgorithm: SIGNING,
-    keys,
+    publicKey: keys.publicKey,
+    signingKey: keys.privateKey,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
+      extensions.basicConstraints(true, 0),
+      extensions.keyUsage([KeyUsage.digitalSignature, KeyUsage.keyCertSign, KeyUsage.cRLSign]),
+      extensions.subjectKeyIdentifier(keyId),
+      extensions.authorityKeyIdentifier(keyId),
     ],
   });
-  await publish(files, await privateKeyPem(keys.privateKey), cert.toString("pem"));
+  await publish(files, privateKeyPem(keys.privateKey), certPem);
 }
 
 /**
@@ -176,32 +168,19 @@ async function waitForFile(path: string): Promise<string> {
   }
 }
 
-async function generateKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"])) as CryptoKeyPair;
+function generateKeys(): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  return generateEcKeys("ec", { namedCurve: "P-256" });
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey("pkcs8", key);
-  return (await x509Lib()).PemConverter.encode(der, "PRIVATE KEY");
-}
-
-/** The DER of a PEM file's first block (base64 between its BEGIN and END lines). */
-function pemBody(pem: string): ArrayBuffer {
-  const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(pem);
-  if (!m) throw new Error("not a PEM file");
-  const der = Buffer.from(m[1]!.replace(/\s+/g, ""), "base64");
-  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
+function privateKeyPem(key: KeyObject): string {
+  return key.export({ type: "pkcs8", format: "pem" }) as string;
 }
 
 /** 16 random bytes with the top bit clear: a positive DER INTEGER, unique without a counter. */
-function randomSerial(): string {
+function randomSerial(): Buffer {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;
-  return bytes.toString("hex");
-}
-
-function generalName(name: string): X509.JsonGeneralName {
-  return isIP(name) ? { type: "ip", value: name } : { type: "dns", value: name };
+  return bytes;
 }
 
 /** RFC 5280 caps the CN at 64 characters; clients match on the SAN anyway. */

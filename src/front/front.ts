@@ -18,7 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { createSecureContext, type SecureContext } from "node:tls";
+import type { SecureContext } from "node:tls";
 import { type AwsRequest, type AwsResponse, type DispatchOptions, dispatchAws } from "../api/dispatch.js";
 import { authErrorFor, type IncomingSigned, parseScope, type SigV4Scope, verifySigV4 } from "../api/sigv4.js";
 import type { StreamingServices } from "../api/streaming.js";
@@ -40,7 +40,7 @@ import { authorize } from "./authorize.js";
 import type { LocalCa } from "./ca.js";
 import { deriveRequest } from "./derive.js";
 import { familyOf, renderServiceError, serviceOfRequest } from "./render.js";
-import { acceptServerTls } from "./server-tls.js";
+import { acceptServerTls, serverSecureContext } from "./server-tls.js";
 import { forwardToUpstream, stateUpstreams, type UpstreamTable } from "./upstream.js";
 
 /** A connection to a public AWS name: what the client dialled, for requests that do not say. */
@@ -240,9 +240,7 @@ export class ServiceFront {
     const key = [...names].sort().join(",");
     let ctx = this.contexts.get(key);
     if (!ctx) {
-      ctx = this.opts.ca
-        .leaf([...names], rt.now())
-        .then((leaf) => createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, minVersion: "TLSv1.2" }));
+      ctx = this.opts.ca.leaf([...names], rt.now()).then(serverSecureContext);
       ctx.catch(() => this.contexts.delete(key));
       if (this.contexts.size > 1024) this.contexts.clear();
       this.contexts.set(key, ctx);

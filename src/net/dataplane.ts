@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { hostAddressOf } from "../cloud/addressing.js";
 import type { Readiness } from "../cloud/lifecycle.js";
-import { registerTargetHealthSource, type TargetHealth } from "../cloud/load-balancer.js";
 import type { Change, State } from "../cloud/state.js";
+import { registerTargetHealthSource, type TargetHealth } from "../cloud/target-group.js";
 import type { Eni, Listener, TargetGroup, Vpc, VpcEndpoint } from "../cloud/types.js";
 import {
   type Decision,
@@ -27,7 +27,7 @@ import {
 } from "./endpoint-listeners.js";
 import { FlowEvents } from "./flow-events.js";
 import { admittedFlow, type FlowInfo, refusedFlow } from "./flow-tap.js";
-import { HealthChecker, type HealthState, type HealthWatch } from "./health.js";
+import { HealthChecker, type HealthState, type HealthWatch, tcpProbe } from "./health.js";
 import { IdleSweep } from "./idle-sweep.js";
 import { type ListenerSpec, listenerKey, refuse } from "./listener.js";
 import { type FlowCounter, type FlowMeter, Meter, NO_METER } from "./meter.js";
@@ -41,6 +41,14 @@ import {
   type RelayMeter,
   relay,
 } from "./relay.js";
+
+/**
+ * Where a target is dialled when it does not live on this host's loopback: namespace mode dials
+ * a target inside the namespace that holds its private IP. Undefined: dial its host address here.
+ */
+export interface TargetDialer {
+  dial(host: string, port: number, timeoutMs?: number): Promise<Socket> | undefined;
+}
 
 /** What the AWS service front (src/front) offers the data plane for endpoints to AWS services. */
 export interface ServiceFrontHandler {
@@ -208,6 +216,8 @@ export class DataPlane {
   private closed = false;
   private closing?: Promise<void>;
   private readonly mapPrivileged: boolean;
+  /** Namespace mode: where targets whose address a namespace holds are dialled. */
+  private targetDialer?: TargetDialer;
   readonly healthView: HealthView;
   /** What the endpoint listeners know beyond the state: `why` reads the same view. */
   readonly listenerView: ListenerView;
@@ -216,7 +226,22 @@ export class DataPlane {
   constructor(private readonly opts: DataPlaneOptions) {
     this.meter = opts.meter ?? new Meter();
     this.events = opts.events ?? new FlowEvents();
-    this.checker = opts.health ?? new HealthChecker();
+    // Health checks dial where the traffic goes: inside a namespace when a target lives there.
+    this.checker =
+      opts.health ??
+      new HealthChecker({
+        probe: (t, ms) => {
+          const up = this.targetDialer?.dial(t.host, t.port, ms);
+          if (!up) return tcpProbe(t, ms);
+          return up.then(
+            (s) => {
+              s.resetAndDestroy();
+              return true;
+            },
+            () => false,
+          );
+        },
+      });
     this.flows = this.meter;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS;
     if (!(this.idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be > 0: ${this.idleTimeoutMs}`);
@@ -276,6 +301,14 @@ export class DataPlane {
       }
     })();
     return this.running;
+  }
+
+  /**
+   * Namespace mode: targets whose private IP an instance namespace holds are dialled there (and
+   * health-checked there), not on their host address.
+   */
+  useTargetDialer(dialer: TargetDialer): void {
+    this.targetDialer = dialer;
   }
 
   /** Hears every pass once applied (tests and benchmarks watch the reconciler with it). */
@@ -775,11 +808,38 @@ export class DataPlane {
     }
     const flow = new EndpointFlow(conns, counter);
     const dial = { host: pick.host, port: pick.dialPort };
+    const elsewhere = this.targetDialer?.dial(dial.host, dial.port);
+    if (elsewhere) {
+      // Dialled inside a namespace: the relay starts once the connection is made (or failed).
+      const client = adoptAccepted(socket);
+      const start = (open: () => Socket) =>
+        this.track(relay(client, open, { preamble, idle: this.idle, meter: flow }), flow, conns, counter);
+      elsewhere.then(
+        (up) => {
+          if (client.destroyed) up.destroy();
+          start(() => up);
+        },
+        (err: Error) =>
+          start(() => {
+            throw err;
+          }),
+      );
+      return;
+    }
     const handle = relay(adoptAccepted(socket), () => connectUpstream(dial), {
       preamble,
       idle: this.idle,
       meter: flow,
     });
+    this.track(handle, flow, conns, counter);
+  }
+
+  private track(
+    handle: RelayHandle,
+    flow: EndpointFlow,
+    conns: Set<RelayHandle>,
+    counter: FlowCounter,
+  ): void {
     if (handle.closedReason === undefined) {
       flow.handle = handle;
       conns.add(handle);

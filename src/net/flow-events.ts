@@ -2,8 +2,11 @@
 export interface FlowEvent {
   readonly id: number;
   readonly time: string;
-  /** Where privlink refused it: an endpoint's listener (TCP reset) or a workload's proxy (403). */
-  readonly at: "endpoint" | "workload-proxy";
+  /**
+   * Where privlink refused it: an endpoint's listener (TCP reset), a workload's proxy (403), or
+   * the router of a VPC's namespace in namespace mode (TCP reset).
+   */
+  readonly at: "endpoint" | "workload-proxy" | "namespace";
   readonly source: string;
   readonly sourceEniId?: string;
   readonly destination: string;

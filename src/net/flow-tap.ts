@@ -1,5 +1,5 @@
 import type { Decision, Hop } from "../flow/types.js";
-import type { RelayMeter } from "./relay.js";
+import type { CloseReason, RelayMeter } from "./relay.js";
 
 /**
  * One TCP flow as the data plane saw it, in the addresses AWS would show: private IPs of the
@@ -51,28 +51,38 @@ export class FlowTaps implements FlowTap {
   }
 
   opened(flow: FlowInfo): RelayMeter | undefined {
-    const handles: RelayMeter[] = [];
+    // Most flows interest one tap or none: no array for them.
+    let first: RelayMeter | undefined;
+    let all: RelayMeter[] | undefined;
     for (const t of this.taps) {
       const h = t.opened(flow);
-      if (h) handles.push(h);
+      if (!h) continue;
+      if (!first) first = h;
+      else if (all) all.push(h);
+      else all = [first, h];
     }
-    if (handles.length === 0) return undefined;
-    if (handles.length === 1) return handles[0];
-    return {
-      bytesIn: (n) => {
-        for (const h of handles) h.bytesIn(n);
-      },
-      bytesOut: (n) => {
-        for (const h of handles) h.bytesOut(n);
-      },
-      closed: (r) => {
-        for (const h of handles) h.closed(r);
-      },
-    };
+    return all ? new FanOut(all) : first;
   }
 
   refused(flow: RefusedFlow): void {
     for (const t of this.taps) t.refused(flow);
+  }
+}
+
+/** One flow's listeners as one; shared methods, no closures per flow. */
+class FanOut implements RelayMeter {
+  constructor(private readonly handles: RelayMeter[]) {}
+
+  bytesIn(n: number): void {
+    for (const h of this.handles) h.bytesIn(n);
+  }
+
+  bytesOut(n: number): void {
+    for (const h of this.handles) h.bytesOut(n);
+  }
+
+  closed(reason: CloseReason): void {
+    for (const h of this.handles) h.closed(reason);
   }
 }
 

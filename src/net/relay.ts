@@ -53,11 +53,12 @@ export const RELAY_HIGH_WATER_MARK = 64 * 1024;
  * Read size of an upstream socket while it streams in bulk. Node reads 64 KiB at a time into a
  * fresh allocation; reading into a reused 1 MiB buffer instead halved the relay's CPU per GiB
  * downloaded on loopback (bench/dataplane.ts: "relay" ~280 ms/GiB, "relay-pipe" ~600 ms/GiB,
- * HAProxy ~450 ms/GiB); 256 KiB gave ~340 ms/GiB.
+ * HAProxy ~450 ms/GiB); 256 KiB gave ~340 ms/GiB. A bulk flow holds two per direction
+ * (UpstreamReader), so that it reads on while a write is pending.
  */
 export const BULK_READ_BYTES = 1024 * 1024;
 const SMALL_READ_BYTES = 64 * 1024;
-/** Bulk buffers kept for reuse once their flow goes quiet; more are allocated on demand. */
+/** Bulk buffers kept for reuse once their flow goes quiet (two per flow); more are allocated on demand. */
 const BULK_POOL_LIMIT = 8;
 
 export interface UpstreamTarget {
@@ -209,27 +210,48 @@ const bulkPool: Buffer[] = [];
  */
 const sharedReadBuffer = Buffer.allocUnsafe(SMALL_READ_BYTES);
 
+/** One of a bulk flow's own read buffers, and the writes from it not yet completed. */
+interface Slot {
+  readonly buf: Buffer;
+  busy: number;
+  /** The flow left bulk mode: the buffer goes back to the pool once no write points into it. */
+  retired: boolean;
+}
+
+const newSlot = (): Slot => ({
+  buf: bulkPool.pop() ?? Buffer.allocUnsafe(BULK_READ_BYTES),
+  busy: 0,
+  retired: false,
+});
+
+function release(slot: Slot): void {
+  if (bulkPool.length < BULK_POOL_LIMIT) bulkPool.push(slot.buf);
+}
+
 /**
  * Forwards a socket's reads (an upstream's, or an adopted client's) to the other side without
  * Node's per-read allocation.
  * Reads into the shared buffer are copied out; once a read fills it, the flow is bulk and gets
- * a buffer of its own that is written to the client directly. While any such write is pending
- * (the kernel did not take it all at once) reading stops, so the buffer is never overwritten
- * under a write; it returns to the pool only after every write from it has completed.
+ * two buffers of its own, read into in turn and written to the other side directly: while the
+ * write from one is pending (the kernel did not take it all at once) the next read goes into
+ * the other, so the relay keeps draining its receive side as HAProxy does with its buffers.
+ * Reading stops only when the next buffer still has a pending write, so a buffer is never
+ * overwritten under a write; one returns to the pool only after every write from it completed.
  */
 export class UpstreamReader {
   /** The upstream socket; set by connectUpstream (exported for the buffer-lending tests). */
   socket!: Socket;
   private dest: Socket | undefined;
   private early: Buffer[] = [];
-  private bulk: Buffer | undefined;
-  /** A bulk buffer that left its flow but may still be referenced by a pending write. */
-  private retiring: Buffer | undefined;
-  private inflight = 0;
+  /** A bulk flow's two buffers; `cur` is the one the next read goes into. */
+  private ring: [Slot, Slot] | undefined;
+  private cur = 0;
+  /** The buffer of each write not yet completed, oldest first (undefined for a copy). */
+  private readonly order: (Slot | undefined)[] = [];
   private waiting = false;
 
   /** Called by Node after each read (and once at connect) for the buffer of the next read. */
-  readonly nextBuffer = (): Buffer => this.bulk ?? sharedReadBuffer;
+  readonly nextBuffer = (): Buffer => (this.ring ? this.ring[this.cur].buf : sharedReadBuffer);
 
   readonly onRead = (n: number, buf: Buffer): boolean => {
     const dest = this.dest;
@@ -237,44 +259,52 @@ export class UpstreamReader {
       this.early.push(Buffer.from(buf.subarray(0, n)));
       return false;
     }
-    this.inflight++;
-    if (buf === sharedReadBuffer) {
-      dest.write(Buffer.from(buf.subarray(0, n)), this.onWritten);
-      if (n === buf.length) this.bulk = bulkPool.pop() ?? Buffer.allocUnsafe(BULK_READ_BYTES);
-    } else {
+    const ring = this.ring;
+    const slot = ring?.[this.cur];
+    if (slot && slot.buf === buf) {
+      slot.busy++;
+      this.order.push(slot);
       dest.write(buf.subarray(0, n), this.onWritten);
-      if (n < SMALL_READ_BYTES) {
-        this.bulk = undefined;
-        this.retiring = buf;
-      }
+      if (n < SMALL_READ_BYTES) this.retire();
+      else this.cur ^= 1;
+    } else {
+      this.order.push(undefined);
+      dest.write(Buffer.from(buf.subarray(0, n)), this.onWritten);
+      if (!ring && n === buf.length) this.ring = [newSlot(), newSlot()];
     }
-    if (dest.writableLength === 0) return this.settled();
+    // Everything written went to the kernel at once, or the next buffer is free: read on.
+    if (dest.writableLength === 0 || this.ready()) return true;
     this.waiting = true;
     return false;
   };
 
+  /** Whether the next read has a buffer no pending write points into (copies: none pending). */
+  private ready(): boolean {
+    return this.ring ? this.ring[this.cur].busy === 0 : this.order.length === 0;
+  }
+
   private readonly onWritten = (): void => {
-    if (--this.inflight > 0) return;
-    this.settled();
-    if (!this.waiting) return;
+    // Writes complete in the order they were made.
+    const slot = this.order.shift();
+    if (slot && --slot.busy === 0 && slot.retired) release(slot);
+    if (!this.waiting || !this.ready()) return;
     this.waiting = false;
     if (!this.socket.destroyed) this.socket.resume();
   };
 
-  /** No write points into a retired buffer any more: it can serve another flow. */
-  private settled(): true {
-    if (this.retiring) {
-      if (bulkPool.length < BULK_POOL_LIMIT) bulkPool.push(this.retiring);
-      this.retiring = undefined;
+  /** Leaves bulk mode: each buffer is free for another flow once no write points into it. */
+  private retire(): void {
+    for (const slot of this.ring ?? []) {
+      slot.retired = true;
+      if (slot.busy === 0) release(slot);
     }
-    return true;
+    this.ring = undefined;
+    this.cur = 0;
   }
 
-  /** The socket reads no more; its bulk buffer is free once no write points into it. */
+  /** The socket reads no more; its bulk buffers are free once no write points into them. */
   readonly onClose = (): void => {
-    if (this.bulk) this.retiring = this.bulk;
-    this.bulk = undefined;
-    if (this.inflight === 0) this.settled();
+    this.retire();
   };
 
   /** Starts delivering to `dest`, first the bytes that arrived before relay() attached. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
 import { AWS_PUBLIC_ADDRESS } from "../cloud/addressing.js";
 import { eniHostAddress } from "../cloud/eni.js";
 import { AwsError } from "../cloud/errors.js";
@@ -10,7 +10,7 @@ import type { State } from "../cloud/state.js";
 import type { Decision, FlowSource, HopKind } from "../flow/index.js";
 import { stateIndex } from "../flow/index.js";
 import { renderServiceError, serviceOfRequest } from "../front/render.js";
-import { acceptServerTls } from "../front/server-tls.js";
+import { acceptServerTls, serverSecureContext } from "../front/server-tls.js";
 import type { DataPlane } from "./dataplane.js";
 import { admittedFlow, refusedFlow } from "./flow-tap.js";
 import { connectUpstream, relay } from "./relay.js";
@@ -385,6 +385,8 @@ export class WorkloadProxies {
       (isPublicAwsFlow(authority.name, authority.port, d) || isGatewayEndpointFlow(authority.port, d))
     )
       return this.servePublic(eniId, socket, authority.name, d, this.publicFront);
+    // The client may have gone while the flow was decided: nothing would end an upstream dialed now.
+    if (socket.destroyed) return;
     const upstream = connectUpstream({
       host: d.destination.host,
       port: this.dialPort(d, authority.port),
@@ -395,6 +397,8 @@ export class WorkloadProxies {
     upstream.once("error", failed);
     upstream.once("connect", () => {
       upstream.off("error", failed);
+      // Gone while the upstream connected: relay() would not take an upstream for a closed client.
+      if (socket.destroyed) return void upstream.destroy();
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       // Flows into an endpoint are logged where the endpoint's listener admits them.
       const flow = isEndpointTarget(d)
@@ -428,6 +432,9 @@ export class WorkloadProxies {
     const name = url.hostname.replace(/^\[|\]$/g, "");
     const d = await this.admit(eniId, name, port, req.socket.remotePort);
     if (!d.allowed) return textReply(res, 403, d.reason);
+    // The client may have gone while the flow was decided (node:http aborts the request on its
+    // FIN): an upstream request made now would stay open, since nothing ever ends it.
+    if (res.destroyed || req.socket.destroyed) return;
     const headers = { ...req.headers };
     delete headers["proxy-connection"];
     delete headers["proxy-authorization"];
@@ -447,6 +454,10 @@ export class WorkloadProxies {
     upstream.on("error", (err) => {
       if (!res.headersSent) textReply(res, 502, `cannot reach ${name}:${port}: ${err.message}`);
       else res.destroy();
+    });
+    // A client that leaves before its whole answer takes the upstream request with it.
+    res.once("close", () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
   }
@@ -524,9 +535,7 @@ export class WorkloadProxies {
     let ctx = this.contexts.get(name);
     if (!ctx) {
       const { ca, now } = this.tls!;
-      ctx = ca
-        .leaf([name], now())
-        .then((leaf) => createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, minVersion: "TLSv1.2" }));
+      ctx = ca.leaf([name], now()).then(serverSecureContext);
       ctx.catch(() => this.contexts.delete(name));
       if (this.contexts.size >= 256) this.contexts.clear();
       this.contexts.set(name, ctx);

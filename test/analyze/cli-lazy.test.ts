@@ -46,7 +46,7 @@ function loaded(args: string[]): Promise<{ modules: string[]; stderr: string }> 
 }
 
 const HEAVY =
-  /@aws-sdk|@smithy|@peculiar|better-sqlite3|\/node_modules\/(zod|ora)\/|\/dist\/src\/(privlink|flow|net|dns|api\/(?!admin-auth)|store|front\/(?!trust)|services)/;
+  /@aws-sdk|@smithy|@peculiar|better-sqlite3|\/node_modules\/(zod|ora|yaml)\/|\/dist\/src\/(privlink|flow|net|dns|api\/(?!admin-auth)|store|front\/(?!trust)|services)/;
 
 describe("client subcommands load only what they need", () => {
   for (const args of [

@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { rootArn } from "../../src/cloud/account.js";
 import { type Ctx, DEFAULT_HOST } from "../../src/cloud/context.js";
+import { createListener } from "../../src/cloud/elb-listener.js";
+import { createLoadBalancer } from "../../src/cloud/load-balancer.js";
+import { fixedRuntime } from "../../src/cloud/runtime.js";
+import { State } from "../../src/cloud/state.js";
+import { createSubnet } from "../../src/cloud/subnet.js";
 import {
-  createListener,
-  createLoadBalancer,
   createTargetGroup,
   registerTargetHealthSource,
   registerTargets,
   targetHealth,
   targetHostAddress,
-} from "../../src/cloud/load-balancer.js";
-import { fixedRuntime } from "../../src/cloud/runtime.js";
-import { State } from "../../src/cloud/state.js";
-import { createSubnet } from "../../src/cloud/subnet.js";
+} from "../../src/cloud/target-group.js";
 import { createVpc } from "../../src/cloud/vpc.js";
 
 /**

@@ -1,7 +1,9 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { cbor } from "@smithy/core/cbor";
 import { describe, expect, it, vi } from "vitest";
 import { corpus, fuzz, isDeliberateNotImplemented, SERVICES, TARGETS } from "../../bench/fuzz.js";
+import { socketPair } from "../../bench/fuzz-pipe.js";
+import { startNetWorld } from "../../bench/net-world.js";
 import { dispatchAws } from "../../src/api/dispatch.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
 import { systemRuntime } from "../../src/cloud/runtime.js";
@@ -25,8 +27,7 @@ describe("fuzzed wire parsers (npm run fuzz, short)", () => {
 });
 
 describe("fuzzed socket targets in-process (npm run fuzz -- TARGET --in-process)", () => {
-  // connect is left out: in-process, about 1 input in 3,000 leaves its tunnel open (docs/reliability.md).
-  for (const target of ["http", "dns", "tls"] as const)
+  for (const target of ["http", "dns", "tls", "connect"] as const)
     it(`${target}: 1,000 inputs through in-memory sockets into the same handlers crash nothing`, async () => {
       const r = await fuzz(target, {
         count: 1000,
@@ -128,6 +129,38 @@ describe("fuzz regressions (test/fuzz/corpus/regressions)", () => {
       warn.mockRestore();
     }
   });
+
+  it("the workload proxy dials nothing for a client gone while its flow was decided (in-process connect finding)", async () => {
+    // In-process, about 1 connect input in 3,000 left a connection to the echo target open: an
+    // absolute-URL request whose client closed during the (asynchronous) flow decision was
+    // still forwarded, and nothing ever ended that upstream request. Here every client closes
+    // at once, so its close always lands during the decision.
+    const w = await startNetWorld({ slots: workerSlots(), publicDns: testPublicDns() });
+    try {
+      const echoIp = w.p.state.get(
+        "eni",
+        w.p.state.get("vpcEndpoint", w.echo.endpointId)!.enis[0]!.eniId,
+      )!.privateIp;
+      const heads = [
+        `GET http://${echoIp}:7070/ HTTP/1.1\r\nHost: ${echoIp}:7070\r\nContent-Length: 2\r\n\r\nhi`,
+        `CONNECT ${echoIp}:7070 HTTP/1.1\r\nHost: ${echoIp}:7070\r\n\r\n`,
+      ];
+      for (const head of heads)
+        for (let i = 0; i < 20; i++) {
+          const { client, server } = socketPair(w.workloadHost, w.proxy.host, w.proxy.port);
+          void w.p.dataplane.proxies.accept(w.instanceId, server as unknown as Socket);
+          client.write(head);
+          client.destroy();
+        }
+      // A connection dialed for a gone client stays open (until the 350 s idle limit): give any
+      // such dial time to land, then the target must hold nothing.
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 50 && w.echoOpen() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(w.echoOpen()).toBe(0);
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
 
   it("the edge answers '//' and '//host/x' targets without a 500", async () => {
     const srv = await startTestServer();

@@ -44,29 +44,36 @@ export interface TestServer extends Privlink {
 /**
  * PRIVLINK_TEST_STORE=postgres runs every test server on PostgreSQL (the store matrix): one
  * private PostgreSQL server per test file, started with the file's first server and stopped
- * after its last test, and a fresh database per test server.
+ * after its last test, and a fresh database per home: a server restarted on the same home (the
+ * durability tests) finds its database again, as it would find its SQLite file.
  */
 const TEST_STORE = process.env.PRIVLINK_TEST_STORE;
 let testPostgres: Promise<TestPostgres> | undefined;
+const databaseOfHome = new Map<string, string>();
 if (TEST_STORE === "postgres")
   afterAll(async () => {
     await (await testPostgres?.catch(() => undefined))?.stop();
     testPostgres = undefined;
+    databaseOfHome.clear();
   });
 
-async function testStore(): Promise<string | undefined> {
+async function testStore(home: string): Promise<string | undefined> {
   if (TEST_STORE === undefined || TEST_STORE === "sqlite") return undefined;
   if (TEST_STORE !== "postgres")
     throw new Error(`PRIVLINK_TEST_STORE is sqlite or postgres, not '${TEST_STORE}'`);
   const missing = postgresMissing();
   if (missing) throw new Error(`PRIVLINK_TEST_STORE=postgres: ${missing}`);
   testPostgres ??= startPostgres();
-  return (await testPostgres).createDatabase();
+  const known = databaseOfHome.get(home);
+  if (known) return known;
+  const url = await (await testPostgres).createDatabase();
+  databaseOfHome.set(home, url);
+  return url;
 }
 
 export async function startTestServer(opts: PrivlinkOptions = {}): Promise<TestServer> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), "privlink-test-"));
-  const store = opts.store ?? (await testStore());
+  const store = opts.store ?? (await testStore(home));
   const p = await startPrivlink({
     port: 0,
     home,

@@ -2,6 +2,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PrometheusMetrics } from "../../src/api/prometheus.js";
+import type { State } from "../../src/cloud/state.js";
+import type { Stats } from "../../src/net/meter.js";
 import { digAt, resolverOf } from "../dns-private/helpers.js";
 import { type MeteredWorld, meteredWorld } from "./world.js";
 
@@ -80,5 +83,57 @@ describe("GET /metrics", () => {
       );
     expect(count("NXDOMAIN")).toBeGreaterThanOrEqual(2);
     expect(count(ok.status)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("PrometheusMetrics scrape", () => {
+  const row = (id: string, n: number) => ({
+    vpcEndpointId: id,
+    bytesIn: n,
+    bytesOut: n,
+    newConnections: n,
+    activeConnections: 0,
+    resets: n,
+    idleTimeouts: n,
+    dropped: n,
+  });
+  const noState = { get: () => undefined } as unknown as State;
+
+  it("reads the meter once per scrape, and every per-endpoint counter from that one snapshot", async () => {
+    let calls = 0;
+    const m = new PrometheusMetrics(noState, (): Stats => {
+      calls++;
+      return { endpoints: [row("vpce-a", calls)], enis: [], natGateways: [] };
+    });
+    const first = parsePrometheus(await (await m.registry()).metrics()) as {
+      name: string;
+      metrics: { value?: string; labels?: Record<string, string> }[];
+    }[];
+    expect(calls).toBe(1);
+    for (const name of [
+      "privlink_endpoint_bytes_total",
+      "privlink_endpoint_connections_total",
+      "privlink_endpoint_resets_total",
+      "privlink_endpoint_idle_timeouts_total",
+      "privlink_endpoint_dropped_total",
+    ])
+      expect(first.find((f) => f.name === name)?.metrics[0]?.value).toBe("1");
+    await new Promise((r) => setImmediate(r));
+    await (await m.registry()).metrics();
+    expect(calls).toBe(2);
+  });
+
+  it("a lone metric read outside a scrape gets a fresh snapshot, not the last scrape's", async () => {
+    let n = 5;
+    const m = new PrometheusMetrics(noState, () => ({
+      endpoints: [row("vpce-a", n)],
+      enis: [],
+      natGateways: [],
+    }));
+    await (await m.registry()).metrics();
+    await new Promise((r) => setImmediate(r));
+    n = 9;
+    const text = await (await m.registry()).getSingleMetricAsString("privlink_endpoint_resets_total");
+    expect(text).toMatch(/privlink_endpoint_resets_total\{vpc_endpoint_id="vpce-a",[^}]*\} 9/);
   });
 });

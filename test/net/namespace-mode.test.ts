@@ -14,19 +14,9 @@ import { homeTag, namespaceName } from "../../src/net/netns/topology.js";
 import { makeEndpoint, makeNetwork, SM_HOST } from "../front/fixture.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { BIN, runCli } from "../helpers/spawn.js";
+import { namespaceSkipReason } from "./namespace-skip.js";
 
-/** Namespace mode needs root and a working `ip netns`: anywhere else these tests say why they skip. */
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root (namespace mode needs CAP_NET_ADMIN and CAP_SYS_ADMIN)";
-  try {
-    execFileSync("ip", ["netns", "list"], { stdio: "ignore" });
-  } catch (err) {
-    return `'ip netns' is unavailable: ${(err as Error).message}`;
-  }
-  return undefined;
-}
-
-const reason = skipReason();
+const reason = namespaceSkipReason(["python3"]);
 if (reason) console.log(`namespace-mode tests skipped: ${reason}`);
 
 const ipIn = (ns: string, ...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });

@@ -39,6 +39,7 @@ import {
   need,
   pinnedBy,
   specTags,
+  stateRead,
   tagList,
 } from "../handler.js";
 import { perVersion } from "../shape-memo.js";
@@ -292,7 +293,7 @@ export const endpointHandlers: HandlerTable = {
     Unsuccessful: unsuccessful(deleteVpcEndpoints(tx, ctx, need(input.VpcEndpointIds, "VpcEndpointId"))),
   }),
 
-  DescribeVpcEndpoints: ({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointsRequest>) => {
+  DescribeVpcEndpoints: stateRead(({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointsRequest>) => {
     const ids = endpointIds(input.VpcEndpointIds);
     // Without IDs the filters may run during the scan, before the sort (describe applies them
     // again to the matches); with IDs an ID that does not match must still be found, not missing.
@@ -306,7 +307,7 @@ export const endpointHandlers: HandlerTable = {
       invalidFilter: "InvalidFilter",
     });
     return { VpcEndpoints: page.items.map((e) => vpcEndpointShape(tx, e)), NextToken: page.nextToken };
-  },
+  }),
 
   DescribeVpcEndpointServices: describeServices,
 

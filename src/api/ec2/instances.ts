@@ -4,7 +4,7 @@ import * as inst from "../../cloud/instance.js";
 import { instancePublicName, privateDnsName } from "../../cloud/instance-address.js";
 import type { Eni, Instance } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import { candidates, describe, type HandlerTable, need, specTags } from "../handler.js";
+import { candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
 import { eniShape, instanceShape, instanceStateShape } from "./shapes.js";
 
 /** Terminated instances stay visible for an hour, as on AWS. */
@@ -127,7 +127,7 @@ export const instanceHandlers: HandlerTable = {
       })),
     };
   },
-  DescribeNetworkInterfaces: ({ tx, ctx, input }) => {
+  DescribeNetworkInterfaces: stateRead(({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
     const from = candidates(
       tx,
@@ -161,5 +161,5 @@ export const instanceHandlers: HandlerTable = {
       },
     });
     return { NetworkInterfaces: page.items.map((e) => eniShape(tx, e)), NextToken: page.nextToken };
-  },
+  }),
 };

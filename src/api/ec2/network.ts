@@ -4,7 +4,7 @@ import * as rt from "../../cloud/route-table.js";
 import * as subnet from "../../cloud/subnet.js";
 import type { InternetGateway, RouteTable, RouteTarget, Subnet } from "../../cloud/types.js";
 import * as vpc from "../../cloud/vpc.js";
-import { type Call, candidates, describe, type HandlerTable, need, specTags } from "../handler.js";
+import { type Call, candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
 import { internetGatewayShape, listedVpcShape, routeTableShape, subnetShape, vpcShape } from "./shapes.js";
 
 const mine = <T extends { accountId: string; region: string }>(
@@ -44,7 +44,7 @@ export const networkHandlers: HandlerTable = {
     vpc.deleteVpc(tx, ctx, need(input.VpcId, "VpcId"));
     return {};
   },
-  DescribeVpcs: (call) => {
+  DescribeVpcs: stateRead((call) => {
     const { tx, ctx, input } = call;
     const page = describe(vpc.vpcsOf(tx, ctx), input, {
       ids: input.VpcIds,
@@ -63,7 +63,7 @@ export const networkHandlers: HandlerTable = {
       },
     });
     return { Vpcs: page.items.map((v) => listedVpcShape(tx, v)), NextToken: page.nextToken };
-  },
+  }),
   DescribeVpcAttribute: ({ tx, ctx, input }) => {
     const v = vpc.getVpc(tx, ctx, need(input.VpcId, "VpcId"));
     const attr = need<string>(input.Attribute, "Attribute");
@@ -132,7 +132,7 @@ export const networkHandlers: HandlerTable = {
     });
     return {};
   },
-  DescribeSubnets: (call) => {
+  DescribeSubnets: stateRead((call) => {
     const { tx, input } = call;
     const page = describe(mine<Subnet>(call, "subnet"), input, {
       ids: input.SubnetIds,
@@ -155,7 +155,7 @@ export const networkHandlers: HandlerTable = {
       },
     });
     return { Subnets: page.items.map((s) => subnetShape(tx, s)), NextToken: page.nextToken };
-  },
+  }),
 
   CreateRouteTable: ({ tx, ctx, input }) => ({
     RouteTable: routeTableShape(

@@ -3,7 +3,7 @@ import { AwsError } from "../../cloud/errors.js";
 import * as sg from "../../cloud/security-group.js";
 import type { SecurityGroup, SgRule } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import { type Call, candidates, describe, type HandlerTable, specTags } from "../handler.js";
+import { type Call, candidates, describe, type HandlerTable, specTags, stateRead } from "../handler.js";
 import { listedSecurityGroupShape, ruleShape, securityGroupShape } from "./shapes.js";
 
 function permissionsOf(input: {
@@ -119,7 +119,7 @@ export const securityGroupHandlers: HandlerTable = {
     sg.deleteSecurityGroup(call.tx, call.ctx, groupOf(call));
     return { Return: true, GroupId: groupOf(call) };
   },
-  DescribeSecurityGroups: ({ tx, ctx, input }) => {
+  DescribeSecurityGroups: stateRead(({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
     const from = candidates(tx, "securityGroup", input, { "vpc-id": "vpcId" }, [
       ...(input.GroupIds ?? []),
@@ -155,7 +155,7 @@ export const securityGroupHandlers: HandlerTable = {
       SecurityGroups: page.items.map((g) => listedSecurityGroupShape(tx, g)),
       NextToken: page.nextToken,
     };
-  },
+  }),
   DescribeSecurityGroupRules: ({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
     type Row = { id: string; g: SecurityGroup; r: SgRule; egress: boolean; tags: Record<string, string> };

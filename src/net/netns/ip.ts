@@ -26,6 +26,22 @@ export function ipBatch(namespace: string, lines: readonly string[]): Promise<st
   return ip(["-force", "-n", namespace, "-batch", "-"], `${lines.join("\n")}\n`);
 }
 
+/** Loads an nftables ruleset into a namespace privlink made (`nft -f -` under `ip netns exec`). */
+export function nft(namespace: string, ruleset: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "ip",
+      ["netns", "exec", namespace, "nft", "-f", "-"],
+      { timeout: 10_000 },
+      (err, _out, stderr) => {
+        if (err) reject(new Error(`nft in ${namespace}: ${stderr.trim() || err.message}`));
+        else resolve();
+      },
+    );
+    child.stdin?.end(ruleset);
+  });
+}
+
 /** Names of the network namespaces `ip netns` knows. */
 export async function listNamespaces(): Promise<string[]> {
   const out = await ip(["netns", "list"]);

@@ -1,12 +1,15 @@
 import type { Socket as UdpSocket } from "node:dgram";
 import type { Server, Socket } from "node:net";
 import { hostAddressOf, privateIpOfHost } from "../../cloud/addressing.js";
-import type { State } from "../../cloud/state.js";
+import { AwsError } from "../../cloud/errors.js";
+import type { Change, State } from "../../cloud/state.js";
 import { type DataPlane, PRIVILEGED_PORT_BASE, stripMapped } from "../dataplane.js";
 import { ListenerSet, type ListenerSpec, listenerKey } from "../listener.js";
-import { NamespaceLifecycle } from "./namespaces.js";
+import { NamespaceForwarder } from "./forward.js";
+import { type NamespaceDriver, NamespaceLifecycle } from "./namespaces.js";
 import { NamespaceSockets } from "./sockets.js";
-import { homeTag, type Topology, topologyOf } from "./topology.js";
+import { homeTag, type Topology, TRANSPARENT_PORT, topologyOf } from "./topology.js";
+import { TransparentSockets } from "./transparent.js";
 
 /** What privlink.ts gives namespace mode to answer DNS on sockets bound in a namespace. */
 export type ServeDns = (
@@ -22,6 +25,7 @@ export interface NamespaceNetworkOptions {
   serveDns?: ServeDns;
   /** Where `ip netns exec` finds per-namespace files (tests may point it elsewhere). */
   etc?: string;
+  driver?: NamespaceDriver;
 }
 
 const RETRY_MS = 500;
@@ -29,6 +33,9 @@ const RETRY_MS = 500;
 interface VpcRuntime {
   readonly vpcId: string;
   readonly sockets: NamespaceSockets;
+  readonly transparent: TransparentSockets;
+  /** The namespace's router: the transparent listener `tproxy` steers instance traffic to. */
+  router?: Promise<Server | undefined>;
   readonly listeners: ListenerSet;
   readonly dns: Map<string, Promise<{ close(): Promise<void> } | undefined>>;
 }
@@ -43,8 +50,10 @@ interface VpcRuntime {
 export class NamespaceNetwork {
   readonly tag: string;
   private readonly lifecycle: NamespaceLifecycle;
+  private readonly forwarder: NamespaceForwarder;
   private readonly vpcs = new Map<string, VpcRuntime>();
   private topology: Topology = { vpcs: [], instances: [] };
+  private addressesOf?: { topology: Topology; set: ReadonlySet<string> };
   private chain: Promise<void> = Promise.resolve();
   private queued = false;
   private closed = false;
@@ -55,11 +64,16 @@ export class NamespaceNetwork {
 
   constructor(private readonly opts: NamespaceNetworkOptions) {
     this.tag = homeTag(opts.home);
-    this.lifecycle = new NamespaceLifecycle(this.tag, opts.etc);
+    this.lifecycle = new NamespaceLifecycle(this.tag, opts.etc, opts.driver);
+    this.forwarder = new NamespaceForwarder(opts.state, opts.dataplane, (vpcId) => {
+      const name = this.nameOfVpc(vpcId);
+      return name ? this.vpcs.get(name)?.transparent : undefined;
+    });
   }
 
   async start(): Promise<void> {
     await this.lifecycle.cleanStale();
+    this.opts.dataplane.useTargetDialer({ dial: (host, port, ms) => this.dialTarget(host, port, ms) });
     this.unsubscribe.push(this.opts.state.onCommit(() => this.kick()));
     this.unsubscribe.push(this.opts.dataplane.observe(() => this.kick()));
     this.kick();
@@ -71,6 +85,65 @@ export class NamespaceNetwork {
     await this.opts.dataplane.reconcile();
     this.kick();
     await this.chain;
+  }
+
+  /**
+   * After an API write: makes the namespaces of the VPCs and instances it created or changed,
+   * and throws the AwsError the call answers when one could not be made (the dispatcher then
+   * undoes the write; the lifecycle already removed what it had begun).
+   */
+  async afterWrite(changes: readonly Change[]): Promise<void> {
+    const ids = new Set<string>();
+    let touched = false;
+    for (const c of changes)
+      if (c.kind === "vpc" || c.kind === "instance") {
+        touched = true;
+        if (c.value) ids.add(c.id);
+      }
+    if (!touched) return;
+    await this.settled();
+    const made = new Set(this.lifecycle.names());
+    const wanted = topologyOf(this.opts.state, this.tag);
+    const why = this.lastError ? `: ${this.lastError}` : "";
+    for (const v of wanted.vpcs)
+      if (ids.has(v.vpcId) && !made.has(v.name))
+        throw new AwsError(
+          "InternalError",
+          `privlink could not create the network namespace of ${v.vpcId}${why}`,
+          500,
+        );
+    for (const i of wanted.instances)
+      if (ids.has(i.instanceId) && !made.has(i.name))
+        throw new AwsError(
+          "InsufficientInstanceCapacity",
+          `privlink could not create the network namespace of ${i.instanceId}${why}`,
+          500,
+        );
+  }
+
+  /**
+   * An NLB target whose private IP an instance namespace holds is dialled there, from the VPC
+   * router (as an NLB's node would reach it), not on its host address: its server runs in the
+   * instance. Undefined for every other target (127.x processes, addresses no instance holds).
+   */
+  private dialTarget(host: string, port: number, timeoutMs?: number): Promise<Socket> | undefined {
+    const at = privateIpOfHost(this.opts.state, host);
+    if (!at || !this.instanceAddresses().has(`${at.vpc.id}|${at.privateIp}`)) return undefined;
+    const name = this.nameOfVpc(at.vpc.id);
+    const helper = name ? this.vpcs.get(name)?.transparent : undefined;
+    return helper?.dial(at.privateIp, port, "", timeoutMs);
+  }
+
+  /** `vpcId|privateIp` of every instance address in a namespace, per topology. */
+  private instanceAddresses(): ReadonlySet<string> {
+    if (this.addressesOf?.topology !== this.topology) {
+      const vpcOf = new Map(this.topology.vpcs.map((v) => [v.name, v.vpcId]));
+      const set = new Set<string>();
+      for (const i of this.topology.instances)
+        for (const a of i.addresses) set.add(`${vpcOf.get(i.vpcNamespace)}|${a.split("/")[0]}`);
+      this.addressesOf = { topology: this.topology, set };
+    }
+    return this.addressesOf.set;
   }
 
   /** The namespace an instance's programs run in, when it has one. */
@@ -116,6 +189,7 @@ export class NamespaceNetwork {
     for (const v of topology.vpcs) {
       const rt = this.runtime(v.name, v.vpcId);
       this.syncDns(rt, v.resolvers);
+      this.syncRouter(rt);
     }
     await this.syncListeners();
   }
@@ -125,7 +199,7 @@ export class NamespaceNetwork {
     if (!rt) {
       const sockets = new NamespaceSockets(name);
       const listeners = new ListenerSet({ bind: (host, port) => sockets.tcp(host, port) });
-      rt = { vpcId, sockets, listeners, dns: new Map() };
+      rt = { vpcId, sockets, transparent: new TransparentSockets(name), listeners, dns: new Map() };
       this.vpcs.set(name, rt);
     }
     return rt;
@@ -150,6 +224,22 @@ export class NamespaceNetwork {
       });
       rt.dns.set(address, started);
     }
+  }
+
+  /** The transparent listener of the VPC's router, opened once per namespace. */
+  private syncRouter(rt: VpcRuntime): void {
+    rt.router ??= rt.transparent.listen("127.0.0.1", TRANSPARENT_PORT).then(
+      (server) => {
+        server.on("connection", (socket: Socket) => this.forwarder.accept(rt.vpcId, socket));
+        return server;
+      },
+      (err: Error) => {
+        process.emitWarning(`privlink namespace mode: no router in ${rt.vpcId}: ${err.message}`);
+        rt.router = undefined;
+        this.retryLater();
+        return undefined;
+      },
+    );
   }
 
   /** Every endpoint listener of the data plane, at its private IP in its VPC's namespace. */
@@ -215,6 +305,8 @@ export class NamespaceNetwork {
     this.vpcs.delete(name);
     await rt.listeners.close();
     await Promise.all([...rt.dns.values()].map((p) => p.then((s) => s?.close())));
+    (await rt.router)?.close();
     rt.sockets.close();
+    rt.transparent.close();
   }
 }

@@ -1,10 +1,52 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addNamespace, deleteNamespace, ip, ipBatch, listNamespaces } from "./ip.js";
-import { type InstanceNamespace, NAMESPACE_PREFIX, type Topology, type VpcNamespace } from "./topology.js";
+import { addNamespace, deleteNamespace, ip, ipBatch, listNamespaces, nft } from "./ip.js";
+import {
+  type InstanceNamespace,
+  NAMESPACE_PREFIX,
+  type Topology,
+  TRANSPARENT_PORT,
+  type VpcNamespace,
+} from "./topology.js";
+
+/** The firewall mark of packets `tproxy` took, and the routing table that delivers them locally. */
+const TPROXY_MARK = 1;
+const TPROXY_TABLE = 100;
+
+/**
+ * The VPC namespace's router. It forwards nothing (ip_forward stays off): every TCP connection
+ * an instance opens to an address the namespace does not hold (another instance, a peered VPC, a
+ * site…) is taken by `tproxy` to privlink's transparent listener, which asks the one flow decision
+ * and relays the admitted ones. Replies to the connections privlink dials from a client's address
+ * meet the same rule and find their socket (tproxy looks established sockets up first). Anything
+ * else an instance sends to such an address (UDP, ICMP) has no route and is dropped. No
+ * connection tracking: nothing is NATed, and privlink's two legs of one flow may share a tuple.
+ */
+export function routerRuleset(): string {
+  return `table ip privlink {
+  chain raw_prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    notrack
+  }
+  chain raw_output {
+    type filter hook output priority raw; policy accept;
+    notrack
+  }
+  chain steer {
+    type filter hook prerouting priority mangle; policy accept;
+    iifname "v*" meta l4proto tcp fib daddr type != local meta mark set ${TPROXY_MARK} tproxy to 127.0.0.1:${TRANSPARENT_PORT} accept
+  }
+}
+`;
+}
 
 /** `ip netns exec NS` bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf. */
 export const NETNS_ETC = "/etc/netns";
+
+/** How a namespace is created: `ip netns add` (tests inject one that fails). */
+export interface NamespaceDriver {
+  addNamespace(name: string): Promise<void>;
+}
 
 /**
  * Converges the machine's namespaces to a Topology: creates, re-addresses and deletes only
@@ -15,10 +57,15 @@ export class NamespaceLifecycle {
   private readonly vpcs = new Map<string, VpcNamespace>();
   private readonly instances = new Map<string, string>();
 
+  private readonly driver: NamespaceDriver;
+
   constructor(
     private readonly tag: string,
     private readonly etc = NETNS_ETC,
-  ) {}
+    driver?: NamespaceDriver,
+  ) {
+    this.driver = driver ?? { addNamespace };
+  }
 
   get prefix(): string {
     return `${NAMESPACE_PREFIX}${this.tag}-`;
@@ -65,7 +112,33 @@ export class NamespaceLifecycle {
 
   private async applyVpc(v: VpcNamespace): Promise<void> {
     const had = this.vpcs.get(v.name);
-    if (!had) await this.guarded(v.name, () => addNamespace(v.name));
+    if (!had)
+      await this.guarded(v.name, async () => {
+        await this.driver.addNamespace(v.name);
+        await ip([
+          "-n",
+          v.name,
+          "rule",
+          "add",
+          "fwmark",
+          String(TPROXY_MARK),
+          "lookup",
+          String(TPROXY_TABLE),
+        ]);
+        await ip([
+          "-n",
+          v.name,
+          "route",
+          "add",
+          "local",
+          "0.0.0.0/0",
+          "dev",
+          "lo",
+          "table",
+          String(TPROXY_TABLE),
+        ]);
+        await nft(v.name, routerRuleset());
+      });
     const before = new Set(had?.addresses ?? []);
     const after = new Set(v.addresses);
     const lines = [
@@ -78,7 +151,7 @@ export class NamespaceLifecycle {
 
   private async addInstance(i: InstanceNamespace): Promise<void> {
     await this.guarded(i.name, async () => {
-      await addNamespace(i.name);
+      await this.driver.addNamespace(i.name);
       await ip([
         "-n",
         i.vpcNamespace,
@@ -98,9 +171,11 @@ export class NamespaceLifecycle {
         ...i.addresses.map((a) => `route replace ${a.split("/")[0]}/32 dev ${i.link}`),
       ]);
       await ipBatch(i.name, [
-        ...i.addresses.map((a) => `address add ${a} dev eth0`),
+        // No on-link subnet route: every packet goes to the VPC router (base + 1), which answers
+        // ARP for itself only, so that an instance next door is reached through privlink too.
+        ...i.addresses.map((a) => `address add ${a} dev eth0 noprefixroute`),
         "link set eth0 up",
-        `route replace default via ${i.gateway} dev eth0`,
+        `route replace default via ${i.gateway} dev eth0 onlink`,
       ]);
       const dir = join(this.etc, i.name);
       mkdirSync(dir, { recursive: true });

@@ -29,25 +29,33 @@ process.on("disconnect", () => process.exit(0));
 
 type Pending = { resolve(handle: unknown): void; reject(err: Error): void };
 
-export class NamespaceSockets {
+/**
+ * A helper process under `ip netns exec` that answers requests on Node's IPC channel, with a
+ * socket handle or `{error, code}`: the socket helpers of namespace mode share this plumbing.
+ */
+export class HelperChannel {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private next = 1;
   private exited?: Error;
 
-  constructor(readonly namespace: string) {
-    this.child = spawn("ip", ["netns", "exec", namespace, process.execPath, "-e", HELPER], {
+  constructor(
+    readonly namespace: string,
+    private readonly what: string,
+    command: readonly string[],
+  ) {
+    this.child = spawn("ip", ["netns", "exec", namespace, ...command], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    this.child.on("message", (m: { id: number; error?: string }, handle: unknown) => {
+    this.child.on("message", (m: { id: number; error?: string; code?: string }, handle: unknown) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.error) p.reject(new Error(`${namespace}: ${m.error}`));
+      if (m.error) p.reject(new HelperError(`${namespace}: ${m.error}`, m.code ?? "EIO"));
       else p.resolve(handle);
     });
     const gone = (why: string) => {
-      this.exited ??= new Error(`the socket helper of ${namespace} ${why}`);
+      this.exited ??= new Error(`the ${what} of ${namespace} ${why}`);
       for (const p of this.pending.values()) p.reject(this.exited);
       this.pending.clear();
     };
@@ -55,27 +63,49 @@ export class NamespaceSockets {
     this.child.on("exit", (code) => gone(`exited (${code})`));
   }
 
-  /** A TCP socket bound and listening at host:port inside the namespace. */
-  tcp(host: string, port: number): Promise<Server> {
-    return this.ask("tcp", host, port) as Promise<Server>;
-  }
-
-  /** A UDP socket bound at host:port inside the namespace. */
-  udp(host: string, port: number): Promise<UdpSocket> {
-    return this.ask("udp", host, port) as Promise<UdpSocket>;
-  }
-
   close(): void {
     if (this.child.connected) this.child.disconnect();
   }
 
-  private ask(op: "tcp" | "udp", host: string, port: number): Promise<unknown> {
+  ask(message: Record<string, unknown>): Promise<unknown> {
     if (this.exited || !this.child.connected)
-      return Promise.reject(this.exited ?? new Error(`the socket helper of ${this.namespace} is closed`));
+      return Promise.reject(this.exited ?? new Error(`the ${this.what} of ${this.namespace} is closed`));
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.child.send({ id, op, host, port });
+      this.child.send({ ...message, id });
     });
+  }
+}
+
+/** What a helper refused, with the errno name (EADDRINUSE, ECONNREFUSED…) when there is one. */
+export class HelperError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export class NamespaceSockets {
+  private readonly channel: HelperChannel;
+
+  constructor(readonly namespace: string) {
+    this.channel = new HelperChannel(namespace, "socket helper", [process.execPath, "-e", HELPER]);
+  }
+
+  /** A TCP socket bound and listening at host:port inside the namespace. */
+  tcp(host: string, port: number): Promise<Server> {
+    return this.channel.ask({ op: "tcp", host, port }) as Promise<Server>;
+  }
+
+  /** A UDP socket bound at host:port inside the namespace. */
+  udp(host: string, port: number): Promise<UdpSocket> {
+    return this.channel.ask({ op: "udp", host, port }) as Promise<UdpSocket>;
+  }
+
+  close(): void {
+    this.channel.close();
   }
 }

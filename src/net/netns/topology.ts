@@ -11,6 +11,9 @@ import type { Eni } from "../../cloud/types.js";
  * without root and the lifecycle only diffs.
  */
 
+/** Where privlink's transparent listener sits in each VPC namespace (on its own loopback). */
+export const TRANSPARENT_PORT = 15001;
+
 /** Every namespace privlink makes starts with this, then the home's tag. */
 export const NAMESPACE_PREFIX = "privlink-";
 

@@ -4,17 +4,13 @@
  * string-to-sign, and SigningCertURL points at the certificate on the edge, so a subscriber that
  * verifies signatures the AWS way can verify privlink's (trusting privlink's certificate).
  */
-import { createSign, webcrypto } from "node:crypto";
+import { createSign, generateKeyPair } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { x509Lib } from "../../front/x509.js";
+import { promisify } from "node:util";
+import { certificatePem, distinguishedName } from "../../front/der.js";
 
-const RSA = {
-  name: "RSASSA-PKCS1-v1_5",
-  hash: "SHA-256",
-  modulusLength: 2048,
-  publicExponent: new Uint8Array([1, 0, 1]),
-};
+const generateRsaKeys = promisify(generateKeyPair);
 
 export class SnsSigner {
   private constructor(
@@ -28,25 +24,19 @@ export class SnsSigner {
     const keyPath = join(dir, "signing-key.pem");
     if (!existsSync(certPath) || !existsSync(keyPath)) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const keys = (await webcrypto.subtle.generateKey(RSA, true, [
-        "sign",
-        "verify",
-      ])) as webcrypto.CryptoKeyPair;
-      const x509 = await x509Lib();
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: "01",
-        name: "CN=sns.amazonaws.com, O=privlink",
+      const keys = await generateRsaKeys("rsa", { modulusLength: 2048, publicExponent: 0x10001 });
+      const name = distinguishedName("sns.amazonaws.com", "privlink");
+      const certPem = certificatePem({
+        serial: Buffer.from([1]),
+        subject: name,
+        issuer: name,
         notBefore: new Date(now.getTime() - 3600_000),
         notAfter: new Date(now.getTime() + 3650 * 86_400_000),
-        signingAlgorithm: RSA,
-        keys,
+        publicKey: keys.publicKey,
+        signingKey: keys.privateKey,
       });
-      const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)).toString(
-        "base64",
-      );
-      const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`;
-      writeFileSync(keyPath, keyPem, { mode: 0o600 });
-      writeFileSync(certPath, cert.toString("pem"));
+      writeFileSync(keyPath, keys.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+      writeFileSync(certPath, certPem);
     }
     return new SnsSigner(readFileSync(certPath, "utf8"), readFileSync(keyPath, "utf8"));
   }

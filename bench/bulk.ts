@@ -1,0 +1,200 @@
+/**
+ * Issue 15 item 3: bulk bytes through an endpoint. iperf3 (one stream and four, download with
+ * -R and upload) straight over loopback, through a real interface endpoint (flow admission, the
+ * NLB's target, the relay: privlink in this process, the client connecting from the consumer
+ * workload's host address to the endpoint ENI's) and through HAProxy with its defaults and with
+ * 128 KiB buffers (tune.bufsize 131072), interleaved round by round so that load from elsewhere
+ * on the machine weighs on all alike. Each row is the median over the rounds, with its ratio to
+ * raw loopback (vsDirect; goal ≥ 0.9) and the proxy's CPU per GiB moved, read from
+ * /proc/PID/stat around each iperf3 run.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEndpointTo } from "./endpoint.js";
+import { freePort, HAPROXY, procCpuSeconds, stopProcess, waitForPort } from "./traffic.js";
+
+export const IPERF3 = "/usr/bin/iperf3";
+
+export type Row = Record<string, unknown>;
+
+interface Via {
+  via: string;
+  host: string;
+  port: number;
+  /** The client's source address (an endpoint admits only its VPC's workloads). */
+  bind?: string;
+  /** CPU seconds of the process that relays (none for raw loopback). */
+  cpuSeconds?(): number;
+  stop(): Promise<void>;
+}
+
+const CASES = [
+  { direction: "download", streams: 1 },
+  { direction: "download", streams: 4 },
+  { direction: "upload", streams: 1 },
+  { direction: "upload", streams: 4 },
+] as const;
+
+/** The NLB's listener port for iperf3. */
+const SERVICE_PORT = 5201;
+
+export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}): Promise<Row[]> {
+  const seconds = Math.min(opts.seconds ?? 3, 10);
+  const rounds = Math.min(opts.rounds ?? 3, 7);
+  const vias: Via[] = [];
+  const iperfPort = await freePort();
+  const server = spawn(IPERF3, ["-s", "-B", "127.0.0.1", "-p", String(iperfPort)], { stdio: "ignore" });
+  // Health checks go to a port of their own: the iperf3 server serves one test at a time.
+  const health = createServer((s) => s.destroy());
+  try {
+    await new Promise<void>((r) => health.listen(0, "127.0.0.1", r));
+    await waitForPort(iperfPort);
+    const healthCheckPort = (health.address() as { port: number }).port;
+    vias.push({ via: "direct", host: "127.0.0.1", port: iperfPort, stop: async () => {} });
+    const ep = await startEndpointTo([
+      { name: "iperf", port: SERVICE_PORT, targetPort: iperfPort, healthCheckPort },
+    ]);
+    vias.push({
+      via: "endpoint",
+      host: ep.world.endpointHosts[0]!,
+      port: SERVICE_PORT,
+      bind: ep.world.workloadHost,
+      cpuSeconds: () => procCpuSeconds(process.pid, false),
+      stop: ep.stop,
+    });
+    vias.push(await startHaproxy("haproxy", iperfPort, []));
+    vias.push(await startHaproxy("haproxy-128k", iperfPort, ["  tune.bufsize 131072"]));
+
+    const samples = new Map<string, { gbps: number; msPerGiB?: number }[]>();
+    for (let r = 0; r < rounds; r++)
+      for (const c of CASES)
+        for (const v of vias) {
+          const s = await iperf(v, c.direction, c.streams, seconds);
+          const key = `${caseName(c)}\u0000${v.via}`;
+          samples.set(key, [...(samples.get(key) ?? []), s]);
+        }
+    const rows: Row[] = [];
+    for (const c of CASES) {
+      const raw = median((samples.get(`${caseName(c)}\u0000direct`) ?? []).map((s) => s.gbps));
+      for (const v of vias) {
+        const got = samples.get(`${caseName(c)}\u0000${v.via}`) ?? [];
+        const gbps = median(got.map((s) => s.gbps));
+        const cpu = got.flatMap((s) => (s.msPerGiB === undefined ? [] : [s.msPerGiB]));
+        rows.push({
+          case: caseName(c),
+          via: v.via,
+          value: round(gbps),
+          unit: "Gbit/s",
+          vsDirect: raw ? gbps / raw : undefined,
+          cpuMsPerGiB: cpu.length ? Math.round(median(cpu)) : undefined,
+          note: `median of ${got.length}: ${got.map((s) => round(s.gbps)).join(", ")}`,
+        });
+      }
+    }
+    return rows;
+  } finally {
+    for (const v of vias) await v.stop();
+    health.close();
+    await stopProcess(server);
+  }
+}
+
+const caseName = (c: { direction: string; streams: number }) =>
+  `${c.direction}, ${c.streams} stream${c.streams > 1 ? "s" : ""}`;
+
+/** iperf3 -J's error when the server still finishes the previous test (closes cross a proxy late). */
+const BUSY = /busy running a test/;
+
+/** One iperf3 client run, retried while the server is still busy with the previous one. */
+async function iperf(
+  v: Via,
+  direction: string,
+  streams: number,
+  seconds: number,
+): Promise<{ gbps: number; msPerGiB?: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await iperfOnce(v, direction, streams, seconds);
+    } catch (err) {
+      if (attempt >= 20 || !BUSY.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** One iperf3 client run: its receiver's rate, and the proxy's CPU per GiB while it ran. */
+async function iperfOnce(
+  v: Via,
+  direction: string,
+  streams: number,
+  seconds: number,
+): Promise<{ gbps: number; msPerGiB?: number }> {
+  const args = ["-c", v.host, "-p", String(v.port), "-t", String(seconds), "-J", "-P", String(streams)];
+  if (v.bind) args.push("-B", v.bind);
+  if (direction === "download") args.push("-R");
+  const cpu0 = v.cpuSeconds?.();
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(IPERF3, args, { timeout: (seconds + 15) * 1000 }, (err, stdout) =>
+      // iperf3 -J reports its own errors in the JSON, with a non-zero exit.
+      stdout ? resolve(stdout) : reject(err ?? new Error("iperf3 printed nothing")),
+    ),
+  );
+  const cpu = cpu0 === undefined ? undefined : v.cpuSeconds!() - cpu0;
+  const j = JSON.parse(out) as {
+    error?: string;
+    end?: { sum_received?: { bytes: number; bits_per_second: number } };
+  };
+  const sum = j.end?.sum_received;
+  if (j.error || !sum) throw new Error(`iperf3 through ${v.via}: ${j.error ?? "no result"}`);
+  return {
+    gbps: sum.bits_per_second / 1e9,
+    msPerGiB: cpu === undefined ? undefined : (cpu * 1000) / (sum.bytes / 2 ** 30),
+  };
+}
+
+/** HAProxy in TCP mode in front of the iperf3 server; `global` lines tune it. */
+async function startHaproxy(via: string, target: number, global: string[]): Promise<Via> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "privlink-bulk-haproxy-"));
+  const cfg = join(dir, "haproxy.cfg");
+  writeFileSync(
+    cfg,
+    [
+      "global",
+      ...global,
+      "defaults",
+      "  mode tcp",
+      "  timeout connect 5s",
+      "  timeout client 350s",
+      "  timeout server 350s",
+      "listen iperf",
+      `  bind 127.0.0.1:${port}`,
+      `  server s 127.0.0.1:${target}`,
+      "",
+    ].join("\n"),
+  );
+  const proc: ChildProcess = spawn(HAPROXY, ["-db", "-f", cfg], { stdio: "ignore" });
+  await waitForPort(port);
+  return {
+    via,
+    host: "127.0.0.1",
+    port,
+    cpuSeconds: () => procCpuSeconds(proc.pid!, false),
+    stop: async () => {
+      await stopProcess(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
