@@ -5,7 +5,6 @@ import {
   DescribeVpcEndpointsCommand,
 } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import { type Ctx, DEFAULT_HOST } from "../../src/cloud/context.js";
 import {
   createVpcEndpoint,
   DELETED_RETENTION_MS,
@@ -16,19 +15,13 @@ import { fixedRuntime } from "../../src/cloud/runtime.js";
 import { State } from "../../src/cloud/state.js";
 import { createSubnet } from "../../src/cloud/subnet.js";
 import { createVpc, ensureRegion } from "../../src/cloud/vpc.js";
+import { rootOnFixedClock } from "../helpers/ctx.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer } from "../helpers/server.js";
 import { until, waitForState } from "./consumer-fixtures.js";
 
 function world() {
-  const rt = fixedRuntime(new Date("2026-03-01T00:00:00Z"), 7);
-  const ctx: Ctx = {
-    accountId: "000000000000",
-    region: "us-east-1",
-    principalArn: "arn:aws:iam::000000000000:root",
-    rt,
-    host: DEFAULT_HOST,
-  };
+  const { rt, ctx } = rootOnFixedClock(7);
   const state = new State();
   const { vpcId, subnetId } = state.transact((tx) => {
     ensureRegion(tx, ctx);

@@ -4,7 +4,7 @@
  * a run is counted, never timed, and must not grow with the store.
  */
 import { describe, expect, it } from "vitest";
-import { type Ctx, DEFAULT_HOST } from "../../src/cloud/context.js";
+import type { Ctx } from "../../src/cloud/context.js";
 import {
   createVpcEndpoint,
   DELETED_RETENTION_MS,
@@ -14,23 +14,16 @@ import {
 import { createService } from "../../src/cloud/endpoint-service.js";
 import { ALWAYS_READY, lifecycleExamined, runLifecycle } from "../../src/cloud/lifecycle.js";
 import { createLoadBalancer } from "../../src/cloud/load-balancer.js";
-import { fixedRuntime } from "../../src/cloud/runtime.js";
 import { State } from "../../src/cloud/state.js";
 import { createSubnet } from "../../src/cloud/subnet.js";
 import type { Kind } from "../../src/cloud/types.js";
 import { createVpc, ensureRegion } from "../../src/cloud/vpc.js";
+import { rootOnFixedClock } from "../helpers/ctx.js";
 
 const PER_VPC = 20;
 
 function world(endpoints: number) {
-  const rt = fixedRuntime(new Date("2026-03-01T00:00:00Z"), 11);
-  const ctx: Ctx = {
-    accountId: "000000000000",
-    region: "us-east-1",
-    principalArn: "arn:aws:iam::000000000000:root",
-    rt,
-    host: DEFAULT_HOST,
-  };
+  const { rt, ctx } = rootOnFixedClock(11);
   const state = new State();
   const nets: { vpcId: string; subnetId: string }[] = [];
   for (let made = 0, n = 1; made < endpoints; n++) {

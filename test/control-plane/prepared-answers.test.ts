@@ -3,16 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ec2Handlers } from "../../src/api/ec2/index.js";
 import { createApiServer } from "../../src/api/server.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
-import { type Ctx, DEFAULT_HOST } from "../../src/cloud/context.js";
+import { DEFAULT_HOST } from "../../src/cloud/context.js";
 import {
   createVpcEndpoint,
   DELETED_RETENTION_MS,
   deleteVpcEndpoints,
   reconcileEndpoints,
 } from "../../src/cloud/endpoint.js";
-import { fixedRuntime } from "../../src/cloud/runtime.js";
 import { State } from "../../src/cloud/state.js";
 import { createVpc, ensureRegion } from "../../src/cloud/vpc.js";
+import { rootOnFixedClock } from "../helpers/ctx.js";
 import { signedFetch } from "../helpers/sign.js";
 
 /**
@@ -22,14 +22,7 @@ import { signedFetch } from "../helpers/sign.js";
  * the answer when its retention runs out, with no commit in between. The server runs here
  * without the lifecycle, so nothing commits behind the test's back.
  */
-const rt = fixedRuntime(new Date("2026-03-01T00:00:00Z"), 11);
-const ctx: Ctx = {
-  accountId: "000000000000",
-  region: "us-east-1",
-  principalArn: "arn:aws:iam::000000000000:root",
-  rt,
-  host: DEFAULT_HOST,
-};
+const { rt, ctx } = rootOnFixedClock(11);
 const state = new State();
 const server = createApiServer({
   state,

@@ -1,6 +1,6 @@
 import type { Series } from "./expression.js";
-import { bucket, resolutionFor, roundStart, type Statistic, statistic } from "./statistics.js";
-import type { Dimension, MetricStore } from "./store.js";
+import { resolutionFor, roundStart, type Statistic } from "./statistics.js";
+import type { Dimension, MetricStore, PointColumn } from "./store.js";
 
 /** A GetMetricData metric query once validated: which metric, at what period and statistic. */
 export interface StatQuery {
@@ -12,10 +12,26 @@ export interface StatQuery {
 }
 
 /**
- * Every metric query of one GetMetricData request answered from a single store query (one
- * statement for up to 500 metrics rather than a series lookup and a range read per query), then
- * bucketed per query into its period. Element k answers query k; a metric that does not exist
- * answers an empty series, as in CloudWatch.
+ * What each statistic reads from a stored aggregate and how a period's points fold into it:
+ * `x` (and `y` for Average) accumulate over the period's points, `value` gives the datapoint.
+ */
+const FOLDS: Record<
+  Statistic,
+  { cols: readonly PointColumn[]; add(x: number, v: number): number; value(x: number, y: number): number }
+> = {
+  SampleCount: { cols: ["n"], add: (x, v) => x + v, value: (x) => x },
+  Sum: { cols: ["sum"], add: (x, v) => x + v, value: (x) => x },
+  Average: { cols: ["n", "sum"], add: (x, v) => x + v, value: (n, sum) => (n ? sum / n : 0) },
+  Minimum: { cols: ["min"], add: Math.min, value: (x) => x },
+  Maximum: { cols: ["max"], add: Math.max, value: (x) => x },
+};
+
+/**
+ * Every metric query of one GetMetricData request: the series found in one statement, then
+ * each query's points read with only the columns its statistic needs and folded into its
+ * periods as they stream in time order — no object per datapoint, no map, no sort (GetMetricData
+ * over 15 days of 100 metrics reads 36,000 points). Element k answers query k; a metric that
+ * does not exist answers an empty series, as in CloudWatch. Only periods with data appear.
  */
 export function readStatSeries(
   store: MetricStore,
@@ -24,22 +40,42 @@ export function readStatSeries(
   win: { start: number; end: number },
   now: number,
 ): Series[] {
-  const starts = queries.map((q) => roundStart(win.start, now, q.period));
-  const requests = queries.map((q, k) => {
-    const start = starts[k]!;
-    const period = resolutionFor(q.period, start, now);
-    return {
-      namespace: q.ns,
-      metricName: q.name,
-      dimensions: q.dims,
-      period,
-      from: start - (start % period),
-      to: win.end,
-    };
-  });
-  const points = store.rows(scope.accountId, scope.region, requests);
+  const ids = store.seriesIds(
+    scope.accountId,
+    scope.region,
+    queries.map((q) => ({ namespace: q.ns, metricName: q.name, dimensions: q.dims })),
+  );
   return queries.map((q, k) => {
-    const buckets = [...bucket(points[k]!, starts[k]!, q.period)].sort((a, b) => a[0] - b[0]);
-    return { ts: buckets.map(([t]) => t), vs: buckets.map(([, a]) => statistic(a, q.stat)) };
+    const ts: number[] = [];
+    const vs: number[] = [];
+    const id = ids[k];
+    if (id === undefined) return { ts, vs };
+    const start = roundStart(win.start, now, q.period);
+    const res = resolutionFor(q.period, start, now);
+    const fold = FOLDS[q.stat];
+    const two = fold.cols.length === 2;
+    let at = Number.NaN;
+    let x = 0;
+    let y = 0;
+    for (const row of store.columns(id, res, start - (start % res), win.end, fold.cols)) {
+      const bucket = start + Math.floor((row[0]! - start) / q.period) * q.period;
+      if (bucket !== at) {
+        if (!Number.isNaN(at)) {
+          ts.push(at);
+          vs.push(fold.value(x, y));
+        }
+        at = bucket;
+        x = row[1]!;
+        y = two ? row[2]! : 0;
+      } else {
+        x = fold.add(x, row[1]!);
+        if (two) y = fold.add(y, row[2]!);
+      }
+    }
+    if (!Number.isNaN(at)) {
+      ts.push(at);
+      vs.push(fold.value(x, y));
+    }
+    return { ts, vs };
   });
 }

@@ -200,14 +200,20 @@ export class CloudWatchMetrics {
     for (const q of checked.values()) {
       const s = resolve(q.id);
       if (!q.returnData) continue;
-      total += s.ts.length;
-      const order = s.ts.map((_, k) => k);
-      if (scanBy === "TimestampDescending") order.reverse();
+      const n = s.ts.length;
+      total += n;
+      const Timestamps = new Array<Date>(n);
+      const Values = new Array<number>(n);
+      for (let j = 0; j < n; j++) {
+        const k = scanBy === "TimestampDescending" ? n - 1 - j : j;
+        Timestamps[j] = new Date(s.ts[k]! * 1000);
+        Values[j] = s.vs[k]!;
+      }
       results.push({
         Id: q.id,
         Label: q.label ?? q.stat?.name ?? q.id,
-        Timestamps: order.map((k) => new Date(s.ts[k]! * 1000)),
-        Values: order.map((k) => s.vs[k]!),
+        Timestamps,
+        Values,
         StatusCode: "Complete",
       });
     }
