@@ -241,6 +241,17 @@ export function dnsPathGoals(rows: Row[]): string[] {
   });
 }
 
+/** Issue 19, several hosts: the targets docs/agents.md states (one tunnel hop costs at most one more relay). */
+export function agentGoals(rows: Row[]): string[] {
+  const across = rows.find((r) => r.case === "across two agents");
+  if (typeof across?.vsWithinSetup !== "number" || typeof across.vsWithinThroughput !== "number") return [];
+  const setup = across.vsWithinSetup;
+  const rate = across.vsWithinThroughput;
+  return [
+    `goal: connection set-up across two agents at most ×2.0 of within one; measured: median ×${setup.toFixed(3)}: ${setup <= 2 ? "met" : "NOT met"}`,
+    `goal: throughput across two agents at least ×0.5 of within one; measured: ×${rate.toFixed(3)}: ${rate >= 0.5 ? "met" : "NOT met"}`,
+  ];
+}
 /** How far the API may slow under a DNS flood and still count as served, not starved. */
 const STARVED_FACTOR = 10;
 

@@ -34,6 +34,8 @@ export interface NetWorld {
   readonly echo: { host: string; port: number; endpointId: string };
   /** The workload's HTTP proxy (CONNECT). */
   readonly proxy: { host: string; port: number };
+  /** The echo service's target (the NLB's IP target on loopback). */
+  readonly echoTarget: { host: string; port: number };
   /** Sockets the echo target holds open now. */
   echoOpen(): number;
   close(): Promise<void>;
@@ -48,6 +50,8 @@ export interface NetWorldOptions {
   serve?: (s: Socket) => void;
   /** "netns" builds the world as namespaces too (root only); default loopback. */
   network?: NetworkMode;
+  /** A shared PostgreSQL store (postgres://…) instead of a SQLite file in a temporary home. */
+  store?: string;
 }
 
 export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorld> {
@@ -68,6 +72,7 @@ export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorl
     publicDns: opts.publicDns ?? "127.0.253.16",
     idleTimeoutMs: opts.idleTimeoutMs,
     network: opts.network,
+    store: opts.store,
   });
   const close = async () => {
     await p.close();
@@ -193,6 +198,7 @@ export async function startNetWorld(opts: NetWorldOptions = {}): Promise<NetWorl
       front: { host: smHost, port: dp.boundPort(smHost, 443), endpointId: smId },
       echo: { host: echoHost, port: dp.boundPort(echoHost, ECHO_PORT), endpointId: echoId },
       proxy: { host: proxy.host, port: proxy.port },
+      echoTarget: { host: "127.0.0.1", port: (echo.address() as AddressInfo).port },
       echoOpen: () => echoSockets.size,
       close,
     };

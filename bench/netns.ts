@@ -49,7 +49,8 @@ const once = () => bulk ? stream() : new Promise((resolve, reject) => {
   .catch((e) => { console.error(e.message); process.exit(1); });
 `;
 
-function client(
+/** Connection set-up samples (µs) from a client process, under `prefix` (e.g. `ip netns exec NS`). */
+export function client(
   prefix: string[],
   host: string,
   port: number,

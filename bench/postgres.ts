@@ -14,6 +14,11 @@ export interface TestPostgres {
   readonly port: number;
   /** The URL of a database on this server (default: the `postgres` database). */
   url(database?: string): string;
+  /**
+   * The same database through the server's Unix socket: a process in another network namespace
+   * (an agent's "host" in the agent tests) reaches it through the file system, not the network.
+   */
+  socketUrl(url: string): string;
   /** A new empty database; its URL. */
   createDatabase(): Promise<string>;
   /** Kills every process of the server at once (a crash: no shutdown, no checkpoint). */
@@ -138,6 +143,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     port,
     url,
+    socketUrl: (u) =>
+      `postgres://privlink@/${new URL(u).pathname.slice(1)}?host=${encodeURIComponent(dir)}&port=${port}`,
     async createDatabase() {
       const name = `t${process.pid}_${++databases}`;
       const c = new pg.Client({ connectionString: url() });

@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../src/privlink.js";
 import {
+  agentGoals,
   analyzeGoals,
   apiCpuGoals,
   bulkGoals,
@@ -179,6 +180,15 @@ const BENCHES: Record<string, Entry> = {
       (await import("./netns.js")).benchNetns(full ? {} : { samples: 300, seconds: 20, streams: 6 }) as never,
     budget: [90, 180],
     goals: netnsGoals,
+  },
+  agents: {
+    title: "issue 19: a flow across two agents (hosts = namespaces) against within one (same run; root only)",
+    run: async (full) =>
+      (await import("./agents.js")).benchAgents(
+        full ? {} : { samples: 300, seconds: 15, bytes: 64 * 1024 * 1024 },
+      ) as never,
+    budget: [120, 240],
+    goals: agentGoals,
   },
   "connect-hops": {
     title: "issue 10: connection set-up through a peering and a TGW against same-VPC (same run)",

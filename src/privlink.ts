@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { adminRoutes } from "./api/admin.js";
+import { agentRoutes } from "./api/admin-agents.js";
 import { loadOrCreateAdminToken } from "./api/admin-auth.js";
 import { dataPlaneRoutes } from "./api/admin-dataplane.js";
 import { namespaceRoutes } from "./api/admin-namespace.js";
@@ -238,6 +239,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
   let namespaces: NamespaceNetwork | undefined;
+  const agents = agentRoutes(storeWhere !== undefined ? opts.store : undefined);
   let ready = false;
   const web = startConsole({
     state,
@@ -286,6 +288,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         () => workloadTlsEnv(home),
       ),
       ...siteRoutes(state, rt, host),
+      ...agents.routes,
       ...costRoutes({
         state,
         metrics: cloudwatch.metrics,
@@ -403,6 +406,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       });
       sns.close();
       logs.close();
+      await agents.close();
       await store.close();
       // Only this server's own files: another server's server.json is never removed.
       if (lock.owns(serverFilePath(home))) rmSync(serverFilePath(home), { force: true });

@@ -45,6 +45,13 @@ export const COMMANDS: readonly CommandSummary[] = [
     load: server,
   },
   {
+    name: "agent",
+    term: "agent [options]",
+    summary:
+      "run this host's share of a privlink shared through PostgreSQL: the data plane and DNS of the VPCs placed on it (docs/agents.md)",
+    load: async () => (await import("./agent.js")).registerAgentCommand,
+  },
+  {
     name: "account",
     term: "account",
     summary: "AWS accounts on this privlink",

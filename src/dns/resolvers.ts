@@ -54,6 +54,11 @@ export interface ResolverOptions {
   forwardTimeoutMs?: number;
   /** Period of the full rebuild (default {@link FULL_REBUILD_MS}); 0 turns it off. */
   fullRebuildMs?: number;
+  /**
+   * Several hosts: whether this node serves a VPC's resolver (an agent serves those placed on
+   * it). Default: every VPC. Call `relisten()` when the answer changes.
+   */
+  serves?: (vpcId: string) => boolean;
 }
 
 export interface ResolverInfo {
@@ -99,6 +104,8 @@ export interface Resolvers {
   rebuildAll(): number;
   /** Resolves once listeners for the current state are started or stopped (tests, start-up). */
   settled(): Promise<void>;
+  /** Starts and stops VPC resolvers after `serves` changed its answers (a placement moved). */
+  relisten(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -498,10 +505,17 @@ class ResolverSet implements Resolvers {
   /** 127.S.0.2 for every slotted CIDR block of every VPC. */
   private desiredListeners(): Map<string, string> {
     const want = new Map<string, string>();
+    const serves = this.opts.serves;
     for (const vpc of this.state.all("vpc"))
-      for (const b of vpc.cidrBlocks)
-        if (b.state === "associated" && b.slot !== undefined) want.set(resolverAddress(b.slot), vpc.id);
+      if (!serves || serves(vpc.id))
+        for (const b of vpc.cidrBlocks)
+          if (b.state === "associated" && b.slot !== undefined) want.set(resolverAddress(b.slot), vpc.id);
     return want;
+  }
+
+  relisten(): Promise<void> {
+    this.syncListeners();
+    return this.settled();
   }
 
   private syncListeners(): void {

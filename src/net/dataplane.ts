@@ -78,6 +78,21 @@ export interface DataPlaneOptions {
   /** Ports below 1024 bind at PRIVILEGED_PORT_BASE + port when this process may not bind them. */
   mapPrivilegedPorts?: boolean;
   backlog?: number;
+  /** Several hosts (src/agent): connections to VPCs another agent serves go there instead. */
+  placement?: RemotePlacement;
+}
+
+/**
+ * Which agent serves a VPC, asked per connection: a placement that moves takes effect on the
+ * next connection without touching a listener (every agent listens on every endpoint address,
+ * the entry point for the workloads on its host).
+ */
+export interface RemotePlacement {
+  /**
+   * Takes a connection to `host:servicePort` (an endpoint in `vpcId`) when another agent serves
+   * that VPC, and carries it there; false when this one does, and the data plane admits it here.
+   */
+  divert(vpcId: string, socket: Socket, host: string, servicePort: number): boolean;
 }
 
 /** How much work the reconciler did: tests read it to see the incremental path taken. */
@@ -130,6 +145,8 @@ const PASS_SLICE = 1000;
 interface EndpointListener extends ListenerSpec {
   readonly endpointId: string;
   readonly eniId: string;
+  /** The VPC of the endpoint's interface: what placement decides on. */
+  readonly vpcId: string;
   /** The port clients ask for; `port` is the one bound (they differ only when mapped). */
   readonly servicePort: number;
 }
@@ -582,9 +599,13 @@ export class DataPlane {
           servicePort,
           endpointId: ep.id,
           eniId,
+          vpcId: eni.vpcId,
           // Only endpoints to AWS services hand sockets to the front; the rest relay or refuse.
           relayOnly: ep.serviceId !== undefined,
-          onConnection: (socket) => this.admit(socket, spec),
+          onConnection: (socket) => {
+            if (!this.opts.placement?.divert(spec.vpcId, socket, spec.host, spec.servicePort))
+              this.admit(socket, spec);
+          },
         };
         out.push(spec);
       }
@@ -699,6 +720,15 @@ export class DataPlane {
     const spec = this.listeners.desired(key);
     if (spec) this.admit(socket, spec, sourceHost);
     else refuse(socket);
+  }
+
+  /**
+   * Admits a connection another agent carried here (src/agent/tunnel.ts) for the endpoint
+   * address `host:servicePort`, from the workload at `sourceHost`: this agent serves the VPC, so
+   * it applies the one flow decision. Never diverted again, so a placement in flux cannot loop.
+   */
+  admitCarried(host: string, servicePort: number, socket: Socket, sourceHost: string): void {
+    this.admitAt(listenerKey(host, this.mappedPort(servicePort)), socket, sourceHost);
   }
 
   private admit(socket: Socket, spec: EndpointListener, sourceHost?: string): void {

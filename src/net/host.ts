@@ -1,6 +1,6 @@
 import type { Readiness } from "../cloud/lifecycle.js";
 import type { State } from "../cloud/state.js";
-import { DataPlane, type ServiceFrontHandler } from "./dataplane.js";
+import { DataPlane, type RemotePlacement, type ServiceFrontHandler } from "./dataplane.js";
 import { FlowEvents } from "./flow-events.js";
 import { Meter, type MeterStore } from "./meter.js";
 import { type DnsLike, dnsResolver, type NameResolver, stateResolver } from "./resolver.js";
@@ -27,6 +27,8 @@ export interface DataPlaneHostOptions {
   maxConnectionsPerEndpoint?: number;
   /** How often the data plane re-checks every endpoint besides its per-commit updates (default 60 s). */
   fullReconcileMs?: number;
+  /** Several hosts: where connections to VPCs that another agent serves go (src/agent). */
+  placement?: RemotePlacement;
 }
 
 /**
@@ -61,6 +63,7 @@ export function createDataPlaneHost(opts: DataPlaneHostOptions): DataPlaneHost {
     idleTimeoutMs: opts.idleTimeoutMs,
     fullReconcileMs: opts.fullReconcileMs,
     maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint,
+    placement: opts.placement,
     onConverged: () => converged(),
   });
   const fallback = opts.resolver ?? stateResolver(opts.state);

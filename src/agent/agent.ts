@@ -1,0 +1,212 @@
+import { randomBytes } from "node:crypto";
+import type { AddressInfo, Server } from "node:net";
+import type { Placement } from "../cloud/placement.js";
+import { State } from "../cloud/state.js";
+import { type Resolvers, startResolvers } from "../dns/resolvers.js";
+import { type DataPlane, type RemotePlacement, stripMapped } from "../net/dataplane.js";
+import { createDataPlaneHost, type DataPlaneHost } from "../net/host.js";
+import { type AgentRecord, type AgentsView, agentMeterKey, Leases } from "../store/leases.js";
+import { PostgresStore } from "../store/postgres.js";
+import { carry, createTunnelServer, splitAddress, type TunnelCounters } from "./tunnel.js";
+
+/** Default lease: an agent killed without a word loses its VPCs within this plus one renewal. */
+export const DEFAULT_LEASE_MS = 15_000;
+
+export interface AgentOptions {
+  /** The shared store (postgres://…): agents need PostgreSQL, there is no SQLite agent. */
+  store: string;
+  /** Unique among the agents of one store; a restarted agent takes its row (and lease) back. */
+  name: string;
+  /** Where the tunnel listens (host:port; default 127.0.0.1:0). */
+  listen?: string;
+  /** What other agents dial (default: the listen address with its bound port). */
+  advertise?: string;
+  /** Lease length (default {@link DEFAULT_LEASE_MS}); renewed every third of it. */
+  leaseMs?: number;
+  /** Port of the VPC resolvers on this host (default as `privlink up`). */
+  dnsPort?: number;
+  publicDns?: string;
+  /** Clock of the tunnel headers (ms); leases use the store's clock. */
+  now?: () => number;
+  warn?: (message: string) => void;
+}
+
+export interface Agent {
+  readonly name: string;
+  /** The tunnel address other agents dial. */
+  readonly address: string;
+  readonly state: State;
+  readonly dataplane: DataPlane;
+  readonly dns: Resolvers;
+  readonly tunnels: TunnelCounters;
+  /** The VPCs and sites (`site:…`) placed on this agent, as of its last lease round. */
+  units(): string[];
+  /** One lease round now: renew, place, read the placements back. */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `privlink agent`: one host's share of a privlink spread over several hosts. It follows the
+ * shared store's change feed like any node, holds a lease, and serves the data plane and DNS of
+ * the VPCs placed on it; connections from this host's workloads to endpoints of VPCs placed on
+ * another agent are carried there through the tunnel. It serves no API and changes no domain
+ * object: its only writes are its lease, placement passes and its counters.
+ */
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(opts.name))
+    throw new Error(`an agent name is 1-63 letters, digits, '.', '_' or '-', not '${opts.name}'`);
+  if (!PostgresStore.accepts(opts.store))
+    throw new Error(
+      `privlink agent needs the shared PostgreSQL store (--store postgres://…), not '${opts.store}'`,
+    );
+  const name = opts.name;
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  if (!(leaseMs >= 300)) throw new Error(`the lease is at least 300 ms, not ${leaseMs}`);
+  const now = opts.now ?? Date.now;
+  const warn = opts.warn ?? ((m: string) => process.emitWarning(`privlink agent ${name}: ${m}`));
+  const key = randomBytes(32).toString("hex");
+  const store = await PostgresStore.open(opts.store);
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const state = new State(store);
+    store.loadInto(state);
+    // Its own connection: reopened by the next round once PostgreSQL is back after a loss.
+    let leases: Leases | undefined = await Leases.open(opts.store);
+    closers.push(async () => leases?.close());
+    const tunnels: TunnelCounters = { sent: 0, received: 0, refused: 0, bytesSent: 0, bytesReceived: 0 };
+
+    let view: AgentsView = { now: 0, agents: [], placements: new Map() };
+    let byName = new Map<string, AgentRecord>();
+    let mine = new Set<string>();
+    /** The agent serving `vpcId` when it is another one (unplaced VPCs are served here). */
+    const elsewhere = (vpcId: string): AgentRecord | undefined => {
+      const p: Placement | undefined = view.placements.get(vpcId);
+      return p && p.agent !== name ? byName.get(p.agent) : undefined;
+    };
+    const placement: RemotePlacement = {
+      divert(vpcId, socket, host, servicePort) {
+        const owner = elsewhere(vpcId);
+        if (!owner) return false;
+        const source = stripMapped(socket.remoteAddress ?? "");
+        carry(
+          socket,
+          owner,
+          { from: name, host, port: servicePort, source, sourcePort: socket.remotePort ?? 0 },
+          tunnels,
+          now,
+        );
+        return true;
+      },
+    };
+    const host: DataPlaneHost = createDataPlaneHost({
+      state,
+      // Each agent's counters in a row of its own: the store sums them (Leases.meterTotals).
+      meta: {
+        getMeta: (k) => store.getMeta(agentMeterKey(k, name)),
+        setMeta: (k, v) => store.setMeta(agentMeterKey(k, name), v),
+      },
+      placement,
+    });
+
+    const server: Server = createTunnelServer({
+      me: () => ({ name, key }),
+      now,
+      counters: tunnels,
+      onFlow: (flow, socket) => host.dataplane.admitCarried(flow.host, flow.port, socket, flow.source),
+      onRefused: (reason, remote) => warn(`refused a tunnel connection from ${remote}: ${reason}`),
+    });
+    const [listenHost, listenPort] = splitAddress(opts.listen ?? "127.0.0.1:0");
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(listenPort, listenHost, () => resolve());
+    });
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const bound = server.address() as AddressInfo;
+    const address =
+      opts.advertise ??
+      (bound.family === "IPv6" ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`);
+
+    let dns: Resolvers | undefined;
+    const round = async () => {
+      leases ??= await Leases.open(opts.store);
+      try {
+        await leases.renew({ name, address, key }, leaseMs);
+        await leases.rebalance();
+        view = await leases.view();
+      } catch (err) {
+        // Until it renews again this agent keeps serving its last placements (docs/agents.md).
+        const lost = leases;
+        leases = undefined;
+        await lost.close();
+        throw err;
+      }
+      byName = new Map(view.agents.map((a) => [a.name, a]));
+      const next = new Set([...view.placements.values()].filter((p) => p.agent === name).map((p) => p.unit));
+      const changed = next.size !== mine.size || [...next].some((u) => !mine.has(u));
+      mine = next;
+      if (changed) await dns?.relisten();
+    };
+    let running: Promise<void> = Promise.resolve();
+    let closed = false;
+    const tick = (): Promise<void> => {
+      running = running
+        .then(() => (closed ? undefined : round()))
+        .catch((err) => warn(`lease round failed: ${(err as Error).message}`));
+      return running;
+    };
+    // The first round places this agent's units before any listener opens.
+    await round();
+    await host.start();
+    closers.push(() => host.close());
+    dns = await startResolvers({
+      state,
+      port: opts.dnsPort,
+      publicAddress: opts.publicDns,
+      serves: (vpcId) => mine.has(vpcId),
+    });
+    closers.push(() => dns!.close());
+    host.useDns(dns);
+    const timer = setInterval(() => void tick(), Math.floor(leaseMs / 3));
+    // A new (or deleted) VPC or site gets placed at once rather than at the next renewal.
+    let soon: NodeJS.Timeout | undefined;
+    const unsubscribe = state.onCommit((changes) => {
+      if (soon || !changes.some((c) => c.kind === "vpc" || c.kind === "site")) return;
+      soon = setTimeout(() => {
+        soon = undefined;
+        void tick();
+      }, 50);
+    });
+    closers.push(async () => {
+      closed = true;
+      clearInterval(timer);
+      clearTimeout(soon);
+      unsubscribe();
+      await running;
+      // A clean stop hands the units over now instead of after the lease.
+      await leases?.release(name);
+      await leases?.rebalance();
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      name,
+      address,
+      state,
+      dataplane: host.dataplane,
+      dns,
+      tunnels,
+      units: () => [...mine].sort(),
+      tick,
+      close: () => {
+        closing ??= closeAll();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

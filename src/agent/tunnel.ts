@@ -1,0 +1,167 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { refuse } from "../net/listener.js";
+import { AWS_IDLE_TIMEOUT_MS, adoptAccepted, connectUpstream, type RelayMeter, relay } from "../net/relay.js";
+
+/**
+ * The agent-to-agent tunnel: a workload's connection accepted on one agent, for an endpoint
+ * whose VPC another agent serves, is carried to that agent over one TCP connection per flow.
+ * The connection opens with a header naming the flow (endpoint address, original source) and
+ * an HMAC-SHA256 over it keyed with the receiving agent's key from the store; the bytes that
+ * follow are the workload's, unchanged. The receiver applies the one flow decision as if the
+ * workload had connected to it.
+ *
+ * Header: "PLT1", u16 length of the JSON, the JSON ({@link CarriedFlow}), 32 bytes of MAC.
+ */
+const MAGIC = Buffer.from("PLT1");
+const MAC_BYTES = 32;
+/** Longest JSON accepted: a header is a few hundred bytes; anything longer is not one of ours. */
+const MAX_JSON = 2048;
+/** A header older or newer than this (receiver's clock) is refused: replays stay short-lived. */
+export const TUNNEL_SKEW_MS = 30_000;
+/** Time a tunnel connection gets to send its whole header. */
+const HEADER_DEADLINE_MS = 5_000;
+
+/** One carried flow, as the header states it. */
+export interface CarriedFlow {
+  /** Sending and receiving agents' names. */
+  from: string;
+  to: string;
+  /** The endpoint address the workload dialled (host address) and the port it asked for. */
+  host: string;
+  port: number;
+  /** The workload's address and port as the sending agent accepted them. */
+  source: string;
+  sourcePort: number;
+  /** Sending agent's clock (ms): bounds replays together with {@link TUNNEL_SKEW_MS}. */
+  at: number;
+}
+
+export function encodeTunnelHeader(flow: CarriedFlow, key: string): Buffer {
+  const json = Buffer.from(JSON.stringify(flow));
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(json.length);
+  const signed = Buffer.concat([MAGIC, len, json]);
+  return Buffer.concat([signed, mac(key, signed)]);
+}
+
+export type HeaderRead =
+  | { kind: "more" }
+  | { kind: "bad"; reason: string }
+  | { kind: "flow"; flow: CarriedFlow; rest: Buffer };
+
+/** Reads a header from the bytes received so far, checking its MAC with `key`, `to` and its age. */
+export function decodeTunnelHeader(buf: Buffer, me: { name: string; key: string }, now: number): HeaderRead {
+  if (buf.length < MAGIC.length + 2)
+    return MAGIC.subarray(0, buf.length).equals(buf.subarray(0, MAGIC.length))
+      ? { kind: "more" }
+      : { kind: "bad", reason: "not a privlink tunnel" };
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return { kind: "bad", reason: "not a privlink tunnel" };
+  const len = buf.readUInt16BE(MAGIC.length);
+  if (len > MAX_JSON) return { kind: "bad", reason: "header too long" };
+  const end = MAGIC.length + 2 + len;
+  if (buf.length < end + MAC_BYTES) return { kind: "more" };
+  const signed = buf.subarray(0, end);
+  if (!timingSafeEqual(mac(me.key, signed), buf.subarray(end, end + MAC_BYTES)))
+    return { kind: "bad", reason: "bad MAC (not signed with this agent's key)" };
+  let flow: CarriedFlow;
+  try {
+    flow = JSON.parse(signed.subarray(MAGIC.length + 2).toString()) as CarriedFlow;
+  } catch {
+    return { kind: "bad", reason: "unreadable header" };
+  }
+  if (flow.to !== me.name) return { kind: "bad", reason: `meant for agent ${flow.to}` };
+  if (!(Math.abs(now - flow.at) <= TUNNEL_SKEW_MS))
+    return { kind: "bad", reason: "header too old or too new" };
+  return { kind: "flow", flow, rest: Buffer.from(buf.subarray(end + MAC_BYTES)) };
+}
+
+function mac(key: string, data: Buffer): Buffer {
+  return createHmac("sha256", key).update(data).digest();
+}
+
+/** What a tunnel endpoint counts: flows carried each way, refused headers, failed dials. */
+export interface TunnelCounters {
+  sent: number;
+  received: number;
+  refused: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface TunnelServerOptions {
+  me: () => { name: string; key: string };
+  now?: () => number;
+  /** An authenticated flow: admit `socket` (its pending bytes put back) as from `flow.source`. */
+  onFlow(flow: CarriedFlow, socket: Socket): void;
+  onRefused?(reason: string, remote: string): void;
+  counters: TunnelCounters;
+}
+
+/** Accepts tunnel connections; each is handed on once its header checks out, else reset. */
+export function createTunnelServer(opts: TunnelServerOptions): Server {
+  const now = opts.now ?? Date.now;
+  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    let buf: Buffer = Buffer.alloc(0);
+    const deadline = setTimeout(() => fail("no header in time"), HEADER_DEADLINE_MS);
+    const fail = (reason: string) => {
+      clearTimeout(deadline);
+      socket.removeListener("data", onData);
+      opts.counters.refused++;
+      opts.onRefused?.(reason, `${socket.remoteAddress}:${socket.remotePort}`);
+      refuse(socket);
+    };
+    const onData = (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const read = decodeTunnelHeader(buf, opts.me(), now());
+      if (read.kind === "more") return;
+      if (read.kind === "bad") return fail(read.reason);
+      clearTimeout(deadline);
+      socket.removeListener("data", onData);
+      socket.pause();
+      if (read.rest.length > 0) socket.unshift(read.rest);
+      opts.counters.received++;
+      opts.onFlow(read.flow, socket);
+    };
+    socket.on("data", onData);
+    socket.on("error", () => clearTimeout(deadline));
+  });
+}
+
+/**
+ * Carries `socket` (a workload's connection accepted here) to the agent at `address`: the
+ * header first, then the workload's bytes both ways. The serving agent meters the flow; this
+ * side counts the tunnel's bytes only. A peer that cannot be reached resets the workload.
+ */
+export function carry(
+  socket: Socket,
+  to: { name: string; address: string; key: string },
+  flow: Omit<CarriedFlow, "to" | "at">,
+  counters: TunnelCounters,
+  now: () => number = Date.now,
+): void {
+  const [host, port] = splitAddress(to.address);
+  const preamble = encodeTunnelHeader({ ...flow, to: to.name, at: now() }, to.key);
+  counters.sent++;
+  const meter: RelayMeter = {
+    bytesIn: (n) => {
+      counters.bytesSent += n;
+    },
+    bytesOut: (n) => {
+      counters.bytesReceived += n;
+    },
+    closed: () => undefined,
+  };
+  relay(adoptAccepted(socket), () => connectUpstream({ host, port }), {
+    preamble,
+    idleTimeoutMs: AWS_IDLE_TIMEOUT_MS,
+    meter,
+  });
+}
+
+/** "host:port" or "[v6]:port" into its parts. */
+export function splitAddress(address: string): [string, number] {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!m) throw new Error(`an agent address is host:port, not '${address}'`);
+  return [m[1]!, Number(m[2])];
+}
