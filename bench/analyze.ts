@@ -12,6 +12,7 @@
  * resolved by the VPC's DNS), and as the whole `privlink why` process. Baseline: the admin
  * health request over the same connection, and `node -e 0` for the process start-up.
  */
+
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +23,8 @@ import { accessReport, decideCase, flowCases } from "../src/analyze/access.js";
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { awsServices } from "../src/cloud/catalog.js";
 import type { Ctx } from "../src/cloud/context.js";
-import { createVpcEndpoint } from "../src/cloud/endpoint.js";
+import { createVpcEndpoint } from "../src/cloud/endpoint-create.js";
+
 import { runInstances } from "../src/cloud/instance.js";
 import { ALWAYS_READY, runLifecycle } from "../src/cloud/lifecycle.js";
 import { systemRuntime } from "../src/cloud/runtime.js";

@@ -6,6 +6,7 @@
  * (bench/sdk-load.mjs), and the baseline: a bare node:http server answering privlink's own
  * response body.
  */
+
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -18,7 +19,8 @@ import { createApiServer } from "../src/api/server.js";
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { awsServices } from "../src/cloud/catalog.js";
 import type { Ctx } from "../src/cloud/context.js";
-import { createVpcEndpoint } from "../src/cloud/endpoint.js";
+import { createVpcEndpoint } from "../src/cloud/endpoint-create.js";
+
 import { ALWAYS_READY, runLifecycle } from "../src/cloud/lifecycle.js";
 import { systemRuntime } from "../src/cloud/runtime.js";
 import { State } from "../src/cloud/state.js";

@@ -14,8 +14,10 @@
  * is the most this client can get out of any server for this response, so `vsCeiling` is the
  * share of it privlink reaches and `clientCpu` near 1 says the client was the limit.
  */
+
 import { performance } from "node:perf_hooks";
-import { createVpcEndpoint } from "../src/cloud/endpoint.js";
+import { createVpcEndpoint } from "../src/cloud/endpoint-create.js";
+
 import { endpointDnsNames } from "../src/cloud/endpoint-dns.js";
 import { startResolvers } from "../src/dns/resolvers.js";
 import {

@@ -11,10 +11,12 @@
  *
  * {@link startForwardTarget} runs the DNS server the rule forwards to, on its ENI's host address.
  */
+
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { hostAddressOf } from "../src/cloud/addressing.js";
 import type { Ctx } from "../src/cloud/context.js";
-import { createVpcEndpoint } from "../src/cloud/endpoint.js";
+import { createVpcEndpoint } from "../src/cloud/endpoint-create.js";
+
 import { createEni } from "../src/cloud/eni.js";
 import { changeRecordSets, createHostedZone, type RecordChange } from "../src/cloud/hosted-zone.js";
 import { ALWAYS_READY, runLifecycle } from "../src/cloud/lifecycle.js";

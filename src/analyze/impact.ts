@@ -3,8 +3,10 @@
  * The change runs through the same cloud/ functions the API uses, on an unpersisted copy of the
  * state; then every flow is decided again by flow/ on the copy.
  */
+
 import { DEFAULT_HOST } from "../cloud/context.js";
-import { deleteVpcEndpoints } from "../cloud/endpoint.js";
+import { deleteVpcEndpoints } from "../cloud/endpoint-connections.js";
+
 import { AwsError } from "../cloud/errors.js";
 import { deleteRoute } from "../cloud/route-table.js";
 import type { Runtime } from "../cloud/runtime.js";

@@ -2,7 +2,8 @@
  * Route 53 (restXml, global, signed for us-east-1): the hosted-zone actions PrivateLink designs
  * use. Handlers decode SDK input shapes, call cloud/hosted-zone.ts, and return SDK output shapes.
  */
-import { registerPrivateDomainClaims } from "../cloud/endpoint.js";
+
+import { registerPrivateDomainClaims } from "../cloud/endpoint-checks.js";
 import { endpointDnsNames } from "../cloud/endpoint-dns.js";
 import { AwsError } from "../cloud/errors.js";
 import {

@@ -4,7 +4,8 @@ import { parseJson } from "../api/admin.js";
 import { requestUrl } from "../api/request-url.js";
 import type { AdminRoute } from "../api/server.js";
 import { DEFAULT_HOST } from "../cloud/context.js";
-import { acceptConnections, rejectConnections } from "../cloud/endpoint.js";
+import { acceptConnections, rejectConnections } from "../cloud/endpoint-connections.js";
+
 import { serviceNotFound } from "../cloud/endpoint-service.js";
 import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";

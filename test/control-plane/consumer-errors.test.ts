@@ -12,7 +12,8 @@ import {
   ModifyVpcEndpointPayerResponsibilityCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerPrivateDomainClaims } from "../../src/cloud/endpoint.js";
+import { registerPrivateDomainClaims } from "../../src/cloud/endpoint-checks.js";
+
 import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

@@ -5,12 +5,9 @@ import {
   DescribeVpcEndpointsCommand,
 } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import {
-  createVpcEndpoint,
-  DELETED_RETENTION_MS,
-  deleteVpcEndpoints,
-  reconcileEndpoints,
-} from "../../src/cloud/endpoint.js";
+import { DELETED_RETENTION_MS, reconcileEndpoints } from "../../src/cloud/endpoint.js";
+import { deleteVpcEndpoints } from "../../src/cloud/endpoint-connections.js";
+import { createVpcEndpoint } from "../../src/cloud/endpoint-create.js";
 import { fixedRuntime } from "../../src/cloud/runtime.js";
 import { State } from "../../src/cloud/state.js";
 import { createSubnet } from "../../src/cloud/subnet.js";

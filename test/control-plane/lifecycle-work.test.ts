@@ -3,14 +3,12 @@
  * endpoints; Pending services and names pending verification), not at every object: the work of
  * a run is counted, never timed, and must not grow with the store.
  */
+
 import { describe, expect, it } from "vitest";
 import type { Ctx } from "../../src/cloud/context.js";
-import {
-  createVpcEndpoint,
-  DELETED_RETENTION_MS,
-  deleteVpcEndpoints,
-  movingEndpoints,
-} from "../../src/cloud/endpoint.js";
+import { DELETED_RETENTION_MS, movingEndpoints } from "../../src/cloud/endpoint.js";
+import { deleteVpcEndpoints } from "../../src/cloud/endpoint-connections.js";
+import { createVpcEndpoint } from "../../src/cloud/endpoint-create.js";
 import { createService } from "../../src/cloud/endpoint-service.js";
 import { ALWAYS_READY, lifecycleExamined, runLifecycle } from "../../src/cloud/lifecycle.js";
 import { createLoadBalancer } from "../../src/cloud/load-balancer.js";

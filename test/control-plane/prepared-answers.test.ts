@@ -4,12 +4,9 @@ import { ec2Handlers } from "../../src/api/ec2/index.js";
 import { createApiServer } from "../../src/api/server.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
 import { DEFAULT_HOST } from "../../src/cloud/context.js";
-import {
-  createVpcEndpoint,
-  DELETED_RETENTION_MS,
-  deleteVpcEndpoints,
-  reconcileEndpoints,
-} from "../../src/cloud/endpoint.js";
+import { DELETED_RETENTION_MS, reconcileEndpoints } from "../../src/cloud/endpoint.js";
+import { deleteVpcEndpoints } from "../../src/cloud/endpoint-connections.js";
+import { createVpcEndpoint } from "../../src/cloud/endpoint-create.js";
 import { State } from "../../src/cloud/state.js";
 import { createVpc, ensureRegion } from "../../src/cloud/vpc.js";
 import { rootOnFixedClock } from "../helpers/ctx.js";

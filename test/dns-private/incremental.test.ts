@@ -4,12 +4,15 @@
  * view answers exactly as one zone holding every endpoint name would. The state is built with
  * cloud/ functions in transactions (no HTTP), and work is counted, never timed.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { makeNet, type Net } from "../../bench/dns-world.js";
 import { ensureDefaultAccount } from "../../src/cloud/account.js";
 import { awsServices } from "../../src/cloud/catalog.js";
 import type { Ctx } from "../../src/cloud/context.js";
-import { createVpcEndpoint, deleteVpcEndpoints } from "../../src/cloud/endpoint.js";
+import { deleteVpcEndpoints } from "../../src/cloud/endpoint-connections.js";
+import { createVpcEndpoint } from "../../src/cloud/endpoint-create.js";
+
 import { createService } from "../../src/cloud/endpoint-service.js";
 import { createEni } from "../../src/cloud/eni.js";
 import {

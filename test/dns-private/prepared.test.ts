@@ -6,6 +6,7 @@
  * the client's case is echoed, and pipelined TCP queries all get their answers. Queries go over
  * real sockets (dig, raw UDP/TCP) to the resolvers built from the state.
  */
+
 import dgram from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,7 +22,9 @@ import {
   settle,
   startForwardTarget,
 } from "../../bench/dns-world.js";
-import { deleteVpcEndpoints, modifyVpcEndpoint } from "../../src/cloud/endpoint.js";
+import { deleteVpcEndpoints } from "../../src/cloud/endpoint-connections.js";
+import { modifyVpcEndpoint } from "../../src/cloud/endpoint-modify.js";
+
 import { associateVpc, disassociateVpc } from "../../src/cloud/hosted-zone.js";
 import {
   associateResolverRule,

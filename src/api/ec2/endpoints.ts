@@ -1,25 +1,26 @@
 import type * as ec2 from "@aws-sdk/client-ec2";
 import type { Ctx } from "../../cloud/context.js";
 import {
-  acceptConnections,
-  azNamesFor,
   checkEndpointId,
   connectionsOf,
-  createVpcEndpoint,
-  type DnsOptionsInput,
-  deleteVpcEndpoints,
   endpointNotFound,
   endpointsOf,
   getVpcEndpoint,
+} from "../../cloud/endpoint.js";
+import {
+  acceptConnections,
+  deleteVpcEndpoints,
+  rejectConnections,
+  type Unsuccessful,
+} from "../../cloud/endpoint-connections.js";
+import { createVpcEndpoint, type DnsOptionsInput } from "../../cloud/endpoint-create.js";
+import { endpointDnsNames } from "../../cloud/endpoint-dns.js";
+import {
   modifyPayerResponsibility,
   modifyVpcEndpoint,
   payerResponsibilitiesOf,
-  rejectConnections,
-  type ServiceView,
-  servicesVisibleTo,
-  type Unsuccessful,
-} from "../../cloud/endpoint.js";
-import { endpointDnsNames } from "../../cloud/endpoint-dns.js";
+} from "../../cloud/endpoint-modify.js";
+import { azNamesFor, type ServiceView, servicesVisibleTo } from "../../cloud/endpoint-service-view.js";
 import { AwsError } from "../../cloud/errors.js";
 import {
   AWS_PREFIX_LIST_OWNER,
