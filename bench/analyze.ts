@@ -191,7 +191,8 @@ export async function benchWhy(opts: { requests?: number; processes?: number } =
     );
     const health = await sample(() => fetch(`${p.url}/_privlink/health`).then((r) => r.json()), n);
     const bin = join(PACKAGE_ROOT, "bin/privlink.js");
-    const env = { ...process.env, PRIVLINK_URL: p.url };
+    // The CLI reads the admin token from the server's home, as it does for a user.
+    const env = { ...process.env, PRIVLINK_URL: p.url, PRIVLINK_HOME: p.home };
     const m = opts.processes ?? 5;
     const cli = await sample(async () => {
       // Not spawnSync: the server answering it runs in this very process.
