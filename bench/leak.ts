@@ -106,6 +106,31 @@ export interface Held {
   close(): Promise<void>;
 }
 
+/** A normal client's round trips: median and p99 in ms, and how many failed. */
+export interface Timed {
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** `n` round trips made one after another by `once`, each closed before the next. */
+export async function timed(n: number, once: () => Promise<Held>): Promise<Timed> {
+  const ms: number[] = [];
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const c = await once().catch(() => ({ ok: false, close: async () => undefined }));
+    if (c.ok) ms.push(performance.now() - t);
+    else failed++;
+    await c.close();
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => round2(ms[Math.min(ms.length - 1, Math.floor(ms.length * q))] ?? Number.NaN);
+  return { p50Ms: at(0.5), p99Ms: at(0.99), failed };
+}
+
 /** One TCP connection through the echo endpoint, its echo read, left open until `close`. */
 export function echoOnce(w: NetWorld): Promise<Held> {
   const s = connect({

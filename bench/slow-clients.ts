@@ -1,8 +1,7 @@
 import { connect, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import { connect as tlsConnect } from "node:tls";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { echoOnce, type Held, httpsOnce, type LeakCounts, settle } from "./leak.js";
+import { echoOnce, type Held, httpsOnce, type LeakCounts, settle, timed } from "./leak.js";
 import { type NetWorld, SM_NAME, startNetWorld } from "./net-world.js";
 
 /**
@@ -109,27 +108,6 @@ function openSlow(w: NetWorld, surface: Surface): Socket {
   }
   s.on("error", () => undefined);
   return s;
-}
-
-interface Timed {
-  p50Ms: number;
-  p99Ms: number;
-  failed: number;
-}
-
-async function timed(n: number, once: () => Promise<Held>): Promise<Timed> {
-  const ms: number[] = [];
-  let failed = 0;
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const c = await once().catch(() => ({ ok: false, close: async () => undefined }));
-    if (c.ok) ms.push(performance.now() - t);
-    else failed++;
-    await c.close();
-  }
-  ms.sort((a, b) => a - b);
-  const at = (q: number) => round(ms[Math.min(ms.length - 1, Math.floor(ms.length * q))] ?? Number.NaN);
-  return { p50Ms: at(0.5), p99Ms: at(0.99), failed };
 }
 
 function leakRow(baseline: LeakCounts, after: LeakCounts): Record<string, unknown> {

@@ -17,9 +17,8 @@
  * paused by back-pressure, once the idle timeout has passed (see `idleTimeoutMs`).
  */
 import { connect, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import { connect as tlsConnect } from "node:tls";
-import { echoOnce, type Held, httpsOnce, type LeakCounts, settle } from "./leak.js";
+import { echoOnce, httpsOnce, type LeakCounts, settle, type Timed, timed } from "./leak.js";
 import { type NetWorld, SM_NAME, startNetWorld } from "./net-world.js";
 
 export interface SlowOptions {
@@ -42,11 +41,7 @@ type Kind = (typeof KINDS)[number];
 const STALL = "STALL";
 const CHUNK = Buffer.alloc(256 * 1024, 120);
 
-export interface ProbeStats {
-  p50Ms: number;
-  p99Ms: number;
-  failed: number;
-}
+export type ProbeStats = Timed;
 
 export interface SlowResult {
   before: Record<"echo" | "https", ProbeStats>;
@@ -134,21 +129,6 @@ function openSlow(w: NetWorld, kind: Kind): Socket {
 /** `n` normal round trips of each kind, one after another. */
 async function probes(w: NetWorld, n: number): Promise<Record<"echo" | "https", ProbeStats>> {
   return { echo: await timed(n, () => echoOnce(w)), https: await timed(n, () => httpsOnce(w)) };
-}
-
-async function timed(n: number, once: () => Promise<Held>): Promise<ProbeStats> {
-  const ms: number[] = [];
-  let failed = 0;
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const c = await once();
-    if (c.ok) ms.push(performance.now() - t);
-    else failed++;
-    await c.close();
-  }
-  ms.sort((a, b) => a - b);
-  const at = (q: number) => round(ms[Math.min(ms.length - 1, Math.floor(ms.length * q))] ?? Number.NaN);
-  return { p50Ms: at(0.5), p99Ms: at(0.99), failed };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
