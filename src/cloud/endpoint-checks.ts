@@ -265,3 +265,47 @@ export function countQuota(tx: Tx, ctx: Ctx, vpc: Vpc, type: EndpointType): void
       `The maximum number of VPC endpoints has been reached: ${ENDPOINT_QUOTAS.interfacePerVpc} Interface and GatewayLoadBalancer endpoints per VPC.`,
     );
 }
+
+export interface SubnetConfigurationInput {
+  readonly subnetId?: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+}
+
+export interface DnsOptionsInput {
+  readonly dnsRecordIpType?: string;
+  readonly privateDnsOnlyForInboundResolverEndpoint?: boolean;
+  readonly privateDnsPreference?: string;
+  readonly privateDnsSpecifiedDomains?: readonly string[];
+}
+
+/** Create and Modify refuse a parameter the endpoint type does not take in the same words. */
+export const NOT_FOR_TYPE = {
+  subnets: "Subnet IDs are only supported for Interface and GatewayLoadBalancer type VPC Endpoints.",
+  securityGroups: "Security group IDs are only supported for Interface type VPC Endpoints.", // privlink
+  routeTables: "Route table IDs are only supported for Gateway type VPC Endpoint.",
+};
+
+export function checkLatticeDnsOptions(dns: DnsOptionsInput | undefined): void {
+  if (dns?.privateDnsPreference !== undefined || dns?.privateDnsSpecifiedDomains?.length)
+    throw invalidParameter(
+      "PrivateDnsPreference and PrivateDnsSpecifiedDomains are supported only for Resource and ServiceNetwork type VPC Endpoints.",
+    ); // privlink
+}
+
+export function subnetConfigs(
+  configs: readonly SubnetConfigurationInput[] | undefined,
+): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const c of configs ?? []) {
+    if (!c.subnetId)
+      throw new AwsError(
+        "MissingParameter",
+        "The request must contain the parameter SubnetConfiguration.SubnetId",
+      );
+    if (c.ipv6 !== undefined)
+      throw invalidParameter(`Subnet ${c.subnetId} does not have an IPv6 CIDR block.`); // privlink
+    out.set(c.subnetId, c.ipv4);
+  }
+  return out;
+}

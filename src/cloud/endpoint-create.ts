@@ -5,17 +5,22 @@ import {
   checkCanEnablePrivateDns,
   checkInboundOnly,
   checkIpTypes,
+  checkLatticeDnsOptions,
   checkPolicy,
   checkPrivateDns,
   checkRouteTables,
   checkSubnets,
   countQuota,
+  type DnsOptionsInput,
   defaultDnsRecordType,
   defaultPolicy,
   inboundOnlyApplies,
   makeEni,
+  NOT_FOR_TYPE,
   oneOf,
+  type SubnetConfigurationInput,
   servedNames,
+  subnetConfigs,
 } from "./endpoint-checks.js";
 import { idempotent } from "./endpoint-service.js";
 import { resolveService, type ServiceView } from "./endpoint-service-view.js";
@@ -29,19 +34,6 @@ import { ensureRegion, getVpc } from "./vpc.js";
 
 // ---------------------------------------------------------------------------------------------
 // Create
-
-export interface SubnetConfigurationInput {
-  readonly subnetId?: string;
-  readonly ipv4?: string;
-  readonly ipv6?: string;
-}
-
-export interface DnsOptionsInput {
-  readonly dnsRecordIpType?: string;
-  readonly privateDnsOnlyForInboundResolverEndpoint?: boolean;
-  readonly privateDnsPreference?: string;
-  readonly privateDnsSpecifiedDomains?: readonly string[];
-}
 
 export interface CreateEndpointInput {
   readonly vpcId?: string;
@@ -183,13 +175,6 @@ function createNew(tx: Tx, ctx: Ctx, type: EndpointType, input: CreateEndpointIn
   return endpoint;
 }
 
-/** Create and Modify refuse a parameter the endpoint type does not take in the same words. */
-export const NOT_FOR_TYPE = {
-  subnets: "Subnet IDs are only supported for Interface and GatewayLoadBalancer type VPC Endpoints.",
-  securityGroups: "Security group IDs are only supported for Interface type VPC Endpoints.", // privlink
-  routeTables: "Route table IDs are only supported for Gateway type VPC Endpoint.",
-};
-
 function checkTypeParams(type: EndpointType, input: CreateEndpointInput, subnets: number): void {
   if (type === "Gateway") {
     if (subnets > 0) throw invalidParameter(NOT_FOR_TYPE.subnets);
@@ -208,13 +193,6 @@ function checkTypeParams(type: EndpointType, input: CreateEndpointInput, subnets
   }
 }
 
-export function checkLatticeDnsOptions(dns: DnsOptionsInput | undefined): void {
-  if (dns?.privateDnsPreference !== undefined || dns?.privateDnsSpecifiedDomains?.length)
-    throw invalidParameter(
-      "PrivateDnsPreference and PrivateDnsSpecifiedDomains are supported only for Resource and ServiceNetwork type VPC Endpoints.",
-    ); // privlink
-}
-
 function defaultPrivateDns(view: ServiceView, type: EndpointType): boolean {
   return (
     type === "Interface" &&
@@ -222,23 +200,6 @@ function defaultPrivateDns(view: ServiceView, type: EndpointType): boolean {
     view.privateDnsNames.length > 0 &&
     !inboundOnlyApplies(view, type)
   );
-}
-
-export function subnetConfigs(
-  configs: readonly SubnetConfigurationInput[] | undefined,
-): Map<string, string | undefined> {
-  const out = new Map<string, string | undefined>();
-  for (const c of configs ?? []) {
-    if (!c.subnetId)
-      throw new AwsError(
-        "MissingParameter",
-        "The request must contain the parameter SubnetConfiguration.SubnetId",
-      );
-    if (c.ipv6 !== undefined)
-      throw invalidParameter(`Subnet ${c.subnetId} does not have an IPv6 CIDR block.`); // privlink
-    out.set(c.subnetId, c.ipv4);
-  }
-  return out;
 }
 
 function securityGroups(tx: Tx, ctx: Ctx, vpc: Vpc, ids: readonly string[] | undefined): string[] {

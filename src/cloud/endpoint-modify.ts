@@ -7,24 +7,22 @@ import {
   checkCanEnablePrivateDns,
   checkInboundOnly,
   checkIpTypes,
+  checkLatticeDnsOptions,
   checkPolicy,
   checkPrivateDns,
   checkRouteTables,
   checkSubnets,
+  type DnsOptionsInput,
   defaultDnsRecordType,
   defaultPolicy,
   inboundOnlyApplies,
   makeEni,
-  oneOf,
-  servedNames,
-} from "./endpoint-checks.js";
-import {
-  checkLatticeDnsOptions,
-  type DnsOptionsInput,
   NOT_FOR_TYPE,
+  oneOf,
   type SubnetConfigurationInput,
+  servedNames,
   subnetConfigs,
-} from "./endpoint-create.js";
+} from "./endpoint-checks.js";
 import { type ServiceView, serviceNotFound, serviceOf } from "./endpoint-service-view.js";
 import { deleteEniRecord } from "./eni.js";
 import { AwsError, invalidParameter } from "./errors.js";

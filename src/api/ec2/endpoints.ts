@@ -7,13 +7,14 @@ import {
   endpointsOf,
   getVpcEndpoint,
 } from "../../cloud/endpoint.js";
+import type { DnsOptionsInput } from "../../cloud/endpoint-checks.js";
 import {
   acceptConnections,
   deleteVpcEndpoints,
   rejectConnections,
   type Unsuccessful,
 } from "../../cloud/endpoint-connections.js";
-import { createVpcEndpoint, type DnsOptionsInput } from "../../cloud/endpoint-create.js";
+import { createVpcEndpoint } from "../../cloud/endpoint-create.js";
 import { endpointDnsNames } from "../../cloud/endpoint-dns.js";
 import {
   modifyPayerResponsibility,
