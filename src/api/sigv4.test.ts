@@ -745,6 +745,17 @@ describe("verifySigV4: derived signing keys", () => {
       code: "SignatureDoesNotMatch",
     });
   });
+  it("signs Unicode spaces as they are: only space, tab, CR and LF fold", async () => {
+    // Found by the property below (seed -1797881284): a header of one U+2000 EN QUAD, which
+    // `trim()` would have dropped while the SDK's signer keeps it.
+    const at = new Date("2024-05-03T10:00:00Z");
+    for (const value of ["\u2000", "\u00a0x\u00a0", "\u3000 a\t\u2028 ", " \r\n\t "]) {
+      const req = await ec2PostAt(at, "test", { "x-amz-meta-note": value });
+      await expect(verifySigV4(req, secretFor, at), JSON.stringify(value)).resolves.toMatchObject({
+        service: "ec2",
+      });
+    }
+  });
 });
 
 describe("parseScope", () => {

@@ -686,11 +686,11 @@ export function signingKeyOf(secret: string, date: string, region: string, servi
 function resign(parts: SignedParts, secret: string, payloadHash: string): string {
   const { scope } = parts;
   // What the SDK's getCanonicalHeaders gives for headers that are all signable: lowercased
-  // names, values trimmed with inner whitespace runs folded to one space.
+  // names, values with CR/LF made spaces, space and tab runs folded to one space, then trimmed.
   const signed: Record<string, string> = Object.create(null);
   for (const name of parts.signedHeaders) {
     const value = parts.headers[name.toLowerCase()];
-    if (value !== undefined) signed[name.toLowerCase()] = foldSpaces(value.trim());
+    if (value !== undefined) signed[name.toLowerCase()] = canonicalValue(value);
   }
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
   const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${hash("sha256", canonicalRequest(parts, signed, payloadHash), "hex")}`;
@@ -699,9 +699,17 @@ function resign(parts: SignedParts, secret: string, payloadHash: string): string
     .digest("hex");
 }
 
-/** Inner whitespace runs folded to one space; most values have none, and a test allocates nothing. */
-function foldSpaces(text: string): string {
-  return /[^\S ]| {2}/.test(text) ? text.replace(/\s+/g, " ") : text;
+/**
+ * The SDK's canonical header value. Only ASCII space, tab, CR and LF count as whitespace: a
+ * value of Unicode spaces (U+2000 …) is signed as it is, so `trim()` or `\s` would change it.
+ * Most values need nothing, and the test allocates nothing.
+ */
+function canonicalValue(text: string): string {
+  if (!/[\t\r\n]| {2}|^ | $/.test(text)) return text;
+  return text
+    .replace(/[\r\n]/g, " ")
+    .replace(/[ \t]+/g, " ")
+    .replace(/^ | $/g, "");
 }
 
 /**
