@@ -28,7 +28,7 @@ export interface AgentOptions {
   /** Port of the VPC resolvers on this host (default as `privlink up`). */
   dnsPort?: number;
   publicDns?: string;
-  /** Clock of the tunnel headers (ms); leases use the store's clock. */
+  /** Clock of the tunnel headers and flow-log records (ms); leases use the store's clock. */
   now?: () => number;
   warn?: (message: string) => void;
 }
@@ -159,7 +159,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         // lease to renew before their VPCs are taken (src/cloud/placement.ts).
         await leases.rebalance(at - heldSince >= leaseMs);
         view = await leases.view();
-        await ship();
       } catch (err) {
         // Until it renews again this agent keeps serving its last placements (docs/agents.md).
         const lost = leases;
@@ -167,6 +166,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         await lost.close();
         throw err;
       }
+      // Outside the lease's try: records that cannot be written now wait, the round stands.
+      await ship().catch((err: Error) => warn(`flow-log records kept for the next round: ${err.message}`));
       byName = new Map(view.agents.map((a) => [a.name, a]));
       const next = new Set([...view.placements.values()].filter((p) => p.agent === name).map((p) => p.unit));
       const changed = next.size !== mine.size || [...next].some((u) => !mine.has(u));
