@@ -12,7 +12,7 @@ import type { State } from "../../cloud/state.js";
 import type { Eni, FlowLog } from "../../cloud/types.js";
 import type { FlowInfo, FlowTap, RefusedFlow } from "../../net/flow-tap.js";
 import type { CloseReason, RelayMeter } from "../../net/relay.js";
-import type { DestinationTable, FlowLogBatch } from "./destinations.js";
+import { type DestinationTable, deliverBatch, type FlowLogBatch } from "./destinations.js";
 
 const TCP = 6;
 const SYN = 2;
@@ -241,17 +241,8 @@ export class FlowLogRecorder implements FlowTap {
     return !this.state.get("flowLog", w.flowLog.id);
   }
 
-  private async deliver(b: FlowLogBatch): Promise<void> {
-    if (b.lines.length === 0) return;
-    let error: string | undefined;
-    try {
-      await this.destinations[b.flowLog.logDestinationType].deliver(b);
-    } catch (err) {
-      error = (err as Error).message;
-    }
-    const fl = this.state.get("flowLog", b.flowLog.id);
-    if (fl && (fl.deliverLogsStatus === "FAILED") !== !!error)
-      this.state.transact((tx) => setDeliveryStatus(tx, fl.id, error));
+  private deliver(b: FlowLogBatch): Promise<void> {
+    return deliverBatch(this.state, this.destinations, b);
   }
 
   /** The request-direction and response-direction records of a window, as AWS logs both. */
