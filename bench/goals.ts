@@ -193,7 +193,8 @@ export function coldStartGoals(rows: Row[]): string[] {
       const [ms, goal] = [r.p50 as number, r.goalMs as number];
       const cpu =
         num(r.cpuP50) === undefined ? "" : `, the server's CPU ${(r.cpuP50 as number).toFixed(0)} ms`;
-      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}) — ${verdict(ms <= goal)}`;
+      const from = typeof r.note === "string" ? `; ${r.note}` : "";
+      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}${from}) — ${verdict(ms <= goal)}`;
     });
 }
 
