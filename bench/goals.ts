@@ -107,13 +107,23 @@ export function connectionCpuGoals(rows: Row[]): string[] {
       ? `goal (issue 15): ${subject} CPU per connection ≤ 1.15× node-pipe's — measured: no node-pipe rows in this run`
       : `goal (issue 15): ${subject} CPU per connection ≤ 1.15× a minimal Node socket.pipe relay's — measured: ${fmt(mine, 0)} µs vs node-pipe ${fmt(pipe, 0)} µs (${fmt(mine / pipe)}×) — ${verdict(mine <= 1.15 * pipe)}`,
   );
+  // The in-process endpoint's latency case is watched (bench/endpoint.ts latencyWatched).
+  const watched = (via: string) => {
+    const [lag, gcs] = [
+      one(via, "event-loop delay during the latency case, p99"),
+      one(via, "scavenges per 1,000 connections (latency case)"),
+    ];
+    return lag === undefined || gcs === undefined
+      ? ""
+      : `; ${via}'s event loop: delay p99 ${fmt(lag, 0)} µs, ${fmt(gcs, 1)} scavenges per 1,000 connections`;
+  };
   const added = (via: string) =>
     `${fmt(one(via, "added connect latency, p99") ?? Number.NaN, 0)}/${fmt(one(via, "added connect latency, p99.9") ?? Number.NaN, 0)} µs`;
   const [p99, theirs] = [addedP99(rows, subject), addedP99(rows, "haproxy")];
   lines.push(
     p99 === undefined || theirs === undefined
       ? `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: no p99 rows with a direct baseline`
-      : `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: added p99/p99.9 ${subject} ${added(subject)}, node-pipe ${added("node-pipe")}, HAProxy ${added("haproxy")} (p99 ${fmt(p99 / theirs)}× HAProxy) — ${verdict(p99 <= 1.5 * theirs)}`,
+      : `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: added p99/p99.9 ${subject} ${added(subject)}, node-pipe ${added("node-pipe")}, HAProxy ${added("haproxy")} (p99 ${fmt(p99 / theirs)}× HAProxy)${watched(subject)} — ${verdict(p99 <= 1.5 * theirs)}`,
   );
   return lines;
 }
@@ -193,7 +203,8 @@ export function coldStartGoals(rows: Row[]): string[] {
       const [ms, goal] = [r.p50 as number, r.goalMs as number];
       const cpu =
         num(r.cpuP50) === undefined ? "" : `, the server's CPU ${(r.cpuP50 as number).toFixed(0)} ms`;
-      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}) — ${verdict(ms <= goal)}`;
+      const from = typeof r.note === "string" ? `; ${r.note}` : "";
+      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}${from}) — ${verdict(ms <= goal)}`;
     });
 }
 
