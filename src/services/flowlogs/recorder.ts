@@ -24,13 +24,6 @@ const SYN_BYTES = 60;
 /** Segments are estimated at the loopback-safe Ethernet MSS. */
 const MSS = 1448;
 
-/** One direction of one flow on one interface within the current capture window. */
-interface Half {
-  bytes: number;
-  flags: number;
-  segments: number;
-}
-
 /** A flow as one flow log sees it on one interface. */
 interface Watch {
   readonly flowLog: FlowLog;
@@ -326,11 +319,39 @@ export class FlowLogRecorder implements FlowTap {
     for (const r of this.records(w)) p.spool.append(renderRecord(fields, r));
   }
 
-  /** The request-direction and response-direction records of a window, as AWS logs both. */
+  /**
+   * The request-direction and response-direction records of a window, as AWS logs both. Each
+   * record is one object literal: spreading a shared base into it made V8 build every record
+   * the slow way (about 25 times the cost), which mattered once records are rendered per close.
+   */
   private records(w: Watch): FlowRecord[] {
-    const subnet = this.state.get("subnet", w.eni.subnetId);
-    const base = {
-      accountId: w.eni.accountId,
+    const t = w.tgw;
+    const accountId = t
+      ? (this.state.get("transitGateway", t.tgwId)?.accountId ?? w.eni.accountId)
+      : w.eni.accountId;
+    const azId = this.state.get("subnet", w.eni.subnetId)?.azId;
+    const out: FlowRecord[] = [];
+    if (w.reqSegments > 0)
+      out.push(this.record(w, true, accountId, azId, w.reqBytes, w.reqFlags, w.reqSegments));
+    if (w.action === "ACCEPT" && w.respSegments > 0)
+      out.push(this.record(w, false, accountId, azId, w.respBytes, w.respFlags, w.respSegments));
+    return out;
+  }
+
+  /** One direction's record: `forward` is the request's (source to destination). */
+  private record(
+    w: Watch,
+    forward: boolean,
+    accountId: string,
+    azId: string | undefined,
+    bytes: number,
+    tcpFlags: number,
+    packets: number,
+  ): FlowRecord {
+    const f = w.flow;
+    const t = w.tgw;
+    return {
+      accountId,
       interfaceId: w.eni.id,
       protocol: TCP,
       start: w.first!,
@@ -340,35 +361,19 @@ export class FlowLogRecorder implements FlowTap {
       subnetId: w.eni.subnetId,
       instanceId: w.eni.attachment?.instanceId,
       region: w.eni.region,
-      azId: subnet?.azId,
-      trafficPath: w.flow.trafficPath,
+      azId,
+      trafficPath: f.trafficPath,
+      tgw: t && (forward ? t : { ...t, src: t.dst, dst: t.src }),
+      srcaddr: forward ? f.srcIp : f.dstIp,
+      dstaddr: forward ? f.dstIp : f.srcIp,
+      srcport: forward ? f.srcPort : f.dstPort,
+      dstport: forward ? f.dstPort : f.srcPort,
+      packets,
+      bytes: bytes || (w.action === "REJECT" ? SYN_BYTES : 40 * packets),
+      tcpFlags,
+      // An interface's egress is what leaves it; a TGW attachment's ingress is what enters the TGW.
+      direction: (forward === (w.side === "src")) === !t ? "egress" : "ingress",
     };
-    const f = w.flow;
-    const out: FlowRecord[] = [];
-    const t = w.tgw;
-    const add = (h: Half, forward: boolean) => {
-      if (h.segments === 0) return;
-      out.push({
-        ...base,
-        ...(t && {
-          accountId: this.state.get("transitGateway", t.tgwId)?.accountId ?? base.accountId,
-          tgw: forward ? t : { ...t, src: t.dst, dst: t.src },
-        }),
-        srcaddr: forward ? f.srcIp : f.dstIp,
-        dstaddr: forward ? f.dstIp : f.srcIp,
-        srcport: forward ? f.srcPort : f.dstPort,
-        dstport: forward ? f.dstPort : f.srcPort,
-        packets: h.segments,
-        bytes: h.bytes || (w.action === "REJECT" ? SYN_BYTES : 40 * h.segments),
-        tcpFlags: h.flags,
-        // An interface's egress is what leaves it; a TGW attachment's ingress is what enters the TGW.
-        direction: (forward === (w.side === "src")) === !t ? "egress" : "ingress",
-      });
-    };
-    add({ bytes: w.reqBytes, flags: w.reqFlags, segments: w.reqSegments }, true);
-    if (w.action === "ACCEPT")
-      add({ bytes: w.respBytes, flags: w.respFlags, segments: w.respSegments }, false);
-    return out;
   }
 
   private watchesFor(flow: FlowInfo, action: "ACCEPT" | "REJECT"): Watch[] {
