@@ -339,12 +339,9 @@ export function renderRecord(fields: readonly string[], r: FlowRecord): string {
     version = Math.max(...fields.map((f) => FLOW_LOG_FIELDS[f] ?? 2));
     formatVersions.set(fields, version);
   }
-  let line = "";
-  for (let i = 0; i < fields.length; i++) {
-    const v = fieldValue(fields[i]!, r, version);
-    line += i === 0 ? `${v ?? "-"}` : ` ${v ?? "-"}`;
-  }
-  return line;
+  const values: (string | number)[] = new Array(fields.length);
+  for (let i = 0; i < fields.length; i++) values[i] = fieldValue(fields[i]!, r, version) ?? "-";
+  return values.join(" ");
 }
 
 function fieldValue(f: string, r: FlowRecord, version: number): string | number | undefined {

@@ -160,16 +160,16 @@ class Spool {
   }
 }
 
-/** The lines of one flow log's interface (or TGW attachment) whose windows end at `due`. */
+/** The lines of one flow log's interface (or TGW attachment) whose windows end at one time. */
 interface Pending {
   readonly flowLog: FlowLog;
-  readonly stream: string;
-  /** Unix seconds when the windows are over and the lines are delivered. */
-  readonly due: number;
   /** Unix seconds of the earliest record's start. */
   start: number;
   readonly spool: Spool;
 }
+
+/** A delivery being put together: one per flow log and stream per tick. */
+type Batch = { -readonly [K in keyof FlowLogBatch]: FlowLogBatch[K] } & { lines: string[] };
 
 /**
  * VPC Flow Logs from the data plane's real flows and refusals: each open flow is counted per
@@ -182,8 +182,8 @@ interface Pending {
 export class FlowLogRecorder implements FlowTap {
   /** Open flows' watches: their windows close on the timer while the flow goes on. */
   private readonly open = new Set<Watch>();
-  /** Rendered lines by flow log, stream and due time. */
-  private readonly pending = new Map<string, Pending>();
+  /** Rendered lines by flow log ID, stream and due time (no key string built per close). */
+  private readonly pending = new Map<string, Map<string, Map<number, Pending>>>();
   private cache?: { version: number; logs: { fl: FlowLog; fields: string[] }[]; byId: Map<string, string[]> };
 
   constructor(
@@ -251,29 +251,31 @@ export class FlowLogRecorder implements FlowTap {
       w.opened = now;
       emptyWindow(w);
     }
-    const batches = new Map<string, FlowLogBatch & { lines: string[] }>();
-    for (const [key, p] of this.pending) {
-      const f = this.fieldsOf(p.flowLog.id);
-      if (p.due > now && f) continue;
-      this.pending.delete(key);
-      if (!f) continue;
-      // A TGW flow log's records go by attachment, a VPC one's by interface.
-      const bkey = `${p.flowLog.id}/${p.stream}`;
-      const b = batches.get(bkey);
-      if (!b) {
-        batches.set(bkey, {
-          flowLog: p.flowLog,
-          interfaceId: p.stream,
-          header: f.join(" "),
-          lines: p.spool.lines(),
-          start: p.start,
-        });
+    const batches: Batch[] = [];
+    for (const [flowLogId, streams] of this.pending) {
+      const f = this.fieldsOf(flowLogId);
+      // A flow log deleted meanwhile delivers nothing more.
+      if (!f) {
+        this.pending.delete(flowLogId);
         continue;
       }
-      for (const line of p.spool.lines()) b.lines.push(line);
-      if (p.start < b.start) batches.set(bkey, { ...b, start: p.start });
+      for (const [stream, byDue] of streams) {
+        let b: Batch | undefined;
+        for (const [due, p] of byDue) {
+          if (due > now) continue;
+          byDue.delete(due);
+          if (!b) {
+            // A TGW flow log's records go by attachment, a VPC one's by interface.
+            b = { flowLog: p.flowLog, interfaceId: stream, header: f.join(" "), lines: [], start: p.start };
+            batches.push(b);
+          } else if (p.start < b.start) b.start = p.start;
+          for (const line of p.spool.lines()) b.lines.push(line);
+        }
+        if (byDue.size === 0) streams.delete(stream);
+      }
+      if (streams.size === 0) this.pending.delete(flowLogId);
     }
-    await Promise.all([...batches.values()].map((b) => this.deliver(b)));
+    await Promise.all(batches.map((b) => this.deliver(b)));
   }
 
   /** Checks a new or changed flow log's destination, so DescribeFlowLogs tells a failure at once. */
@@ -310,11 +312,20 @@ export class FlowLogRecorder implements FlowTap {
   /** A watch's window rendered into the lines due at `due` for its flow log and stream. */
   private spool(w: Watch, fields: string[], due: number): void {
     const stream = w.tgw?.attachmentId ?? w.eni.id;
-    const key = `${w.flowLog.id}/${stream}/${due}`;
-    let p = this.pending.get(key);
+    let streams = this.pending.get(w.flowLog.id);
+    if (!streams) {
+      streams = new Map();
+      this.pending.set(w.flowLog.id, streams);
+    }
+    let byDue = streams.get(stream);
+    if (!byDue) {
+      byDue = new Map();
+      streams.set(stream, byDue);
+    }
+    let p = byDue.get(due);
     if (!p) {
-      p = { flowLog: w.flowLog, stream, due, start: w.first!, spool: new Spool() };
-      this.pending.set(key, p);
+      p = { flowLog: w.flowLog, start: w.first!, spool: new Spool() };
+      byDue.set(due, p);
     } else if (w.first! < p.start) p.start = w.first!;
     for (const r of this.records(w)) p.spool.append(renderRecord(fields, r));
   }
