@@ -154,9 +154,14 @@ class Spool {
     this.chunk[this.used++] = 0x0a;
   }
 
+  /** Chunk by chunk (a line never spans two), so no string grows with the window. */
   lines(): string[] {
-    const text = Buffer.concat([...this.full, this.chunk.subarray(0, this.used)]).toString();
-    return text.slice(0, -1).split("\n");
+    const out: string[] = [];
+    for (const c of [...this.full, this.chunk.subarray(0, this.used)]) {
+      if (c.length === 0) continue;
+      for (const line of c.toString("utf8", 0, c.length - 1).split("\n")) out.push(line);
+    }
+    return out;
   }
 }
 
