@@ -44,17 +44,23 @@ export function clients(server: TestServer, creds: Creds) {
   return { ec2: new EC2Client(config), elb: new ElasticLoadBalancingV2Client(config) };
 }
 
+/**
+ * Polls every 25 ms until `probe` answers. The bound is wall time, generous on purpose: on a
+ * loaded 2-core runner an endpoint can take many seconds to become available, and a test that
+ * waits longer costs nothing when the machine is quiet.
+ */
 export async function until<T>(
   probe: () => T | undefined | Promise<T | undefined>,
   what: string,
-  tries = 400,
+  seconds = 40,
 ): Promise<T> {
-  for (let i = 0; i < tries; i++) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export interface Provider {

@@ -107,7 +107,7 @@ describe.skipIf(reason !== undefined)("namespace mode: NLB targets inside their 
   it("health-checks the target where it lives: healthy, though nothing listens on its host address", async () => {
     const health = () => srv.dataplane.dataplane.healthOf(provider.tgArn, { id: targetIp, port: 8080 });
     // Two checks 10 s apart (the group's interval and healthy threshold).
-    expect(await until(() => (health() === "healthy" ? "healthy" : undefined), "healthy", 1600)).toBe(
+    expect(await until(() => (health() === "healthy" ? "healthy" : undefined), "healthy", 45)).toBe(
       "healthy",
     );
   });
