@@ -352,6 +352,15 @@ export interface ZoneDataWork {
 export class ZoneData {
   readonly work: ZoneDataWork = { endpointsDerived: 0, zonesAssembled: 0 };
   private readonly dirtyViews = new Set<ViewId>();
+  /**
+   * Public endpoint names changed since the last {@link take}, by shard: each name's records
+   * now (none: gone). A shard not also in {@link dirtyViews} is patched with these instead of
+   * assembled again (a shard's names each belong to one endpoint: its label says which).
+   */
+  private readonly shardPatches = new Map<
+    number,
+    Map<string, { before: readonly RR[]; now: readonly RR[] }>
+  >();
   private readonly dirtyEndpoints = new Set<string>();
   private vpcsChanged = false;
   /** Serving endpoints only (endpointServesDns). */
@@ -407,6 +416,7 @@ export class ZoneData {
     for (const e of this.state.all("vpcEndpoint")) this.dirtyEndpoints.add(e.id);
     this.instances.load();
     this.dirtyViews.add(PUBLIC_MAIN);
+    this.shardPatches.clear();
     for (let s = SKELETON; s < VPCE_SHARDS; s++) this.dirtyViews.add(shardView(s));
     this.vpcsChanged = true;
     this.version = this.state.version;
@@ -414,7 +424,12 @@ export class ZoneData {
 
   /** True when a change has not been taken yet. */
   get pending(): boolean {
-    return this.dirtyViews.size > 0 || this.dirtyEndpoints.size > 0 || this.vpcsChanged;
+    return (
+      this.dirtyViews.size > 0 ||
+      this.dirtyEndpoints.size > 0 ||
+      this.shardPatches.size > 0 ||
+      this.vpcsChanged
+    );
   }
 
   /** Marks what a commit's changes touch; a commit out of sequence (one missed) loads everything. */
@@ -454,15 +469,32 @@ export class ZoneData {
     }
   }
 
-  /** Derives the marked endpoints; returns the views to assemble and whether any VPC's blocks changed. */
-  take(): { views: ViewId[]; vpcsChanged: boolean } {
+  /**
+   * Derives the marked endpoints; returns the views to assemble, the shards to patch (name →
+   * its records now, none when gone; never a shard also in `views`) and whether any VPC's
+   * blocks changed.
+   */
+  take(): {
+    views: ViewId[];
+    patches: Map<number, Map<string, readonly RR[]>>;
+    vpcsChanged: boolean;
+  } {
     for (const id of this.dirtyEndpoints) this.derive(id);
     this.dirtyEndpoints.clear();
     const views = [...this.dirtyViews];
+    const patches = new Map<number, Map<string, readonly RR[]>>();
+    for (const [shard, names] of this.shardPatches) {
+      if (this.dirtyViews.has(shardView(shard))) continue;
+      // An endpoint derived again with the same public records (its private names changed) patches nothing.
+      const changed = new Map<string, readonly RR[]>();
+      for (const [name, { before, now }] of names) if (!sameRecords(before, now)) changed.set(name, now);
+      if (changed.size > 0) patches.set(shard, changed);
+    }
     const vpcsChanged = this.vpcsChanged;
     this.dirtyViews.clear();
+    this.shardPatches.clear();
     this.vpcsChanged = false;
-    return { views, vpcsChanged };
+    return { views, patches, vpcsChanged };
   }
 
   /** The zones of a view (before its fallback), or undefined for a VPC that is gone. */
@@ -613,8 +645,8 @@ export class ZoneData {
     this.dirtyViews.add(en.vpcId);
     for (const n of en.names) {
       if (n.kind === "private") continue;
-      const home = publicHome(n.name);
-      this.dirtyViews.add(home === undefined ? PUBLIC_MAIN : shardView(home));
+      // A shard hears of the name through its patch (indexNames).
+      if (publicHome(n.name) === undefined) this.dirtyViews.add(PUBLIC_MAIN);
       for (const v of this.viewDeps.of(`name:${n.name}`)) this.dirtyViews.add(v);
     }
   }
@@ -646,12 +678,28 @@ export class ZoneData {
       else removeFrom(this.byShard, home, en.id);
       if (by > 0) this.publicNames.set(n.name, n.rrs);
       else this.publicNames.delete(n.name);
+      if (home === SKELETON) this.dirtyViews.add(shardView(SKELETON));
+      else this.patch(home, n.name, n.rrs, by < 0);
       const parent = endpointLabel(n.name)?.parent;
       if (parent === undefined) continue;
       const now = count(this.parents, parent, by);
       // The skeleton changes only when a label parent appears or disappears.
       if ((by > 0 && now === 1) || (by < 0 && now === 0)) this.dirtyViews.add(shardView(SKELETON));
     }
+  }
+
+  /**
+   * Notes a shard name's records now (and, the first time since the last take, what it had
+   * before: an old entry is unindexed before the new one is indexed, so the last word stands).
+   */
+  private patch(shard: number, name: string, rrs: readonly RR[], removed: boolean): void {
+    let patch = this.shardPatches.get(shard);
+    if (!patch) {
+      patch = new Map();
+      this.shardPatches.set(shard, patch);
+    }
+    const seen = patch.get(name);
+    patch.set(name, { before: seen ? seen.before : removed ? rrs : [], now: removed ? [] : rrs });
   }
 
   private sortedEntries(
@@ -774,6 +822,18 @@ export class ZoneData {
       zone!.records.push({ name: `${SKELETON_LABEL}.${p}`, type: "TXT", ttl: ENDPOINT_RECORD_TTL, data: "" });
     return [zone!];
   }
+}
+
+/** The same records (owner, type, TTL, data) in the same order. */
+function sameRecords(a: readonly RR[], b: readonly RR[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.name !== y.name || x.type !== y.type || x.ttl !== y.ttl || x.data !== y.data))
+      return false;
+  }
+  return true;
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
