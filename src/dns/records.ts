@@ -208,15 +208,18 @@ export function vpceShard(name: string): number {
  * Homes by name: a shard's rebuild asks it of every name of its ~40 endpoints, and a name's home
  * never changes (a pure function of the name, so nothing here can go stale). Bounded.
  */
-const HOMES = new Map<string, number | undefined>();
+const HOMES = new Map<string, number>();
+/** {@link HOMES}' word for "the main view" (no shard): one lookup per name, not two. */
+const MAIN_HOME = -2;
 const MAX_HOMES = 200_000;
 
 /** Where a public endpoint name goes: a shard under vpce.amazonaws.com, else the main view. */
 function publicHome(name: string): number | undefined {
-  if (HOMES.has(name)) return HOMES.get(name);
+  const known = HOMES.get(name);
+  if (known !== undefined) return known === MAIN_HOME ? undefined : known;
   const home = inZone(originOf(name), VPCE_ORIGIN) ? vpceShard(name) : undefined;
   if (HOMES.size >= MAX_HOMES) HOMES.clear();
-  HOMES.set(name, home);
+  HOMES.set(name, home ?? MAIN_HOME);
   return home;
 }
 
@@ -237,8 +240,19 @@ interface EndpointEntry {
   readonly names: readonly NamedRRs[];
   /** PrivateDnsOnlyForInboundResolverEndpoint: private names only through a Resolver inbound endpoint. */
   readonly inboundOnly: boolean;
-  /** The names and records, to tell a derivation that changed nothing. */
-  readonly key: string;
+}
+
+/** Two derivations of an endpoint with the same names and records (a derivation that changed nothing). */
+function sameEntry(a: EndpointEntry | undefined, b: EndpointEntry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.inboundOnly !== b.inboundOnly || a.vpcId !== b.vpcId || a.names.length !== b.names.length)
+    return false;
+  for (let i = 0; i < a.names.length; i++) {
+    const x = a.names[i]!;
+    const y = b.names[i]!;
+    if (x.name !== y.name || x.kind !== y.kind || !sameRecords(x.rrs, y.rrs)) return false;
+  }
+  return true;
 }
 
 function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
@@ -254,7 +268,6 @@ function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
     createdAt: e.createdAt,
     names,
     inboundOnly,
-    key: JSON.stringify([names, inboundOnly]),
   };
 }
 
@@ -632,7 +645,7 @@ export class ZoneData {
     const next = e && endpointServesDns(e) ? endpointEntry(this.state, e) : undefined;
     if (e && next) this.endpointDeps.set(id, endpointTokens(e));
     else this.endpointDeps.delete(id);
-    if (old?.key === next?.key) {
+    if (sameEntry(old, next)) {
       if (next) this.endpoints.set(id, next);
       return;
     }
