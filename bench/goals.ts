@@ -247,7 +247,7 @@ export function dnsPathGoals(rows: Row[]): string[] {
     const measured =
       ratio === undefined
         ? "no baseline"
-        : `${fmt(r.cpuUsPerQuery as number, 1)} µs vs ${fmt(base?.cpuUsPerQuery as number, 1)} µs (${fmt(ratio)}×)`;
+        : `${fmt(r.cpuUsPerQuery as number, 1)} µs vs ${fmt(base?.cpuUsPerQuery as number, 1)} µs (median of rounds ${fmt(ratio)}×${r.rounds ? `: ${r.rounds}` : ""})`;
     return `goal (issue 15): DNS ${r.case} ≤ 1.2× a minimal Node UDP responder's CPU per query — measured: ${measured} — ${verdict(r.met === true)}`;
   });
 }

@@ -208,15 +208,18 @@ export function vpceShard(name: string): number {
  * Homes by name: a shard's rebuild asks it of every name of its ~40 endpoints, and a name's home
  * never changes (a pure function of the name, so nothing here can go stale). Bounded.
  */
-const HOMES = new Map<string, number | undefined>();
+const HOMES = new Map<string, number>();
+/** {@link HOMES}' word for "the main view" (no shard): one lookup per name, not two. */
+const MAIN_HOME = -2;
 const MAX_HOMES = 200_000;
 
 /** Where a public endpoint name goes: a shard under vpce.amazonaws.com, else the main view. */
 function publicHome(name: string): number | undefined {
-  if (HOMES.has(name)) return HOMES.get(name);
+  const known = HOMES.get(name);
+  if (known !== undefined) return known === MAIN_HOME ? undefined : known;
   const home = inZone(originOf(name), VPCE_ORIGIN) ? vpceShard(name) : undefined;
   if (HOMES.size >= MAX_HOMES) HOMES.clear();
-  HOMES.set(name, home);
+  HOMES.set(name, home ?? MAIN_HOME);
   return home;
 }
 
@@ -237,8 +240,19 @@ interface EndpointEntry {
   readonly names: readonly NamedRRs[];
   /** PrivateDnsOnlyForInboundResolverEndpoint: private names only through a Resolver inbound endpoint. */
   readonly inboundOnly: boolean;
-  /** The names and records, to tell a derivation that changed nothing. */
-  readonly key: string;
+}
+
+/** Two derivations of an endpoint with the same names and records (a derivation that changed nothing). */
+function sameEntry(a: EndpointEntry | undefined, b: EndpointEntry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.inboundOnly !== b.inboundOnly || a.vpcId !== b.vpcId || a.names.length !== b.names.length)
+    return false;
+  for (let i = 0; i < a.names.length; i++) {
+    const x = a.names[i]!;
+    const y = b.names[i]!;
+    if (x.name !== y.name || x.kind !== y.kind || !sameRecords(x.rrs, y.rrs)) return false;
+  }
+  return true;
 }
 
 function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
@@ -254,7 +268,6 @@ function endpointEntry(state: State, e: VpcEndpoint): EndpointEntry {
     createdAt: e.createdAt,
     names,
     inboundOnly,
-    key: JSON.stringify([names, inboundOnly]),
   };
 }
 
@@ -352,6 +365,15 @@ export interface ZoneDataWork {
 export class ZoneData {
   readonly work: ZoneDataWork = { endpointsDerived: 0, zonesAssembled: 0 };
   private readonly dirtyViews = new Set<ViewId>();
+  /**
+   * Public endpoint names changed since the last {@link take}, by shard: each name's records
+   * now (none: gone). A shard not also in {@link dirtyViews} is patched with these instead of
+   * assembled again (a shard's names each belong to one endpoint: its label says which).
+   */
+  private readonly shardPatches = new Map<
+    number,
+    Map<string, { before: readonly RR[]; now: readonly RR[] }>
+  >();
   private readonly dirtyEndpoints = new Set<string>();
   private vpcsChanged = false;
   /** Serving endpoints only (endpointServesDns). */
@@ -407,6 +429,7 @@ export class ZoneData {
     for (const e of this.state.all("vpcEndpoint")) this.dirtyEndpoints.add(e.id);
     this.instances.load();
     this.dirtyViews.add(PUBLIC_MAIN);
+    this.shardPatches.clear();
     for (let s = SKELETON; s < VPCE_SHARDS; s++) this.dirtyViews.add(shardView(s));
     this.vpcsChanged = true;
     this.version = this.state.version;
@@ -414,7 +437,12 @@ export class ZoneData {
 
   /** True when a change has not been taken yet. */
   get pending(): boolean {
-    return this.dirtyViews.size > 0 || this.dirtyEndpoints.size > 0 || this.vpcsChanged;
+    return (
+      this.dirtyViews.size > 0 ||
+      this.dirtyEndpoints.size > 0 ||
+      this.shardPatches.size > 0 ||
+      this.vpcsChanged
+    );
   }
 
   /** Marks what a commit's changes touch; a commit out of sequence (one missed) loads everything. */
@@ -454,15 +482,32 @@ export class ZoneData {
     }
   }
 
-  /** Derives the marked endpoints; returns the views to assemble and whether any VPC's blocks changed. */
-  take(): { views: ViewId[]; vpcsChanged: boolean } {
+  /**
+   * Derives the marked endpoints; returns the views to assemble, the shards to patch (name →
+   * its records now, none when gone; never a shard also in `views`) and whether any VPC's
+   * blocks changed.
+   */
+  take(): {
+    views: ViewId[];
+    patches: Map<number, Map<string, readonly RR[]>>;
+    vpcsChanged: boolean;
+  } {
     for (const id of this.dirtyEndpoints) this.derive(id);
     this.dirtyEndpoints.clear();
     const views = [...this.dirtyViews];
+    const patches = new Map<number, Map<string, readonly RR[]>>();
+    for (const [shard, names] of this.shardPatches) {
+      if (this.dirtyViews.has(shardView(shard))) continue;
+      // An endpoint derived again with the same public records (its private names changed) patches nothing.
+      const changed = new Map<string, readonly RR[]>();
+      for (const [name, { before, now }] of names) if (!sameRecords(before, now)) changed.set(name, now);
+      if (changed.size > 0) patches.set(shard, changed);
+    }
     const vpcsChanged = this.vpcsChanged;
     this.dirtyViews.clear();
+    this.shardPatches.clear();
     this.vpcsChanged = false;
-    return { views, vpcsChanged };
+    return { views, patches, vpcsChanged };
   }
 
   /** The zones of a view (before its fallback), or undefined for a VPC that is gone. */
@@ -600,7 +645,7 @@ export class ZoneData {
     const next = e && endpointServesDns(e) ? endpointEntry(this.state, e) : undefined;
     if (e && next) this.endpointDeps.set(id, endpointTokens(e));
     else this.endpointDeps.delete(id);
-    if (old?.key === next?.key) {
+    if (sameEntry(old, next)) {
       if (next) this.endpoints.set(id, next);
       return;
     }
@@ -613,8 +658,8 @@ export class ZoneData {
     this.dirtyViews.add(en.vpcId);
     for (const n of en.names) {
       if (n.kind === "private") continue;
-      const home = publicHome(n.name);
-      this.dirtyViews.add(home === undefined ? PUBLIC_MAIN : shardView(home));
+      // A shard hears of the name through its patch (indexNames).
+      if (publicHome(n.name) === undefined) this.dirtyViews.add(PUBLIC_MAIN);
       for (const v of this.viewDeps.of(`name:${n.name}`)) this.dirtyViews.add(v);
     }
   }
@@ -646,12 +691,28 @@ export class ZoneData {
       else removeFrom(this.byShard, home, en.id);
       if (by > 0) this.publicNames.set(n.name, n.rrs);
       else this.publicNames.delete(n.name);
+      if (home === SKELETON) this.dirtyViews.add(shardView(SKELETON));
+      else this.patch(home, n.name, n.rrs, by < 0);
       const parent = endpointLabel(n.name)?.parent;
       if (parent === undefined) continue;
       const now = count(this.parents, parent, by);
       // The skeleton changes only when a label parent appears or disappears.
       if ((by > 0 && now === 1) || (by < 0 && now === 0)) this.dirtyViews.add(shardView(SKELETON));
     }
+  }
+
+  /**
+   * Notes a shard name's records now (and, the first time since the last take, what it had
+   * before: an old entry is unindexed before the new one is indexed, so the last word stands).
+   */
+  private patch(shard: number, name: string, rrs: readonly RR[], removed: boolean): void {
+    let patch = this.shardPatches.get(shard);
+    if (!patch) {
+      patch = new Map();
+      this.shardPatches.set(shard, patch);
+    }
+    const seen = patch.get(name);
+    patch.set(name, { before: seen ? seen.before : removed ? rrs : [], now: removed ? [] : rrs });
   }
 
   private sortedEntries(
@@ -774,6 +835,18 @@ export class ZoneData {
       zone!.records.push({ name: `${SKELETON_LABEL}.${p}`, type: "TXT", ttl: ENDPOINT_RECORD_TTL, data: "" });
     return [zone!];
   }
+}
+
+/** The same records (owner, type, TTL, data) in the same order. */
+function sameRecords(a: readonly RR[], b: readonly RR[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.name !== y.name || x.type !== y.type || x.ttl !== y.ttl || x.data !== y.data))
+      return false;
+  }
+  return true;
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

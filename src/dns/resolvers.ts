@@ -10,7 +10,9 @@
  * the next query (or a tick later, at the latest) assembles those views' zone data again and
  * builds a new View only when it changed, so an unrelated change keeps the View object — and
  * the server's prepared-answer cache — of every other VPC, and a change to one endpoint costs
- * its VPC's view and its shards of the public names, not the whole state. A full rebuild from
+ * its VPC's view and its shards of the public names, not the whole state. A shard is patched
+ * in place with the endpoint's changed names (View `patched`); a VPC view is made again from
+ * its zones but reuses the index of every zone that did not change. A full rebuild from
  * the whole state runs at start-up (a restart builds everything through the same path) and every
  * {@link FULL_REBUILD_MS} as a safety net; a view it finds changed is one the change feed missed,
  * and is reported.
@@ -36,7 +38,16 @@ import {
 } from "./records.js";
 import { type DnsServer, startDnsServer } from "./server.js";
 import { TtlCache } from "./ttl-cache.js";
-import { ALWAYS_FRESH, type Answer, type Fallback, guarded, View, type Zone } from "./view.js";
+import {
+  ALWAYS_FRESH,
+  type Answer,
+  type Fallback,
+  guarded,
+  type RR,
+  sameZone,
+  View,
+  type Zone,
+} from "./view.js";
 
 export const DEFAULT_PUBLIC_DNS = "127.0.0.153";
 export const FALLBACK_DNS_PORT = 5353;
@@ -83,6 +94,8 @@ export interface ResolverWork {
   vpcViewsBuilt: number;
   /** New View objects built for parts of the public view (main, shards, skeleton). */
   publicViewsBuilt: number;
+  /** Shard views patched in place with one commit's changed names instead of built again. */
+  viewsPatched: number;
   fullRebuilds: number;
   /** Views a full rebuild found changed: changes the incremental path missed (should stay 0). */
   drift: number;
@@ -110,10 +123,18 @@ export interface Resolvers {
 }
 
 const REFUSING = new View([], { outside: "REFUSED" });
+
+/** Two zone lists with the same data in the same order. */
+function sameZones(a: readonly Zone[], b: readonly Zone[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameZone(a[i]!, b[i]!)) return false;
+  return true;
+}
 const EMPTY_VPCE = new View([{ origin: VPCE_ORIGIN, records: [] }], { outside: "NXDOMAIN" });
 
 interface Built {
-  key: string;
+  /** What the view was built from; undefined once it was patched (or for a fixed view). */
+  zones?: Zone[];
   view: View;
 }
 
@@ -220,7 +241,13 @@ class ResolverSet implements Resolvers {
   private skeleton?: Built;
   private readonly shards = new Map<number, Built>();
   private publicComposite?: PublicView;
-  private readonly counters = { vpcViewsBuilt: 0, publicViewsBuilt: 0, fullRebuilds: 0, drift: 0 };
+  private readonly counters = {
+    vpcViewsBuilt: 0,
+    publicViewsBuilt: 0,
+    viewsPatched: 0,
+    fullRebuilds: 0,
+    drift: 0,
+  };
   private publicServer?: DnsServer;
   private publicError?: string;
   private readonly listeners = new Map<string, Listener>();
@@ -323,7 +350,7 @@ class ResolverSet implements Resolvers {
    */
   private refresh(): number {
     if (this.closed || !this.data.pending) return 0;
-    const { views, vpcsChanged } = this.data.take();
+    const { views, patches, vpcsChanged } = this.data.take();
     let changed = 0;
     let publicChanged = !this.publicComposite;
     for (const id of views) {
@@ -331,6 +358,11 @@ class ResolverSet implements Resolvers {
       if (r) changed++;
       if (r === "public") publicChanged = true;
     }
+    for (const [shard, names] of patches)
+      if (this.patchShard(shard, names)) {
+        changed++;
+        publicChanged = true;
+      }
     if (publicChanged) this.composePublic();
     if (vpcsChanged) this.syncListeners();
     return changed;
@@ -344,12 +376,12 @@ class ResolverSet implements Resolvers {
         fallback: this.publicFallback(),
         outside: "NXDOMAIN",
       }));
-      return this.publicPart(this.main !== prev);
+      return this.publicPart(this.main.view !== prev?.view);
     }
     if (id === shardView(SKELETON)) {
       const prev = this.skeleton;
       this.skeleton = this.rebuild(prev, this.data.zonesOf(id)!, () => ({ outside: "NXDOMAIN" }));
-      return this.publicPart(this.skeleton !== prev);
+      return this.publicPart(this.skeleton.view !== prev?.view);
     }
     if (id.startsWith("shard:")) return this.rebuildShard(Number(id.slice(6)));
     return this.rebuildVpc(id) ? "vpc" : undefined;
@@ -371,7 +403,28 @@ class ResolverSet implements Resolvers {
     }
     const next = this.rebuild(prev, zones, () => ({ outside: "NXDOMAIN" }));
     this.shards.set(shard, next);
-    return this.publicPart(next !== prev);
+    return this.publicPart(next.view !== prev?.view);
+  }
+
+  /**
+   * Applies one shard's changed names to its View in place (a new View object over the same
+   * index, so its prepared answers start afresh): an endpoint's create, modify or delete costs
+   * its own names, not the shard's ~40 endpoints. A shard with no View yet, or a patch that
+   * cannot apply, takes the full path. True when the shard's View changed.
+   */
+  private patchShard(shard: number, names: ReadonlyMap<string, readonly RR[]>): boolean {
+    const prev = this.shards.get(shard);
+    let view: View;
+    try {
+      if (!prev) throw new Error("no view yet");
+      view = prev.view.patched(VPCE_ORIGIN, names);
+    } catch {
+      return this.rebuildShard(shard) !== undefined;
+    }
+    this.counters.viewsPatched++;
+    if (view.emptyZone(VPCE_ORIGIN)) this.shards.delete(shard);
+    else this.shards.set(shard, { view });
+    return true;
   }
 
   /** True when the VPC's View changed. */
@@ -385,15 +438,15 @@ class ResolverSet implements Resolvers {
     }
     // enableDnsSupport=false turns the AmazonProvidedDNS off: privlink refuses rather than stays silent.
     const next = !vpc.dnsSupport
-      ? prev?.key === "off"
+      ? prev?.view === REFUSING
         ? prev
-        : { key: "off", view: REFUSING }
+        : { view: REFUSING }
       : this.rebuild(prev, this.data.zonesOf(vpcId)!, () => ({
           fallback: (name, type) => this.publicAnswer(name, type),
           outside: "NXDOMAIN",
         }));
     this.vpcBuilt.set(vpcId, next);
-    if (next === prev) return false;
+    if (next.view === prev?.view) return false;
     if (next.view !== REFUSING) this.counters.vpcViewsBuilt++;
     return true;
   }
@@ -409,18 +462,25 @@ class ResolverSet implements Resolvers {
     );
   }
 
+  /**
+   * The view of `zones`: `prev` itself when its zones hold the same data, else a new View that
+   * reuses `prev`'s index of every zone that did not change. A patched `prev` (no zones to
+   * compare) is kept when the new view's data is the same (the full rebuild's drift check).
+   */
   private rebuild(
     prev: Built | undefined,
     zones: Zone[],
     options: () => { fallback?: Fallback; outside: "NXDOMAIN" | "REFUSED" },
   ): Built {
-    const key = JSON.stringify(zones);
-    if (prev && prev.key === key) return prev;
+    if (prev?.zones && sameZones(prev.zones, zones)) return prev;
     try {
-      return { key, view: new View(zones, options()) };
+      const view = new View(zones, options(), prev?.view);
+      if (prev && !prev.zones && prev.view !== REFUSING && prev.view.signature() === view.signature())
+        return { zones, view: prev.view };
+      return { zones, view };
     } catch (err) {
       process.emitWarning(`privlink dns: a view could not be built: ${(err as Error).message}`);
-      return prev ?? { key, view: new View([], options()) };
+      return prev ?? { zones, view: new View([], options()) };
     }
   }
 

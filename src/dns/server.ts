@@ -4,6 +4,7 @@
  * in responder.ts.
  */
 import dgram from "node:dgram";
+import dns from "node:dns";
 import net from "node:net";
 import { type DnsStats, Responder } from "./responder.js";
 import type { View } from "./view.js";
@@ -147,7 +148,7 @@ class UdpSide {
   }
 
   reset(): void {
-    this.adopt(dgram.createSocket(net.isIPv6(this.host) ? "udp6" : "udp4"));
+    this.adopt(dgram.createSocket({ type: net.isIPv6(this.host) ? "udp6" : "udp4", lookup: literalLookup }));
   }
 
   /** Serves `sock` (bound or not) instead of the current socket. */
@@ -196,6 +197,23 @@ class UdpSide {
       }
     });
   }
+}
+
+/**
+ * The socket's address lookup: every reply goes to the address a datagram came from (an IP
+ * literal), and Node's default lookup answers a literal only a tick later, through dns.lookup's
+ * checks and a `process.nextTick` per datagram — about a sixth of a small answer's CPU. A
+ * literal is answered at once; anything else (a host name given to bind) takes dns.lookup.
+ */
+function literalLookup(
+  address: string,
+  // Node's dgram passes the socket's family (4 or 6); the typings say lookup options.
+  family: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const ip = net.isIP(address);
+  if (ip !== 0) callback(null, address, ip);
+  else dns.lookup(address, typeof family === "number" ? { family } : family, callback);
 }
 
 /**

@@ -220,6 +220,11 @@ class ZoneIndex {
   readonly nodes = new Map<string, Node>();
   /** Every owner name and every empty non-terminal between an owner and the origin. */
   readonly exists = new Set<string>();
+  /**
+   * Owner names at or below each name of {@link exists} (the apex aside), made on the first
+   * {@link setOwner}: what tells an empty non-terminal to go when the last name below it goes.
+   */
+  private below?: Map<string, number>;
 
   constructor(zone: Zone) {
     this.origin = canonicalName(zone.origin);
@@ -265,7 +270,8 @@ class ZoneIndex {
     return n;
   }
 
-  private addRecord(r: RR): void {
+  /** The checked record this zone holds for `r`. */
+  private ownRecord(r: RR): RR {
     let rr = ownedIn(r, this.origin);
     if (rr === undefined) {
       const name = this.owner(r.name, `${r.type} record`);
@@ -273,6 +279,11 @@ class ZoneIndex {
       rr = checked({ name, type: r.type, ttl: r.ttl, data: normalizeData(r.type, r.data) }, name);
       OWNED.set(r, { origin: this.origin, name: r.name, type: r.type, ttl: r.ttl, data: r.data, rr });
     }
+    return rr;
+  }
+
+  private addRecord(r: RR): void {
+    const rr = this.ownRecord(r);
     const set = this.node(rr.name).rrsets;
     const list = set.get(rr.type);
     if (list) list.push(rr);
@@ -285,6 +296,80 @@ class ZoneIndex {
     const target = canonicalName(a.target);
     assertValidName(target, `alias "${a.name}" target`);
     this.node(name).aliases.push({ name, type: a.type, target });
+  }
+
+  /** True when the zone holds nothing but its apex SOA. */
+  get empty(): boolean {
+    return this.nodes.size === 1 && this.exists.size === 1;
+  }
+
+  /**
+   * Replaces every record at each name of `changes` (never the apex) with the records given
+   * (none: the name goes, and so do the empty non-terminals only it held up). Every record is
+   * checked before anything changes, so a bad one throws with the zone as it was. The zone is
+   * then exactly what a zone built from scratch with the same records would be, as long as each
+   * name's records come in the order the full list would hold them.
+   */
+  setOwners(changes: ReadonlyMap<string, readonly RR[]>): void {
+    const next: [string, Node | undefined][] = [];
+    for (const [name, records] of changes) {
+      const n = this.owner(name, "record");
+      if (n === this.origin) throw new Error(`"${name}" is the apex of "${this.origin}": not patched`);
+      if (records.length === 0) {
+        next.push([n, undefined]);
+        continue;
+      }
+      const node: Node = { rrsets: new Map(), aliases: [] };
+      for (const r of records) {
+        if (canonicalName(r.name) !== n) throw new Error(`record "${r.name}" is not at "${name}"`);
+        const rr = this.ownRecord(r);
+        const list = node.rrsets.get(rr.type);
+        if (list) list.push(rr);
+        else node.rrsets.set(rr.type, [rr]);
+      }
+      checkCname(n, node);
+      next.push([n, node]);
+    }
+    const below = this.counts();
+    for (const [n, node] of next) {
+      if (this.nodes.delete(n))
+        for (let p: string | undefined = n; p !== undefined && p !== this.origin; p = parentOf(p)) {
+          const c = below.get(p)! - 1;
+          if (c > 0) below.set(p, c);
+          else {
+            below.delete(p);
+            this.exists.delete(p);
+          }
+        }
+      if (!node) continue;
+      this.nodes.set(n, node);
+      for (let p: string | undefined = n; p !== undefined && p !== this.origin; p = parentOf(p)) {
+        below.set(p, (below.get(p) ?? 0) + 1);
+        this.exists.add(p);
+      }
+    }
+  }
+
+  private counts(): Map<string, number> {
+    if (this.below) return this.below;
+    const below = new Map<string, number>();
+    for (const name of this.nodes.keys())
+      for (let p: string | undefined = name; p !== undefined && p !== this.origin; p = parentOf(p))
+        below.set(p, (below.get(p) ?? 0) + 1);
+    this.below = below;
+    return below;
+  }
+
+  /** Canonical text of the zone's data, for comparing two indexes (tests, the full rebuild's drift check). */
+  signature(): string {
+    const out = [`zone ${this.origin} ${rrText(this.negativeSoa)}`, [...this.exists].sort().join(" ")];
+    for (const name of [...this.nodes.keys()].sort()) {
+      const node = this.nodes.get(name)!;
+      const sets = [...node.rrsets].map(([t, rrs]) => `${t}=${rrs.map(rrText).join(",")}`);
+      const aliases = node.aliases.map((a) => `alias ${a.type} ${a.target}`);
+      out.push(`${name}: ${[...sets, ...aliases].join(" ")}`);
+    }
+    return out.join("\n");
   }
 
   /** The node answering `name` (exact, else wildcard source); exists=false means NXDOMAIN. */
@@ -309,6 +394,34 @@ function soaFromRecord(r: RR): SoaFields {
 function soaData(s: SoaFields): packet.SoaData {
   const { ttl: _ttl, ...data } = s;
   return data;
+}
+
+/**
+ * True when two zones hold the same data: the same records (the same objects, or the same
+ * owner, type, TTL and data), SOA overrides and aliases. What lets a View reuse an index.
+ */
+export function sameZone(a: Zone, b: Zone): boolean {
+  if (a === b) return true;
+  if (a.origin !== b.origin || a.records.length !== b.records.length) return false;
+  if (!sameJson(a.soa, b.soa) || !sameJson(a.aliases ?? [], b.aliases ?? [])) return false;
+  for (let i = 0; i < a.records.length; i++) {
+    const x = a.records[i]!;
+    const y = b.records[i]!;
+    if (x === y) continue;
+    if (x.name !== y.name || x.type !== y.type || x.ttl !== y.ttl || !sameJson(x.data, y.data)) return false;
+  }
+  return true;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return (
+    a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
+  );
+}
+
+/** A record as text: its wire form (type, class, TTL, data) and its owner. */
+function rrText(rr: RR): string {
+  return `${rr.name}/${rrWire(rr).toString("base64")}`;
 }
 
 function checkCname(name: string, node: Node): void {
@@ -407,19 +520,74 @@ const key = (name: string, type: string) => `${type} ${name}`;
 
 export class View {
   private readonly zones = new Map<string, ZoneIndex>();
+  /**
+   * Each zone given and the index made of it (shadowed ones too), for a later View of mostly
+   * the same zones to {@link View.constructor reuse}; emptied once an index is patched.
+   */
+  private readonly built: { zone: Zone; index: ZoneIndex }[] = [];
   private readonly fallback?: Fallback;
   private readonly outside: "REFUSED" | "NXDOMAIN";
   private readonly maxChain: number;
 
-  constructor(zones: Zone[], options?: ViewOptions | Fallback) {
+  /**
+   * `reuse`: an earlier View (of the same resolver) whose index of a zone equal to one of
+   * `zones` ({@link sameZone}) is taken as it is rather than built again: a view rebuilt after
+   * a commit that added one endpoint indexes that endpoint's zones only. Indexes are never
+   * changed once built (except through {@link patched}, which stops their reuse), so sharing
+   * them is safe.
+   */
+  constructor(zones: Zone[], options?: ViewOptions | Fallback, reuse?: View) {
     const opts: ViewOptions = typeof options === "function" ? { fallback: options } : (options ?? {});
     this.fallback = opts.fallback;
     this.outside = opts.outside ?? "REFUSED";
     this.maxChain = opts.maxChain ?? 16;
+    const earlier = new Map<string, { zone: Zone; index: ZoneIndex }[]>();
+    for (const b of reuse?.built ?? []) {
+      const list = earlier.get(b.zone.origin);
+      if (list) list.push(b);
+      else earlier.set(b.zone.origin, [b]);
+    }
     for (const z of zones) {
-      const idx = new ZoneIndex(z);
+      const list = earlier.get(z.origin);
+      const i = list ? list.findIndex((b) => sameZone(b.zone, z)) : -1;
+      const idx = i >= 0 ? list!.splice(i, 1)[0]!.index : new ZoneIndex(z);
+      this.built.push({ zone: z, index: idx });
       if (!this.zones.has(idx.origin)) this.zones.set(idx.origin, idx);
     }
+  }
+
+  /**
+   * This view with the records at some names of zone `origin` replaced (see ZoneIndex
+   * `setOwners`): a new View object — so prepared answers start afresh — sharing every index
+   * with this one, the patched one changed in place. This view must not be served any more.
+   * Throws, changing nothing, when the zone is not here or a record is bad.
+   */
+  patched(origin: string, changes: ReadonlyMap<string, readonly RR[]>): View {
+    const zone = this.zones.get(canonicalName(origin));
+    if (!zone) throw new Error(`no zone "${origin}" to patch`);
+    zone.setOwners(changes);
+    // The patched index no longer is what its zone says: nothing may reuse it by that zone.
+    this.built.length = 0;
+    const next = new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
+    for (const [o, z] of this.zones) next.zones.set(o, z);
+    return next;
+  }
+
+  /** True when the zone `origin` holds nothing but its apex SOA (or is not in this view). */
+  emptyZone(origin: string): boolean {
+    return this.zones.get(canonicalName(origin))?.empty ?? true;
+  }
+
+  /**
+   * Canonical text of the view's data (zones after shadowing, names, records in answer order,
+   * empty non-terminals): two views with the same signature answer every question alike. For
+   * the full rebuild's drift check and the tests that hold a patched view to one built afresh.
+   */
+  signature(): string {
+    return [...this.zones.keys()]
+      .sort()
+      .map((o) => this.zones.get(o)!.signature())
+      .join("\n");
   }
 
   /** Zone origins in this view (after shadowing), canonical. */
