@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import packet from "dns-packet";
 import { startResolvers } from "../src/dns/resolvers.js";
+import { literalLookup } from "../src/dns/server.js";
 import { parseDnsperf } from "./dns.js";
 import { buildDnsWorld, startForwardTarget } from "./dns-world.js";
 
@@ -69,10 +70,12 @@ function cpuUs(): number {
 
 /**
  * A minimal Node UDP DNS responder: the prepared answer, its ID patched, for every query — in
- * the answer's own bytes while the send queue is empty (as privlink's server does), else a copy.
+ * the answer's own bytes while the send queue is empty, else a copy, and replying to the sender's
+ * literal address without dns.lookup's extra tick — both as privlink's server does, so the ratio
+ * is privlink's own work per query.
  */
 async function startReplay(answer: Buffer): Promise<{ port: number; close(): Promise<void> }> {
-  const sock = dgram.createSocket("udp4");
+  const sock = dgram.createSocket({ type: "udp4", lookup: literalLookup });
   sock.on("message", (msg, rinfo) => {
     const out = sock.getSendQueueCount() === 0 ? answer : Buffer.from(answer);
     out[0] = msg[0]!;

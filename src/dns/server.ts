@@ -205,7 +205,7 @@ class UdpSide {
  * checks and a `process.nextTick` per datagram — about a sixth of a small answer's CPU. A
  * literal is answered at once; anything else (a host name given to bind) takes dns.lookup.
  */
-function literalLookup(
+export function literalLookup(
   address: string,
   // Node's dgram passes the socket's family (4 or 6); the typings say lookup options.
   family: dns.LookupOneOptions | number,
