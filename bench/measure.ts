@@ -76,13 +76,13 @@ export interface LoadResult extends Measured {
   clientCpu: number;
 }
 
-/** bench/sdk-load.mjs, from bench/ (sources) or dist/bench/ (built; tsc does not copy .mjs). */
-function sdkLoadScript(): string {
+/** bench/NAME (a .mjs), from bench/ (sources) or dist/bench/ (built; tsc does not copy .mjs). */
+export function benchScript(name: string): string {
   for (const up of ["./", "../../bench/"]) {
-    const path = fileURLToPath(new URL(`${up}sdk-load.mjs`, import.meta.url));
+    const path = fileURLToPath(new URL(`${up}${name}`, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new Error("bench/sdk-load.mjs not found");
+  throw new Error(`bench/${name} not found`);
 }
 
 /**
@@ -107,12 +107,17 @@ export class SdkLoad {
   }
 
   static start(): SdkLoad {
-    const proc = fork(sdkLoadScript(), [], {
+    const proc = fork(benchScript("sdk-load.mjs"), [], {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     return new SdkLoad(proc);
+  }
+
+  /** The load process's id (to pin it to a core, to read its CPU). */
+  get pid(): number | undefined {
+    return this.proc.pid;
   }
 
   run(spec: LoadSpec): Promise<LoadResult> {
