@@ -109,6 +109,8 @@ class Child {
 
 function start(script: string): ChildProcess {
   return fork(benchScript(script), [], {
+    // Not this process's flags: under --cpu-prof only the server under test is profiled.
+    execArgv: [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   });
