@@ -6,7 +6,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
-import { PreparedAnswers, preparedKey } from "./prepared.js";
+import { joinParts, PreparedAnswers, preparedKey } from "./prepared.js";
 import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
@@ -54,6 +54,12 @@ export interface AwsResponse {
   status: number;
   headers: Record<string, string>;
   body: string | Uint8Array;
+  /**
+   * The body as pieces to write in order, when it is made of stored bytes (a prepared answer
+   * around its request ID): an edge that can write them as they are does, and `body` joins them
+   * only when read.
+   */
+  parts?: readonly Uint8Array[];
 }
 
 /** The largest API request body privlink reads (AWS's own limits are lower for most actions). */
@@ -129,10 +135,14 @@ async function dispatchOnce(
           accountId: caller.accountId,
           region: scope.region,
         });
+      const parts = PreparedAnswers.parts(hit, requestId);
       return {
         status: hit.status,
         headers: { "content-type": hit.contentType, "x-amzn-requestid": requestId, ...hit.headers },
-        body: PreparedAnswers.body(hit, requestId),
+        parts,
+        get body() {
+          return joinParts(parts);
+        },
       };
     }
     const url = requestUrl(req.url);
