@@ -182,15 +182,27 @@ async function dispatchOnce(
     if (dryRun)
       throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
     const out = encodeResponse(service, protocol, action, output, requestId);
-    if (keep && !wrote)
-      prepared.set(key!, version, {
+    if (keep && !wrote) {
+      const p = {
         action,
         status: out.status,
         contentType: out.contentType,
         headers: out.headers,
         ...PreparedAnswers.split(out.body, requestId),
         until: ctx.answerHolds!.until,
-      });
+      };
+      prepared.set(key!, version, p);
+      // This answer too is written from the bytes just prepared: the text is encoded once.
+      const parts = PreparedAnswers.parts(p, requestId);
+      return {
+        status: out.status,
+        headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
+        parts,
+        get body() {
+          return joinParts(parts);
+        },
+      };
+    }
     return {
       status: out.status,
       headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
