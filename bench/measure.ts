@@ -141,12 +141,17 @@ export class SdkLoad {
   }
 
   /** Asks the process to close its clients and exit; kills it if it has not after two seconds. */
-  async close(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once("exit", () => resolve()));
-    if (this.proc.connected) this.proc.send({ type: "close" });
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 2000);
-    await exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return closeChild(this.proc);
   }
+}
+
+/** Asks a bench child process to close and exit; kills it if it has not after two seconds. */
+export async function closeChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  if (proc.connected) proc.send({ type: "close" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 2000);
+  await exited;
+  clearTimeout(timer);
 }

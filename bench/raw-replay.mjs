@@ -11,6 +11,7 @@
  */
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
+import { serveRuns } from "./child-ipc.mjs";
 
 const MAX_SECONDS = 60;
 const MAX_REQUESTS = 1_000_000;
@@ -168,14 +169,4 @@ async function run(spec) {
   return replay(spec, raws, spec.requests);
 }
 
-process.on("message", async (msg) => {
-  if (msg?.type === "close") {
-    process.disconnect();
-    return;
-  }
-  try {
-    process.send({ id: msg.id, result: await run(msg.spec) });
-  } catch (err) {
-    process.send({ id: msg.id, error: String(err?.stack ?? err) });
-  }
-});
+serveRuns(run);

@@ -9,7 +9,7 @@
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { benchScript } from "./measure.js";
+import { benchScript, closeChild } from "./measure.js";
 
 const TASKSET = "/usr/bin/taskset";
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
@@ -97,13 +97,8 @@ class Child {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once("exit", () => resolve()));
-    if (this.proc.connected) this.proc.send({ type: "close" });
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 2000);
-    await exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return closeChild(this.proc);
   }
 }
 

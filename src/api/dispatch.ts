@@ -6,7 +6,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
-import { joinParts, PreparedAnswers, preparedKey } from "./prepared.js";
+import { joinParts, type Prepared, PreparedAnswers, preparedKey } from "./prepared.js";
 import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
@@ -135,15 +135,7 @@ async function dispatchOnce(
           accountId: caller.accountId,
           region: scope.region,
         });
-      const parts = PreparedAnswers.parts(hit, requestId);
-      return {
-        status: hit.status,
-        headers: { "content-type": hit.contentType, "x-amzn-requestid": requestId, ...hit.headers },
-        parts,
-        get body() {
-          return joinParts(parts);
-        },
-      };
+      return preparedResponse(hit, requestId);
     }
     const url = requestUrl(req.url);
     const { action, input } = decodeRequest(service, protocol, req.method, url, req.headers, req.body);
@@ -193,15 +185,7 @@ async function dispatchOnce(
       };
       prepared.set(key!, version, p);
       // This answer too is written from the bytes just prepared: the text is encoded once.
-      const parts = PreparedAnswers.parts(p, requestId);
-      return {
-        status: out.status,
-        headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
-        parts,
-        get body() {
-          return joinParts(parts);
-        },
-      };
+      return preparedResponse(p, requestId);
     }
     return {
       status: out.status,
@@ -217,6 +201,19 @@ async function dispatchOnce(
     const out = renderError(e, protocol, requestId, service);
     return { status: out.status, headers: { "x-amzn-requestid": requestId, ...out.headers }, body: out.body };
   }
+}
+
+/** A prepared answer for `requestId`: its stored pieces, joined into `body` only if read. */
+function preparedResponse(p: Prepared, requestId: string): AwsResponse {
+  const parts = PreparedAnswers.parts(p, requestId);
+  return {
+    status: p.status,
+    headers: { "content-type": p.contentType, "x-amzn-requestid": requestId, ...p.headers },
+    parts,
+    get body() {
+      return joinParts(parts);
+    },
+  };
 }
 
 /** A write's changes and, for each, what the object was before it. */
