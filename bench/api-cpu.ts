@@ -1,14 +1,20 @@
 /**
- * Issue 15's API goals: the server's CPU per request (µs), read with process.cpuUsage around a
- * bounded SDK load, for the Describe calls users repeat (50 items per answer, 1,000 and 10,000
- * endpoints in the store), CreateVpcEndpoint at 10,000 endpoints with the DNS resolvers and the
- * lifecycle reacting to every commit, and SigV4 verification alone.
+ * Issue 15's API goals: the server's CPU per request (µs) for the Describe calls users repeat
+ * (50 items per answer, 1,000 and 10,000 endpoints in the store), CreateVpcEndpoint at 10,000
+ * endpoints with the DNS resolvers and the lifecycle reacting to every commit, and SigV4
+ * verification alone.
  *
- * The server (edge, SQLite store, lifecycle, resolvers) runs in this process, so `node
- * --cpu-prof dist/bench/api-cpu.js` profiles the server only; the SDK client runs in its own
- * process (bench/sdk-load.mjs). Baseline in the same run: the same client against a bare
- * node:http server answering privlink's own response body (`ceilingUs`: HTTP alone). Every row
- * says its goal and whether it was met.
+ * The Describes are measured as the issue measured them (bench/replay.ts): the server under test
+ * (edge, SQLite store, lifecycle: this process) pinned to one core, SDK-signed requests replayed
+ * raw over keep-alive connections by a client process pinned to the other core, the server's CPU
+ * read from /proc/PID/stat over a counted number of requests, and, interleaved round by round in
+ * the same run, a bare node:http server replaying privlink's very answer on the same core (HTTP
+ * alone). Each case is measured twice: the same request repeated (answered from the prepared
+ * bytes after the first) and every request a new read (each asks a different MaxResults, so
+ * every answer is decoded, filtered, shaped and encoded afresh). `node --cpu-prof
+ * dist/bench/api-cpu.js` profiles the server only. CreateVpcEndpoint is driven by the SDK
+ * (bench/sdk-load.mjs) and read with process.cpuUsage. Every row says its goal and whether it
+ * was met.
  */
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -33,6 +39,7 @@ import {
 } from "./api-fixture.js";
 import { apiCpuGoals } from "./goals.js";
 import type { LoadSpec } from "./measure.js";
+import { BareReplay, compare, cores, pin, RawReplay } from "./replay.js";
 
 export interface CpuRow {
   case: string;
@@ -43,6 +50,8 @@ export interface CpuRow {
   serverUs: number;
   /** The bare node:http server's CPU per request for the same answer, µs. */
   ceilingUs?: number;
+  /** Requests per second privlink answered on its one core. */
+  perSec?: number;
   /** serverUs / ceilingUs: privlink's cost in units of HTTP alone. */
   vsCeiling?: number;
   goalUs: number;
@@ -53,8 +62,10 @@ export interface CpuRow {
 
 export interface ApiCpuOptions {
   sizes?: number[];
-  /** Requests per Describe case (per server). */
+  /** Requests per Describe case (per server, after a warm-up of a tenth). */
   requests?: number;
+  /** Keep-alive connections of the replay client. */
+  connections?: number;
   /** CreateVpcEndpoint calls at the largest size (whole VPCs of 50). */
   creates?: number;
   concurrency?: number;
@@ -65,6 +76,9 @@ const WIDE = 50;
 interface Bench extends ApiFixture {
   requests: number;
   concurrency: number;
+  connections: number;
+  client: RawReplay;
+  bare: BareReplay;
 }
 
 /** Server CPU per request while `spec` runs (its warm-up run apart, not counted). */
@@ -74,36 +88,41 @@ async function cpuPer(b: Bench, spec: LoadSpec): Promise<{ us: number; count: nu
   return { us: m.serverUs, count: m.count, errors: m.errors };
 }
 
+/** Distinct MaxResults values above 50 (a 50-item answer either way): more than prepared.ts keeps. */
+const FRESH_VARIANTS = 900;
+
 async function describeRow(
   b: Bench,
   name: string,
   command: string,
   input: Record<string, unknown>,
   goalUs: number,
+  fresh: boolean,
 ): Promise<CpuRow> {
   const { body, returned } = answerOf(b, command, input);
-  b.ceiling.body = body;
-  const spec = (endpoint: string): LoadSpec => ({
-    service: "ec2",
-    endpoint,
-    command,
-    inputs: [input],
-    seconds: 30,
-    maxOps: b.requests,
-    concurrency: b.concurrency,
-    warmupSeconds: 5,
-    warmupOps: Math.ceil(b.requests / 10),
-  });
-  const ceiling = await cpuPer(b, spec(b.ceiling.url));
-  const m = await cpuPer(b, spec(b.url));
+  await b.bare.answer(body);
+  // Each request a different MaxResults (51…950, all above the 50 items): each is a key of its
+  // own, and the cycle is longer than the prepared answers a state version keeps, so none repeats.
+  const inputs = fresh
+    ? Array.from({ length: FRESH_VARIANTS }, (_, i) => ({ ...input, MaxResults: 51 + i }))
+    : [input];
+  const m = await compare(
+    b.client,
+    { pid: process.pid, port: Number(new URL(b.url).port) },
+    { pid: b.bare.pid, port: b.bare.port },
+    { host: "127.0.0.1", command, inputs, seconds: 30, connections: b.connections },
+    { requests: b.requests, rounds: 4, warmup: Math.ceil(b.requests / 10) },
+  );
+  if (m.firstError) console.error(`${command}: ${m.firstError}`);
   return {
-    case: name,
+    case: `${name}${fresh ? " (each request a new read)" : ""}`,
     endpoints: b.state.count("vpcEndpoint"),
     returned,
     count: m.count,
     serverUs: m.us,
-    ceilingUs: ceiling.us,
-    vsCeiling: m.us / ceiling.us,
+    ceilingUs: m.baseUs,
+    vsCeiling: m.us / m.baseUs,
+    perSec: m.perSec,
     goalUs,
     met: m.us <= goalUs && m.errors === 0,
     errors: m.errors || undefined,
@@ -229,14 +248,30 @@ function seedWide(state: State, ctx: Ctx): { vpcId: string } {
 
 export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   const sizes = opts.sizes ?? [1_000, 10_000];
-  const requests = opts.requests ?? 2_000;
+  const requests = opts.requests ?? 4_000;
   const concurrency = opts.concurrency ?? 4;
+  const connections = opts.connections ?? 4;
   const creates = opts.creates ?? 200;
-  const b: Bench = { ...(await startApiFixture("cpu")), requests, concurrency };
+  // This process is the server under test: its core is the one the baseline is pinned to too.
+  const pinned = cores();
+  if (pinned) pin(process.pid, pinned.server);
+  const fixture = await startApiFixture("cpu");
+  if (pinned && fixture.load.pid) pin(fixture.load.pid, pinned.client);
+  const b: Bench = {
+    ...fixture,
+    requests,
+    concurrency,
+    connections,
+    client: RawReplay.start(pinned?.client),
+    bare: await BareReplay.start(pinned?.server),
+  };
   const { state, ctx } = b;
   const services = seedServices();
   const vpcs = { n: 0 };
   const rows: CpuRow[] = [await sigv4Row()];
+  const describe = async (name: string, command: string, input: Record<string, unknown>, goalUs: number) => {
+    for (const fresh of [false, true]) rows.push(await describeRow(b, name, command, input, goalUs, fresh));
+  };
   try {
     const wide = seedWide(state, ctx);
     let have = 0;
@@ -244,14 +279,11 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
       seed(state, ctx, services, have, size, vpcs);
       have = state.count("vpcEndpoint");
       const probe = [...state.all("vpcEndpoint")].at(-1)!;
-      rows.push(
-        await describeRow(
-          b,
-          "DescribeVpcEndpoints vpc-id filter",
-          "DescribeVpcEndpoints",
-          { Filters: [{ Name: "vpc-id", Values: [probe.vpcId] }] },
-          250,
-        ),
+      await describe(
+        "DescribeVpcEndpoints vpc-id filter",
+        "DescribeVpcEndpoints",
+        { Filters: [{ Name: "vpc-id", Values: [probe.vpcId] }] },
+        250,
       );
       if (size !== sizes.at(-1)) continue;
       const eniSubnet = probe.subnetIds[0]!;
@@ -278,11 +310,12 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
           { Filters: [{ Name: "subnet-id", Values: [eniSubnet] }] },
         ],
       ];
-      for (const [name, command, input] of cases) rows.push(await describeRow(b, name, command, input, 150));
+      for (const [name, command, input] of cases) await describe(name, command, input, 150);
       rows.push(await createRow(b, services, vpcs, creates));
     }
     return rows;
   } finally {
+    await Promise.all([b.client.close(), b.bare.close()]);
     await b.close();
   }
 }

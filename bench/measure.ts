@@ -76,13 +76,13 @@ export interface LoadResult extends Measured {
   clientCpu: number;
 }
 
-/** bench/sdk-load.mjs, from bench/ (sources) or dist/bench/ (built; tsc does not copy .mjs). */
-function sdkLoadScript(): string {
+/** bench/NAME (a .mjs), from bench/ (sources) or dist/bench/ (built; tsc does not copy .mjs). */
+export function benchScript(name: string): string {
   for (const up of ["./", "../../bench/"]) {
-    const path = fileURLToPath(new URL(`${up}sdk-load.mjs`, import.meta.url));
+    const path = fileURLToPath(new URL(`${up}${name}`, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new Error("bench/sdk-load.mjs not found");
+  throw new Error(`bench/${name} not found`);
 }
 
 /**
@@ -107,12 +107,17 @@ export class SdkLoad {
   }
 
   static start(): SdkLoad {
-    const proc = fork(sdkLoadScript(), [], {
+    const proc = fork(benchScript("sdk-load.mjs"), [], {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     return new SdkLoad(proc);
+  }
+
+  /** The load process's id (to pin it to a core, to read its CPU). */
+  get pid(): number | undefined {
+    return this.proc.pid;
   }
 
   run(spec: LoadSpec): Promise<LoadResult> {
@@ -136,12 +141,17 @@ export class SdkLoad {
   }
 
   /** Asks the process to close its clients and exit; kills it if it has not after two seconds. */
-  async close(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once("exit", () => resolve()));
-    if (this.proc.connected) this.proc.send({ type: "close" });
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 2000);
-    await exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return closeChild(this.proc);
   }
+}
+
+/** Asks a bench child process to close and exit; kills it if it has not after two seconds. */
+export async function closeChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  if (proc.connected) proc.send({ type: "close" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 2000);
+  await exited;
+  clearTimeout(timer);
 }

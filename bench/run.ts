@@ -85,7 +85,7 @@ const BENCHES: Record<string, Entry> = {
     title: "issue 15: server CPU per API request (Describes of 50 items, CreateVpcEndpoint, SigV4)",
     run: async (full) =>
       (await import("./api-cpu.js")).benchApiCpu(
-        full ? {} : { sizes: [1_000, 10_000], requests: 600, creates: 100 },
+        full ? {} : { sizes: [1_000, 10_000], requests: 2_000, creates: 100 },
       ) as never,
     budget: [240, 600],
     goals: apiCpuGoals,

@@ -9,6 +9,7 @@
  */
 import { Agent } from "node:https";
 import { performance } from "node:perf_hooks";
+import { serveRuns } from "./child-ipc.mjs";
 
 const CLIENTS = {
   ec2: ["@aws-sdk/client-ec2", "EC2Client"],
@@ -111,15 +112,6 @@ async function run(spec) {
   return runFor(send, seconds, concurrency, maxOps);
 }
 
-process.on("message", async (msg) => {
-  if (msg?.type === "close") {
-    for (const { sdk } of clients.values()) sdk.destroy();
-    process.disconnect();
-    return;
-  }
-  try {
-    process.send({ id: msg.id, result: await run(msg.spec) });
-  } catch (err) {
-    process.send({ id: msg.id, error: String(err?.stack ?? err) });
-  }
+serveRuns(run, () => {
+  for (const { sdk } of clients.values()) sdk.destroy();
 });

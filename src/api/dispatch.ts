@@ -6,7 +6,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
-import { PreparedAnswers, preparedKey } from "./prepared.js";
+import { joinParts, type Prepared, PreparedAnswers, preparedKey } from "./prepared.js";
 import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
@@ -54,6 +54,12 @@ export interface AwsResponse {
   status: number;
   headers: Record<string, string>;
   body: string | Uint8Array;
+  /**
+   * The body as pieces to write in order, when it is made of stored bytes (a prepared answer
+   * around its request ID): an edge that can write them as they are does, and `body` joins them
+   * only when read.
+   */
+  parts?: readonly Uint8Array[];
 }
 
 /** The largest API request body privlink reads (AWS's own limits are lower for most actions). */
@@ -129,11 +135,7 @@ async function dispatchOnce(
           accountId: caller.accountId,
           region: scope.region,
         });
-      return {
-        status: hit.status,
-        headers: { "content-type": hit.contentType, "x-amzn-requestid": requestId, ...hit.headers },
-        body: PreparedAnswers.body(hit, requestId),
-      };
+      return preparedResponse(hit, requestId);
     }
     const url = requestUrl(req.url);
     const { action, input } = decodeRequest(service, protocol, req.method, url, req.headers, req.body);
@@ -172,15 +174,19 @@ async function dispatchOnce(
     if (dryRun)
       throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
     const out = encodeResponse(service, protocol, action, output, requestId);
-    if (keep && !wrote)
-      prepared.set(key!, version, {
+    if (keep && !wrote) {
+      const p = {
         action,
         status: out.status,
         contentType: out.contentType,
         headers: out.headers,
         ...PreparedAnswers.split(out.body, requestId),
         until: ctx.answerHolds!.until,
-      });
+      };
+      prepared.set(key!, version, p);
+      // This answer too is written from the bytes just prepared: the text is encoded once.
+      return preparedResponse(p, requestId);
+    }
     return {
       status: out.status,
       headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
@@ -195,6 +201,19 @@ async function dispatchOnce(
     const out = renderError(e, protocol, requestId, service);
     return { status: out.status, headers: { "x-amzn-requestid": requestId, ...out.headers }, body: out.body };
   }
+}
+
+/** A prepared answer for `requestId`: its stored pieces, joined into `body` only if read. */
+function preparedResponse(p: Prepared, requestId: string): AwsResponse {
+  const parts = PreparedAnswers.parts(p, requestId);
+  return {
+    status: p.status,
+    headers: { "content-type": p.contentType, "x-amzn-requestid": requestId, ...p.headers },
+    parts,
+    get body() {
+      return joinParts(parts);
+    },
+  };
 }
 
 /** A write's changes and, for each, what the object was before it. */

@@ -5,7 +5,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import { ADMIN_TOKEN_REQUIRED, hasAdminToken, OPEN_ADMIN_ROUTES } from "./admin-auth.js";
-import { type DispatchOptions, dispatchAws, MAX_BODY } from "./dispatch.js";
+import { type AwsResponse, type DispatchOptions, dispatchAws, MAX_BODY } from "./dispatch.js";
 import type { HandlerTable } from "./handler.js";
 import { requestUrl } from "./request-url.js";
 import { type StreamingServices, streamingServiceFor } from "./streaming.js";
@@ -54,8 +54,9 @@ export interface ApiOptions {
 }
 
 export function createApiServer(opts: ApiOptions): Server {
+  const bodies = new BodyDeadlines(opts.bodyDeadlineMs ?? BODY_DEADLINE_MS);
   const server = createServer({ keepAlive: true, maxHeaderSize: 16 * 1024 }, (req, res) => {
-    handle(opts, req, res).catch((err) => {
+    handle(opts, bodies, req, res).catch((err) => {
       // Never crash on a request: anything unexpected is an InternalError in the caller's protocol.
       if (!res.headersSent) send(res, 500, "text/plain", `internal error: ${(err as Error).message}`);
       else res.destroy();
@@ -68,41 +69,98 @@ export function createApiServer(opts: ApiOptions): Server {
   // long as their bytes flow (S3's idle limit), so the body deadline is readBody's.
   server.headersTimeout = 20_000;
   server.requestTimeout = 0;
+  server.once("close", () => bodies.stop());
   return server;
 }
 
 const BODY_DEADLINE_MS = 60_000;
 
+/** A buffered body being read, and what its deadline does to it. */
+interface PendingBody {
+  readonly at: number;
+  readonly req: IncomingMessage;
+  expire(): void;
+}
+
+/**
+ * The deadlines of the bodies being read, swept by one timer per server rather than a timer
+ * per request (a request's own timer cost more than the rest of reading its few hundred bytes).
+ * A sweep every tenth of the deadline (10 ms … 1 s) cuts a stalled body at most that late.
+ */
+class BodyDeadlines {
+  private readonly pending = new Set<PendingBody>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly every: number;
+
+  constructor(readonly ms: number) {
+    this.every = Math.min(1000, Math.max(10, Math.floor(ms / 10)));
+  }
+
+  add(p: PendingBody): void {
+    this.pending.add(p);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), this.every);
+      this.timer.unref();
+    }
+  }
+
+  delete(p: PendingBody): void {
+    this.pending.delete(p);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const p of this.pending)
+      if (p.req.destroyed) {
+        // The client went: there is no one to answer, and the connection is gone already.
+        this.pending.delete(p);
+      } else if (now >= p.at) {
+        this.pending.delete(p);
+        p.expire();
+      }
+    if (this.pending.size === 0) this.stop();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
 function readBody(
   req: IncomingMessage,
   res: ServerResponse,
-  deadlineMs: number,
+  deadlines: BodyDeadlines,
 ): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
-    const deadline = setTimeout(() => {
-      // What Node's requestTimeout answers, then the connection goes.
-      if (!res.headersSent)
-        send(res, 408, "text/plain", "request body not received in time", { connection: "close" });
-      req.socket.destroy();
-      reject(new Error("request body timeout"));
-    }, deadlineMs);
+    const pending: PendingBody = {
+      at: performance.now() + deadlines.ms,
+      req,
+      expire() {
+        // What Node's requestTimeout answers, then the connection goes.
+        if (!res.headersSent)
+          send(res, 408, "text/plain", "request body not received in time", { connection: "close" });
+        req.socket.destroy();
+        reject(new Error("request body timeout"));
+      },
+    };
+    deadlines.add(pending);
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) tooBig = true;
       else chunks.push(c);
     });
     req.on("end", () => {
-      clearTimeout(deadline);
-      resolve(tooBig ? undefined : Buffer.concat(chunks));
+      deadlines.delete(pending);
+      resolve(tooBig ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on("error", (err) => {
-      clearTimeout(deadline);
+      deadlines.delete(pending);
       reject(err);
     });
-    req.on("close", () => clearTimeout(deadline));
   });
 }
 
@@ -121,21 +179,55 @@ function send(
   res.end(body);
 }
 
-async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let url: URL;
+/** An AWS answer; one made of stored pieces is written piece by piece (one writev), not joined. */
+function sendAws(res: ServerResponse, out: AwsResponse): void {
+  if (out.parts === undefined) {
+    send(res, out.status, out.headers["content-type"] ?? "text/xml", out.body, out.headers);
+    return;
+  }
+  let length = 0;
+  for (const p of out.parts) length += p.byteLength;
+  res.writeHead(out.status, {
+    "content-type": out.headers["content-type"] ?? "text/xml",
+    "content-length": length,
+    ...out.headers,
+  });
+  // Writes in one tick are corked by node:http: the head and the pieces leave in one writev.
+  for (const p of out.parts) if (p.byteLength > 0) res.write(p);
+  res.end();
+}
+
+/**
+ * The path of a request target, and whether its query holds `name`. The target every SDK call
+ * but S3's sends, `/`, needs no parse; any other goes through `requestUrl` (which normalises
+ * `.`/`..` segments and percent-encoding, so the admin prefix is read as the router reads it).
+ */
+function targetOf(target: string): { pathname: string; url?: URL } {
+  if (target === "/") return { pathname: "/" };
+  const url = requestUrl(target);
+  return { pathname: url.pathname, url };
+}
+
+async function handle(
+  opts: ApiOptions,
+  bodies: BodyDeadlines,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let target: { pathname: string; url?: URL };
   try {
-    url = requestUrl(req.url ?? "/");
+    target = targetOf(req.url ?? "/");
   } catch (err) {
     return send(res, 400, "text/plain", (err as Error).message);
   }
+  const isAdmin = target.pathname.startsWith("/_privlink/");
   // S3 reads its own body as a stream: it never passes through the buffered path.
-  const streaming = url.pathname.startsWith("/_privlink/")
-    ? undefined
-    : streamingServiceFor(opts.streaming, req);
+  const streaming = isAdmin ? undefined : streamingServiceFor(opts.streaming, req);
   if (streaming) return streaming(req, res);
-  const body = await readBody(req, res, opts.bodyDeadlineMs ?? BODY_DEADLINE_MS);
-  if (url.pathname.startsWith("/_privlink/")) return admin(opts, req, res, url, body ?? Buffer.alloc(0));
-  const signed = req.headers.authorization !== undefined || url.searchParams.has("X-Amz-Signature");
+  const body = await readBody(req, res, bodies);
+  if (isAdmin) return admin(opts, req, res, target.url!, body ?? Buffer.alloc(0));
+  const signed =
+    req.headers.authorization !== undefined || target.url?.searchParams.has("X-Amz-Signature") === true;
   if (!signed && opts.fallback?.(req, res)) return;
   const out = await dispatchAws(opts, {
     method: req.method ?? "GET",
@@ -144,7 +236,7 @@ async function handle(opts: ApiOptions, req: IncomingMessage, res: ServerRespons
     headersDistinct: req.headersDistinct,
     body,
   });
-  send(res, out.status, out.headers["content-type"] ?? "text/xml", out.body, out.headers);
+  sendAws(res, out);
 }
 
 async function admin(

@@ -7,7 +7,7 @@
  * taken from real AWS responses quoted in SDK issue trackers and the services' "Common Errors"
  * pages.
  */
-import { createHash, createHmac, type Hash, type Hmac, hash, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, type Hash, type Hmac, hash } from "node:crypto";
 import type { HttpRequest } from "@smithy/protocol-http";
 import { ALGORITHM_IDENTIFIER, SignatureV4 } from "@smithy/signature-v4";
 import { AwsError } from "../cloud/errors.js";
@@ -346,7 +346,7 @@ function lowerHeaders(raw: IncomingSigned["headers"]): Record<string, string> {
     const value = raw[name];
     if (value === undefined) continue;
     const key = name.toLowerCase();
-    const joined = Array.isArray(value) ? value.join(",") : value;
+    const joined = typeof value === "string" ? value : value.length === 1 ? value[0]! : value.join(",");
     out[key] = out[key] === undefined ? joined : `${out[key]},${joined}`;
   }
   return out;
@@ -381,10 +381,25 @@ function decodeComponent(s: string): string {
   }
 }
 
-function parseHeaderAuth(authorization: string, received: Received, family: AuthFamily): SignedParts {
-  const { headers } = received;
-  const malformed = (problems: string[]) =>
-    familyError(family, "malformed", `${problems.join(" ")} Authorization=${authorization}`);
+/**
+ * The Authorization header every SDK writes: the algorithm, then Credential, SignedHeaders and
+ * Signature once each, ", "-separated, no whitespace or comma inside a value. What the general
+ * parse below gives for such a header, read with one match.
+ */
+const SDK_AUTHORIZATION = new RegExp(
+  `^${ALGORITHM_IDENTIFIER} Credential=([^\\s,]+), SignedHeaders=([^\\s,]+), Signature=([^\\s,]+)$`,
+);
+
+function authParams(
+  authorization: string,
+  family: AuthFamily,
+): { algorithm: string; params: Record<string, string> } {
+  const sdk = SDK_AUTHORIZATION.exec(authorization);
+  if (sdk !== null)
+    return {
+      algorithm: ALGORITHM_IDENTIFIER,
+      params: { Credential: sdk[1]!, SignedHeaders: sdk[2]!, Signature: sdk[3]! },
+    };
   const trimmed = authorization.trim();
   const space = trimmed.search(/\s/);
   const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
@@ -400,6 +415,14 @@ function parseHeaderAuth(authorization: string, received: Received, family: Auth
       );
     params[piece.slice(0, eq)] = piece.slice(eq + 1);
   }
+  return { algorithm, params };
+}
+
+function parseHeaderAuth(authorization: string, received: Received, family: AuthFamily): SignedParts {
+  const { headers } = received;
+  const malformed = (problems: string[]) =>
+    familyError(family, "malformed", `${problems.join(" ")} Authorization=${authorization}`);
+  const { algorithm, params } = authParams(authorization, family);
   const problems = ["Credential", "Signature", "SignedHeaders"]
     .filter((name) => !params[name])
     .map((name) => `Authorization header requires '${name}' parameter.`);
@@ -409,14 +432,14 @@ function parseHeaderAuth(authorization: string, received: Received, family: Auth
   if (problems.length > 0) throw malformed(problems);
   if (algorithm !== ALGORITHM_IDENTIFIER)
     throw familyError(family, "malformed", `Unsupported AWS 'algorithm': '${algorithm}'.`);
-  const signedAt = parseSigningDate(dateText!, headers["x-amz-date"] === undefined, family);
+  const { signedAt, longDate } = signingTime(dateText!, headers["x-amz-date"] === undefined, family);
   return {
     mode: "header",
     ...credentialParts(params.Credential!, headers["x-amz-security-token"], family),
     signedHeaders: params.SignedHeaders!.split(";"),
     signature: params.Signature!,
     signedAt,
-    longDate: longDateOf(signedAt),
+    longDate,
     ...received,
   };
 }
@@ -447,14 +470,14 @@ function parseQueryAuth(received: Received, family: AuthFamily): SignedParts {
     );
   if (one("X-Amz-Algorithm") !== ALGORITHM_IDENTIFIER)
     throw familyError(family, "malformed", `Unsupported AWS 'algorithm': '${one("X-Amz-Algorithm")}'.`);
-  const signedAt = parseSigningDate(one("X-Amz-Date")!, false, family);
+  const { signedAt, longDate } = signingTime(one("X-Amz-Date")!, false, family);
   return {
     mode: "query",
     ...credentialParts(one("X-Amz-Credential")!, one("X-Amz-Security-Token"), family),
     signedHeaders: one("X-Amz-SignedHeaders")!.split(";"),
     signature: one("X-Amz-Signature")!,
     signedAt,
-    longDate: longDateOf(signedAt),
+    longDate,
     expiresSec: parseExpires(one("X-Amz-Expires"), family),
     ...received,
   };
@@ -490,6 +513,26 @@ function credentialParts(
   const scope: SigV4Scope = { accessKeyId, date, region, service };
   if (sessionToken !== undefined) scope.sessionToken = sessionToken;
   return { scope, credential, terminator };
+}
+
+/**
+ * The signing instant and its ISO-8601 basic form. A client signs many requests within one
+ * second: the last text read is kept with what it gave (a pure function of the text).
+ */
+let lastTime: { text: string; httpDate: boolean; ms: number; longDate: string } | undefined;
+
+function signingTime(
+  text: string,
+  httpDate: boolean,
+  family: AuthFamily,
+): { signedAt: Date; longDate: string } {
+  const last = lastTime;
+  if (last !== undefined && last.text === text && last.httpDate === httpDate)
+    return { signedAt: new Date(last.ms), longDate: last.longDate };
+  const signedAt = parseSigningDate(text, httpDate, family);
+  const longDate = longDateOf(signedAt);
+  lastTime = { text, httpDate, ms: signedAt.getTime(), longDate };
+  return { signedAt, longDate };
 }
 
 /** x-amz-date is ISO-8601 basic; the HTTP Date header (RFC 7231) is the fallback SigV4 allows. */
@@ -568,22 +611,22 @@ function spanText(ms: number): string {
  * `IncompleteSignature` with their `'Host' … must be a 'SignedHeader'` text.
  */
 function checkSignedHeaders(parts: SignedParts, family: AuthFamily): void {
-  const signed = new Set(parts.signedHeaders.map((h) => h.toLowerCase()));
+  const signed = parts.signedHeaders.map((h) => h.toLowerCase());
   const unsigned: string[] = [];
   for (const h in parts.headers)
     if (
       (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256"))) &&
-      !signed.has(h)
+      !signed.includes(h)
     )
       unsigned.push(h);
-  if (unsigned.length === 0 && signed.has("host")) return;
+  if (unsigned.length === 0 && signed.includes("host")) return;
   if (family === "s3")
     throw new AwsError(
       "AccessDenied",
       "There were headers present in the request which were not signed",
       403,
     );
-  if (!signed.has("host"))
+  if (!signed.includes("host"))
     throw familyError(
       family,
       "malformed",
@@ -694,9 +737,64 @@ function resign(parts: SignedParts, secret: string, payloadHash: string): string
   }
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
   const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${hash("sha256", canonicalRequest(parts, signed, payloadHash), "hex")}`;
-  return createHmac("sha256", signingKeyOf(secret, scope.date, scope.region, scope.service))
-    .update(stringToSign)
-    .digest("hex");
+  return hmacHex(padsOf(secret, scope.date, scope.region, scope.service), stringToSign);
+}
+
+/**
+ * HMAC-SHA-256 (RFC 2104) as two one-shot hashes over the key's inner and outer pads, which
+ * are derived once per signing key: H((K ^ opad) || H((K ^ ipad) || text)). The same digest as
+ * createHmac, without a keyed object per request.
+ */
+interface Pads {
+  readonly inner: Buffer;
+  readonly outer: Buffer;
+}
+
+const SHA256_BLOCK = 64;
+const padsByKey = new WeakMap<Buffer, Pads>();
+
+/** The last signing key's pads: a client signs request after request with the same scope. */
+let lastPads: { secret: string; date: string; region: string; service: string; pads: Pads } | undefined;
+
+function padsOf(secret: string, date: string, region: string, service: string): Pads {
+  const last = lastPads;
+  if (
+    last !== undefined &&
+    last.secret === secret &&
+    last.date === date &&
+    last.region === region &&
+    last.service === service
+  )
+    return last.pads;
+  const pads = padsOfKey(signingKeyOf(secret, date, region, service));
+  lastPads = { secret, date, region, service, pads };
+  return pads;
+}
+
+function padsOfKey(key: Buffer): Pads {
+  let pads = padsByKey.get(key);
+  if (!pads) {
+    // A SHA-256 signing key is 32 bytes: shorter than a block, so it is zero-padded, not hashed.
+    const inner = Buffer.alloc(SHA256_BLOCK, 0x36);
+    const outer = Buffer.alloc(SHA256_BLOCK + 32, 0x5c);
+    for (let i = 0; i < key.length; i++) {
+      inner[i] = key[i]! ^ 0x36;
+      outer[i] = key[i]! ^ 0x5c;
+    }
+    pads = { inner, outer };
+    padsByKey.set(key, pads);
+  }
+  return pads;
+}
+
+function hmacHex(pads: Pads, text: string): string {
+  const message = Buffer.allocUnsafe(SHA256_BLOCK + Buffer.byteLength(text, "utf8"));
+  pads.inner.copy(message, 0);
+  message.write(text, SHA256_BLOCK, "utf8");
+  // The outer pad's last 32 bytes hold the inner digest: one buffer per request, no concat.
+  const outer = Buffer.from(pads.outer);
+  hash("sha256", message, "buffer").copy(outer, SHA256_BLOCK);
+  return hash("sha256", outer, "hex");
 }
 
 /**
@@ -738,9 +836,12 @@ function canonicalRequest(parts: SignedParts, signed: Record<string, string>, pa
   );
 }
 
+/**
+ * Constant time over the expected signature's length: every character is compared whatever
+ * the first difference (a signature is 64 hex characters, so char codes compare what bytes would).
+ */
 function sameSignature(expected: string, given: string): boolean {
-  const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(given, "utf8");
-  // timingSafeEqual needs equal lengths; comparing a with itself keeps the time constant.
-  return a.length === b.length ? timingSafeEqual(a, b) : !timingSafeEqual(a, a);
+  let diff = expected.length ^ given.length;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ given.charCodeAt(i);
+  return diff === 0;
 }

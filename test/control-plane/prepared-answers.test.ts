@@ -50,13 +50,15 @@ afterAll(async () => {
 const byVpc = () =>
   `Action=DescribeVpcEndpoints&Version=2016-11-15&Filter.1.Name=vpc-id&Filter.1.Value.1=${vpcId}`;
 
-async function endpointIds(): Promise<{ ids: string[]; requestId: string; body: string }> {
+async function endpointIds(): Promise<{ ids: string[]; requestId: string; body: string; raw: string }> {
   const res = await signedFetch(url, { body: byVpc() });
   expect(res.status).toBe(200);
+  // A prepared answer is written in pieces: its length must still be the whole body's.
+  expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(res.body)));
   const requestId = /<requestId>([^<]+)<\/requestId>/.exec(res.body)![1]!;
   expect(res.headers.get("x-amzn-requestid")).toBe(requestId);
   const ids = [...res.body.matchAll(/<vpcEndpointId>([^<]+)<\/vpcEndpointId>/g)].map((m) => m[1]!);
-  return { ids, requestId, body: res.body.replace(requestId, "") };
+  return { ids, requestId, body: res.body.replace(requestId, ""), raw: res.body };
 }
 
 describe("prepared answers", () => {
@@ -65,6 +67,8 @@ describe("prepared answers", () => {
     const again = await endpointIds();
     expect(again.requestId).not.toBe(first.requestId);
     expect(again.body).toBe(first.body);
+    // Byte for byte the first answer, its own request ID where the first one's was.
+    expect(again.raw).toBe(first.raw.replace(first.requestId, again.requestId));
     const { endpoint } = state.transact((tx) =>
       createVpcEndpoint(tx, ctx, { vpcId, serviceName: "com.amazonaws.us-east-1.s3" }),
     );
