@@ -1,10 +1,25 @@
 /**
  * Several hosts on one machine (bench/agents-world.ts): two network namespaces, each with its
- * own `privlink agent` process; the API node runs in this process, in the test's own namespace.
+ * own `privlink agent` process; host a also runs an API-only node (`privlink up --role api`)
+ * beside its agent. The API node driving the tests runs in this process (API only too), in the
+ * test's own namespace.
  */
-import { CreateTagsCommand } from "@aws-sdk/client-ec2";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostsMissing, makeTwoHosts, type TwoHosts } from "../../bench/agents-world.js";
+import { eniHostAddress } from "../../src/cloud/eni.js";
 import { State } from "../../src/cloud/state.js";
 import type { Stats } from "../../src/net/meter.js";
 import { Leases } from "../../src/store/leases.js";
@@ -18,6 +33,17 @@ const reason = hostsMissing();
 if (reason) console.log(`agent tests skipped: ${reason}`);
 
 const LEASE_S = 1.5;
+const SDK_CALL = join(import.meta.dirname, "sdk-call.mjs");
+/** A workload's SDK program on a host: credentials and region from its environment. */
+const sdk = (...args: string[]) => [
+  "env",
+  "AWS_ACCESS_KEY_ID=test",
+  "AWS_SECRET_ACCESS_KEY=test",
+  "AWS_REGION=us-east-1",
+  process.execPath,
+  SDK_CALL,
+  ...args,
+];
 
 interface AgentsReply {
   agents: { name: string; alive: boolean }[];
@@ -51,7 +77,8 @@ describe.skipIf(reason)("agents on two hosts", () => {
     hosts = makeTwoHosts(`pla${process.pid % 100_000}`);
     pgs = await startPostgres();
     url = await pgs.createDatabase();
-    server = await startTestServer({ store: url });
+    // API only: this process's namespace holds no endpoint listener; the agents serve them all.
+    server = await startTestServer({ store: url, role: "api" });
     leases = await Leases.open(url);
   });
 
@@ -86,8 +113,13 @@ describe.skipIf(reason)("agents on two hosts", () => {
     await until("the hub VPC placed on b", async () =>
       (await placedOn(world.hub.vpcId)) === "b" ? true : undefined,
     );
+    // Host a runs an API-only node and its agent in one namespace: neither takes the other's sockets.
+    await hosts.startApi("a", pgs.socketUrl(url));
     const a = await hosts.startAgent("a", pgs.socketUrl(url), LEASE_S);
     expect(await placedOn(world.hub.vpcId)).toBe("b");
+    expect((await hosts.run("a", sdk("whoami", "http://127.0.0.1:4599"), "", 30_000)).trim()).toBe(
+      "000000000000",
+    );
 
     const { endpoint, workload } = addresses(server, world.hub);
     const fromA = (want: string) => async () => {
@@ -130,5 +162,97 @@ describe.skipIf(reason)("agents on two hosts", () => {
     const ep = stats.endpoints.find((e) => e.vpcEndpointId === world.hub.endpointId);
     expect(ep?.newConnections).toBeGreaterThanOrEqual(1);
     expect(ep?.bytesIn).toBeGreaterThanOrEqual("hello".length);
+  });
+
+  it("serves an AWS-service endpoint on the agent its VPC is placed on: the real SDK on either host gets the secret, under the endpoint policy", async () => {
+    // The first test stopped both agents; they take their rows back.
+    await hosts.startAgent("b", pgs.socketUrl(url), LEASE_S);
+    await hosts.startAgent("a", pgs.socketUrl(url), LEASE_S);
+    const ec2 = server.ec2();
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.2.0.0/16" }))).Vpc!.VpcId!;
+    const subnetId = (
+      await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.2.1.0/24", AvailabilityZone: "us-east-1a" }),
+      )
+    ).Subnet!.SubnetId!;
+    const group = async (name: string) =>
+      (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId })))
+        .GroupId!;
+    const workloadSg = await group("workload");
+    const endpointSg = await group("endpoint");
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: endpointSg,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: workloadSg }] },
+        ],
+      }),
+    );
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12345678",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnetId,
+        SecurityGroupIds: [workloadSg],
+      }),
+    );
+    const sm = new SecretsManagerClient({
+      endpoint: server.url,
+      region: "us-east-1",
+      credentials: server.credentials,
+      maxAttempts: 1,
+    });
+    const allowed = await sm.send(new CreateSecretCommand({ Name: "app-db", SecretString: "hunter2" }));
+    await sm.send(new CreateSecretCommand({ Name: "other", SecretString: "not through here" }));
+    const ep = await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: "Interface",
+        VpcId: vpcId,
+        ServiceName: "com.amazonaws.us-east-1.secretsmanager",
+        SubnetIds: [subnetId],
+        SecurityGroupIds: [endpointSg],
+        // The SDK dials the endpoint's address itself: no name to resolve.
+        PrivateDnsEnabled: false,
+        PolicyDocument: JSON.stringify({
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: "*",
+              Action: "secretsmanager:GetSecretValue",
+              Resource: allowed.ARN,
+            },
+          ],
+        }),
+      }),
+    );
+    const state = server.state;
+    const endpoint = state.get("vpcEndpoint", ep.VpcEndpoint!.VpcEndpointId!)!;
+    const endpointHost = eniHostAddress(state, state.get("eni", endpoint.enis[0]!.eniId)!)!;
+    const workload = eniHostAddress(
+      state,
+      state.get("eni", state.get("instance", run.Instances![0]!.InstanceId!)!.eniId)!,
+    )!;
+    // The agents' fronts sign with the store's CA, which is this API node's too.
+    const caFile = join(tmpdir(), `privlink-agents-ca-${process.pid}.pem`);
+    writeFileSync(caFile, server.ca.certPem);
+    const owner = await until("the VPC placed", () => placedOn(vpcId));
+    const get = (h: "a" | "b", secret: string) =>
+      hosts.run(h, sdk("get-secret", `https://${endpointHost}`, workload, caFile, secret), "", 30_000);
+    // On the owner the front answers locally; from the other host the flow crosses the tunnel.
+    const hostsInOrder: ("a" | "b")[] = owner === "a" ? ["b", "a"] : ["a", "b"];
+    for (const h of hostsInOrder) {
+      expect(
+        await until(`the secret through the endpoint from host ${h}`, async () => {
+          const got = (await get(h, "app-db")).trim();
+          if (got !== "hunter2") throw new Error(got);
+          return got;
+        }),
+      ).toBe("hunter2");
+      // The endpoint policy allows one secret only.
+      expect((await get(h, "other")).trim()).toMatch(
+        /^ERROR AccessDeniedException: .*not authorized to perform: secretsmanager:GetSecretValue .*VPC endpoint policy/,
+      );
+    }
   });
 });
