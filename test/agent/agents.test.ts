@@ -7,24 +7,15 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateTagsCommand,
-  CreateVpcCommand,
-  CreateVpcEndpointCommand,
-  RunInstancesCommand,
-} from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, ModifyVpcEndpointCommand } from "@aws-sdk/client-ec2";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostsMissing, makeTwoHosts, type TwoHosts } from "../../bench/agents-world.js";
-import { eniHostAddress } from "../../src/cloud/eni.js";
 import { State } from "../../src/cloud/state.js";
 import type { Stats } from "../../src/net/meter.js";
 import { Leases } from "../../src/store/leases.js";
 import { PostgresStore } from "../../src/store/postgres.js";
-import { addresses, allowFromGroup } from "../dataplane/world.js";
+import { addresses, allowFromGroup, makeConsumer } from "../dataplane/world.js";
 import { echoHub } from "../helpers/net-world-echo.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -35,10 +26,10 @@ if (reason) console.log(`agent tests skipped: ${reason}`);
 const LEASE_S = 1.5;
 const SDK_CALL = join(import.meta.dirname, "sdk-call.mjs");
 /** A workload's SDK program on a host: credentials and region from its environment. */
-const sdk = (...args: string[]) => [
+const sdk = (creds: { accessKeyId: string; secretAccessKey: string }, ...args: string[]) => [
   "env",
-  "AWS_ACCESS_KEY_ID=test",
-  "AWS_SECRET_ACCESS_KEY=test",
+  `AWS_ACCESS_KEY_ID=${creds.accessKeyId}`,
+  `AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey}`,
   "AWS_REGION=us-east-1",
   process.execPath,
   SDK_CALL,
@@ -117,9 +108,9 @@ describe.skipIf(reason)("agents on two hosts", () => {
     await hosts.startApi("a", pgs.socketUrl(url));
     const a = await hosts.startAgent("a", pgs.socketUrl(url), LEASE_S);
     expect(await placedOn(world.hub.vpcId)).toBe("b");
-    expect((await hosts.run("a", sdk("whoami", "http://127.0.0.1:4599"), "", 30_000)).trim()).toBe(
-      "000000000000",
-    );
+    expect(
+      (await hosts.run("a", sdk(server.credentials, "whoami", "http://127.0.0.1:4599"), "", 30_000)).trim(),
+    ).toBe("000000000000");
 
     const { endpoint, workload } = addresses(server, world.hub);
     const fromA = (want: string) => async () => {
@@ -168,52 +159,26 @@ describe.skipIf(reason)("agents on two hosts", () => {
     // The first test stopped both agents; they take their rows back.
     await hosts.startAgent("b", pgs.socketUrl(url), LEASE_S);
     await hosts.startAgent("a", pgs.socketUrl(url), LEASE_S);
-    const ec2 = server.ec2();
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.2.0.0/16" }))).Vpc!.VpcId!;
-    const subnetId = (
-      await ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.2.1.0/24", AvailabilityZone: "us-east-1a" }),
-      )
-    ).Subnet!.SubnetId!;
-    const group = async (name: string) =>
-      (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId })))
-        .GroupId!;
-    const workloadSg = await group("workload");
-    const endpointSg = await group("endpoint");
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: endpointSg,
-        IpPermissions: [
-          { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: workloadSg }] },
-        ],
-      }),
+    const c = await makeConsumer(
+      server,
+      "333333333333",
+      "com.amazonaws.us-east-1.secretsmanager",
+      "10.2.0.0/16",
+      // The SDK dials the endpoint address itself: no name to resolve.
+      { PrivateDnsEnabled: false },
     );
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: subnetId,
-        SecurityGroupIds: [workloadSg],
-      }),
-    );
+    await allowFromGroup(c, 443);
     const sm = new SecretsManagerClient({
       endpoint: server.url,
       region: "us-east-1",
-      credentials: server.credentials,
+      credentials: c.creds,
       maxAttempts: 1,
     });
     const allowed = await sm.send(new CreateSecretCommand({ Name: "app-db", SecretString: "hunter2" }));
     await sm.send(new CreateSecretCommand({ Name: "other", SecretString: "not through here" }));
-    const ep = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcEndpointType: "Interface",
-        VpcId: vpcId,
-        ServiceName: "com.amazonaws.us-east-1.secretsmanager",
-        SubnetIds: [subnetId],
-        SecurityGroupIds: [endpointSg],
-        // The SDK dials the endpoint's address itself: no name to resolve.
-        PrivateDnsEnabled: false,
+    await c.ec2.send(
+      new ModifyVpcEndpointCommand({
+        VpcEndpointId: c.endpointId,
         PolicyDocument: JSON.stringify({
           Statement: [
             {
@@ -226,22 +191,16 @@ describe.skipIf(reason)("agents on two hosts", () => {
         }),
       }),
     );
-    const state = server.state;
-    const endpoint = state.get("vpcEndpoint", ep.VpcEndpoint!.VpcEndpointId!)!;
-    const endpointHost = eniHostAddress(state, state.get("eni", endpoint.enis[0]!.eniId)!)!;
-    const workload = eniHostAddress(
-      state,
-      state.get("eni", state.get("instance", run.Instances![0]!.InstanceId!)!.eniId)!,
-    )!;
+    const { endpoint, workload } = addresses(server, c);
     // The agents' fronts sign with the store's CA, which is this API node's too.
     const caFile = join(tmpdir(), `privlink-agents-ca-${process.pid}.pem`);
     writeFileSync(caFile, server.ca.certPem);
-    const owner = await until("the VPC placed", () => placedOn(vpcId));
+    const owner = await until("the VPC placed", () => placedOn(c.vpcId));
     const get = (h: "a" | "b", secret: string) =>
-      hosts.run(h, sdk("get-secret", `https://${endpointHost}`, workload, caFile, secret), "", 30_000);
+      hosts.run(h, sdk(c.creds, "get-secret", `https://${endpoint}`, workload, caFile, secret), "", 30_000);
     // On the owner the front answers locally; from the other host the flow crosses the tunnel.
-    const hostsInOrder: ("a" | "b")[] = owner === "a" ? ["b", "a"] : ["a", "b"];
-    for (const h of hostsInOrder) {
+    const order: ("a" | "b")[] = owner === "a" ? ["b", "a"] : ["a", "b"];
+    for (const h of order) {
       expect(
         await until(`the secret through the endpoint from host ${h}`, async () => {
           const got = (await get(h, "app-db")).trim();

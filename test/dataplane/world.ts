@@ -186,6 +186,8 @@ export async function makeConsumer(
   accountId: string,
   serviceName: string,
   cidr = "10.1.0.0/16",
+  /** Endpoint options beyond the defaults (an AWS service's endpoint without private DNS, say). */
+  endpoint: { PrivateDnsEnabled?: boolean } = {},
 ): Promise<Consumer> {
   const creds = await newAccount(server, accountId);
   const { ec2 } = clients(server, creds);
@@ -222,6 +224,7 @@ export async function makeConsumer(
       ServiceName: serviceName,
       SubnetIds: [subnetId],
       SecurityGroupIds: [endpointSg],
+      ...endpoint,
     }),
   );
   return {
