@@ -257,7 +257,7 @@ export async function accept(server: TestServer, p: Provider, endpointId: string
   );
 }
 
-export async function waitEndpoint(c: Consumer, state: string): Promise<void> {
+export async function waitEndpoint(c: Pick<Consumer, "ec2" | "endpointId">, state: string): Promise<void> {
   await until(async () => {
     const out = await c.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [c.endpointId] }));
     return out.VpcEndpoints?.[0]?.State === state ? true : undefined;
