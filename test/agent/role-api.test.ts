@@ -2,10 +2,10 @@
  * `privlink up --role api` (docs/agents.md): the API and the central work, no data plane or DNS
  * on its host. Loopback only: needs PostgreSQL (skipped with the reason otherwise), not root.
  */
-import { CreateSubnetCommand, CreateVpcCommand, CreateVpcEndpointCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivlink } from "../../src/privlink.js";
 import { waitEndpoint } from "../dataplane/world.js";
+import { makeEndpoint, makeNetwork } from "../front/fixture.js";
 import { postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -34,24 +34,9 @@ describe.skipIf(missing)("privlink up --role api on PostgreSQL", () => {
   });
 
   it("answers the API and makes endpoints available, binding no listener, proxy or resolver", async () => {
-    const ec2 = server.ec2();
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
-    const subnetId = (
-      await ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.9.1.0/24", AvailabilityZone: "us-east-1a" }),
-      )
-    ).Subnet!.SubnetId!;
-    const ep = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcEndpointType: "Interface",
-        VpcId: vpcId,
-        ServiceName: "com.amazonaws.us-east-1.sts",
-        SubnetIds: [subnetId],
-        PrivateDnsEnabled: false,
-      }),
-    );
+    const { endpointId } = await makeEndpoint(server, await makeNetwork(server), "sts");
     // The lifecycle runs here; the agents bind the listener when the feed brings the endpoint.
-    await waitEndpoint({ ec2, endpointId: ep.VpcEndpoint!.VpcEndpointId! }, "available");
+    await waitEndpoint({ ec2: server.ec2(), endpointId }, "available");
     expect(server.dataplane.dataplane.listenerCount).toBe(0);
     const dns = server.dns.info();
     expect(dns.resolvers).toEqual([]);
