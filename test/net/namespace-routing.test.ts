@@ -34,12 +34,18 @@ const PORT = 7000;
 
 /**
  * `nc -l` in a namespace that answers "pong": one connection, what it received and who it came
- * from (nc -v names the peer).
+ * from (nc -v names the peer). `{ host }`: on that address in the host's own namespace instead.
  */
-function listen(ns: string): { child: ChildProcess; done: Promise<{ out: string; err: string }> } {
-  const child = spawn("ip", ["netns", "exec", ns, "nc", "-l", "-N", "-v", "-w", "10", String(PORT)], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+function listen(at: string | { host: string }): {
+  child: ChildProcess;
+  done: Promise<{ out: string; err: string }>;
+} {
+  const nc = ["nc", "-l", "-N", "-v", "-w", "10"];
+  const [cmd, ...args] =
+    typeof at === "string"
+      ? ["ip", "netns", "exec", at, ...nc, String(PORT)]
+      : [...nc, at.host, String(PORT)];
+  const child = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
   child.stdin!.end("pong\n");
   let out = "";
   let err = "";
@@ -293,15 +299,7 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
         TransitGatewayId: tgw,
       }),
     );
-    const server = spawn("nc", ["-l", "-N", "-v", "-w", "10", site.workloadHost, String(PORT)], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    server.stdin!.end("pong\n");
-    let out = "";
-    let err = "";
-    server.stdout!.on("data", (d) => (out += d));
-    server.stderr!.on("data", (d) => (err += d));
-    const done = new Promise<void>((resolve) => server.on("close", () => resolve()));
+    const server = listen({ host: site.workloadHost });
     await until(
       () =>
         execFileSync("ss", ["-ltnH"], { encoding: "utf8" }).includes(`${site.workloadHost}:${PORT} `)
@@ -310,7 +308,7 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
       "nc listening on the site's host address",
     );
     const ok = await send(ns.a, site.workload);
-    await done;
+    const { out, err } = await server.done;
     expect(ok).toEqual({ code: 0, stdout: "pong\n" });
     expect(out).toBe("hello\n");
     // The site sees the instance's host address (127.S.x.y), not its private IP.
