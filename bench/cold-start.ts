@@ -11,7 +11,7 @@
  * 1-254 free on this host (run it in a network namespace of its own when others run servers).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,17 @@ async function starts(home: () => string, runs: number, seconds: number, timeout
   };
 }
 
+/**
+ * What `privlink up` runs from, by bin/privlink.js's rule: dist/bundle when it is at least as new
+ * as dist/src (npm run build writes both), else dist/src (tsc alone ran since, or no bundle).
+ */
+function startsFrom(): string {
+  const mtime = (p: string) => statSync(join(PACKAGE_ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  return mtime("dist/bundle/main.js") >= mtime("dist/src/cli/main.js")
+    ? "runs from dist/bundle"
+    : "runs from dist/src: no bundle as new as it (npm run build writes one)";
+}
+
 function nodeOnce(): Promise<number> {
   const t = performance.now();
   return new Promise((resolve) =>
@@ -149,7 +160,7 @@ export async function benchColdStart(
     max: ms[ms.length - 1],
     vsNode: percentile(ms, 50) / percentile(node, 50),
     ...(cpuMs ? { cpuP50: percentile(cpuMs, 50) } : {}),
-    ...(goalMs ? { goalMs } : {}),
+    ...(goalMs ? { goalMs, note: startsFrom() } : {}),
   });
   const rows: Row[] = [row("node -e 0 (baseline)", node)];
   const empties: string[] = [];

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -102,12 +102,64 @@ async function traffic(opts: BenchEndpointOptions): Promise<Row[]> {
     if (wanted.has("node-pipe")) proxies.push(await startNodePipe(gen));
     if (wanted.has("socat") && ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
     if (wanted.has("haproxy") && ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
-    for (const p of proxies) rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, cases)));
+    for (const p of proxies) {
+      const inProcess = p.via === "endpoint" && cases.has("latency");
+      const first = inProcess ? new Set([...cases].filter((c) => c !== "latency")) : cases;
+      rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, first)));
+      if (inProcess) rows.push(...(await latencyWatched(gen, p, durationMs, opts.concurrency ?? 8)));
+    }
   } finally {
     for (const p of proxies) await p.stop();
     await gen.stop();
   }
   return withRatios(rows);
+}
+
+/**
+ * The latency case through the in-process endpoint, watched (issue 15, item 4: where does the
+ * tail come from?): how late this process's event loop ran (monitorEventLoopDelay at its default
+ * 10 ms resolution, so that the watching adds no 1 ms timer in front of the accepts) and how often
+ * a scavenge paused it, per 1,000 connections through the endpoint. A scavenge every N
+ * connections delays about 1 in N of them: more than 10 per 1,000 would weigh on the p99, fewer
+ * only on the p99.9.
+ */
+async function latencyWatched(
+  gen: LoadGenerator,
+  p: ProxyUnderTest,
+  durationMs: number,
+  concurrency: number,
+): Promise<Row[]> {
+  const lag = monitorEventLoopDelay();
+  const scavenges: number[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+        scavenges.push(e.duration);
+  });
+  gc.observe({ entryTypes: ["gc"] });
+  lag.enable();
+  let rows: Row[];
+  try {
+    rows = await measure(gen, p, durationMs, concurrency, new Set(["latency"]));
+  } finally {
+    lag.disable();
+    gc.disconnect();
+  }
+  const n = Number(rows.find((r) => r.case === "connect+1-byte echo, p99.9")?.note?.split(" ")[0]);
+  const row = (c: string, value: number, unit: string): Row => ({
+    case: c,
+    via: p.via,
+    value: Math.round(value * 10) / 10,
+    unit,
+    higherIsBetter: false,
+    vsHaproxy: null,
+  });
+  rows.push(row("event-loop delay during the latency case, p99", lag.percentile(99) / 1000, "µs"));
+  rows.push(row("event-loop delay during the latency case, max", lag.max / 1000, "µs"));
+  if (n > 0)
+    rows.push(row("scavenges per 1,000 connections (latency case)", (scavenges.length * 1000) / n, "/1k"));
+  rows.push(row("longest scavenge during the latency case", Math.max(0, ...scavenges) * 1000, "µs"));
+  return rows;
 }
 
 /** The service ports of the bench's NLB, one per load-generator server. */

@@ -107,13 +107,23 @@ export function connectionCpuGoals(rows: Row[]): string[] {
       ? `goal (issue 15): ${subject} CPU per connection ≤ 1.15× node-pipe's — measured: no node-pipe rows in this run`
       : `goal (issue 15): ${subject} CPU per connection ≤ 1.15× a minimal Node socket.pipe relay's — measured: ${fmt(mine, 0)} µs vs node-pipe ${fmt(pipe, 0)} µs (${fmt(mine / pipe)}×) — ${verdict(mine <= 1.15 * pipe)}`,
   );
+  // The in-process endpoint's latency case is watched (bench/endpoint.ts latencyWatched).
+  const watched = (via: string) => {
+    const [lag, gcs] = [
+      one(via, "event-loop delay during the latency case, p99"),
+      one(via, "scavenges per 1,000 connections (latency case)"),
+    ];
+    return lag === undefined || gcs === undefined
+      ? ""
+      : `; ${via}'s event loop: delay p99 ${fmt(lag, 0)} µs, ${fmt(gcs, 1)} scavenges per 1,000 connections`;
+  };
   const added = (via: string) =>
     `${fmt(one(via, "added connect latency, p99") ?? Number.NaN, 0)}/${fmt(one(via, "added connect latency, p99.9") ?? Number.NaN, 0)} µs`;
   const [p99, theirs] = [addedP99(rows, subject), addedP99(rows, "haproxy")];
   lines.push(
     p99 === undefined || theirs === undefined
       ? `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: no p99 rows with a direct baseline`
-      : `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: added p99/p99.9 ${subject} ${added(subject)}, node-pipe ${added("node-pipe")}, HAProxy ${added("haproxy")} (p99 ${fmt(p99 / theirs)}× HAProxy) — ${verdict(p99 <= 1.5 * theirs)}`,
+      : `goal (issue 15): ${subject} added p99 ≤ 1.5× HAProxy's — measured: added p99/p99.9 ${subject} ${added(subject)}, node-pipe ${added("node-pipe")}, HAProxy ${added("haproxy")} (p99 ${fmt(p99 / theirs)}× HAProxy)${watched(subject)} — ${verdict(p99 <= 1.5 * theirs)}`,
   );
   return lines;
 }
@@ -193,7 +203,8 @@ export function coldStartGoals(rows: Row[]): string[] {
       const [ms, goal] = [r.p50 as number, r.goalMs as number];
       const cpu =
         num(r.cpuP50) === undefined ? "" : `, the server's CPU ${(r.cpuP50 as number).toFixed(0)} ms`;
-      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}) — ${verdict(ms <= goal)}`;
+      const from = typeof r.note === "string" ? `; ${r.note}` : "";
+      return `goal: ${r.case} to a healthy /_privlink/health ≤ ${goal} ms — measured: ${ms.toFixed(0)} ms p50 over ${r.runs} runs (node -e 0: ${node?.toFixed(0) ?? "?"} ms${cpu}${from}) — ${verdict(ms <= goal)}`;
     });
 }
 
@@ -340,21 +351,30 @@ export function meteringGoals(rows: Row[]): string[] {
 /**
  * Issue 11: S3 PUT and GET of 64 MiB objects through an S3 interface endpoint at ≥ 0.8× the
  * same client against the edge (bench/s3.ts), and a streamed upload that never holds the
- * object (≤ 64 MiB of RSS growth, the bar issue 11 sets for a 5 GiB object).
+ * object (≤ 64 MiB of RSS growth, the bar issue 11 sets for a 5 GiB object). The edge judged is
+ * S3's public name over HTTPS (`edge-tls`): an endpoint speaks only HTTPS, as AWS's S3 edge does,
+ * so that is the same client doing the same protocol work but for the endpoint path. The
+ * plain-HTTP edge's figure and ratio are printed on the same line (TLS's own cost shows there).
  */
 export function s3Goals(rows: Row[]): string[] {
   const out: string[] = [];
   for (const r of rows.filter((x) => x.via === "endpoint" && num(x.ratioToEdge) !== undefined)) {
-    const edge = rows.find((b) => b.case === r.case && b.via === "edge");
-    const ratio = r.ratioToEdge as number;
-    const cpu = num(r.cpuRatioToEdge) === undefined ? "" : `; by CPU ${fmt(r.cpuRatioToEdge as number)}×`;
-    // The same client through a bare TLS terminator to the edge: the share of the gap TLS itself takes.
-    const tls = num(rows.find((b) => b.case === r.case && b.via === "socat-tls")?.MBps);
+    const at = (via: string) => rows.find((b) => b.case === r.case && b.via === via);
+    const mbps = (via: string) => num(at(via)?.MBps);
+    const edgeTls = mbps("edge-tls");
+    const ratio = num(r.ratioToEdgeTls);
+    const cpu =
+      num(r.cpuRatioToEdgeTls) === undefined ? "" : `; by CPU ${fmt(r.cpuRatioToEdgeTls as number)}×`;
+    const plain = `; the plain-HTTP edge ${fmt(mbps("edge") ?? 0, 0)} MB/s, ${fmt(r.ratioToEdge as number)}× of it (by CPU ${fmt(num(r.cpuRatioToEdge) ?? 0)}×)`;
+    // The same client through a bare TLS terminator to the plain edge: TLS's cost in a pipe.
+    const tls = mbps("socat-tls");
     const vsTls = tls
       ? `; a TLS pipe to the edge: ${fmt(tls, 0)} MB/s, the endpoint ${fmt((r.MBps as number) / tls)}× of it`
       : "";
     out.push(
-      `goal (issue 11): S3 ${r.case} through an interface endpoint ≥ 0.8× the edge — measured: ${fmt(r.MBps as number, 0)} vs ${fmt(num(edge?.MBps) ?? 0, 0)} MB/s (${fmt(ratio)}×${cpu}${vsTls}) — ${verdict(ratio >= 0.8)}`,
+      ratio === undefined || edgeTls === undefined
+        ? `goal (issue 11): S3 ${r.case} through an interface endpoint ≥ 0.8× the HTTPS edge — not measured (no edge-tls row) — ${verdict(false)}`
+        : `goal (issue 11): S3 ${r.case} through an interface endpoint ≥ 0.8× the same client on the HTTPS edge — measured: ${fmt(r.MBps as number, 0)} vs ${fmt(edgeTls, 0)} MB/s (${fmt(ratio)}×${cpu}${plain}${vsTls}) — ${verdict(ratio >= 0.8)}`,
     );
   }
   for (const r of rows.filter((x) => num(x.peakRssDeltaMiB) !== undefined)) {

@@ -6,8 +6,11 @@
  * Rounds are short and many, in alternating order (on then off, off then on), and each row is
  * the median over the rounds: one slow round (another process taking the core) moves a median
  * little where it moved a mean a lot. Each row carries onVsOff, the ratio of metered to
- * unmetered (goal: ≥ 0.95, at most 5 % lost); the CPU per GiB and per connection of the
- * process (privlink runs in it) are steadier than rates on a loaded machine and are shown too.
+ * unmetered (goal: ≥ 0.95, at most 5 % lost): the median of the rounds' own ratios (on against
+ * off of the same round, run back to back), so that load drifting between rounds cancels out.
+ * The CPU per GiB and per connection of the process (privlink runs in it) are steadier than
+ * rates on a loaded machine and are shown too; the connection rows get extra short rounds of
+ * their own (CPU per connection is the figure issue 12's goal is judged on).
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
@@ -17,9 +20,12 @@ import { LoadGenerator, measure, type Row } from "./traffic.js";
 
 const FLOW_LOG = "bench/metering.log";
 
-export async function benchMetering(opts: { durationMs?: number; rounds?: number } = {}): Promise<Row[]> {
+export async function benchMetering(
+  opts: { durationMs?: number; rounds?: number; connectionRounds?: number } = {},
+): Promise<Row[]> {
   const durationMs = Math.min(opts.durationMs ?? 1000, 5000);
   const rounds = Math.min(opts.rounds ?? 5, 9);
+  const connectionRounds = Math.min(opts.connectionRounds ?? 10, 20);
   const gen = await LoadGenerator.start();
   let ep: Awaited<ReturnType<typeof startEndpoint>> | undefined;
   try {
@@ -51,19 +57,23 @@ export async function benchMetering(opts: { durationMs?: number; rounds?: number
         new Set(["throughput", "connections"]),
       );
     }
-    for (let r = 0; r < rounds; r++)
+    const roundOf = new Map<Row, number>();
+    for (let r = 0; r < rounds + connectionRounds; r++) {
+      const cases = new Set(r < rounds ? ["throughput", "connections"] : ["connections"]);
       for (const on of r % 2 ? [false, true] : [true, false]) {
         dataplane.metering = on;
         const via = on ? "metering on" : "metering off";
-        samples.push(
-          ...(await measure(gen, { ...ep, via }, durationMs, 8, new Set(["throughput", "connections"]))),
-        );
+        for (const row of await measure(gen, { ...ep, via }, durationMs, 8, cases)) {
+          samples.push(row);
+          roundOf.set(row, r);
+        }
       }
+    }
     dataplane.metering = true;
     const metered = meter.snapshot().endpoints.find((e) => e.vpcEndpointId === ep!.world.endpointId);
     // The metered minute reaches CloudWatch too (the publisher's share of metering's cost).
     ep.privlink.cloudwatch.flush();
-    const rows = onVsOff(medians(samples));
+    const rows = onVsOff(medians(samples), samples, roundOf);
     return [
       ...rows,
       hooksRow(
@@ -156,11 +166,27 @@ function medians(samples: Row[]): Row[] {
   });
 }
 
-/** Each metered row with its ratio to the unmetered one of the same case. */
-function onVsOff(rows: Row[]): Row[] {
+/**
+ * Each metered row with its ratio to the unmetered one of the same case: the median of the
+ * rounds' ratios (each round ran both modes back to back), every round's ratio in the note.
+ */
+function onVsOff(rows: Row[], samples: Row[], roundOf: Map<Row, number>): Row[] {
   return rows.map((r) => {
-    const off = rows.find((o) => o.case === r.case && o.via === "metering off");
-    return r.via === "metering on" && off?.value ? { ...r, onVsOff: r.value / off.value } : r;
+    if (r.via !== "metering on") return r;
+    const of = (via: string) =>
+      new Map(
+        samples.filter((s) => s.case === r.case && s.via === via).map((s) => [roundOf.get(s), s.value]),
+      );
+    const off = of("metering off");
+    const ratios = [...of("metering on")]
+      .map(([round, on]) => on / (off.get(round) ?? Number.NaN))
+      .filter((x) => Number.isFinite(x))
+      .sort((a, b) => a - b);
+    if (ratios.length === 0) return r;
+    const m = ratios.length >> 1;
+    const ratio = ratios.length % 2 ? ratios[m]! : (ratios[m - 1]! + ratios[m]!) / 2;
+    const shown = ratios.map((x) => x.toFixed(2)).join(", ");
+    return { ...r, onVsOff: ratio, note: `${r.note}; on/off per round, sorted: ${shown}` };
   });
 }
 

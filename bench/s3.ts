@@ -11,6 +11,7 @@ import {
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { acceptServerTls, serverSecureContext } from "../src/front/server-tls.js";
 import { startPrivlink } from "../src/privlink.js";
 
 const CREDS = { accessKeyId: "test", secretAccessKey: "test" };
@@ -23,9 +24,12 @@ export interface S3Row {
   via: string;
   MBps?: number;
   ratioToEdge?: number;
+  /** Against `edge-tls`: the same client, the same HTTPS, without the endpoint. */
+  ratioToEdgeTls?: number;
   serverCpuSPerGiB?: number;
   clientCpuSPerGiB?: number;
   cpuRatioToEdge?: number;
+  cpuRatioToEdgeTls?: number;
   peakRssDeltaMiB?: number;
   note?: string;
 }
@@ -67,21 +71,30 @@ function transfer(spec: Transfer): Promise<{ seconds: number; bytes: number; cpu
 /**
  * Issue 11's S3 benchmark: PUT and GET throughput of 64 MiB objects with the SDK v3 through an
  * S3 interface endpoint's service front (TLS, SigV4, policies, virtual-hosted
- * `bucket.vpce-…` names) against the same client on the plain-HTTP edge and through a socat pipe
- * to the edge (and a TLS-terminating socat in front of the edge, to tell TLS's own cost from the
- * front's), in the same run; then the server's peak RSS growth during one streamed 1 GiB PUT.
- * Each path also reports the CPU seconds per GiB of the server (this process) and of the client
- * (its process): on a shared machine they move less than the seconds do.
+ * `bucket.vpce-…` names) against the same client, in the same run and each in a process of its
+ * own, on
+ * - `edge-tls`: S3's public name over HTTPS (`bench.s3.us-east-1.amazonaws.com`), served as a
+ *   workload reaching public S3 is (TLS terminated with privlink's CA, then the front's public
+ *   mode): the same client doing the same protocol work, only without the endpoint. AWS's S3
+ *   edge is HTTPS too, so this is the baseline the goal judges;
+ * - `edge`: privlink's plain-HTTP edge (no TLS at all: also printed, with its ratio);
+ * - `socat` / `socat-tls`: a socat pipe to the plain edge, and a TLS-terminating socat in front
+ *   of it (TLS's own cost in a pipe apart from anything the front does);
+ * then the server's peak RSS growth during one streamed 1 GiB PUT. Each path also reports the
+ * CPU seconds per GiB of the server (this process) and of the client (its process): on a shared
+ * machine they move less than the seconds do.
  */
 export async function benchS3(
   opts: { count?: number; rounds?: number; bigBytes?: number } = {},
 ): Promise<S3Row[]> {
   const count = opts.count ?? 4;
-  const rounds = opts.rounds ?? 3;
+  // Even, so that each path runs as often in one order as in the reverse.
+  const rounds = opts.rounds ?? 4;
   const bigBytes = opts.bigBytes ?? 1024 * MiB;
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-s3-"));
   const p = await startPrivlink({ port: 0, home, slots: { min: 200, max: 254 }, publicDns: "127.0.253.7" });
   const listener = createServer();
+  const publicListener = createServer();
   const socats: ChildProcess[] = [];
   try {
     const ec2 = new EC2Client({ endpoint: p.url, region: "us-east-1", credentials: CREDS, maxAttempts: 1 });
@@ -109,6 +122,18 @@ export async function benchS3(
     );
     await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
     const port = (listener.address() as AddressInfo).port;
+    // S3's public name over HTTPS, as the workload proxy serves a workload that reaches public
+    // S3 (src/net/workload-proxy.ts): TLS with a leaf of privlink's CA, then the front's public
+    // mode with the name dialled. No endpoint, so no endpoint policy and no `via`.
+    const publicName = "s3.us-east-1.amazonaws.com";
+    const publicTls = serverSecureContext(await p.ca.leaf([publicName, `*.${publicName}`], new Date()));
+    publicListener.on("connection", (socket) =>
+      acceptServerTls(socket, { secureContext: publicTls, handshakeTimeoutMs: 10_000 }, (tls) =>
+        p.front.servePublic(tls, { name: tls.servername || publicName }),
+      ),
+    );
+    await new Promise<void>((resolve) => publicListener.listen(0, "127.0.0.1", resolve));
+    const publicPort = (publicListener.address() as AddressInfo).port;
     const s3 = new S3Client({
       endpoint: p.url,
       region: "us-east-1",
@@ -121,6 +146,12 @@ export async function benchS3(
 
     const vias: { via: string; endpoint: string; ca?: string; pathStyle: boolean }[] = [
       { via: "edge", endpoint: p.url, pathStyle: true },
+      {
+        via: "edge-tls",
+        endpoint: `https://${publicName}:${publicPort}`,
+        ca: p.ca.certPem,
+        pathStyle: false,
+      },
       {
         via: "endpoint",
         endpoint: `https://bucket.${wildcard.slice(2)}:${port}`,
@@ -156,11 +187,15 @@ export async function benchS3(
     } else rows.push({ case: "(all)", via: "socat", note: `skipped: ${SOCAT} not installed` });
 
     // Rounds alternate the paths so that a burst of load on the shared machine hits all of them
-    // alike; a path's throughput is its best round, its CPU the sum over every round.
+    // alike; a path's throughput is its best round, its CPU the sum over every round. Every
+    // other round runs them in reverse order: the server's CPU window of a path also holds
+    // what the path before it left behind (garbage, freed pages), which a fixed order pinned on
+    // the same path each time (the endpoint after the HTTPS edge showed ~6 % more server CPU;
+    // in reversed pairs the two cost the same).
     for (const op of ["put", "get"] as const) {
       const seen = new Map<string, { MBps: number; bytes: number; serverMs: number; clientMs: number }>();
       for (let round = 0; round < rounds; round++)
-        for (const v of vias) {
+        for (const v of round % 2 === 0 ? vias : [...vias].reverse()) {
           const cpu = process.cpuUsage();
           const r = await transfer({
             ...v,
@@ -181,20 +216,25 @@ export async function benchS3(
           });
         }
       const edge = seen.get("edge")!;
+      const edgeTls = seen.get("edge-tls")!;
       const perGiB = (ms: number, bytes: number) => (ms / 1000) * (GiB / bytes);
-      const edgeCpu = perGiB(edge.serverMs + edge.clientMs, edge.bytes);
+      const cpuOf = (s: { serverMs: number; clientMs: number; bytes: number }) =>
+        perGiB(s.serverMs + s.clientMs, s.bytes);
       for (const [via, s] of seen) {
-        const cpu = perGiB(s.serverMs + s.clientMs, s.bytes);
+        const cpu = cpuOf(s);
         rows.push({
           case: `${op.toUpperCase()} 64 MiB x${count}`,
           via,
           MBps: round(s.MBps),
           ratioToEdge: round(s.MBps / edge.MBps),
+          ratioToEdgeTls: round(s.MBps / edgeTls.MBps),
           serverCpuSPerGiB: round(perGiB(s.serverMs, s.bytes)),
           clientCpuSPerGiB: round(perGiB(s.clientMs, s.bytes)),
           // Throughput the CPU alone allows, as a share of the edge's: what the ratio would be
           // were client and server bound by CPU (socat's own CPU is not counted: no ratio).
-          ...(via.startsWith("socat") ? {} : { cpuRatioToEdge: round(edgeCpu / cpu) }),
+          ...(via.startsWith("socat")
+            ? {}
+            : { cpuRatioToEdge: round(cpuOf(edge) / cpu), cpuRatioToEdgeTls: round(cpuOf(edgeTls) / cpu) }),
         });
       }
     }
@@ -206,7 +246,7 @@ export async function benchS3(
       peak = Math.max(peak, process.memoryUsage.rss());
     }, 20);
     const big = await transfer({
-      ...vias[1]!,
+      ...vias.find((v) => v.via === "endpoint")!,
       op: "put-stream",
       bucket: "bench",
       key: "big",
@@ -223,7 +263,8 @@ export async function benchS3(
     return rows;
   } finally {
     for (const child of socats) child.kill();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    for (const server of [listener, publicListener])
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     await p.close();
     rmSync(home, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { AgentObserver } from "./agent/observer.js";
 import { adminRoutes } from "./api/admin.js";
 import { agentRoutes } from "./api/admin-agents.js";
 import { loadOrCreateAdminToken } from "./api/admin-auth.js";
@@ -209,11 +210,18 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   // shared store the store's CA wins, so the agents' fronts chain to the one workloads trust.
   const ca = await storeCa(opts.store, await LocalCa.loadOrCreate(home, rt.now()), home);
   let dataplaneRef: DataPlaneHost | undefined;
+  // On the shared store: what agents meter and record reaches CloudWatch and flow logs here.
+  let agentObserver: AgentObserver | undefined;
   const cloudwatch = startCloudWatch({
     home,
     state,
     now: () => rt.now(),
-    counters: { snapshot: () => dataplaneRef!.dataplane.meter.snapshot() },
+    counters: {
+      snapshot: () => {
+        const local = dataplaneRef!.dataplane.meter.snapshot();
+        return agentObserver ? agentObserver.withAgents(local) : local;
+      },
+    },
   });
   const logs = new LogsService(state, rt, home);
   const sns = await SnsService.start(state, rt, home);
@@ -243,6 +251,13 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
   flowLogs.useDestination("s3", s3Destination({ state, blobs: s3.blobs, now: () => rt.now() }));
+  if (storeWhere !== undefined && opts.store)
+    // Loaded only here: the pg driver stays out of a SQLite server's start-up.
+    agentObserver = (await import("./agent/observer.js")).observeAgents({
+      store: opts.store,
+      state,
+      deliver: (batch) => flowLogs.deliver(batch),
+    });
   const transfer = new TransferPublisher(state, cloudwatch.metrics.store, () => rt.now());
   dataplane.dataplane.meter.taps?.add(transfer);
   cloudwatch.addPublisher(transfer);
@@ -310,7 +325,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         now: () => rt.now(),
       }),
       ...sns.adminRoutes(),
-      ...cloudWatchAdminRoutes(cloudwatch),
+      ...cloudWatchAdminRoutes(cloudwatch, () => agentObserver?.refresh()),
       // The analyzer resolves names as the workload proxies do: the VPC's DNS view, then the state.
       ...analyzeRoutes({
         state,
@@ -415,6 +430,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       closed = true;
       lifecycle.stop();
       web.close();
+      await agentObserver?.close();
       await namespaces?.close();
       await resolvers.close();
       await dataplane.close();

@@ -7,9 +7,11 @@ import { State } from "../cloud/state.js";
 import { type Resolvers, startResolvers } from "../dns/resolvers.js";
 import { type DataPlane, type RemotePlacement, stripMapped } from "../net/dataplane.js";
 import { createDataPlaneHost, type DataPlaneHost } from "../net/host.js";
+import { startFlowLogs } from "../services/flowlogs/index.js";
 import { type AgentRecord, type AgentsView, agentMeterKey, Leases } from "../store/leases.js";
 import { PostgresStore } from "../store/postgres.js";
 import { startAgentFront } from "./front.js";
+import { FlowLogOutbox } from "./outbox.js";
 import { carry, createTunnelServer, splitAddress, type TunnelCounters } from "./tunnel.js";
 
 /** Default lease: an agent killed without a word loses its VPCs within this plus one renewal. */
@@ -31,7 +33,7 @@ export interface AgentOptions {
   publicDns?: string;
   /** How the service front checks SigV4 (default verify, as `privlink up`). */
   auth?: AuthMode;
-  /** Clock of the tunnel headers (ms); leases use the store's clock. */
+  /** Clock of the tunnel headers and flow-log records (ms); leases use the store's clock. */
   now?: () => number;
   warn?: (message: string) => void;
 }
@@ -127,6 +129,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       placement,
     });
 
+    // Flow logs are recorded here, where the bytes pass, and delivered by an API node (outbox.ts).
+    const outbox = new FlowLogOutbox(state);
+    const flowLogs = startFlowLogs({
+      destinations: outbox.destinations(),
+      state,
+      meter: host.dataplane.meter,
+      now: () => new Date(now()),
+    });
+    /** Writes the recorded flow-log batches to the store; kept for the next round if it is out of reach. */
+    const ship = async () => {
+      if (leases) await outbox.ship((batches) => leases!.queueFlowLogs(name, batches));
+    };
+
     const server: Server = createTunnelServer({
       me: () => ({ name, key }),
       now,
@@ -146,11 +161,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       (bound.family === "IPv6" ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`);
 
     let dns: Resolvers | undefined;
+    /** Store times of this agent's last renewal and of the start of its unbroken run of renewals. */
+    let renewedAt: number | undefined;
+    let heldSince = 0;
     const round = async () => {
       leases ??= await Leases.open(opts.store);
       try {
-        await leases.renew({ name, address, key }, leaseMs);
-        await leases.rebalance();
+        const at = await leases.renew({ name, address, key }, leaseMs);
+        if (renewedAt === undefined || at >= renewedAt + leaseMs) heldSince = at;
+        renewedAt = at;
+        // Back after losing the store (or just started): others cut off by the same outage get one
+        // lease to renew before their VPCs are taken (src/cloud/placement.ts).
+        await leases.rebalance(at - heldSince >= leaseMs);
         view = await leases.view();
       } catch (err) {
         // Until it renews again this agent keeps serving its last placements (docs/agents.md).
@@ -159,6 +181,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         await lost.close();
         throw err;
       }
+      // Outside the lease's try: records that cannot be written now wait, the round stands.
+      await ship().catch((err: Error) => warn(`flow-log records kept for the next round: ${err.message}`));
       byName = new Map(view.agents.map((a) => [a.name, a]));
       const next = new Set([...view.placements.values()].filter((p) => p.agent === name).map((p) => p.unit));
       const changed = next.size !== mine.size || [...next].some((u) => !mine.has(u));
@@ -201,6 +225,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       clearTimeout(soon);
       unsubscribe();
       await running;
+      await flowLogs.close();
+      await ship().catch((err: Error) => warn(`flow-log records not handed to the store: ${err.message}`));
       // A clean stop hands the units over now instead of after the lease.
       await leases?.release(name);
       await leases?.rebalance();

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { refuse } from "../net/listener.js";
 import { AWS_IDLE_TIMEOUT_MS, adoptAccepted, connectUpstream, type RelayMeter, relay } from "../net/relay.js";
@@ -12,6 +12,10 @@ import { AWS_IDLE_TIMEOUT_MS, adoptAccepted, connectUpstream, type RelayMeter, r
  * workload had connected to it.
  *
  * Header: "PLT1", u16 length of the JSON, the JSON ({@link CarriedFlow}), 32 bytes of MAC.
+ * Every header carries a random nonce, and the receiver remembers the MACs it accepted for as
+ * long as their timestamp is within {@link TUNNEL_SKEW_MS} ({@link ReplayGuard}): a recorded
+ * header replayed to the same agent is refused as "replayed", and once it is older than that the
+ * age check refuses it, so a header is accepted at most once.
  */
 const MAGIC = Buffer.from("PLT1");
 const MAC_BYTES = 32;
@@ -35,7 +39,15 @@ export interface CarriedFlow {
   sourcePort: number;
   /** Sending agent's clock (ms): bounds replays together with {@link TUNNEL_SKEW_MS}. */
   at: number;
+  /**
+   * Random per flow (hex): two flows whose other fields coincide (same source port within the
+   * same millisecond) still have different MACs, so refusing a MAC seen before refuses replays only.
+   */
+  nonce: string;
 }
+
+/** A fresh nonce for {@link CarriedFlow.nonce}: 96 random bits. */
+export const tunnelNonce = (): string => randomBytes(12).toString("hex");
 
 export function encodeTunnelHeader(flow: CarriedFlow, key: string): Buffer {
   const json = Buffer.from(JSON.stringify(flow));
@@ -48,7 +60,7 @@ export function encodeTunnelHeader(flow: CarriedFlow, key: string): Buffer {
 export type HeaderRead =
   | { kind: "more" }
   | { kind: "bad"; reason: string }
-  | { kind: "flow"; flow: CarriedFlow; rest: Buffer };
+  | { kind: "flow"; flow: CarriedFlow; mac: Buffer; rest: Buffer };
 
 /** Reads a header from the bytes received so far, checking its MAC with `key`, `to` and its age. */
 export function decodeTunnelHeader(buf: Buffer, me: { name: string; key: string }, now: number): HeaderRead {
@@ -73,7 +85,44 @@ export function decodeTunnelHeader(buf: Buffer, me: { name: string; key: string 
   if (flow.to !== me.name) return { kind: "bad", reason: `meant for agent ${flow.to}` };
   if (!(Math.abs(now - flow.at) <= TUNNEL_SKEW_MS))
     return { kind: "bad", reason: "header too old or too new" };
-  return { kind: "flow", flow, rest: Buffer.from(buf.subarray(end + MAC_BYTES)) };
+  if (typeof flow.nonce !== "string" || flow.nonce.length < 16) return { kind: "bad", reason: "no nonce" };
+  const tag = Buffer.from(buf.subarray(end, end + MAC_BYTES));
+  return { kind: "flow", flow, mac: tag, rest: Buffer.from(buf.subarray(end + MAC_BYTES)) };
+}
+
+/**
+ * The MACs of the headers an agent accepted, each kept until its timestamp leaves the skew
+ * window (after that the age check refuses the header anyway). Memory is bounded by the flows
+ * accepted within one window (one entry of ~100 bytes per flow).
+ */
+export class ReplayGuard {
+  /** MAC (base64) → the receiver time after which the age check refuses the header. */
+  private readonly seen = new Map<string, number>();
+
+  /** Whether `mac` is new; it is remembered from now on. False for a replay. */
+  admit(mac: Buffer, at: number, now: number): boolean {
+    this.prune(now);
+    const k = mac.toString("base64");
+    if (this.seen.has(k)) return false;
+    this.seen.set(k, at + TUNNEL_SKEW_MS);
+    return true;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * Forgets entries past their window, from the oldest: headers arrive nearly in timestamp
+   * order (senders' clocks differ by less than the skew), so this stops at the first live one
+   * and costs O(1) per header amortised; an out-of-order entry waits for the next sweep.
+   */
+  private prune(now: number): void {
+    for (const [k, until] of this.seen) {
+      if (until >= now) return;
+      this.seen.delete(k);
+    }
+  }
 }
 
 function mac(key: string, data: Buffer): Buffer {
@@ -101,6 +150,7 @@ export interface TunnelServerOptions {
 /** Accepts tunnel connections; each is handed on once its header checks out, else reset. */
 export function createTunnelServer(opts: TunnelServerOptions): Server {
   const now = opts.now ?? Date.now;
+  const guard = new ReplayGuard();
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     let buf: Buffer = Buffer.alloc(0);
     const deadline = setTimeout(() => fail("no header in time"), HEADER_DEADLINE_MS);
@@ -116,6 +166,7 @@ export function createTunnelServer(opts: TunnelServerOptions): Server {
       const read = decodeTunnelHeader(buf, opts.me(), now());
       if (read.kind === "more") return;
       if (read.kind === "bad") return fail(read.reason);
+      if (!guard.admit(read.mac, read.flow.at, now())) return fail("replayed header (seen before)");
       clearTimeout(deadline);
       socket.removeListener("data", onData);
       socket.pause();
@@ -136,12 +187,12 @@ export function createTunnelServer(opts: TunnelServerOptions): Server {
 export function carry(
   socket: Socket,
   to: { name: string; address: string; key: string },
-  flow: Omit<CarriedFlow, "to" | "at">,
+  flow: Omit<CarriedFlow, "to" | "at" | "nonce">,
   counters: TunnelCounters,
   now: () => number = Date.now,
 ): void {
   const [host, port] = splitAddress(to.address);
-  const preamble = encodeTunnelHeader({ ...flow, to: to.name, at: now() }, to.key);
+  const preamble = encodeTunnelHeader({ ...flow, to: to.name, at: now(), nonce: tunnelNonce() }, to.key);
   counters.sent++;
   const meter: RelayMeter = {
     bytesIn: (n) => {

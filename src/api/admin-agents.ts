@@ -34,7 +34,21 @@ export function agentRoutes(storeUrl: string | undefined): {
             409,
           );
         const l = await open();
-        const view = await l.view();
+        let view: Awaited<ReturnType<Leases["view"]>>;
+        let stats: Awaited<ReturnType<Leases["meterTotals"]>>;
+        try {
+          view = await l.view();
+          stats = await l.meterTotals(METER_META_KEY);
+        } catch (err) {
+          // The connection died with PostgreSQL: the next call opens a fresh one.
+          leases = undefined;
+          await l.close();
+          throw new AwsError(
+            "ServiceUnavailable",
+            `the store is out of reach: ${(err as Error).message}`,
+            503,
+          );
+        }
         const live = new Set(liveAgents(view.agents, view.now));
         return {
           status: 200,
@@ -49,7 +63,7 @@ export function agentRoutes(storeUrl: string | undefined): {
             placements: [...view.placements.values()]
               .sort((x, y) => x.unit.localeCompare(y.unit))
               .map((p) => ({ unit: p.unit, agent: p.agent, since: new Date(p.since).toISOString() })),
-            stats: await l.meterTotals(METER_META_KEY),
+            stats,
           },
         };
       },

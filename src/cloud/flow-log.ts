@@ -326,64 +326,77 @@ export interface TgwEnd {
   readonly azId?: string;
 }
 
-/** The record as one line in `format` (fields AWS cannot fill print as `-`). */
+/** A format's version (its newest field's), worked out once per parsed format. */
+const formatVersions = new WeakMap<readonly string[], number>();
+
+/**
+ * The record as one line in `format` (fields AWS cannot fill print as `-`). Called for every
+ * closed flow on every flow log watching it, so it allocates little beyond the line itself.
+ */
 export function renderRecord(fields: readonly string[], r: FlowRecord): string {
-  const version = Math.max(...fields.map((f) => FLOW_LOG_FIELDS[f] ?? 2));
-  const value = (f: string): string | number | undefined => {
-    switch (f) {
-      case "version":
-        return version;
-      case "account-id":
-        return r.accountId;
-      case "interface-id":
-        return r.interfaceId;
-      case "srcaddr":
-      case "pkt-srcaddr":
-        return r.srcaddr;
-      case "dstaddr":
-      case "pkt-dstaddr":
-        return r.dstaddr;
-      case "srcport":
-        return r.srcport;
-      case "dstport":
-        return r.dstport;
-      case "protocol":
-        return r.protocol;
-      case "packets":
-        return r.packets;
-      case "bytes":
-        return r.bytes;
-      case "start":
-        return r.start;
-      case "end":
-        return r.end;
-      case "action":
-        return r.action;
-      case "log-status":
-        return "OK";
-      case "vpc-id":
-        return r.vpcId;
-      case "subnet-id":
-        return r.subnetId;
-      case "instance-id":
-        return r.instanceId;
-      case "tcp-flags":
-        return r.tcpFlags;
-      case "type":
-        return "IPv4";
-      case "region":
-        return r.region;
-      case "az-id":
-        return r.azId;
-      case "flow-direction":
-        return r.direction;
-      case "traffic-path":
-        return r.direction === "egress" && !r.tgw ? r.trafficPath : undefined;
-      default:
-        return r.tgw ? tgwValue(f, r.tgw) : undefined;
-    }
-  };
-  return fields.map((f) => String(value(f) ?? "-")).join(" ");
+  let version = formatVersions.get(fields);
+  if (version === undefined) {
+    version = Math.max(...fields.map((f) => FLOW_LOG_FIELDS[f] ?? 2));
+    formatVersions.set(fields, version);
+  }
+  const values: (string | number)[] = new Array(fields.length);
+  for (let i = 0; i < fields.length; i++) values[i] = fieldValue(fields[i]!, r, version) ?? "-";
+  return values.join(" ");
+}
+
+function fieldValue(f: string, r: FlowRecord, version: number): string | number | undefined {
+  switch (f) {
+    case "version":
+      return version;
+    case "account-id":
+      return r.accountId;
+    case "interface-id":
+      return r.interfaceId;
+    case "srcaddr":
+    case "pkt-srcaddr":
+      return r.srcaddr;
+    case "dstaddr":
+    case "pkt-dstaddr":
+      return r.dstaddr;
+    case "srcport":
+      return r.srcport;
+    case "dstport":
+      return r.dstport;
+    case "protocol":
+      return r.protocol;
+    case "packets":
+      return r.packets;
+    case "bytes":
+      return r.bytes;
+    case "start":
+      return r.start;
+    case "end":
+      return r.end;
+    case "action":
+      return r.action;
+    case "log-status":
+      return "OK";
+    case "vpc-id":
+      return r.vpcId;
+    case "subnet-id":
+      return r.subnetId;
+    case "instance-id":
+      return r.instanceId;
+    case "tcp-flags":
+      return r.tcpFlags;
+    case "type":
+      return "IPv4";
+    case "region":
+      return r.region;
+    case "az-id":
+      return r.azId;
+    case "flow-direction":
+      return r.direction;
+    case "traffic-path":
+      return r.direction === "egress" && !r.tgw ? r.trafficPath : undefined;
+    default:
+      return r.tgw ? tgwValue(f, r.tgw) : undefined;
+  }
 }
 
 /** The header line S3 objects start with: the field names. */

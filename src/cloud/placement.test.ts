@@ -25,6 +25,21 @@ describe("placement of VPCs and sites on agents", () => {
     expect(plan.placements.get("vpc-1")!.since).toBe(T);
   });
 
+  it("leaves a dead agent's units alone while the mover may not take over, and still places new units", () => {
+    const current = on([
+      ["vpc-1", "a", T - 50],
+      ["vpc-2", "b", T - 50],
+    ]);
+    const agents = [lease("a", T - 1), lease("b", T + 1)];
+    const held = place(["vpc-1", "vpc-2", "vpc-3"], agents, current, T, false);
+    expect(agentsOf(held)).toEqual({ "vpc-1": "a", "vpc-2": "b", "vpc-3": "b" });
+    expect(held.moved).toEqual(["vpc-3"]);
+    expect(held.placements.get("vpc-1")!.since).toBe(T - 50);
+    // One lease later, with a still silent, the same pass may take over.
+    const taken = place(["vpc-1", "vpc-2", "vpc-3"], agents, current, T, true);
+    expect(agentsOf(taken)).toEqual({ "vpc-1": "b", "vpc-2": "b", "vpc-3": "b" });
+  });
+
   it("keeps a unit on its live agent even when the load is uneven", () => {
     const current = on([
       ["vpc-1", "a", T - 50],

@@ -43,15 +43,22 @@ export function liveAgents(agents: readonly AgentLease[], now: number): string[]
  * - a unit without a placement, or on an agent whose lease has ended, goes to the live agent
  *   with the fewest units (ties by name), units taken in ID order so that every node computes
  *   the same plan;
- * - with no live agent at all nothing moves: the units keep their last agent until one renews.
+ * - with no live agent at all nothing moves: the units keep their last agent until one renews;
+ * - `takeOver` false: units of dead agents stay where they are too (only unplaced units are
+ *   placed). The agent running the pass says false until it has itself held its lease without a
+ *   break for one lease length: an agent that has just come back after the store was out of
+ *   reach cannot tell a dead agent from one that was cut off by the same outage and has not
+ *   renewed yet, and taking that one's VPCs would move them for nothing. After one lease with
+ *   the other still silent it is dead (every live agent renews three times per lease).
  * Every live agent runs a pass at each renewal, so a dead agent's units move at most one renewal
- * period after its lease ends.
+ * period after its lease ends (or after the mover's first unbroken lease, if that is later).
  */
 export function place(
   units: readonly string[],
   agents: readonly AgentLease[],
   current: ReadonlyMap<string, Placement>,
   now: number,
+  takeOver = true,
 ): PlacementPlan {
   const wanted = new Set(units);
   const dropped = [...current.keys()].filter((u) => !wanted.has(u)).sort();
@@ -64,9 +71,8 @@ export function place(
     if (p && load.has(p.agent)) {
       placements.set(unit, p);
       load.set(p.agent, load.get(p.agent)! + 1);
-    } else if (live.length === 0) {
-      if (p) placements.set(unit, p);
-    } else homeless.push(unit);
+    } else if (p && (live.length === 0 || !takeOver)) placements.set(unit, p);
+    else if (live.length > 0) homeless.push(unit);
   }
   for (const unit of homeless) {
     let best = live[0]!;

@@ -16,7 +16,6 @@ import { crossingFor } from "./route-targets.js";
 import { routedDestinationVpc } from "./routed-destination.js";
 import { type Peer, securityGroupHop } from "./sg.js";
 import {
-  type SiteEnd,
   siteDestinationVpc,
   siteEndOf,
   siteEndOfHost,
@@ -34,6 +33,7 @@ import {
   type HealthView,
   type Hop,
   type ResolvedTarget,
+  type SiteEnd,
 } from "./types.js";
 
 const LOOPBACK = parseCidr("127.0.0.0/8")!;

@@ -5,10 +5,9 @@ import type { State } from "../cloud/state.js";
 import { lookupTgwRoute } from "../cloud/transit-gateway-route-table.js";
 import type { Eni, Site, TransitGatewayAttachment, Vpc } from "../cloud/types.js";
 import { passed, type RouteContext, refused } from "./cross-vpc.js";
-import type { SiteEnd } from "./site.js";
 import { dxGatewayHop } from "./site-dx.js";
-import { deliverIntoVpc, type IntoVpcContext, routeThrough } from "./transit-gateway.js";
-import type { Hop } from "./types.js";
+import { deliverIntoVpc, type IntoVpcContext, routeThrough } from "./tgw-route.js";
+import type { Hop, SiteEnd } from "./types.js";
 
 /**
  * Sites behind a transit gateway: a VPN connection created with TransitGatewayId (a `vpn`

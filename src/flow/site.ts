@@ -7,7 +7,7 @@ import type { Eni, Route, Site, Vpc, VpnConnection, VpnGateway } from "../cloud/
 import { blackhole, describeTarget, longestMatch, routeTableOf } from "./route.js";
 import { dxGatewayHop } from "./site-dx.js";
 import { siteViaTransitHops, transitDestinationVpc, transitGatewayToVpc } from "./site-transit.js";
-import type { Hop } from "./types.js";
+import type { Hop, SiteEnd } from "./types.js";
 
 /**
  * The hops of flows that start or end on an on-premises site: the site as a source, its link to
@@ -15,13 +15,6 @@ import type { Hop } from "./types.js";
  * ending at a virtual private gateway attached to the VPC), the VPC's route back to the site,
  * and the `vgw-` route target for flows from a VPC to a site. Pure, like the rest of flow/.
  */
-
-export interface SiteEnd {
-  readonly site: Site;
-  /** The address on the site (its CIDR), as AWS sees it. */
-  readonly ip: string;
-  readonly host: string;
-}
 
 /** A host address in a site's slot is that site's workload. */
 export function siteEndOfHost(state: State, host: string): SiteEnd | undefined {

@@ -4,6 +4,16 @@
  * the analyzer (which explains) read the same answer.
  */
 
+import type { Site } from "../cloud/types.js";
+
+/** An address on an on-premises site, one end of a flow. */
+export interface SiteEnd {
+  readonly site: Site;
+  /** The address on the site (its CIDR), as AWS sees it. */
+  readonly ip: string;
+  readonly host: string;
+}
+
 /** Where a flow starts: a network interface in a VPC, or an address outside every VPC. */
 export type FlowSource =
   | { readonly kind: "eni"; readonly eniId: string }

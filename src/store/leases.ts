@@ -41,13 +41,18 @@ export class Leases {
     return new Leases(db);
   }
 
-  /** Writes this agent's row with a lease ending `ttlMs` from now on the store's clock. */
-  async renew(agent: { name: string; address: string; key: string }, ttlMs: number): Promise<void> {
-    await this.db.query(
+  /**
+   * Writes this agent's row with a lease ending `ttlMs` from now on the store's clock; answers
+   * that instant (ms on the store's clock), so the agent can tell whether its lease was unbroken.
+   */
+  async renew(agent: { name: string; address: string; key: string }, ttlMs: number): Promise<number> {
+    const { rows } = await this.db.query(
       `INSERT INTO agents (name, address, key, expires_at) VALUES ($1, $2, $3, ${NOW_MS} + $4)
-       ON CONFLICT (name) DO UPDATE SET address = excluded.address, key = excluded.key, expires_at = excluded.expires_at`,
+       ON CONFLICT (name) DO UPDATE SET address = excluded.address, key = excluded.key, expires_at = excluded.expires_at
+       RETURNING expires_at`,
       [agent.name, agent.address, agent.key, ttlMs],
     );
+    return Number(rows[0].expires_at) - ttlMs;
   }
 
   /** Ends a lease now (a clean stop): the next pass moves the agent's units at once. */
@@ -58,8 +63,9 @@ export class Leases {
   /**
    * One placement pass over every VPC and site in the store, in one transaction under the
    * placement lock: what moved is written, placements of deleted units are removed.
+   * `takeOver`: whether dead agents' units may move (src/cloud/placement.ts `place`).
    */
-  async rebalance(): Promise<PlacementPlan> {
+  async rebalance(takeOver = true): Promise<PlacementPlan> {
     const db = this.db;
     await db.query("BEGIN");
     try {
@@ -68,7 +74,7 @@ export class Leases {
       const units = (
         await db.query("SELECT id, kind FROM objects WHERE kind = 'vpc' OR kind = 'site'")
       ).rows.map((r) => (r.kind === "site" ? siteUnit(r.id) : (r.id as string)));
-      const plan = place(units, agents, placements, now);
+      const plan = place(units, agents, placements, now, takeOver);
       for (const unit of plan.moved) {
         const p = plan.placements.get(unit)!;
         await db.query(
@@ -99,6 +105,49 @@ export class Leases {
   async meterTotals(key: string): Promise<Stats> {
     const { rows } = await this.db.query("SELECT value FROM meta WHERE key LIKE $1", [`${key}@%`]);
     return sumStats(rows.map((r) => JSON.parse(r.value) as Stats));
+  }
+
+  /**
+   * The per-agent rows of the data-plane counters (`meter@NAME`), by agent name: an API node
+   * turns their growth into CloudWatch metrics (src/agent/observer.ts).
+   */
+  async meterRows(key: string): Promise<Map<string, Stats>> {
+    const { rows } = await this.db.query("SELECT key, value FROM meta WHERE key LIKE $1", [`${key}@%`]);
+    return new Map(rows.map((r) => [(r.key as string).slice(key.length + 1), JSON.parse(r.value) as Stats]));
+  }
+
+  /** Queues flow-log batches an agent recorded (JSON each), in one statement: all or none. */
+  async queueFlowLogs(agent: string, batches: readonly string[]): Promise<void> {
+    if (batches.length === 0) return;
+    await this.db.query("INSERT INTO flow_log_outbox (agent, batch) SELECT $1, unnest($2::text[])", [
+      agent,
+      batches,
+    ]);
+  }
+
+  /**
+   * Hands up to `limit` queued flow-log batches, oldest first, to `deliver` and removes them in
+   * the same transaction: rows locked by another API node draining at once are skipped, so each
+   * batch is delivered by one node; a node that dies mid-way leaves its rows for the next.
+   * `deliver` records its own failures (DeliverLogsStatus); answers how many were taken.
+   */
+  async drainFlowLogs(deliver: (batch: string) => Promise<void>, limit = 200): Promise<number> {
+    const db = this.db;
+    await db.query("BEGIN");
+    try {
+      const { rows } = await db.query(
+        "SELECT seq, batch FROM flow_log_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        [limit],
+      );
+      for (const r of rows) await deliver(r.batch);
+      if (rows.length > 0)
+        await db.query("DELETE FROM flow_log_outbox WHERE seq = ANY($1)", [rows.map((r) => r.seq)]);
+      await db.query("COMMIT");
+      return rows.length;
+    } catch (err) {
+      await db.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -197,6 +197,11 @@ export class PostgresStore implements Persistence {
       await db.query(
         "CREATE TABLE IF NOT EXISTS privlink_commits (seq BIGSERIAL PRIMARY KEY, node TEXT NOT NULL, changes TEXT NOT NULL)",
       );
+      // Flow-log records made on agents, until an API node delivers them (src/store/leases.ts):
+      // PostgreSQL only too (agents need it), and not domain objects (no change feed).
+      await db.query(
+        "CREATE TABLE IF NOT EXISTS flow_log_outbox (seq BIGSERIAL PRIMARY KEY, agent TEXT NOT NULL, batch TEXT NOT NULL)",
+      );
     });
   }
 

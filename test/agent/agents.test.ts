@@ -4,10 +4,15 @@
  * beside its agent. The API node driving the tests runs in this process (API only too), in the
  * test's own namespace.
  */
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTagsCommand, ModifyVpcEndpointCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateTagsCommand,
+  ModifyVpcEndpointCommand,
+  RevokeSecurityGroupIngressCommand,
+} from "@aws-sdk/client-ec2";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostsMissing, makeTwoHosts, type TwoHosts } from "../../bench/agents-world.js";
@@ -15,10 +20,12 @@ import { State } from "../../src/cloud/state.js";
 import type { Stats } from "../../src/net/meter.js";
 import { Leases } from "../../src/store/leases.js";
 import { PostgresStore } from "../../src/store/postgres.js";
-import { addresses, allowFromGroup, makeConsumer } from "../dataplane/world.js";
-import { echoHub } from "../helpers/net-world-echo.js";
+
+import { addresses, allowFromGroup, type Creds, makeConsumer } from "../dataplane/world.js";
+import { type EchoHub, echoHub } from "../helpers/net-world-echo.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { runAws } from "../helpers/spawn.js";
 
 const reason = hostsMissing();
 if (reason) console.log(`agent tests skipped: ${reason}`);
@@ -83,16 +90,49 @@ describe.skipIf(reason)("agents on two hosts", () => {
 
   /** The agent the store places `vpcId` on. */
   const placedOn = async (vpcId: string) => (await leases.view()).placements.get(vpcId)?.agent;
+  /** `aws SERVICE ARGS… --output json` against the API node, as `creds`. */
+  const aws = async (creds: Creds, ...args: string[]) => {
+    const r = await runAws([...args, "--output", "json"], server.cliEnv(creds));
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout || "{}");
+  };
+  let world: EchoHub;
+  let port: number;
+  /** Sends "hello" from the workload on host a through the endpoint; what came back. */
+  const helloFromA = async () => {
+    const { endpoint, workload } = addresses(server, world.hub);
+    return hosts.run("a", ["socat", "-t", "5", "-", `TCP:${endpoint}:${port},bind=${workload}`], "hello");
+  };
 
-  it("carries a workload's flow from host a to the endpoint served by host b, and fails over to a when b is killed", async () => {
+  it("carries a workload's flow from host a to the endpoint served by host b, meters and logs it on the API node, and fails over to a when b is killed", async () => {
     const b = await hosts.startAgent("b", pgs.socketUrl(url), LEASE_S);
-    const world = await echoHub(
-      server,
-      { provider: "111111111111", consumer: "222222222222" },
-      "10.1.0.0/16",
-    );
-    const port = world.provider.listenerPort;
+    world = await echoHub(server, { provider: "111111111111", consumer: "222222222222" }, "10.1.0.0/16");
+    port = world.provider.listenerPort;
     await allowFromGroup(world.hub, port);
+    const consumer = world.hub.creds;
+    // The hub VPC's flow log, delivered to CloudWatch Logs by the API node.
+    await aws(consumer, "logs", "create-log-group", "--log-group-name", "/agents/flows");
+    const flowLogId = (
+      await aws(
+        consumer,
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "VPC",
+        "--resource-ids",
+        world.hub.vpcId,
+        "--traffic-type",
+        "ALL",
+        "--log-destination-type",
+        "cloud-watch-logs",
+        "--log-group-name",
+        "/agents/flows",
+        "--deliver-logs-permission-arn",
+        "arn:aws:iam::222222222222:role/flow-logs",
+        "--max-aggregation-interval",
+        "60",
+      )
+    ).FlowLogIds[0] as string;
     // The provider's target on each host, at the address the target group names: it says which host answered.
     for (const h of ["a", "b"] as const)
       hosts.spawn(h, [
@@ -125,6 +165,97 @@ describe.skipIf(reason)("agents on two hosts", () => {
     // Through a's listener, the tunnel, b's decision and b's relay to b's target.
     expect(await until("a flow through b", fromA("b-hello"))).toBe("ok");
 
+    // b metered the flow: the API node publishes it as CloudWatch metrics, read with the aws CLI.
+    const vpce = server.state.get("vpcEndpoint", world.hub.endpointId)!;
+    const epIp = server.state.get("eni", vpce.enis[0]!.eniId)!.privateIp;
+    const window = [
+      "--start-time",
+      new Date(Date.now() - 600_000).toISOString(),
+      "--end-time",
+      new Date(Date.now() + 600_000).toISOString(),
+      "--period",
+      "60",
+      "--statistics",
+      "Sum",
+    ];
+    const metricSum = async (creds: Creds, namespace: string, metric: string, dims: [string, string][]) => {
+      await server.admin("POST", "/_privlink/cloudwatch/flush");
+      const out = await aws(
+        creds,
+        "cloudwatch",
+        "get-metric-statistics",
+        "--namespace",
+        namespace,
+        "--metric-name",
+        metric,
+        "--dimensions",
+        JSON.stringify(dims.map(([Name, Value]) => ({ Name, Value }))),
+        ...window,
+      );
+      return (out.Datapoints as { Sum: number }[]).reduce((n, d) => n + d.Sum, 0);
+    };
+    const endpointDims: [string, string][] = [
+      ["Endpoint Type", "Interface"],
+      ["Service Name", vpce.serviceName],
+      ["VPC Endpoint Id", vpce.id],
+      ["VPC Id", vpce.vpcId],
+    ];
+    const counted = async (
+      creds: Creds,
+      namespace: string,
+      metric: string,
+      dims: [string, string][],
+      least: number,
+    ) => {
+      const sum = await metricSum(creds, namespace, metric, dims);
+      if (sum < least) throw new Error(`${namespace} ${metric} is ${sum}`);
+      return sum;
+    };
+    expect(
+      await until("NewConnections on the API node", () =>
+        counted(consumer, "AWS/PrivateLinkEndpoints", "NewConnections", endpointDims, 1),
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    // "hello" went in, "b-hello" came back.
+    expect(
+      await until("BytesProcessed on the API node", () =>
+        counted(
+          consumer,
+          "AWS/PrivateLinkEndpoints",
+          "BytesProcessed",
+          endpointDims,
+          "hello".length + "b-hello".length,
+        ),
+      ),
+    ).toBeGreaterThanOrEqual(12);
+    expect(
+      await metricSum(world.provider.creds, "AWS/PrivateLinkServices", "NewConnections", [
+        ["Service Id", world.provider.serviceId],
+      ]),
+    ).toBeGreaterThanOrEqual(1);
+
+    // b recorded the flow-log window (60 s) where the bytes passed; the API node delivered it.
+    const record = await until(
+      "b's flow-log record in CloudWatch Logs",
+      async () => {
+        const out = await aws(consumer, "logs", "filter-log-events", "--log-group-name", "/agents/flows");
+        const lines = (out.events as { message: string }[]).map((e) => e.message.split(" "));
+        // The request's record on the endpoint's interface (the workload's interface has its own).
+        const hit = lines.find(
+          (f) => f[2] === vpce.enis[0]!.eniId && f[4] === epIp && f[6] === String(port) && f[12] === "ACCEPT",
+        );
+        if (!hit) throw new Error(`${lines.length} records, none on the endpoint to ${epIp}:${port}`);
+        return hit;
+      },
+      150_000,
+    );
+    expect(record[3]).toBe(
+      server.state.get("eni", server.state.get("instance", world.hub.instanceId)!.eniId)!.privateIp,
+    );
+    expect(Number(record[9])).toBeGreaterThanOrEqual("hello".length);
+    const fl = await aws(consumer, "ec2", "describe-flow-logs", "--flow-log-ids", flowLogId);
+    expect(fl.FlowLogs[0].DeliverLogsStatus).toBe("SUCCESS");
+
     b.kill("SIGKILL");
     // A write acknowledged while b is gone is in the store.
     await world.ec2.send(
@@ -153,12 +284,74 @@ describe.skipIf(reason)("agents on two hosts", () => {
     const ep = stats.endpoints.find((e) => e.vpcEndpointId === world.hub.endpointId);
     expect(ep?.newConnections).toBeGreaterThanOrEqual(1);
     expect(ep?.bytesIn).toBeGreaterThanOrEqual("hello".length);
-  });
+  }, 300_000);
+
+  it("keeps serving through a PostgreSQL outage longer than the lease, moves nothing for it, and follows the store once it is back", async () => {
+    // A longer lease than above: the outage must outlast it, and the agents' renewals after it
+    // must not race a lease on a loaded machine.
+    const lease = 3;
+    // a stopped cleanly above with no live agent to hand its VPC to: b, started alone, takes it
+    // over once it has held its own lease for one lease length (src/cloud/placement.ts).
+    const started: ChildProcess[] = [await hosts.startAgent("b", pgs.socketUrl(url), lease)];
+    await until("the hub VPC taken over by b", async () =>
+      (await placedOn(world.hub.vpcId)) === "b" ? true : undefined,
+    );
+    started.push(await hosts.startAgent("a", pgs.socketUrl(url), lease));
+    const owner = "b";
+    // From host a through the tunnel to b, before, during and after the outage.
+    const answer = `${owner}-hello`;
+    expect(
+      await until("a flow before the outage", async () =>
+        (await helloFromA()) === answer ? true : undefined,
+      ),
+    ).toBe(true);
+
+    await leases.close();
+    await pgs.kill();
+    // Past every lease: an agent that fenced itself would refuse now.
+    await new Promise((r) => setTimeout(r, 2 * lease * 1000));
+    expect(await helloFromA()).toBe(answer);
+    for (const c of started) expect(c.exitCode).toBeNull();
+
+    await pgs.restart();
+    leases = await Leases.open(url);
+    // Both agents renew again; neither took the other's VPCs for the outage.
+    await until("both agents alive again", async () => {
+      const { agents } = await server.admin<AgentsReply>("GET", "/_privlink/agents");
+      return agents.every((x) => x.alive) && agents.length === 2 ? true : undefined;
+    });
+    expect(await placedOn(world.hub.vpcId)).toBe(owner);
+    // A change made once the store is back reaches the serving agent (its feed catches up from
+    // the last commit it had): the group no longer lets the workload in, so the next connection
+    // is refused there.
+    await until("the API node writing again", async () => {
+      await world.hub.ec2.send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: world.hub.endpointSg,
+          IpPermissions: [
+            {
+              IpProtocol: "tcp",
+              FromPort: port,
+              ToPort: port,
+              UserIdGroupPairs: [{ GroupId: world.hub.workloadSg }],
+            },
+          ],
+        }),
+      );
+      return true;
+    });
+    expect(
+      await until("the connection refused after the revoke", async () => {
+        const got = await helloFromA().catch(() => "");
+        if (got !== "") throw new Error(`still answered '${got}'`);
+        return true;
+      }),
+    ).toBe(true);
+    expect(await placedOn(world.hub.vpcId)).toBe(owner);
+  }, 180_000);
 
   it("serves an AWS-service endpoint on the agent its VPC is placed on: the real SDK on either host gets the secret, under the endpoint policy", async () => {
-    // The first test stopped both agents; they take their rows back.
-    await hosts.startAgent("b", pgs.socketUrl(url), LEASE_S);
-    await hosts.startAgent("a", pgs.socketUrl(url), LEASE_S);
+    // Agents a and b of the test above still run.
     const c = await makeConsumer(
       server,
       "333333333333",

@@ -7,6 +7,7 @@ import {
   type Row,
   ratioToFirst,
   ratioToVia,
+  s3Goals,
 } from "../../bench/goals.js";
 
 const traffic = (via: string, values: Record<string, number>): Row[] =>
@@ -113,6 +114,33 @@ describe("issue goals over benchmark rows", () => {
     expect(dnsPathGoals([{ case: "(all)", server: "privlink", note: "skipped" }])[0]).toContain(
       "not measured",
     );
+  });
+
+  it("issue 11: S3 through an endpoint is judged against the HTTPS edge; the plain-HTTP edge is stated too", () => {
+    const put = "PUT 64 MiB x2";
+    const rows: Row[] = [
+      { case: put, via: "edge", MBps: 130, ratioToEdge: 1, ratioToEdgeTls: 1.3, cpuRatioToEdge: 1 },
+      { case: put, via: "edge-tls", MBps: 100, ratioToEdge: 0.77, ratioToEdgeTls: 1, cpuRatioToEdge: 0.7 },
+      {
+        case: put,
+        via: "endpoint",
+        MBps: 90,
+        ratioToEdge: 0.69,
+        ratioToEdgeTls: 0.9,
+        cpuRatioToEdge: 0.68,
+        cpuRatioToEdgeTls: 0.97,
+      },
+      { case: put, via: "socat-tls", MBps: 100, ratioToEdge: 0.77, ratioToEdgeTls: 1 },
+      { case: "PUT 1024 MiB (streamed)", via: "endpoint", MBps: 80, peakRssDeltaMiB: 12 },
+    ];
+    expect(s3Goals(rows)).toEqual([
+      `goal (issue 11): S3 ${put} through an interface endpoint ≥ 0.8× the same client on the HTTPS edge — measured: 90 vs 100 MB/s (0.90×; by CPU 0.97×; the plain-HTTP edge 130 MB/s, 0.69× of it (by CPU 0.68×); a TLS pipe to the edge: 100 MB/s, the endpoint 0.90× of it) — met`,
+      "goal (issue 11): PUT 1024 MiB (streamed) through an interface endpoint raises the server's RSS by ≤ 64 MiB — measured: 12.0 MiB — met",
+    ]);
+    // Without the HTTPS edge's row the goal cannot be judged: NOT met, never met by default.
+    const [line] = s3Goals(rows.filter((r) => r.via !== "edge-tls"));
+    expect(line).toContain("not measured");
+    expect(line).toMatch(/NOT met$/);
   });
 });
 

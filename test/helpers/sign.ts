@@ -2,19 +2,27 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "../../src/api/sigv4.js";
 
+export interface SignedRequest {
+  service?: string;
+  region?: string;
+  method?: string;
+  body?: string | Buffer | Uint8Array;
+  headers?: Record<string, string>;
+  path?: string;
+  creds?: { accessKeyId: string; secretAccessKey: string };
+}
+
 /** Sends a hand-built, correctly signed request: for wire edge cases the SDK would never send. */
 export async function signedFetch(
   url: string,
-  opts: {
-    service?: string;
-    region?: string;
-    method?: string;
-    body?: string | Buffer;
-    headers?: Record<string, string>;
-    path?: string;
-    creds?: { accessKeyId: string; secretAccessKey: string };
-  },
+  opts: SignedRequest,
 ): Promise<{ status: number; body: string; headers: Headers }> {
+  const res = await signedResponse(url, opts);
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+/** signedFetch's request, the response unread (for binary bodies such as CBOR). */
+export async function signedResponse(url: string, opts: SignedRequest): Promise<Response> {
   const u = new URL(url);
   const body = opts.body ?? "";
   const path = opts.path ?? "/";
@@ -40,10 +48,9 @@ export async function signedFetch(
     sha256: Sha256,
   });
   const signed = await signer.sign(req);
-  const res = await fetch(`${u.origin}${path}`, {
+  return fetch(`${u.origin}${path}`, {
     method: signed.method,
     headers: signed.headers as Record<string, string>,
     body: signed.method === "GET" ? undefined : body,
   });
-  return { status: res.status, body: await res.text(), headers: res.headers };
 }

@@ -8,9 +8,9 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { decode, encode, Token, Type } from "cborg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sha256 } from "../../src/api/sigv4.js";
+import { cborDecode, cborEncode } from "../helpers/cbor.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 /** Sends a signed CloudWatch request in any of its three wires; the body comes back as bytes. */
@@ -43,17 +43,6 @@ async function send(
   });
   return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
 }
-
-/** cborg with CBOR tag 1 (epoch-based date/time) both ways, as Smithy RPC v2 CBOR uses it. */
-const tags: ((v: unknown) => unknown)[] = [];
-tags[1] = (v) => new Date(Number(v) * 1000);
-const cborEncode = (v: unknown) =>
-  encode(v, {
-    typeEncoders: {
-      Date: (d: Date) => [new Token(Type.tag, 1), new Token(Type.float, d.getTime() / 1000)],
-    },
-  });
-const cborDecode = (b: Uint8Array) => decode(b, { tags }) as Record<string, any>;
 
 const cbor = (server: TestServer, op: string, input: unknown) =>
   send(

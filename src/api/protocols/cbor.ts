@@ -1,9 +1,9 @@
-import { cbor, dateToTag } from "@smithy/core/cbor";
 import { AwsError } from "../../cloud/errors.js";
 import { checkCborFraming } from "./cbor-frame.js";
 import { decodeJson, encodeJson } from "./json.js";
 import { toBase64 } from "./scalars.js";
 import type { OperationSchema, Shape } from "./schema.js";
+import { smithyCbor } from "./sdk-serde.js";
 
 /**
  * Smithy RPC v2 CBOR (aws-sdk-go-v2 CloudWatch, newer SDKs): the body is the input shape in
@@ -28,6 +28,7 @@ function jsonTwin(v: unknown): unknown {
 export function decodeCbor(op: OperationSchema, body: Uint8Array): Record<string, unknown> {
   if (body.length === 0) return decodeJson(op, "{}");
   checkCborFraming(body);
+  const { cbor } = smithyCbor(); // outside the try: a load failure is not the body's fault
   let value: unknown;
   try {
     value = cbor.deserialize(body);
@@ -42,7 +43,7 @@ function tagTimestamps(shape: Shape, v: unknown): unknown {
   if (v === undefined || v === null) return v;
   switch (shape.kind) {
     case "timestamp":
-      return dateToTag(new Date(Number(v) * 1000));
+      return smithyCbor().dateToTag(new Date(Number(v) * 1000));
     case "blob":
       return Buffer.from(String(v), "base64");
     case "list":
@@ -67,9 +68,9 @@ function tagTimestamps(shape: Shape, v: unknown): unknown {
 
 export function encodeCbor(op: OperationSchema, output: unknown): Uint8Array {
   const twin = JSON.parse(encodeJson(op, output));
-  return cbor.serialize(tagTimestamps(op.output, twin));
+  return smithyCbor().cbor.serialize(tagTimestamps(op.output, twin));
 }
 
 export function cborError(type: string, message: string): Uint8Array {
-  return cbor.serialize({ __type: type, message });
+  return smithyCbor().cbor.serialize({ __type: type, message });
 }

@@ -1,7 +1,7 @@
-import { dateToUtcString, NumericValue } from "@smithy/core/serde";
 import { AwsError } from "../../cloud/errors.js";
 import { parseBlob, toBase64, toDate } from "./scalars.js";
 import type { OperationSchema, ScalarShape, Shape, StructShape } from "./schema.js";
+import { smithySerde } from "./sdk-serde.js";
 
 /**
  * awsJson1_1 (Secrets Manager, CloudWatch Logs): the body is the input shape as JSON with member
@@ -53,7 +53,7 @@ function readScalar(shape: ScalarShape, v: unknown, path: string): unknown {
       return BigInt(v);
     case "bigDecimal":
       if (typeof v !== "number") throw serializationError(path, "a number", v);
-      return new NumericValue(String(v), "bigDecimal");
+      return new (smithySerde().NumericValue)(String(v), "bigDecimal");
     case "document":
       return v;
   }
@@ -138,7 +138,7 @@ function writeScalar(shape: ScalarShape, v: unknown): string {
     case "timestamp": {
       const d = toDate(v);
       if (shape.timestampFormat === "date-time") return JSON.stringify(d.toISOString());
-      if (shape.timestampFormat === "http-date") return JSON.stringify(dateToUtcString(d));
+      if (shape.timestampFormat === "http-date") return JSON.stringify(smithySerde().dateToUtcString(d));
       return String(d.getTime() / 1000);
     }
     case "blob":
@@ -152,7 +152,7 @@ function writeScalar(shape: ScalarShape, v: unknown): string {
     case "bigInteger":
       return String(v);
     case "bigDecimal":
-      return v instanceof NumericValue ? v.string : String(v);
+      return v instanceof smithySerde().NumericValue ? v.string : String(v);
     case "document":
       return JSON.stringify(v) ?? "null";
     default:

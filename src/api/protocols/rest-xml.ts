@@ -1,8 +1,8 @@
-import { XmlShapeDeserializer } from "@aws-sdk/core/protocols";
 import { AwsError } from "../../cloud/errors.js";
 import { formatScalar, parseScalar } from "./scalars.js";
 import type { Member, OperationSchema, ScalarShape, Shape, StructShape, WireService } from "./schema.js";
 import { findOperation, operationNames, xmlNamespaceOf } from "./schema.js";
+import { awsProtocols } from "./sdk-serde.js";
 import { elementXml, structXml, XML_DECLARATION } from "./xml.js";
 
 /**
@@ -179,19 +179,25 @@ function bindingsOf(shape: StructShape): Bindings {
   return b;
 }
 
-/** Exposes the SDK's own XML parser (the one its deserializer uses) as a generic tree. */
-class XmlTreeReader extends XmlShapeDeserializer {
-  tree(xml: string): unknown {
-    return this.parseXml(xml);
-  }
-}
+let treeReader: { tree(xml: string): unknown } | undefined;
 
-const treeReader = new XmlTreeReader({
-  timestampFormat: { useTrait: true, default: 5 },
-  httpBindings: true,
-  xmlNamespace: "",
-  serviceNamespace: "",
-});
+/** The SDK's own XML parser (the one its deserializer uses) as a generic tree, made on first use. */
+function xmlTreeReader(): { tree(xml: string): unknown } {
+  if (!treeReader) {
+    class XmlTreeReader extends awsProtocols().XmlShapeDeserializer {
+      tree(text: string): unknown {
+        return this.parseXml(text);
+      }
+    }
+    treeReader = new XmlTreeReader({
+      timestampFormat: { useTrait: true, default: 5 },
+      httpBindings: true,
+      xmlNamespace: "",
+      serviceNamespace: "",
+    });
+  }
+  return treeReader;
+}
 
 function invalidInput(message: string): AwsError {
   return new AwsError("InvalidInput", message);
@@ -288,8 +294,10 @@ function bodyText(body: string | Uint8Array): string {
 }
 
 function parseTree(text: string): unknown {
+  // Loaded outside the try: a module that fails to load is privlink's fault, not the body's.
+  const reader = xmlTreeReader();
   try {
-    return treeReader.tree(text);
+    return reader.tree(text);
   } catch {
     throw invalidInput("Could not parse the request body as XML");
   }

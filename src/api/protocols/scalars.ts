@@ -1,6 +1,6 @@
-import { dateToUtcString, NumericValue } from "@smithy/core/serde";
 import { AwsError } from "../../cloud/errors.js";
 import type { ScalarShape, TimestampFormat } from "./schema.js";
+import { smithySerde } from "./sdk-serde.js";
 
 /**
  * Scalars as text: the form they take in query strings, URI labels, headers and XML. Parsing is
@@ -65,7 +65,7 @@ export function parseScalar(shape: ScalarShape, raw: string, param: string): unk
       return BigInt(raw);
     case "bigDecimal":
       if (!DECIMAL.test(raw)) throw invalidValue(raw, param, "a number");
-      return new NumericValue(raw, "bigDecimal");
+      return new (smithySerde().NumericValue)(raw, "bigDecimal");
   }
 }
 
@@ -79,7 +79,7 @@ export function toDate(value: unknown): Date {
 export function formatTimestamp(value: unknown, format: TimestampFormat, fallback: TimestampFormat): string {
   const date = toDate(value);
   const f = format === "default" ? fallback : format;
-  if (f === "http-date") return dateToUtcString(date);
+  if (f === "http-date") return smithySerde().dateToUtcString(date);
   if (f === "epoch-seconds") return String(date.getTime() / 1000);
   return date.toISOString();
 }
@@ -101,7 +101,7 @@ export function formatScalar(shape: ScalarShape, value: unknown, timestampFallba
     case "blob":
       return toBase64(value);
     case "bigDecimal":
-      return value instanceof NumericValue ? value.string : String(value);
+      return value instanceof smithySerde().NumericValue ? value.string : String(value);
     default:
       return String(value);
   }

@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
-import { NormalizedSchema, translateTraits } from "@smithy/core/schema";
+import type { NormalizedSchema } from "@smithy/core/schema";
 import { AwsError } from "../../cloud/errors.js";
 import { isPlainJsonService } from "./plain-json.js";
+import { smithySchema } from "./sdk-serde.js";
 
 /**
  * The AWS services privlink speaks, by SigV4 scope name, and a compiled view of the SDK's own
@@ -326,6 +327,7 @@ function isOperationTuple(v: unknown): v is unknown[] {
 }
 
 function compileOperation(service: WireService, tuple: unknown[]): OperationSchema {
+  const { NormalizedSchema, translateTraits } = smithySchema();
   const http = (translateTraits(tuple[3] as any) as Traits).http as [string, string, number] | undefined;
   return {
     service,

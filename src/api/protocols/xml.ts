@@ -1,6 +1,6 @@
-import { NumericValue } from "@smithy/core/serde";
 import { formatTimestamp, toBase64 } from "./scalars.js";
 import type { ListShape, MapShape, Member, ScalarShape, Shape, StructShape } from "./schema.js";
+import { smithySerde } from "./sdk-serde.js";
 
 /**
  * Output shapes → XML, shared by the EC2, awsQuery and restXml encoders. Element names follow the
@@ -321,7 +321,7 @@ function scalarText(shape: ScalarShape, value: unknown): string {
     case "blob":
       return toBase64(value);
     case "bigDecimal":
-      return value instanceof NumericValue ? value.string : String(value);
+      return value instanceof smithySerde().NumericValue ? value.string : String(value);
     default:
       return typeof value === "string" ? value : String(value);
   }

@@ -1,5 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { setDeliveryStatus } from "../../cloud/flow-log.js";
+import type { State } from "../../cloud/state.js";
 import type { FlowLog } from "../../cloud/types.js";
 
 /** The records of one capture window for one interface, as lines in the flow log's format. */
@@ -48,6 +50,28 @@ export function unavailableDestination(reason: string): FlowLogDestination {
 }
 
 export type DestinationTable = Record<FlowLog["logDestinationType"], FlowLogDestination>;
+
+/**
+ * Delivers one batch to its flow log's destination and records the outcome as the flow log's
+ * DeliverLogsStatus (written only when it changes). Never throws: a failure is the status.
+ * The recorder delivers its windows through it, and an API node the batches agents recorded.
+ */
+export async function deliverBatch(
+  state: State,
+  destinations: DestinationTable,
+  b: FlowLogBatch,
+): Promise<void> {
+  if (b.lines.length === 0) return;
+  let error: string | undefined;
+  try {
+    await destinations[b.flowLog.logDestinationType].deliver(b);
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const fl = state.get("flowLog", b.flowLog.id);
+  if (fl && (fl.deliverLogsStatus === "FAILED") !== !!error)
+    state.transact((tx) => setDeliveryStatus(tx, fl.id, error));
+}
 
 export function defaultDestinations(home: string): DestinationTable {
   return {

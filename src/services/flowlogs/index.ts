@@ -1,7 +1,13 @@
 import type { State } from "../../cloud/state.js";
 import { FlowTaps } from "../../net/flow-tap.js";
 import type { Meter } from "../../net/meter.js";
-import { type DestinationTable, defaultDestinations, type FlowLogDestination } from "./destinations.js";
+import {
+  type DestinationTable,
+  defaultDestinations,
+  deliverBatch,
+  type FlowLogBatch,
+  type FlowLogDestination,
+} from "./destinations.js";
 import { FlowLogRecorder } from "./recorder.js";
 
 export {
@@ -20,18 +26,26 @@ export interface FlowLogs {
   tick(): Promise<void>;
   /** Plugs in a destination (CloudWatch Logs, S3) when its service exists. */
   useDestination(type: "cloud-watch-logs" | "s3", d: FlowLogDestination): void;
+  /** Delivers a batch recorded elsewhere (an agent's, docs/agents.md) as if recorded here. */
+  deliver(batch: FlowLogBatch): Promise<void>;
   close(): Promise<void>;
 }
 
-/** VPC Flow Logs: a recorder on the meter's flow taps, destinations, and a timer. */
-export function startFlowLogs(opts: {
-  home: string;
-  state: State;
-  meter: Meter;
-  now: () => Date;
-  tickMs?: number;
-}): FlowLogs {
-  const destinations: DestinationTable = defaultDestinations(opts.home);
+/**
+ * VPC Flow Logs: a recorder on the meter's flow taps, destinations, and a timer. The
+ * destinations are privlink's own under `home`, or `destinations` as given (an agent hands its
+ * batches to the store instead, src/agent/outbox.ts).
+ */
+export function startFlowLogs(
+  opts: ({ home: string } | { destinations: DestinationTable }) & {
+    state: State;
+    meter: Meter;
+    now: () => Date;
+    tickMs?: number;
+  },
+): FlowLogs {
+  const destinations: DestinationTable =
+    "destinations" in opts ? opts.destinations : defaultDestinations(opts.home);
   const recorder = new FlowLogRecorder(opts.state, destinations, opts.now, () => opts.meter.poll());
   opts.meter.taps ??= new FlowTaps();
   const untap = opts.meter.taps.add(recorder);
@@ -60,6 +74,7 @@ export function startFlowLogs(opts: {
     useDestination(type, d) {
       destinations[type] = d;
     },
+    deliver: (batch) => deliverBatch(opts.state, destinations, batch),
     async close() {
       clearInterval(timer);
       unsubscribe();
