@@ -144,13 +144,8 @@ describe.skipIf(reason)("agents on two hosts", () => {
     await until("the hub VPC placed on b", async () =>
       (await placedOn(world.hub.vpcId)) === "b" ? true : undefined,
     );
-    // Host a runs an API-only node and its agent in one namespace: neither takes the other's sockets.
-    await hosts.startApi("a", pgs.socketUrl(url));
     const a = await hosts.startAgent("a", pgs.socketUrl(url), LEASE_S);
     expect(await placedOn(world.hub.vpcId)).toBe("b");
-    expect(
-      (await hosts.run("a", sdk(server.credentials, "whoami", "http://127.0.0.1:4599"), "", 30_000)).trim(),
-    ).toBe("000000000000");
 
     const { endpoint, workload } = addresses(server, world.hub);
     const fromA = (want: string) => async () => {
@@ -351,7 +346,14 @@ describe.skipIf(reason)("agents on two hosts", () => {
   }, 180_000);
 
   it("serves an AWS-service endpoint on the agent its VPC is placed on: the real SDK on either host gets the secret, under the endpoint policy", async () => {
-    // Agents a and b of the test above still run.
+    // Agents a and b of the test above still run. Host a gets an API-only node beside its agent,
+    // in one namespace: it starts, answers there, and takes none of the agent's sockets. (Not
+    // earlier: an API node drains the flow-log outbox into its own home's CloudWatch Logs.)
+    await hosts.startApi("a", pgs.socketUrl(url));
+    expect(
+      (await hosts.run("a", sdk(server.credentials, "whoami", "http://127.0.0.1:4599"), "", 30_000)).trim(),
+    ).toBe("000000000000");
+    expect(hosts.outputs().join("\n")).not.toContain("EADDRINUSE");
     const c = await makeConsumer(
       server,
       "333333333333",
