@@ -6,6 +6,8 @@
  * network). Nothing touches the machine's own interfaces. Needs root.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../src/privlink.js";
 import { postgresMissing } from "./postgres.js";
@@ -44,6 +46,11 @@ export interface TwoHosts {
   spawn(host: HostName, args: string[]): { child: ChildProcess; output: () => string };
   /** Starts `privlink agent` named after its host and waits for its banner. */
   startAgent(host: HostName, store: string, leaseSeconds: number): Promise<ChildProcess>;
+  /**
+   * Starts an API-only node (`privlink up --role api`) in `host`'s namespace, beside its agent,
+   * on port 4599 there with a home of its own, and waits for its banner.
+   */
+  startApi(host: HostName, store: string): Promise<ChildProcess>;
   /** What every process started here said (for a failure's report). */
   outputs(): string[];
   /** Kills what was started here, by PID, and removes the namespaces (and with them the link). */
@@ -68,6 +75,7 @@ export function makeTwoHosts(tag: string): TwoHosts {
   }
   const children: ChildProcess[] = [];
   const said: (() => string)[] = [];
+  const homes: string[] = [];
   const world: TwoHosts = {
     hosts,
     run(host, args, input, timeoutMs = 10_000) {
@@ -92,10 +100,8 @@ export function makeTwoHosts(tag: string): TwoHosts {
       said.push(() => `${host}: ${args.slice(0, 3).join(" ")}: ${out}`);
       return { child, output: () => out };
     },
-    async startAgent(host, store, leaseSeconds) {
-      const { child, output } = world.spawn(host, [
-        process.execPath,
-        BIN,
+    startAgent: (host, store, leaseSeconds) =>
+      started(host, "agent", [
         "agent",
         "--store",
         store,
@@ -105,14 +111,21 @@ export function makeTwoHosts(tag: string): TwoHosts {
         `${hosts[host].ip}:4600`,
         "--lease",
         String(leaseSeconds),
+      ]),
+    startApi(host, store) {
+      const home = mkdtempSync(join(tmpdir(), `privlink-api-${host}-`));
+      homes.push(home);
+      return started(host, "privlink", [
+        "up",
+        "--role",
+        "api",
+        "--store",
+        store,
+        "--home",
+        home,
+        "--port",
+        "4599",
       ]);
-      const end = Date.now() + 30_000;
-      while (!output().includes("is running")) {
-        if (child.exitCode !== null) throw new Error(`agent ${host} exited: ${output()}`);
-        if (Date.now() > end) throw new Error(`agent ${host} did not start: ${output()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return child;
     },
     outputs: () => said.map((s) => s()),
     close() {
@@ -121,8 +134,20 @@ export function makeTwoHosts(tag: string): TwoHosts {
         try {
           ip("netns", "del", h.ns);
         } catch {}
+      for (const home of homes) rmSync(home, { recursive: true, force: true });
     },
   };
+  /** Runs bin/privlink.js with `args` in `host` and waits for its "is running" banner. */
+  async function started(host: HostName, what: string, args: string[]): Promise<ChildProcess> {
+    const { child, output } = world.spawn(host, [process.execPath, BIN, ...args]);
+    const end = Date.now() + 30_000;
+    while (!output().includes("is running")) {
+      if (child.exitCode !== null) throw new Error(`${what} on ${host} exited: ${output()}`);
+      if (Date.now() > end) throw new Error(`${what} on ${host} did not start: ${output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return child;
+  }
   try {
     ip(
       "link",

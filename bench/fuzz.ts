@@ -27,14 +27,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { directConnectHandlers } from "../src/api/directconnect.js";
 import { type AwsRequest, type AwsResponse, dispatchAws } from "../src/api/dispatch.js";
-import { ec2Handlers } from "../src/api/ec2/index.js";
-import { elbv2Handlers } from "../src/api/elbv2.js";
-import { route53Handlers } from "../src/api/route53.js";
-import { route53ResolverHandlers } from "../src/api/route53resolver.js";
 import { createApiServer } from "../src/api/server.js";
-import { stsHandlers } from "../src/api/sts.js";
+import { STATE_SERVICES } from "../src/api/state-services.js";
 import { ensureDefaultAccount } from "../src/cloud/account.js";
 import { systemRuntime } from "../src/cloud/runtime.js";
 import { State } from "../src/cloud/state.js";
@@ -45,9 +40,7 @@ import { CloudWatchMetrics } from "../src/services/cloudwatch/metrics.js";
 import { MetricStore } from "../src/services/cloudwatch/store.js";
 import { LogEventStore } from "../src/services/logs/event-store.js";
 import { logsHandlers } from "../src/services/logs/handlers.js";
-import { secretsManagerHandlers } from "../src/services/secretsmanager.js";
 import { snsHandlers } from "../src/services/sns/handlers.js";
-import { ssmHandlers } from "../src/services/ssm/handlers.js";
 import { finding, mutateBinary, mutateBytes, prng } from "./fuzz-mutate.js";
 import { fuzzNet, NET_TARGETS, type NetFuzzOptions, type NetTarget } from "./fuzz-net.js";
 import { socketPair } from "./fuzz-pipe.js";
@@ -133,16 +126,9 @@ function mutate(seed: Seed, target: Target, rand: () => number): AwsRequest {
 /** Every service the edge serves (as src/privlink.ts wires them), stores in memory, SNS without delivery. */
 const metrics = new CloudWatchMetrics(new MetricStore(":memory:"), () => systemRuntime.now());
 export const SERVICES = {
-  ec2: ec2Handlers,
-  sts: stsHandlers,
-  elasticloadbalancing: elbv2Handlers,
-  route53: route53Handlers,
-  secretsmanager: secretsManagerHandlers,
-  route53resolver: route53ResolverHandlers,
-  directconnect: directConnectHandlers,
+  ...STATE_SERVICES,
   monitoring: cloudWatchHandlers(metrics, new CloudWatchAlarms(metrics, () => systemRuntime.now())),
   logs: logsHandlers(new LogEventStore(":memory:")),
-  ssm: ssmHandlers,
   sns: snsHandlers({ push: () => undefined }),
 };
 

@@ -9,23 +9,19 @@ import { dataPlaneRoutes } from "./api/admin-dataplane.js";
 import { namespaceRoutes } from "./api/admin-namespace.js";
 import { stateAdminRoutes } from "./api/admin-state.js";
 import { analyzeRoutes } from "./api/analyze.js";
-import { directConnectHandlers } from "./api/directconnect.js";
 import type { ObservedRequest } from "./api/dispatch.js";
-import { ec2Handlers } from "./api/ec2/index.js";
-import { elbv2Handlers } from "./api/elbv2.js";
 import type { HandlerTable } from "./api/handler.js";
 import { checkListenAddress } from "./api/listen.js";
 import { PrometheusMetrics } from "./api/prometheus.js";
-import { route53Handlers } from "./api/route53.js";
-import { route53ResolverHandlers } from "./api/route53resolver.js";
-import { createApiServer } from "./api/server.js";
+import { type AdminRoute, createApiServer } from "./api/server.js";
 import { siteRoutes } from "./api/sites.js";
-import { stsHandlers } from "./api/sts.js";
+import { STATE_SERVICES } from "./api/state-services.js";
 import { costRoutes } from "./billing/routes.js";
 import { TransferPublisher } from "./billing/transfer.js";
 import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
-import { type Readiness, runLifecycle } from "./cloud/lifecycle.js";
+import { AwsError } from "./cloud/errors.js";
+import { ALWAYS_READY, type Readiness, runLifecycle } from "./cloud/lifecycle.js";
 import { type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { startConsole, type WebConsole } from "./console/index.js";
@@ -53,9 +49,7 @@ import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { s3Destination } from "./services/flowlogs/s3-sink.js";
 import { LogsService } from "./services/logs/index.js";
 import { createS3, S3_ACTIONS } from "./services/s3/index.js";
-import { secretsManagerHandlers } from "./services/secretsmanager.js";
 import { SnsService } from "./services/sns/index.js";
-import { ssmHandlers } from "./services/ssm/handlers.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
 import type { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
@@ -102,9 +96,22 @@ export interface PrivlinkOptions {
   network?: NetworkMode;
   /** Namespace mode's `ip netns add` (tests inject one that fails, to see nothing half-made). */
   namespaceDriver?: NamespaceDriver;
+  /**
+   * "all" (default): the API and the whole data plane and DNS on this host. "api": the API and
+   * the central work only (lifecycle, flow logs, metrics), binding no endpoint listener and no
+   * resolver, for a store whose data plane `privlink agent`s serve (docs/agents.md): it can share
+   * a host, or a network namespace, with an agent.
+   */
+  role?: NodeRole;
 }
 
 export type NetworkMode = "loopback" | "netns";
+export type NodeRole = "all" | "api";
+
+export function parseNodeRole(text: string): NodeRole {
+  if (text === "all" || text === "api") return text;
+  throw new Error(`--role is all or api, not '${text}'`);
+}
 
 export function parseNetworkMode(text: string): NetworkMode {
   if (text === "loopback" || text === "netns") return text;
@@ -138,6 +145,7 @@ export interface Privlink {
   /** The web console at `/` (its login links, its event stream). */
   readonly console: WebConsole;
   readonly network: NetworkMode;
+  readonly role: NodeRole;
   /** Namespace mode's namespaces, resolvers and listeners (undefined in loopback mode). */
   readonly namespaces?: NamespaceNetwork;
   close(): Promise<void>;
@@ -161,6 +169,15 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
   // Before anything is made: a refused start leaves no trace.
   const refusal = opts.network === "netns" ? namespaceModeRefusal() : undefined;
   if (refusal) throw new Error(refusal);
+  if (opts.role === "api") {
+    // Without agents nobody would serve a single endpoint: say so rather than start a dead API.
+    if (opts.store === undefined)
+      throw new Error(
+        "--role api serves no data plane: it needs the shared store (--store postgres://…) and 'privlink agent's on it",
+      );
+    if (opts.network === "netns")
+      throw new Error("--role api and --network netns do not combine (agents run no namespaces)");
+  }
   const home = opts.home ?? defaultHome();
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const lock = lockHome(home, serverFilePath(home));
@@ -174,6 +191,8 @@ export async function startPrivlink(opts: PrivlinkOptions = {}): Promise<Privlin
 
 async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock): Promise<Privlink> {
   const network = opts.network ?? "loopback";
+  const role = opts.role ?? "all";
+  const servesData = role === "all";
   const rt = opts.runtime ?? systemRuntime;
   const host: HostConfig = { slots: opts.slots ?? { min: 1, max: 254 } };
   const listen = checkListenAddress(opts.listen ?? "127.0.0.1", opts.listenAny === true);
@@ -187,8 +206,9 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   store.loadInto(state);
   await state.transactDurable((tx) => ensureDefaultAccount(tx, rt));
   const startedAt = new Date();
-  // The local CA behind the service fronts' TLS: created on first start, reused after.
-  const ca = await LocalCa.loadOrCreate(home, rt.now());
+  // The local CA behind the service fronts' TLS: created on first start, reused after. On a
+  // shared store the store's CA wins, so the agents' fronts chain to the one workloads trust.
+  const ca = await storeCa(opts.store, await LocalCa.loadOrCreate(home, rt.now()), home);
   let dataplaneRef: DataPlaneHost | undefined;
   // On the shared store: what agents meter and record reaches CloudWatch and flow logs here.
   let agentObserver: AgentObserver | undefined;
@@ -206,16 +226,9 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const logs = new LogsService(state, rt, home);
   const sns = await SnsService.start(state, rt, home);
   const services = {
-    ec2: ec2Handlers,
-    sts: stsHandlers,
-    elasticloadbalancing: elbv2Handlers,
-    route53: route53Handlers,
-    secretsmanager: secretsManagerHandlers,
-    route53resolver: route53ResolverHandlers,
-    directconnect: directConnectHandlers,
+    ...STATE_SERVICES,
     monitoring: cloudwatch.handlers,
     logs: logs.handlers,
-    ssm: ssmHandlers,
     sns: sns.handlers,
   };
   const s3 = createS3({ state, rt, auth, home, requestTimeoutMs: opts.s3RequestTimeoutMs });
@@ -294,7 +307,9 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         health: () => ({ dns: dns?.info() }),
         ready: () => ready,
       }),
-      ...dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)),
+      ...(servesData
+        ? dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home))
+        : apiOnly(dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)))),
       ...upstreamAdminRoutes(state, rt),
       ...namespaceRoutes(
         state,
@@ -325,6 +340,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       ...stateAdminRoutes(state, store, rt),
       ...web.routes,
       "GET /_privlink/listeners": async () => {
+        if (!servesData) throw apiOnlyRefusal("/_privlink/listeners");
         // Converged first: the answer is what the current state builds, not a pass in flight.
         await dataplane.dataplane.reconcile();
         await dns?.settled();
@@ -335,7 +351,9 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       },
     },
   });
-  const lifecycle = startLifecycle(state, rt, dataplane.readiness);
+  // An API-only node binds nothing, so its readiness says nothing: the agents serve each endpoint
+  // as soon as the change feed brings it, as the API node would have.
+  const lifecycle = startLifecycle(state, rt, servesData ? dataplane.readiness : ALWAYS_READY);
   dataplane.onConverged(lifecycle.kick);
   // Workloads with an internet or NAT route reach AWS services by their public names through the front.
   dataplane.proxies.usePublicFront(front);
@@ -343,12 +361,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     server.once("error", reject);
     server.listen(opts.port ?? 4599, listen, () => resolve());
   });
-  await dataplane.start();
+  if (servesData) await dataplane.start();
   const resolvers = await startResolvers({
     state,
     publicAddress: opts.publicDns,
     port: opts.dnsPort,
     forward: opts.dnsForward,
+    // An API-only node answers the analyzer's and the console's questions without a socket.
+    ...(servesData ? {} : { serves: () => false, listenPublic: false }),
   });
   dns = resolvers;
   prometheus.dns = () => resolvers.rcodes();
@@ -403,6 +423,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     adminToken,
     console: web,
     network,
+    role,
     namespaces,
     async close() {
       if (closed) return;
@@ -429,6 +450,38 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       lock.release();
     },
   };
+}
+
+/** The shared store's CA (proposing the home's when it has none yet), written into the home. */
+async function storeCa(url: string | undefined, own: LocalCa, home: string): Promise<LocalCa> {
+  if (url === undefined) return own;
+  const { sharedCa } = await import("./store/shared-ca.js");
+  const pem = await sharedCa(url, async () => own.pem);
+  return pem.certPem === own.certPem ? own : LocalCa.adopt(home, pem);
+}
+
+/** What a data-plane admin route answers on an API-only node: the agents hold the data plane. */
+function apiOnlyRefusal(route: string): AwsError {
+  return new AwsError(
+    "DataPlaneNotHere",
+    `${route}: this node serves the API only (--role api); the data plane and the workload proxies run on the agents (GET /_privlink/agents)`,
+    409,
+  );
+}
+
+/**
+ * The data-plane routes of an API-only node: the counters and flow events read (empty: the
+ * agents keep theirs), what would bind a socket on this host (workload proxies) is refused.
+ */
+function apiOnly(routes: Record<string, AdminRoute>): Record<string, AdminRoute> {
+  const out: Record<string, AdminRoute> = {};
+  for (const [key, route] of Object.entries(routes))
+    out[key] = key.startsWith("GET ")
+      ? route
+      : () => {
+          throw apiOnlyRefusal(key.slice(key.indexOf(" ") + 1));
+        };
+  return out;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo, Server } from "node:net";
+import type { AuthMode } from "../cloud/account.js";
 import type { Placement } from "../cloud/placement.js";
+import { systemRuntime } from "../cloud/runtime.js";
 import { State } from "../cloud/state.js";
 import { type Resolvers, startResolvers } from "../dns/resolvers.js";
 import { type DataPlane, type RemotePlacement, stripMapped } from "../net/dataplane.js";
@@ -8,6 +10,7 @@ import { createDataPlaneHost, type DataPlaneHost } from "../net/host.js";
 import { startFlowLogs } from "../services/flowlogs/index.js";
 import { type AgentRecord, type AgentsView, agentMeterKey, Leases } from "../store/leases.js";
 import { PostgresStore } from "../store/postgres.js";
+import { startAgentFront } from "./front.js";
 import { FlowLogOutbox } from "./outbox.js";
 import { carry, createTunnelServer, splitAddress, type TunnelCounters } from "./tunnel.js";
 
@@ -28,6 +31,8 @@ export interface AgentOptions {
   /** Port of the VPC resolvers on this host (default as `privlink up`). */
   dnsPort?: number;
   publicDns?: string;
+  /** How the service front checks SigV4 (default verify, as `privlink up`). */
+  auth?: AuthMode;
   /** Clock of the tunnel headers and flow-log records (ms); leases use the store's clock. */
   now?: () => number;
   warn?: (message: string) => void;
@@ -104,8 +109,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         return true;
       },
     };
+    // AWS-service endpoints placed here are answered here, signed with the store's CA.
+    const front = await startAgentFront({
+      store: opts.store,
+      state,
+      rt: systemRuntime,
+      auth: opts.auth ?? "verify",
+    });
+    closers.push(() => front.close());
     const host: DataPlaneHost = createDataPlaneHost({
       state,
+      front: front.handler,
+      ca: front.ca,
       // Each agent's counters in a row of its own: the store sums them (Leases.meterTotals).
       meta: {
         getMeta: (k) => store.getMeta(agentMeterKey(k, name)),

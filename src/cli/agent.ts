@@ -13,6 +13,11 @@ export function registerAgentCommand(program: Command): void {
     .option("--advertise <addr>", "address:port other agents dial (default: --listen)")
     .option("--lease <seconds>", "lease length; a silent agent's VPCs move after it", "15")
     .option(
+      "--auth <mode>",
+      "how the service fronts of the AWS-service endpoints placed here check SigV4: verify or open (as the API nodes' --auth)",
+      process.env.PRIVLINK_AUTH ?? "verify",
+    )
+    .option(
       "--public-dns <addr>",
       "address of the public resolver",
       process.env.PRIVLINK_PUBLIC_DNS ?? "127.0.0.153",
@@ -25,8 +30,11 @@ export function registerAgentCommand(program: Command): void {
         advertise?: string;
         lease: string;
         publicDns: string;
+        auth: string;
       }) => {
         const seconds = Number(o.lease);
+        if (o.auth !== "verify" && o.auth !== "open")
+          throw new Error(`--auth is verify or open, not '${o.auth}'`);
         if (!(seconds > 0)) throw new Error(`--lease takes seconds, not '${o.lease}'`);
         const { startAgent } = await import("../agent/agent.js");
         const agent = await startAgent({
@@ -36,6 +44,7 @@ export function registerAgentCommand(program: Command): void {
           advertise: o.advertise,
           leaseMs: Math.round(seconds * 1000),
           publicDns: o.publicDns,
+          auth: o.auth,
         });
         const dns = agent.dns.info();
         process.stdout.write(

@@ -44,6 +44,9 @@ function dnsBanner(d: ResolverInfo): string {
   ].join("\n");
 }
 
+const API_ONLY_BANNER =
+  "  role        api only: no endpoint listener, workload proxy or resolver on this host; the agents serve them (GET /_privlink/agents)\n";
+
 function networkBanner(mode: string, tag: string | undefined): string {
   if (mode !== "netns") return "";
   return `  network     netns: each VPC and instance is a network namespace privlink-${tag}-…; run programs with 'sudo privlink exec --from i-… -- CMD'\n`;
@@ -96,6 +99,11 @@ export function registerServerCommands(program: Command): void {
       "loopback (private IPs on 127.S.x.y, the default) or netns (each VPC and instance a Linux network namespace with real private IPs; needs root)",
       process.env.PRIVLINK_NETWORK ?? "loopback",
     )
+    .option(
+      "--role <role>",
+      "all (the API, the data plane and DNS, the default) or api (the API only, beside 'privlink agent's on a --store postgres://…: binds no endpoint listener or resolver)",
+      process.env.PRIVLINK_ROLE ?? "all",
+    )
     .option("--log <kinds>", "print one line per API call (requests) and/or per flow (flows): requests,flows")
     .option("--log-format <format>", "text or json (pino)", "text")
     .action(
@@ -114,6 +122,7 @@ export function registerServerCommands(program: Command): void {
         idleTimeout: string;
         s3RequestTimeout: string;
         network: string;
+        role: string;
       }) => {
         if (o.auth !== "verify" && o.auth !== "open")
           throw new Error(`--auth is verify or open, not '${o.auth}'`);
@@ -125,8 +134,10 @@ export function registerServerCommands(program: Command): void {
         if (o.logFormat !== "text" && o.logFormat !== "json")
           throw new Error(`--log-format is text or json, not '${o.logFormat}'`);
         // The server (and the SDKs it serves with) loads only for `up`: env and status stay quick.
-        const [{ parseNetworkMode, parseSlots, startPrivlink }, { consoleLog, parseLogKinds }] =
-          await Promise.all([import("../privlink.js"), import("./console-log.js")]);
+        const [
+          { parseNetworkMode, parseNodeRole, parseSlots, startPrivlink },
+          { consoleLog, parseLogKinds },
+        ] = await Promise.all([import("../privlink.js"), import("./console-log.js")]);
         const logging = await consoleLog(parseLogKinds(o.log), o.logFormat);
         const idleTimeoutMs = parseSeconds("--idle-timeout", o.idleTimeout);
         const s3RequestTimeoutMs = parseSeconds("--s3-request-timeout", o.s3RequestTimeout);
@@ -144,6 +155,7 @@ export function registerServerCommands(program: Command): void {
           idleTimeoutMs,
           s3RequestTimeoutMs,
           network: parseNetworkMode(o.network),
+          role: parseNodeRole(o.role),
         });
         // One write, so a reader of the pipe never sees the banner without its admin line.
         const idle =
@@ -157,7 +169,7 @@ export function registerServerCommands(program: Command): void {
         process.stdout.write(
           banner(p.url, p.home, o.auth, p.storeWhere) +
             adminBanner(p.home, p.adminToken !== undefined) +
-            dnsBanner(p.dns.info()) +
+            (p.role === "api" ? API_ONLY_BANNER : dnsBanner(p.dns.info())) +
             idle +
             s3Idle +
             networkBanner(p.network, p.namespaces?.tag) +

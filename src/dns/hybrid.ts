@@ -13,6 +13,7 @@
  * Every forwarded query is a real UDP (TCP on truncation) exchange between host addresses.
  */
 import { hostAddressOf as hostOfVpcIp } from "../cloud/addressing.js";
+import { siteUnit } from "../cloud/placement.js";
 import { forwardRuleFor } from "../cloud/resolver-endpoint.js";
 import { siteHostAddress, siteOfHost, siteResolverIp } from "../cloud/site.js";
 import type { State } from "../cloud/state.js";
@@ -40,6 +41,11 @@ export interface HybridDnsOptions {
   publicQuery: (name: string, type: string) => Promise<Answer>;
   /** The VPC's zones as an inbound endpoint answers (undefined: VPC gone). */
   inboundZones: (vpcId: string) => Zone[] | undefined;
+  /**
+   * Several hosts: whether this node serves a unit's servers (`site:ID` for a site's DNS server,
+   * the VPC ID for its inbound endpoints), as placed. Default: every unit.
+   */
+  serves?: (unit: string) => boolean;
 }
 
 interface Served {
@@ -187,8 +193,10 @@ export class HybridDns {
   /** Site servers and inbound endpoint servers for the current state. */
   private desired(): Map<string, { key: string; start: () => Promise<DnsServer> }> {
     const { state, port } = this.opts;
+    const serves = this.opts.serves ?? (() => true);
     const want = new Map<string, { key: string; start: () => Promise<DnsServer> }>();
     for (const site of state.all("site")) {
+      if (!serves(siteUnit(site.id))) continue;
       const host = siteHostAddress(site, siteResolverIp(site))!;
       want.set(host, {
         key: `site:${site.id}`,
@@ -197,7 +205,7 @@ export class HybridDns {
       });
     }
     for (const e of state.all("resolverEndpoint")) {
-      if (e.direction !== "INBOUND") continue;
+      if (e.direction !== "INBOUND" || !serves(e.vpcId)) continue;
       const vpc = state.get("vpc", e.vpcId);
       for (const a of e.ipAddresses) {
         const host = vpc && hostOfVpcIp(vpc, a.ip);

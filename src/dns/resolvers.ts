@@ -66,10 +66,16 @@ export interface ResolverOptions {
   /** Period of the full rebuild (default {@link FULL_REBUILD_MS}); 0 turns it off. */
   fullRebuildMs?: number;
   /**
-   * Several hosts: whether this node serves a VPC's resolver (an agent serves those placed on
-   * it). Default: every VPC. Call `relisten()` when the answer changes.
+   * Several hosts: whether this node serves a placement unit's DNS servers (an agent serves
+   * those placed on it): a VPC ID for its resolver and its Resolver inbound endpoints, `site:ID`
+   * for a site's DNS server. Default: every unit. Call `relisten()` when the answer changes.
    */
-  serves?: (vpcId: string) => boolean;
+  serves?: (unit: string) => boolean;
+  /**
+   * Whether the public resolver listens (default true). An API-only node (`--role api`) binds
+   * no resolver at all: its host's agent serves the public resolver there.
+   */
+  listenPublic?: boolean;
 }
 
 export interface ResolverInfo {
@@ -270,10 +276,12 @@ class ResolverSet implements Resolvers {
 
   async start(): Promise<void> {
     // The port is chosen by the public resolver's bind; VPC resolvers start only after it.
-    await this.bindPublic();
+    if (this.opts.listenPublic === false) this.noPublic();
+    else await this.bindPublic();
     this.hybrid = new HybridDns({
       state: this.state,
       port: this.port,
+      serves: this.opts.serves,
       publicQuery: (name, type) => this.publicAnswer(name, type),
       inboundZones: (vpcId) => {
         this.refresh();
@@ -309,6 +317,14 @@ class ResolverSet implements Resolvers {
     this.portSource = "fallback";
     this.port = FALLBACK_DNS_PORT;
     await this.tryPublic(FALLBACK_DNS_PORT);
+  }
+
+  /** No public resolver: the port is the one the agents would use, for what reports it. */
+  private noPublic(): void {
+    const env = process.env.PRIVLINK_DNS_PORT;
+    this.port = this.opts.port ?? (env ? Number(env) : 53);
+    this.portSource = "none";
+    this.publicError = "not listening on this node (--role api): the agents serve DNS";
   }
 
   /** A resolver that cannot bind is reported (health, warning), never fatal for privlink. */
@@ -575,6 +591,7 @@ class ResolverSet implements Resolvers {
 
   relisten(): Promise<void> {
     this.syncListeners();
+    this.hybrid?.sync();
     return this.settled();
   }
 

@@ -212,7 +212,7 @@ describe("TLS clients accept the leaves", () => {
     ].join("\n");
     const { stdout } = await run(
       "python3",
-      ["-c", script, ca.certPath, String(port), SM, "logs.us-east-1.amazonaws.com"],
+      ["-c", script, ca.certPath!, String(port), SM, "logs.us-east-1.amazonaws.com"],
       { timeout: 60_000 },
     );
     const lines = stdout.trim().split("\n");

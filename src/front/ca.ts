@@ -38,17 +38,50 @@ const RENEW_BEFORE_MS = DAY;
 const RACE_POLLS = 20;
 const CA_SUBJECT = { cn: "privlink local CA", o: "privlink" };
 
-export class LocalCa implements CaFiles {
+export class LocalCa {
   private readonly leaves = new Map<string, Promise<LeafPem & { notAfter: number }>>();
   /** The CA certificate's subject (every leaf's issuer) and key identifier, read on first issue. */
   private issuer: { name: Buffer; keyId: Buffer } | undefined;
 
   private constructor(
     readonly certPem: string,
-    readonly certPath: string,
-    readonly keyPath: string,
+    /** Where the certificate and key are kept; undefined for a CA held in memory only (an agent's). */
+    readonly certPath: string | undefined,
+    readonly keyPath: string | undefined,
     private readonly key: KeyObject,
   ) {}
+
+  /** The certificate and key, as the shared store keeps them (src/store/shared-ca.ts). */
+  get pem(): LeafPem {
+    return { certPem: this.certPem, keyPem: privateKeyPem(this.key) };
+  }
+
+  /** A CA from its PEMs, held in memory: an agent's copy of the shared store's CA. */
+  static fromPem(pem: LeafPem): LocalCa {
+    return new LocalCa(pem.certPem, undefined, undefined, createPrivateKey(pem.keyPem));
+  }
+
+  /** A new CA's certificate and key, written nowhere (what a node proposes to the shared store). */
+  static async createPem(now: Date): Promise<LeafPem> {
+    return createCaPem(now);
+  }
+
+  /**
+   * Makes `pem` the CA of `dir` (the shared store's CA replaces a home's own): written over the
+   * files, key then certificate, each by an atomic rename, then loaded.
+   */
+  static async adopt(dir: string, pem: LeafPem): Promise<LocalCa> {
+    const caDir = join(dir, "ca");
+    const files = { certPath: join(caDir, "ca.pem"), keyPath: join(caDir, "ca-key.pem") };
+    await mkdir(caDir, { recursive: true, mode: 0o700 });
+    const suffix = `.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await writeFile(files.keyPath + suffix, pem.keyPem, { mode: 0o600 });
+    await chmod(files.keyPath + suffix, 0o600);
+    await writeFile(files.certPath + suffix, pem.certPem, { mode: 0o644 });
+    await rename(files.keyPath + suffix, files.keyPath);
+    await rename(files.certPath + suffix, files.certPath);
+    return LocalCa.load(files);
+  }
 
   /** Loads `<dir>/ca/ca.pem` and `ca-key.pem`, creating them (key mode 0600) on first use. */
   static async loadOrCreate(dir: string, now: Date): Promise<LocalCa> {
@@ -113,6 +146,11 @@ export class LocalCa implements CaFiles {
 }
 
 async function createCaFiles(files: CaFiles, now: Date): Promise<void> {
+  const { keyPem, certPem } = await createCaPem(now);
+  await publish(files, keyPem, certPem);
+}
+
+async function createCaPem(now: Date): Promise<LeafPem> {
   const keys = await generateKeys();
   const name = distinguishedName(CA_SUBJECT.cn, CA_SUBJECT.o);
   const keyId = keyIdentifier(keys.publicKey);
@@ -131,7 +169,7 @@ async function createCaFiles(files: CaFiles, now: Date): Promise<void> {
       extensions.authorityKeyIdentifier(keyId),
     ],
   });
-  await publish(files, privateKeyPem(keys.privateKey), certPem);
+  return { certPem, keyPem: privateKeyPem(keys.privateKey) };
 }
 
 /**

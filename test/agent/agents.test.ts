@@ -1,16 +1,27 @@
 /**
  * Several hosts on one machine (bench/agents-world.ts): two network namespaces, each with its
- * own `privlink agent` process; the API node runs in this process, in the test's own namespace.
+ * own `privlink agent` process; host a also runs an API-only node (`privlink up --role api`)
+ * beside its agent. The API node driving the tests runs in this process (API only too), in the
+ * test's own namespace.
  */
 import type { ChildProcess } from "node:child_process";
-import { CreateTagsCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateTagsCommand,
+  ModifyVpcEndpointCommand,
+  RevokeSecurityGroupIngressCommand,
+} from "@aws-sdk/client-ec2";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostsMissing, makeTwoHosts, type TwoHosts } from "../../bench/agents-world.js";
 import { State } from "../../src/cloud/state.js";
 import type { Stats } from "../../src/net/meter.js";
 import { Leases } from "../../src/store/leases.js";
 import { PostgresStore } from "../../src/store/postgres.js";
-import { addresses, allowFromGroup, type Creds } from "../dataplane/world.js";
+
+import { addresses, allowFromGroup, type Creds, makeConsumer } from "../dataplane/world.js";
 import { type EchoHub, echoHub } from "../helpers/net-world-echo.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -20,6 +31,17 @@ const reason = hostsMissing();
 if (reason) console.log(`agent tests skipped: ${reason}`);
 
 const LEASE_S = 1.5;
+const SDK_CALL = join(import.meta.dirname, "sdk-call.mjs");
+/** A workload's SDK program on a host: credentials and region from its environment. */
+const sdk = (creds: { accessKeyId: string; secretAccessKey: string }, ...args: string[]) => [
+  "env",
+  `AWS_ACCESS_KEY_ID=${creds.accessKeyId}`,
+  `AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey}`,
+  "AWS_REGION=us-east-1",
+  process.execPath,
+  SDK_CALL,
+  ...args,
+];
 
 interface AgentsReply {
   agents: { name: string; alive: boolean }[];
@@ -53,7 +75,8 @@ describe.skipIf(reason)("agents on two hosts", () => {
     hosts = makeTwoHosts(`pla${process.pid % 100_000}`);
     pgs = await startPostgres();
     url = await pgs.createDatabase();
-    server = await startTestServer({ store: url });
+    // API only: this process's namespace holds no endpoint listener; the agents serve them all.
+    server = await startTestServer({ store: url, role: "api" });
     leases = await Leases.open(url);
   });
 
@@ -321,4 +344,69 @@ describe.skipIf(reason)("agents on two hosts", () => {
     ).toBe(true);
     expect(await placedOn(world.hub.vpcId)).toBe(owner);
   }, 180_000);
+
+  it("serves an AWS-service endpoint on the agent its VPC is placed on: the real SDK on either host gets the secret, under the endpoint policy", async () => {
+    // Agents a and b of the test above still run. Host a gets an API-only node beside its agent,
+    // in one namespace: it starts, answers there, and takes none of the agent's sockets. (Not
+    // earlier: an API node drains the flow-log outbox into its own home's CloudWatch Logs.)
+    await hosts.startApi("a", pgs.socketUrl(url));
+    expect(
+      (await hosts.run("a", sdk(server.credentials, "whoami", "http://127.0.0.1:4599"), "", 30_000)).trim(),
+    ).toBe("000000000000");
+    expect(hosts.outputs().join("\n")).not.toContain("EADDRINUSE");
+    const c = await makeConsumer(
+      server,
+      "333333333333",
+      "com.amazonaws.us-east-1.secretsmanager",
+      "10.2.0.0/16",
+      // The SDK dials the endpoint address itself: no name to resolve.
+      { PrivateDnsEnabled: false },
+    );
+    await allowFromGroup(c, 443);
+    const sm = new SecretsManagerClient({
+      endpoint: server.url,
+      region: "us-east-1",
+      credentials: c.creds,
+      maxAttempts: 1,
+    });
+    const allowed = await sm.send(new CreateSecretCommand({ Name: "app-db", SecretString: "hunter2" }));
+    await sm.send(new CreateSecretCommand({ Name: "other", SecretString: "not through here" }));
+    await c.ec2.send(
+      new ModifyVpcEndpointCommand({
+        VpcEndpointId: c.endpointId,
+        PolicyDocument: JSON.stringify({
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: "*",
+              Action: "secretsmanager:GetSecretValue",
+              Resource: allowed.ARN,
+            },
+          ],
+        }),
+      }),
+    );
+    const { endpoint, workload } = addresses(server, c);
+    // The agents' fronts sign with the store's CA, which is this API node's too.
+    const caFile = join(tmpdir(), `privlink-agents-ca-${process.pid}.pem`);
+    writeFileSync(caFile, server.ca.certPem);
+    const owner = await until("the VPC placed", () => placedOn(c.vpcId));
+    const get = (h: "a" | "b", secret: string) =>
+      hosts.run(h, sdk(c.creds, "get-secret", `https://${endpoint}`, workload, caFile, secret), "", 30_000);
+    // On the owner the front answers locally; from the other host the flow crosses the tunnel.
+    const order: ("a" | "b")[] = owner === "a" ? ["b", "a"] : ["a", "b"];
+    for (const h of order) {
+      expect(
+        await until(`the secret through the endpoint from host ${h}`, async () => {
+          const got = (await get(h, "app-db")).trim();
+          if (got !== "hunter2") throw new Error(got);
+          return got;
+        }),
+      ).toBe("hunter2");
+      // The endpoint policy allows one secret only.
+      expect((await get(h, "other")).trim()).toMatch(
+        /^ERROR AccessDeniedException: .*not authorized to perform: secretsmanager:GetSecretValue .*VPC endpoint policy/,
+      );
+    }
+  });
 });

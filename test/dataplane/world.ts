@@ -192,6 +192,8 @@ export async function makeConsumer(
   accountId: string,
   serviceName: string,
   cidr = "10.1.0.0/16",
+  /** Endpoint options beyond the defaults (an AWS service's endpoint without private DNS, say). */
+  endpoint: { PrivateDnsEnabled?: boolean } = {},
 ): Promise<Consumer> {
   const creds = await newAccount(server, accountId);
   const { ec2 } = clients(server, creds);
@@ -228,6 +230,7 @@ export async function makeConsumer(
       ServiceName: serviceName,
       SubnetIds: [subnetId],
       SecurityGroupIds: [endpointSg],
+      ...endpoint,
     }),
   );
   return {
@@ -260,7 +263,7 @@ export async function accept(server: TestServer, p: Provider, endpointId: string
   );
 }
 
-export async function waitEndpoint(c: Consumer, state: string): Promise<void> {
+export async function waitEndpoint(c: Pick<Consumer, "ec2" | "endpointId">, state: string): Promise<void> {
   await until(async () => {
     const out = await c.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [c.endpointId] }));
     return out.VpcEndpoints?.[0]?.State === state ? true : undefined;

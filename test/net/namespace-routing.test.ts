@@ -12,12 +12,13 @@ import {
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eniHostAddress } from "../../src/cloud/eni.js";
 import { listNamespaces } from "../../src/net/netns/ip.js";
 import { homeTag } from "../../src/net/netns/topology.js";
 import { makeVpc, type TestVpc } from "../control-plane/consumer-fixtures.js";
 import { until } from "../dataplane/world.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { activePeering, availableTransitGateway } from "../helpers/transit-world.js";
+import { activePeering, availableTransitGateway, vpnSite } from "../helpers/transit-world.js";
 import { namespaceSkipReason } from "./namespace-skip.js";
 
 /**
@@ -33,12 +34,18 @@ const PORT = 7000;
 
 /**
  * `nc -l` in a namespace that answers "pong": one connection, what it received and who it came
- * from (nc -v names the peer).
+ * from (nc -v names the peer). `{ host }`: on that address in the host's own namespace instead.
  */
-function listen(ns: string): { child: ChildProcess; done: Promise<{ out: string; err: string }> } {
-  const child = spawn("ip", ["netns", "exec", ns, "nc", "-l", "-N", "-v", "-w", "10", String(PORT)], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+function listen(at: string | { host: string }): {
+  child: ChildProcess;
+  done: Promise<{ out: string; err: string }>;
+} {
+  const nc = ["nc", "-l", "-N", "-v", "-w", "10"];
+  const [cmd, ...args] =
+    typeof at === "string"
+      ? ["ip", "netns", "exec", at, ...nc, String(PORT)]
+      : [...nc, at.host, String(PORT)];
+  const child = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });
   child.stdin!.end("pong\n");
   let out = "";
   let err = "";
@@ -257,6 +264,58 @@ describe.skipIf(reason !== undefined)("namespace mode: instance to instance (sam
     expect(ok).toEqual({ code: 0, stdout: "pong\n" });
     expect(got.out).toBe("hello\n");
     expect(got.err).toContain(ip.a);
+  });
+
+  it("dials an on-premises site behind the transit gateway on its host address, from the instance's host address", async () => {
+    // Sites have no namespace: a site's servers listen on its host addresses, in the host's own
+    // namespace, as in loopback mode (docs/namespace-mode.md). The flow decision is the same.
+    const tgw = await availableTransitGateway(srv, ec2);
+    await ec2.send(
+      new CreateTransitGatewayVpcAttachmentCommand({
+        TransitGatewayId: tgw,
+        VpcId: a.vpcId,
+        SubnetIds: [a.subnets["us-east-1a"]!],
+      }),
+    );
+    await vpnSite(srv, ec2, { name: "onprem", cidr: "192.168.0.0/16" }, tgw);
+    const { sites } = await srv.admin<{ sites: { name: string; workload: string; workloadHost: string }[] }>(
+      "GET",
+      "/_privlink/sites",
+    );
+    const site = sites.find((x) => x.name === "onprem")!;
+    await until(
+      () =>
+        [...srv.state.all("transitGatewayAttachment")].filter(
+          (x) => x.transitGatewayId === tgw && x.state === "available",
+        ).length === 2
+          ? true
+          : undefined,
+      "the VPC and VPN attachments",
+    );
+    await ec2.send(
+      new CreateRouteCommand({
+        RouteTableId: a.mainRouteTable,
+        DestinationCidrBlock: "192.168.0.0/16",
+        TransitGatewayId: tgw,
+      }),
+    );
+    const server = listen({ host: site.workloadHost });
+    await until(
+      () =>
+        execFileSync("ss", ["-ltnH"], { encoding: "utf8" }).includes(`${site.workloadHost}:${PORT} `)
+          ? true
+          : undefined,
+      "nc listening on the site's host address",
+    );
+    const ok = await send(ns.a, site.workload);
+    const { out, err } = await server.done;
+    expect(ok).toEqual({ code: 0, stdout: "pong\n" });
+    expect(out).toBe("hello\n");
+    // The site sees the instance's host address (127.S.x.y), not its private IP.
+    const eni = [...srv.state.all("eni")].find((e) => e.privateIp === ip.a && e.vpcId === a.vpcId)!;
+    const host = eniHostAddress(srv.state, eni)!;
+    expect(err).toContain(host);
+    expect(err).not.toContain(ip.a);
   });
 
   it("removes its namespaces when it stops", async () => {
