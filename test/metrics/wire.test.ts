@@ -6,56 +6,25 @@ import {
   PutMetricAlarmCommand,
   PutMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Sha256 } from "../../src/api/sigv4.js";
-import { cborDecode, cborEncode } from "../helpers/cbor.js";
+import { cborCall } from "../helpers/cbor.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { signedResponse } from "../helpers/sign.js";
 
-/** Sends a signed CloudWatch request in any of its three wires; the body comes back as bytes. */
-async function send(
-  server: TestServer,
-  path: string,
-  headers: Record<string, string>,
-  body: Uint8Array | string,
-): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
-  const u = new URL(server.url);
-  const req = new HttpRequest({
-    method: "POST",
-    protocol: "http:",
-    hostname: u.hostname,
-    port: Number(u.port),
-    path,
-    headers: { host: u.host, ...headers },
-    body,
-  });
-  const signed = await new SignatureV4({
+/** Sends a signed CloudWatch request in the query wire; the body comes back as bytes. */
+async function send(server: TestServer, path: string, headers: Record<string, string>, body: string) {
+  const res = await signedResponse(server.url, {
     service: "monitoring",
-    region: "us-east-1",
-    credentials: server.credentials,
-    sha256: Sha256,
-  }).sign(req);
-  const res = await fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: signed.headers as Record<string, string>,
+    creds: server.credentials,
+    path,
+    headers,
     body,
   });
   return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
 }
 
 const cbor = (server: TestServer, op: string, input: unknown) =>
-  send(
-    server,
-    `/service/GraniteServiceVersion20100801/operation/${op}`,
-    {
-      "smithy-protocol": "rpc-v2-cbor",
-      "content-type": "application/cbor",
-      accept: "application/cbor",
-      "x-amzn-query-mode": "true",
-    },
-    cborEncode(input),
-  );
+  cborCall(server.url, op, input, server.credentials);
 
 describe("CloudWatch's three wires", () => {
   let server: TestServer;
@@ -112,7 +81,7 @@ describe("CloudWatch's three wires", () => {
     });
     expect(got.status).toBe(200);
     expect(got.headers.get("content-type")).toBe("application/cbor");
-    const out = cborDecode(got.body);
+    const out = got.body;
     expect(out.Datapoints).toHaveLength(1);
     expect(out.Datapoints[0]).toMatchObject({
       Sum: 8,
@@ -136,7 +105,7 @@ describe("CloudWatch's three wires", () => {
     expect(r.status).toBe(400);
     expect(r.headers.get("x-amzn-query-error")).toBe("InvalidParameterValue;Sender");
     expect(r.headers.get("smithy-protocol")).toBe("rpc-v2-cbor");
-    const body = cborDecode(r.body);
+    const body = r.body;
     expect(body.__type).toBe("com.amazonaws.cloudwatch#InvalidParameterValueException");
     expect(body.message).toBe("The parameter Period must be a multiple of 60.");
   });

@@ -7,9 +7,9 @@
  */
 import { GetHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cborDecode, cborEncode } from "../helpers/cbor.js";
+import { cborCall } from "../helpers/cbor.js";
 import { tempHomes } from "../helpers/homes.js";
-import { signedFetch, signedResponse } from "../helpers/sign.js";
+import { signedFetch } from "../helpers/sign.js";
 import { spawnPrivlink } from "../helpers/spawn.js";
 
 const homes = tempHomes("privlink-lazy-codecs-");
@@ -27,20 +27,7 @@ afterAll(async () => {
   homes.removeAll();
 });
 
-async function cbor(op: string, input: unknown) {
-  const res = await signedResponse(server.url, {
-    service: "monitoring",
-    path: `/service/GraniteServiceVersion20100801/operation/${op}`,
-    headers: {
-      "smithy-protocol": "rpc-v2-cbor",
-      "content-type": "application/cbor",
-      accept: "application/cbor",
-    },
-    body: cborEncode(input),
-  });
-  const body = cborDecode(new Uint8Array(await res.arrayBuffer()));
-  return { status: res.status, headers: res.headers, body };
-}
+const cbor = (op: string, input: unknown) => cborCall(server.url, op, input);
 
 describe("codecs loaded on first use answer their first request", () => {
   it("RPC v2 CBOR: an error first, then a put and a read with tagged timestamps", async () => {
