@@ -311,7 +311,7 @@ export async function verifySigV4Head(
   const expected = resign(parts, secret, payloadHash);
   if (!sameSignature(expected, parts.signature)) throw familyError("s3", "badSignature");
   const { date, region, service } = parts.scope;
-  const key = signingKeyOf(secret, date, region, service);
+  const { key } = signingKeyOf(secret, date, region, service);
   return {
     scope: parts.scope,
     payloadHash,
@@ -706,24 +706,57 @@ function canonicaliser(uriEscapePath: boolean): Resigner {
 }
 
 /**
- * Derived signing keys by secret, day, region and service: the four HMACs of the derivation
- * are the same for every request a client signs that day. Bounded; a secret that changes
- * derives a new key (the secret is part of the cache key), so nothing stale can verify.
+ * A derived signing key with its HMAC pads: the four HMACs of the derivation and the pads are
+ * the same for every request a client signs that day.
  */
-const signingKeys = new Map<string, Buffer>();
-const MAX_SIGNING_KEYS = 1024;
+interface SigningKey {
+  readonly key: Buffer;
+  /** K ^ ipad, one SHA-256 block (a 32-byte key is zero-padded, not hashed). */
+  readonly inner: Buffer;
+  /** K ^ opad, with 32 spare bytes for the inner digest. */
+  readonly outer: Buffer;
+}
 
-export function signingKeyOf(secret: string, date: string, region: string, service: string): Buffer {
+const SHA256_BLOCK = 64;
+
+/**
+ * Signing keys by secret, day, region and service. Bounded; a secret that changes derives a new
+ * key (the secret is part of the cache key), so nothing stale can verify. The last one is kept
+ * apart as well: a client signs request after request with the same scope, and comparing four
+ * strings costs less than building the map key.
+ */
+const signingKeys = new Map<string, SigningKey>();
+const MAX_SIGNING_KEYS = 1024;
+let lastKey: { secret: string; date: string; region: string; service: string; k: SigningKey } | undefined;
+
+function signingKeyOf(secret: string, date: string, region: string, service: string): SigningKey {
+  const last = lastKey;
+  if (
+    last !== undefined &&
+    last.secret === secret &&
+    last.date === date &&
+    last.region === region &&
+    last.service === service
+  )
+    return last.k;
   const id = `${secret}\0${date}\0${region}\0${service}`;
-  let key = signingKeys.get(id);
-  if (!key) {
-    key = Buffer.from(`AWS4${secret}`, "utf8");
+  let k = signingKeys.get(id);
+  if (!k) {
+    let key = Buffer.from(`AWS4${secret}`, "utf8");
     for (const piece of [date, region, service, "aws4_request"])
       key = createHmac("sha256", key).update(piece).digest();
+    const inner = Buffer.alloc(SHA256_BLOCK, 0x36);
+    const outer = Buffer.alloc(SHA256_BLOCK + 32, 0x5c);
+    for (let i = 0; i < key.length; i++) {
+      inner[i] = key[i]! ^ 0x36;
+      outer[i] = key[i]! ^ 0x5c;
+    }
+    k = { key, inner, outer };
     if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
-    signingKeys.set(id, key);
+    signingKeys.set(id, k);
   }
-  return key;
+  lastKey = { secret, date, region, service, k };
+  return k;
 }
 
 function resign(parts: SignedParts, secret: string, payloadHash: string): string {
@@ -737,57 +770,15 @@ function resign(parts: SignedParts, secret: string, payloadHash: string): string
   }
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
   const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${hash("sha256", canonicalRequest(parts, signed, payloadHash), "hex")}`;
-  return hmacHex(padsOf(secret, scope.date, scope.region, scope.service), stringToSign);
+  return hmacHex(signingKeyOf(secret, scope.date, scope.region, scope.service), stringToSign);
 }
 
 /**
- * HMAC-SHA-256 (RFC 2104) as two one-shot hashes over the key's inner and outer pads, which
- * are derived once per signing key: H((K ^ opad) || H((K ^ ipad) || text)). The same digest as
- * createHmac, without a keyed object per request.
+ * HMAC-SHA-256 (RFC 2104) as two one-shot hashes over the key's pads, derived once per signing
+ * key: H((K ^ opad) || H((K ^ ipad) || text)). The same digest as createHmac, without a keyed
+ * object per request.
  */
-interface Pads {
-  readonly inner: Buffer;
-  readonly outer: Buffer;
-}
-
-const SHA256_BLOCK = 64;
-const padsByKey = new WeakMap<Buffer, Pads>();
-
-/** The last signing key's pads: a client signs request after request with the same scope. */
-let lastPads: { secret: string; date: string; region: string; service: string; pads: Pads } | undefined;
-
-function padsOf(secret: string, date: string, region: string, service: string): Pads {
-  const last = lastPads;
-  if (
-    last !== undefined &&
-    last.secret === secret &&
-    last.date === date &&
-    last.region === region &&
-    last.service === service
-  )
-    return last.pads;
-  const pads = padsOfKey(signingKeyOf(secret, date, region, service));
-  lastPads = { secret, date, region, service, pads };
-  return pads;
-}
-
-function padsOfKey(key: Buffer): Pads {
-  let pads = padsByKey.get(key);
-  if (!pads) {
-    // A SHA-256 signing key is 32 bytes: shorter than a block, so it is zero-padded, not hashed.
-    const inner = Buffer.alloc(SHA256_BLOCK, 0x36);
-    const outer = Buffer.alloc(SHA256_BLOCK + 32, 0x5c);
-    for (let i = 0; i < key.length; i++) {
-      inner[i] = key[i]! ^ 0x36;
-      outer[i] = key[i]! ^ 0x5c;
-    }
-    pads = { inner, outer };
-    padsByKey.set(key, pads);
-  }
-  return pads;
-}
-
-function hmacHex(pads: Pads, text: string): string {
+function hmacHex(pads: SigningKey, text: string): string {
   const message = Buffer.allocUnsafe(SHA256_BLOCK + Buffer.byteLength(text, "utf8"));
   pads.inner.copy(message, 0);
   message.write(text, SHA256_BLOCK, "utf8");
