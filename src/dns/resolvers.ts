@@ -130,13 +130,14 @@ export interface Resolvers {
 
 const REFUSING = new View([], { outside: "REFUSED" });
 
+const EMPTY_VPCE = new View([{ origin: VPCE_ORIGIN, records: [] }], { outside: "NXDOMAIN" });
+
 /** Two zone lists with the same data in the same order. */
 function sameZones(a: readonly Zone[], b: readonly Zone[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!sameZone(a[i]!, b[i]!)) return false;
   return true;
 }
-const EMPTY_VPCE = new View([{ origin: VPCE_ORIGIN, records: [] }], { outside: "NXDOMAIN" });
 
 interface Built {
   /** What the view was built from; undefined once it was patched (or for a fixed view). */
@@ -299,14 +300,21 @@ class ResolverSet implements Resolvers {
     await this.settled();
   }
 
-  private async bindPublic(): Promise<void> {
+  /** The port given by the option or PRIVLINK_DNS_PORT, recorded with its source; else undefined. */
+  private explicitPort(): number | undefined {
     const env = process.env.PRIVLINK_DNS_PORT;
     const explicit = this.opts.port ?? (env ? Number(env) : undefined);
+    if (explicit === undefined) return undefined;
+    if (!Number.isInteger(explicit) || explicit < 0 || explicit > 65535)
+      throw new Error(`PRIVLINK_DNS_PORT must be a port number, not '${env}'`);
+    this.portSource = this.opts.port !== undefined ? "option" : "PRIVLINK_DNS_PORT";
+    this.port = explicit;
+    return explicit;
+  }
+
+  private async bindPublic(): Promise<void> {
+    const explicit = this.explicitPort();
     if (explicit !== undefined) {
-      if (!Number.isInteger(explicit) || explicit < 0 || explicit > 65535)
-        throw new Error(`PRIVLINK_DNS_PORT must be a port number, not '${env}'`);
-      this.portSource = this.opts.port !== undefined ? "option" : "PRIVLINK_DNS_PORT";
-      this.port = explicit;
       await this.tryPublic(explicit);
       return;
     }
@@ -321,8 +329,7 @@ class ResolverSet implements Resolvers {
 
   /** No public resolver: the port is the one the agents would use, for what reports it. */
   private noPublic(): void {
-    const env = process.env.PRIVLINK_DNS_PORT;
-    this.port = this.opts.port ?? (env ? Number(env) : 53);
+    this.port = this.explicitPort() ?? 53;
     this.portSource = "none";
     this.publicError = "not listening on this node (--role api): the agents serve DNS";
   }
