@@ -198,8 +198,8 @@ function sendAws(res: ServerResponse, out: AwsResponse): void {
 }
 
 /**
- * The path of a request target, and whether its query holds `name`. The target every SDK call
- * but S3's sends, `/`, needs no parse; any other goes through `requestUrl` (which normalises
+ * The path of a request target, and its parsed URL when it has more than a path. The target
+ * every SDK call but S3's sends, `/`, needs no parse; any other goes through `requestUrl` (which normalises
  * `.`/`..` segments and percent-encoding, so the admin prefix is read as the router reads it).
  */
 function targetOf(target: string): { pathname: string; url?: URL } {
