@@ -9,8 +9,8 @@
  * /proc/PID/stat around each iperf3 run.
  *
  * Where the two iperf3 ends run decides raw loopback's figure on this 2-core machine: with both
- * on one core the copies stay in that core's cache (~40 Gbit/s quiet, ~300 ms CPU/GiB for the
- * pair), on two cores they cross between caches (~19 Gbit/s, ~570 ms/GiB). Left to the
+ * on one core the copies stay in that core's cache (~40 Gbit/s quiet; ~330 ms CPU/GiB for the
+ * pair, loaded), on two cores they cross between caches (~19 Gbit/s; ~580 ms/GiB). Left to the
  * scheduler, the raw rows flipped between the two from sample to sample, mostly to one core for
  * uploads and to two for downloads, so the same relay (~22 Gbit/s both ways) read ×1.2 of raw
  * downloads and ×0.6 of raw uploads. So the iperf3 server runs on CPU 0 and the client on CPU 1
