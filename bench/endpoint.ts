@@ -37,6 +37,7 @@ import { eniHostAddress } from "../src/cloud/eni.js";
 import type { State } from "../src/cloud/state.js";
 import type { Eni, VpcEndpoint } from "../src/cloud/types.js";
 import type { ReconcilePass } from "../src/net/dataplane.js";
+import { SERVER_NODE_FLAGS } from "../src/package.js";
 import { type Privlink, startPrivlink } from "../src/privlink.js";
 import {
   type CaseName,
@@ -469,7 +470,14 @@ async function scaleInChild(wanted: number): Promise<Row[]> {
 }
 
 async function child<T>(raised: boolean, args: string[]): Promise<T> {
-  const node = [process.execPath, "--expose-gc", fileURLToPath(import.meta.url), "--scale-child", ...args];
+  const node = [
+    process.execPath,
+    "--expose-gc",
+    ...SERVER_NODE_FLAGS,
+    fileURLToPath(import.meta.url),
+    "--scale-child",
+    ...args,
+  ];
   const [cmd, ...rest] = raised ? ["prlimit", `--nofile=${WANTED_NOFILE}:${WANTED_NOFILE}`, ...node] : node;
   const proc = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
