@@ -19,6 +19,7 @@ import {
   targetHost,
   throughEndpointListener,
 } from "../flow/index.js";
+import { DenseSet } from "./dense-set.js";
 import {
   DependencyIndex,
   type DependencyKey,
@@ -184,7 +185,8 @@ export class DataPlane {
   private readonly listeners: ShardedListeners<EndpointListener>;
   private readonly checker: HealthChecker;
   private readonly watches = new Map<string, TargetWatch>();
-  private readonly conns = new Map<string, Set<RelayHandle>>();
+  /** Each endpoint's open connections (DenseSet: a Set churned per connection slows scavenges). */
+  private readonly conns = new Map<string, DenseSet<RelayHandle>>();
   private readonly roundRobin = new Map<string, number>();
   /** Each listening endpoint's current listener specs. */
   private readonly specsOf = new Map<string, readonly EndpointListener[]>();
@@ -806,7 +808,7 @@ export class DataPlane {
     );
     let conns = this.conns.get(spec.endpointId);
     if (!conns) {
-      conns = new Set();
+      conns = new DenseSet(IN_ENDPOINT);
       this.conns.set(spec.endpointId, conns);
     }
     const flow = new EndpointFlow(conns, counter);
@@ -840,7 +842,7 @@ export class DataPlane {
   private track(
     handle: RelayHandle,
     flow: EndpointFlow,
-    conns: Set<RelayHandle>,
+    conns: DenseSet<RelayHandle>,
     counter: FlowCounter,
   ): void {
     if (handle.closedReason === undefined) {
@@ -979,7 +981,7 @@ class EndpointFlow implements RelayMeter {
   handle: RelayHandle | undefined;
 
   constructor(
-    private readonly conns: Set<RelayHandle>,
+    private readonly conns: DenseSet<RelayHandle>,
     private readonly counter: FlowCounter,
   ) {}
 
@@ -996,6 +998,9 @@ class EndpointFlow implements RelayMeter {
     this.counter.closed(reason);
   }
 }
+
+/** A relay's place in its endpoint's open connections (a relay belongs to one endpoint). */
+const IN_ENDPOINT = Symbol("endpoint connection");
 
 const hostCache = new WeakMap<Eni, { vpc: Vpc | undefined; host: string | undefined }>();
 
