@@ -19,7 +19,6 @@ import {
   targetHost,
   throughEndpointListener,
 } from "../flow/index.js";
-import { DenseSet } from "./dense-set.js";
 import {
   DependencyIndex,
   type DependencyKey,
@@ -185,8 +184,7 @@ export class DataPlane {
   private readonly listeners: ShardedListeners<EndpointListener>;
   private readonly checker: HealthChecker;
   private readonly watches = new Map<string, TargetWatch>();
-  /** Each endpoint's open connections (DenseSet: a Set churned per connection slows scavenges). */
-  private readonly conns = new Map<string, DenseSet<RelayHandle>>();
+  private readonly conns = new Map<string, Set<RelayHandle>>();
   private readonly roundRobin = new Map<string, number>();
   /** Each listening endpoint's current listener specs. */
   private readonly specsOf = new Map<string, readonly EndpointListener[]>();
@@ -808,7 +806,7 @@ export class DataPlane {
     );
     let conns = this.conns.get(spec.endpointId);
     if (!conns) {
-      conns = new DenseSet(IN_ENDPOINT);
+      conns = new Set();
       this.conns.set(spec.endpointId, conns);
     }
     const flow = new EndpointFlow(conns, counter);
@@ -842,7 +840,7 @@ export class DataPlane {
   private track(
     handle: RelayHandle,
     flow: EndpointFlow,
-    conns: DenseSet<RelayHandle>,
+    conns: Set<RelayHandle>,
     counter: FlowCounter,
   ): void {
     if (handle.closedReason === undefined) {
@@ -981,7 +979,7 @@ class EndpointFlow implements RelayMeter {
   handle: RelayHandle | undefined;
 
   constructor(
-    private readonly conns: DenseSet<RelayHandle>,
+    private readonly conns: Set<RelayHandle>,
     private readonly counter: FlowCounter,
   ) {}
 
@@ -998,9 +996,6 @@ class EndpointFlow implements RelayMeter {
     this.counter.closed(reason);
   }
 }
-
-/** A relay's place in its endpoint's open connections (a relay belongs to one endpoint). */
-const IN_ENDPOINT = Symbol("endpoint connection");
 
 const hostCache = new WeakMap<Eni, { vpc: Vpc | undefined; host: string | undefined }>();
 
