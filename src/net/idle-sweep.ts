@@ -1,5 +1,4 @@
 import { performance } from "node:perf_hooks";
-import { DenseSet } from "./dense-set.js";
 
 /**
  * A flow the sweep can close for idleness: it only reads a byte total the sockets keep anyway,
@@ -33,12 +32,8 @@ export interface IdleSweepOptions {
  * then) and at most two intervals late. The timer runs only while flows are open (and until the
  * first sweep after the last one closed).
  */
-/** A flow's place in its sweep (a flow is in one sweep at most). */
-const IN_SWEEP = Symbol("idle sweep");
-
 export class IdleSweep {
-  /** Not a Set: a Set churned by every connection kept closed flows alive through scavenges. */
-  private readonly flows = new DenseSet<IdleFlow>(IN_SWEEP);
+  private readonly flows = new Set<IdleFlow>();
   private readonly now: () => number;
   readonly intervalMs: number;
   private timer?: NodeJS.Timeout;

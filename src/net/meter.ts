@@ -1,4 +1,3 @@
-import { DenseSet } from "./dense-set.js";
 import type { FlowInfo, FlowTaps, RefusedFlow } from "./flow-tap.js";
 import type { CloseReason, RelayMeter } from "./relay.js";
 
@@ -133,9 +132,6 @@ function countClosed(c: Counters | undefined, reason: CloseReason): void {
   if (reason === "idle") c.idleTimeouts++;
 }
 
-/** A relay's place in its meter's live set (a relay is metered by one meter). */
-const LIVE = Symbol("metered relay");
-
 /**
  * Per-ENI, per-endpoint and per-NAT-gateway counters. The per-byte cost is the relay's (it reads the sockets'
  * own byte counters); the meter adds deltas. Active connections are not persisted: after a
@@ -145,11 +141,8 @@ export class Meter implements FlowMeter {
   private readonly endpoints = new Map<string, Counters>();
   private readonly enis = new Map<string, Counters>();
   private readonly nats = new Map<string, Counters>();
-  /**
-   * Live connections' reporters, polled before a snapshot so that open transfers show. Not a
-   * Set: a Set churned by every connection kept closed relays alive through scavenges.
-   */
-  readonly live = new DenseSet<{ report(): void }>(LIVE);
+  /** Live connections' reporters, polled before a snapshot so that open transfers show. */
+  readonly live = new Set<{ report(): void }>();
   dirty = false;
   /** Flow logs and the console listen here; the host sets it. */
   taps?: FlowTaps;
