@@ -221,8 +221,9 @@ class ZoneIndex {
   /** Every owner name and every empty non-terminal between an owner and the origin. */
   readonly exists = new Set<string>();
   /**
-   * Owner names at or below each name of {@link exists} (the apex aside), made on the first
-   * {@link setOwner}: what tells an empty non-terminal to go when the last name below it goes.
+   * Owner names at or below each name of {@link exists} (the apex aside), made when
+   * {@link setOwners} first removes a name: what tells an empty non-terminal to go when the
+   * last name below it goes.
    */
   private below?: Map<string, number>;
 
@@ -330,22 +331,30 @@ class ZoneIndex {
       checkCname(n, node);
       next.push([n, node]);
     }
-    const below = this.counts();
     for (const [n, node] of next) {
-      if (this.nodes.delete(n))
+      const had = this.nodes.has(n);
+      if (node) {
+        this.nodes.set(n, node);
+        // A name replaced keeps its place; a new one holds up the names above it.
+        if (had) continue;
         for (let p: string | undefined = n; p !== undefined && p !== this.origin; p = parentOf(p)) {
-          const c = below.get(p)! - 1;
-          if (c > 0) below.set(p, c);
-          else {
-            below.delete(p);
-            this.exists.delete(p);
-          }
+          if (this.below) this.below.set(p, (this.below.get(p) ?? 0) + 1);
+          this.exists.add(p);
         }
-      if (!node) continue;
-      this.nodes.set(n, node);
+        continue;
+      }
+      if (!had) continue;
+      // Counted (once, from the names held now, this one still among them) only when a name
+      // goes: a shard that only ever gains names never pays for the count.
+      const below = this.counts();
+      this.nodes.delete(n);
       for (let p: string | undefined = n; p !== undefined && p !== this.origin; p = parentOf(p)) {
-        below.set(p, (below.get(p) ?? 0) + 1);
-        this.exists.add(p);
+        const c = below.get(p)! - 1;
+        if (c > 0) below.set(p, c);
+        else {
+          below.delete(p);
+          this.exists.delete(p);
+        }
       }
     }
   }
@@ -570,6 +579,28 @@ export class View {
     this.built.length = 0;
     const next = new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
     for (const [o, z] of this.zones) next.zones.set(o, z);
+    return next;
+  }
+
+  /**
+   * This view with the zone at each origin of `zones` replaced (undefined: no zone there any
+   * more): a new View object — so prepared answers start afresh — sharing every other index with
+   * this one, which is left as it was. Each zone given must be the one the full zone list would
+   * hold first at its origin (the others there are never consulted). Throws, changing nothing,
+   * when a zone is bad.
+   */
+  replaced(zones: ReadonlyMap<string, Zone | undefined>): View {
+    const fresh = new Map<string, { zone: Zone; index: ZoneIndex } | undefined>();
+    for (const [origin, zone] of zones)
+      fresh.set(canonicalName(origin), zone && { zone, index: new ZoneIndex(zone) });
+    const next = new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
+    for (const [o, z] of this.zones) if (!fresh.has(o)) next.zones.set(o, z);
+    for (const b of this.built) if (!fresh.has(b.index.origin)) next.built.push(b);
+    for (const [o, b] of fresh) {
+      if (!b) continue;
+      next.zones.set(o, b.index);
+      next.built.push(b);
+    }
     return next;
   }
 
