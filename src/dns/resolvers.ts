@@ -163,11 +163,13 @@ interface Listener {
  * vpce.amazonaws.com that no public hosted zone claims is answered by its shard, exactly as the
  * single zone holding every endpoint name would answer it (records.ts `vpceShard`); everything
  * else by `main`. A new PublicView is made whenever a part changes: the packet cache hangs off it.
+ * It reads the resolvers' own table of shards, not a copy (256 entries per create): a PublicView
+ * that is not the current one is never served again, like a patched View.
  */
 class PublicView extends View {
   constructor(
     private readonly main: View,
-    private readonly shards: ReadonlyMap<number, View>,
+    private readonly shards: ReadonlyMap<number, Built>,
     private readonly skeleton: View,
     private readonly claims: readonly string[],
   ) {
@@ -183,7 +185,7 @@ class PublicView extends View {
   /** The shard (or skeleton) for a name under vpce.amazonaws.com. */
   vpce(name: string): View {
     const shard = vpceShard(name);
-    return shard === SKELETON ? this.skeleton : (this.shards.get(shard) ?? EMPTY_VPCE);
+    return shard === SKELETON ? this.skeleton : (this.shards.get(shard)?.view ?? EMPTY_VPCE);
   }
 
   override origins(): string[] {
@@ -509,11 +511,9 @@ class ResolverSet implements Resolvers {
   }
 
   private composePublic(): void {
-    const shards = new Map<number, View>();
-    for (const [n, b] of this.shards) shards.set(n, b.view);
     this.publicComposite = new PublicView(
       this.main!.view,
-      shards,
+      this.shards,
       this.skeleton!.view,
       this.data.vpceClaims(),
     );

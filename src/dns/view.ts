@@ -527,13 +527,16 @@ type Ctx = {
 
 const key = (name: string, type: string) => `${type} ${name}`;
 
+type Built = { zone: Zone; index: ZoneIndex };
+
 export class View {
-  private readonly zones = new Map<string, ZoneIndex>();
+  private zones = new Map<string, ZoneIndex>();
   /**
-   * Each zone given and the index made of it (shadowed ones too), for a later View of mostly
-   * the same zones to {@link View.constructor reuse}; emptied once an index is patched.
+   * Each zone given and the index made of it (shadowed ones too), by canonical origin, for a
+   * later View of mostly the same zones to {@link View.constructor reuse}; emptied once an index
+   * is patched.
    */
-  private readonly built: { zone: Zone; index: ZoneIndex }[] = [];
+  private built = new Map<string, Built[]>();
   private readonly fallback?: Fallback;
   private readonly outside: "REFUSED" | "NXDOMAIN";
   private readonly maxChain: number;
@@ -550,19 +553,23 @@ export class View {
     this.fallback = opts.fallback;
     this.outside = opts.outside ?? "REFUSED";
     this.maxChain = opts.maxChain ?? 16;
-    const earlier = new Map<string, { zone: Zone; index: ZoneIndex }[]>();
-    for (const b of reuse?.built ?? []) {
-      const list = earlier.get(b.zone.origin);
-      if (list) list.push(b);
-      else earlier.set(b.zone.origin, [b]);
-    }
+    // Taken indexes are marked used here: the earlier view's lists stay as they are.
+    const taken = new Set<Built>();
     for (const z of zones) {
-      const list = earlier.get(z.origin);
-      const i = list ? list.findIndex((b) => sameZone(b.zone, z)) : -1;
-      const idx = i >= 0 ? list!.splice(i, 1)[0]!.index : new ZoneIndex(z);
-      this.built.push({ zone: z, index: idx });
+      const origin = canonicalName(z.origin);
+      const b = reuse?.built.get(origin)?.find((e) => !taken.has(e) && sameZone(e.zone, z));
+      if (b) taken.add(b);
+      const idx = b ? b.index : new ZoneIndex(z);
+      const list = this.built.get(idx.origin);
+      if (list) list.push({ zone: z, index: idx });
+      else this.built.set(idx.origin, [{ zone: z, index: idx }]);
       if (!this.zones.has(idx.origin)) this.zones.set(idx.origin, idx);
     }
+  }
+
+  /** An empty view with this one's options, for {@link patched} and {@link replaced} to fill. */
+  private successor(): View {
+    return new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
   }
 
   /**
@@ -576,30 +583,35 @@ export class View {
     if (!zone) throw new Error(`no zone "${origin}" to patch`);
     zone.setOwners(changes);
     // The patched index no longer is what its zone says: nothing may reuse it by that zone.
-    this.built.length = 0;
-    const next = new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
+    this.built.clear();
+    const next = this.successor();
     for (const [o, z] of this.zones) next.zones.set(o, z);
     return next;
   }
 
   /**
    * This view with the zone at each origin of `zones` replaced (undefined: no zone there any
-   * more): a new View object — so prepared answers start afresh — sharing every other index with
-   * this one, which is left as it was. Each zone given must be the one the full zone list would
-   * hold first at its origin (the others there are never consulted). Throws, changing nothing,
-   * when a zone is bad.
+   * more): a new View object — so prepared answers start afresh — that takes over this one's
+   * tables, so that the cost is the zones given, not the view's (a VPC's ~150). This view must
+   * not be served any more. Each zone given must be the one the full zone list would hold first
+   * at its origin (the others there are never consulted). Throws, changing nothing, when a zone
+   * is bad.
    */
   replaced(zones: ReadonlyMap<string, Zone | undefined>): View {
-    const fresh = new Map<string, { zone: Zone; index: ZoneIndex } | undefined>();
+    const fresh = new Map<string, Built | undefined>();
     for (const [origin, zone] of zones)
       fresh.set(canonicalName(origin), zone && { zone, index: new ZoneIndex(zone) });
-    const next = new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
-    for (const [o, z] of this.zones) if (!fresh.has(o)) next.zones.set(o, z);
-    for (const b of this.built) if (!fresh.has(b.index.origin)) next.built.push(b);
+    const next = this.successor();
+    next.zones = this.zones;
+    next.built = this.built;
     for (const [o, b] of fresh) {
-      if (!b) continue;
-      next.zones.set(o, b.index);
-      next.built.push(b);
+      if (b) {
+        next.zones.set(o, b.index);
+        next.built.set(o, [b]);
+      } else {
+        next.zones.delete(o);
+        next.built.delete(o);
+      }
     }
     return next;
   }
