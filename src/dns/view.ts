@@ -125,6 +125,8 @@ const RR_WIRE = new WeakMap<RR, Buffer>();
  */
 export function rrWire(rr: RR): Buffer {
   let w = RR_WIRE.get(rr);
+  if (w) return w;
+  w = aWire(rr);
   if (!w) {
     // Same content, same bytes: a forwarded answer re-made each second (its TTL counted down)
     // has new record objects but mostly known content.
@@ -140,7 +142,31 @@ export function rrWire(rr: RR): Buffer {
       if (ENCODED_BY_CONTENT.size >= MAX_WIRE_BY_CONTENT) ENCODED_BY_CONTENT.clear();
       ENCODED_BY_CONTENT.set(key, w);
     }
-    RR_WIRE.set(rr, w);
+  }
+  RR_WIRE.set(rr, w);
+  return w;
+}
+
+/**
+ * An A record's wire form written directly (every new endpoint ENI brings a new address, and
+ * dns-packet encodes a whole response for it): TYPE 1, CLASS IN, TTL, RDLENGTH 4, the four
+ * octets. Undefined for anything else, or an address or TTL dns-packet would judge itself.
+ */
+function aWire(rr: RR): Buffer | undefined {
+  if (rr.type !== "A" || typeof rr.data !== "string" || !Number.isInteger(rr.ttl)) return undefined;
+  if (rr.ttl < 0 || rr.ttl > 0x7fffffff) return undefined;
+  const parts = rr.data.split(".");
+  if (parts.length !== 4) return undefined;
+  const w = Buffer.alloc(14);
+  w.writeUInt16BE(1, 0);
+  w.writeUInt16BE(1, 2);
+  w.writeUInt32BE(rr.ttl, 4);
+  w.writeUInt16BE(4, 8);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    const n = Number(p);
+    if (!/^\d{1,3}$/.test(p) || n > 255) return undefined;
+    w[10 + i] = n;
   }
   return w;
 }
