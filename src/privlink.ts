@@ -47,7 +47,7 @@ import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { s3Destination } from "./services/flowlogs/s3-sink.js";
-import { LogsService } from "./services/logs/index.js";
+import { LogsService, openLogEvents } from "./services/logs/index.js";
 import { createS3, S3_ACTIONS } from "./services/s3/index.js";
 import { SnsService } from "./services/sns/index.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
@@ -223,7 +223,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       },
     },
   });
-  const logs = new LogsService(state, rt, home);
+  const logs = new LogsService(state, rt, await openLogEvents(home, opts.store));
   const sns = await SnsService.start(state, rt, home);
   const services = {
     ...STATE_SERVICES,
@@ -442,7 +442,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         server.closeAllConnections();
       });
       sns.close();
-      logs.close();
+      await logs.close();
       await agents.close();
       await store.close();
       // Only this server's own files: another server's server.json is never removed.
