@@ -43,7 +43,7 @@ import type { NamespaceDriver } from "./net/netns/namespaces.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { PACKAGE_ROOT, VERSION } from "./package.js";
 import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
-import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
+import { type CloudWatch, openMetricStore, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { s3Destination } from "./services/flowlogs/s3-sink.js";
@@ -213,13 +213,13 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   // On the shared store: what agents meter and record reaches CloudWatch and flow logs here.
   let agentObserver: AgentObserver | undefined;
   const cloudwatch = startCloudWatch({
-    home,
+    store: await openMetricStore(home, opts.store),
     state,
     now: () => rt.now(),
     counters: {
-      snapshot: () => {
+      snapshot: (lead) => {
         const local = dataplaneRef!.dataplane.meter.snapshot();
-        return agentObserver ? agentObserver.withAgents(local) : local;
+        return agentObserver ? agentObserver.withAgents(local, lead) : local;
       },
     },
   });
@@ -435,7 +435,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       await resolvers.close();
       await dataplane.close();
       await flowLogs.close();
-      cloudwatch.close();
+      await cloudwatch.close();
       await front.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
