@@ -27,7 +27,7 @@ export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
 };
 
 /**
- * The built-in services whose data lives in a node's home (deliveries, object bodies), one a
- * line: a service leaves the list once its data is in the shared store.
+ * The built-in services whose data lives in a node's home (deliveries, object bodies): a
+ * service leaves the list once its data is in the shared store.
  */
 export const HOME_SERVICES: ReadonlySet<string> = new Set(["sns", "s3"]);
