@@ -28,6 +28,7 @@ import { Leases } from "../../src/store/leases.js";
 import { postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runAws } from "../helpers/spawn.js";
+import { eventually } from "../net/sockets.js";
 
 const missing = postgresMissing();
 if (missing) console.log(`skipping the shared logs and metrics tests: ${missing}`);
@@ -46,14 +47,8 @@ async function aws(s: TestServer, ...args: string[]): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-/** Polls `probe` until it returns true (bounded: 20 s): node B absorbs A's log group from the change feed. */
-async function eventually(probe: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > until) throw new Error("condition not met within 20 s");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls `probe` until it answers true, an error counting as not yet (bounded: 2,000 polls 10 ms apart). */
+const settled = (probe: () => Promise<boolean>) => eventually(() => probe().catch(() => false), 2_000);
 
 describe.skipIf(missing)("logs and metrics on the shared store, two API nodes", () => {
   let pgs: TestPostgres;
@@ -91,7 +86,7 @@ describe.skipIf(missing)("logs and metrics on the shared store, two API nodes", 
       }),
     );
     // B learns of the stream from the change feed; the events were in the store before A answered.
-    await eventually(async () => {
+    await settled(async () => {
       const got = await logsB.send(
         new GetLogEventsCommand({
           logGroupName: "/app",
@@ -256,7 +251,7 @@ describe.skipIf(missing)("logs and metrics on the shared store, two API nodes", 
     } finally {
       await leases.close();
     }
-    await eventually(async () => {
+    await settled(async () => {
       await b.admin("POST", "/_privlink/cloudwatch/flush");
       for (const node of [a, b]) {
         const got = await new CloudWatchLogsClient(config(node)).send(

@@ -175,13 +175,7 @@ export class CloudWatchAlarms {
     for (const a of await this.list(scope)) {
       const next = await this.evaluate(scope, a);
       if (next.StateValue !== a.StateValue)
-        await this.metrics.store.transitionAlarm(
-          scope.accountId,
-          scope.region,
-          a.AlarmName,
-          a.StateValue,
-          next,
-        );
+        await this.metrics.store.transitionAlarm({ ...scope, name: a.AlarmName }, a.StateValue, next);
     }
   }
 

@@ -2,6 +2,7 @@ import pg from "pg";
 import { dataPool } from "../../store/postgres.js";
 import { type Aggregate, merge, RESOLUTIONS, type Resolution } from "./statistics.js";
 import {
+  type AlarmRef,
   type ColumnRead,
   dimsKey,
   type MetricRef,
@@ -166,17 +167,12 @@ export class PgMetricStore implements MetricStore {
     }
   }
 
-  async series(
-    accountId: string,
-    region: string,
-    namespace?: string,
-    metricName?: string,
-  ): Promise<StoredSeries[]> {
+  async series(accountId: string, region: string, ns?: string, name?: string): Promise<StoredSeries[]> {
     const { rows } = await this.pool.query<SeriesRow>(
       `SELECT id, ns, name, dims, unit, last FROM metric_series
        WHERE account = $1 AND region = $2 AND ($3::text IS NULL OR ns = $3) AND ($4::text IS NULL OR name = $4)
        ORDER BY ns ${C}, name ${C}, dims ${C}`,
-      [accountId, region, namespace ?? null, metricName ?? null],
+      [accountId, region, ns ?? null, name ?? null],
     );
     return rows.map((r) => toSeries(accountId, region, r));
   }
@@ -285,9 +281,7 @@ export class PgMetricStore implements MetricStore {
   }
 
   async transitionAlarm(
-    accountId: string,
-    region: string,
-    name: string,
+    { accountId, region, name }: AlarmRef,
     from: string,
     body: unknown,
   ): Promise<boolean> {

@@ -61,6 +61,13 @@ export function dimsKey(dims: readonly Dimension[]): string {
   return JSON.stringify(canonicalDimensions(dims).map((d) => [d.name, d.value]));
 }
 
+/** An alarm by its key. */
+export interface AlarmRef {
+  readonly accountId: string;
+  readonly region: string;
+  readonly name: string;
+}
+
 /** One metric's points at one resolution in [from, to), with the columns asked for. */
 export interface ColumnRead {
   readonly seriesId: number;
@@ -96,13 +103,7 @@ export interface MetricStore {
    * A state transition: writes `body` only while the stored alarm is still in state `from`;
    * answers whether it did. Two evaluators that see the same change write it once.
    */
-  transitionAlarm(
-    accountId: string,
-    region: string,
-    name: string,
-    from: string,
-    body: unknown,
-  ): Promise<boolean>;
+  transitionAlarm(alarm: AlarmRef, from: string, body: unknown): Promise<boolean>;
   deleteAlarm(accountId: string, region: string, name: string): Promise<boolean>;
   /**
    * Whether this node does the store-wide work (alarm evaluation on the tick, compaction, the
@@ -210,21 +211,16 @@ export class SqliteMetricStore implements MetricStore {
   }
 
   /** Every metric of an account and region, optionally one namespace's. */
-  async series(
-    accountId: string,
-    region: string,
-    namespace?: string,
-    metricName?: string,
-  ): Promise<StoredSeries[]> {
+  async series(accountId: string, region: string, ns?: string, name?: string): Promise<StoredSeries[]> {
     let sql = "SELECT id, ns, name, dims, unit, last FROM series WHERE account = ? AND region = ?";
     const args: string[] = [accountId, region];
-    if (namespace !== undefined) {
+    if (ns !== undefined) {
       sql += " AND ns = ?";
-      args.push(namespace);
+      args.push(ns);
     }
-    if (metricName !== undefined) {
+    if (name !== undefined) {
       sql += " AND name = ?";
-      args.push(metricName);
+      args.push(name);
     }
     sql += " ORDER BY ns, name, dims";
     return (this.db.prepare(sql).all(...args) as SeriesRow[]).map((r) => toSeries(accountId, region, r));
@@ -319,9 +315,7 @@ export class SqliteMetricStore implements MetricStore {
   }
 
   async transitionAlarm(
-    accountId: string,
-    region: string,
-    name: string,
+    { accountId, region, name }: AlarmRef,
     from: string,
     body: unknown,
   ): Promise<boolean> {

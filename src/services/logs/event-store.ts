@@ -71,8 +71,38 @@ export interface PageOptions {
   readonly limit: number;
 }
 
+/** The reads both sides share: the same SQL over `table`, with the side's placeholders. */
+export abstract class EventReads {
+  constructor(
+    private readonly table: string,
+    private readonly ph: (i: number) => string,
+  ) {}
+
+  protected abstract rows(sql: string, args: Arg[]): Promise<Row[]>;
+
+  /** Events of one stream after `after` (ascending) or before `before` (returned ascending). */
+  async page(stream: string, range: EventRange, opts: PageOptions): Promise<StoredEvent[]> {
+    const q = pageQuery(this.table, stream, range, opts, this.ph);
+    const events = (await this.rows(q.sql, q.args)).map(toEvent);
+    return q.ascending ? events : events.reverse();
+  }
+
+  /** Events of a group's streams (undefined: all) after `after`, ascending, at most `limit`. */
+  async scan(
+    group: string,
+    streams: readonly string[] | undefined,
+    range: EventRange,
+    after: Position | undefined,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    if (streams?.length === 0) return [];
+    const q = scanQuery(this.table, group, streams, range, after, limit, this.ph);
+    return (await this.rows(q.sql, q.args)).map(toEvent);
+  }
+}
+
 /** The SQLite side: its own file in a node's home. */
-export class LogEventStore implements LogEvents {
+export class LogEventStore extends EventReads implements LogEvents {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly insertChunk: Database.Statement;
@@ -85,6 +115,7 @@ export class LogEventStore implements LogEvents {
   ) => number;
 
   constructor(path: string) {
+    super("events", () => "?");
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
@@ -165,24 +196,8 @@ export class LogEventStore implements LogEvents {
     };
   }
 
-  /** Events of one stream after `after` (ascending) or before `before` (returned ascending). */
-  async page(stream: string, range: EventRange, opts: PageOptions): Promise<StoredEvent[]> {
-    const q = pageQuery("events", stream, range, opts, () => "?");
-    const events = (this.db.prepare(q.sql).all(...q.args) as Row[]).map(toEvent);
-    return q.ascending ? events : events.reverse();
-  }
-
-  /** Events of a group's streams (undefined: all) after `after`, ascending, at most `limit`. */
-  async scan(
-    group: string,
-    streams: readonly string[] | undefined,
-    range: EventRange,
-    after: Position | undefined,
-    limit: number,
-  ): Promise<StoredEvent[]> {
-    if (streams?.length === 0) return [];
-    const q = scanQuery("events", group, streams, range, after, limit, () => "?");
-    return (this.db.prepare(q.sql).all(...q.args) as Row[]).map(toEvent);
+  protected async rows(sql: string, args: Arg[]): Promise<Row[]> {
+    return this.db.prepare(sql).all(...args) as Row[];
   }
 
   async deleteStream(stream: string): Promise<void> {
@@ -218,7 +233,7 @@ export interface NewEvent {
   readonly message: string;
 }
 
-type Arg = string | number;
+export type Arg = string | number;
 
 /** A query both stores run: `ph(i)` writes the i-th placeholder (`?` in SQLite, `$i` in PostgreSQL). */
 interface Query {

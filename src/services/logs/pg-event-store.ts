@@ -1,20 +1,14 @@
 import type pg from "pg";
 import { dataPool } from "../../store/postgres.js";
 import {
-  type EventRange,
+  type Arg,
+  EventReads,
   type LogEvents,
   type NewEvent,
-  type PageOptions,
-  type Position,
-  pageQuery,
   type Row,
-  type StoredEvent,
   type StreamStats,
-  scanQuery,
-  toEvent,
 } from "./event-store.js";
 
-const ph = (i: number) => `$${i}`;
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
 /**
@@ -25,8 +19,10 @@ const num = (v: unknown): number | undefined => (v === null || v === undefined ?
  * advisory lock on its key, so within a stream seq order is commit order and a forward token
  * never passes an event committed after it was handed out.
  */
-export class PgLogEvents implements LogEvents {
-  private constructor(private readonly pool: pg.Pool) {}
+export class PgLogEvents extends EventReads implements LogEvents {
+  private constructor(private readonly pool: pg.Pool) {
+    super("log_events", (i) => `$${i}`);
+  }
 
   /** The schema must already be there (PostgresStore.open migrates it). */
   static async open(url: string): Promise<PgLogEvents> {
@@ -94,22 +90,8 @@ export class PgLogEvents implements LogEvents {
     });
   }
 
-  async page(stream: string, range: EventRange, opts: PageOptions): Promise<StoredEvent[]> {
-    const q = pageQuery("log_events", stream, range, opts, ph);
-    const events = (await this.pool.query<Row>(q.sql, q.args)).rows.map(toEvent);
-    return q.ascending ? events : events.reverse();
-  }
-
-  async scan(
-    group: string,
-    streams: readonly string[] | undefined,
-    range: EventRange,
-    after: Position | undefined,
-    limit: number,
-  ): Promise<StoredEvent[]> {
-    if (streams?.length === 0) return [];
-    const q = scanQuery("log_events", group, streams, range, after, limit, ph);
-    return (await this.pool.query<Row>(q.sql, q.args)).rows.map(toEvent);
+  protected async rows(sql: string, args: Arg[]): Promise<Row[]> {
+    return (await this.pool.query<Row>(sql, args)).rows;
   }
 
   async deleteStream(stream: string): Promise<void> {
