@@ -24,6 +24,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBatch } from "../../src/agent/outbox.js";
 import type { FlowLog } from "../../src/cloud/types.js";
+import { PgMetricStore } from "../../src/services/cloudwatch/pg-store.js";
+import { single } from "../../src/services/cloudwatch/statistics.js";
 import { Leases } from "../../src/store/leases.js";
 import { postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -274,6 +276,47 @@ describe.skipIf(missing)("logs and metrics on the shared store, two API nodes", 
       expect(
         got.events.map((e: { logStreamName: string; message: string }) => [e.logStreamName, e.message]),
       ).toEqual([["eni-0bbbbbbbbbbbbbbbb", "10.0.2.4 10.0.2.5"]]);
+    }
+  });
+
+  it("keeps CloudWatch's retention and rollups in the shared tables: counters grow their minute, one node leads", async () => {
+    const store = await PgMetricStore.open(url);
+    const other = await PgMetricStore.open(url);
+    try {
+      const DAY = 86_400;
+      const now = 1_800_000_000 - (1_800_000_000 % 3600);
+      const key = {
+        accountId: "555555555555",
+        region: "us-east-1",
+        namespace: "Shop",
+        metricName: "Bytes",
+        dimensions: [],
+      };
+      for (const age of [20 * DAY, 70 * DAY])
+        await store.put(
+          Array.from({ length: 60 }, (_, i) => ({ key, ts: now - age + i * 60, agg: single(1) })),
+        );
+      // A counter's minute written early (a flush), then again when it is over: one sample, the total.
+      await store.put([{ key, ts: now - 120, agg: single(5), counter: true }]);
+      await other.put([{ key, ts: now - 120, agg: single(2), counter: true }]);
+      await store.compact(now);
+      const [id] = await store.seriesIds(key.accountId, key.region, [{ ...key }]);
+      const sumOf = async (period: 60 | 300 | 3600, from: number, to: number) =>
+        (await other.points(id!, period, from, to)).map((p) => [p.sum, p.n]);
+      expect(await sumOf(60, now - 600, now)).toEqual([[7, 1]]);
+      expect(await sumOf(3600, now - 3600, now)).toEqual([[7, 1]]);
+      expect(await sumOf(60, 0, now - 15 * DAY)).toEqual([]);
+      expect(await sumOf(300, now - 20 * DAY, now - 20 * DAY + 3600)).toEqual(Array(12).fill([5, 5]));
+      expect(await sumOf(300, 0, now - 63 * DAY)).toEqual([]);
+      expect(await sumOf(3600, now - 70 * DAY, now - 70 * DAY + 3600)).toEqual([[60, 60]]);
+      await store.compact(now + 456 * DAY);
+      expect(await other.series(key.accountId, key.region)).toEqual([]);
+      // One lead at a time: the API nodes' stores may hold it already; of these two, at most one.
+      const leads = [await store.leads(), await other.leads()];
+      expect(leads.filter(Boolean).length).toBeLessThanOrEqual(1);
+    } finally {
+      await store.close();
+      await other.close();
     }
   });
 });
