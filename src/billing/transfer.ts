@@ -71,7 +71,7 @@ export class TransferPublisher implements FlowTap {
   }
 
   /** Writes the minutes that are over (or all of them). */
-  tick(all = false): number {
+  tick(all = false): Promise<number> {
     const minute = minuteOf(this.now());
     return this.pending.write(this.store, (m) => all || m < minute);
   }
