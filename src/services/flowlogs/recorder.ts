@@ -130,37 +130,38 @@ class WatchedFlow implements RelayMeter {
   }
 }
 
-/** Longest chunk a spool grows to; a window's lines beyond it go to further chunks. */
-const SPOOL_CHUNK_MAX = 64 * 1024;
+/** Lines a spool gathers as text before it copies them out into a Buffer of their own. */
+const SPOOL_TEXT_MAX = 16 * 1024;
 
 /**
  * Rendered lines waiting for the end of their window, kept in Buffers (outside the V8 heap):
  * the GC neither copies nor marks anything per closed flow while thousands a second wait out
- * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost).
+ * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost). Lines gather
+ * as text first and are copied out some 16 KiB at a time: a copy (and a UTF-8 measure) per
+ * line cost more than rendering it.
  */
 class Spool {
   private readonly full: Buffer[] = [];
-  private chunk = Buffer.allocUnsafe(256);
-  private used = 0;
+  /** Lines not copied out yet, each ended by a newline. */
+  private text = "";
 
   append(line: string): void {
-    const n = Buffer.byteLength(line) + 1;
-    if (this.used + n > this.chunk.length) {
-      this.full.push(this.chunk.subarray(0, this.used));
-      this.chunk = Buffer.allocUnsafe(Math.max(n, Math.min(this.chunk.length * 2, SPOOL_CHUNK_MAX)));
-      this.used = 0;
+    this.text += `${line}\n`;
+    if (this.text.length >= SPOOL_TEXT_MAX) {
+      this.full.push(Buffer.from(this.text));
+      this.text = "";
     }
-    this.used += this.chunk.write(line, this.used);
-    this.chunk[this.used++] = 0x0a;
   }
 
   /** Chunk by chunk (a line never spans two), so no string grows with the window. */
   lines(): string[] {
     const out: string[] = [];
-    for (const c of [...this.full, this.chunk.subarray(0, this.used)]) {
-      if (c.length === 0) continue;
-      for (const line of c.toString("utf8", 0, c.length - 1).split("\n")) out.push(line);
-    }
+    const add = (text: string) => {
+      if (text.length === 0) return;
+      for (const line of text.slice(0, -1).split("\n")) out.push(line);
+    };
+    for (const c of this.full) add(c.toString("utf8"));
+    add(this.text);
     return out;
   }
 }
@@ -200,9 +201,11 @@ export class FlowLogRecorder implements FlowTap {
   ) {}
 
   opened(flow: FlowInfo): RelayMeter | undefined {
-    const mine = this.watchesFor(flow, "ACCEPT");
-    if (mine.length === 0) return undefined;
+    const logs = this.logs();
+    if (logs.length === 0) return undefined;
     const t = this.nowSec();
+    const mine = this.watchesFor(flow, "ACCEPT", logs, t);
+    if (mine.length === 0) return undefined;
     for (const w of mine) {
       w.first = t;
       w.reqFlags |= SYN;
@@ -215,8 +218,10 @@ export class FlowLogRecorder implements FlowTap {
   }
 
   refused(flow: RefusedFlow): void {
+    const logs = this.logs();
+    if (logs.length === 0) return;
     const t = this.nowSec();
-    for (const w of this.watchesFor(flow, "REJECT")) {
+    for (const w of this.watchesFor(flow, "REJECT", logs, t)) {
       // A VPC flow log writes the REJECT on the refusing interface; a TGW one where the SYN passed.
       if (!w.tgw && w.eni.id !== flow.rejectEniId) continue;
       w.first = t;
@@ -383,22 +388,35 @@ export class FlowLogRecorder implements FlowTap {
     };
   }
 
-  private watchesFor(flow: FlowInfo, action: "ACCEPT" | "REJECT"): Watch[] {
+  /** The watches of a flow on each interface it crossed (and TGW attachment), for each flow log there. */
+  private watchesFor(
+    flow: FlowInfo,
+    action: "ACCEPT" | "REJECT",
+    logs: readonly { fl: FlowLog }[],
+    t: number,
+  ): Watch[] {
     const out: Watch[] = [];
-    const logs = this.logs();
-    if (logs.length === 0) return out;
-    const t = this.nowSec();
-    for (const [side, eniId] of [
-      ["src", flow.srcEniId],
-      ["dst", flow.dstEniId],
-    ] as const) {
-      const eni = eniId ? this.state.get("eni", eniId) : undefined;
-      if (!eni) continue;
-      for (const { fl } of logs)
-        if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
-    }
-    out.push(...this.tgwWatches(flow, action, logs, t));
+    this.watchesOn(out, "src", flow.srcEniId, flow, action, logs, t);
+    this.watchesOn(out, "dst", flow.dstEniId, flow, action, logs, t);
+    if (flow.tgwRouteTableId !== undefined || (flow as RefusedFlow).tgwLoss !== undefined)
+      for (const w of this.tgwWatches(flow, action, logs, t)) out.push(w);
     return out;
+  }
+
+  /** The watches of one interface a flow crossed, by the flow logs that watch it. */
+  private watchesOn(
+    out: Watch[],
+    side: "src" | "dst",
+    eniId: string | undefined,
+    flow: FlowInfo,
+    action: "ACCEPT" | "REJECT",
+    logs: readonly { fl: FlowLog }[],
+    t: number,
+  ): void {
+    const eni = eniId ? this.state.get("eni", eniId) : undefined;
+    if (!eni) return;
+    for (const { fl } of logs)
+      if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
   }
 
   /**
@@ -408,7 +426,7 @@ export class FlowLogRecorder implements FlowTap {
   private tgwWatches(
     flow: FlowInfo & Pick<RefusedFlow, "tgwLoss">,
     action: "ACCEPT" | "REJECT",
-    logs: { fl: FlowLog }[],
+    logs: readonly { fl: FlowLog }[],
     t: number,
   ): Watch[] {
     const tgw = this.tgwOf(flow.tgwRouteTableId ?? flow.tgwLoss?.resource);
