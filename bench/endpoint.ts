@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { getHeapSpaceStatistics } from "node:v8";
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -37,6 +38,7 @@ import { eniHostAddress } from "../src/cloud/eni.js";
 import type { State } from "../src/cloud/state.js";
 import type { Eni, VpcEndpoint } from "../src/cloud/types.js";
 import type { ReconcilePass } from "../src/net/dataplane.js";
+import { SERVER_NODE_FLAGS } from "../src/package.js";
 import { type Privlink, startPrivlink } from "../src/privlink.js";
 import {
   type CaseName,
@@ -159,10 +161,18 @@ async function latencyWatched(
   rows.push(row("event-loop delay during the latency case, p99", lag.percentile(99) / 1000, "µs"));
   rows.push(row("event-loop delay during the latency case, max", lag.max / 1000, "µs"));
   if (n > 0)
-    rows.push(row("scavenges per 1,000 connections (latency case)", (scavenges.length * 1000) / n, "/1k"));
+    rows.push({
+      ...row("scavenges per 1,000 connections (latency case)", (scavenges.length * 1000) / n, "/1k"),
+      // How often a scavenge comes depends on how far the young generation has grown (V8 flags).
+      note: `new space ${(newSpaceBytes() / 2 ** 20).toFixed(0)} MiB; node ${process.execArgv.join(" ") || "without flags"}`,
+    });
   rows.push(row("longest scavenge during the latency case", Math.max(0, ...scavenges) * 1000, "µs"));
   return rows;
 }
+
+/** The young generation's current size (both semi-spaces). */
+const newSpaceBytes = () =>
+  getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
 
 /**
  * CPU per connection through the endpoint and through the minimal Node relay, judged against
@@ -473,7 +483,14 @@ async function scaleInChild(wanted: number): Promise<Row[]> {
 }
 
 async function child<T>(raised: boolean, args: string[]): Promise<T> {
-  const node = [process.execPath, "--expose-gc", fileURLToPath(import.meta.url), "--scale-child", ...args];
+  const node = [
+    process.execPath,
+    "--expose-gc",
+    ...SERVER_NODE_FLAGS,
+    fileURLToPath(import.meta.url),
+    "--scale-child",
+    ...args,
+  ];
   const [cmd, ...rest] = raised ? ["prlimit", `--nofile=${WANTED_NOFILE}:${WANTED_NOFILE}`, ...node] : node;
   const proc = spawn(cmd!, rest, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
