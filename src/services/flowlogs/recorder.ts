@@ -130,38 +130,43 @@ class WatchedFlow implements RelayMeter {
   }
 }
 
-/** Lines a spool gathers as text before it copies them out into a Buffer of their own. */
-const SPOOL_TEXT_MAX = 16 * 1024;
+/** Longest chunk a spool grows to; a window's lines beyond it go to further chunks. */
+const SPOOL_CHUNK_MAX = 64 * 1024;
 
 /**
  * Rendered lines waiting for the end of their window, kept in Buffers (outside the V8 heap):
  * the GC neither copies nor marks anything per closed flow while thousands a second wait out
- * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost). Lines gather
- * as text first and are copied out some 16 KiB at a time: a copy (and a UTF-8 measure) per
- * line cost more than rendering it.
+ * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost). Lines are
+ * copied in as they come, not gathered as text first: a window's unfinished text would stay on
+ * the heap, a tree of small strings, until the window is delivered.
  */
 class Spool {
   private readonly full: Buffer[] = [];
-  /** Lines not copied out yet, each ended by a newline. */
-  private text = "";
+  private chunk = Buffer.allocUnsafe(256);
+  private used = 0;
 
   append(line: string): void {
-    this.text += `${line}\n`;
-    if (this.text.length >= SPOOL_TEXT_MAX) {
-      this.full.push(Buffer.from(this.text));
-      this.text = "";
+    // A UTF-16 unit is at most 3 bytes of UTF-8: with that much room left the line is copied
+    // without being measured first.
+    if (this.chunk.length - this.used < 3 * line.length + 1) {
+      const n = Buffer.byteLength(line) + 1;
+      if (this.used + n > this.chunk.length) {
+        this.full.push(this.chunk.subarray(0, this.used));
+        this.chunk = Buffer.allocUnsafe(Math.max(n, Math.min(this.chunk.length * 2, SPOOL_CHUNK_MAX)));
+        this.used = 0;
+      }
     }
+    this.used += this.chunk.write(line, this.used);
+    this.chunk[this.used++] = 0x0a;
   }
 
   /** Chunk by chunk (a line never spans two), so no string grows with the window. */
   lines(): string[] {
     const out: string[] = [];
-    const add = (text: string) => {
-      if (text.length === 0) return;
-      for (const line of text.slice(0, -1).split("\n")) out.push(line);
-    };
-    for (const c of this.full) add(c.toString("utf8"));
-    add(this.text);
+    for (const c of [...this.full, this.chunk.subarray(0, this.used)]) {
+      if (c.length === 0) continue;
+      for (const line of c.toString("utf8", 0, c.length - 1).split("\n")) out.push(line);
+    }
     return out;
   }
 }
