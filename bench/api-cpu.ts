@@ -74,8 +74,6 @@ export interface ApiCpuOptions {
 const WIDE = 50;
 
 interface Bench extends ApiFixture {
-  /** Whether a Describe case has run yet: the first one warms both servers longer. */
-  warmed: boolean;
   requests: number;
   concurrency: number;
   connections: number;
@@ -108,17 +106,12 @@ async function describeRow(
   const inputs = fresh
     ? Array.from({ length: FRESH_VARIANTS }, (_, i) => ({ ...input, MaxResults: 51 + i }))
     : [input];
-  // The run's first case warms both servers (the JIT of privlink's edge and of the bare server
-  // alike) as long as it measures: with a tenth, the bare server's first case cost it ~3× its
-  // later ones for the same size of answer, and privlink's with it. Both sides get the same.
-  const warmup = b.warmed ? Math.ceil(b.requests / 10) : b.requests;
-  b.warmed = true;
   const m = await compare(
     b.client,
     { pid: process.pid, port: Number(new URL(b.url).port) },
     { pid: b.bare.pid, port: b.bare.port },
     { host: "127.0.0.1", command, inputs, seconds: 30, connections: b.connections },
-    { requests: b.requests, rounds: 4, warmup },
+    { requests: b.requests, rounds: 4, warmup: Math.ceil(b.requests / 10) },
   );
   if (m.firstError) console.error(`${command}: ${m.firstError}`);
   return {
@@ -266,7 +259,6 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   if (pinned && fixture.load.pid) pin(fixture.load.pid, pinned.client);
   const b: Bench = {
     ...fixture,
-    warmed: false,
     requests,
     concurrency,
     connections,
