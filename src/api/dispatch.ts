@@ -6,7 +6,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
-import { joinParts, type Prepared, PreparedAnswers, preparedKey } from "./prepared.js";
+import { joinParts, PreparedAnswers, type PreparedPieces, preparedKey } from "./prepared.js";
 import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
@@ -115,15 +115,25 @@ async function dispatchOnce(
     service = scope.service;
     const table = opts.services[service];
     if (!table) return unimplementedService(service, req, requestId);
-    protocol = requestProtocol(service, req.headers, req.url.split("?")[0] ?? "/");
+    protocol = requestProtocol(service, () => req.headers, req.url.split("?")[0] ?? "/");
     const caller = callerFor(opts.state, opts.auth, scope.accessKeyId);
     if (!caller) throw authErrorFor(service, "unknownKey");
     if (opts.auth === "verify")
       await verifySigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, opts.rt.now());
     // Answers through an endpoint's service front depend on its policy and source: never prepared.
+    // The key's fields are named, not spread: a literal that starts with a spread and adds members
+    // takes V8's slow path (~5 µs a request on Node 20).
     const key =
       via === undefined
-        ? preparedKey({ ...caller, region: scope.region, service, protocol, req })
+        ? preparedKey({
+            accountId: caller.accountId,
+            principalArn: caller.principalArn,
+            orgId: caller.orgId,
+            region: scope.region,
+            service,
+            protocol,
+            req,
+          })
         : undefined;
     const prepared = key === undefined ? undefined : preparedOf(opts.state);
     const hit = key === undefined ? undefined : prepared?.get(key, opts.rt.now().getTime());
@@ -138,7 +148,13 @@ async function dispatchOnce(
       return preparedResponse(hit, requestId);
     }
     const url = requestUrl(req.url);
-    const { action, input } = decodeRequest(service, protocol, req.method, url, req.headers, req.body);
+    // The query protocols read the content type alone: its first value, as Node's `headers` keeps
+    // it, without having Node build that map.
+    const headers =
+      protocol === "ec2" || protocol === "awsQuery"
+        ? { "content-type": req.headersDistinct["content-type"]?.[0] }
+        : req.headers;
+    const { action, input } = decodeRequest(service, protocol, req.method, url, headers, req.body);
     const handler = table[action];
     if (!handler)
       throw new AwsError("InvalidAction", `The action ${action} is not valid for this web service.`);
@@ -183,13 +199,25 @@ async function dispatchOnce(
         status: out.status,
         contentType: out.contentType,
         headers: out.headers,
-        ...PreparedAnswers.split(out.body, requestId),
+        ...(out.split ?? PreparedAnswers.split(out.body, requestId)),
         until: ctx.answerHolds!.until,
       };
       prepared.set(key!, version, p);
       // This answer too is written from the bytes just prepared: the text is encoded once.
       return preparedResponse(p, requestId);
     }
+    // An answer encoded as bytes around its request ID is written as those pieces (not joined).
+    if (out.split)
+      return preparedResponse(
+        {
+          status: out.status,
+          contentType: out.contentType,
+          headers: out.headers,
+          before: out.split.before,
+          after: out.split.after,
+        },
+        requestId,
+      );
     return {
       status: out.status,
       headers: { "content-type": out.contentType, "x-amzn-requestid": requestId, ...out.headers },
@@ -207,7 +235,7 @@ async function dispatchOnce(
 }
 
 /** A prepared answer for `requestId`: its stored pieces, joined into `body` only if read. */
-function preparedResponse(p: Prepared, requestId: string): AwsResponse {
+function preparedResponse(p: PreparedPieces, requestId: string): AwsResponse {
   const parts = PreparedAnswers.parts(p, requestId);
   return {
     status: p.status,

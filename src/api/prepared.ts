@@ -26,14 +26,18 @@ export interface PreparedKey {
   req: AwsRequest;
 }
 
-export interface Prepared {
-  readonly action: string;
+/** An answer as stored pieces: its status, headers and the body around its request ID. */
+export interface PreparedPieces {
   readonly status: number;
   readonly contentType: string;
   readonly headers: Record<string, string>;
   /** The body before and after the request ID; `after` undefined: the body holds no ID. */
   readonly before: Buffer;
   readonly after?: Buffer;
+}
+
+export interface Prepared extends PreparedPieces {
+  readonly action: string;
   /** The answer holds until then (ms, the runtime's clock). */
   readonly until: number;
 }
@@ -44,9 +48,10 @@ const MAX_KEY_BODY = 4096;
 const MAX_ENTRIES = 512;
 const MAX_BYTES = 64 * 1024 * 1024;
 
+/** Every value of a header, newline-separated (no value holds one): repeated headers stay apart. */
 function header(req: AwsRequest, name: string): string {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(",") : (v ?? "");
+  const v = req.headersDistinct[name];
+  return v === undefined ? "" : v.length === 1 ? v[0]! : v.join("\n");
 }
 
 /** The key of a request, or undefined when it is not one to prepare (a big body). */
@@ -108,13 +113,13 @@ export class PreparedAnswers {
    * The body of a prepared answer for `requestId`, as the pieces to write in order: the stored
    * bytes themselves around the request ID, so a ~80 KB answer is never copied per request.
    */
-  static parts(p: Prepared, requestId: string): Buffer[] {
+  static parts(p: PreparedPieces, requestId: string): Buffer[] {
     if (p.after === undefined) return [p.before];
     return [p.before, Buffer.from(requestId, "latin1"), p.after];
   }
 
   /** The same body as one buffer (what `parts` writes, joined). */
-  static body(p: Prepared, requestId: string): Buffer {
+  static body(p: PreparedPieces, requestId: string): Buffer {
     return joinParts(PreparedAnswers.parts(p, requestId));
   }
 }

@@ -221,22 +221,47 @@ async function handle(
     return send(res, 400, "text/plain", (err as Error).message);
   }
   const isAdmin = target.pathname.startsWith("/_privlink/");
+  const distinct = headersOf(req.rawHeaders);
+  // Node keeps the first of repeated Authorization headers, as this does.
+  const authorization = distinct.authorization?.[0];
   // S3 reads its own body as a stream: it never passes through the buffered path.
-  const streaming = isAdmin ? undefined : streamingServiceFor(opts.streaming, req);
+  const streaming = isAdmin
+    ? undefined
+    : streamingServiceFor(opts.streaming, { headers: { authorization }, url: req.url });
   if (streaming) return streaming(req, res);
   const body = await readBody(req, res, bodies);
   if (isAdmin) return admin(opts, req, res, target.url!, body ?? Buffer.alloc(0));
-  const signed =
-    req.headers.authorization !== undefined || target.url?.searchParams.has("X-Amz-Signature") === true;
+  const signed = authorization !== undefined || target.url?.searchParams.has("X-Amz-Signature") === true;
   if (!signed && opts.fallback?.(req, res)) return;
   const out = await dispatchAws(opts, {
     method: req.method ?? "GET",
     url: req.url ?? "/",
-    headers: req.headers,
-    headersDistinct: req.headersDistinct,
+    // Node's own map (it reads `host` from it for every request), for the readers that want its
+    // folding of repeated headers (JSON, REST-XML).
+    get headers() {
+      return req.headers;
+    },
+    headersDistinct: distinct,
     body,
   });
   sendAws(res, out);
+}
+
+/**
+ * What Node's `headersDistinct` holds (every value of each header, in order, by lowercased
+ * name), made in one pass over `rawHeaders`: the AWS path reads this map (SigV4, the prepared
+ * key, the query protocols' content type), cheaper than Node's getter, which builds it
+ * through its per-line header matching.
+ */
+export function headersOf(raw: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const values = out[name];
+    if (values === undefined) out[name] = [raw[i + 1]!];
+    else values.push(raw[i + 1]!);
+  }
+  return out;
 }
 
 async function admin(

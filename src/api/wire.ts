@@ -4,9 +4,10 @@ import { decodeCbor, encodeCbor } from "./protocols/cbor.js";
 import { decodeJson, encodeJson } from "./protocols/json.js";
 import { rpcV2Operation } from "./protocols/negotiate.js";
 import { decodePlainJson, encodePlainJson, isPlainJsonService } from "./protocols/plain-json.js";
-import { decodeQuery, encodeQuery } from "./protocols/query.js";
+import { decodeQuery, encodeQuerySplit } from "./protocols/query.js";
 import { decodeRestXml, encodeRestXml, matchRestXmlOperation } from "./protocols/rest-xml.js";
 import { findOperation, jsonActionOf, type WireProtocol, type WireService } from "./protocols/schema.js";
+import { xmlEscape } from "./protocols/xml.js";
 
 export { renderError } from "./protocols/errors.js";
 export { requestProtocol } from "./protocols/negotiate.js";
@@ -23,6 +24,11 @@ export interface Encoded {
   contentType: string;
   body: string | Uint8Array;
   headers: Record<string, string>;
+  /**
+   * The body as the bytes before and after the request ID it holds (the query protocols): the
+   * edge writes these pieces around the ID, and `body` joins them only when read.
+   */
+  split?: { readonly before: Buffer; readonly after: Buffer };
 }
 
 function isForm(headers: IncomingHttpHeaders): boolean {
@@ -102,13 +108,18 @@ export function encodeResponse(
   const op = operation(service, action);
   switch (protocol) {
     case "ec2":
-    case "awsQuery":
+    case "awsQuery": {
+      const split = encodeQuerySplit(op, output, protocol);
       return {
         status: 200,
         contentType: "text/xml;charset=UTF-8",
-        body: encodeQuery(op, output, protocol, requestId),
+        get body() {
+          return Buffer.concat([split.before, Buffer.from(xmlEscape(requestId), "utf8"), split.after]);
+        },
         headers: {},
+        split,
       };
+    }
     case "awsJson1_1":
       return {
         status: 200,

@@ -39,12 +39,6 @@ function escapeRe(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function asStrings(v: FieldValue): string[] {
-  if (v === undefined || v === null) return [];
-  if (Array.isArray(v)) return v.filter((x): x is string => x !== undefined);
-  return [String(v)];
-}
-
 /**
  * The code AWS answers for a filter name an action does not know. The classic EC2 Describes
  * (DescribeVpcs, DescribeInstances, …) say `InvalidParameterValue`; the VPC endpoint family
@@ -64,9 +58,32 @@ export function compileFilters<T>(
     if (!f.name) throw new AwsError(invalidCode, "The filter 'null' is invalid");
     const values = (f.values ?? []).map(matcher);
     const read = readerFor(f.name, fields, tagsOf, invalidCode);
-    return (item: T) => asStrings(read(item)).some((s) => values.some((m) => m(s)));
+    // Any of the item's strings (a list's defined members, a scalar as text) matches any value;
+    // read without an array per item: a filter runs over every candidate of a Describe, and most
+    // fields are one string, most filters one value.
+    const one = values.length === 1 ? values[0]! : undefined;
+    const matches = (s: string) => {
+      if (one !== undefined) return one(s);
+      for (let i = 0; i < values.length; i++) if (values[i]!(s)) return true;
+      return false;
+    };
+    return (item: T) => {
+      const v = read(item);
+      if (typeof v === "string") return matches(v);
+      if (v === undefined || v === null) return false;
+      if (!Array.isArray(v)) return matches(String(v));
+      for (let i = 0; i < v.length; i++) {
+        const s = v[i];
+        if (s !== undefined && matches(s)) return true;
+      }
+      return false;
+    };
   });
-  return (item) => tests.every((t) => t(item));
+  if (tests.length === 1) return tests[0]!;
+  return (item) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(item)) return false;
+    return true;
+  };
 }
 
 function readerFor<T>(

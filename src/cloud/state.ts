@@ -277,28 +277,44 @@ export class Tx {
     return this.state.get(kind, id);
   }
 
-  *all<K extends Kind>(kind: K): IterableIterator<Kinds[K]> {
+  all<K extends Kind>(kind: K): IterableIterator<Kinds[K]> {
+    // A transaction that has not written this kind reads the table itself: a read-only Describe
+    // scans it with no generator step per object.
     const w = this.writes.get(kind);
+    return w === undefined ? this.state.all(kind) : this.allWith(kind, w);
+  }
+
+  private *allWith<K extends Kind>(kind: K, w: Map<string, unknown>): IterableIterator<Kinds[K]> {
     for (const v of this.state.all(kind)) {
       const id = (v as { id: string }).id;
-      if (!w?.has(id)) yield v;
+      if (!w.has(id)) yield v;
     }
-    if (w) for (const v of w.values()) if (v !== DELETED) yield v as Kinds[K];
+    for (const v of w.values()) if (v !== DELETED) yield v as Kinds[K];
   }
 
   /**
    * Every object of `kind` whose `field` is `value`, this transaction's writes included: an
    * index bucket of the State (see INDEXED) when there is one, else a scan.
    */
-  *where<K extends Kind>(kind: K, field: string, value: unknown): IterableIterator<Kinds[K]> {
+  where<K extends Kind>(kind: K, field: string, value: unknown): IterableIterator<Kinds[K]> {
     const w = this.writes.get(kind);
+    return w === undefined
+      ? (this.state.where(kind, field, value)[Symbol.iterator]() as IterableIterator<Kinds[K]>)
+      : this.whereWith(kind, field, value, w);
+  }
+
+  private *whereWith<K extends Kind>(
+    kind: K,
+    field: string,
+    value: unknown,
+    w: Map<string, unknown>,
+  ): IterableIterator<Kinds[K]> {
     for (const v of this.state.where(kind, field, value)) {
       const id = (v as { id: string }).id;
-      if (!w?.has(id)) yield v;
+      if (!w.has(id)) yield v;
     }
-    if (w)
-      for (const v of w.values())
-        if (v !== DELETED && (v as Record<string, unknown>)[field] === value) yield v as Kinds[K];
+    for (const v of w.values())
+      if (v !== DELETED && (v as Record<string, unknown>)[field] === value) yield v as Kinds[K];
   }
 
   /** Inserts or replaces an object (by its `id`). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   decodeQuery,
   encodeQuery,
+  encodeQuerySplit,
   findOperation,
   type OperationSchema,
 } from "../../src/api/protocols/index.js";
@@ -313,5 +314,69 @@ describe("awsQuery responses", () => {
     );
     expect(elb).toContain('xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"');
     expect(elb).toContain("<DescribeLoadBalancersResult><LoadBalancers/></DescribeLoadBalancersResult>");
+  });
+});
+
+/** A value frozen all the way down, as api/shape-memo.ts hands out the shapes of a state version. */
+function frozen<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) frozen(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+describe("query answers as bytes around the request ID", () => {
+  const ID = "6f1c2a4e-0000-4000-8000-00000000abcd";
+  const vpcOf = (i: number, name: string) => ({
+    VpcId: `vpc-${i}`,
+    OwnerId: "123456789012",
+    CidrBlock: "10.0.0.0/16",
+    IsDefault: false,
+    State: "available",
+    Tags: [{ Key: "Name", Value: name }],
+  });
+  const bytesOf = (o: OperationSchema, output: unknown, flavor: "ec2" | "awsQuery") => {
+    const { before, after } = encodeQuerySplit(o, output, flavor);
+    return Buffer.concat([before, Buffer.from(ID, "latin1"), after]);
+  };
+  const textOf = (o: OperationSchema, output: unknown, flavor: "ec2" | "awsQuery") =>
+    Buffer.from(encodeQuery(o, output, flavor, ID), "utf8");
+
+  it("are the text answer byte for byte: frozen items from their kept bytes, the rest encoded", () => {
+    const describeVpcs = op("ec2", "DescribeVpcs");
+    // Frozen items (kept bytes), a plain one between them, escapes and characters beyond ASCII.
+    const items = [frozen(vpcOf(1, "café <α>")), vpcOf(2, "plain & simple"), frozen(vpcOf(3, "β\r\n"))];
+    const output = { Vpcs: items, NextToken: "n<1>" };
+    expect(bytesOf(describeVpcs, output, "ec2").equals(textOf(describeVpcs, output, "ec2"))).toBe(true);
+    // Asked again, the frozen items come from their kept bytes: still the same answer.
+    expect(bytesOf(describeVpcs, output, "ec2").equals(textOf(describeVpcs, output, "ec2"))).toBe(true);
+    const sts = op("sts", "GetCallerIdentity");
+    const who = frozen({ Account: "123456789012", Arn: "arn:aws:iam::123456789012:root", UserId: "é" });
+    expect(bytesOf(sts, who, "awsQuery").equals(textOf(sts, who, "awsQuery"))).toBe(true);
+    expect(bytesOf(op("ec2", "DeleteVpc"), undefined, "ec2").toString("utf8")).toContain(
+      `<requestId>${ID}</requestId><return>true</return>`,
+    );
+  });
+
+  it("show a changed item: the next version's shape is a new object with bytes of its own", () => {
+    const describeVpcs = op("ec2", "DescribeVpcs");
+    const before = frozen(vpcOf(1, "old"));
+    const first = bytesOf(describeVpcs, { Vpcs: [before] }, "ec2").toString("utf8");
+    const after = frozen(vpcOf(1, "new"));
+    const second = bytesOf(describeVpcs, { Vpcs: [after] }, "ec2").toString("utf8");
+    expect(first).toContain("<value>old</value>");
+    expect(second).toContain("<value>new</value>");
+    expect(second).not.toContain("<value>old</value>");
+  });
+
+  it("join long lists in chunks without mixing text and kept bytes out of order", () => {
+    const describeVpcs = op("ec2", "DescribeVpcs");
+    // Enough items for the list writer to compact its parts several times over.
+    const items = Array.from({ length: 3000 }, (_, i) =>
+      i % 3 === 0 ? frozen(vpcOf(i, `é${i}`)) : vpcOf(i, `n${i}`),
+    );
+    const output = { Vpcs: items };
+    expect(bytesOf(describeVpcs, output, "ec2").equals(textOf(describeVpcs, output, "ec2"))).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 
 export { CONTENT_TYPES, type ErrorResponse, renderError } from "./errors.js";
 export { decodeJson, encodeJson } from "./json.js";
-export { decodeQuery, encodeQuery, type QueryFlavor } from "./query.js";
+export { decodeQuery, encodeQuery, encodeQuerySplit, type QueryFlavor } from "./query.js";
 export {
   decodeRestXml,
   encodeRestXml,

@@ -13,11 +13,16 @@ export function isQueryCompatible(service: string): boolean {
   return QUERY_COMPATIBLE.has(service);
 }
 
-export function requestProtocol(service: string, headers: IncomingHttpHeaders, path: string): WireProtocol {
+/** `headers` is read only for a service that speaks more than its model's protocol. */
+export function requestProtocol(
+  service: string,
+  headers: () => IncomingHttpHeaders,
+  path: string,
+): WireProtocol {
   const base = protocolOf(service);
   if (!QUERY_COMPATIBLE.has(service)) return base;
   const header = (name: string) => {
-    const v = headers[name];
+    const v = headers()[name];
     return (Array.isArray(v) ? v[0] : v) ?? "";
   };
   if (header("smithy-protocol") === "rpc-v2-cbor" || path.startsWith("/service/")) return "rpcv2Cbor";

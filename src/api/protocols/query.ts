@@ -2,7 +2,15 @@ import { AwsError } from "../../cloud/errors.js";
 import { invalidValue, parseScalar } from "./scalars.js";
 import type { ListShape, MapShape, Member, OperationSchema, Shape, StructShape } from "./schema.js";
 import { xmlNamespaceOf } from "./schema.js";
-import { writeStructXml, XML_DECLARATION, type XmlParts, xmlEscape } from "./xml.js";
+import {
+  joinXmlBytes,
+  writeStructXml,
+  writeStructXmlBytes,
+  XML_DECLARATION,
+  type XmlBytes,
+  type XmlParts,
+  xmlEscape,
+} from "./xml.js";
 
 /**
  * The EC2 Query and awsQuery protocols: flat `Name.N.Sub=value` parameters in, XML out.
@@ -313,4 +321,42 @@ export function encodeQuery(
   }
   out.push(`<ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></${root}>`);
   return out.join("");
+}
+
+/**
+ * The body `encodeQuery` gives, as the bytes before and after its request ID (which the caller
+ * puts between them: an ID with no character to escape, as the edge's UUIDs): the memoised shapes
+ * of a Describe are written as the UTF-8 bytes they keep, and the answer is never one string to
+ * join, encode and search for its ID.
+ */
+export function encodeQuerySplit(
+  op: OperationSchema,
+  output: unknown,
+  flavor: QueryFlavor,
+): { before: Buffer; after: Buffer } {
+  const value = (output ?? {}) as Record<string, unknown>;
+  const ns = xmlNamespaceOf(op.service);
+  const root = `${op.name}Response`;
+  const out: XmlBytes = [];
+  if (flavor === "ec2") {
+    out.push("</requestId>");
+    if (op.output.unit) out.push("<return>true</return>");
+    else writeStructXmlBytes(op.output, value, out);
+    out.push(`</${root}>`);
+    return {
+      before: Buffer.from(`${XML_DECLARATION}<${root} xmlns="${ns}"><requestId>`, "utf8"),
+      after: joinXmlBytes(out),
+    };
+  }
+  out.push(`<${root} xmlns="${ns}">`);
+  if (!op.output.unit) {
+    out.push(`<${op.name}Result>`);
+    writeStructXmlBytes(op.output, value, out);
+    out.push(`</${op.name}Result>`);
+  }
+  out.push("<ResponseMetadata><RequestId>");
+  return {
+    before: joinXmlBytes(out),
+    after: Buffer.from(`</RequestId></ResponseMetadata></${root}>`, "utf8"),
+  };
 }

@@ -86,7 +86,19 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
  */
 export type XmlParts = string[];
 
-type Write = (value: unknown, out: XmlParts) => void;
+/**
+ * Pieces of a document written as bytes (`writeStructXmlBytes`): text, and the UTF-8 bytes kept
+ * for each frozen shape, so that an answer listing fifty memoised items encodes none of them
+ * again and is never one big string to join and encode. Only the sink being written by that
+ * entry point (`byteSink`) ever receives a Buffer; every other sink holds strings alone.
+ */
+export type XmlBytes = (string | Buffer)[];
+
+type Sink = XmlParts | XmlBytes;
+/** The byte sink being written now (writing is synchronous); a nested text build is another sink. */
+let byteSink: XmlBytes | undefined;
+
+type Write = (value: unknown, out: Sink) => void;
 
 interface Attribute {
   readonly name: string;
@@ -113,7 +125,7 @@ function expectArray(value: unknown, where: string): readonly unknown[] {
 }
 
 /** Closes the element opened at `start`: `<tag/>` when nothing was written inside it. */
-function close(out: XmlParts, start: number, empty: string, closeTag: string): void {
+function close(out: Sink, start: number, empty: string, closeTag: string): void {
   if (out.length === start + 1) out[start] = empty;
   else out.push(closeTag);
 }
@@ -165,7 +177,7 @@ function planOf(shape: StructShape): StructPlan {
   return plan;
 }
 
-function writeMembersOf(plan: StructPlan, value: Record<string, unknown>, out: XmlParts): void {
+function writeMembersOf(plan: StructPlan, value: Record<string, unknown>, out: Sink): void {
   const { names, writers } = plan;
   for (let i = 0; i < names.length; i++) {
     const v = value[names[i]!];
@@ -227,9 +239,11 @@ function compileElement(shape: Shape, tag: string): Write {
 function structWriter(shape: StructShape, tag: string): Write {
   const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
   let plan: StructPlan | undefined;
-  // The text of frozen values (deep-frozen shapes, api/shape-memo.ts): they cannot change.
-  const texts = new WeakMap<object, string>();
-  const write = (obj: Record<string, unknown>, out: XmlParts) => {
+  // The text of frozen values (deep-frozen shapes, api/shape-memo.ts), and its UTF-8 bytes once
+  // a byte sink asked for them: they cannot change. A shape is built per state version, so the
+  // next commit's answer is made of new shapes and new texts; nothing here outlives its shape.
+  const kept = new WeakMap<object, { readonly text: string; bytes?: Buffer }>();
+  const write = (obj: Record<string, unknown>, out: Sink) => {
     plan ??= planOf(shape);
     const attrs = plan.attributes.length > 0 ? attributesOf(plan, obj) : "";
     const start = out.length;
@@ -240,14 +254,20 @@ function structWriter(shape: StructShape, tag: string): Write {
   return (v, out) => {
     const obj = expectObject(v, tag);
     if (!Object.isFrozen(obj)) return write(obj, out);
-    let text = texts.get(obj);
-    if (text === undefined) {
-      const start = out.length;
-      write(obj, out);
-      text = out.splice(start).join("");
-      texts.set(obj, text);
+    let k = kept.get(obj);
+    if (k === undefined) {
+      // Built in a sink of its own: text only, whatever `out` is.
+      const parts: XmlParts = [];
+      write(obj, parts);
+      k = { text: parts.join("") };
+      kept.set(obj, k);
     }
-    out.push(text);
+    if (out !== byteSink) {
+      out.push(k.text);
+      return;
+    }
+    k.bytes ??= Buffer.from(k.text, "utf8");
+    byteSink.push(k.bytes);
   };
 }
 
@@ -280,18 +300,31 @@ const CHUNK = 2048;
  * Replaces the parts from `from` on with their concatenation (earlier indices stay valid);
  * returns where the next chunk starts.
  */
-function compact(out: XmlParts, from: number): number {
-  const text = out.slice(from).join("");
+function compact(out: Sink, from: number): number {
+  const piece = out === byteSink ? joinXmlBytes(out.slice(from)) : out.slice(from).join("");
   out.length = from;
-  out.push(text);
+  (out as XmlBytes).push(piece);
   return from + 1;
 }
 
+/** The pieces of a byte sink as one buffer: runs of text encoded once, stored bytes copied. */
+export function joinXmlBytes(parts: XmlBytes): Buffer {
+  const buffers: Buffer[] = [];
+  let run: string[] = [];
+  for (const p of parts) {
+    if (typeof p === "string") run.push(p);
+    else {
+      if (run.length > 0) buffers.push(Buffer.from(run.join(""), "utf8"));
+      run = [];
+      buffers.push(p);
+    }
+  }
+  if (run.length > 0) buffers.push(Buffer.from(run.join(""), "utf8"));
+  return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
+}
+
 /** Map entries, each `<entryTag><key>…</key><value>…</value></entryTag>`. */
-function entriesWriter(
-  shape: MapShape,
-  entryTag: string,
-): (map: Record<string, unknown>, out: XmlParts) => void {
+function entriesWriter(shape: MapShape, entryTag: string): (map: Record<string, unknown>, out: Sink) => void {
   const keyTag = shape.key.memberTraits.xmlName ?? shape.key.traits.xmlName ?? "key";
   const valueTag = shape.value.memberTraits.xmlName ?? shape.value.traits.xmlName ?? "value";
   const [open, closeTag] = [`<${entryTag}>`, `</${entryTag}>`];
@@ -344,6 +377,20 @@ function scalarWriter(shape: ScalarShape, tag: string): Write {
 /** Appends the member elements of a structure (no wrapper), in schema order. */
 export function writeStructXml(shape: StructShape, value: Record<string, unknown>, out: XmlParts): void {
   writeMembersOf(planOf(shape), value, out);
+}
+
+/**
+ * Appends the member elements of a structure (no wrapper) to a byte sink: what `writeStructXml`
+ * writes, with each frozen shape as the UTF-8 bytes it keeps (`joinXmlBytes` makes the buffer).
+ */
+export function writeStructXmlBytes(shape: StructShape, value: Record<string, unknown>, out: XmlBytes): void {
+  const outer = byteSink;
+  byteSink = out;
+  try {
+    writeMembersOf(planOf(shape), value, out);
+  } finally {
+    byteSink = outer;
+  }
 }
 
 /** Appends one element `<tag>…</tag>` holding `value` of `shape`. */
