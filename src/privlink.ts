@@ -50,7 +50,7 @@ import { s3Destination } from "./services/flowlogs/s3-sink.js";
 import { LogsService } from "./services/logs/index.js";
 import type { Blobs } from "./services/s3/blobs.js";
 import { createS3, S3_ACTIONS } from "./services/s3/index.js";
-import { SnsService } from "./services/sns/index.js";
+import { SNS_EDGE_KEY, SnsService } from "./services/sns/index.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
 import type { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
@@ -402,6 +402,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const port = (server.address() as AddressInfo).port;
   const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;
   sns.setEdgeUrl(url);
+  if (shared !== undefined)
+    await (await import("./store/shared-ca.js")).writeMetaRow(shared, SNS_EDGE_KEY, url);
   const info: ServerFile = {
     pid: process.pid,
     url,

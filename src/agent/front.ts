@@ -6,7 +6,13 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import { LocalCa, ServiceFront } from "../front/index.js";
 import type { ServiceFrontHandler } from "../net/dataplane.js";
-import { sharedCa } from "../store/shared-ca.js";
+import { createS3 } from "../services/s3/index.js";
+import { PgBlobs } from "../services/s3/pg-blobs.js";
+import { SNS_EDGE_KEY, SnsService } from "../services/sns/index.js";
+import { readMetaRow, sharedCa } from "../store/shared-ca.js";
+
+/** How often an agent rereads which API node's edge its SNS messages link to. */
+const EDGE_REFRESH_MS = 30_000;
 
 export interface AgentFront {
   /** The shared store's CA: leaves for the fronts and the workload proxies' refusals. */
@@ -22,9 +28,10 @@ export interface AgentFront {
  * checked against the endpoint policy and answered here; its writes commit to the shared store
  * like any API node's. It signs with the shared store's CA (the first node proposes one), so
  * workloads trust an agent's endpoint exactly as an API node's. It serves the services whose
- * data is all in the store ({@link STATE_SERVICES}, and upstreams set in the state); an endpoint
- * to CloudWatch, CloudWatch Logs, SNS or S3 keeps data in an API node's home, and is refused
- * at the listener with that reason.
+ * data is all in the store ({@link STATE_SERVICES}, and upstreams set in the state), S3 (bodies
+ * in the store, PgBlobs) and SNS (the store's signing key; deliveries leave from here, their links
+ * name the last API node's edge); an endpoint to a service that keeps data in an API node's home
+ * ({@link HOME_SERVICES}) is refused at the listener with that reason.
  */
 export async function startAgentFront(opts: {
   store: string;
@@ -33,12 +40,24 @@ export async function startAgentFront(opts: {
   auth: AuthMode;
 }): Promise<AgentFront> {
   const ca = LocalCa.fromPem(await sharedCa(opts.store, () => LocalCa.createPem(opts.rt.now())));
+  const blobs = await PgBlobs.open(opts.store);
+  const s3 = await createS3({ state: opts.state, rt: opts.rt, auth: opts.auth, blobs });
+  const sns = await SnsService.start(opts.state, opts.rt, undefined, opts.store, {
+    connectionEvents: false,
+  });
+  const followEdge = async () => {
+    const edge = await readMetaRow(opts.store, SNS_EDGE_KEY).catch(() => undefined);
+    if (edge !== undefined) sns.setEdgeUrl(edge);
+  };
+  await followEdge();
+  const edgeTimer = setInterval(() => void followEdge(), EDGE_REFRESH_MS).unref();
   const front = new ServiceFront({
     state: opts.state,
     rt: opts.rt,
     host: DEFAULT_HOST,
     auth: opts.auth,
-    services: STATE_SERVICES,
+    services: { ...STATE_SERVICES, sns: sns.handlers },
+    streaming: { s3: s3.serve },
     ca,
   });
   return {
@@ -52,6 +71,11 @@ export async function startAgentFront(opts: {
           : undefined;
       },
     },
-    close: () => front.close(),
+    async close() {
+      clearInterval(edgeTimer);
+      await front.close();
+      sns.close();
+      await blobs.close();
+    },
   };
 }

@@ -11,8 +11,8 @@ import { stsHandlers } from "./sts.js";
 /**
  * The built-in services whose whole data is the state, by SigV4 service name: any node on a
  * shared store answers them alike, an agent's service front included (docs/agents.md). The
- * others (CloudWatch, CloudWatch Logs, SNS, S3) keep data in a node's home and are added by
- * privlink.ts.
+ * others (CloudWatch, CloudWatch Logs, SNS, S3) keep data outside the state (a node's home; S3
+ * bodies and SNS's key in the shared store's own rows) and are added by privlink.ts.
  */
 export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   ec2: ec2Handlers,
@@ -25,5 +25,8 @@ export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   ssm: ssmHandlers,
 };
 
-/** The built-in services whose data lives in a node's home (metric points, log events, deliveries, object bodies). */
-export const HOME_SERVICES: ReadonlySet<string> = new Set(["monitoring", "logs", "sns", "s3"]);
+/**
+ * The built-in services whose data lives in a node's home (metric points, log events). S3 and SNS
+ * left it: on the shared store their bodies and signing key are in the store (docs/agents.md).
+ */
+export const HOME_SERVICES: ReadonlySet<string> = new Set(["monitoring", "logs"]);

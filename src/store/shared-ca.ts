@@ -27,11 +27,8 @@ export function sharedCa(url: string, propose: () => Promise<CaPem>): Promise<Ca
  * (`INSERT … ON CONFLICT DO NOTHING`: of two racing nodes one wins and both read the winner's);
  * every later node takes the stored one.
  */
-export async function sharedKeyPair(url: string, key: string, propose: () => Promise<CaPem>): Promise<CaPem> {
-  const db = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  db.on("error", () => undefined);
-  await db.connect();
-  try {
+export function sharedKeyPair(url: string, key: string, propose: () => Promise<CaPem>): Promise<CaPem> {
+  return withClient(url, async (db) => {
     const read = async (): Promise<CaPem | undefined> => {
       const { rows } = await db.query("SELECT value FROM meta WHERE key = $1", [key]);
       return rows[0] ? parsePair(key, rows[0].value as string) : undefined;
@@ -46,6 +43,33 @@ export async function sharedKeyPair(url: string, key: string, propose: () => Pro
     const won = await read();
     if (!won) throw new Error(`the shared store lost its '${key}' row right after it was written`);
     return won;
+  });
+}
+
+/** The meta row under `key` of the shared store, if any. */
+export async function readMetaRow(url: string, key: string): Promise<string | undefined> {
+  return withClient(url, async (db) => {
+    const { rows } = await db.query("SELECT value FROM meta WHERE key = $1", [key]);
+    return rows[0]?.value as string | undefined;
+  });
+}
+
+/** Sets the meta row under `key` of the shared store. */
+export async function writeMetaRow(url: string, key: string, value: string): Promise<void> {
+  await withClient(url, (db) =>
+    db.query(
+      "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [key, value],
+    ),
+  );
+}
+
+async function withClient<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  db.on("error", () => undefined);
+  await db.connect();
+  try {
+    return await fn(db);
   } finally {
     await db.end().catch(() => undefined);
   }

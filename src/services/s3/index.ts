@@ -19,7 +19,7 @@ export interface S3Options {
   readonly rt: Runtime;
   readonly auth: AuthMode;
   /** PRIVLINK_HOME: object bytes live in `<home>/s3/` unless `blobs` says where. */
-  readonly home: string;
+  readonly home?: string;
   /** Where object bytes live instead of the home (the shared store's PgBlobs). */
   readonly blobs?: Blobs;
   /** RequestTimeout after this long without a byte of a request body (default 20 s). */
@@ -191,7 +191,8 @@ function objectAction(
 
 /** Starts S3 over its blobs: sweeps leftovers of interrupted uploads first, returns the handler. */
 export async function createS3(opts: S3Options): Promise<{ serve: StreamingService; blobs: Blobs }> {
-  const blobs = opts.blobs ?? new FileBlobs(join(opts.home, "s3"));
+  if (opts.blobs === undefined && opts.home === undefined) throw new Error("S3 needs a home or its blobs");
+  const blobs = opts.blobs ?? new FileBlobs(join(opts.home!, "s3"));
   await blobs.sweep(() => referencedBlobs(opts.state));
   const requestTimeoutMs = opts.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS;
   if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0: ${requestTimeoutMs}`);

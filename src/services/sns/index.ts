@@ -22,6 +22,11 @@ const ATTEMPTS = 3;
 const RETRY_DELAY_MS = 1000;
 const POST_TIMEOUT_MS = 15_000;
 const CERT_PATH = "/_privlink/sns/SimpleNotificationService.pem";
+/**
+ * The shared store's meta row naming the edge of the API node started last: an agent has no edge
+ * of its own, so the links in the messages it delivers (certificate, confirm, unsubscribe) name it.
+ */
+export const SNS_EDGE_KEY = "snsEdge";
 const CONFIRM_PATH = "/_privlink/sns/confirm";
 const UNSUBSCRIBE_PATH = "/_privlink/sns/unsubscribe";
 
@@ -54,15 +59,16 @@ export class SnsService {
   private constructor(
     private readonly state: State,
     private readonly rt: Runtime,
-    private readonly home: string,
+    private readonly home: string | undefined,
     private readonly store: string | undefined,
+    connectionEvents: boolean,
   ) {
     this.handlers = snsHandlers({ push: (d) => this.enqueue(d) });
     this.seq = Math.max(0, ...[...state.all("snsLogEntry")].map((e) => logSeq(e.id)));
     this.idSuffix = store === undefined ? "" : `-${rt.alnum(8).toLowerCase()}`;
     this.unsubscribe = state.onCommit((changes) => {
       for (const c of changes) {
-        if (c.kind === "connectionEvent" && c.value !== undefined)
+        if (connectionEvents && c.kind === "connectionEvent" && c.value !== undefined)
           setImmediate(() => this.publishConnectionEvent(c.value as ConnectionEvent));
         // Other nodes' entries too (the change feed): the next id here sorts after them.
         if (c.kind === "snsLogEntry") this.seq = Math.max(this.seq, logSeq(c.id));
@@ -72,10 +78,19 @@ export class SnsService {
 
   /**
    * SNS on `home`; with `store` (a shared PostgreSQL store's URL) its signing key is the store's,
-   * so every node signs alike and serves the same certificate.
+   * so every node signs alike and serves the same certificate (an agent has no home). An agent
+   * passes `connectionEvents: false`: endpoint connection events are published by the API nodes,
+   * which see every commit through the feed, so agents adding theirs would deliver each twice.
    */
-  static async start(state: State, rt: Runtime, home: string, store?: string): Promise<SnsService> {
-    return new SnsService(state, rt, home, store);
+  static async start(
+    state: State,
+    rt: Runtime,
+    home: string | undefined,
+    store?: string,
+    opts: { connectionEvents?: boolean } = {},
+  ): Promise<SnsService> {
+    if (home === undefined && store === undefined) throw new Error("SNS needs a home or the shared store");
+    return new SnsService(state, rt, home, store, opts.connectionEvents ?? true);
   }
 
   /** The signing key, created on first use: an RSA key costs a server start that sends no message. */
@@ -83,7 +98,7 @@ export class SnsService {
     if (this.signing) return this.signing;
     const signing =
       this.store === undefined
-        ? SnsSigner.loadOrCreate(this.home, this.rt.now())
+        ? SnsSigner.loadOrCreate(this.home!, this.rt.now())
         : SnsSigner.shared(this.store, this.home, this.rt.now());
     this.signing = signing;
     // A store out of reach now may be back for the next message.

@@ -43,13 +43,13 @@ export class SnsSigner {
    * The shared store's signer. The first node proposes its home's key when it has one (subscribers
    * that pinned that certificate keep verifying), else a new one; every later node takes the stored one.
    */
-  static async shared(store: string, home: string, now: Date): Promise<SnsSigner> {
+  static async shared(store: string, home: string | undefined, now: Date): Promise<SnsSigner> {
     // Loaded only here: the pg driver stays out of a SQLite server's start-up.
     const { sharedKeyPair } = await import("../../store/shared-ca.js");
-    const { certPath, keyPath } = pathsIn(home);
+    const files = home === undefined ? undefined : pathsIn(home);
     const pair = await sharedKeyPair(store, SNS_SIGNING_KEY, async () =>
-      existsSync(certPath) && existsSync(keyPath)
-        ? { certPem: readFileSync(certPath, "utf8"), keyPem: readFileSync(keyPath, "utf8") }
+      files && existsSync(files.certPath) && existsSync(files.keyPath)
+        ? { certPem: readFileSync(files.certPath, "utf8"), keyPem: readFileSync(files.keyPath, "utf8") }
         : createPair(now),
     );
     return new SnsSigner(pair.certPem, pair.keyPem);
