@@ -108,7 +108,8 @@ export function s3Destination(deps: { state: State; blobs: Blobs; now: () => Dat
           });
         });
       } catch (err) {
-        await deps.blobs.remove([blob]);
+        // A commit still queued for the store (PostgreSQL lost meanwhile) keeps its body.
+        if (deps.state.get("s3Object", objectId(bucket, key))?.blob !== blob) await deps.blobs.remove([blob]);
         throw err;
       }
       if (replaced !== undefined) await deps.blobs.remove([replaced]);

@@ -73,7 +73,9 @@ export async function uploadPartOp(call: S3Call): Promise<void> {
       tx.put("s3Upload", { ...u, parts: { ...u.parts, [String(partNumber)]: part } });
     });
   } catch (err) {
-    await call.deps.blobs.remove([blob]);
+    // As in commitObject: a commit still queued for the store keeps its body.
+    if (call.deps.state.get("s3Upload", upload.id)?.parts[String(partNumber)]?.blob !== blob)
+      await call.deps.blobs.remove([blob]);
     throw err;
   }
   if (replaced) await call.deps.blobs.remove([replaced]);

@@ -78,7 +78,9 @@ export async function commitObject(call: S3Call, object: S3Object): Promise<void
       tx.put("s3Object", object);
     });
   } catch (err) {
-    await blobs.remove([object.blob]);
+    // Committed here but not yet durable (PostgreSQL lost meanwhile): the commit stays queued and
+    // may still land, so its body stays; if it never lands, the sweep takes the unnamed body.
+    if (state.get("s3Object", object.id)?.blob !== object.blob) await blobs.remove([object.blob]);
     throw err;
   }
   if (replaced !== undefined && replaced !== object.blob) await blobs.remove([replaced]);
