@@ -11,7 +11,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import {
@@ -26,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCa } from "../../src/front/index.js";
 import { fails } from "../helpers/errors.js";
 import { postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { edgeS3 } from "../helpers/s3.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 /**
@@ -52,14 +53,7 @@ afterAll(async () => {
   await pgs?.stop();
 });
 
-const s3 = (srv: TestServer) =>
-  new S3Client({
-    endpoint: srv.url,
-    region: "us-east-1",
-    credentials: srv.credentials,
-    forcePathStyle: true,
-    maxAttempts: 1,
-  });
+const s3 = edgeS3;
 
 /** Polls `probe` until it returns true (bounded: 20 s): another node learns of a commit through the change feed. */
 async function eventually(probe: () => Promise<boolean>): Promise<void> {
