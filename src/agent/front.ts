@@ -10,6 +10,7 @@ import { createS3 } from "../services/s3/index.js";
 import { PgBlobs } from "../services/s3/pg-blobs.js";
 import { SNS_EDGE_KEY, SnsService } from "../services/sns/index.js";
 import { readMetaRow, sharedCa } from "../store/shared-ca.js";
+import { storeServices } from "./store-services.js";
 
 /** How often an agent rereads which API node's edge its SNS messages link to. */
 const EDGE_REFRESH_MS = 30_000;
@@ -28,10 +29,11 @@ export interface AgentFront {
  * checked against the endpoint policy and answered here; its writes commit to the shared store
  * like any API node's. It signs with the shared store's CA (the first node proposes one), so
  * workloads trust an agent's endpoint exactly as an API node's. It serves the services whose
- * data is all in the store ({@link STATE_SERVICES}, and upstreams set in the state), S3 (bodies
- * in the store, PgBlobs) and SNS (the store's signing key; deliveries leave from here, their links
- * name the last API node's edge); an endpoint to a service that keeps data in an API node's home
- * ({@link HOME_SERVICES}) is refused at the listener with that reason.
+ * data is all in the store ({@link STATE_SERVICES}, CloudWatch and CloudWatch Logs from the
+ * store's tables (store-services.ts), and upstreams set in the state), S3 (bodies in the store,
+ * PgBlobs) and SNS (the store's signing key; deliveries leave from here, their links name the last
+ * API node's edge); an endpoint to a service of {@link HOME_SERVICES} keeps data in an API node's
+ * home, and is refused at the listener with that reason.
  */
 export async function startAgentFront(opts: {
   store: string;
@@ -40,6 +42,7 @@ export async function startAgentFront(opts: {
   auth: AuthMode;
 }): Promise<AgentFront> {
   const ca = LocalCa.fromPem(await sharedCa(opts.store, () => LocalCa.createPem(opts.rt.now())));
+  const inStore = await storeServices(opts.store, () => opts.rt.now());
   const blobs = await PgBlobs.open(opts.store);
   const s3 = await createS3({ state: opts.state, rt: opts.rt, auth: opts.auth, blobs });
   const sns = await SnsService.start(opts.state, opts.rt, undefined, opts.store, {
@@ -56,7 +59,7 @@ export async function startAgentFront(opts: {
     rt: opts.rt,
     host: DEFAULT_HOST,
     auth: opts.auth,
-    services: { ...STATE_SERVICES, sns: sns.handlers },
+    services: { ...STATE_SERVICES, ...inStore.services, sns: sns.handlers },
     streaming: { s3: s3.serve },
     ca,
   });
@@ -71,9 +74,10 @@ export async function startAgentFront(opts: {
           : undefined;
       },
     },
-    async close() {
+    close: async () => {
       clearInterval(edgeTimer);
       await front.close();
+      await inStore.close();
       sns.close();
       await blobs.close();
     },

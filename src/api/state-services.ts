@@ -11,8 +11,9 @@ import { stsHandlers } from "./sts.js";
 /**
  * The built-in services whose whole data is the state, by SigV4 service name: any node on a
  * shared store answers them alike, an agent's service front included (docs/agents.md). The
- * others (CloudWatch, CloudWatch Logs, SNS, S3) keep data outside the state (a node's home; S3
- * bodies and SNS's key in the shared store's own rows) and are added by privlink.ts.
+ * others are added by privlink.ts: CloudWatch and CloudWatch Logs keep their data in the store's
+ * own tables on PostgreSQL (src/agent/store-services.ts serves them on agents), S3 bodies and
+ * SNS's signing key too (src/services/s3/pg-blobs.ts, a meta row); on SQLite all four use the home.
  */
 export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   ec2: ec2Handlers,
@@ -26,7 +27,8 @@ export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
 };
 
 /**
- * The built-in services whose data lives in a node's home (metric points, log events). S3 and SNS
- * left it: on the shared store their bodies and signing key are in the store (docs/agents.md).
+ * The built-in services whose data lives in a node's home even on the shared store: none left.
+ * A service leaves the list once its data is in the shared store (CloudWatch and Logs: their
+ * tables; S3 bodies and SNS's signing key: docs/agents.md).
  */
-export const HOME_SERVICES: ReadonlySet<string> = new Set(["monitoring", "logs"]);
+export const HOME_SERVICES: ReadonlySet<string> = new Set<string>([]);

@@ -763,7 +763,7 @@ export class DataPlane {
   ): void {
     const sourceEniId = decision?.source.eniId;
     const flow = decision
-      ? { ...refusedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source), reason }
+      ? refusedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source, reason)
       : undefined;
     refuse(socket);
     this.flows.dropped(spec.eniId, spec.endpointId, flow);
@@ -854,10 +854,7 @@ export class DataPlane {
   private flowOf(socket: Socket, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
     if (!this.flows.watched) return undefined;
     const source = stripMapped(socket.remoteAddress ?? "");
-    return {
-      ...admittedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source),
-      dstEniId: spec.eniId,
-    };
+    return admittedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source, spec.eniId);
   }
 
   private toFront(socket: Socket, spec: EndpointListener, decision: Decision): void {

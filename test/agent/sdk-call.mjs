@@ -7,10 +7,17 @@
  *   node sdk-call.mjs whoami URL                                  (an API node, plain HTTP)
  *   node sdk-call.mjs s3-get URL SOURCE_IP CA_FILE BUCKET/KEY      (prints the body's SHA-256)
  *   node sdk-call.mjs s3-put URL SOURCE_IP CA_FILE BUCKET/KEY TEXT (prints the ETag)
+ *   node sdk-call.mjs logs URL SOURCE_IP CA_FILE MESSAGE          (PutLogEvents into /agents/s,
+ *                                                                 then its last event, through an endpoint)
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
@@ -41,6 +48,19 @@ try {
       const body = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body.transformToByteArray();
       console.log(createHash("sha256").update(body).digest("hex"));
     }
+  } else if (mode === "logs") {
+    const httpsAgent = new Agent({ ca: readFileSync(caFile, "utf8"), localAddress: source });
+    const logs = new CloudWatchLogsClient({
+      endpoint,
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpsAgent, connectionTimeout: 5000, requestTimeout: 10000 }),
+    });
+    const at = { logGroupName: "/agents", logStreamName: "s" };
+    await logs.send(
+      new PutLogEventsCommand({ ...at, logEvents: [{ timestamp: Date.now(), message: secretId }] }),
+    );
+    const got = await logs.send(new GetLogEventsCommand({ ...at, limit: 1 }));
+    console.log(got.events?.[0]?.message);
   } else throw new Error(`unknown mode '${mode}'`);
 } catch (err) {
   console.log(`ERROR ${err.name}: ${err.message}`);
