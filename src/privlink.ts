@@ -48,8 +48,9 @@ import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlo
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { s3Destination } from "./services/flowlogs/s3-sink.js";
 import { LogsService, openLogEvents } from "./services/logs/index.js";
+import type { Blobs } from "./services/s3/blobs.js";
 import { createS3, S3_ACTIONS } from "./services/s3/index.js";
-import { SnsService } from "./services/sns/index.js";
+import { SNS_EDGE_KEY, SnsService } from "./services/sns/index.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
 import type { PostgresStore } from "./store/postgres.js";
 import { SqliteStore } from "./store/sqlite.js";
@@ -224,14 +225,24 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     },
   });
   const logs = new LogsService(state, rt, await openLogEvents(home, opts.store));
-  const sns = await SnsService.start(state, rt, home);
+  // On the shared store, SNS signs with the store's key and S3 bodies live in the store: any node
+  // serves them alike (docs/agents.md).
+  const shared = storeWhere !== undefined ? opts.store : undefined;
+  const sns = await SnsService.start(state, rt, home, shared);
   const services = {
     ...STATE_SERVICES,
     monitoring: cloudwatch.handlers,
     logs: logs.handlers,
     sns: sns.handlers,
   };
-  const s3 = createS3({ state, rt, auth, home, requestTimeoutMs: opts.s3RequestTimeoutMs });
+  const s3 = await createS3({
+    state,
+    rt,
+    auth,
+    home,
+    requestTimeoutMs: opts.s3RequestTimeoutMs,
+    ...(shared !== undefined ? { blobs: await openPgBlobs(shared) } : {}),
+  });
   const streaming = { s3: s3.serve };
   const t = opts.idleTimeoutMs;
   const idle = t === undefined ? {} : { idleTimeoutMs: t, requestIdleTimeoutMs: t };
@@ -391,6 +402,8 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const port = (server.address() as AddressInfo).port;
   const url = `http://${listen === "0.0.0.0" || listen === "::" ? "127.0.0.1" : listen.includes(":") ? `[${listen}]` : listen}:${port}`;
   sns.setEdgeUrl(url);
+  if (shared !== undefined)
+    await (await import("./store/shared-ca.js")).writeMetaRow(shared, SNS_EDGE_KEY, url);
   const info: ServerFile = {
     pid: process.pid,
     url,
@@ -442,6 +455,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         server.closeAllConnections();
       });
       sns.close();
+      await s3.blobs.close();
       await logs.close();
       await agents.close();
       await store.close();
@@ -450,6 +464,12 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       lock.release();
     },
   };
+}
+
+/** The shared store's S3 bodies; loaded only here, as the pg driver stays out of a SQLite server's start-up. */
+async function openPgBlobs(url: string): Promise<Blobs> {
+  const { PgBlobs } = await import("./services/s3/pg-blobs.js");
+  return PgBlobs.open(url);
 }
 
 /** The shared store's CA (proposing the home's when it has none yet), written into the home. */

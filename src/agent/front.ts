@@ -6,8 +6,14 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import { LocalCa, ServiceFront } from "../front/index.js";
 import type { ServiceFrontHandler } from "../net/dataplane.js";
-import { sharedCa } from "../store/shared-ca.js";
+import { createS3 } from "../services/s3/index.js";
+import { PgBlobs } from "../services/s3/pg-blobs.js";
+import { SNS_EDGE_KEY, SnsService } from "../services/sns/index.js";
+import { readMetaRow, sharedCa } from "../store/shared-ca.js";
 import { storeServices } from "./store-services.js";
+
+/** How often an agent rereads which API node's edge its SNS messages link to. */
+const EDGE_REFRESH_MS = 30_000;
 
 export interface AgentFront {
   /** The shared store's CA: leaves for the fronts and the workload proxies' refusals. */
@@ -24,9 +30,10 @@ export interface AgentFront {
  * like any API node's. It signs with the shared store's CA (the first node proposes one), so
  * workloads trust an agent's endpoint exactly as an API node's. It serves the services whose
  * data is all in the store ({@link STATE_SERVICES}, CloudWatch and CloudWatch Logs from the
- * store's tables (store-services.ts), and upstreams set in the state); an endpoint to a service
- * of {@link HOME_SERVICES} keeps data in an API node's home, and is refused at the listener with
- * that reason.
+ * store's tables (store-services.ts), and upstreams set in the state), S3 (bodies in the store,
+ * PgBlobs) and SNS (the store's signing key; deliveries leave from here, their links name the last
+ * API node's edge); an endpoint to a service of {@link HOME_SERVICES} keeps data in an API node's
+ * home, and is refused at the listener with that reason.
  */
 export async function startAgentFront(opts: {
   store: string;
@@ -36,12 +43,24 @@ export async function startAgentFront(opts: {
 }): Promise<AgentFront> {
   const ca = LocalCa.fromPem(await sharedCa(opts.store, () => LocalCa.createPem(opts.rt.now())));
   const inStore = await storeServices(opts.store, () => opts.rt.now());
+  const blobs = await PgBlobs.open(opts.store);
+  const s3 = await createS3({ state: opts.state, rt: opts.rt, auth: opts.auth, blobs });
+  const sns = await SnsService.start(opts.state, opts.rt, undefined, opts.store, {
+    connectionEvents: false,
+  });
+  const followEdge = async () => {
+    const edge = await readMetaRow(opts.store, SNS_EDGE_KEY).catch(() => undefined);
+    if (edge !== undefined) sns.setEdgeUrl(edge);
+  };
+  await followEdge();
+  const edgeTimer = setInterval(() => void followEdge(), EDGE_REFRESH_MS).unref();
   const front = new ServiceFront({
     state: opts.state,
     rt: opts.rt,
     host: DEFAULT_HOST,
     auth: opts.auth,
-    services: { ...STATE_SERVICES, ...inStore.services },
+    services: { ...STATE_SERVICES, ...inStore.services, sns: sns.handlers },
+    streaming: { s3: s3.serve },
     ca,
   });
   return {
@@ -56,8 +75,11 @@ export async function startAgentFront(opts: {
       },
     },
     close: async () => {
+      clearInterval(edgeTimer);
       await front.close();
       await inStore.close();
+      sns.close();
+      await blobs.close();
     },
   };
 }

@@ -12,8 +12,8 @@ import { stsHandlers } from "./sts.js";
  * The built-in services whose whole data is the state, by SigV4 service name: any node on a
  * shared store answers them alike, an agent's service front included (docs/agents.md). The
  * others are added by privlink.ts: CloudWatch and CloudWatch Logs keep their data in the store's
- * own tables on PostgreSQL (src/agent/store-services.ts serves them on agents), SNS and S3 in a
- * node's home.
+ * own tables on PostgreSQL (src/agent/store-services.ts serves them on agents), S3 bodies and
+ * SNS's signing key too (src/services/s3/pg-blobs.ts, a meta row); on SQLite all four use the home.
  */
 export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   ec2: ec2Handlers,
@@ -27,7 +27,8 @@ export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
 };
 
 /**
- * The built-in services whose data lives in a node's home (deliveries, object bodies): a
- * service leaves the list once its data is in the shared store.
+ * The built-in services whose data lives in a node's home even on the shared store: none left.
+ * A service leaves the list once its data is in the shared store (CloudWatch and Logs: their
+ * tables; S3 bodies and SNS's signing key: docs/agents.md).
  */
-export const HOME_SERVICES: ReadonlySet<string> = new Set(["sns", "s3"]);
+export const HOME_SERVICES: ReadonlySet<string> = new Set<string>([]);

@@ -5,6 +5,7 @@
  * test's own namespace.
  */
 import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ import {
   ModifyVpcEndpointCommand,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostsMissing, makeTwoHosts, type TwoHosts } from "../../bench/agents-world.js";
@@ -445,5 +447,54 @@ describe.skipIf(reason)("agents on two hosts", () => {
     ).toBe(`from ${owner}`);
     const read = await logs.send(new GetLogEventsCommand({ logGroupName: "/agents", logStreamName: "s" }));
     expect(read.events?.map((e) => e.message)).toContain(`from ${owner}`);
+  });
+
+  it("serves an S3 interface endpoint on an agent: bodies written through the API node are read byte-exact through the agent, and back", async () => {
+    // S3 bodies live in the store (PgBlobs), so the agent's front serves them as the API node does.
+    const c = await makeConsumer(server, "555555555555", "com.amazonaws.us-east-1.s3", "10.4.0.0/16", {
+      PrivateDnsEnabled: false,
+    });
+    await allowFromGroup(c, 443);
+    const s3 = new S3Client({
+      endpoint: server.url,
+      region: "us-east-1",
+      credentials: c.creds,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: "agent-bucket" }));
+    // Two chunks and a bit: the agent reads them from PostgreSQL one by one.
+    const body = Buffer.alloc((5 << 20) / 2 + 11);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 11)) & 0xff;
+    await s3.send(new PutObjectCommand({ Bucket: "agent-bucket", Key: "from-api", Body: body }));
+    const { endpoint, workload } = addresses(server, c);
+    const caFile = join(tmpdir(), `privlink-agents-s3-ca-${process.pid}.pem`);
+    writeFileSync(caFile, server.ca.certPem);
+    const owner = await until("the VPC placed", () => placedOn(c.vpcId));
+    const call = (h: "a" | "b", ...args: string[]) =>
+      hosts.run(
+        h,
+        sdk(c.creds, args[0]!, `https://${endpoint}`, workload, caFile, ...args.slice(1)),
+        "",
+        30_000,
+      );
+    const digest = createHash("sha256").update(body).digest("hex");
+    for (const h of owner === "a" ? (["b", "a"] as const) : (["a", "b"] as const))
+      expect(
+        await until(`the object through the endpoint from host ${h}`, async () => {
+          const got = (await call(h, "s3-get", "agent-bucket/from-api")).trim();
+          if (got !== digest) throw new Error(got);
+          return got;
+        }),
+      ).toBe(digest);
+    expect(
+      (await call(owner as "a" | "b", "s3-put", "agent-bucket/from-agent", "written on an agent")).trim(),
+    ).toMatch(/^"[0-9a-f]{32}"$/);
+    const back = await until("the agent's object on the API node", async () =>
+      (
+        await s3.send(new GetObjectCommand({ Bucket: "agent-bucket", Key: "from-agent" }))
+      ).Body?.transformToString(),
+    );
+    expect(back).toBe("written on an agent");
   });
 });

@@ -5,9 +5,12 @@
  *
  *   node sdk-call.mjs get-secret URL SOURCE_IP CA_FILE SECRET_ID   (through an endpoint, TLS)
  *   node sdk-call.mjs whoami URL                                  (an API node, plain HTTP)
+ *   node sdk-call.mjs s3-get URL SOURCE_IP CA_FILE BUCKET/KEY      (prints the body's SHA-256)
+ *   node sdk-call.mjs s3-put URL SOURCE_IP CA_FILE BUCKET/KEY TEXT (prints the ETag)
  *   node sdk-call.mjs logs URL SOURCE_IP CA_FILE MESSAGE          (PutLogEvents into /agents/s,
  *                                                                 then its last event, through an endpoint)
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import {
@@ -15,24 +18,36 @@ import {
   GetLogEventsCommand,
   PutLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
-const [mode, endpoint, source, caFile, secretId] = process.argv.slice(2);
+const [mode, endpoint, source, caFile, secretId, text] = process.argv.slice(2);
+/** Through an endpoint: the workload's own address as source (the flow decision knows the client by it). */
+const handler = () =>
+  new NodeHttpHandler({
+    httpsAgent: new Agent({ ca: readFileSync(caFile, "utf8"), localAddress: source }),
+    connectionTimeout: 5000,
+    requestTimeout: 10000,
+  });
 try {
   if (mode === "whoami") {
     const sts = new STSClient({ endpoint, maxAttempts: 1 });
     console.log((await sts.send(new GetCallerIdentityCommand({}))).Account);
   } else if (mode === "get-secret") {
-    // The workload's own address as source: the flow decision knows the client by it.
-    const httpsAgent = new Agent({ ca: readFileSync(caFile, "utf8"), localAddress: source });
-    const sm = new SecretsManagerClient({
-      endpoint,
-      maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({ httpsAgent, connectionTimeout: 5000, requestTimeout: 10000 }),
-    });
+    const sm = new SecretsManagerClient({ endpoint, maxAttempts: 1, requestHandler: handler() });
     console.log((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString);
+  } else if (mode === "s3-get" || mode === "s3-put") {
+    const s3 = new S3Client({ endpoint, forcePathStyle: true, maxAttempts: 1, requestHandler: handler() });
+    const slash = secretId.indexOf("/");
+    const [Bucket, Key] = [secretId.slice(0, slash), secretId.slice(slash + 1)];
+    if (mode === "s3-put")
+      console.log((await s3.send(new PutObjectCommand({ Bucket, Key, Body: text }))).ETag);
+    else {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body.transformToByteArray();
+      console.log(createHash("sha256").update(body).digest("hex"));
+    }
   } else if (mode === "logs") {
     const httpsAgent = new Agent({ ca: readFileSync(caFile, "utf8"), localAddress: source });
     const logs = new CloudWatchLogsClient({

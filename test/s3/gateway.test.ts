@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../src/flow/index.js";
 import { ConnectProxyAgent } from "../helpers/connect-proxy-agent.mjs";
 import { fails } from "../helpers/errors.js";
+import { edgeS3 } from "../helpers/s3.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli } from "../helpers/spawn.js";
 
@@ -62,14 +63,7 @@ async function s3As(workload: string): Promise<S3Client> {
   });
 }
 
-const edge = () =>
-  new S3Client({
-    endpoint: srv.url,
-    region: "us-east-1",
-    credentials: srv.credentials,
-    forcePathStyle: true,
-    maxAttempts: 1,
-  });
+const edge = () => edgeS3(srv);
 
 beforeAll(async () => {
   srv = await startTestServer();

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { State } from "../../cloud/state.js";
 import type { FlowLog, S3Bucket } from "../../cloud/types.js";
-import type { BlobStore } from "../s3/blobs.js";
+import type { Blobs } from "../s3/blobs.js";
 import { objectId } from "../s3/rules.js";
 import type { FlowLogBatch, FlowLogDestination } from "./destinations.js";
 
@@ -64,7 +64,7 @@ export function deliveryAllowed(bucket: S3Bucket, fl: FlowLog): boolean {
  * `aws s3 ls`/`aws s3 cp` read it. A missing bucket or a bucket whose policy does not let the
  * delivery service write is DeliverLogsStatus FAILED with the reason.
  */
-export function s3Destination(deps: { state: State; blobs: BlobStore; now: () => Date }): FlowLogDestination {
+export function s3Destination(deps: { state: State; blobs: Blobs; now: () => Date }): FlowLogDestination {
   const problem = (fl: FlowLog) => {
     const { bucket } = s3Target(fl.logDestination);
     const b = deps.state.get("s3Bucket", bucket);
@@ -79,18 +79,18 @@ export function s3Destination(deps: { state: State; blobs: BlobStore; now: () =>
       const why = problem(batch.flowLog);
       if (why) throw new Error(why);
       const body = await gzipped(Buffer.from(`${batch.header}\n${batch.lines.join("\n")}\n`));
-      const temp = deps.blobs.createTemp();
+      const temp = deps.blobs.create();
       await new Promise<void>((resolve, reject) => {
         temp.stream.once("error", reject);
         temp.stream.end(body, resolve);
       });
-      const blob = await deps.blobs.commit(temp.path);
+      const blob = await temp.commit();
       const { bucket } = s3Target(batch.flowLog.logDestination);
       const key = flowLogKey(batch.flowLog, deps.now(), `${batch.interfaceId}/${batch.start}`);
       const md5 = createHash("md5").update(body).digest("hex");
       let replaced: string | undefined;
       try {
-        deps.state.transact((tx) => {
+        await deps.state.transactDurable((tx) => {
           if (!tx.get("s3Bucket", bucket))
             throw new Error(`Access error: LogDestination: ${bucket} does not exist.`);
           replaced = tx.get("s3Object", objectId(bucket, key))?.blob;
@@ -108,7 +108,8 @@ export function s3Destination(deps: { state: State; blobs: BlobStore; now: () =>
           });
         });
       } catch (err) {
-        await deps.blobs.remove([blob]);
+        // A commit still queued for the store (PostgreSQL lost meanwhile) keeps its body.
+        if (deps.state.get("s3Object", objectId(bucket, key))?.blob !== blob) await deps.blobs.remove([blob]);
         throw err;
       }
       if (replaced !== undefined) await deps.blobs.remove([replaced]);

@@ -1,24 +1,56 @@
 /**
- * Where S3 object bytes live: one file per object (and per uploaded part) under
- * `PRIVLINK_HOME/s3/`. A body is written to `tmp/`, fsynced, then renamed to a fresh name in
- * `blobs/`; only then does the metadata that names it commit. A crash at any point leaves the
- * old object (its file is removed only after the new metadata committed) or none, never a torn
- * one; files nobody names are swept at start.
+ * Where S3 object bytes live. One interface, two homes: {@link FileBlobs} (files under
+ * `PRIVLINK_HOME/s3/`, a single node's store) and PgBlobs (src/services/s3/pg-blobs.ts, chunks
+ * in the shared PostgreSQL store, so every node reads what any node wrote).
+ *
+ * The contract both keep: a body is written through a {@link BlobWriter}, and only
+ * `commit()` gives it a name; callers commit the metadata naming it after that, and remove a
+ * replaced or deleted body only after the metadata that dropped it committed. A crash at any
+ * point therefore leaves the old object or none, never a torn one; bodies nobody names are
+ * swept.
  */
 import { randomUUID } from "node:crypto";
-import {
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  type WriteStream,
-} from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
-export class BlobStore {
+/** A body being written: end `stream`, then `commit()` names it; `discard()` drops it. */
+export interface BlobWriter {
+  readonly stream: Writable;
+  /** Makes the finished body durable and gives it its blob name. */
+  commit(): Promise<string>;
+  /** Drops an unfinished or uncommitted body (the stream is destroyed first by the caller). */
+  discard(): Promise<void>;
+}
+
+export interface Blobs {
+  create(): BlobWriter;
+  /** The body's bytes, `start`..`end` inclusive when a range is given. */
+  read(name: string, range?: { start: number; end: number }): Readable;
+  /** Removes bodies once nothing names them; a missing one is not an error. */
+  remove(names: Iterable<string>): Promise<void>;
+  /** Removes leftovers: uncommitted bodies and committed ones `referenced()` does not name. */
+  sweep(referenced: () => ReadonlySet<string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Every body the state names: objects' and uploaded parts'. */
+export function referencedBlobs(state: {
+  all(kind: "s3Object"): Iterable<{ blob: string }>;
+  all(kind: "s3Upload"): Iterable<{ parts: Record<string, { blob: string }> }>;
+}): Set<string> {
+  const referenced = new Set<string>();
+  for (const obj of state.all("s3Object")) referenced.add(obj.blob);
+  for (const u of state.all("s3Upload")) for (const p of Object.values(u.parts)) referenced.add(p.blob);
+  return referenced;
+}
+
+/**
+ * One file per body under `root`: written to `tmp/`, fsynced, then renamed to a fresh name in
+ * `blobs/`. Only this node uses the directory, so every temp file at start is a leftover.
+ */
+export class FileBlobs implements Blobs {
   private readonly tmp: string;
   private readonly blobs: string;
 
@@ -29,51 +61,40 @@ export class BlobStore {
     mkdirSync(this.blobs, { recursive: true });
   }
 
-  /** A new temporary file and a stream writing it. */
-  createTemp(): { path: string; stream: WriteStream } {
+  create(): BlobWriter {
     const path = join(this.tmp, randomUUID());
-    return { path, stream: createWriteStream(path, { highWaterMark: 1 << 20 }) };
-  }
-
-  /** Makes a finished temp file durable and gives it its blob name. */
-  async commit(tempPath: string): Promise<string> {
-    const handle = await open(tempPath, "r+");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const name = randomUUID();
-    await rename(tempPath, join(this.blobs, name));
-    return name;
-  }
-
-  async discard(tempPath: string): Promise<void> {
-    await rm(tempPath, { force: true });
+    const stream = createWriteStream(path, { highWaterMark: 1 << 20 });
+    return {
+      stream,
+      commit: async () => {
+        const handle = await open(path, "r+");
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        const name = randomUUID();
+        await rename(path, join(this.blobs, name));
+        return name;
+      },
+      discard: () => rm(path, { force: true }),
+    };
   }
 
   read(name: string, range?: { start: number; end: number }): Readable {
     return createReadStream(join(this.blobs, name), { ...range, highWaterMark: 1 << 20 });
   }
 
-  path(name: string): string {
-    return join(this.blobs, name);
-  }
-
-  /** Removes blobs once nothing names them; a missing file is not an error. */
   async remove(names: Iterable<string>): Promise<void> {
     for (const name of names) await rm(join(this.blobs, name), { force: true });
   }
 
   /** At start: temp files are leftovers of interrupted uploads; unnamed blobs of interrupted commits. */
-  sweep(referenced: ReadonlySet<string>): void {
+  async sweep(referenced: () => ReadonlySet<string>): Promise<void> {
+    const named = referenced();
     for (const f of readdirSync(this.tmp)) rmSync(join(this.tmp, f), { force: true });
-    for (const f of readdirSync(this.blobs))
-      if (!referenced.has(f)) rmSync(join(this.blobs, f), { force: true });
+    for (const f of readdirSync(this.blobs)) if (!named.has(f)) rmSync(join(this.blobs, f), { force: true });
   }
 
-  /** Temp files present now (for tests of aborted uploads). */
-  tempCount(): number {
-    return readdirSync(this.tmp).length;
-  }
+  async close(): Promise<void> {}
 }

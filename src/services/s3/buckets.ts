@@ -11,7 +11,9 @@ export async function createBucketOp(call: S3Call): Promise<void> {
   const xml = await smallBody(call);
   const constraint = xml.trim() === "" ? undefined : text(xml, "LocationConstraint");
   const { state, rt } = call.deps;
-  state.transact((tx) => createBucket(tx, call.ctx, call.bucket!, constraint, rt.now().toISOString()));
+  await state.transactDurable((tx) =>
+    createBucket(tx, call.ctx, call.bucket!, constraint, rt.now().toISOString()),
+  );
   reply(call, 200, "", { location: `/${call.bucket}` });
 }
 
@@ -22,7 +24,7 @@ export async function headBucketOp(call: S3Call): Promise<void> {
 
 export async function deleteBucketOp(call: S3Call): Promise<void> {
   bucketFor(call, "s3:DeleteBucket");
-  call.deps.state.transact((tx) => deleteBucket(tx, call.bucket!));
+  await call.deps.state.transactDurable((tx) => deleteBucket(tx, call.bucket!));
   reply(call, 204);
 }
 
@@ -75,7 +77,7 @@ export async function putBucketPolicyOp(call: S3Call): Promise<void> {
       400,
     );
   }
-  call.deps.state.transact((tx) => {
+  await call.deps.state.transactDurable((tx) => {
     const b = tx.get("s3Bucket", call.bucket!);
     if (b) tx.put("s3Bucket", { ...b, policy });
   });
@@ -91,7 +93,7 @@ export async function getBucketPolicyOp(call: S3Call): Promise<void> {
 
 export async function deleteBucketPolicyOp(call: S3Call): Promise<void> {
   bucketFor(call, "s3:DeleteBucketPolicy");
-  call.deps.state.transact((tx) => {
+  await call.deps.state.transactDurable((tx) => {
     const b = tx.get("s3Bucket", call.bucket!);
     if (b) {
       const { policy: _drop, ...rest } = b;

@@ -16,7 +16,7 @@ import type { Runtime } from "../../cloud/runtime.js";
 import type { State } from "../../cloud/state.js";
 import type { S3Bucket } from "../../cloud/types.js";
 import { type AuthzCtx, authorize } from "../../front/authorize.js";
-import type { BlobStore } from "./blobs.js";
+import type { Blobs } from "./blobs.js";
 import { type BodySpec, BoundedBuffer, receiveBody } from "./body.js";
 import type { ChunkSigning } from "./chunked.js";
 import { requestTarget } from "./names.js";
@@ -27,7 +27,7 @@ export interface S3Deps {
   readonly state: State;
   readonly rt: Runtime;
   readonly auth: AuthMode;
-  readonly blobs: BlobStore;
+  readonly blobs: Blobs;
   /** A request body from which no byte arrives for this long is refused (RequestTimeout). */
   readonly requestTimeoutMs: number;
 }

@@ -1,6 +1,6 @@
 /**
- * The built-in S3 (REST-XML): buckets, objects streamed to files under PRIVLINK_HOME, multipart
- * uploads, bucket policies. It serves whole HTTP exchanges (bodies are never buffered): the edge
+ * The built-in S3 (REST-XML): buckets, objects streamed to files under PRIVLINK_HOME (or into
+ * the shared PostgreSQL store, pg-blobs.ts), multipart uploads, bucket policies. It serves whole HTTP exchanges (bodies are never buffered): the edge
  * and the service fronts hand it S3 requests before reading their bodies.
  */
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import type { StreamingService } from "../../api/streaming.js";
 import type { AuthMode } from "../../cloud/account.js";
 import type { Runtime } from "../../cloud/runtime.js";
 import type { State } from "../../cloud/state.js";
-import { BlobStore } from "./blobs.js";
+import { type Blobs, FileBlobs, referencedBlobs } from "./blobs.js";
 import * as b from "./buckets.js";
 import { type Router, type S3Deps, type S3Operation, serveS3 } from "./http.js";
 import * as m from "./multipart.js";
@@ -18,8 +18,10 @@ export interface S3Options {
   readonly state: State;
   readonly rt: Runtime;
   readonly auth: AuthMode;
-  /** PRIVLINK_HOME: object bytes live in `<home>/s3/`. */
-  readonly home: string;
+  /** PRIVLINK_HOME: object bytes live in `<home>/s3/` unless `blobs` says where. */
+  readonly home?: string;
+  /** Where object bytes live instead of the home (the shared store's PgBlobs). */
+  readonly blobs?: Blobs;
   /** RequestTimeout after this long without a byte of a request body (default 20 s). */
   readonly requestTimeoutMs?: number;
 }
@@ -187,13 +189,11 @@ function objectAction(
   }
 }
 
-/** Starts S3 over `opts.home`: sweeps leftovers of interrupted uploads, returns the handler. */
-export function createS3(opts: S3Options): { serve: StreamingService; blobs: BlobStore } {
-  const blobs = new BlobStore(join(opts.home, "s3"));
-  const referenced = new Set<string>();
-  for (const obj of opts.state.all("s3Object")) referenced.add(obj.blob);
-  for (const u of opts.state.all("s3Upload")) for (const p of Object.values(u.parts)) referenced.add(p.blob);
-  blobs.sweep(referenced);
+/** Starts S3 over its blobs: sweeps leftovers of interrupted uploads first, returns the handler. */
+export async function createS3(opts: S3Options): Promise<{ serve: StreamingService; blobs: Blobs }> {
+  if (opts.blobs === undefined && opts.home === undefined) throw new Error("S3 needs a home or its blobs");
+  const blobs = opts.blobs ?? new FileBlobs(join(opts.home!, "s3"));
+  await blobs.sweep(() => referencedBlobs(opts.state));
   const requestTimeoutMs = opts.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS;
   if (!(requestTimeoutMs > 0)) throw new RangeError(`requestTimeoutMs must be > 0: ${requestTimeoutMs}`);
   const deps: S3Deps = { state: opts.state, rt: opts.rt, auth: opts.auth, blobs, requestTimeoutMs };

@@ -1,5 +1,4 @@
 /** S3 multipart uploads: Create, UploadPart (streamed), Complete (parts joined into one blob), Abort, ListParts. */
-import { createReadStream } from "node:fs";
 import { AwsError } from "../../cloud/errors.js";
 import type { S3Upload } from "../../cloud/types.js";
 import { ownerXml } from "./buckets.js";
@@ -30,7 +29,7 @@ export async function createMultipartOp(call: S3Call): Promise<void> {
     ...(isChecksumAlgorithm(algorithm) ? { checksumAlgorithm: algorithm } : {}),
     parts: {},
   };
-  call.deps.state.transact((tx) => tx.put("s3Upload", upload));
+  await call.deps.state.transactDurable((tx) => tx.put("s3Upload", upload));
   const headers: Record<string, string> = upload.checksumAlgorithm
     ? { ...SSE_S3, "x-amz-checksum-algorithm": upload.checksumAlgorithm.toUpperCase() }
     : { ...SSE_S3 };
@@ -59,7 +58,7 @@ export async function uploadPartOp(call: S3Call): Promise<void> {
   const etag = `"${digest.md5Hex}"`;
   let replaced: string | undefined;
   try {
-    call.deps.state.transact((tx) => {
+    await call.deps.state.transactDurable((tx) => {
       const u = tx.get("s3Upload", upload.id);
       if (!u) throw noSuchUpload();
       replaced = u.parts[String(partNumber)]?.blob;
@@ -74,7 +73,9 @@ export async function uploadPartOp(call: S3Call): Promise<void> {
       tx.put("s3Upload", { ...u, parts: { ...u.parts, [String(partNumber)]: part } });
     });
   } catch (err) {
-    await call.deps.blobs.remove([blob]);
+    // As in commitObject: a commit still queued for the store keeps its body.
+    if (call.deps.state.get("s3Upload", upload.id)?.parts[String(partNumber)]?.blob !== blob)
+      await call.deps.blobs.remove([blob]);
     throw err;
   }
   if (replaced) await call.deps.blobs.remove([replaced]);
@@ -93,24 +94,23 @@ export async function completeMultipartOp(call: S3Call): Promise<void> {
   }));
   const parts = partsToComplete(upload, requested);
   const { blobs } = call.deps;
-  const temp = blobs.createTemp();
+  const temp = blobs.create();
   let blob: string;
   try {
-    for (const p of parts)
-      await appendFile(createReadStream(blobs.path(p.blob), { highWaterMark: 1 << 20 }), temp.stream);
+    for (const p of parts) await appendFile(blobs.read(p.blob), temp.stream);
     await new Promise<void>((resolve, reject) =>
       temp.stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
-    blob = await blobs.commit(temp.path);
+    blob = await temp.commit();
   } catch (err) {
     temp.stream.destroy();
-    await blobs.discard(temp.path);
+    await temp.discard();
     throw err;
   }
   const etag = multipartEtag(parts);
   const size = parts.reduce((n, p) => n + p.size, 0);
   let stillThere = false;
-  call.deps.state.transact((tx) => {
+  await call.deps.state.transactDurable((tx) => {
     stillThere = tx.get("s3Upload", upload.id) !== undefined;
     if (stillThere) tx.delete("s3Upload", upload.id);
   });
@@ -155,7 +155,7 @@ function appendFile(source: NodeJS.ReadableStream, sink: NodeJS.WritableStream):
 
 export async function abortMultipartOp(call: S3Call): Promise<void> {
   const upload = uploadFor(call, "s3:AbortMultipartUpload");
-  call.deps.state.transact((tx) => tx.delete("s3Upload", upload.id));
+  await call.deps.state.transactDurable((tx) => tx.delete("s3Upload", upload.id));
   await call.deps.blobs.remove(Object.values(upload.parts).map((p) => p.blob));
   reply(call, 204);
 }

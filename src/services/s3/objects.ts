@@ -56,14 +56,13 @@ export async function bodyToBlob(call: S3Call): Promise<{ blob: string; digest: 
   );
   if (declared > MAX_PUT_SIZE)
     throw new AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400);
-  const { blobs } = call.deps;
-  const temp = blobs.createTemp();
+  const temp = call.deps.blobs.create();
   try {
     const digest = await receiveBody(call.req, call.body, temp.stream);
-    return { blob: await blobs.commit(temp.path), digest };
+    return { blob: await temp.commit(), digest };
   } catch (err) {
     temp.stream.destroy();
-    await blobs.discard(temp.path);
+    await temp.discard();
     throw err;
   }
 }
@@ -73,13 +72,15 @@ export async function commitObject(call: S3Call, object: S3Object): Promise<void
   const { state, blobs } = call.deps;
   let replaced: string | undefined;
   try {
-    state.transact((tx) => {
+    await state.transactDurable((tx) => {
       if (!tx.get("s3Bucket", object.bucket)) throw noSuchBucket(object.bucket);
       replaced = tx.get("s3Object", object.id)?.blob;
       tx.put("s3Object", object);
     });
   } catch (err) {
-    await blobs.remove([object.blob]);
+    // Committed here but not yet durable (PostgreSQL lost meanwhile): the commit stays queued and
+    // may still land, so its body stays; if it never lands, the sweep takes the unnamed body.
+    if (state.get("s3Object", object.id)?.blob !== object.blob) await blobs.remove([object.blob]);
     throw err;
   }
   if (replaced !== undefined && replaced !== object.blob) await blobs.remove([replaced]);
@@ -190,15 +191,15 @@ export async function getObjectOp(call: S3Call, head = false): Promise<void> {
 
 export async function deleteObjectOp(call: S3Call): Promise<void> {
   bucketFor(call, "s3:DeleteObject", call.key);
-  const gone = deleteKeys(call, [call.key!]);
+  const gone = await deleteKeys(call, [call.key!]);
   await call.deps.blobs.remove(gone);
   reply(call, 204);
 }
 
 /** Deletes object metadata; returns the blobs to remove once committed. */
-function deleteKeys(call: S3Call, keys: readonly string[]): string[] {
+async function deleteKeys(call: S3Call, keys: readonly string[]): Promise<string[]> {
   const blobs: string[] = [];
-  call.deps.state.transact((tx) => {
+  await call.deps.state.transactDurable((tx) => {
     for (const key of keys) {
       const id = objectId(call.bucket!, key);
       const o = tx.get("s3Object", id);
@@ -234,7 +235,7 @@ export async function deleteObjectsOp(call: S3Call): Promise<void> {
       out += `<Error>${fields({ Key: key, Code: e.code, Message: e.message })}</Error>`;
     }
   }
-  await call.deps.blobs.remove(deleteKeys(call, allowed));
+  await call.deps.blobs.remove(await deleteKeys(call, allowed));
   reply(call, 200, document("DeleteResult", out));
 }
 
@@ -258,15 +259,15 @@ export async function copyObjectOp(call: S3Call): Promise<void> {
     ? attributesOf(call.req.headers)
     : { contentType: src.contentType, metadata: src.metadata, headers: src.headers };
   const { blobs } = call.deps;
-  const temp = blobs.createTemp();
+  const temp = blobs.create();
   const md5 = createHash("md5");
   let blob: string;
   try {
     const tap = new Transform({ transform: (c: Buffer, _e, done) => done(null, md5.update(c) && c) });
     await pipeline(blobs.read(src.blob), tap, temp.stream);
-    blob = await blobs.commit(temp.path);
+    blob = await temp.commit();
   } catch (err) {
-    await blobs.discard(temp.path);
+    await temp.discard();
     throw err;
   }
   const etag = `"${md5.digest("hex")}"`;

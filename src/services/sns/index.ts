@@ -22,6 +22,11 @@ const ATTEMPTS = 3;
 const RETRY_DELAY_MS = 1000;
 const POST_TIMEOUT_MS = 15_000;
 const CERT_PATH = "/_privlink/sns/SimpleNotificationService.pem";
+/**
+ * The shared store's meta row naming the edge of the API node started last: an agent has no edge
+ * of its own, so the links in the messages it delivers (certificate, confirm, unsubscribe) name it.
+ */
+export const SNS_EDGE_KEY = "snsEdge";
 const CONFIRM_PATH = "/_privlink/sns/confirm";
 const UNSUBSCRIBE_PATH = "/_privlink/sns/unsubscribe";
 
@@ -43,31 +48,64 @@ export class SnsService {
   private signing?: Promise<SnsSigner>;
   private closed = false;
   private seq: number;
+  /**
+   * On a shared store, what makes this node's log ids its own: two nodes publishing at once
+   * would otherwise both take the next number and one entry would replace the other.
+   */
+  private readonly idSuffix: string;
   private readonly inflight = new Set<Promise<void>>();
   private readonly unsubscribe: () => void;
 
   private constructor(
     private readonly state: State,
     private readonly rt: Runtime,
-    private readonly home: string,
+    private readonly home: string | undefined,
+    private readonly store: string | undefined,
+    connectionEvents: boolean,
   ) {
     this.handlers = snsHandlers({ push: (d) => this.enqueue(d) });
-    this.seq = Math.max(0, ...[...state.all("snsLogEntry")].map((e) => Number(e.id)));
+    this.seq = Math.max(0, ...[...state.all("snsLogEntry")].map((e) => logSeq(e.id)));
+    this.idSuffix = store === undefined ? "" : `-${rt.alnum(8).toLowerCase()}`;
     this.unsubscribe = state.onCommit((changes) => {
-      for (const c of changes)
-        if (c.kind === "connectionEvent" && c.value !== undefined)
+      for (const c of changes) {
+        if (connectionEvents && c.kind === "connectionEvent" && c.value !== undefined)
           setImmediate(() => this.publishConnectionEvent(c.value as ConnectionEvent));
+        // Other nodes' entries too (the change feed): the next id here sorts after them.
+        if (c.kind === "snsLogEntry") this.seq = Math.max(this.seq, logSeq(c.id));
+      }
     });
   }
 
-  static async start(state: State, rt: Runtime, home: string): Promise<SnsService> {
-    return new SnsService(state, rt, home);
+  /**
+   * SNS on `home`; with `store` (a shared PostgreSQL store's URL) its signing key is the store's,
+   * so every node signs alike and serves the same certificate (an agent has no home). An agent
+   * passes `connectionEvents: false`: endpoint connection events are published by the API nodes,
+   * which see every commit through the feed, so agents adding theirs would deliver each twice.
+   */
+  static async start(
+    state: State,
+    rt: Runtime,
+    home: string | undefined,
+    store?: string,
+    opts: { connectionEvents?: boolean } = {},
+  ): Promise<SnsService> {
+    if (home === undefined && store === undefined) throw new Error("SNS needs a home or the shared store");
+    return new SnsService(state, rt, home, store, opts.connectionEvents ?? true);
   }
 
   /** The signing key, created on first use: an RSA key costs a server start that sends no message. */
   private signer(): Promise<SnsSigner> {
-    this.signing ??= SnsSigner.loadOrCreate(this.home, this.rt.now());
-    return this.signing;
+    if (this.signing) return this.signing;
+    const signing =
+      this.store === undefined
+        ? SnsSigner.loadOrCreate(this.home!, this.rt.now())
+        : SnsSigner.shared(this.store, this.home, this.rt.now());
+    this.signing = signing;
+    // A store out of reach now may be back for the next message.
+    signing.catch(() => {
+      if (this.signing === signing) this.signing = undefined;
+    });
+    return signing;
   }
 
   /** The edge's URL, for the links in messages (SubscribeURL, UnsubscribeURL, SigningCertURL). */
@@ -209,7 +247,7 @@ export class SnsService {
   private async log(d: Extract<Delivery, { kind: "notify" }>): Promise<void> {
     if (this.closed) return;
     const entry: SnsLogEntry = {
-      id: String(++this.seq).padStart(12, "0"),
+      id: `${String(++this.seq).padStart(12, "0")}${this.idSuffix}`,
       time: this.rt.now().toISOString(),
       subscriptionArn: d.subscription.id,
       topicArn: d.subscription.topicArn,
@@ -249,6 +287,11 @@ export class SnsService {
           message,
         });
   }
+}
+
+/** The number a log entry id starts with (`000000000042`, or `000000000042-<node>` on a shared store). */
+function logSeq(id: string): number {
+  return Number.parseInt(id, 10) || 0;
 }
 
 function vpceMayPublish(policy: string | undefined, arn: string, region: string, now: Date): boolean {
