@@ -24,9 +24,23 @@ const DRAIN_BATCH = 200;
 export interface AgentObserver {
   /** `local` (this node's own counters) plus the agents' growth since observation began. */
   withAgents(local: Stats): Stats;
+  /**
+   * `local` plus every agent's counters as last read (whole, not growth): what Prometheus,
+   * `privlink stats` and the console show, counters that only grow as each agent's row does.
+   */
+  withAgentTotals(local: Stats): Stats;
+  /** Each agent's counters as last read, with whether its lease is live (by name). */
+  agents(): AgentCounters[];
   /** Reads the counters and delivers the queued batches now (the CloudWatch flush route awaits it). */
   refresh(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One agent's row: a dead agent's ActiveConnections are 0 (they died with it). */
+export interface AgentCounters {
+  name: string;
+  alive: boolean;
+  stats: Stats;
 }
 
 export function observeAgents(opts: {
@@ -43,8 +57,18 @@ export function observeAgents(opts: {
   let latest = new Map<string, Stats>();
   let alive = new Set<string>();
   let grown: Stats = { endpoints: [], enis: [], natGateways: [] };
+  let whole: AgentCounters[] = [];
+  let wholeSum: Stats = grown;
   const recompute = () => {
     grown = sumStats([...latest].map(([name, row]) => since(row, baseline?.get(name), alive.has(name))));
+    whole = [...latest]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, row]) => ({
+        name,
+        alive: alive.has(name),
+        stats: since(row, undefined, alive.has(name)),
+      }));
+    wholeSum = sumStats(whole.map((a) => a.stats));
   };
   // POST /_privlink/reset: the publisher forgets what it published; what agents counted so far is history.
   const unsubscribe = opts.state.onCommit((changes) => {
@@ -103,8 +127,9 @@ export function observeAgents(opts: {
   // The baseline is taken now: agents' traffic from here on is published, not what came before.
   refresh().catch(() => undefined);
   return {
-    withAgents: (local) =>
-      grown.endpoints.length + grown.enis.length === 0 ? local : sumStats([local, grown]),
+    withAgents: (local) => plus(local, grown),
+    withAgentTotals: (local) => plus(local, wholeSum),
+    agents: () => whole,
     refresh,
     async close() {
       clearInterval(timer);
@@ -114,6 +139,13 @@ export function observeAgents(opts: {
       await leases?.close();
     },
   };
+}
+
+/** `local` with `agents` added, `local` itself when the agents have counted nothing. */
+function plus(local: Stats, agents: Stats): Stats {
+  return agents.endpoints.length + agents.enis.length + agents.natGateways.length === 0
+    ? local
+    : sumStats([local, agents]);
 }
 
 /**

@@ -162,6 +162,12 @@ interface TargetWatch {
 /** The inputs of one pass: service ports are computed once per service per pass. */
 type PortsCache = Map<string, number[]>;
 
+/** A connection's client: its host address and port (the socket's peer unless carried). */
+interface Peer {
+  host: string;
+  port: number;
+}
+
 /**
  * The data plane: converges listeners, health checks and open connections to the store, and
  * admits every connection through flow/. Restart = reconcile from scratch.
@@ -719,23 +725,33 @@ export class DataPlane {
    * client by its host address, so that the one flow decision reads the same flow as on loopback.
    * Without such a listener (the endpoint went away meanwhile), the connection is reset.
    */
-  admitAt(key: string, socket: Socket, sourceHost: string): void {
+  admitAt(key: string, socket: Socket, sourceHost: string, sourcePort?: number): void {
     const spec = this.listeners.desired(key);
-    if (spec) this.admit(socket, spec, sourceHost);
+    if (spec) this.admit(socket, spec, { host: sourceHost, port: sourcePort ?? socket.remotePort ?? 0 });
     else refuse(socket);
   }
 
   /**
    * Admits a connection another agent carried here (src/agent/tunnel.ts) for the endpoint
-   * address `host:servicePort`, from the workload at `sourceHost`: this agent serves the VPC, so
-   * it applies the one flow decision. Never diverted again, so a placement in flux cannot loop.
+   * address `host:servicePort`, from the workload at `sourceHost:sourcePort` (as the sending
+   * agent accepted it; the socket's own peer is the tunnel): this agent serves the VPC, so it
+   * applies the one flow decision, and flow logs and PROXY protocol headers name the workload's
+   * port. Never diverted again, so a placement in flux cannot loop.
    */
-  admitCarried(host: string, servicePort: number, socket: Socket, sourceHost: string): void {
-    this.admitAt(listenerKey(host, this.mappedPort(servicePort)), socket, sourceHost);
+  admitCarried(
+    host: string,
+    servicePort: number,
+    socket: Socket,
+    sourceHost: string,
+    sourcePort: number,
+  ): void {
+    this.admitAt(listenerKey(host, this.mappedPort(servicePort)), socket, sourceHost, sourcePort);
   }
 
-  private admit(socket: Socket, spec: EndpointListener, sourceHost?: string): void {
-    const source = sourceHost ?? stripMapped(socket.remoteAddress ?? "");
+  /** `from`: the client's host address and port when the socket's peer is not the client. */
+  private admit(socket: Socket, spec: EndpointListener, from?: Peer): void {
+    const peer = from ?? { host: stripMapped(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
+    const source = peer.host;
     let decision: Decision;
     try {
       decision = this.decider.decide({
@@ -744,26 +760,27 @@ export class DataPlane {
         port: spec.servicePort,
       });
     } catch (err) {
-      this.drop(socket, spec, source, `internal error: ${(err as Error).message}`);
+      this.drop(socket, spec, peer, `internal error: ${(err as Error).message}`);
       return;
     }
     const admitted = throughEndpointListener(decision, this.listenerView, spec.endpointId);
     const target = admitted.target;
-    if (!admitted.allowed) this.drop(socket, spec, source, admitted.reason, admitted);
-    else if (target?.kind === "aws-service") this.toFront(socket, spec, admitted);
-    else if (target?.kind === "nlb") this.forward(socket, spec, admitted, target);
+    if (!admitted.allowed) this.drop(socket, spec, peer, admitted.reason, admitted);
+    else if (target?.kind === "aws-service") this.toFront(socket, spec, admitted, peer);
+    else if (target?.kind === "nlb") this.forward(socket, spec, admitted, target, peer);
   }
 
   private drop(
     socket: Socket,
     spec: EndpointListener,
-    source: string,
+    peer: Peer,
     reason: string,
     decision?: Decision,
   ): void {
+    const source = peer.host;
     const sourceEniId = decision?.source.eniId;
     const flow = decision
-      ? { ...refusedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source), reason }
+      ? { ...refusedFlow(decision, peer.port, spec.servicePort, source), reason }
       : undefined;
     refuse(socket);
     this.flows.dropped(spec.eniId, spec.endpointId, flow);
@@ -784,6 +801,7 @@ export class DataPlane {
     spec: EndpointListener,
     decision: Decision,
     target: Extract<FlowTarget, { kind: "nlb" }>,
+    peer: Peer,
   ): void {
     const n = this.roundRobin.get(target.targetGroupArn) ?? 0;
     this.roundRobin.set(target.targetGroupArn, n + 1);
@@ -791,8 +809,8 @@ export class DataPlane {
     const preamble = target.proxyProtocolV2
       ? encodeProxyV2({
           source: {
-            address: decision.source.privateIp ?? stripMapped(socket.remoteAddress ?? "0.0.0.0"),
-            port: socket.remotePort ?? 0,
+            address: decision.source.privateIp ?? (peer.host || "0.0.0.0"),
+            port: peer.port,
           },
           destination: { address: decision.destination.privateIp ?? spec.host, port: spec.servicePort },
           vpceId: spec.endpointId,
@@ -802,7 +820,7 @@ export class DataPlane {
       spec.eniId,
       spec.endpointId,
       undefined,
-      this.flowOf(socket, spec, decision),
+      this.flowOf(peer, spec, decision),
     );
     let conns = this.conns.get(spec.endpointId);
     if (!conns) {
@@ -851,22 +869,16 @@ export class DataPlane {
   }
 
   /** The admitted flow as flow logs record it: private addresses, the endpoint's interface. */
-  private flowOf(socket: Socket, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
+  private flowOf(peer: Peer, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
     if (!this.flows.watched) return undefined;
-    const source = stripMapped(socket.remoteAddress ?? "");
     return {
-      ...admittedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source),
+      ...admittedFlow(decision, peer.port, spec.servicePort, peer.host),
       dstEniId: spec.eniId,
     };
   }
 
-  private toFront(socket: Socket, spec: EndpointListener, decision: Decision): void {
-    const meter = this.flows.open(
-      spec.eniId,
-      spec.endpointId,
-      undefined,
-      this.flowOf(socket, spec, decision),
-    );
+  private toFront(socket: Socket, spec: EndpointListener, decision: Decision, peer: Peer): void {
+    const meter = this.flows.open(spec.eniId, spec.endpointId, undefined, this.flowOf(peer, spec, decision));
     socket.once("close", (hadError) => {
       meter.bytesIn(socket.bytesRead);
       meter.bytesOut(socket.bytesWritten);
