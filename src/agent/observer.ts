@@ -56,18 +56,19 @@ export function observeAgents(opts: {
   let baseline: Map<string, Stats> | undefined;
   let latest = new Map<string, Stats>();
   let alive = new Set<string>();
+  /** Every agent of the store, with a counter row or not yet. */
+  let names: string[] = [];
   let grown: Stats = { endpoints: [], enis: [], natGateways: [] };
   let whole: AgentCounters[] = [];
   let wholeSum: Stats = grown;
   const recompute = () => {
     grown = sumStats([...latest].map(([name, row]) => since(row, baseline?.get(name), alive.has(name))));
-    whole = [...latest]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, row]) => ({
-        name,
-        alive: alive.has(name),
-        stats: since(row, undefined, alive.has(name)),
-      }));
+    const none: Stats = { endpoints: [], enis: [], natGateways: [] };
+    whole = [...new Set([...names, ...latest.keys()])].sort().map((name) => ({
+      name,
+      alive: alive.has(name),
+      stats: since(latest.get(name) ?? none, undefined, alive.has(name)),
+    }));
     wholeSum = sumStats(whole.map((a) => a.stats));
   };
   // POST /_privlink/reset: the publisher forgets what it published; what agents counted so far is history.
@@ -89,6 +90,7 @@ export function observeAgents(opts: {
       baseline ??= rows;
       latest = rows;
       alive = new Set(liveAgents(view.agents, view.now));
+      names = view.agents.map((a) => a.name);
       recompute();
       const deliver = async (json: string) => {
         const batch = decodeBatch(opts.state, json);

@@ -166,6 +166,8 @@ type PortsCache = Map<string, number[]>;
 interface Peer {
   host: string;
   port: number;
+  /** Bytes the socket read that are not the flow's (a tunnel header): not metered. */
+  consumed?: number;
 }
 
 /**
@@ -725,9 +727,9 @@ export class DataPlane {
    * client by its host address, so that the one flow decision reads the same flow as on loopback.
    * Without such a listener (the endpoint went away meanwhile), the connection is reset.
    */
-  admitAt(key: string, socket: Socket, sourceHost: string, sourcePort?: number): void {
+  admitAt(key: string, socket: Socket, sourceHost: string): void {
     const spec = this.listeners.desired(key);
-    if (spec) this.admit(socket, spec, { host: sourceHost, port: sourcePort ?? socket.remotePort ?? 0 });
+    if (spec) this.admit(socket, spec, { host: sourceHost, port: socket.remotePort ?? 0 });
     else refuse(socket);
   }
 
@@ -745,7 +747,11 @@ export class DataPlane {
     sourceHost: string,
     sourcePort: number,
   ): void {
-    this.admitAt(listenerKey(host, this.mappedPort(servicePort)), socket, sourceHost, sourcePort);
+    const spec = this.listeners.desired(listenerKey(host, this.mappedPort(servicePort)));
+    // The socket has read the tunnel's header (what follows it was put back): not the workload's bytes.
+    const consumed = socket.bytesRead - socket.readableLength;
+    if (spec) this.admit(socket, spec, { host: sourceHost, port: sourcePort, consumed });
+    else refuse(socket);
   }
 
   /** `from`: the client's host address and port when the socket's peer is not the client. */
@@ -834,7 +840,12 @@ export class DataPlane {
       // Dialled inside a namespace: the relay starts once the connection is made (or failed).
       const client = adoptAccepted(socket);
       const start = (open: () => Socket) =>
-        this.track(relay(client, open, { preamble, idle: this.idle, meter: flow }), flow, conns, counter);
+        this.track(
+          relay(client, open, { preamble, idle: this.idle, meter: flow, consumedIn: peer.consumed }),
+          flow,
+          conns,
+          counter,
+        );
       elsewhere.then(
         (up) => {
           if (client.destroyed) up.destroy();
@@ -851,6 +862,7 @@ export class DataPlane {
       preamble,
       idle: this.idle,
       meter: flow,
+      consumedIn: peer.consumed,
     });
     this.track(handle, flow, conns, counter);
   }
@@ -880,7 +892,7 @@ export class DataPlane {
   private toFront(socket: Socket, spec: EndpointListener, decision: Decision, peer: Peer): void {
     const meter = this.flows.open(spec.eniId, spec.endpointId, undefined, this.flowOf(peer, spec, decision));
     socket.once("close", (hadError) => {
-      meter.bytesIn(socket.bytesRead);
+      meter.bytesIn(socket.bytesRead - (peer.consumed ?? 0));
       meter.bytesOut(socket.bytesWritten);
       meter.closed(hadError ? "reset" : "fin");
     });
