@@ -7,9 +7,21 @@
  * on the machine weighs on all alike. Each row is the median over the rounds, with its ratio to
  * raw loopback (vsDirect; goal ≥ 0.9) and the proxy's CPU per GiB moved, read from
  * /proc/PID/stat around each iperf3 run.
+ *
+ * Where the two iperf3 ends run decides raw loopback's figure on this 2-core machine: with both
+ * on one core the copies stay in that core's cache (~40 Gbit/s quiet; ~330 ms CPU/GiB for the
+ * pair, loaded), on two cores they cross between caches (~19 Gbit/s; ~580 ms/GiB). Left to the
+ * scheduler, the raw rows flipped between the two from sample to sample, mostly to one core for
+ * uploads and to two for downloads, so the same relay (~22 Gbit/s both ways) read ×1.2 of raw
+ * downloads and ×0.6 of raw uploads. So the iperf3 server runs on one CPU and the client on
+ * another (taskset; the first two CPUs this process may use) for every row, raw and proxied
+ * alike: the baseline is the two-core one the issue quoted (19.0 Gbit/s), in the placement the
+ * proxied rows have, where a third process shares the cores anyway. "direct-1cpu" (both ends on
+ * the server's CPU) shows the one-core figure; no goal is read against it (a proxy's four copies
+ * on two cores cannot reach two copies on one).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +29,30 @@ import { startEndpointTo } from "./endpoint.js";
 import { freePort, HAPROXY, procCpuSeconds, stopProcess, waitForPort } from "./traffic.js";
 
 export const IPERF3 = "/usr/bin/iperf3";
+const TASKSET = "/usr/bin/taskset";
+
+/** CPUs of the iperf3 server and client (see above); none with fewer than two CPUs or no taskset. */
+const PIN = pinning();
+
+/** The first two CPUs this process may run on (a container's cpuset need not start at 0). */
+function pinning(): { server: number; client: number } | undefined {
+  if (!existsSync(TASKSET)) return undefined;
+  let list = "";
+  try {
+    list = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "";
+  } catch {
+    return undefined;
+  }
+  const cpus = list.split(",").flatMap((range) => {
+    const [lo, hi = lo] = range.split("-").map(Number);
+    return lo === undefined || Number.isNaN(lo) ? [] : [lo, ...(hi! > lo ? [lo + 1] : [])];
+  });
+  return cpus.length >= 2 ? { server: cpus[0]!, client: cpus[1]! } : undefined;
+}
+
+/** The command line that runs iperf3 on `cpu` (or anywhere when there is nothing to pin). */
+const onCpu = (cpu: number | undefined, args: string[]): [string, string[]] =>
+  cpu === undefined ? [IPERF3, args] : [TASKSET, ["-c", String(cpu), IPERF3, ...args]];
 
 export type Row = Record<string, unknown>;
 
@@ -26,6 +62,8 @@ interface Via {
   port: number;
   /** The client's source address (an endpoint admits only its VPC's workloads). */
   bind?: string;
+  /** The client's CPU, when not PIN.client. */
+  clientCpu?: number;
   /** CPU seconds of the process that relays (none for raw loopback). */
   cpuSeconds?(): number;
   stop(): Promise<void>;
@@ -46,7 +84,9 @@ export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}
   const rounds = Math.min(opts.rounds ?? 3, 7);
   const vias: Via[] = [];
   const iperfPort = await freePort();
-  const server = spawn(IPERF3, ["-s", "-B", "127.0.0.1", "-p", String(iperfPort)], { stdio: "ignore" });
+  const server = spawn(...onCpu(PIN?.server, ["-s", "-B", "127.0.0.1", "-p", String(iperfPort)]), {
+    stdio: "ignore",
+  });
   // Health checks go to a port of their own: the iperf3 server serves one test at a time.
   const health = createServer((s) => s.destroy());
   try {
@@ -54,6 +94,14 @@ export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}
     await waitForPort(iperfPort);
     const healthCheckPort = (health.address() as { port: number }).port;
     vias.push({ via: "direct", host: "127.0.0.1", port: iperfPort, stop: async () => {} });
+    if (PIN)
+      vias.push({
+        via: "direct-1cpu",
+        host: "127.0.0.1",
+        port: iperfPort,
+        clientCpu: PIN.server,
+        stop: async () => {},
+      });
     const ep = await startEndpointTo([
       { name: "iperf", port: SERVICE_PORT, targetPort: iperfPort, healthCheckPort },
     ]);
@@ -90,7 +138,7 @@ export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}
           unit: "Gbit/s",
           vsDirect: raw ? gbps / raw : undefined,
           cpuMsPerGiB: cpu.length ? Math.round(median(cpu)) : undefined,
-          note: `median of ${got.length}: ${got.map((s) => round(s.gbps)).join(", ")}`,
+          note: `median of ${got.length}: ${got.map((s) => round(s.gbps)).join(", ")}${placement(v)}`,
         });
       }
     }
@@ -100,6 +148,12 @@ export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}
     health.close();
     await stopProcess(server);
   }
+}
+
+/** Where the iperf3 ends ran, for the row's note. */
+function placement(v: Via): string {
+  if (!PIN) return "";
+  return `; iperf3 server on CPU ${PIN.server}, client on CPU ${v.clientCpu ?? PIN.client}`;
 }
 
 const caseName = (c: { direction: string; streams: number }) =>
@@ -137,7 +191,7 @@ async function iperfOnce(
   if (direction === "download") args.push("-R");
   const cpu0 = v.cpuSeconds?.();
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(IPERF3, args, { timeout: (seconds + 15) * 1000 }, (err, stdout) =>
+    execFile(...onCpu(v.clientCpu ?? PIN?.client, args), { timeout: (seconds + 15) * 1000 }, (err, stdout) =>
       // iperf3 -J reports its own errors in the JSON, with a non-zero exit.
       stdout ? resolve(stdout) : reject(err ?? new Error("iperf3 printed nothing")),
     ),

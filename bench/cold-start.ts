@@ -20,7 +20,7 @@ import { ensureDefaultAccount } from "../src/cloud/account.js";
 import type { Ctx } from "../src/cloud/context.js";
 import { systemRuntime } from "../src/cloud/runtime.js";
 import { State } from "../src/cloud/state.js";
-import { PACKAGE_ROOT } from "../src/package.js";
+import { PACKAGE_ROOT, SERVER_NODE_FLAGS } from "../src/package.js";
 import { SqliteStore } from "../src/store/sqlite.js";
 import { seed, seedServices } from "./api-fixture.js";
 import type { Row } from "./goals.js";
@@ -66,7 +66,8 @@ async function startOnce(home: string, timeoutMs: number): Promise<Start> {
   const t = performance.now();
   const child = spawn(
     process.execPath,
-    [BIN, "up", "--home", home, "--port", String(port), "--public-dns", "127.0.9.153"],
+    // What the bin's shebang runs: node with the server's V8 flags.
+    [...SERVER_NODE_FLAGS, BIN, "up", "--home", home, "--port", String(port), "--public-dns", "127.0.9.153"],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PRIVLINK_SLOTS: "1-254" } },
   );
   let out = "";

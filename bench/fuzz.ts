@@ -37,7 +37,7 @@ import { PACKAGE_ROOT } from "../src/privlink.js";
 import { CloudWatchAlarms } from "../src/services/cloudwatch/alarms.js";
 import { cloudWatchHandlers } from "../src/services/cloudwatch/handlers.js";
 import { CloudWatchMetrics } from "../src/services/cloudwatch/metrics.js";
-import { MetricStore } from "../src/services/cloudwatch/store.js";
+import { SqliteMetricStore } from "../src/services/cloudwatch/store.js";
 import { LogEventStore } from "../src/services/logs/event-store.js";
 import { logsHandlers } from "../src/services/logs/handlers.js";
 import { snsHandlers } from "../src/services/sns/handlers.js";
@@ -124,7 +124,7 @@ function mutate(seed: Seed, target: Target, rand: () => number): AwsRequest {
 }
 
 /** Every service the edge serves (as src/privlink.ts wires them), stores in memory, SNS without delivery. */
-const metrics = new CloudWatchMetrics(new MetricStore(":memory:"), () => systemRuntime.now());
+const metrics = new CloudWatchMetrics(new SqliteMetricStore(":memory:"), () => systemRuntime.now());
 export const SERVICES = {
   ...STATE_SERVICES,
   monitoring: cloudWatchHandlers(metrics, new CloudWatchAlarms(metrics, () => systemRuntime.now())),

@@ -24,7 +24,7 @@ export async function benchLogs(opts: { seconds?: number; concurrency?: number }
   };
   const { p, port, load, close } = await startFrontBench("logs", policy, "127.0.253.7");
   try {
-    p.logs.putEvents(
+    await p.logs.putEvents(
       {
         accountId: "000000000000",
         region: "us-east-1",

@@ -72,7 +72,7 @@ export async function benchMetering(
     dataplane.metering = true;
     const metered = meter.snapshot().endpoints.find((e) => e.vpcEndpointId === ep!.world.endpointId);
     // The metered minute reaches CloudWatch too (the publisher's share of metering's cost).
-    ep.privlink.cloudwatch.flush();
+    await ep.privlink.cloudwatch.flush();
     const rows = onVsOff(medians(samples), samples, roundOf);
     return [
       ...rows,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { CloudWatchMetrics } from "../src/services/cloudwatch/metrics.js";
 import { single } from "../src/services/cloudwatch/statistics.js";
-import { MetricStore } from "../src/services/cloudwatch/store.js";
+import { SqliteMetricStore } from "../src/services/cloudwatch/store.js";
 import type { Row } from "./goals.js";
 
 const ACCOUNT = "222222222222";
@@ -27,7 +27,7 @@ export async function benchMetrics(
   const days = opts.days ?? 15;
   const runs = opts.runs ?? 20;
   const dir = mkdtempSync(join(tmpdir(), "privlink-bench-metrics-"));
-  const store = new MetricStore(join(dir, "metrics.db"));
+  const store = new SqliteMetricStore(join(dir, "metrics.db"));
   const end = Math.floor(Date.now() / 60_000) * 60;
   const start = end - days * 86_400;
   const metrics = new CloudWatchMetrics(store, () => new Date(end * 1000));
@@ -50,7 +50,7 @@ export async function benchMetrics(
             agg: single(1000 + i),
             unit: "Bytes",
           });
-      store.put(rows);
+      await store.put(rows);
     }
     const loadS = (performance.now() - t0) / 1000;
     const queries = Array.from({ length: endpoints }, (_, i) => ({
@@ -65,14 +65,16 @@ export async function benchMetrics(
         Stat: "Sum",
       },
     }));
-    const time = (qs: typeof queries | ((typeof queries)[number] | { Id: string; Expression: string })[]) => {
+    const time = async (
+      qs: typeof queries | ((typeof queries)[number] | { Id: string; Expression: string })[],
+    ) => {
       const ms: number[] = [];
       const cpu: number[] = [];
       let points = 0;
       for (let r = 0; r < runs; r++) {
         const a = performance.now();
         const c = process.cpuUsage();
-        const out = metrics.getMetricData(
+        const out = await metrics.getMetricData(
           { accountId: ACCOUNT, region: REGION },
           {
             MetricDataQueries: qs as never,
@@ -96,9 +98,9 @@ export async function benchMetrics(
         points,
       };
     };
-    const plain = time(queries);
-    const perQuery = timePerQuery(metrics, dims, endpoints, start, end, runs);
-    const withSum = time([
+    const plain = await time(queries);
+    const perQuery = await timePerQuery(metrics, dims, endpoints, start, end, runs);
+    const withSum = await time([
       ...queries.map((q) => ({ ...q, ReturnData: false })),
       { Id: "total", Expression: "SUM(METRICS())" },
     ]);
@@ -113,20 +115,20 @@ export async function benchMetrics(
       { case: `GetMetricData ${endpoints} queries + SUM expression`, ...withSum },
     ];
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The unbatched path: per query, find the series and read its range, as GetMetricData once did. */
-function timePerQuery(
+async function timePerQuery(
   metrics: CloudWatchMetrics,
   dims: (i: number) => { name: string; value: string }[],
   endpoints: number,
   start: number,
   end: number,
   runs: number,
-): { p50: number; max: number; points: number } {
+): Promise<{ p50: number; max: number; points: number }> {
   const scope = { accountId: ACCOUNT, region: REGION };
   const ms: number[] = [];
   let points = 0;
@@ -134,8 +136,8 @@ function timePerQuery(
     const a = performance.now();
     points = 0;
     for (let i = 0; i < endpoints; i++) {
-      const series = metrics.exact(scope, NS, "BytesProcessed", dims(i));
-      if (series) points += metrics.read(series, start, end, 3600, end).size;
+      const series = await metrics.exact(scope, NS, "BytesProcessed", dims(i));
+      if (series) points += (await metrics.read(series, start, end, 3600, end)).size;
     }
     ms.push(performance.now() - a);
   }

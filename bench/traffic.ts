@@ -423,8 +423,8 @@ export class LoadGenerator {
 /**
  * The child's whole program. Self-contained (it is shipped as source text): a source that
  * writes a fixed buffer as fast as the peer reads, a sink that counts, an echo server that
- * answers one chunk then closes, and clients: downloaders read into one reused buffer so that
- * the generator allocates nothing per chunk, uploaders write one fixed buffer.
+ * answers one chunk then closes, and clients: downloaders and the sink read into one reused
+ * buffer so that the generator allocates nothing per chunk, uploaders write one fixed buffer.
  */
 async function loadGenerator(warmupMs: number): Promise<void> {
   const net = await import("node:net");
@@ -440,11 +440,25 @@ async function loadGenerator(warmupMs: number): Promise<void> {
     pump();
   });
   let sinkBytes = 0;
-  const sink = net.createServer({ noDelay: true }, (s) => {
+  const sinkBuffer = Buffer.alloc(256 * 1024);
+  const countSunk = (n: number) => {
+    sinkBytes += n;
+    return true;
+  };
+  // The sink reads into one reused buffer, as the downloaders do: with 'data' events it read
+  // 64 KiB at a time into a fresh allocation, so uploads measured the generator's allocator and
+  // collector (twice its user CPU per GiB, and the rounds swung) more than the proxy. Node 20
+  // gives `onread` only to sockets it builds, so the sink builds one on each accepted handle
+  // (not yet reading: pauseOnConnect), as the relay's adoptAccepted does.
+  const sink = net.createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
+    const old = accepted as unknown as { _handle: unknown; _server: unknown };
+    const [handle, server] = [old._handle, old._server];
+    old._handle = null;
+    old._server = null;
+    accepted.destroy();
+    const s = new net.Socket({ handle, onread: { buffer: sinkBuffer, callback: countSunk } } as never);
+    Object.assign(s, { _server: server, server });
     s.on("error", () => {});
-    s.on("data", (c: Buffer) => {
-      sinkBytes += c.length;
-    });
   });
   const echo = net.createServer({ noDelay: true }, (s) => {
     s.on("error", () => {});

@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 import { statSync } from "node:fs";
+
+// The shebang's V8 flag is SERVER_NODE_FLAGS (src/package.ts says why); `npm start` passes it too.
 
 // The build (npm's `prepare`) compiles src/ to dist/; this shim keeps the bin path stable.
 // privlink pins its AWS SDK; the SDK's warning about future releases needing Node 22 is noise here.

@@ -16,3 +16,17 @@ export const PACKAGE_ROOT: string = (() => {
 })();
 
 export const VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+
+/**
+ * V8 flags of every process that runs the server (`privlink up`, `privlink agent`): bin/privlink.js
+ * passes them in its shebang, `npm start` on its command line, and the benchmarks run privlink
+ * with them (test/foundation/node-flags.test.ts keeps the three in step). Why: each connection
+ * through an endpoint allocates ~23 KB, nearly all Node's own and dead by its close; with V8's
+ * default 16 MB young-generation semi-space a scavenge paused the event loop once per 600–730
+ * connections, and more often after a quiet spell shrank the semi-space: more than 1 in 1,000,
+ * so scavenges set the added connect latency's p99.9. Up to 64 MB makes them ~4× rarer (below
+ * 1 in 1,000) at ~2 MB more RSS idle; the space grows only under allocation. It must be on the
+ * command line: V8 sizes the heap at start-up, and `v8.setFlagsFromString` afterwards changes
+ * nothing (measured, docs/performance.md).
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];

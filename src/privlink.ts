@@ -44,11 +44,11 @@ import type { NamespaceDriver } from "./net/netns/namespaces.js";
 import { dnsResolver, stateResolver } from "./net/resolver.js";
 import { PACKAGE_ROOT, VERSION } from "./package.js";
 import { cloudWatchAdminRoutes } from "./services/cloudwatch/admin.js";
-import { type CloudWatch, startCloudWatch } from "./services/cloudwatch/index.js";
+import { type CloudWatch, openMetricStore, startCloudWatch } from "./services/cloudwatch/index.js";
 import { type FlowLogs, logsDestination, startFlowLogs } from "./services/flowlogs/index.js";
 import { logsSink } from "./services/flowlogs/logs-sink.js";
 import { s3Destination } from "./services/flowlogs/s3-sink.js";
-import { LogsService } from "./services/logs/index.js";
+import { LogsService, openLogEvents } from "./services/logs/index.js";
 import { createS3, S3_ACTIONS } from "./services/s3/index.js";
 import { SnsService } from "./services/sns/index.js";
 import { type HomeLock, lockHome } from "./store/home-lock.js";
@@ -214,17 +214,17 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   // On the shared store: what agents meter and record reaches CloudWatch and flow logs here.
   let agentObserver: AgentObserver | undefined;
   const cloudwatch = startCloudWatch({
-    home,
+    store: await openMetricStore(home, opts.store),
     state,
     now: () => rt.now(),
     counters: {
-      snapshot: () => {
+      snapshot: (lead) => {
         const local = dataplaneRef!.dataplane.meter.snapshot();
-        return agentObserver ? agentObserver.withAgents(local) : local;
+        return agentObserver ? agentObserver.withAgents(local, lead) : local;
       },
     },
   });
-  const logs = new LogsService(state, rt, home);
+  const logs = new LogsService(state, rt, await openLogEvents(home, opts.store));
   const sns = await SnsService.start(state, rt, home);
   const services = {
     ...STATE_SERVICES,
@@ -462,14 +462,14 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
       await resolvers.close();
       await dataplane.close();
       await flowLogs.close();
-      cloudwatch.close();
+      await cloudwatch.close();
       await front.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       sns.close();
-      logs.close();
+      await logs.close();
       await agents.close();
       await store.close();
       // Only this server's own files: another server's server.json is never removed.

@@ -7,6 +7,7 @@ import type { State } from "../cloud/state.js";
 import { LocalCa, ServiceFront } from "../front/index.js";
 import type { ServiceFrontHandler } from "../net/dataplane.js";
 import { sharedCa } from "../store/shared-ca.js";
+import { storeServices } from "./store-services.js";
 
 export interface AgentFront {
   /** The shared store's CA: leaves for the fronts and the workload proxies' refusals. */
@@ -22,9 +23,10 @@ export interface AgentFront {
  * checked against the endpoint policy and answered here; its writes commit to the shared store
  * like any API node's. It signs with the shared store's CA (the first node proposes one), so
  * workloads trust an agent's endpoint exactly as an API node's. It serves the services whose
- * data is all in the store ({@link STATE_SERVICES}, and upstreams set in the state); an endpoint
- * to CloudWatch, CloudWatch Logs, SNS or S3 keeps data in an API node's home, and is refused
- * at the listener with that reason.
+ * data is all in the store ({@link STATE_SERVICES}, CloudWatch and CloudWatch Logs from the
+ * store's tables (store-services.ts), and upstreams set in the state); an endpoint to a service
+ * of {@link HOME_SERVICES} keeps data in an API node's home, and is refused at the listener with
+ * that reason.
  */
 export async function startAgentFront(opts: {
   store: string;
@@ -33,12 +35,13 @@ export async function startAgentFront(opts: {
   auth: AuthMode;
 }): Promise<AgentFront> {
   const ca = LocalCa.fromPem(await sharedCa(opts.store, () => LocalCa.createPem(opts.rt.now())));
+  const inStore = await storeServices(opts.store, () => opts.rt.now());
   const front = new ServiceFront({
     state: opts.state,
     rt: opts.rt,
     host: DEFAULT_HOST,
     auth: opts.auth,
-    services: STATE_SERVICES,
+    services: { ...STATE_SERVICES, ...inStore.services },
     ca,
   });
   return {
@@ -52,6 +55,9 @@ export async function startAgentFront(opts: {
           : undefined;
       },
     },
-    close: () => front.close(),
+    close: async () => {
+      await front.close();
+      await inStore.close();
+    },
   };
 }

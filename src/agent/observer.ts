@@ -22,8 +22,13 @@ const DRAIN_BATCH = 200;
  * node had recorded them.
  */
 export interface AgentObserver {
-  /** `local` (this node's own counters) plus the agents' growth since observation began. */
-  withAgents(local: Stats): Stats;
+  /**
+   * `local` (this node's own counters) plus the agents' growth since observation began. On a
+   * node that does not lead the metric store (`lead` false: another node publishes the agents'
+   * traffic into the shared store) the growth is taken as published: it starts from here once
+   * this node leads.
+   */
+  withAgents(local: Stats, lead?: boolean): Stats;
   /**
    * `local` plus every agent's counters as last read (whole, not growth): what Prometheus,
    * `privlink stats` and the console show, counters that only grow as each agent's row does.
@@ -129,7 +134,14 @@ export function observeAgents(opts: {
   // The baseline is taken now: agents' traffic from here on is published, not what came before.
   refresh().catch(() => undefined);
   return {
-    withAgents: (local) => plus(local, grown),
+    withAgents: (local, lead = true) => {
+      if (!lead) {
+        baseline = new Map(latest);
+        recompute();
+        return local;
+      }
+      return plus(local, grown);
+    },
     withAgentTotals: (local) => plus(local, wholeSum),
     agents: () => whole,
     refresh,

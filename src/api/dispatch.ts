@@ -164,6 +164,9 @@ async function dispatchOnce(
       (tx) => {
         if (opts.auth === "open") recordAccount(tx, ctx);
         const result = handler({ tx, ctx, input });
+        // A handler whose store answers later (CloudWatch, Logs) returns a promise, awaited with
+        // the commit; if the commit is refused first, its rejection must not go unhandled.
+        if (result instanceof Promise) result.catch(() => undefined);
         wrote = tx.written;
         if (opts.afterWrite && !dryRun) written = undoable(tx);
         return result;

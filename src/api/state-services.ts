@@ -11,8 +11,9 @@ import { stsHandlers } from "./sts.js";
 /**
  * The built-in services whose whole data is the state, by SigV4 service name: any node on a
  * shared store answers them alike, an agent's service front included (docs/agents.md). The
- * others (CloudWatch, CloudWatch Logs, SNS, S3) keep data in a node's home and are added by
- * privlink.ts.
+ * others are added by privlink.ts: CloudWatch and CloudWatch Logs keep their data in the store's
+ * own tables on PostgreSQL (src/agent/store-services.ts serves them on agents), SNS and S3 in a
+ * node's home.
  */
 export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   ec2: ec2Handlers,
@@ -25,5 +26,8 @@ export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   ssm: ssmHandlers,
 };
 
-/** The built-in services whose data lives in a node's home (metric points, log events, deliveries, object bodies). */
-export const HOME_SERVICES: ReadonlySet<string> = new Set(["monitoring", "logs", "sns", "s3"]);
+/**
+ * The built-in services whose data lives in a node's home (deliveries, object bodies): a
+ * service leaves the list once its data is in the shared store.
+ */
+export const HOME_SERVICES: ReadonlySet<string> = new Set(["sns", "s3"]);

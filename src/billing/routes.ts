@@ -15,7 +15,7 @@ export function costRoutes(deps: {
   metrics: CloudWatchMetrics;
   now: () => Date;
 }): Record<string, AdminRoute> {
-  const route: AdminRoute = ({ url, body }) => {
+  const route: AdminRoute = async ({ url, body }) => {
     const q = url.searchParams;
     const b = body.length ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
     const param = (k: string) => (b[k] as string | undefined) ?? q.get(k) ?? undefined;
@@ -28,7 +28,7 @@ export function costRoutes(deps: {
     } catch (err) {
       throw new AwsError("InvalidParameterValue", (err as Error).message);
     }
-    const usage = collectUsage(deps.state, deps.metrics, { since, until });
+    const usage = await collectUsage(deps.state, deps.metrics, { since, until });
     const whatIf = param("what-if") ?? param("whatIf");
     if (whatIf !== undefined && whatIf !== "nat")
       throw new AwsError("InvalidParameterValue", "what-if takes nat");

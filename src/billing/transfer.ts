@@ -20,6 +20,15 @@ interface Billed {
   resp: string[];
 }
 
+/** Billing per state version: by source then destination interface, or by a key of all four ends. */
+function newBilledCache(version: number) {
+  return {
+    version,
+    direct: new Map<string | undefined, Map<string | undefined, readonly Billed[]>>(),
+    through: new Map<string, readonly Billed[]>(),
+  };
+}
+
 /**
  * The bytes the cost report prices beyond endpoints, from the data plane's real flows: NAT
  * gateway bytes (AWS/NATGateway), transit gateway attachment bytes (AWS/TransitGateway) and
@@ -29,7 +38,7 @@ interface Billed {
  */
 export class TransferPublisher implements FlowTap {
   private readonly pending = new PendingMinutes();
-  private billed = { version: -1, of: new Map<string, readonly Billed[]>() };
+  private billed = newBilledCache(-1);
 
   constructor(
     private readonly state: State,
@@ -57,21 +66,41 @@ export class TransferPublisher implements FlowTap {
 
   refused(): void {}
 
-  /** What a flow's ends are billed for, per state version: flows between the same ends repeat. */
+  /**
+   * What a flow's ends are billed for, per state version: flows between the same ends repeat.
+   * Looked up by its interfaces without building a key (this runs once per connection, and
+   * most flows cross neither a NAT nor a transit gateway); the rare flow that does goes by a
+   * key of all four.
+   */
   private billedOf(flow: FlowInfo): readonly Billed[] {
-    if (this.billed.version !== this.state.version)
-      this.billed = { version: this.state.version, of: new Map() };
-    const key = `${flow.srcEniId}|${flow.dstEniId}|${flow.natGatewayId}|${flow.tgwRouteTableId}`;
-    let billed = this.billed.of.get(key);
+    if (this.billed.version !== this.state.version) this.billed = newBilledCache(this.state.version);
+    if (flow.natGatewayId !== undefined || flow.tgwRouteTableId !== undefined) {
+      const key = `${flow.srcEniId}|${flow.dstEniId}|${flow.natGatewayId}|${flow.tgwRouteTableId}`;
+      const hit = this.billed.through.get(key);
+      if (hit) return hit;
+      const billed = this.compute(flow);
+      this.billed.through.set(key, billed);
+      return billed;
+    }
+    let bySrc = this.billed.direct.get(flow.srcEniId);
+    if (!bySrc) {
+      bySrc = new Map();
+      this.billed.direct.set(flow.srcEniId, bySrc);
+    }
+    let billed = bySrc.get(flow.dstEniId);
     if (!billed) {
-      billed = [...this.nat(flow), ...this.transit(flow), ...this.interAz(flow)];
-      this.billed.of.set(key, billed);
+      billed = this.compute(flow);
+      bySrc.set(flow.dstEniId, billed);
     }
     return billed;
   }
 
+  private compute(flow: FlowInfo): readonly Billed[] {
+    return [...this.nat(flow), ...this.transit(flow), ...this.interAz(flow)];
+  }
+
   /** Writes the minutes that are over (or all of them). */
-  tick(all = false): number {
+  tick(all = false): Promise<number> {
     const minute = minuteOf(this.now());
     return this.pending.write(this.store, (m) => all || m < minute);
   }

@@ -26,11 +26,11 @@ import { INTER_AZ_METRIC, NAT_NS, TGW_NS, TRANSFER_NS } from "./transfer.js";
  * gateways' AWS/NATGateway bytes, the attachments' AWS/TransitGateway BytesIn, and the bytes
  * each interface exchanged with another AZ (privlink/DataTransfer).
  */
-export function collectUsage(
+export async function collectUsage(
   state: State,
   metrics: CloudWatchMetrics,
   window: { since: Date; until: Date },
-): Usage {
+): Promise<Usage> {
   const since = window.since.getTime();
   const until = window.until.getTime();
   const sum = windowSum(metrics, since, until);
@@ -51,7 +51,8 @@ export function collectUsage(
       serviceName: ep.serviceName,
       azs: ep.enis.map((e) => state.get("subnet", e.subnetId)?.az ?? e.subnetId),
       hours: hours(ep.createdAt, ep.state === "deleting" ? ep.stateChangedAt : undefined),
-      bytes: ep.type === "Gateway" ? 0 : sum(ep, ENDPOINTS_NS, ["BytesProcessed"], endpointDimensions(ep)),
+      bytes:
+        ep.type === "Gateway" ? 0 : await sum(ep, ENDPOINTS_NS, ["BytesProcessed"], endpointDimensions(ep)),
     });
   }
   const natGateways: NatUsage[] = [];
@@ -62,7 +63,7 @@ export function collectUsage(
       accountId: n.accountId,
       region: n.region,
       hours: hours(n.createdAt, n.deletedAt),
-      bytes: sum(n, NAT_NS, ["BytesOutToDestination", "BytesInFromDestination"], dims),
+      bytes: await sum(n, NAT_NS, ["BytesOutToDestination", "BytesInFromDestination"], dims),
     });
   }
   const tgwAttachments: TgwAttachmentUsage[] = [];
@@ -80,7 +81,7 @@ export function collectUsage(
       region: a.region,
       resource: `${a.resourceType} ${a.resourceId}`,
       hours: hours(a.createdAt, a.deletedAt),
-      bytes: tgw ? sum(tgw, TGW_NS, ["BytesIn"], dims) : 0,
+      bytes: tgw ? await sum(tgw, TGW_NS, ["BytesIn"], dims) : 0,
     });
   }
   const vpnConnections: VpnUsage[] = [...state.all("vpnConnection")].map((v) => ({
@@ -111,8 +112,11 @@ export function collectUsage(
   const interAz: TransferUsage[] = [];
   const regions = new Set([...state.all("vpc")].map((v) => v.region));
   const scopes = [...state.all("account")].flatMap((a) => [...regions].map((r) => [a.id, r] as const));
-  for (const s of scopes.flatMap(([a, r]) => metrics.store.series(a, r, TRANSFER_NS, INTER_AZ_METRIC))) {
-    const bytes = sum(s, TRANSFER_NS, [INTER_AZ_METRIC], s.dimensions);
+  const transfer = await Promise.all(
+    scopes.map(([a, r]) => metrics.store.series(a, r, TRANSFER_NS, INTER_AZ_METRIC)),
+  );
+  for (const s of transfer.flat()) {
+    const bytes = await sum(s, TRANSFER_NS, [INTER_AZ_METRIC], s.dimensions);
     if (bytes > 0)
       interAz.push({ resource: s.dimensions[0]!.value, accountId: s.accountId, region: s.region, bytes });
   }
@@ -140,14 +144,20 @@ function windowSum(metrics: CloudWatchMetrics, sinceMs: number, untilMs: number)
   const start = Math.floor(sinceMs / 1000);
   const end = Math.ceil(untilMs / 1000);
   const res = resolutionFor(60, start, Math.floor(Date.now() / 1000));
-  return (scope: Scope, ns: string, names: string[], dims: readonly Dimension[]): number => {
+  return async (scope: Scope, ns: string, names: string[], dims: readonly Dimension[]): Promise<number> => {
     let total = 0;
     for (const name of names) {
-      const series = metrics.exact({ accountId: scope.accountId, region: scope.region }, ns, name, dims);
+      const series = await metrics.exact(
+        { accountId: scope.accountId, region: scope.region },
+        ns,
+        name,
+        dims,
+      );
       if (series)
-        total += metrics.store
-          .points(series.id, res, start - (start % res), end - 1)
-          .reduce((a, p) => a + p.sum, 0);
+        total += (await metrics.store.points(series.id, res, start - (start % res), end - 1)).reduce(
+          (a, p) => a + p.sum,
+          0,
+        );
     }
     return total;
   };

@@ -549,6 +549,11 @@ export function awsServiceByName(
   return same?.find((s) => opts.type === undefined || s.type === opts.type);
 }
 
+/** The services of `region`'s list named `serviceName` (one per type), in listing order. */
+export function awsServicesNamed(region: string, serviceName: string): readonly AwsService[] {
+  return nameIndex(region).get(serviceName) ?? [];
+}
+
 // Every described endpoint looks its service up by name: index each region's list once.
 const NAME_INDEX = new Map<string, Map<string, AwsService[]>>();
 

@@ -137,12 +137,24 @@ export function domainOf(name: string): string {
   return name.toLowerCase().replace(/\.$/, "").replace(/^\*\./, "");
 }
 
+/**
+ * The claims of an endpoint of an AWS service, by endpoint object: they read nothing but the
+ * endpoint (a change is a new object), and every create in a VPC reads those of all its
+ * endpoints. A customer service's name reads the service's verification: never kept.
+ */
+const AWS_CLAIMS = new WeakMap<VpcEndpoint, readonly DomainClaim[]>();
+
 /** The private domains endpoints with private DNS hold in a VPC. */
 export function endpointDomainClaims(tx: Tx, vpcId: string): DomainClaim[] {
   const out: DomainClaim[] = [];
   for (const e of tx.where("vpcEndpoint", "vpcId", vpcId)) {
     if (!e.privateDnsEnabled || !holdsDns(e)) continue;
-    for (const n of privateDnsNames(tx, e)) out.push({ domain: domainOf(n), by: e.id });
+    let claims = e.serviceId ? undefined : AWS_CLAIMS.get(e);
+    if (!claims) {
+      claims = privateDnsNames(tx, e).map((n) => ({ domain: domainOf(n), by: e.id }));
+      if (!e.serviceId) AWS_CLAIMS.set(e, claims);
+    }
+    out.push(...claims);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /** The services a VPC endpoint can reach: AWS's catalog and customer endpoint services, behind one view. */
 
-import { type AwsService, awsServiceByName, awsServices } from "./catalog.js";
+import { type AwsService, awsServiceByName, awsServices, awsServicesNamed } from "./catalog.js";
 import type { Ctx } from "./context.js";
 import type { EndpointType } from "./endpoint.js";
 import { findServiceByName, serviceAzIds, serviceVisibleTo } from "./endpoint-service.js";
@@ -144,7 +144,7 @@ export function resolveService(
     return view;
   }
   // Global names (com.amazonaws.iam) are in every region's list; regional names carry theirs.
-  const named = awsServices(serviceRegion).filter((s) => s.serviceName === name);
+  const named = awsServicesNamed(serviceRegion, name);
   if (named.length === 0) throw serviceNotFound(name);
   checkType(
     named.map((s) => s.type),

@@ -326,77 +326,91 @@ export interface TgwEnd {
   readonly azId?: string;
 }
 
-/** A format's version (its newest field's), worked out once per parsed format. */
-const formatVersions = new WeakMap<readonly string[], number>();
+/** One field of a record as a flow-log line prints it; undefined prints as `-`. */
+type FieldReader = (r: FlowRecord) => string | number | undefined;
+
+/** The fields every flow-log version has, by name; the rest are a transit gateway's. */
+const FIELD_READERS: Readonly<Record<string, FieldReader>> = {
+  "account-id": (r) => r.accountId,
+  "interface-id": (r) => r.interfaceId,
+  srcaddr: (r) => r.srcaddr,
+  "pkt-srcaddr": (r) => r.srcaddr,
+  dstaddr: (r) => r.dstaddr,
+  "pkt-dstaddr": (r) => r.dstaddr,
+  srcport: (r) => r.srcport,
+  dstport: (r) => r.dstport,
+  protocol: (r) => r.protocol,
+  packets: (r) => r.packets,
+  bytes: (r) => r.bytes,
+  start: (r) => r.start,
+  end: (r) => r.end,
+  action: (r) => r.action,
+  "log-status": () => "OK",
+  "vpc-id": (r) => r.vpcId,
+  "subnet-id": (r) => r.subnetId,
+  "instance-id": (r) => r.instanceId,
+  "tcp-flags": (r) => r.tcpFlags,
+  type: () => "IPv4",
+  region: (r) => r.region,
+  "az-id": (r) => r.azId,
+  "flow-direction": (r) => r.direction,
+  "traffic-path": (r) => (r.direction === "egress" && !r.tgw ? r.trafficPath : undefined),
+};
+
+/** A line renderer compiled from one format. */
+type Renderer = (r: FlowRecord) => string;
+
+/** The default (version 2) format's fields, in order: most flow logs use it. */
+const DEFAULT_FIELDS = parseLogFormat(DEFAULT_LOG_FORMAT).join(" ");
+
+/**
+ * The default format as one template: every one of its fields is always set, and a template
+ * builds the line in one go.
+ */
+const renderDefault: Renderer = (r) =>
+  `2 ${r.accountId} ${r.interfaceId} ${r.srcaddr} ${r.dstaddr} ${r.srcport} ${r.dstport} ${r.protocol} ${r.packets} ${r.bytes} ${r.start} ${r.end} ${r.action} OK`;
+
+/** The values of the line being rendered, reused: rendering never nests. */
+const lineValues: (string | number)[] = [];
+
+/**
+ * Each parsed format's renderer, worked out once per format: the default format's template, or
+ * one reader per field (its version, that of its newest field, folded in) and a join.
+ */
+const formatRenderers = new WeakMap<readonly string[], Renderer>();
+
+function rendererOf(fields: readonly string[]): Renderer {
+  let render = formatRenderers.get(fields);
+  if (render) return render;
+  if (fields.join(" ") === DEFAULT_FIELDS) render = renderDefault;
+  else {
+    const version = Math.max(...fields.map((f) => FLOW_LOG_FIELDS[f] ?? 2));
+    const readers = fields.map(
+      (f): FieldReader =>
+        f === "version"
+          ? () => version
+          : Object.hasOwn(FIELD_READERS, f)
+            ? FIELD_READERS[f]!
+            : (r) => (r.tgw ? tgwValue(f, r.tgw) : undefined),
+    );
+    render = (r) => {
+      lineValues.length = readers.length;
+      for (let i = 0; i < readers.length; i++) lineValues[i] = readers[i]!(r) ?? "-";
+      return lineValues.join(" ");
+    };
+  }
+  formatRenderers.set(fields, render);
+  return render;
+}
 
 /**
  * The record as one line in `format` (fields AWS cannot fill print as `-`). Called for every
- * closed flow on every flow log watching it, so it allocates little beyond the line itself.
+ * closed flow on every flow log watching it (twice per interface: both directions), so it
+ * allocates nothing but the line: a name switch per field and an array per line made it the
+ * largest part of a metered connection's cost (issue 12).
  */
 export function renderRecord(fields: readonly string[], r: FlowRecord): string {
-  let version = formatVersions.get(fields);
-  if (version === undefined) {
-    version = Math.max(...fields.map((f) => FLOW_LOG_FIELDS[f] ?? 2));
-    formatVersions.set(fields, version);
-  }
-  const values: (string | number)[] = new Array(fields.length);
-  for (let i = 0; i < fields.length; i++) values[i] = fieldValue(fields[i]!, r, version) ?? "-";
-  return values.join(" ");
-}
-
-function fieldValue(f: string, r: FlowRecord, version: number): string | number | undefined {
-  switch (f) {
-    case "version":
-      return version;
-    case "account-id":
-      return r.accountId;
-    case "interface-id":
-      return r.interfaceId;
-    case "srcaddr":
-    case "pkt-srcaddr":
-      return r.srcaddr;
-    case "dstaddr":
-    case "pkt-dstaddr":
-      return r.dstaddr;
-    case "srcport":
-      return r.srcport;
-    case "dstport":
-      return r.dstport;
-    case "protocol":
-      return r.protocol;
-    case "packets":
-      return r.packets;
-    case "bytes":
-      return r.bytes;
-    case "start":
-      return r.start;
-    case "end":
-      return r.end;
-    case "action":
-      return r.action;
-    case "log-status":
-      return "OK";
-    case "vpc-id":
-      return r.vpcId;
-    case "subnet-id":
-      return r.subnetId;
-    case "instance-id":
-      return r.instanceId;
-    case "tcp-flags":
-      return r.tcpFlags;
-    case "type":
-      return "IPv4";
-    case "region":
-      return r.region;
-    case "az-id":
-      return r.azId;
-    case "flow-direction":
-      return r.direction;
-    case "traffic-path":
-      return r.direction === "egress" && !r.tgw ? r.trafficPath : undefined;
-    default:
-      return r.tgw ? tgwValue(f, r.tgw) : undefined;
-  }
+  return rendererOf(fields)(r);
 }
 
 /** The header line S3 objects start with: the field names. */

@@ -13,7 +13,7 @@ import { isIdOf, newId } from "./ids.js";
 import { availabilityZones } from "./regions.js";
 import type { Tx } from "./state.js";
 import { registerTaggable } from "./tags.js";
-import type { Subnet, Tags } from "./types.js";
+import type { Eni, Subnet, Tags } from "./types.js";
 import { getVpc } from "./vpc.js";
 
 registerTaggable("subnet", "subnet", "subnet");
@@ -93,10 +93,23 @@ export function deleteSubnet(tx: Tx, ctx: Ctx, id: string | undefined): void {
   tx.delete("subnet", s.id);
 }
 
+/**
+ * Each ENI's address as a number, by ENI object: every allocation in a subnet reads all its
+ * ENIs' addresses, and an ENI object never changes (a change is a new object).
+ */
+const IP_OF_ENI = new WeakMap<Eni, number>();
+
 /** Addresses in use in a subnet (by ENIs) — the rest, less the reserved ones, are free. */
 function usedIps(tx: Tx, subnetId: string): Set<number> {
   const used = new Set<number>();
-  for (const e of tx.where("eni", "subnetId", subnetId)) used.add(parseIp(e.privateIp)!);
+  for (const e of tx.where("eni", "subnetId", subnetId)) {
+    let ip = IP_OF_ENI.get(e);
+    if (ip === undefined) {
+      ip = parseIp(e.privateIp)!;
+      IP_OF_ENI.set(e, ip);
+    }
+    used.add(ip);
+  }
   return used;
 }
 

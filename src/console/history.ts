@@ -22,12 +22,12 @@ const FIELDS: readonly (readonly [Field, string, Statistic])[] = [
  * series (the same ones `aws cloudwatch get-metric-data` reads), one point per minute that has
  * datapoints. The console draws it, then goes on from the event stream.
  */
-export function endpointHistory(
+export async function endpointHistory(
   state: State,
   metrics: CloudWatchMetrics,
   endpointId: string,
   now: Date,
-): EndpointHistory {
+): Promise<EndpointHistory> {
   const ep = state.get("vpcEndpoint", endpointId);
   if (!ep) throw endpointNotFound(endpointId);
   const nowSec = Math.floor(now.getTime() / 1000);
@@ -36,9 +36,9 @@ export function endpointHistory(
   const scope = { accountId: ep.accountId, region: ep.region };
   const byMinute = new Map<number, HistoryPoint>();
   for (const [field, name, stat] of FIELDS) {
-    const series = metrics.exact(scope, ENDPOINTS_NS, name, endpointDimensions(ep));
+    const series = await metrics.exact(scope, ENDPOINTS_NS, name, endpointDimensions(ep));
     if (!series) continue;
-    for (const [ts, agg] of metrics.read(series, start, end, PERIOD, nowSec)) {
+    for (const [ts, agg] of await metrics.read(series, start, end, PERIOD, nowSec)) {
       const p = byMinute.get(ts) ?? emptyPoint(ts);
       p[field] = statistic(agg, stat);
       byMinute.set(ts, p);

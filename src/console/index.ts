@@ -75,9 +75,9 @@ export function startConsole(deps: ConsoleDeps): WebConsole {
     admits: (req) => sessions.admits(req.method ?? "GET", req.headers),
     routes: {
       "GET /_privlink/console/state": () => ({ status: 200, body: consoleSnapshot(deps.state) }),
-      "GET /_privlink/console/metrics": ({ url }) => ({
+      "GET /_privlink/console/metrics": async ({ url }) => ({
         status: 200,
-        body: endpointHistory(
+        body: await endpointHistory(
           deps.state,
           deps.metrics,
           url.searchParams.get("endpoint") ?? "",

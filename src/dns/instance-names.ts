@@ -100,13 +100,17 @@ export class InstanceNames {
     return { views: [...new Set([...before, ...now])], tokens: [] };
   }
 
-  /** A VPC's DNS hostnames attribute names its instances publicly: the public view and its peers'. */
+  /**
+   * A VPC's DNS hostnames attribute names its instances with public addresses publicly: the
+   * public view and its peers'. A VPC without such instances (a new one) touches neither.
+   */
   onVpc(id: string, vpc: Vpc | undefined): Touched {
     const before = this.hostnames.get(id);
     if (vpc) this.hostnames.set(id, vpc.dnsHostnames);
     else this.hostnames.delete(id);
     if (before === vpc?.dnsHostnames) return { views: [], tokens: [] };
-    return { views: [PUBLIC], tokens: [instancesOf(id)] };
+    const named = [...(this.byVpc.get(id) ?? [])].some((i) => this.withPublicIp.has(i));
+    return named ? { views: [PUBLIC], tokens: [instancesOf(id)] } : { views: [], tokens: [] };
   }
 
   /** The names a VPC's view answers: its instances' own, then peers' public names it may resolve privately. */

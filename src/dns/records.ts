@@ -278,6 +278,35 @@ function endpointTokens(e: VpcEndpoint): string[] {
   return out;
 }
 
+/**
+ * Endpoint fields no record reads: a change of these alone (the lifecycle's pending → available,
+ * tags, policy, security groups) derives nothing again. The state counts only through
+ * endpointServesDns. Every other field, and any field added later, is read as it is.
+ */
+const NOT_READ_BY_DNS: ReadonlySet<string> = new Set([
+  "state",
+  "stateChangedAt",
+  "lastError",
+  "tags",
+  "policyDocument",
+  "securityGroupIds",
+  "routeTableIds",
+  "connectionId",
+  "clientToken",
+  "payerResponsibility",
+  "payerResponsibilities",
+]);
+
+/** True when `b` gives the same records as `a`: the same value (by identity) in every field read. */
+function sameDnsInputs(a: VpcEndpoint, b: VpcEndpoint): boolean {
+  if (endpointServesDns(a) !== endpointServesDns(b)) return false;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const k in y) if (x[k] !== y[k] && !NOT_READ_BY_DNS.has(k)) return false;
+  for (const k in x) if (!(k in y) && !NOT_READ_BY_DNS.has(k)) return false;
+  return true;
+}
+
 /** What endpoint names read of a customer service. */
 function serviceKey(svc: EndpointService | undefined): string | undefined {
   return svc && JSON.stringify([svc.region, svc.privateDnsName, svc.privateDnsVerification?.state]);
@@ -291,8 +320,11 @@ class Dependents {
   private readonly byOwner = new Map<string, readonly string[]>();
 
   set(owner: string, tokens: Iterable<string>): void {
-    this.delete(owner);
     const list = [...new Set(tokens)];
+    const had = this.byOwner.get(owner);
+    // An endpoint derived again reads what it read before: nothing to move in maps this large.
+    if (had && had.length === list.length && had.every((t, i) => t === list[i])) return;
+    this.delete(owner);
     if (list.length === 0) return;
     this.byOwner.set(owner, list);
     for (const t of list) {
@@ -346,6 +378,8 @@ export interface ZoneDataWork {
   endpointsDerived: number;
   /** Views whose zones were assembled, to be compared with what they had. */
   zonesAssembled: number;
+  /** Zones made again at one origin of a view (an endpoint's names) rather than the whole view assembled. */
+  originsAssembled: number;
 }
 
 /**
@@ -357,13 +391,16 @@ export interface ZoneDataWork {
  *
  * What marks what: a VPC marks its view and, when its CIDR blocks (slots) change, its endpoints
  * and the views that mapped its addresses; an ENI marks its endpoint and the views that mapped
- * its IP; an endpoint marks its VPC's view, its names' shards and the views that copy its
- * names; a service marks its endpoints when what their names read of it changes; a hosted zone
- * or record set marks the views of its zone (the VPCs associated before and after, or the main
- * public view). Subnets are not read: an ENI's AZ never changes.
+ * its IP; an endpoint whose records changed (one whose changed fields no record reads is not
+ * even derived again) marks its names' shards, the zones at its names' origins in its VPC's
+ * view and, for names outside vpce.amazonaws.com, in the main public view (patches, not
+ * assemblies), and the views that copy its names; a service marks its endpoints when what their
+ * names read of it changes; a hosted zone or record set marks the views of its zone (the VPCs
+ * associated before and after, or the main public view). Subnets are not read: an ENI's AZ
+ * never changes.
  */
 export class ZoneData {
-  readonly work: ZoneDataWork = { endpointsDerived: 0, zonesAssembled: 0 };
+  readonly work: ZoneDataWork = { endpointsDerived: 0, zonesAssembled: 0, originsAssembled: 0 };
   private readonly dirtyViews = new Set<ViewId>();
   /**
    * Public endpoint names changed since the last {@link take}, by shard: each name's records
@@ -374,14 +411,28 @@ export class ZoneData {
     number,
     Map<string, { before: readonly RR[]; now: readonly RR[] }>
   >();
+  /**
+   * Origins of a VPC view or the main public view whose zone an endpoint's names made, and
+   * changed since the last {@link take} (the endpoint's names came, changed or went). A view not
+   * also in {@link dirtyViews} gets the zones at these origins made again ({@link originZones})
+   * instead of all its zones assembled: a create costs the endpoint's own names, not its VPC's.
+   */
+  private readonly originPatches = new Map<ViewId, Set<string>>();
   private readonly dirtyEndpoints = new Set<string>();
   private vpcsChanged = false;
   /** Serving endpoints only (endpointServesDns). */
   private readonly endpoints = new Map<string, EndpointEntry>();
+  /** The endpoint object each endpoint was last derived from (serving or not). */
+  private readonly derivedFrom = new Map<string, VpcEndpoint>();
   private readonly endpointDeps = new Dependents();
   private readonly viewDeps = new Dependents();
   private readonly byVpc = new Map<string, Set<string>>();
   private readonly byShard = new Map<number, Set<string>>();
+  /**
+   * VPC ID → origin → the VPC's endpoints with a name there; {@link PUBLIC_MAIN} → origin → the
+   * endpoints with a public name there outside vpce.amazonaws.com: what {@link originZones} reads.
+   */
+  private readonly byOrigin = new Map<ViewId, Map<string, Set<string>>>();
   /** Endpoints with public names outside vpce.amazonaws.com (served by the main view). */
   private readonly elsewhere = new Set<string>();
   /** Endpoint label parents → how many names hang from them (the skeleton's data). */
@@ -411,6 +462,9 @@ export class ZoneData {
   load(): void {
     for (const m of [this.endpoints, this.byVpc, this.byShard, this.parents, this.publicNames, this.zones])
       m.clear();
+    this.byOrigin.clear();
+    this.originPatches.clear();
+    this.derivedFrom.clear();
     for (const m of [this.privateZonesByVpc, this.records, this.recordZone, this.enis, this.holders])
       m.clear();
     for (const m of [this.vpcBlocks, this.serviceKeys]) m.clear();
@@ -441,6 +495,7 @@ export class ZoneData {
       this.dirtyViews.size > 0 ||
       this.dirtyEndpoints.size > 0 ||
       this.shardPatches.size > 0 ||
+      this.originPatches.size > 0 ||
       this.vpcsChanged
     );
   }
@@ -461,7 +516,7 @@ export class ZoneData {
           this.onEni(c.id, c.value as Eni | undefined);
           break;
         case "vpcEndpoint":
-          this.dirtyEndpoints.add(c.id);
+          this.onEndpoint(c.id, c.value as VpcEndpoint | undefined);
           break;
         case "endpointService":
           this.onService(c.id, c.value as EndpointService | undefined);
@@ -484,16 +539,26 @@ export class ZoneData {
 
   /**
    * Derives the marked endpoints; returns the views to assemble, the shards to patch (name →
-   * its records now, none when gone; never a shard also in `views`) and whether any VPC's
-   * blocks changed.
+   * its records now, none when gone; never a shard also in `views`), the VPC views and main
+   * public view to patch (origin → its zone now, none when gone; never a view also in `views`)
+   * and whether any VPC's blocks changed.
    */
   take(): {
     views: ViewId[];
     patches: Map<number, Map<string, readonly RR[]>>;
+    zonePatches: Map<ViewId, Map<string, Zone | undefined>>;
     vpcsChanged: boolean;
   } {
     for (const id of this.dirtyEndpoints) this.derive(id);
     this.dirtyEndpoints.clear();
+    const zonePatches = new Map<ViewId, Map<string, Zone | undefined>>();
+    for (const [view, origins] of this.originPatches) {
+      if (this.dirtyViews.has(view)) continue;
+      const zones = this.originZones(view, origins);
+      if (zones === undefined) this.dirtyViews.add(view);
+      else if (zones.size > 0) zonePatches.set(view, zones);
+    }
+    this.originPatches.clear();
     const views = [...this.dirtyViews];
     const patches = new Map<number, Map<string, readonly RR[]>>();
     for (const [shard, names] of this.shardPatches) {
@@ -507,7 +572,7 @@ export class ZoneData {
     this.dirtyViews.clear();
     this.shardPatches.clear();
     this.vpcsChanged = false;
-    return { views, patches, vpcsChanged };
+    return { views, patches, zonePatches, vpcsChanged };
   }
 
   /** The zones of a view (before its fallback), or undefined for a VPC that is gone. */
@@ -541,6 +606,12 @@ export class ZoneData {
   private mark(t: Touched): void {
     for (const v of t.views) this.dirtyViews.add(v);
     for (const token of t.tokens) for (const v of this.viewDeps.of(token)) this.dirtyViews.add(v);
+  }
+
+  /** An endpoint is derived again unless only fields no record reads changed. */
+  private onEndpoint(id: string, e: VpcEndpoint | undefined): void {
+    const from = this.derivedFrom.get(id);
+    if (!from || !e || !sameDnsInputs(from, e)) this.dirtyEndpoints.add(id);
   }
 
   private onVpc(id: string, vpc: Vpc | undefined): void {
@@ -642,6 +713,8 @@ export class ZoneData {
     this.work.endpointsDerived++;
     const old = this.endpoints.get(id);
     const e = this.state.get("vpcEndpoint", id);
+    if (e) this.derivedFrom.set(id, e);
+    else this.derivedFrom.delete(id);
     const next = e && endpointServesDns(e) ? endpointEntry(this.state, e) : undefined;
     if (e && next) this.endpointDeps.set(id, endpointTokens(e));
     else this.endpointDeps.delete(id);
@@ -653,13 +726,17 @@ export class ZoneData {
     if (next) this.indexEndpoint(next);
   }
 
-  /** Marks the views an endpoint's records are in. */
+  /**
+   * Marks the views an endpoint's records are in: the zones at its names' origins in its VPC's
+   * view (and in the main public view for names outside vpce.amazonaws.com), the views that copy
+   * its names; a shard hears of a name through its patch (indexNames).
+   */
   private touch(en: EndpointEntry): void {
-    this.dirtyViews.add(en.vpcId);
     for (const n of en.names) {
+      const origin = originOf(n.name);
+      addTo(this.originPatches, en.vpcId, origin);
       if (n.kind === "private") continue;
-      // A shard hears of the name through its patch (indexNames).
-      if (publicHome(n.name) === undefined) this.dirtyViews.add(PUBLIC_MAIN);
+      if (publicHome(n.name) === undefined) addTo(this.originPatches, PUBLIC_MAIN, origin);
       for (const v of this.viewDeps.of(`name:${n.name}`)) this.dirtyViews.add(v);
     }
   }
@@ -668,6 +745,7 @@ export class ZoneData {
     this.endpoints.set(en.id, en);
     addTo(this.byVpc, en.vpcId, en.id);
     this.indexNames(en, 1);
+    this.indexOrigins(en, 1);
     this.touch(en);
   }
 
@@ -676,6 +754,25 @@ export class ZoneData {
     this.endpoints.delete(en.id);
     removeFrom(this.byVpc, en.vpcId, en.id);
     this.indexNames(en, -1);
+    this.indexOrigins(en, -1);
+  }
+
+  private indexOrigins(en: EndpointEntry, by: 1 | -1): void {
+    const at = (view: ViewId, origin: string) => {
+      let m = this.byOrigin.get(view);
+      if (!m) {
+        m = new Map();
+        this.byOrigin.set(view, m);
+      }
+      if (by > 0) addTo(m, origin, en.id);
+      else removeFrom(m, origin, en.id);
+      if (m.size === 0) this.byOrigin.delete(view);
+    };
+    for (const n of en.names) {
+      const origin = originOf(n.name);
+      at(en.vpcId, origin);
+      if (n.kind !== "private" && publicHome(n.name) === undefined) at(PUBLIC_MAIN, origin);
+    }
   }
 
   private indexNames(en: EndpointEntry, by: 1 | -1): void {
@@ -827,6 +924,58 @@ export class ZoneData {
     return [{ origin: VPCE_ORIGIN, records }];
   }
 
+  /**
+   * The zone a VPC view (or the main public view) holds at each of `origins` now, as
+   * {@link zonesOf} would list it first there (undefined: none), for a view whose other inputs
+   * have not changed since it was assembled (its dependencies stay as they were: endpoint
+   * records add none). An origin a hosted zone decides is left out: no endpoint or instance name
+   * changes its answer there. Undefined when the VPC is gone.
+   */
+  private originZones(view: ViewId, origins: ReadonlySet<string>): Map<string, Zone | undefined> | undefined {
+    this.work.originsAssembled += origins.size;
+    const out = new Map<string, Zone | undefined>();
+    const endpoints = this.byOrigin.get(view);
+    if (view === PUBLIC_MAIN) {
+      // A public hosted zone at the origin is listed first; one above it does not shadow.
+      const claimed = new Set<string>();
+      for (const id of this.publicZoneIds) claimed.add(canonicalName(this.zones.get(id)!.name));
+      for (const o of origins) {
+        if (claimed.has(o)) continue;
+        const rrs: RR[] = [];
+        for (const en of this.sortedEntries(endpoints?.get(o), byId))
+          for (const n of en.names)
+            if (n.kind !== "private" && originOf(n.name) === o && publicHome(n.name) === undefined)
+              rrs.push(...n.rrs);
+        out.set(
+          o,
+          zoneAt(o, rrs, () => this.instances.publicRecords()),
+        );
+      }
+      return out;
+    }
+    const vpc = this.state.get("vpc", view);
+    if (!vpc) return undefined;
+    const phzs = this.zoneList(this.privateZonesByVpc.get(vpc.id));
+    const shadowed = (name: string) => phzs.some((z) => inZone(originOf(name), z.name));
+    for (const o of origins) {
+      if (shadowed(o)) continue;
+      const privateRRs: RR[] = [];
+      const publicRRs: RR[] = [];
+      for (const en of this.sortedEntries(endpoints?.get(o), byCreation))
+        for (const n of en.names) {
+          if (originOf(n.name) !== o || (n.kind === "private" && en.inboundOnly)) continue;
+          (n.kind === "private" ? privateRRs : publicRRs).push(...n.rrs);
+        }
+      // vpcZones lists the private names' zones before the copies of public ones.
+      const rrs = privateRRs.length > 0 ? privateRRs : publicRRs;
+      out.set(
+        o,
+        zoneAt(o, rrs, () => this.instances.vpcRecords(vpc, new Set(), shadowed)),
+      );
+    }
+    return out;
+  }
+
   /** Names without an endpoint label, and one placeholder under each label parent. */
   private skeletonZones(): Zone[] {
     const [zone] = this.shardZones(SKELETON);
@@ -835,6 +984,15 @@ export class ZoneData {
       zone!.records.push({ name: `${SKELETON_LABEL}.${p}`, type: "TXT", ttl: ENDPOINT_RECORD_TTL, data: "" });
     return [zone!];
   }
+}
+
+/**
+ * The zone at `origin` made of the endpoint records given, else of the instance records there
+ * (listed after every endpoint zone), else none.
+ */
+function zoneAt(origin: string, rrs: RR[], instances: () => RR[]): Zone | undefined {
+  const records = rrs.length > 0 ? rrs : instances().filter((r) => originOf(r.name) === origin);
+  return records.length > 0 ? { origin, records } : undefined;
 }
 
 /** The same records (owner, type, TTL, data) in the same order. */

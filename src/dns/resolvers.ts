@@ -10,12 +10,13 @@
  * the next query (or a tick later, at the latest) assembles those views' zone data again and
  * builds a new View only when it changed, so an unrelated change keeps the View object — and
  * the server's prepared-answer cache — of every other VPC, and a change to one endpoint costs
- * its VPC's view and its shards of the public names, not the whole state. A shard is patched
- * in place with the endpoint's changed names (View `patched`); a VPC view is made again from
- * its zones but reuses the index of every zone that did not change. A full rebuild from
- * the whole state runs at start-up (a restart builds everything through the same path) and every
- * {@link FULL_REBUILD_MS} as a safety net; a view it finds changed is one the change feed missed,
- * and is reported.
+ * its own names, not the whole state. A shard is patched in place with the endpoint's changed
+ * names (View `patched`); its VPC's view, and the main public view for names outside
+ * vpce.amazonaws.com, get new zones at those names' origins and share every other zone's index
+ * (View `replaced`). Any other change assembles a view again from its zones, reusing the index
+ * of every zone that did not change. A full rebuild from the whole state runs at start-up (a
+ * restart builds everything through the same path) and every {@link FULL_REBUILD_MS} as a safety
+ * net; a view it finds changed is one the change feed missed, and is reported.
  */
 import { resolverAddress } from "../cloud/addressing.js";
 import { inZone } from "../cloud/hosted-zone.js";
@@ -96,11 +97,16 @@ export interface ResolverWork {
   endpointsDerived: number;
   /** Views whose zone data was assembled and compared with what they had. */
   zonesAssembled: number;
+  /** Zones made again at one origin of a VPC view or the main public view (an endpoint's names). */
+  originsAssembled: number;
   /** New VPC View objects built (data changed). */
   vpcViewsBuilt: number;
   /** New View objects built for parts of the public view (main, shards, skeleton). */
   publicViewsBuilt: number;
-  /** Shard views patched in place with one commit's changed names instead of built again. */
+  /**
+   * Views patched with one commit's changed names instead of built again: shards in place, VPC
+   * views and the main public view by the zones at those names' origins.
+   */
   viewsPatched: number;
   fullRebuilds: number;
   /** Views a full rebuild found changed: changes the incremental path missed (should stay 0). */
@@ -157,11 +163,13 @@ interface Listener {
  * vpce.amazonaws.com that no public hosted zone claims is answered by its shard, exactly as the
  * single zone holding every endpoint name would answer it (records.ts `vpceShard`); everything
  * else by `main`. A new PublicView is made whenever a part changes: the packet cache hangs off it.
+ * It reads the resolvers' own table of shards, not a copy (256 entries per create): a PublicView
+ * that is not the current one is never served again, like a patched View.
  */
 class PublicView extends View {
   constructor(
     private readonly main: View,
-    private readonly shards: ReadonlyMap<number, View>,
+    private readonly shards: ReadonlyMap<number, Built>,
     private readonly skeleton: View,
     private readonly claims: readonly string[],
   ) {
@@ -177,7 +185,7 @@ class PublicView extends View {
   /** The shard (or skeleton) for a name under vpce.amazonaws.com. */
   vpce(name: string): View {
     const shard = vpceShard(name);
-    return shard === SKELETON ? this.skeleton : (this.shards.get(shard) ?? EMPTY_VPCE);
+    return shard === SKELETON ? this.skeleton : (this.shards.get(shard)?.view ?? EMPTY_VPCE);
   }
 
   override origins(): string[] {
@@ -373,7 +381,7 @@ class ResolverSet implements Resolvers {
    */
   private refresh(): number {
     if (this.closed || !this.data.pending) return 0;
-    const { views, patches, vpcsChanged } = this.data.take();
+    const { views, patches, zonePatches, vpcsChanged } = this.data.take();
     let changed = 0;
     let publicChanged = !this.publicComposite;
     for (const id of views) {
@@ -381,6 +389,11 @@ class ResolverSet implements Resolvers {
       if (r) changed++;
       if (r === "public") publicChanged = true;
     }
+    for (const [id, zones] of zonePatches)
+      if (this.patchZones(id, zones)) {
+        changed++;
+        if (id === PUBLIC_MAIN) publicChanged = true;
+      }
     for (const [shard, names] of patches)
       if (this.patchShard(shard, names)) {
         changed++;
@@ -450,6 +463,29 @@ class ResolverSet implements Resolvers {
     return true;
   }
 
+  /**
+   * Replaces the zones at some origins of a VPC view or the main public view (an endpoint's
+   * names came, changed or went; View `replaced`): a new View sharing every other zone's index,
+   * so a create costs its own names, not its VPC's ~150 zones. A view not built yet, a VPC
+   * whose resolver refuses, or a zone that cannot be built takes the full path. True when the
+   * View changed.
+   */
+  private patchZones(id: ViewId, zones: ReadonlyMap<string, Zone | undefined>): boolean {
+    const main = id === PUBLIC_MAIN;
+    const prev = main ? this.main : this.vpcBuilt.get(id);
+    let view: View;
+    try {
+      if (!prev || prev.view === REFUSING) throw new Error("no view to patch");
+      view = prev.view.replaced(zones);
+    } catch {
+      return main ? this.rebuildView(id) !== undefined : this.rebuildVpc(id);
+    }
+    this.counters.viewsPatched++;
+    if (main) this.main = { view };
+    else this.vpcBuilt.set(id, { view });
+    return true;
+  }
+
   /** True when the VPC's View changed. */
   private rebuildVpc(vpcId: string): boolean {
     const vpc = this.state.get("vpc", vpcId);
@@ -475,11 +511,9 @@ class ResolverSet implements Resolvers {
   }
 
   private composePublic(): void {
-    const shards = new Map<number, View>();
-    for (const [n, b] of this.shards) shards.set(n, b.view);
     this.publicComposite = new PublicView(
       this.main!.view,
-      shards,
+      this.shards,
       this.skeleton!.view,
       this.data.vpceClaims(),
     );

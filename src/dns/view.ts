@@ -125,6 +125,8 @@ const RR_WIRE = new WeakMap<RR, Buffer>();
  */
 export function rrWire(rr: RR): Buffer {
   let w = RR_WIRE.get(rr);
+  if (w) return w;
+  w = aWire(rr);
   if (!w) {
     // Same content, same bytes: a forwarded answer re-made each second (its TTL counted down)
     // has new record objects but mostly known content.
@@ -140,7 +142,31 @@ export function rrWire(rr: RR): Buffer {
       if (ENCODED_BY_CONTENT.size >= MAX_WIRE_BY_CONTENT) ENCODED_BY_CONTENT.clear();
       ENCODED_BY_CONTENT.set(key, w);
     }
-    RR_WIRE.set(rr, w);
+  }
+  RR_WIRE.set(rr, w);
+  return w;
+}
+
+/**
+ * An A record's wire form written directly (every new endpoint ENI brings a new address, and
+ * dns-packet encodes a whole response for it): TYPE 1, CLASS IN, TTL, RDLENGTH 4, the four
+ * octets. Undefined for anything else, or an address or TTL dns-packet would judge itself.
+ */
+function aWire(rr: RR): Buffer | undefined {
+  if (rr.type !== "A" || typeof rr.data !== "string" || !Number.isInteger(rr.ttl)) return undefined;
+  if (rr.ttl < 0 || rr.ttl > 0x7fffffff) return undefined;
+  const parts = rr.data.split(".");
+  if (parts.length !== 4) return undefined;
+  const w = Buffer.alloc(14);
+  w.writeUInt16BE(1, 0);
+  w.writeUInt16BE(1, 2);
+  w.writeUInt32BE(rr.ttl, 4);
+  w.writeUInt16BE(4, 8);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    const n = Number(p);
+    if (!/^\d{1,3}$/.test(p) || n > 255) return undefined;
+    w[10 + i] = n;
   }
   return w;
 }
@@ -221,8 +247,9 @@ class ZoneIndex {
   /** Every owner name and every empty non-terminal between an owner and the origin. */
   readonly exists = new Set<string>();
   /**
-   * Owner names at or below each name of {@link exists} (the apex aside), made on the first
-   * {@link setOwner}: what tells an empty non-terminal to go when the last name below it goes.
+   * Owner names at or below each name of {@link exists} (the apex aside), made when
+   * {@link setOwners} first removes a name: what tells an empty non-terminal to go when the
+   * last name below it goes.
    */
   private below?: Map<string, number>;
 
@@ -330,22 +357,30 @@ class ZoneIndex {
       checkCname(n, node);
       next.push([n, node]);
     }
-    const below = this.counts();
     for (const [n, node] of next) {
-      if (this.nodes.delete(n))
+      const had = this.nodes.has(n);
+      if (node) {
+        this.nodes.set(n, node);
+        // A name replaced keeps its place; a new one holds up the names above it.
+        if (had) continue;
         for (let p: string | undefined = n; p !== undefined && p !== this.origin; p = parentOf(p)) {
-          const c = below.get(p)! - 1;
-          if (c > 0) below.set(p, c);
-          else {
-            below.delete(p);
-            this.exists.delete(p);
-          }
+          if (this.below) this.below.set(p, (this.below.get(p) ?? 0) + 1);
+          this.exists.add(p);
         }
-      if (!node) continue;
-      this.nodes.set(n, node);
+        continue;
+      }
+      if (!had) continue;
+      // Counted (once, from the names held now, this one still among them) only when a name
+      // goes: a shard that only ever gains names never pays for the count.
+      const below = this.counts();
+      this.nodes.delete(n);
       for (let p: string | undefined = n; p !== undefined && p !== this.origin; p = parentOf(p)) {
-        below.set(p, (below.get(p) ?? 0) + 1);
-        this.exists.add(p);
+        const c = below.get(p)! - 1;
+        if (c > 0) below.set(p, c);
+        else {
+          below.delete(p);
+          this.exists.delete(p);
+        }
       }
     }
   }
@@ -518,13 +553,16 @@ type Ctx = {
 
 const key = (name: string, type: string) => `${type} ${name}`;
 
+type Built = { zone: Zone; index: ZoneIndex };
+
 export class View {
-  private readonly zones = new Map<string, ZoneIndex>();
+  private zones = new Map<string, ZoneIndex>();
   /**
-   * Each zone given and the index made of it (shadowed ones too), for a later View of mostly
-   * the same zones to {@link View.constructor reuse}; emptied once an index is patched.
+   * Each zone given and the index made of it (shadowed ones too), by canonical origin, for a
+   * later View of mostly the same zones to {@link View.constructor reuse}; emptied once an index
+   * is patched.
    */
-  private readonly built: { zone: Zone; index: ZoneIndex }[] = [];
+  private built = new Map<string, Built[]>();
   private readonly fallback?: Fallback;
   private readonly outside: "REFUSED" | "NXDOMAIN";
   private readonly maxChain: number;
@@ -541,19 +579,23 @@ export class View {
     this.fallback = opts.fallback;
     this.outside = opts.outside ?? "REFUSED";
     this.maxChain = opts.maxChain ?? 16;
-    const earlier = new Map<string, { zone: Zone; index: ZoneIndex }[]>();
-    for (const b of reuse?.built ?? []) {
-      const list = earlier.get(b.zone.origin);
-      if (list) list.push(b);
-      else earlier.set(b.zone.origin, [b]);
-    }
+    // Taken indexes are marked used here: the earlier view's lists stay as they are.
+    const taken = new Set<Built>();
     for (const z of zones) {
-      const list = earlier.get(z.origin);
-      const i = list ? list.findIndex((b) => sameZone(b.zone, z)) : -1;
-      const idx = i >= 0 ? list!.splice(i, 1)[0]!.index : new ZoneIndex(z);
-      this.built.push({ zone: z, index: idx });
+      const origin = canonicalName(z.origin);
+      const b = reuse?.built.get(origin)?.find((e) => !taken.has(e) && sameZone(e.zone, z));
+      if (b) taken.add(b);
+      const idx = b ? b.index : new ZoneIndex(z);
+      const list = this.built.get(idx.origin);
+      if (list) list.push({ zone: z, index: idx });
+      else this.built.set(idx.origin, [{ zone: z, index: idx }]);
       if (!this.zones.has(idx.origin)) this.zones.set(idx.origin, idx);
     }
+  }
+
+  /** An empty view with this one's options, for {@link patched} and {@link replaced} to fill. */
+  private successor(): View {
+    return new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
   }
 
   /**
@@ -567,9 +609,36 @@ export class View {
     if (!zone) throw new Error(`no zone "${origin}" to patch`);
     zone.setOwners(changes);
     // The patched index no longer is what its zone says: nothing may reuse it by that zone.
-    this.built.length = 0;
-    const next = new View([], { fallback: this.fallback, outside: this.outside, maxChain: this.maxChain });
+    this.built.clear();
+    const next = this.successor();
     for (const [o, z] of this.zones) next.zones.set(o, z);
+    return next;
+  }
+
+  /**
+   * This view with the zone at each origin of `zones` replaced (undefined: no zone there any
+   * more): a new View object — so prepared answers start afresh — that takes over this one's
+   * tables, so that the cost is the zones given, not the view's (a VPC's ~150). This view must
+   * not be served any more. Each zone given must be the one the full zone list would hold first
+   * at its origin (the others there are never consulted). Throws, changing nothing, when a zone
+   * is bad.
+   */
+  replaced(zones: ReadonlyMap<string, Zone | undefined>): View {
+    const fresh = new Map<string, Built | undefined>();
+    for (const [origin, zone] of zones)
+      fresh.set(canonicalName(origin), zone && { zone, index: new ZoneIndex(zone) });
+    const next = this.successor();
+    next.zones = this.zones;
+    next.built = this.built;
+    for (const [o, b] of fresh) {
+      if (b) {
+        next.zones.set(o, b.index);
+        next.built.set(o, [b]);
+      } else {
+        next.zones.delete(o);
+        next.built.delete(o);
+      }
+    }
     return next;
   }
 

@@ -785,9 +785,7 @@ export class DataPlane {
   ): void {
     const source = peer.host;
     const sourceEniId = decision?.source.eniId;
-    const flow = decision
-      ? { ...refusedFlow(decision, peer.port, spec.servicePort, source), reason }
-      : undefined;
+    const flow = decision ? refusedFlow(decision, peer.port, spec.servicePort, source, reason) : undefined;
     refuse(socket);
     this.flows.dropped(spec.eniId, spec.endpointId, flow);
     this.events.record({
@@ -883,10 +881,7 @@ export class DataPlane {
   /** The admitted flow as flow logs record it: private addresses, the endpoint's interface. */
   private flowOf(peer: Peer, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
     if (!this.flows.watched) return undefined;
-    return {
-      ...admittedFlow(decision, peer.port, spec.servicePort, peer.host),
-      dstEniId: spec.eniId,
-    };
+    return admittedFlow(decision, peer.port, spec.servicePort, peer.host, spec.eniId);
   }
 
   private toFront(socket: Socket, spec: EndpointListener, decision: Decision, peer: Peer): void {

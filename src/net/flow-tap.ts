@@ -97,8 +97,17 @@ const DESTINATION_HOPS = new Set([
   "target-health",
 ]);
 
-/** The refused flow of a decision: which interface logs the REJECT, and why. */
-export function refusedFlow(d: Decision, srcPort: number, dstPort: number, fallbackSrc: string): RefusedFlow {
+/**
+ * The refused flow of a decision: which interface logs the REJECT, and why (the decision's
+ * reason unless the caller names another).
+ */
+export function refusedFlow(
+  d: Decision,
+  srcPort: number,
+  dstPort: number,
+  fallbackSrc: string,
+  reason = d.reason,
+): RefusedFlow {
   const hop = d.hops.find((h) => !h.allowed);
   const atDestination = !hop || DESTINATION_HOPS.has(hop.kind);
   return {
@@ -111,7 +120,7 @@ export function refusedFlow(d: Decision, srcPort: number, dstPort: number, fallb
     rejectEniId: atDestination
       ? (d.destination.eniId ?? d.source.eniId)
       : (d.source.eniId ?? d.destination.eniId),
-    reason: d.reason,
+    reason,
     hop: hop?.kind,
     tgwRouteTableId: passedHop(d, "transit-gateway"),
     tgwLoss: hop?.lost && hop.resource ? { resource: hop.resource, cause: hop.lost } : undefined,
@@ -121,8 +130,18 @@ export function refusedFlow(d: Decision, srcPort: number, dstPort: number, fallb
 /** What a decision's hops say about its flows; decisions are cached, so this is read once per decision. */
 const pathOf = new WeakMap<Decision, Pick<FlowInfo, "trafficPath" | "natGatewayId" | "tgwRouteTableId">>();
 
-/** The admitted flow of a decision. */
-export function admittedFlow(d: Decision, srcPort: number, dstPort: number, fallbackSrc: string): FlowInfo {
+/**
+ * The admitted flow of a decision, at `dstEniId` when the caller knows the interface better (an
+ * endpoint listener's). One object literal per flow: a caller spreading it into another object
+ * to change a field made V8 build that one the slow way, once per connection.
+ */
+export function admittedFlow(
+  d: Decision,
+  srcPort: number,
+  dstPort: number,
+  fallbackSrc: string,
+  dstEniId = d.destination.eniId,
+): FlowInfo {
   let path = pathOf.get(d);
   if (!path) {
     path = {
@@ -134,7 +153,7 @@ export function admittedFlow(d: Decision, srcPort: number, dstPort: number, fall
   }
   return {
     srcEniId: d.source.eniId,
-    dstEniId: d.destination.eniId,
+    dstEniId,
     srcIp: d.source.privateIp ?? fallbackSrc,
     dstIp: d.destination.privateIp ?? d.destination.host,
     srcPort,

@@ -202,6 +202,10 @@ export class PostgresStore implements Persistence {
       await db.query(
         "CREATE TABLE IF NOT EXISTS flow_log_outbox (seq BIGSERIAL PRIMARY KEY, agent TEXT NOT NULL, batch TEXT NOT NULL)",
       );
+      // CloudWatch Logs events and CloudWatch metrics (pg-event-store.ts, cloudwatch/pg-store.ts):
+      // PostgreSQL only as well (on SQLite they stay in the home's logs.db and metrics.db), and
+      // not domain objects either: shared by every node and agent, never in the change feed.
+      await db.query(OBSERVABILITY_TABLES);
     });
   }
 
@@ -379,6 +383,30 @@ export class PostgresStore implements Persistence {
   }
 }
 
+/** The tables of log events and metric datapoints, as the SQLite files have them (times in ms / s). */
+const OBSERVABILITY_TABLES = `
+  CREATE TABLE IF NOT EXISTS log_events (
+    seq BIGSERIAL PRIMARY KEY, grp TEXT NOT NULL, stream TEXT NOT NULL,
+    ts BIGINT NOT NULL, ingestion BIGINT NOT NULL, message TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS log_events_stream ON log_events (stream, ts, seq);
+  CREATE INDEX IF NOT EXISTS log_events_group ON log_events (grp, ts, seq);
+  CREATE TABLE IF NOT EXISTS log_streams (
+    stream TEXT PRIMARY KEY, first_ts BIGINT, last_ts BIGINT, last_ingestion BIGINT,
+    stored_bytes BIGINT NOT NULL DEFAULT 0);
+  CREATE TABLE IF NOT EXISTS metric_series (
+    id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, ns TEXT NOT NULL,
+    name TEXT NOT NULL, dims TEXT NOT NULL, unit TEXT, last BIGINT NOT NULL,
+    UNIQUE (account, region, ns, name, dims));
+  CREATE TABLE IF NOT EXISTS metric_points (
+    series BIGINT NOT NULL, period INTEGER NOT NULL, ts BIGINT NOT NULL,
+    n DOUBLE PRECISION NOT NULL, sum DOUBLE PRECISION NOT NULL,
+    min DOUBLE PRECISION NOT NULL, max DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (series, period, ts));
+  CREATE TABLE IF NOT EXISTS metric_alarms (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+`;
+
 /** One commit: its objects written, its changes appended to the feed; returns its sequence. */
 async function writeCommit(db: pg.ClientBase, node: string, changes: readonly Change[]): Promise<number> {
   // The last change to an object wins, as it does in the State (one statement cannot touch a row twice).
@@ -436,4 +464,15 @@ function redact(url: string): string {
   } catch {
     return "(an unparsable URL)";
   }
+}
+
+/**
+ * A small pool on the shared store for data that is not domain objects (log events, metric
+ * datapoints): concurrent API calls each take a connection, none waits behind the change feed's.
+ * Errors of idle connections are swallowed (the next query reconnects or fails on its own).
+ */
+export function dataPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000 });
+  pool.on("error", () => undefined);
+  return pool;
 }

@@ -9,6 +9,12 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  GetLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
   CreateTagsCommand,
   ModifyVpcEndpointCommand,
   RevokeSecurityGroupIngressCommand,
@@ -357,5 +363,36 @@ describe.skipIf(reason)("agents on two hosts", () => {
         /^ERROR AccessDeniedException: .*not authorized to perform: secretsmanager:GetSecretValue .*VPC endpoint policy/,
       );
     }
+  });
+
+  it("serves a CloudWatch Logs endpoint on an agent from the store's tables: what a workload puts there, the API node reads", async () => {
+    const c = await makeConsumer(server, "444444444444", "com.amazonaws.us-east-1.logs", "10.3.0.0/16", {
+      PrivateDnsEnabled: false,
+    });
+    await allowFromGroup(c, 443);
+    const logs = new CloudWatchLogsClient({
+      endpoint: server.url,
+      region: "us-east-1",
+      credentials: c.creds,
+      maxAttempts: 1,
+    });
+    await logs.send(new CreateLogGroupCommand({ logGroupName: "/agents" }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: "/agents", logStreamName: "s" }));
+    const { endpoint, workload } = addresses(server, c);
+    const caFile = join(tmpdir(), `privlink-agents-logs-ca-${process.pid}.pem`);
+    writeFileSync(caFile, server.ca.certPem);
+    const owner = (await until("the VPC placed", () => placedOn(c.vpcId))) as "a" | "b";
+    const put = (h: "a" | "b", message: string) =>
+      hosts.run(h, sdk(c.creds, "logs", `https://${endpoint}`, workload, caFile, message), "", 30_000);
+    // Answered by the owner's front (not refused at the listener): the event is in the store.
+    expect(
+      await until(`a log event through the endpoint on host ${owner}`, async () => {
+        const got = (await put(owner, `from ${owner}`)).trim();
+        if (got !== `from ${owner}`) throw new Error(got);
+        return got;
+      }),
+    ).toBe(`from ${owner}`);
+    const read = await logs.send(new GetLogEventsCommand({ logGroupName: "/agents", logStreamName: "s" }));
+    expect(read.events?.map((e) => e.message)).toContain(`from ${owner}`);
   });
 });

@@ -5,9 +5,16 @@
  *
  *   node sdk-call.mjs get-secret URL SOURCE_IP CA_FILE SECRET_ID   (through an endpoint, TLS)
  *   node sdk-call.mjs whoami URL                                  (an API node, plain HTTP)
+ *   node sdk-call.mjs logs URL SOURCE_IP CA_FILE MESSAGE          (PutLogEvents into /agents/s,
+ *                                                                 then its last event, through an endpoint)
  */
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -26,6 +33,19 @@ try {
       requestHandler: new NodeHttpHandler({ httpsAgent, connectionTimeout: 5000, requestTimeout: 10000 }),
     });
     console.log((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString);
+  } else if (mode === "logs") {
+    const httpsAgent = new Agent({ ca: readFileSync(caFile, "utf8"), localAddress: source });
+    const logs = new CloudWatchLogsClient({
+      endpoint,
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpsAgent, connectionTimeout: 5000, requestTimeout: 10000 }),
+    });
+    const at = { logGroupName: "/agents", logStreamName: "s" };
+    await logs.send(
+      new PutLogEventsCommand({ ...at, logEvents: [{ timestamp: Date.now(), message: secretId }] }),
+    );
+    const got = await logs.send(new GetLogEventsCommand({ ...at, limit: 1 }));
+    console.log(got.events?.[0]?.message);
   } else throw new Error(`unknown mode '${mode}'`);
 } catch (err) {
   console.log(`ERROR ${err.name}: ${err.message}`);

@@ -205,9 +205,9 @@ describe("the web console in Chromium", () => {
       socket.destroy();
     }
     // The minute the bytes flowed is written to CloudWatch once the clock has left it.
-    srv.cloudwatch.tick();
+    await srv.cloudwatch.tick();
     rt.advance(60_000);
-    srv.cloudwatch.tick();
+    await srv.cloudwatch.tick();
     // A fresh page: its chart starts from CloudWatch's hour, then goes on live.
     await page.goto(`${srv.url}/#/endpoint/${consumer.endpointId}`);
     await page.reload();

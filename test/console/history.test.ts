@@ -16,12 +16,12 @@ describe("the console's endpoint history", () => {
   beforeAll(async () => {
     w = await meteredWorld({ runtime: rt });
     await w.send(SENT);
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
     rt.advance(60_000);
     await w.send(1_000);
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
     rt.advance(60_000);
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
   }, 60_000);
   afterAll(async () => {
     await w?.close();

@@ -25,6 +25,7 @@ import {
   inZone,
   type RecordChange,
 } from "../../src/cloud/hosted-zone.js";
+import { runInstances } from "../../src/cloud/instance.js";
 import { ALWAYS_READY, runLifecycle } from "../../src/cloud/lifecycle.js";
 import { createLoadBalancer } from "../../src/cloud/load-balancer.js";
 import { availabilityZones } from "../../src/cloud/regions.js";
@@ -32,7 +33,7 @@ import { fixedRuntime } from "../../src/cloud/runtime.js";
 import { createSecurityGroup } from "../../src/cloud/security-group.js";
 import { State } from "../../src/cloud/state.js";
 import type { VpcEndpoint } from "../../src/cloud/types.js";
-import { endpointAddresses, VPCE_ORIGIN, vpceShard } from "../../src/dns/records.js";
+import { endpointAddresses, VPCE_ORIGIN, vpceShard, ZoneData } from "../../src/dns/records.js";
 import { type Resolvers, type ResolverWork, startResolvers } from "../../src/dns/resolvers.js";
 import { ENDPOINT_RECORD_TTL, type RR, View } from "../../src/dns/view.js";
 import { testPublicDns, workerSlots } from "../helpers/server.js";
@@ -266,30 +267,37 @@ describe("the cost of a commit", () => {
       // The first query after the commit sees it (the lazy path), without waiting for a tick.
       expect(dns.view(w.nets[0]!.vpcId).resolve(regional(w, e), "A").answers).toHaveLength(2);
       expect(dns.view().resolve(regional(w, e), "A").answers).toHaveLength(2);
-      // A shard that had names gets the endpoint's in place: only the VPC's zones are assembled
-      // again. A shard the endpoint is the first in is built from its data (its names alone).
+      // The VPC's view gets the zones at the endpoint's names (regional, two zonal) and nothing
+      // is assembled again; a shard that had names gets them in place. A shard the endpoint is
+      // the first in is built from its data (its names alone).
       const home = vpceShard(regional(w, e));
       const shared = [...w.state.all("vpcEndpoint")].some(
         (o) => o.id !== e.id && endpointServesDns(o) && vpceShard(regional(w, o)) === home,
       );
       expect(delta(dns.work(), before)).toEqual({
         endpointsDerived: 1,
-        zonesAssembled: shared ? 1 : 2,
-        vpcViewsBuilt: 1,
+        zonesAssembled: shared ? 0 : 1,
+        originsAssembled: 3,
+        vpcViewsBuilt: 0,
         publicViewsBuilt: shared ? 0 : 1,
-        viewsPatched: shared ? 1 : 0,
+        viewsPatched: shared ? 2 : 1,
         fullRebuilds: 0,
         drift: 0,
       });
       expect(dns.view()).not.toBe(pub);
       for (const [i, n] of w.nets.entries()) if (i > 0) expect(dns.view(n.vpcId), `VPC ${i}`).toBe(views[i]);
 
-      // pending → available changes no record: the endpoint is derived again, no view is.
+      // pending → available changes no field a record reads: nothing is derived or built again.
       const mid = dns.work();
+      const pubBefore = dns.view();
       settle(w);
       expect(w.state.get("vpcEndpoint", e.id)!.state).toBe("available");
-      dns.view();
-      expect(delta(dns.work(), mid)).toMatchObject({ endpointsDerived: 1, zonesAssembled: 0 });
+      expect(dns.view()).toBe(pubBefore);
+      expect(delta(dns.work(), mid)).toMatchObject({
+        endpointsDerived: 0,
+        zonesAssembled: 0,
+        viewsPatched: 0,
+      });
       expect(dns.rebuildAll()).toBe(0);
     },
   );
@@ -405,16 +413,20 @@ describe("what a change rebuilds", () => {
 });
 
 type Step = {
-  op: "create" | "modify" | "privateDns" | "delete" | "settle";
+  op: "create" | "s3" | "modify" | "privateDns" | "delete" | "settle";
   net: number;
   pick: number;
   flag: boolean;
 };
 
+const S3 = "com.amazonaws.us-east-1.s3";
+
 /** One step on the world; a step the API would refuse (quota, a name claimed) commits nothing. */
 function apply(w: World, s: Step): void {
   const net = w.nets[s.net % w.nets.length]!;
-  const mine = [...w.state.all("vpcEndpoint")].filter((e) => e.vpcId === net.vpcId && e.state !== "deleted");
+  const mine = [...w.state.all("vpcEndpoint")].filter(
+    (e) => e.vpcId === net.vpcId && e.type === "Interface" && e.state !== "deleted",
+  );
   const e = mine.length > 0 ? mine[s.pick % mine.length] : undefined;
   const subnet = net.subnetIds[s.pick % net.subnetIds.length]!;
   try {
@@ -428,7 +440,17 @@ function apply(w: World, s: Step): void {
           subnetIds: s.flag ? net.subnetIds : [subnet],
           privateDnsEnabled: s.flag,
         });
-      } else if (s.op === "settle") runLifecycle(tx, w.rt, ALWAYS_READY);
+      } else if (s.op === "s3")
+        // Private DNS only for inbound endpoints keeps the private names out of the VPC's view.
+        createVpcEndpoint(tx, w.ctx, {
+          vpcId: net.vpcId,
+          type: "Interface",
+          serviceName: S3,
+          subnetIds: [subnet],
+          privateDnsEnabled: s.flag,
+          dnsOptions: s.flag ? { privateDnsOnlyForInboundResolverEndpoint: s.pick % 2 === 0 } : undefined,
+        });
+      else if (s.op === "settle") runLifecycle(tx, w.rt, ALWAYS_READY);
       else if (!e) return;
       else if (s.op === "delete") deleteVpcEndpoints(tx, w.ctx, [e.id]);
       else if (s.op === "privateDns") modifyVpcEndpoint(tx, w.ctx, e.id, { privateDnsEnabled: s.flag });
@@ -441,12 +463,32 @@ function apply(w: World, s: Step): void {
   }
 }
 
-describe("patched shards against views built from scratch", () => {
+/**
+ * The random world's extras: an S3 gateway endpoint and an instance with a public address in
+ * VPC 0 (instance names sit beside endpoint names in its view and the public one), and in VPC 2
+ * a private hosted zone above the AWS services' private names (it shadows them there).
+ */
+function addExtras(w: World): void {
+  const [a, , c] = w.nets;
+  w.state.transact((tx) => {
+    createVpcEndpoint(tx, w.ctx, { vpcId: a!.vpcId, type: "Gateway", serviceName: S3 });
+    runInstances(tx, w.ctx, { imageId: "ami-12345678", subnetId: a!.subnetIds[0], associatePublicIp: true });
+    createHostedZone(tx, w.ctx, {
+      name: "us-east-1.amazonaws.com",
+      callerReference: "shadow",
+      vpc: { vpcId: c!.vpcId, vpcRegion: "us-east-1" },
+    });
+  });
+  settle(w);
+}
+
+describe("patched views against views built from scratch", () => {
   it("after any sequence of creates, modifies and deletes, every view is what a full rebuild makes", async () => {
     const w = buildWorld(3, 2);
+    addExtras(w);
     dns = await start(w);
     const step = fc.record({
-      op: fc.constantFrom("create", "modify", "privateDns", "delete", "settle"),
+      op: fc.constantFrom("create", "s3", "modify", "privateDns", "delete", "settle"),
       net: fc.nat(2),
       pick: fc.nat(40),
       flag: fc.boolean(),
@@ -460,18 +502,39 @@ describe("patched shards against views built from scratch", () => {
           apply(w, s);
           // Queries see each commit at once (the lazy refresh), patched or built.
           dns!.view();
+          for (const n of w.nets) dns!.view(n.vpcId);
         }
         patched += dns!.work().viewsPatched - before;
-        // A rebuild from the whole state compares each view with the one the patches made.
-        expect(dns!.rebuildAll(), JSON.stringify(steps)).toBe(0);
-        // And the answers: every endpoint name, and one just beside it, as one zone would give them.
+        const label = JSON.stringify(steps);
+        // Each VPC's view holds what one built from the whole state afresh holds.
+        const fresh = new ZoneData(w.state);
+        fresh.take();
+        for (const n of w.nets)
+          expect(dns!.view(n.vpcId).signature(), `${n.vpcId} ${label}`).toBe(
+            new View(fresh.zonesOf(n.vpcId)!).signature(),
+          );
+        // A rebuild from the whole state compares each view (VPCs, main public view, shards)
+        // with the one the patches made.
+        expect(dns!.rebuildAll(), label).toBe(0);
+        // And the answers: every public endpoint name, and one just beside it, as one zone
+        // would give them; names outside vpce.amazonaws.com from the main public view.
         const rrs: RR[] = [];
         for (const e of w.state.all("vpcEndpoint")) {
           if (!endpointServesDns(e)) continue;
-          for (const n of endpointAddresses(w.state, e))
-            if (n.kind !== "private" && inZone(n.name.replace(/^\*\./, ""), VPCE_ORIGIN))
-              for (const a of n.addresses)
-                rrs.push({ name: n.name, type: "A", ttl: ENDPOINT_RECORD_TTL, data: a });
+          for (const n of endpointAddresses(w.state, e)) {
+            if (n.kind === "private") continue;
+            if (!inZone(n.name.replace(/^\*\./, ""), VPCE_ORIGIN)) {
+              const got = dns!
+                .view()
+                .resolve(n.name, "A")
+                .answers.map((a) => a.data);
+              expect(got, n.name).toEqual(n.addresses);
+              checked++;
+              continue;
+            }
+            for (const a of n.addresses)
+              rrs.push({ name: n.name, type: "A", ttl: ENDPOINT_RECORD_TTL, data: a });
+          }
         }
         const reference = new View([{ origin: VPCE_ORIGIN, records: rrs }], { outside: "NXDOMAIN" });
         for (const { name } of rrs)
@@ -483,7 +546,10 @@ describe("patched shards against views built from scratch", () => {
       {
         numRuns: 25,
         // A create, a subnet removed, a subnet added back, private DNS toggled, a delete: the
-        // patch path on names that come, change and go, whatever the seed draws.
+        // patch path on names that come, change and go, whatever the seed draws. Then a name
+        // outside vpce.amazonaws.com (SageMaker notebooks: the main public view) and S3 with
+        // private DNS for inbound endpoints only, and not, each created, changed and deleted,
+        // and private names created under VPC 2's shadowing private hosted zone.
         examples: [
           [
             [
@@ -494,6 +560,21 @@ describe("patched shards against views built from scratch", () => {
               { op: "privateDns", net: 0, pick: 2, flag: false },
               { op: "delete", net: 0, pick: 2, flag: false },
               { op: "delete", net: 1, pick: 0, flag: false },
+            ],
+          ],
+          [
+            [
+              { op: "create", net: 1, pick: 1, flag: true },
+              { op: "settle", net: 1, pick: 0, flag: false },
+              { op: "modify", net: 1, pick: 2, flag: false },
+              { op: "delete", net: 1, pick: 2, flag: false },
+              { op: "s3", net: 0, pick: 0, flag: true },
+              { op: "s3", net: 0, pick: 1, flag: true },
+              { op: "settle", net: 0, pick: 0, flag: false },
+              { op: "privateDns", net: 0, pick: 3, flag: false },
+              { op: "delete", net: 0, pick: 3, flag: false },
+              { op: "create", net: 2, pick: 7, flag: true },
+              { op: "modify", net: 2, pick: 2, flag: false },
             ],
           ],
         ],

@@ -1,5 +1,7 @@
+import packet from "dns-packet";
 import { describe, expect, it } from "vitest";
 import { type Answer, type RR, View, type Zone } from "../../src/dns/index.js";
+import { rrWire } from "../../src/dns/view.js";
 import { ENDPOINT, sampleView, zones } from "./fixtures.js";
 
 /** An answer RR as "name TYPE data" with the data flattened, to compare tables easily. */
@@ -368,5 +370,36 @@ describe("View construction rejects bad zones", () => {
     expect((v.resolve("t.test", "TXT").answers[0]!.data as Buffer[]).map((b) => b.length)).toEqual([
       255, 255, 90,
     ]);
+  });
+});
+
+describe("record wire forms", () => {
+  it("writes an A record exactly as dns-packet does, whatever its address", () => {
+    const cases: [string, number][] = [
+      ["127.1.0.5", 60],
+      ["0.0.0.0", 0],
+      ["255.255.255.255", 0x7fffffff],
+      ["10.20.30.40", 300],
+      // Not addresses: the view's checks refuse them before any encoding; here both paths agree.
+      ["1.2.3", 60],
+      ["1.2.3.256", 60],
+      ["01.2.3.4", 60],
+      ["1.2.3.4.5", 60],
+    ];
+    for (const [data, ttl] of cases) {
+      const rr: RR = { name: "a.example", type: "A", ttl, data };
+      let expected: string;
+      try {
+        const full = packet.encode({
+          type: "response",
+          answers: [{ ...rr, name: ".", class: "IN" } as packet.Answer],
+        });
+        expected = Buffer.from(full.subarray(13)).toString("hex");
+      } catch {
+        expect(() => rrWire({ ...rr }), data).toThrow();
+        continue;
+      }
+      expect(rrWire({ ...rr }).toString("hex"), data).toBe(expected);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SERVER_NODE_FLAGS } from "../../src/package.js";
 import { testPublicDns, workerSlots } from "./server.js";
 
 export const BIN = join(import.meta.dirname, "../../bin/privlink.js");
@@ -31,6 +32,8 @@ export async function spawnPrivlink(
   const child = spawn(
     process.execPath,
     [
+      // What the bin's shebang runs: node with the server's V8 flags.
+      ...SERVER_NODE_FLAGS,
       BIN,
       "up",
       "--port",

@@ -38,10 +38,10 @@ describe("PrivateLink metrics from real traffic", () => {
     await w.send(SENT);
     const now = rt.now().getTime();
     minute = new Date(now - (now % 60_000));
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
     // The minute is written once the injected clock has left it.
     rt.advance(60_000);
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
   }, 60_000);
 
   afterAll(async () => {

@@ -226,7 +226,7 @@ describe("privlink cost windows NAT bytes and prices inter-AZ flows", () => {
     flow({ src: enis[0]!, nat: natId }, 500, 700);
     flow({ src: enis[0]!, dst: enis[1]! }, 4000, 6000);
     rt.advance(120_000);
-    server.cloudwatch.tick();
+    await server.cloudwatch.tick();
     const natBytes = async (since: Date, untilT: Date) =>
       (await cost(`since=${since.toISOString()}&until=${untilT.toISOString()}`)).lines.find(
         (l: { resource: string; usageType: string }) =>

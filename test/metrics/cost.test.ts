@@ -48,7 +48,7 @@ describe("privlink cost", () => {
       );
     // 6 GB and 4 GB processed, as the data plane's publisher would have recorded them.
     const now = Math.floor(rt.now().getTime() / 1000);
-    server.cloudwatch.metrics.store.put(
+    await server.cloudwatch.metrics.store.put(
       ids.map((id, i) => {
         const ep = server.state.get("vpcEndpoint", id)!;
         return {

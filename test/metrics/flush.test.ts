@@ -80,9 +80,9 @@ describe("flushing the current minute's metrics", () => {
 
     // The rest of the minute: sampled within it (the 10-second tick), written once the clock has left it.
     await w.send(500);
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
     rt.advance(60_000);
-    w.server.cloudwatch.tick();
+    await w.server.cloudwatch.tick();
     expect(await bytesNow("Sum")).toEqual({ values: [42_500], times: [minute] });
     // Still one sample for the minute, and the 5-minute rollup agrees with it.
     expect((await bytesNow("SampleCount")).values).toEqual([1]);

@@ -184,10 +184,10 @@ describe("a flow crossing a transit gateway and two AZs: TGW flow log and cost",
       "the flow closed",
     );
     await server.flowLogs.tick();
-    server.cloudwatch.flush();
+    await server.cloudwatch.flush();
     rt.advance(61_000);
     await server.flowLogs.tick();
-    server.cloudwatch.tick();
+    await server.cloudwatch.tick();
     records = fileRecords();
   }, 120_000);
 

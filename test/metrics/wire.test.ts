@@ -304,7 +304,7 @@ describe("CloudWatch's three wires", () => {
         MetricData: [{ MetricName: "Errors", Value: 42, Timestamp: minuteAgo() }],
       }),
     );
-    server.cloudwatch.tick();
+    await server.cloudwatch.tick();
     const next = await cw.send(new DescribeAlarmsCommand({ StateValue: "ALARM" }));
     expect(next.MetricAlarms?.map((a) => a.AlarmName)).toEqual(["too-many-errors"]);
     expect(next.MetricAlarms?.[0]?.StateReason).toMatch(

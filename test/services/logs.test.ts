@@ -410,7 +410,7 @@ describe("cross-account delivery", () => {
 describe("the in-process delivery API", () => {
   it("writes records as PutLogEvents would, creating the group and stream when asked", async () => {
     const now = Date.now();
-    const result = srv.logs.putEvents(
+    const result = await srv.logs.putEvents(
       {
         accountId: "000000000000",
         region: "us-east-1",
@@ -428,7 +428,7 @@ describe("the in-process delivery API", () => {
       new GetLogEventsCommand({ logGroupName: "/flow-logs", logStreamName: "eni-0123" }),
     );
     expect(got.events?.map((e) => e.message)).toEqual(["2 000000000000 eni-0123 ACCEPT"]);
-    expect(() =>
+    await expect(
       srv.logs.putEvents({
         accountId: "000000000000",
         region: "us-east-1",
@@ -436,11 +436,11 @@ describe("the in-process delivery API", () => {
         logStreamName: "s",
         events: [],
       }),
-    ).toThrow("The specified log group does not exist.");
+    ).rejects.toThrow("The specified log group does not exist.");
   });
 
   it("drops the events of groups a reset removed", async () => {
-    srv.logs.putEvents(
+    await srv.logs.putEvents(
       {
         accountId: "000000000000",
         region: "us-east-1",
@@ -451,7 +451,7 @@ describe("the in-process delivery API", () => {
       { createMissing: true },
     );
     await srv.admin("POST", "/_privlink/reset");
-    expect(srv.logs.expire()).toBeGreaterThan(0);
-    expect(srv.logs.expire()).toBe(0);
+    expect(await srv.logs.expire()).toBeGreaterThan(0);
+    expect(await srv.logs.expire()).toBe(0);
   });
 });

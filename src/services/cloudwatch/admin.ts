@@ -15,7 +15,7 @@ export function cloudWatchAdminRoutes(
   return {
     "POST /_privlink/cloudwatch/flush": async () => {
       await before?.();
-      return { status: 200, body: cloudwatch.flush() };
+      return { status: 200, body: await cloudwatch.flush() };
     },
   };
 }

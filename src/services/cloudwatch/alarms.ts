@@ -6,7 +6,11 @@ import * as v from "./validate.js";
 /**
  * Metric alarms: PutMetricAlarm, DescribeAlarms, DeleteAlarms and the state evaluation
  * CloudWatch runs every period (M of N datapoints breaching, TreatMissingData). Alarms live in
- * the metric store; states are re-evaluated on each publisher tick and on DescribeAlarms.
+ * the metric store; states are re-evaluated on each publisher tick (on a shared store by the
+ * one node that leads it: MetricStore.leads) and on DescribeAlarms (on whichever node answers).
+ * A state change is written as a transition from the state it was computed from
+ * (MetricStore.transitionAlarm), so two nodes that see the same change write it once, with one
+ * StateTransitionedTimestamp.
  */
 
 export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
@@ -53,7 +57,7 @@ export class CloudWatchAlarms {
     private readonly now: () => Date,
   ) {}
 
-  put(scope: Scope, input: Record<string, any>): void {
+  async put(scope: Scope, input: Record<string, any>): Promise<void> {
     const name = v.required<string>(input.AlarmName, "AlarmName");
     if (name.length > 255) throw v.invalidValue("The parameter AlarmName must be at most 255 characters.");
     const evaluationPeriods = v.required<number>(input.EvaluationPeriods, "EvaluationPeriods");
@@ -90,7 +94,7 @@ export class CloudWatchAlarms {
       v.dimensions(input.Dimensions, "Dimensions");
     }
     const at = this.now().toISOString();
-    const old = this.find(scope, name);
+    const old = await this.find(scope, name);
     const alarm: Alarm = {
       AlarmName: name,
       AlarmArn: `arn:aws:cloudwatch:${scope.region}:${scope.accountId}:alarm:${name}`,
@@ -117,10 +121,10 @@ export class CloudWatchAlarms {
       StateTransitionedTimestamp: old?.StateTransitionedTimestamp ?? at,
       AlarmConfigurationUpdatedTimestamp: at,
     };
-    this.metrics.store.saveAlarm(scope.accountId, scope.region, name, alarm);
+    await this.metrics.store.saveAlarm(scope.accountId, scope.region, name, alarm);
   }
 
-  describe(
+  async describe(
     scope: Scope,
     input: {
       AlarmNames?: string[];
@@ -129,13 +133,13 @@ export class CloudWatchAlarms {
       MaxRecords?: number;
       NextToken?: string;
     },
-  ): { MetricAlarms: Record<string, unknown>[]; CompositeAlarms: []; NextToken?: string } {
+  ): Promise<{ MetricAlarms: Record<string, unknown>[]; CompositeAlarms: []; NextToken?: string }> {
     if (input.AlarmNames?.length && input.AlarmNamePrefix)
       throw v.invalidCombination("The parameters AlarmNames and AlarmNamePrefix are mutually exclusive.");
-    this.evaluateScope(scope);
     const max = input.MaxRecords ?? 50;
     if (max < 1 || max > 100) throw v.invalidValue("The parameter MaxRecords must be between 1 and 100.");
-    const list = this.list(scope).filter(
+    await this.evaluateScope(scope);
+    const list = (await this.list(scope)).filter(
       (a) =>
         (!input.AlarmNames?.length || input.AlarmNames.includes(a.AlarmName)) &&
         (!input.AlarmNamePrefix || a.AlarmName.startsWith(input.AlarmNamePrefix)) &&
@@ -154,41 +158,42 @@ export class CloudWatchAlarms {
     };
   }
 
-  delete(scope: Scope, names: string[] | undefined): void {
+  async delete(scope: Scope, names: string[] | undefined): Promise<void> {
     const list = v.required(names?.length ? names : undefined, "AlarmNames");
-    const missing = list.filter((n) => !this.find(scope, n));
+    const existing = new Set((await this.list(scope)).map((a) => a.AlarmName));
+    const missing = list.filter((n) => !existing.has(n));
     if (missing.length) throw new AwsError("ResourceNotFound", `${missing.join(", ")} does not exist.`, 404);
-    for (const n of list) this.metrics.store.deleteAlarm(scope.accountId, scope.region, n);
+    for (const n of list) await this.metrics.store.deleteAlarm(scope.accountId, scope.region, n);
   }
 
   /** Every alarm of every account: what the publisher's tick calls. */
-  evaluateAll(): void {
-    for (const scope of this.metrics.store.allAlarmScopes()) this.evaluateScope(scope);
+  async evaluateAll(): Promise<void> {
+    for (const scope of await this.metrics.store.allAlarmScopes()) await this.evaluateScope(scope);
   }
 
-  private evaluateScope(scope: Scope): void {
-    for (const a of this.list(scope)) {
-      const next = this.evaluate(scope, a);
+  private async evaluateScope(scope: Scope): Promise<void> {
+    for (const a of await this.list(scope)) {
+      const next = await this.evaluate(scope, a);
       if (next.StateValue !== a.StateValue)
-        this.metrics.store.saveAlarm(scope.accountId, scope.region, a.AlarmName, next);
+        await this.metrics.store.transitionAlarm({ ...scope, name: a.AlarmName }, a.StateValue, next);
     }
   }
 
-  private list(scope: Scope): Alarm[] {
-    return this.metrics.store.alarms(scope.accountId, scope.region) as Alarm[];
+  private async list(scope: Scope): Promise<Alarm[]> {
+    return (await this.metrics.store.alarms(scope.accountId, scope.region)) as Alarm[];
   }
 
-  private find(scope: Scope, name: string): Alarm | undefined {
-    return this.list(scope).find((a) => a.AlarmName === name);
+  private async find(scope: Scope, name: string): Promise<Alarm | undefined> {
+    return (await this.list(scope)).find((a) => a.AlarmName === name);
   }
 
   /** The alarm's state from the last EvaluationPeriods complete periods. */
-  evaluate(scope: Scope, a: Alarm): Alarm {
+  async evaluate(scope: Scope, a: Alarm): Promise<Alarm> {
     const nowSec = Math.floor(this.now().getTime() / 1000);
     const period = a.Period ?? a.Metrics?.find((q) => q.MetricStat)?.MetricStat?.Period ?? 60;
     const end = nowSec - (nowSec % period);
     const start = end - a.EvaluationPeriods * period;
-    const values = this.values(scope, a, start, end, period, nowSec);
+    const values = await this.values(scope, a, start, end, period, nowSec);
     const op = OPERATORS[a.ComparisonOperator]!;
     const m = a.DatapointsToAlarm ?? a.EvaluationPeriods;
     const present = [...values.values()];
@@ -215,16 +220,16 @@ export class CloudWatchAlarms {
     };
   }
 
-  private values(
+  private async values(
     scope: Scope,
     a: Alarm,
     start: number,
     end: number,
     period: number,
     now: number,
-  ): Map<number, number> {
+  ): Promise<Map<number, number>> {
     if (a.Metrics?.length) {
-      const out = this.metrics.getMetricData(scope, {
+      const out = await this.metrics.getMetricData(scope, {
         MetricDataQueries: a.Metrics,
         StartTime: new Date(start * 1000),
         EndTime: new Date(end * 1000),
@@ -233,14 +238,14 @@ export class CloudWatchAlarms {
       const r = out.MetricDataResults[0];
       return new Map((r?.Timestamps ?? []).map((t, k) => [t.getTime() / 1000, r!.Values[k]!]));
     }
-    const series = this.metrics.exact(
+    const series = await this.metrics.exact(
       scope,
       a.Namespace!,
       a.MetricName!,
       a.Dimensions.map((d) => ({ name: d.Name, value: d.Value })),
     );
     if (!series) return new Map();
-    const buckets = this.metrics.read(series, start, end, period, now);
+    const buckets = await this.metrics.read(series, start, end, period, now);
     return new Map([...buckets].map(([t, agg]) => [t, statistic(agg, a.Statistic as never)]));
   }
 }

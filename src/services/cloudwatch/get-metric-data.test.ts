@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CloudWatchMetrics } from "./metrics.js";
 import { STATISTICS } from "./statistics.js";
-import { MetricStore } from "./store.js";
+import { SqliteMetricStore } from "./store.js";
 
 const scope = { accountId: "000000000000", region: "us-east-1" };
 const key = {
@@ -13,7 +13,7 @@ const key = {
 
 describe("GetMetricData folds stored points into periods per statistic", () => {
   const now = 1_800_000_000 - (1_800_000_000 % 3600);
-  const store = new MetricStore(":memory:");
+  const store = new SqliteMetricStore(":memory:");
   const metrics = new CloudWatchMetrics(store, () => new Date(now * 1000));
   // Three minutes in one 5-minute period (two samples in the first), one minute in the next.
   const t0 = now - 3600;
@@ -26,15 +26,15 @@ describe("GetMetricData folds stored points into periods per statistic", () => {
   const window = { StartTime: new Date((t0 - 600) * 1000), EndTime: new Date(now * 1000) };
   const metric = { Namespace: "Shop", MetricName: "Latency", Dimensions: [{ Name: "Api", Value: "cart" }] };
 
-  it("answers every statistic as GetMetricStatistics does, newest first by default", () => {
-    const out = metrics.getMetricData(scope, {
+  it("answers every statistic as GetMetricStatistics does, newest first by default", async () => {
+    const out = await metrics.getMetricData(scope, {
       ...window,
       MetricDataQueries: STATISTICS.map((stat) => ({
         Id: stat.toLowerCase(),
         MetricStat: { Metric: metric, Period: 300, Stat: stat },
       })),
     });
-    const stats = metrics.getMetricStatistics(scope, {
+    const stats = await metrics.getMetricStatistics(scope, {
       ...metric,
       ...window,
       Period: 300,
@@ -58,8 +58,8 @@ describe("GetMetricData folds stored points into periods per statistic", () => {
     ]);
   });
 
-  it("ascending order on request, and an empty series for a metric that does not exist", () => {
-    const out = metrics.getMetricData(scope, {
+  it("ascending order on request, and an empty series for a metric that does not exist", async () => {
+    const out = await metrics.getMetricData(scope, {
       ...window,
       ScanBy: "TimestampAscending",
       MetricDataQueries: [

@@ -63,7 +63,7 @@ export class CloudWatchMetrics {
     return Math.floor(this.now().getTime() / 1000);
   }
 
-  putMetricData(
+  async putMetricData(
     scope: Scope,
     input: {
       Namespace?: string;
@@ -78,7 +78,7 @@ export class CloudWatchMetrics {
         Unit?: string;
       }[];
     },
-  ): void {
+  ): Promise<void> {
     const ns = v.namespace(input.Namespace);
     if (ns.startsWith("AWS/"))
       throw v.invalidValue(
@@ -103,10 +103,10 @@ export class CloudWatchMetrics {
         );
       return { key, ts: ts - (ts % 60), agg: aggregateOf(d, at), unit: d.Unit };
     });
-    this.store.put(rows);
+    await this.store.put(rows);
   }
 
-  getMetricStatistics(
+  async getMetricStatistics(
     scope: Scope,
     input: {
       Namespace?: string;
@@ -119,7 +119,7 @@ export class CloudWatchMetrics {
       ExtendedStatistics?: string[];
       Unit?: string;
     },
-  ): { Label: string; Datapoints: Record<string, unknown>[] } {
+  ): Promise<{ Label: string; Datapoints: Record<string, unknown>[] }> {
     const ns = v.namespace(input.Namespace);
     const name = v.required(input.MetricName, "MetricName");
     const period = v.period(input.Period, "Period");
@@ -143,8 +143,10 @@ export class CloudWatchMetrics {
         `You have requested up to ${count.toLocaleString("en-US")} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
       );
     const dims = v.dimensions(input.Dimensions, "Dimensions");
-    const series = this.exact(scope, ns, name, dims);
-    const buckets = series ? this.read(series, start, win.end, period, now) : new Map<number, Aggregate>();
+    const series = await this.exact(scope, ns, name, dims);
+    const buckets = series
+      ? await this.read(series, start, win.end, period, now)
+      : new Map<number, Aggregate>();
     const unit = input.Unit ?? series?.unit ?? "None";
     return {
       Label: name,
@@ -156,7 +158,7 @@ export class CloudWatchMetrics {
     };
   }
 
-  getMetricData(
+  async getMetricData(
     scope: Scope,
     input: {
       MetricDataQueries?: MetricDataQuery[];
@@ -166,7 +168,7 @@ export class CloudWatchMetrics {
       MaxDatapoints?: number;
       NextToken?: string;
     },
-  ): { MetricDataResults: MetricDataResult[]; Messages: [] } {
+  ): Promise<{ MetricDataResults: MetricDataResult[]; Messages: [] }> {
     const queries = v.required(
       input.MetricDataQueries?.length ? input.MetricDataQueries : undefined,
       "MetricDataQueries",
@@ -181,7 +183,7 @@ export class CloudWatchMetrics {
       throw v.invalidValue(`The value ${scanBy} for parameter ScanBy is not valid.`);
     const checked = checkQueries(queries);
     const now = this.nowSec();
-    const computed = this.fetchStats(scope, checked, win, now);
+    const computed = await this.fetchStats(scope, checked, win, now);
     let total = 0;
     const stack = new Set<string>();
     const resolve = (id: string): Series => {
@@ -224,7 +226,7 @@ export class CloudWatchMetrics {
     return { MetricDataResults: results, Messages: [] };
   }
 
-  listMetrics(
+  async listMetrics(
     scope: Scope,
     input: {
       Namespace?: string;
@@ -233,25 +235,23 @@ export class CloudWatchMetrics {
       NextToken?: string;
       RecentlyActive?: string;
     },
-  ): {
+  ): Promise<{
     Metrics: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }[];
     NextToken?: string;
-  } {
+  }> {
     const filter = v.dimensions(input.Dimensions, "Dimensions", false);
     if (input.RecentlyActive !== undefined && input.RecentlyActive !== "PT3H")
       throw v.invalidValue(
         `The value ${input.RecentlyActive} for parameter RecentlyActive is not valid. Valid value: PT3H`,
       );
     const since = input.RecentlyActive ? this.nowSec() - 3 * 3600 : Number.NEGATIVE_INFINITY;
-    const all = this.store
-      .series(scope.accountId, scope.region, input.Namespace, input.MetricName)
-      .filter(
-        (s) =>
-          s.lastTs >= since &&
-          filter.every((f) =>
-            s.dimensions.some((d) => d.name === f.name && (!f.value || d.value === f.value)),
-          ),
-      );
+    const all = (
+      await this.store.series(scope.accountId, scope.region, input.Namespace, input.MetricName)
+    ).filter(
+      (s) =>
+        s.lastTs >= since &&
+        filter.every((f) => s.dimensions.some((d) => d.name === f.name && (!f.value || d.value === f.value))),
+    );
     const offset = input.NextToken ? decodeToken(input.NextToken) : 0;
     const page = all.slice(offset, offset + PAGE);
     return {
@@ -265,34 +265,39 @@ export class CloudWatchMetrics {
   }
 
   /** The one stored metric with exactly these dimensions (CloudWatch matches the whole set). */
-  exact(scope: Scope, ns: string, name: string, dims: readonly Dimension[]): StoredSeries | undefined {
+  async exact(
+    scope: Scope,
+    ns: string,
+    name: string,
+    dims: readonly Dimension[],
+  ): Promise<StoredSeries | undefined> {
     const want = JSON.stringify(canonicalDimensions(dims));
-    return this.store
-      .series(scope.accountId, scope.region, ns, name)
-      .find((s) => JSON.stringify(s.dimensions) === want);
+    return (await this.store.series(scope.accountId, scope.region, ns, name)).find(
+      (s) => JSON.stringify(s.dimensions) === want,
+    );
   }
 
   /** Stored aggregates of one metric grouped into periods starting at `start`. */
-  read(
+  async read(
     series: StoredSeries,
     start: number,
     end: number,
     period: number,
     now: number,
-  ): Map<number, Aggregate> {
+  ): Promise<Map<number, Aggregate>> {
     const res = resolutionFor(period, start, now);
-    return bucket(this.store.points(series.id, res, start - (start % res), end), start, period);
+    return bucket(await this.store.points(series.id, res, start - (start % res), end), start, period);
   }
 
   /** Every metric query's series, read in one batch before expressions refer to them. */
-  private fetchStats(
+  private async fetchStats(
     scope: Scope,
     checked: Map<string, CheckedQuery>,
     win: { start: number; end: number },
     now: number,
-  ): Map<string, Series> {
+  ): Promise<Map<string, Series>> {
     const stats = [...checked.values()].filter((q) => q.stat);
-    const series = readStatSeries(
+    const series = await readStatSeries(
       this.store,
       scope,
       stats.map((q) => q.stat!),

@@ -65,8 +65,12 @@ export class PendingMinutes {
     else old.agg = single(old.agg.sum + value);
   }
 
-  /** Writes (and forgets) every minute `due` says is over; answers how many datapoints. */
-  write(store: MetricStore, due: (minute: number) => boolean): number {
+  /**
+   * Writes (and forgets) every minute `due` says is over, in one batch; answers how many
+   * datapoints. The minutes are taken at once, so a tick that comes before the write settles
+   * does not write them again.
+   */
+  async write(store: MetricStore, due: (minute: number) => boolean): Promise<number> {
     const rows: PointRow[] = [];
     for (const [minute, bucket] of this.pending) {
       if (!due(minute)) continue;
@@ -80,7 +84,7 @@ export class PendingMinutes {
         });
       this.pending.delete(minute);
     }
-    if (rows.length) store.put(rows);
+    if (rows.length) await store.put(rows);
     return rows.length;
   }
 

@@ -13,7 +13,8 @@ export interface CounterRow {
   dropped: number;
 }
 export interface CounterSource {
-  snapshot(): {
+  /** `lead`: whether this node leads the metric store (MetricStore.leads): only it adds the agents' counters. */
+  snapshot(lead: boolean): {
     endpoints: ({ vpcEndpointId: string } & CounterRow)[];
     enis: ({ networkInterfaceId: string } & CounterRow)[];
   };
@@ -40,16 +41,20 @@ export class PrivateLinkPublisher {
     private readonly now: () => Date,
   ) {}
 
-  /** Reads the counters now; writes every minute that is over. */
-  tick(): void {
+  /**
+   * Reads the counters now; writes every minute that is over. `lead` (MetricStore.leads): this
+   * node publishes what every node sees alike (the agents' counters, EndpointsCount from the
+   * State), so on a shared store it is published once; its own data plane's counters every node.
+   */
+  tick(lead = true): Promise<number> {
     const minute = minuteOf(this.now());
-    this.sample(minute);
-    this.pending.write(this.store, (m) => m < minute);
+    this.sample(minute, lead);
+    return this.pending.write(this.store, (m) => m < minute);
   }
 
   /** Writes everything, the current minute included (flush, shutdown); answers the datapoints written. */
-  flushAll(): number {
-    this.sample(minuteOf(this.now()));
+  flushAll(lead = true): Promise<number> {
+    this.sample(minuteOf(this.now()), lead);
     return this.pending.write(this.store, () => true);
   }
 
@@ -58,8 +63,8 @@ export class PrivateLinkPublisher {
     this.pending.clear();
   }
 
-  private sample(minute: number): void {
-    const snap = this.source.snapshot();
+  private sample(minute: number, lead: boolean): void {
+    const snap = this.source.snapshot(lead);
     const next = new Map<string, CounterRow>();
     const endpointDelta = new Map<string, CounterRow>();
     for (const { vpcEndpointId, ...c } of snap.endpoints) {
@@ -72,7 +77,7 @@ export class PrivateLinkPublisher {
       this.publishEni(minute, networkInterfaceId, d);
     }
     for (const [id, d] of endpointDelta) this.publishEndpoint(minute, id, d);
-    this.publishEndpointCounts(minute);
+    if (lead) this.publishEndpointCounts(minute);
     this.last = next;
   }
 

@@ -57,17 +57,65 @@ export function canonicalDimensions(dims: readonly Dimension[]): Dimension[] {
 }
 
 /** The dims column: canonical order, [name, value] pairs, so equal sets are equal strings. */
-function dimsKey(dims: readonly Dimension[]): string {
+export function dimsKey(dims: readonly Dimension[]): string {
   return JSON.stringify(canonicalDimensions(dims).map((d) => [d.name, d.value]));
 }
 
+/** An alarm by its key. */
+export interface AlarmRef {
+  readonly accountId: string;
+  readonly region: string;
+  readonly name: string;
+}
+
+/** One metric's points at one resolution in [from, to), with the columns asked for. */
+export interface ColumnRead {
+  readonly seriesId: number;
+  readonly period: Resolution;
+  readonly from: number;
+  readonly to: number;
+  readonly cols: readonly PointColumn[];
+}
+
 /**
- * The CloudWatch metric store: its own SQLite file beside the state database, so that
- * datapoints never weigh on the in-memory State. Every datapoint is written at 1-minute,
- * 5-minute and 1-hour resolution at once (write-time rollups), so a 15-day query at an hourly
- * period reads 360 rows per metric, not 21,600; `compact` drops each resolution when AWS would.
+ * The CloudWatch metric store as the metric and alarm rules use it, apart from the in-memory
+ * State so that datapoints never weigh on it. Every datapoint is written at 1-minute, 5-minute
+ * and 1-hour resolution at once (write-time rollups), so a 15-day query at an hourly period
+ * reads 360 rows per metric, not 21,600; `compact` drops each resolution when AWS would. Two
+ * sides: {@link SqliteMetricStore} (the home's metrics.db, one node's) and PgMetricStore
+ * (pg-store.ts: the shared store's tables, every node's). Asynchronous because PostgreSQL is;
+ * the SQLite side does its work before returning, so a caller that does not wait for a write
+ * still reads it next.
  */
-export class MetricStore {
+export interface MetricStore {
+  /** Adds datapoints to what their minutes hold (see SqliteMetricStore.put); one transaction. */
+  put(rows: readonly PointRow[]): Promise<void>;
+  series(accountId: string, region: string, namespace?: string, metricName?: string): Promise<StoredSeries[]>;
+  points(seriesId: number, period: Resolution, from: number, to: number): Promise<StoredPoint[]>;
+  seriesIds(accountId: string, region: string, keys: readonly MetricRef[]): Promise<(number | undefined)[]>;
+  /** Each read's rows [ts, ...cols] in time order, element k answering read k. */
+  columns(reads: readonly ColumnRead[]): Promise<number[][][]>;
+  compact(nowSec: number): Promise<number>;
+  alarms(accountId: string, region: string): Promise<unknown[]>;
+  allAlarmScopes(): Promise<{ accountId: string; region: string }[]>;
+  saveAlarm(accountId: string, region: string, name: string, body: unknown): Promise<void>;
+  /**
+   * A state transition: writes `body` only while the stored alarm is still in state `from`;
+   * answers whether it did. Two evaluators that see the same change write it once.
+   */
+  transitionAlarm(alarm: AlarmRef, from: string, body: unknown): Promise<boolean>;
+  deleteAlarm(accountId: string, region: string, name: string): Promise<boolean>;
+  /**
+   * Whether this node does the store-wide work (alarm evaluation on the tick, compaction, the
+   * agents' and the State's metrics): on a home's file always; on the shared store one node.
+   */
+  leads(): Promise<boolean>;
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The SQLite side: its own file beside the state database. */
+export class SqliteMetricStore implements MetricStore {
   private readonly db: Database.Database;
   private readonly upsertSeries: Database.Statement;
   private readonly seriesId: Database.Statement;
@@ -136,7 +184,7 @@ export class MetricStore {
    * written early (POST /_privlink/cloudwatch/flush) and again when it is over reads as if it
    * had been written once.
    */
-  put(rows: readonly PointRow[]): void {
+  async put(rows: readonly PointRow[]): Promise<void> {
     if (rows.length) this.putBatch(rows);
   }
 
@@ -163,32 +211,23 @@ export class MetricStore {
   }
 
   /** Every metric of an account and region, optionally one namespace's. */
-  series(accountId: string, region: string, namespace?: string, metricName?: string): StoredSeries[] {
+  async series(accountId: string, region: string, ns?: string, name?: string): Promise<StoredSeries[]> {
     let sql = "SELECT id, ns, name, dims, unit, last FROM series WHERE account = ? AND region = ?";
     const args: string[] = [accountId, region];
-    if (namespace !== undefined) {
+    if (ns !== undefined) {
       sql += " AND ns = ?";
-      args.push(namespace);
+      args.push(ns);
     }
-    if (metricName !== undefined) {
+    if (name !== undefined) {
       sql += " AND name = ?";
-      args.push(metricName);
+      args.push(name);
     }
     sql += " ORDER BY ns, name, dims";
-    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
-      id: r.id,
-      accountId,
-      region,
-      namespace: r.ns,
-      metricName: r.name,
-      dimensions: (JSON.parse(r.dims) as [string, string][]).map(([name, value]) => ({ name, value })),
-      unit: r.unit ?? undefined,
-      lastTs: r.last,
-    }));
+    return (this.db.prepare(sql).all(...args) as SeriesRow[]).map((r) => toSeries(accountId, region, r));
   }
 
   /** Datapoints of one metric at one resolution in [from, to) (epoch seconds). */
-  points(seriesId: number, period: Resolution, from: number, to: number): StoredPoint[] {
+  async points(seriesId: number, period: Resolution, from: number, to: number): Promise<StoredPoint[]> {
     return (this.range.all(seriesId, period, from, to) as (Aggregate & { ts: number })[]).map((p) => ({
       ...p,
       period,
@@ -199,7 +238,11 @@ export class MetricStore {
    * The stored series of each key (undefined where there is none): a lookup on the series'
    * unique index each (joining the keys as one json_each table made SQLite scan it per series).
    */
-  seriesIds(accountId: string, region: string, keys: readonly MetricRef[]): (number | undefined)[] {
+  async seriesIds(
+    accountId: string,
+    region: string,
+    keys: readonly MetricRef[],
+  ): Promise<(number | undefined)[]> {
     return keys.map(
       (k) =>
         (
@@ -215,13 +258,11 @@ export class MetricStore {
    * (the primary key's, so SQLite does not sort). Only the columns asked for leave SQLite:
    * each column costs about as much as the row scan itself, and rows are arrays, not objects.
    */
-  columns(
-    seriesId: number,
-    period: Resolution,
-    from: number,
-    to: number,
-    cols: readonly PointColumn[],
-  ): number[][] {
+  async columns(reads: readonly ColumnRead[]): Promise<number[][][]> {
+    return reads.map((r) => this.columnsOf(r));
+  }
+
+  private columnsOf({ seriesId, period, from, to, cols }: ColumnRead): number[][] {
     const key = cols.join(",");
     let read = this.columnReads.get(key);
     if (!read) {
@@ -238,7 +279,7 @@ export class MetricStore {
    * AWS's retention: 1-minute datapoints for 15 days, 5-minute for 63 days, 1-hour for 455 days
    * (15 months). Each resolution already holds its rollup, so compaction only deletes.
    */
-  compact(nowSec: number): number {
+  async compact(nowSec: number): Promise<number> {
     const del = this.db.prepare("DELETE FROM points WHERE period = ? AND ts < ?");
     let removed = 0;
     for (const [period, keepSec] of RETENTION) removed += del.run(period, nowSec - keepSec).changes;
@@ -246,7 +287,7 @@ export class MetricStore {
     return removed;
   }
 
-  alarms(accountId: string, region: string): unknown[] {
+  async alarms(accountId: string, region: string): Promise<unknown[]> {
     return (
       this.db
         .prepare("SELECT body FROM alarms WHERE account = ? AND region = ? ORDER BY name")
@@ -256,7 +297,7 @@ export class MetricStore {
     ).map((r) => JSON.parse(r.body));
   }
 
-  allAlarmScopes(): { accountId: string; region: string }[] {
+  async allAlarmScopes(): Promise<{ accountId: string; region: string }[]> {
     return (
       this.db.prepare("SELECT DISTINCT account, region FROM alarms").all() as {
         account: string;
@@ -265,7 +306,7 @@ export class MetricStore {
     ).map((r) => ({ accountId: r.account, region: r.region }));
   }
 
-  saveAlarm(accountId: string, region: string, name: string, body: unknown): void {
+  async saveAlarm(accountId: string, region: string, name: string, body: unknown): Promise<void> {
     this.db
       .prepare(
         "INSERT INTO alarms (account, region, name, body) VALUES (?, ?, ?, ?) ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
@@ -273,7 +314,21 @@ export class MetricStore {
       .run(accountId, region, name, JSON.stringify(body));
   }
 
-  deleteAlarm(accountId: string, region: string, name: string): boolean {
+  async transitionAlarm(
+    { accountId, region, name }: AlarmRef,
+    from: string,
+    body: unknown,
+  ): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          "UPDATE alarms SET body = ? WHERE account = ? AND region = ? AND name = ? AND json_extract(body, '$.StateValue') = ?",
+        )
+        .run(JSON.stringify(body), accountId, region, name, from).changes > 0
+    );
+  }
+
+  async deleteAlarm(accountId: string, region: string, name: string): Promise<boolean> {
     return (
       this.db
         .prepare("DELETE FROM alarms WHERE account = ? AND region = ? AND name = ?")
@@ -281,23 +336,42 @@ export class MetricStore {
     );
   }
 
+  /** One node has the file: it does everything. */
+  async leads(): Promise<boolean> {
+    return true;
+  }
+
   /** POST /_privlink/reset: metrics go with the rest of the state. */
-  clear(): void {
+  async clear(): Promise<void> {
     this.db.exec("DELETE FROM points; DELETE FROM series; DELETE FROM alarms;");
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }
 
-interface Row {
-  id: number;
+/** A series row as either store returns it (PostgreSQL's BIGINTs come as strings). */
+export interface SeriesRow {
+  id: number | string;
   ns: string;
   name: string;
   dims: string;
   unit: string | null;
-  last: number;
+  last: number | string;
+}
+
+export function toSeries(accountId: string, region: string, r: SeriesRow): StoredSeries {
+  return {
+    id: Number(r.id),
+    accountId,
+    region,
+    namespace: r.ns,
+    metricName: r.name,
+    dimensions: (JSON.parse(r.dims) as [string, string][]).map(([name, value]) => ({ name, value })),
+    unit: r.unit ?? undefined,
+    lastTs: Number(r.last),
+  };
 }
 
 const DAY = 86_400;

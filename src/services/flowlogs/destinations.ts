@@ -94,7 +94,7 @@ export interface LogsSink {
     logGroupName: string;
     logStreamName: string;
     events: { timestamp: number; message: string }[];
-  }): void;
+  }): Promise<void>;
 }
 
 /**
@@ -112,7 +112,7 @@ export function logsDestination(logs: LogsSink): FlowLogDestination {
     async deliver(b) {
       const why = problem(b.flowLog);
       if (why) throw new Error(why);
-      logs.putEvents({
+      await logs.putEvents({
         accountId: b.flowLog.accountId,
         region: b.flowLog.region,
         logGroupName: b.flowLog.logGroupName!,

@@ -8,8 +8,8 @@ export function logsSink(state: State, logs: LogsService): LogsSink {
   return {
     hasGroup: (accountId, region, name) =>
       !!state.transact((tx) => findGroup(tx, { accountId, region, name })),
-    putEvents: (d) => {
-      logs.putEvents(d, { createMissing: true });
+    putEvents: async (d) => {
+      await logs.putEvents(d, { createMissing: true });
     },
   };
 }

@@ -136,7 +136,9 @@ const SPOOL_CHUNK_MAX = 64 * 1024;
 /**
  * Rendered lines waiting for the end of their window, kept in Buffers (outside the V8 heap):
  * the GC neither copies nor marks anything per closed flow while thousands a second wait out
- * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost).
+ * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost). Lines are
+ * copied in as they come, not gathered as text first: a window's unfinished text would stay on
+ * the heap, a tree of small strings, until the window is delivered.
  */
 class Spool {
   private readonly full: Buffer[] = [];
@@ -144,11 +146,15 @@ class Spool {
   private used = 0;
 
   append(line: string): void {
-    const n = Buffer.byteLength(line) + 1;
-    if (this.used + n > this.chunk.length) {
-      this.full.push(this.chunk.subarray(0, this.used));
-      this.chunk = Buffer.allocUnsafe(Math.max(n, Math.min(this.chunk.length * 2, SPOOL_CHUNK_MAX)));
-      this.used = 0;
+    // A UTF-16 unit is at most 3 bytes of UTF-8: with that much room left the line is copied
+    // without being measured first.
+    if (this.chunk.length - this.used < 3 * line.length + 1) {
+      const n = Buffer.byteLength(line) + 1;
+      if (this.used + n > this.chunk.length) {
+        this.full.push(this.chunk.subarray(0, this.used));
+        this.chunk = Buffer.allocUnsafe(Math.max(n, Math.min(this.chunk.length * 2, SPOOL_CHUNK_MAX)));
+        this.used = 0;
+      }
     }
     this.used += this.chunk.write(line, this.used);
     this.chunk[this.used++] = 0x0a;
@@ -200,9 +206,11 @@ export class FlowLogRecorder implements FlowTap {
   ) {}
 
   opened(flow: FlowInfo): RelayMeter | undefined {
-    const mine = this.watchesFor(flow, "ACCEPT");
-    if (mine.length === 0) return undefined;
+    const logs = this.logs();
+    if (logs.length === 0) return undefined;
     const t = this.nowSec();
+    const mine = this.watchesFor(flow, "ACCEPT", logs, t);
+    if (mine.length === 0) return undefined;
     for (const w of mine) {
       w.first = t;
       w.reqFlags |= SYN;
@@ -215,8 +223,10 @@ export class FlowLogRecorder implements FlowTap {
   }
 
   refused(flow: RefusedFlow): void {
+    const logs = this.logs();
+    if (logs.length === 0) return;
     const t = this.nowSec();
-    for (const w of this.watchesFor(flow, "REJECT")) {
+    for (const w of this.watchesFor(flow, "REJECT", logs, t)) {
       // A VPC flow log writes the REJECT on the refusing interface; a TGW one where the SYN passed.
       if (!w.tgw && w.eni.id !== flow.rejectEniId) continue;
       w.first = t;
@@ -323,26 +333,32 @@ export class FlowLogRecorder implements FlowTap {
       p = { flowLog: w.flowLog, start: w.first!, spool: new Spool() };
       byDue.set(due, p);
     } else if (w.first! < p.start) p.start = w.first!;
-    for (const r of this.records(w)) p.spool.append(renderRecord(fields, r));
+    this.render(w, fields, p.spool);
   }
 
   /**
-   * The request-direction and response-direction records of a window, as AWS logs both. Each
-   * record is one object literal: spreading a shared base into it made V8 build every record
-   * the slow way (about 25 times the cost), which mattered once records are rendered per close.
+   * The request-direction and response-direction records of a window, as AWS logs both, rendered
+   * into `spool` as they are built (no list of them per close). Each record is one object
+   * literal: spreading a shared base into it made V8 build every record the slow way (about 25
+   * times the cost), which mattered once records are rendered per close.
    */
-  private records(w: Watch): FlowRecord[] {
+  private render(w: Watch, fields: string[], spool: Spool): void {
     const t = w.tgw;
     const accountId = t
       ? (this.state.get("transitGateway", t.tgwId)?.accountId ?? w.eni.accountId)
       : w.eni.accountId;
     const azId = this.state.get("subnet", w.eni.subnetId)?.azId;
-    const out: FlowRecord[] = [];
     if (w.reqSegments > 0)
-      out.push(this.record(w, true, accountId, azId, w.reqBytes, w.reqFlags, w.reqSegments));
+      spool.append(
+        renderRecord(fields, this.record(w, true, accountId, azId, w.reqBytes, w.reqFlags, w.reqSegments)),
+      );
     if (w.action === "ACCEPT" && w.respSegments > 0)
-      out.push(this.record(w, false, accountId, azId, w.respBytes, w.respFlags, w.respSegments));
-    return out;
+      spool.append(
+        renderRecord(
+          fields,
+          this.record(w, false, accountId, azId, w.respBytes, w.respFlags, w.respSegments),
+        ),
+      );
   }
 
   /** One direction's record: `forward` is the request's (source to destination). */
@@ -383,22 +399,35 @@ export class FlowLogRecorder implements FlowTap {
     };
   }
 
-  private watchesFor(flow: FlowInfo, action: "ACCEPT" | "REJECT"): Watch[] {
+  /** The watches of a flow on each interface it crossed (and TGW attachment), for each flow log there. */
+  private watchesFor(
+    flow: FlowInfo,
+    action: "ACCEPT" | "REJECT",
+    logs: readonly { fl: FlowLog }[],
+    t: number,
+  ): Watch[] {
     const out: Watch[] = [];
-    const logs = this.logs();
-    if (logs.length === 0) return out;
-    const t = this.nowSec();
-    for (const [side, eniId] of [
-      ["src", flow.srcEniId],
-      ["dst", flow.dstEniId],
-    ] as const) {
-      const eni = eniId ? this.state.get("eni", eniId) : undefined;
-      if (!eni) continue;
-      for (const { fl } of logs)
-        if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
-    }
-    out.push(...this.tgwWatches(flow, action, logs, t));
+    this.watchesOn(out, "src", flow.srcEniId, flow, action, logs, t);
+    this.watchesOn(out, "dst", flow.dstEniId, flow, action, logs, t);
+    if (flow.tgwRouteTableId !== undefined || (flow as RefusedFlow).tgwLoss !== undefined)
+      for (const w of this.tgwWatches(flow, action, logs, t)) out.push(w);
     return out;
+  }
+
+  /** The watches of one interface a flow crossed, by the flow logs that watch it. */
+  private watchesOn(
+    out: Watch[],
+    side: "src" | "dst",
+    eniId: string | undefined,
+    flow: FlowInfo,
+    action: "ACCEPT" | "REJECT",
+    logs: readonly { fl: FlowLog }[],
+    t: number,
+  ): void {
+    const eni = eniId ? this.state.get("eni", eniId) : undefined;
+    if (!eni) return;
+    for (const { fl } of logs)
+      if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
   }
 
   /**
@@ -408,7 +437,7 @@ export class FlowLogRecorder implements FlowTap {
   private tgwWatches(
     flow: FlowInfo & Pick<RefusedFlow, "tgwLoss">,
     action: "ACCEPT" | "REJECT",
-    logs: { fl: FlowLog }[],
+    logs: readonly { fl: FlowLog }[],
     t: number,
   ): Watch[] {
     const tgw = this.tgwOf(flow.tgwRouteTableId ?? flow.tgwLoss?.resource);

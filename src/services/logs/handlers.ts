@@ -1,6 +1,8 @@
 /**
  * The CloudWatch Logs actions (awsJson1_1, Logs_20140328): groups and streams in the State,
- * events in the {@link LogEventStore}. Every action resolves the log group it names (by name in
+ * events in the {@link LogEvents} store. What needs the State (lookup, authorization, the write)
+ * runs in the call's transaction; the events are read or written after it (the store may be
+ * PostgreSQL, which answers later), so those handlers answer a promise. Every action resolves the log group it names (by name in
  * the caller's account, or by ARN in another account) and authorizes against the endpoint
  * policy and the owner's resource policies before touching it, so a cross-account writer needs
  * the logging account's resource policy to allow it, as on AWS.
@@ -13,7 +15,7 @@ import type { LogGroup, LogStream, LogsResourcePolicy, Tags } from "../../cloud/
 import { authorize } from "../../front/authorize.js";
 import { HANDLER_AUTHORIZED } from "../../front/front.js";
 import { parsePolicy } from "../../iam/index.js";
-import type { LogEventStore, Position, StoredEvent } from "./event-store.js";
+import type { LogEvents, Position, StoredEvent, StreamStats } from "./event-store.js";
 import { compileFilterPattern } from "./filter-pattern.js";
 import {
   admitBatch,
@@ -105,8 +107,13 @@ function streamsOf(tx: Tx, group: LogGroup): LogStream[] {
 
 // ---- shapes -------------------------------------------------------------------------------
 
-function groupShape(g: LogGroup, store: LogEventStore, tx: Tx) {
-  const storedBytes = streamsOf(tx, g).reduce((n, s) => n + store.stats(s.key).storedBytes, 0);
+/** The counters of many streams in one read, by stream key. */
+async function statsByKey(store: LogEvents, keys: readonly string[]): Promise<Map<string, StreamStats>> {
+  const stats = await store.stats(keys);
+  return new Map(keys.map((k, i) => [k, stats[i]!]));
+}
+
+function groupShape(g: LogGroup, storedBytes: number) {
   return {
     logGroupName: g.name,
     creationTime: g.createdAt,
@@ -120,8 +127,7 @@ function groupShape(g: LogGroup, store: LogEventStore, tx: Tx) {
   };
 }
 
-function streamShape(s: LogStream, store: LogEventStore) {
-  const stats = store.stats(s.key);
+function streamShape(s: LogStream, stats: StreamStats) {
   return {
     logStreamName: s.name,
     creationTime: s.createdAt,
@@ -168,7 +174,7 @@ function pageByName<T>(
 // Every handler authorizes with its resource's ARN (and policy): the front passes endpoint requests on.
 HANDLER_AUTHORIZED.add("logs");
 
-export function logsHandlers(store: LogEventStore): HandlerTable {
+export function logsHandlers(store: LogEvents): HandlerTable {
   const createLogGroup = (call: Call) => {
     const { tx, ctx, input } = call;
     const name = checkGroupName(input.logGroupName);
@@ -200,11 +206,12 @@ export function logsHandlers(store: LogEventStore): HandlerTable {
     const streams = streamsOf(call.tx, group);
     for (const s of streams) call.tx.delete("logStream", s.id);
     call.tx.delete("logGroup", group.id);
-    store.deleteGroup(
-      group.key,
-      streams.map((s) => s.key),
-    );
-    return {};
+    return store
+      .deleteGroup(
+        group.key,
+        streams.map((s) => s.key),
+      )
+      .then(() => ({}));
   };
 
   const createLogStream = (call: Call) => {
@@ -220,8 +227,7 @@ export function logsHandlers(store: LogEventStore): HandlerTable {
   const deleteLogStream = (call: Call) => {
     const { stream } = streamFor(call);
     call.tx.delete("logStream", stream.id);
-    store.deleteStream(stream.key);
-    return {};
+    return store.deleteStream(stream.key).then(() => ({}));
   };
 
   const putRetentionPolicy = (call: Call) => {
@@ -258,17 +264,19 @@ export function logsHandlers(store: LogEventStore): HandlerTable {
     const { group, stream } = streamFor(call);
     const now = call.ctx.rt.now().getTime();
     const { accepted, rejected } = admitBatch(call.input.logEvents, now, group.retentionInDays);
-    const last = store.append(group.key, stream.key, accepted, now);
-    return { nextSequenceToken: String(last).padStart(56, "0"), rejectedLogEventsInfo: rejected };
+    return store.append(group.key, stream.key, accepted, now).then((last) => ({
+      nextSequenceToken: String(last).padStart(56, "0"),
+      rejectedLogEventsInfo: rejected,
+    }));
   };
 
-  const getLogEvents = (call: Call) => {
+  const getLogEvents = async (call: Call) => {
     const { input } = call;
     const { stream } = streamFor(call);
     const limit = checkLimit(input.limit, 10_000) ?? 10_000;
     const range = { startTime: input.startTime, endTime: input.endTime };
     const token = input.nextToken === undefined ? undefined : parseStreamToken(input.nextToken);
-    const rows = store.page(stream.key, range, {
+    const rows = await store.page(stream.key, range, {
       after: token?.direction === "f" ? token.position : undefined,
       before: token?.direction === "b" ? token.position : undefined,
       fromHead: input.startFromHead === true,
@@ -304,22 +312,38 @@ export function logsHandlers(store: LogEventStore): HandlerTable {
         : undefined;
     const names = new Map(all.map((s) => [s.key, s.name]));
     const range = { startTime: input.startTime, endTime: input.endTime };
-    let after: Position | undefined =
+    const from: Position | undefined =
       input.nextToken === undefined
         ? undefined
         : parseStreamToken(parseOpaqueToken("filter", input.nextToken)).position;
+    return filterScan(
+      group.key,
+      wanted?.map((s) => s.key),
+      names,
+      range,
+      from,
+      limit,
+      match,
+    );
+  };
+
+  /** FilterLogEvents' scan over the store, once the State's part is done. */
+  const filterScan = async (
+    groupKey: string,
+    wanted: string[] | undefined,
+    names: Map<string, string>,
+    range: { startTime?: number; endTime?: number },
+    from: Position | undefined,
+    limit: number,
+    match: (message: string) => boolean,
+  ) => {
+    let after = from;
     const found: StoredEvent[] = [];
     let scanned = 0;
     let exhausted = false;
     let bytes = 0;
     while (found.length < limit && scanned < FILTER_SCAN_LIMIT && bytes < MAX_RESPONSE_BYTES) {
-      const chunk = store.scan(
-        group.key,
-        wanted?.map((s) => s.key),
-        range,
-        after,
-        1000,
-      );
+      const chunk = await store.scan(groupKey, wanted, range, after, 1000);
       if (chunk.length === 0) {
         exhausted = true;
         break;
@@ -370,7 +394,16 @@ export function logsHandlers(store: LogEventStore): HandlerTable {
       .filter((g) => input.logGroupClass === undefined || g.logGroupClass === input.logGroupClass)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const { page, nextToken } = pageByName(groups, (g) => g.name, "groups", input.nextToken, limit);
-    return { logGroups: page.map((g) => groupShape(g, store, tx)), nextToken };
+    const streams = page.map((g) => streamsOf(tx, g).map((s) => s.key));
+    return statsByKey(store, streams.flat()).then((stats) => ({
+      logGroups: page.map((g, i) =>
+        groupShape(
+          g,
+          streams[i]!.reduce((n, k) => n + stats.get(k)!.storedBytes, 0),
+        ),
+      ),
+      nextToken,
+    }));
   };
 
   const describeLogStreams = (call: Call) => {
@@ -385,19 +418,24 @@ export function logsHandlers(store: LogEventStore): HandlerTable {
     const prefix: string | undefined = input.logStreamNamePrefix;
     if (prefix !== undefined && orderBy === "LastEventTime")
       throw invalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.");
-    const sortKey =
-      orderBy === "LastEventTime"
-        ? (s: LogStream) =>
-            `${String(store.stats(s.key).lastEventTimestamp ?? 0).padStart(20, "0")}/${s.name}`
-        : (s: LogStream) => s.name;
-    let streams = streamsOf(tx, group)
-      .filter((s) => prefix === undefined || s.name.startsWith(prefix))
-      .map((s) => ({ s, k: sortKey(s) }))
-      .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-    if (input.descending === true) streams = streams.reverse();
-    const keyed = streams.map((x, i) => ({ ...x, k: `${String(i).padStart(10, "0")}` }));
-    const { page, nextToken } = pageByName(keyed, (x) => x.k, "streams", input.nextToken, limit);
-    return { logStreams: page.map((x) => streamShape(x.s, store)), nextToken };
+    const all = streamsOf(tx, group).filter((s) => prefix === undefined || s.name.startsWith(prefix));
+    return statsByKey(
+      store,
+      all.map((s) => s.key),
+    ).then((stats) => {
+      const sortKey =
+        orderBy === "LastEventTime"
+          ? (s: LogStream) =>
+              `${String(stats.get(s.key)!.lastEventTimestamp ?? 0).padStart(20, "0")}/${s.name}`
+          : (s: LogStream) => s.name;
+      let streams = all
+        .map((s) => ({ s, k: sortKey(s) }))
+        .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      if (input.descending === true) streams = streams.reverse();
+      const keyed = streams.map((x, i) => ({ ...x, k: `${String(i).padStart(10, "0")}` }));
+      const { page, nextToken } = pageByName(keyed, (x) => x.k, "streams", input.nextToken, limit);
+      return { logStreams: page.map((x) => streamShape(x.s, stats.get(x.s.key)!)), nextToken };
+    });
   };
 
   const tagLogGroup = (call: Call) => {

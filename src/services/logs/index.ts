@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { HandlerTable } from "../../api/handler.js";
 import type { Runtime } from "../../cloud/runtime.js";
 import type { State } from "../../cloud/state.js";
-import { LogEventStore } from "./event-store.js";
+import { LogEventStore, type LogEvents } from "./event-store.js";
 import { findGroup, logsHandlers, newStream, streamId } from "./handlers.js";
 import {
   admitBatch,
@@ -18,7 +18,7 @@ import {
   STREAM_NOT_FOUND,
 } from "./rules.js";
 
-export { LogEventStore } from "./event-store.js";
+export { LogEventStore, type LogEvents } from "./event-store.js";
 export { compileFilterPattern } from "./filter-pattern.js";
 
 export interface DeliveredEvents {
@@ -37,18 +37,20 @@ export interface DeliveryResult {
 
 export class LogsService {
   readonly handlers: HandlerTable;
-  readonly store: LogEventStore;
   private readonly sweep: NodeJS.Timeout;
 
+  /** `store`: the home's SQLite file or the shared store's tables (openLogEvents). */
   constructor(
     private readonly state: State,
     private readonly rt: Runtime,
-    home: string,
+    readonly store: LogEvents,
   ) {
-    this.store = new LogEventStore(join(home, "logs.db"));
     this.handlers = logsHandlers(this.store);
-    // Retention: events older than their group's retention are dropped hourly.
-    this.sweep = setInterval(() => this.expire(), 3600_000);
+    // Retention: events older than their group's retention are dropped hourly (on a shared
+    // store by every node: deleting what another node already deleted deletes nothing).
+    this.sweep = setInterval(() => {
+      this.expire().catch((err: Error) => process.emitWarning(`privlink logs retention: ${err.message}`));
+    }, 3600_000);
     this.sweep.unref();
   }
 
@@ -58,7 +60,10 @@ export class LogsService {
    * delivery does; otherwise a missing one is ResourceNotFoundException. Throws AwsError on a
    * batch PutLogEvents would refuse; an empty batch only ensures the group and the stream.
    */
-  putEvents(delivery: DeliveredEvents, opts: { createMissing?: boolean } = {}): DeliveryResult {
+  async putEvents(
+    delivery: DeliveredEvents,
+    opts: { createMissing?: boolean } = {},
+  ): Promise<DeliveryResult> {
     const now = this.rt.now().getTime();
     const { group, stream } = this.state.transact((tx) => {
       const ref = { accountId: delivery.accountId, region: delivery.region, name: delivery.logGroupName };
@@ -86,23 +91,38 @@ export class LogsService {
     // No records is no call at all for a producer (PutLogEvents itself refuses an empty batch).
     if (delivery.events.length === 0) return { accepted: 0 };
     const { accepted, rejected } = admitBatch(delivery.events, now, group.retentionInDays);
-    this.store.append(group.key, stream.key, accepted, now);
+    // A group or stream made here is in the shared store before its events are (a sweep on
+    // another node reads the store's groups: src/services/logs/pg-event-store.ts dropOrphans).
+    await this.state.durable();
+    await this.store.append(group.key, stream.key, accepted, now);
     return { accepted: accepted.length, ...(rejected ? { rejected } : {}) };
   }
 
   /** Drops events past each group's retention, and those of groups gone; returns how many went. */
-  expire(): number {
+  async expire(): Promise<number> {
     const now = this.rt.now().getTime();
     const groups = [...this.state.all("logGroup")];
-    let dropped = this.store.dropOrphans(groups.map((g) => g.key));
+    let dropped = await this.store.dropOrphans(groups.map((g) => g.key));
     for (const g of groups)
       if (g.retentionInDays !== undefined)
-        dropped += this.store.expire(g.key, now - g.retentionInDays * 86_400_000);
+        dropped += await this.store.expire(g.key, now - g.retentionInDays * 86_400_000);
     return dropped;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.sweep);
-    this.store.close();
+    await this.store.close();
   }
+}
+
+/**
+ * The event store of a node: the home's SQLite file (`logs.db`), or the shared PostgreSQL
+ * store's tables when `--store postgres://…` names one, so every node and agent on it reads
+ * the same events.
+ */
+export async function openLogEvents(home: string, storeUrl?: string): Promise<LogEvents> {
+  if (storeUrl === undefined) return new LogEventStore(join(home, "logs.db"));
+  // Loaded only here: the pg driver stays out of a SQLite server's start-up.
+  const { PgLogEvents } = await import("./pg-event-store.js");
+  return PgLogEvents.open(storeUrl);
 }
