@@ -138,7 +138,7 @@ describe.skipIf(reason)("operating agents on two hosts", () => {
   }, 300_000);
 
   it("runs exec and connect for the instance on the host of the agent serving its VPC", async () => {
-    // Started only now: an API node drains the flow-log outbox into its own home.
+    // An API-only node beside agent b: the CLI run on host b reaches it at 127.0.0.1:4599.
     const { home } = await hosts.startApi("b", pgs.socketUrl(url));
     const cli = (...args: string[]) => [
       "env",
