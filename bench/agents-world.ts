@@ -48,9 +48,10 @@ export interface TwoHosts {
   startAgent(host: HostName, store: string, leaseSeconds: number): Promise<ChildProcess>;
   /**
    * Starts an API-only node (`privlink up --role api`) in `host`'s namespace, beside its agent,
-   * on port 4599 there with a home of its own, and waits for its banner.
+   * on port 4599 there with a home of its own (where the CLI finds its admin token), and waits
+   * for its banner.
    */
-  startApi(host: HostName, store: string): Promise<ChildProcess>;
+  startApi(host: HostName, store: string): Promise<{ child: ChildProcess; home: string }>;
   /** What every process started here said (for a failure's report). */
   outputs(): string[];
   /** Kills what was started here, by PID, and removes the namespaces (and with them the link). */
@@ -112,10 +113,10 @@ export function makeTwoHosts(tag: string): TwoHosts {
         "--lease",
         String(leaseSeconds),
       ]),
-    startApi(host, store) {
+    async startApi(host, store) {
       const home = mkdtempSync(join(tmpdir(), `privlink-api-${host}-`));
       homes.push(home);
-      return started(host, "privlink", [
+      const child = await started(host, "privlink", [
         "up",
         "--role",
         "api",
@@ -126,6 +127,7 @@ export function makeTwoHosts(tag: string): TwoHosts {
         "--port",
         "4599",
       ]);
+      return { child, home };
     },
     outputs: () => said.map((s) => s()),
     close() {

@@ -37,6 +37,7 @@ import {
 import { defaultHome, type ServerFile, serverFilePath } from "./home.js";
 import type { FlowTap } from "./net/flow-tap.js";
 import { createDataPlaneHost, type DataPlaneHost } from "./net/host.js";
+import type { Stats } from "./net/meter.js";
 import { namespaceModeRefusal } from "./net/netns/ip.js";
 import { NamespaceNetwork } from "./net/netns/mode.js";
 import type { NamespaceDriver } from "./net/netns/namespaces.js";
@@ -273,7 +274,23 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   dataplane.dataplane.meter.taps?.add(transfer);
   cloudwatch.addPublisher(transfer);
 
-  const prometheus = new PrometheusMetrics(state, () => dataplane.dataplane.meter.snapshot());
+  /**
+   * The counters Prometheus, `privlink stats` and the console show: this node's data plane's
+   * plus, on the shared store, every agent's as last read (docs/agents.md).
+   */
+  const totals = (): Stats => {
+    const local = dataplane.dataplane.meter.snapshot();
+    return agentObserver ? agentObserver.withAgentTotals(local) : local;
+  };
+  /** GET /_privlink/stats: the totals, and with agents each agent's own counters beside them. */
+  const statsBody = () =>
+    agentObserver
+      ? {
+          ...totals(),
+          agents: agentObserver.agents().map((a) => ({ name: a.name, alive: a.alive, ...a.stats })),
+        }
+      : totals();
+  const prometheus = new PrometheusMetrics(state, totals, () => agentObserver?.agents() ?? []);
   const observers: ((r: ObservedRequest) => void)[] = [(r) => prometheus.observe(r)];
   if (opts.onRequest) observers.push(opts.onRequest);
   let dns: Resolvers | undefined;
@@ -283,7 +300,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
   const web = startConsole({
     state,
     rt,
-    stats: () => dataplane.dataplane.meter.snapshot(),
+    stats: totals,
     taps: dataplane.dataplane.meter.taps,
     metrics: cloudwatch.metrics,
     root: PACKAGE_ROOT,
@@ -319,8 +336,18 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
         ready: () => ready,
       }),
       ...(servesData
-        ? dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home))
-        : apiOnly(dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home)))),
+        ? dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home), statsBody)
+        : {
+            ...apiOnly(
+              dataPlaneRoutes(dataplane.dataplane, dataplane.proxies, () => workloadTlsEnv(home), statsBody),
+            ),
+            // `privlink exec`/`connect`: the proxy starts on the agent serving the workload's VPC.
+            "POST /_privlink/workloads/proxy": agents.workloadProxy({
+              state,
+              proxies: dataplane.proxies,
+              tlsEnv: () => workloadTlsEnv(home),
+            }),
+          }),
       ...upstreamAdminRoutes(state, rt),
       ...namespaceRoutes(
         state,

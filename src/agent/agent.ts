@@ -1,18 +1,20 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo, Server } from "node:net";
+import { workloadAwsError } from "../api/admin-dataplane.js";
 import type { AuthMode } from "../cloud/account.js";
-import type { Placement } from "../cloud/placement.js";
+import { type Placement, workloadUnit } from "../cloud/placement.js";
 import { systemRuntime } from "../cloud/runtime.js";
 import { State } from "../cloud/state.js";
 import { type Resolvers, startResolvers } from "../dns/resolvers.js";
 import { type DataPlane, type RemotePlacement, stripMapped } from "../net/dataplane.js";
 import { createDataPlaneHost, type DataPlaneHost } from "../net/host.js";
+import { WorkloadError } from "../net/workload-proxy.js";
 import { startFlowLogs } from "../services/flowlogs/index.js";
 import { type AgentRecord, type AgentsView, agentMeterKey, Leases } from "../store/leases.js";
 import { PostgresStore } from "../store/postgres.js";
 import { startAgentFront } from "./front.js";
 import { FlowLogOutbox } from "./outbox.js";
-import { carry, createTunnelServer, splitAddress, type TunnelCounters } from "./tunnel.js";
+import { carry, createTunnelServer, splitAddress, type TunnelAnswer, type TunnelCounters } from "./tunnel.js";
 
 /** Default lease: an agent killed without a word loses its VPCs within this plus one renewal. */
 export const DEFAULT_LEASE_MS = 15_000;
@@ -142,11 +144,34 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (leases) await outbox.ship((batches) => leases!.queueFlowLogs(name, batches));
     };
 
+    /**
+     * An API node's request for a workload's proxy (`privlink exec`): started on this host if the
+     * workload's VPC (or site) is placed here, as `privlink up` would start it on its own.
+     */
+    const startWorkloadProxy = async (workload: string): Promise<TunnelAnswer> => {
+      try {
+        const { eniId } = host.proxies.identify(workload);
+        const unit = workloadUnit(eniId, (eni) => state.get("eni", eni)?.vpcId);
+        if (!unit || !mine.has(unit))
+          return {
+            status: 409,
+            error: "DataPlaneNotHere",
+            message: `agent ${name} does not serve ${unit ?? eniId} (its placement moved): try again`,
+          };
+        return { status: 200, body: await host.proxies.ensure(workload) };
+      } catch (err) {
+        if (!(err instanceof WorkloadError)) throw err;
+        const aws = workloadAwsError(err);
+        return { status: aws.status, error: aws.code, message: aws.message };
+      }
+    };
     const server: Server = createTunnelServer({
       me: () => ({ name, key }),
       now,
       counters: tunnels,
-      onFlow: (flow, socket) => host.dataplane.admitCarried(flow.host, flow.port, socket, flow.source),
+      onFlow: (flow, socket) =>
+        host.dataplane.admitCarried(flow.host, flow.port, socket, flow.source, flow.sourcePort),
+      onRequest: (request) => startWorkloadProxy(request.workload),
       onRefused: (reason, remote) => warn(`refused a tunnel connection from ${remote}: ${reason}`),
     });
     const [listenHost, listenPort] = splitAddress(opts.listen ?? "127.0.0.1:0");

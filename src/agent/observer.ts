@@ -29,9 +29,23 @@ export interface AgentObserver {
    * this node leads.
    */
   withAgents(local: Stats, lead?: boolean): Stats;
+  /**
+   * `local` plus every agent's counters as last read (whole, not growth): what Prometheus,
+   * `privlink stats` and the console show, counters that only grow as each agent's row does.
+   */
+  withAgentTotals(local: Stats): Stats;
+  /** Each agent's counters as last read, with whether its lease is live (by name). */
+  agents(): AgentCounters[];
   /** Reads the counters and delivers the queued batches now (the CloudWatch flush route awaits it). */
   refresh(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One agent's row: a dead agent's ActiveConnections are 0 (they died with it). */
+export interface AgentCounters {
+  name: string;
+  alive: boolean;
+  stats: Stats;
 }
 
 export function observeAgents(opts: {
@@ -47,9 +61,20 @@ export function observeAgents(opts: {
   let baseline: Map<string, Stats> | undefined;
   let latest = new Map<string, Stats>();
   let alive = new Set<string>();
+  /** Every agent of the store, with a counter row or not yet. */
+  let names: string[] = [];
   let grown: Stats = { endpoints: [], enis: [], natGateways: [] };
+  let whole: AgentCounters[] = [];
+  let wholeSum: Stats = grown;
   const recompute = () => {
     grown = sumStats([...latest].map(([name, row]) => since(row, baseline?.get(name), alive.has(name))));
+    const none: Stats = { endpoints: [], enis: [], natGateways: [] };
+    whole = [...new Set([...names, ...latest.keys()])].sort().map((name) => ({
+      name,
+      alive: alive.has(name),
+      stats: since(latest.get(name) ?? none, undefined, alive.has(name)),
+    }));
+    wholeSum = sumStats(whole.map((a) => a.stats));
   };
   // POST /_privlink/reset: the publisher forgets what it published; what agents counted so far is history.
   const unsubscribe = opts.state.onCommit((changes) => {
@@ -70,6 +95,7 @@ export function observeAgents(opts: {
       baseline ??= rows;
       latest = rows;
       alive = new Set(liveAgents(view.agents, view.now));
+      names = view.agents.map((a) => a.name);
       recompute();
       const deliver = async (json: string) => {
         const batch = decodeBatch(opts.state, json);
@@ -114,8 +140,10 @@ export function observeAgents(opts: {
         recompute();
         return local;
       }
-      return grown.endpoints.length + grown.enis.length === 0 ? local : sumStats([local, grown]);
+      return plus(local, grown);
     },
+    withAgentTotals: (local) => plus(local, wholeSum),
+    agents: () => whole,
     refresh,
     async close() {
       clearInterval(timer);
@@ -125,6 +153,13 @@ export function observeAgents(opts: {
       await leases?.close();
     },
   };
+}
+
+/** `local` with `agents` added, `local` itself when the agents have counted nothing. */
+function plus(local: Stats, agents: Stats): Stats {
+  return agents.endpoints.length + agents.enis.length + agents.natGateways.length === 0
+    ? local
+    : sumStats([local, agents]);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import {
+  askAgent,
   type CarriedFlow,
   createTunnelServer,
   decodeTunnelHeader,
@@ -8,7 +9,9 @@ import {
   ReplayGuard,
   splitAddress,
   TUNNEL_SKEW_MS,
+  type TunnelAnswer,
   type TunnelCounters,
+  type TunnelRequest,
 } from "./tunnel.js";
 
 const T = 1_800_000_000_000;
@@ -129,6 +132,72 @@ describe("the tunnel server", () => {
       expect(counters).toMatchObject({ received: 2, refused: 1 });
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe("requests over the tunnel (an API node asking an agent for a workload's proxy)", () => {
+  const counters = (): TunnelCounters => ({
+    sent: 0,
+    received: 0,
+    refused: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  });
+  const start = async (onRequest?: (r: TunnelRequest) => Promise<TunnelAnswer>) => {
+    const refusals: string[] = [];
+    const server = createTunnelServer({
+      me: () => b,
+      counters: counters(),
+      onFlow: (_f, socket) => socket.destroy(),
+      onRequest,
+      onRefused: (reason) => refusals.push(reason),
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    return { server, refusals, to: { ...b, address: `127.0.0.1:${port}` } };
+  };
+
+  it("answers the agent's answer to an authenticated request, and nothing to a wrong key", async () => {
+    const asked: TunnelRequest[] = [];
+    const { server, refusals, to } = await start(async (r) => {
+      asked.push(r);
+      return { status: 200, body: { workload: r.workload } };
+    });
+    try {
+      expect(await askAgent(to, { from: "api", op: "workload-proxy", workload: "i-1" })).toEqual({
+        status: 200,
+        body: { workload: "i-1" },
+      });
+      expect(asked.map((r) => [r.from, r.to, r.workload])).toEqual([["api", "b", "i-1"]]);
+      await expect(
+        askAgent({ ...to, key: "not-b's" }, { from: "api", op: "workload-proxy", workload: "i-2" }),
+      ).rejects.toThrow(/agent b at 127\.0\.0\.1:\d+: |refused the request/);
+      expect(refusals).toEqual(["bad MAC (not signed with this agent's key)"]);
+      expect(asked).toHaveLength(1);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("refuses requests where none are served, and answers a failing handler with a 500", async () => {
+    const none = await start();
+    const failing = await start(async () => {
+      throw new Error("boom");
+    });
+    try {
+      await expect(askAgent(none.to, { from: "api", op: "workload-proxy", workload: "i-1" })).rejects.toThrow(
+        /agent b/,
+      );
+      expect(none.refusals).toEqual(["requests are not served here"]);
+      expect(await askAgent(failing.to, { from: "api", op: "workload-proxy", workload: "i-1" })).toEqual({
+        status: 500,
+        error: "InternalError",
+        message: "boom",
+      });
+    } finally {
+      await new Promise((r) => none.server.close(r));
+      await new Promise((r) => failing.server.close(r));
     }
   });
 });

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { refuse } from "../net/listener.js";
 import { AWS_IDLE_TIMEOUT_MS, adoptAccepted, connectUpstream, type RelayMeter, relay } from "../net/relay.js";
 
@@ -27,29 +27,51 @@ export const TUNNEL_SKEW_MS = 30_000;
 const HEADER_DEADLINE_MS = 5_000;
 
 /** One carried flow, as the header states it. */
-export interface CarriedFlow {
-  /** Sending and receiving agents' names. */
-  from: string;
-  to: string;
+export interface CarriedFlow extends HeaderCommon {
   /** The endpoint address the workload dialled (host address) and the port it asked for. */
   host: string;
   port: number;
   /** The workload's address and port as the sending agent accepted them. */
   source: string;
   sourcePort: number;
-  /** Sending agent's clock (ms): bounds replays together with {@link TUNNEL_SKEW_MS}. */
+}
+
+/** What every header states, flow or request. */
+interface HeaderCommon {
+  /** Sender's name (an agent's, or `api` for an API node's request) and the receiving agent's. */
+  from: string;
+  to: string;
+  /** Sender's clock (ms): bounds replays together with {@link TUNNEL_SKEW_MS}. */
   at: number;
   /**
-   * Random per flow (hex): two flows whose other fields coincide (same source port within the
+   * Random per header (hex): two flows whose other fields coincide (same source port within the
    * same millisecond) still have different MACs, so refusing a MAC seen before refuses replays only.
    */
   nonce: string;
 }
 
+/**
+ * A request to the receiving agent instead of a flow: an API node asks the agent serving a
+ * workload's VPC to start that workload's proxy on its host (`privlink exec`, `connect`). The
+ * agent answers one JSON line ({@link TunnelAnswer}) and closes. Same header, MAC and replay
+ * rules as a flow: whoever holds the store's keys may ask, as they may carry flows.
+ */
+export interface TunnelRequest extends HeaderCommon {
+  op: "workload-proxy";
+  workload: string;
+}
+
+/** An agent's answer to a {@link TunnelRequest}: an admin route's status and body. */
+export type TunnelAnswer =
+  | { status: 200; body: unknown }
+  | { status: number; error: string; message: string };
+
+export type TunnelHeader = CarriedFlow | TunnelRequest;
+
 /** A fresh nonce for {@link CarriedFlow.nonce}: 96 random bits. */
 export const tunnelNonce = (): string => randomBytes(12).toString("hex");
 
-export function encodeTunnelHeader(flow: CarriedFlow, key: string): Buffer {
+export function encodeTunnelHeader(flow: TunnelHeader, key: string): Buffer {
   const json = Buffer.from(JSON.stringify(flow));
   const len = Buffer.alloc(2);
   len.writeUInt16BE(json.length);
@@ -60,7 +82,8 @@ export function encodeTunnelHeader(flow: CarriedFlow, key: string): Buffer {
 export type HeaderRead =
   | { kind: "more" }
   | { kind: "bad"; reason: string }
-  | { kind: "flow"; flow: CarriedFlow; mac: Buffer; rest: Buffer };
+  | { kind: "flow"; flow: CarriedFlow; mac: Buffer; rest: Buffer }
+  | { kind: "request"; request: TunnelRequest; mac: Buffer };
 
 /** Reads a header from the bytes received so far, checking its MAC with `key`, `to` and its age. */
 export function decodeTunnelHeader(buf: Buffer, me: { name: string; key: string }, now: number): HeaderRead {
@@ -76,9 +99,9 @@ export function decodeTunnelHeader(buf: Buffer, me: { name: string; key: string 
   const signed = buf.subarray(0, end);
   if (!timingSafeEqual(mac(me.key, signed), buf.subarray(end, end + MAC_BYTES)))
     return { kind: "bad", reason: "bad MAC (not signed with this agent's key)" };
-  let flow: CarriedFlow;
+  let flow: TunnelHeader;
   try {
-    flow = JSON.parse(signed.subarray(MAGIC.length + 2).toString()) as CarriedFlow;
+    flow = JSON.parse(signed.subarray(MAGIC.length + 2).toString()) as TunnelHeader;
   } catch {
     return { kind: "bad", reason: "unreadable header" };
   }
@@ -87,6 +110,7 @@ export function decodeTunnelHeader(buf: Buffer, me: { name: string; key: string 
     return { kind: "bad", reason: "header too old or too new" };
   if (typeof flow.nonce !== "string" || flow.nonce.length < 16) return { kind: "bad", reason: "no nonce" };
   const tag = Buffer.from(buf.subarray(end, end + MAC_BYTES));
+  if ("op" in flow) return { kind: "request", request: flow, mac: tag };
   return { kind: "flow", flow, mac: tag, rest: Buffer.from(buf.subarray(end + MAC_BYTES)) };
 }
 
@@ -143,6 +167,8 @@ export interface TunnelServerOptions {
   now?: () => number;
   /** An authenticated flow: admit `socket` (its pending bytes put back) as from `flow.source`. */
   onFlow(flow: CarriedFlow, socket: Socket): void;
+  /** An authenticated request (no other bytes follow it): what to answer. Without it, refused. */
+  onRequest?(request: TunnelRequest): Promise<TunnelAnswer>;
   onRefused?(reason: string, remote: string): void;
   counters: TunnelCounters;
 }
@@ -166,9 +192,12 @@ export function createTunnelServer(opts: TunnelServerOptions): Server {
       const read = decodeTunnelHeader(buf, opts.me(), now());
       if (read.kind === "more") return;
       if (read.kind === "bad") return fail(read.reason);
-      if (!guard.admit(read.mac, read.flow.at, now())) return fail("replayed header (seen before)");
+      const at = read.kind === "flow" ? read.flow.at : read.request.at;
+      if (!guard.admit(read.mac, at, now())) return fail("replayed header (seen before)");
+      if (read.kind === "request" && !opts.onRequest) return fail("requests are not served here");
       clearTimeout(deadline);
       socket.removeListener("data", onData);
+      if (read.kind === "request") return answer(socket, opts.onRequest!(read.request));
       socket.pause();
       if (read.rest.length > 0) socket.unshift(read.rest);
       opts.counters.received++;
@@ -176,6 +205,48 @@ export function createTunnelServer(opts: TunnelServerOptions): Server {
     };
     socket.on("data", onData);
     socket.on("error", () => clearTimeout(deadline));
+  });
+}
+
+/** Writes a request's answer as one JSON line, then closes; an exception becomes a 500 answer. */
+function answer(socket: Socket, reply: Promise<TunnelAnswer>): void {
+  reply
+    .catch((err: Error): TunnelAnswer => ({ status: 500, error: "InternalError", message: err.message }))
+    .then((a) => socket.end(`${JSON.stringify(a)}\n`));
+}
+
+/** Time an API node waits for an agent's answer to a {@link TunnelRequest}. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends `request` to the agent at `to.address`, signed with its key, and resolves with its
+ * answer. Rejects when the agent cannot be reached, resets the connection (a bad or replayed
+ * header) or does not answer in time.
+ */
+export function askAgent(
+  to: { name: string; address: string; key: string },
+  request: Omit<TunnelRequest, "to" | "at" | "nonce">,
+  now: () => number = Date.now,
+): Promise<TunnelAnswer> {
+  const [host, port] = splitAddress(to.address);
+  const header = encodeTunnelHeader({ ...request, to: to.name, at: now(), nonce: tunnelNonce() }, to.key);
+  return new Promise((resolve, reject) => {
+    // Half-open: the header ends our side, the answer follows on theirs.
+    const socket = connect({ host, port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () =>
+      socket.destroy(new Error(`agent ${to.name} at ${to.address} did not answer in time`)),
+    );
+    socket.once("connect", () => socket.end(header));
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.once("error", (err) => reject(new Error(`agent ${to.name} at ${to.address}: ${err.message}`)));
+    socket.once("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString()) as TunnelAnswer);
+      } catch {
+        reject(new Error(`agent ${to.name} at ${to.address} refused the request (no answer)`));
+      }
+    });
   });
 }
 

@@ -5,7 +5,7 @@ import { parseJson } from "./admin.js";
 import type { AdminRoute } from "./server.js";
 
 /** Without a CA yet (a server that never started its front), the workload simply gets no TLS env. */
-function tlsEnvOrNone(tlsEnv: () => Record<string, string>): Record<string, string> {
+export function tlsEnvOrNone(tlsEnv: () => Record<string, string>): Record<string, string> {
   try {
     return tlsEnv();
   } catch {
@@ -22,24 +22,41 @@ export function dataPlaneRoutes(
   dataplane: DataPlane,
   proxies: WorkloadProxies,
   tlsEnv: () => Record<string, string>,
+  /** What GET /_privlink/stats answers (default this data plane's counters; with agents, theirs too). */
+  stats: () => object = () => dataplane.meter.snapshot(),
 ): Record<string, AdminRoute> {
   return {
-    "GET /_privlink/stats": () => ({ status: 200, body: dataplane.meter.snapshot() }),
+    "GET /_privlink/stats": () => ({ status: 200, body: stats() }),
     "GET /_privlink/flows": ({ url }) => ({
       status: 200,
       body: { flows: dataplane.events.list(Number(url.searchParams.get("since") ?? 0) || 0) },
     }),
     "POST /_privlink/workloads/proxy": async ({ body }) => {
-      const id = parseJson(body).workload;
-      if (typeof id !== "string" || !id)
-        throw new AwsError("MissingParameter", "workload (an i-… or eni-… ID) is required");
-      try {
-        return { status: 200, body: { ...(await proxies.ensure(id)), env: tlsEnvOrNone(tlsEnv) } };
-      } catch (err) {
-        if (err instanceof WorkloadError)
-          throw new AwsError(err.status === 404 ? "NotFound" : "InvalidWorkload", err.message, err.status);
-        throw err;
-      }
+      const id = workloadParam(body);
+      return { status: 200, body: { ...(await asAws(() => proxies.ensure(id))), env: tlsEnvOrNone(tlsEnv) } };
     },
   };
+}
+
+/** The `workload` of a workload route's JSON body. */
+export function workloadParam(body: Buffer): string {
+  const id = parseJson(body).workload;
+  if (typeof id !== "string" || !id)
+    throw new AwsError("MissingParameter", "workload (an i-… or eni-… ID) is required");
+  return id;
+}
+
+/** Runs `fn`, turning a WorkloadError (no such workload, not running) into its AWS error. */
+export async function asAws<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof WorkloadError) throw workloadAwsError(err);
+    throw err;
+  }
+}
+
+/** The AWS error of a WorkloadError: the admin routes' and the agents' answers agree. */
+export function workloadAwsError(err: WorkloadError): AwsError {
+  return new AwsError(err.status === 404 ? "NotFound" : "InvalidWorkload", err.message, err.status);
 }

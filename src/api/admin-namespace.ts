@@ -3,6 +3,7 @@ import type { State } from "../cloud/state.js";
 import type { NamespaceNetwork } from "../net/netns/mode.js";
 import { WorkloadError, type WorkloadProxies } from "../net/workload-proxy.js";
 import { parseJson } from "./admin.js";
+import { workloadAwsError } from "./admin-dataplane.js";
 import type { AdminRoute } from "./server.js";
 
 /** What POST /_privlink/workloads/namespace answers: where `privlink exec` runs its command. */
@@ -61,8 +62,7 @@ function identifyInstance(proxies: WorkloadProxies, id: string): string {
     const { instanceId } = proxies.identify(id);
     if (instanceId) return instanceId;
   } catch (err) {
-    if (err instanceof WorkloadError)
-      throw new AwsError(err.status === 404 ? "NotFound" : "InvalidWorkload", err.message, err.status);
+    if (err instanceof WorkloadError) throw workloadAwsError(err);
     throw err;
   }
   throw new AwsError("InvalidWorkload", `${id} is not an instance's: namespaces belong to instances`, 400);

@@ -46,7 +46,10 @@ export class PrometheusMetrics {
 
   constructor(
     private readonly state: State,
+    /** This node's counters plus, with agents, theirs (summed: the families below are totals). */
     private readonly snapshot: () => Stats,
+    /** Each agent's own counters (src/agent/observer.ts): the `privlink_agent_*` families. */
+    private readonly agents: () => readonly { name: string; alive: boolean; stats: Stats }[] = () => [],
   ) {}
 
   /** The registry, once prom-client is loaded. */
@@ -60,7 +63,7 @@ export class PrometheusMetrics {
   }
 
   private build({ Counter, Gauge, Histogram, Registry }: typeof import("prom-client")): Registry {
-    const [state, snapshot] = [this.state, this.snapshot];
+    const [state, snapshot, agents] = [this.state, this.snapshot, this.agents];
     const r = new Registry();
     // One meter snapshot per scrape: prom-client runs every collect() of a scrape in the same
     // turn of the event loop, so the first one takes the snapshot and the rest of that turn
@@ -171,6 +174,39 @@ export class PrometheusMetrics {
         this.set(stats().endpoints.reduce((a, e) => a + e.activeConnections, 0));
       },
     });
+    // Several hosts: which agent carries what (the families above sum every agent and this node).
+    new Gauge({
+      name: "privlink_agent_alive",
+      help: "1 while the agent's lease is live, 0 after it lapsed (agents on the shared store)",
+      labelNames: ["agent"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const a of agents()) this.set({ agent: a.name }, a.alive ? 1 : 0);
+      },
+    });
+    counter(
+      "privlink_agent_endpoint_bytes_total",
+      "Bytes through interface endpoints admitted by each agent (in: client to service)",
+      ["agent", "vpc_endpoint_id", "direction"],
+      (c) => {
+        for (const a of agents())
+          for (const e of a.stats.endpoints) {
+            c.inc({ agent: a.name, vpc_endpoint_id: e.vpcEndpointId, direction: "in" }, e.bytesIn);
+            c.inc({ agent: a.name, vpc_endpoint_id: e.vpcEndpointId, direction: "out" }, e.bytesOut);
+          }
+      },
+    );
+    counter(
+      "privlink_agent_endpoint_connections_total",
+      "Connections through interface endpoints admitted by each agent",
+      ["agent", "vpc_endpoint_id"],
+      (c) => {
+        for (const a of agents())
+          for (const e of a.stats.endpoints)
+            c.inc({ agent: a.name, vpc_endpoint_id: e.vpcEndpointId }, e.newConnections);
+      },
+    );
     counter(
       "privlink_dns_queries_total",
       "DNS queries answered by privlink's resolvers, by resolver (public or VPC ID) and response code",

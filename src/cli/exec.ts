@@ -1,15 +1,38 @@
 import { spawn } from "node:child_process";
-import { constants } from "node:os";
+import { isIP } from "node:net";
+import { constants, networkInterfaces } from "node:os";
 import type { Command } from "commander";
 import type { WorkloadNamespaceReply } from "../api/admin-namespace.js";
 import type { WorkloadProxyInfo } from "../net/workload-proxy.js";
 import { admin, serverNetwork } from "./client.js";
 
-/** What POST /_privlink/workloads/proxy answers: the proxy and the TLS environment for its programs. */
-export type WorkloadProxyReply = WorkloadProxyInfo & { env: Record<string, string> };
+/**
+ * What POST /_privlink/workloads/proxy answers: the proxy and the TLS environment for its
+ * programs; on an API-only node also the agent whose host runs the proxy (docs/agents.md).
+ */
+export type WorkloadProxyReply = WorkloadProxyInfo & {
+  env: Record<string, string>;
+  agent?: string;
+  agentAddress?: string;
+};
 
-export function workloadProxy(workload: string): Promise<WorkloadProxyReply> {
-  return admin<WorkloadProxyReply>("POST", "/_privlink/workloads/proxy", { workload });
+export async function workloadProxy(workload: string): Promise<WorkloadProxyReply> {
+  const reply = await admin<WorkloadProxyReply>("POST", "/_privlink/workloads/proxy", { workload });
+  // The proxy listens on the agent's host: from another host its address reaches nothing (or
+  // something else). Only a warning: behind NAT the advertised address is not a local one.
+  if (reply.agentAddress && !isLocalAddress(reply.agentAddress))
+    process.stderr.write(
+      `privlink: warning: ${workload} is served by agent ${reply.agent} (${reply.agentAddress}), whose host runs its proxy at ${reply.url}: run this command on that host\n`,
+    );
+  return reply;
+}
+
+/** Whether an agent's host:port names this host (a loopback or one of its interfaces' addresses). */
+function isLocalAddress(address: string): boolean {
+  const host = address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  if (isIP(host) === 0) return true;
+  if (host.startsWith("127.") || host === "::1") return true;
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === host));
 }
 
 const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] as const;

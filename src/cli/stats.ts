@@ -56,7 +56,10 @@ export function registerStatsCommand(program: Command): void {
             out: process.stdout,
           });
         }
-        const s = await admin<Stats>("GET", "/_privlink/stats");
+        const s = await admin<Stats & { agents?: (Stats & { name: string; alive: boolean })[] }>(
+          "GET",
+          "/_privlink/stats",
+        );
         if (o.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
         process.stdout.write(
           table(
@@ -70,6 +73,19 @@ export function registerStatsCommand(program: Command): void {
             s.enis.map(({ networkInterfaceId, ...c }) => ({ id: networkInterfaceId, ...c })),
           ),
         );
+        // On the shared store the tables above sum every agent; here is who carried what.
+        if (s.agents?.length)
+          process.stdout.write(
+            table(
+              "endpoints by agent",
+              s.agents.flatMap((a) =>
+                a.endpoints.map(({ vpcEndpointId, ...c }) => ({
+                  id: `${a.name}${a.alive ? "" : " (not alive)"} ${vpcEndpointId}`,
+                  ...c,
+                })),
+              ),
+            ),
+          );
       },
     );
 }

@@ -29,6 +29,19 @@ export interface PlacementPlan {
 /** The unit a site is placed as (VPC IDs are units as they are). */
 export const siteUnit = (siteId: string): string => `site:${siteId}`;
 
+/**
+ * The unit a workload belongs to: its interface's VPC, or for an on-premises workload (key
+ * `site:ID:IP`, as the workload proxies name it) its site. The agent serving that unit runs the
+ * workload's proxy. Undefined for an interface that does not exist.
+ */
+export function workloadUnit(
+  key: string,
+  vpcOfEni: (eniId: string) => string | undefined,
+): string | undefined {
+  if (key.startsWith("site:")) return siteUnit(key.split(":")[1]!);
+  return vpcOfEni(key);
+}
+
 /** Agents whose lease runs past `now`, by name. A lease ending exactly at `now` has ended. */
 export function liveAgents(agents: readonly AgentLease[], now: number): string[] {
   return agents

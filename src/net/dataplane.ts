@@ -162,6 +162,14 @@ interface TargetWatch {
 /** The inputs of one pass: service ports are computed once per service per pass. */
 type PortsCache = Map<string, number[]>;
 
+/** A connection's client: its host address and port (the socket's peer unless carried). */
+interface Peer {
+  host: string;
+  port: number;
+  /** Bytes the socket read that are not the flow's (a tunnel header): not metered. */
+  consumed?: number;
+}
+
 /**
  * The data plane: converges listeners, health checks and open connections to the store, and
  * admits every connection through flow/. Restart = reconcile from scratch.
@@ -721,21 +729,35 @@ export class DataPlane {
    */
   admitAt(key: string, socket: Socket, sourceHost: string): void {
     const spec = this.listeners.desired(key);
-    if (spec) this.admit(socket, spec, sourceHost);
+    if (spec) this.admit(socket, spec, { host: sourceHost, port: socket.remotePort ?? 0 });
     else refuse(socket);
   }
 
   /**
    * Admits a connection another agent carried here (src/agent/tunnel.ts) for the endpoint
-   * address `host:servicePort`, from the workload at `sourceHost`: this agent serves the VPC, so
-   * it applies the one flow decision. Never diverted again, so a placement in flux cannot loop.
+   * address `host:servicePort`, from the workload at `sourceHost:sourcePort` (as the sending
+   * agent accepted it; the socket's own peer is the tunnel): this agent serves the VPC, so it
+   * applies the one flow decision, and flow logs and PROXY protocol headers name the workload's
+   * port. Never diverted again, so a placement in flux cannot loop.
    */
-  admitCarried(host: string, servicePort: number, socket: Socket, sourceHost: string): void {
-    this.admitAt(listenerKey(host, this.mappedPort(servicePort)), socket, sourceHost);
+  admitCarried(
+    host: string,
+    servicePort: number,
+    socket: Socket,
+    sourceHost: string,
+    sourcePort: number,
+  ): void {
+    const spec = this.listeners.desired(listenerKey(host, this.mappedPort(servicePort)));
+    // The socket has read the tunnel's header (what follows it was put back): not the workload's bytes.
+    const consumed = socket.bytesRead - socket.readableLength;
+    if (spec) this.admit(socket, spec, { host: sourceHost, port: sourcePort, consumed });
+    else refuse(socket);
   }
 
-  private admit(socket: Socket, spec: EndpointListener, sourceHost?: string): void {
-    const source = sourceHost ?? stripMapped(socket.remoteAddress ?? "");
+  /** `from`: the client's host address and port when the socket's peer is not the client. */
+  private admit(socket: Socket, spec: EndpointListener, from?: Peer): void {
+    const peer = from ?? { host: stripMapped(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
+    const source = peer.host;
     let decision: Decision;
     try {
       decision = this.decider.decide({
@@ -744,27 +766,26 @@ export class DataPlane {
         port: spec.servicePort,
       });
     } catch (err) {
-      this.drop(socket, spec, source, `internal error: ${(err as Error).message}`);
+      this.drop(socket, spec, peer, `internal error: ${(err as Error).message}`);
       return;
     }
     const admitted = throughEndpointListener(decision, this.listenerView, spec.endpointId);
     const target = admitted.target;
-    if (!admitted.allowed) this.drop(socket, spec, source, admitted.reason, admitted);
-    else if (target?.kind === "aws-service") this.toFront(socket, spec, admitted);
-    else if (target?.kind === "nlb") this.forward(socket, spec, admitted, target);
+    if (!admitted.allowed) this.drop(socket, spec, peer, admitted.reason, admitted);
+    else if (target?.kind === "aws-service") this.toFront(socket, spec, admitted, peer);
+    else if (target?.kind === "nlb") this.forward(socket, spec, admitted, target, peer);
   }
 
   private drop(
     socket: Socket,
     spec: EndpointListener,
-    source: string,
+    peer: Peer,
     reason: string,
     decision?: Decision,
   ): void {
+    const source = peer.host;
     const sourceEniId = decision?.source.eniId;
-    const flow = decision
-      ? refusedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source, reason)
-      : undefined;
+    const flow = decision ? refusedFlow(decision, peer.port, spec.servicePort, source, reason) : undefined;
     refuse(socket);
     this.flows.dropped(spec.eniId, spec.endpointId, flow);
     this.events.record({
@@ -784,6 +805,7 @@ export class DataPlane {
     spec: EndpointListener,
     decision: Decision,
     target: Extract<FlowTarget, { kind: "nlb" }>,
+    peer: Peer,
   ): void {
     const n = this.roundRobin.get(target.targetGroupArn) ?? 0;
     this.roundRobin.set(target.targetGroupArn, n + 1);
@@ -791,8 +813,8 @@ export class DataPlane {
     const preamble = target.proxyProtocolV2
       ? encodeProxyV2({
           source: {
-            address: decision.source.privateIp ?? stripMapped(socket.remoteAddress ?? "0.0.0.0"),
-            port: socket.remotePort ?? 0,
+            address: decision.source.privateIp ?? (peer.host || "0.0.0.0"),
+            port: peer.port,
           },
           destination: { address: decision.destination.privateIp ?? spec.host, port: spec.servicePort },
           vpceId: spec.endpointId,
@@ -802,7 +824,7 @@ export class DataPlane {
       spec.eniId,
       spec.endpointId,
       undefined,
-      this.flowOf(socket, spec, decision),
+      this.flowOf(peer, spec, decision),
     );
     let conns = this.conns.get(spec.endpointId);
     if (!conns) {
@@ -816,7 +838,12 @@ export class DataPlane {
       // Dialled inside a namespace: the relay starts once the connection is made (or failed).
       const client = adoptAccepted(socket);
       const start = (open: () => Socket) =>
-        this.track(relay(client, open, { preamble, idle: this.idle, meter: flow }), flow, conns, counter);
+        this.track(
+          relay(client, open, { preamble, idle: this.idle, meter: flow, consumedIn: peer.consumed }),
+          flow,
+          conns,
+          counter,
+        );
       elsewhere.then(
         (up) => {
           if (client.destroyed) up.destroy();
@@ -833,6 +860,7 @@ export class DataPlane {
       preamble,
       idle: this.idle,
       meter: flow,
+      consumedIn: peer.consumed,
     });
     this.track(handle, flow, conns, counter);
   }
@@ -851,21 +879,15 @@ export class DataPlane {
   }
 
   /** The admitted flow as flow logs record it: private addresses, the endpoint's interface. */
-  private flowOf(socket: Socket, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
+  private flowOf(peer: Peer, spec: EndpointListener, decision: Decision): FlowInfo | undefined {
     if (!this.flows.watched) return undefined;
-    const source = stripMapped(socket.remoteAddress ?? "");
-    return admittedFlow(decision, socket.remotePort ?? 0, spec.servicePort, source, spec.eniId);
+    return admittedFlow(decision, peer.port, spec.servicePort, peer.host, spec.eniId);
   }
 
-  private toFront(socket: Socket, spec: EndpointListener, decision: Decision): void {
-    const meter = this.flows.open(
-      spec.eniId,
-      spec.endpointId,
-      undefined,
-      this.flowOf(socket, spec, decision),
-    );
+  private toFront(socket: Socket, spec: EndpointListener, decision: Decision, peer: Peer): void {
+    const meter = this.flows.open(spec.eniId, spec.endpointId, undefined, this.flowOf(peer, spec, decision));
     socket.once("close", (hadError) => {
-      meter.bytesIn(socket.bytesRead);
+      meter.bytesIn(socket.bytesRead - (peer.consumed ?? 0));
       meter.bytesOut(socket.bytesWritten);
       meter.closed(hadError ? "reset" : "fin");
     });

@@ -26,6 +26,11 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   idle?: IdleSweep;
   meter: RelayMeter;
+  /**
+   * Bytes the client socket read before the flow began that are not the flow's (an
+   * agent-to-agent tunnel's header): left out of bytesIn, so the flow is metered as the workload sent it.
+   */
+  consumedIn?: number;
 }
 
 export interface RelayHandle {
@@ -330,7 +335,7 @@ type RelaySocket = Socket & { [RELAY]?: Relay };
 export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOptions): RelayHandle {
   const upstream = client.destroyed ? undefined : tryOpen(openUpstream);
   const idle = opts.idle ?? sharedIdleSweep(opts.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS);
-  const r = new Relay(client, upstream, opts.meter, idle);
+  const r = new Relay(client, upstream, opts.meter, idle, opts.consumedIn ?? 0);
   (client as RelaySocket)[RELAY] = r;
   // Errors on one side reset the other; the listeners also keep them from becoming uncaught.
   client.on("error", onClientError);
@@ -388,7 +393,11 @@ class Relay implements RelayHandle, IdleFlow {
     readonly upstream: Socket | undefined,
     private readonly meter: RelayMeter,
     readonly idle: IdleSweep,
-  ) {}
+    /** {@link RelayOptions.consumedIn}: counted as already reported. */
+    private readonly consumedIn = 0,
+  ) {
+    this.reportedIn = consumedIn;
+  }
 
   close(reset: boolean): void {
     if (reset) {
@@ -410,7 +419,7 @@ class Relay implements RelayHandle, IdleFlow {
   }
 
   get bytesIn(): number {
-    return this.client.bytesRead;
+    return this.client.bytesRead - this.consumedIn;
   }
 
   get bytesOut(): number {

@@ -33,7 +33,7 @@ import { addresses, allowFromGroup, type Creds, makeConsumer } from "../dataplan
 import { type EchoHub, echoHub } from "../helpers/net-world-echo.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { runAws } from "../helpers/spawn.js";
+import { awsJson, closeAgentsWorld, targetsOnHosts, until, vpcFlowLog } from "./fixture.js";
 
 const reason = hostsMissing();
 if (reason) console.log(`agent tests skipped: ${reason}`);
@@ -57,20 +57,6 @@ interface AgentsReply {
   stats: Stats;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last = "";
-  for (;;) {
-    const v = await probe().catch((err: Error) => {
-      last = err.message;
-      return undefined;
-    });
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.skipIf(reason)("agents on two hosts", () => {
   let pgs: TestPostgres;
   let server: TestServer;
@@ -88,22 +74,11 @@ describe.skipIf(reason)("agents on two hosts", () => {
     leases = await Leases.open(url);
   });
 
-  afterAll(async () => {
-    if (process.env.AGENT_TEST_DEBUG) for (const o of hosts?.outputs() ?? []) console.log(o);
-    hosts?.close();
-    await leases?.close();
-    await server?.close();
-    await pgs?.stop();
-  });
+  afterAll(() => closeAgentsWorld({ hosts, leases, server, pgs }));
 
   /** The agent the store places `vpcId` on. */
   const placedOn = async (vpcId: string) => (await leases.view()).placements.get(vpcId)?.agent;
-  /** `aws SERVICE ARGS… --output json` against the API node, as `creds`. */
-  const aws = async (creds: Creds, ...args: string[]) => {
-    const r = await runAws([...args, "--output", "json"], server.cliEnv(creds));
-    if (r.code !== 0) throw new Error(r.stderr);
-    return JSON.parse(r.stdout || "{}");
-  };
+  const aws = (creds: Creds, ...args: string[]) => awsJson(server, creds, ...args);
   let world: EchoHub;
   let port: number;
   /** Sends "hello" from the workload on host a through the endpoint; what came back. */
@@ -119,35 +94,9 @@ describe.skipIf(reason)("agents on two hosts", () => {
     await allowFromGroup(world.hub, port);
     const consumer = world.hub.creds;
     // The hub VPC's flow log, delivered to CloudWatch Logs by the API node.
-    await aws(consumer, "logs", "create-log-group", "--log-group-name", "/agents/flows");
-    const flowLogId = (
-      await aws(
-        consumer,
-        "ec2",
-        "create-flow-logs",
-        "--resource-type",
-        "VPC",
-        "--resource-ids",
-        world.hub.vpcId,
-        "--traffic-type",
-        "ALL",
-        "--log-destination-type",
-        "cloud-watch-logs",
-        "--log-group-name",
-        "/agents/flows",
-        "--deliver-logs-permission-arn",
-        "arn:aws:iam::222222222222:role/flow-logs",
-        "--max-aggregation-interval",
-        "60",
-      )
-    ).FlowLogIds[0] as string;
+    const flowLogId = await vpcFlowLog(server, consumer, world.hub.vpcId, "/agents/flows");
     // The provider's target on each host, at the address the target group names: it says which host answered.
-    for (const h of ["a", "b"] as const)
-      hosts.spawn(h, [
-        "socat",
-        `TCP-LISTEN:${world.echoServer.port},bind=127.0.0.1,fork,reuseaddr`,
-        `SYSTEM:printf ${h}-; cat`,
-      ]);
+    targetsOnHosts(hosts, world.echoServer.port);
     // Every VPC lands on b, the only live agent; a, started after, gets nothing moved to it.
     await until("the hub VPC placed on b", async () =>
       (await placedOn(world.hub.vpcId)) === "b" ? true : undefined,
