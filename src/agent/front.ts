@@ -1,6 +1,5 @@
-import { HOME_SERVICES, STATE_SERVICES } from "../api/state-services.js";
+import { STATE_SERVICES } from "../api/state-services.js";
 import type { AuthMode } from "../cloud/account.js";
-import { awsServiceByName } from "../cloud/catalog.js";
 import { DEFAULT_HOST } from "../cloud/context.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
@@ -32,8 +31,7 @@ export interface AgentFront {
  * data is all in the store ({@link STATE_SERVICES}, CloudWatch and CloudWatch Logs from the
  * store's tables (store-services.ts), and upstreams set in the state), S3 (bodies in the store,
  * PgBlobs) and SNS (the store's signing key; deliveries leave from here, their links name the last
- * API node's edge); an endpoint to a service of {@link HOME_SERVICES} keeps data in an API node's
- * home, and is refused at the listener with that reason.
+ * API node's edge): every built-in service.
  */
 export async function startAgentFront(opts: {
   store: string;
@@ -67,12 +65,6 @@ export async function startAgentFront(opts: {
     ca,
     handler: {
       handle: (socket, info) => front.handle(socket, info),
-      refusal(serviceName) {
-        const signing = awsServiceByName(serviceName, { type: "Interface" })?.signingName;
-        return signing !== undefined && HOME_SERVICES.has(signing)
-          ? `no service front for ${serviceName} on an agent: its data lives in an API node's home (docs/agents.md)`
-          : undefined;
-      },
     },
     close: async () => {
       clearInterval(edgeTimer);

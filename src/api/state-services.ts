@@ -25,10 +25,3 @@ export const STATE_SERVICES: Readonly<Record<string, HandlerTable>> = {
   directconnect: directConnectHandlers,
   ssm: ssmHandlers,
 };
-
-/**
- * The built-in services whose data lives in a node's home even on the shared store: none left.
- * A service leaves the list once its data is in the shared store (CloudWatch and Logs: their
- * tables; S3 bodies and SNS's signing key: docs/agents.md).
- */
-export const HOME_SERVICES: ReadonlySet<string> = new Set<string>([]);

@@ -19,11 +19,6 @@ export interface ListenerView {
   readonly maxConnectionsPerEndpoint: number;
   /** Whether an AWS service front takes the connections of endpoints to AWS services. */
   readonly serviceFront: boolean;
-  /**
-   * Why the front here does not serve `serviceName` (an agent's front serves only the services
-   * whose data is all in the shared store), or undefined when it does. Default: it serves all.
-   */
-  frontRefusal?(serviceName: string): string | undefined;
 }
 
 /** The default per-endpoint connection limit of the data plane. */
@@ -57,8 +52,6 @@ export function endpointListenerRefusal(
     return refusal(t.endpointId, `endpoint ${t.endpointId} has ${live} open connections (the limit)`);
   if (t.kind === "aws-service" && !view.serviceFront)
     return refusal(t.endpointId, `no service front for ${t.serviceName}`);
-  const refused = t.kind === "aws-service" ? view.frontRefusal?.(t.serviceName) : undefined;
-  if (refused) return refusal(t.endpointId, refused);
   return undefined;
 }
 

@@ -53,8 +53,6 @@ export interface TargetDialer {
 /** What the AWS service front (src/front) offers the data plane for endpoints to AWS services. */
 export interface ServiceFrontHandler {
   handle(socket: Socket, info: { endpointId: string; eniId: string; clientIp: string }): void;
-  /** Why it does not serve `serviceName`, when it serves only some (ListenerView.frontRefusal). */
-  refusal?(serviceName: string): string | undefined;
 }
 
 export interface DataPlaneOptions {
@@ -270,7 +268,6 @@ export class DataPlane {
       openConnections: (id) => this.conns.get(id)?.size ?? 0,
       maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint ?? MAX_CONNECTIONS_PER_ENDPOINT,
       serviceFront: opts.front !== undefined,
-      frontRefusal: opts.front?.refusal && ((name) => opts.front?.refusal?.(name)),
     };
     this.readiness = { endpointServing: (id) => this.endpointServing(id) };
   }
