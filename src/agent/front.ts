@@ -43,9 +43,7 @@ export async function startAgentFront(opts: {
   const inStore = await storeServices(opts.store, () => opts.rt.now());
   const blobs = await PgBlobs.open(opts.store);
   const s3 = await createS3({ state: opts.state, rt: opts.rt, auth: opts.auth, blobs });
-  const sns = await SnsService.start(opts.state, opts.rt, undefined, opts.store, {
-    connectionEvents: false,
-  });
+  const sns = await SnsService.start(opts.state, opts.rt, undefined, opts.store);
   const followEdge = async () => {
     const edge = await readMetaRow(opts.store, SNS_EDGE_KEY).catch(() => undefined);
     if (edge !== undefined) sns.setEdgeUrl(edge);

@@ -20,7 +20,8 @@ export interface Persistence {
   refusal?(): Error | undefined;
 }
 
-export type CommitListener = (changes: readonly Change[], version: number) => void;
+/** `local`: this node made the commit (not another node's, absorbed from a shared store's feed). */
+export type CommitListener = (changes: readonly Change[], version: number, local: boolean) => void;
 
 /**
  * The fields each kind is indexed by (secondary indexes kept in step with every write): the
@@ -142,7 +143,7 @@ export class State {
       else this.set(c.kind, c.id, c.value);
     }
     this._version = version;
-    for (const l of this.listeners) l(changes, version);
+    for (const l of this.listeners) l(changes, version, persist);
   }
 
   /**

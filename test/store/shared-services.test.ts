@@ -1,8 +1,14 @@
 import { createHash, createVerify, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import {
+  CreateVpcEndpointConnectionNotificationCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
+} from "@aws-sdk/client-ec2";
+import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -18,12 +24,19 @@ import {
   CreateTopicCommand,
   ListSubscriptionsByTopicCommand,
   PublishCommand,
+  SetTopicAttributesCommand,
   SNSClient,
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rootArn } from "../../src/cloud/account.js";
+import { DEFAULT_HOST } from "../../src/cloud/context.js";
+import { emitConnectionEvent } from "../../src/cloud/notifications.js";
+import { systemRuntime } from "../../src/cloud/runtime.js";
+import type { ConnectionEventType } from "../../src/cloud/types.js";
 import { LocalCa } from "../../src/front/index.js";
+import { elbv2, fakeEndpoint, makeNet } from "../control-plane/provider-fixtures.js";
 import { fails } from "../helpers/errors.js";
 import { postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { edgeS3 } from "../helpers/s3.js";
@@ -211,6 +224,100 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
       expect(createVerify("RSA-SHA256").update(ctext).verify(certOnA, c.Signature!, "base64")).toBe(true);
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+  it("publishes an endpoint connection event once, from the node that committed it", async () => {
+    const received: Record<string, string>[] = [];
+    const hook = createHttpServer((req, res) => {
+      let text = "";
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => (text += c));
+      req.on("end", async () => {
+        const body = JSON.parse(text) as Record<string, string>;
+        if (body.Type === "SubscriptionConfirmation") await fetch(body.SubscribeURL!);
+        received.push(body);
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    try {
+      const sns = new SNSClient({ endpoint: a.url, region: "us-east-1", credentials: a.credentials });
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "vpce-events-once" }));
+      const statement = {
+        Effect: "Allow",
+        Principal: { Service: "vpce.amazonaws.com" },
+        Action: "SNS:Publish",
+      };
+      await sns.send(
+        new SetTopicAttributesCommand({
+          TopicArn,
+          AttributeName: "Policy",
+          AttributeValue: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ ...statement, Resource: TopicArn }],
+          }),
+        }),
+      );
+      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/events`;
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: url }));
+      await eventually(async () => received.some((m) => m.Type === "SubscriptionConfirmation"));
+
+      const ec2 = a.ec2();
+      const net = await makeNet(ec2, "10.41.0.0/16", ["us-east-1a"]);
+      const lb = await elbv2(a).send(
+        new CreateLoadBalancerCommand({
+          Name: "once",
+          Type: "network",
+          Scheme: "internal",
+          Subnets: Object.values(net.subnets),
+        }),
+      );
+      const svc = await ec2.send(
+        new CreateVpcEndpointServiceConfigurationCommand({
+          NetworkLoadBalancerArns: [lb.LoadBalancers![0]!.LoadBalancerArn!],
+        }),
+      );
+      const serviceId = svc.ServiceConfiguration!.ServiceId!;
+      const { ConnectionNotification } = await ec2.send(
+        new CreateVpcEndpointConnectionNotificationCommand({
+          ServiceId: serviceId,
+          ConnectionNotificationArn: TopicArn,
+          ConnectionEvents: ["Connect", "Accept"],
+        }),
+      );
+      const notificationId = ConnectionNotification!.ConnectionNotificationId!;
+      await eventually(async () => b.state.get("connectionNotification", notificationId) !== undefined);
+      const endpoint = fakeEndpoint(a, {
+        id: "vpce-0ccccccccccccccc1",
+        serviceId,
+        serviceName: svc.ServiceConfiguration!.ServiceName!,
+        state: "pendingAcceptance",
+      });
+      const ctx = {
+        accountId: "000000000000",
+        region: "us-east-1",
+        principalArn: rootArn("000000000000"),
+        rt: systemRuntime,
+        host: DEFAULT_HOST,
+      };
+      const events = (event: ConnectionEventType) =>
+        received.filter((m) => m.Type === "Notification" && JSON.parse(m.Message!).ConnectionEvent === event);
+      // Node A commits both events; B sees them through the feed. Accept is committed only after
+      // Connect arrived, so a second Connect from B would have had as long as Accept took.
+      a.state.transact((tx) => emitConnectionEvent(tx, ctx, endpoint, "Connect"));
+      await eventually(async () => events("Connect").length > 0);
+      a.state.transact((tx) => emitConnectionEvent(tx, ctx, endpoint, "Accept"));
+      await eventually(async () => events("Accept").length > 0);
+      await eventually(async () => [...b.state.all("connectionEvent")].length >= 2);
+      expect(events("Connect")).toHaveLength(1);
+      expect(events("Accept")).toHaveLength(1);
+      expect(JSON.parse(events("Connect")[0]!.Message!)).toMatchObject({
+        ConnectionNotificationId: notificationId,
+        ServiceId: serviceId,
+        VpcEndpointId: endpoint.id,
+      });
+    } finally {
+      await new Promise((r) => hook.close(r));
     }
   });
 });

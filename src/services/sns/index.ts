@@ -61,14 +61,15 @@ export class SnsService {
     private readonly rt: Runtime,
     private readonly home: string | undefined,
     private readonly store: string | undefined,
-    connectionEvents: boolean,
   ) {
     this.handlers = snsHandlers({ push: (d) => this.enqueue(d) });
     this.seq = Math.max(0, ...[...state.all("snsLogEntry")].map((e) => logSeq(e.id)));
     this.idSuffix = store === undefined ? "" : `-${rt.alnum(8).toLowerCase()}`;
-    this.unsubscribe = state.onCommit((changes) => {
+    // On a shared store every node sees every commit: the node that committed an endpoint
+    // connection event publishes it, so each subscriber gets it once.
+    this.unsubscribe = state.onCommit((changes, _version, local) => {
       for (const c of changes) {
-        if (connectionEvents && c.kind === "connectionEvent" && c.value !== undefined)
+        if (local && c.kind === "connectionEvent" && c.value !== undefined)
           setImmediate(() => this.publishConnectionEvent(c.value as ConnectionEvent));
         // Other nodes' entries too (the change feed): the next id here sorts after them.
         if (c.kind === "snsLogEntry") this.seq = Math.max(this.seq, logSeq(c.id));
@@ -78,19 +79,16 @@ export class SnsService {
 
   /**
    * SNS on `home`; with `store` (a shared PostgreSQL store's URL) its signing key is the store's,
-   * so every node signs alike and serves the same certificate (an agent has no home). An agent
-   * passes `connectionEvents: false`: endpoint connection events are published by the API nodes,
-   * which see every commit through the feed, so agents adding theirs would deliver each twice.
+   * so every node signs alike and serves the same certificate (an agent has no home).
    */
   static async start(
     state: State,
     rt: Runtime,
     home: string | undefined,
     store?: string,
-    opts: { connectionEvents?: boolean } = {},
   ): Promise<SnsService> {
     if (home === undefined && store === undefined) throw new Error("SNS needs a home or the shared store");
-    return new SnsService(state, rt, home, store, opts.connectionEvents ?? true);
+    return new SnsService(state, rt, home, store);
   }
 
   /** The signing key, created on first use: an RSA key costs a server start that sends no message. */
