@@ -3,6 +3,7 @@ import {
   CreateInternetGatewayCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import {
@@ -11,9 +12,12 @@ import {
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { rootArn } from "../../src/cloud/account.js";
+import { DEFAULT_HOST } from "../../src/cloud/context.js";
 import { ALWAYS_READY, runLifecycle } from "../../src/cloud/lifecycle.js";
+import { emitConnectionEvent } from "../../src/cloud/notifications.js";
 import { type Runtime, systemRuntime } from "../../src/cloud/runtime.js";
-import type { VpcEndpoint } from "../../src/cloud/types.js";
+import type { ConnectionEventType, VpcEndpoint } from "../../src/cloud/types.js";
 import { adminFetch } from "../helpers/admin.js";
 import type { TestServer } from "../helpers/server.js";
 
@@ -153,4 +157,43 @@ export function fakeEndpoint(
 
 export function setEndpointState(srv: TestServer, id: string, state: VpcEndpoint["state"]): void {
   srv.state.transact((tx) => tx.put("vpcEndpoint", { ...tx.get("vpcEndpoint", id)!, state }));
+}
+
+/** An endpoint service of account 000000000000 fronted by a new internal NLB in a new one-AZ VPC. */
+export async function makeEndpointService(
+  srv: TestServer,
+  cidr: string,
+  name: string,
+): Promise<{ serviceId: string; serviceName: string }> {
+  const ec2 = srv.ec2();
+  const net = await makeNet(ec2, cidr, ["us-east-1a"]);
+  const lb = await elbv2(srv).send(
+    new CreateLoadBalancerCommand({
+      Name: name,
+      Type: "network",
+      Scheme: "internal",
+      Subnets: Object.values(net.subnets),
+    }),
+  );
+  const svc = await ec2.send(
+    new CreateVpcEndpointServiceConfigurationCommand({
+      NetworkLoadBalancerArns: [lb.LoadBalancers![0]!.LoadBalancerArn!],
+    }),
+  );
+  return {
+    serviceId: svc.ServiceConfiguration!.ServiceId!,
+    serviceName: svc.ServiceConfiguration!.ServiceName!,
+  };
+}
+
+/** What the consumer side does on Connect/Accept/Reject/Delete: records the event for the endpoint as it is now. */
+export function emitEvent(srv: TestServer, endpointId: string, event: ConnectionEventType): void {
+  const ctx = {
+    accountId: "000000000000",
+    region: "us-east-1",
+    principalArn: rootArn("000000000000"),
+    rt: systemRuntime,
+    host: DEFAULT_HOST,
+  };
+  srv.state.transact((tx) => emitConnectionEvent(tx, ctx, tx.get("vpcEndpoint", endpointId)!, event));
 }

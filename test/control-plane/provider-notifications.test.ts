@@ -1,24 +1,18 @@
 import {
   CreateVpcEndpointConnectionNotificationCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
   DeleteVpcEndpointConnectionNotificationsCommand,
   DeleteVpcEndpointServiceConfigurationsCommand,
   DescribeVpcEndpointConnectionNotificationsCommand,
   type EC2Client,
   ModifyVpcEndpointConnectionNotificationCommand,
 } from "@aws-sdk/client-ec2";
-import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rootArn } from "../../src/cloud/account.js";
-import { DEFAULT_HOST } from "../../src/cloud/context.js";
-import { emitConnectionEvent } from "../../src/cloud/notifications.js";
-import { systemRuntime } from "../../src/cloud/runtime.js";
 import type { ConnectionEventType } from "../../src/cloud/types.js";
 import { adminFetch } from "../helpers/admin.js";
 import { fails } from "../helpers/errors.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { runCli } from "../helpers/spawn.js";
-import { elbv2, fakeEndpoint, makeNet } from "./provider-fixtures.js";
+import { emitEvent, fakeEndpoint, makeEndpointService } from "./provider-fixtures.js";
 
 let srv: TestServer;
 let ec2: EC2Client;
@@ -31,22 +25,7 @@ const topic = "arn:aws:sns:us-east-1:000000000000:vpce-events";
 beforeAll(async () => {
   srv = await startTestServer();
   ec2 = srv.ec2();
-  const net = await makeNet(ec2, "10.40.0.0/16", ["us-east-1a"]);
-  const lb = await elbv2(srv).send(
-    new CreateLoadBalancerCommand({
-      Name: "nfn",
-      Type: "network",
-      Scheme: "internal",
-      Subnets: Object.values(net.subnets),
-    }),
-  );
-  const svc = await ec2.send(
-    new CreateVpcEndpointServiceConfigurationCommand({
-      NetworkLoadBalancerArns: [lb.LoadBalancers![0]!.LoadBalancerArn!],
-    }),
-  );
-  serviceId = svc.ServiceConfiguration!.ServiceId!;
-  serviceName = svc.ServiceConfiguration!.ServiceName!;
+  ({ serviceId, serviceName } = await makeEndpointService(srv, "10.40.0.0/16", "nfn"));
   fakeEndpoint(srv, { id: endpointId, serviceId, serviceName, state: "pendingAcceptance" });
   fakeEndpoint(srv, { id: gatewayId, serviceId, serviceName, type: "Gateway", state: "rejected" });
 });
@@ -61,17 +40,7 @@ const create = (input: Record<string, unknown>) =>
     } as never),
   );
 
-/** What the consumer side does on Connect/Accept/Reject/Delete: record the event. */
-function emit(event: ConnectionEventType): void {
-  const ctx = {
-    accountId: "000000000000",
-    region: "us-east-1",
-    principalArn: rootArn("000000000000"),
-    rt: systemRuntime,
-    host: DEFAULT_HOST,
-  };
-  srv.state.transact((tx) => emitConnectionEvent(tx, ctx, tx.get("vpcEndpoint", endpointId)!, event));
-}
+const emit = (event: ConnectionEventType) => emitEvent(srv, endpointId, event);
 
 let forService: string;
 let forEndpoint: string;

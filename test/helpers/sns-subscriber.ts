@@ -1,4 +1,5 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 /** A subscriber's HTTP handler: records every POST; confirms subscriptions by GETting SubscribeURL. */
@@ -9,9 +10,13 @@ export interface Subscriber {
   close(): Promise<void>;
 }
 
-export async function startSubscriber(opts: { confirm: boolean }): Promise<Subscriber> {
+/** `tls`: an HTTPS subscriber with this certificate (the endpoint URL is then https://). */
+export async function startSubscriber(opts: {
+  confirm: boolean;
+  tls?: { cert: string; key: string };
+}): Promise<Subscriber> {
   const received: Subscriber["received"] = [];
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     let text = "";
     req.setEncoding("utf8");
     req.on("data", (c: string) => (text += c));
@@ -22,9 +27,11 @@ export async function startSubscriber(opts: { confirm: boolean }): Promise<Subsc
       received.push({ headers: req.headers, body });
       res.end("ok");
     });
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer(opts.tls, handle) : createServer(handle);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const scheme = opts.tls ? "https" : "http";
+  const url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return {
     url,
     received,

@@ -1,14 +1,7 @@
 import { createHash, createVerify, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer as createHttpServer } from "node:http";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import {
-  CreateVpcEndpointConnectionNotificationCommand,
-  CreateVpcEndpointServiceConfigurationCommand,
-} from "@aws-sdk/client-ec2";
-import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateVpcEndpointConnectionNotificationCommand } from "@aws-sdk/client-ec2";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -30,17 +23,14 @@ import {
 } from "@aws-sdk/client-sns";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rootArn } from "../../src/cloud/account.js";
-import { DEFAULT_HOST } from "../../src/cloud/context.js";
-import { emitConnectionEvent } from "../../src/cloud/notifications.js";
-import { systemRuntime } from "../../src/cloud/runtime.js";
 import type { ConnectionEventType } from "../../src/cloud/types.js";
 import { LocalCa } from "../../src/front/index.js";
-import { elbv2, fakeEndpoint, makeNet } from "../control-plane/provider-fixtures.js";
+import { emitEvent, fakeEndpoint, makeEndpointService } from "../control-plane/provider-fixtures.js";
 import { fails } from "../helpers/errors.js";
 import { postgresMissing, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { edgeS3 } from "../helpers/s3.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startSubscriber } from "../helpers/sns-subscriber.js";
 
 /**
  * Two API nodes on one PostgreSQL store serve S3 and SNS alike (issue #19): object bodies live
@@ -176,21 +166,8 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
   it("signs a message published on B so that it verifies with the certificate served by A (HTTPS subscriber)", async () => {
     const ca = LocalCa.fromPem(await LocalCa.createPem(new Date()));
     const leaf = await ca.leaf(["localhost"], new Date());
-    const received: Record<string, string>[] = [];
-    const server: Server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
-      let text = "";
-      req.setEncoding("utf8");
-      req.on("data", (c: string) => (text += c));
-      req.on("end", async () => {
-        const body = JSON.parse(text) as Record<string, string>;
-        if (body.Type === "SubscriptionConfirmation") await fetch(body.SubscribeURL!);
-        received.push(body);
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const hook = await startSubscriber({ confirm: true, tls: { cert: leaf.certPem, key: leaf.keyPem } });
     try {
-      const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const sns = (srv: TestServer) =>
         new SNSClient({
           endpoint: srv.url,
@@ -200,7 +177,7 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
         });
       const { TopicArn } = await sns(a).send(new CreateTopicCommand({ Name: "shared-topic" }));
       await eventually(async () => b.state.get("snsTopic", TopicArn!) !== undefined);
-      await sns(b).send(new SubscribeCommand({ TopicArn, Protocol: "https", Endpoint: endpoint }));
+      await sns(b).send(new SubscribeCommand({ TopicArn, Protocol: "https", Endpoint: hook.url }));
       await eventually(async () => {
         const list = await sns(b).send(new ListSubscriptionsByTopicCommand({ TopicArn }));
         return list.Subscriptions?.[0]?.SubscriptionArn?.startsWith("arn:") === true;
@@ -208,8 +185,7 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
       const { MessageId } = await sns(b).send(
         new PublishCommand({ TopicArn, Message: "from b", Subject: "s" }),
       );
-      await eventually(async () => received.some((m) => m.MessageId === MessageId));
-      const n = received.find((m) => m.MessageId === MessageId)!;
+      const n = await hook.waitFor((m) => m.MessageId === MessageId);
       expect(n.SigningCertURL).toBe(`${b.url}/_privlink/sns/SimpleNotificationService.pem`);
       const certOnA = await (await fetch(`${a.url}/_privlink/sns/SimpleNotificationService.pem`)).text();
       const text = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
@@ -217,29 +193,17 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
         .join("");
       expect(createVerify("RSA-SHA256").update(text).verify(certOnA, n.Signature!, "base64")).toBe(true);
       // And the confirmation B sent verifies with A's certificate too.
-      const c = received.find((m) => m.Type === "SubscriptionConfirmation")!;
+      const c = await hook.waitFor((m) => m.Type === "SubscriptionConfirmation");
       const ctext = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
         .map((k) => `${k}\n${c[k]}\n`)
         .join("");
       expect(createVerify("RSA-SHA256").update(ctext).verify(certOnA, c.Signature!, "base64")).toBe(true);
     } finally {
-      await new Promise((r) => server.close(r));
+      await hook.close();
     }
   });
   it("publishes an endpoint connection event once, from the node that committed it", async () => {
-    const received: Record<string, string>[] = [];
-    const hook = createHttpServer((req, res) => {
-      let text = "";
-      req.setEncoding("utf8");
-      req.on("data", (c: string) => (text += c));
-      req.on("end", async () => {
-        const body = JSON.parse(text) as Record<string, string>;
-        if (body.Type === "SubscriptionConfirmation") await fetch(body.SubscribeURL!);
-        received.push(body);
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    const hook = await startSubscriber({ confirm: true });
     try {
       const sns = new SNSClient({ endpoint: a.url, region: "us-east-1", credentials: a.credentials });
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "vpce-events-once" }));
@@ -258,27 +222,11 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
           }),
         }),
       );
-      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/events`;
-      await sns.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: url }));
-      await eventually(async () => received.some((m) => m.Type === "SubscriptionConfirmation"));
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: hook.url }));
+      await hook.waitFor((m) => m.Type === "SubscriptionConfirmation");
 
-      const ec2 = a.ec2();
-      const net = await makeNet(ec2, "10.41.0.0/16", ["us-east-1a"]);
-      const lb = await elbv2(a).send(
-        new CreateLoadBalancerCommand({
-          Name: "once",
-          Type: "network",
-          Scheme: "internal",
-          Subnets: Object.values(net.subnets),
-        }),
-      );
-      const svc = await ec2.send(
-        new CreateVpcEndpointServiceConfigurationCommand({
-          NetworkLoadBalancerArns: [lb.LoadBalancers![0]!.LoadBalancerArn!],
-        }),
-      );
-      const serviceId = svc.ServiceConfiguration!.ServiceId!;
-      const { ConnectionNotification } = await ec2.send(
+      const { serviceId, serviceName } = await makeEndpointService(a, "10.41.0.0/16", "once");
+      const { ConnectionNotification } = await a.ec2().send(
         new CreateVpcEndpointConnectionNotificationCommand({
           ServiceId: serviceId,
           ConnectionNotificationArn: TopicArn,
@@ -290,23 +238,18 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
       const endpoint = fakeEndpoint(a, {
         id: "vpce-0ccccccccccccccc1",
         serviceId,
-        serviceName: svc.ServiceConfiguration!.ServiceName!,
+        serviceName,
         state: "pendingAcceptance",
       });
-      const ctx = {
-        accountId: "000000000000",
-        region: "us-east-1",
-        principalArn: rootArn("000000000000"),
-        rt: systemRuntime,
-        host: DEFAULT_HOST,
-      };
       const events = (event: ConnectionEventType) =>
-        received.filter((m) => m.Type === "Notification" && JSON.parse(m.Message!).ConnectionEvent === event);
+        hook.received
+          .map((m) => m.body)
+          .filter((m) => m.Type === "Notification" && JSON.parse(m.Message!).ConnectionEvent === event);
       // Node A commits both events; B sees them through the feed. Accept is committed only after
       // Connect arrived, so a second Connect from B would have had as long as Accept took.
-      a.state.transact((tx) => emitConnectionEvent(tx, ctx, endpoint, "Connect"));
+      emitEvent(a, endpoint.id, "Connect");
       await eventually(async () => events("Connect").length > 0);
-      a.state.transact((tx) => emitConnectionEvent(tx, ctx, endpoint, "Accept"));
+      emitEvent(a, endpoint.id, "Accept");
       await eventually(async () => events("Accept").length > 0);
       await eventually(async () => [...b.state.all("connectionEvent")].length >= 2);
       expect(events("Connect")).toHaveLength(1);
@@ -317,7 +260,7 @@ describe.skipIf(missing)("S3 and SNS on two API nodes of one PostgreSQL store", 
         VpcEndpointId: endpoint.id,
       });
     } finally {
-      await new Promise((r) => hook.close(r));
+      await hook.close();
     }
   });
 });
