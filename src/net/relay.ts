@@ -93,6 +93,8 @@ export function connectUpstream(target: UpstreamTarget, opts: UpstreamOptions = 
   // @types/node omits the Duplex buffer options that net.Socket passes through.
   const options: SocketConstructorOpts & Record<string, unknown> = {
     allowHalfOpen: true,
+    // Node 20 takes noDelay from the constructor only; connect() ignores it.
+    noDelay: true,
     readableHighWaterMark: highWaterMark,
     writableHighWaterMark: highWaterMark,
     onread: reader && { buffer: reader.nextBuffer, callback: reader.onRead },
@@ -104,7 +106,7 @@ export function connectUpstream(target: UpstreamTarget, opts: UpstreamOptions = 
     socket.once("close", reader.onClose);
   }
   const { host, port, localAddress } = target;
-  return socket.connect({ host, port, localAddress, noDelay: true });
+  return socket.connect({ host, port, localAddress });
 }
 
 /** The parts of Node 20's net.Socket that adoptAccepted moves from one Socket to another. */
@@ -277,8 +279,12 @@ export class UpstreamReader {
       dest.write(Buffer.from(buf.subarray(0, n)), this.onWritten);
       if (!ring && n === buf.length) this.ring = [newSlot(), newSlot()];
     }
-    // Everything written went to the kernel at once, or the next buffer is free: read on.
+    // Everything written went to the kernel at once, or the next buffer is free: read on. A copy
+    // lends nothing, so copies only keep within the destination's buffer, as pipe() does: a
+    // client's first bytes, written while the upstream still connects, do not stop its reads
+    // (that cost a read stop and restart, two epoll_ctl calls, per connection).
     if (dest.writableLength === 0 || this.ready()) return true;
+    if (!this.ring && dest.writableLength < dest.writableHighWaterMark) return true;
     this.waiting = true;
     return false;
   };
