@@ -21,6 +21,7 @@ import {
   type UpstreamOptions,
 } from "../src/net/relay.js";
 import {
+  cpuPerConnectionRounds,
   direct,
   ensureInstalled,
   HAPROXY,
@@ -75,6 +76,10 @@ export async function benchDataplane(opts: BenchDataplaneOptions = {}): Promise<
     if (wanted.has("haproxy") && ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
     const cases = new Set(opts.cases ?? ["throughput", "connections", "latency"]);
     for (const p of proxies) rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, cases)));
+    // A single round, the first after the throughput cases, read 1.5-2x node-pipe's (7 Dec); the
+    // same rounds as the endpoint's read 1.1-1.2x in the same run.
+    if (cases.has("connections"))
+      await cpuPerConnectionRounds(gen, proxies, "relay", rows, durationMs, opts.concurrency ?? 8);
   } finally {
     for (const p of proxies) await p.stop();
     await gen.stop();
@@ -95,7 +100,9 @@ async function startRelay(
   const spec = (targetPort: number): ListenerSpec => ({
     host: "127.0.0.1",
     port: 0,
-    // As the data plane does: the fast path reads both directions into reused buffers.
+    // As the data plane does: the fast path reads both directions into reused buffers, the
+    // client's built so at accept (not built twice, by Node and then adoptAccepted).
+    relayOnly: upstream.fastRead !== false,
     onConnection: (client) =>
       relay(
         upstream.fastRead === false ? client : adoptAccepted(client),

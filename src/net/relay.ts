@@ -93,18 +93,16 @@ export function connectUpstream(target: UpstreamTarget, opts: UpstreamOptions = 
   // @types/node omits the Duplex buffer options that net.Socket passes through.
   const options: SocketConstructorOpts & Record<string, unknown> = {
     allowHalfOpen: true,
+    // Node 20 takes noDelay from the constructor only; connect() ignores it.
+    noDelay: true,
     readableHighWaterMark: highWaterMark,
     writableHighWaterMark: highWaterMark,
-    onread: reader && { buffer: reader.nextBuffer, callback: reader.onRead },
+    onread: reader && { buffer: reader.nextBuffer, callback: readInto },
   };
   const socket = new Socket(options);
-  if (reader) {
-    reader.socket = socket;
-    (socket as ReaderSocket)[READER] = reader;
-    socket.once("close", reader.onClose);
-  }
+  if (reader) lend(reader, socket);
   const { host, port, localAddress } = target;
-  return socket.connect({ host, port, localAddress, noDelay: true });
+  return socket.connect({ host, port, localAddress });
 }
 
 /** The parts of Node 20's net.Socket that adoptAccepted moves from one Socket to another. */
@@ -145,21 +143,38 @@ export function adoptAccepted(socket: Socket): Socket {
     allowHalfOpen: true,
     readableHighWaterMark: RELAY_HIGH_WATER_MARK,
     writableHighWaterMark: RELAY_HIGH_WATER_MARK,
-    onread: { buffer: reader.nextBuffer, callback: reader.onRead },
+    onread: { buffer: reader.nextBuffer, callback: readInto },
   };
   const adopted = new Socket(options);
   const internals = adopted as unknown as SocketInternals;
   internals._server = server;
   internals.server = server;
-  reader.socket = adopted;
-  (adopted as ReaderSocket)[READER] = reader;
-  adopted.once("close", reader.onClose);
+  lend(reader, adopted);
   return adopted;
 }
 
 /** A socket's reused-buffer reader, for relay() to attach. */
 const READER = Symbol("reader");
 type ReaderSocket = Socket & { [READER]?: UpstreamReader };
+
+/**
+ * Ties a reader to the socket built with it. Node calls the onread callback with the socket as
+ * `this`, so one function serves every reader; `on`, not `once`, for an event that comes once
+ * (no wrapper object and bound function per socket, no removal when it fires).
+ */
+function lend(reader: UpstreamReader, socket: Socket): void {
+  reader.socket = socket;
+  (socket as ReaderSocket)[READER] = reader;
+  socket.on("close", retireReader);
+}
+
+function readInto(this: ReaderSocket, n: number, buf: Buffer): boolean {
+  return this[READER]!.onRead(n, buf);
+}
+
+function retireReader(this: ReaderSocket): void {
+  this[READER]!.onClose();
+}
 /** The parts of Node 20's TCP server handle that acceptForRelay hooks. */
 interface ServerInternals {
   _handle: { onconnection?: (err: number, clientHandle: unknown) => void } | null;
@@ -192,7 +207,7 @@ export function acceptForRelay(
       allowHalfOpen: true,
       readableHighWaterMark: highWaterMark,
       writableHighWaterMark: highWaterMark,
-      onread: { buffer: reader.nextBuffer, callback: reader.onRead },
+      onread: { buffer: reader.nextBuffer, callback: readInto },
     };
     const socket = new Socket(options);
     socket.setNoDelay(true);
@@ -200,9 +215,7 @@ export function acceptForRelay(
     const owned = socket as unknown as SocketInternals;
     owned._server = server;
     owned.server = server;
-    reader.socket = socket;
-    (socket as ReaderSocket)[READER] = reader;
-    socket.once("close", reader.onClose);
+    lend(reader, socket);
     server.emit("connection", socket);
   };
   return true;
@@ -258,7 +271,7 @@ export class UpstreamReader {
   /** Called by Node after each read (and once at connect) for the buffer of the next read. */
   readonly nextBuffer = (): Buffer => (this.ring ? this.ring[this.cur].buf : sharedReadBuffer);
 
-  readonly onRead = (n: number, buf: Buffer): boolean => {
+  onRead(n: number, buf: Buffer): boolean {
     const dest = this.dest;
     if (!dest) {
       this.early.push(Buffer.from(buf.subarray(0, n)));
@@ -277,11 +290,15 @@ export class UpstreamReader {
       dest.write(Buffer.from(buf.subarray(0, n)), this.onWritten);
       if (!ring && n === buf.length) this.ring = [newSlot(), newSlot()];
     }
-    // Everything written went to the kernel at once, or the next buffer is free: read on.
+    // Everything written went to the kernel at once, or the next buffer is free: read on. A copy
+    // lends nothing, so copies only keep within the destination's buffer, as pipe() does: a
+    // client's first bytes, written while the upstream still connects, do not stop its reads
+    // (that cost a read stop and restart, two epoll_ctl calls, per connection).
     if (dest.writableLength === 0 || this.ready()) return true;
+    if (!this.ring && dest.writableLength < dest.writableHighWaterMark) return true;
     this.waiting = true;
     return false;
-  };
+  }
 
   /** Whether the next read has a buffer no pending write points into (copies: none pending). */
   private ready(): boolean {
@@ -308,9 +325,9 @@ export class UpstreamReader {
   }
 
   /** The socket reads no more; its bulk buffers are free once no write points into them. */
-  readonly onClose = (): void => {
+  onClose(): void {
     this.retire();
-  };
+  }
 
   /** Starts delivering to `dest`, first the bytes that arrived before relay() attached. */
   attach(dest: Socket): void {
@@ -345,7 +362,7 @@ export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOpt
     r.open = 1;
     r.reason = client.destroyed ? "reset" : "upstream-error";
     if (client.destroyed) process.nextTick(sideClosed.bind(client));
-    else client.once("close", sideClosed);
+    else client.on("close", sideClosed);
     resetSocket(client);
     return r;
   }
@@ -353,10 +370,11 @@ export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOpt
   // A FIN from one side must become end() on the other while bytes still flow back.
   client.allowHalfOpen = true;
   upstream.allowHalfOpen = true;
-  client.once("close", sideClosed);
-  upstream.once("close", sideClosed);
+  // `on`: 'close', 'connect' and 'end' come once each (see lend()).
+  client.on("close", sideClosed);
+  upstream.on("close", sideClosed);
   r.connected = !upstream.connecting && !upstream.destroyed;
-  if (!r.connected) upstream.once("connect", onUpstreamConnect);
+  if (!r.connected) upstream.on("connect", onUpstreamConnect);
   upstream.on("error", onUpstreamError);
   r.idle.add(r);
 
@@ -364,14 +382,14 @@ export function relay(client: Socket, openUpstream: () => Socket, opts: RelayOpt
   const clientReader = (client as ReaderSocket)[READER];
   if (clientReader) {
     clientReader.attach(upstream);
-    client.once("end", endUpstream);
+    client.on("end", endUpstream);
   } else {
     client.pipe(upstream);
   }
   const reader = (upstream as ReaderSocket)[READER];
   if (reader) {
     reader.attach(client);
-    upstream.once("end", endClient);
+    upstream.on("end", endClient);
   } else {
     upstream.pipe(client);
   }
