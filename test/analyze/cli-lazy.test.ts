@@ -20,7 +20,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "privlink-cli-lazy-"));
   writeFileSync(
     join(dir, "hooks.mjs"),
-    `export async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith("node:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }\n`,
+    // writeSync: the hooks run on their own thread, and a command that exits at once (help
+    // calls process.exit) could lose an asynchronous write.
+    `import { writeSync } from "node:fs";\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith("node:")) writeSync(2, "LOADED " + r.url + "\\n"); return r; }\n`,
   );
   hook = join(dir, "register.mjs");
   writeFileSync(
