@@ -7,10 +7,9 @@ import { statSync } from "node:fs";
 // privlink pins its AWS SDK; the SDK's warning about future releases needing Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-// `privlink up` runs from dist/bundle (rolldown.config.mjs: the server's ~250 modules in a few
-// chunks start about a third faster); client commands load only their own modules from dist/src.
+// Every command runs from dist/bundle (rolldown.config.mjs: the server's ~250 modules in a few
+// chunks start about a third faster; a client command loads its few chunks, commander inlined).
 // A bundle older than dist/src (tsc ran alone since) would be stale code: dist/src runs instead.
 const mtime = (path) => statSync(new URL(path, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
-const bundled =
-  process.argv[2] === "up" && mtime("../dist/bundle/main.js") >= mtime("../dist/src/cli/main.js");
+const bundled = mtime("../dist/bundle/main.js") >= mtime("../dist/src/cli/main.js");
 await import(bundled ? "../dist/bundle/main.js" : "../dist/src/cli/main.js");

@@ -8,9 +8,13 @@
  * pages.
  */
 import { createHash, createHmac, type Hash, type Hmac, hash } from "node:crypto";
+import { createRequire } from "node:module";
 import type { HttpRequest } from "@smithy/protocol-http";
-import { ALGORITHM_IDENTIFIER, SignatureV4 } from "@smithy/signature-v4";
+import type * as SmithySignatureV4 from "@smithy/signature-v4";
 import { AwsError } from "../cloud/errors.js";
+
+/** SigV4's algorithm name (the signer's ALGORITHM_IDENTIFIER), which every request names. */
+const ALGORITHM_IDENTIFIER = "AWS4-HMAC-SHA256";
 
 export interface IncomingSigned {
   method: string;
@@ -676,11 +680,34 @@ function payloadHashOf(parts: SignedParts, body: Uint8Array, family: AuthFamily)
   return claimed;
 }
 
-/** Exposes the protected canonicalisation step of the SDK's own signer. */
-class Resigner extends SignatureV4 {
-  canonicalRequestOf(request: HttpRequest, canonicalHeaders: Record<string, string>, payloadHash: string) {
-    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
+interface Resigner {
+  canonicalRequestOf(
+    request: HttpRequest,
+    canonicalHeaders: Record<string, string>,
+    payloadHash: string,
+  ): string;
+}
+
+/**
+ * The SDK's signer, required on first use: it pulls in @smithy/core's protocols, serde and
+ * client (~60 ms of CPU at every `privlink up`), and only a request whose canonical path or
+ * query is not the bare `/` needs it.
+ */
+function newResigner(uriEscapePath: boolean): Resigner {
+  const { SignatureV4 } = createRequire(import.meta.url)("@smithy/signature-v4") as typeof SmithySignatureV4;
+  /** Exposes the protected canonicalisation step of the SDK's own signer. */
+  class SdkResigner extends SignatureV4 implements Resigner {
+    canonicalRequestOf(request: HttpRequest, canonicalHeaders: Record<string, string>, payloadHash: string) {
+      return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
+    }
   }
+  return new SdkResigner({
+    service: "-",
+    region: "-",
+    credentials: { accessKeyId: "-", secretAccessKey: "-" },
+    sha256: Sha256,
+    uriEscapePath,
+  });
 }
 
 /**
@@ -693,13 +720,7 @@ const canonicalisers = new Map<boolean, Resigner>();
 function canonicaliser(uriEscapePath: boolean): Resigner {
   let c = canonicalisers.get(uriEscapePath);
   if (!c) {
-    c = new Resigner({
-      service: "-",
-      region: "-",
-      credentials: { accessKeyId: "-", secretAccessKey: "-" },
-      sha256: Sha256,
-      uriEscapePath,
-    });
+    c = newResigner(uriEscapePath);
     canonicalisers.set(uriEscapePath, c);
   }
   return c;

@@ -68,13 +68,15 @@ export function signature(limit: number, edns: boolean, dnssecOk: boolean, rd: b
 
 const fold = (b: number) => (b >= 65 && b <= 90 ? b + 32 : b);
 
-/** FNV-1a over the question bytes, the name folded (the last four bytes are QTYPE and QCLASS). */
+/** FNV-1a over the question bytes, the name folded (the last four bytes are QTYPE and QCLASS), to 30 bits. */
 export function questionHash(buf: Buffer, start: number, end: number): number {
   let h = 0x811c9dc5;
   const nameEnd = end - 4;
   for (let i = start; i < nameEnd; i++) h = Math.imul(h ^ fold(buf[i]!), 0x01000193);
   for (let i = nameEnd; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h >>> 0;
+  // 30 bits: a V8 small integer. `h >>> 0` is one above 2^30 three times in four, a heap number
+  // allocated per query and hashed as a double by the table's Map.
+  return h & 0x3fffffff;
 }
 
 /**
@@ -142,15 +144,30 @@ function sameQuestion(key: Buffer, msg: Buffer, start: number): boolean {
   return true;
 }
 
+interface Table {
+  map: Map<number, Entry>;
+  size: number;
+}
+
 /** The prepared answers of every view, bounded per view (the oldest chain goes first). */
 export class PreparedAnswers {
-  private readonly tables = new WeakMap<View, { map: Map<number, Entry>; size: number }>();
+  private readonly tables = new WeakMap<View, Table>();
+  /** The table of the view asked last: a server asks one view query after query (no WeakMap lookup). */
+  private last?: { view: View; table: Table };
 
   constructor(private readonly maxPerView: number) {}
 
+  private tableOf(view: View): Table | undefined {
+    const last = this.last;
+    if (last !== undefined && last.view === view) return last.table;
+    const table = this.tables.get(view);
+    if (table) this.last = { view, table };
+    return table;
+  }
+
   /** The entry for the question at msg[start, end) with this signature, when one is fresh. */
   find(view: View, msg: Buffer, start: number, end: number, hash: number, sig: number): Entry | undefined {
-    const t = this.tables.get(view);
+    const t = this.tableOf(view);
     if (!t) return undefined;
     const qlen = end - start;
     for (let e = t.map.get(hash); e; e = e.next)
@@ -163,7 +180,7 @@ export class PreparedAnswers {
   }
 
   store(view: View, question: Buffer, hash: number, entry: Omit<Entry, "question" | "next">): void {
-    let t = this.tables.get(view);
+    let t = this.tableOf(view);
     if (!t) {
       t = { map: new Map(), size: 0 };
       this.tables.set(view, t);
@@ -253,6 +270,8 @@ export function answerFrom(
   }
   out[0] = id >> 8;
   out[1] = id & 0xff;
-  src.copy(out, HEADER, start, end);
+  // A question is at most 259 bytes: a loop, where Buffer#copy makes a Uint8Array view of the
+  // source range per call (Node 20's _copyActual) — an allocation per query.
+  for (let i = start, o = HEADER; i < end; i++, o++) out[o] = src[i]!;
   return out;
 }

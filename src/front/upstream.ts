@@ -8,8 +8,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsRequest, AwsResponse } from "../api/dispatch.js";
 import type { AdminRoute } from "../api/server.js";
 import { Sha256, type SigV4Scope } from "../api/sigv4.js";
@@ -146,6 +144,12 @@ export async function forwardToUpstream(input: ForwardInput): Promise<AwsRespons
   }
   headers.host = base.host;
   headers["content-length"] = String(req.body.length);
+  // Loaded on the first forwarded request: the SDK's signer pulls in @smithy/core's protocols,
+  // which every `privlink up` would otherwise compile at start for a feature most never use.
+  const [{ HttpRequest }, { SignatureV4 }] = await Promise.all([
+    import("@smithy/protocol-http"),
+    import("@smithy/signature-v4"),
+  ]);
   const unsigned = new HttpRequest({
     method: req.method,
     protocol: base.protocol,

@@ -2,12 +2,14 @@
  * Client subcommands start without the server: `privlink why` (and exec, connect, addr, env,
  * status…) load only the CLI's own modules, never privlink.ts, the AWS SDKs, the store or the
  * flow rules. Checked by watching what Node resolves while the real bin runs (a module hook).
+ * From dist/bundle (after `npm run build`) the server is chunks of over a megabyte: a client
+ * command's chunks must stay far below that.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN } from "../helpers/spawn.js";
 
@@ -18,7 +20,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "privlink-cli-lazy-"));
   writeFileSync(
     join(dir, "hooks.mjs"),
-    `export async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith("node:")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }\n`,
+    // writeSync: the hooks run on their own thread, and a command that exits at once (help
+    // calls process.exit) could lose an asynchronous write.
+    `import { writeSync } from "node:fs";\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith("node:")) writeSync(2, "LOADED " + r.url + "\\n"); return r; }\n`,
   );
   hook = join(dir, "register.mjs");
   writeFileSync(
@@ -48,6 +52,12 @@ function loaded(args: string[]): Promise<{ modules: string[]; stderr: string }> 
 const HEAVY =
   /@aws-sdk|@smithy|@peculiar|better-sqlite3|\/node_modules\/(zod|ora|yaml)\/|\/dist\/src\/(privlink|flow|net|dns|api\/(?!admin-auth)|store|front\/(?!trust)|services)/;
 
+/** Bytes of dist/bundle chunks a client command may load (the server's chunks: over 1 MB). */
+const BUNDLE_BUDGET = 250_000;
+
+const bundleBytes = (modules: string[]) =>
+  modules.filter((m) => m.includes("/dist/bundle/")).reduce((n, m) => n + statSync(fileURLToPath(m)).size, 0);
+
 describe("client subcommands load only what they need", () => {
   for (const args of [
     ["why", "app", "secretsmanager"],
@@ -71,9 +81,10 @@ describe("client subcommands load only what they need", () => {
     it(`privlink ${args.join(" ")}`, async () => {
       const { modules, stderr } = await loaded(args);
       // It really ran: the CLI module was loaded and it reported the missing server (or exited 3).
-      expect(modules.some((m) => m.endsWith("/dist/src/cli/main.js"))).toBe(true);
-      expect(stderr + modules.join("\n")).toMatch(/no privlink server answers|not running|cli\//);
+      expect(modules.some((m) => /\/dist\/(src\/cli|bundle)\/main\.js$/.test(m))).toBe(true);
+      expect(stderr + modules.join("\n")).toMatch(/no privlink server answers|not running|cli\/|bundle\//);
       expect(modules.filter((m) => HEAVY.test(m))).toEqual([]);
+      expect(bundleBytes(modules)).toBeLessThan(BUNDLE_BUDGET);
     });
 
   it("--help still lists every command", async () => {
