@@ -168,20 +168,20 @@ function writeV2(
 ): void {
   const f = w.flow;
   spool.open();
-  spool.value(2);
-  spool.value(accountId);
-  spool.value(w.eni.id);
-  spool.value(forward ? f.srcIp : f.dstIp);
-  spool.value(forward ? f.dstIp : f.srcIp);
-  spool.value(forward ? f.srcPort : f.dstPort);
-  spool.value(forward ? f.dstPort : f.srcPort);
-  spool.value(TCP);
-  spool.value(packets);
-  spool.value(bytesOf(w, bytes, packets));
-  spool.value(w.first);
-  spool.value(endOf(w));
-  spool.value(w.action);
-  spool.value("OK");
+  spool.num(2);
+  spool.str(accountId);
+  spool.str(w.eni.id);
+  spool.str(forward ? f.srcIp : f.dstIp);
+  spool.str(forward ? f.dstIp : f.srcIp);
+  spool.num(forward ? f.srcPort : f.dstPort);
+  spool.num(forward ? f.dstPort : f.srcPort);
+  spool.num(TCP);
+  spool.num(packets);
+  spool.num(bytesOf(w, bytes, packets));
+  spool.num(w.first!);
+  spool.num(endOf(w));
+  spool.str(w.action);
+  spool.str("OK");
   spool.close();
 }
 

@@ -5,7 +5,7 @@ import { Spool } from "./spool.js";
  * A line written value by value must be byte for byte the line a template literal prints
  * (`${a} ${b} …`), whatever the values, and a line never spans two chunks.
  */
-const VALUES: (string | number | undefined)[] = [
+const VALUES: (string | number)[] = [
   0,
   7,
   10,
@@ -17,7 +17,11 @@ const VALUES: (string | number | undefined)[] = [
   1.5,
   1e21,
   Number.NaN,
-  undefined,
+  2 ** 31 - 1,
+  2 ** 31,
+  999_999_999,
+  1_000_000_000,
+  -0,
   "",
   "eni-0a000000000000001",
   "10.0.1.10",
@@ -28,13 +32,15 @@ const VALUES: (string | number | undefined)[] = [
   "lone \ud800 surrogate",
 ];
 
+const write = (spool: Spool, v: string | number) => (typeof v === "number" ? spool.num(v) : spool.str(v));
+
 describe("a flow-log spool", () => {
   it("writes each value as a template literal prints it", () => {
     const spool = new Spool();
     for (const v of VALUES) {
       spool.open();
-      spool.value(v);
-      spool.value(v);
+      write(spool, v);
+      write(spool, v);
       spool.close();
     }
     const want = VALUES.map((v) => `${v} ${v}`);
@@ -53,7 +59,7 @@ describe("a flow-log spool", () => {
       if (i % 3 === 0) spool.append(line);
       else {
         spool.open();
-        for (const v of values) spool.value(v);
+        for (const v of values) write(spool, v);
         spool.close();
       }
     }

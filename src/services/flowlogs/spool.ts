@@ -6,7 +6,7 @@ const SPOOL_CHUNK_MAX = 64 * 1024;
  * the GC neither copies nor marks anything per closed flow while thousands a second wait out
  * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost).
  *
- * A line is either appended whole (`append`) or written value by value (`open`, `value`,
+ * A line is either appended whole (`append`) or written value by value (`open`, `str`, `num`,
  * `close`), which builds no string at all: young garbage, not the flow log's own CPU, was most
  * of what a flow log cost a connection (a line built as a template left ~0.8 KB of strings,
  * and a tap that only allocated as much cost the process as much as the flow log).
@@ -35,15 +35,17 @@ export class Spool {
     this.first = true;
   }
 
-  /**
-   * One value of the line, after a space unless it is the first, printed as a template literal
-   * prints it (`${v}`).
-   */
-  value(v: string | number | undefined): void {
-    if (this.first) this.first = false;
-    else this.byte(0x20);
-    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) this.digits(v);
-    else this.text(typeof v === "string" ? v : `${v}`);
+  /** A string value of the line (after a space unless it is the first), as `${s}` prints it. */
+  str(s: string): void {
+    this.separate();
+    this.text(s);
+  }
+
+  /** A number value of the line, as `${n}` prints it. */
+  num(n: number): void {
+    this.separate();
+    if (n >= 0 && n <= 0x7fffffff && n === Math.floor(n)) this.digits(n);
+    else this.text(`${n}`);
   }
 
   /** Ends the line written by values. */
@@ -83,14 +85,23 @@ export class Spool {
     }
   }
 
-  /** A non-negative safe integer in decimal, as String(n) prints it. */
+  /** A non-negative 31-bit integer in decimal, as String(n) prints it, in integer arithmetic. */
   private digits(n: number): void {
     let len = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    for (let x = n; x >= 10; len++) x = (x / 10) | 0;
     if (this.chunk.length - this.used < len) this.room(len);
-    for (let i = this.used + len - 1, x = n; i >= this.used; i--, x = Math.floor(x / 10))
-      this.chunk[i] = 0x30 + (x % 10);
+    let x = n | 0;
+    for (let i = this.used + len - 1; i >= this.used; i--) {
+      const q = (x / 10) | 0;
+      this.chunk[i] = 0x30 + x - q * 10;
+      x = q;
+    }
     this.used += len;
+  }
+
+  private separate(): void {
+    if (this.first) this.first = false;
+    else this.byte(0x20);
   }
 
   /**
