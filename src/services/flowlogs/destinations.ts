@@ -11,8 +11,19 @@ export interface FlowLogBatch {
   /** The field names, in order (S3 objects start with them). */
   readonly header: string;
   readonly lines: readonly string[];
+  /**
+   * The same lines as UTF-8, each ending in a newline, when the recorder has them so: the
+   * file and S3 destinations write these bytes as they are, and `lines` is then decoded only
+   * for a destination that reads it.
+   */
+  readonly text?: readonly Buffer[];
   /** Unix seconds of the window's first record (S3 keys and Logs timestamps use it). */
   readonly start: number;
+}
+
+/** A batch's lines as bytes, each line ending in a newline (`lines` joined unless it has `text`). */
+export function textOf(b: FlowLogBatch): Buffer {
+  return b.text ? Buffer.concat(b.text) : Buffer.from(`${b.lines.join("\n")}\n`);
 }
 
 /**
@@ -34,7 +45,7 @@ export function fileDestination(home: string): FlowLogDestination & { pathOf(fl:
     async deliver(batch) {
       const path = pathOf(batch.flowLog);
       await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, `${batch.lines.join("\n")}\n`);
+      await appendFile(path, textOf(batch));
     },
   };
 }
@@ -61,7 +72,7 @@ export async function deliverBatch(
   destinations: DestinationTable,
   b: FlowLogBatch,
 ): Promise<void> {
-  if (b.lines.length === 0) return;
+  if ((b.text ?? b.lines).length === 0) return;
   let error: string | undefined;
   try {
     await destinations[b.flowLog.logDestinationType].deliver(b);

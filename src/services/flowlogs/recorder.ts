@@ -14,7 +14,7 @@ import type { Eni, FlowLog } from "../../cloud/types.js";
 import type { FlowInfo, FlowTap, RefusedFlow } from "../../net/flow-tap.js";
 import type { CloseReason, RelayMeter } from "../../net/relay.js";
 import { type DestinationTable, deliverBatch, type FlowLogBatch } from "./destinations.js";
-import { Spool } from "./spool.js";
+import { linesOf, Spool } from "./spool.js";
 
 const TCP = 6;
 const SYN = 2;
@@ -193,8 +193,27 @@ interface Pending {
   readonly spool: Spool;
 }
 
-/** A delivery being put together: one per flow log and stream per tick. */
-type Batch = { -readonly [K in keyof FlowLogBatch]: FlowLogBatch[K] } & { lines: string[] };
+/**
+ * A delivery being put together: one per flow log and stream per tick. Its lines stay bytes
+ * for the destinations that write bytes (file, S3); decoding every line into a string, then
+ * joining and encoding them again cost the main thread per line for nothing.
+ */
+class Batch implements FlowLogBatch {
+  readonly text: Buffer[] = [];
+  private decoded?: string[];
+
+  constructor(
+    readonly flowLog: FlowLog,
+    readonly interfaceId: string,
+    readonly header: string,
+    public start: number,
+  ) {}
+
+  get lines(): string[] {
+    this.decoded ??= linesOf(this.text);
+    return this.decoded;
+  }
+}
 
 /**
  * VPC Flow Logs from the data plane's real flows and refusals: each open flow is counted per
@@ -295,16 +314,10 @@ export class FlowLogRecorder implements FlowTap {
           byDue.delete(due);
           if (!b) {
             // A TGW flow log's records go by attachment, a VPC one's by interface.
-            b = {
-              flowLog: p.flowLog,
-              interfaceId: stream,
-              header: f.fields.join(" "),
-              lines: [],
-              start: p.start,
-            };
+            b = new Batch(p.flowLog, stream, f.fields.join(" "), p.start);
             batches.push(b);
           } else if (p.start < b.start) b.start = p.start;
-          for (const line of p.spool.lines()) b.lines.push(line);
+          for (const c of p.spool.chunks()) b.text.push(c);
         }
         if (byDue.size === 0) streams.delete(stream);
       }

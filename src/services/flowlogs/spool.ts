@@ -54,14 +54,15 @@ export class Spool {
     this.lineStart = this.used;
   }
 
-  /** Chunk by chunk (a line never spans two), so no string grows with the window. */
-  lines(): string[] {
-    const out: string[] = [];
-    for (const c of [...this.full, this.chunk.subarray(0, this.used)]) {
-      if (c.length === 0) continue;
-      for (const line of c.toString("utf8", 0, c.length - 1).split("\n")) out.push(line);
-    }
+  /** The lines as UTF-8, each ending in a newline; no chunk is empty and none splits a line. */
+  chunks(): Buffer[] {
+    const out = this.full.slice();
+    if (this.used > 0) out.push(this.chunk.subarray(0, this.used));
     return out;
+  }
+
+  lines(): string[] {
+    return linesOf(this.chunks());
   }
 
   private byte(b: number): void {
@@ -118,4 +119,11 @@ export class Spool {
     this.used = partial;
     this.lineStart = 0;
   }
+}
+
+/** Lines out of spooled chunks, chunk by chunk (a line never spans two), so no string grows with the window. */
+export function linesOf(chunks: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  for (const c of chunks) for (const line of c.toString("utf8", 0, c.length - 1).split("\n")) out.push(line);
+  return out;
 }
