@@ -36,16 +36,33 @@ export interface FlowLogDestination {
   deliver(batch: FlowLogBatch): Promise<void>;
 }
 
-/** privlink's own destination: lines appended to PRIVLINK_HOME/flow-logs/<LogDestination>. */
+/**
+ * privlink's own destination: lines appended to PRIVLINK_HOME/flow-logs/<LogDestination>.
+ * Appends to one file go one after the other: a tick delivers a flow log's interfaces at once,
+ * and Node writes a large buffer in several writes, so two appends at once interleaved there
+ * and split lines (some 50 in 420,000 lines of 15,000-connection windows).
+ */
 export function fileDestination(home: string): FlowLogDestination & { pathOf(fl: FlowLog): string } {
   const pathOf = (fl: FlowLog) => join(home, "flow-logs", fl.logDestination);
+  const tails = new Map<string, Promise<void>>();
+  const append = async (path: string, data: Buffer) => {
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, data);
+  };
   return {
     pathOf,
     problem: () => undefined,
-    async deliver(batch) {
+    deliver(batch) {
       const path = pathOf(batch.flowLog);
-      await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, textOf(batch));
+      const data = textOf(batch);
+      const done = (tails.get(path) ?? Promise.resolve()).then(() => append(path, data));
+      // The next append waits for this one, failed or not; the map keeps only files being written.
+      const tail = done.catch(() => undefined);
+      tails.set(path, tail);
+      void tail.then(() => {
+        if (tails.get(path) === tail) tails.delete(path);
+      });
+      return done;
     },
   };
 }
