@@ -107,6 +107,7 @@ function world() {
     return out;
   };
   return {
+    state,
     recorder,
     delivered,
     flow,
@@ -228,5 +229,40 @@ describe("flow-log records of closed flows", () => {
     expect(minute[0]!.lines[2 * n - 2]).toBe(
       `2 ${ACCOUNT} ${SRC} 10.0.1.10 10.0.1.20 ${10000 + n - 1} 443 6 5 ${n} ${T0} ${T0} ACCEPT OK`,
     );
+  });
+
+  it("the default format's lines, written value by value, are those the format's fields render", async () => {
+    const w = world();
+    // The default fields and one more: rendered field by field from records, not written directly.
+    w.state.transact((tx) =>
+      tx.put("flowLog", flowLog("fl-fields", 60, `${DEFAULT_LOG_FORMAT} \${tcp-flags}`)),
+    );
+    for (let i = 0; i < 50; i++) {
+      const m = w.recorder.opened(w.flow(1 + i * 1309))!;
+      w.at(i % 7);
+      m.bytesIn(i * 977);
+      if (i % 3) m.bytesOut(i ** 4);
+      m.closed(i % 5 ? "fin" : "reset");
+    }
+    w.recorder.refused({ ...w.flow(65535), rejectEniId: SRC, reason: "security group" });
+    // Every window is over (the last flows opened at 6 s).
+    w.at(70);
+    await w.recorder.tick();
+    // The same fields but the version (3 with tcp-flags) and the flags themselves.
+    const middle = (flowLogId: string, end: (l: string) => number) =>
+      Object.fromEntries(
+        Object.entries(w.lines(flowLogId)).map(([eni, lines]) => [
+          eni,
+          lines.map((l) => l.slice(l.indexOf(" ") + 1, end(l))),
+        ]),
+      );
+    const fields = middle("fl-fields", (l) => l.lastIndexOf(" "));
+    expect(fields[SRC]).toHaveLength(2 * 50 + 1);
+    expect(middle("fl-minute", (l) => l.length)).toEqual(fields);
+    expect(
+      Object.values(w.lines("fl-minute"))
+        .flat()
+        .every((l) => l.startsWith("2 ")),
+    ).toBe(true);
   });
 });

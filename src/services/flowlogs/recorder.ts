@@ -1,4 +1,5 @@
 import {
+  DEFAULT_LOG_FORMAT,
   type FlowRecord,
   keeps,
   parseLogFormat,
@@ -13,6 +14,7 @@ import type { Eni, FlowLog } from "../../cloud/types.js";
 import type { FlowInfo, FlowTap, RefusedFlow } from "../../net/flow-tap.js";
 import type { CloseReason, RelayMeter } from "../../net/relay.js";
 import { type DestinationTable, deliverBatch, type FlowLogBatch } from "./destinations.js";
+import { linesOf, Spool } from "./spool.js";
 
 const TCP = 6;
 const SYN = 2;
@@ -130,45 +132,57 @@ class WatchedFlow implements RelayMeter {
   }
 }
 
-/** Longest chunk a spool grows to; a window's lines beyond it go to further chunks. */
-const SPOOL_CHUNK_MAX = 64 * 1024;
+/** A flow log's fields, and whether they are the default (version 2) format's. */
+interface Format {
+  readonly fields: string[];
+  readonly v2: boolean;
+}
+
+const V2_FIELDS = parseLogFormat(DEFAULT_LOG_FORMAT).join(" ");
+
+function formatOf(logFormat: string): Format {
+  const fields = parseLogFormat(logFormat);
+  return { fields, v2: fields.join(" ") === V2_FIELDS };
+}
+
+/** A record's bytes: what was counted, else a REJECT's SYN or 40 bytes of headers a packet. */
+const bytesOf = (w: Watch, bytes: number, packets: number): number =>
+  bytes || (w.action === "REJECT" ? SYN_BYTES : 40 * packets);
+
+/** A window's end: its last activity, never before its start. */
+const endOf = (w: Watch): number => Math.max(w.last, w.first!);
 
 /**
- * Rendered lines waiting for the end of their window, kept in Buffers (outside the V8 heap):
- * the GC neither copies nor marks anything per closed flow while thousands a second wait out
- * a 60 or 600 s window (issue 12: metering at most 5 % of a connection's cost). Lines are
- * copied in as they come, not gathered as text first: a window's unfinished text would stay on
- * the heap, a tree of small strings, until the window is delivered.
+ * One direction's line in the default format, written into the spool value by value: the
+ * same bytes as `renderRecord` gives for the record (recorder.test.ts compares the two), with
+ * no record and no string built. Most flow logs use this format, and a connection's young
+ * garbage was mostly its lines (issue 12).
  */
-class Spool {
-  private readonly full: Buffer[] = [];
-  private chunk = Buffer.allocUnsafe(256);
-  private used = 0;
-
-  append(line: string): void {
-    // A UTF-16 unit is at most 3 bytes of UTF-8: with that much room left the line is copied
-    // without being measured first.
-    if (this.chunk.length - this.used < 3 * line.length + 1) {
-      const n = Buffer.byteLength(line) + 1;
-      if (this.used + n > this.chunk.length) {
-        this.full.push(this.chunk.subarray(0, this.used));
-        this.chunk = Buffer.allocUnsafe(Math.max(n, Math.min(this.chunk.length * 2, SPOOL_CHUNK_MAX)));
-        this.used = 0;
-      }
-    }
-    this.used += this.chunk.write(line, this.used);
-    this.chunk[this.used++] = 0x0a;
-  }
-
-  /** Chunk by chunk (a line never spans two), so no string grows with the window. */
-  lines(): string[] {
-    const out: string[] = [];
-    for (const c of [...this.full, this.chunk.subarray(0, this.used)]) {
-      if (c.length === 0) continue;
-      for (const line of c.toString("utf8", 0, c.length - 1).split("\n")) out.push(line);
-    }
-    return out;
-  }
+function writeV2(
+  spool: Spool,
+  w: Watch,
+  forward: boolean,
+  accountId: string,
+  bytes: number,
+  packets: number,
+): void {
+  const f = w.flow;
+  spool.open();
+  spool.num(2);
+  spool.str(accountId);
+  spool.str(w.eni.id);
+  spool.str(forward ? f.srcIp : f.dstIp);
+  spool.str(forward ? f.dstIp : f.srcIp);
+  spool.num(forward ? f.srcPort : f.dstPort);
+  spool.num(forward ? f.dstPort : f.srcPort);
+  spool.num(TCP);
+  spool.num(packets);
+  spool.num(bytesOf(w, bytes, packets));
+  spool.num(w.first!);
+  spool.num(endOf(w));
+  spool.str(w.action);
+  spool.str("OK");
+  spool.close();
 }
 
 /** The lines of one flow log's interface (or TGW attachment) whose windows end at one time. */
@@ -179,8 +193,27 @@ interface Pending {
   readonly spool: Spool;
 }
 
-/** A delivery being put together: one per flow log and stream per tick. */
-type Batch = { -readonly [K in keyof FlowLogBatch]: FlowLogBatch[K] } & { lines: string[] };
+/**
+ * A delivery being put together: one per flow log and stream per tick. Its lines stay bytes
+ * for the destinations that write bytes (file, S3); decoding every line into a string, then
+ * joining and encoding them again cost the main thread per line for nothing.
+ */
+class Batch implements FlowLogBatch {
+  readonly text: Buffer[] = [];
+  private decoded?: string[];
+
+  constructor(
+    readonly flowLog: FlowLog,
+    readonly interfaceId: string,
+    readonly header: string,
+    public start: number,
+  ) {}
+
+  get lines(): string[] {
+    this.decoded ??= linesOf(this.text);
+    return this.decoded;
+  }
+}
 
 /**
  * VPC Flow Logs from the data plane's real flows and refusals: each open flow is counted per
@@ -195,7 +228,7 @@ export class FlowLogRecorder implements FlowTap {
   private readonly open = new Set<Watch>();
   /** Rendered lines by flow log ID, stream and due time (no key string built per close). */
   private readonly pending = new Map<string, Map<string, Map<number, Pending>>>();
-  private cache?: { version: number; logs: { fl: FlowLog; fields: string[] }[]; byId: Map<string, string[]> };
+  private cache?: { version: number; logs: { fl: FlowLog }[]; byId: Map<string, Format> };
 
   constructor(
     private readonly state: State,
@@ -243,9 +276,9 @@ export class FlowLogRecorder implements FlowTap {
    */
   settle(w: Watch): void {
     this.open.delete(w);
-    const fields = this.fieldsOf(w.flowLog.id);
+    const format = this.formatOf(w.flowLog.id);
     // A flow log deleted meanwhile delivers nothing more.
-    if (fields) this.spool(w, fields, w.opened + w.flowLog.maxAggregationInterval);
+    if (format) this.spool(w, format, w.opened + w.flowLog.maxAggregationInterval);
   }
 
   /** Closes every capture window that is over and delivers its records. */
@@ -256,7 +289,7 @@ export class FlowLogRecorder implements FlowTap {
     for (const w of this.open) {
       if (w.first === undefined) continue;
       if (now - w.opened < w.flowLog.maxAggregationInterval && !this.gone(w)) continue;
-      const f = this.fieldsOf(w.flowLog.id);
+      const f = this.formatOf(w.flowLog.id);
       if (!f) {
         this.open.delete(w);
         continue;
@@ -268,7 +301,7 @@ export class FlowLogRecorder implements FlowTap {
     }
     const batches: Batch[] = [];
     for (const [flowLogId, streams] of this.pending) {
-      const f = this.fieldsOf(flowLogId);
+      const f = this.formatOf(flowLogId);
       // A flow log deleted meanwhile delivers nothing more.
       if (!f) {
         this.pending.delete(flowLogId);
@@ -281,10 +314,10 @@ export class FlowLogRecorder implements FlowTap {
           byDue.delete(due);
           if (!b) {
             // A TGW flow log's records go by attachment, a VPC one's by interface.
-            b = { flowLog: p.flowLog, interfaceId: stream, header: f.join(" "), lines: [], start: p.start };
+            b = new Batch(p.flowLog, stream, f.fields.join(" "), p.start);
             batches.push(b);
           } else if (p.start < b.start) b.start = p.start;
-          for (const line of p.spool.lines()) b.lines.push(line);
+          for (const c of p.spool.chunks()) b.text.push(c);
         }
         if (byDue.size === 0) streams.delete(stream);
       }
@@ -316,7 +349,7 @@ export class FlowLogRecorder implements FlowTap {
   }
 
   /** A watch's window rendered into the lines due at `due` for its flow log and stream. */
-  private spool(w: Watch, fields: string[], due: number): void {
+  private spool(w: Watch, format: Format, due: number): void {
     const stream = w.tgw?.attachmentId ?? w.eni.id;
     let streams = this.pending.get(w.flowLog.id);
     if (!streams) {
@@ -333,7 +366,7 @@ export class FlowLogRecorder implements FlowTap {
       p = { flowLog: w.flowLog, start: w.first!, spool: new Spool() };
       byDue.set(due, p);
     } else if (w.first! < p.start) p.start = w.first!;
-    this.render(w, fields, p.spool);
+    this.render(w, format, p.spool);
   }
 
   /**
@@ -342,17 +375,25 @@ export class FlowLogRecorder implements FlowTap {
    * literal: spreading a shared base into it made V8 build every record the slow way (about 25
    * times the cost), which mattered once records are rendered per close.
    */
-  private render(w: Watch, fields: string[], spool: Spool): void {
+  private render(w: Watch, format: Format, spool: Spool): void {
     const t = w.tgw;
     const accountId = t
       ? (this.state.get("transitGateway", t.tgwId)?.accountId ?? w.eni.accountId)
       : w.eni.accountId;
+    const req = w.reqSegments > 0;
+    const resp = w.action === "ACCEPT" && w.respSegments > 0;
+    if (format.v2) {
+      if (req) writeV2(spool, w, true, accountId, w.reqBytes, w.reqSegments);
+      if (resp) writeV2(spool, w, false, accountId, w.respBytes, w.respSegments);
+      return;
+    }
+    const { fields } = format;
     const azId = this.state.get("subnet", w.eni.subnetId)?.azId;
-    if (w.reqSegments > 0)
+    if (req)
       spool.append(
         renderRecord(fields, this.record(w, true, accountId, azId, w.reqBytes, w.reqFlags, w.reqSegments)),
       );
-    if (w.action === "ACCEPT" && w.respSegments > 0)
+    if (resp)
       spool.append(
         renderRecord(
           fields,
@@ -378,7 +419,7 @@ export class FlowLogRecorder implements FlowTap {
       interfaceId: w.eni.id,
       protocol: TCP,
       start: w.first!,
-      end: Math.max(w.last, w.first!),
+      end: endOf(w),
       action: w.action,
       vpcId: w.eni.vpcId,
       subnetId: w.eni.subnetId,
@@ -392,7 +433,7 @@ export class FlowLogRecorder implements FlowTap {
       srcport: forward ? f.srcPort : f.dstPort,
       dstport: forward ? f.dstPort : f.srcPort,
       packets,
-      bytes: bytes || (w.action === "REJECT" ? SYN_BYTES : 40 * packets),
+      bytes: bytesOf(w, bytes, packets),
       tcpFlags,
       // An interface's egress is what leaves it; a TGW attachment's ingress is what enters the TGW.
       direction: (forward === (w.side === "src")) === !t ? "egress" : "ingress",
@@ -507,19 +548,20 @@ export class FlowLogRecorder implements FlowTap {
     };
   }
 
-  private logs(): { fl: FlowLog; fields: string[] }[] {
+  private logs(): { fl: FlowLog }[] {
     return this.current().logs;
   }
 
-  /** The fields of a flow log that still exists. */
-  private fieldsOf(flowLogId: string): string[] | undefined {
+  /** The format of a flow log that still exists. */
+  private formatOf(flowLogId: string): Format | undefined {
     return this.current().byId.get(flowLogId);
   }
 
   private current() {
     if (this.cache?.version === this.state.version) return this.cache;
-    const logs = [...this.state.all("flowLog")].map((fl) => ({ fl, fields: parseLogFormat(fl.logFormat) }));
-    this.cache = { version: this.state.version, logs, byId: new Map(logs.map((l) => [l.fl.id, l.fields])) };
+    const logs = [...this.state.all("flowLog")].map((fl) => ({ fl }));
+    const byId = new Map(logs.map(({ fl }) => [fl.id, formatOf(fl.logFormat)]));
+    this.cache = { version: this.state.version, logs, byId };
     return this.cache;
   }
 

@@ -5,7 +5,7 @@ import type { State } from "../../cloud/state.js";
 import type { FlowLog, S3Bucket } from "../../cloud/types.js";
 import type { Blobs } from "../s3/blobs.js";
 import { objectId } from "../s3/rules.js";
-import type { FlowLogBatch, FlowLogDestination } from "./destinations.js";
+import { type FlowLogBatch, type FlowLogDestination, textOf } from "./destinations.js";
 
 const gzipped = promisify(gzip);
 
@@ -78,7 +78,7 @@ export function s3Destination(deps: { state: State; blobs: Blobs; now: () => Dat
     async deliver(batch: FlowLogBatch) {
       const why = problem(batch.flowLog);
       if (why) throw new Error(why);
-      const body = await gzipped(Buffer.from(`${batch.header}\n${batch.lines.join("\n")}\n`));
+      const body = await gzipped(Buffer.concat([Buffer.from(`${batch.header}\n`), textOf(batch)]));
       const temp = deps.blobs.create();
       await new Promise<void>((resolve, reject) => {
         temp.stream.once("error", reject);
