@@ -90,7 +90,18 @@ export class PreparedAnswers {
   get(key: string, nowMs: number): Prepared | undefined {
     if (this.version !== this.state.version) return undefined;
     const p = this.entries.get(key);
-    return p !== undefined && nowMs < p.until ? p : undefined;
+    if (p === undefined || nowMs >= p.until) return undefined;
+    if (p.before.length === 1 && (p.after === undefined || p.after.length <= 1)) return p;
+    // Asked again: from now on written as one buffer each side of the ID. A fresh read writes
+    // its item bytes as they are (joining them costs more than the writes), but a repeated one
+    // would pay a write per item on every hit; the join is paid once, on the first.
+    const joined: Prepared = {
+      ...p,
+      before: [joinParts(p.before)],
+      after: p.after === undefined ? undefined : [joinParts(p.after)],
+    };
+    this.entries.set(key, joined);
+    return joined;
   }
 
   /** Keeps an answer read at `version` (ignored when the state has moved on since). */
