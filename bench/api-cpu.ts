@@ -69,6 +69,8 @@ export interface ApiCpuOptions {
   /** CreateVpcEndpoint calls at the largest size (whole VPCs of 50). */
   creates?: number;
   concurrency?: number;
+  /** Only the rows whose case name matches (e.g. to profile one case alone). */
+  only?: RegExp;
 }
 
 const WIDE = 50;
@@ -268,9 +270,12 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   const { state, ctx } = b;
   const services = seedServices();
   const vpcs = { n: 0 };
-  const rows: CpuRow[] = [await sigv4Row()];
+  const wanted = (name: string) => opts.only === undefined || opts.only.test(name);
+  const rows: CpuRow[] = wanted("SigV4") ? [await sigv4Row()] : [];
   const describe = async (name: string, command: string, input: Record<string, unknown>, goalUs: number) => {
-    for (const fresh of [false, true]) rows.push(await describeRow(b, name, command, input, goalUs, fresh));
+    for (const fresh of [false, true])
+      if (wanted(`${name}${fresh ? " (each request a new read)" : ""}`))
+        rows.push(await describeRow(b, name, command, input, goalUs, fresh));
   };
   try {
     const wide = seedWide(state, ctx);
@@ -311,7 +316,7 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
         ],
       ];
       for (const [name, command, input] of cases) await describe(name, command, input, 150);
-      rows.push(await createRow(b, services, vpcs, creates));
+      if (wanted("CreateVpcEndpoint")) rows.push(await createRow(b, services, vpcs, creates));
     }
     return rows;
   } finally {
@@ -320,10 +325,14 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   }
 }
 
-// `node dist/bench/api-cpu.js [SIZE…]` (e.g. under --cpu-prof) runs it alone and prints the goals.
+// `node dist/bench/api-cpu.js [SIZE…]` (e.g. under --cpu-prof) runs it alone and prints the goals;
+// API_CPU_ONLY=<regular expression> keeps the cases whose name matches, API_CPU_REQUESTS sets
+// the requests per Describe case.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const sizes = process.argv.slice(2).map(Number).filter(Boolean);
-  const rows = await benchApiCpu(sizes.length ? { sizes } : {});
+  const only = process.env.API_CPU_ONLY ? new RegExp(process.env.API_CPU_ONLY) : undefined;
+  const requests = Number(process.env.API_CPU_REQUESTS) || undefined;
+  const rows = await benchApiCpu({ ...(sizes.length ? { sizes } : {}), only, requests });
   console.table(rows);
   for (const line of apiCpuGoals(rows as never)) console.log(line);
 }

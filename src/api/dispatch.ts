@@ -7,7 +7,6 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
 import { joinParts, PreparedAnswers, type PreparedPieces, preparedKey } from "./prepared.js";
-import { requestUrl } from "./request-url.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
 import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
@@ -147,14 +146,13 @@ async function dispatchOnce(
         });
       return preparedResponse(hit, requestId);
     }
-    const url = requestUrl(req.url);
     // The query protocols read the content type alone: its first value, as Node's `headers` keeps
     // it, without having Node build that map.
     const headers =
       protocol === "ec2" || protocol === "awsQuery"
         ? { "content-type": req.headersDistinct["content-type"]?.[0] }
         : req.headers;
-    const { action, input } = decodeRequest(service, protocol, req.method, url, headers, req.body);
+    const { action, input } = decodeRequest(service, protocol, req.method, req.url, headers, req.body);
     const handler = table[action];
     if (!handler)
       throw new AwsError("InvalidAction", `The action ${action} is not valid for this web service.`);

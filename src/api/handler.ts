@@ -92,8 +92,8 @@ export function pickByIds<T extends { id: string }>(
   items: readonly T[],
   ids: readonly string[] | undefined,
   notFound: (id: string) => AwsError,
-): T[] {
-  if (!ids || ids.length === 0) return [...items];
+): readonly T[] {
+  if (!ids || ids.length === 0) return items;
   const byId = new Map(items.map((i) => [i.id, i]));
   const missing = ids.filter((id) => !byId.has(id));
   if (missing.length > 0) throw notFound(missing.join(", "));

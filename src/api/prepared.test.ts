@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { State } from "../cloud/state.js";
 import { joinParts, type Prepared, PreparedAnswers } from "./prepared.js";
 
 const ID = "6f1c2a4e-0000-4000-8000-00000000abcd";
@@ -23,8 +24,8 @@ describe("prepared answers written as pieces", () => {
     const parts = PreparedAnswers.parts(p, OTHER);
     expect(parts).toHaveLength(3);
     // The stored bytes themselves, not copies of them.
-    expect(parts[0]).toBe(p.before);
-    expect(parts[2]).toBe(p.after);
+    expect(parts[0]).toBe(p.before[0]);
+    expect(parts[2]).toBe(p.after![0]);
     const expected = Buffer.from(body.replace(ID, OTHER), "utf8");
     expect(joinParts(parts).equals(expected)).toBe(true);
     expect(PreparedAnswers.body(p, OTHER).equals(expected)).toBe(true);
@@ -34,7 +35,7 @@ describe("prepared answers written as pieces", () => {
     const json = '{"Vpcs":[]}';
     const p = preparedOf(json, ID);
     const parts = PreparedAnswers.parts(p, OTHER);
-    expect(parts).toEqual([p.before]);
+    expect(parts).toEqual(p.before);
     expect(joinParts(parts).toString("utf8")).toBe(json);
   });
 
@@ -43,5 +44,27 @@ describe("prepared answers written as pieces", () => {
     const parts = PreparedAnswers.parts(p, OTHER);
     expect(parts.map((x) => x.length)).toEqual([3, OTHER.length, 0]);
     expect(joinParts(parts).toString("latin1")).toBe(`<a>${OTHER}`);
+  });
+});
+
+describe("a prepared answer asked again", () => {
+  it("is written from one buffer each side of the ID, the same bytes as its pieces", () => {
+    const state = { version: 7 } as unknown as State;
+    const answers = new PreparedAnswers(state);
+    const items = ["<item>a</item>", "<item>é</item>", "<item>c</item>"].map((t) => Buffer.from(t, "utf8"));
+    const p: Prepared = {
+      action: "DescribeVpcs",
+      status: 200,
+      contentType: "text/xml;charset=UTF-8",
+      headers: {},
+      before: [Buffer.from("<r><requestId>")],
+      after: [Buffer.from("</requestId><set>"), ...items, Buffer.from("</set></r>")],
+      until: Number.POSITIVE_INFINITY,
+    };
+    answers.set("k", 7, p);
+    const hit = answers.get("k", 0)!;
+    expect(hit.after).toHaveLength(1);
+    expect(PreparedAnswers.body(hit, OTHER).equals(PreparedAnswers.body(p, OTHER))).toBe(true);
+    expect(answers.get("k", 0)).toBe(hit);
   });
 });

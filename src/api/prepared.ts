@@ -31,9 +31,13 @@ export interface PreparedPieces {
   readonly status: number;
   readonly contentType: string;
   readonly headers: Record<string, string>;
-  /** The body before and after the request ID; `after` undefined: the body holds no ID. */
-  readonly before: Buffer;
-  readonly after?: Buffer;
+  /**
+   * The body before and after the request ID, as buffers to write in order (a Describe's items
+   * are the bytes its shapes keep, never copied into one answer); `after` undefined: the body
+   * holds no ID.
+   */
+  readonly before: readonly Buffer[];
+  readonly after?: readonly Buffer[];
 }
 
 export interface Prepared extends PreparedPieces {
@@ -86,7 +90,18 @@ export class PreparedAnswers {
   get(key: string, nowMs: number): Prepared | undefined {
     if (this.version !== this.state.version) return undefined;
     const p = this.entries.get(key);
-    return p !== undefined && nowMs < p.until ? p : undefined;
+    if (p === undefined || nowMs >= p.until) return undefined;
+    if (p.before.length === 1 && (p.after === undefined || p.after.length <= 1)) return p;
+    // Asked again: from now on written as one buffer each side of the ID. A fresh read writes
+    // its item bytes as they are (joining them costs more than the writes), but a repeated one
+    // would pay a write per item on every hit; the join is paid once, on the first.
+    const joined: Prepared = {
+      ...p,
+      before: [joinParts(p.before)],
+      after: p.after === undefined ? undefined : [joinParts(p.after)],
+    };
+    this.entries.set(key, joined);
+    return joined;
   }
 
   /** Keeps an answer read at `version` (ignored when the state has moved on since). */
@@ -98,15 +113,15 @@ export class PreparedAnswers {
       this.bytes = 0;
     }
     this.entries.set(key, p);
-    this.bytes += key.length + p.before.length + (p.after?.length ?? 0);
+    this.bytes += key.length + byteLength(p.before) + (p.after === undefined ? 0 : byteLength(p.after));
   }
 
   /** Splits an encoded body around its request ID. */
-  static split(body: string | Uint8Array, requestId: string): { before: Buffer; after?: Buffer } {
+  static split(body: string | Uint8Array, requestId: string): { before: Buffer[]; after?: Buffer[] } {
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);
     const at = bytes.indexOf(requestId, 0, "latin1");
-    if (at < 0) return { before: bytes };
-    return { before: bytes.subarray(0, at), after: bytes.subarray(at + requestId.length) };
+    if (at < 0) return { before: [bytes] };
+    return { before: [bytes.subarray(0, at)], after: [bytes.subarray(at + requestId.length)] };
   }
 
   /**
@@ -114,14 +129,20 @@ export class PreparedAnswers {
    * bytes themselves around the request ID, so a ~80 KB answer is never copied per request.
    */
   static parts(p: PreparedPieces, requestId: string): Buffer[] {
-    if (p.after === undefined) return [p.before];
-    return [p.before, Buffer.from(requestId, "latin1"), p.after];
+    if (p.after === undefined) return p.before.slice();
+    return [...p.before, Buffer.from(requestId, "latin1"), ...p.after];
   }
 
   /** The same body as one buffer (what `parts` writes, joined). */
   static body(p: PreparedPieces, requestId: string): Buffer {
     return joinParts(PreparedAnswers.parts(p, requestId));
   }
+}
+
+function byteLength(buffers: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of buffers) n += b.length;
+  return n;
 }
 
 /** Pieces of a body as one buffer; a single piece is returned as it is. */

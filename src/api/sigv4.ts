@@ -327,14 +327,15 @@ export async function verifySigV4Head(
 
 function parseSigned(req: IncomingSigned, hint?: string): SignedParts {
   const family = hint === undefined ? "query" : isFamily(hint) ? hint : authFamilyOf(hint);
+  const { path, query } = splitUrl(req.url);
   const received: Received = {
     method: req.method.toUpperCase(),
-    ...splitUrl(req.url),
+    path,
+    query,
     headers: lowerHeaders(req.headers),
   };
   const authorization = received.headers.authorization;
   if (authorization !== undefined) return parseHeaderAuth(authorization, received, family);
-  const { query } = received;
   if (query["X-Amz-Algorithm"] !== undefined || query["X-Amz-Credential"] !== undefined)
     return parseQueryAuth(received, family);
   throw familyError(family, "missing");
@@ -358,6 +359,7 @@ function lowerHeaders(raw: IncomingSigned["headers"]): Record<string, string> {
 
 /** Splits the raw request target; the path stays percent-encoded exactly as the client sent it. */
 function splitUrl(url: string): { path: string; query: Record<string, string | string[]> } {
+  if (url === "/") return { path: "/", query: Object.create(null) };
   const target = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, "");
   const q = target.indexOf("?");
   const path = (q < 0 ? target : target.slice(0, q)) || "/";
@@ -427,24 +429,37 @@ function parseHeaderAuth(authorization: string, received: Received, family: Auth
   const malformed = (problems: string[]) =>
     familyError(family, "malformed", `${problems.join(" ")} Authorization=${authorization}`);
   const { algorithm, params } = authParams(authorization, family);
-  const problems = ["Credential", "Signature", "SignedHeaders"]
-    .filter((name) => !params[name])
-    .map((name) => `Authorization header requires '${name}' parameter.`);
   const dateText = headers["x-amz-date"] ?? headers.date;
-  if (dateText === undefined)
-    problems.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-  if (problems.length > 0) throw malformed(problems);
+  if (!params.Credential || !params.Signature || !params.SignedHeaders || dateText === undefined) {
+    const problems = ["Credential", "Signature", "SignedHeaders"]
+      .filter((name) => !params[name])
+      .map((name) => `Authorization header requires '${name}' parameter.`);
+    if (dateText === undefined)
+      problems.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    throw malformed(problems);
+  }
   if (algorithm !== ALGORITHM_IDENTIFIER)
     throw familyError(family, "malformed", `Unsupported AWS 'algorithm': '${algorithm}'.`);
-  const { signedAt, longDate } = signingTime(dateText!, headers["x-amz-date"] === undefined, family);
+  const { signedAt, longDate } = signingTime(dateText, headers["x-amz-date"] === undefined, family);
+  const { scope, credential, terminator } = credentialParts(
+    params.Credential,
+    headers["x-amz-security-token"],
+    family,
+  );
+  // Members named, not spread: every request is parsed here (see the prepared key in dispatch.ts).
   return {
     mode: "header",
-    ...credentialParts(params.Credential!, headers["x-amz-security-token"], family),
-    signedHeaders: params.SignedHeaders!.split(";"),
-    signature: params.Signature!,
+    scope,
+    credential,
+    terminator,
+    signedHeaders: params.SignedHeaders.split(";"),
+    signature: params.Signature,
     signedAt,
     longDate,
-    ...received,
+    method: received.method,
+    path: received.path,
+    query: received.query,
+    headers: received.headers,
   };
 }
 
@@ -782,16 +797,35 @@ function signingKeyOf(secret: string, date: string, region: string, service: str
 
 function resign(parts: SignedParts, secret: string, payloadHash: string): string {
   const { scope } = parts;
-  // What the SDK's getCanonicalHeaders gives for headers that are all signable: lowercased
-  // names, values with CR/LF made spaces, space and tab runs folded to one space, then trimmed.
-  const signed: Record<string, string> = Object.create(null);
-  for (const name of parts.signedHeaders) {
-    const value = parts.headers[name.toLowerCase()];
-    if (value !== undefined) signed[name.toLowerCase()] = canonicalValue(value);
-  }
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/${parts.terminator}`;
-  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${hash("sha256", canonicalRequest(parts, signed, payloadHash), "hex")}`;
+  const canonical = bareCanonicalRequest(parts, payloadHash) ?? canonicalRequest(parts, payloadHash);
+  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${parts.longDate}\n${credentialScope}\n${hash("sha256", canonical, "hex")}`;
   return hmacHex(signingKeyOf(secret, scope.date, scope.region, scope.service), stringToSign);
+}
+
+/**
+ * The canonical request of a POST to `/` with no query whose signed headers are listed as every
+ * SDK lists them (lowercase, sorted, each once, each present): the text `canonicalRequest` makes,
+ * written in one pass over the list without a map of the headers. Undefined for anything else.
+ */
+function bareCanonicalRequest(parts: SignedParts, payloadHash: string): string | undefined {
+  if (parts.path !== "/" || !isEmpty(parts.query)) return undefined;
+  const names = parts.signedHeaders;
+  if (names.length === 0) return undefined;
+  let lines = "";
+  let prev = "";
+  for (const name of names) {
+    const value = parts.headers[name];
+    if (name <= prev || value === undefined) return undefined;
+    lines += `${name}:${canonicalValue(value)}\n`;
+    prev = name;
+  }
+  return `${parts.method}\n/\n\n${lines}\n${names.join(";")}\n${payloadHash}`;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /**
@@ -823,19 +857,20 @@ function canonicalValue(text: string): string {
 }
 
 /**
- * The canonical request. Most API calls are POSTs to `/` with no query: their canonical path is
- * `/` and their canonical query empty under either path-escaping rule, so the SDK signer's
- * text is written here directly (its createCanonicalRequest, term for term); anything else goes
- * through the signer's own canonicaliser.
+ * The canonical request, through the SDK signer's own canonicaliser. The canonical headers are
+ * what its getCanonicalHeaders gives for headers that are all signable: lowercased names, values
+ * with CR/LF made spaces, space and tab runs folded to one space, then trimmed. A POST to `/`
+ * with no query (most API calls) has the canonical path `/` and an empty canonical query under
+ * either path-escaping rule, so its text is written here directly, term for term.
  */
-function canonicalRequest(parts: SignedParts, signed: Record<string, string>, payloadHash: string): string {
-  const names = Object.keys(signed).sort();
-  let bare = parts.path === "/";
-  for (const _ in parts.query) {
-    bare = false;
-    break;
+function canonicalRequest(parts: SignedParts, payloadHash: string): string {
+  const signed: Record<string, string> = Object.create(null);
+  for (const name of parts.signedHeaders) {
+    const value = parts.headers[name.toLowerCase()];
+    if (value !== undefined) signed[name.toLowerCase()] = canonicalValue(value);
   }
-  if (bare) {
+  const names = Object.keys(signed).sort();
+  if (parts.path === "/" && isEmpty(parts.query)) {
     const lines = names.map((name) => `${name}:${signed[name]}`).join("\n");
     return `${parts.method}\n/\n\n${lines}\n\n${names.join(";")}\n${payloadHash}`;
   }

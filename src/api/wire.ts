@@ -8,6 +8,7 @@ import { decodeQuery, encodeQuerySplit } from "./protocols/query.js";
 import { decodeRestXml, encodeRestXml, matchRestXmlOperation } from "./protocols/rest-xml.js";
 import { findOperation, jsonActionOf, type WireProtocol, type WireService } from "./protocols/schema.js";
 import { xmlEscape } from "./protocols/xml.js";
+import { requestUrl } from "./request-url.js";
 
 export { renderError } from "./protocols/errors.js";
 export { requestProtocol } from "./protocols/negotiate.js";
@@ -28,7 +29,7 @@ export interface Encoded {
    * The body as the bytes before and after the request ID it holds (the query protocols): the
    * edge writes these pieces around the ID, and `body` joins them only when read.
    */
-  split?: { readonly before: Buffer; readonly after: Buffer };
+  split?: { readonly before: readonly Buffer[]; readonly after: readonly Buffer[] };
 }
 
 function isForm(headers: IncomingHttpHeaders): boolean {
@@ -45,28 +46,30 @@ export function decodeRequest(
   service: string,
   protocol: Protocol,
   method: string,
-  url: URL,
+  requestTarget: string,
   headers: IncomingHttpHeaders,
   body: Buffer,
 ): { action: string; input: Record<string, any> } {
+  // The target every SDK call but S3's sends, `/`, needs no parse.
+  const url = requestTarget === "/" ? undefined : requestUrl(requestTarget);
   switch (protocol) {
     case "ec2":
     case "awsQuery": {
-      const params = new URLSearchParams(url.search);
-      if (method === "POST" && isForm(headers))
+      // The query's parameters, then the form body's (every SDK sends the body alone).
+      const form = method === "POST" && isForm(headers);
+      const search = url?.search ?? "";
+      const params = new URLSearchParams(form && search === "" ? body.toString("utf8") : search);
+      if (form && search !== "")
         for (const [k, v] of new URLSearchParams(body.toString("utf8"))) params.append(k, v);
       const action = params.get("Action");
       if (!action) throw new AwsError("MissingAction", "The request must contain the parameter Action");
       return { action, input: decodeQuery(operation(service, action), params, protocol) };
     }
     case "rpcv2Cbor": {
-      const op = rpcV2Operation(url.pathname);
+      const pathname = url?.pathname ?? "/";
+      const op = rpcV2Operation(pathname);
       if (!op || method !== "POST")
-        throw new AwsError(
-          "UnknownOperationException",
-          `No operation answers ${method} ${url.pathname}`,
-          404,
-        );
+        throw new AwsError("UnknownOperationException", `No operation answers ${method} ${pathname}`, 404);
       return { action: op.operation, input: decodeCbor(operation(service, op.operation), body) };
     }
     case "awsJson1_0":
@@ -79,16 +82,25 @@ export function decodeRequest(
         throw new AwsError("UnknownOperationException", `Unknown operation ${target ?? "(no X-Amz-Target)"}`);
       return { action, input: decodeJson(operation(service, action), body) };
     }
-    case "restXml": {
-      const match = matchRestXmlOperation(service as WireService, method, url.pathname, url.searchParams);
-      if (!match)
-        throw new AwsError("InvalidAction", `No ${service} operation answers ${method} ${url.pathname}`, 404);
-      return {
-        action: match.op.name,
-        input: decodeRestXml(match.op, { labels: match.labels, query: url.searchParams, headers, body }),
-      };
-    }
+    case "restXml":
+      return decodeRestXmlRequest(service, method, url ?? requestUrl(requestTarget), headers, body);
   }
+}
+
+function decodeRestXmlRequest(
+  service: string,
+  method: string,
+  url: URL,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): { action: string; input: Record<string, any> } {
+  const match = matchRestXmlOperation(service as WireService, method, url.pathname, url.searchParams);
+  if (!match)
+    throw new AwsError("InvalidAction", `No ${service} operation answers ${method} ${url.pathname}`, 404);
+  return {
+    action: match.op.name,
+    input: decodeRestXml(match.op, { labels: match.labels, query: url.searchParams, headers, body }),
+  };
 }
 
 export function encodeResponse(
@@ -114,7 +126,7 @@ export function encodeResponse(
         status: 200,
         contentType: "text/xml;charset=UTF-8",
         get body() {
-          return Buffer.concat([split.before, Buffer.from(xmlEscape(requestId), "utf8"), split.after]);
+          return Buffer.concat([...split.before, Buffer.from(xmlEscape(requestId), "utf8"), ...split.after]);
         },
         headers: {},
         split,

@@ -25,7 +25,9 @@ export function getVpc(tx: Tx, ctx: Ctx, id: string | undefined): Vpc {
 
 export function vpcsOf(tx: Tx, ctx: Ctx): Vpc[] {
   ensureRegion(tx, ctx);
-  return [...tx.all("vpc")].filter((v) => v.accountId === ctx.accountId && v.region === ctx.region);
+  const out: Vpc[] = [];
+  for (const v of tx.all("vpc")) if (v.accountId === ctx.accountId && v.region === ctx.region) out.push(v);
+  return out;
 }
 
 function checkVpcCidr(cidr: string | undefined): void {

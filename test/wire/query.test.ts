@@ -338,7 +338,7 @@ describe("query answers as bytes around the request ID", () => {
   });
   const bytesOf = (o: OperationSchema, output: unknown, flavor: "ec2" | "awsQuery") => {
     const { before, after } = encodeQuerySplit(o, output, flavor);
-    return Buffer.concat([before, Buffer.from(ID, "latin1"), after]);
+    return Buffer.concat([...before, Buffer.from(ID, "latin1"), ...after]);
   };
   const textOf = (o: OperationSchema, output: unknown, flavor: "ec2" | "awsQuery") =>
     Buffer.from(encodeQuery(o, output, flavor, ID), "utf8");

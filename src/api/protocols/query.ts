@@ -3,12 +3,12 @@ import { invalidValue, parseScalar } from "./scalars.js";
 import type { ListShape, MapShape, Member, OperationSchema, Shape, StructShape } from "./schema.js";
 import { xmlNamespaceOf } from "./schema.js";
 import {
-  joinXmlBytes,
   writeStructXml,
   writeStructXmlBytes,
   XML_DECLARATION,
   type XmlBytes,
   type XmlParts,
+  xmlByteChunks,
   xmlEscape,
 } from "./xml.js";
 
@@ -96,7 +96,7 @@ interface Step {
 }
 
 interface Resolved {
-  readonly steps: Step[];
+  readonly steps: readonly Step[];
   readonly leaf: Shape;
 }
 
@@ -135,6 +135,32 @@ function resolve(root: StructShape, segs: readonly string[], flavor: QueryFlavor
     }
   }
   return { steps, leaf: shape };
+}
+
+/**
+ * Where each parameter name of an operation's input lands, by name: a client sends the same
+ * names request after request (`Filter.1.Name`, `MaxResults`). A pure function of the schema and
+ * the name, so nothing here can go stale; bounded per input shape (names are the client's).
+ */
+const placed: Record<QueryFlavor, WeakMap<StructShape, Map<string, Resolved | string>>> = {
+  ec2: new WeakMap(),
+  awsQuery: new WeakMap(),
+};
+const MAX_PLACED = 1024;
+
+function resolved(root: StructShape, key: string, flavor: QueryFlavor): Resolved | string {
+  let byName = placed[flavor].get(root);
+  if (byName === undefined) {
+    byName = new Map();
+    placed[flavor].set(root, byName);
+  }
+  let r = byName.get(key);
+  if (r === undefined) {
+    r = resolve(root, key.split("."), flavor);
+    if (byName.size >= MAX_PLACED) byName.clear();
+    byName.set(key, r);
+  }
+  return r;
 }
 
 function resolveList(
@@ -282,7 +308,7 @@ export function decodeQuery(
   const root: Record<string, unknown> = {};
   for (const [key, raw] of params) {
     if (key === "Action" || key === "Version") continue;
-    const r = resolve(op.input, key.split("."), flavor);
+    const r = resolved(op.input, key, flavor);
     if (typeof r === "string") {
       if (flavor === "awsQuery" || isTransportParam(key)) continue;
       throw new AwsError("UnknownParameter", `The parameter ${r} is not recognized`);
@@ -325,15 +351,16 @@ export function encodeQuery(
 
 /**
  * The body `encodeQuery` gives, as the bytes before and after its request ID (which the caller
- * puts between them: an ID with no character to escape, as the edge's UUIDs): the memoised shapes
- * of a Describe are written as the UTF-8 bytes they keep, and the answer is never one string to
- * join, encode and search for its ID.
+ * puts between them: an ID with no character to escape, as the edge's UUIDs), each as buffers to
+ * write in order: the memoised shapes of a Describe are written as the UTF-8 bytes they keep,
+ * and the answer is never one string to join, encode and search for its ID, nor one buffer to
+ * copy them all into.
  */
 export function encodeQuerySplit(
   op: OperationSchema,
   output: unknown,
   flavor: QueryFlavor,
-): { before: Buffer; after: Buffer } {
+): { before: readonly Buffer[]; after: readonly Buffer[] } {
   const value = (output ?? {}) as Record<string, unknown>;
   const ns = xmlNamespaceOf(op.service);
   const root = `${op.name}Response`;
@@ -344,8 +371,8 @@ export function encodeQuerySplit(
     else writeStructXmlBytes(op.output, value, out);
     out.push(`</${root}>`);
     return {
-      before: Buffer.from(`${XML_DECLARATION}<${root} xmlns="${ns}"><requestId>`, "utf8"),
-      after: joinXmlBytes(out),
+      before: [Buffer.from(`${XML_DECLARATION}<${root} xmlns="${ns}"><requestId>`, "utf8")],
+      after: xmlByteChunks(out),
     };
   }
   out.push(`<${root} xmlns="${ns}">`);
@@ -356,7 +383,7 @@ export function encodeQuerySplit(
   }
   out.push("<ResponseMetadata><RequestId>");
   return {
-    before: joinXmlBytes(out),
-    after: Buffer.from(`</RequestId></ResponseMetadata></${root}>`, "utf8"),
+    before: xmlByteChunks(out),
+    after: [Buffer.from(`</RequestId></ResponseMetadata></${root}>`, "utf8")],
   };
 }

@@ -297,30 +297,60 @@ function listWriter(shape: ListShape, tag: string): Write {
 const CHUNK = 2048;
 
 /**
- * Replaces the parts from `from` on with their concatenation (earlier indices stay valid);
- * returns where the next chunk starts.
+ * Replaces the parts from `from` on with their concatenation (a byte sink: with its chunks,
+ * `xmlByteChunks`; earlier indices stay valid); returns where the next chunk starts.
  */
 function compact(out: Sink, from: number): number {
-  const piece = out === byteSink ? joinXmlBytes(out.slice(from)) : out.slice(from).join("");
+  if (out === byteSink) {
+    const chunks = xmlByteChunks(out.slice(from));
+    out.length = from;
+    byteSink.push(...chunks);
+    return from + chunks.length;
+  }
+  const piece = out.slice(from).join("");
   out.length = from;
-  (out as XmlBytes).push(piece);
+  out.push(piece);
   return from + 1;
 }
 
-/** The pieces of a byte sink as one buffer: runs of text encoded once, stored bytes copied. */
-export function joinXmlBytes(parts: XmlBytes): Buffer {
+/**
+ * A kept piece at least this long is written as it is; shorter ones are joined with their
+ * neighbours. Writing a piece costs the edge a `write` call, joining it a copy into a new buffer
+ * the size of the answer: for the items of a Describe (~0.5–1.5 KB each) fifty writes cost less
+ * than the allocation and copy of one 30–80 KB buffer (and the collector's work on it).
+ */
+const ALONE = 256;
+
+/**
+ * The pieces of a byte sink as buffers to write in order: runs of text encoded once, stored
+ * bytes of at least `ALONE` bytes as they are (not copied), shorter stored bytes joined with the
+ * text around them.
+ */
+export function xmlByteChunks(parts: XmlBytes): Buffer[] {
   const buffers: Buffer[] = [];
   let run: string[] = [];
+  let small: Buffer[] = [];
+  const flushRun = () => {
+    if (run.length > 0) small.push(Buffer.from(run.join(""), "utf8"));
+    run = [];
+  };
+  const flushSmall = () => {
+    flushRun();
+    if (small.length > 0) buffers.push(small.length === 1 ? small[0]! : Buffer.concat(small));
+    small = [];
+  };
   for (const p of parts) {
     if (typeof p === "string") run.push(p);
-    else {
-      if (run.length > 0) buffers.push(Buffer.from(run.join(""), "utf8"));
-      run = [];
+    else if (p.length >= ALONE) {
+      flushSmall();
       buffers.push(p);
+    } else {
+      flushRun();
+      small.push(p);
     }
   }
-  if (run.length > 0) buffers.push(Buffer.from(run.join(""), "utf8"));
-  return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
+  flushSmall();
+  return buffers;
 }
 
 /** Map entries, each `<entryTag><key>…</key><value>…</value></entryTag>`. */
@@ -381,7 +411,7 @@ export function writeStructXml(shape: StructShape, value: Record<string, unknown
 
 /**
  * Appends the member elements of a structure (no wrapper) to a byte sink: what `writeStructXml`
- * writes, with each frozen shape as the UTF-8 bytes it keeps (`joinXmlBytes` makes the buffer).
+ * writes, with each frozen shape as the UTF-8 bytes it keeps (`xmlByteChunks` makes the buffers).
  */
 export function writeStructXmlBytes(shape: StructShape, value: Record<string, unknown>, out: XmlBytes): void {
   const outer = byteSink;
