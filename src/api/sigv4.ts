@@ -820,7 +820,12 @@ function bareCanonicalRequest(parts: SignedParts, payloadHash: string): string |
     lines += `${name}:${canonicalValue(value)}\n`;
     prev = name;
   }
-  return `${parts.method}\n/\n\n${lines}\n${names.join(";")}\n${payloadHash}`;
+  return bareText(parts.method, lines, names, payloadHash);
+}
+
+/** A bare POST's canonical request from its canonical header lines (each ending in a newline). */
+function bareText(method: string, headerLines: string, names: readonly string[], payloadHash: string): string {
+  return `${method}\n/\n\n${headerLines}\n${names.join(";")}\n${payloadHash}`;
 }
 
 function isEmpty(o: object): boolean {
@@ -871,8 +876,9 @@ function canonicalRequest(parts: SignedParts, payloadHash: string): string {
   }
   const names = Object.keys(signed).sort();
   if (parts.path === "/" && isEmpty(parts.query)) {
-    const lines = names.map((name) => `${name}:${signed[name]}`).join("\n");
-    return `${parts.method}\n/\n\n${lines}\n\n${names.join(";")}\n${payloadHash}`;
+    let lines = "";
+    for (const name of names) lines += `${name}:${signed[name]}\n`;
+    return bareText(parts.method, lines, names, payloadHash);
   }
   // The canonicaliser reads method, path and query only: a plain request-shaped object will do.
   const request = { method: parts.method, path: parts.path, query: parts.query, headers: signed };
