@@ -228,7 +228,7 @@ export class FlowLogRecorder implements FlowTap {
   private readonly open = new Set<Watch>();
   /** Rendered lines by flow log ID, stream and due time (no key string built per close). */
   private readonly pending = new Map<string, Map<string, Map<number, Pending>>>();
-  private cache?: { version: number; logs: { fl: FlowLog }[]; byId: Map<string, Format> };
+  private cache?: { version: number; logs: FlowLog[]; byId: Map<string, Format> };
 
   constructor(
     private readonly state: State,
@@ -444,7 +444,7 @@ export class FlowLogRecorder implements FlowTap {
   private watchesFor(
     flow: FlowInfo,
     action: "ACCEPT" | "REJECT",
-    logs: readonly { fl: FlowLog }[],
+    logs: readonly FlowLog[],
     t: number,
   ): Watch[] {
     const out: Watch[] = [];
@@ -462,12 +462,12 @@ export class FlowLogRecorder implements FlowTap {
     eniId: string | undefined,
     flow: FlowInfo,
     action: "ACCEPT" | "REJECT",
-    logs: readonly { fl: FlowLog }[],
+    logs: readonly FlowLog[],
     t: number,
   ): void {
     const eni = eniId ? this.state.get("eni", eniId) : undefined;
     if (!eni) return;
-    for (const { fl } of logs)
+    for (const fl of logs)
       if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
   }
 
@@ -478,7 +478,7 @@ export class FlowLogRecorder implements FlowTap {
   private tgwWatches(
     flow: FlowInfo & Pick<RefusedFlow, "tgwLoss">,
     action: "ACCEPT" | "REJECT",
-    logs: readonly { fl: FlowLog }[],
+    logs: readonly FlowLog[],
     t: number,
   ): Watch[] {
     const tgw = this.tgwOf(flow.tgwRouteTableId ?? flow.tgwLoss?.resource);
@@ -492,7 +492,7 @@ export class FlowLogRecorder implements FlowTap {
       ["dst", dst, src],
     ] as const) {
       if (!mine) continue;
-      for (const { fl } of logs) {
+      for (const fl of logs) {
         const logged =
           (fl.resourceType === "TransitGateway" && fl.resourceId === tgw.id) ||
           (fl.resourceType === "TransitGatewayAttachment" && fl.resourceId === mine.attachmentId);
@@ -548,7 +548,7 @@ export class FlowLogRecorder implements FlowTap {
     };
   }
 
-  private logs(): { fl: FlowLog }[] {
+  private logs(): FlowLog[] {
     return this.current().logs;
   }
 
@@ -559,8 +559,8 @@ export class FlowLogRecorder implements FlowTap {
 
   private current() {
     if (this.cache?.version === this.state.version) return this.cache;
-    const logs = [...this.state.all("flowLog")].map((fl) => ({ fl }));
-    const byId = new Map(logs.map(({ fl }) => [fl.id, formatOf(fl.logFormat)]));
+    const logs = [...this.state.all("flowLog")];
+    const byId = new Map(logs.map((fl) => [fl.id, formatOf(fl.logFormat)]));
     this.cache = { version: this.state.version, logs, byId };
     return this.cache;
   }
