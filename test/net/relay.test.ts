@@ -476,3 +476,35 @@ describe("relay without a usable upstream", () => {
     await expectNoConnections(front);
   });
 });
+
+describe("an upstream connection", () => {
+  it.each([true, false])(
+    "runs without Nagle (fastRead %s): TCP_NODELAY is set on its handle",
+    async (fastRead) => {
+      // Node exposes no getsockopt: the TCP handle's setNoDelay is watched instead. Node 20 calls it
+      // only for a socket constructed with noDelay; `connect({ noDelay })` ignores the option.
+      const upstream = await listen((s) => s.end());
+      cleanups.push(() => upstream.close());
+      const probe = await dial(upstream.port);
+      const tcp = Object.getPrototypeOf((probe as unknown as { _handle: object })._handle) as {
+        setNoDelay(on: boolean): number;
+      };
+      probe.destroy();
+      const original = tcp.setNoDelay;
+      const calls: { handle: unknown; on: boolean }[] = [];
+      tcp.setNoDelay = function (this: unknown, on: boolean) {
+        calls.push({ handle: this, on });
+        return original.call(this, on);
+      };
+      try {
+        const up = connectUpstream({ host: "127.0.0.1", port: upstream.port }, { fastRead });
+        await new Promise((r) => up.once("connect", r));
+        const handle = (up as unknown as { _handle: unknown })._handle;
+        expect(calls.filter((c) => c.handle === handle).map((c) => c.on)).toContain(true);
+        up.destroy();
+      } finally {
+        tcp.setNoDelay = original;
+      }
+    },
+  );
+});
