@@ -824,7 +824,12 @@ function bareCanonicalRequest(parts: SignedParts, payloadHash: string): string |
 }
 
 /** A bare POST's canonical request from its canonical header lines (each ending in a newline). */
-function bareText(method: string, headerLines: string, names: readonly string[], payloadHash: string): string {
+function bareText(
+  method: string,
+  headerLines: string,
+  names: readonly string[],
+  payloadHash: string,
+): string {
   return `${method}\n/\n\n${headerLines}\n${names.join(";")}\n${payloadHash}`;
 }
 
