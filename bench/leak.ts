@@ -116,10 +116,11 @@ export interface Timed {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** `n` round trips made one after another by `once`, each closed before the next. */
-export async function timed(n: number, once: () => Promise<Held>): Promise<Timed> {
+/** `n` calls of `once` one after another, and more until the `until` time (Date.now) if given. */
+export async function timed(n: number, once: () => Promise<Held>, until = 0): Promise<Timed> {
   const ms: number[] = [];
   let failed = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n || Date.now() < until; i++) {
     const t = performance.now();
     const c = await once().catch(() => ({ ok: false, close: async () => undefined }));
     if (c.ok) ms.push(performance.now() - t);

@@ -9,9 +9,10 @@ import { type NetWorld, SM_NAME, startNetWorld } from "./net-world.js";
  * surface a client reaches — the API edge, a service front (Secrets Manager through its endpoint,
  * after the TLS handshake) and an endpoint listener (an echo service through its endpoint) —
  * against one normal client of the same surface, timed before and during. The slowdown factor is
- * during/before of the normal client's median. Surfaces are loaded one at a time. Afterwards
- * every slow socket is closed and the process's descriptors, flows and sockets must be back to
- * their baseline. Bounded: `seconds` of slow load per surface, `clients` sockets per surface
+ * during/before of the normal client's median, "during" pooling every request made while the
+ * slow clients are held. Surfaces are loaded one at a time, each starting only once the previous
+ * one's sockets are gone (a thousand TLS sockets closing skewed the next surface's "before").
+ * Afterwards the process's descriptors, flows and sockets must be back to their baseline. Bounded: `seconds` of slow load per surface, `clients` sockets per surface
  * (default 1,000; the fd limit here is 20,000).
  */
 export interface SlowClientsOptions {
@@ -27,7 +28,7 @@ type Surface = (typeof SURFACES)[number];
 export async function benchSlowClients(opts: SlowClientsOptions = {}) {
   const clients = opts.clients ?? 1000;
   const seconds = opts.seconds ?? 5;
-  const samples = opts.samples ?? 50;
+  const samples = opts.samples ?? 100;
   const w = await startNetWorld({ slots: { min: 200, max: 254 }, publicDns: "127.0.253.7" });
   const ec2 = new EC2Client({
     endpoint: w.p.url,
@@ -47,6 +48,7 @@ export async function benchSlowClients(opts: SlowClientsOptions = {}) {
   try {
     for (const s of SURFACES) await timed(4, normal[s]);
     const baseline = await settle(w, undefined);
+    let after = baseline;
     for (const surface of SURFACES) {
       const before = await timed(samples, normal[surface]);
       const slow = Array.from({ length: clients }, () => openSlow(w, surface));
@@ -56,16 +58,15 @@ export async function benchSlowClients(opts: SlowClientsOptions = {}) {
         for (const s of slow) if (s.writable) s.write(text[k % text.length]!);
         k++;
       }, 1000);
-      let during = before;
+      let during: Awaited<ReturnType<typeof timed>>;
       try {
-        const deadline = Date.now() + seconds * 1000;
-        do during = await timed(samples, normal[surface]);
-        while (Date.now() < deadline);
+        during = await timed(samples, normal[surface], Date.now() + seconds * 1000);
       } finally {
         clearInterval(drip);
       }
       const stillOpen = slow.filter((s) => !s.destroyed).length;
       for (const s of slow) s.destroy();
+      after = await settle(w, baseline);
       rows.push({
         case: `${surface}: normal client, ${clients} slow clients`,
         p50Before: before.p50Ms,
@@ -77,7 +78,6 @@ export async function benchSlowClients(opts: SlowClientsOptions = {}) {
         slowStillOpen: stillOpen,
       });
     }
-    const after = await settle(w, baseline);
     rows.push(leakRow(baseline, after));
     return rows;
   } finally {
