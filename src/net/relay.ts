@@ -146,8 +146,9 @@ export function adoptAccepted(socket: Socket): Socket {
  * net.Socket connect/echo/destroy: 63 KB survived per MB allocated, 0.1 KB with these keys
  * present, 7 Dec), which made scavenges longer and promoted the survivors. With every key already
  * there, the constructor only overwrites them; the values are the ones it forces anyway.
+ * Exported for the tests.
  */
-function socketOptions(
+export function socketOptions(
   handle: unknown,
   highWaterMark: number,
   reader: UpstreamReader | undefined,
