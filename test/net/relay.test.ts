@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 import { V2ProxyProtocol } from "proxy-protocol-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeProxyV2, encodeProxyV2 } from "../../src/net/proxy-v2.js";
-import { connectUpstream, relay } from "../../src/net/relay.js";
+import { connectUpstream, relay, socketOptions, UpstreamReader } from "../../src/net/relay.js";
 import {
   closedPort,
   collect,
@@ -507,4 +507,15 @@ describe("an upstream connection", () => {
       }
     },
   );
+
+  it("is built from options holding every key Node's Socket sets on its copy of them", () => {
+    // Node 20's constructor spreads the options and then sets these four on the copy; a key added
+    // to a spread copy kept each connection's garbage alive through scavenges (V8 11.3, relay.ts).
+    const options = socketOptions(undefined, 64 * 1024, new UpstreamReader(), true);
+    expect(Object.keys(options)).toEqual(
+      expect.arrayContaining(["allowHalfOpen", "emitClose", "autoDestroy", "decodeStrings"]),
+    );
+    const accepted = socketOptions({}, 64 * 1024, new UpstreamReader(), false);
+    expect(Object.keys(accepted)).toEqual(Object.keys(options));
+  });
 });
