@@ -245,7 +245,7 @@ const runningAnalyses = new Watched(
 
 /** Running → succeeded: each running analysis is answered from the committed state. */
 export function insightsStep(tx: Tx): void {
-  const running = [...runningAnalyses.in(tx)];
+  const running = runningAnalyses.in(tx);
   for (const a of running) {
     const path = tx.get("networkInsightsPath", a.pathId);
     const result: AnalysisResult = path

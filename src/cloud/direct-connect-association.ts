@@ -425,7 +425,7 @@ const moving = new Watched("dxGatewayAssociation", (a) => NEXT[a.state] !== unde
 
 registerLifecycleStep((tx) => {
   let moved = false;
-  for (const a of [...moving.in(tx)]) {
+  for (const a of moving.in(tx)) {
     tx.put("dxGatewayAssociation", { ...a, state: NEXT[a.state]! });
     moved = true;
   }

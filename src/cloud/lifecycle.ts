@@ -37,6 +37,8 @@ interface Tracked {
 
 const watchedSets: Watched<Kind>[] = [];
 
+const NOTHING: readonly never[] = Object.freeze([]);
+
 /**
  * The objects of one kind that a lifecycle step must look at (those `moving` holds for), kept
  * from the State's change feed so that a step costs what can move rather than what exists.
@@ -57,21 +59,28 @@ export class Watched<K extends Kind> {
 
   /**
    * The moving objects as `tx` sees them: the committed ones still moving, and those the
-   * transaction itself wrote (an earlier step's writes). Read them all before writing.
+   * transaction itself wrote (an earlier step's writes). Read at once, so a step may write
+   * while it goes through them. Every step asks after every commit, and mostly nothing moves:
+   * no generator and no list of the transaction's changes are made for that.
    */
-  *in(tx: Tx): Generator<Kinds[K]> {
+  in(tx: Tx): readonly Kinds[K][] {
     const tracked = this.tracked(tx.state);
+    const written = tx.writtenIds(this.kind);
+    if (tracked.ids.size === 0 && written === undefined) return NOTHING;
+    const out: Kinds[K][] = [];
     for (const id of tracked.ids) {
       const v = tx.get(this.kind, id);
       this.examined++;
-      if (v && this.moving(v)) yield v;
+      if (v && this.moving(v)) out.push(v);
     }
-    for (const c of tx.changes()) {
-      if (c.kind !== this.kind || c.value === undefined || tracked.ids.has(c.id)) continue;
-      this.examined++;
-      const v = c.value as Kinds[K];
-      if (this.moving(v)) yield v;
-    }
+    if (written)
+      for (const id of written) {
+        const v = tracked.ids.has(id) ? undefined : tx.get(this.kind, id);
+        if (v === undefined) continue;
+        this.examined++;
+        if (this.moving(v)) out.push(v);
+      }
+    return out;
   }
 
   /** How many committed objects are watched now (tests). */

@@ -328,7 +328,7 @@ const moving = new Watched("vpcPeeringConnection", (p) =>
 registerLifecycleStep((tx, rt) => {
   const now = rt.now();
   const ctx = { rt } as Ctx;
-  for (const p of [...moving.in(tx)]) {
+  for (const p of moving.in(tx)) {
     if (p.status === "initiating-request")
       setStatus(tx, ctx, p, "pending-acceptance", `Pending Acceptance by ${p.accepter.ownerId}`);
     else if (p.status === "provisioning") setStatus(tx, ctx, p, "active", "Active");

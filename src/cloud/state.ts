@@ -328,6 +328,11 @@ export class Tx {
     this.buffer(kind).set(id, DELETED);
   }
 
+  /** The IDs of `kind` this transaction has put or deleted, or undefined when none. */
+  writtenIds(kind: Kind): Iterable<string> | undefined {
+    return this.writes.get(kind)?.keys();
+  }
+
   changes(): Change[] {
     const out: Change[] = [];
     for (const [kind, m] of this.writes)

@@ -278,7 +278,7 @@ const moving = new Watched("transitGatewayAttachment", (a) =>
 
 registerLifecycleStep((tx, rt) => {
   const now = rt.now().getTime();
-  for (const a of [...moving.in(tx)]) {
+  for (const a of moving.in(tx)) {
     if (a.state === "pending") tx.put("transitGatewayAttachment", applyDefaults(tx, a));
     else if (a.state === "deleting") tx.put("transitGatewayAttachment", { ...a, state: "deleted" });
     else if (a.deletedAt && now - Date.parse(a.deletedAt) >= PURGE_AFTER_MS)

@@ -204,12 +204,12 @@ const movingTables = new Watched("transitGatewayRouteTable", (t) => t.state === 
 
 registerLifecycleStep((tx, rt) => {
   const now = rt.now().getTime();
-  for (const t of [...moving.in(tx)]) {
+  for (const t of moving.in(tx)) {
     if (t.state === "pending") tx.put("transitGateway", { ...t, state: "available" });
     else if (t.state === "deleting") tx.put("transitGateway", { ...t, state: "deleted" });
     else if (t.deletedAt && now - Date.parse(t.deletedAt) >= PURGE_AFTER_MS)
       tx.delete("transitGateway", t.id);
   }
-  for (const r of [...movingTables.in(tx)])
+  for (const r of movingTables.in(tx))
     if (now - Date.parse(r.createdAt) >= PURGE_AFTER_MS) tx.delete("transitGatewayRouteTable", r.id);
 });

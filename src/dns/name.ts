@@ -89,15 +89,44 @@ const MAX_VALID_NAMES = 200_000;
 /** Throws unless the name is a legal domain name (labels 1-63 bytes, at most 255 bytes on the wire). */
 export function assertValidName(name: string, what: string): void {
   if (VALID_NAMES.has(name)) return;
-  const labels = labelBytes(name);
-  let len = 1;
-  for (const l of labels) {
-    if (l.length === 0 || l.length > MAX_LABEL) throw new Error(`${what}: bad label in name "${name}"`);
-    len += l.length + 1;
-  }
+  const len = plainWireLength(name) ?? wireLength(labelBytes(name));
+  if (len === 0) throw new Error(`${what}: bad label in name "${name}"`);
   if (len > MAX_WIRE_NAME) throw new Error(`${what}: name "${name}" is longer than 255 bytes`);
   if (VALID_NAMES.size >= MAX_VALID_NAMES) VALID_NAMES.clear();
   VALID_NAMES.add(name);
+}
+
+/** Wire length of a name's labels; 0 when a label is empty or longer than 63 bytes. */
+function wireLength(labels: readonly Buffer[]): number {
+  let len = 1;
+  for (const l of labels) {
+    if (l.length === 0 || l.length > MAX_LABEL) return 0;
+    len += l.length + 1;
+  }
+  return len;
+}
+
+/**
+ * {@link wireLength} of `labelBytes(name)` read off the text when each character is one byte
+ * and nothing is escaped (every name a create brings is new): no label buffers. Undefined
+ * otherwise.
+ */
+function plainWireLength(name: string): number | undefined {
+  if (name === "" || name === ".") return 1;
+  const end = name.endsWith(".") ? name.length - 1 : name.length;
+  let len = 1;
+  let label = 0;
+  for (let i = 0; i < end; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 92 || c >= 128) return undefined;
+    if (c !== 46) label++;
+    else if (label === 0 || label > MAX_LABEL) return 0;
+    else {
+      len += label + 1;
+      label = 0;
+    }
+  }
+  return label === 0 || label > MAX_LABEL ? 0 : len + label + 1;
 }
 
 /** Uncompressed wire form of a presentation name. */

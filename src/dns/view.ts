@@ -214,30 +214,48 @@ export function normalizeType(type: string): string {
 type Node = { rrsets: Map<string, RR[]>; aliases: Alias[] };
 
 /**
- * Records a zone of this origin has already checked and owned, by the record object it was
- * given: a view rebuilt after a commit (ZoneData hands every view the same record objects for
- * an endpoint until the endpoint changes) re-adds mostly known records, and re-validating each
- * name and re-encoding each record was most of a rebuild's cost. The memo vouches only while
- * the given record still holds what was checked (name, type, TTL, data by identity).
+ * Records already checked and owned, by the record object given: a view rebuilt after a commit
+ * (ZoneData hands every view the same record objects for an endpoint until the endpoint
+ * changes) re-adds mostly known records, and one record object is held by several zones (an
+ * endpoint's public name by its shard, its VPC's view and the views that copy it). The checked
+ * record does not depend on the zone; whether it belongs to the zone does, and is asked by
+ * each zone. The memo vouches only while the given record still holds what was checked (name,
+ * type, TTL, data by identity).
  */
-const OWNED = new WeakMap<
-  RR,
-  { origin: string; name: string; type: RRType; ttl: number; data: unknown; rr: RR }
->();
+const OWNED = new WeakMap<RR, { name: string; type: RRType; ttl: number; data: unknown; rr: RR }>();
 
-function ownedIn(r: RR, origin: string): RR | undefined {
+function owned(r: RR): RR | undefined {
   const m = OWNED.get(r);
-  if (m === undefined || m.origin !== origin) return undefined;
+  if (m === undefined) return undefined;
   return m.name === r.name && m.type === r.type && m.ttl === r.ttl && m.data === r.data ? m.rr : undefined;
 }
 
 /**
- * The Route 53 default SOA of an origin, checked once: a VPC's view has a zone per copied
- * endpoint name, each with the default SOA, and checking each again was a large part of a
- * rebuild. A pure function of the origin: nothing here can go stale.
+ * The Route 53 default SOA's data, TTLs and wire forms, checked once: every zone without an SOA
+ * of its own gets it (a VPC's view has a zone per copied endpoint name, and each create brings
+ * new ones). The owner is not in the wire form; the data is frozen and shared. A constant:
+ * nothing here can go stale.
  */
-const DEFAULT_SOA = new Map<string, { soa: RR; negative: RR }>();
-const MAX_DEFAULT_SOA = 100_000;
+let defaultSoa:
+  | { data: packet.SoaData; ttl: number; negativeTtl: number; wire: Buffer; negative: Buffer }
+  | undefined;
+
+/** The default SOA at `origin` and its negative-answer copy, their wire forms already known. */
+function defaultSoaAt(origin: string): { soa: RR; negative: RR } {
+  if (defaultSoa === undefined) {
+    const fields = route53Soa();
+    const data = Object.freeze(soaData(fields));
+    const probe = checked({ name: "", type: "SOA", ttl: fields.ttl, data }, "the default SOA");
+    const negativeTtl = Math.min(fields.ttl, fields.minimum);
+    const negative = rrWire({ ...probe, ttl: negativeTtl });
+    defaultSoa = { data, ttl: fields.ttl, negativeTtl, wire: rrWire(probe), negative };
+  }
+  const soa: RR = { name: origin, type: "SOA", ttl: defaultSoa.ttl, data: defaultSoa.data };
+  const negative: RR = { ...soa, ttl: defaultSoa.negativeTtl };
+  RR_WIRE.set(soa, defaultSoa.wire);
+  RR_WIRE.set(negative, defaultSoa.negative);
+  return { soa, negative };
+}
 
 class ZoneIndex {
   readonly origin: string;
@@ -257,20 +275,15 @@ class ZoneIndex {
     this.origin = canonicalName(zone.origin);
     assertValidName(this.origin, "zone origin");
     const apexSoa = zone.records.find((r) => r.type === "SOA" && canonicalName(r.name) === this.origin);
-    const defaults = apexSoa === undefined && zone.soa === undefined;
-    const known = defaults ? DEFAULT_SOA.get(this.origin) : undefined;
     let soaRR: RR;
-    if (known) {
-      soaRR = known.soa;
-      this.negativeSoa = known.negative;
+    if (apexSoa === undefined && zone.soa === undefined) {
+      const d = defaultSoaAt(this.origin);
+      soaRR = d.soa;
+      this.negativeSoa = d.negative;
     } else {
       const soa = apexSoa ? soaFromRecord(apexSoa) : route53Soa(zone.soa);
       soaRR = checked({ name: this.origin, type: "SOA", ttl: soa.ttl, data: soaData(soa) }, this.origin);
       this.negativeSoa = { ...soaRR, ttl: Math.min(soa.ttl, soa.minimum) };
-      if (defaults) {
-        if (DEFAULT_SOA.size >= MAX_DEFAULT_SOA) DEFAULT_SOA.clear();
-        DEFAULT_SOA.set(this.origin, { soa: soaRR, negative: this.negativeSoa });
-      }
     }
     this.exists.add(this.origin);
     this.node(this.origin).rrsets.set("SOA", [soaRR]);
@@ -293,19 +306,27 @@ class ZoneIndex {
   private owner(name: string, what: string): string {
     const n = canonicalName(name);
     assertValidName(n, what);
-    if (!isSubdomain(n, this.origin)) throw new Error(`${what}: "${name}" is not in zone "${this.origin}"`);
-    return n;
+    return this.inZone(name, n, what);
+  }
+
+  /** `canonical` (of `name`, already found legal) when it is in this zone; else throws. */
+  private inZone(name: string, canonical: string, what: string): string {
+    if (!isSubdomain(canonical, this.origin))
+      throw new Error(`${what}: "${name}" is not in zone "${this.origin}"`);
+    return canonical;
   }
 
   /** The checked record this zone holds for `r`. */
   private ownRecord(r: RR): RR {
-    let rr = ownedIn(r, this.origin);
-    if (rr === undefined) {
-      const name = this.owner(r.name, `${r.type} record`);
-      if (r.type === "SOA") throw new Error(`SOA record "${r.name}" is not at the apex of "${this.origin}"`);
-      rr = checked({ name, type: r.type, ttl: r.ttl, data: normalizeData(r.type, r.data) }, name);
-      OWNED.set(r, { origin: this.origin, name: r.name, type: r.type, ttl: r.ttl, data: r.data, rr });
-    }
+    const known = owned(r);
+    // Checked before (its name legal, its data too): only whether it belongs here is left.
+    const name = known
+      ? this.inZone(r.name, known.name, `${r.type} record`)
+      : this.owner(r.name, `${r.type} record`);
+    if (r.type === "SOA") throw new Error(`SOA record "${r.name}" is not at the apex of "${this.origin}"`);
+    if (known) return known;
+    const rr = checked({ name, type: r.type, ttl: r.ttl, data: normalizeData(r.type, r.data) }, name);
+    OWNED.set(r, { name: r.name, type: r.type, ttl: r.ttl, data: r.data, rr });
     return rr;
   }
 
