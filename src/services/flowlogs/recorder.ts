@@ -281,8 +281,12 @@ export class FlowLogRecorder implements FlowTap {
     if (format) this.spool(w, format, w.opened + w.flowLog.maxAggregationInterval);
   }
 
-  /** Closes every capture window that is over and delivers its records. */
-  async tick(): Promise<void> {
+  /**
+   * Closes every capture window that is over and delivers its records; `early` delivers closed
+   * flows' lines before their window ends too (the metering bench charges delivery to the round
+   * whose connections made the lines, rather than to whichever round runs when the window ends).
+   */
+  async tick(early = false): Promise<void> {
     this.poll();
     const now = this.nowSec();
     // Open flows whose window is over: their lines are due now, and a new window starts.
@@ -310,7 +314,7 @@ export class FlowLogRecorder implements FlowTap {
       for (const [stream, byDue] of streams) {
         let b: Batch | undefined;
         for (const [due, p] of byDue) {
-          if (due > now) continue;
+          if (due > now && !early) continue;
           byDue.delete(due);
           if (!b) {
             // A TGW flow log's records go by attachment, a VPC one's by interface.
