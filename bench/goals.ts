@@ -349,9 +349,14 @@ export function meteringGoals(rows: Row[]): string[] {
         const ratio = r.onVsOff as number;
         const rate = r.unit === "MiB/s" || r.unit === "conn/s";
         const ok = rate ? ratio >= 0.95 : ratio <= 1.05;
+        // The median's 95 % interval over the run's pairs: whether this run can tell met from not.
+        const spread =
+          typeof r.ratioLow === "number" && typeof r.ratioHigh === "number"
+            ? ` (95 % interval ×${fmt(r.ratioLow, 3)}–×${fmt(r.ratioHigh, 3)}, ${r.pairs} pairs)`
+            : "";
         return rate
-          ? `goal (issue 12): ${r.case} loses at most 5 % to metering — measured: ×${fmt(ratio, 3)} of unmetered — ${verdict(ok)}`
-          : `goal (issue 12): ${r.case} grows at most 5 % with metering — measured: ×${fmt(ratio, 3)} of unmetered — ${verdict(ok)}`;
+          ? `goal (issue 12): ${r.case} loses at most 5 % to metering — measured: ×${fmt(ratio, 3)} of unmetered${spread} — ${verdict(ok)}`
+          : `goal (issue 12): ${r.case} grows at most 5 % with metering — measured: ×${fmt(ratio, 3)} of unmetered${spread} — ${verdict(ok)}`;
       }),
   ];
 }

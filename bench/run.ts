@@ -245,8 +245,10 @@ const BENCHES: Record<string, Entry> = {
     title:
       "issue 12: throughput and connections/s through an endpoint with metering on (metrics, flow log) vs off",
     run: async (full) =>
-      (await import("./metering.js")).benchMetering(full ? { durationMs: 3000, rounds: 5 } : {}) as never,
-    // The connection rows' extra rounds (bench/metering.ts) take 20 s, 60 s with --full, more under load.
+      (await import("./metering.js")).benchMetering(
+        full ? { durationMs: 1000, connectionRounds: 80 } : {},
+      ) as never,
+    // 15 throughput pairs and 40 connection pairs of 300 ms take ~100 s loaded (--full more).
     budget: [200, 420],
     goals: meteringGoals,
   },

@@ -266,3 +266,24 @@ describe("flow-log records of closed flows", () => {
     ).toBe(true);
   });
 });
+
+describe("early delivery (the metering bench's)", () => {
+  it("tick(true) delivers closed flows' lines before their window is over, once", async () => {
+    const w = world();
+    const m = w.recorder.opened(w.flow(40003))!;
+    m.bytesIn(10);
+    m.closed("fin");
+    const open = w.recorder.opened(w.flow(40004))!;
+    w.at(5);
+    await w.recorder.tick(true);
+    // The closed flow's lines only: the open flow's window is not cut.
+    expect(w.lines("fl-minute")[SRC]).toEqual([
+      `2 ${ACCOUNT} ${SRC} 10.0.1.10 10.0.1.20 40003 443 6 3 10 ${T0} ${T0} ACCEPT OK`,
+      `2 ${ACCOUNT} ${SRC} 10.0.1.20 10.0.1.10 443 40003 6 2 80 ${T0} ${T0} ACCEPT OK`,
+    ]);
+    const count = w.delivered.length;
+    await w.recorder.tick(true);
+    expect(w.delivered).toHaveLength(count);
+    open.closed("fin");
+  });
+});
