@@ -120,7 +120,7 @@ function exchange(
 
 /** Answers begun in `text` (a HEAD's has no body, so status lines are counted, not frames). */
 function responses(text: string): number {
-  return text.match(/^HTTP\/1\.[01] \d{3} /gm)?.length ?? 0;
+  return text.match(/HTTP\/1\.[01] \d{3} /g)?.length ?? 0;
 }
 
 /** The answer with what differs between any two answers (the date, request IDs) masked. */
@@ -229,6 +229,9 @@ describe("the API edge", () => {
   it("treats a client that half-closes as node:http does", async () => {
     const r = await both([await signed(DESCRIBE)], { end: true });
     expect(r.edge).toBe(r.http);
+    // Answered before the server ends its side, by the edge.
+    expect(responses(r.edge)).toBe(1);
+    expect(r.viaHttp).toBe(0);
   });
 
   it("answers a connection that sends nothing with node:http's 408 after headersTimeout", async () => {
