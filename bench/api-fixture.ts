@@ -168,6 +168,8 @@ export async function startApiFixture(name: string): Promise<ApiFixture> {
     auth: "verify",
     services: { ec2: ec2Handlers },
     admin: {},
+    // API_EDGE=0: every request through node:http, for an A/B of the edge in one build.
+    edge: process.env.API_EDGE !== "0",
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const load = SdkLoad.start();

@@ -6,6 +6,7 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { State } from "../cloud/state.js";
 import { ADMIN_TOKEN_REQUIRED, hasAdminToken, OPEN_ADMIN_ROUTES } from "./admin-auth.js";
 import { type AwsResponse, type DispatchOptions, dispatchAws, MAX_BODY } from "./dispatch.js";
+import { type EdgeAnswer, useEdge } from "./edge.js";
 import type { HandlerTable } from "./handler.js";
 import { requestUrl } from "./request-url.js";
 import { type StreamingServices, streamingServiceFor } from "./streaming.js";
@@ -51,6 +52,8 @@ export interface ApiOptions {
   afterWrite?: DispatchOptions["afterWrite"];
   /** A buffered body must arrive whole within this long after its headers (default 60 s). */
   bodyDeadlineMs?: number;
+  /** false: node:http reads every request (to compare with the edge; default true). */
+  edge?: boolean;
 }
 
 export function createApiServer(opts: ApiOptions): Server {
@@ -70,6 +73,14 @@ export function createApiServer(opts: ApiOptions): Server {
   server.headersTimeout = 20_000;
   server.requestTimeout = 0;
   server.once("close", () => bodies.stop());
+  // A signed call to `/` with its body in hand is what handle() would dispatch with a buffered
+  // body (not admin, not a streaming service): the edge reads and answers it without node:http.
+  if (opts.edge !== false)
+    useEdge(server, {
+      take: (authorization) =>
+        streamingServiceFor(opts.streaming, { headers: { authorization }, url: "/" }) === undefined,
+      answer: async (req) => awsAnswer(await dispatchAws(opts, req)),
+    });
   return server;
 }
 
@@ -179,21 +190,30 @@ function send(
   res.end(body);
 }
 
-/** An AWS answer; one made of stored pieces is written piece by piece (one writev), not joined. */
-function sendAws(res: ServerResponse, out: AwsResponse): void {
-  if (out.parts === undefined) {
-    send(res, out.status, out.headers["content-type"] ?? "text/xml", out.body, out.headers);
-    return;
-  }
+/**
+ * An AWS answer as the head and body pieces both doors write (node:http's and the edge's); one
+ * made of stored pieces is written piece by piece (one writev), not joined.
+ */
+function awsAnswer(out: AwsResponse): EdgeAnswer {
+  const body = out.parts ?? [typeof out.body === "string" ? Buffer.from(out.body) : out.body];
   let length = 0;
-  for (const p of out.parts) length += p.byteLength;
-  res.writeHead(out.status, {
-    "content-type": out.headers["content-type"] ?? "text/xml",
-    "content-length": length,
-    ...out.headers,
-  });
+  for (const p of body) length += p.byteLength;
+  return {
+    status: out.status,
+    headers: {
+      "content-type": out.headers["content-type"] ?? "text/xml",
+      "content-length": length,
+      ...out.headers,
+    },
+    body,
+  };
+}
+
+function sendAws(res: ServerResponse, out: AwsResponse): void {
+  const a = awsAnswer(out);
+  res.writeHead(a.status, a.headers);
   // Writes in one tick are corked by node:http: the head and the pieces leave in one writev.
-  for (const p of out.parts) if (p.byteLength > 0) res.write(p);
+  for (const p of a.body) if (p.byteLength > 0) res.write(p);
   res.end();
 }
 

@@ -1,0 +1,360 @@
+import { type Server, STATUS_CODES, validateHeaderName, validateHeaderValue } from "node:http";
+import type { Socket } from "node:net";
+
+/**
+ * A minimal HTTP/1.1 edge in front of node:http for the one shape of request that is nearly all
+ * of the API's traffic: an SDK's signed call to `/` with its whole body in hand. node:http builds a
+ * parser, an IncomingMessage, a ServerResponse and two header maps per request, ~25 µs of CPU the
+ * answer does not need. This parses that shape strictly and writes the answer as one writev;
+ * anything it is not sure of — and the rest of that connection — goes to node:http unchanged
+ * (its bytes put back on the socket first), so node:http stays the judge of every odd request,
+ * its limits and its error answers. What a request means is not decided here: `take` says
+ * whether a request is one the caller would answer from a buffered body, `answer` answers it.
+ */
+export interface EdgeRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Every value of each header, by lowercased name (what node:http's `headersDistinct` holds). */
+  readonly headersDistinct: Record<string, string[]>;
+  /** What node:http's `headers` holds for the same lines (no header repeats here). */
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+/** An answer as `writeHead(status, headers)` and its body pieces would write it. */
+export interface EdgeAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | number>;
+  readonly body: readonly Uint8Array[];
+}
+
+export interface EdgeOptions {
+  /** Whether a signed request to `/` with this Authorization is answered by `answer`. */
+  take(authorization: string): boolean;
+  answer(req: EdgeRequest): Promise<EdgeAnswer>;
+}
+
+/** Heads and bodies the edge reads itself; anything larger goes to node:http, limits and all. */
+const MAX_HEAD = 8 * 1024;
+const MAX_BODY = 64 * 1024;
+const MAX_HEADERS = 64;
+/** A head of the one shape: value characters are those node:http's checkInvalidHeaderChar allows. */
+const HEAD = /^(?:POST|GET) \/ HTTP\/1\.1(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
+const CONTENT_LENGTH = /^[0-9]{1,7}$/;
+const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+/** node:http's answer to a connection that sent no request within headersTimeout. */
+const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+/** node:http arms the idle timer this much past the advertised keep-alive timeout. */
+const KEEP_ALIVE_SLACK = 1000;
+
+/**
+ * Puts the edge in front of `server`'s own connection handling. The server keeps listening,
+ * counting and closing its connections as before: the edge's sockets are closed with the rest.
+ */
+export function useEdge(server: Server, opts: EdgeOptions): void {
+  const http = server.listeners("connection") as ((socket: Socket) => void)[];
+  if (http.length !== 1) throw new Error("useEdge: expected node:http's one connection listener");
+  const toHttp = http[0]!;
+  const held = new Set<Conn>();
+  server.removeListener("connection", toHttp);
+  server.on("connection", (socket: Socket) => {
+    // What the edge does not model (per-socket timeouts, request caps) stays node:http's.
+    if (server.timeout > 0 || server.maxRequestsPerSocket) return toHttp.call(server, socket);
+    const c = new Conn(server, socket, opts, toHttp, held);
+    held.add(c);
+  });
+  const closeIdle = server.closeIdleConnections.bind(server);
+  const closeAll = server.closeAllConnections.bind(server);
+  server.closeIdleConnections = () => {
+    for (const c of held) if (!c.busy) c.socket.destroy();
+    closeIdle();
+  };
+  server.closeAllConnections = () => {
+    for (const c of held) c.socket.destroy();
+    closeAll();
+  };
+}
+
+/** One connection while the edge holds it. */
+class Conn {
+  /** Bytes received and not yet answered (a pipelined request waits here). */
+  private pending: Buffer | undefined;
+  busy = false;
+  private fresh = true;
+  private readonly onData = (chunk: Buffer) => this.data(chunk);
+  private readonly onEnd = () => this.end();
+  private readonly onTimeout = () => this.timeout();
+  private readonly onClose = () => this.held.delete(this);
+  private readonly onDrain = () => {
+    this.socket.resume();
+    this.next();
+  };
+
+  constructor(
+    private readonly server: Server,
+    readonly socket: Socket,
+    private readonly opts: EdgeOptions,
+    private readonly toHttp: (socket: Socket) => void,
+    private readonly held: Set<Conn>,
+  ) {
+    socket.on("data", this.onData);
+    socket.on("end", this.onEnd);
+    socket.on("timeout", this.onTimeout);
+    socket.on("close", this.onClose);
+    socket.on("error", noop);
+    // node:http answers a connection that sends no request within headersTimeout with a 408.
+    if (server.headersTimeout > 0) socket.setTimeout(server.headersTimeout);
+  }
+
+  private data(chunk: Buffer): void {
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    if (!this.busy) this.next();
+    // A client pipelining faster than it is answered waits for its answers (bounded memory).
+    else if (this.pending.length > MAX_HEAD + MAX_BODY) this.socket.pause();
+  }
+
+  /** Answers the next complete request buffered, or hands the connection over. */
+  private next(): void {
+    const buf = this.pending;
+    if (buf === undefined || this.busy || this.socket.writableEnded) return;
+    if (this.socket.writableNeedDrain) {
+      // As node:http does, a client that does not read its answers is not read either.
+      this.socket.pause();
+      this.socket.once("drain", this.onDrain);
+      return;
+    }
+    const parsed = parse(buf, this.opts);
+    if (parsed === undefined) {
+      this.handOff();
+      return;
+    }
+    this.pending = parsed.used === buf.length ? undefined : buf.subarray(parsed.used);
+    if (this.fresh) {
+      this.fresh = false;
+      // From the first request on, the idle timer of node:http's keep-alive (it fires while an
+      // answer is being made too, and is ignored then: node:http has no timer at that time).
+      const idle = this.server.keepAliveTimeout;
+      this.socket.setTimeout(idle > 0 ? idle + KEEP_ALIVE_SLACK : 0);
+    }
+    this.busy = true;
+    this.opts.answer(parsed.req).then(
+      (a) => this.write(a),
+      (err: Error) => this.write(internalError(err)),
+    );
+  }
+
+  private write(a: EdgeAnswer): void {
+    this.busy = false;
+    const socket = this.socket;
+    if (socket.isPaused() && !socket.writableNeedDrain) socket.resume();
+    // A client that half-closed was answered with node:http's end (below): no answer after it.
+    if (socket.destroyed || socket.writableEnded) return;
+    let head: { text: string; close: boolean };
+    try {
+      head = headOf(a, this.server.keepAliveTimeout);
+    } catch (err) {
+      head = headOf(internalError(err as Error), this.server.keepAliveTimeout);
+      a = internalError(err as Error);
+    }
+    socket.cork();
+    socket.write(head.text, "latin1");
+    // 1xx, 204 and 304 answers have no body (node:http drops what is written).
+    if (a.status >= 200 && a.status !== 204 && a.status !== 304)
+      for (const p of a.body) if (p.byteLength > 0) socket.write(p);
+    socket.uncork();
+    if (head.close) {
+      socket.destroySoon();
+      return;
+    }
+    this.next();
+  }
+
+  /**
+   * The client half-closed: node:http ends its side at once (httpAllowHalfOpen is false), and
+   * an answer not written by then is not written. Bytes of a request not yet read are complete
+   * ones waiting behind an answer (a partial one went to node:http): node:http drops them too.
+   */
+  private end(): void {
+    this.socket.end();
+  }
+
+  private timeout(): void {
+    if (this.busy) return;
+    if (this.fresh) {
+      this.socket.write(REQUEST_TIMEOUT);
+      this.socket.destroy();
+    } else this.socket.destroy();
+  }
+
+  /** node:http takes the connection from here on, its unanswered bytes put back first. */
+  private handOff(): void {
+    const socket = this.socket;
+    this.held.delete(this);
+    socket.removeListener("data", this.onData);
+    socket.removeListener("end", this.onEnd);
+    socket.removeListener("timeout", this.onTimeout);
+    socket.removeListener("close", this.onClose);
+    socket.removeListener("error", noop);
+    socket.removeListener("drain", this.onDrain);
+    socket.setTimeout(0);
+    // Paused, so node:http's 'data' listener does not start a flow that would skip the bytes put
+    // back; resumed once it listens (its parser then reads them before anything newer).
+    socket.pause();
+    if (this.pending !== undefined) socket.unshift(this.pending);
+    this.pending = undefined;
+    this.toHttp.call(this.server, socket);
+    socket.resume();
+  }
+}
+
+function noop(): void {}
+
+class Request implements EdgeRequest {
+  readonly url = "/";
+  private folded: Record<string, string> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly headersDistinct: Record<string, string[]>,
+    readonly body: Buffer,
+  ) {}
+
+  /** Made only when read (JSON protocols): no header repeats, so each name's one value. */
+  get headers(): Record<string, string> {
+    if (this.folded === undefined) {
+      this.folded = {};
+      for (const name in this.headersDistinct) this.folded[name] = this.headersDistinct[name]![0]!;
+    }
+    return this.folded;
+  }
+}
+
+/** What handle()'s catch answers for an unexpected failure. */
+function internalError(err: Error): EdgeAnswer {
+  const body = Buffer.from(`internal error: ${err.message}`);
+  return {
+    status: 500,
+    headers: { "content-type": "text/plain", "content-length": body.length },
+    body: [body],
+  };
+}
+
+/**
+ * The status line and headers node:http's writeHead and end write for this answer on a
+ * keep-alive HTTP/1.1 request: the same validation (its own functions, so its errors), then
+ * Date, Connection and Keep-Alive unless the answer set them.
+ */
+function headOf(a: EdgeAnswer, keepAliveTimeout: number): { text: string; close: boolean } {
+  if (a.status < 100 || a.status > 999) throw new Error(`invalid status code ${a.status}`);
+  let text = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? "unknown"}\r\n`;
+  let date = false;
+  let connection: string | undefined;
+  let keepAlive = false;
+  let contentLength = false;
+  for (const name in a.headers) {
+    const value = a.headers[name]!;
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
+    text += `${name}: ${value}\r\n`;
+    if (name.length < 4 || name.length > 19) continue;
+    switch (name.toLowerCase()) {
+      case "date":
+        date = true;
+        break;
+      case "connection":
+        connection = String(value);
+        break;
+      case "keep-alive":
+        keepAlive = true;
+        break;
+      case "content-length":
+        contentLength = true;
+        break;
+      case "transfer-encoding":
+      case "trailer":
+      case "content-disposition":
+        // node:http would reframe or re-encode these; no answer to `/` carries them.
+        throw new Error(`the edge does not write a ${name} header`);
+    }
+  }
+  if (!contentLength) throw new Error("the edge writes only answers with a content-length");
+  if (!date) text += `Date: ${utcDate()}\r\n`;
+  if (connection === undefined) {
+    text += "Connection: keep-alive\r\n";
+    if (keepAliveTimeout > 0 && !keepAlive)
+      text += `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n`;
+  }
+  return {
+    text: `${text}\r\n`,
+    close: connection !== undefined && /(?:^|\W)close(?:$|\W)/i.test(connection),
+  };
+}
+
+let dateText = "";
+let dateUntil = 0;
+
+/** The Date header's text, made once a second (as node:http caches it). */
+function utcDate(): string {
+  const now = Date.now();
+  if (now >= dateUntil) {
+    dateText = new Date(now).toUTCString();
+    dateUntil = now - (now % 1000) + 1000;
+  }
+  return dateText;
+}
+
+/**
+ * The first request in `buf` when it is complete and of the one shape the edge answers; undefined
+ * for anything else (node:http then reads it). Strict: one Host, at most one Content-Length of
+ * digits, no Transfer-Encoding, Expect, Upgrade, Set-Cookie or repeated header, Connection only
+ * `keep-alive`, header values as node:http would keep them, no folded lines.
+ */
+export function parse(buf: Buffer, opts: EdgeOptions): { req: EdgeRequest; used: number } | undefined {
+  const end = buf.indexOf(HEAD_END);
+  if (end < 0 || end > MAX_HEAD) return undefined;
+  const head = buf.toString("latin1", 0, end);
+  // One pass over the whole head: the request line, then only `name:value` lines of a token and
+  // the characters node:http keeps in a value (so no CR or LF but the line ends, no folding).
+  if (!HEAD.test(head)) return undefined;
+  const method = head.charCodeAt(0) === 80 ? "POST" : "GET";
+  const distinct: Record<string, string[]> = Object.create(null);
+  let count = 0;
+  let at = method.length + 11 + 2;
+  while (at < head.length) {
+    let lineEnd = head.indexOf("\r\n", at);
+    if (lineEnd < 0) lineEnd = head.length;
+    const colon = head.indexOf(":", at);
+    if (++count > MAX_HEADERS) return undefined;
+    let from = colon + 1;
+    while (from < lineEnd && (head.charCodeAt(from) === 32 || head.charCodeAt(from) === 9)) from++;
+    const last = head.charCodeAt(lineEnd - 1);
+    // node:http trims a value's trailing blanks; the edge does not guess, it passes.
+    if (from < lineEnd && (last === 32 || last === 9)) return undefined;
+    const name = head.slice(at, colon).toLowerCase();
+    if (distinct[name] !== undefined || name === "__proto__") return undefined;
+    distinct[name] = [head.slice(from, lineEnd)];
+    at = lineEnd + 2;
+  }
+  const authorization = distinct.authorization?.[0];
+  if (
+    authorization === undefined ||
+    distinct.host === undefined ||
+    distinct["transfer-encoding"] !== undefined ||
+    distinct.expect !== undefined ||
+    distinct.upgrade !== undefined ||
+    distinct["set-cookie"] !== undefined
+  )
+    return undefined;
+  const connection = distinct.connection?.[0];
+  if (connection !== undefined && connection.toLowerCase() !== "keep-alive") return undefined;
+  const cl = distinct["content-length"]?.[0];
+  let length = 0;
+  if (cl !== undefined) {
+    if (!CONTENT_LENGTH.test(cl)) return undefined;
+    length = Number(cl);
+  }
+  const used = end + 4 + length;
+  if (length > MAX_BODY || buf.length < used) return undefined;
+  if (!opts.take(authorization)) return undefined;
+  return { req: new Request(method, distinct, buf.subarray(end + 4, used)), used };
+}
