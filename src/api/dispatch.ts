@@ -6,7 +6,7 @@ import { AwsError } from "../cloud/errors.js";
 import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
-import { joinParts, PreparedAnswers, type PreparedPieces, preparedKey } from "./prepared.js";
+import { firstHeader, joinParts, PreparedAnswers, type PreparedPieces, preparedKey } from "./prepared.js";
 import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
 import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
@@ -46,6 +46,12 @@ export interface AwsRequest {
   headers: IncomingHttpHeaders;
   /** Node's headersDistinct: repeated headers kept apart, as SigV4 needs them. */
   headersDistinct: Record<string, string[] | undefined>;
+  /**
+   * When the door saw no header twice (the edge): each header's one value by lowercased name, in a
+   * map of null prototype. SigV4, the prepared key and the content type read it as it is, and
+   * `headersDistinct` is then not read at all.
+   */
+  lowered?: Record<string, string>;
   body: Buffer | undefined;
 }
 
@@ -104,12 +110,11 @@ async function dispatchOnce(
   try {
     if (req.body === undefined)
       throw new AwsError("RequestEntityTooLarge", `Request body exceeds ${MAX_BODY} bytes`, 413);
-    const incoming = SignedRequest.parse({
-      method: req.method,
-      url: req.url,
-      headers: req.headersDistinct,
-      body: req.body,
-    });
+    const incoming = SignedRequest.parse(
+      req.lowered === undefined
+        ? { method: req.method, url: req.url, headers: req.headersDistinct, body: req.body }
+        : { method: req.method, url: req.url, headers: req.lowered, lowered: true, body: req.body },
+    );
     const { scope } = incoming;
     service = scope.service;
     const table = opts.services[service];
@@ -150,7 +155,7 @@ async function dispatchOnce(
     // it, without having Node build that map.
     const headers =
       protocol === "ec2" || protocol === "awsQuery"
-        ? { "content-type": req.headersDistinct["content-type"]?.[0] }
+        ? { "content-type": firstHeader(req, "content-type") }
         : req.headers;
     const { action, input } = decodeRequest(service, protocol, req.method, req.url, headers, req.body);
     const handler = table[action];

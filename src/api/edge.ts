@@ -18,6 +18,8 @@ export interface EdgeRequest {
   readonly headersDistinct: Record<string, string[]>;
   /** What node:http's `headers` holds for the same lines (no header repeats here). */
   readonly headers: Record<string, string>;
+  /** Each header's one value by lowercased name, null prototype: what the edge parsed. */
+  readonly lowered: Record<string, string>;
   readonly body: Buffer;
 }
 
@@ -212,20 +214,27 @@ function noop(): void {}
 class Request implements EdgeRequest {
   readonly url = "/";
   private folded: Record<string, string> | undefined;
+  private distinct: Record<string, string[]> | undefined;
 
   constructor(
     readonly method: string,
-    readonly headersDistinct: Record<string, string[]>,
+    readonly lowered: Record<string, string>,
     readonly body: Buffer,
   ) {}
 
-  /** Made only when read (JSON protocols): no header repeats, so each name's one value. */
+  /** Made only when read (JSON protocols): a copy, so a reader cannot change what SigV4 reads. */
   get headers(): Record<string, string> {
-    if (this.folded === undefined) {
-      this.folded = {};
-      for (const name in this.headersDistinct) this.folded[name] = this.headersDistinct[name]![0]!;
-    }
+    if (this.folded === undefined) this.folded = Object.assign({}, this.lowered);
     return this.folded;
+  }
+
+  /** Made only when read (the AWS path reads `lowered`): each name's one value in an array. */
+  get headersDistinct(): Record<string, string[]> {
+    if (this.distinct === undefined) {
+      this.distinct = Object.create(null) as Record<string, string[]>;
+      for (const name in this.lowered) this.distinct[name] = [this.lowered[name]!];
+    }
+    return this.distinct;
   }
 }
 
@@ -317,7 +326,7 @@ export function parse(buf: Buffer, opts: EdgeOptions): { req: EdgeRequest; used:
   // the characters node:http keeps in a value (so no CR or LF but the line ends, no folding).
   if (!HEAD.test(head)) return undefined;
   const method = head.charCodeAt(0) === 80 ? "POST" : "GET";
-  const distinct: Record<string, string[]> = Object.create(null);
+  const lowered: Record<string, string> = Object.create(null);
   let count = 0;
   let at = method.length + 11 + 2;
   while (at < head.length) {
@@ -331,23 +340,23 @@ export function parse(buf: Buffer, opts: EdgeOptions): { req: EdgeRequest; used:
     // node:http trims a value's trailing blanks; the edge does not guess, it passes.
     if (from < lineEnd && (last === 32 || last === 9)) return undefined;
     const name = head.slice(at, colon).toLowerCase();
-    if (distinct[name] !== undefined || name === "__proto__") return undefined;
-    distinct[name] = [head.slice(from, lineEnd)];
+    if (lowered[name] !== undefined || name === "__proto__") return undefined;
+    lowered[name] = head.slice(from, lineEnd);
     at = lineEnd + 2;
   }
-  const authorization = distinct.authorization?.[0];
+  const authorization = lowered.authorization;
   if (
     authorization === undefined ||
-    distinct.host === undefined ||
-    distinct["transfer-encoding"] !== undefined ||
-    distinct.expect !== undefined ||
-    distinct.upgrade !== undefined ||
-    distinct["set-cookie"] !== undefined
+    lowered.host === undefined ||
+    lowered["transfer-encoding"] !== undefined ||
+    lowered.expect !== undefined ||
+    lowered.upgrade !== undefined ||
+    lowered["set-cookie"] !== undefined
   )
     return undefined;
-  const connection = distinct.connection?.[0];
+  const connection = lowered.connection;
   if (connection !== undefined && connection.toLowerCase() !== "keep-alive") return undefined;
-  const cl = distinct["content-length"]?.[0];
+  const cl = lowered["content-length"];
   let length = 0;
   if (cl !== undefined) {
     if (!CONTENT_LENGTH.test(cl)) return undefined;
@@ -356,5 +365,5 @@ export function parse(buf: Buffer, opts: EdgeOptions): { req: EdgeRequest; used:
   const used = end + 4 + length;
   if (length > MAX_BODY || buf.length < used) return undefined;
   if (!opts.take(authorization)) return undefined;
-  return { req: new Request(method, distinct, buf.subarray(end + 4, used)), used };
+  return { req: new Request(method, lowered, buf.subarray(end + 4, used)), used };
 }

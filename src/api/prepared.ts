@@ -54,8 +54,14 @@ const MAX_BYTES = 64 * 1024 * 1024;
 
 /** Every value of a header, newline-separated (no value holds one): repeated headers stay apart. */
 function header(req: AwsRequest, name: string): string {
+  if (req.lowered !== undefined) return req.lowered[name] ?? "";
   const v = req.headersDistinct[name];
   return v === undefined ? "" : v.length === 1 ? v[0]! : v.join("\n");
+}
+
+/** A header's first value (what Node's `headers` keeps of it), from the map the door made. */
+export function firstHeader(req: AwsRequest, name: string): string | undefined {
+  return req.lowered === undefined ? req.headersDistinct[name]?.[0] : req.lowered[name];
 }
 
 /** The key of a request, or undefined when it is not one to prepare (a big body). */

@@ -26,6 +26,11 @@ export interface IncomingSigned {
    * with ", ", which breaks signatures over repeated headers.
    */
   headers: Record<string, string | string[] | undefined>;
+  /**
+   * True when `headers` is already what SigV4 reads: lowercased names, one string value each (no
+   * header was repeated), a map of null prototype (the edge's). It is then read as it is.
+   */
+  lowered?: boolean;
   body: Uint8Array;
 }
 
@@ -332,7 +337,7 @@ function parseSigned(req: IncomingSigned, hint?: string): SignedParts {
     method: req.method.toUpperCase(),
     path,
     query,
-    headers: lowerHeaders(req.headers),
+    headers: req.lowered === true ? (req.headers as Record<string, string>) : lowerHeaders(req.headers),
   };
   const authorization = received.headers.authorization;
   if (authorization !== undefined) return parseHeaderAuth(authorization, received, family);
