@@ -136,7 +136,11 @@ export class PreparedAnswers {
    */
   static parts(p: PreparedPieces, requestId: string): Buffer[] {
     if (p.after === undefined) return p.before.slice();
-    return [...p.before, Buffer.from(requestId, "latin1"), ...p.after];
+    // Pushed, not spread: a spread goes through the array iterator.
+    const out = p.before.slice();
+    out.push(Buffer.from(requestId, "latin1"));
+    for (const b of p.after) out.push(b);
+    return out;
   }
 
   /** The same body as one buffer (what `parts` writes, joined). */

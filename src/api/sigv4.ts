@@ -635,15 +635,16 @@ function spanText(ms: number): string {
  * `IncompleteSignature` with their `'Host' … must be a 'SignedHeader'` text.
  */
 function checkSignedHeaders(parts: SignedParts, family: AuthFamily): void {
-  const signed = parts.signedHeaders.map((h) => h.toLowerCase());
-  const unsigned: string[] = [];
-  for (const h in parts.headers)
-    if (
-      (h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256"))) &&
-      !signed.includes(h)
-    )
-      unsigned.push(h);
-  if (unsigned.length === 0 && signed.includes("host")) return;
+  const signed = lowercased(parts.signedHeaders);
+  let unsigned: string[] | undefined;
+  for (const h in parts.headers) {
+    const needed =
+      h === "host" || (h.startsWith("x-amz-") && !(family === "s3" && h === "x-amz-content-sha256"));
+    if (!needed || signed.includes(h)) continue;
+    if (unsigned === undefined) unsigned = [h];
+    else unsigned.push(h);
+  }
+  if (unsigned === undefined && signed.includes("host")) return;
   if (family === "s3")
     throw new AwsError(
       "AccessDenied",
@@ -659,8 +660,14 @@ function checkSignedHeaders(parts: SignedParts, family: AuthFamily): void {
   throw familyError(
     family,
     "malformed",
-    `'${unsigned.map(headerCase).join("', '")}' must be a 'SignedHeader' in the AWS Authorization.`,
+    `'${(unsigned ?? []).map(headerCase).join("', '")}' must be a 'SignedHeader' in the AWS Authorization.`,
   );
+}
+
+/** The names lowercased; the list itself when they are already (as every SDK writes them). */
+function lowercased(names: string[]): string[] {
+  for (const h of names) if (h !== h.toLowerCase()) return names.map((n) => n.toLowerCase());
+  return names;
 }
 
 /** x-amz-security-token → X-Amz-Security-Token, as AWS names headers in its messages. */
