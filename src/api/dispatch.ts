@@ -7,7 +7,7 @@ import type { Runtime } from "../cloud/runtime.js";
 import type { Change, State, Tx } from "../cloud/state.js";
 import { type HandlerTable, isStateRead } from "./handler.js";
 import { firstHeader, joinParts, PreparedAnswers, type PreparedPieces, preparedKey } from "./prepared.js";
-import { authErrorFor, SignedRequest, verifySigV4 } from "./sigv4.js";
+import { authErrorFor, checkSigV4, SignedRequest } from "./sigv4.js";
 import { unimplementedService } from "./unimplemented.js";
 import { decodeRequest, encodeResponse, type Protocol, renderError, requestProtocol } from "./wire.js";
 
@@ -76,14 +76,24 @@ export const MAX_BODY = 10 * 1024 * 1024;
  * decodes, runs the handler in one transaction, encodes; every failure becomes an AWS error in
  * the service's protocol.
  */
-export async function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: Via): Promise<AwsResponse> {
+export function dispatchAws(opts: DispatchOptions, req: AwsRequest, via?: Via): Promise<AwsResponse> {
+  // Not async itself: an async function returning dispatchOnce's promise would wrap it in another.
   if (!opts.observe) return dispatchOnce(opts, req, via);
+  return observed(opts, opts.observe, req, via);
+}
+
+async function observed(
+  opts: DispatchOptions,
+  observe: NonNullable<DispatchOptions["observe"]>,
+  req: AwsRequest,
+  via?: Via,
+): Promise<AwsResponse> {
   const started = performance.now();
   const seen: { accountId?: string; region?: string; service: string; action?: string; code?: string } = {
     service: "unknown",
   };
   const res = await dispatchOnce(opts, req, via, seen);
-  opts.observe({ time: new Date(), ...seen, status: res.status, ms: performance.now() - started });
+  observe({ time: new Date(), ...seen, status: res.status, ms: performance.now() - started });
   return res;
 }
 
@@ -125,7 +135,7 @@ async function dispatchOnce(
     // One clock read serves the signature's skew check and the prepared answer's expiry.
     const now = opts.rt.now();
     if (opts.auth === "verify")
-      await verifySigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, now);
+      checkSigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, now);
     // Answers through an endpoint's service front depend on its policy and source: never prepared.
     // The key's fields are named, not spread: a literal that starts with a spread and adds members
     // takes V8's slow path (~5 µs a request on Node 20).

@@ -79,7 +79,7 @@ export function createApiServer(opts: ApiOptions): Server {
     useEdge(server, {
       take: (authorization) =>
         streamingServiceFor(opts.streaming, { headers: { authorization }, url: "/" }) === undefined,
-      answer: async (req) => awsAnswer(await dispatchAws(opts, req)),
+      answer: (req) => dispatchAws(opts, req).then(awsAnswer),
     });
   return server;
 }

@@ -262,6 +262,20 @@ export async function verifySigV4(
   maxSkewMs = 15 * 60 * 1000,
   options: VerifyOptions = {},
 ): Promise<SigV4Scope> {
+  return checkSigV4(signedReq, secretFor, now, maxSkewMs, options);
+}
+
+/**
+ * {@link verifySigV4} without its promise: nothing in it waits, and the API's dispatch verifies
+ * every request (an await is a promise and a microtask turn per request). Throws what it rejects.
+ */
+export function checkSigV4(
+  signedReq: IncomingSigned | SignedRequest,
+  secretFor: (accessKeyId: string) => string | undefined,
+  now: Date,
+  maxSkewMs = 15 * 60 * 1000,
+  options: VerifyOptions = {},
+): SigV4Scope {
   const parsed = signedReq instanceof SignedRequest && options.family === undefined;
   const req = signedReq instanceof SignedRequest ? signedReq.req : signedReq;
   const parts = parsed ? signedReq.parts : parseSigned(req, options.family);
