@@ -2,6 +2,7 @@ import type * as ec2 from "@aws-sdk/client-ec2";
 import { AwsError } from "../../cloud/errors.js";
 import * as inst from "../../cloud/instance.js";
 import { instancePublicName, privateDnsName } from "../../cloud/instance-address.js";
+import type { FilterFields } from "../../cloud/query.js";
 import type { Eni, Instance } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
 import { candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
@@ -54,6 +55,26 @@ function launchInterface(
     );
   return nics[0];
 }
+
+/** The filters DescribeNetworkInterfaces knows, made once (not a closure per filter per request). */
+const eniFields: FilterFields<Eni> = {
+  "network-interface-id": (e) => e.id,
+  "vpc-id": (e) => e.vpcId,
+  "subnet-id": (e) => e.subnetId,
+  "availability-zone": (e) => e.az,
+  "private-ip-address": (e) => e.privateIp,
+  "addresses.private-ip-address": (e) => e.privateIp,
+  "interface-type": (e) => e.interfaceType,
+  "requester-managed": (e) => String(e.requesterManaged),
+  "requester-id": (e) => e.requesterId,
+  status: (e) => e.status,
+  description: (e) => e.description,
+  "group-id": (e) => [...e.securityGroupIds],
+  "attachment.instance-id": (e) => e.attachment?.instanceId,
+  "attachment.attachment-id": (e) => e.attachment?.id,
+  "owner-id": (e) => e.accountId,
+  "mac-address": (e) => e.macAddress,
+};
 
 export const instanceHandlers: HandlerTable = {
   RunInstances: ({ tx, ctx, input }) => {
@@ -136,29 +157,13 @@ export const instanceHandlers: HandlerTable = {
       { "subnet-id": "subnetId", "vpc-id": "vpcId" },
       input.NetworkInterfaceIds,
     );
-    const all = [...from].filter((e) => e.accountId === ctx.accountId && e.region === ctx.region);
+    const all: Eni[] = [];
+    for (const e of from) if (e.accountId === ctx.accountId && e.region === ctx.region) all.push(e);
     const page = describe(all, input, {
       ids: input.NetworkInterfaceIds,
       notFound: (id) =>
         new AwsError("InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id}' does not exist`),
-      fields: {
-        "network-interface-id": (e: Eni) => e.id,
-        "vpc-id": (e) => e.vpcId,
-        "subnet-id": (e) => e.subnetId,
-        "availability-zone": (e) => e.az,
-        "private-ip-address": (e) => e.privateIp,
-        "addresses.private-ip-address": (e) => e.privateIp,
-        "interface-type": (e) => e.interfaceType,
-        "requester-managed": (e) => String(e.requesterManaged),
-        "requester-id": (e) => e.requesterId,
-        status: (e) => e.status,
-        description: (e) => e.description,
-        "group-id": (e) => [...e.securityGroupIds],
-        "attachment.instance-id": (e) => e.attachment?.instanceId,
-        "attachment.attachment-id": (e) => e.attachment?.id,
-        "owner-id": (e) => e.accountId,
-        "mac-address": (e) => e.macAddress,
-      },
+      fields: eniFields,
     });
     return { NetworkInterfaces: page.items.map((e) => eniShape(tx, e)), NextToken: page.nextToken };
   }),
