@@ -27,7 +27,7 @@ class Captured extends Error {
  * The raw HTTP/1.1 bytes the SDK would send for each input (signed now, valid 15 minutes), for
  * the server at `signPort`: the baseline is sent the very bytes privlink is.
  */
-async function signAll(spec) {
+export async function signAll(spec) {
   const { EC2Client } = await import("@aws-sdk/client-ec2");
   const mod = await import("@aws-sdk/client-ec2");
   const Command = mod[`${spec.command}Command`];
