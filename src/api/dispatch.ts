@@ -134,8 +134,7 @@ async function dispatchOnce(
     if (!caller) throw authErrorFor(service, "unknownKey");
     // One clock read serves the signature's skew check and the prepared answer's expiry.
     const now = opts.rt.now();
-    if (opts.auth === "verify")
-      checkSigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, now);
+    if (opts.auth === "verify") checkSigV4(incoming, (id) => opts.state.get("accessKey", id)?.secret, now);
     // Answers through an endpoint's service front depend on its policy and source: never prepared.
     // The key's fields are named, not spread: a literal that starts with a spread and adds members
     // takes V8's slow path (~5 µs a request on Node 20).
