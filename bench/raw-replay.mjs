@@ -91,7 +91,7 @@ function connection(spec, raws, state) {
         socket.end();
         return resolve();
       }
-      const i = state.started++;
+      const i = state.first + state.started++;
       socket.write(raws[i % raws.length]);
     };
     socket.on("connect", sendNext);
@@ -131,12 +131,13 @@ function connection(spec, raws, state) {
   });
 }
 
-async function replay(spec, raws, requests) {
+async function replay(spec, raws, requests, first) {
   const start = performance.now();
   const cpu0 = process.cpuUsage();
   const state = {
     deadline: start + Math.min(spec.seconds, MAX_SECONDS) * 1000,
     max: Math.min(requests, MAX_REQUESTS),
+    first,
     started: 0,
     count: 0,
     errors: 0,
@@ -147,6 +148,7 @@ async function replay(spec, raws, requests) {
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return {
+    started: state.started,
     count: state.count,
     errors: state.errors,
     firstError: state.firstError,
@@ -158,6 +160,12 @@ async function replay(spec, raws, requests) {
 
 /** Signed bytes by request signature, so a case's rounds replay the very same bytes. */
 const signed = new Map();
+/**
+ * Where each server's next run starts in a case's inputs: where its last run stopped. Starting
+ * every run at the first input replayed, at each round's start, the inputs the server had just
+ * answered and still held prepared, so "each request a new read" rows were partly repeats.
+ */
+const cursors = new Map();
 
 async function run(spec) {
   const key = JSON.stringify([spec.host, spec.signPort ?? spec.port, spec.command, spec.inputs]);
@@ -166,7 +174,11 @@ async function run(spec) {
     raws = await signAll(spec);
     signed.set(key, raws);
   }
-  return replay(spec, raws, spec.requests);
+  const at = `${key}|${spec.port}`;
+  const first = cursors.get(at) ?? 0;
+  const out = await replay(spec, raws, spec.requests, first);
+  cursors.set(at, (first + out.started) % raws.length);
+  return out;
 }
 
 serveRuns(run);
