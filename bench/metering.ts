@@ -22,6 +22,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { CreateFlowLogsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CONSUMER, clientConfig, startEndpoint } from "./endpoint.js";
+import { median } from "./measure.js";
 import { LoadGenerator, measure, type Row, selfCpuSeconds } from "./traffic.js";
 
 const FLOW_LOG = "bench/metering.log";
@@ -280,12 +281,6 @@ function medians(samples: Row[]): Row[] {
     const shown = g.map((s) => (s.value >= 100 ? s.value.toFixed(0) : s.value.toFixed(1)));
     return { ...g[0]!, value, note: `median of ${g.length}: ${shown.join(", ")}` };
   });
-}
-
-/** The middle of sorted values. */
-function median(sorted: readonly number[]): number {
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
 /**

@@ -11,6 +11,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PAIRED_RATIO_CASE } from "./goals.js";
+import { median as sortedMedian } from "./measure.js";
 
 export interface Row {
   case: string;
@@ -209,11 +210,7 @@ const quantile = (xs: number[], q: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) * q)]!;
 };
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+const median = (xs: number[]) => sortedMedian([...xs].sort((a, b) => a - b));
 
 const STREAM_CASES = [
   { direction: "download", streams: 1 },
