@@ -46,8 +46,18 @@ const CONTENT_LENGTH = /^[0-9]{1,7}$/;
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 /** node:http's answer to a connection that sent no request within headersTimeout. */
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+/** node:http's answer to a request it could not parse. */
+const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 /** node:http arms the idle timer this much past the advertised keep-alive timeout. */
 const KEEP_ALIVE_SLACK = 1000;
+/**
+ * How long the edge waits for the rest of a body whose head it has (the AWS CLI and boto3 send
+ * a request's head and body as two writes): beyond this, node:http reads the request with its
+ * own timers, so a client trickling bytes is judged by node:http's limits, not held here.
+ */
+const REST_WAIT_MS = 1000;
+/** parse()'s answer for a request the edge takes whose body has not all arrived. */
+const MORE = Symbol("more");
 
 /**
  * Puts the edge in front of `server`'s own connection handling. The server keeps listening,
@@ -68,7 +78,7 @@ export function useEdge(server: Server, opts: EdgeOptions): void {
   const closeIdle = server.closeIdleConnections.bind(server);
   const closeAll = server.closeAllConnections.bind(server);
   server.closeIdleConnections = () => {
-    for (const c of held) if (!c.busy) c.socket.destroy();
+    for (const c of held) if (c.idle) c.socket.destroy();
     closeIdle();
   };
   server.closeAllConnections = () => {
@@ -83,6 +93,8 @@ class Conn {
   private pending: Buffer | undefined;
   busy = false;
   private fresh = true;
+  /** When the edge began waiting for the rest of a request's body (0: not waiting). */
+  private waitSince = 0;
   private readonly onData = (chunk: Buffer) => this.data(chunk);
   private readonly onEnd = () => this.end();
   private readonly onTimeout = () => this.timeout();
@@ -126,13 +138,18 @@ class Conn {
       return;
     }
     const parsed = parse(buf, this.opts);
+    if (parsed === MORE) {
+      this.awaitRest();
+      return;
+    }
     if (parsed === undefined) {
       this.handOff();
       return;
     }
     this.pending = parsed.used === buf.length ? undefined : buf.subarray(parsed.used);
-    if (this.fresh) {
+    if (this.fresh || this.waitSince !== 0) {
       this.fresh = false;
+      this.waitSince = 0;
       // From the first request on, the idle timer of node:http's keep-alive (it fires while an
       // answer is being made too, and is ignored then: node:http has no timer at that time).
       const idle = this.server.keepAliveTimeout;
@@ -143,6 +160,20 @@ class Conn {
       (a) => this.write(a),
       (err: Error) => this.write(internalError(err)),
     );
+  }
+
+  /** As node:http counts it: not answering and not part-way through receiving a request. */
+  get idle(): boolean {
+    return !this.busy && this.waitSince === 0;
+  }
+
+  /** A body still on its way: wait for it, a bounded time from when the wait began. */
+  private awaitRest(): void {
+    const now = performance.now();
+    if (this.waitSince === 0) {
+      this.waitSince = now;
+      this.socket.setTimeout(REST_WAIT_MS);
+    } else if (now - this.waitSince > REST_WAIT_MS) this.handOff();
   }
 
   private write(a: EdgeAnswer): void {
@@ -177,12 +208,31 @@ class Conn {
    * ones waiting behind an answer (a partial one went to node:http): node:http drops them too.
    */
   private end(): void {
-    this.socket.end();
+    if (this.waitSince !== 0) this.cutShort();
+    else this.socket.end();
+  }
+
+  /**
+   * The client half-closed part-way through a body the edge was waiting for. The bytes cannot be
+   * put back after the end, so this answers as node:http's parser error path does: its
+   * 'clientError' event, or else a bare 400 (no answer is in flight while the edge waits), then
+   * destroy.
+   */
+  private cutShort(): void {
+    const socket = this.socket;
+    const err = Object.assign(new Error("Parse Error: Invalid EOF state"), {
+      code: "HPE_INVALID_EOF_STATE",
+    });
+    if (this.server.emit("clientError", err, socket)) return;
+    if (socket.writable) socket.write(BAD_REQUEST);
+    socket.destroy(err);
   }
 
   private timeout(): void {
     if (this.busy) return;
-    if (this.fresh) {
+    // A body slower than the edge waits: node:http reads the request from here, its timers too.
+    if (this.waitSince !== 0) this.handOff();
+    else if (this.fresh) {
       this.socket.write(REQUEST_TIMEOUT);
       this.socket.destroy();
     } else this.socket.destroy();
@@ -313,12 +363,16 @@ function utcDate(): string {
 }
 
 /**
- * The first request in `buf` when it is complete and of the one shape the edge answers; undefined
- * for anything else (node:http then reads it). Strict: one Host, at most one Content-Length of
+ * The first request in `buf` when it is complete and of the one shape the edge answers; MORE when
+ * it is of that shape and only part of its body is in; undefined for anything else (node:http
+ * then reads it). Strict: one Host, at most one Content-Length of
  * digits, no Transfer-Encoding, Expect, Upgrade, Set-Cookie or repeated header, Connection only
  * `keep-alive`, header values as node:http would keep them, no folded lines.
  */
-export function parse(buf: Buffer, opts: EdgeOptions): { req: EdgeRequest; used: number } | undefined {
+export function parse(
+  buf: Buffer,
+  opts: EdgeOptions,
+): { req: EdgeRequest; used: number } | typeof MORE | undefined {
   const end = buf.indexOf(HEAD_END);
   if (end < 0 || end > MAX_HEAD) return undefined;
   const head = buf.toString("latin1", 0, end);
@@ -362,8 +416,8 @@ export function parse(buf: Buffer, opts: EdgeOptions): { req: EdgeRequest; used:
     if (!CONTENT_LENGTH.test(cl)) return undefined;
     length = Number(cl);
   }
+  if (length > MAX_BODY || !opts.take(authorization)) return undefined;
   const used = end + 4 + length;
-  if (length > MAX_BODY || buf.length < used) return undefined;
-  if (!opts.take(authorization)) return undefined;
+  if (buf.length < used) return MORE;
   return { req: new Request(method, lowered, buf.subarray(end + 4, used)), used };
 }
