@@ -56,6 +56,7 @@ import {
   startNodePipe,
   startSocat,
   TARGETS,
+  warmConnections,
   withRatios,
 } from "./traffic.js";
 
@@ -106,6 +107,7 @@ async function traffic(opts: BenchEndpointOptions): Promise<Row[]> {
     if (wanted.has("socat") && ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
     if (wanted.has("haproxy") && ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
     for (const p of proxies) {
+      if (cases.has("connections")) await warmConnections(gen, p, opts.concurrency ?? 8);
       const inProcess = p.via === "endpoint" && cases.has("latency");
       const first = inProcess ? new Set([...cases].filter((c) => c !== "latency")) : cases;
       rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, first)));

@@ -109,7 +109,6 @@ export async function measure(
       rows.push(row(`proxy CPU per GiB, ${name}`, (r.cpu.proxy * 1024 * 1000) / mib(r.value), "ms", false));
   }
   if (cases.has("connections")) {
-    await warmConnections(gen, p, concurrency);
     const c = await withCpu(gen, p, () =>
       gen.request<ConnResult>({ cmd: "conns", to: destOf(p, "echo"), concurrency, durationMs }),
     );
@@ -154,20 +153,22 @@ const latencyRows = (row: RowOf, name: string, l: LatencyResult["perPort"][numbe
 ];
 
 /**
- * A proxy's first connections case comes after an unmeasured CONN_WARMUP_MS of the same
- * connections, as the stream cases count only after WARMUP_MS: a Node proxy's first thousand
- * connections run its accept and relay code before the JIT has compiled it (7 Dec, three 3 s
- * cases in a row: the endpoint 493, 241, 214 µs of CPU per connection, node-pipe 312, 224, 226,
- * HAProxy 179, 182, 173), so the rate compared with HAProxy's measured the warm-up.
+ * Unmeasured connections through `p`, for the traffic benches to run before a proxy's first
+ * connections case, as the stream cases count only after WARMUP_MS: a Node proxy's first thousand
+ * connections run its accept and relay code before the JIT has compiled it (7 Dec, three 3 s cases
+ * in a row: the endpoint 493, 241, 214 µs of CPU per connection, node-pipe 312, 224, 226, HAProxy
+ * 179, 182, 173), so the rate compared with HAProxy's measured the warm-up. Not part of measure():
+ * the metering bench times its rounds around it.
  */
-const CONN_WARMUP_MS = 500;
-const warmed = new WeakSet<ProxyUnderTest>();
-
-async function warmConnections(gen: LoadGenerator, p: ProxyUnderTest, concurrency: number): Promise<void> {
-  if (warmed.has(p)) return;
-  warmed.add(p);
+export async function warmConnections(
+  gen: LoadGenerator,
+  p: ProxyUnderTest,
+  concurrency: number,
+): Promise<void> {
   await gen.request({ cmd: "conns", to: destOf(p, "echo"), concurrency, durationMs: CONN_WARMUP_MS });
 }
+
+const CONN_WARMUP_MS = 500;
 
 /** Paired rounds of cpuPerConnectionRounds, and the shortest a round may be. */
 const PAIRED_ROUNDS = 12;
