@@ -36,6 +36,7 @@ import {
   startNodePipe,
   startSocat,
   TARGETS,
+  warmConnections,
   withRatios,
 } from "./traffic.js";
 
@@ -75,7 +76,10 @@ export async function benchDataplane(opts: BenchDataplaneOptions = {}): Promise<
     if (wanted.has("socat") && ensureInstalled(SOCAT, "socat")) proxies.push(await startSocat(gen));
     if (wanted.has("haproxy") && ensureInstalled(HAPROXY, "haproxy")) proxies.push(await startHaproxy(gen));
     const cases = new Set(opts.cases ?? ["throughput", "connections", "latency"]);
-    for (const p of proxies) rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, cases)));
+    for (const p of proxies) {
+      if (cases.has("connections")) await warmConnections(gen, p, opts.concurrency ?? 8);
+      rows.push(...(await measure(gen, p, durationMs, opts.concurrency ?? 8, cases)));
+    }
     // A single round, the first after the throughput cases, read 1.5-2x node-pipe's (7 Dec); the
     // same rounds as the endpoint's read 1.1-1.2x in the same run.
     if (cases.has("connections"))

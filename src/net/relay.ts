@@ -193,7 +193,10 @@ function retireReader(this: ReaderSocket): void {
 }
 /** The parts of Node 20's TCP server handle that acceptForRelay hooks. */
 interface ServerInternals {
-  _handle: { onconnection?: (err: number, clientHandle: unknown) => void } | null;
+  _handle: {
+    onconnection?: (err: number, clientHandle: unknown) => void;
+    setNoDelay?: (on: boolean) => number;
+  } | null;
   _connections: number;
 }
 
@@ -215,12 +218,14 @@ export function acceptForRelay(
   const handle = internals._handle;
   const original = handle?.onconnection;
   if (!handle || typeof original !== "function") return false;
+  // Linux gives an accepted socket the listener's TCP_NODELAY: set once here, it spares every
+  // connection a setsockopt (a socket built on a handle applies its noDelay option to nothing).
+  const inherited = process.platform === "linux" && handle.setNoDelay?.(true) === 0;
   handle.onconnection = function (this: unknown, err: number, clientHandle: unknown) {
     if (err || server.maxConnections || !forRelay()) return original.call(this, err, clientHandle);
     const reader = new UpstreamReader();
-    // No-delay after construction: a socket built on a handle applies the option to nothing.
     const socket = new Socket(socketOptions(clientHandle, highWaterMark, reader, false));
-    socket.setNoDelay(true);
+    if (!inherited) socket.setNoDelay(true);
     internals._connections++;
     const owned = socket as unknown as SocketInternals;
     owned._server = server;

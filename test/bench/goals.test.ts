@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  connectionCpuGoals,
   dnsPathGoals,
   dnsVpcGoals,
   hasRatio,
@@ -68,6 +69,32 @@ describe("issue goals over benchmark rows", () => {
   ];
   for (const [name, rows, lines] of issue4)
     it(`issue 4: ${name}`, () => expect(issue4Goals(rows)).toEqual(lines));
+
+  it("issue 15: added p99 is a difference of p99s; each path's p99.9 is its own, none a difference", () => {
+    const path = (via: string, p99: number, p999: number, direct: [number, number]) =>
+      traffic(via, {
+        "connect+1-byte echo, p99": p99,
+        "connect+1-byte echo, p99.9": p999,
+        "connect+1-byte echo, direct between them, p99": direct[0],
+        "connect+1-byte echo, direct between them, p99.9": direct[1],
+        "added connect latency, p99": p99 - direct[0],
+      });
+    const rows = [
+      ...path("haproxy", 300, 400, [220, 900]),
+      ...path("node-pipe", 1000, 4000, [230, 600]),
+      ...path("endpoint", 400, 3000, [250, 600]),
+      {
+        case: "event-loop ticks late outside a scavenge (latency case)",
+        via: "endpoint",
+        value: 1,
+        note: "2 of 200 ticks late by over 1 ms, 1 of them in a scavenge; worst outside one 1500 µs, in one 3000 µs",
+      },
+      ...traffic("endpoint", { "scavenges per 1,000 connections (latency case)": 0.7 }),
+    ];
+    expect(connectionCpuGoals(rows)[1]).toBe(
+      "goal (issue 15): endpoint added p99 ≤ 1.5× HAProxy's (p99 through it − p99 of the direct connections between its own) — measured: added p99 endpoint 150 µs, HAProxy 80 µs (1.88×); p99/p99.9 node-pipe 1000/4000 µs (direct 230/600), haproxy 300/400 µs (direct 220/900), endpoint 400/3000 µs (direct 250/600); endpoint's event loop: 2 of 200 ticks late by over 1 ms, 1 of them in a scavenge; worst outside one 1500 µs, in one 3000 µs; 0.7 scavenges per 1,000 connections — NOT met",
+    );
+  });
 
   const issue5: [string, Row[], string][] = [
     [

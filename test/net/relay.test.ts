@@ -1,9 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { V2ProxyProtocol } from "proxy-protocol-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeProxyV2, encodeProxyV2 } from "../../src/net/proxy-v2.js";
-import { connectUpstream, relay, socketOptions, UpstreamReader } from "../../src/net/relay.js";
+import {
+  acceptForRelay,
+  connectUpstream,
+  relay,
+  socketOptions,
+  UpstreamReader,
+} from "../../src/net/relay.js";
 import {
   closedPort,
   collect,
@@ -502,6 +508,35 @@ describe("an upstream connection", () => {
         const handle = (up as unknown as { _handle: unknown })._handle;
         expect(calls.filter((c) => c.handle === handle).map((c) => c.on)).toContain(true);
         up.destroy();
+      } finally {
+        tcp.setNoDelay = original;
+      }
+    },
+  );
+
+  it.runIf(process.platform === "linux")(
+    "accepted for the relay runs without Nagle: the listener's TCP_NODELAY, set once, is inherited",
+    async () => {
+      const server = createServer();
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      cleanups.push(async () => void server.close());
+      const listening = (server as unknown as { _handle: object })._handle;
+      const tcp = Object.getPrototypeOf(listening) as { setNoDelay(on: boolean): number };
+      const original = tcp.setNoDelay;
+      const calls: { handle: unknown; on: boolean; err: number }[] = [];
+      tcp.setNoDelay = function (this: unknown, on: boolean) {
+        const err = original.call(this, on);
+        calls.push({ handle: this, on, err });
+        return err;
+      };
+      try {
+        expect(acceptForRelay(server, () => true)).toBe(true);
+        const accepted = new Promise<Socket>((r) => server.once("connection", r));
+        const client = connect({ port: (server.address() as { port: number }).port, host: "127.0.0.1" });
+        const socket = await accepted;
+        cleanups.push(async () => void client.destroy());
+        cleanups.push(async () => void socket.destroy());
+        expect(calls).toEqual([{ handle: listening, on: true, err: 0 }]);
       } finally {
         tcp.setNoDelay = original;
       }
