@@ -26,53 +26,125 @@ const SYN_BYTES = 60;
 /** Segments are estimated at the loopback-safe Ethernet MSS. */
 const MSS = 1448;
 
-/** A flow as one flow log sees it on one interface. */
-interface Watch {
-  readonly flowLog: FlowLog;
+/** An interface a flow log writes a flow's window on, and which end of the flow it is. */
+interface End {
   readonly eni: Eni;
   /** Is this interface the flow's source (its requests leave here) or its destination? */
   readonly side: "src" | "dst";
-  readonly flow: FlowInfo;
-  readonly action: "ACCEPT" | "REJECT";
+  /** Its default-format lines' first values ("2 account-id interface-id"), once asked for. */
+  prefix?: Buffer;
+}
+
+/** The interfaces one flow log writes a flow on, for the flows between two interfaces. */
+interface Plan {
+  readonly flowLog: FlowLog;
+  readonly ends: readonly End[];
+}
+
+/**
+ * A flow as one flow log sees it, on every interface of the flow that flow log watches: one
+ * window for them all, since both ends of a VPC flow count the same packets in the same window
+ * (a record per interface is written from it). The relay reports to the first flow log's
+ * watch, which passes each report along its `next` (another flow log watching the flow): one
+ * object per connection and flow log, no list and no closures (issue 12: metering at most 5 %
+ * of a connection's cost).
+ */
+class Watch implements RelayMeter {
   /** Unix seconds; undefined while the window holds nothing. */
-  first?: number;
+  first: number | undefined = undefined;
   last: number;
   opened: number;
   /** The request (req*) and response (resp*) directions in this window, as plain fields. */
-  reqBytes: number;
-  reqFlags: number;
-  reqSegments: number;
-  respBytes: number;
-  respFlags: number;
-  respSegments: number;
-  /** A transit gateway flow log's watch: the attachment on this side and both ends. */
-  readonly tgw?: TgwRecordFields;
+  reqBytes = 0;
+  reqFlags = 0;
+  reqSegments = 0;
+  respBytes = 0;
+  respFlags = 0;
+  respSegments = 0;
+  /** The next flow log's watch of the same flow. */
+  next: Watch | undefined = undefined;
+  /** Its neighbours among open flows' watches (OpenWatches), and whether it is there. */
+  older: Watch | undefined = undefined;
+  newer: Watch | undefined = undefined;
+  listed = false;
+
+  constructor(
+    private readonly recorder: FlowLogRecorder,
+    readonly flowLog: FlowLog,
+    readonly ends: readonly End[],
+    readonly flow: FlowInfo,
+    readonly action: "ACCEPT" | "REJECT",
+    t: number,
+    /** A transit gateway flow log's watch: the attachment on this side and both ends. */
+    readonly tgw?: TgwRecordFields,
+  ) {
+    this.last = t;
+    this.opened = t;
+  }
+
+  bytesIn(n: number): void {
+    countBytes(this, this.recorder.nowSec(), n, true);
+  }
+
+  bytesOut(n: number): void {
+    countBytes(this, this.recorder.nowSec(), n, false);
+  }
+
+  closed(reason: CloseReason): void {
+    const now = this.recorder.nowSec();
+    const flag = reason === "fin" ? FIN : RST;
+    for (let w: Watch | undefined = this; w; w = w.next) {
+      w.first ??= now;
+      w.last = now;
+      w.reqFlags |= flag;
+      w.respFlags |= flag;
+      w.reqSegments++;
+      w.respSegments++;
+      this.recorder.settle(w);
+    }
+  }
 }
 
-/** A fresh, empty watch of one flow on one interface for one flow log, opened at `t`. */
-function newWatch(
-  flowLog: FlowLog,
-  eni: Eni,
-  side: "src" | "dst",
-  flow: FlowInfo,
-  action: "ACCEPT" | "REJECT",
-  t: number,
-): Watch {
-  return {
-    flowLog,
-    eni,
-    side,
-    flow,
-    action,
-    last: t,
-    opened: t,
-    reqBytes: 0,
-    reqFlags: 0,
-    reqSegments: 0,
-    respBytes: 0,
-    respFlags: 0,
-    respSegments: 0,
-  };
+/**
+ * Open flows' watches in the order they opened, linked through the watches themselves: a
+ * connection adds and removes one without hashing and without the table a Set reallocates as
+ * thousands a second come and go.
+ */
+class OpenWatches {
+  private head: Watch | undefined;
+  private tail: Watch | undefined;
+
+  add(w: Watch): void {
+    w.older = this.tail;
+    w.newer = undefined;
+    w.listed = true;
+    if (this.tail) this.tail.newer = w;
+    else this.head = w;
+    this.tail = w;
+  }
+
+  delete(w: Watch): void {
+    if (!w.listed) return;
+    if (w.older) w.older.newer = w.newer;
+    else this.head = w.newer;
+    if (w.newer) w.newer.older = w.older;
+    else this.tail = w.older;
+    w.older = w.newer = undefined;
+    w.listed = false;
+  }
+
+  /** Oldest first; the watch being visited may be deleted meanwhile. */
+  *[Symbol.iterator](): Generator<Watch> {
+    for (let w = this.head; w; ) {
+      const newer = w.newer;
+      yield w;
+      w = newer;
+    }
+  }
+
+  clear(): void {
+    for (const w of this) this.delete(w);
+  }
 }
 
 /** Empties a watch's window (it stays for the flow's next one). */
@@ -81,12 +153,22 @@ function emptyWindow(w: Watch): void {
   w.respBytes = w.respFlags = w.respSegments = 0;
 }
 
+/** The map under `key`, added empty when missing. */
+function innerMap<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = outer.get(key);
+  if (!inner) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
+}
+
 const nowSecOf = (now: () => Date): number => Math.floor(now().getTime() / 1000);
 
-/** Bytes of one direction (the request's, or the response's) on each of a flow's watches. */
-function countBytes(mine: Watch[], now: number, n: number, request: boolean): void {
+/** Bytes of one direction (the request's, or the response's) on each flow log's watch of a flow. */
+function countBytes(head: Watch, now: number, n: number, request: boolean): void {
   const segments = Math.ceil(n / MSS);
-  for (const w of mine) {
+  for (let w: Watch | undefined = head; w; w = w.next) {
     w.first ??= now;
     w.last = now;
     if (request) {
@@ -95,39 +177,6 @@ function countBytes(mine: Watch[], now: number, n: number, request: boolean): vo
     } else {
       w.respBytes += n;
       w.respSegments += segments;
-    }
-  }
-}
-
-/**
- * One admitted flow's watches, as its relay reports to them: a class, so that a flow costs one
- * object here and no closures (issue 12: metering at most 5 % of a connection's cost).
- */
-class WatchedFlow implements RelayMeter {
-  constructor(
-    private readonly mine: Watch[],
-    private readonly recorder: FlowLogRecorder,
-  ) {}
-
-  bytesIn(n: number): void {
-    countBytes(this.mine, this.recorder.nowSec(), n, true);
-  }
-
-  bytesOut(n: number): void {
-    countBytes(this.mine, this.recorder.nowSec(), n, false);
-  }
-
-  closed(reason: CloseReason): void {
-    const now = this.recorder.nowSec();
-    const flag = reason === "fin" ? FIN : RST;
-    for (const w of this.mine) {
-      w.first ??= now;
-      w.last = now;
-      w.reqFlags |= flag;
-      w.respFlags |= flag;
-      w.reqSegments++;
-      w.respSegments++;
-      this.recorder.settle(w);
     }
   }
 }
@@ -154,8 +203,8 @@ const endOf = (w: Watch): number => Math.max(w.last, w.first!);
 
 /** What a window's two default-format lines share; one is reused, so a line builds no object. */
 interface V2Window {
-  accountId: string;
-  eniId: string;
+  /** The version, account and interface, as bytes (v2Prefix). */
+  prefix: Uint8Array;
   srcIp: string;
   dstIp: string;
   srcPort: number;
@@ -173,9 +222,7 @@ interface V2Window {
  */
 function writeV2(spool: Spool, w: V2Window, forward: boolean, packets: number, bytes: number): void {
   spool.open();
-  spool.num(2);
-  spool.str(w.accountId);
-  spool.str(w.eniId);
+  spool.bytes(w.prefix);
   spool.str(forward ? w.srcIp : w.dstIp);
   spool.str(forward ? w.dstIp : w.srcIp);
   spool.num(forward ? w.srcPort : w.dstPort);
@@ -189,6 +236,18 @@ function writeV2(spool: Spool, w: V2Window, forward: boolean, packets: number, b
   spool.str("OK");
   spool.close();
 }
+
+/**
+ * A default-format line's first three values, the same on every line of an interface: copied
+ * as bytes, where writing them character by character was a third of the rendering (issue 12).
+ */
+const v2Prefix = (accountId: string, eniId: string): Buffer => Buffer.from(`2 ${accountId} ${eniId}`);
+
+/** An interface's default-format prefix: kept on the end, which lives as long as its plan. */
+const prefixOf = (end: End): Buffer => {
+  end.prefix ??= v2Prefix(end.eni.accountId, end.eni.id);
+  return end.prefix;
+};
 
 /** Where a default-format window's numbers sit in its `Settled` entry, and how many there are. */
 const AT = {
@@ -204,7 +263,7 @@ const AT = {
   accepted: 9,
 } as const;
 const NUMS = 10;
-/** Its references: all long-lived (the State's flow log and interface, their addresses). */
+/** Its references: all long-lived (the State's flow log, the interfaces' ends, their addresses). */
 const REFS = 4;
 
 /**
@@ -212,11 +271,13 @@ const REFS = 4;
  * until the next tick renders them: a connection's close only copies ten numbers and four
  * references, and the rendering runs in one loop at the tick instead of on each connection's
  * turn, where it ran with cold caches at about three times its loop cost (issue 12). Nothing
- * per connection is kept: the references are the State's objects and the interfaces' addresses.
+ * per connection is kept: the references are the State's objects, the ends a flow log writes
+ * on (kept per pair of interfaces) and the interfaces' addresses. One entry serves all the
+ * interfaces of a flow a flow log watches.
  */
 class Settled {
   nums = new Float64Array(NUMS * 256);
-  readonly refs: (FlowLog | Eni | string)[] = [];
+  readonly refs: (FlowLog | readonly End[] | string)[] = [];
   count = 0;
 
   add(w: Watch, due: number): void {
@@ -238,7 +299,7 @@ class Settled {
     n[at + AT.srcPort] = f.srcPort;
     n[at + AT.dstPort] = f.dstPort;
     n[at + AT.accepted] = w.action === "ACCEPT" ? 1 : 0;
-    this.refs.push(w.flowLog, w.eni, f.srcIp, f.dstIp);
+    this.refs.push(w.flowLog, w.ends, f.srcIp, f.dstIp);
   }
 
   clear(): void {
@@ -288,14 +349,13 @@ class Batch implements FlowLogBatch {
  */
 export class FlowLogRecorder implements FlowTap {
   /** Open flows' watches: their windows close on the timer while the flow goes on. */
-  private readonly open = new Set<Watch>();
+  private readonly open = new OpenWatches();
   /** Rendered lines by flow log ID, stream and due time (no key string built per close). */
   private readonly pending = new Map<string, Map<string, Map<number, Pending>>>();
   private readonly settled = new Settled();
   /** The window being written in the default format (one, reused). */
   private readonly v2: V2Window = {
-    accountId: "",
-    eniId: "",
+    prefix: Buffer.alloc(0),
     srcIp: "",
     dstIp: "",
     srcPort: 0,
@@ -304,7 +364,13 @@ export class FlowLogRecorder implements FlowTap {
     end: 0,
     action: "",
   };
-  private cache?: { version: number; logs: FlowLog[]; byId: Map<string, Format> };
+  private cache?: {
+    version: number;
+    logs: FlowLog[];
+    byId: Map<string, Format>;
+    /** Plans by action, source then destination interface: flows between two interfaces repeat. */
+    plans: Record<"ACCEPT" | "REJECT", Map<string | undefined, Map<string | undefined, readonly Plan[]>>>;
+  };
 
   constructor(
     private readonly state: State,
@@ -318,9 +384,8 @@ export class FlowLogRecorder implements FlowTap {
     const logs = this.logs();
     if (logs.length === 0) return undefined;
     const t = this.nowSec();
-    const mine = this.watchesFor(flow, "ACCEPT", logs, t);
-    if (mine.length === 0) return undefined;
-    for (const w of mine) {
+    const head = this.watchesFor(flow, "ACCEPT", logs, t);
+    for (let w = head; w; w = w.next) {
       w.first = t;
       w.reqFlags |= SYN;
       w.respFlags |= SYN_ACK;
@@ -328,16 +393,14 @@ export class FlowLogRecorder implements FlowTap {
       w.respSegments++;
       this.open.add(w);
     }
-    return new WatchedFlow(mine, this);
+    return head;
   }
 
   refused(flow: RefusedFlow): void {
     const logs = this.logs();
     if (logs.length === 0) return;
     const t = this.nowSec();
-    for (const w of this.watchesFor(flow, "REJECT", logs, t)) {
-      // A VPC flow log writes the REJECT on the refusing interface; a TGW one where the SYN passed.
-      if (!w.tgw && w.eni.id !== flow.rejectEniId) continue;
+    for (let w = this.watchesFor(flow, "REJECT", logs, t); w; w = w.next) {
       w.first = t;
       w.reqBytes = SYN_BYTES;
       w.reqFlags = SYN;
@@ -369,10 +432,8 @@ export class FlowLogRecorder implements FlowTap {
       const fl = refs[i * REFS] as FlowLog;
       // A flow log deleted meanwhile delivers nothing more.
       if (!this.formatOf(fl.id)) continue;
-      const eni = refs[i * REFS + 1] as Eni;
+      const ends = refs[i * REFS + 1] as readonly End[];
       const v = this.v2;
-      v.accountId = eni.accountId;
-      v.eniId = eni.id;
       v.srcIp = refs[i * REFS + 2] as string;
       v.dstIp = refs[i * REFS + 3] as string;
       v.srcPort = n[at + AT.srcPort]!;
@@ -380,10 +441,13 @@ export class FlowLogRecorder implements FlowTap {
       v.first = n[at + AT.first]!;
       v.end = n[at + AT.end]!;
       v.action = n[at + AT.accepted] ? "ACCEPT" : "REJECT";
-      const spool = this.pendingOf(fl, eni.id, n[at + AT.due]!, v.first).spool;
-      if (n[at + AT.reqPackets]! > 0) writeV2(spool, v, true, n[at + AT.reqPackets]!, n[at + AT.reqBytes]!);
-      if (n[at + AT.respPackets]! > 0)
-        writeV2(spool, v, false, n[at + AT.respPackets]!, n[at + AT.respBytes]!);
+      for (const end of ends) {
+        v.prefix = prefixOf(end);
+        const spool = this.pendingOf(fl, end.eni.id, n[at + AT.due]!, v.first).spool;
+        if (n[at + AT.reqPackets]! > 0) writeV2(spool, v, true, n[at + AT.reqPackets]!, n[at + AT.reqBytes]!);
+        if (n[at + AT.respPackets]! > 0)
+          writeV2(spool, v, false, n[at + AT.respPackets]!, n[at + AT.respBytes]!);
+      }
     }
     this.settled.clear();
   }
@@ -461,23 +525,20 @@ export class FlowLogRecorder implements FlowTap {
     return deliverBatch(this.state, this.destinations, b);
   }
 
-  /** A watch's window rendered into the lines due at `due` for its flow log and stream. */
+  /** A watch's window rendered into the lines due at `due` for its flow log and streams. */
   private spool(w: Watch, format: Format, due: number): void {
-    this.render(w, format, this.pendingOf(w.flowLog, w.tgw?.attachmentId ?? w.eni.id, due, w.first!).spool);
+    for (const end of w.ends)
+      this.render(
+        w,
+        end,
+        format,
+        this.pendingOf(w.flowLog, w.tgw?.attachmentId ?? end.eni.id, due, w.first!).spool,
+      );
   }
 
   /** The lines due at `due` for a flow log's stream (a TGW attachment, or an interface). */
   private pendingOf(flowLog: FlowLog, stream: string, due: number, first: number): Pending {
-    let streams = this.pending.get(flowLog.id);
-    if (!streams) {
-      streams = new Map();
-      this.pending.set(flowLog.id, streams);
-    }
-    let byDue = streams.get(stream);
-    if (!byDue) {
-      byDue = new Map();
-      streams.set(stream, byDue);
-    }
+    const byDue = innerMap(innerMap(this.pending, flowLog.id), stream);
     let p = byDue.get(due);
     if (!p) {
       p = { flowLog, start: first, spool: new Spool() };
@@ -492,18 +553,19 @@ export class FlowLogRecorder implements FlowTap {
    * literal: spreading a shared base into it made V8 build every record the slow way (about 25
    * times the cost), which mattered once records are rendered per close.
    */
-  private render(w: Watch, format: Format, spool: Spool): void {
+  private render(w: Watch, end: End, format: Format, spool: Spool): void {
     const t = w.tgw;
+    const { eni } = end;
     const accountId = t
-      ? (this.state.get("transitGateway", t.tgwId)?.accountId ?? w.eni.accountId)
-      : w.eni.accountId;
+      ? (this.state.get("transitGateway", t.tgwId)?.accountId ?? eni.accountId)
+      : eni.accountId;
     const req = w.reqSegments > 0;
     const resp = w.action === "ACCEPT" && w.respSegments > 0;
     if (format.v2) {
       const v = this.v2;
       const f = w.flow;
-      v.accountId = accountId;
-      v.eniId = w.eni.id;
+      // A TGW flow log's lines carry the TGW owner's account.
+      v.prefix = t ? v2Prefix(accountId, eni.id) : prefixOf(end);
       v.srcIp = f.srcIp;
       v.dstIp = f.dstIp;
       v.srcPort = f.srcPort;
@@ -516,16 +578,19 @@ export class FlowLogRecorder implements FlowTap {
       return;
     }
     const { fields } = format;
-    const azId = this.state.get("subnet", w.eni.subnetId)?.azId;
+    const azId = this.state.get("subnet", eni.subnetId)?.azId;
     if (req)
       spool.append(
-        renderRecord(fields, this.record(w, true, accountId, azId, w.reqBytes, w.reqFlags, w.reqSegments)),
+        renderRecord(
+          fields,
+          this.record(w, end, true, accountId, azId, w.reqBytes, w.reqFlags, w.reqSegments),
+        ),
       );
     if (resp)
       spool.append(
         renderRecord(
           fields,
-          this.record(w, false, accountId, azId, w.respBytes, w.respFlags, w.respSegments),
+          this.record(w, end, false, accountId, azId, w.respBytes, w.respFlags, w.respSegments),
         ),
       );
   }
@@ -533,6 +598,7 @@ export class FlowLogRecorder implements FlowTap {
   /** One direction's record: `forward` is the request's (source to destination). */
   private record(
     w: Watch,
+    { eni, side }: End,
     forward: boolean,
     accountId: string,
     azId: string | undefined,
@@ -544,15 +610,15 @@ export class FlowLogRecorder implements FlowTap {
     const t = w.tgw;
     return {
       accountId,
-      interfaceId: w.eni.id,
+      interfaceId: eni.id,
       protocol: TCP,
       start: w.first!,
       end: endOf(w),
       action: w.action,
-      vpcId: w.eni.vpcId,
-      subnetId: w.eni.subnetId,
-      instanceId: w.eni.attachment?.instanceId,
-      region: w.eni.region,
+      vpcId: eni.vpcId,
+      subnetId: eni.subnetId,
+      instanceId: eni.attachment?.instanceId,
+      region: eni.region,
       azId,
       trafficPath: f.trafficPath,
       tgw: t && (forward ? t : { ...t, src: t.dst, dst: t.src }),
@@ -564,39 +630,74 @@ export class FlowLogRecorder implements FlowTap {
       bytes: bytesOf(w, bytes, packets),
       tcpFlags,
       // An interface's egress is what leaves it; a TGW attachment's ingress is what enters the TGW.
-      direction: (forward === (w.side === "src")) === !t ? "egress" : "ingress",
+      direction: (forward === (side === "src")) === !t ? "egress" : "ingress",
     };
   }
 
-  /** The watches of a flow on each interface it crossed (and TGW attachment), for each flow log there. */
+  /**
+   * A flow's watches, chained: one per flow log watching an interface it crossed (a refusal's
+   * only on the refusing interface), then one per TGW attachment and flow log there.
+   */
   private watchesFor(
     flow: FlowInfo,
     action: "ACCEPT" | "REJECT",
     logs: readonly FlowLog[],
     t: number,
-  ): Watch[] {
-    const out: Watch[] = [];
-    this.watchesOn(out, "src", flow.srcEniId, flow, action, logs, t);
-    this.watchesOn(out, "dst", flow.dstEniId, flow, action, logs, t);
-    if (flow.tgwRouteTableId !== undefined || (flow as RefusedFlow).tgwLoss !== undefined)
-      for (const w of this.tgwWatches(flow, action, logs, t)) out.push(w);
+  ): Watch | undefined {
+    let head: Watch | undefined;
+    let tail: Watch | undefined;
+    const rejectEniId = action === "REJECT" ? (flow as RefusedFlow).rejectEniId : undefined;
+    for (const p of this.plansOf(flow.srcEniId, flow.dstEniId, action, logs)) {
+      // A VPC flow log writes the REJECT on the refusing interface; a TGW one where the SYN passed.
+      const ends = action === "REJECT" ? p.ends.filter((e) => e.eni.id === rejectEniId) : p.ends;
+      if (ends.length === 0) continue;
+      const w = new Watch(this, p.flowLog, ends, flow, action, t);
+      if (tail) tail.next = w;
+      else head = w;
+      tail = w;
+    }
+    if (flow.tgwRouteTableId === undefined && (flow as RefusedFlow).tgwLoss === undefined) return head;
+    for (const w of this.tgwWatches(flow, action, logs, t)) {
+      if (tail) tail.next = w;
+      else head = w;
+      tail = w;
+    }
+    return head;
+  }
+
+  /** Which flow logs write the flows between two interfaces, and on which of them. */
+  private plansOf(
+    srcEniId: string | undefined,
+    dstEniId: string | undefined,
+    action: "ACCEPT" | "REJECT",
+    logs: readonly FlowLog[],
+  ): readonly Plan[] {
+    const bySrc = innerMap(this.current().plans[action], srcEniId);
+    let out = bySrc.get(dstEniId);
+    if (!out) {
+      out = this.planFor(srcEniId, dstEniId, action, logs);
+      bySrc.set(dstEniId, out);
+    }
     return out;
   }
 
-  /** The watches of one interface a flow crossed, by the flow logs that watch it. */
-  private watchesOn(
-    out: Watch[],
-    side: "src" | "dst",
-    eniId: string | undefined,
-    flow: FlowInfo,
+  private planFor(
+    srcEniId: string | undefined,
+    dstEniId: string | undefined,
     action: "ACCEPT" | "REJECT",
     logs: readonly FlowLog[],
-    t: number,
-  ): void {
-    const eni = eniId ? this.state.get("eni", eniId) : undefined;
-    if (!eni) return;
-    for (const fl of logs)
-      if (watches(fl, eni) && keeps(fl, action)) out.push(newWatch(fl, eni, side, flow, action, t));
+  ): Plan[] {
+    const src = srcEniId ? this.state.get("eni", srcEniId) : undefined;
+    const dst = dstEniId ? this.state.get("eni", dstEniId) : undefined;
+    const out: Plan[] = [];
+    for (const fl of logs) {
+      if (!keeps(fl, action)) continue;
+      const ends: End[] = [];
+      if (src && watches(fl, src)) ends.push({ eni: src, side: "src" });
+      if (dst && watches(fl, dst)) ends.push({ eni: dst, side: "dst" });
+      if (ends.length > 0) out.push({ flowLog: fl, ends });
+    }
+    return out;
   }
 
   /**
@@ -625,17 +726,16 @@ export class FlowLogRecorder implements FlowTap {
           (fl.resourceType === "TransitGateway" && fl.resourceId === tgw.id) ||
           (fl.resourceType === "TransitGatewayAttachment" && fl.resourceId === mine.attachmentId);
         if (!logged || !keeps(fl, action)) continue;
-        out.push({
-          ...newWatch(fl, mine.eni, side, flow, action, t),
-          tgw: {
+        out.push(
+          new Watch(this, fl, [{ eni: mine.eni, side }], flow, action, t, {
             tgwId: tgw.id,
             attachmentId: mine.attachmentId,
             pairAttachmentId: other?.attachmentId,
             src: src?.end ?? {},
             dst: dst?.end ?? {},
             lost: flow.tgwLoss?.cause,
-          },
-        });
+          }),
+        );
       }
     }
     return out;
@@ -689,7 +789,7 @@ export class FlowLogRecorder implements FlowTap {
     if (this.cache?.version === this.state.version) return this.cache;
     const logs = [...this.state.all("flowLog")];
     const byId = new Map(logs.map((fl) => [fl.id, formatOf(fl.logFormat)]));
-    this.cache = { version: this.state.version, logs, byId };
+    this.cache = { version: this.state.version, logs, byId, plans: { ACCEPT: new Map(), REJECT: new Map() } };
     return this.cache;
   }
 

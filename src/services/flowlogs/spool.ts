@@ -41,6 +41,16 @@ export class Spool {
     this.text(s);
   }
 
+  /** Values already encoded (UTF-8, separated by spaces), copied as they are. */
+  bytes(b: Uint8Array): void {
+    this.separate();
+    if (this.chunk.length - this.used < b.length) this.room(b.length);
+    const chunk = this.chunk;
+    let at = this.used;
+    for (let i = 0; i < b.length; i++) chunk[at++] = b[i]!;
+    this.used = at;
+  }
+
   /** A number value of the line, as `${n}` prints it. */
   num(n: number): void {
     this.separate();
@@ -73,28 +83,30 @@ export class Spool {
   /** ASCII byte by byte (IDs, addresses, names), anything else through the UTF-8 encoder. */
   private text(s: string): void {
     if (this.chunk.length - this.used < s.length) this.room(s.length);
-    const at = this.used;
+    // The chunk and position in locals: the loop then neither reloads nor stores them per byte.
+    const chunk = this.chunk;
+    let at = this.used;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
-        this.used = at;
         if (this.chunk.length - this.used < 3 * s.length) this.room(Buffer.byteLength(s));
         this.used += this.chunk.write(s, this.used);
         return;
       }
-      this.chunk[this.used++] = c;
+      chunk[at++] = c;
     }
+    this.used = at;
   }
 
   /** A non-negative 31-bit integer in decimal, as String(n) prints it, in integer arithmetic. */
   private digits(n: number): void {
-    let len = 1;
-    for (let x = n; x >= 10; len++) x = (x / 10) | 0;
+    const len = decimalLength(n);
     if (this.chunk.length - this.used < len) this.room(len);
+    const chunk = this.chunk;
     let x = n | 0;
     for (let i = this.used + len - 1; i >= this.used; i--) {
       const q = (x / 10) | 0;
-      this.chunk[i] = 0x30 + x - q * 10;
+      chunk[i] = 0x30 + x - q * 10;
       x = q;
     }
     this.used += len;
@@ -119,6 +131,12 @@ export class Spool {
     this.used = partial;
     this.lineStart = 0;
   }
+}
+
+/** How many decimal digits a non-negative 31-bit integer has. */
+function decimalLength(n: number): number {
+  if (n < 100_000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : 5;
+  return n < 1_000_000 ? 6 : n < 10_000_000 ? 7 : n < 100_000_000 ? 8 : n < 1_000_000_000 ? 9 : 10;
 }
 
 /** Lines out of spooled chunks, chunk by chunk (a line never spans two), so no string grows with the window. */
