@@ -303,8 +303,16 @@ export function bulkGoals(rows: Row[]): string[] {
       // Raw loopback is the iperf3 ends on two cores, as in the proxied rows (bench/bulk.ts).
       const oneCore = rows.find((h) => h.case === r.case && h.via === "direct-1cpu");
       const alsoOneCore = oneCore ? `; raw with both ends on one core: ${oneCore.value} Gbit/s` : "";
+      // The ratio read per placement of the two vCPUs, which moves raw loopback (bench/placement.ts).
+      const places = (["near", "far"] as const)
+        .filter((p) => typeof r[`vsDirect_${p}`] === "number")
+        .map((p) => `vCPUs ${p} ×${fmt(r[`vsDirect_${p}`] as number)} (${r[`pairs_${p}`]})`);
+      const spread =
+        typeof r.ratioLow === "number"
+          ? ` (median of ${r.pairs} paired rounds, 95 % interval ×${fmt(r.ratioLow)}–×${fmt(r.ratioHigh as number)}${places.length ? `; ${places.join(", ")}` : ""})`
+          : "";
       return (
-        `goal (issue 15): endpoint ${r.case} ≥ 0.9× raw loopback — measured: ×${ratio.toFixed(2)} ` +
+        `goal (issue 15): endpoint ${r.case} ≥ 0.9× raw loopback — measured: ×${ratio.toFixed(2)}${spread} ` +
         `(${r.value} Gbit/s; ${r.cpuMsPerGiB} ms CPU/GiB; HAProxy 128k ×${((haproxy?.vsDirect as number) ?? 0).toFixed(2)}, ${haproxy?.cpuMsPerGiB} ms/GiB${alsoOneCore}) — ${verdict(ratio >= 0.9)}`
       );
     });
