@@ -67,25 +67,47 @@ export interface PlacementProbe {
   stop(): Promise<void>;
 }
 
-/** Two threads of this process pinned to `cpus` (with taskset), idle between probes. */
-export async function startPlacementProbe(cpus: [number, number], taskset: string): Promise<PlacementProbe> {
+/**
+ * Two threads of this process pinned to `cpus` (with taskset), idle between probes; undefined
+ * when they cannot be pinned (then samples go unlabelled).
+ */
+export async function startPlacementProbe(
+  cpus: [number, number],
+  taskset: string,
+): Promise<PlacementProbe | undefined> {
   const shared = new SharedArrayBuffer(16);
-  const start = (cpu: number, serve: boolean) =>
-    new Worker(WORKER, { eval: true, workerData: { shared, cpu, serve, taskset } });
-  const server = start(cpus[0], true);
-  const client = start(cpus[1], false);
-  client.unref();
-  server.unref();
-  await Promise.all([server, client].map((w) => new Promise((r) => w.once("message", r))));
+  const start = (cpu: number, serve: boolean) => {
+    const w = new Worker(WORKER, { eval: true, workerData: { shared, cpu, serve, taskset } });
+    w.unref();
+    return w;
+  };
+  const threads = [start(cpus[0], true), start(cpus[1], false)] as const;
+  const stop = async () => {
+    await Promise.all(threads.map((w) => w.terminate()));
+  };
+  const pinned = (w: Worker) =>
+    new Promise<boolean>((resolve) => {
+      w.once("message", () => resolve(true));
+      w.once("error", () => resolve(false));
+    });
+  if (!(await Promise.all(threads.map(pinned))).every(Boolean)) {
+    await stop();
+    return undefined;
+  }
+  const [server] = threads;
   return {
+    // A thread that died answers nothing: the probe then reads undefined rather than wait.
     probe: () =>
       new Promise((resolve) => {
-        server.once("message", resolve);
+        const done = (ns?: number) => {
+          server.off("message", done).off("exit", gone);
+          resolve(ns);
+        };
+        const gone = () => done();
+        server.on("message", done).on("exit", gone);
         server.postMessage("probe");
       }),
-    stop: async () => {
-      await Promise.all([server.terminate(), client.terminate()]);
-    },
+    stop,
   };
 }
 
