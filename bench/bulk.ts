@@ -3,10 +3,17 @@
  * -R and upload) straight over loopback, through a real interface endpoint (flow admission, the
  * NLB's target, the relay: privlink in this process, the client connecting from the consumer
  * workload's host address to the endpoint ENI's) and through HAProxy with its defaults and with
- * 128 KiB buffers (tune.bufsize 131072), interleaved round by round so that load from elsewhere
- * on the machine weighs on all alike. Each row is the median over the rounds, with its ratio to
- * raw loopback (vsDirect; goal ≥ 0.9) and the proxy's CPU per GiB moved, read from
- * /proc/PID/stat around each iperf3 run.
+ * 128 KiB buffers (tune.bufsize 131072), interleaved round by round (many short rounds, the
+ * order reversed every other one) so that load from elsewhere on the machine weighs on all
+ * alike. Each row is the median over its rounds; its ratio to raw loopback (vsDirect; goal ≥
+ * 0.9) is the median of the rounds' own ratios, each proxied sample over the raw sample of the
+ * same round and case (run next to each other), with that median's 95 % interval; and the
+ * proxy's CPU per GiB moved, read from /proc/PID/stat around each iperf3 run.
+ *
+ * Raw loopback between two CPUs is bimodal here because the host moves this VM's two vCPUs
+ * between nearby and distant cores every few seconds to minutes (bench/placement.ts): each
+ * sample is labelled with a cache-line probe between the two CPUs before and after it, and each
+ * row also gives its rates, and its ratios to raw, per placement ("near", "far").
  *
  * Where the two iperf3 ends run decides raw loopback's figure on this 2-core machine: with both
  * on one core the copies stay in that core's cache (~40 Gbit/s quiet; ~330 ms CPU/GiB for the
@@ -26,6 +33,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEndpointTo } from "./endpoint.js";
+import { median, medianInterval } from "./measure.js";
+import { type PlacementProbe, placementSplit, startPlacementProbe } from "./placement.js";
 import { freePort, HAPROXY, procCpuSeconds, stopProcess, waitForPort } from "./traffic.js";
 
 export const IPERF3 = "/usr/bin/iperf3";
@@ -81,8 +90,9 @@ const SERVICE_PORT = 5201;
 
 export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}): Promise<Row[]> {
   const seconds = Math.min(opts.seconds ?? 3, 10);
-  const rounds = Math.min(opts.rounds ?? 3, 7);
+  const rounds = Math.min(opts.rounds ?? 7, 15);
   const vias: Via[] = [];
+  let probe: PlacementProbe | undefined;
   const iperfPort = await freePort();
   const server = spawn(...onCpu(PIN?.server, ["-s", "-B", "127.0.0.1", "-p", String(iperfPort)]), {
     stdio: "ignore",
@@ -116,39 +126,106 @@ export async function benchBulk(opts: { seconds?: number; rounds?: number } = {}
     vias.push(await startHaproxy("haproxy", iperfPort, []));
     vias.push(await startHaproxy("haproxy-128k", iperfPort, ["  tune.bufsize 131072"]));
 
-    const samples = new Map<string, { gbps: number; msPerGiB?: number }[]>();
-    for (let r = 0; r < rounds; r++)
+    if (PIN) probe = await startPlacementProbe([PIN.server, PIN.client], TASKSET);
+    // Raw loopback next to the endpoint, and the order reversed every other round: each
+    // endpoint sample has a raw one of the same case seconds away, before or after it alike.
+    const order = ["direct", "endpoint", "haproxy-128k", "haproxy", "direct-1cpu"]
+      .map((name) => vias.find((v) => v.via === name))
+      .filter((v) => v !== undefined);
+    const samples: Sample[] = [];
+    let before = await probe?.probe();
+    for (let round = 0; round < rounds; round++)
       for (const c of CASES)
-        for (const v of vias) {
-          const s = await iperf(v, c.direction, c.streams, seconds);
-          const key = `${caseName(c)}\u0000${v.via}`;
-          samples.set(key, [...(samples.get(key) ?? []), s]);
+        for (const v of round % 2 ? [...order].reverse() : order) {
+          const got = await iperf(v, c.direction, c.streams, seconds);
+          const after = await probe?.probe();
+          samples.push({ round, case: caseName(c), via: v.via, probeNs: [before, after], ...got });
+          before = after;
         }
-    const rows: Row[] = [];
-    for (const c of CASES) {
-      const raw = median((samples.get(`${caseName(c)}\u0000direct`) ?? []).map((s) => s.gbps));
-      for (const v of vias) {
-        const got = samples.get(`${caseName(c)}\u0000${v.via}`) ?? [];
-        const gbps = median(got.map((s) => s.gbps));
-        const cpu = got.flatMap((s) => (s.msPerGiB === undefined ? [] : [s.msPerGiB]));
-        rows.push({
-          case: caseName(c),
-          via: v.via,
-          value: round(gbps),
-          unit: "Gbit/s",
-          vsDirect: raw ? gbps / raw : undefined,
-          cpuMsPerGiB: cpu.length ? Math.round(median(cpu)) : undefined,
-          note: `median of ${got.length}: ${got.map((s) => round(s.gbps)).join(", ")}${placement(v)}`,
-        });
-      }
-    }
-    return rows;
+    return rowsOf(samples, order);
   } finally {
+    await probe?.stop();
     for (const v of vias) await v.stop();
     health.close();
     await stopProcess(server);
   }
 }
+
+/** One iperf3 run: its round, rate, the proxy's CPU per GiB, the placement probes around it. */
+interface Sample {
+  round: number;
+  case: string;
+  via: string;
+  gbps: number;
+  msPerGiB?: number;
+  probeNs: [number | undefined, number | undefined];
+}
+
+type Placement = "near" | "far";
+
+/**
+ * The rows: each via's median over its samples; its ratio to raw loopback as the median of the
+ * rounds' own ratios (the via's sample over raw's of the same round and case, seconds apart, so
+ * that raw and proxied are read the same way from samples taken under the same conditions), with
+ * that median's 95 % interval; and both again for the pairs whose two samples ran in the same
+ * placement of the vCPUs (bench/placement.ts), each placement on its own.
+ */
+function rowsOf(samples: Sample[], order: Via[]): Row[] {
+  const split = placementSplit(samples.flatMap((s) => s.probeNs.filter((ns) => ns !== undefined)));
+  const placeOf = (s: Sample): Placement | undefined => {
+    const [a, b] = s.probeNs;
+    if (split === undefined || a === undefined || b === undefined) return undefined;
+    if (a < split && b < split) return "near";
+    return a >= split && b >= split ? "far" : undefined;
+  };
+  const where = `${split ? `; near: probe < ${Math.round(split)} ns` : ""}`;
+  return CASES.map(caseName).flatMap((c) => {
+    const raw = new Map(samples.filter((s) => s.case === c && s.via === "direct").map((s) => [s.round, s]));
+    return order.map((v) => {
+      const row = rowOf(
+        samples.filter((s) => s.case === c && s.via === v.via),
+        raw,
+        placeOf,
+      );
+      return { case: c, via: v.via, ...row, note: `${row.note}${placement(v)}${where}` };
+    });
+  });
+}
+
+/** One via's row of one case; `raw` holds raw loopback's sample of each round. */
+function rowOf(got: Sample[], raw: Map<number, Sample>, placeOf: (s: Sample) => Placement | undefined): Row {
+  const pairs = got.flatMap((s) => {
+    const r = raw.get(s.round);
+    return r ? [{ ratio: s.gbps / r.gbps, place: placeOf(s) === placeOf(r) ? placeOf(s) : undefined }] : [];
+  });
+  const ratios = sorted(pairs.map((x) => x.ratio));
+  const [ratioLow, ratioHigh] = ratios.length ? medianInterval(ratios) : [];
+  const cpu = sorted(got.flatMap((s) => (s.msPerGiB === undefined ? [] : [s.msPerGiB])));
+  const all = sorted(got.map((s) => s.gbps));
+  const row: Row = {
+    value: round(median(all)),
+    unit: "Gbit/s",
+    vsDirect: ratios.length ? median(ratios) : undefined,
+    ratioLow,
+    ratioHigh,
+    pairs: ratios.length,
+    cpuMsPerGiB: cpu.length ? Math.round(median(cpu)) : undefined,
+  };
+  const spread: string[] = [];
+  for (const p of ["near", "far"] as const) {
+    const gbps = sorted(got.filter((s) => placeOf(s) === p).map((s) => s.gbps));
+    const r = sorted(pairs.filter((x) => x.place === p).map((x) => x.ratio));
+    if (gbps.length) {
+      row[p] = round(median(gbps));
+      spread.push(`; vCPUs ${p}: ${gbps.map(round).join(", ")}`);
+    }
+    if (r.length) Object.assign(row, { [`vsDirect_${p}`]: median(r), [`pairs_${p}`]: r.length });
+  }
+  row.note = `median of ${got.length}: ${all.map(round).join(", ")}${spread.join("")}`;
+  return row;
+}
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
 /** Where the iperf3 ends ran, for the row's note. */
 function placement(v: Via): string {
@@ -242,13 +319,6 @@ async function startHaproxy(via: string, target: number, global: string[]): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

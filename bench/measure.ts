@@ -18,6 +18,18 @@ export function median(sorted: readonly number[]): number {
   return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
+/**
+ * A distribution-free 95 % interval of the median of sorted values: the order statistics
+ * n/2 ∓ 0.98·√n (the binomial's normal approximation), clamped to the values.
+ */
+export function medianInterval(sorted: readonly number[]): [number, number] {
+  const n = sorted.length;
+  const half = 0.98 * Math.sqrt(n);
+  const lo = Math.max(0, Math.floor(n / 2 - half));
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + half) - 1);
+  return [sorted[lo]!, sorted[hi]!];
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

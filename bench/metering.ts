@@ -22,7 +22,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { CreateFlowLogsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CONSUMER, clientConfig, startEndpoint } from "./endpoint.js";
-import { median } from "./measure.js";
+import { median, medianInterval } from "./measure.js";
 import { LoadGenerator, measure, type Row, selfCpuSeconds } from "./traffic.js";
 
 const FLOW_LOG = "bench/metering.log";
@@ -281,18 +281,6 @@ function medians(samples: Row[]): Row[] {
     const shown = g.map((s) => (s.value >= 100 ? s.value.toFixed(0) : s.value.toFixed(1)));
     return { ...g[0]!, value, note: `median of ${g.length}: ${shown.join(", ")}` };
   });
-}
-
-/**
- * A distribution-free 95 % interval of the median of sorted values: the order statistics
- * n/2 ∓ 0.98·√n (the binomial's normal approximation), clamped to the values.
- */
-function medianInterval(sorted: readonly number[]): [number, number] {
-  const n = sorted.length;
-  const half = 0.98 * Math.sqrt(n);
-  const lo = Math.max(0, Math.floor(n / 2 - half));
-  const hi = Math.min(n - 1, Math.ceil(n / 2 + half) - 1);
-  return [sorted[lo]!, sorted[hi]!];
 }
 
 /**

@@ -226,9 +226,10 @@ const BENCHES: Record<string, Entry> = {
       "issue 15: iperf3 bulk throughput through an endpoint against raw loopback and HAProxy (defaults, 128 KiB buffers)",
     run: async (full) =>
       (await import("./bulk.js")).benchBulk(
-        full ? { seconds: 5, rounds: 5 } : { seconds: 2, rounds: 3 },
+        full ? { seconds: 2, rounds: 9 } : { seconds: 1, rounds: 7 },
       ) as never,
-    // Five rows per case (raw on two cores and on one, the endpoint, two HAProxies), 2 or 5 s each.
+    // Five rows per case (raw on two cores and on one, the endpoint, two HAProxies), 1 or 2 s
+    // each: many short interleaved rounds, so that raw loopback's two modes both show (bench/placement.ts).
     budget: [200, 560],
     goals: bulkGoals,
   },
