@@ -2,7 +2,9 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
+  CreateVpcCommand,
   CreateVpcEndpointCommand,
+  DeleteVpcCommand,
   DeleteVpcEndpointsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
@@ -192,5 +194,27 @@ describe("Describes pinned by one vpc-id (read from its index bucket, not tested
       }),
     );
     expect(enis.NetworkInterfaces).toEqual([]);
+  });
+});
+
+describe("DescribeVpcs after each change (the caller's VPCs read once per version)", () => {
+  it("lists a VPC created or deleted, tagged or not, in the very next answer", async () => {
+    const listed = async () =>
+      ((await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? []).map((v) => v.VpcId!).sort();
+    const tagged = async () =>
+      (
+        (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:memo", Values: ["v"] }] }))).Vpcs ??
+        []
+      ).map((v) => v.VpcId);
+    const before = await listed();
+    expect(await listed()).toEqual(before);
+    const id = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.77.0.0/16" }))).Vpc!.VpcId!;
+    expect(await listed()).toEqual([...before, id].sort());
+    expect(await tagged()).toEqual([]);
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "memo", Value: "v" }] }));
+    expect(await tagged()).toEqual([id]);
+    await ec2.send(new DeleteVpcCommand({ VpcId: id }));
+    expect(await listed()).toEqual(before);
+    expect(await tagged()).toEqual([]);
   });
 });
