@@ -4,12 +4,18 @@
  * its own state (same seeding), server and SDK-signed raw requests in this one process, and rounds
  * alternate between the builds (order reversed every other round).
  *
- *   node bench/api-cpu-ab.mjs SIZE dve|dni FRESH(0|1) loop|sock ROUNDS N DIR...
+ *   node bench/api-cpu-ab.mjs SIZE CASE FRESH(0|1) loop|sock|proc ROUNDS N DIR...
  *
  * `loop`: the edge's parse and dispatchAws, no socket (the code the edge and dispatch own).
  * `sock`: raw requests over 4 keep-alive connections to the build's server; the client runs in
  * this process too, so its CPU is in the figure (the same for every build: compare, not read).
- * `dve`: DescribeVpcEndpoints vpc-id filter; `dni`: DescribeNetworkInterfaces subnet-id filter.
+ * `proc`: bench/api-cpu.ts's harness, the server's CPU alone: this worktree's raw replay client
+ * (bench/raw-replay.mjs) in a process of its own sends the SDK's signed bytes over 4 keep-alive
+ * connections (this process pinned to core 0, the client to core 1, as api-cpu.ts pins them).
+ * Cases (bench/api-cpu.ts's): `dve` DescribeVpcEndpoints vpc-id filter; `dni`
+ * DescribeNetworkInterfaces subnet-id filter; `vpcs` DescribeVpcs tag filter; `subnets`
+ * DescribeSubnets vpc-id filter; `sgs` DescribeSecurityGroups vpc-id and group-name filters (the
+ * last three over api-cpu.ts's wide VPC: 50 VPCs tagged, 50 subnets and groups in one VPC).
  * FRESH=1: each request a different MaxResults (900 of them, cycled across rounds: more than the
  * prepared answers keep, so none repeats), as bench/api-cpu.ts's "new read" rows.
  */
@@ -24,19 +30,23 @@ const N = Number(n);
 
 async function setup(dir) {
   const imp = (p) => import(join(dir, "dist", p));
-  const [ec2, server, account, runtime, state, sqlite, fixture, edge, dispatch] = await Promise.all(
-    [
-      "src/api/ec2/index.js",
-      "src/api/server.js",
-      "src/cloud/account.js",
-      "src/cloud/runtime.js",
-      "src/cloud/state.js",
-      "src/store/sqlite.js",
-      "bench/api-fixture.js",
-      "src/api/edge.js",
-      "src/api/dispatch.js",
-    ].map(imp),
-  );
+  const [ec2, server, account, runtime, state, sqlite, fixture, edge, dispatch, vpc, subnet, sg] =
+    await Promise.all(
+      [
+        "src/api/ec2/index.js",
+        "src/api/server.js",
+        "src/cloud/account.js",
+        "src/cloud/runtime.js",
+        "src/cloud/state.js",
+        "src/store/sqlite.js",
+        "bench/api-fixture.js",
+        "src/api/edge.js",
+        "src/api/dispatch.js",
+        "src/cloud/vpc.js",
+        "src/cloud/subnet.js",
+        "src/cloud/security-group.js",
+      ].map(imp),
+    );
   const home = mkdtempSync(join(tmpdir(), "privlink-ab-"));
   const rt = runtime.systemRuntime;
   const store = new sqlite.SqliteStore(join(home, "state.db"));
@@ -45,16 +55,29 @@ async function setup(dir) {
   const host = { slots: { min: 1, max: 254 } };
   const accountId = "000000000000";
   const ctx = { accountId, region: "us-east-1", principalArn: `arn:aws:iam::${accountId}:root`, rt, host };
+  const wide = seedWide(st, ctx, vpc, subnet, sg);
   fixture.seed(st, ctx, fixture.seedServices(), 0, Number(size), { n: 0 });
   const opts = { state: st, rt, host, auth: "verify", services: { ec2: ec2.ec2Handlers }, admin: {} };
   const srv = server.createApiServer(opts);
   await new Promise((resolve) => srv.listen(0, "127.0.0.1", resolve));
   const port = srv.address().port;
   const probe = [...st.all("vpcEndpoint")].at(-1);
-  const [command, input] =
-    kase === "dve"
-      ? ["DescribeVpcEndpoints", { Filters: [{ Name: "vpc-id", Values: [probe.vpcId] }] }]
-      : ["DescribeNetworkInterfaces", { Filters: [{ Name: "subnet-id", Values: [probe.subnetIds[0]] }] }];
+  const cases = {
+    dve: ["DescribeVpcEndpoints", { Filters: [{ Name: "vpc-id", Values: [probe.vpcId] }] }],
+    dni: ["DescribeNetworkInterfaces", { Filters: [{ Name: "subnet-id", Values: [probe.subnetIds[0]] }] }],
+    vpcs: ["DescribeVpcs", { Filters: [{ Name: "tag:bench", Values: ["wide"] }] }],
+    subnets: ["DescribeSubnets", { Filters: [{ Name: "vpc-id", Values: [wide] }] }],
+    sgs: [
+      "DescribeSecurityGroups",
+      {
+        Filters: [
+          { Name: "vpc-id", Values: [wide] },
+          { Name: "group-name", Values: ["g*"] },
+        ],
+      },
+    ],
+  };
+  const [command, input] = cases[kase];
   const inputs =
     fresh === "1" ? Array.from({ length: 900 }, (_, i) => ({ ...input, MaxResults: 51 + i })) : [input];
   // The bytes the SDK would send, captured as bench/raw-replay.mjs captures them.
@@ -65,7 +88,23 @@ async function setup(dir) {
     store.close();
     rmSync(home, { recursive: true, force: true });
   };
-  return { dir, port, reqs, at: 0, edge, dispatch, opts, close };
+  const spec = { host: "127.0.0.1", port, command, inputs };
+  return { dir, port, reqs, spec, at: 0, edge, dispatch, opts, close };
+}
+
+/** bench/api-cpu.ts's seedWide, with the build's own modules: its wide VPC's ID. */
+function seedWide(st, ctx, vpc, subnet, sg) {
+  return st.transact((tx) => {
+    vpc.ensureRegion(tx, ctx);
+    for (let i = 0; i < 50; i++)
+      vpc.createVpc(tx, ctx, { cidr: `172.16.${i}.0/24`, tags: { bench: "wide" } });
+    const v = vpc.createVpc(tx, ctx, { cidr: "192.168.0.0/16" });
+    for (let i = 0; i < 50; i++) {
+      subnet.createSubnet(tx, ctx, { vpcId: v.id, cidr: `192.168.${i}.0/24`, az: "us-east-1a" });
+      sg.createSecurityGroup(tx, ctx, { vpcId: v.id, name: `g${i}`, description: "bench" });
+    }
+    return v.id;
+  });
 }
 
 const anyAuth = { take: () => true, answer: async () => ({}) };
@@ -124,9 +163,28 @@ function sockRound(b, count) {
   });
 }
 
+let client;
+
+async function procRound(b, count) {
+  client ??= await startClient();
+  const cpu = process.cpuUsage();
+  const m = await client.run({ ...b.spec, requests: count, seconds: 60, connections: 4 });
+  const used = process.cpuUsage(cpu);
+  if (m.errors > 0) throw new Error(m.firstError);
+  return (used.user + used.system) / m.count;
+}
+
+async function startClient() {
+  const replay = await import(new URL("../dist/bench/replay.js", import.meta.url).href);
+  const cores = replay.cores();
+  if (cores) replay.pin(process.pid, cores.server);
+  return replay.RawReplay.start(cores?.client);
+}
+
 const builds = [];
 for (const dir of dirs) builds.push(await setup(dir));
-const run = (b, count) => (mode === "loop" ? loopRound(b, count) : sockRound(b, count));
+const roundOf = { loop: loopRound, sock: sockRound, proc: procRound };
+const run = (b, count) => roundOf[mode](b, count);
 for (const b of builds) for (let w = 0; w < 2; w++) await run(b, N);
 const us = builds.map(() => []);
 for (let r = 0; r < Number(rounds); r++) {
@@ -145,3 +203,4 @@ console.log(
     .join(" ")}`,
 );
 for (const b of builds) await b.close();
+await client?.close();

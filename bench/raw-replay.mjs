@@ -11,6 +11,7 @@
  */
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { serveRuns } from "./child-ipc.mjs";
 
 const MAX_SECONDS = 60;
@@ -181,4 +182,5 @@ async function run(spec) {
   return out;
 }
 
-serveRuns(run);
+// Run as the bench's child only: bench/api-cpu-ab.mjs imports signAll from here.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) serveRuns(run);

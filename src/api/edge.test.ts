@@ -8,6 +8,7 @@ import { DEFAULT_HOST } from "../cloud/context.js";
 import { systemRuntime } from "../cloud/runtime.js";
 import { State } from "../cloud/state.js";
 import { ec2Handlers } from "./ec2/index.js";
+import { writeCopied } from "./edge.js";
 import { createApiServer } from "./server.js";
 import { Sha256 } from "./sigv4.js";
 
@@ -53,7 +54,10 @@ afterAll(async () => {
 });
 
 /** A request signed as the SDK signs it, as raw HTTP/1.1 text (`extra` lines after the signed ones). */
-async function signed(body: string, opts: { extra?: string[]; headers?: Record<string, string> } = {}) {
+async function signed(
+  body: string,
+  opts: { extra?: string[]; headers?: Record<string, string>; region?: string } = {},
+) {
   const req = new HttpRequest({
     method: "POST",
     protocol: "http:",
@@ -69,7 +73,7 @@ async function signed(body: string, opts: { extra?: string[]; headers?: Record<s
   });
   const signer = new SignatureV4({
     service: "ec2",
-    region: "us-east-1",
+    region: opts.region ?? "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     sha256: Sha256,
   });
@@ -266,5 +270,33 @@ describe("the API edge", () => {
     } finally {
       withEdge.headersTimeout = was;
     }
+  });
+
+  it("reuses its copy buffer only once the kernel has taken all of it", () => {
+    // A socket stand-in: what it was asked to write, and whether it still holds some of it.
+    const sock = (pending: number) => ({
+      written: [] as Buffer[],
+      writableLength: 0,
+      destroyed: false,
+      write(b: Buffer) {
+        this.written.push(b);
+        this.writableLength = pending;
+        return pending === 0;
+      },
+    });
+    const body = (c: string) => [Buffer.from(c.repeat(1000)), Buffer.from(c.repeat(500))];
+    const taken = sock(0);
+    expect(writeCopied(taken as never, "H1 ", body("a"))).toBe(true);
+    expect(writeCopied(taken as never, "H2 ", body("b"))).toBe(true);
+    // All taken at once: the second answer was copied into the same memory.
+    expect(taken.written[1]!.buffer).toBe(taken.written[0]!.buffer);
+    expect(taken.written[1]!.toString()).toBe(`H2 ${"b".repeat(1500)}`);
+    const waiting = sock(100);
+    writeCopied(waiting as never, "H3 ", body("c"));
+    writeCopied(taken as never, "H4 ", body("d"));
+    // The kernel still reads the third answer from its buffer: the fourth went elsewhere.
+    expect(waiting.written[0]!.toString()).toBe(`H3 ${"c".repeat(1500)}`);
+    expect(taken.written[2]!.buffer).not.toBe(waiting.written[0]!.buffer);
+    expect(writeCopied(taken as never, "H5 ", [Buffer.alloc(2 * 1024 * 1024)])).toBe(false);
   });
 });

@@ -189,12 +189,14 @@ class Conn {
       head = headOf(internalError(err as Error), this.server.keepAliveTimeout);
       a = internalError(err as Error);
     }
-    socket.cork();
-    socket.write(head.text, "latin1");
     // 1xx, 204 and 304 answers have no body (node:http drops what is written).
-    if (a.status >= 200 && a.status !== 204 && a.status !== 304)
-      for (const p of a.body) if (p.byteLength > 0) socket.write(p);
-    socket.uncork();
+    const body = a.status >= 200 && a.status !== 204 && a.status !== 304 ? a.body : NO_BODY;
+    if (!writeCopied(socket, head.text, body)) {
+      socket.cork();
+      socket.write(head.text, "latin1");
+      for (const p of body) if (p.byteLength > 0) socket.write(p);
+      socket.uncork();
+    }
     if (head.close) {
       socket.destroySoon();
       return;
@@ -260,6 +262,45 @@ class Conn {
 }
 
 function noop(): void {}
+
+const NO_BODY: readonly Uint8Array[] = [];
+
+/**
+ * One buffer the head and body of an answer are copied into and written from, shared by every
+ * connection: a stream write per piece (a fresh Describe is ~50 item buffers) costs more CPU
+ * than copying them, and a new buffer per answer costs its allocation. It is reused only once
+ * the kernel has taken all of it: a write that did not complete at once keeps the buffer (the
+ * socket still reads from it) and the next answer gets a new one.
+ */
+let scratch: Buffer | undefined;
+/** Answers larger than this are written piece by piece, not copied. */
+const MAX_COPIED = 1024 * 1024;
+const MIN_SCRATCH = 64 * 1024;
+
+/** Writes head and body as one copied buffer; false when the answer is too big to copy. */
+export function writeCopied(
+  socket: Pick<Socket, "write" | "writableLength" | "destroyed">,
+  head: string,
+  body: readonly Uint8Array[],
+): boolean {
+  let size = head.length;
+  for (const p of body) size += p.byteLength;
+  if (size > MAX_COPIED) return false;
+  let buf = scratch;
+  if (buf === undefined || buf.length < size) {
+    buf = Buffer.allocUnsafeSlow(Math.max(MIN_SCRATCH, 2 ** Math.ceil(Math.log2(size))));
+    scratch = buf;
+  }
+  let at = buf.write(head, 0, "latin1");
+  for (const p of body) {
+    buf.set(p, at);
+    at += p.byteLength;
+  }
+  socket.write(buf.subarray(0, at));
+  // Not all of it in the kernel yet: the socket keeps this buffer, the next answer takes another.
+  if (socket.writableLength !== 0 || socket.destroyed) scratch = undefined;
+  return true;
+}
 
 class Request implements EdgeRequest {
   readonly url = "/";

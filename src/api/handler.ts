@@ -72,6 +72,17 @@ export function filtersOf(input: { Filters?: { Name?: string; Values?: string[] 
   return (input.Filters ?? []).map((f) => ({ name: f.Name ?? "", values: f.Values ?? [] }));
 }
 
+/**
+ * The input's filters but the first one named `pinned` (the one pinnedBy read, whose index
+ * bucket the items came from: all hold its value); a second filter of that name still runs.
+ */
+export function filtersBut(input: Parameters<typeof filtersOf>[0], pinned: string | undefined): Filter[] {
+  const filters = filtersOf(input);
+  const at = pinned === undefined ? -1 : filters.findIndex((f) => f.name === pinned);
+  if (at >= 0) filters.splice(at, 1);
+  return filters;
+}
+
 export function tagList(tags: Tags): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -114,10 +125,16 @@ export function describe<T extends { id: string; tags?: Tags }>(
     limits?: PageLimits;
     /** What an unknown filter name is answered with (the VPC endpoint family: InvalidFilter). */
     invalidFilter?: InvalidFilterCode;
+    /**
+     * The filter whose index bucket the items were read from (`pinnedFilter`): every item holds
+     * its one value already, so it is not tested again. Its reader must read the indexed field.
+     */
+    pinned?: string;
   },
 ): Page<T> {
   const picked = pickByIds(items, opts.ids, opts.notFound);
-  const match = compileFilters(filtersOf(input), opts.fields, (t) => t.tags ?? {}, opts.invalidFilter);
+  const filters = filtersBut(input, opts.pinned);
+  const match = compileFilters(filters, opts.fields, (t) => t.tags ?? {}, opts.invalidFilter);
   return paginate(picked.filter(match), input.MaxResults, input.NextToken, opts.limits);
 }
 
@@ -146,9 +163,17 @@ export function candidates<K extends Kind>(
   indexed: Record<string, string>,
   ids?: readonly string[],
 ): Iterable<Kinds[K]> {
-  for (const [filter, field] of Object.entries(indexed)) {
-    const value = pinnedBy(input, filter, ids);
-    if (value !== undefined) return tx.where(kind, field, value);
-  }
-  return tx.all(kind);
+  const filter = pinnedFilter(input, indexed, ids);
+  if (filter === undefined) return tx.all(kind);
+  return tx.where(kind, indexed[filter]!, pinnedBy(input, filter, ids));
+}
+
+/** The filter `candidates` reads an index bucket of (same arguments), or undefined: a scan. */
+export function pinnedFilter(
+  input: DescribeInput,
+  indexed: Record<string, string>,
+  ids?: readonly string[],
+): string | undefined {
+  for (const filter in indexed) if (pinnedBy(input, filter, ids) !== undefined) return filter;
+  return undefined;
 }

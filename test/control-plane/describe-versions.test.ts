@@ -2,7 +2,9 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
+  CreateVpcCommand,
   CreateVpcEndpointCommand,
+  DeleteVpcCommand,
   DeleteVpcEndpointsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
@@ -10,6 +12,7 @@ import {
   DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   type EC2Client,
+  type Filter,
   ModifyVpcEndpointCommand,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,18 +44,22 @@ async function endpoints() {
   return (await ec2.send(new DescribeVpcEndpointsCommand({ Filters: byVpc() }))).VpcEndpoints ?? [];
 }
 
+/** An STS interface endpoint in the VPC's us-east-1a subnet: its ID. */
+async function stsEndpoint(v: TestVpc): Promise<string> {
+  const out = await ec2.send(
+    new CreateVpcEndpointCommand({
+      VpcId: v.vpcId,
+      VpcEndpointType: "Interface",
+      ServiceName: "com.amazonaws.us-east-1.sts",
+      SubnetIds: [v.subnets["us-east-1a"]!],
+    }),
+  );
+  return out.VpcEndpoint!.VpcEndpointId!;
+}
+
 describe("Describe answers after each change (per-version shapes)", () => {
   it("shows tags, subnets, groups and deletions of endpoints in the next answer", async () => {
-    const id = (
-      await ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcId: vpc.vpcId,
-          VpcEndpointType: "Interface",
-          ServiceName: "com.amazonaws.us-east-1.sts",
-          SubnetIds: [vpc.subnets["us-east-1a"]!],
-        }),
-      )
-    ).VpcEndpoint!.VpcEndpointId!;
+    const id = await stsEndpoint(vpc);
     const first = await endpoints();
     expect(await endpoints()).toEqual(first);
     expect(first.map((e) => e.VpcEndpointId)).toEqual([id]);
@@ -131,5 +138,83 @@ describe("Describe answers after each change (per-version shapes)", () => {
       }),
     );
     expect((await groups()).IpPermissions!.length).toBe(ruleCount + 1);
+  });
+});
+
+/** The IDs each Describe answers for `filters`. */
+async function ids(filters: Filter[]) {
+  const [subnets, groups, endpoints, enis] = await Promise.all([
+    ec2.send(new DescribeSubnetsCommand({ Filters: filters })),
+    ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters })),
+    ec2.send(new DescribeVpcEndpointsCommand({ Filters: filters })),
+    ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters })),
+  ]);
+  return {
+    subnets: subnets.Subnets!.map((s) => s.VpcId),
+    groups: groups.SecurityGroups!.map((g) => g.VpcId),
+    endpoints: endpoints.VpcEndpoints!.map((e) => e.VpcId),
+    enis: enis.NetworkInterfaces!.map((e) => e.VpcId),
+  };
+}
+
+const vpcId = (...values: string[]): Filter => ({ Name: "vpc-id", Values: values });
+
+describe("Describes pinned by one vpc-id (read from its index bucket, not tested again)", () => {
+  it("answer what all their filters select, a second filter of the same name included", async () => {
+    const a = await makeVpc(ec2, { cidr: "10.41.0.0/16" });
+    const b = await makeVpc(ec2, { cidr: "10.42.0.0/16" });
+    for (const v of [a, b]) await stsEndpoint(v);
+    const one = await ids([vpcId(a.vpcId)]);
+    expect(one.subnets).toEqual([a.vpcId, a.vpcId, a.vpcId]);
+    expect(one.groups).toEqual([a.vpcId]);
+    expect(one.endpoints).toEqual([a.vpcId]);
+    expect(one.enis).toEqual([a.vpcId]);
+    // A second vpc-id filter is ANDed: another VPC's leaves nothing, the same one changes nothing.
+    expect(await ids([vpcId(a.vpcId), vpcId(b.vpcId)])).toEqual({
+      subnets: [],
+      groups: [],
+      endpoints: [],
+      enis: [],
+    });
+    expect(await ids([vpcId(a.vpcId), vpcId(a.vpcId)])).toEqual(one);
+    // Two values pin nothing: the whole kind is read and filtered.
+    const both = await ids([vpcId(a.vpcId, b.vpcId)]);
+    expect(both.groups.sort()).toEqual([a.vpcId, b.vpcId].sort());
+    expect(both.endpoints.sort()).toEqual([a.vpcId, b.vpcId].sort());
+    // Another filter with the pinned one still runs.
+    const az = await ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [vpcId(a.vpcId), { Name: "availability-zone", Values: ["us-east-1b"] }],
+      }),
+    );
+    expect(az.Subnets!.map((x) => x.SubnetId)).toEqual([a.subnets["us-east-1b"]]);
+    const enis = await ec2.send(
+      new DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: "subnet-id", Values: [a.subnets["us-east-1a"]!] }, vpcId(b.vpcId)],
+      }),
+    );
+    expect(enis.NetworkInterfaces).toEqual([]);
+  });
+});
+
+describe("DescribeVpcs after each change (the caller's VPCs read once per version)", () => {
+  it("lists a VPC created or deleted, tagged or not, in the very next answer", async () => {
+    const listed = async () =>
+      ((await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? []).map((v) => v.VpcId!).sort();
+    const tagged = async () =>
+      (
+        (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:memo", Values: ["v"] }] }))).Vpcs ??
+        []
+      ).map((v) => v.VpcId);
+    const before = await listed();
+    expect(await listed()).toEqual(before);
+    const id = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.77.0.0/16" }))).Vpc!.VpcId!;
+    expect(await listed()).toEqual([...before, id].sort());
+    expect(await tagged()).toEqual([]);
+    await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "memo", Value: "v" }] }));
+    expect(await tagged()).toEqual([id]);
+    await ec2.send(new DeleteVpcCommand({ VpcId: id }));
+    expect(await listed()).toEqual(before);
+    expect(await tagged()).toEqual([]);
   });
 });

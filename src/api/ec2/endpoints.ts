@@ -36,6 +36,7 @@ import type { VpcEndpoint } from "../../cloud/types.js";
 import {
   type Call,
   describe,
+  filtersBut,
   filtersOf,
   type HandlerTable,
   need,
@@ -45,6 +46,12 @@ import {
   tagList,
 } from "../handler.js";
 import { perVersion } from "../shape-memo.js";
+
+/** A Describe's input without its filters: what is left to `describe` once they have run. */
+const pageOf = (input: { MaxResults?: number; NextToken?: string }) => ({
+  MaxResults: input.MaxResults,
+  NextToken: input.NextToken,
+});
 
 /**
  * The consumer side of PrivateLink on the EC2 wire (spec §2.1), the provider's decisions on
@@ -297,12 +304,19 @@ export const endpointHandlers: HandlerTable = {
 
   DescribeVpcEndpoints: stateRead(({ tx, ctx, input }: Call<ec2.DescribeVpcEndpointsRequest>) => {
     const ids = endpointIds(input.VpcEndpointIds);
-    // Without IDs the filters may run during the scan, before the sort (describe applies them
-    // again to the matches); with IDs an ID that does not match must still be found, not missing.
+    const vpcId = pinnedBy(input, "vpc-id", ids);
+    // Without IDs the filters run during the scan, before the sort, and only there (the vpc-id
+    // one that chose the index bucket not at all: `endpointFields` reads that very field); with
+    // IDs an ID that does not match must still be found, not missing, so describe runs them.
     const where = ids?.length
       ? undefined
-      : compileFilters(filtersOf(input), endpointFields, (e) => e.tags, "InvalidFilter");
-    const page = describe(endpointsOf(tx, ctx, where, pinnedBy(input, "vpc-id", ids)), input, {
+      : compileFilters(
+          filtersBut(input, vpcId === undefined ? undefined : "vpc-id"),
+          endpointFields,
+          (e) => e.tags,
+          "InvalidFilter",
+        );
+    const page = describe(endpointsOf(tx, ctx, where, vpcId), where ? pageOf(input) : input, {
       ids,
       notFound: endpointNotFound,
       fields: endpointFields,

@@ -5,7 +5,15 @@ import { instancePublicName, privateDnsName } from "../../cloud/instance-address
 import type { FilterFields } from "../../cloud/query.js";
 import type { Eni, Instance } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import { candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
+import {
+  candidates,
+  describe,
+  type HandlerTable,
+  need,
+  pinnedFilter,
+  specTags,
+  stateRead,
+} from "../handler.js";
 import { eniShape, instanceShape, instanceStateShape } from "./shapes.js";
 
 /** Terminated instances stay visible for an hour, as on AWS. */
@@ -75,6 +83,9 @@ const eniFields: FilterFields<Eni> = {
   "owner-id": (e) => e.accountId,
   "mac-address": (e) => e.macAddress,
 };
+
+/** The filters whose one value reads an index bucket of ENIs: filter name → the field it reads. */
+const ENI_INDEXED = { "subnet-id": "subnetId", "vpc-id": "vpcId" };
 
 export const instanceHandlers: HandlerTable = {
   RunInstances: ({ tx, ctx, input }) => {
@@ -150,13 +161,7 @@ export const instanceHandlers: HandlerTable = {
   },
   DescribeNetworkInterfaces: stateRead(({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
-    const from = candidates(
-      tx,
-      "eni",
-      input,
-      { "subnet-id": "subnetId", "vpc-id": "vpcId" },
-      input.NetworkInterfaceIds,
-    );
+    const from = candidates(tx, "eni", input, ENI_INDEXED, input.NetworkInterfaceIds);
     const all: Eni[] = [];
     for (const e of from) if (e.accountId === ctx.accountId && e.region === ctx.region) all.push(e);
     const page = describe(all, input, {
@@ -164,6 +169,7 @@ export const instanceHandlers: HandlerTable = {
       notFound: (id) =>
         new AwsError("InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id}' does not exist`),
       fields: eniFields,
+      pinned: pinnedFilter(input, ENI_INDEXED, input.NetworkInterfaceIds),
     });
     return { NetworkInterfaces: page.items.map((e) => eniShape(tx, e)), NextToken: page.nextToken };
   }),

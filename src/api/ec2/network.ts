@@ -1,11 +1,38 @@
 import { AwsError } from "../../cloud/errors.js";
 import * as igw from "../../cloud/internet-gateway.js";
+import type { FilterFields } from "../../cloud/query.js";
 import * as rt from "../../cloud/route-table.js";
 import * as subnet from "../../cloud/subnet.js";
-import type { InternetGateway, RouteTable, RouteTarget, Subnet } from "../../cloud/types.js";
+import type { InternetGateway, RouteTable, RouteTarget, Subnet, Vpc } from "../../cloud/types.js";
 import * as vpc from "../../cloud/vpc.js";
-import { type Call, candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
+import {
+  type Call,
+  candidates,
+  describe,
+  type HandlerTable,
+  need,
+  pinnedFilter,
+  specTags,
+  stateRead,
+} from "../handler.js";
 import { internetGatewayShape, listedVpcShape, routeTableShape, subnetShape, vpcShape } from "./shapes.js";
+
+/** The filter whose one value reads an index bucket of subnets: filter name → the field it reads. */
+const SUBNET_INDEXED = { "vpc-id": "vpcId" };
+
+/** The filters DescribeVpcs knows, made once (not a closure per filter per request). */
+const vpcFields: FilterFields<Vpc> = {
+  "vpc-id": (v) => v.id,
+  cidr: (v) => v.cidrBlocks[0]!.cidr,
+  "cidr-block": (v) => v.cidrBlocks[0]!.cidr,
+  "cidr-block-association.cidr-block": (v) => v.cidrBlocks.map((b) => b.cidr),
+  "cidr-block-association.association-id": (v) => v.cidrBlocks.map((b) => b.associationId),
+  "cidr-block-association.state": (v) => v.cidrBlocks.map((b) => b.state),
+  "dhcp-options-id": (v) => v.dhcpOptionsId,
+  "is-default": (v) => String(v.isDefault),
+  "owner-id": (v) => v.accountId,
+  state: () => "available",
+};
 
 const mine = <T extends { accountId: string; region: string }>(
   { tx, ctx, input }: Call,
@@ -13,7 +40,7 @@ const mine = <T extends { accountId: string; region: string }>(
 ) => {
   vpc.ensureRegion(tx, ctx);
   const from =
-    kind === "subnet" ? candidates(tx, kind, input, { "vpc-id": "vpcId" }, input.SubnetIds) : tx.all(kind);
+    kind === "subnet" ? candidates(tx, kind, input, SUBNET_INDEXED, input.SubnetIds) : tx.all(kind);
   return [...from].filter((x) => x.accountId === ctx.accountId && x.region === ctx.region) as unknown as T[];
 };
 
@@ -49,18 +76,7 @@ export const networkHandlers: HandlerTable = {
     const page = describe(vpc.vpcsOf(tx, ctx), input, {
       ids: input.VpcIds,
       notFound: (id) => new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`),
-      fields: {
-        "vpc-id": (v) => v.id,
-        cidr: (v) => v.cidrBlocks[0]!.cidr,
-        "cidr-block": (v) => v.cidrBlocks[0]!.cidr,
-        "cidr-block-association.cidr-block": (v) => v.cidrBlocks.map((b) => b.cidr),
-        "cidr-block-association.association-id": (v) => v.cidrBlocks.map((b) => b.associationId),
-        "cidr-block-association.state": (v) => v.cidrBlocks.map((b) => b.state),
-        "dhcp-options-id": (v) => v.dhcpOptionsId,
-        "is-default": (v) => String(v.isDefault),
-        "owner-id": (v) => v.accountId,
-        state: () => "available",
-      },
+      fields: vpcFields,
     });
     return { Vpcs: page.items.map((v) => listedVpcShape(tx, v)), NextToken: page.nextToken };
   }),
@@ -153,6 +169,7 @@ export const networkHandlers: HandlerTable = {
         "subnet-arn": (s) => `arn:aws:ec2:${s.region}:${s.accountId}:subnet/${s.id}`,
         "available-ip-address-count": (s) => String(subnet.availableIpCount(tx, s)),
       },
+      pinned: pinnedFilter(input, SUBNET_INDEXED, input.SubnetIds),
     });
     return { Subnets: page.items.map((s) => subnetShape(tx, s)), NextToken: page.nextToken };
   }),

@@ -1,9 +1,18 @@
 import type * as ec2 from "@aws-sdk/client-ec2";
 import { AwsError } from "../../cloud/errors.js";
+import type { FilterFields } from "../../cloud/query.js";
 import * as sg from "../../cloud/security-group.js";
 import type { SecurityGroup, SgRule } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import { type Call, candidates, describe, type HandlerTable, specTags, stateRead } from "../handler.js";
+import {
+  type Call,
+  candidates,
+  describe,
+  type HandlerTable,
+  pinnedFilter,
+  specTags,
+  stateRead,
+} from "../handler.js";
 import { listedSecurityGroupShape, ruleShape, securityGroupShape } from "./shapes.js";
 
 function permissionsOf(input: {
@@ -100,6 +109,30 @@ function revoke(direction: "ingress" | "egress") {
   };
 }
 
+/** The filter whose one value reads an index bucket of groups: filter name → the field it reads. */
+const GROUP_INDEXED = { "vpc-id": "vpcId" };
+
+/** The ip-permission filters of one direction (`egress.` before the egress ones' names). */
+const permissionFields = (prefix: string, dir: "ingress" | "egress"): FilterFields<SecurityGroup> => ({
+  [`${prefix}ip-permission.cidr`]: (g) => g[dir].map((r) => r.cidrIpv4),
+  [`${prefix}ip-permission.from-port`]: (g) => g[dir].map((r) => String(r.fromPort)),
+  [`${prefix}ip-permission.to-port`]: (g) => g[dir].map((r) => String(r.toPort)),
+  [`${prefix}ip-permission.protocol`]: (g) => g[dir].map((r) => r.protocol),
+  [`${prefix}ip-permission.group-id`]: (g) => g[dir].map((r) => r.groupId),
+  [`${prefix}ip-permission.prefix-list-id`]: (g) => g[dir].map((r) => r.prefixListId),
+});
+
+/** The filters DescribeSecurityGroups knows, made once (not a closure per filter per request). */
+const groupFields: FilterFields<SecurityGroup> = {
+  "group-id": (g) => g.id,
+  "group-name": (g) => g.name,
+  description: (g) => g.description,
+  "vpc-id": (g) => g.vpcId,
+  "owner-id": (g) => g.accountId,
+  ...permissionFields("", "ingress"),
+  ...permissionFields("egress.", "egress"),
+};
+
 export const securityGroupHandlers: HandlerTable = {
   CreateSecurityGroup: ({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
@@ -121,35 +154,15 @@ export const securityGroupHandlers: HandlerTable = {
   },
   DescribeSecurityGroups: stateRead(({ tx, ctx, input }) => {
     ensureRegion(tx, ctx);
-    const from = candidates(tx, "securityGroup", input, { "vpc-id": "vpcId" }, [
-      ...(input.GroupIds ?? []),
-      ...(input.GroupNames ?? []),
-    ]);
+    const ids = [...(input.GroupIds ?? []), ...(input.GroupNames ?? [])];
+    const from = candidates(tx, "securityGroup", input, GROUP_INDEXED, ids);
     const all = [...from].filter((g) => g.accountId === ctx.accountId && g.region === ctx.region);
     const byName: string[] | undefined = input.GroupNames;
-    const rules = (g: SecurityGroup, dir: "ingress" | "egress") => g[dir];
     const page = describe(byName?.length ? all.filter((g) => byName.includes(g.name)) : all, input, {
       ids: input.GroupIds,
       notFound: (id) => new AwsError("InvalidGroup.NotFound", `The security group '${id}' does not exist`),
-      fields: {
-        "group-id": (g) => g.id,
-        "group-name": (g) => g.name,
-        description: (g) => g.description,
-        "vpc-id": (g) => g.vpcId,
-        "owner-id": (g) => g.accountId,
-        "ip-permission.cidr": (g) => rules(g, "ingress").map((r) => r.cidrIpv4),
-        "ip-permission.from-port": (g) => rules(g, "ingress").map((r) => String(r.fromPort)),
-        "ip-permission.to-port": (g) => rules(g, "ingress").map((r) => String(r.toPort)),
-        "ip-permission.protocol": (g) => rules(g, "ingress").map((r) => r.protocol),
-        "ip-permission.group-id": (g) => rules(g, "ingress").map((r) => r.groupId),
-        "ip-permission.prefix-list-id": (g) => rules(g, "ingress").map((r) => r.prefixListId),
-        "egress.ip-permission.cidr": (g) => rules(g, "egress").map((r) => r.cidrIpv4),
-        "egress.ip-permission.from-port": (g) => rules(g, "egress").map((r) => String(r.fromPort)),
-        "egress.ip-permission.to-port": (g) => rules(g, "egress").map((r) => String(r.toPort)),
-        "egress.ip-permission.protocol": (g) => rules(g, "egress").map((r) => r.protocol),
-        "egress.ip-permission.group-id": (g) => rules(g, "egress").map((r) => r.groupId),
-        "egress.ip-permission.prefix-list-id": (g) => rules(g, "egress").map((r) => r.prefixListId),
-      },
+      fields: groupFields,
+      pinned: pinnedFilter(input, GROUP_INDEXED, ids),
     });
     return {
       SecurityGroups: page.items.map((g) => listedSecurityGroupShape(tx, g)),
