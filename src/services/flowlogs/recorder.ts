@@ -270,7 +270,7 @@ class Settled {
 
   clear(): void {
     // The slots let go of what they held (a deleted flow log), but the array keeps its size; a
-    // plain loop, where `fill` on this array measured some 20 times slower.
+    // plain loop, where `fill` added ~0.4 µs a connection to the tick.
     const r = this.refs;
     for (let i = this.count * REFS - 1; i >= 0; i--) r[i] = undefined;
     this.count = 0;
