@@ -22,7 +22,7 @@ import { type AuthMode, ensureDefaultAccount } from "./cloud/account.js";
 import type { HostConfig } from "./cloud/context.js";
 import { AwsError } from "./cloud/errors.js";
 import { ALWAYS_READY, type Readiness, runLifecycle } from "./cloud/lifecycle.js";
-import { type Runtime, systemRuntime } from "./cloud/runtime.js";
+import { clockMs, type Runtime, systemRuntime } from "./cloud/runtime.js";
 import { State } from "./cloud/state.js";
 import { startConsole, type WebConsole } from "./console/index.js";
 import { serveNamespaceDns } from "./dns/namespace.js";
@@ -259,7 +259,7 @@ async function startLocked(opts: PrivlinkOptions, home: string, lock: HomeLock):
     maxConnectionsPerEndpoint: opts.maxConnectionsPerEndpoint,
   });
   dataplaneRef = dataplane;
-  const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, now: () => rt.now() });
+  const flowLogs = startFlowLogs({ home, state, meter: dataplane.dataplane.meter, nowMs: clockMs(rt) });
   if (opts.flowTap) dataplane.dataplane.meter.taps?.add(opts.flowTap);
   flowLogs.useDestination("cloud-watch-logs", logsDestination(logsSink(state, logs)));
   flowLogs.useDestination("s3", s3Destination({ state, blobs: s3.blobs, now: () => rt.now() }));

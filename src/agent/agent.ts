@@ -137,7 +137,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       destinations: outbox.destinations(),
       state,
       meter: host.dataplane.meter,
-      now: () => new Date(now()),
+      nowMs: now,
     });
     /** Writes the recorded flow-log batches to the store; kept for the next round if it is out of reach. */
     const ship = async () => {

@@ -1,4 +1,5 @@
 import type { FlowInfo, FlowTaps, RefusedFlow } from "./flow-tap.js";
+import { type Linked, Links } from "./links.js";
 import type { CloseReason, RelayMeter } from "./relay.js";
 
 export interface Counters {
@@ -72,9 +73,16 @@ export const NO_METER: FlowMeter = {
   dropped: noop,
 };
 
-/** A connection's counter rows; its methods are shared, so a connection costs one object. */
-class Counted implements FlowCounter {
-  private tracked: { report(): void } | undefined;
+/**
+ * A connection's counter rows; its methods are shared, so a connection costs one object. While
+ * its relay is tracked it is linked into the meter's live connections through its own fields:
+ * no Set to hash into and rehash as thousands a second come and go (issue 12).
+ */
+class Counted implements FlowCounter, Linked<Counted> {
+  tracked: { report(): void } | undefined = undefined;
+  older: Counted | undefined = undefined;
+  newer: Counted | undefined = undefined;
+  listed = false;
 
   constructor(
     private readonly meter: Meter,
@@ -89,8 +97,8 @@ class Counted implements FlowCounter {
   }
 
   track(r: { report(): void }): void {
+    if (!this.listed) this.meter.live.add(this);
     this.tracked = r;
-    this.meter.live.add(r);
   }
 
   bytesIn(n: number): void {
@@ -111,7 +119,8 @@ class Counted implements FlowCounter {
 
   closed(reason: CloseReason): void {
     this.tap?.closed(reason);
-    if (this.tracked) this.meter.live.delete(this.tracked);
+    this.meter.live.delete(this);
+    this.tracked = undefined;
     countClosed(this.eni, reason);
     countClosed(this.endpoint, reason);
     countClosed(this.nat, reason);
@@ -141,8 +150,8 @@ export class Meter implements FlowMeter {
   private readonly endpoints = new Map<string, Counters>();
   private readonly enis = new Map<string, Counters>();
   private readonly nats = new Map<string, Counters>();
-  /** Live connections' reporters, polled before a snapshot so that open transfers show. */
-  readonly live = new Set<{ report(): void }>();
+  /** Live connections, polled before a snapshot so that open transfers show. */
+  readonly live = new Links<Counted>();
   dirty = false;
   /** Flow logs and the console listen here; the host sets it. */
   taps?: FlowTaps;
@@ -183,11 +192,11 @@ export class Meter implements FlowMeter {
 
   /** Makes open connections report their bytes so far (flow-log windows close on time). */
   poll(): void {
-    for (const r of this.live) r.report();
+    for (const c of this.live) c.tracked?.report();
   }
 
   snapshot(): Stats {
-    for (const r of this.live) r.report();
+    this.poll();
     return {
       endpoints: [...this.endpoints].map(([vpcEndpointId, c]) => ({ vpcEndpointId, ...c })),
       enis: [...this.enis].map(([networkInterfaceId, c]) => ({ networkInterfaceId, ...c })),

@@ -40,13 +40,14 @@ export function startFlowLogs(
   opts: ({ home: string } | { destinations: DestinationTable }) & {
     state: State;
     meter: Meter;
-    now: () => Date;
+    /** The clock in Unix milliseconds (`clockMs` of the runtime). */
+    nowMs: () => number;
     tickMs?: number;
   },
 ): FlowLogs {
   const destinations: DestinationTable =
     "destinations" in opts ? opts.destinations : defaultDestinations(opts.home);
-  const recorder = new FlowLogRecorder(opts.state, destinations, opts.now, () => opts.meter.poll());
+  const recorder = new FlowLogRecorder(opts.state, destinations, opts.nowMs, () => opts.meter.poll());
   opts.meter.taps ??= new FlowTaps();
   const untap = opts.meter.taps.add(recorder);
   let pending = false;

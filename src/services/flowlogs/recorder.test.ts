@@ -88,7 +88,7 @@ function world() {
   const recorder = new FlowLogRecorder(
     state,
     { file: sink, "cloud-watch-logs": sink, s3: sink },
-    () => new Date(now * 1000),
+    () => now * 1000,
   );
   const flow = (srcPort: number) => ({
     srcEniId: SRC,
