@@ -153,8 +153,9 @@ export function pinnedBy(input: DescribeInput, filter: string, ids?: readonly st
 
 /**
  * Every object of `kind` a Describe must consider: an index bucket when one of `indexed`
- * (filter name → indexed field) pins a value, else the whole table. The filters still run over
- * the result, so the answer is the one a scan gives, in the same order.
+ * (filter name → indexed field) pins a value, else the whole table. The other filters still run
+ * over the result (the pinned one too, unless `describe` is told it is `pinned`), so the answer
+ * is the one a scan gives, in the same order.
  */
 export function candidates<K extends Kind>(
   tx: Tx,
