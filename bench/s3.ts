@@ -13,6 +13,7 @@ import {
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { acceptServerTls, serverSecureContext } from "../src/front/server-tls.js";
 import { startPrivlink } from "../src/privlink.js";
+import { median } from "./measure.js";
 
 const CREDS = { accessKeyId: "test", secretAccessKey: "test" };
 const MiB = 1024 * 1024;
@@ -30,6 +31,10 @@ export interface S3Row {
   clientCpuSPerGiB?: number;
   cpuRatioToEdge?: number;
   cpuRatioToEdgeTls?: number;
+  /** The rounds' ratios to `edge-tls` (each round's own pair), lowest–highest: their spread. */
+  roundsVsEdgeTls?: string;
+  /** The old estimator: best round over best round (kept beside the paired median). */
+  bestVsBestEdgeTls?: number;
   peakRssDeltaMiB?: number;
   note?: string;
 }
@@ -85,11 +90,12 @@ function transfer(spec: Transfer): Promise<{ seconds: number; bytes: number; cpu
  * machine they move less than the seconds do.
  */
 export async function benchS3(
-  opts: { count?: number; rounds?: number; bigBytes?: number } = {},
+  opts: { count?: number; rounds?: number; getRounds?: number; bigBytes?: number } = {},
 ): Promise<S3Row[]> {
   const count = opts.count ?? 4;
-  // Even, so that each path runs as often in one order as in the reverse.
-  const rounds = opts.rounds ?? 4;
+  // Even, so that each path runs as often in one order as in the reverse. A GET round takes a
+  // third of a PUT round's time and its ratio swings more (a 0.5 s transfer): half as many again.
+  const rounds = { put: opts.rounds ?? 4, get: opts.getRounds ?? 6 };
   const bigBytes = opts.bigBytes ?? 1024 * MiB;
   const home = mkdtempSync(join(tmpdir(), "privlink-bench-s3-"));
   const p = await startPrivlink({ port: 0, home, slots: { min: 200, max: 254 }, publicDns: "127.0.253.7" });
@@ -191,10 +197,16 @@ export async function benchS3(
     // other round runs them in reverse order: the server's CPU window of a path also holds
     // what the path before it left behind (garbage, freed pages), which a fixed order pinned on
     // the same path each time (the endpoint after the HTTPS edge showed ~6 % more server CPU;
-    // in reversed pairs the two cost the same).
+    // in reversed pairs the two cost the same). A ratio between two paths is the median of the
+    // rounds' own ratios: the endpoint and the HTTPS edge run back to back in every round, so a
+    // burst of load moves one round's pair, where a ratio of two best rounds took each path's
+    // luckiest half second from different minutes.
     for (const op of ["put", "get"] as const) {
-      const seen = new Map<string, { MBps: number; bytes: number; serverMs: number; clientMs: number }>();
-      for (let round = 0; round < rounds; round++)
+      const seen = new Map<
+        string,
+        { MBps: number; bytes: number; serverMs: number; clientMs: number; rounds: number[] }
+      >();
+      for (let round = 0; round < rounds[op]; round++)
         for (const v of round % 2 === 0 ? vias : [...vias].reverse()) {
           const cpu = process.cpuUsage();
           const r = await transfer({
@@ -207,27 +219,35 @@ export async function benchS3(
             keys: 1,
           });
           const server = process.cpuUsage(cpu);
-          const s = seen.get(v.via) ?? { MBps: 0, bytes: 0, serverMs: 0, clientMs: 0 };
+          const s = seen.get(v.via) ?? { MBps: 0, bytes: 0, serverMs: 0, clientMs: 0, rounds: [] };
+          const MBps = r.bytes / MiB / r.seconds;
           seen.set(v.via, {
-            MBps: Math.max(s.MBps, r.bytes / MiB / r.seconds),
+            MBps: Math.max(s.MBps, MBps),
             bytes: s.bytes + r.bytes,
             serverMs: s.serverMs + (server.user + server.system) / 1000,
             clientMs: s.clientMs + r.cpuMs,
+            rounds: [...s.rounds, MBps],
           });
         }
       const edge = seen.get("edge")!;
       const edgeTls = seen.get("edge-tls")!;
+      /** Each round's ratio of `s` to `base`, sorted. */
+      const paired = (s: { rounds: number[] }, base: { rounds: number[] }) =>
+        s.rounds.map((x, i) => x / base.rounds[i]!).sort((x, y) => x - y);
       const perGiB = (ms: number, bytes: number) => (ms / 1000) * (GiB / bytes);
       const cpuOf = (s: { serverMs: number; clientMs: number; bytes: number }) =>
         perGiB(s.serverMs + s.clientMs, s.bytes);
       for (const [via, s] of seen) {
         const cpu = cpuOf(s);
+        const vsTls = paired(s, edgeTls);
         rows.push({
           case: `${op.toUpperCase()} 64 MiB x${count}`,
           via,
           MBps: round(s.MBps),
-          ratioToEdge: round(s.MBps / edge.MBps),
-          ratioToEdgeTls: round(s.MBps / edgeTls.MBps),
+          ratioToEdge: round(median(paired(s, edge))),
+          ratioToEdgeTls: round(median(vsTls)),
+          roundsVsEdgeTls: `${vsTls[0]!.toFixed(2)}–${vsTls.at(-1)!.toFixed(2)}`,
+          bestVsBestEdgeTls: round(s.MBps / edgeTls.MBps),
           serverCpuSPerGiB: round(perGiB(s.serverMs, s.bytes)),
           clientCpuSPerGiB: round(perGiB(s.clientMs, s.bytes)),
           // Throughput the CPU alone allows, as a share of the edge's: what the ratio would be

@@ -14,7 +14,14 @@ import { type AgentRecord, type AgentsView, agentMeterKey, Leases } from "../sto
 import { PostgresStore } from "../store/postgres.js";
 import { startAgentFront } from "./front.js";
 import { FlowLogOutbox } from "./outbox.js";
-import { carry, createTunnelServer, splitAddress, type TunnelAnswer, type TunnelCounters } from "./tunnel.js";
+import {
+  carry,
+  createTunnelServer,
+  splitAddress,
+  type TunnelAnswer,
+  type TunnelCounters,
+  TunnelDialer,
+} from "./tunnel.js";
 
 /** Default lease: an agent killed without a word loses its VPCs within this plus one renewal. */
 export const DEFAULT_LEASE_MS = 15_000;
@@ -96,6 +103,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const p: Placement | undefined = view.placements.get(vpcId);
       return p && p.agent !== name ? byName.get(p.agent) : undefined;
     };
+    const dialer = new TunnelDialer();
+    closers.push(async () => dialer.close());
     const placement: RemotePlacement = {
       divert(vpcId, socket, host, servicePort) {
         const owner = elsewhere(vpcId);
@@ -106,6 +115,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
           owner,
           { from: name, host, port: servicePort, source, sourcePort: socket.remotePort ?? 0 },
           tunnels,
+          dialer,
           now,
         );
         return true;

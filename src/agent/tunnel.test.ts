@@ -1,8 +1,9 @@
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import {
   askAgent,
   type CarriedFlow,
+  carry,
   createTunnelServer,
   decodeTunnelHeader,
   encodeTunnelHeader,
@@ -11,6 +12,7 @@ import {
   TUNNEL_SKEW_MS,
   type TunnelAnswer,
   type TunnelCounters,
+  TunnelDialer,
   type TunnelRequest,
 } from "./tunnel.js";
 
@@ -198,6 +200,101 @@ describe("requests over the tunnel (an API node asking an agent for a workload's
     } finally {
       await new Promise((r) => none.server.close(r));
       await new Promise((r) => failing.server.close(r));
+    }
+  });
+});
+
+describe("carried flows on spare tunnel connections (TunnelDialer)", () => {
+  /** A receiving agent that echoes carried flows, and a sending agent's listener carrying to it. */
+  const world = async (spareMaxAgeMs: number) => {
+    const counters: TunnelCounters = { sent: 0, received: 0, refused: 0, bytesSent: 0, bytesReceived: 0 };
+    const refusals: string[] = [];
+    const accepted: Socket[] = [];
+    const receiver = createTunnelServer({
+      me: () => b,
+      counters,
+      onFlow: (_f, socket) => socket.pipe(socket),
+      onRefused: (reason) => refusals.push(reason),
+    });
+    receiver.on("connection", (s: Socket) => accepted.push(s));
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const receiverPort = (receiver.address() as { port: number }).port;
+    const to = { ...b, address: `127.0.0.1:${receiverPort}` };
+    const dialer = new TunnelDialer(spareMaxAgeMs);
+    const carried = { from: "a", host: flow.host, port: 443, source: "127.2.1.4", sourcePort: 1 };
+    const sender = createServer({ allowHalfOpen: true }, (socket) =>
+      carry(socket, to, carried, counters, dialer),
+    );
+    await new Promise<void>((r) => sender.listen(0, "127.0.0.1", r));
+    const port = (sender.address() as { port: number }).port;
+    return {
+      counters,
+      refusals,
+      accepted,
+      receiverPort,
+      open: () => new Promise<number>((r) => receiver.getConnections((_e, n) => r(n))),
+      /** One workload connection: sends `text`, resolves with what came back before the end. */
+      echo: (text: string) =>
+        new Promise<string>((resolve, reject) => {
+          let got = "";
+          const s = connect(port, "127.0.0.1", () => s.end(text));
+          s.on("data", (d: Buffer) => (got += d));
+          s.on("end", () => resolve(got));
+          s.on("error", reject);
+        }),
+      close: async () => {
+        dialer.close();
+        await new Promise((r) => sender.close(r));
+        await new Promise((r) => receiver.close(r));
+      },
+    };
+  };
+  const until = async (what: string, ok: () => boolean | Promise<boolean>) => {
+    for (let i = 0; !(await ok()); i++) {
+      if (i > 200) throw new Error(`never: ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  it("carries the next flow on the connection dialled ahead, and closes an unused spare unrefused", async () => {
+    const w = await world(200);
+    try {
+      expect(await w.echo("one")).toBe("one");
+      // The first flow dialled its own connection, and a spare for the next one.
+      await until("a spare accepted", () => w.accepted.length === 2);
+      expect(await w.echo("two")).toBe("two");
+      // The second flow took the spare: one connection more (the next spare), not two.
+      await until("the next spare accepted", () => w.accepted.length === 3);
+      expect(w.counters).toMatchObject({ sent: 2, received: 2 });
+      // Unused, the spare is closed by its sender: the receiver drops it without a refusal.
+      await until("the spare closed", async () => (await w.open()) === 0);
+      expect(await w.echo("three")).toBe("three");
+      expect(w.refusals).toEqual([]);
+      expect(w.counters.refused).toBe(0);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("carries a flow afresh when the peer closed the spare, and refuses a header cut short by a FIN", async () => {
+    const w = await world(60_000);
+    try {
+      expect(await w.echo("one")).toBe("one");
+      await until("a spare accepted", () => w.accepted.length === 2);
+      // The receiving agent drops the spare (as a restart would): it is never handed to a flow.
+      w.accepted[1]!.destroy();
+      await until("the spare closed", async () => (await w.open()) === 0);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await w.echo("two")).toBe("two");
+      expect(w.counters).toMatchObject({ sent: 2, received: 2, refused: 0 });
+      const cut = connect(w.receiverPort, "127.0.0.1", () =>
+        cut.end(encodeTunnelHeader(flow, b.key).subarray(0, 20)),
+      );
+      cut.on("error", () => undefined);
+      await until("the cut header refused", () => w.refusals.length > 0);
+      expect(w.refusals).toEqual(["ended before its header"]);
+    } finally {
+      await w.close();
     }
   });
 });

@@ -183,6 +183,7 @@ export function createTunnelServer(opts: TunnelServerOptions): Server {
     const fail = (reason: string) => {
       clearTimeout(deadline);
       socket.removeListener("data", onData);
+      socket.removeListener("end", onEnd);
       opts.counters.refused++;
       opts.onRefused?.(reason, `${socket.remoteAddress}:${socket.remotePort}`);
       refuse(socket);
@@ -197,13 +198,23 @@ export function createTunnelServer(opts: TunnelServerOptions): Server {
       if (read.kind === "request" && !opts.onRequest) return fail("requests are not served here");
       clearTimeout(deadline);
       socket.removeListener("data", onData);
+      socket.removeListener("end", onEnd);
       if (read.kind === "request") return answer(socket, opts.onRequest!(read.request));
       socket.pause();
       if (read.rest.length > 0) socket.unshift(read.rest);
       opts.counters.received++;
       opts.onFlow(read.flow, socket);
     };
+    // A spare connection another agent dialled ahead and closed unused (TunnelDialer) ends
+    // before a single byte: closed quietly, not refused. A header cut short is refused.
+    const onEnd = () => {
+      if (buf.length > 0) return fail("ended before its header");
+      clearTimeout(deadline);
+      socket.removeListener("data", onData);
+      socket.destroy();
+    };
     socket.on("data", onData);
+    socket.on("end", onEnd);
     socket.on("error", () => clearTimeout(deadline));
   });
 }
@@ -251,18 +262,19 @@ export function askAgent(
 }
 
 /**
- * Carries `socket` (a workload's connection accepted here) to the agent at `address`: the
- * header first, then the workload's bytes both ways. The serving agent meters the flow; this
- * side counts the tunnel's bytes only. A peer that cannot be reached resets the workload.
+ * Carries `socket` (a workload's connection accepted here) to the agent at `to.address`: the
+ * header first, then the workload's bytes both ways, on a tunnel connection from `dialer`. The
+ * serving agent meters the flow; this side counts the tunnel's bytes only. A peer that cannot be
+ * reached resets the workload.
  */
 export function carry(
   socket: Socket,
   to: { name: string; address: string; key: string },
   flow: Omit<CarriedFlow, "to" | "at" | "nonce">,
   counters: TunnelCounters,
+  dialer: TunnelDialer,
   now: () => number = Date.now,
 ): void {
-  const [host, port] = splitAddress(to.address);
   const preamble = encodeTunnelHeader({ ...flow, to: to.name, at: now(), nonce: tunnelNonce() }, to.key);
   counters.sent++;
   const meter: RelayMeter = {
@@ -274,11 +286,95 @@ export function carry(
     },
     closed: () => undefined,
   };
-  relay(adoptAccepted(socket), () => connectUpstream({ host, port }), {
+  relay(adoptAccepted(socket), () => dialer.take(to.address), {
     preamble,
     idleTimeoutMs: AWS_IDLE_TIMEOUT_MS,
     meter,
   });
+}
+
+/**
+ * How long a spare tunnel connection waits for a flow before it is closed: well within the
+ * receiver's {@link HEADER_DEADLINE_MS}, so that a spare never waits out the deadline there.
+ */
+export const SPARE_MAX_AGE_MS = 2_000;
+
+/** A spare's own listeners, kept to be removed when a flow takes it. */
+interface Spare {
+  socket: Socket;
+  timer: NodeJS.Timeout;
+  discard: () => void;
+}
+
+/**
+ * Tunnel connections to the other agents, one dialled ahead per peer while flows are carried
+ * there: a flow takes the spare (already connected, the receiver already accepted it) and writes
+ * its header at once, instead of waiting for its own handshake and the receiver's accept
+ * before its first byte; taking it dials the next spare. A spare no flow took within
+ * {@link SPARE_MAX_AGE_MS} is closed and not replaced, so an agent that carries nothing holds no
+ * connection. A spare carries nothing but the header that a flow writes on it: the header's
+ * time, nonce and MAC are the flow's, made when it is carried.
+ */
+export class TunnelDialer {
+  private readonly spares = new Map<string, Spare>();
+  private closed = false;
+
+  constructor(private readonly maxAgeMs = SPARE_MAX_AGE_MS) {}
+
+  /** A tunnel connection to `address` for one flow (connected or connecting). */
+  take(address: string): Socket {
+    const spare = this.spares.get(address);
+    this.spares.delete(address);
+    if (spare) this.release(spare);
+    const usable = spare && !spare.socket.destroyed && !spare.socket.readableEnded;
+    if (spare && !usable) spare.socket.destroy();
+    const socket = usable ? spare.socket : dial(address);
+    if (!this.closed) this.prepare(address);
+    return socket;
+  }
+
+  /** Closes the spares; flows already carried are not touched. */
+  close(): void {
+    this.closed = true;
+    for (const spare of this.spares.values()) {
+      this.release(spare);
+      spare.socket.destroy();
+    }
+    this.spares.clear();
+  }
+
+  private prepare(address: string): void {
+    let socket: Socket;
+    try {
+      socket = dial(address);
+    } catch {
+      return;
+    }
+    // Gone or ended before a flow took it (the peer stopped, or it aged out): never handed out.
+    const discard = () => {
+      if (this.spares.get(address) !== spare) return;
+      this.spares.delete(address);
+      this.release(spare);
+      socket.destroy();
+    };
+    const spare: Spare = { socket, discard, timer: setTimeout(discard, this.maxAgeMs).unref() };
+    socket.on("error", discard);
+    socket.on("end", discard);
+    socket.on("close", discard);
+    this.spares.set(address, spare);
+  }
+
+  private release(spare: Spare): void {
+    clearTimeout(spare.timer);
+    spare.socket.removeListener("error", spare.discard);
+    spare.socket.removeListener("end", spare.discard);
+    spare.socket.removeListener("close", spare.discard);
+  }
+}
+
+function dial(address: string): Socket {
+  const [host, port] = splitAddress(address);
+  return connectUpstream({ host, port });
 }
 
 /** "host:port" or "[v6]:port" into its parts. */
