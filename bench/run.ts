@@ -86,11 +86,12 @@ const BENCHES: Record<string, Entry> = {
     title: "issue 15: server CPU per API request (Describes of 50 items, CreateVpcEndpoint, SigV4)",
     run: async (full) =>
       (await import("./api-cpu.js")).benchApiCpu(
-        full ? {} : { sizes: [1_000, 10_000], rounds: 16, perRound: 200, creates: 100 },
+        full ? {} : { sizes: [1_000, 10_000], rounds: 12, perRound: 200, creates: 100 },
       ) as never,
-    // Twelve Describe cases of 16 paired rounds of 200 requests per server (30 of 400 with
-    // --full). The seeding and the creates take most of it: 20 rounds of 250 took 225 s of the
-    // 240 at load 14 (7 Dec), against 148 s for the 4 rounds of 500 before.
+    // Twelve Describe cases of 12 paired rounds of 200 requests per server after 200 of warm-up
+    // (30 of 400 with --full): about the requests of the 4 rounds of 500 before. The seeding and
+    // the creates take most of the time: at load 14–20 (7 Dec) main's bench took 148–236 s, and
+    // 20 rounds of 250 (225 s) and 16 of 200 overran the budget.
     budget: [240, 600],
     goals: apiCpuGoals,
   },
