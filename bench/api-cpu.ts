@@ -7,14 +7,20 @@
  * The Describes are measured as the issue measured them (bench/replay.ts): the server under test
  * (edge, SQLite store, lifecycle: this process) pinned to one core, SDK-signed requests replayed
  * raw over keep-alive connections by a client process pinned to the other core, the server's CPU
- * read from /proc/PID/stat over a counted number of requests, and, interleaved round by round in
- * the same run, a bare node:http server replaying privlink's very answer on the same core (HTTP
- * alone). Each case is measured twice: the same request repeated (answered from the prepared
- * bytes after the first) and every request a new read (each asks a different MaxResults, so
- * every answer is decoded, filtered, shaped and encoded afresh). `node --cpu-prof
- * dist/bench/api-cpu.js` profiles the server only. CreateVpcEndpoint is driven by the SDK
- * (bench/sdk-load.mjs) and read with process.cpuUsage. Every row says its goal and whether it
- * was met.
+ * read to the microsecond around a counted number of requests, and, in paired rounds in the same
+ * run, a bare node:http server replaying privlink's very answer on the same core (HTTP alone).
+ * Each case is measured twice: the same request repeated (answered from the prepared bytes after
+ * the first) and every request a new read (each asks a different MaxResults, so every answer is
+ * decoded, filtered, shaped and encoded afresh). `node --cpu-prof dist/bench/api-cpu.js`
+ * profiles the server only. CreateVpcEndpoint is driven by the SDK (bench/sdk-load.mjs) and read
+ * with process.cpuUsage. Every row says its goal and whether it was met.
+ *
+ * A Describe's figure is the median of its rounds' µs per request, with that median's 95 %
+ * interval (serverLow–serverHigh), and "met" reads the median against the goal: one run's total
+ * moved ±20 % from run to run (the bare replay alone 53–193 µs, 7 Dec), as load from elsewhere
+ * and the host's clock drift over the seconds of a case, and a round that caught a major
+ * collection or a neighbour's burst weighs as one round of many. The pooled figure (all rounds'
+ * CPU over all their requests, pooledUs) is in the row beside it, rare costs included.
  */
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -38,7 +44,7 @@ import {
   startApiFixture,
 } from "./api-fixture.js";
 import { apiCpuGoals } from "./goals.js";
-import type { LoadSpec } from "./measure.js";
+import { type LoadSpec, spreadOf } from "./measure.js";
 import { BareReplay, compare, cores, pin, RawReplay } from "./replay.js";
 
 export interface CpuRow {
@@ -46,14 +52,25 @@ export interface CpuRow {
   endpoints?: number;
   returned?: number;
   count?: number;
-  /** Server CPU per request, µs. */
+  /** Server CPU per request, µs: for a Describe, the median of its rounds. */
   serverUs: number;
-  /** The bare node:http server's CPU per request for the same answer, µs. */
+  /** The 95 % interval of that median. */
+  serverLow?: number;
+  serverHigh?: number;
+  /** All rounds' CPU over all their requests, µs. */
+  pooledUs?: number;
+  /** Paired rounds the Describe's figures are the medians of. */
+  rounds?: number;
+  /** The bare node:http server's CPU per request for the same answer, µs: the median of the same rounds. */
   ceilingUs?: number;
+  ceilingLow?: number;
+  ceilingHigh?: number;
   /** Requests per second privlink answered on its one core. */
   perSec?: number;
-  /** serverUs / ceilingUs: privlink's cost in units of HTTP alone. */
+  /** privlink's µs over the bare server's, the median of the rounds' ratios: its cost in units of HTTP alone. */
   vsCeiling?: number;
+  vsCeilingLow?: number;
+  vsCeilingHigh?: number;
   goalUs: number;
   met: boolean;
   errors?: number;
@@ -62,8 +79,10 @@ export interface CpuRow {
 
 export interface ApiCpuOptions {
   sizes?: number[];
-  /** Requests per Describe case (per server, after a warm-up of a tenth). */
-  requests?: number;
+  /** Paired rounds per Describe case (after a warm-up of each server). */
+  rounds?: number;
+  /** Requests per server in each round. */
+  perRound?: number;
   /** Keep-alive connections of the replay client. */
   connections?: number;
   /** CreateVpcEndpoint calls at the largest size (whole VPCs of 50). */
@@ -78,7 +97,8 @@ export interface ApiCpuOptions {
 const WIDE = 50;
 
 interface Bench extends ApiFixture {
-  requests: number;
+  rounds: number;
+  perRound: number;
   concurrency: number;
   connections: number;
   client: RawReplay;
@@ -115,20 +135,30 @@ async function describeRow(
     { pid: process.pid, port: Number(new URL(b.url).port) },
     { pid: b.bare.pid, port: b.bare.port },
     { host: "127.0.0.1", command, inputs, seconds: 30, connections: b.connections },
-    { requests: b.requests, rounds: 4, warmup: Math.ceil(b.requests / 10) },
+    { perRound: b.perRound, rounds: b.rounds, warmup: b.perRound },
   );
   if (m.firstError) console.error(`${command}: ${m.firstError}`);
+  const [mine, bare] = [spreadOf(m.us), spreadOf(m.baseUs)];
+  const ratio = spreadOf(m.us.map((us, i) => us / m.baseUs[i]!));
   return {
     case: `${name}${fresh ? " (each request a new read)" : ""}`,
     endpoints: b.state.count("vpcEndpoint"),
     returned,
     count: m.count,
-    serverUs: m.us,
-    ceilingUs: m.baseUs,
-    vsCeiling: m.us / m.baseUs,
+    serverUs: mine.median,
+    serverLow: mine.low,
+    serverHigh: mine.high,
+    pooledUs: m.pooledUs,
+    rounds: mine.n,
+    ceilingUs: bare.median,
+    ceilingLow: bare.low,
+    ceilingHigh: bare.high,
+    vsCeiling: ratio.median,
+    vsCeilingLow: ratio.low,
+    vsCeilingHigh: ratio.high,
     perSec: m.perSec,
     goalUs,
-    met: m.us <= goalUs && m.errors === 0,
+    met: mine.median <= goalUs && m.errors === 0,
     errors: m.errors || undefined,
   };
 }
@@ -252,7 +282,8 @@ function seedWide(state: State, ctx: Ctx): { vpcId: string } {
 
 export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   const sizes = opts.sizes ?? [1_000, 10_000];
-  const requests = opts.requests ?? 4_000;
+  const rounds = opts.rounds ?? 30;
+  const perRound = opts.perRound ?? 400;
   const concurrency = opts.concurrency ?? 4;
   const connections = opts.connections ?? 4;
   const creates = opts.creates ?? 200;
@@ -264,7 +295,8 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
   if (pinned && fixture.load.pid) pin(fixture.load.pid, pinned.client);
   const b: Bench = {
     ...fixture,
-    requests,
+    rounds,
+    perRound,
     concurrency,
     connections,
     client: RawReplay.start(pinned?.client),
@@ -329,13 +361,14 @@ export async function benchApiCpu(opts: ApiCpuOptions = {}): Promise<CpuRow[]> {
 }
 
 // `node dist/bench/api-cpu.js [SIZE…]` (e.g. under --cpu-prof) runs it alone and prints the goals;
-// API_CPU_ONLY=<regular expression> keeps the cases whose name matches, API_CPU_REQUESTS sets
-// the requests per Describe case.
+// API_CPU_ONLY=<regular expression> keeps the cases whose name matches, API_CPU_ROUNDS and
+// API_CPU_PER_ROUND set the paired rounds per Describe case and the requests per round.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const sizes = process.argv.slice(2).map(Number).filter(Boolean);
   const only = process.env.API_CPU_ONLY ? new RegExp(process.env.API_CPU_ONLY) : undefined;
-  const requests = Number(process.env.API_CPU_REQUESTS) || undefined;
-  const rows = await benchApiCpu({ ...(sizes.length ? { sizes } : {}), only, requests });
+  const rounds = Number(process.env.API_CPU_ROUNDS) || undefined;
+  const perRound = Number(process.env.API_CPU_PER_ROUND) || undefined;
+  const rows = await benchApiCpu({ ...(sizes.length ? { sizes } : {}), only, rounds, perRound });
   console.table(rows);
   for (const line of apiCpuGoals(rows as never)) console.log(line);
 }

@@ -91,14 +91,14 @@ export function issue4Goals(rows: Row[]): string[] {
   return lines;
 }
 
+/** Issue 15's CPU figure: the subject's CPU per connection over node-pipe's, median of paired rounds. */
+export const PAIRED_RATIO_CASE = "proxy CPU per connection ÷ node-pipe's (paired rounds)";
+
 /**
  * Issue 15 item 4: CPU per new connection through the subject (endpoint or relay) ≤ 1.15× that of
  * a minimal Node socket.pipe relay measured in the same run; added p99 ≤ 1.5× HAProxy's, with
  * each path's own p99.9 reported beside it (GC pauses show there first).
  */
-/** Issue 15's CPU figure: the subject's CPU per connection over node-pipe's, median of paired rounds. */
-export const PAIRED_RATIO_CASE = "proxy CPU per connection ÷ node-pipe's (paired rounds)";
-
 export function connectionCpuGoals(rows: Row[]): string[] {
   const subject = rows.some((r) => r.via === "endpoint") ? "endpoint" : "relay";
   const one = (via: string, c: string) => valuesOf(rows, via, (x) => x === c)[0]?.value;
@@ -232,22 +232,59 @@ export function metricsGoals(rows: Row[]): string[] {
     });
 }
 
-/** Issue 15's API goals (bench/api-cpu.ts): each row carries its goal in µs of server CPU. */
+/**
+ * A median's 95 % interval for a goal line ("a–b"), and whether the run decided against `goal`:
+ * a run whose interval holds the goal says so beside its verdict (read on the median).
+ */
+function interval(
+  low: unknown,
+  high: unknown,
+  show: (n: number) => string,
+  goal?: number,
+): { text: string; undecided: string } {
+  const [lo, hi] = [num(low), num(high)];
+  if (lo === undefined || hi === undefined) return { text: "", undecided: "" };
+  const open = goal !== undefined && lo <= goal && goal < hi;
+  return {
+    text: `${show(lo)}–${show(hi)}`,
+    undecided: open ? " (the goal lies inside the interval: this run does not decide it)" : "",
+  };
+}
+
+/**
+ * Issue 15's API goals (bench/api-cpu.ts): each row carries its goal in µs of server CPU. A
+ * Describe's is the median of its paired rounds, judged on the median, its 95 % interval and the
+ * bare server's figure of the same rounds beside it.
+ */
 export function apiCpuGoals(rows: Row[]): string[] {
   return rows
     .filter((r) => num(r.serverUs) !== undefined && num(r.goalUs) !== undefined)
     .map((r) => {
       const at = num(r.endpoints) ? ` at ${(r.endpoints as number).toLocaleString("en-US")} endpoints` : "";
-      const base = num(r.ceilingUs)
-        ? ` (bare node:http replaying the answer: ${fmt(r.ceilingUs as number, 0)} µs, privlink ${fmt((r.serverUs as number) / (r.ceilingUs as number), 2)}× of it)`
-        : "";
       // One decimal below 100 µs: the verdict is on the unrounded figure, and "20 µs — NOT met" misleads.
+      const micros = (n: number) => fmt(n, n < 100 ? 1 : 0);
       const us = r.serverUs as number;
-      return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${fmt(us, us < 100 ? 1 : 0)} µs${base} — ${verdict(r.met === true)}`;
+      const spread = interval(r.serverLow, r.serverHigh, micros, r.goalUs as number);
+      const bare = interval(r.ceilingLow, r.ceilingHigh, micros);
+      const ratio = interval(r.vsCeilingLow, r.vsCeilingHigh, (n) => fmt(n));
+      // The pooled figure (all rounds' CPU over their requests) holds what a median leaves out.
+      const pooled = num(r.pooledUs) ? `; all rounds pooled ${micros(r.pooledUs as number)} µs` : "";
+      const median = num(r.rounds)
+        ? ` (median of ${r.rounds} paired rounds, 95 % interval ${spread.text} µs${pooled})`
+        : "";
+      const base = num(r.ceilingUs)
+        ? `; bare node:http replaying the answer ${micros(r.ceilingUs as number)} µs${bare.text ? ` (${bare.text})` : ""}, privlink ${fmt(num(r.vsCeiling) ?? us / (r.ceilingUs as number))}× of it${ratio.text ? ` (${ratio.text})` : ""}`
+        : "";
+      return `goal (issue 15): ${r.case}${at} ≤ ${r.goalUs} µs of server CPU — measured: ${micros(us)} µs${median}${base} — ${verdict(r.met === true)}${spread.undecided}`;
     });
 }
 
-/** Issue 15's DNS goal (bench/dns-paths.ts): CPU per query on each name path against a replaying responder. */
+const GOAL_VS_REPLAY = 1.2;
+
+/**
+ * Issue 15's DNS goal (bench/dns-paths.ts): CPU per query on each name path against a replaying
+ * responder, judged on the median of the paired rounds' ratios, with its 95 % interval.
+ */
 export function dnsPathGoals(rows: Row[]): string[] {
   const mine = rows.filter((r) => r.server === "privlink" && num(r.cpuUsPerQuery) !== undefined);
   if (mine.length === 0)
@@ -255,11 +292,13 @@ export function dnsPathGoals(rows: Row[]): string[] {
   return mine.map((r) => {
     const base = rows.find((b) => b.case === r.case && b.server === "node-replay");
     const ratio = num(r.vsReplay);
+    const spread = interval(r.ratioLow, r.ratioHigh, (n) => fmt(n), GOAL_VS_REPLAY);
+    const rounds = num(r.pairs) ? ` of ${r.pairs} paired rounds` : "";
     const measured =
       ratio === undefined
         ? "no baseline"
-        : `${fmt(r.cpuUsPerQuery as number, 1)} µs vs ${fmt(base?.cpuUsPerQuery as number, 1)} µs (median of rounds ${fmt(ratio)}×${r.rounds ? `: ${r.rounds}` : ""})`;
-    return `goal (issue 15): DNS ${r.case} ≤ 1.2× a minimal Node UDP responder's CPU per query — measured: ${measured} — ${verdict(r.met === true)}`;
+        : `${fmt(r.cpuUsPerQuery as number, 1)} µs vs ${fmt(base?.cpuUsPerQuery as number, 1)} µs (median${rounds} ${fmt(ratio)}×${spread.text ? `, 95 % interval ${spread.text}×` : ""})`;
+    return `goal (issue 15): DNS ${r.case} ≤ ${GOAL_VS_REPLAY}× a minimal Node UDP responder's CPU per query — measured: ${measured} — ${verdict(r.met === true)}${spread.undecided}`;
   });
 }
 

@@ -14,8 +14,7 @@ export interface Measured {
 
 /** The middle of sorted values (the mean of the two middle ones for an even count). */
 export function median(sorted: readonly number[]): number {
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+  return percentile(sorted, 50);
 }
 
 /**
@@ -30,9 +29,34 @@ export function medianInterval(sorted: readonly number[]): [number, number] {
   return [sorted[lo]!, sorted[hi]!];
 }
 
-export function percentile(sorted: number[], p: number): number {
+/**
+ * The p-th percentile of sorted values, interpolated between the two values around rank
+ * (n − 1)·p/100 (Hyndman and Fan's type 7, numpy's default). With one rule for every figure, p50
+ * is the median, p and 100 − p sit symmetrically (an interquartile range is not shifted up or
+ * down by a rank), and p99 of 100 values is not the maximum.
+ */
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  const rank = ((sorted.length - 1) * p) / 100;
+  const below = Math.floor(rank);
+  const above = Math.min(sorted.length - 1, below + 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (rank - below);
+}
+
+/** The median of values in any order, the 95 % interval of it, and how many values there were. */
+export interface Spread {
+  median: number;
+  low: number;
+  high: number;
+  n: number;
+}
+
+/** The Spread of the finite values among `values` (NaN throughout when there are none). */
+export function spreadOf(values: readonly number[]): Spread {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return { median: Number.NaN, low: Number.NaN, high: Number.NaN, n: 0 };
+  const [low, high] = medianInterval(sorted);
+  return { median: median(sorted), low, high, n: sorted.length };
 }
 
 /**

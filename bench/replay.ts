@@ -2,12 +2,12 @@
  * Issue 15's harness for the API's CPU per request, as the issue measured it: the server under
  * test pinned to one core, the client in another process pinned to the other, SDK-signed
  * requests replayed raw over keep-alive connections (bench/raw-replay.mjs), and the server's CPU
- * read from /proc/PID/stat over a counted number of requests. The baseline, a bare node:http
+ * read to the microsecond around a counted number of requests. The baseline, a bare node:http
  * server replaying the same answer (bench/bare-replay.mjs), is pinned to the same core and
- * measured in the same run, interleaved with the server under test round by round.
+ * measured in the same run, in paired rounds with the server under test.
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { benchScript, closeChild } from "./measure.js";
 
@@ -25,12 +25,29 @@ export function pin(pid: number, cpu: number): void {
   execFileSync(TASKSET, ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
 }
 
-/** CPU a process has used (utime + stime, all its threads), µs; 10 ms resolution. */
+/**
+ * CPU a process has used (all its live threads), µs, to the microsecond: this process's from
+ * getrusage (process.cpuUsage), another's from each thread's /proc/PID/task/TID/schedstat
+ * (nanoseconds on the CPU, the same clock). /proc/PID/stat counts 10 ms ticks: a round of 100 ms
+ * of CPU would read ±10 %. A thread that exits takes its time out of the schedstat sum; the
+ * servers measured here keep theirs. Falls back to /proc/PID/stat without schedstat.
+ */
 export function cpuUsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  if (pid === process.pid) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    return ns / 1000;
+  } catch {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  }
 }
 
 /** What the replay client is asked: sign `inputs` for `signPort`, send them to `port`. */
@@ -171,9 +188,13 @@ export interface Side {
 }
 
 export interface Compared {
-  /** Server CPU per answered request, µs. */
-  us: number;
-  baseUs: number;
+  /** The server under test's CPU per answered request in each round, µs, in round order. */
+  us: number[];
+  /** The baseline's, in the same rounds. */
+  baseUs: number[];
+  /** All rounds together (total CPU over total requests): holds the rare costs a median of rounds leaves out. */
+  pooledUs: number;
+  basePooledUs: number;
   count: number;
   baseCount: number;
   errors: number;
@@ -183,37 +204,41 @@ export interface Compared {
 }
 
 /**
- * Replays `inputs` (signed for the server under test) to it and to the baseline in alternating
- * rounds, after a warm-up of each, and reads each server's CPU around its own rounds only.
+ * Replays `inputs` (signed for the server under test) to it and to the baseline in paired
+ * rounds, after a warm-up of each: each round runs both back to back (the order reversed every
+ * other round, so neither always follows the other's garbage or cache state) and reads each
+ * server's CPU around its own run only. Load that drifts over the run then moves both sides of a
+ * round alike, and a round that caught a collection or a neighbour's burst is one of many.
  */
 export async function compare(
   client: RawReplay,
   subject: Side,
   base: Side,
   spec: Omit<ReplaySpec, "port" | "signPort" | "requests">,
-  opts: { requests: number; rounds: number; warmup: number },
+  opts: { perRound: number; rounds: number; warmup: number },
 ): Promise<Compared> {
   const sides = [subject, base];
   const run = (side: Side, requests: number) =>
     client.run({ ...spec, port: side.port, signPort: subject.port, requests });
   for (const side of sides) await run(side, opts.warmup);
   const totals = sides.map(() => ({
+    rounds: [] as number[],
     us: 0,
     count: 0,
     errors: 0,
     seconds: 0,
     firstError: undefined as string | undefined,
   }));
-  const per = Math.ceil(opts.requests / opts.rounds);
   for (let r = 0; r < opts.rounds; r++) {
-    // Alternate which goes first, so neither always follows the other's garbage or cache state.
     const order = r % 2 === 0 ? [0, 1] : [1, 0];
     for (const i of order) {
       const side = sides[i]!;
       const cpu = cpuUsOf(side.pid);
-      const m = await run(side, per);
+      const m = await run(side, opts.perRound);
+      const used = cpuUsOf(side.pid) - cpu;
       const t = totals[i]!;
-      t.us += cpuUsOf(side.pid) - cpu;
+      t.rounds.push(used / Math.max(1, m.count + m.errors));
+      t.us += used;
       t.count += m.count;
       t.errors += m.errors;
       t.seconds += m.seconds;
@@ -222,8 +247,10 @@ export async function compare(
   }
   const [mine, theirs] = totals as [(typeof totals)[0], (typeof totals)[0]];
   return {
-    us: mine.us / Math.max(1, mine.count + mine.errors),
-    baseUs: theirs.us / Math.max(1, theirs.count + theirs.errors),
+    us: mine.rounds,
+    baseUs: theirs.rounds,
+    pooledUs: mine.us / Math.max(1, mine.count + mine.errors),
+    basePooledUs: theirs.us / Math.max(1, theirs.count + theirs.errors),
     count: mine.count,
     baseCount: theirs.count,
     errors: mine.errors + theirs.errors,

@@ -11,7 +11,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PAIRED_RATIO_CASE } from "./goals.js";
-import { median as sortedMedian } from "./measure.js";
+import { percentile, median as sortedMedian } from "./measure.js";
 
 export interface Row {
   case: string;
@@ -221,7 +221,8 @@ export async function cpuPerConnectionRounds(
     r.value = Math.round(median(seen[i]!));
     r.note = `median of ${seen[i]!.length} rounds of ${roundMs} ms after a warm-up round: ${seen[i]!.map((v) => Math.round(v)).join(", ")} µs`;
   }
-  const [q1, q3] = [quantile(ratios, 0.25), quantile(ratios, 0.75)];
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const [q1, q3] = [percentile(sorted, 25), percentile(sorted, 75)];
   rows.push({
     case: PAIRED_RATIO_CASE,
     via: subject,
@@ -234,10 +235,6 @@ export async function cpuPerConnectionRounds(
 }
 
 const CPU_CASE = "proxy CPU per connection";
-const quantile = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) * q)]!;
-};
 const median = (xs: number[]) => sortedMedian([...xs].sort((a, b) => a - b));
 
 const STREAM_CASES = [
@@ -670,6 +667,8 @@ async function loadGenerator(warmupMs: number): Promise<void> {
       const pairs: number[] = [];
       let first = Number.NaN;
       const deadline = performance.now() + durationMs;
+      // The lower of the two values around measure.ts percentile's rank: this source is
+      // serialised into the child, so it cannot import it.
       const pct = (xs: number[], p: number) => Math.round((xs[Math.floor((xs.length - 1) * p)] ?? 0) * 1000);
       const next = (i: number) => {
         if (performance.now() >= deadline) {
