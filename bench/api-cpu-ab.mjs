@@ -4,7 +4,7 @@
  * its own state (same seeding), server and SDK-signed raw requests in this one process, and rounds
  * alternate between the builds (order reversed every other round).
  *
- *   node bench/api-cpu-ab.mjs SIZE CASE FRESH(0|1) loop|sock|proc ROUNDS N DIR...
+ *   node bench/api-cpu-ab.mjs SIZE CASE[,CASE…] FRESH(0|1) loop|sock|proc ROUNDS N DIR...
  *
  * `loop`: the edge's parse and dispatchAws, no socket (the code the edge and dispatch own).
  * `sock`: raw requests over 4 keep-alive connections to the build's server; the client runs in
@@ -17,7 +17,8 @@
  * DescribeSubnets vpc-id filter; `sgs` DescribeSecurityGroups vpc-id and group-name filters (the
  * last three over api-cpu.ts's wide VPC: 50 VPCs tagged, 50 subnets and groups in one VPC).
  * FRESH=1: each request a different MaxResults (900 of them, cycled across rounds: more than the
- * prepared answers keep, so none repeats), as bench/api-cpu.ts's "new read" rows.
+ * prepared answers keep, so none repeats), as bench/api-cpu.ts's "new read" rows. Several cases
+ * (comma-separated) share each build's state and server: a round runs every case on every build.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -25,8 +26,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { signAll } from "./raw-replay.mjs";
 
-const [size, kase, fresh, mode, rounds, n, ...dirs] = process.argv.slice(2);
+const [size, kaseList, fresh, mode, rounds, n, ...dirs] = process.argv.slice(2);
 const N = Number(n);
+const kases = kaseList.split(",");
 
 async function setup(dir) {
   const imp = (p) => import(join(dir, "dist", p));
@@ -77,19 +79,31 @@ async function setup(dir) {
       },
     ],
   };
-  const [command, input] = cases[kase];
-  const inputs =
-    fresh === "1" ? Array.from({ length: 900 }, (_, i) => ({ ...input, MaxResults: 51 + i })) : [input];
-  // The bytes the SDK would send, captured as bench/raw-replay.mjs captures them.
-  const reqs = await signAll({ host: "127.0.0.1", port, command, inputs });
+  const perCase = {};
+  for (const kase of kases) {
+    const [command, input] = cases[kase];
+    const inputs =
+      fresh === "1" ? Array.from({ length: 900 }, (_, i) => ({ ...input, MaxResults: 51 + i })) : [input];
+    // The bytes the SDK would send, captured as bench/raw-replay.mjs captures them.
+    const reqs = await signAll({ host: "127.0.0.1", port, command, inputs });
+    perCase[kase] = {
+      dir,
+      port,
+      reqs,
+      spec: { host: "127.0.0.1", port, command, inputs },
+      at: 0,
+      edge,
+      dispatch,
+      opts,
+    };
+  }
   const close = async () => {
     srv.closeAllConnections();
     await new Promise((resolve) => srv.close(resolve));
     store.close();
     rmSync(home, { recursive: true, force: true });
   };
-  const spec = { host: "127.0.0.1", port, command, inputs };
-  return { dir, port, reqs, spec, at: 0, edge, dispatch, opts, close };
+  return { dir, perCase, close };
 }
 
 /** bench/api-cpu.ts's seedWide, with the build's own modules: its wide VPC's ID. */
@@ -185,18 +199,26 @@ const builds = [];
 for (const dir of dirs) builds.push(await setup(dir));
 const roundOf = { loop: loopRound, sock: sockRound, proc: procRound };
 const run = (b, count) => roundOf[mode](b, count);
-for (const b of builds) for (let w = 0; w < 2; w++) await run(b, N);
-const us = builds.map(() => []);
-for (let r = 0; r < Number(rounds); r++) {
-  const order = builds.map((_, k) => k);
-  if (r % 2 === 1) order.reverse();
-  for (const k of order) us[k].push(await run(builds[k], N));
-}
+for (const kase of kases) for (const b of builds) for (let w = 0; w < 2; w++) await run(b.perCase[kase], N);
+const us = Object.fromEntries(kases.map((kase) => [kase, builds.map(() => [])]));
+for (let r = 0; r < Number(rounds); r++)
+  for (const kase of kases) {
+    const order = builds.map((_, k) => k);
+    if (r % 2 === 1) order.reverse();
+    for (const k of order) us[kase][k].push(await run(builds[k].perCase[kase], N));
+  }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-for (const [k, b] of builds.entries())
-  console.log(
-    `${b.dir}: median ${median(us[k]).toFixed(1)} µs; rounds ${us[k].map((x) => x.toFixed(1)).join(" ")}`,
-  );
+for (const kase of kases) {
+  for (const [k, b] of builds.entries())
+    console.log(
+      `${kase} ${b.dir}: median ${median(us[kase][k]).toFixed(1)} µs; rounds ${us[kase][k].map((x) => x.toFixed(1)).join(" ")}`,
+    );
+  // Paired: each round's ratio of every build to the first, then their median.
+  for (let k = 1; k < builds.length; k++)
+    console.log(
+      `${kase} ${builds[k].dir} ÷ ${builds[0].dir}: median of paired ratios ${median(us[kase][k].map((x, r) => x / us[kase][0][r])).toFixed(3)}`,
+    );
+}
 console.log(
   `load average ${loadavg()
     .map((x) => x.toFixed(2))

@@ -151,11 +151,18 @@ export function pinnedBy(input: DescribeInput, filter: string, ids?: readonly st
   return v?.length === 1 && !/[*?\\]/.test(v[0]!) ? v[0] : undefined;
 }
 
+/** What a Describe reads: the objects to consider, and the filter whose index bucket they are. */
+export interface Candidates<T> {
+  readonly items: Iterable<T>;
+  /** The filter every item holds the one value of (`describe`'s `pinned`), or undefined: a scan. */
+  readonly pinned?: string;
+}
+
 /**
  * Every object of `kind` a Describe must consider: an index bucket when one of `indexed`
- * (filter name → indexed field) pins a value, else the whole table. The other filters still run
- * over the result (the pinned one too, unless `describe` is told it is `pinned`), so the answer
- * is the one a scan gives, in the same order.
+ * (filter name → indexed field) pins a value, else the bucket of a `tag:KEY` filter's one value
+ * when the kind's tags are indexed, else the whole table. The other filters still run over the
+ * items (`describe` skips the pinned one), so the answer is the one a scan gives, in its order.
  */
 export function candidates<K extends Kind>(
   tx: Tx,
@@ -163,18 +170,16 @@ export function candidates<K extends Kind>(
   input: DescribeInput,
   indexed: Record<string, string>,
   ids?: readonly string[],
-): Iterable<Kinds[K]> {
-  const filter = pinnedFilter(input, indexed, ids);
-  if (filter === undefined) return tx.all(kind);
-  return tx.where(kind, indexed[filter]!, pinnedBy(input, filter, ids));
-}
-
-/** The filter `candidates` reads an index bucket of (same arguments), or undefined: a scan. */
-export function pinnedFilter(
-  input: DescribeInput,
-  indexed: Record<string, string>,
-  ids?: readonly string[],
-): string | undefined {
-  for (const filter in indexed) if (pinnedBy(input, filter, ids) !== undefined) return filter;
-  return undefined;
+): Candidates<Kinds[K]> {
+  if (ids?.length || !input.Filters?.length) return { items: tx.all(kind) };
+  for (const filter in indexed) {
+    const value = pinnedBy(input, filter);
+    if (value !== undefined) return { items: tx.where(kind, indexed[filter]!, value), pinned: filter };
+  }
+  if (tx.state.tagIndexed(kind))
+    for (const f of input.Filters) {
+      const value = f.Name?.startsWith("tag:") ? pinnedBy(input, f.Name) : undefined;
+      if (value !== undefined) return { items: tx.tagged(kind, f.Name!.slice(4), value), pinned: f.Name };
+    }
+  return { items: tx.all(kind) };
 }

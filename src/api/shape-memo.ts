@@ -1,4 +1,5 @@
 import type { State, Tx } from "../cloud/state.js";
+import { keepingXml } from "./protocols/xml.js";
 
 /**
  * Output shapes built once per state version. A Describe that lists fifty endpoints builds fifty
@@ -9,8 +10,9 @@ import type { State, Tx } from "../cloud/state.js";
  *
  * Only for shape functions that read nothing but the transaction and the object (not the
  * caller, not the clock). A transaction that has written builds afresh (its reads are not the
- * committed version). Shapes come back deep-frozen, which lets the XML encoder keep the text of
- * each one (protocols/xml.ts) and makes a caller that would edit a shared shape fail loudly.
+ * committed version). Shapes come back deep-frozen and marked for the XML encoder to keep the
+ * text of each one with it (`keepingXml`), which makes a caller that would edit a shared shape
+ * fail loudly.
  */
 export function perVersion<T extends object, S extends object>(
   shape: (tx: Tx, value: T) => S,
@@ -27,17 +29,9 @@ export function perVersion<T extends object, S extends object>(
     }
     let s = built.get(value);
     if (s === undefined) {
-      s = deepFreeze(shape(tx, value));
+      s = keepingXml(shape(tx, value));
       built.set(value, s);
     }
     return s;
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

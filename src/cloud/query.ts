@@ -94,7 +94,11 @@ function readerFor<T>(
 ): (item: T) => FieldValue {
   if (tagsOf && name.startsWith("tag:")) {
     const key = name.slice(4);
-    return (item) => tagsOf(item)[key];
+    // Own tags only: a key such as `constructor` must not read Object's prototype.
+    return (item) => {
+      const tags = tagsOf(item);
+      return Object.hasOwn(tags, key) ? tags[key] : undefined;
+    };
   }
   if (tagsOf && name === "tag-key") return (item) => Object.keys(tagsOf(item));
   if (tagsOf && name === "tag-value") return (item) => Object.values(tagsOf(item));

@@ -36,7 +36,29 @@ const INDEXED: Partial<Record<Kind, readonly string[]>> = {
   securityGroup: ["vpcId"],
 };
 
-/** kind → field → value → (id → object), in the order objects entered the bucket. */
+/**
+ * The kinds whose tags are indexed too (tag key and value → objects): a Describe with a
+ * `tag:KEY` filter of one value reads that bucket instead of every object of the kind.
+ */
+const TAGGED: ReadonlySet<Kind> = new Set<Kind>(["vpc", "subnet", "securityGroup", "eni"]);
+
+/** The pseudo-field the tag index is kept under, beside the indexed fields of its kind. */
+const TAGS = "\0tags";
+
+/** A tag's key in the tag index: unambiguous whatever the key and value hold. */
+const tagSlot = (key: string, value: string) => `${key.length}:${key}=${value}`;
+
+/** An object's tags as an own-property record (objects without tags have none). */
+const tagsOf = (obj: unknown): Record<string, string> | undefined =>
+  (obj as { tags?: Record<string, string> }).tags;
+
+/** Whether `obj` carries tag `key` with `value` (own tags only, never Object's prototype). */
+export function hasTag(obj: unknown, key: string, value: string): boolean {
+  const tags = tagsOf(obj);
+  return tags !== undefined && Object.hasOwn(tags, key) && tags[key] === value;
+}
+
+/** kind → field → value → (id → object), in table order (see `unsorted`). */
 type Buckets = Map<string, Map<unknown, Map<string, unknown>>>;
 
 /**
@@ -48,6 +70,12 @@ export class State {
   private readonly tables = new Map<Kind, Map<string, unknown>>();
   private readonly listeners = new Set<CommitListener>();
   private readonly indexes = new Map<Kind, Buckets>();
+  /**
+   * Buckets an object joined after it entered its table (a retag, a move): they may no longer
+   * list in table order, which `where` must (a scan's order). Put back in order on their next
+   * read, by one scan of the table; an object new to the table joins at the end, in order.
+   */
+  private readonly unsorted = new Set<Map<string, unknown>>();
   private _version = 0;
 
   constructor(private readonly persistence?: Persistence) {}
@@ -79,12 +107,37 @@ export class State {
     return INDEXED[kind]?.includes(field) ?? false;
   }
 
+  /** Whether `kind` keeps an index of its tags (then `tagged` reads a bucket, not the table). */
+  tagIndexed(kind: Kind): boolean {
+    return TAGGED.has(kind);
+  }
+
   /** Every object of `kind` whose `field` is `value`: a bucket when indexed, else a scan. */
   where<K extends Kind>(kind: K, field: string, value: unknown): Iterable<Kinds[K]> {
     if (!this.indexed(kind, field))
       return [...this.all(kind)].filter((v) => (v as unknown as Record<string, unknown>)[field] === value);
+    return this.bucket(kind, field, value, (v) => (v as Record<string, unknown>)[field] === value);
+  }
+
+  /** Every object of `kind` tagged `key` = `value`, in table order: a bucket when indexed, else a scan. */
+  tagged<K extends Kind>(kind: K, key: string, value: string): Iterable<Kinds[K]> {
+    if (!TAGGED.has(kind)) return [...this.all(kind)].filter((v) => hasTag(v, key, value));
+    return this.bucket(kind, TAGS, tagSlot(key, value), (v) => hasTag(v, key, value));
+  }
+
+  private bucket<K extends Kind>(
+    kind: K,
+    field: string,
+    value: unknown,
+    holds: (v: unknown) => boolean,
+  ): Iterable<Kinds[K]> {
     const bucket = this.indexes.get(kind)?.get(field)?.get(value);
-    return (bucket?.values() ?? []) as Iterable<Kinds[K]>;
+    if (bucket === undefined) return [];
+    if (this.unsorted.delete(bucket)) {
+      bucket.clear();
+      for (const [id, v] of this.table(kind)) if (holds(v)) bucket.set(id, v);
+    }
+    return bucket.values() as Iterable<Kinds[K]>;
   }
 
   /** Runs `fn` against a transaction; commits its writes if it returns, drops them if it throws. */
@@ -189,34 +242,72 @@ export class State {
   private set(kind: Kind, id: string, value: unknown): void {
     const table = this.table(kind);
     const fields = INDEXED[kind];
-    if (fields) {
-      const before = table.get(id) as Record<string, unknown> | undefined;
-      const after = value as Record<string, unknown>;
-      const buckets = this.buckets(kind);
-      table.set(id, value);
-      for (const f of fields) {
-        if (before && before[f] !== after[f]) {
-          // A move keeps its place in the table, so the bucket it joins is rebuilt in table
-          // order: `where` must list what a scan lists, in the scan's order. No kind moves today.
-          dropFrom(buckets, f, before[f], id);
-          const bucket = bucketOf(buckets, f, after[f]);
-          bucket.clear();
-          for (const [k, v] of table) if ((v as Record<string, unknown>)[f] === after[f]) bucket.set(k, v);
-        } else bucketOf(buckets, f, after[f]).set(id, value);
-      }
-    }
+    const tagged = TAGGED.has(kind);
+    const before =
+      fields === undefined && !tagged ? undefined : (table.get(id) as Record<string, unknown> | undefined);
     table.set(id, value);
+    if (fields === undefined && !tagged) return;
+    const after = value as Record<string, unknown>;
+    const buckets = this.buckets(kind);
+    // An object already in the table keeps its place there: a bucket it joins now may list it
+    // out of table order.
+    const late = before !== undefined;
+    if (fields)
+      for (const f of fields) {
+        if (late && before[f] !== after[f]) this.drop(buckets, f, before[f], id);
+        this.join(buckets, f, after[f], id, value, late);
+      }
+    if (!tagged) return;
+    const was = late ? tagsOf(before) : undefined;
+    const now = tagsOf(after);
+    if (was !== undefined && was !== now)
+      for (const k of Object.keys(was))
+        if (now === undefined || !Object.hasOwn(now, k) || now[k] !== was[k])
+          this.drop(buckets, TAGS, tagSlot(k, was[k]!), id);
+    if (now !== undefined)
+      for (const k of Object.keys(now)) this.join(buckets, TAGS, tagSlot(k, now[k]!), id, value, late);
   }
 
   private remove(kind: Kind, id: string): void {
     const table = this.table(kind);
-    const fields = INDEXED[kind];
     const before = table.get(id) as Record<string, unknown> | undefined;
-    if (fields && before) {
-      const buckets = this.buckets(kind);
-      for (const f of fields) dropFrom(buckets, f, before[f], id);
-    }
     table.delete(id);
+    if (before === undefined || (INDEXED[kind] === undefined && !TAGGED.has(kind))) return;
+    const buckets = this.buckets(kind);
+    for (const f of INDEXED[kind] ?? []) this.drop(buckets, f, before[f], id);
+    const tags = TAGGED.has(kind) ? tagsOf(before) : undefined;
+    if (tags !== undefined)
+      for (const k of Object.keys(tags)) this.drop(buckets, TAGS, tagSlot(k, tags[k]!), id);
+  }
+
+  /** Files `value` in its bucket: in place if there already, else at the end (`late`: maybe out of order). */
+  private join(
+    buckets: Buckets,
+    field: string,
+    key: unknown,
+    id: string,
+    value: unknown,
+    late: boolean,
+  ): void {
+    let byKey = buckets.get(field);
+    if (!byKey) {
+      byKey = new Map();
+      buckets.set(field, byKey);
+    }
+    let bucket = byKey.get(key);
+    if (!bucket) {
+      bucket = new Map();
+      byKey.set(key, bucket);
+    }
+    if (late && bucket.size > 0 && !bucket.has(id)) this.unsorted.add(bucket);
+    bucket.set(id, value);
+  }
+
+  private drop(buckets: Buckets, field: string, key: unknown, id: string): void {
+    const bucket = buckets.get(field)?.get(key);
+    if (bucket === undefined || !bucket.delete(id) || bucket.size > 0) return;
+    buckets.get(field)!.delete(key);
+    this.unsorted.delete(bucket);
   }
 
   private buckets(kind: Kind): Buckets {
@@ -236,26 +327,6 @@ export class State {
     }
     return t;
   }
-}
-
-function bucketOf(buckets: Buckets, field: string, value: unknown): Map<string, unknown> {
-  let byValue = buckets.get(field);
-  if (!byValue) {
-    byValue = new Map();
-    buckets.set(field, byValue);
-  }
-  let bucket = byValue.get(value);
-  if (!bucket) {
-    bucket = new Map();
-    byValue.set(value, bucket);
-  }
-  return bucket;
-}
-
-function dropFrom(buckets: Buckets, field: string, value: unknown, id: string): void {
-  const bucket = buckets.get(field)?.get(value);
-  bucket?.delete(id);
-  if (bucket?.size === 0) buckets.get(field)!.delete(value);
 }
 
 const DELETED = Symbol("deleted");
@@ -301,21 +372,25 @@ export class Tx {
     const w = this.writes.get(kind);
     return w === undefined
       ? (this.state.where(kind, field, value)[Symbol.iterator]() as IterableIterator<Kinds[K]>)
-      : this.whereWith(kind, field, value, w);
+      : this.withWrites(
+          this.state.where(kind, field, value),
+          w,
+          (v) => (v as Record<string, unknown>)[field] === value,
+        );
   }
 
-  private *whereWith<K extends Kind>(
-    kind: K,
-    field: string,
-    value: unknown,
-    w: Map<string, unknown>,
-  ): IterableIterator<Kinds[K]> {
-    for (const v of this.state.where(kind, field, value)) {
-      const id = (v as { id: string }).id;
-      if (!w.has(id)) yield v;
-    }
-    for (const v of w.values())
-      if (v !== DELETED && (v as Record<string, unknown>)[field] === value) yield v as Kinds[K];
+  /** Every object of `kind` tagged `key` = `value`, this transaction's writes included (see TAGGED). */
+  tagged<K extends Kind>(kind: K, key: string, value: string): IterableIterator<Kinds[K]> {
+    const w = this.writes.get(kind);
+    return w === undefined
+      ? (this.state.tagged(kind, key, value)[Symbol.iterator]() as IterableIterator<Kinds[K]>)
+      : this.withWrites(this.state.tagged(kind, key, value), w, (v) => hasTag(v, key, value));
+  }
+
+  /** What `all` then a filter by `holds` lists, from the State's answer for the same filter. */
+  private *withWrites<T>(committed: Iterable<T>, w: Map<string, unknown>, holds: (v: unknown) => boolean) {
+    for (const v of committed) if (!w.has((v as { id: string }).id)) yield v;
+    for (const v of w.values()) if (v !== DELETED && holds(v)) yield v as T;
   }
 
   /** Inserts or replaces an object (by its `id`). */

@@ -23,13 +23,6 @@ export function getVpc(tx: Tx, ctx: Ctx, id: string | undefined): Vpc {
   return vpc;
 }
 
-export function vpcsOf(tx: Tx, ctx: Ctx): Vpc[] {
-  ensureRegion(tx, ctx);
-  const out: Vpc[] = [];
-  for (const v of tx.all("vpc")) if (v.accountId === ctx.accountId && v.region === ctx.region) out.push(v);
-  return out;
-}
-
 function checkVpcCidr(cidr: string | undefined): void {
   if (cidr === undefined)
     throw new AwsError("MissingParameter", "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");

@@ -4,6 +4,7 @@ import {
   CreateTagsCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
+  DeleteTagsCommand,
   DeleteVpcCommand,
   DeleteVpcEndpointsCommand,
   DescribeNetworkInterfacesCommand,
@@ -216,5 +217,103 @@ describe("DescribeVpcs after each change (the caller's VPCs read once per versio
     await ec2.send(new DeleteVpcCommand({ VpcId: id }));
     expect(await listed()).toEqual(before);
     expect(await tagged()).toEqual([]);
+  });
+});
+
+type TagList = { Key?: string; Value?: string }[];
+/** Network interfaces list their tags as `TagSet`, the others as `Tags`. */
+type Tagged = { Tags?: TagList; TagSet?: TagList };
+
+/** Each Describe's IDs for `filters`, in answer order: VPCs, subnets, groups, ENIs. */
+async function listed(filters?: Filter[]) {
+  const [vpcs, subnets, groups, enis] = await Promise.all([
+    ec2.send(new DescribeVpcsCommand({ Filters: filters })),
+    ec2.send(new DescribeSubnetsCommand({ Filters: filters })),
+    ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters })),
+    ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters })),
+  ]);
+  return {
+    vpcs: vpcs.Vpcs!,
+    subnets: subnets.Subnets!,
+    groups: groups.SecurityGroups!,
+    enis: enis.NetworkInterfaces!,
+  };
+}
+
+/** What a scan selects for tag `key` = `value`: the unfiltered answers, filtered here, in their order. */
+async function scanned(key: string, value: string) {
+  const all = await listed();
+  const has = (x: Tagged) => (x.Tags ?? x.TagSet ?? []).some((t) => t.Key === key && t.Value === value);
+  return {
+    vpcs: all.vpcs.filter(has).map((x) => x.VpcId),
+    subnets: all.subnets.filter(has).map((x) => x.SubnetId),
+    groups: all.groups.filter(has).map((x) => x.GroupId),
+    enis: all.enis.filter(has).map((x) => x.NetworkInterfaceId),
+  };
+}
+
+async function byTag(key: string, value: string, ...more: Filter[]) {
+  const got = await listed([{ Name: `tag:${key}`, Values: [value] }, ...more]);
+  return {
+    vpcs: got.vpcs.map((x) => x.VpcId),
+    subnets: got.subnets.map((x) => x.SubnetId),
+    groups: got.groups.map((x) => x.GroupId),
+    enis: got.enis.map((x) => x.NetworkInterfaceId),
+  };
+}
+
+describe("Describes pinned by one tag:KEY value (read from the tag index)", () => {
+  it("answer what a scan selects, in its order, through tags, retags, untags and deletes", async () => {
+    const c = await makeVpc(ec2, { cidr: "10.51.0.0/16" });
+    const extra = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.52.0.0/16" }))).Vpc!.VpcId!;
+    await stsEndpoint(c);
+    const eni = (await listed([vpcId(c.vpcId)])).enis[0]!.NetworkInterfaceId!;
+    const [s1, s2, s3] = ["us-east-1a", "us-east-1b", "us-east-1c"].map((az) => c.subnets[az]!);
+    const tag = (ids: string[], Value: string) =>
+      ec2.send(new CreateTagsCommand({ Resources: ids, Tags: [{ Key: "pin", Value }] }));
+    const expectScan = async (value: string) =>
+      expect(await byTag("pin", value)).toEqual(await scanned("pin", value));
+
+    // Newest first: each object joins its bucket out of creation order; the answer is the scan's.
+    await tag([extra, s3, eni], "x");
+    expect(await byTag("pin", "x")).toEqual({ vpcs: [extra], subnets: [s3], groups: [], enis: [eni] });
+    await tag([c.vpcId, s1, c.defaultSg], "x");
+    await expectScan("x");
+    expect((await byTag("pin", "x")).vpcs).toEqual([c.vpcId, extra]);
+    expect((await byTag("pin", "x")).subnets).toEqual([s1, s3]);
+    // A retag moves each to its new value's answer in the very next request.
+    await tag([s1, c.vpcId], "y");
+    expect((await byTag("pin", "x")).subnets).toEqual([s3]);
+    expect((await byTag("pin", "y")).subnets).toEqual([s1]);
+    expect((await byTag("pin", "y")).vpcs).toEqual([c.vpcId]);
+    await expectScan("x");
+    await expectScan("y");
+    // Another tag beside it changes nothing; removing it (or the pinned tag) does.
+    await ec2.send(new CreateTagsCommand({ Resources: [s2, s3], Tags: [{ Key: "other", Value: "x" }] }));
+    expect((await byTag("pin", "x")).subnets).toEqual([s3]);
+    await ec2.send(new DeleteTagsCommand({ Resources: [s3, eni], Tags: [{ Key: "pin" }] }));
+    expect(await byTag("pin", "x")).toEqual({ vpcs: [extra], subnets: [], groups: [c.defaultSg], enis: [] });
+    await expectScan("x");
+    // The other filters still run, a second filter of the pinned name included.
+    const inAz = (az: string) =>
+      ec2.send(
+        new DescribeSubnetsCommand({
+          Filters: [
+            { Name: "tag:pin", Values: ["y"] },
+            { Name: "availability-zone", Values: [az] },
+          ],
+        }),
+      );
+    expect((await inAz("us-east-1b")).Subnets).toEqual([]);
+    expect((await inAz("us-east-1a")).Subnets!.map((x) => x.SubnetId)).toEqual([s1]);
+    expect((await byTag("pin", "y", { Name: "tag:pin", Values: ["y"] })).vpcs).toEqual([c.vpcId]);
+    // A deleted VPC leaves the answer at once.
+    await ec2.send(new DeleteVpcCommand({ VpcId: extra }));
+    expect((await byTag("pin", "x")).vpcs).toEqual([]);
+    await expectScan("x");
+    // Wildcards and two values are not pinned: the same answers through the scan.
+    const wild = await listed([{ Name: "tag:pin", Values: ["?"] }]);
+    expect(wild.vpcs.map((v) => v.VpcId)).toEqual([c.vpcId]);
+    expect(wild.groups.map((g) => g.GroupId)).toEqual([c.defaultSg]);
   });
 });

@@ -6,6 +6,7 @@ import {
   findOperation,
   type OperationSchema,
 } from "../../src/api/protocols/index.js";
+import { keepingXml } from "../../src/api/protocols/xml.js";
 import { AwsError } from "../../src/cloud/errors.js";
 import { sdkHarness } from "./sdk.js";
 
@@ -317,14 +318,8 @@ describe("awsQuery responses", () => {
   });
 });
 
-/** A value frozen all the way down, as api/shape-memo.ts hands out the shapes of a state version. */
-function frozen<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const v of Object.values(value)) frozen(v);
-    Object.freeze(value);
-  }
-  return value;
-}
+/** A value frozen all the way down and marked to keep its XML, as api/shape-memo.ts hands out shapes. */
+const frozen = <T extends object>(value: T): T => keepingXml(value);
 
 describe("query answers as bytes around the request ID", () => {
   const ID = "6f1c2a4e-0000-4000-8000-00000000abcd";
@@ -357,6 +352,16 @@ describe("query answers as bytes around the request ID", () => {
     expect(bytesOf(op("ec2", "DeleteVpc"), undefined, "ec2").toString("utf8")).toContain(
       `<requestId>${ID}</requestId><return>true</return>`,
     );
+  });
+
+  it("write a kept value under another element afresh: its text is kept for the first writer only", () => {
+    const one = frozen(vpcOf(7, "shared"));
+    const listed = bytesOf(op("ec2", "DescribeVpcs"), { Vpcs: [one] }, "ec2").toString("utf8");
+    const created = bytesOf(op("ec2", "CreateVpc"), { Vpc: one }, "ec2").toString("utf8");
+    expect(listed).toContain("<vpcSet><item><ownerId>123456789012</ownerId>");
+    expect(created).toContain("<vpc><ownerId>123456789012</ownerId>");
+    expect(created).toBe(textOf(op("ec2", "CreateVpc"), { Vpc: one }, "ec2").toString("utf8"));
+    expect(Object.isFrozen(one) && Object.isFrozen(one.Tags[0])).toBe(true);
   });
 
   it("show a changed item: the next version's shape is a new object with bytes of its own", () => {

@@ -5,15 +5,7 @@ import { instancePublicName, privateDnsName } from "../../cloud/instance-address
 import type { FilterFields } from "../../cloud/query.js";
 import type { Eni, Instance } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import {
-  candidates,
-  describe,
-  type HandlerTable,
-  need,
-  pinnedFilter,
-  specTags,
-  stateRead,
-} from "../handler.js";
+import { candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
 import { eniShape, instanceShape, instanceStateShape } from "./shapes.js";
 
 /** Terminated instances stay visible for an hour, as on AWS. */
@@ -163,13 +155,13 @@ export const instanceHandlers: HandlerTable = {
     ensureRegion(tx, ctx);
     const from = candidates(tx, "eni", input, ENI_INDEXED, input.NetworkInterfaceIds);
     const all: Eni[] = [];
-    for (const e of from) if (e.accountId === ctx.accountId && e.region === ctx.region) all.push(e);
+    for (const e of from.items) if (e.accountId === ctx.accountId && e.region === ctx.region) all.push(e);
     const page = describe(all, input, {
       ids: input.NetworkInterfaceIds,
       notFound: (id) =>
         new AwsError("InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id}' does not exist`),
       fields: eniFields,
-      pinned: pinnedFilter(input, ENI_INDEXED, input.NetworkInterfaceIds),
+      pinned: from.pinned,
     });
     return { NetworkInterfaces: page.items.map((e) => eniShape(tx, e)), NextToken: page.nextToken };
   }),

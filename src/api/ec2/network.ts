@@ -3,18 +3,9 @@ import * as igw from "../../cloud/internet-gateway.js";
 import type { FilterFields } from "../../cloud/query.js";
 import * as rt from "../../cloud/route-table.js";
 import * as subnet from "../../cloud/subnet.js";
-import type { InternetGateway, RouteTable, RouteTarget, Subnet, Vpc } from "../../cloud/types.js";
+import type { Kinds, RouteTarget, Vpc } from "../../cloud/types.js";
 import * as vpc from "../../cloud/vpc.js";
-import {
-  type Call,
-  candidates,
-  describe,
-  type HandlerTable,
-  need,
-  pinnedFilter,
-  specTags,
-  stateRead,
-} from "../handler.js";
+import { type Call, candidates, describe, type HandlerTable, need, specTags, stateRead } from "../handler.js";
 import { internetGatewayShape, listedVpcShape, routeTableShape, subnetShape, vpcShape } from "./shapes.js";
 
 /** The filter whose one value reads an index bucket of subnets: filter name → the field it reads. */
@@ -34,15 +25,25 @@ const vpcFields: FilterFields<Vpc> = {
   state: () => "available",
 };
 
-const mine = <T extends { accountId: string; region: string }>(
+/**
+ * The caller's objects of `kind` a Describe considers (the region made first: it may write the
+ * default VPC), read from an index bucket when a filter pins one (`candidates`).
+ */
+const mine = <K extends "vpc" | "subnet" | "routeTable" | "internetGateway">(
   { tx, ctx, input }: Call,
-  kind: "subnet" | "routeTable" | "internetGateway",
-) => {
+  kind: K,
+  indexed: Record<string, string>,
+  ids: readonly string[] | undefined,
+): { items: Kinds[K][]; pinned?: string } => {
   vpc.ensureRegion(tx, ctx);
-  const from =
-    kind === "subnet" ? candidates(tx, kind, input, SUBNET_INDEXED, input.SubnetIds) : tx.all(kind);
-  return [...from].filter((x) => x.accountId === ctx.accountId && x.region === ctx.region) as unknown as T[];
+  const from = candidates(tx, kind, input, indexed, ids);
+  const items: Kinds[K][] = [];
+  for (const x of from.items) if (x.accountId === ctx.accountId && x.region === ctx.region) items.push(x);
+  return { items, pinned: from.pinned };
 };
+
+/** No index by filter: a kind's tags may still pin (`candidates`). */
+const NO_FIELD = {};
 
 function routeTarget(input: Record<string, string | undefined>): RouteTarget | undefined {
   if (input.GatewayId) return { kind: "gateway", id: input.GatewayId };
@@ -72,11 +73,13 @@ export const networkHandlers: HandlerTable = {
     return {};
   },
   DescribeVpcs: stateRead((call) => {
-    const { tx, ctx, input } = call;
-    const page = describe(vpc.vpcsOf(tx, ctx), input, {
+    const { tx, input } = call;
+    const from = mine(call, "vpc", NO_FIELD, input.VpcIds);
+    const page = describe(from.items, input, {
       ids: input.VpcIds,
       notFound: (id) => new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`),
       fields: vpcFields,
+      pinned: from.pinned,
     });
     return { Vpcs: page.items.map((v) => listedVpcShape(tx, v)), NextToken: page.nextToken };
   }),
@@ -150,7 +153,8 @@ export const networkHandlers: HandlerTable = {
   },
   DescribeSubnets: stateRead((call) => {
     const { tx, input } = call;
-    const page = describe(mine<Subnet>(call, "subnet"), input, {
+    const from = mine(call, "subnet", SUBNET_INDEXED, input.SubnetIds);
+    const page = describe(from.items, input, {
       ids: input.SubnetIds,
       notFound: (id) => new AwsError("InvalidSubnetID.NotFound", `The subnet ID '${id}' does not exist`),
       fields: {
@@ -169,7 +173,7 @@ export const networkHandlers: HandlerTable = {
         "subnet-arn": (s) => `arn:aws:ec2:${s.region}:${s.accountId}:subnet/${s.id}`,
         "available-ip-address-count": (s) => String(subnet.availableIpCount(tx, s)),
       },
-      pinned: pinnedFilter(input, SUBNET_INDEXED, input.SubnetIds),
+      pinned: from.pinned,
     });
     return { Subnets: page.items.map((s) => subnetShape(tx, s)), NextToken: page.nextToken };
   }),
@@ -188,7 +192,7 @@ export const networkHandlers: HandlerTable = {
   },
   DescribeRouteTables: (call) => {
     const { input } = call;
-    const page = describe(mine<RouteTable>(call, "routeTable"), input, {
+    const page = describe(mine(call, "routeTable", NO_FIELD, input.RouteTableIds).items, input, {
       ids: input.RouteTableIds,
       notFound: (id) =>
         new AwsError("InvalidRouteTableID.NotFound", `The routeTable ID '${id}' does not exist`),
@@ -271,7 +275,7 @@ export const networkHandlers: HandlerTable = {
   },
   DescribeInternetGateways: (call) => {
     const { input } = call;
-    const page = describe(mine<InternetGateway>(call, "internetGateway"), input, {
+    const page = describe(mine(call, "internetGateway", NO_FIELD, input.InternetGatewayIds).items, input, {
       ids: input.InternetGatewayIds,
       notFound: (id) =>
         new AwsError("InvalidInternetGatewayID.NotFound", `The internetGateway ID '${id}' does not exist`),

@@ -4,15 +4,7 @@ import type { FilterFields } from "../../cloud/query.js";
 import * as sg from "../../cloud/security-group.js";
 import type { SecurityGroup, SgRule } from "../../cloud/types.js";
 import { ensureRegion } from "../../cloud/vpc.js";
-import {
-  type Call,
-  candidates,
-  describe,
-  type HandlerTable,
-  pinnedFilter,
-  specTags,
-  stateRead,
-} from "../handler.js";
+import { type Call, candidates, describe, type HandlerTable, specTags, stateRead } from "../handler.js";
 import { listedSecurityGroupShape, ruleShape, securityGroupShape } from "./shapes.js";
 
 function permissionsOf(input: {
@@ -156,13 +148,13 @@ export const securityGroupHandlers: HandlerTable = {
     ensureRegion(tx, ctx);
     const ids = [...(input.GroupIds ?? []), ...(input.GroupNames ?? [])];
     const from = candidates(tx, "securityGroup", input, GROUP_INDEXED, ids);
-    const all = [...from].filter((g) => g.accountId === ctx.accountId && g.region === ctx.region);
+    const all = [...from.items].filter((g) => g.accountId === ctx.accountId && g.region === ctx.region);
     const byName: string[] | undefined = input.GroupNames;
     const page = describe(byName?.length ? all.filter((g) => byName.includes(g.name)) : all, input, {
       ids: input.GroupIds,
       notFound: (id) => new AwsError("InvalidGroup.NotFound", `The security group '${id}' does not exist`),
       fields: groupFields,
-      pinned: pinnedFilter(input, GROUP_INDEXED, ids),
+      pinned: from.pinned,
     });
     return {
       SecurityGroups: page.items.map((g) => listedSecurityGroupShape(tx, g)),

@@ -319,6 +319,21 @@ export function decodeQuery(
   return finalize(root) as Record<string, unknown>;
 }
 
+/** An EC2 answer's bytes before its request ID, per operation (a pure function of it; never written to). */
+const ec2Heads = new WeakMap<OperationSchema, Buffer>();
+
+function ec2Head(op: OperationSchema): Buffer {
+  let head = ec2Heads.get(op);
+  if (head === undefined) {
+    head = Buffer.from(
+      `${XML_DECLARATION}<${op.name}Response xmlns="${xmlNamespaceOf(op.service)}"><requestId>`,
+      "utf8",
+    );
+    ec2Heads.set(op, head);
+  }
+  return head;
+}
+
 /** Output shape → the XML body of a successful response. */
 export function encodeQuery(
   op: OperationSchema,
@@ -362,7 +377,6 @@ export function encodeQuerySplit(
   flavor: QueryFlavor,
 ): { before: readonly Buffer[]; after: readonly Buffer[] } {
   const value = (output ?? {}) as Record<string, unknown>;
-  const ns = xmlNamespaceOf(op.service);
   const root = `${op.name}Response`;
   const out: XmlBytes = [];
   if (flavor === "ec2") {
@@ -370,11 +384,9 @@ export function encodeQuerySplit(
     if (op.output.unit) out.push("<return>true</return>");
     else writeStructXmlBytes(op.output, value, out);
     out.push(`</${root}>`);
-    return {
-      before: [Buffer.from(`${XML_DECLARATION}<${root} xmlns="${ns}"><requestId>`, "utf8")],
-      after: xmlByteChunks(out),
-    };
+    return { before: [ec2Head(op)], after: xmlByteChunks(out) };
   }
+  const ns = xmlNamespaceOf(op.service);
   out.push(`<${root} xmlns="${ns}">`);
   if (!op.output.unit) {
     out.push(`<${op.name}Result>`);

@@ -236,13 +236,41 @@ function compileElement(shape: Shape, tag: string): Write {
   }
 }
 
+/**
+ * Where a value marked by `keepingXml` keeps its XML text (and that text's UTF-8 bytes once a
+ * byte sink asked for them): on the value itself, one property read per item instead of an
+ * integrity check and a map lookup. The first writer to write the value keeps it; another
+ * writer of the same value writes it afresh.
+ */
+const KEPT = Symbol("kept XML");
+
+interface KeptXml {
+  by?: Write;
+  text?: string;
+  bytes?: Buffer;
+}
+
+/**
+ * Deep-freezes `value` and lets the encoder keep its XML with it (api/shape-memo.ts: a shape per
+ * object and state version). It cannot change, so its text cannot go stale; the next commit's
+ * answer is made of new shapes and new texts, and nothing kept outlives its shape.
+ */
+export function keepingXml<T extends object>(value: T): T {
+  Object.defineProperty(value, KEPT, { value: {} satisfies KeptXml });
+  return deepFreeze(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function structWriter(shape: StructShape, tag: string): Write {
   const [open, empty, closeTag] = [`<${tag}>`, `<${tag}/>`, `</${tag}>`];
   let plan: StructPlan | undefined;
-  // The text of frozen values (deep-frozen shapes, api/shape-memo.ts), and its UTF-8 bytes once
-  // a byte sink asked for them: they cannot change. A shape is built per state version, so the
-  // next commit's answer is made of new shapes and new texts; nothing here outlives its shape.
-  const kept = new WeakMap<object, { readonly text: string; bytes?: Buffer }>();
   const write = (obj: Record<string, unknown>, out: Sink) => {
     plan ??= planOf(shape);
     const attrs = plan.attributes.length > 0 ? attributesOf(plan, obj) : "";
@@ -251,16 +279,16 @@ function structWriter(shape: StructShape, tag: string): Write {
     writeMembersOf(plan, obj, out);
     close(out, start, attrs === "" ? empty : `<${tag}${attrs}/>`, closeTag);
   };
-  return (v, out) => {
+  const writer: Write = (v, out) => {
     const obj = expectObject(v, tag);
-    if (!Object.isFrozen(obj)) return write(obj, out);
-    let k = kept.get(obj);
-    if (k === undefined) {
+    const k = (obj as { [KEPT]?: KeptXml })[KEPT];
+    if (k === undefined || (k.by !== undefined && k.by !== writer)) return write(obj, out);
+    if (k.text === undefined) {
       // Built in a sink of its own: text only, whatever `out` is.
       const parts: XmlParts = [];
       write(obj, parts);
-      k = { text: parts.join("") };
-      kept.set(obj, k);
+      k.text = parts.join("");
+      k.by = writer;
     }
     if (out !== byteSink) {
       out.push(k.text);
@@ -269,6 +297,7 @@ function structWriter(shape: StructShape, tag: string): Write {
     k.bytes ??= Buffer.from(k.text, "utf8");
     byteSink.push(k.bytes);
   };
+  return writer;
 }
 
 function listWriter(shape: ListShape, tag: string): Write {
