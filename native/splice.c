@@ -141,6 +141,11 @@ static int pump(flow_t *f) {
       else if (!draining && d->live) p[n++] = (struct pollfd){.fd = d->src, .events = POLLIN};
     }
     if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR) return errno;
+    // Consumed, or a stop request would keep the poll returning at once while the pipes drain.
+    uint64_t requests;
+    if ((p[0].revents & POLLIN) && read(f->wake, &requests, sizeof requests) < 0) {
+      /* EAGAIN: another turn of the loop reads it */
+    }
   }
 }
 
