@@ -1,5 +1,6 @@
 import { type Server, Socket, type SocketConstructorOpts } from "node:net";
 import { type IdleFlow, type IdleSweep, sharedIdleSweep } from "./idle-sweep.js";
+import { type Splicer, splicer } from "./splice.js";
 
 /** Why a relayed connection ended; reported once per connection. */
 export type CloseReason = "fin" | "reset" | "idle" | "upstream-error";
@@ -282,6 +283,8 @@ export class UpstreamReader {
   /** The buffer of each write not yet completed, oldest first (undefined for a copy). */
   private readonly order: (Slot | undefined)[] = [];
   private waiting = false;
+  /** The relay is handing this flow to the splice addon: read nothing, resume nothing. */
+  private held = false;
 
   /** Called by Node after each read (and once at connect) for the buffer of the next read. */
   readonly nextBuffer = (): Buffer => (this.ring ? this.ring[this.cur].buf : sharedReadBuffer);
@@ -300,11 +303,14 @@ export class UpstreamReader {
       dest.write(buf.subarray(0, n), this.onWritten);
       if (n < SMALL_READ_BYTES) this.retire();
       else this.cur ^= 1;
+      if (n === buf.length) relayOf(this.socket)?.offerSplice();
     } else {
       this.order.push(undefined);
       dest.write(Buffer.from(buf.subarray(0, n)), this.onWritten);
-      if (!ring && n === buf.length) this.ring = [newSlot(), newSlot()];
+      if (!ring && n === buf.length && !relayOf(this.socket)?.offerSplice())
+        this.ring = [newSlot(), newSlot()];
     }
+    if (this.held) return false;
     // Everything written went to the kernel at once, or the next buffer is free: read on. A copy
     // lends nothing, so copies only keep within the destination's buffer, as pipe() does: a
     // client's first bytes, written while the upstream still connects, do not stop its reads
@@ -324,10 +330,32 @@ export class UpstreamReader {
     // Writes complete in the order they were made.
     const slot = this.order.shift();
     if (slot && --slot.busy === 0 && slot.retired) release(slot);
+    if (this.held) {
+      if (this.order.length === 0) relayOf(this.socket)?.handOver();
+      return;
+    }
     if (!this.waiting || !this.ready()) return;
     this.waiting = false;
     if (!this.socket.destroyed) this.socket.resume();
   };
+
+  /** No write from this reader is pending. */
+  get idle(): boolean {
+    return this.order.length === 0;
+  }
+
+  /** Stops reading (for the splice hand-over); onRead returns false for a read in progress. */
+  hold(): void {
+    this.held = true;
+    if (!this.socket.readableEnded) this.socket.pause();
+  }
+
+  /** Reads again, into the shared buffer: a flow that goes bulk again gets its own buffers. */
+  unhold(): void {
+    this.held = false;
+    this.waiting = false;
+    if (!this.socket.destroyed && !this.socket.readableEnded) this.socket.resume();
+  }
 
   /** Leaves bulk mode: each buffer is free for another flow once no write points into it. */
   private retire(): void {
@@ -357,6 +385,33 @@ export class UpstreamReader {
 /** The relay a socket belongs to: its event listeners are shared functions that look it up here. */
 const RELAY = Symbol("relay");
 type RelaySocket = Socket & { [RELAY]?: Relay };
+
+const relayOf = (socket: Socket): Relay | undefined => (socket as RelaySocket)[RELAY];
+const readerOf = (socket: Socket | undefined): UpstreamReader | undefined =>
+  socket && (socket as ReaderSocket)[READER];
+const fdOf = (socket: Socket): number =>
+  (socket as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
+
+/** Flows the relay handed to the splice addon since the process started (tests, metrics). */
+export const relayStats = { splicedFlows: 0 };
+
+/** A flow's splice hand-over: waiting for pending writes, the addon's, or given back. */
+enum Splice {
+  Pending,
+  Active,
+  Over,
+}
+
+/** A flow offered to the splice addon (see Relay.offerSplice). */
+interface Spliced {
+  phase: Splice;
+  readonly addon: Splicer;
+  flow: object | undefined;
+  /** Bytes the addon read from the client and from the upstream. */
+  readonly counts: Float64Array;
+  /** close(false) came while the addon had the flow: finish it once the addon has drained. */
+  closeAfter: boolean;
+}
 
 /**
  * Relays bytes between an accepted client socket and an upstream, propagating FIN as FIN and
@@ -420,6 +475,8 @@ class Relay implements RelayHandle, IdleFlow {
   idleSince = 0;
   private reportedIn = 0;
   private reportedOut = 0;
+  /** undefined until a reader goes bulk, null if the flow was not handed to the addon then. */
+  private spliced: Spliced | null | undefined;
 
   constructor(
     readonly client: Socket,
@@ -438,13 +495,19 @@ class Relay implements RelayHandle, IdleFlow {
       return;
     }
     this.reason ??= "fin";
+    const spliced = this.spliced;
+    if (spliced?.phase === Splice.Active) {
+      spliced.closeAfter = true;
+      spliced.addon.stop(spliced.flow!, false);
+      return;
+    }
     this.client.destroySoon();
     this.upstream?.destroySoon();
   }
 
   report(): void {
-    const bytesIn = this.client.bytesRead;
-    const bytesOut = this.upstream?.bytesRead ?? 0;
+    const bytesIn = this.client.bytesRead + (this.spliced?.counts[0] ?? 0);
+    const bytesOut = (this.upstream?.bytesRead ?? 0) + (this.spliced?.counts[1] ?? 0);
     if (bytesIn > this.reportedIn) this.meter.bytesIn(bytesIn - this.reportedIn);
     if (bytesOut > this.reportedOut) this.meter.bytesOut(bytesOut - this.reportedOut);
     this.reportedIn = bytesIn;
@@ -452,11 +515,11 @@ class Relay implements RelayHandle, IdleFlow {
   }
 
   get bytesIn(): number {
-    return this.client.bytesRead - this.consumedIn;
+    return this.client.bytesRead + (this.spliced?.counts[0] ?? 0) - this.consumedIn;
   }
 
   get bytesOut(): number {
-    return this.upstream?.bytesRead ?? 0;
+    return (this.upstream?.bytesRead ?? 0) + (this.spliced?.counts[1] ?? 0);
   }
 
   get closedReason(): CloseReason | undefined {
@@ -464,7 +527,8 @@ class Relay implements RelayHandle, IdleFlow {
   }
 
   activity(): number {
-    return this.client.bytesRead + (this.upstream?.bytesRead ?? 0);
+    const spliced = this.spliced ? this.spliced.counts[0] + this.spliced.counts[1] : 0;
+    return this.client.bytesRead + (this.upstream?.bytesRead ?? 0) + spliced;
   }
 
   expire(): void {
@@ -473,16 +537,107 @@ class Relay implements RelayHandle, IdleFlow {
 
   resetBoth(why: CloseReason): void {
     this.reason ??= why;
+    this.abortSplice();
     resetSocket(this.client);
     if (this.upstream) resetSocket(this.upstream);
   }
 
+  /**
+   * The splice hand-over, offered by a reader that goes bulk. When the addon is there and both
+   * sockets are plain connected TCP sockets read by UpstreamReaders, both readers stop and, once
+   * no write of theirs is pending (handOver, from their write callbacks), the addon gets both
+   * directions. It gives the flow back at the first EOF (with every byte it read delivered), on
+   * a splice error, or when asked; JavaScript then reads on (and sees the EOF itself), resets,
+   * or closes, exactly as it would have without the addon. Returns whether the readers stopped.
+   */
+  offerSplice(): boolean {
+    // Offered at every full read until the upstream has connected; decided once then.
+    if (this.spliced !== undefined || !this.connected) return false;
+    const { client, upstream } = this;
+    const addon = readerOf(client) && readerOf(upstream) && this.open === 2 ? splicer() : undefined;
+    if (!addon || !spliceable(client) || !spliceable(upstream!) || liveDirections(client, upstream!) <= 0) {
+      this.spliced = null;
+      return false;
+    }
+    const counts = new Float64Array(2);
+    this.spliced = { phase: Splice.Pending, addon, flow: undefined, counts, closeAfter: false };
+    readerOf(client)!.hold();
+    readerOf(upstream)!.hold();
+    return true;
+  }
+
+  handOver(): void {
+    const { client, spliced } = this;
+    const upstream = this.upstream!;
+    const readers = [readerOf(client)!, readerOf(upstream)!];
+    if (spliced?.phase !== Splice.Pending || !readers[0].idle || !readers[1].idle) return;
+    spliced.phase = Splice.Over;
+    const quiet = client.writableLength === 0 && upstream.writableLength === 0;
+    const live = liveDirections(client, upstream);
+    if (quiet && live > 0 && this.open === 2 && spliceable(client) && spliceable(upstream)) {
+      try {
+        const done = (code: number) => this.spliceDone(code);
+        const { addon, counts } = spliced;
+        spliced.flow = addon.start(fdOf(client), fdOf(upstream), counts, done, live);
+        spliced.phase = Splice.Active;
+        relayStats.splicedFlows++;
+        return;
+      } catch (err) {
+        process.emitWarning(`privlink: splice not started, the relay copies (${(err as Error).message})`);
+      }
+    }
+    for (const reader of readers) reader.unhold();
+  }
+
+  /** The addon gave the flow back (see offerSplice): code 0 EOF, < 0 asked to, > 0 an errno. */
+  private spliceDone(code: number): void {
+    const spliced = this.spliced!;
+    if (spliced.phase !== Splice.Active) return;
+    spliced.phase = Splice.Over;
+    if (code > 0) {
+      this.resetBoth("reset");
+      return;
+    }
+    readerOf(this.client)!.unhold();
+    readerOf(this.upstream)!.unhold();
+    if (spliced.closeAfter) this.close(false);
+  }
+
+  /** Takes the flow back at once, dropping what the addon's pipes hold (a reset or a close). */
+  private abortSplice(): void {
+    const spliced = this.spliced;
+    if (spliced?.phase !== Splice.Active) return;
+    spliced.phase = Splice.Over;
+    spliced.addon.stop(spliced.flow!, true);
+  }
+
   sideClosed(): void {
+    // Closed by someone else while the addon has it: the addon's descriptors go now, so the
+    // connection ends as the closed socket says (its last descriptor was the addon's).
+    this.abortSplice();
     if (--this.open > 0) return;
     this.idle.delete(this);
     this.report();
     this.meter.closed(this.reason ?? "fin");
   }
+}
+
+/** A socket the addon may splice: open, with a descriptor of its own. */
+function spliceable(socket: Socket): boolean {
+  return !socket.destroyed && fdOf(socket) >= 0;
+}
+
+/**
+ * The directions the addon would carry (bit 1 the client's, bit 2 the upstream's): a direction
+ * whose FIN was already relayed (the other side's shutdown done) carries nothing; -1 while a
+ * FIN is on its way, when the flow cannot be handed over.
+ */
+function liveDirections(client: Socket, upstream: Socket): number {
+  const state = (from: Socket, to: Socket) =>
+    !from.readableEnded && !to.writableEnded ? 1 : from.readableEnded && to.writableFinished ? 0 : -1;
+  const up = state(client, upstream);
+  const down = state(upstream, client);
+  return up < 0 || down < 0 ? -1 : up | (down << 1);
 }
 
 function onClientError(this: RelaySocket): void {

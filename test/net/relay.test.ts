@@ -1,15 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
 import { V2ProxyProtocol } from "proxy-protocol-js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeProxyV2, encodeProxyV2 } from "../../src/net/proxy-v2.js";
 import {
   acceptForRelay,
   connectUpstream,
   relay,
+  relayStats,
   socketOptions,
   UpstreamReader,
 } from "../../src/net/relay.js";
+import { splicer, useSplice } from "../../src/net/splice.js";
 import {
   closedPort,
   collect,
@@ -72,15 +74,44 @@ async function sendBulk(socket: Socket, totalBytes: number): Promise<string> {
   return hash.digest("hex");
 }
 
+it.runIf(process.platform === "linux")("has the splice addon that npm ci builds", () => {
+  expect(splicer()).toBeDefined();
+});
+
+/**
+ * Runs the enclosing describe's tests with the splice path on or off; the function returned
+ * checks that the test's bulk flows went through the addon (`exactly` of them) or not at all.
+ */
+function withSplice(splice: boolean, exactly?: number): () => void {
+  beforeAll(() => useSplice(splice));
+  afterAll(() => useSplice(true));
+  let before = 0;
+  beforeEach(() => {
+    before = relayStats.splicedFlows;
+  });
+  return () => {
+    const spliced = relayStats.splicedFlows - before;
+    if (!splice) expect(spliced).toBe(0);
+    else if (exactly !== undefined) expect(spliced).toBe(exactly);
+    else expect(spliced).toBeGreaterThan(0);
+  };
+}
+
+/**
+ * Each variant runs every test below. With fast reads both ways the bulk flows go to the splice
+ * addon (src/net/splice.ts) unless `splice` is false; the bulk tests check which path ran.
+ */
 const variants = [
-  { name: "fast reads both ways (adopted client)", fastRead: true, adopt: true },
-  { name: "fast upstream reads", fastRead: true, adopt: false },
-  { name: "socket.pipe both ways", fastRead: false, adopt: false },
+  { name: "fast reads both ways (adopted client), spliced", fastRead: true, adopt: true, splice: true },
+  { name: "fast reads both ways (adopted client), copied", fastRead: true, adopt: true, splice: false },
+  { name: "fast upstream reads", fastRead: true, adopt: false, splice: false },
+  { name: "socket.pipe both ways", fastRead: false, adopt: false, splice: false },
 ];
-for (const { name, fastRead, adopt } of variants) {
+for (const { name, fastRead, adopt, splice } of variants) {
   describe(`relay, ${name}`, () => {
     const rig = (onUpstream: (socket: Socket) => void, opts: Parameters<typeof frontend>[1] = {}) =>
       rigWith(onUpstream, { ...opts, fastRead, adopt });
+    const expectPath = withSplice(splice);
 
     it("stops reading the client while the upstream does not read, then delivers it all", async () => {
       const upstreamSide: Socket[] = [];
@@ -105,6 +136,7 @@ for (const { name, fastRead, adopt } of variants) {
       expect(sha256(data)).toBe(sha256(Buffer.concat(Array(64).fill(chunk))));
       await received;
       expect(front.meters[0]!.bytesIn).toBe(64 << 20);
+      expectPath();
       await expectNoConnections(upstream, front);
     });
 
@@ -142,6 +174,7 @@ for (const { name, fastRead, adopt } of variants) {
       const got = await received;
       expect(got.data.toString()).toBe(`${mib << 20} ${digest}`);
       expect(front.meters[0]!.bytesIn).toBe(mib << 20);
+      expectPath();
       await expectNoConnections(upstream, front);
     });
 
@@ -158,6 +191,7 @@ for (const { name, fastRead, adopt } of variants) {
       const got = await received;
       expect(sha256(got.data)).toBe(sha256(payload));
       expect(front.meters[0]!.bytesOut).toBe(payload.length);
+      expectPath();
       await expectNoConnections(upstream, front);
     });
 
@@ -196,6 +230,7 @@ for (const { name, fastRead, adopt } of variants) {
       expect(sha256(all.subarray(0, all.length - 64))).toBe(digest);
       expect(front.meters[0] && (await front.meters[0].closed)).toBe("fin");
       expect(front.meters[0]!.bytesOut).toBe(all.length);
+      expectPath();
       await expectNoConnections(upstream, front);
     });
 
@@ -230,6 +265,7 @@ for (const { name, fastRead, adopt } of variants) {
       };
       for (const [got, sent] of await Promise.all(Array.from({ length: flows }, download)))
         expect(got).toBe(sent);
+      expectPath();
       await expectNoConnections(upstream, front);
     });
 
@@ -422,6 +458,179 @@ for (const { name, fastRead, adopt } of variants) {
       expect(front.meters.flatMap((m) => m.reasons).sort()).toEqual(
         [...Array(25).fill("fin"), ...Array(25).fill("reset")].sort(),
       );
+    });
+  });
+}
+
+/** Writes 1 MiB chunks with backpressure until the socket closes (bounded: 4 GiB). */
+function stream(socket: Socket): void {
+  const chunk = Buffer.alloc(1 << 20, 7);
+  socket.on("error", () => undefined);
+  const pump = (n: number): void => {
+    while (n < 4096 && !socket.destroyed && socket.write(chunk)) n++;
+    if (n < 4096 && !socket.destroyed) socket.once("drain", () => pump(n + 1));
+  };
+  pump(0);
+}
+
+/** Counts what a socket receives, and how it ended. */
+function tally(socket: Socket) {
+  const t = { bytes: 0, ended: false, error: undefined as string | undefined };
+  socket.on("data", (c: Buffer) => {
+    t.bytes += c.length;
+  });
+  socket.on("end", () => {
+    t.ended = true;
+  });
+  socket.on("error", (e: NodeJS.ErrnoException) => {
+    t.error = e.code;
+  });
+  const closed = new Promise<typeof t>((r) => socket.once("close", () => r(t)));
+  /** A FIN or the close: a half-open socket that got a FIN is closed here. */
+  const ended = new Promise<typeof t>((r) => {
+    socket.once("end", () => r(t));
+    socket.once("close", () => r(t));
+  }).then((t) => {
+    socket.destroy();
+    return t;
+  });
+  return { t, closed, ended };
+}
+
+// The same events in the middle of a bulk transfer, through the splice addon and through the
+// JavaScript copy: sockets must end the same way and the meter count the same bytes.
+for (const splice of [true, false]) {
+  describe(`relay, a bulk flow in flight, ${splice ? "spliced" : "copied"}`, () => {
+    const expectPath = withSplice(splice, 1);
+    const rig = (onUpstream: (socket: Socket) => void, idleTimeoutMs?: number) =>
+      rigWith(onUpstream, { fastRead: true, adopt: true, idleTimeoutMs });
+
+    /** A download the client reads until `bytes`, with the upstream's side and the client's tallies. */
+    async function download(bytes = 8 << 20, idleTimeoutMs?: number) {
+      const upstreamSide: ReturnType<typeof tally>[] = [];
+      const { upstream, front } = await rig((s) => {
+        upstreamSide.push(tally(s));
+        stream(s);
+      }, idleTimeoutMs);
+      const client = await dial(front.port);
+      const down = tally(client);
+      await eventually(() => down.t.bytes >= bytes);
+      expectPath();
+      return { upstream, front, client, down, up: upstreamSide[0]! };
+    }
+
+    it("a client's reset resets the upstream; every byte read is metered", async () => {
+      const { upstream, front, client, up } = await download();
+      client.resetAndDestroy();
+      expect((await up.closed).error).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("reset");
+      expect(front.meters[0]!.bytesOut).toBe(front.relays[0]!.bytesOut);
+      expect(front.meters[0]!.bytesOut).toBeGreaterThanOrEqual(8 << 20);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("an upstream's reset resets the client", async () => {
+      const upstreamSide: Socket[] = [];
+      const { upstream, front } = await rig((s) => {
+        upstreamSide.push(s);
+        let got = 0;
+        s.on("data", (c: Buffer) => {
+          got += c.length;
+          if (got >= 8 << 20 && !s.destroyed) s.resetAndDestroy();
+        });
+      });
+      const client = await dial(front.port);
+      const up = tally(client);
+      stream(client);
+      await eventually(() => upstreamSide.length === 1);
+      const t = await up.closed;
+      expect([t.ended, t.error]).toEqual([false, "ECONNRESET"]);
+      expect(await front.meters[0]!.closed).toBe("reset");
+      expect(front.meters[0]!.bytesIn).toBe(front.relays[0]!.bytesIn);
+      expect(front.meters[0]!.bytesIn).toBeGreaterThanOrEqual(8 << 20);
+      expectPath();
+      await expectNoConnections(upstream, front);
+    });
+
+    it("close(true) resets both sides", async () => {
+      const { upstream, front, down, up } = await download();
+      front.relays[0]!.close(true);
+      // A client with megabytes unread when the RST comes reads them and then an EOF (Linux).
+      const t = await down.ended;
+      expect(t.ended || t.error === "ECONNRESET").toBe(true);
+      expect((await up.closed).error).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("reset");
+      expect(front.meters[0]!.bytesOut).toBe(front.relays[0]!.bytesOut);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("close(false) ends the client with a FIN after what was read", async () => {
+      const { upstream, front, client, down, up } = await download();
+      front.relays[0]!.close(false);
+      const t = await down.ended;
+      expect([t.ended, t.error]).toEqual([true, undefined]);
+      client.destroy();
+      await up.closed;
+      expect(await front.meters[0]!.closed).toBe("fin");
+      // The relay read no more than it delivered, once it stopped.
+      expect(front.meters[0]!.bytesOut).toBe(front.relays[0]!.bytesOut);
+      expect(t.bytes).toBe(front.meters[0]!.bytesOut);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("reports live byte counts while bytes flow", async () => {
+      const { upstream, front, client, down } = await download();
+      const before = front.relays[0]!.bytesOut;
+      front.relays[0]!.report();
+      expect(front.meters[0]!.bytesOut).toBeGreaterThanOrEqual(before);
+      expect(front.meters[0]!.bytesOut).toBeGreaterThanOrEqual(8 << 20);
+      await eventually(() => down.t.bytes >= 16 << 20);
+      front.relays[0]!.report();
+      expect(front.meters[0]!.bytesOut).toBeGreaterThanOrEqual(16 << 20);
+      client.resetAndDestroy();
+      await front.meters[0]!.closed;
+      expect(front.meters[0]!.bytesOut).toBe(front.relays[0]!.bytesOut);
+      await expectNoConnections(upstream, front);
+    });
+
+    it("resets a flow that goes idle after a bulk transfer", async () => {
+      const upstreamSide: ReturnType<typeof tally>[] = [];
+      const payload = randomBytes(8 << 20);
+      const { upstream, front } = await rig((s) => {
+        upstreamSide.push(tally(s));
+        s.write(payload);
+      }, 200);
+      const client = await dial(front.port);
+      const down = tally(client);
+      const t = await down.closed;
+      expect([t.bytes, t.error]).toEqual([8 << 20, "ECONNRESET"]);
+      expect((await upstreamSide[0]!.closed).error).toBe("ECONNRESET");
+      expect(await front.meters[0]!.closed).toBe("idle");
+      expect(front.meters[0]!.bytesOut).toBe(8 << 20);
+      expectPath();
+      await expectNoConnections(upstream, front);
+    });
+
+    it("carries bulk both ways at once, each side half-closing", async () => {
+      const down = randomBytes(16 << 20);
+      const upBytes = randomBytes(16 << 20);
+      const upstreamSide: Promise<Awaited<ReturnType<typeof collect>>>[] = [];
+      const { upstream, front } = await rig((s) => {
+        const got = collect(s);
+        upstreamSide.push(got);
+        s.write(down);
+        s.once("end", () => s.end());
+      });
+      const client = await dial(front.port);
+      const received = collect(client);
+      client.end(upBytes);
+      const [atClient, atUpstream] = [await received, await upstreamSide[0]!];
+      expect([atClient.ended, sha256(atClient.data)]).toEqual([true, sha256(down)]);
+      expect([atUpstream.ended, sha256(atUpstream.data)]).toEqual([true, sha256(upBytes)]);
+      expect(await front.meters[0]!.closed).toBe("fin");
+      expect([front.meters[0]!.bytesIn, front.meters[0]!.bytesOut]).toEqual([16 << 20, 16 << 20]);
+      expectPath();
+      await expectNoConnections(upstream, front);
     });
   });
 }
