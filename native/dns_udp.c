@@ -173,17 +173,20 @@ static void free_server(server_t *s) {
   free(s);
 }
 
-static void on_closed(uv_handle_t *handle) {
-  server_t *s = handle->data;
-  close(s->fd);
-  free_server(s);
-}
+static void on_closed(uv_handle_t *handle) { free_server(handle->data); }
 
+/*
+ * Stops watching and closes the descriptor now, so that the port is free when close() returns
+ * (a server closed and started again on the same port binds at once). uv_close stops the poll
+ * synchronously, before the descriptor's number can be reused; only the memory waits for the
+ * close callback.
+ */
 static void stop(server_t *s) {
   if (s->closing) return;
   s->closing = 1;
-  uv_poll_stop(&s->poll);
   uv_close((uv_handle_t *)&s->poll, on_closed);
+  close(s->fd);
+  s->fd = -1;
 }
 
 /* The environment goes away (process exit, a worker's end) with the socket still open. */

@@ -157,6 +157,22 @@ describe("DNS over UDP in batches, answers that come later", () => {
   });
 });
 
+describe("DNS over UDP in batches, closed and started again", () => {
+  it("frees the port when close() resolves: a new server binds it at once and answers", async () => {
+    const view = sampleView();
+    const first = await startDnsServer({ host: HOST, port: 0, view: () => view });
+    await first.close();
+    const again = await startDnsServer({ host: HOST, port: first.port, view: () => view });
+    try {
+      const { msgs, sent } = queries(10, 9000);
+      for (const r of await burst(again.port, msgs, msgs.length)) check(r, sent);
+      expect(sent.size).toBe(0);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
 describe("the addon", () => {
   it("is used whenever it is built, unless PRIVLINK_DNS_BATCH=0 turns it off", () => {
     const built = existsSync(fileURLToPath(new URL("../../build/Release/dns_udp.node", import.meta.url)));
