@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,3 +31,19 @@ export const VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, "packa
  * nothing (measured, docs/performance.md).
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
+
+/**
+ * A native addon that `npm ci` built from binding.gyp (build/Release/NAME.node), or the error
+ * that says why it cannot be used. Every addon is optional: its caller says once what privlink
+ * does without it.
+ */
+export function loadAddon<T>(name: string): T | Error {
+  const file = join(PACKAGE_ROOT, "build", "Release", `${name}.node`);
+  if (!existsSync(file))
+    return new Error(`${file} is not built (npm ci builds it: needs make, g++, python3)`);
+  try {
+    return createRequire(import.meta.url)(file) as T;
+  } catch (e) {
+    return new Error(`${file}: ${(e as Error).message}`);
+  }
+}

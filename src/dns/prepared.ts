@@ -80,11 +80,10 @@ export function questionHash(buf: Buffer, start: number, end: number): number {
 }
 
 /**
- * Reads a query of the plain shape into `out`; false when it is not one (then the full parser
- * decides: it may be malformed, or merely unusual).
+ * Reads a query of the plain shape, msg[0, len), into `out`; false when it is not one (then the
+ * full parser decides: it may be malformed, or merely unusual).
  */
-export function scanQuery(msg: Buffer, tcp: boolean, maxUdp: number, out: Scan): boolean {
-  const len = msg.length;
+export function scanQuery(msg: Buffer, tcp: boolean, maxUdp: number, out: Scan, len = msg.length): boolean {
   if (len < HEADER + 5) return false;
   const b2 = msg[2]!;
   // QR set or an opcode other than QUERY: not for this path.

@@ -84,15 +84,21 @@ export class Responder {
    * The response to send, or undefined to send nothing. Never throws. `reuse`: the caller sends
    * the response before the next call and nothing it sent earlier still holds a buffer, so a
    * prepared answer may be patched in its own bytes rather than copied (the UDP side, when its
-   * send queue is empty).
+   * send queue is empty, or the batched one, which copies each answer out before the next).
+   * `len`: the query is msg[0, len) (a batch's slot is longer than its query).
    */
-  handle(msg: Buffer, transport: Transport, reuse = false): Buffer | undefined | Promise<Buffer | undefined> {
+  handle(
+    msg: Buffer,
+    transport: Transport,
+    reuse = false,
+    len = msg.length,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     this.counters.queries++;
     if (transport === "udp") this.counters.udpQueries++;
     else this.counters.tcpQueries++;
     try {
       const view = this.opts.view();
-      if (!isPromise(view) && scanQuery(msg, transport === "tcp", this.maxUdp, this.scan)) {
+      if (!isPromise(view) && scanQuery(msg, transport === "tcp", this.maxUdp, this.scan, len)) {
         const s = this.scan;
         const e = this.prepared.find(view, msg, HEADER, s.qEnd, s.hash, s.sig);
         if (e) {
@@ -101,9 +107,11 @@ export class Responder {
           return this.sent(answerFrom(e, id, msg, HEADER, s.qEnd, reuse), e.rcode, e.truncated);
         }
       }
+      // The parser's objects may outlive the call (an answer that comes later): its own bytes.
+      if (len !== msg.length) msg = Buffer.from(msg.subarray(0, len));
       return this.dispatch(msg, transport, view);
     } catch {
-      return this.internalError(msg, transport);
+      return this.internalError(len !== msg.length ? msg.subarray(0, len) : msg, transport);
     }
   }
 

@@ -7,6 +7,7 @@ import dgram from "node:dgram";
 import dns from "node:dns";
 import net from "node:net";
 import { type DnsStats, Responder } from "./responder.js";
+import { type BatchStats, batchAddon, socketFd, UdpBatch, warnOnce } from "./udp-batch.js";
 import type { View } from "./view.js";
 
 export type DnsServerOptions = {
@@ -36,7 +37,8 @@ export type DnsServerOptions = {
   rewrite?: (response: Buffer) => Buffer;
 };
 
-export type DnsServerStats = DnsStats & { tcpConnections: number; tcpOpen: number; tcpRejected: number };
+export type DnsServerStats = DnsStats &
+  BatchStats & { tcpConnections: number; tcpOpen: number; tcpRejected: number };
 
 export type DnsServer = {
   host: string;
@@ -46,6 +48,7 @@ export type DnsServer = {
 };
 
 const BIND_ATTEMPTS = 32;
+const NO_BATCHES: BatchStats = { udpBatches: 0, udpBatched: 0, udpSendDropped: 0 };
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const useUdp = opts.udp ?? true;
@@ -69,6 +72,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     port,
     stats: () => ({
       ...inner.stats(),
+      ...(udp?.stats() ?? NO_BATCHES),
       ...(tcp?.stats() ?? { tcpConnections: 0, tcpOpen: 0, tcpRejected: 0 }),
     }),
     close: async () => {
@@ -89,8 +93,8 @@ function rewriting(r: Responder, rewrite: (b: Buffer) => Buffer): Answering {
     }
   };
   return {
-    handle(msg, transport) {
-      const out = r.handle(msg, transport);
+    handle(msg, transport, reuse, len) {
+      const out = r.handle(msg, transport, reuse, len);
       return out instanceof Promise ? out.then(safe) : safe(out);
     },
   };
@@ -102,8 +106,10 @@ async function adoptBoth(
   tcp?: TcpSide,
   udp?: UdpSide,
 ): Promise<number> {
-  if (udp) udp.adopt(bound.udp);
-  else bound.udp.close();
+  if (udp) {
+    udp.adopt(bound.udp);
+    udp.batch();
+  } else bound.udp.close();
   if (tcp) await tcp.listen(bound.tcp, port);
   else bound.tcp.close();
   return port;
@@ -136,8 +142,14 @@ async function bindBoth(host: string, port: number, tcp?: TcpSide, udp?: UdpSide
   }
 }
 
+/**
+ * UDP: a dgram socket binds (or comes bound); once bound, the dns_udp addon serves a duplicate
+ * of its descriptor in batches and the dgram socket closes (udp-batch.ts). Without the addon the
+ * dgram socket answers one datagram at a time.
+ */
 class UdpSide {
   private sock?: dgram.Socket;
+  private batched?: UdpBatch;
 
   constructor(
     private readonly responder: Answering,
@@ -167,9 +179,42 @@ class UdpSide {
       sock.once("error", onError);
       sock.bind({ address: host, port, exclusive: true }, () => {
         sock.off("error", onError);
-        resolve(sock.address().port);
+        const bound = sock.address().port;
+        this.batch();
+        resolve(bound);
       });
     });
+  }
+
+  /** Hands the bound socket to the addon, when there is one; the dgram socket stays otherwise. */
+  batch(): void {
+    const sock = this.sock;
+    const addon = batchAddon();
+    if (!sock || !addon || this.batched) return;
+    const fd = socketFd(sock);
+    if (fd === undefined) {
+      warnOnce("this Node does not show a dgram socket's descriptor");
+      return;
+    }
+    try {
+      this.batched = new UdpBatch(
+        addon,
+        fd,
+        (msg, len) => this.responder.handle(msg, "udp", true, len),
+        this.admit,
+      );
+    } catch (e) {
+      warnOnce((e as Error).message);
+      return;
+    }
+    // The duplicate serves from here on. A datagram the dgram socket read before this line was
+    // answered by it; one that arrives now waits in the kernel for the addon's first read.
+    sock.removeAllListeners("message");
+    sock.close();
+  }
+
+  stats(): BatchStats {
+    return this.batched?.stats() ?? NO_BATCHES;
   }
 
   private onMessage(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -187,6 +232,8 @@ class UdpSide {
   }
 
   close(): Promise<void> {
+    this.batched?.close();
+    this.batched = undefined;
     const sock = this.sock;
     return new Promise((resolve) => {
       try {

@@ -1,7 +1,4 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadAddon } from "../package.js";
 
 /**
  * The splice(2) addon (native/splice.c, built by `npm ci` through binding.gyp): moves both
@@ -27,8 +24,6 @@ export interface Splicer {
   stop(flow: object, abort: boolean): void;
 }
 
-const ADDON = join("build", "Release", "privlink_splice.node");
-
 let loaded: Splicer | null | undefined;
 let enabled = process.env.PRIVLINK_SPLICE !== "0";
 
@@ -46,20 +41,8 @@ export function useSplice(on: boolean): void {
 
 function load(): Splicer | null {
   if (process.platform !== "linux") return null;
-  // The package root holds build/: two levels above src/net and dist/bundle, three above dist/src/net.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
-    const path = join(dir, ADDON);
-    if (!existsSync(path)) continue;
-    try {
-      return createRequire(import.meta.url)(path) as Splicer;
-    } catch (err) {
-      process.emitWarning(
-        `privlink: the relay copies bulk bytes in JavaScript (${path}: ${(err as Error).message})`,
-      );
-      return null;
-    }
-  }
-  process.emitWarning(`privlink: the relay copies bulk bytes in JavaScript (no ${ADDON}; npm ci builds it)`);
+  const addon = loadAddon<Splicer>("privlink_splice");
+  if (!(addon instanceof Error)) return addon;
+  process.emitWarning(`privlink: the relay copies bulk bytes in JavaScript (${addon.message})`);
   return null;
 }
