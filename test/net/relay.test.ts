@@ -465,6 +465,34 @@ describe("relay with an upstream connected beforehand", () => {
   });
 });
 
+describe("a socket accepted for someone else than the relay", () => {
+  it("is built as Node's accept builds it: the server's half-open and pause settings, 'data' events, counted", async () => {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(async () => void server.close());
+    expect(acceptForRelay(server, () => false)).toBe(true);
+    const accepted = new Promise<Socket>((r) => server.once("connection", r));
+    const client = await dial((server.address() as { port: number }).port);
+    cleanups.push(async () => void client.destroy());
+    const socket = await accepted;
+    expect([socket.allowHalfOpen, socket.readableFlowing, socket.remotePort]).toEqual([
+      true,
+      false,
+      client.localPort,
+    ]);
+    expect(await new Promise((r) => server.getConnections((_e, n) => r(n)))).toBe(1);
+    const got = new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())));
+    client.end("to a front");
+    socket.resume();
+    expect(await got).toBe("to a front");
+    // Half-open: the client's FIN leaves this side open for the answer.
+    await new Promise((r) => socket.once("end", r));
+    const answer = collect(client);
+    socket.end("answer");
+    expect((await answer).data.toString()).toBe("answer");
+  });
+});
+
 describe("relay without a usable upstream", () => {
   const upstreams: [string, () => Socket][] = [
     [
