@@ -584,13 +584,14 @@ function endClient(this: RelaySocket): void {
 }
 
 /**
- * Sends a FIN on `to`. When `to` has already read its own peer's FIN and has no write left in
- * flight, close() sends that FIN by itself: no shutdown(2) first, and none of Node's shutdown
- * request, 'finish' tick and second close step (a connection's second FIN, 7 Dec). Otherwise
- * end(): the FIN follows the bytes still queued, and the socket stays open for the peer's.
+ * Sends a FIN on `to`. When `to` has already read its own peer's FIN, is not ending yet and has no
+ * write left in flight, close() sends that FIN by itself: no shutdown(2) first, and none of Node's
+ * shutdown request, 'finish' tick and second close step (a connection's second FIN, 7 Dec).
+ * Otherwise end(): the FIN follows the bytes still queued, and the socket stays open for the peer's.
  */
 function passFin(to: Socket): void {
-  if (to.readableEnded && to.writableLength === 0 && !to.connecting) to.destroy();
+  const idle = !to.writableEnded && to.writableLength === 0 && !to.connecting;
+  if (idle && to.readableEnded) to.destroy();
   else to.end();
 }
 
