@@ -95,7 +95,41 @@ export function connectUpstream(target: UpstreamTarget, opts: UpstreamOptions = 
   const socket = new Socket(socketOptions(undefined, highWaterMark, reader, true));
   if (reader) lend(reader, socket);
   const { host, port, localAddress } = target;
-  return socket.connect({ host, port, localAddress });
+  socket.connect({ host, port, localAddress });
+  readFromConnect(socket);
+  return socket;
+}
+
+/** The parts of Node 20's TCP handle that readFromConnect uses. */
+interface ConnectingHandle {
+  connect?: (req: unknown, address: string, port: number) => number;
+  readStart(): number;
+  reading?: boolean;
+}
+
+/**
+ * Makes a connecting socket read from the moment its handle connects, not from Node's 'connect'
+ * event: libuv then registers the descriptor once for both readiness events, where starting the
+ * read after connecting cost a failing EPOLL_CTL_ADD and a MOD (3 epoll_ctl calls become 2; 7
+ * Dec). Node 20 connects to an IP address on the next tick, so the handle's own `connect` is
+ * replaced for that one call; Node's first read then finds `reading` set and starts nothing.
+ * Bytes can arrive only once connected, and libuv reports a failed connect before any read.
+ */
+function readFromConnect(socket: Socket): void {
+  const handle = (socket as unknown as SocketInternals)._handle as ConnectingHandle | null;
+  if (!handle || typeof handle.connect !== "function" || typeof handle.readStart !== "function") return;
+  tcpConnect ??= handle.connect;
+  if (handle.connect !== tcpConnect) return;
+  handle.connect = connectThenRead;
+}
+
+let tcpConnect: ConnectingHandle["connect"];
+
+function connectThenRead(this: ConnectingHandle, req: unknown, address: string, port: number): number {
+  delete this.connect;
+  const err = tcpConnect!.call(this, req, address, port);
+  if (err === 0 && this.readStart() === 0) this.reading = true;
+  return err;
 }
 
 /** The parts of Node 20's net.Socket that adoptAccepted moves from one Socket to another. */
@@ -192,21 +226,34 @@ function readInto(this: ReaderSocket, n: number, buf: Buffer): boolean {
 function retireReader(this: ReaderSocket): void {
   this[READER]!.onClose();
 }
-/** The parts of Node 20's TCP server handle that acceptForRelay hooks. */
+/** The parts of Node 20's net.Server that acceptForRelay reads and hooks. */
 interface ServerInternals {
   _handle: {
     onconnection?: (err: number, clientHandle: unknown) => void;
     setNoDelay?: (on: boolean) => number;
   } | null;
   _connections: number;
+  allowHalfOpen: boolean;
+  pauseOnConnect: boolean;
+  noDelay: boolean;
+  keepAlive: boolean;
+  highWaterMark: number;
+}
+
+/** The parts of an accepted TCP handle that acceptForRelay calls, as Node's own accept does. */
+interface AcceptedHandle {
+  setNoDelay?: (on: boolean) => number;
 }
 
 /**
- * Makes `server` build the sockets it accepts, while `forRelay()` says so, with the reused-buffer
- * read path of adoptAccepted: one Socket per connection instead of Node's plus adoptAccepted's.
- * Node 20 has no `onread` option for a net.Server, so this replaces its handle's `onconnection`
- * with the same steps (count, no-delay, the 'connection' event) on a Socket built with `onread`;
- * anything else (an accept error, maxConnections, a socket for someone else) goes to Node's own.
+ * Makes `server` build the sockets it accepts itself. While `forRelay()` says so, with the
+ * reused-buffer read path of adoptAccepted: one Socket per connection instead of Node's plus
+ * adoptAccepted's. Otherwise as Node's accept builds them (the server's half-open, pause and
+ * buffer settings), but from options that already hold the four keys Node's Socket constructor
+ * adds to its copy (socketOptions): Node's own accept left 85 KB of every MB allocated alive
+ * through a scavenge, 44 KB with the keys present (7 Dec). Node 20 has no `onread` option for a
+ * net.Server, so this replaces its handle's `onconnection` with the same steps (count, no-delay,
+ * the 'connection' event); an accept error, maxConnections or keep-alive go to Node's own.
  * Call once the server listens; returns false when the internals are not there (then Node's
  * sockets are used, and relay() pipes them).
  */
@@ -223,18 +270,44 @@ export function acceptForRelay(
   // connection a setsockopt (a socket built on a handle applies its noDelay option to nothing).
   const inherited = process.platform === "linux" && handle.setNoDelay?.(true) === 0;
   handle.onconnection = function (this: unknown, err: number, clientHandle: unknown) {
-    if (err || server.maxConnections || !forRelay()) return original.call(this, err, clientHandle);
-    const reader = new UpstreamReader();
-    const socket = new Socket(socketOptions(clientHandle, highWaterMark, reader, false));
-    if (!inherited) socket.setNoDelay(true);
+    if (err || server.maxConnections || internals.keepAlive) return original.call(this, err, clientHandle);
+    const reader = forRelay() ? new UpstreamReader() : undefined;
+    const socket = new Socket(
+      reader
+        ? socketOptions(clientHandle, highWaterMark, reader, false)
+        : acceptedOptions(internals, clientHandle),
+    );
+    if (!inherited && (reader || internals.noDelay)) (clientHandle as AcceptedHandle).setNoDelay?.(true);
     internals._connections++;
     const owned = socket as unknown as SocketInternals;
     owned._server = server;
     owned.server = server;
-    lend(reader, socket);
+    if (reader) lend(reader, socket);
     server.emit("connection", socket);
   };
   return true;
+}
+
+/**
+ * Node 20's accept options (net.js onconnection) with the keys its Socket constructor sets on its
+ * copy already present, in one order (see socketOptions). `noDelay` records what the accept
+ * applies, as Node's accept does, so that a later setNoDelay(true) is not a second setsockopt.
+ */
+function acceptedOptions(server: ServerInternals, handle: unknown): SocketConstructorOpts {
+  const options: SocketConstructorOpts & Record<string, unknown> = {
+    handle,
+    allowHalfOpen: server.allowHalfOpen,
+    pauseOnCreate: server.pauseOnConnect,
+    readable: true,
+    writable: true,
+    readableHighWaterMark: server.highWaterMark,
+    writableHighWaterMark: server.highWaterMark,
+    noDelay: server.noDelay,
+    emitClose: false,
+    autoDestroy: true,
+    decodeStrings: false,
+  };
+  return options;
 }
 
 const bulkPool: Buffer[] = [];
@@ -658,11 +731,23 @@ function sideClosed(this: RelaySocket): void {
 }
 
 function endUpstream(this: RelaySocket): void {
-  this[RELAY]!.upstream!.end();
+  passFin(this[RELAY]!.upstream!);
 }
 
 function endClient(this: RelaySocket): void {
-  this[RELAY]!.client.end();
+  passFin(this[RELAY]!.client);
+}
+
+/**
+ * Sends a FIN on `to`. When `to` has already read its own peer's FIN, is not ending yet and has no
+ * write left in flight, close() sends that FIN by itself: no shutdown(2) first, and none of Node's
+ * shutdown request, 'finish' tick and second close step (a connection's second FIN, 7 Dec).
+ * Otherwise end(): the FIN follows the bytes still queued, and the socket stays open for the peer's.
+ */
+function passFin(to: Socket): void {
+  const idle = !to.writableEnded && to.writableLength === 0 && !to.connecting;
+  if (idle && to.readableEnded) to.destroy();
+  else to.end();
 }
 
 function tryOpen(openUpstream: () => Socket): Socket | undefined {

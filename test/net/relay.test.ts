@@ -166,6 +166,22 @@ for (const { name, fastRead, adopt, splice } of variants) {
       await expectNoConnections(upstream, front);
     });
 
+    it("passes the second FIN as a FIN: the target that closed first sees the client's end", async () => {
+      let target!: ReturnType<typeof collect>;
+      const { upstream, front } = await rig((s) => {
+        target = collect(s);
+        s.end("goodbye first");
+      });
+      const client = await dial(front.port);
+      const got = await collectAndEnd(client);
+      expect(got.data.toString()).toBe("goodbye first");
+      const seen = await target;
+      expect(seen.ended).toBe(true);
+      expect(seen.error).toBeUndefined();
+      expect(await front.meters[0]!.closed).toBe("fin");
+      await expectNoConnections(upstream, front);
+    });
+
     it.each(fastRead ? [64, 256] : [64])("carries %i MiB intact", async (mib) => {
       const { upstream, front } = await rig(replyAfterEnd);
       const client = await dial(front.port);
@@ -658,6 +674,34 @@ describe("relay with an upstream connected beforehand", () => {
   });
 });
 
+describe("a socket accepted for someone else than the relay", () => {
+  it("is built as Node's accept builds it: the server's half-open and pause settings, 'data' events, counted", async () => {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(async () => void server.close());
+    expect(acceptForRelay(server, () => false)).toBe(true);
+    const accepted = new Promise<Socket>((r) => server.once("connection", r));
+    const client = await dial((server.address() as { port: number }).port);
+    cleanups.push(async () => void client.destroy());
+    const socket = await accepted;
+    expect([socket.allowHalfOpen, socket.readableFlowing, socket.remotePort]).toEqual([
+      true,
+      false,
+      client.localPort,
+    ]);
+    expect(await new Promise((r) => server.getConnections((_e, n) => r(n)))).toBe(1);
+    const got = new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())));
+    client.end("to a front");
+    socket.resume();
+    expect(await got).toBe("to a front");
+    // Half-open: the client's FIN leaves this side open for the answer.
+    await new Promise((r) => socket.once("end", r));
+    const answer = collect(client);
+    socket.end("answer");
+    expect((await answer).data.toString()).toBe("answer");
+  });
+});
+
 describe("relay without a usable upstream", () => {
   const upstreams: [string, () => Socket][] = [
     [
@@ -719,6 +763,49 @@ describe("an upstream connection", () => {
         up.destroy();
       } finally {
         tcp.setNoDelay = original;
+      }
+    },
+  );
+
+  it.each([true, false])(
+    "starts reading once, as its handle connects, and carries what the target says first (fastRead %s)",
+    async (fastRead) => {
+      const upstream = await listen((s) => s.write("banner"));
+      cleanups.push(() => upstream.close());
+      const probe = await dial(upstream.port);
+      const tcp = Object.getPrototypeOf((probe as unknown as { _handle: object })._handle) as {
+        readStart(): number;
+      };
+      probe.destroy();
+      const original = tcp.readStart;
+      const starts: unknown[] = [];
+      tcp.readStart = function (this: unknown) {
+        starts.push(this);
+        return original.call(this);
+      };
+      try {
+        const up = connectUpstream({ host: "127.0.0.1", port: upstream.port }, { fastRead });
+        const handle = (up as unknown as { _handle: unknown })._handle;
+        // Node's own first read comes after its 'connect' event; this one came with the connect.
+        const atConnect = await new Promise<number>((r) =>
+          up.once("connect", () => r(starts.filter((h) => h === handle).length)),
+        );
+        await new Promise((r) => setImmediate(r));
+        expect([atConnect, starts.filter((h) => h === handle).length]).toEqual([1, 1]);
+        const front = await listen((client) =>
+          relay(client, () => connectUpstream({ host: "127.0.0.1", port: upstream.port }, { fastRead }), {
+            idleTimeoutMs: 60_000,
+            meter: recordMeter().meter,
+          }),
+        );
+        cleanups.push(() => front.close());
+        const client = await dial(front.port);
+        const got = await new Promise<string>((r) => client.once("data", (d: Buffer) => r(d.toString())));
+        expect(got).toBe("banner");
+        client.destroy();
+        up.destroy();
+      } finally {
+        tcp.readStart = original;
       }
     },
   );
