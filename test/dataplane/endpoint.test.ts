@@ -3,9 +3,9 @@ import { connect, createServer, type Socket } from "node:net";
 import { DeleteVpcEndpointsCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { V2ProxyProtocol } from "proxy-protocol-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { relayStats } from "../../src/net/relay.js";
 import { adminFetch } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { relayStats } from "../../src/net/relay.js";
 import { closedPort, collect, echo, eventually, type Listening, listen } from "../net/sockets.js";
 import {
   accept,
