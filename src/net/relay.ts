@@ -246,14 +246,14 @@ interface AcceptedHandle {
 }
 
 /**
- * Makes `server` build the sockets it accepts itself. While `forRelay()` says so, with the
- * reused-buffer read path of adoptAccepted: one Socket per connection instead of Node's plus
- * adoptAccepted's. Otherwise as Node's accept builds them (the server's half-open, pause and
- * buffer settings), but from options that already hold the four keys Node's Socket constructor
- * adds to its copy (socketOptions): Node's own accept left 85 KB of every MB allocated alive
- * through a scavenge, 44 KB with the keys present (7 Dec). Node 20 has no `onread` option for a
- * net.Server, so this replaces its handle's `onconnection` with the same steps (count, no-delay,
- * the 'connection' event); an accept error, maxConnections or keep-alive go to Node's own.
+ * Makes `server` build the sockets it accepts, while `forRelay()` says so, with the reused-buffer
+ * read path of adoptAccepted: one Socket per connection instead of Node's plus adoptAccepted's.
+ * Node 20 has no `onread` option for a net.Server, so this replaces its handle's `onconnection`
+ * with the same steps (count, no-delay, the 'connection' event); anything else (an accept error,
+ * maxConnections, keep-alive, a socket for an AWS service's front) goes to Node's own. Building
+ * the fronts' sockets here too, from Node's options with its four keys present, cut their garbage
+ * (docs/performance.md) but kept a front's slow TLS clients open past the idle limit
+ * (test/reliability/slow-peers.test.ts), not yet understood: so fronts keep Node's accept.
  * Call once the server listens; returns false when the internals are not there (then Node's
  * sockets are used, and relay() pipes them).
  */
@@ -270,44 +270,19 @@ export function acceptForRelay(
   // connection a setsockopt (a socket built on a handle applies its noDelay option to nothing).
   const inherited = process.platform === "linux" && handle.setNoDelay?.(true) === 0;
   handle.onconnection = function (this: unknown, err: number, clientHandle: unknown) {
-    if (err || server.maxConnections || internals.keepAlive) return original.call(this, err, clientHandle);
-    const reader = forRelay() ? new UpstreamReader() : undefined;
-    const socket = new Socket(
-      reader
-        ? socketOptions(clientHandle, highWaterMark, reader, false)
-        : acceptedOptions(internals, clientHandle),
-    );
-    if (!inherited && (reader || internals.noDelay)) (clientHandle as AcceptedHandle).setNoDelay?.(true);
+    if (err || server.maxConnections || internals.keepAlive || !forRelay())
+      return original.call(this, err, clientHandle);
+    const reader = new UpstreamReader();
+    const socket = new Socket(socketOptions(clientHandle, highWaterMark, reader, false));
+    if (!inherited) (clientHandle as AcceptedHandle).setNoDelay?.(true);
     internals._connections++;
     const owned = socket as unknown as SocketInternals;
     owned._server = server;
     owned.server = server;
-    if (reader) lend(reader, socket);
+    lend(reader, socket);
     server.emit("connection", socket);
   };
   return true;
-}
-
-/**
- * Node 20's accept options (net.js onconnection) with the keys its Socket constructor sets on its
- * copy already present, in one order (see socketOptions). `noDelay` records what the accept
- * applies, as Node's accept does, so that a later setNoDelay(true) is not a second setsockopt.
- */
-function acceptedOptions(server: ServerInternals, handle: unknown): SocketConstructorOpts {
-  const options: SocketConstructorOpts & Record<string, unknown> = {
-    handle,
-    allowHalfOpen: server.allowHalfOpen,
-    pauseOnCreate: server.pauseOnConnect,
-    readable: true,
-    writable: true,
-    readableHighWaterMark: server.highWaterMark,
-    writableHighWaterMark: server.highWaterMark,
-    noDelay: server.noDelay,
-    emitClose: false,
-    autoDestroy: true,
-    decodeStrings: false,
-  };
-  return options;
 }
 
 const bulkPool: Buffer[] = [];
