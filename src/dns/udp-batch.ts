@@ -103,7 +103,7 @@ export class UdpBatch {
   private readonly outAt: number;
   private readonly outSize: number;
   private handle?: Handle;
-  private counters = { batches: 0, batched: 0, oversize: 0 };
+  private counters = { batches: 0, batched: 0 };
 
   constructor(
     private readonly addon: BatchAddon,
@@ -146,10 +146,7 @@ export class UdpBatch {
     let cursor = 0;
     for (let i = 0; i < n; i++) {
       const len = meta[i * 4]!;
-      if (len < 0) {
-        this.counters.oversize++;
-        continue;
-      }
+      if (len < 0) continue; // larger than a slot: dropped, as the class says
       try {
         if (this.admit && !this.admit(this.addon.address(h, i))) continue;
         const r = this.answer(this.queries[i]!, len);

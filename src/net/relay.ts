@@ -233,11 +233,7 @@ interface ServerInternals {
     setNoDelay?: (on: boolean) => number;
   } | null;
   _connections: number;
-  allowHalfOpen: boolean;
-  pauseOnConnect: boolean;
-  noDelay: boolean;
   keepAlive: boolean;
-  highWaterMark: number;
 }
 
 /** The parts of an accepted TCP handle that acceptForRelay calls, as Node's own accept does. */
